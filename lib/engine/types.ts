@@ -1,0 +1,107 @@
+// The stage declaration: the one contract between the engine and every stage.
+//
+// A stage is a pure function from (params, upstream outputs, external files) to an
+// output. It does no file I/O of its own (the engine reads inputs and writes outputs),
+// no Date.now(), no Math.random(): everything that can change its result must arrive
+// through `run`'s context so that it is in the cache key.
+//
+// Params are defined by a JSON Schema at `schemas/<stage>.params.json` (with `default`s;
+// ajv fills them), and a stage's JSON output by `schemas/<stage>.output.json`. Both
+// schema files are part of the stage's code hash.
+
+/** A dense tensor: row-major, little-endian on disk. */
+export type TypedArray =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array;
+
+export type DType = 'float32' | 'float64' | 'int32' | 'uint32' | 'int16' | 'uint16' | 'int8' | 'uint8';
+
+export interface Tensor<A extends TypedArray = TypedArray> {
+  dtype: DType;
+  shape: number[];
+  data: A;
+}
+
+/** What a stage returns. `json` is validated against the stage's output schema. */
+export interface StageResult {
+  json: Record<string, unknown>;
+  tensors?: Record<string, Tensor>;
+  /**
+   * Files for users (report.md, SVGs…), path relative to the project's `reports/`
+   * folder. Stored in the cache like any output and materialized by the engine.
+   */
+  artifacts?: Record<string, string | Uint8Array>;
+}
+
+/** An upstream stage's output as seen by a downstream stage. */
+export interface StageOutput {
+  json: any;
+  tensors: Record<string, Tensor>;
+  /** Short cache key of the stage that produced it (for provenance in reports). */
+  key: string;
+  /** Content hash of the whole output. */
+  outputHash: string;
+}
+
+/** A file outside the cache that a stage reads (data, imported weights). */
+export interface ExternalFile {
+  /** Logical name, e.g. "source". */
+  name: string;
+  /** Path as resolved (absolute). */
+  path: string;
+  /**
+   * Read at most this many bytes; the fingerprint then covers only the prefix
+   * (enwik9 is 1 GB and we need its first kilobyte).
+   */
+  maxBytes?: number;
+}
+
+export interface Progress {
+  /** done/total units of work, with an optional short message ("epoch 120 bpc 0.41"). */
+  (done: number, total: number, message?: string): void;
+}
+
+export interface RunContext<P> {
+  params: Readonly<P>;
+  inputs: Record<string, StageOutput>;
+  /** External files declared by `externals`, resolved by the engine. */
+  externals: Record<string, ExternalFile>;
+  progress: Progress;
+  /** A warning for the user (printed on stderr, named with the stage). */
+  warn: (message: string) => void;
+  /** Environment variables the stage declared in `env` (and only those). */
+  env: Record<string, string | undefined>;
+}
+
+export interface StageDef<P = any> {
+  name: string;
+  /** One line for `dag`, `status` and `--help`. */
+  description: string;
+  /** Paper section this stage reproduces, e.g. "§3.3". */
+  section?: string;
+  /** Upstream stage names; may depend on params (model: import vs train). */
+  inputs: readonly string[] | ((params: P) => readonly string[]);
+  /** Environment variables that may change the result; their values enter the key. */
+  env?: readonly string[];
+  /** External files read by the stage; their content fingerprints enter the key. */
+  externals?: (params: P, env: Record<string, string | undefined>) => ExternalFile[];
+  /**
+   * Project files the stage's result depends on besides its own import graph
+   * (rare; e.g. the paper-figures file read by the report). Relative to the project.
+   */
+  extraSources?: readonly string[];
+  /** Tensor names the stage produces (checked after run). */
+  tensors?: readonly string[];
+  run(ctx: RunContext<P>): StageResult | Promise<StageResult>;
+}
+
+/** Identity helper giving type inference for stage files. */
+export function defineStage<P>(def: StageDef<P>): StageDef<P> {
+  return def;
+}

@@ -1,0 +1,39 @@
+// Typed access to the upstream outputs every analysis reads: the data bytes, the model's
+// weights and the forward trace. Stages call these instead of poking at tensors by name.
+
+import type { StageOutput, Tensor } from '../engine/types.ts';
+import { V, weightsFrom, type Weights } from './weights.ts';
+import type { Trace } from './forward.ts';
+
+function tensor<A>(out: StageOutput, name: string, stage: string): A {
+  const t: Tensor | undefined = out.tensors[name];
+  if (!t) throw new Error(`stage ${stage}: output has no tensor "${name}" (has: ${Object.keys(out.tensors).join(', ') || 'none'})`);
+  return t.data as unknown as A;
+}
+
+/** The `data` stage's bytes x_0..x_{N-1}. */
+export function bytesOf(data: StageOutput): Uint8Array {
+  return tensor<Uint8Array>(data, 'bytes', 'data');
+}
+
+/** The `model` stage's weights (float32, authors' layout). */
+export function weightsOf(model: StageOutput): Weights {
+  const H = model.json.H as number;
+  return weightsFrom(tensor<Float32Array>(model, 'params', 'model'), H);
+}
+
+/** The `trace` stage's forward pass. */
+export function traceOf(trace: StageOutput): Trace {
+  const z = tensor<Float32Array>(trace, 'z', 'trace');
+  const H = trace.json.H as number;
+  return {
+    T: z.length / H,
+    H,
+    z,
+    S: tensor<Float32Array>(trace, 'S', 'trace'),
+    logp: tensor<Float64Array>(trace, 'logp', 'trace'),
+    bits: tensor<Float64Array>(trace, 'bits', 'trace'),
+  };
+}
+
+export { V };
