@@ -60,6 +60,8 @@ export interface ExternalFile {
    * (enwik9 is 1 GB and we need its first kilobyte).
    */
   maxBytes?: number;
+  /** What to tell the user when the file is missing ("set data.path or ENWIK9"). */
+  hint?: string;
 }
 
 export interface Progress {
@@ -70,7 +72,10 @@ export interface Progress {
 export interface RunContext<P> {
   params: Readonly<P>;
   inputs: Record<string, StageOutput>;
-  /** External files declared by `externals`, resolved by the engine. */
+  /**
+   * External files declared by `externals`, resolved and fingerprinted by the engine
+   * (it has checked they exist). The one I/O a stage may do is to read these files.
+   */
   externals: Record<string, ExternalFile>;
   progress: Progress;
   /** A warning for the user (printed on stderr, named with the stage). */
