@@ -101,6 +101,13 @@ export interface StageDef<P = any> {
    * (rare; e.g. the paper-figures file read by the report). Relative to the project.
    */
   extraSources?: readonly string[];
+  /**
+   * Top-level keys of the JSON output that record how the run went rather than what it
+   * computed (wall-clock timings). They are stored and shown, but left out of the
+   * output's content hash, so a re-run that only differs in them does not invalidate
+   * anything downstream (early cutoff survives non-deterministic timings).
+   */
+  volatile?: readonly string[];
   /** Tensor names the stage produces (checked after run). */
   tensors?: readonly string[];
   run(ctx: RunContext<P>): StageResult | Promise<StageResult>;
