@@ -1,0 +1,32 @@
+// Errors of the `data` stage, tagged by a `reason` so that callers and tests can tell
+// them apart without parsing messages. Every message ends with a line `hint: ...`.
+
+export type DataErrorReason =
+  | 'missing' // the source file does not exist (or vanished)
+  | 'short' // the source (or the zip's first entry) has fewer than N bytes
+  | 'corrupt' // not a zip we can read, or its deflate data is damaged
+  | 'network'; // DNS, refused, HTTP status, connection cut or stalled
+
+export class DataError extends Error {
+  readonly reason: DataErrorReason;
+  constructor(reason: DataErrorReason, what: string, hint: string) {
+    super(`${what}\nhint: ${hint}`);
+    this.name = 'DataError';
+    this.reason = reason;
+  }
+}
+
+/** How to set the source; shared by the engine's missing-file check and our own errors. */
+export const SOURCE_HINT =
+  'set --set data.path=FILE or ENWIK9=FILE (enwik9, enwik8, a prefix such as ../shared/reference/enwik_1024.txt, or enwik9.zip)';
+
+/** What to do when the download fails: use a local copy instead. */
+export const LOCAL_COPY_HINT =
+  'download enwik9.zip (or enwik9) yourself and point at the local copy: ENWIK9=FILE or --set data.path=FILE; a prefix such as ../shared/reference/enwik_1024.txt works when data.bytes <= its size';
+
+export const SHORT_HINT =
+  'lower --set data.bytes=N, or point ENWIK9 / data.path at a longer prefix of enwik9 (or enwik9 itself)';
+
+export function shortError(what: string, has: number, n: number): DataError {
+  return new DataError('short', `${what} has ${has} bytes, fewer than the ${n} requested (data.bytes = ${n})`, SHORT_HINT);
+}
