@@ -1,5 +1,5 @@
-// Issue 3 part 1 (SPEC §0 "Data"): the first N = data.bytes bytes x_0..x_{N-1} of enwik9.
-//
+// Paper §2 ("1024 bytes of enwik9"), SPEC §0 "Data", issue 3 part 1: the first N = data.bytes
+// bytes x_0..x_{N-1} of enwik9.
 // The source, in order: the param data.path, the env var ENWIK9 (a plain file or a zip of
 // one; declared as an external file, so its fingerprint is in the cache key: only its first
 // N bytes for a plain file), else a streamed download of data.url (in the key as a param),
