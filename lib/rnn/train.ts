@@ -1,0 +1,208 @@
+// Training the Elman RNN (paper §2: "BPTT-50, Adam (η = 0.001), 4000 epochs on 1024
+// bytes … Seed 42"). Implements SPEC §2 exactly:
+//
+// - Init: every weight (Wx, Wh, Wy) is (U - 0.5)/H with U from mulberry32(seed)
+//   (lib/rnn/prng.ts), one draw per weight in the flat buffer's order Wx, Wh, Wy; the
+//   biases bh, by are 0 and take no draws.
+// - Epoch: the state is reset to 0; chunks start at 0, bptt, 2·bptt, …; chunk c makes the
+//   predictions t = c·bptt .. min((c+1)·bptt, N-1) - 1 (N-1 = 1023 per epoch at N = 1024,
+//   the last chunk 23). The state carries from chunk to chunk; gradients do not
+//   (lib/rnn/bptt.ts). Gradients are summed over the chunk, clipped to global L2 norm 5
+//   (norm in float64), and each chunk makes one update (lib/rnn/optim.ts).
+// - adam: lr 0.001, β1 0.9, β2 0.999, ε 1e-8, one Adam step per chunk over the whole run.
+//   sgd: lr_e = max(1e-4, 0.01·½(1 + cos(π e/E))) in epoch e = 1..E.
+// - Best checkpoint: the weights after any epoch whose training bpc (mean over that
+//   epoch's predictions while the weights change, floor 1e-8) beats the best so far by
+//   more than 1e-4.
+// - Eval bpc: the float32 forward of lib/rnn/forward.ts over all N-1 positions from state
+//   0, floor 1e-8, every `evalEvery` epochs and after the last; also of the best
+//   checkpoint.
+//
+// Precision: weights, states, gradients and Adam moments are float32 (the authors'
+// float32 weights; the WebAssembly kernel computes in f32x4); losses, the gradient norm
+// and the optimizer's scalar factors are float64. The weights are bit-identical for the
+// same params on the same kernel; the kernels (naive, ts, wasm-simd) sum in different
+// orders and agree to float32 rounding (tested), so the kernel is part of the output.
+
+import { V, paramCount, views, weightsFrom } from './weights.ts';
+import { DEFAULT_FLOOR, bitsOf, forwardStates, readoutLogp } from './forward.ts';
+import { mulberry32 } from './prng.ts';
+import { chunkGradNaive } from './bptt.ts';
+import { ADAM, adamStep, gradSumSq, clipScale, sgdLearningRate, sgdStep, type AdamHyper } from './optim.ts';
+import { blockedBackend } from './bptt-blocked.ts';
+import { wasmBackend } from './wasm-kernel.ts';
+
+export type Optimizer = 'adam' | 'sgd';
+export type KernelName = 'wasm-simd' | 'ts' | 'naive';
+
+export interface TrainOptions {
+  hidden: number;
+  epochs: number;
+  optimizer: Optimizer;
+  seed: number;
+  bptt: number;
+  /** Eval bpc every this many epochs (and after the last). */
+  evalEvery: number;
+}
+
+/** One training engine: live weights, gradients and moments, and the chunk kernel. */
+export interface Backend {
+  readonly kernel: KernelName;
+  /** The live weights, authors' layout (may be a view into WebAssembly memory: copy it). */
+  readonly params: Float32Array;
+  /** State S[-1] = 0 (start of an epoch). */
+  resetState(): void;
+  /** Zero the gradients, then forward + backward over predictions start..start+L-1; Σ -ln p. */
+  chunk(start: number, L: number): number;
+  /** Σ g² of the chunk gradient, float64. */
+  gradSumSq(): number;
+  adam(scale: number, step: number, hp: AdamHyper): void;
+  sgd(scale: number, lr: number): void;
+}
+
+export type BackendFactory = (params0: Float32Array, H: number, xs: Uint8Array) => Backend;
+
+export interface TrainResult {
+  kernel: KernelName;
+  /** Best checkpoint (float32, authors' layout). */
+  params: Float32Array;
+  finalParams: Float32Array;
+  bestEpoch: number;
+  bestTrainBpc: number;
+  bestEvalBpc: number;
+  finalEvalBpc: number;
+  /** (epochs) training bpc of epoch e at index e-1. */
+  curveTrainBpc: Float64Array;
+  /** Eval points: epochs and their eval bpc. */
+  evalEpochs: number[];
+  evalBpc: number[];
+  /** Wall time of the epochs (evals excluded), ms. Not deterministic. */
+  msPerEpoch: number;
+  msTotal: number;
+}
+
+/** The SPEC §2 init: weights (U - 0.5)/H from mulberry32(seed), biases 0. */
+export function initParams(H: number, seed: number): Float32Array {
+  const params = new Float32Array(paramCount(H));
+  const { Wx, Wh, Wy } = views(params, H);
+  const rng = mulberry32(seed);
+  for (const w of [Wx, Wh, Wy]) for (let i = 0; i < w.length; i++) w[i] = (rng.next() - 0.5) / H;
+  return params;
+}
+
+/** Eval bpc: float32 forward from S[-1] = 0, mean over t = 0..N-2 of -log2 max(p(x_{t+1}), floor). */
+export function evalBpc(params: Float32Array, H: number, xs: Uint8Array, floor = DEFAULT_FLOOR): number {
+  const w = weightsFrom(params, H);
+  const { S } = forwardStates(w, xs);
+  const logp = new Float64Array(V);
+  let bits = 0;
+  for (let t = 0; t + 1 < xs.length; t++) {
+    readoutLogp(w, S, t * H, logp);
+    bits += bitsOf(logp[xs[t + 1]], floor);
+  }
+  return bits / (xs.length - 1);
+}
+
+/** The naive twin as a backend: every array float32, lib/rnn/bptt.ts per step. */
+export const naiveBackend: BackendFactory = (params0, H, xs) => {
+  const params = Float32Array.from(params0);
+  const n = params.length;
+  const g = new Float32Array(n);
+  const m = new Float32Array(n);
+  const v = new Float32Array(n);
+  const h = new Float32Array(H);
+  return {
+    kernel: 'naive',
+    params,
+    resetState: () => h.fill(0),
+    chunk(start, L) {
+      g.fill(0);
+      return chunkGradNaive(g, h, params, H, xs, start, L, DEFAULT_FLOOR);
+    },
+    gradSumSq: () => gradSumSq(g),
+    adam: (scale, step, hp) => adamStep(params, g, m, v, scale, step, hp),
+    sgd: (scale, lr) => sgdStep(params, g, scale, lr),
+  };
+};
+
+/** 'auto': the WebAssembly kernel when its module is built and loads, else 'ts'. */
+export function makeBackend(which: 'auto' | KernelName, params0: Float32Array, H: number, xs: Uint8Array): Backend {
+  if (which === 'naive') return naiveBackend(params0, H, xs);
+  if (which === 'ts') return blockedBackend(params0, H, xs);
+  const wasm = wasmBackend(params0, H, xs);
+  if (wasm) return wasm;
+  if (which === 'wasm-simd') throw new Error('the WebAssembly kernel is not available\nhint: run `npm run build:wasm`');
+  return blockedBackend(params0, H, xs);
+}
+
+export interface TrainHooks {
+  backend?: 'auto' | KernelName;
+  /** Called after every epoch with its training bpc. */
+  onEpoch?: (epoch: number, epochs: number, trainBpc: number) => void;
+  /** Clock for msPerEpoch (default performance.now). */
+  now?: () => number;
+}
+
+/** Train from the SPEC §2 init. Deterministic except for the timings. */
+export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {}): TrainResult {
+  const { hidden: H, epochs: E, optimizer, seed, bptt, evalEvery } = opt;
+  const N = xs.length;
+  if (N < 2) throw new Error(`train: need at least 2 bytes of data, got ${N}`);
+  if (!(H >= 1 && E >= 1 && bptt >= 1 && evalEvery >= 1)) {
+    throw new Error(`train: hidden, epochs, bptt and evalEvery must be ≥ 1, got ${JSON.stringify(opt)}`);
+  }
+  const now = hooks.now ?? (() => performance.now());
+  const be = makeBackend(hooks.backend ?? 'auto', initParams(H, seed), H, xs);
+  const P = N - 1; // predictions per epoch
+  const curve = new Float64Array(E);
+  const best = Float32Array.from(be.params);
+  let bestBpc = Infinity;
+  let bestEpoch = 0;
+  const evalEpochs: number[] = [];
+  const evalBpcs: number[] = [];
+  let step = 0;
+  let ms = 0;
+  const t0 = now();
+
+  for (let e = 1; e <= E; e++) {
+    const te = now();
+    be.resetState();
+    const lr = optimizer === 'sgd' ? sgdLearningRate(e, E) : 0;
+    let loss = 0;
+    for (let start = 0; start < P; start += bptt) {
+      loss += be.chunk(start, Math.min(bptt, P - start));
+      const scale = clipScale(be.gradSumSq());
+      if (optimizer === 'adam') be.adam(scale, ++step, ADAM);
+      else be.sgd(scale, lr);
+    }
+    const bpc = loss / P / Math.LN2;
+    curve[e - 1] = bpc;
+    if (bpc < bestBpc - 1e-4) {
+      bestBpc = bpc;
+      bestEpoch = e;
+      best.set(be.params);
+    }
+    ms += now() - te;
+    if (e % evalEvery === 0 || e === E) {
+      evalEpochs.push(e);
+      evalBpcs.push(evalBpc(be.params, H, xs));
+    }
+    hooks.onEpoch?.(e, E, bpc);
+  }
+
+  const finalParams = Float32Array.from(be.params);
+  return {
+    kernel: be.kernel,
+    params: best,
+    finalParams,
+    bestEpoch,
+    bestTrainBpc: bestBpc,
+    bestEvalBpc: evalBpc(best, H, xs),
+    finalEvalBpc: evalBpcs[evalBpcs.length - 1],
+    curveTrainBpc: curve,
+    evalEpochs,
+    evalBpc: evalBpcs,
+    msPerEpoch: ms / E,
+    msTotal: now() - t0,
+  };
+}

@@ -1,0 +1,62 @@
+// Paper §2 ("BPTT-50, Adam (η = 0.001), 4000 epochs on 1024 bytes … Seed 42"); SPEC §2.
+// Trains the Elman RNN of eqs. 3-4 from the seeded init on the data stage's bytes:
+// truncated BPTT with the state carried across chunks, summed chunk gradients, global
+// clip 5, adam or the authors' cosine sgd, and the best-checkpoint rule. The math is in
+// lib/rnn/train.ts (driver), lib/rnn/bptt*.ts and asm/rnn.ts (chunk kernels).
+import { defineStage } from '../lib/engine/types.ts';
+import { bytesOf } from '../lib/rnn/io.ts';
+import { paramCount } from '../lib/rnn/weights.ts';
+import { train, type Optimizer } from '../lib/rnn/train.ts';
+
+interface Params {
+  hidden: number;
+  epochs: number;
+  optimizer: Optimizer;
+  seed: number;
+  bptt: number;
+  evalEvery: number;
+}
+
+export default defineStage<Params>({
+  name: 'train',
+  description: 'trains the RNN (SPEC §2): best checkpoint, training curve, eval bpc',
+  section: '§2',
+  inputs: ['data'],
+  volatile: ['msPerEpoch', 'msTotal'],
+  tensors: ['params', 'finalParams', 'curveTrainBpc'],
+  run({ params, inputs, progress }) {
+    const xs = bytesOf(inputs.data);
+    const { hidden: H, epochs: E } = params;
+    const r = train(xs, params, {
+      onEpoch: (e, _E, bpc) => progress(e, E, `epoch ${e} bpc ${bpc.toFixed(4)}`),
+    });
+    const n = paramCount(H);
+    return {
+      json: {
+        hidden: H,
+        epochs: E,
+        optimizer: params.optimizer,
+        seed: params.seed,
+        bptt: params.bptt,
+        evalEvery: params.evalEvery,
+        paramCount: n,
+        kernel: r.kernel,
+        prng: 'mulberry32(seed), one draw per weight in the order Wx, Wh, Wy; w = (U - 0.5)/H; biases 0',
+        predictionsPerEpoch: xs.length - 1,
+        bestEpoch: r.bestEpoch,
+        bestTrainBpc: r.bestTrainBpc,
+        finalTrainBpc: r.curveTrainBpc[E - 1],
+        bestEvalBpc: r.bestEvalBpc,
+        finalEvalBpc: r.finalEvalBpc,
+        curve: r.evalEpochs.map((epoch, i) => ({ epoch, trainBpc: r.curveTrainBpc[epoch - 1], evalBpc: r.evalBpc[i] })),
+        msPerEpoch: r.msPerEpoch,
+        msTotal: r.msTotal,
+      },
+      tensors: {
+        params: { dtype: 'float32', shape: [n], data: r.params },
+        finalParams: { dtype: 'float32', shape: [n], data: r.finalParams },
+        curveTrainBpc: { dtype: 'float64', shape: [E], data: r.curveTrainBpc },
+      },
+    };
+  },
+});
