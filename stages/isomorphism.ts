@@ -1,0 +1,47 @@
+// Paper §3.1 "RNN–UM isomorphism" (SPEC §3.1): the RNN rewritten as a UM in the doubled
+// event space {h_j+, h_j-}, P(h_j+) = σ(2 z_j), each weight a pattern of strength |w|,
+// evaluated on its own in float64 (lib/analysis/isomorphism.ts) and compared with the
+// float32 forward trace: bpc of both, and max_{t,j} |P(h_j+) - P(h_j-) - S[t]_j|.
+import { defineStage } from '../lib/engine/types.ts';
+import { bytesOf, traceOf, weightsOf } from '../lib/rnn/io.ts';
+import { mean } from '../lib/rnn/forward.ts';
+import { buildPatterns, evaluateUm, maxStateDiff } from '../lib/analysis/isomorphism.ts';
+
+interface Params {
+  /** probability floor of the UM's bpc (the trace's default floor, so both bpc compare) */
+  floor: number;
+}
+
+export default defineStage<Params>({
+  name: 'isomorphism',
+  description: '§3.1: the RNN as a UM in the doubled event space, its own float64 evaluation vs the trace',
+  section: '§3.1',
+  inputs: ['model', 'data', 'trace'],
+  tensors: ['umBits'],
+  run({ params, inputs }) {
+    const xs = bytesOf(inputs.data);
+    const w = weightsOf(inputs.model);
+    const trace = traceOf(inputs.trace);
+    const N = xs.length;
+    if (trace.T !== N) throw new Error(`isomorphism: trace has ${trace.T} positions, data has ${N} bytes\nhint: re-run trace (npx tsx pipeline.ts trace)`);
+    const patterns = buildPatterns(w);
+    const um = evaluateUm(w, patterns, xs, params.floor);
+    const rnnBpc = mean(trace.bits);
+    const diff = maxStateDiff(um.u, trace.S, w.H);
+    return {
+      json: {
+        N,
+        H: w.H,
+        positions: { from: 0, to: N - 2 },
+        events: patterns.nEvents,
+        patterns: um.nPatterns,
+        umBpc: um.bpc,
+        rnnBpc,
+        bpcDiff: um.bpc - rnnBpc,
+        maxStateDiff: diff.max,
+        maxStateDiffAt: { t: diff.t, j: diff.j },
+      },
+      tensors: { umBits: { dtype: 'float64', shape: [um.bits.length], data: um.bits } },
+    };
+  },
+});
