@@ -1,0 +1,185 @@
+// Paper §5.2 "The carrier/pattern decomposition" (eq. 5, Table 2), the pattern deviation
+// of §5.3 (eq. 6) and the §5.4 output decomposition. Implements SPEC §5.
+//
+// At position t the pre-activation of unit j splits into a carrier and an input term
+// (eq. 5):
+//   z_t[j] = c_t[j] + Wx[j][x_t],      c_t = Wh·S[t-1] + bh      (S[-1] = 0)
+// Unit j is pattern-sensitive (PS) at t when some byte could put z on either side of 0:
+//   min_v (c_t[j] + Wx[j][v]) ≤ 0 ≤ max_v (c_t[j] + Wx[j][v])     (all 256 bytes v)
+// and carrier-determined otherwise. Since c_t[j] does not depend on v,
+//   min_v (c + Wx[j][v]) = c + min_v Wx[j][v]
+// so the row range of Wx is computed once (the naive twin loops over all 256 bytes).
+// The inequality is closed as in the SPEC; its boundary case (c + min Wx = 0 exactly,
+// every byte then giving sign +1) has measure zero on real weights.
+//
+// Carrier-only state at t (Table 2; one position at a time, never fed forward):
+//   h'_t[j] = tanh(c_t[j]) if j is PS at t, else S[t][j]
+// Deviation (eq. 6):  δ_t[j] = S[t][j] - tanh(c_t[j]) if PS, else 0;  so S[t] = h'_t + δ_t.
+// §5.4: for target o = x_{t+1}, the model's logit Wy[o]·S[t] + by[o] splits exactly into
+//   carrier logit Wy[o]·h'_t + by[o]   and   pattern logit Wy[o]·δ_t.
+//
+// Layouts (row-major): c, δ, h' are (N, H): c[t*H + j]; the PS mask is (N, H) uint8.
+// S is the trace's float32 state; everything computed here is float64.
+
+import { V, type Weights } from '../rnn/weights.ts';
+import { bitsOf, readoutLogp } from '../rnn/forward.ts';
+
+type States = Float32Array | Float64Array;
+
+// ---------------------------------------------------------------- carrier and PS test
+
+/**
+ * Carrier c_t = Wh·S[t-1] + bh for t = 0..N-1, float64, (N, H).
+ * The sum runs in the same order as the forward pass (Σ_k Wh[j][k]·S[t-1][k], then + bh),
+ * so z_t[j] = fround(Wx[j][x_t] + c_t[j]) up to that final float32 rounding.
+ */
+export function carrier(w: Weights, S: States, N: number): Float64Array {
+  const { H, Wh, bh } = w;
+  const c = new Float64Array(N * H);
+  for (let t = 0; t < N; t++) {
+    const prev = (t - 1) * H;
+    for (let j = 0; j < H; j++) {
+      let acc = 0;
+      if (t > 0) {
+        const row = j * H;
+        for (let k = 0; k < H; k++) acc += Wh[row + k] * S[prev + k];
+      }
+      c[t * H + j] = acc + bh[j];
+    }
+  }
+  return c;
+}
+
+/** Row range of Wx: lo[j] = min_v Wx[j][v], hi[j] = max_v Wx[j][v] (H each). */
+export function wxRange(w: Weights): { lo: Float64Array; hi: Float64Array } {
+  const { H, Wx } = w;
+  const lo = new Float64Array(H);
+  const hi = new Float64Array(H);
+  for (let j = 0; j < H; j++) {
+    let a = Infinity;
+    let b = -Infinity;
+    for (let v = 0; v < V; v++) {
+      const x = Wx[j * V + v];
+      if (x < a) a = x;
+      if (x > b) b = x;
+    }
+    lo[j] = a;
+    hi[j] = b;
+  }
+  return { lo, hi };
+}
+
+/** PS mask (N, H): 1 where c + min Wx ≤ 0 ≤ c + max Wx. */
+export function patternSensitive(w: Weights, c: Float64Array): Uint8Array {
+  const { H } = w;
+  const { lo, hi } = wxRange(w);
+  const ps = new Uint8Array(c.length);
+  for (let i = 0; i < c.length; i++) {
+    const j = i % H;
+    ps[i] = c[i] + lo[j] <= 0 && 0 <= c[i] + hi[j] ? 1 : 0;
+  }
+  return ps;
+}
+
+/** Naive twin of patternSensitive: min and max of c + Wx[j][v] over all 256 bytes. */
+export function patternSensitiveNaive(w: Weights, c: Float64Array): Uint8Array {
+  const { H, Wx } = w;
+  const ps = new Uint8Array(c.length);
+  for (let i = 0; i < c.length; i++) {
+    const j = i % H;
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (let v = 0; v < V; v++) {
+      const zv = c[i] + Wx[j * V + v];
+      if (zv < mn) mn = zv;
+      if (zv > mx) mx = zv;
+    }
+    ps[i] = mn <= 0 && 0 <= mx ? 1 : 0;
+  }
+  return ps;
+}
+
+// ---------------------------------------------------------------- Table 2
+
+/** Carrier-only state h'_t (H) written to `out`: tanh(c) for PS units, S[t] otherwise. */
+export function carrierOnlyState(S: States, c: Float64Array, ps: Uint8Array, H: number, t: number, out: Float64Array): void {
+  const off = t * H;
+  for (let j = 0; j < H; j++) out[j] = ps[off + j] ? Math.tanh(c[off + j]) : S[off + j];
+}
+
+/** Bits of x_{t+1} under the carrier-only state, t = 0..N-2 (floor as for bpc). */
+export function carrierOnlyBits(w: Weights, xs: Uint8Array, S: States, c: Float64Array, ps: Uint8Array, floor: number): Float64Array {
+  const { H } = w;
+  const N = xs.length;
+  const bits = new Float64Array(Math.max(0, N - 1));
+  const h = new Float64Array(H);
+  const logp = new Float64Array(V);
+  for (let t = 0; t + 1 < N; t++) {
+    carrierOnlyState(S, c, ps, H, t, h);
+    readoutLogp(w, h, 0, logp);
+    bits[t] = bitsOf(logp[xs[t + 1]], floor);
+  }
+  return bits;
+}
+
+/** Per-position PS count (N) and per-unit PS count over positions t = first..last. */
+export function psCounts(ps: Uint8Array, H: number, first: number, last: number): { perPosition: Int32Array; perUnit: Int32Array } {
+  const perPosition = new Int32Array(last - first + 1);
+  const perUnit = new Int32Array(H);
+  for (let t = first; t <= last; t++) {
+    let n = 0;
+    for (let j = 0; j < H; j++) {
+      if (ps[t * H + j]) {
+        n++;
+        perUnit[j]++;
+      }
+    }
+    perPosition[t - first] = n;
+  }
+  return { perPosition, perUnit };
+}
+
+// ---------------------------------------------------------------- eq. 6 and §5.4
+
+/** Deviation δ (eq. 6), (N, H): S[t][j] - tanh(c_t[j]) where PS, else 0. */
+export function deviation(S: States, c: Float64Array, ps: Uint8Array): Float64Array {
+  const d = new Float64Array(c.length);
+  for (let i = 0; i < c.length; i++) d[i] = ps[i] ? S[i] - Math.tanh(c[i]) : 0;
+  return d;
+}
+
+export interface OutputDecomposition {
+  t: number;
+  /** target byte o = x_{t+1} */
+  target: number;
+  /** Wy[o]·h'_t + by[o] */
+  carrierLogit: number;
+  /** Wy[o]·δ_t */
+  patternLogit: number;
+  /** Wy[o]·S[t] + by[o], the model's own logit */
+  actualLogit: number;
+  /** (H): Wy[o][j]·δ_t[j], the pattern logit unit by unit */
+  unitContribution: Float64Array;
+}
+
+/** §5.4 at one position t (0 ≤ t ≤ N-2). */
+export function outputDecomposition(w: Weights, xs: Uint8Array, S: States, c: Float64Array, ps: Uint8Array, t: number): OutputDecomposition {
+  const { H, Wy, by } = w;
+  const o = xs[t + 1];
+  const h = new Float64Array(H);
+  carrierOnlyState(S, c, ps, H, t, h);
+  const unitContribution = new Float64Array(H);
+  let carrierLogit = by[o];
+  let patternLogit = 0;
+  let actualLogit = by[o];
+  for (let j = 0; j < H; j++) {
+    const wy = Wy[o * H + j];
+    const s = S[t * H + j];
+    const dj = ps[t * H + j] ? s - Math.tanh(c[t * H + j]) : 0;
+    carrierLogit += wy * h[j];
+    unitContribution[j] = wy * dj;
+    patternLogit += unitContribution[j];
+    actualLogit += wy * s;
+  }
+  return { t, target: o, carrierLogit, patternLogit, actualLogit, unitContribution };
+}
