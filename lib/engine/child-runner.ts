@@ -1,0 +1,52 @@
+// --jobs N: a stage runs in a child Node process (tsx loader), so independent stages use
+// both cores. The child loads its inputs from the store, runs the stage, writes the
+// outputs and the entry itself (same code as in-process: execute.ts), and sends back the
+// entry. Progress and warnings come back over IPC.
+
+import { fork } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Entry, KeyRecord } from './store.ts';
+import type { ExternalFile, Progress } from './types.ts';
+
+export interface ChildJob {
+  root: string;
+  stageFile: string;
+  schemasDir: string;
+  cacheDir: string;
+  name: string;
+  params: Record<string, unknown>;
+  record: KeyRecord;
+  key: string;
+  codeFiles: Record<string, string>;
+  inputs: Record<string, Entry>;
+  inputSchemas: Record<string, unknown>;
+  externals: Record<string, ExternalFile>;
+  env: Record<string, string | undefined>;
+}
+
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const childMain = fileURLToPath(new URL('./child.ts', import.meta.url));
+
+export function runInChild(job: ChildJob & { onProgress: Progress; onWarn: (m: string) => void }): Promise<Entry> {
+  const { onProgress, onWarn, ...payload } = job;
+  return new Promise((resolve, reject) => {
+    const child = fork(childMain, [], { execArgv: ['--import', tsxLoader], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let settled = false;
+    child.on('message', (m: any) => {
+      if (m.type === 'progress') onProgress(m.done, m.total, m.message);
+      else if (m.type === 'warn') onWarn(m.message);
+      else if (m.type === 'done') {
+        settled = true;
+        resolve(m.entry);
+      } else if (m.type === 'error') {
+        settled = true;
+        reject(Object.assign(new Error(m.message), { stack: m.stack }));
+      }
+    });
+    child.on('exit', (code, signal) => {
+      if (!settled) reject(new Error(`worker process for stage ${job.name} exited (${signal ?? `code ${code}`}) before finishing`));
+    });
+    child.send({ type: 'job', job: payload });
+  });
+}

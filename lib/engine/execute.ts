@@ -1,0 +1,103 @@
+// Running one stage: load its inputs from the store, call its pure `run`, write its
+// outputs (objects first, entry last, each atomically). Shared by the in-process runner
+// and the child-process runner (--jobs), so both store exactly the same thing.
+
+import { canonicalJson, hashJson } from './hash.ts';
+import { checkOutput } from './params.ts';
+import { decodeTensor, encodeTensor, checkTensor } from './tensor.ts';
+import { Store, type Entry, type KeyRecord, type ObjectRef, type TensorRef } from './store.ts';
+import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from './types.ts';
+
+export const ENGINE_VERSION = 1;
+
+/** Load a built stage's output (json + tensors), verifying every object. */
+export function loadOutput(store: Store, entry: Entry, outputSchema: any): StageOutput {
+  const stage = entry.record.stage;
+  const jsonBytes = store.getObject(entry.outputs.json, `stage ${stage}: json output`);
+  const json = JSON.parse(Buffer.from(jsonBytes).toString('utf8'));
+  const err = checkOutput(stage, outputSchema, json, 'read');
+  if (err) throw Object.assign(new Error(err), { reason: 'corrupt' });
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, ref] of Object.entries(entry.outputs.tensors)) {
+    tensors[name] = decodeTensor(store.getObject(ref, `stage ${stage}: tensor ${name}`), `stage ${stage}: tensor ${name}`);
+  }
+  return { json, tensors, key: entry.key.slice(0, 12), outputHash: entry.outputHash };
+}
+
+export interface ExecuteArgs {
+  store: Store;
+  def: StageDef;
+  params: Record<string, unknown>;
+  record: KeyRecord;
+  key: string;
+  codeFiles: Record<string, string>;
+  inputs: Record<string, StageOutput>;
+  externals: Record<string, ExternalFile>;
+  env: Record<string, string | undefined>;
+  outputSchema: any;
+  progress: Progress;
+  warn: (m: string) => void;
+}
+
+/** Hash of a stage's output: the refs of its parts, with volatile JSON keys left out. */
+export function outputHashOf(json: Record<string, unknown>, volatile: readonly string[], tensors: Record<string, ObjectRef>, artifacts: Record<string, ObjectRef>): string {
+  const stable: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(json)) if (!volatile.includes(k)) stable[k] = v;
+  return hashJson({
+    json: canonicalJson(stable),
+    tensors: Object.fromEntries(Object.entries(tensors).map(([k, r]) => [k, r.hash])),
+    artifacts: Object.fromEntries(Object.entries(artifacts).map(([k, r]) => [k, r.hash])),
+  });
+}
+
+export async function executeStage(a: ExecuteArgs): Promise<Entry> {
+  const { store, def } = a;
+  const t0 = performance.now();
+  const result = await def.run({
+    params: a.params,
+    inputs: a.inputs,
+    externals: a.externals,
+    progress: a.progress,
+    warn: a.warn,
+    env: a.env,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (!result || typeof result !== 'object' || typeof result.json !== 'object' || result.json === null) {
+    throw new Error(`stage ${def.name}: run() must return { json, tensors?, artifacts? }`);
+  }
+  const schemaErr = checkOutput(def.name, a.outputSchema, result.json, 'write');
+  if (schemaErr) throw new Error(schemaErr);
+  const tensors: Record<string, TensorRef> = {};
+  for (const [name, t] of Object.entries(result.tensors ?? {})) {
+    checkTensor(t, `stage ${def.name}: tensor ${name}`);
+    const ref = store.putObject(encodeTensor(t));
+    tensors[name] = { ...ref, dtype: t.dtype, shape: t.shape };
+  }
+  for (const name of def.tensors ?? []) {
+    if (!(name in tensors)) throw new Error(`stage ${def.name}: declared tensor "${name}" was not produced`);
+  }
+  const artifacts: Record<string, ObjectRef> = {};
+  for (const [p, content] of Object.entries(result.artifacts ?? {})) {
+    if (p.startsWith('/') || p.split('/').includes('..')) throw new Error(`stage ${def.name}: artifact path must be relative inside reports/: ${p}`);
+    artifacts[p] = store.putObject(typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+  }
+  const jsonText = JSON.stringify(result.json);
+  // Round-trip check: what downstream will read must equal what the stage returned.
+  if (canonicalJson(JSON.parse(jsonText)) !== canonicalJson(result.json)) {
+    throw new Error(`stage ${def.name}: JSON output does not survive JSON encoding (NaN, undefined or a typed array in it?)`);
+  }
+  const json = store.putObject(Buffer.from(jsonText, 'utf8'));
+  const entry: Entry = {
+    key: a.key,
+    record: a.record,
+    codeFiles: a.codeFiles,
+    outputs: { json, tensors, artifacts },
+    outputHash: outputHashOf(result.json, def.volatile ?? [], tensors, artifacts),
+    seconds,
+    builtAt: new Date().toISOString(),
+  };
+  store.putEntry(entry);
+  return entry;
+}
+
+export { decodeTensor };

@@ -1,0 +1,564 @@
+// The pipeline: stage declarations + resolved params -> a graph in force -> cache keys ->
+// build / status / dag / gc. The store decides staleness; every reason a stage is stale
+// is a small named check (targets' habit), so `status` can say why.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { sha256, hashJson } from './hash.ts';
+import { validateGraph, upstreamClosure, topoSort, GraphError, type GraphNode } from './graph.ts';
+import { loadSchemas, resolveParams, schemaPaths, ParamError, type Schemas } from './params.ts';
+import { SourceHasher, codeHash, diffCode } from './sources.ts';
+import { Store, CorruptError, entryObjects, type Entry, type KeyRecord } from './store.ts';
+import { ENGINE_VERSION, executeStage, loadOutput } from './execute.ts';
+import { lock } from './lock.ts';
+import { silentReporter, type Reporter } from './progress.ts';
+import { runInChild } from './child-runner.ts';
+import type { ExternalFile, StageDef, StageOutput } from './types.ts';
+
+export interface PipelineOptions {
+  /** Project root: code paths and schemas are relative to it. */
+  root: string;
+  /** Stage modules, relative to root, in declaration order. */
+  stageFiles: string[];
+  cacheDir?: string;
+  reportsDir?: string;
+  schemasDir?: string;
+  env?: Record<string, string | undefined>;
+  reporter?: Reporter;
+}
+
+export interface LoadedStage {
+  def: StageDef;
+  file: string; // relative to root
+  schemas: Schemas;
+}
+
+export type Overrides = Record<string, Record<string, unknown>>;
+
+export interface StageRun {
+  name: string;
+  status: 'ran' | 'cached' | 'would-run';
+  key: string;
+  seconds: number;
+  reasons?: string[];
+}
+
+export interface StageStatus {
+  name: string;
+  state: 'fresh' | 'stale' | 'missing';
+  reasons: string[];
+  key?: string;
+  needed: boolean;
+}
+
+export class PipelineError extends Error {
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** Import every stage module and its schemas. */
+export async function loadStages(root: string, stageFiles: string[], schemasDir: string): Promise<LoadedStage[]> {
+  const out: LoadedStage[] = [];
+  for (const file of stageFiles) {
+    const abs = path.resolve(root, file);
+    const mod = await import(pathToFileURL(abs).href);
+    const def: StageDef | undefined = mod.default;
+    if (!def || typeof def.name !== 'string' || typeof def.run !== 'function') {
+      throw new PipelineError('bad-stage', `${file}: default export is not a stage declaration\nhint: export default defineStage({ name, inputs, run, ... })`);
+    }
+    out.push({ def, file, schemas: loadSchemas(schemasDir, def.name) });
+  }
+  return out;
+}
+
+function fingerprint(f: ExternalFile, stage: string): string {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(f.path);
+  } catch {
+    throw new PipelineError('missing-file', `stage ${stage}: ${f.name} file not found: ${f.path}` + (f.hint ? `\nhint: ${f.hint}` : ''));
+  }
+  if (!st.isFile()) throw new PipelineError('missing-file', `stage ${stage}: ${f.name} is not a file: ${f.path}` + (f.hint ? `\nhint: ${f.hint}` : ''));
+  const readPrefix = (n: number) => {
+    const fd = fs.openSync(f.path, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(n, st.size));
+      let got = 0;
+      while (got < buf.length) {
+        const r = fs.readSync(fd, buf, got, buf.length - got, got);
+        if (r === 0) break;
+        got += r;
+      }
+      return buf.subarray(0, got);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  if (f.maxBytes !== undefined) return `prefix:${f.maxBytes}:${sha256(readPrefix(f.maxBytes))}`;
+  if (st.size <= 64 << 20) return `sha256:${sha256(fs.readFileSync(f.path))}`;
+  // Large files (enwik9.zip): size, mtime and the first MiB, not 300 MB of hashing per run.
+  return `stat:${st.size}:${st.mtimeMs}:${sha256(readPrefix(1 << 20))}`;
+}
+
+function flatten(prefix: string, v: unknown, out: Record<string, string>) {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    for (const [k, x] of Object.entries(v)) flatten(prefix ? `${prefix}.${k}` : k, x, out);
+  } else out[prefix] = JSON.stringify(v);
+}
+
+/** Human reasons why `now` differs from `before` (both key records of one stage). */
+export function explainChange(before: Entry, now: { record: KeyRecord; codeFiles: Record<string, string> }): string[] {
+  const b = before.record;
+  const a = now.record;
+  const r: string[] = [];
+  if (b.engine !== a.engine) r.push(`engine format changed: ${b.engine} -> ${a.engine}`);
+  if (b.code !== a.code) {
+    const d = diffCode(before.codeFiles ?? {}, now.codeFiles);
+    r.push(...(d.length ? d : ['code changed']));
+  }
+  const pb: Record<string, string> = {};
+  const pa: Record<string, string> = {};
+  flatten('', b.params, pb);
+  flatten('', a.params, pa);
+  for (const k of new Set([...Object.keys(pb), ...Object.keys(pa)])) {
+    if (pb[k] !== pa[k]) r.push(`param ${a.stage}.${k}: ${pb[k] ?? '(unset)'} -> ${pa[k] ?? '(unset)'}`);
+  }
+  for (const k of new Set([...Object.keys(b.inputs), ...Object.keys(a.inputs)])) {
+    if (!(k in b.inputs)) r.push(`new input ${k}`);
+    else if (!(k in a.inputs)) r.push(`input ${k} removed`);
+    else if (b.inputs[k] !== a.inputs[k]) r.push(`upstream ${k} changed`);
+  }
+  for (const k of new Set([...Object.keys(b.externals), ...Object.keys(a.externals)])) {
+    if (b.externals[k] !== a.externals[k]) r.push(`external file ${k} changed`);
+  }
+  for (const k of new Set([...Object.keys(b.env), ...Object.keys(a.env)])) {
+    if (b.env[k] !== a.env[k]) r.push(`env ${k}: ${b.env[k] ?? '(unset)'} -> ${a.env[k] ?? '(unset)'}`);
+  }
+  return r.length ? r : ['key changed'];
+}
+
+export class Pipeline {
+  readonly root: string;
+  readonly stages: LoadedStage[];
+  readonly byName: Map<string, LoadedStage>;
+  readonly store: Store;
+  readonly reportsDir: string;
+  readonly schemasDir: string;
+  readonly env: Record<string, string | undefined>;
+  reporter: Reporter;
+  private hasher: SourceHasher;
+  private codeMemo = new Map<string, { files: Record<string, string>; hash: string }>();
+
+  constructor(opts: PipelineOptions & { stages: LoadedStage[] }) {
+    this.root = path.resolve(opts.root);
+    this.stages = opts.stages;
+    this.byName = new Map(opts.stages.map((s) => [s.def.name, s]));
+    if (this.byName.size !== opts.stages.length) {
+      const seen = new Set<string>();
+      for (const s of opts.stages) {
+        if (seen.has(s.def.name)) throw new GraphError('duplicate', `duplicate stage name "${s.def.name}" (${s.file})`);
+        seen.add(s.def.name);
+      }
+    }
+    this.env = opts.env ?? process.env;
+    this.store = new Store(opts.cacheDir ?? (this.env.TOTAL_INTERP_CACHE || path.join(this.root, 'cache')));
+    this.reportsDir = opts.reportsDir ?? path.join(this.root, 'reports');
+    this.schemasDir = opts.schemasDir ?? path.join(this.root, 'schemas');
+    this.reporter = opts.reporter ?? silentReporter;
+    this.hasher = new SourceHasher(this.root);
+  }
+
+  static async load(opts: PipelineOptions): Promise<Pipeline> {
+    const schemasDir = opts.schemasDir ?? path.join(opts.root, 'schemas');
+    const stages = await loadStages(opts.root, opts.stageFiles, schemasDir);
+    const p = new Pipeline({ ...opts, schemasDir, stages });
+    // Load-time checks on the default graph: unknown inputs, duplicates, cycles.
+    p.graph(p.resolveAll({}));
+    return p;
+  }
+
+  /** Params of every stage: schema defaults + overrides. Unknown stages/params are errors. */
+  resolveAll(overrides: Overrides): Record<string, Record<string, unknown>> {
+    for (const s of Object.keys(overrides)) {
+      if (!this.byName.has(s)) {
+        throw new ParamError(`unknown stage "${s}" in --set\nvalid stages: ${[...this.byName.keys()].join(', ')}`);
+      }
+    }
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const s of this.stages) out[s.def.name] = resolveParams(s.def.name, s.schemas.params, overrides[s.def.name] ?? {});
+    return out;
+  }
+
+  inputsOf(name: string, params: Record<string, Record<string, unknown>>): readonly string[] {
+    const def = this.byName.get(name)!.def;
+    return typeof def.inputs === 'function' ? def.inputs(params[name] as any) : def.inputs;
+  }
+
+  /** The graph in force for these params (validated). */
+  graph(params: Record<string, Record<string, unknown>>): GraphNode[] {
+    const nodes = this.stages.map((s) => ({ name: s.def.name, inputs: this.inputsOf(s.def.name, params) }));
+    validateGraph(nodes);
+    return nodes;
+  }
+
+  code(name: string): { files: Record<string, string>; hash: string } {
+    let c = this.codeMemo.get(name);
+    if (!c) {
+      const s = this.byName.get(name)!;
+      const sp = schemaPaths(this.schemasDir, name);
+      const extra = [sp.params, sp.output, ...(s.def.extraSources ?? []).map((f) => path.resolve(this.root, f))];
+      const files = this.hasher.closure([s.file], extra);
+      c = { files, hash: codeHash(files) };
+      this.codeMemo.set(name, c);
+    }
+    return c;
+  }
+
+  private envOf(name: string): Record<string, string | undefined> {
+    const out: Record<string, string | undefined> = {};
+    for (const k of this.byName.get(name)!.def.env ?? []) out[k] = this.env[k];
+    return out;
+  }
+
+  externalsOf(name: string, params: Record<string, unknown>): Record<string, ExternalFile> {
+    const def = this.byName.get(name)!.def;
+    const list = def.externals ? def.externals(params as any, this.envOf(name)) : [];
+    return Object.fromEntries(list.map((f) => [f.name, f]));
+  }
+
+  /** The key record of a stage, given its upstream entries. */
+  record(name: string, params: Record<string, unknown>, upstream: Record<string, Entry>): { record: KeyRecord; key: string; codeFiles: Record<string, string>; externals: Record<string, ExternalFile> } {
+    const code = this.code(name);
+    const externals = this.externalsOf(name, params);
+    const env = this.envOf(name);
+    const record: KeyRecord = {
+      engine: ENGINE_VERSION,
+      stage: name,
+      code: code.hash,
+      params,
+      inputs: Object.fromEntries(Object.entries(upstream).map(([k, e]) => [k, e.outputHash])),
+      externals: Object.fromEntries(Object.entries(externals).map(([k, f]) => [k, fingerprint(f, name)])),
+      env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v ?? null])),
+    };
+    return { record, key: hashJson(record), codeFiles: code.files, externals };
+  }
+
+  /**
+   * A cached entry that passes every check, or null. When building (`building`), a damaged
+   * entry is reported as a warning and dropped; status and dry runs leave the store alone.
+   */
+  private cachedEntry(name: string, key: string, building: boolean): { entry: Entry | null; corrupt?: string } {
+    let entry: Entry | null;
+    try {
+      entry = this.store.getEntry(name, key);
+      if (!entry) return { entry: null };
+      for (const { ref, what } of entryObjects(entry)) this.store.verifyObject(ref, what);
+      // Schema check on read: the JSON must still satisfy the stage's output schema.
+      loadOutput(this.store, entry, this.byName.get(name)!.schemas.output);
+      return { entry };
+    } catch (e) {
+      if (!(e instanceof CorruptError) && (e as any).reason !== 'corrupt') throw e;
+      const msg = (e as Error).message;
+      if (building) {
+        this.reporter.line(`warning: ${msg.startsWith('stage') ? msg : `stage ${name}: ${msg}`}; recomputing`);
+        this.store.dropEntry(name, key);
+      }
+      return { entry: null, corrupt: msg };
+    }
+  }
+
+  /**
+   * Build `targets` and everything upstream. `force`: true for every stage, or a list.
+   */
+  async build(targets: string[], opts: { overrides?: Overrides; force?: boolean | string[]; dryRun?: boolean; jobs?: number } = {}): Promise<{ runs: StageRun[]; entries: Record<string, Entry> }> {
+    const params = this.resolveAll(opts.overrides ?? {});
+    const nodes = this.graph(params);
+    const order = upstreamClosure(nodes, targets);
+    const inputsOf = new Map(nodes.map((n) => [n.name, n.inputs]));
+    for (const f of Array.isArray(opts.force) ? opts.force : []) {
+      if (!this.byName.has(f)) throw new PipelineError('unknown-stage', `--force: unknown stage "${f}"\nvalid stages: ${[...this.byName.keys()].join(', ')}`);
+    }
+    const forced = (n: string) => opts.force === true || (Array.isArray(opts.force) && opts.force.includes(n));
+    const entries: Record<string, Entry> = {};
+    const runs = new Map<string, StageRun>();
+    const jobs = Math.max(1, opts.jobs ?? 1);
+
+    if (opts.dryRun) {
+      const willRun = new Set<string>();
+      for (const name of order) {
+        const ups = inputsOf.get(name)!;
+        const dirtyUp = ups.filter((u) => willRun.has(u));
+        if (dirtyUp.length) {
+          willRun.add(name);
+          runs.set(name, { name, status: 'would-run', key: '', seconds: 0, reasons: dirtyUp.map((u) => `upstream ${u} will run`) });
+          continue;
+        }
+        const r = this.record(name, params[name], Object.fromEntries(ups.map((u) => [u, entries[u]])));
+        const hit = forced(name) ? { entry: null } : this.cachedEntry(name, r.key, false);
+        if (hit.entry) {
+          entries[name] = hit.entry;
+          runs.set(name, { name, status: 'cached', key: r.key.slice(0, 12), seconds: 0 });
+        } else {
+          willRun.add(name);
+          const latest = this.store.latestEntry(name);
+          const reasons = forced(name) ? ['forced'] : hit.corrupt ? ['cache entry corrupt'] : latest ? explainChange(latest, r) : ['never built'];
+          runs.set(name, { name, status: 'would-run', key: r.key.slice(0, 12), seconds: 0, reasons });
+        }
+      }
+      return { runs: order.map((n) => runs.get(n)!), entries };
+    }
+
+    const buildOne = async (name: string): Promise<void> => {
+      const ups = inputsOf.get(name)!;
+      const r = this.record(name, params[name], Object.fromEntries(ups.map((u) => [u, entries[u]])));
+      const short = r.key.slice(0, 12);
+      if (!forced(name)) {
+        const hit = this.cachedEntry(name, r.key, true);
+        if (hit.entry) {
+          entries[name] = hit.entry;
+          this.store.setLatest(name, r.key);
+          runs.set(name, { name, status: 'cached', key: short, seconds: 0 });
+          this.reporter.line(`  cached  ${name}`);
+          return;
+        }
+      }
+      const release = await lock(this.store.lockPath(name), (h) =>
+        this.reporter.line(`  waiting for process ${h.pid} (${h.host}) building ${name}…`),
+      );
+      try {
+        // Another process may have built it while we waited.
+        if (!forced(name)) {
+          const hit = this.cachedEntry(name, r.key, true);
+          if (hit.entry) {
+            entries[name] = hit.entry;
+            this.store.setLatest(name, r.key);
+            runs.set(name, { name, status: 'cached', key: short, seconds: 0 });
+            this.reporter.line(`  cached  ${name} (built by another process)`);
+            return;
+          }
+        }
+        const s = this.byName.get(name)!;
+        const t0 = performance.now();
+        const progress = this.reporter.stage(name);
+        const warn = (m: string) => this.reporter.line(`warning: stage ${name}: ${m}`);
+        let entry: Entry;
+        try {
+          if (jobs > 1) {
+            entry = await runInChild({
+              root: this.root,
+              stageFile: s.file,
+              schemasDir: this.schemasDir,
+              cacheDir: this.store.root,
+              name,
+              params: params[name],
+              record: r.record,
+              key: r.key,
+              codeFiles: r.codeFiles,
+              inputs: Object.fromEntries(ups.map((u) => [u, entries[u]])),
+              inputSchemas: Object.fromEntries(ups.map((u) => [u, this.byName.get(u)!.schemas.output])),
+              externals: r.externals,
+              env: this.envOf(name),
+              onProgress: progress,
+              onWarn: warn,
+            });
+          } else {
+            const inputs: Record<string, StageOutput> = {};
+            for (const u of ups) inputs[u] = loadOutput(this.store, entries[u], this.byName.get(u)!.schemas.output);
+            entry = await executeStage({
+              store: this.store,
+              def: s.def,
+              params: params[name],
+              record: r.record,
+              key: r.key,
+              codeFiles: r.codeFiles,
+              inputs,
+              externals: r.externals,
+              env: this.envOf(name),
+              outputSchema: s.schemas.output,
+              progress,
+              warn,
+            });
+          }
+        } catch (e) {
+          progress.done();
+          const err = e as Error;
+          throw new PipelineError('stage-failed', `stage ${name} failed: ${err.message}${err.stack && !(err as any).reason ? `\n${err.stack.split('\n').slice(1, 4).join('\n')}` : ''}`);
+        } finally {
+          progress.done();
+        }
+        entries[name] = entry;
+        const seconds = (performance.now() - t0) / 1000;
+        runs.set(name, { name, status: 'ran', key: short, seconds });
+        this.reporter.line(`  ran     ${name}  ${seconds.toFixed(2)}s`);
+      } finally {
+        release();
+      }
+    };
+
+    if (jobs <= 1) {
+      for (const name of order) await buildOne(name);
+    } else {
+      // Parallel: a stage starts when all its inputs are done; at most `jobs` at a time.
+      const pending = new Set(order);
+      const running = new Map<string, Promise<void>>();
+      let failure: unknown = null;
+      while ((pending.size || running.size) && !failure) {
+        for (const name of [...pending]) {
+          if (running.size >= jobs) break;
+          if (inputsOf.get(name)!.every((u) => name !== u && u in entries)) {
+            pending.delete(name);
+            running.set(name, buildOne(name).catch((e) => { failure ??= e; }).finally(() => running.delete(name)));
+          }
+        }
+        if (running.size === 0 && pending.size) throw new PipelineError('internal', `cannot schedule: ${[...pending].join(', ')}`);
+        await Promise.race(running.values());
+      }
+      await Promise.all(running.values());
+      if (failure) throw failure;
+    }
+    this.materialize(order.map((n) => entries[n]));
+    return { runs: order.map((n) => runs.get(n)!), entries };
+  }
+
+  /** Write stage artifacts (reports, figures) into reports/, only where they differ. */
+  materialize(entries: Entry[]): string[] {
+    const written: string[] = [];
+    for (const e of entries) {
+      for (const [rel, ref] of Object.entries(e.outputs.artifacts)) {
+        const dest = path.join(this.reportsDir, rel);
+        let same = false;
+        try {
+          same = fs.statSync(dest).size === ref.bytes && sha256(fs.readFileSync(dest)) === ref.hash;
+        } catch {
+          same = false;
+        }
+        if (!same) {
+          const bytes = this.store.getObject(ref, `stage ${e.record.stage}: artifact ${rel}`);
+          fs.mkdirSync(path.dirname(dest), { recursive: true });
+          const tmp = `${dest}.tmp-${process.pid}`;
+          fs.writeFileSync(tmp, bytes);
+          fs.renameSync(tmp, dest);
+        }
+        written.push(dest);
+      }
+    }
+    return written;
+  }
+
+  /** Read a built stage's output (for the CLI: report paths). */
+  output(entry: Entry): StageOutput {
+    return loadOutput(this.store, entry, this.byName.get(entry.record.stage)!.schemas.output);
+  }
+
+  /** Fresh / stale / missing for every stage, with reasons. Nothing is built. */
+  status(opts: { overrides?: Overrides; targets?: string[] } = {}): StageStatus[] {
+    const params = this.resolveAll(opts.overrides ?? {});
+    const nodes = this.graph(params);
+    const needed = new Set(upstreamClosure(nodes, opts.targets ?? (this.byName.has('report') ? ['report'] : topoSort(nodes))));
+    const inputsOf = new Map(nodes.map((n) => [n.name, n.inputs]));
+    const entries: Record<string, Entry> = {};
+    const out: StageStatus[] = [];
+    for (const name of topoSort(nodes)) {
+      const ups = inputsOf.get(name)!;
+      const latest = this.store.latestEntry(name);
+      const notFresh = ups.filter((u) => !entries[u]);
+      if (notFresh.length) {
+        const st = out.find((x) => x.name === notFresh[0])!;
+        out.push({
+          name,
+          state: latest ? 'stale' : 'missing',
+          reasons: [...notFresh.map((u) => `upstream ${u} ${out.find((x) => x.name === u)!.state}`), ...(latest ? [] : ['never built'])],
+          needed: needed.has(name),
+        });
+        void st;
+        continue;
+      }
+      let r;
+      try {
+        r = this.record(name, params[name], Object.fromEntries(ups.map((u) => [u, entries[u]])));
+      } catch (e) {
+        out.push({ name, state: latest ? 'stale' : 'missing', reasons: [(e as Error).message.split('\n')[0]], needed: needed.has(name) });
+        continue;
+      }
+      const hit = this.cachedEntry(name, r.key, false);
+      if (hit.entry) {
+        entries[name] = hit.entry;
+        out.push({ name, state: 'fresh', reasons: [], key: r.key.slice(0, 12), needed: needed.has(name) });
+      } else if (hit.corrupt) {
+        out.push({ name, state: 'stale', reasons: ['cache entry corrupt'], key: r.key.slice(0, 12), needed: needed.has(name) });
+      } else if (latest) {
+        out.push({ name, state: 'stale', reasons: explainChange(latest, r), key: r.key.slice(0, 12), needed: needed.has(name) });
+      } else {
+        out.push({ name, state: 'missing', reasons: ['never built'], key: r.key.slice(0, 12), needed: needed.has(name) });
+      }
+    }
+    return out;
+  }
+
+  /** Mermaid text of the graph in force. */
+  dag(opts: { overrides?: Overrides } = {}): string {
+    const params = this.resolveAll(opts.overrides ?? {});
+    const nodes = this.graph(params);
+    const id = (n: string) => n.replace(/[^A-Za-z0-9_]/g, '_');
+    const lines = ['flowchart LR'];
+    for (const n of nodes) {
+      const s = this.byName.get(n.name)!.def;
+      lines.push(`  ${id(n.name)}["${n.name}${s.section ? `<br/>${s.section}` : ''}"]`);
+    }
+    for (const n of nodes) for (const i of n.inputs) lines.push(`  ${id(i)} --> ${id(n.name)}`);
+    return lines.join('\n') + '\n';
+  }
+
+  /**
+   * Delete entries and objects that no current stage key reaches (for each of the given
+   * param sets; default: the defaults). Files younger than `graceMs` are kept, so a run in
+   * progress in another process never loses what it just wrote.
+   */
+  gc(opts: { overrides?: Overrides[]; graceMs?: number; dryRun?: boolean } = {}): { entries: number; objects: number; bytes: number } {
+    const grace = opts.graceMs ?? 10 * 60 * 1000;
+    const holders = this.store.liveLocks();
+    if (holders.length) {
+      throw new PipelineError('busy', `gc: another pipeline process is building (${holders.join(', ')})\nhint: run gc again when it has finished`);
+    }
+    const keep = new Set<string>();
+    const keepObjects = new Set<string>();
+    for (const ov of opts.overrides ?? [{}]) {
+      for (const st of this.status({ overrides: ov })) {
+        if (st.state !== 'fresh' || !st.key) continue;
+        const full = this.store.listEntries().find((e) => e.stage === st.name && e.key.startsWith(st.key!));
+        if (!full) continue;
+        keep.add(`${full.stage}/${full.key}`);
+        const entry = this.store.getEntry(full.stage, full.key);
+        if (entry) for (const { ref } of entryObjects(entry)) keepObjects.add(ref.hash);
+      }
+    }
+    const now = Date.now();
+    let entries = 0;
+    let objects = 0;
+    let bytes = 0;
+    for (const e of this.store.listEntries()) {
+      if (keep.has(`${e.stage}/${e.key}`)) continue;
+      const st = fs.statSync(e.path);
+      if (now - st.mtimeMs < grace) continue;
+      entries++;
+      bytes += st.size;
+      if (!opts.dryRun) fs.rmSync(e.path, { force: true });
+    }
+    for (const o of this.store.listObjects()) {
+      if (keepObjects.has(o.hash) || now - o.mtimeMs < grace) continue;
+      objects++;
+      bytes += o.bytes;
+      if (!opts.dryRun) fs.rmSync(o.path, { force: true });
+    }
+    for (const t of this.store.listTmp()) {
+      if (now - t.mtimeMs < grace) continue;
+      bytes += t.bytes;
+      if (!opts.dryRun) fs.rmSync(t.path, { force: true });
+    }
+    return { entries, objects, bytes };
+  }
+}

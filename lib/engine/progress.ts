@@ -1,0 +1,72 @@
+// Progress on stderr. On a TTY a long stage gets a redrawn bar with an ETA; elsewhere
+// (CI, pipes) a plain line every few seconds. Stages call progress(done, total, msg) as
+// often as they like: rendering is throttled here.
+
+import type { Progress } from './types.ts';
+
+export interface Reporter {
+  /** Progress callback for one stage. */
+  stage(name: string): Progress & { done(): void };
+  line(text: string): void;
+}
+
+function fmtTime(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${s.toFixed(0)}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s`;
+}
+
+export function makeReporter(stream: NodeJS.WriteStream = process.stderr, opts: { tty?: boolean; everyMs?: number } = {}): Reporter {
+  const tty = opts.tty ?? Boolean(stream.isTTY);
+  const everyMs = opts.everyMs ?? (tty ? 100 : 5000);
+  let barShown = false;
+  const clearBar = () => {
+    if (barShown) {
+      stream.write('\r\x1b[2K');
+      barShown = false;
+    }
+  };
+  return {
+    line(text) {
+      clearBar();
+      stream.write(text + '\n');
+    },
+    stage(name) {
+      const start = performance.now();
+      let last = 0;
+      const fn = ((done: number, total: number, message?: string) => {
+        const now = performance.now();
+        if (now - last < everyMs && done < total) return;
+        if (!tty && now - start < 2000) return; // short stages print nothing extra
+        last = now;
+        const frac = total > 0 ? Math.min(1, done / total) : 0;
+        const elapsed = (now - start) / 1000;
+        const eta = frac > 0 ? (elapsed * (1 - frac)) / frac : NaN;
+        const msg = message ? `  ${message}` : '';
+        if (tty) {
+          const width = 24;
+          const fill = Math.round(frac * width);
+          const bar = '█'.repeat(fill) + '░'.repeat(width - fill);
+          const text = `  ${name.padEnd(16)} ${bar} ${(100 * frac).toFixed(0).padStart(3)}%  ${done}/${total}  ETA ${fmtTime(eta)}${msg}`;
+          stream.write('\r\x1b[2K' + text.slice(0, (stream.columns || 120) - 1));
+          barShown = true;
+        } else {
+          stream.write(`  ${name}: ${done}/${total} (${(100 * frac).toFixed(0)}%), ${fmtTime(elapsed)} elapsed, ETA ${fmtTime(eta)}${msg}\n`);
+        }
+      }) as Progress & { done(): void };
+      fn.done = clearBar;
+      return fn;
+    },
+  };
+}
+
+/** A reporter that prints nothing (tests, --json with quiet). */
+export const silentReporter: Reporter = {
+  line() {},
+  stage() {
+    const f = (() => {}) as unknown as Progress & { done(): void };
+    f.done = () => {};
+    return f;
+  },
+};

@@ -1,0 +1,77 @@
+// Tensor files describe themselves: msgpack of { format, dtype, shape, data } where data
+// is the raw little-endian bytes (a msgpack bin), never an array of numbers. The decoder
+// checks format, dtype, shape and byte length before use, and copies the bytes into a
+// fresh, aligned typed array (msgpackr hands back a Buffer view that may be misaligned).
+
+import { Packr } from 'msgpackr';
+import type { DType, Tensor, TypedArray } from './types.ts';
+
+export const TENSOR_FORMAT = 'total-interp/tensor@1';
+
+const CTORS = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+} as const;
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error('total-interp needs a little-endian machine (tensor files are little-endian)');
+}
+
+export function dtypeOf(a: TypedArray): DType {
+  for (const [name, C] of Object.entries(CTORS)) if (a instanceof C) return name as DType;
+  throw new Error(`unsupported typed array ${Object.prototype.toString.call(a)}`);
+}
+
+export function checkTensor(t: Tensor, where: string): void {
+  const C = CTORS[t.dtype];
+  if (!C) throw new Error(`${where}: unknown dtype "${t.dtype}" (expected one of ${Object.keys(CTORS).join(', ')})`);
+  if (!(t.data instanceof C)) throw new Error(`${where}: dtype ${t.dtype} but data is ${t.data?.constructor?.name}`);
+  if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
+  }
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  if (n !== t.data.length) throw new Error(`${where}: shape ${JSON.stringify(t.shape)} holds ${n} values, data has ${t.data.length}`);
+}
+
+export function encodeTensor(t: Tensor): Uint8Array {
+  checkTensor(t, 'encodeTensor');
+  const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  return packr.pack({ format: TENSOR_FORMAT, dtype: t.dtype, shape: t.shape, data: bytes });
+}
+
+export function decodeTensor(buf: Uint8Array, where = 'tensor'): Tensor {
+  let obj: any;
+  try {
+    obj = packr.unpack(buf);
+  } catch (e) {
+    throw new Error(`${where}: not a valid msgpack tensor (${(e as Error).message})`);
+  }
+  if (!obj || typeof obj !== 'object') throw new Error(`${where}: expected a tensor record, got ${typeof obj}`);
+  if (obj.format !== TENSOR_FORMAT) throw new Error(`${where}: format ${JSON.stringify(obj.format)}, expected ${TENSOR_FORMAT}`);
+  const C = CTORS[obj.dtype as DType];
+  if (!C) throw new Error(`${where}: unknown dtype ${JSON.stringify(obj.dtype)}`);
+  const raw: Uint8Array = obj.data;
+  if (!(raw instanceof Uint8Array)) throw new Error(`${where}: data is not binary`);
+  const shape: number[] = obj.shape;
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`${where}: bad shape ${JSON.stringify(shape)}`);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (raw.byteLength !== n * C.BYTES_PER_ELEMENT) {
+    throw new Error(`${where}: shape ${JSON.stringify(shape)} of ${obj.dtype} needs ${n * C.BYTES_PER_ELEMENT} bytes, data has ${raw.byteLength}`);
+  }
+  const copy = new Uint8Array(raw.byteLength); // fresh ArrayBuffer: aligned for any dtype
+  copy.set(raw);
+  return { dtype: obj.dtype, shape, data: new C(copy.buffer) as TypedArray };
+}
+
+/** Convenience: wrap a typed array as a tensor (1-D unless a shape is given). */
+export function tensor<A extends TypedArray>(data: A, shape: number[] = [data.length]): Tensor<A> {
+  return { dtype: dtypeOf(data), shape, data };
+}

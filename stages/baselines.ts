@@ -1,0 +1,78 @@
+// Paper §5.1 "Three failed approaches". Implements SPEC §5 (§5.1 baselines) for output
+// positions T = firstT..N-3 and state offsets d = 0..maxOffset-1:
+//   gradient  raw(T, d) = |Σ_j G[T-d]_j (1 - S[T-d]_j²) Wx[j][x_{T-d}]|, and raw / Σ_d raw per T
+//   ablation  Δbits(T, d): step T-d re-run without its Wx term, forward to T, minus actual
+//   decisive  fraction of nodes (T, j) from which a path of d decisive Wh terms exists,
+//             d = 1..maxDepth (the chain recursion is spelled out in lib/analysis/baselines.ts)
+// Ablation re-runs the modified float32 dynamics (that is the analysis); the rest reads
+// the trace. Kernels: lib/analysis/baselines.ts, lib/analysis/influence.ts (G).
+import { defineStage } from '../lib/engine/types.ts';
+import { ablationFast, columnMeans, decisiveDepth, gradientAttribution, normalizeRows, reachFractions } from '../lib/analysis/baselines.ts';
+import { s5Inputs } from '../lib/analysis/s5-inputs.ts';
+
+interface Params {
+  maxOffset: number;
+  firstT: number;
+  maxDepth: number;
+  floor: number;
+}
+
+export default defineStage<Params>({
+  name: 'baselines',
+  description: '§5.1: gradient attribution, ablation and decisive chains by offset',
+  section: '§5.1',
+  inputs: ['model', 'data', 'trace'],
+  tensors: ['gradRaw', 'ablation', 'depth'],
+  run({ params, inputs, progress }) {
+    const { w, xs, tr, N, H } = s5Inputs('baselines', inputs);
+    const D = params.maxOffset;
+    const firstT = params.firstT;
+    const lastT = N - 3;
+    if (firstT < D - 1 || lastT < firstT) {
+      throw new Error(
+        `stage baselines: need maxOffset - 1 ≤ firstT ≤ N - 3, got maxOffset=${D}, firstT=${firstT}, N=${N}` +
+          `\nhint: set baselines.firstT ≥ baselines.maxOffset - 1, or use more data (data.bytes)`,
+      );
+    }
+    const nT = lastT - firstT + 1;
+
+    progress(0, 3, 'gradient');
+    const raw = gradientAttribution(w, xs, tr.S, firstT, lastT, D);
+    const rawMean = columnMeans(raw, D).mean;
+    const normalized = columnMeans(normalizeRows(raw, D), D).mean;
+    const rawArgmax = rawMean.indexOf(Math.max(...rawMean));
+
+    progress(1, 3, 'ablation');
+    const abl = ablationFast(w, xs, tr.S, tr.logp, firstT, lastT, D, params.floor, (done, total) =>
+      progress(1 + done / total, 3, 'ablation'),
+    );
+    const ablation = columnMeans(abl, D);
+
+    progress(2, 3, 'decisive chains');
+    const depth = decisiveDepth(w, tr.z, tr.S, lastT + 1);
+    let longest = 0;
+    for (let i = firstT * H; i < (lastT + 1) * H; i++) if (depth[i] > longest) longest = depth[i];
+    const reach = reachFractions(depth, H, firstT, lastT, params.maxDepth);
+    progress(3, 3);
+
+    return {
+      json: {
+        H,
+        N,
+        firstT,
+        lastT,
+        count: nT,
+        maxOffset: D,
+        floor: params.floor,
+        gradient: { raw: rawMean, normalized, rawArgmax },
+        ablation: { mean: ablation.mean, meanAbs: ablation.meanAbs },
+        decisive: { maxDepth: params.maxDepth, reach, longest, nodes: nT * H },
+      },
+      tensors: {
+        gradRaw: { dtype: 'float64', shape: [nT, D], data: raw },
+        ablation: { dtype: 'float64', shape: [nT, D], data: abl },
+        depth: { dtype: 'int32', shape: [lastT + 1, H], data: depth },
+      },
+    };
+  },
+});

@@ -1,0 +1,68 @@
+// Paper §5.2 "The carrier/pattern decomposition", Table 2. Implements SPEC §5, eq. 5:
+//   z_t[j] = c_t[j] + Wx[j][x_t],  c_t = Wh·S[t-1] + bh;  unit j is pattern-sensitive (PS)
+//   at t iff min_v (c_t[j] + Wx[j][v]) ≤ 0 ≤ max_v (c_t[j] + Wx[j][v]).
+// Over positions t = 0..N-2: PS and carrier-determined units per position, the actual
+// bpc, the carrier-only bpc (PS units take tanh(c_t), one position at a time, never fed
+// forward), the pattern gain and its fraction, and each unit's PS count.
+// Kernels: lib/analysis/carrier.ts. Reads the trace's S; no forward pass of its own.
+import { defineStage } from '../lib/engine/types.ts';
+import { carrierOnlyBits, psCounts } from '../lib/analysis/carrier.ts';
+import { s5Inputs } from '../lib/analysis/s5-inputs.ts';
+import { bitsOf, mean } from '../lib/rnn/forward.ts';
+import { V } from '../lib/rnn/weights.ts';
+
+interface Params {
+  floor: number;
+  topUnits: number;
+}
+
+export default defineStage<Params>({
+  name: 'carrier-pattern',
+  description: 'Table 2: pattern-sensitive units, carrier-only bpc and the pattern gain',
+  section: '§5.2',
+  inputs: ['model', 'data', 'trace'],
+  tensors: ['ps', 'carrierOnlyBits'],
+  run({ params, inputs }) {
+    const { w, xs, tr, N, H, c, ps } = s5Inputs('carrier-pattern', inputs);
+    if (N < 2) throw new Error(`stage carrier-pattern: need at least 2 bytes, got ${N}`);
+    const last = N - 2; // positions t = 0..N-2 predict x_{t+1}
+    const nPos = last + 1;
+
+    const actual = new Float64Array(nPos);
+    for (let t = 0; t <= last; t++) actual[t] = bitsOf(tr.logp[t * V + xs[t + 1]], params.floor);
+    const coBits = carrierOnlyBits(w, xs, tr.S, c, ps, params.floor);
+    const { perPosition, perUnit } = psCounts(ps, H, 0, last);
+
+    const actualBpc = mean(actual);
+    const carrierOnlyBpc = mean(coBits);
+    const patternGain = carrierOnlyBpc - actualBpc;
+    const psPerPosition = mean(perPosition);
+    const topUnits = [...perUnit]
+      .map((count, unit) => ({ unit, count }))
+      .sort((a, b) => b.count - a.count || a.unit - b.unit)
+      .slice(0, params.topUnits);
+
+    return {
+      json: {
+        H,
+        N,
+        positions: { first: 0, last, count: nPos },
+        floor: params.floor,
+        psPerPosition,
+        carrierPerPosition: H - psPerPosition,
+        psFraction: psPerPosition / H,
+        carrierFraction: 1 - psPerPosition / H,
+        actualBpc,
+        carrierOnlyBpc,
+        patternGain,
+        byteIdentityFraction: carrierOnlyBpc > 0 ? patternGain / carrierOnlyBpc : 0,
+        psCountPerUnit: [...perUnit],
+        topUnits,
+      },
+      tensors: {
+        ps: { dtype: 'uint8', shape: [N, H], data: ps },
+        carrierOnlyBits: { dtype: 'float64', shape: [nPos], data: coBits },
+      },
+    };
+  },
+});
