@@ -1,0 +1,63 @@
+// Paper §3.2 "Boolean automaton" (SPEC §3.2): how saturated the tanh units are (margins
+// |z_t[j]| of eq. 3 over t = 0..N-2, all units, with a histogram), and what the model
+// predicts with only signs: sign readout (real dynamics, readout from sign(S[t])) and sign
+// dynamics (a ±1 state from all -1, s_t = sign(z) of the ±1 previous state). bpc with the
+// §3.2 floor, and each one's difference from the float model at the same floor.
+import { defineStage } from '../lib/engine/types.ts';
+import { bytesOf, traceOf, weightsOf } from '../lib/rnn/io.ts';
+import { mean } from '../lib/rnn/forward.ts';
+import { bitsFromLogp, marginStats, readoutBits, signDynamics, signOf } from '../lib/analysis/boolean.ts';
+
+interface Params {
+  /** probability floor of the §3.2 bpc (the authors' 1e-30; it binds for sign dynamics) */
+  floor: number;
+  /** margin threshold of the "fraction with |z| > threshold" figure */
+  threshold: number;
+  /** histogram bin width of |z| */
+  binWidth: number;
+  /** histogram upper end; |z| ≥ binMax goes to the overflow bin */
+  binMax: number;
+}
+
+export default defineStage<Params>({
+  name: 'boolean',
+  description: '§3.2: margins of z, a |z| histogram, sign readout and sign dynamics bpc',
+  section: '§3.2',
+  inputs: ['model', 'data', 'trace'],
+  tensors: ['signReadoutBits', 'signDynamicsBits'],
+  run({ params, inputs }) {
+    const xs = bytesOf(inputs.data);
+    const w = weightsOf(inputs.model);
+    const trace = traceOf(inputs.trace);
+    const N = xs.length;
+    if (trace.T !== N) throw new Error(`boolean: trace has ${trace.T} positions, data has ${N} bytes\nhint: re-run trace (npx tsx pipeline.ts trace)`);
+    const m = marginStats(trace.z, w.H, N - 1, params.threshold, params.binWidth, params.binMax);
+    const floatBpc = mean(bitsFromLogp(trace.logp, xs, params.floor));
+    const readout = readoutBits(w, signOf(trace.S), xs, params.floor);
+    const dynamics = readoutBits(w, signDynamics(w, xs), xs, params.floor);
+    const signReadoutBpc = mean(readout);
+    const signDynamicsBpc = mean(dynamics);
+    return {
+      json: {
+        N,
+        H: w.H,
+        positions: { from: 0, to: N - 2 },
+        neuronSteps: m.count,
+        meanAbsZ: m.meanAbs,
+        threshold: params.threshold,
+        fracAbove: m.fracAbove,
+        histogram: { width: params.binWidth, max: params.binMax, counts: m.hist },
+        floor: params.floor,
+        floatBpc,
+        signReadoutBpc,
+        signReadoutDelta: signReadoutBpc - floatBpc,
+        signDynamicsBpc,
+        signDynamicsDelta: signDynamicsBpc - floatBpc,
+      },
+      tensors: {
+        signReadoutBits: { dtype: 'float64', shape: [readout.length], data: readout },
+        signDynamicsBits: { dtype: 'float64', shape: [dynamics.length], data: dynamics },
+      },
+    };
+  },
+});
