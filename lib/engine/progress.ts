@@ -44,15 +44,16 @@ export function makeReporter(stream: NodeJS.WriteStream = process.stderr, opts: 
         const elapsed = (now - start) / 1000;
         const eta = frac > 0 ? (elapsed * (1 - frac)) / frac : NaN;
         const msg = message ? `  ${message}` : '';
+        const count = Number.isInteger(done) && Number.isInteger(total) ? `  ${done}/${total}` : '';
         if (tty) {
           const width = 24;
           const fill = Math.round(frac * width);
           const bar = '█'.repeat(fill) + '░'.repeat(width - fill);
-          const text = `  ${name.padEnd(16)} ${bar} ${(100 * frac).toFixed(0).padStart(3)}%  ${done}/${total}  ETA ${fmtTime(eta)}${msg}`;
+          const text = `  ${name.padEnd(16)} ${bar} ${(100 * frac).toFixed(0).padStart(3)}%${count}  ETA ${fmtTime(eta)}${msg}`;
           stream.write('\r\x1b[2K' + text.slice(0, (stream.columns || 120) - 1));
           barShown = true;
         } else {
-          stream.write(`  ${name}: ${done}/${total} (${(100 * frac).toFixed(0)}%), ${fmtTime(elapsed)} elapsed, ETA ${fmtTime(eta)}${msg}\n`);
+          stream.write(`  ${name}: ${(100 * frac).toFixed(0)}%${count}, ${fmtTime(elapsed)} elapsed, ETA ${fmtTime(eta)}${msg}\n`);
         }
       }) as Progress & { done(): void };
       fn.done = clearBar;

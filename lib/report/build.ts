@@ -1,0 +1,91 @@
+// Assemble the report from the section builders: resolve every paper figure, compute
+// statuses, render Markdown from the same data that goes to report.json.
+
+import type { StageOutput } from '../engine/types.ts';
+import { mergeParts, resolveMetric, resolveTable, type PaperFigures, type ResolvedMetric, type ResolvedTable } from './compare.ts';
+import { renderReport, type ReportDoc } from './markdown.ts';
+import type { SectionPart } from './types.ts';
+
+export type SectionBuilder = (inputs: Record<string, StageOutput>) => SectionPart;
+
+export interface BuiltReport {
+  label: string;
+  json: {
+    label: string;
+    model: Record<string, unknown>;
+    data: Record<string, unknown>;
+    tables: Record<string, ResolvedTable>;
+    metrics: Record<string, ResolvedMetric>;
+    summary: { agree: number; approx: number; disagree: number };
+  };
+  markdown: string;
+}
+
+/** Label for reports/<label>/: which model on which data. */
+export function defaultLabel(inputs: Record<string, StageOutput>): string {
+  const m = inputs.model.json;
+  const d = inputs.data.json;
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
+  if (m.source === 'import') {
+    const base = String(m.path ?? 'weights').split(/[\\/]/).pop()!.replace(/\.[^.]*$/, '');
+    return clean(`import-${base}-n${d.bytes}`);
+  }
+  const t = m.train ?? {};
+  return clean(`train-h${m.H}-${t.optimizer}-e${t.epochs}-seed${t.seed}-n${d.bytes}`);
+}
+
+export function buildReport(
+  inputs: Record<string, StageOutput>,
+  builders: { name: string; needs: string[]; build: SectionBuilder }[],
+  figures: PaperFigures,
+  label: string,
+): BuiltReport {
+  const parts: SectionPart[] = [];
+  for (const b of builders) {
+    const missing = b.needs.filter((n) => !inputs[n]);
+    if (missing.length) continue; // a section whose stages are not in this pipeline
+    try {
+      parts.push(b.build(inputs));
+    } catch (e) {
+      throw new Error(`report section ${b.name}: ${(e as Error).message}`);
+    }
+  }
+  const merged = mergeParts(parts);
+  const tables = merged.tables.map((t) => resolveTable(t, figures));
+  const metrics = merged.metrics.map((m) => resolveMetric(m, figures));
+  const summary = { agree: 0, approx: 0, disagree: 0 };
+  const count = (s: string) => {
+    if (s === '✔') summary.agree++;
+    else if (s === '≈') summary.approx++;
+    else if (s === '✘') summary.disagree++;
+  };
+  for (const t of tables) for (const r of t.rows) for (const c of Object.values(r)) if (c && typeof c === 'object') count(c.status);
+  const m = inputs.model.json;
+  const d = inputs.data.json;
+  const doc: ReportDoc = {
+    label,
+    title: `total-interp report: ${label}`,
+    intro: [
+      'Every table of *Toward Total Interpretability of a Tiny Elman RNN*, recomputed from raw bytes by this pipeline,',
+      "with the paper's printed figure beside ours. Definitions follow SPEC.md; nothing is tuned toward the paper.",
+      '',
+      `- Model: ${m.source === 'import' ? `imported weights \`${m.path}\`` : `trained here (${m.train?.optimizer}, ${m.train?.epochs} epochs, seed ${m.train?.seed})`}, H = ${m.H}, ${m.paramCount} parameters.`,
+      `- Data: ${d.bytes} bytes from ${d.source} \`${d.name}\` (sha256 ${String(d.sha256).slice(0, 16)}…).`,
+    ],
+    tables,
+    metrics,
+    summary,
+  };
+  return {
+    label,
+    json: {
+      label,
+      model: m,
+      data: d,
+      tables: Object.fromEntries(tables.map((t) => [t.id, t])),
+      metrics: Object.fromEntries(metrics.map((x) => [x.id, x])),
+      summary,
+    },
+    markdown: renderReport(doc),
+  };
+}

@@ -1,0 +1,90 @@
+// report.md is rendered from report.json's data, never computed on its own.
+// A comparison column becomes two columns, ours and "paper", and each row ends with the
+// worst status of its comparisons.
+
+import { digitsFor, fmtNumber, type ResolvedCmp, type ResolvedCell, type ResolvedMetric, type ResolvedTable } from './compare.ts';
+
+export interface ReportDoc {
+  label: string;
+  title: string;
+  intro: string[];
+  tables: ResolvedTable[];
+  metrics: ResolvedMetric[];
+  summary: { agree: number; approx: number; disagree: number };
+  /** Extra Markdown blocks inserted before the tables (audit, plots). */
+  preface?: string[];
+}
+
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function isCmp(c: ResolvedCell): c is ResolvedCmp {
+  return typeof c === 'object' && c !== null;
+}
+
+function fmtCell(c: ResolvedCell): string {
+  if (c === null || c === undefined) return '—';
+  if (typeof c === 'number') return fmtNumber(c, Number.isInteger(c) ? 0 : 4);
+  if (typeof c === 'string') return esc(c);
+  return fmtNumber(c.ours, digitsFor(c));
+}
+
+export function renderTable(t: ResolvedTable): string {
+  const cmpCols = new Set(t.columns.filter((col) => t.rows.some((r) => isCmp(r[col.key]) && (r[col.key] as ResolvedCmp).ref)).map((c) => c.key));
+  const head: string[] = [];
+  for (const col of t.columns) {
+    head.push(esc(col.label));
+    if (cmpCols.has(col.key)) head.push(`${esc(col.label)} (paper)`);
+  }
+  const hasStatus = t.rowStatus.some((s) => s !== '');
+  if (hasStatus) head.push('status');
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  t.rows.forEach((r, i) => {
+    const cells: string[] = [];
+    for (const col of t.columns) {
+      const c = r[col.key];
+      cells.push(fmtCell(c));
+      if (cmpCols.has(col.key)) cells.push(isCmp(c) && c.paper !== null ? `${c.approx ? '~' : ''}${c.paper}` : '');
+    }
+    if (hasStatus) cells.push(t.rowStatus[i]);
+    lines.push(`| ${cells.join(' | ')} |`);
+  });
+  const meta = [`Positions: ${t.positions}.`];
+  if (t.convention) meta.push(`Offsets: ${t.convention}.`);
+  if (t.provenance) meta.push(`Provenance: \`${t.provenance.stage}@${t.provenance.key}\`.`);
+  const out = [`### ${esc(t.title)} (${t.section})`, '', `<!-- table:${t.id} -->`, meta.join(' '), '', ...lines];
+  if (t.notes?.length) out.push('', ...t.notes.map((n) => `- ${n}`));
+  return out.join('\n');
+}
+
+export function renderMetrics(ms: ResolvedMetric[]): string {
+  const lines = ['| metric | ours | paper | status | section | positions |', '|---|---|---|---|---|---|'];
+  for (const m of ms) {
+    const d = m.paper !== null ? digitsFor({ paper: m.paper }) : 4;
+    lines.push(`| \`${m.id}\` | ${fmtNumber(m.value, d)} | ${m.paper ?? '—'} | ${m.status} | ${m.section} | ${esc(m.positions)} |`);
+  }
+  return lines.join('\n');
+}
+
+export function renderReport(doc: ReportDoc): string {
+  const s = doc.summary;
+  const parts = [
+    `# ${doc.title}`,
+    '',
+    ...doc.intro,
+    '',
+    `Status against the paper: ✔ agrees to the paper's printed precision (${s.agree}), ≈ within 10% (${s.approx}), ✘ otherwise (${s.disagree}).`,
+    '',
+    ...(doc.preface ?? []).flatMap((p) => [p, '']),
+  ];
+  let section = '';
+  for (const t of doc.tables) {
+    const top = t.section.replace(/^§(\d+).*$/, '§$1');
+    if (top !== section) {
+      section = top;
+      parts.push(`## ${top === '§2' ? '§2 The model' : top === '§3' ? '§3 What works' : top === '§4' ? '§4 Weight construction' : top === '§5' ? '§5 Sparse differentiation' : top}`, '');
+    }
+    parts.push(renderTable(t), '');
+  }
+  parts.push('## Metrics', '', renderMetrics(doc.metrics), '');
+  return parts.join('\n');
+}

@@ -1,0 +1,59 @@
+// Report section for paper §2: the model's params and its training summary.
+// Data from the `data` and `model` stages (model carries the training summary when it
+// was trained here; imported weights carry none).
+import type { StageOutput } from '../../engine/types.ts';
+import type { SectionPart, TableSpec } from '../types.ts';
+
+export function build(inputs: Record<string, StageOutput>): SectionPart {
+  const data = inputs.data.json;
+  const m = inputs.model.json;
+  const tr = m.train;
+  const imported = m.source === 'import';
+  const params: TableSpec = {
+    id: 'params',
+    title: 'Model and training parameters',
+    section: '§2',
+    positions: `data: ${data.bytes} bytes (${data.source}: ${data.name})`,
+    columns: [
+      { key: 'param', label: 'Parameter' },
+      { key: 'value', label: 'Value' },
+    ],
+    rows: [
+      { param: 'Data bytes N', value: data.bytes },
+      { param: 'Data sha256', value: String(data.sha256).slice(0, 16) },
+      { param: 'Weights', value: imported ? `imported: ${m.path}` : 'trained by this pipeline' },
+      { param: 'Hidden units H', value: { ours: m.H, ref: 'hidden' } },
+      { param: 'Parameters', value: { ours: m.paramCount, ref: 'params_total' } },
+      { param: 'Epochs', value: tr ? { ours: tr.epochs, ref: 'epochs' } : null },
+      { param: 'BPTT length', value: tr?.bptt !== undefined ? { ours: tr.bptt, ref: 'bptt' } : null },
+      { param: 'Optimizer', value: tr ? tr.optimizer : null },
+      ...(tr?.optimizer === 'adam' ? [{ param: 'Learning rate', value: { ours: 0.001, ref: 'lr', digits: 3 } }] : []),
+      { param: 'Seed', value: tr ? { ours: tr.seed, ref: 'seed' } : null },
+    ],
+    notes: imported ? ['Imported weights: the training parameters are the authors\' and are not known to this run.'] : [],
+    provenance: { stage: 'model', key: inputs.model.key },
+  };
+  const tables: TableSpec[] = [params];
+  if (tr) {
+    tables.push({
+      id: 'training',
+      title: 'Training summary',
+      section: '§2',
+      positions: 'eval bpc over all N-1 positions, floor 1e-8; best = checkpoint kept by the best-train-bpc rule (SPEC §2)',
+      columns: [
+        { key: 'quantity', label: 'Quantity' },
+        { key: 'value', label: 'Value' },
+      ],
+      rows: [
+        { quantity: 'Optimizer', value: tr.optimizer },
+        { quantity: 'Epochs', value: tr.epochs },
+        { quantity: 'Best epoch', value: tr.bestEpoch },
+        { quantity: 'Best-checkpoint eval bpc', value: { ours: tr.bestEvalBpc, ref: 'trained_bpc' } },
+        { quantity: 'Final eval bpc', value: { ours: tr.finalEvalBpc } },
+        ...(tr.kernel ? [{ quantity: 'Kernel', value: tr.kernel }] : []),
+      ],
+      provenance: { stage: 'model', key: inputs.model.key },
+    });
+  }
+  return { tables, metrics: [] };
+}
