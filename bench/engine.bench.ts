@@ -1,0 +1,104 @@
+// Benchmark: what the engine costs on a no-op run (everything cached).
+//   1. bare start-up: `npx tsx empty.ts` and `node --import tsx empty.ts`
+//   2. the real pipeline on the paper's weights: no-op `report` and `status`
+//   3. a synthetic 20-stage DAG: no-op `run`
+// Target (issue 2): the engine adds at most 150 ms over bare tsx start-up.
+//   npx tsx bench/engine.bench.ts [reps]
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const shared = path.resolve(root, '../shared/reference');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function time(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }, reps: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8' });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+    out.push(ms);
+  }
+  return out;
+}
+
+function syntheticDag(n: number): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-dag-'));
+  fs.mkdirSync(path.join(dir, 'stages'));
+  fs.mkdirSync(path.join(dir, 'schemas'));
+  fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+  const files: string[] = [];
+  for (let i = 0; i < n; i++) {
+    // each stage reads the previous one and the one before that (a ladder, not a chain)
+    const inputs = [i - 1, i - 2].filter((j) => j >= 0).map((j) => `'s${j}'`);
+    fs.writeFileSync(
+      path.join(dir, 'stages', `s${i}.ts`),
+      `export default { name: 's${i}', description: 'synthetic', inputs: [${inputs.join(', ')}],
+  run({ params, inputs }) { let v = params.k; for (const x of Object.values(inputs)) v += x.json.v;
+    const t = new Float64Array(1000).fill(v); return { json: { v }, tensors: { t: { dtype: 'float64', shape: [1000], data: t } } }; } };\n`,
+    );
+    fs.writeFileSync(path.join(dir, 'schemas', `s${i}.params.json`), JSON.stringify({ type: 'object', properties: { k: { type: 'number', default: i } }, additionalProperties: false }));
+    files.push(`stages/s${i}.ts`);
+  }
+  fs.writeFileSync(
+    path.join(dir, 'pipeline.ts'),
+    `import { Pipeline } from ${JSON.stringify(path.join(root, 'lib/engine/pipeline.ts'))};
+import { main } from ${JSON.stringify(path.join(root, 'lib/engine/cli.ts'))};
+const p = await Pipeline.load({ root: ${JSON.stringify(dir)}, stageFiles: ${JSON.stringify(files)} });
+process.exitCode = await main(p, process.argv.slice(2));\n`,
+  );
+  return dir;
+}
+
+export function benchEngine(reps = 7): void {
+  const tsxBin = path.join(root, 'node_modules/.bin/tsx');
+  const empty = path.join(os.tmpdir(), 'ti-empty.ts');
+  fs.writeFileSync(empty, 'export {};\n');
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-cache-'));
+  const env = { ...process.env, TOTAL_INTERP_CACHE: cache, ENWIK9: path.join(shared, 'enwik_1024.txt') };
+  const model = `model.source=${path.join(shared, 'sat_model.bin')}`;
+
+  console.log('engine: building the reference report once (not timed)…');
+  time(tsxBin, ['pipeline.ts', 'report', '--set', model], { cwd: root, env }, 1);
+
+  const bareNpx = time('npx', ['tsx', empty], { cwd: root }, reps);
+  const bareTsx = time(tsxBin, [empty], { cwd: root }, reps);
+  const report = time('npx', ['tsx', 'pipeline.ts', 'report', '--set', model], { cwd: root, env }, reps);
+  const reportTsx = time(tsxBin, ['pipeline.ts', 'report', '--set', model], { cwd: root, env }, reps);
+  const status = time('npx', ['tsx', 'pipeline.ts', 'status', '--set', model], { cwd: root, env }, reps);
+
+  const dag = syntheticDag(20);
+  time(tsxBin, [path.join(dag, 'pipeline.ts'), 'run', 's19'], { cwd: dag }, 1);
+  const dagNoop = time('npx', ['tsx', path.join(dag, 'pipeline.ts'), 'run', 's19'], { cwd: dag }, reps);
+
+  const b = median(bareNpx);
+  const rows: [string, number][] = [
+    ['npx tsx empty.ts (baseline)', b],
+    ['node_modules/.bin/tsx empty.ts', median(bareTsx)],
+    ['npx tsx pipeline.ts report (no-op, paper weights)', median(report)],
+    ['node_modules/.bin/tsx pipeline.ts report (no-op)', median(reportTsx)],
+    ['npx tsx pipeline.ts status', median(status)],
+    ['npx tsx synthetic 20-stage DAG run (no-op)', median(dagNoop)],
+  ];
+  console.log(`\nengine no-op cost, median of ${reps} runs:`);
+  console.log('| command | median ms | × baseline | engine ms over baseline |');
+  console.log('|---|---|---|---|');
+  for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(0)} | ${(ms / b).toFixed(2)} | ${(ms - b).toFixed(0)} |`);
+  const over = median(report) - b;
+  console.log(`\nno-op report adds ${over.toFixed(0)} ms over bare npx tsx (target ≤ 150 ms): ${over <= 150 ? 'met' : 'NOT met'}`);
+  fs.rmSync(cache, { recursive: true, force: true });
+  fs.rmSync(dag, { recursive: true, force: true });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  benchEngine(Number(process.argv[2] ?? 7));
+}
