@@ -68,8 +68,8 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
   const ladderPositions = `${span(lad.scored.from, lad.scored.to)}; cell means fitted on ${span(lad.fit.from, lad.fit.to)}`;
   const step = (name: string, r: Row, bpcRef?: string, xRef?: string): Record<string, Cell> => ({
     explanation: name,
-    bpc: bpcRef ? { ours: r.bpc, ref: bpcRef } : { ours: r.bpc },
-    x: xRef ? { ours: r.x, ref: xRef } : { ours: r.x },
+    bpc: bpcRef ? { ours: r.bpc, ref: bpcRef } : { ours: r.bpc, digits: 3 },
+    x: xRef ? { ours: r.x, ref: xRef } : { ours: r.x, digits: 1 },
   });
   const d2 = Object.entries(lad.d2Counts as Record<string, number>)
     .sort((a, b) => b[1] - a[1])

@@ -24,8 +24,8 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
         rows: [
           { quantity: 'UM bpc (own float64 evaluation)', value: { ours: j.umBpc, ref: 'um_bpc' } },
           { quantity: 'RNN bpc (float32 forward trace)', value: { ours: j.rnnBpc, ref: 'rnn_bpc_3_1' } },
-          { quantity: 'UM bpc − RNN bpc', value: { ours: j.bpcDiff } },
-          { quantity: `max |P(h_j+) − P(h_j−) − S[t]_j| (${statePositions})`, value: { ours: j.maxStateDiff } },
+          { quantity: 'UM bpc − RNN bpc', value: { ours: j.bpcDiff, digits: 9 } },
+          { quantity: `max |P(h_j+) − P(h_j−) − S[t]_j| (${statePositions})`, value: { ours: j.maxStateDiff, digits: 6 } },
           { quantity: 'UM events / patterns', value: `${j.events} / ${j.patterns}` },
         ],
         notes: [
