@@ -22,6 +22,8 @@ export default defineStage<Params>({
   description: 'trains the RNN (SPEC §2): best checkpoint, training curve, eval bpc',
   section: '§2',
   inputs: ['data'],
+  // The WebAssembly kernel's source: build/rnn.wasm, loaded at run time, is built from it.
+  extraSources: ['asm/rnn.ts'],
   volatile: ['msPerEpoch', 'msTotal'],
   tensors: ['params', 'finalParams', 'curveTrainBpc'],
   run({ params, inputs, progress }) {

@@ -30,7 +30,7 @@ import { mulberry32 } from './prng.ts';
 import { chunkGradNaive } from './bptt.ts';
 import { ADAM, adamStep, gradSumSq, clipScale, sgdLearningRate, sgdStep, type AdamHyper } from './optim.ts';
 import { blockedBackend } from './bptt-blocked.ts';
-import { wasmBackend } from './wasm-kernel.ts';
+import { wasmBackend, wasmUnavailableReason } from './wasm-kernel.ts';
 
 export type Optimizer = 'adam' | 'sgd';
 export type KernelName = 'wasm-simd' | 'ts' | 'naive';
@@ -125,14 +125,22 @@ export const naiveBackend: BackendFactory = (params0, H, xs) => {
   };
 };
 
-/** 'auto': the WebAssembly kernel when its module is built and loads, else 'ts'. */
-export function makeBackend(which: 'auto' | KernelName, params0: Float32Array, H: number, xs: Uint8Array): Backend {
+/**
+ * 'auto': the WebAssembly kernel when its module is built and H % 16 = 0, else the
+ * blocked TypeScript kernel when H % 4 = 0, else the naive one. `maxL` is the longest chunk.
+ */
+export function makeBackend(which: 'auto' | KernelName, params0: Float32Array, H: number, xs: Uint8Array, maxL: number): Backend {
   if (which === 'naive') return naiveBackend(params0, H, xs);
   if (which === 'ts') return blockedBackend(params0, H, xs);
-  const wasm = wasmBackend(params0, H, xs);
+  const wasm = wasmBackend(params0, H, xs, maxL);
   if (wasm) return wasm;
-  if (which === 'wasm-simd') throw new Error('the WebAssembly kernel is not available\nhint: run `npm run build:wasm`');
-  return blockedBackend(params0, H, xs);
+  if (which === 'wasm-simd') {
+    throw new Error(
+      `train: the WebAssembly kernel cannot run (H=${H}; needs H % 16 = 0 and build/rnn.wasm: ${wasmUnavailableReason() || 'built'})` +
+        '\nhint: run `npm run build:wasm`',
+    );
+  }
+  return H % 4 === 0 ? blockedBackend(params0, H, xs) : naiveBackend(params0, H, xs);
 }
 
 export interface TrainHooks {
@@ -152,7 +160,7 @@ export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {})
     throw new Error(`train: hidden, epochs, bptt and evalEvery must be ≥ 1, got ${JSON.stringify(opt)}`);
   }
   const now = hooks.now ?? (() => performance.now());
-  const be = makeBackend(hooks.backend ?? 'auto', initParams(H, seed), H, xs);
+  const be = makeBackend(hooks.backend ?? 'auto', initParams(H, seed), H, xs, Math.min(bptt, N - 1));
   const P = N - 1; // predictions per epoch
   const curve = new Float64Array(E);
   const best = Float32Array.from(be.params);

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { chunkGradNaive } from '../../lib/rnn/bptt.ts';
+import { WasmKernel, wasmModule, wasmSupports } from '../../lib/rnn/wasm-kernel.ts';
+import { ADAM, adamStep, gradSumSq, sgdStep } from '../../lib/rnn/optim.ts';
+import { train, type TrainOptions } from '../../lib/rnn/train.ts';
+import { paramCount } from '../../lib/rnn/weights.ts';
+import { maxDiff, randomBytes, randomFill } from './helpers.ts';
+
+const H = 16;
+const xs = randomBytes(60, 21);
+
+function kernelWith(params: Float32Array, h0: Float32Array): WasmKernel {
+  const k = new WasmKernel(wasmModule()!, H, xs, 12);
+  k.params.set(params);
+  k.state.set(h0);
+  return k;
+}
+
+describe.skipIf(!wasmSupports(H))('WebAssembly SIMD kernel (build/rnn.wasm)', () => {
+  const params = randomFill(new Float32Array(paramCount(H)), 22, 0.5);
+  const h0 = randomFill(new Float32Array(H), 23, 0.8);
+
+  it('chunk gradient, loss and carried state match the naive twin (chunk not a multiple of 4)', () => {
+    for (const [start, L] of [[5, 7], [0, 12], [47, 12]]) {
+      const g = new Float32Array(params.length);
+      const h = Float32Array.from(h0);
+      const loss = chunkGradNaive(g, h, params, H, xs, start, L, 1e-8);
+      const k = kernelWith(params, h0);
+      const lossW = k.chunk(start, L);
+      const d = maxDiff(k.grad, g);
+      console.log(`wasm vs naive chunk (${start}, ${L}): gradient ${d.msg}; state ${maxDiff(k.state, h).msg}`);
+      expect(d.max).toBeLessThan(1e-5);
+      expect(maxDiff(k.state, h).max).toBeLessThan(1e-6);
+      expect(Math.abs(lossW - loss)).toBeLessThan(1e-6 * loss);
+    }
+  });
+
+  it('zeroes the gradient and padding between chunks: the same chunk twice gives the same gradient', () => {
+    const k = kernelWith(params, h0);
+    k.chunk(3, 12);
+    k.state.set(h0);
+    k.chunk(5, 7);
+    const first = Float32Array.from(k.grad);
+    k.state.set(h0);
+    k.chunk(5, 7);
+    expect(Array.from(k.grad)).toEqual(Array.from(first));
+  });
+
+  it('gradient norm, adam and sgd match their TypeScript twins', () => {
+    const k = kernelWith(params, h0);
+    k.chunk(5, 7);
+    const g = Float32Array.from(k.grad);
+    expect(Math.abs(k.gradSumSq() - gradSumSq(g))).toBeLessThan(1e-12 * gradSumSq(g));
+    const p = Float32Array.from(params);
+    const m = new Float32Array(p.length);
+    const v = new Float32Array(p.length);
+    for (let step = 1; step <= 3; step++) {
+      k.adam(0.7, step, ADAM);
+      adamStep(p, g, m, v, 0.7, step, ADAM);
+    }
+    console.log(`wasm vs ts adam: weights ${maxDiff(k.params, p).msg}; m ${maxDiff(k.m, m).msg}; v ${maxDiff(k.q, v).msg}`);
+    expect(maxDiff(k.params, p).max).toBeLessThan(1e-6);
+    expect(maxDiff(k.m, m).max).toBeLessThan(1e-6);
+    expect(maxDiff(k.q, v).max).toBeLessThan(1e-6);
+    k.sgd(0.5, 0.01);
+    sgdStep(p, g, 0.5, 0.01);
+    expect(maxDiff(k.params, p).max).toBeLessThan(1e-6);
+  });
+
+  it('trains like the naive twin after a few epochs (sgd and adam)', () => {
+    const data = randomBytes(256, 24);
+    const opt: TrainOptions = { hidden: H, epochs: 3, optimizer: 'sgd', seed: 42, bptt: 50, evalEvery: 10 };
+    for (const optimizer of ['sgd', 'adam'] as const) {
+      const n = train(data, { ...opt, optimizer }, { backend: 'naive' });
+      const w = train(data, { ...opt, optimizer }, { backend: 'wasm-simd' });
+      expect(w.kernel).toBe('wasm-simd');
+      const loss = maxDiff(w.curveTrainBpc, n.curveTrainBpc);
+      const wt = maxDiff(w.finalParams, n.finalParams);
+      console.log(`wasm vs naive, ${optimizer}, 3 epochs: bpc ${loss.msg}; weights ${wt.msg}`);
+      expect(loss.max).toBeLessThan(1e-8);
+      expect(wt.max).toBeLessThan(1e-6);
+    }
+  });
+
+  it('gives bit-identical weights for the same seed', () => {
+    const opt: TrainOptions = { hidden: H, epochs: 4, optimizer: 'adam', seed: 5, bptt: 10, evalEvery: 10 };
+    const a = train(xs, opt, { backend: 'wasm-simd' });
+    const b = train(xs, opt, { backend: 'wasm-simd' });
+    expect(Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer))).toBe(true);
+    expect(Buffer.from(a.finalParams.buffer).equals(Buffer.from(b.finalParams.buffer))).toBe(true);
+  });
+});
