@@ -109,13 +109,35 @@ export function columnMeans(M: Float64Array, D: number): { mean: number[]; meanA
 
 /**
  * Four float32 forward steps side by side, the arithmetic of forwardStates for each:
- * chain i goes from prev (4, H) to next (4, H) with byte xi (xi < 0: no input term, the
- * ablated step). Each row of Wh is read once for the four chains.
+ * chain c goes from prev (4, H) to next (4, H) with byte xc (xc < 0: no input term, the
+ * ablated step). Register-blocked over two rows of Wh × four chains (a last odd row alone).
  */
 function step4(w: Weights, prev: Float64Array, x0: number, x1: number, x2: number, x3: number, next: Float64Array): void {
-  const { H, Wx, Wh, bh } = w;
+  const { H, Wh } = w;
   const p1 = H, p2 = 2 * H, p3 = 3 * H;
-  for (let i = 0; i < H; i++) {
+  let i = 0;
+  for (; i + 1 < H; i += 2) {
+    const row = i * H;
+    const row1 = row + H;
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    let e0 = 0, e1 = 0, e2 = 0, e3 = 0;
+    for (let j = 0; j < H; j++) {
+      const wt = Wh[row + j];
+      const wu = Wh[row1 + j];
+      const h0 = prev[j], h1 = prev[p1 + j], h2 = prev[p2 + j], h3 = prev[p3 + j];
+      a0 += wt * h0;
+      a1 += wt * h1;
+      a2 += wt * h2;
+      a3 += wt * h3;
+      e0 += wu * h0;
+      e1 += wu * h1;
+      e2 += wu * h2;
+      e3 += wu * h3;
+    }
+    squash4(w, i, a0, a1, a2, a3, x0, x1, x2, x3, next);
+    squash4(w, i + 1, e0, e1, e2, e3, x0, x1, x2, x3, next);
+  }
+  if (i < H) {
     const row = i * H;
     let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     for (let j = 0; j < H; j++) {
@@ -125,38 +147,58 @@ function step4(w: Weights, prev: Float64Array, x0: number, x1: number, x2: numbe
       a2 += wt * prev[p2 + j];
       a3 += wt * prev[p3 + j];
     }
-    const b = bh[i];
-    const r = i * V;
-    next[i] = Math.fround(Math.tanh(x0 >= 0 ? Math.fround(Wx[r + x0] + a0 + b) : Math.fround(a0 + b)));
-    next[p1 + i] = Math.fround(Math.tanh(x1 >= 0 ? Math.fround(Wx[r + x1] + a1 + b) : Math.fround(a1 + b)));
-    next[p2 + i] = Math.fround(Math.tanh(x2 >= 0 ? Math.fround(Wx[r + x2] + a2 + b) : Math.fround(a2 + b)));
-    next[p3 + i] = Math.fround(Math.tanh(x3 >= 0 ? Math.fround(Wx[r + x3] + a3 + b) : Math.fround(a3 + b)));
+    squash4(w, i, a0, a1, a2, a3, x0, x1, x2, x3, next);
   }
+}
+
+/** next[c*H + i] = fround(tanh(fround(Wx[i][xc] + ac + bh[i]))) for the four chains c (xc < 0: no Wx term). */
+function squash4(w: Weights, i: number, a0: number, a1: number, a2: number, a3: number, x0: number, x1: number, x2: number, x3: number, next: Float64Array): void {
+  const { H, Wx, bh } = w;
+  const b = bh[i];
+  const r = i * V;
+  next[i] = Math.fround(Math.tanh(x0 >= 0 ? Math.fround(Wx[r + x0] + a0 + b) : Math.fround(a0 + b)));
+  next[H + i] = Math.fround(Math.tanh(x1 >= 0 ? Math.fround(Wx[r + x1] + a1 + b) : Math.fround(a1 + b)));
+  next[2 * H + i] = Math.fround(Math.tanh(x2 >= 0 ? Math.fround(Wx[r + x2] + a2 + b) : Math.fround(a2 + b)));
+  next[3 * H + i] = Math.fround(Math.tanh(x3 >= 0 ? Math.fround(Wx[r + x3] + a3 + b) : Math.fround(a3 + b)));
 }
 
 /**
  * Four readouts side by side: out[i] = log softmax(Wy·h_i + by)[o_i] for h (4, H), in the
  * arithmetic of readoutLogp (logits summed over j in order, then max, Σ exp, log).
+ * Register-blocked over two output rows × four chains (V = 256 is even).
  * `logits` is (4, V) scratch.
  */
 function readout4(w: Weights, h: Float64Array, o: Int32Array, logits: Float64Array, out: Float64Array): void {
   const { H, Wy, by } = w;
   const p1 = H, p2 = 2 * H, p3 = 3 * H;
-  for (let q = 0; q < V; q++) {
+  for (let q = 0; q < V; q += 2) {
     const row = q * H;
+    const row1 = row + H;
     const b = by[q];
+    const c = by[q + 1];
     let a0 = b, a1 = b, a2 = b, a3 = b;
+    let e0 = c, e1 = c, e2 = c, e3 = c;
     for (let j = 0; j < H; j++) {
       const wt = Wy[row + j];
-      a0 += wt * h[j];
-      a1 += wt * h[p1 + j];
-      a2 += wt * h[p2 + j];
-      a3 += wt * h[p3 + j];
+      const wu = Wy[row1 + j];
+      const h0 = h[j], h1 = h[p1 + j], h2 = h[p2 + j], h3 = h[p3 + j];
+      a0 += wt * h0;
+      a1 += wt * h1;
+      a2 += wt * h2;
+      a3 += wt * h3;
+      e0 += wu * h0;
+      e1 += wu * h1;
+      e2 += wu * h2;
+      e3 += wu * h3;
     }
     logits[q] = a0;
     logits[V + q] = a1;
     logits[2 * V + q] = a2;
     logits[3 * V + q] = a3;
+    logits[q + 1] = e0;
+    logits[V + q + 1] = e1;
+    logits[2 * V + q + 1] = e2;
+    logits[3 * V + q + 1] = e3;
   }
   for (let i = 0; i < 4; i++) {
     const off = i * V;

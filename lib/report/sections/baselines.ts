@@ -42,8 +42,8 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
   };
   const singles = [...Array.from({ length: Math.min(SINGLE_ROWS, D) }, (_, d) => d), ...EXTRA_ROWS.filter((d) => d >= SINGLE_ROWS && d < D)];
   const rows = [
-    ...singles.map((d) => row(String(d), d, d)),
-    ...BANDS.filter(([a]) => a < D).map(([a, b]) => row(`${a}–${Math.min(b, D - 1)} (mean)`, a, Math.min(b, D - 1))),
+    ...singles.map((d) => row(`d = ${d}`, d, d)),
+    ...BANDS.filter(([a]) => a < D).map(([a, b]) => row(`d = ${a}–${Math.min(b, D - 1)} (mean)`, a, Math.min(b, D - 1))),
   ];
   const positions = `T = ${j.firstT}..${j.lastT} (${j.count} output positions)`;
   const nodes = `nodes (T, j), T = ${j.firstT}..${j.lastT}, j = 0..${j.H - 1} (${j.decisive.nodes} nodes)`;

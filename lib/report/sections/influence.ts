@@ -30,8 +30,8 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
     return r;
   };
   const rows: Record<string, Cell>[] = [
-    ...(j.rows as (Stats & { d: number })[]).filter((r) => r.d < SINGLE_ROWS).map((r) => row(String(r.d), String(r.d), r)),
-    ...(j.bands as (Stats & { from: number; to: number })[]).map((b) => row(`${b.from}–${b.to} (mean)`, `${b.from}-${b.to}`, b)),
+    ...(j.rows as (Stats & { d: number })[]).filter((r) => r.d < SINGLE_ROWS).map((r) => row(`d = ${r.d}`, String(r.d), r)),
+    ...(j.bands as (Stats & { from: number; to: number })[]).map((b) => row(`d = ${b.from}–${b.to} (mean)`, `${b.from}-${b.to}`, b)),
   ];
   return {
     tables: [

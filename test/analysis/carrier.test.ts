@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { V, paramCount, parseWeightsFile, weightsFrom, zeroWeights } from '../../lib/rnn/weights.ts';
+import { forwardTrace } from '../../lib/rnn/forward.ts';
+import {
+  carrier,
+  carrierOnlyBits,
+  carrierOnlyState,
+  deviation,
+  outputDecomposition,
+  patternSensitive,
+  patternSensitiveNaive,
+  psCounts,
+} from '../../lib/analysis/carrier.ts';
+import { REF_WEIGHTS, maxDiff, randomBytes, randomFill, refBytes } from '../rnn/helpers.ts';
+
+const ref = (() => {
+  const w = parseWeightsFile(new Uint8Array(readFileSync(REF_WEIGHTS)));
+  const xs = refBytes();
+  const tr = forwardTrace(w, xs);
+  const c = carrier(w, tr.S, xs.length);
+  return { w, xs, tr, c, ps: patternSensitive(w, c) };
+})();
+
+function tinyModel(H: number, seed: number, amp = 1) {
+  const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), seed, amp), H);
+  const xs = randomBytes(40, seed + 1);
+  return { w, xs, tr: forwardTrace(w, xs) };
+}
+
+describe('carrier and pattern-sensitivity test (§5.2, eq. 5)', () => {
+  it('adds up with Wx[x_t] to the trace pre-activation', () => {
+    const { w, xs, tr, c } = ref;
+    const H = w.H;
+    let worst = 0;
+    for (let t = 0; t < xs.length; t++) {
+      for (let j = 0; j < H; j++) {
+        const z = tr.z[t * H + j];
+        worst = Math.max(worst, Math.abs(c[t * H + j] + w.Wx[j * V + xs[t]] - z) / Math.max(1, Math.abs(z)));
+      }
+    }
+    expect(worst, `max rel diff ${worst}`).toBeLessThan(1e-6); // float32 rounding of z only
+  });
+
+  it('marks PS by hand: the closed interval [c + min Wx, c + max Wx] contains 0', () => {
+    const w = zeroWeights(1);
+    for (let v = 0; v < V; v++) w.Wx[v] = -1 + (3 * v) / (V - 1); // row range [-1, 2]
+    const c = Float64Array.from([-0.5, 3, 1, -2, 0.999, -2.5]);
+    // c + [-1, 2]: [-1.5, 1.5] PS; [2, 5] no; [0, 3] PS (boundary); [-3, 0] PS; [-0.001, 2.999] PS; [-3.5, -0.5] no
+    expect([...patternSensitive(w, c)]).toEqual([1, 0, 1, 1, 1, 0]);
+  });
+
+  it('matches the 256-byte naive test on the shipped weights and a random model', () => {
+    const mismatches = (a: Uint8Array, b: Uint8Array) => a.reduce((n, x, i) => n + (x !== b[i] ? 1 : 0), 0);
+    expect(mismatches(patternSensitive(ref.w, ref.c), patternSensitiveNaive(ref.w, ref.c))).toBe(0);
+    const { w, xs, tr } = tinyModel(7, 11, 2);
+    const c = carrier(w, tr.S, xs.length);
+    const ps = patternSensitive(w, c);
+    expect(mismatches(ps, patternSensitiveNaive(w, c))).toBe(0);
+    expect(ps.some((p) => p === 1) && ps.some((p) => p === 0)).toBe(true);
+  });
+
+  it('marks a unit PS exactly when some byte can flip its sign (shipped weights, all positions)', () => {
+    const { w, c, ps } = ref;
+    const H = w.H;
+    let flippable = 0;
+    let boundary = 0;
+    let carrierFlips = 0;
+    for (let i = 0; i < c.length; i++) {
+      const j = i % H;
+      let pos = 0;
+      let neg = 0;
+      for (let v = 0; v < V; v++) {
+        if (c[i] + w.Wx[j * V + v] >= 0) pos++; // sign(0) = +1
+        else neg++;
+      }
+      const flips = pos > 0 && neg > 0;
+      if (ps[i] && !flips) boundary++; // only when c + min Wx = 0 exactly
+      if (!ps[i] && flips) carrierFlips++;
+      if (flips) flippable++;
+    }
+    expect(carrierFlips, 'carrier-determined units that some byte flips').toBe(0);
+    expect(boundary).toBe(0);
+    let psTotal = 0;
+    for (const p of ps) psTotal += p;
+    expect(flippable).toBe(psTotal);
+    expect(psTotal).toBeGreaterThan(1000); // the test is not vacuous
+  });
+
+  it('counts PS units per position and per unit', () => {
+    const ps = Uint8Array.from([1, 0, 1, /**/ 0, 0, 1, /**/ 1, 1, 1]); // (N, H) = (3, 3)
+    const { perPosition, perUnit } = psCounts(ps, 3, 0, 1);
+    expect([...perPosition]).toEqual([2, 1]);
+    expect([...perUnit]).toEqual([1, 0, 2]);
+  });
+});
+
+describe('carrier-only state, deviation and output decomposition (Table 2, eq. 6, §5.4)', () => {
+  it('splits S into the carrier-only state plus δ, with δ zero off the PS mask', () => {
+    const { w, tr, c, ps } = ref;
+    const H = w.H;
+    const delta = deviation(tr.S, c, ps);
+    const h = new Float64Array(H);
+    let offMask = 0;
+    let worst = 0;
+    for (let t = 0; t < tr.T; t++) {
+      carrierOnlyState(tr.S, c, ps, H, t, h);
+      for (let j = 0; j < H; j++) {
+        const i = t * H + j;
+        if (!ps[i] && delta[i] !== 0) offMask++;
+        worst = Math.max(worst, Math.abs(h[j] + delta[i] - tr.S[i]));
+      }
+    }
+    expect(offMask).toBe(0);
+    expect(worst).toBeLessThan(1e-15);
+  });
+
+  it('gives the trace bits back when no unit is pattern-sensitive', () => {
+    // every byte has the same input weight: nothing depends on the byte, so nothing is PS
+    const { w } = tinyModel(5, 3);
+    for (let j = 0; j < 5; j++) for (let v = 0; v < V; v++) w.Wx[j * V + v] = 0.3 * (j - 2) + 0.05;
+    const xs = randomBytes(30, 4);
+    const tr = forwardTrace(w, xs);
+    const c = carrier(w, tr.S, xs.length);
+    const ps = patternSensitive(w, c);
+    expect(ps.every((p) => p === 0)).toBe(true);
+    const d = maxDiff(carrierOnlyBits(w, xs, tr.S, c, ps, 1e-8), tr.bits);
+    expect(d.max, d.msg).toBe(0);
+  });
+
+  it('makes carrier logit + pattern logit equal the model logit at every position', () => {
+    const { w, xs, tr, c, ps } = ref;
+    const H = w.H;
+    let worst = 0;
+    for (let t = 0; t + 1 < xs.length; t++) {
+      const dec = outputDecomposition(w, xs, tr.S, c, ps, t);
+      const o = xs[t + 1];
+      let logit = w.by[o];
+      for (let j = 0; j < H; j++) logit += w.Wy[o * H + j] * tr.S[t * H + j];
+      expect(dec.actualLogit).toBe(logit);
+      worst = Math.max(worst, Math.abs(dec.carrierLogit + dec.patternLogit - logit));
+      const sum = dec.unitContribution.reduce((s, x) => s + x, 0);
+      expect(Math.abs(sum - dec.patternLogit)).toBeLessThan(1e-12);
+    }
+    expect(worst, `max |carrier + pattern - actual| = ${worst}`).toBeLessThan(1e-11);
+  });
+});
