@@ -1,0 +1,449 @@
+// Paper §4 (SPEC §4.1, §4.2): the readout kernels shared by both weight constructions.
+//
+// Both constructions fix a hidden trajectory h_t (the shift register's float32 states in
+// §4.1, the log-likelihood-ratio features in §4.2) and then only score or train the
+// softmax readout
+//   p(x_{t+1} = o | h_t) = softmax(Wy·h_t + by)[o]
+// with the cross-entropy gradient d logit = softmax - onehot. Two exact reductions make
+// this cheap without changing the mathematics:
+//
+// 1. Block factorisation of the trajectory. The H columns split into G blocks of width w
+//    (H = G·w) and, in both constructions, the rows of a block repeat: block g of h_t is
+//    a function of one earlier byte. `factorBlocks` finds the distinct rows R_g (U_g, w)
+//    by exact deduplication and an index idx_g[t], so that
+//      h_t[g·w + j] = R_g[idx_g[t]][j].
+//    Logits become table look-ups: with tab_g = R_g · Wy_gᵀ (U_g, K),
+//      Wy·h_t = Σ_g tab_g[idx_g[t]],
+//    and the gradient is a scatter-add followed by a small product:
+//      A_g[u] = Σ_{t: idx_g[t] = u} d_t,   dWy_g = A_gᵀ · R_g.
+//    Nothing is assumed: if the rows did not repeat (U_g = T) this costs as much as the
+//    plain matrix products.
+// 2. Output classes. Bytes that never occur in the data have the same by, the same
+//    initial (or analytic) Wy row and are never a target, so their rows stay equal
+//    through every step. They form one class of multiplicity m; every other byte is its
+//    own class. Softmax over classes: lse = log Σ_k m_k exp(l_k); each member of class k
+//    has probability exp(l_k - lse) and gets that per-member gradient.
+//
+// Everything here is float64. Each fast kernel has a naive twin on the full (T, H)
+// trajectory and all 256 outputs (`naive*`), compared in test/analysis.
+
+import { V } from '../rnn/weights.ts';
+import { bitsOf } from '../rnn/forward.ts';
+
+// ---------------------------------------------------------------- block factorisation
+
+export interface Factored {
+  /** rows (positions) and columns of the trajectory; H = G·w */
+  T: number;
+  H: number;
+  w: number;
+  G: number;
+  /** (G, T): idx[g*T + t] = id of the distinct row block g has at position t */
+  idx: Int32Array;
+  /** per block g, (U_g, w): rows[g][u*w + j] */
+  rows: Float64Array[];
+}
+
+/** Factor a (T, H) trajectory Hs[t*H + i] into G = H / w blocks of distinct rows (exact). */
+export function factorBlocks(Hs: Float32Array | Float64Array, T: number, H: number, w: number): Factored {
+  if (H % w !== 0) throw new Error(`factorBlocks: H = ${H} is not a multiple of the block width ${w}`);
+  if (Hs.length !== T * H) throw new Error(`factorBlocks: trajectory has ${Hs.length} values, expected T·H = ${T}·${H}`);
+  const G = H / w;
+  const idx = new Int32Array(G * T);
+  const rows: Float64Array[] = [];
+  for (let g = 0; g < G; g++) {
+    const seen = new Map<string, number>();
+    const distinct: number[] = [];
+    for (let t = 0; t < T; t++) {
+      const row = Hs.subarray(t * H + g * w, t * H + g * w + w);
+      const key = row.join(',');
+      let u = seen.get(key);
+      if (u === undefined) {
+        u = seen.size;
+        seen.set(key, u);
+        for (let j = 0; j < w; j++) distinct.push(row[j]);
+      }
+      idx[g * T + t] = u;
+    }
+    rows.push(Float64Array.from(distinct));
+  }
+  return { T, H, w, G, idx, rows };
+}
+
+// ---------------------------------------------------------------- output classes
+
+export interface Classes {
+  K: number;
+  /** (V): class of byte o */
+  of: Int32Array;
+  /** (K): a member byte of class k (its Wy row and by stand for the class) */
+  rep: Int32Array;
+  /** (K): number of bytes in class k */
+  mult: Float64Array;
+}
+
+/** Every byte occurring in xs is its own class (in byte order); the others share one. */
+export function byteClasses(xs: Uint8Array): Classes {
+  const present = new Uint8Array(V);
+  for (let t = 0; t < xs.length; t++) present[xs[t]] = 1;
+  const of = new Int32Array(V);
+  const rep: number[] = [];
+  const mult: number[] = [];
+  let absent = -1;
+  for (let o = 0; o < V; o++) {
+    if (present[o]) {
+      of[o] = rep.length;
+      rep.push(o);
+      mult.push(1);
+    } else {
+      if (absent < 0) {
+        absent = rep.length;
+        rep.push(o);
+        mult.push(0);
+      }
+      of[o] = absent;
+      mult[absent]++;
+    }
+  }
+  return { K: rep.length, of, rep: Int32Array.from(rep), mult: Float64Array.from(mult) };
+}
+
+/** Class rows of a (V, H) matrix: out[k*H + i] = M[rep_k*H + i]. */
+export function toClasses(M: ArrayLike<number>, H: number, cls: Classes): Float64Array {
+  const out = new Float64Array(cls.K * H);
+  for (let k = 0; k < cls.K; k++) for (let i = 0; i < H; i++) out[k * H + i] = M[cls.rep[k] * H + i];
+  return out;
+}
+
+/** Back to all bytes: out[o*H + i] = C[of_o*H + i]. */
+export function fromClasses(C: ArrayLike<number>, H: number, cls: Classes): Float64Array {
+  const out = new Float64Array(V * H);
+  for (let o = 0; o < V; o++) for (let i = 0; i < H; i++) out[o * H + i] = C[cls.of[o] * H + i];
+  return out;
+}
+
+/** Target classes: y[t] = class of x_{t+1} for t = 0..N-2 (y[N-1] = -1). */
+export function targetClasses(xs: Uint8Array, cls: Classes): Int32Array {
+  const y = new Int32Array(xs.length).fill(-1);
+  for (let t = 0; t + 1 < xs.length; t++) y[t] = cls.of[xs[t + 1]];
+  return y;
+}
+
+// ---------------------------------------------------------------- logits
+
+/**
+ * Flat look-up tables for a class readout with K outputs. All blocks share one buffer:
+ *   tab[base[g] + u*K + k]   row u of block g's table, class k   (base[g] = Σ_{g'<g} U_g'·K)
+ *   off[t*G + g] = base[g] + idx[g*T + t]*K   where position t reads block g's table
+ */
+export interface Tables {
+  K: number;
+  tab: Float64Array;
+  base: Int32Array;
+  off: Int32Array;
+}
+
+export function tablesFor(F: Factored, K: number): Tables {
+  const { T, G, w, idx } = F;
+  const base = new Int32Array(G);
+  let n = 0;
+  for (let g = 0; g < G; g++) {
+    base[g] = n;
+    n += (F.rows[g].length / w) * K;
+  }
+  const off = new Int32Array(T * G);
+  for (let t = 0; t < T; t++) for (let g = 0; g < G; g++) off[t * G + g] = base[g] + idx[g * T + t] * K;
+  return { K, tab: new Float64Array(n), base, off };
+}
+
+/**
+ * tab[base[g] + u*K + k] = Σ_j R_g[u*w + j] · W[k*H + g*w + j]   (W is (K, H)).
+ * Wt (H, K) is scratch for Wᵀ, so that the inner loop runs along k.
+ */
+export function fillTables(tb: Tables, F: Factored, W: Float64Array, Wt: Float64Array = new Float64Array(W.length)): void {
+  const { H, w, G } = F;
+  const { K, tab, base } = tb;
+  for (let k = 0; k < K; k++) for (let i = 0; i < H; i++) Wt[i * K + k] = W[k * H + i];
+  tab.fill(0);
+  for (let g = 0; g < G; g++) {
+    const R = F.rows[g];
+    const U = R.length / w;
+    for (let u = 0; u < U; u++) {
+      const to = base[g] + u * K;
+      const ro = u * w;
+      let j = 0;
+      for (; j + 4 <= w; j += 4) {
+        // four columns at once: one store of tab per four multiply-adds
+        const r0 = R[ro + j], r1 = R[ro + j + 1], r2 = R[ro + j + 2], r3 = R[ro + j + 3];
+        const w0 = (g * w + j) * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+        for (let k = 0; k < K; k++) tab[to + k] += r0 * Wt[w0 + k] + r1 * Wt[w1 + k] + r2 * Wt[w2 + k] + r3 * Wt[w3 + k];
+      }
+      for (; j < w; j++) {
+        const r = R[ro + j];
+        const wo = (g * w + j) * K;
+        for (let k = 0; k < K; k++) tab[to + k] += r * Wt[wo + k];
+      }
+    }
+  }
+}
+
+/** l[k] = b[k] + Σ_g tab[off[t*G + g] + k]   (b may be null: no bias) */
+function gatherRow(l: Float64Array, tab: Float64Array, off: Int32Array, t: number, G: number, K: number, b: Float64Array | null): void {
+  const o = t * G;
+  if (b === null) l.fill(0, 0, K);
+  else for (let k = 0; k < K; k++) l[k] = b[k];
+  let g = 0;
+  for (; g + 4 <= G; g += 4) {
+    const a0 = off[o + g], a1 = off[o + g + 1], a2 = off[o + g + 2], a3 = off[o + g + 3];
+    for (let k = 0; k < K; k++) l[k] += tab[a0 + k] + tab[a1 + k] + tab[a2 + k] + tab[a3 + k];
+  }
+  for (; g < G; g++) {
+    const a0 = off[o + g];
+    for (let k = 0; k < K; k++) l[k] += tab[a0 + k];
+  }
+}
+
+/** A[off[t*G + g] + k] += d[k] for every block g (the transpose of gatherRow) */
+function scatterRow(A: Float64Array, d: Float64Array, off: Int32Array, t: number, G: number, K: number): void {
+  const o = t * G;
+  let g = 0;
+  for (; g + 4 <= G; g += 4) {
+    const a0 = off[o + g], a1 = off[o + g + 1], a2 = off[o + g + 2], a3 = off[o + g + 3];
+    for (let k = 0; k < K; k++) {
+      const v = d[k];
+      A[a0 + k] += v;
+      A[a1 + k] += v;
+      A[a2 + k] += v;
+      A[a3 + k] += v;
+    }
+  }
+  for (; g < G; g++) {
+    const a0 = off[o + g];
+    for (let k = 0; k < K; k++) A[a0 + k] += d[k];
+  }
+}
+
+/**
+ * Class logits without bias for positions t0..t1-1:
+ *   L[(t - t0)*K + k] = Σ_i W[k*H + i] · h_t[i]       (W is (K, H), L is (t1 - t0, K))
+ */
+export function factoredLogits(L: Float64Array, F: Factored, W: Float64Array, K: number, t0: number, t1: number): void {
+  const tb = tablesFor(F, K);
+  fillTables(tb, F, W);
+  const l = new Float64Array(K);
+  for (let t = t0; t < t1; t++) {
+    gatherRow(l, tb.tab, tb.off, t, F.G, K, null);
+    L.set(l, (t - t0) * K);
+  }
+}
+
+// ---------------------------------------------------------------- scoring
+
+/**
+ * Mean bits over positions t0..t1-1 for each scale s_i, logits s_i·L + b:
+ *   out[i] = mean_t -log2 max(p_t(y_t), floor)
+ * L is (t1 - t0, K) from factoredLogits, b (K), y[t] the target class of position t.
+ */
+export function scoreScales(
+  out: Float64Array, L: Float64Array, b: Float64Array, cls: Classes, y: Int32Array,
+  t0: number, t1: number, scales: readonly number[], floor: number,
+): void {
+  const { K, mult } = cls;
+  out.fill(0, 0, scales.length);
+  for (let t = t0; t < t1; t++) {
+    const lo = (t - t0) * K;
+    const yk = y[t];
+    for (let si = 0; si < scales.length; si++) {
+      const s = scales[si];
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) {
+        const l = s * L[lo + k] + b[k];
+        if (l > max) max = l;
+      }
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += mult[k] * Math.exp(s * L[lo + k] + b[k] - max);
+      out[si] += bitsOf(s * L[lo + yk] + b[yk] - max - Math.log(sum), floor);
+    }
+  }
+  for (let si = 0; si < scales.length; si++) out[si] /= t1 - t0;
+}
+
+/** Mean bits of the readout (W, b) over t0..t1-1, floor as in bitsOf. */
+export function factoredBpc(F: Factored, W: Float64Array, b: Float64Array, cls: Classes, y: Int32Array, t0: number, t1: number, floor: number): number {
+  const L = new Float64Array((t1 - t0) * cls.K);
+  factoredLogits(L, F, W, cls.K, t0, t1);
+  const out = new Float64Array(1);
+  scoreScales(out, L, b, cls, y, t0, t1, [1], floor);
+  return out[0];
+}
+
+// ---------------------------------------------------------------- gradient descent
+
+export interface GdWork {
+  /** tables of W (tab) and, in the same layout, the scatter-added gradient A */
+  tb: Tables;
+  A: Float64Array;
+  /** (H, K) scratch: Wᵀ, then dWᵀ */
+  Wt: Float64Array;
+  l: Float64Array;
+}
+
+export function gdWork(F: Factored, K: number): GdWork {
+  const tb = tablesFor(F, K);
+  return { tb, A: new Float64Array(tb.tab.length), Wt: new Float64Array(F.H * K), l: new Float64Array(K) };
+}
+
+/**
+ * Gradient of Σ_t -ln p_t(y_t) over positions t0..t1-1 for the class readout (W, b):
+ *   dW[k*H + i] = Σ_t (p_t(k) - [k = y_t]) · h_t[i],   db[k] = Σ_t (p_t(k) - [k = y_t])
+ * with p_t(k) the probability of ONE member of class k. Returns Σ_t -ln(p_t(y_t) + eps),
+ * the loss at (W, b) as SPEC §4.2 reports it.
+ */
+export function factoredGrad(
+  dW: Float64Array, db: Float64Array, F: Factored, W: Float64Array, b: Float64Array,
+  cls: Classes, y: Int32Array, t0: number, t1: number, eps: number, work: GdWork,
+): number {
+  const { H, w, G } = F;
+  const { K, mult } = cls;
+  const { tb, A, Wt, l } = work;
+  const { tab, off, base } = tb;
+  fillTables(tb, F, W, Wt);
+  A.fill(0);
+  db.fill(0);
+  let loss = 0;
+  for (let t = t0; t < t1; t++) {
+    gatherRow(l, tab, off, t, G, K, b);
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) if (l[k] > max) max = l[k];
+    let sum = 0;
+    for (let k = 0; k < K; k++) {
+      const e = Math.exp(l[k] - max);
+      l[k] = e;
+      sum += mult[k] * e;
+    }
+    // l becomes d = softmax - onehot (per member)
+    const inv = 1 / sum;
+    for (let k = 0; k < K; k++) l[k] *= inv;
+    const yk = y[t];
+    loss -= Math.log(l[yk] + eps);
+    l[yk] -= 1;
+    for (let k = 0; k < K; k++) db[k] += l[k];
+    scatterRow(A, l, off, t, G, K);
+  }
+  // dW_g = A_gᵀ · R_g, accumulated as dWᵀ (H, K) in Wt, inner loop along k
+  Wt.fill(0);
+  for (let g = 0; g < G; g++) {
+    const R = F.rows[g];
+    const U = R.length / w;
+    for (let j = 0; j < w; j++) {
+      const wo = (g * w + j) * K;
+      let u = 0;
+      for (; u + 4 <= U; u += 4) {
+        // four table rows at once: one store of dWᵀ per four multiply-adds
+        const r0 = R[u * w + j], r1 = R[(u + 1) * w + j], r2 = R[(u + 2) * w + j], r3 = R[(u + 3) * w + j];
+        const a0 = base[g] + u * K, a1 = a0 + K, a2 = a1 + K, a3 = a2 + K;
+        for (let k = 0; k < K; k++) Wt[wo + k] += r0 * A[a0 + k] + r1 * A[a1 + k] + r2 * A[a2 + k] + r3 * A[a3 + k];
+      }
+      for (; u < U; u++) {
+        const r = R[u * w + j];
+        const ao = base[g] + u * K;
+        for (let k = 0; k < K; k++) Wt[wo + k] += r * A[ao + k];
+      }
+    }
+  }
+  for (let k = 0; k < K; k++) for (let i = 0; i < H; i++) dW[k * H + i] = Wt[i * K + k];
+  return loss;
+}
+
+export interface GdSchedule {
+  steps: number;
+  lr: number;
+  /**
+   * lr is multiplied by `decay` once a listed number of steps is done: with [300], steps
+   * k = 0..299 use lr and k = 300.. use lr·decay (SPEC §4.1's "after steps k = 300, 600 and
+   * 800", read as "after 300, 600 and 800 steps").
+   */
+  decay: number;
+  decayAt: readonly number[];
+}
+
+/** Learning rate of 0-based step k: lr · decay^#{a in decayAt : a ≤ k}. */
+export function lrAt(s: GdSchedule, k: number): number {
+  let lr = s.lr;
+  for (const a of s.decayAt) if (a <= k) lr *= s.decay;
+  return lr;
+}
+
+/**
+ * Full-batch gradient descent on the class readout, in place:
+ *   W -= lr_k / n · dW,   b -= lr_k / n · db    (n = t1 - t0 positions)
+ * Returns the mean loss -ln(p + eps) at the start of each step (nats), length steps.
+ */
+export function factoredGd(
+  F: Factored, W: Float64Array, b: Float64Array, cls: Classes, y: Int32Array,
+  t0: number, t1: number, sched: GdSchedule, eps: number,
+  progress?: (done: number, total: number) => void,
+): Float64Array {
+  const n = t1 - t0;
+  const work = gdWork(F, cls.K);
+  const dW = new Float64Array(W.length);
+  const db = new Float64Array(b.length);
+  const losses = new Float64Array(sched.steps);
+  for (let k = 0; k < sched.steps; k++) {
+    losses[k] = factoredGrad(dW, db, F, W, b, cls, y, t0, t1, eps, work) / n;
+    const step = lrAt(sched, k) / n;
+    for (let i = 0; i < W.length; i++) W[i] -= step * dW[i];
+    for (let i = 0; i < b.length; i++) b[i] -= step * db[i];
+    if (progress && (k + 1) % 50 === 0) progress(k + 1, sched.steps);
+  }
+  return losses;
+}
+
+// ---------------------------------------------------------------- naive twins
+
+/** Naive: bits at each position t0..t1-1, full (T, H) trajectory, Wy (V, H), by (V). */
+export function naiveBits(Hs: ArrayLike<number>, H: number, Wy: ArrayLike<number>, by: ArrayLike<number>, xs: Uint8Array, t0: number, t1: number, floor: number): Float64Array {
+  const out = new Float64Array(t1 - t0);
+  const l = new Float64Array(V);
+  for (let t = t0; t < t1; t++) {
+    for (let o = 0; o < V; o++) {
+      let acc = by[o];
+      for (let i = 0; i < H; i++) acc += Wy[o * H + i] * Hs[t * H + i];
+      l[o] = acc;
+    }
+    let max = -Infinity;
+    for (let o = 0; o < V; o++) if (l[o] > max) max = l[o];
+    let sum = 0;
+    for (let o = 0; o < V; o++) sum += Math.exp(l[o] - max);
+    out[t - t0] = bitsOf(l[xs[t + 1]] - max - Math.log(sum), floor);
+  }
+  return out;
+}
+
+/** Naive: gradient of Σ_t -ln p_t(x_{t+1}) over t0..t1-1 (all 256 outputs); returns Σ -ln(p + eps). */
+export function naiveGrad(dWy: Float64Array, dby: Float64Array, Hs: ArrayLike<number>, H: number, Wy: ArrayLike<number>, by: ArrayLike<number>, xs: Uint8Array, t0: number, t1: number, eps: number): number {
+  dWy.fill(0);
+  dby.fill(0);
+  const p = new Float64Array(V);
+  let loss = 0;
+  for (let t = t0; t < t1; t++) {
+    for (let o = 0; o < V; o++) {
+      let acc = by[o];
+      for (let i = 0; i < H; i++) acc += Wy[o * H + i] * Hs[t * H + i];
+      p[o] = acc;
+    }
+    let max = -Infinity;
+    for (let o = 0; o < V; o++) if (p[o] > max) max = p[o];
+    let sum = 0;
+    for (let o = 0; o < V; o++) sum += Math.exp(p[o] - max);
+    for (let o = 0; o < V; o++) p[o] = Math.exp(p[o] - max) / sum;
+    const y = xs[t + 1];
+    loss -= Math.log(p[y] + eps);
+    p[y] -= 1;
+    for (let o = 0; o < V; o++) {
+      dby[o] += p[o];
+      for (let i = 0; i < H; i++) dWy[o * H + i] += p[o] * Hs[t * H + i];
+    }
+  }
+  return loss;
+}

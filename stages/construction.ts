@@ -1,0 +1,107 @@
+// Paper §4.1 "The shift-register is not the trained RNN" (SPEC §4.1): an Elman RNN written
+// by hand from byte statistics. A 32-bit sign hash s(x, j) gives each byte an 8-unit ±1
+// code; group 0 reads it (Wx = 10·s), Wh shifts group g-1 into group g (5.0), so group g
+// of S[t] holds the code of x_{t-g}; by = ln((count + 0.5)/(N + 128)). The readout Wy is
+// either analytic (sign-split log ratios with α smoothing, times a scale s; (α, s) from a
+// grid scored by eval bpc) or optimized by 1000 full-batch gradient-descent steps. The
+// trajectory S does not depend on Wy: it is computed once. Kernels: lib/analysis/
+// construction.ts and s4-readout.ts.
+import { defineStage } from '../lib/engine/types.ts';
+import { bytesOf } from '../lib/rnn/io.ts';
+import { forwardStates } from '../lib/rnn/forward.ts';
+import { V, type Weights } from '../lib/rnn/weights.ts';
+import {
+  analyticGrid, analyticWy, distinctCodes, grid, marginalBias, optimizeWy, shiftRegister, signCodes, splitCounts,
+} from '../lib/analysis/construction.ts';
+import { byteClasses, factorBlocks, factoredBpc, fromClasses, targetClasses } from '../lib/analysis/s4-readout.ts';
+
+interface Params {
+  groups: number;
+  units: number;
+  inputWeight: number;
+  shiftWeight: number;
+  alphaStep: number;
+  alphaCount: number;
+  scaleStep: number;
+  scaleCount: number;
+  floor: number;
+  steps: number;
+  lr: number;
+  decay: number;
+  decayAt: number[];
+  gdFirst: number;
+}
+
+/** A copy of the network's parameters with readout (Wy, by) in float32, authors' layout. */
+function withReadout(net: Weights, Wy: ArrayLike<number>, by: ArrayLike<number>): Float32Array {
+  const p = Float32Array.from(net.params);
+  const o = p.length - V * net.H - V;
+  for (let i = 0; i < V * net.H; i++) p[o + i] = Wy[i];
+  for (let i = 0; i < V; i++) p[o + V * net.H + i] = by[i];
+  return p;
+}
+
+export default defineStage<Params>({
+  name: 'construction',
+  description: '§4.1: shift-register RNN built from byte statistics; analytic (α, s grid) and GD-optimized Wy',
+  section: '§4.1',
+  inputs: ['data'],
+  tensors: ['paramsAnalytic', 'paramsOptimized', 'gridBpc', 'gdBits'],
+  run({ params: p, inputs, progress }) {
+    const xs = bytesOf(inputs.data);
+    const N = xs.length;
+    const H = p.groups * p.units;
+    if (N - 2 <= p.gdFirst) {
+      throw new Error(`construction: N = ${N} bytes leave no gradient-descent positions t = ${p.gdFirst}..N-3\nhint: more data (--set data.bytes=1024) or a smaller construction.gdFirst`);
+    }
+    const codes = signCodes(p.units);
+    const net = shiftRegister(codes, p);
+    const { S } = forwardStates(net, xs); // once: S does not depend on Wy
+    const F = factorBlocks(S, N, H, p.units);
+    const cls = byteClasses(xs);
+    const by = marginalBias(xs);
+
+    // analytic Wy: every (α, s) scored over all positions t = 0..N-2
+    const alphas = grid(p.alphaStep, p.alphaCount);
+    const scales = grid(p.scaleStep, p.scaleCount);
+    const { plus, minus } = splitCounts(xs, codes, p.groups, p.units);
+    progress(0, 2, 'analytic Wy grid');
+    const g = analyticGrid(F, cls, xs, plus, minus, by, alphas, scales, 0, N - 1, p.floor);
+    const WyA = analyticWy(plus, minus, H, g.alpha).map((v) => v * g.scale);
+
+    // optimized Wy: gradient descent on t = gdFirst..N-3, scored over t = 0..N-2
+    progress(1, 2, 'optimized Wy');
+    const sched = { steps: p.steps, lr: p.lr, decay: p.decay, decayAt: p.decayAt };
+    const opt = optimizeWy(F, cls, xs, by, p.gdFirst, N - 2, sched, 1e-10, (k, n) => progress(1 + k / n, 2, `GD step ${k}/${n}`));
+    const optimizedBpc = factoredBpc(F, opt.W, opt.b, cls, targetClasses(xs, cls), 0, N - 1, p.floor);
+    progress(2, 2);
+
+    return {
+      json: {
+        N,
+        H,
+        groups: p.groups,
+        units: p.units,
+        inputWeight: p.inputWeight,
+        shiftWeight: p.shiftWeight,
+        distinctCodes: distinctCodes(codes, p.units),
+        analyticBpc: g.best,
+        alpha: g.alpha,
+        scale: g.scale,
+        optimizedBpc,
+        grid: { alphas, scales },
+        evalPositions: { from: 0, to: N - 2 },
+        gdPositions: { from: p.gdFirst, to: N - 3 },
+        steps: p.steps,
+        schedule: { lr: p.lr, decay: p.decay, decayAt: p.decayAt },
+        floor: p.floor,
+      },
+      tensors: {
+        paramsAnalytic: { dtype: 'float32', shape: [net.params.length], data: withReadout(net, WyA, by) },
+        paramsOptimized: { dtype: 'float32', shape: [net.params.length], data: withReadout(net, fromClasses(opt.W, H, cls), fromClasses(opt.b, 1, cls)) },
+        gridBpc: { dtype: 'float64', shape: [alphas.length, scales.length], data: g.bpc },
+        gdBits: { dtype: 'float64', shape: [p.steps], data: opt.losses.map((l) => l / Math.LN2) },
+      },
+    };
+  },
+});
