@@ -119,6 +119,28 @@ describe('the shift-register network (§4.1)', () => {
     expect(d.max, d.msg).toBeLessThan(1e-12);
   });
 
+  it('scores every grid point as a naive evaluation does and keeps the first best', () => {
+    // a small network (3 groups × 4 units) on 80 bytes, where the whole grid can be checked
+    const ys = randomBytes(80, 21, 'abcdefg hij');
+    const c4 = signCodes(4);
+    const small = shiftRegister(c4, { groups: 3, units: 4, inputWeight: 10, shiftWeight: 5 });
+    const S4 = forwardStates(small, ys).S;
+    const by = marginalBias(ys);
+    const { plus, minus } = splitCounts(ys, c4, 3, 4);
+    const alphas = [0.5, 1, 2];
+    const scales = grid(0.25, 8);
+    const g = analyticGrid(factorBlocks(S4, 80, 12, 4), byteClasses(ys), ys, plus, minus, by, alphas, scales, 0, 79, 1e-30);
+    const naive: number[] = [];
+    for (const a of alphas) {
+      const Wy = analyticWy(plus, minus, 12, a);
+      for (const s of scales) naive.push(mean(naiveBits(S4, 12, Wy.map((v) => v * s), by, ys, 0, 79, 1e-30)));
+    }
+    const d = maxDiff(g.bpc, naive);
+    expect(d.max, d.msg).toBeLessThan(1e-12);
+    const first = g.bpc.indexOf(Math.min(...g.bpc));
+    expect([g.alpha, g.scale, g.best]).toEqual([alphas[Math.floor(first / 8)], scales[first % 8], g.bpc[first]]);
+  });
+
   it('takes a gradient step with the fast kernel as the naive one does, and lowers the loss', () => {
     const F = factorBlocks(S, N, 128, 8);
     const cls = byteClasses(xs);
