@@ -29,6 +29,11 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
   const { mean, meanAbs } = j.ablation as { mean: number[]; meanAbs: number[] };
   const reach = j.decisive.reach as number[];
 
+  // Fractions down to ~1e-5 occur (a handful of nodes): five decimals, not the paper's rounding.
+  const decisiveCell = (d: number): Cell => {
+    const ref = `decisive_d${d}`;
+    return { ours: reach[d - 1], digits: 5, ...(keys.has(ref) ? { ref } : {}) };
+  };
   const row = (label: string, from: number, to: number): Record<string, Cell> => {
     const single = from === to;
     return {
@@ -37,7 +42,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
       gradRaw: { ours: meanOf(raw, from, to) },
       ablationMean: single ? cmp(mean[from], `ablation_d${from}_bits`) : { ours: meanOf(mean, from, to) },
       ablationAbs: { ours: meanOf(meanAbs, from, to) },
-      decisive: single && from >= 1 && from <= reach.length ? cmp(reach[from - 1], `decisive_d${from}`) : null,
+      decisive: single && from >= 1 && from <= reach.length ? decisiveCell(from) : null,
     };
   };
   const singles = [...Array.from({ length: Math.min(SINGLE_ROWS, D) }, (_, d) => d), ...EXTRA_ROWS.filter((d) => d >= SINGLE_ROWS && d < D)];
@@ -68,7 +73,8 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
           'Gradient: raw(T, d) = |Σ_j G[T−d]_j (1 − S[T−d]_j²) Wx[j][x_{T−d}]| with G the backward gradient of the target logit; normalized divides by Σ_d raw(T, d) for each T, then averages over T. ' +
             `The raw attribution is largest at d = ${j.gradient.rawArgmax}.`,
           `Ablation: step T−d re-run without its Wx term, forward on to T in float32; Δbits = bits(T) ablated − actual (floor ${j.floor}). The paper does not say whether its figure is a signed or an absolute mean; both are shown, and the signed mean is compared.`,
-          `Decisive chains: the term Wh[j][k]·S[t−1][k] is decisive for (t, j) if removing it flips sign(z_t[j]); depth(t, j) = 1 + max depth(t−1, k) over decisive k (0 without one). The column is the fraction of ${nodes} with depth ≥ d; a depth-d chain ends at state offset d. The longest chain is ${j.decisive.longest}.`,
+          `Decisive chains: the term Wh[j][k]·S[t−1][k] is decisive for (t, j) if removing it flips sign(z_t[j]); depth(t, j) = 1 + max depth(t−1, k) over decisive k (0 without one). The column is the fraction of ${nodes} with depth ≥ d; a depth-d chain ends at state offset d. The longest chain is ${j.decisive.longest}` +
+            (reach.length >= 4 ? `; ${Math.round(reach[3] * j.decisive.nodes)} nodes reach depth 4 or more.` : '.'),
         ],
         provenance: { stage: 'baselines', key: out.key },
       },

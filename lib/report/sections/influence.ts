@@ -21,17 +21,18 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
   if (!out) throw new Error('report section influence: no output of stage "influence" among the inputs');
   const j = out.json;
   const keys = new Set(Object.keys(figures));
-  const row = (label: string, refStem: string, s: Stats): Record<string, Cell> => {
+  // The paper prints its bands as "~0", "~1.3": three decimals show what ours are.
+  const row = (label: string, refStem: string, s: Stats, digits?: number): Record<string, Cell> => {
     const r: Record<string, Cell> = { d: label };
     for (const c of COLUMNS) {
       const ref = `table3.d${refStem}.${c}`;
-      r[c] = keys.has(ref) ? { ours: s[c], ref } : { ours: s[c] };
+      r[c] = { ours: s[c], ...(keys.has(ref) ? { ref } : {}), ...(digits !== undefined ? { digits } : {}) };
     }
     return r;
   };
   const rows: Record<string, Cell>[] = [
     ...(j.rows as (Stats & { d: number })[]).filter((r) => r.d < SINGLE_ROWS).map((r) => row(`d = ${r.d}`, String(r.d), r)),
-    ...(j.bands as (Stats & { from: number; to: number })[]).map((b) => row(`d = ${b.from}–${b.to} (mean)`, `${b.from}-${b.to}`, b)),
+    ...(j.bands as (Stats & { from: number; to: number })[]).map((b) => row(`d = ${b.from}–${b.to} (mean)`, `${b.from}-${b.to}`, b, 3)),
   ];
   return {
     tables: [
