@@ -56,7 +56,7 @@ export function transposeWh(w: Weights): Float64Array {
  * gradientsAt for four output positions Ts[0..3] at once, register-blocked: each step
  * reads a row of Whᵀ once for all four chains. G is (4, D, H): G[(i*D + d)*H + j];
  * `u` is (4, H) scratch. Sums run over j in the same order as gradientsAt, so the results
- * are bitwise identical to it (tests/analysis/influence.test.ts compares them).
+ * are bitwise identical to it (test/analysis/influence.test.ts compares them).
  */
 export function gradientsAt4(w: Weights, WhT: Float64Array, S: States, xs: Uint8Array, Ts: ArrayLike<number>, D: number, G: Float64Array, u: Float64Array): void {
   const { H, Wy } = w;
