@@ -4,7 +4,7 @@
 // how the pipeline checks itself against the paper's own weights (sat_model.bin).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { defineStage } from '../lib/engine/types.ts';
+import { defineStage, type Tensor } from '../lib/engine/types.ts';
 import { paramCount, parseWeightsFile } from '../lib/rnn/weights.ts';
 
 interface Params {
@@ -36,15 +36,19 @@ export default defineStage<Params>({
       if (!w || w.dtype !== 'float32' || w.data.length !== paramCount(H)) {
         throw new Error(`model: the train output's params tensor is missing or not float32 [${paramCount(H)}] for H=${H}`);
       }
-      const { bestEvalBpc, finalEvalBpc, epochs, optimizer, seed, bestEpoch, kernel } = t.json;
+      // The training summary and curve travel with the model so the report can show them
+      // (timings stay behind: they are volatile and would defeat early cutoff here).
+      const { bestEvalBpc, finalEvalBpc, epochs, optimizer, seed, bestEpoch, kernel, bptt, curve } = t.json;
+      const tensors: Record<string, Tensor> = { params: { dtype: 'float32', shape: [paramCount(H)], data: w.data as Float32Array } };
+      if (t.tensors.curveTrainBpc) tensors.curveTrainBpc = t.tensors.curveTrainBpc;
       return {
         json: {
           source: 'train',
           H,
           paramCount: paramCount(H),
-          train: { bestEvalBpc, finalEvalBpc, epochs, optimizer, seed, bestEpoch, kernel },
+          train: { bestEvalBpc, finalEvalBpc, epochs, optimizer, seed, bestEpoch, kernel, bptt, curve },
         },
-        tensors: { params: { dtype: 'float32', shape: [paramCount(H)], data: w.data as Float32Array } },
+        tensors,
       };
     }
     const file = externals.weights?.path ?? path.resolve(params.source);

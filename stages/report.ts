@@ -5,6 +5,7 @@
 
 import { defineStage } from '../lib/engine/types.ts';
 import { buildReport, defaultLabel } from '../lib/report/build.ts';
+import { plotData, renderPlots } from '../lib/report/plot-data.ts';
 import figures from '../lib/report/paper-figures.json' with { type: 'json' };
 import * as params from '../lib/report/sections/params.ts';
 import * as isomorphism from '../lib/report/sections/isomorphism.ts';
@@ -27,7 +28,7 @@ const SECTIONS = [
   { name: 'isomorphism', needs: ['isomorphism', 'trace'], build: isomorphism.build },
   { name: 'boolean', needs: ['boolean'], build: boolean.build },
   { name: 'factor-map', needs: ['factor-map'], build: factorMap.build },
-  { name: 'skipgrams', needs: ['skipgrams'], build: skipgrams.build },
+  { name: 'skipgrams', needs: ['skipgrams', 'trace'], build: skipgrams.build },
   { name: 'construction', needs: ['construction', 'reverse-iso', 'trace'], build: construction.build },
   { name: 'baselines', needs: ['baselines'], build: baselines.build },
   { name: 'carrier-pattern', needs: ['carrier-pattern'], build: carrier.build },
@@ -41,9 +42,14 @@ export default defineStage<Params>({
   name: 'report',
   description: 'writes reports/<label>/report.md and report.json: every table, ours beside the paper',
   inputs: INPUTS,
-  run({ params, inputs }) {
+  async run({ params, inputs }) {
     const label = params.label ?? defaultLabel(inputs);
-    const r = buildReport(inputs, SECTIONS, figures as any, label);
+    const plots = plotData(inputs);
+    const rendered = await renderPlots(plots);
+    const r = buildReport(inputs, SECTIONS, figures as any, label, {
+      plots,
+      plotLinks: rendered.map((p) => ({ title: p.title, file: p.file })),
+    });
     return {
       json: {
         label,
@@ -56,6 +62,7 @@ export default defineStage<Params>({
       artifacts: {
         [`${label}/report.md`]: r.markdown,
         [`${label}/report.json`]: JSON.stringify(r.json, null, 1) + '\n',
+        ...Object.fromEntries(rendered.map((p) => [`${label}/${p.file}`, p.svg])),
       },
     };
   },

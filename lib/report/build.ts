@@ -5,6 +5,8 @@ import type { StageOutput } from '../engine/types.ts';
 import { mergeParts, resolveMetric, resolveTable, type PaperFigures, type ResolvedMetric, type ResolvedTable } from './compare.ts';
 import { renderReport, type ReportDoc } from './markdown.ts';
 import type { SectionPart } from './types.ts';
+import type { PlotData } from './plot-data.ts';
+import { auditRows, renderAudit, type ReportJson } from './audit.ts';
 
 export type SectionBuilder = (inputs: Record<string, StageOutput>) => SectionPart;
 
@@ -17,6 +19,7 @@ export interface BuiltReport {
     tables: Record<string, ResolvedTable>;
     metrics: Record<string, ResolvedMetric>;
     summary: { agree: number; approx: number; disagree: number };
+    plots: PlotData | null;
   };
   markdown: string;
 }
@@ -39,6 +42,7 @@ export function buildReport(
   builders: { name: string; needs: string[]; build: SectionBuilder }[],
   figures: PaperFigures,
   label: string,
+  extra: { plots?: PlotData; plotLinks?: { title: string; file: string }[] } = {},
 ): BuiltReport {
   const parts: SectionPart[] = [];
   for (const b of builders) {
@@ -62,6 +66,21 @@ export function buildReport(
   for (const t of tables) for (const r of t.rows) for (const c of Object.values(r)) if (c && typeof c === 'object') count(c.status);
   const m = inputs.model.json;
   const d = inputs.data.json;
+  const json = {
+    label,
+    model: m,
+    data: d,
+    tables: Object.fromEntries(tables.map((t) => [t.id, t])),
+    metrics: Object.fromEntries(metrics.map((x) => [x.id, x])),
+    summary,
+    plots: extra.plots ?? null,
+  };
+  // The audit opens the report: on imported weights its values fill the "paper's weights"
+  // column, on a model trained here the "our training" column.
+  const imported = m.source === 'import';
+  const audit = auditRows(figures, imported ? [] : [json as unknown as ReportJson], imported ? (json as unknown as ReportJson) : null);
+  const preface = [renderAudit(audit, { seeds: 1 })];
+  if (extra.plotLinks?.length) preface.push(['## Plots', '', ...extra.plotLinks.flatMap((p) => [`![${p.title}](${p.file})`, ''])].join('\n'));
   const doc: ReportDoc = {
     label,
     title: `total-interp report: ${label}`,
@@ -75,17 +94,7 @@ export function buildReport(
     tables,
     metrics,
     summary,
+    preface,
   };
-  return {
-    label,
-    json: {
-      label,
-      model: m,
-      data: d,
-      tables: Object.fromEntries(tables.map((t) => [t.id, t])),
-      metrics: Object.fromEntries(metrics.map((x) => [x.id, x])),
-      summary,
-    },
-    markdown: renderReport(doc),
-  };
+  return { label, json, markdown: renderReport(doc) };
 }
