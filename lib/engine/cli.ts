@@ -15,16 +15,23 @@ export interface CliArgs {
   json: boolean;
   jobs: number;
   help: boolean;
+  seeds: number[] | null;
+  reference?: string;
+  aggregate?: string;
   rest: Record<string, string>;
 }
 
 const COMMANDS: Record<string, { usage: string; summary: string; details: string }> = {
   report: {
-    usage: 'report [--set stage.param=value]... [--force [STAGE]] [--dry-run] [--jobs N] [--json]',
+    usage: 'report [--set stage.param=value]... [--seeds S1,S2,...] [--reference LABEL] [--force [STAGE]] [--dry-run] [--jobs N] [--json]',
     summary: 'build everything the report needs and write reports/<label>/report.{md,json} (default command)',
     details:
       'Prints one line per stage on stderr: "cached" or "ran" with seconds, then the report path.\n' +
-      '--json prints {"stages":[{"name","status","key","seconds"}],"report":PATH,"reportJson":PATH}.',
+      '--json prints {"stages":[{"name","status","key","seconds"}],"report":PATH,"reportJson":PATH}.\n' +
+      '--seeds trains and analyses one model per seed (cached seeds are not retrained; --jobs N runs N seeds at\n' +
+      'once), writes each seed\'s report and an aggregate (mean ± sd, min–max, audit, plots) whose paths --json\n' +
+      'gives as report/reportJson. The paper\'s-weights column comes from the newest report on imported weights\n' +
+      'for the same data, or from --reference LABEL|report.json.',
   },
   run: {
     usage: 'run STAGE... [--set stage.param=value]... [--force [STAGE]] [--dry-run] [--jobs N] [--json]',
@@ -41,6 +48,13 @@ const COMMANDS: Record<string, { usage: string; summary: string; details: string
     summary: 'print the stage graph in force as Mermaid text',
     details: 'The graph depends on params: with --set model.source=FILE the model does not depend on train.',
   },
+  diff: {
+    usage: 'diff A B [--aggregate LABEL] [--json]',
+    summary: 'what changed between two reports (labels under reports/ or report.json paths)',
+    details:
+      'Table by table and metric by metric. When an aggregate over seeds includes A or B (or --aggregate names one),\n' +
+      'a change larger than 2 sd of the seeds is flagged.',
+  },
   gc: {
     usage: 'gc [--set stage.param=value]... [--dry-run] [--json]',
     summary: 'delete cache entries and objects that no current stage key reaches; print bytes freed',
@@ -49,7 +63,7 @@ const COMMANDS: Record<string, { usage: string; summary: string; details: string
 };
 
 export function parseArgs(argv: string[], stageNames: string[]): CliArgs {
-  const a: CliArgs = { command: '', stages: [], sets: [], force: false, dryRun: false, json: false, jobs: 1, help: false, rest: {} };
+  const a: CliArgs = { command: '', stages: [], sets: [], force: false, dryRun: false, json: false, jobs: 1, help: false, seeds: null, rest: {} };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
     const value = (flag: string) => {
@@ -63,6 +77,12 @@ export function parseArgs(argv: string[], stageNames: string[]): CliArgs {
     else if (x === '--json') a.json = true;
     else if (x === '--dry-run' || x === '-n') a.dryRun = true;
     else if (x === '--set' || x.startsWith('--set=')) a.sets.push(value('--set'));
+    else if (x === '--seeds' || x.startsWith('--seeds=')) {
+      const v = value('--seeds');
+      if (!/^\d+(,\d+)*$/.test(v)) throw new ParamError(`--seeds: expected a comma-separated list of integers, got ${JSON.stringify(v)}\nhint: --seeds 42,43,44`);
+      a.seeds = [...new Set(v.split(',').map(Number))];
+    } else if (x === '--reference' || x.startsWith('--reference=')) a.reference = value('--reference');
+    else if (x === '--aggregate' || x.startsWith('--aggregate=')) a.aggregate = value('--aggregate');
     else if (x === '--jobs' || x === '-j' || x.startsWith('--jobs=')) {
       const v = value('--jobs');
       if (!/^\d+$/.test(v) || Number(v) < 1) throw new ParamError(`--jobs: expected a positive integer, got ${JSON.stringify(v)}`);
@@ -129,8 +149,15 @@ export function helpText(p: Pipeline, command?: string): string {
   return lines.join('\n') + '\n';
 }
 
-function formatRuns(runs: StageRun[]) {
-  return runs.map((r) => ({ name: r.name, status: r.status, key: r.key, seconds: Number(r.seconds.toFixed(3)), ...(r.reasons ? { reasons: r.reasons } : {}) }));
+function formatRuns(runs: (StageRun & { seed?: number })[]) {
+  return runs.map((r) => ({
+    name: r.name,
+    status: r.status,
+    key: r.key,
+    seconds: Number(r.seconds.toFixed(3)),
+    ...(r.seed !== undefined ? { seed: r.seed } : {}),
+    ...(r.reasons ? { reasons: r.reasons } : {}),
+  }));
 }
 
 /** Run the CLI; returns the exit code. */
@@ -154,8 +181,30 @@ export async function main(p: Pipeline, argv: string[], out: NodeJS.WritableStre
     const overrides = parseSets(p, args.sets);
     p.reporter = args.json ? makeReporter(process.stderr) : makeReporter(process.stderr);
     switch (args.command) {
+      case 'diff': {
+        if (args.stages.length !== 2) throw new PipelineError('usage', 'diff: name two reports\nhint: npx tsx pipeline.ts diff LABEL_A LABEL_B');
+        const { runDiff } = await import('../report/seeds.ts');
+        out.write(runDiff(p.reportsDir, args.stages[0], args.stages[1], { json: args.json, aggregate: args.aggregate }));
+        return 0;
+      }
       case 'report':
       case 'run': {
+        if (args.seeds) {
+          if (args.command !== 'report') throw new PipelineError('usage', '--seeds goes with the report command\nhint: npx tsx pipeline.ts report --seeds 42,43');
+          if (args.dryRun) throw new PipelineError('usage', '--seeds cannot be combined with --dry-run');
+          const { runSeeds } = await import('../report/seeds.ts');
+          const r = await runSeeds(p, { seeds: args.seeds, overrides, sets: args.sets, jobs: args.jobs, force: args.force, reference: args.reference });
+          const stages = r.runs.flatMap((s) => s.stages.map((x) => ({ ...x, seed: s.seed })));
+          if (args.json) {
+            out.write(JSON.stringify({ stages: formatRuns(stages), report: r.report, reportJson: r.reportJson, seeds: r.runs.map((s) => ({ seed: s.seed, report: s.report, reportJson: s.reportJson })) }) + '\n');
+          } else {
+            const ran = stages.filter((x) => x.status === 'ran').length;
+            err.write(`${r.runs.length} seeds: ${ran} stages ran, ${stages.length - ran} cached\n`);
+            for (const s of r.runs) out.write(`${path.relative(process.cwd(), s.report)}\n`);
+            out.write(`${path.relative(process.cwd(), r.report)}\n`);
+          }
+          return 0;
+        }
         const targets = args.command === 'report' ? ['report'] : args.stages;
         if (!targets.length) throw new PipelineError('usage', 'run: name at least one stage\nhint: npx tsx pipeline.ts run trace');
         if (args.command === 'report' && !p.byName.has('report')) throw new PipelineError('usage', 'this pipeline has no "report" stage');

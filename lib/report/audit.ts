@@ -79,7 +79,7 @@ export function auditRows(figures: PaperFigures, trained: ReportJson[], referenc
   const order = Object.keys(figures);
   for (const ref of [...refs].sort((a, b) => order.indexOf(a) - order.indexOf(b))) {
     const fig = figures[ref];
-    if (!fig) continue;
+    if (!fig || fig.kind === 'config') continue;
     const reference = refVals.get(ref) ?? null;
     const ours = spread(seedVals.map((m) => m.get(ref)).filter((x): x is number => typeof x === 'number'));
     const p = Number(fig.value);

@@ -14,6 +14,8 @@ export interface PaperFigure {
   section: string;
   quote: string;
   approx?: boolean;
+  /** "config": a setting the paper states (seed, epochs), not a result; left out of the audit. */
+  kind?: 'config';
 }
 export type PaperFigures = Record<string, PaperFigure>;
 
