@@ -1,0 +1,35 @@
+// `npm run bench [-- NAME...]`: every benchmark, one after another, each in its own
+// process (so one's JIT warm-up and memory do not colour the next). Each prints medians
+// and ratios against its target. Names: train, engine, s3, s4, s5.
+
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const ALL: [string, string][] = [
+  ['train', 'training ms/epoch (target ≤ 20 ms at H = 128, N = 1024)'],
+  ['engine', 'engine no-op cost (target ≤ 150 ms over bare tsx start-up)'],
+  ['s3', '§3 stages on the paper weights (target ≤ 3 s)'],
+  ['s4', '§4 stages (target ≤ 10 s)'],
+  ['s5', '§5 stages (target ≤ 10 s)'],
+];
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !ALL.some(([n]) => n === w));
+if (unknown.length) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; valid: ${ALL.map(([n]) => n).join(', ')}`);
+  process.exit(2);
+}
+let failed = 0;
+for (const [name, what] of ALL) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  console.log(`\n=== ${name}: ${what} ===`);
+  const r = spawnSync(process.execPath, ['--import', tsx, path.join(here, `${name}.bench.ts`)], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    failed++;
+    console.log(`(${name} exited with ${r.status ?? r.signal})`);
+  }
+}
+process.exitCode = failed ? 1 : 0;
