@@ -18,8 +18,8 @@
 //   HS (K+1, H): HS row 0 = S[start-1] (the carried state), row k+1 = S[start+k]
 //   Y (K, V): logits, then dY      D (K, H): dS, then dZ      DH (H): dhnext
 // K = the chunk's L rounded up to a multiple of 4; rows past L hold zeros. H % 16 = 0.
-// Precision: f32 everywhere except the loss and the gradient norm (f64) and tanh, exp,
-// computed in f64 and rounded.
+// Precision: f32 everywhere, with exp and tanh by f32x4 polynomials (about 1 ulp), except
+// the loss, the softmax sum and the gradient norm (f64).
 
 const V: i32 = 256;
 
@@ -45,37 +45,96 @@ const V: i32 = 256;
 }
 
 // ---------------------------------------------------------------------------------------
-// forward recurrence: one step, four rows of Wh at a time
+// exp and tanh, four lanes at a time (Cephes expf / tanhf, single precision, about 1 ulp;
+// tested against Math.exp / Math.tanh in test/rnn/wasm-kernel.test.ts)
+
+/** e^x for x in [-87.3, 88] (clamped there): 2^n · (1 + r + r²·P(r)), x = n ln 2 + r. */
+// @ts-ignore: decorator
+@inline function exp4(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.33654)), f32x4.splat(88));
+  const n = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(0.5)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))); // ln 2 in two parts
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  const r2 = f32x4.mul(r, r);
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  const y = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1));
+  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2n);
+}
+
+/** tanh x: x + x·x²·P(x²) for |x| < 0.625, else ±(1 - 2/(e^{2|x|} + 1)). */
+// @ts-ignore: decorator
+@inline function tanh4(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const one = f32x4.splat(1);
+  const e = exp4(f32x4.min(f32x4.add(ax, ax), f32x4.splat(88)));
+  const big = v128.or(
+    f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(e, one))),
+    v128.and(x, i32x4.splat(0x80000000)), // the sign of x (the magnitude part is ≥ 0)
+  );
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(-5.70498872745e-3);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
+  return v128.bitselect(small, big, f32x4.lt(ax, f32x4.splat(0.625)));
+}
+
+/** out[i] = exp(in[i]) (which = 0) or tanh(in[i]) (which = 1), n % 4 = 0: for the twin tests. */
+export function mathTest(which: i32, IN: usize, OUT: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) {
+    const x = v128.load(at(IN, i));
+    v128.store(at(OUT, i), which == 0 ? exp4(x) : tanh4(x));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// forward recurrence: one step, eight rows of Wh at a time
 
 function stepForward(P: usize, H: i32, x: i32, hprev: usize, hcur: usize): void {
   const Wh = at(P, H * V);
   const bh = at(Wh, H * H);
-  for (let i = 0; i < H; i += 4) {
+  for (let i = 0; i < H; i += 8) {
     const r0 = at(Wh, i * H);
     const r1 = at(r0, H);
     const r2 = at(r1, H);
     const r3 = at(r2, H);
+    const r4 = at(r3, H);
+    const r5 = at(r4, H);
+    const r6 = at(r5, H);
+    const r7 = at(r6, H);
     let a0 = f32x4.splat(0);
-    let a1 = a0;
-    let a2 = a0;
-    let a3 = a0;
+    let a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     for (let j = 0; j < H; j += 4) {
       const s = v128.load(at(hprev, j));
       a0 = fma(a0, v128.load(at(r0, j)), s);
       a1 = fma(a1, v128.load(at(r1, j)), s);
       a2 = fma(a2, v128.load(at(r2, j)), s);
       a3 = fma(a3, v128.load(at(r3, j)), s);
+      a4 = fma(a4, v128.load(at(r4, j)), s);
+      a5 = fma(a5, v128.load(at(r5, j)), s);
+      a6 = fma(a6, v128.load(at(r6, j)), s);
+      a7 = fma(a7, v128.load(at(r7, j)), s);
     }
-    let wx = f32x4.splat(load<f32>(at(P, i * V + x)));
-    wx = f32x4.replace_lane(wx, 1, load<f32>(at(P, (i + 1) * V + x)));
-    wx = f32x4.replace_lane(wx, 2, load<f32>(at(P, (i + 2) * V + x)));
-    wx = f32x4.replace_lane(wx, 3, load<f32>(at(P, (i + 3) * V + x)));
-    const z = f32x4.add(f32x4.add(wx, hsum4(a0, a1, a2, a3)), v128.load(at(bh, i)));
-    store<f32>(at(hcur, i), <f32>Math.tanh(<f64>f32x4.extract_lane(z, 0)));
-    store<f32>(at(hcur, i + 1), <f32>Math.tanh(<f64>f32x4.extract_lane(z, 1)));
-    store<f32>(at(hcur, i + 2), <f32>Math.tanh(<f64>f32x4.extract_lane(z, 2)));
-    store<f32>(at(hcur, i + 3), <f32>Math.tanh(<f64>f32x4.extract_lane(z, 3)));
+    v128.store(at(hcur, i), tanh4(f32x4.add(f32x4.add(wxColumn(P, i, x), hsum4(a0, a1, a2, a3)), v128.load(at(bh, i)))));
+    v128.store(at(hcur, i + 4), tanh4(f32x4.add(f32x4.add(wxColumn(P, i + 4, x), hsum4(a4, a5, a6, a7)), v128.load(at(bh, i + 4)))));
   }
+}
+
+/** (Wx[i][x], Wx[i+1][x], Wx[i+2][x], Wx[i+3][x]): four rows of the input column x. */
+// @ts-ignore: decorator
+@inline function wxColumn(P: usize, i: i32, x: i32): v128 {
+  let wx = f32x4.splat(load<f32>(at(P, i * V + x)));
+  wx = f32x4.replace_lane(wx, 1, load<f32>(at(P, (i + 1) * V + x)));
+  wx = f32x4.replace_lane(wx, 2, load<f32>(at(P, (i + 2) * V + x)));
+  return f32x4.replace_lane(wx, 3, load<f32>(at(P, (i + 3) * V + x)));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -126,12 +185,17 @@ function softmax(Y: usize, X: usize, start: i32, L: i32, K: i32, maxLoss: f64): 
     );
     const target = <i32>load<u8>(X + <usize>(start + k + 1));
     const logit = load<f32>(at(r, target));
-    let sum: f64 = 0;
-    for (let o = 0; o < V; o++) {
-      const e = <f32>Math.exp(<f64>(load<f32>(at(r, o)) - max));
-      store<f32>(at(r, o), e);
-      sum += <f64>e;
+    const vmax = f32x4.splat(max);
+    let s0 = f64x2.splat(0);
+    let s1 = s0;
+    for (let o = 0; o < V; o += 4) {
+      const e = exp4(f32x4.sub(v128.load(at(r, o)), vmax));
+      v128.store(at(r, o), e);
+      s0 = f64x2.add(s0, f64x2.promote_low_f32x4(e));
+      s1 = f64x2.add(s1, f64x2.promote_low_f32x4(f32x4.shuffle(e, e, 2, 3, 2, 3)));
     }
+    const ss = f64x2.add(s0, s1);
+    const sum = f64x2.extract_lane(ss, 0) + f64x2.extract_lane(ss, 1);
     const nll = <f64>max + Math.log(sum) - <f64>logit;
     loss += nll < maxLoss ? nll : maxLoss;
     const inv = f32x4.splat(<f32>(1 / sum));
@@ -178,8 +242,9 @@ function backReadout(P: usize, H: i32, Y: usize, D: usize, K: i32): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// C (M, H) += Aᵀ · B: C[m][j] += Σ_k A[k][m] · B[k][j]; A is (K, M) with row stride lda,
-// B is (K, H). Blocked 4 rows of C × 8 columns. Used for dWy (A = dY) and dWh (A = dZ).
+// C (M, H) = Aᵀ · B: C[m][j] = Σ_k A[k][m] · B[k][j]; A is (K, M) with row stride lda,
+// B is (K, H). Blocked 4 rows of C × 8 columns. Used for dWy (A = dY) and dWh (A = dZ),
+// which it overwrites: each is written once per chunk.
 
 function gemmTN(C: usize, A: usize, M: i32, lda: i32, B: usize, H: i32, K: i32): void {
   for (let m = 0; m < M; m += 4) {
@@ -201,25 +266,18 @@ function gemmTN(C: usize, A: usize, M: i32, lda: i32, B: usize, H: i32, K: i32):
         c30 = fma(c30, a3, b0); c31 = fma(c31, a3, b1);
       }
       const c = at(C, m * H + j);
-      v128.store(c, f32x4.add(v128.load(c), c00));
-      v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
-      const c1 = at(c, H);
-      v128.store(c1, f32x4.add(v128.load(c1), c10));
-      v128.store(c1, f32x4.add(v128.load(c1, 16), c11), 16);
-      const c2 = at(c, 2 * H);
-      v128.store(c2, f32x4.add(v128.load(c2), c20));
-      v128.store(c2, f32x4.add(v128.load(c2, 16), c21), 16);
-      const c3 = at(c, 3 * H);
-      v128.store(c3, f32x4.add(v128.load(c3), c30));
-      v128.store(c3, f32x4.add(v128.load(c3, 16), c31), 16);
+      v128.store(c, c00); v128.store(c, c01, 16);
+      v128.store(at(c, H), c10); v128.store(at(c, H), c11, 16);
+      v128.store(at(c, 2 * H), c20); v128.store(at(c, 2 * H), c21, 16);
+      v128.store(at(c, 3 * H), c30); v128.store(at(c, 3 * H), c31, 16);
     }
   }
 }
 
-/** out[m] += Σ_k A[k][m] for m < M (a bias gradient). */
+/** out[m] = Σ_k A[k][m] for m < M (a bias gradient; overwritten). */
 function colSum(out: usize, A: usize, M: i32, K: i32): void {
   for (let m = 0; m < M; m += 4) {
-    let s = v128.load(at(out, m));
+    let s = f32x4.splat(0);
     for (let k = 0; k < K; k++) s = f32x4.add(s, v128.load(at(A, k * M + m)));
     v128.store(at(out, m), s);
   }
@@ -241,7 +299,27 @@ function backRecurrence(P: usize, H: i32, HS: usize, D: usize, DH: usize, L: i32
       v128.store(at(d, i), f32x4.mul(f32x4.sub(one, f32x4.mul(si, si)), dh));
     }
     if (k == 0) break;
-    for (let j = 0; j < H; j += 16) {
+    let j = 0;
+    for (; j + 32 <= H; j += 32) {
+      let a0 = f32x4.splat(0);
+      let a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+      for (let i = 0; i < H; i++) {
+        const dz = v128.load32_splat(at(d, i));
+        const w = at(Wh, i * H + j);
+        a0 = fma(a0, v128.load(w), dz);
+        a1 = fma(a1, v128.load(w, 16), dz);
+        a2 = fma(a2, v128.load(w, 32), dz);
+        a3 = fma(a3, v128.load(w, 48), dz);
+        a4 = fma(a4, v128.load(w, 64), dz);
+        a5 = fma(a5, v128.load(w, 80), dz);
+        a6 = fma(a6, v128.load(w, 96), dz);
+        a7 = fma(a7, v128.load(w, 112), dz);
+      }
+      const o = at(DH, j);
+      v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+      v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
+    }
+    for (; j < H; j += 16) {
       let a0 = f32x4.splat(0);
       let a1 = a0, a2 = a0, a3 = a0;
       for (let i = 0; i < H; i++) {
@@ -262,16 +340,14 @@ function backRecurrence(P: usize, H: i32, HS: usize, D: usize, DH: usize, L: i32
 // entry points
 
 /**
- * One chunk: G = the summed gradient over predictions start..start+L-1 (G is zeroed
- * first); HS row 0 = S[start-1] in, = S[start+L-1] out. Returns Σ min(-ln p, maxLoss).
+ * One chunk: G = the summed gradient over predictions start..start+L-1 (overwritten); HS row 0 = S[start-1] in, = S[start+L-1] out. Returns Σ min(-ln p, maxLoss).
  */
 export function chunk(
   P: usize, G: usize, X: usize, HS: usize, Y: usize, D: usize, DH: usize,
   H: i32, start: i32, L: i32, maxLoss: f64,
 ): f64 {
   const K = (L + 3) & ~3;
-  const n = H * V + H * H + H + V * H + V;
-  memory.fill(G, 0, <usize>n << 2);
+  memory.fill(G, 0, <usize>(H * V) << 2); // dWx (scattered into); the rest is overwritten
   for (let k = 0; k < L; k++) {
     stepForward(P, H, <i32>load<u8>(X + <usize>(start + k)), at(HS, k * H), at(HS, (k + 1) * H));
   }

@@ -19,6 +19,7 @@ interface Exports {
   sumSq(G: number, n: number): number;
   adam(P: number, G: number, M: number, Q: number, n: number, scale: number, lr: number, b1: number, b2: number, omb1: number, omb2: number, eps: number, c1: number, c2: number): void;
   sgd(P: number, G: number, n: number, f: number): void;
+  mathTest(which: number, IN: number, OUT: number, n: number): void;
 }
 
 let cached: WebAssembly.Module | null | undefined;
@@ -125,6 +126,18 @@ export class WasmKernel {
   sgd(scale: number, lr: number): void {
     this.x.sgd(this.at.P, this.at.G, this.n, lr * scale);
   }
+}
+
+/** The kernels' f32x4 exp or tanh applied to xs (length % 4 = 0), for the twin tests. */
+export function wasmMath(fn: 'exp' | 'tanh', xs: Float32Array): Float32Array {
+  const mod = wasmModule();
+  if (!mod) throw new Error(`WebAssembly kernel unavailable: ${loadError}`);
+  const x = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
+  const base = x.memory.buffer.byteLength;
+  x.memory.grow(Math.ceil((8 * xs.length) / 65536));
+  new Float32Array(x.memory.buffer, base, xs.length).set(xs);
+  x.mathTest(fn === 'exp' ? 0 : 1, base, base + 4 * xs.length, xs.length);
+  return Float32Array.from(new Float32Array(x.memory.buffer, base + 4 * xs.length, xs.length));
 }
 
 /** The WebAssembly kernel as a training backend (chunks of up to maxL), or null when it cannot run here. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chunkGradNaive } from '../../lib/rnn/bptt.ts';
-import { WasmKernel, wasmModule, wasmSupports } from '../../lib/rnn/wasm-kernel.ts';
+import { WasmKernel, wasmMath, wasmModule, wasmSupports } from '../../lib/rnn/wasm-kernel.ts';
 import { ADAM, adamStep, gradSumSq, sgdStep } from '../../lib/rnn/optim.ts';
 import { train, type TrainOptions } from '../../lib/rnn/train.ts';
 import { paramCount } from '../../lib/rnn/weights.ts';
@@ -20,19 +20,41 @@ describe.skipIf(!wasmSupports(H))('WebAssembly SIMD kernel (build/rnn.wasm)', ()
   const params = randomFill(new Float32Array(paramCount(H)), 22, 0.5);
   const h0 = randomFill(new Float32Array(H), 23, 0.8);
 
-  it('chunk gradient, loss and carried state match the naive twin (chunk not a multiple of 4)', () => {
-    for (const [start, L] of [[5, 7], [0, 12], [47, 12]]) {
-      const g = new Float32Array(params.length);
-      const h = Float32Array.from(h0);
-      const loss = chunkGradNaive(g, h, params, H, xs, start, L, 1e-8);
-      const k = kernelWith(params, h0);
+  it('chunk gradient, loss and carried state match the naive twin (H = 16 and 48, chunks not multiples of 4)', () => {
+    for (const [Hk, start, L] of [[16, 5, 7], [16, 0, 12], [16, 47, 12], [48, 20, 9]]) {
+      const p = randomFill(new Float32Array(paramCount(Hk)), 22, 0.5);
+      const h1 = randomFill(new Float32Array(Hk), 23, 0.8);
+      const g = new Float32Array(p.length);
+      const h = Float32Array.from(h1);
+      const loss = chunkGradNaive(g, h, p, Hk, xs, start, L, 1e-8);
+      const k = new WasmKernel(wasmModule()!, Hk, xs, 12);
+      k.params.set(p);
+      k.state.set(h1);
       const lossW = k.chunk(start, L);
       const d = maxDiff(k.grad, g);
-      console.log(`wasm vs naive chunk (${start}, ${L}): gradient ${d.msg}; state ${maxDiff(k.state, h).msg}`);
+      console.log(`wasm vs naive chunk H=${Hk} (${start}, ${L}): gradient ${d.msg}; state ${maxDiff(k.state, h).msg}`);
       expect(d.max).toBeLessThan(1e-5);
       expect(maxDiff(k.state, h).max).toBeLessThan(1e-6);
       expect(Math.abs(lossW - loss)).toBeLessThan(1e-6 * loss);
     }
+  });
+
+  it('computes exp and tanh to about 1 ulp of float32 (f32x4 polynomials vs Math.exp / Math.tanh)', () => {
+    const n = 40000;
+    const grid = (lo: number, hi: number) => Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
+    for (const [fn, lo, hi] of [['exp', -87, 0], ['exp', -1, 1], ['tanh', -12, 12], ['tanh', -1e-3, 1e-3]] as const) {
+      const xs = grid(lo, hi);
+      const ys = wasmMath(fn, xs);
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const ref = fn === 'exp' ? Math.exp(xs[i]) : Math.tanh(xs[i]);
+        worst = Math.max(worst, Math.abs(ys[i] - ref) / Math.abs(ref));
+      }
+      console.log(`wasm ${fn} on [${lo}, ${hi}]: max rel error ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(2.5e-7); // 2 ulp at worst
+    }
+    expect(Array.from(wasmMath('tanh', new Float32Array([0, 9.1, -9.1, 100])))).toEqual([0, 1, -1, 1]);
+    expect(wasmMath('exp', new Float32Array([-200, 0, 0, 0]))[0]).toBeLessThan(1.2e-38); // clamped, no garbage
   });
 
   it('zeroes the gradient and padding between chunks: the same chunk twice gives the same gradient', () => {
