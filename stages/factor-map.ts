@@ -16,6 +16,8 @@ interface Params {
   wordLenCap: number;
   /** how many of the largest best-pair groups Table 1 lists before "Other" */
   topGroups: number;
+  /** ladder cell means fitted on the scored positions (SPEC §V) or on all t = m..N-1 (SPEC §3.3 text) */
+  ladderFit: 'scored' | 'all';
 }
 
 /** The ladder's fixed first offset (SPEC §3.3: state offset 1; the greedy list starts from it). */
@@ -44,7 +46,7 @@ export default defineStage<Params>({
     const restN = rest.reduce((s, g) => s + g.neurons, 0);
     const restR2 = rest.reduce((s, g) => s + g.meanR2 * g.neurons, 0);
 
-    const lad = explanationLadder(w, xs, trace.S, fm, LADDER_D1, params.wordLenCap, params.floor);
+    const lad = explanationLadder(w, xs, trace.S, fm, LADDER_D1, params.wordLenCap, params.floor, params.ladderFit === 'all');
     const hTrained = mean(trace.bits); // all N-1 positions: eq. 2's H_trained
     const row = (bpc: number) => ({ bpc, x: explainedPercent(bpc, hTrained) });
     const d2Counts: Record<string, number> = {};
@@ -64,7 +66,7 @@ export default defineStage<Params>({
         all: { neurons: H, meanR2: mean(fm.bestR2) },
         singleOffsetMeanR2: mean(fm.bestSingleR2),
         ladder: {
-          fit: { from: fm.m, to: N - 1 },
+          fit: { from: fm.m, to: params.ladderFit === 'all' ? N - 1 : N - 2 },
           scored: { from: fm.m, to: N - 2 },
           d1: LADDER_D1,
           d2Counts,
