@@ -78,7 +78,7 @@ export function benchEngine(reps = 7): void {
 
   const dag = syntheticDag(20);
   time(tsxBin, [path.join(dag, 'pipeline.ts'), 'run', 's19'], { cwd: dag }, 1);
-  const dagNoop = time('npx', ['tsx', path.join(dag, 'pipeline.ts'), 'run', 's19'], { cwd: dag }, reps);
+  const dagNoop = time('npx', ['tsx', path.join(dag, 'pipeline.ts'), 'run', 's19'], { cwd: root }, reps);
 
   const b = median(bareNpx);
   const rows: [string, number][] = [

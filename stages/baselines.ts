@@ -7,8 +7,6 @@
 // Ablation re-runs the modified float32 dynamics (that is the analysis); the rest reads
 // the trace. Kernels: lib/analysis/baselines.ts, lib/analysis/influence.ts (G).
 import { defineStage } from '../lib/engine/types.ts';
-import { ablationFast, columnMeans, decisiveDepth, gradientAttribution, normalizeRows, reachFractions } from '../lib/analysis/baselines.ts';
-import { s5Inputs } from '../lib/analysis/s5-inputs.ts';
 
 interface Params {
   maxOffset: number;
@@ -17,13 +15,16 @@ interface Params {
   floor: number;
 }
 
+// Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({
   name: 'baselines',
   description: '§5.1: gradient attribution, ablation and decisive chains by offset',
   section: '§5.1',
   inputs: ['model', 'data', 'trace'],
   tensors: ['gradRaw', 'ablation', 'depth'],
-  run({ params, inputs, progress }) {
+  async run({ params, inputs, progress }) {
+    const { ablationFast, columnMeans, decisiveDepth, gradientAttribution, normalizeRows, reachFractions } = await import('../lib/analysis/baselines.ts');
+    const { s5Inputs } = await import('../lib/analysis/s5-inputs.ts');
     const { w, xs, tr, N, H } = s5Inputs('baselines', inputs);
     const D = params.maxOffset;
     const firstT = params.firstT;

@@ -6,7 +6,6 @@
 import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf, traceOf, weightsOf } from '../lib/rnn/io.ts';
 import { mean } from '../lib/rnn/forward.ts';
-import { bitsFromLogp, marginStats, readoutBits, signDynamics, signOf } from '../lib/analysis/boolean.ts';
 
 interface Params {
   /** probability floor of the §3.2 bpc (the authors' 1e-30; it binds for sign dynamics) */
@@ -19,13 +18,15 @@ interface Params {
   binMax: number;
 }
 
+// Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({
   name: 'boolean',
   description: '§3.2: margins of z, a |z| histogram, sign readout and sign dynamics bpc',
   section: '§3.2',
   inputs: ['model', 'data', 'trace'],
   tensors: ['signReadoutBits', 'signDynamicsBits'],
-  run({ params, inputs }) {
+  async run({ params, inputs }) {
+    const { bitsFromLogp, marginStats, readoutBits, signDynamics, signOf } = await import('../lib/analysis/boolean.ts');
     const xs = bytesOf(inputs.data);
     const w = weightsOf(inputs.model);
     const trace = traceOf(inputs.trace);

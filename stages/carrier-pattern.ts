@@ -6,8 +6,6 @@
 // forward), the pattern gain and its fraction, and each unit's PS count.
 // Kernels: lib/analysis/carrier.ts. Reads the trace's S; no forward pass of its own.
 import { defineStage } from '../lib/engine/types.ts';
-import { carrierOnlyBits, psCounts } from '../lib/analysis/carrier.ts';
-import { s5Inputs } from '../lib/analysis/s5-inputs.ts';
 import { bitsOf, mean } from '../lib/rnn/forward.ts';
 import { V } from '../lib/rnn/weights.ts';
 
@@ -16,13 +14,16 @@ interface Params {
   topUnits: number;
 }
 
+// Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({
   name: 'carrier-pattern',
   description: 'Table 2: pattern-sensitive units, carrier-only bpc and the pattern gain',
   section: '§5.2',
   inputs: ['model', 'data', 'trace'],
   tensors: ['ps', 'carrierOnlyBits'],
-  run({ params, inputs }) {
+  async run({ params, inputs }) {
+    const { carrierOnlyBits, psCounts } = await import('../lib/analysis/carrier.ts');
+    const { s5Inputs } = await import('../lib/analysis/s5-inputs.ts');
     const { w, xs, tr, N, H, c, ps } = s5Inputs('carrier-pattern', inputs);
     if (N < 2) throw new Error(`stage carrier-pattern: need at least 2 bytes, got ${N}`);
     const last = N - 2; // positions t = 0..N-2 predict x_{t+1}

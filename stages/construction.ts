@@ -10,10 +10,6 @@ import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf } from '../lib/rnn/io.ts';
 import { forwardStates } from '../lib/rnn/forward.ts';
 import { V, type Weights } from '../lib/rnn/weights.ts';
-import {
-  analyticGrid, analyticWy, distinctCodes, grid, marginalBias, optimizeWy, shiftRegister, signCodes, splitCounts,
-} from '../lib/analysis/construction.ts';
-import { byteClasses, factorBlocks, factoredBpc, fromClasses, targetClasses } from '../lib/analysis/s4-readout.ts';
 
 interface Params {
   groups: number;
@@ -41,13 +37,16 @@ function withReadout(net: Weights, Wy: ArrayLike<number>, by: ArrayLike<number>)
   return p;
 }
 
+// Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({
   name: 'construction',
   description: '§4.1: shift-register RNN built from byte statistics; analytic (α, s grid) and GD-optimized Wy',
   section: '§4.1',
   inputs: ['data'],
   tensors: ['paramsAnalytic', 'paramsOptimized', 'gridBpc', 'gdBits'],
-  run({ params: p, inputs, progress }) {
+  async run({ params: p, inputs, progress }) {
+    const { analyticGrid, analyticWy, distinctCodes, grid, marginalBias, optimizeWy, shiftRegister, signCodes, splitCounts } = await import('../lib/analysis/construction.ts');
+    const { byteClasses, factorBlocks, factoredBpc, fromClasses, targetClasses } = await import('../lib/analysis/s4-readout.ts');
     const xs = bytesOf(inputs.data);
     const N = xs.length;
     const H = p.groups * p.units;

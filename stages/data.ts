@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { defineStage } from '../lib/engine/types.ts';
 import { SOURCE_HINT } from '../lib/data/errors.ts';
-import { downloadPrefix } from '../lib/data/download.ts';
 import { localSource, looksLikeZip, preview, readPrefix, type OnProgress } from '../lib/data/source.ts';
+// The downloader (fetch, zlib streams) is imported only when there is no local source.
 
 interface Params {
   bytes: number;
@@ -34,7 +34,9 @@ export default defineStage<Params>({
     const file = externals.source?.path ?? localSource(params.path, env);
     const onProgress: OnProgress = (out, transferred) =>
       progress(out, n, file ? `read ${transferred} bytes` : `downloaded ${(transferred / 1024).toFixed(1)} KB`);
-    const got = file ? await readPrefix(file, n, onProgress) : await downloadPrefix(params.url, n, { onProgress });
+    const got = file
+      ? await readPrefix(file, n, onProgress)
+      : await (await import('../lib/data/download.ts')).downloadPrefix(params.url, n, { onProgress });
     return {
       json: {
         bytes: n,

@@ -6,8 +6,6 @@
 // the units by |Wy[o][j]·δ_t[j]|; and the bits of x_{t+1} under h'_t and under S[t].
 // Kernels: lib/analysis/carrier.ts.
 import { defineStage } from '../lib/engine/types.ts';
-import { carrierOnlyState, outputDecomposition } from '../lib/analysis/carrier.ts';
-import { byteChar, s5Inputs } from '../lib/analysis/s5-inputs.ts';
 import { bitsOf, readoutLogp } from '../lib/rnn/forward.ts';
 import { V } from '../lib/rnn/weights.ts';
 
@@ -18,12 +16,15 @@ interface Params {
   context: number;
 }
 
+// Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({
   name: 'decomposition',
   description: '§5.4: carrier logit + pattern logit at one position, and the top pattern units',
   section: '§5.4',
   inputs: ['model', 'data', 'trace'],
-  run({ params, inputs }) {
+  async run({ params, inputs }) {
+    const { carrierOnlyState, outputDecomposition } = await import('../lib/analysis/carrier.ts');
+    const { byteChar, s5Inputs } = await import('../lib/analysis/s5-inputs.ts');
     const { w, xs, tr, N, H, c, ps } = s5Inputs('decomposition', inputs);
     const t = params.position;
     if (t > N - 2) {

@@ -7,7 +7,6 @@
 import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf, traceOf, weightsOf } from '../lib/rnn/io.ts';
 import { mean } from '../lib/rnn/forward.ts';
-import { explainedPercent, explanationLadder, factorMap, pairGroups } from '../lib/analysis/factor-map.ts';
 
 interface Params {
   /** probability floor of the ladder's bpc (SPEC §3.3: 1e-10) */
@@ -23,13 +22,15 @@ interface Params {
 /** The ladder's fixed first offset (SPEC §3.3: state offset 1; the greedy list starts from it). */
 const LADDER_D1 = 1;
 
+// Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({
   name: 'factor-map',
   description: '§3.3: Table 1 (best 2-offset pair per neuron) and the explanation ladder',
   section: '§3.3',
   inputs: ['data', 'model', 'trace', 'skipgrams'],
   tensors: ['r2', 'bestPair', 'bestR2', 'r2Single', 'd2'],
-  run({ params, inputs }) {
+  async run({ params, inputs }) {
+    const { explainedPercent, explanationLadder, factorMap, pairGroups } = await import('../lib/analysis/factor-map.ts');
     const xs = bytesOf(inputs.data);
     const w = weightsOf(inputs.model);
     const trace = traceOf(inputs.trace);

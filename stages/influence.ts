@@ -7,9 +7,6 @@
 // and decay = unsigned(d) / unsigned(0); all rows are kept, plus the band means of Table 3.
 // Kernels: lib/analysis/carrier.ts (δ), lib/analysis/influence.ts (G, eq. 7).
 import { defineStage } from '../lib/engine/types.ts';
-import { deviation } from '../lib/analysis/carrier.ts';
-import { bandMean, influenceTable, summarizeByOffset } from '../lib/analysis/influence.ts';
-import { s5Inputs } from '../lib/analysis/s5-inputs.ts';
 
 interface Params {
   maxOffset: number;
@@ -23,13 +20,17 @@ const BANDS: [number, number][] = [
   [20, 49],
 ];
 
+// Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({
   name: 'influence',
   description: 'Table 3: byte-to-output influence G·δ by state offset (eq. 7)',
   section: '§5.3',
   inputs: ['model', 'data', 'trace'],
   tensors: ['influence', 'gradNorm'],
-  run({ params, inputs, progress }) {
+  async run({ params, inputs, progress }) {
+    const { deviation } = await import('../lib/analysis/carrier.ts');
+    const { bandMean, influenceTable, summarizeByOffset } = await import('../lib/analysis/influence.ts');
+    const { s5Inputs } = await import('../lib/analysis/s5-inputs.ts');
     const { w, xs, tr, N, H, c, ps } = s5Inputs('influence', inputs);
     const D = params.maxOffset;
     const firstT = params.firstT;

@@ -5,20 +5,21 @@
 import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf, traceOf, weightsOf } from '../lib/rnn/io.ts';
 import { mean } from '../lib/rnn/forward.ts';
-import { buildPatterns, evaluateUm, maxStateDiff } from '../lib/analysis/isomorphism.ts';
 
 interface Params {
   /** probability floor of the UM's bpc (the trace's default floor, so both bpc compare) */
   floor: number;
 }
 
+// Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({
   name: 'isomorphism',
   description: '§3.1: the RNN as a UM in the doubled event space, its own float64 evaluation vs the trace',
   section: '§3.1',
   inputs: ['model', 'data', 'trace'],
   tensors: ['umBits'],
-  run({ params, inputs }) {
+  async run({ params, inputs }) {
+    const { buildPatterns, evaluateUm, maxStateDiff } = await import('../lib/analysis/isomorphism.ts');
     const xs = bytesOf(inputs.data);
     const w = weightsOf(inputs.model);
     const trace = traceOf(inputs.trace);

@@ -4,36 +4,25 @@
 // column and the status.
 
 import { defineStage } from '../lib/engine/types.ts';
-import { buildReport, defaultLabel } from '../lib/report/build.ts';
-import { plotData, renderPlots } from '../lib/report/plot-data.ts';
-import figures from '../lib/report/paper-figures.json' with { type: 'json' };
-import * as params from '../lib/report/sections/params.ts';
-import * as isomorphism from '../lib/report/sections/isomorphism.ts';
-import * as boolean from '../lib/report/sections/boolean.ts';
-import * as factorMap from '../lib/report/sections/factor-map.ts';
-import * as skipgrams from '../lib/report/sections/skipgrams.ts';
-import * as construction from '../lib/report/sections/construction.ts';
-import * as carrier from '../lib/report/sections/carrier-pattern.ts';
-import * as influence from '../lib/report/sections/influence.ts';
-import * as decomposition from '../lib/report/sections/decomposition.ts';
-import * as baselines from '../lib/report/sections/baselines.ts';
 
+// The section builders, the paper's figures and the plotting code are imported inside
+// `run`: a no-op `report` loads this file to learn its inputs and should not pay for them.
 interface Params {
   label: string | null;
 }
 
 // In paper order. `needs`: the stages a section reads (all are inputs of this stage).
 const SECTIONS = [
-  { name: 'params', needs: ['data', 'model'], build: params.build },
-  { name: 'isomorphism', needs: ['isomorphism', 'trace'], build: isomorphism.build },
-  { name: 'boolean', needs: ['boolean'], build: boolean.build },
-  { name: 'factor-map', needs: ['factor-map'], build: factorMap.build },
-  { name: 'skipgrams', needs: ['skipgrams', 'trace'], build: skipgrams.build },
-  { name: 'construction', needs: ['construction', 'reverse-iso', 'trace'], build: construction.build },
-  { name: 'baselines', needs: ['baselines'], build: baselines.build },
-  { name: 'carrier-pattern', needs: ['carrier-pattern'], build: carrier.build },
-  { name: 'influence', needs: ['influence'], build: influence.build },
-  { name: 'decomposition', needs: ['decomposition'], build: decomposition.build },
+  { name: 'params', needs: ['data', 'model'], load: () => import('../lib/report/sections/params.ts') },
+  { name: 'isomorphism', needs: ['isomorphism', 'trace'], load: () => import('../lib/report/sections/isomorphism.ts') },
+  { name: 'boolean', needs: ['boolean'], load: () => import('../lib/report/sections/boolean.ts') },
+  { name: 'factor-map', needs: ['factor-map'], load: () => import('../lib/report/sections/factor-map.ts') },
+  { name: 'skipgrams', needs: ['skipgrams', 'trace'], load: () => import('../lib/report/sections/skipgrams.ts') },
+  { name: 'construction', needs: ['construction', 'reverse-iso', 'trace'], load: () => import('../lib/report/sections/construction.ts') },
+  { name: 'baselines', needs: ['baselines'], load: () => import('../lib/report/sections/baselines.ts') },
+  { name: 'carrier-pattern', needs: ['carrier-pattern'], load: () => import('../lib/report/sections/carrier-pattern.ts') },
+  { name: 'influence', needs: ['influence'], load: () => import('../lib/report/sections/influence.ts') },
+  { name: 'decomposition', needs: ['decomposition'], load: () => import('../lib/report/sections/decomposition.ts') },
 ];
 
 const INPUTS = ['data', 'model', 'trace', ...new Set(SECTIONS.flatMap((s) => s.needs))].filter((v, i, a) => a.indexOf(v) === i);
@@ -43,10 +32,16 @@ export default defineStage<Params>({
   description: 'writes reports/<label>/report.md and report.json: every table, ours beside the paper',
   inputs: INPUTS,
   async run({ params, inputs }) {
+    const [{ buildReport, defaultLabel }, { plotData, renderPlots }, figures] = await Promise.all([
+      import('../lib/report/build.ts'),
+      import('../lib/report/plot-data.ts'),
+      import('../lib/report/paper-figures.json', { with: { type: 'json' } }).then((m) => m.default),
+    ]);
+    const builders = await Promise.all(SECTIONS.map(async (s) => ({ name: s.name, needs: s.needs, build: (await s.load()).build })));
     const label = params.label ?? defaultLabel(inputs);
     const plots = plotData(inputs);
     const rendered = await renderPlots(plots);
-    const r = buildReport(inputs, SECTIONS, figures as any, label, {
+    const r = buildReport(inputs, builders, figures as any, label, {
       plots,
       plotLinks: rendered.map((p) => ({ title: p.title, file: p.file })),
     });

@@ -10,7 +10,6 @@
 import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf } from '../lib/rnn/io.ts';
 import { V } from '../lib/rnn/weights.ts';
-import { reverseIso } from '../lib/analysis/reverse-iso.ts';
 
 interface Params {
   bytesPerOffset: number;
@@ -21,13 +20,15 @@ interface Params {
   eps: number;
 }
 
+// Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({
   name: 'reverse-iso',
   description: '§4.2: skip-bigram log-ratio hidden states (no trained weights), readout trained by GD',
   section: '§4.2',
   inputs: ['data', 'skipgrams'],
   tensors: ['Wy', 'by', 'bits'],
-  run({ params: p, inputs, progress }) {
+  async run({ params: p, inputs, progress }) {
+    const { reverseIso } = await import('../lib/analysis/reverse-iso.ts');
     const xs = bytesOf(inputs.data);
     const N = xs.length;
     const offsets = inputs.skipgrams.json.offsets as unknown;

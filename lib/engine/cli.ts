@@ -212,7 +212,7 @@ export async function main(p: Pipeline, argv: string[], out: NodeJS.WritableStre
         let report: string | null = null;
         let reportJson: string | null = null;
         if (entries.report && !args.dryRun) {
-          const j = p.output(entries.report).json;
+          const j = p.json(entries.report);
           if (typeof j.report === 'string') report = path.join(p.reportsDir, j.report);
           if (typeof j.reportJson === 'string') reportJson = path.join(p.reportsDir, j.reportJson);
         }

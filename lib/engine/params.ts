@@ -5,9 +5,12 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import AjvModule, { type ValidateFunction, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import type { ValidateFunction, ErrorObject } from 'ajv';
+import { canonicalJson, sha256 } from './hash.ts';
 
-const Ajv = (AjvModule as any).default ?? AjvModule;
+const require = createRequire(import.meta.url);
 
 export class ParamError extends Error {
   readonly reason = 'param';
@@ -41,17 +44,72 @@ export function loadSchemas(schemasDir: string, stage: string): Schemas {
   return { params: read(p.params, true), output: read(p.output, false) };
 }
 
+// ajv is loaded only when a schema has to be compiled: importing and compiling cost
+// ~100 ms, most of a no-op run's engine time. Params validators are compiled once per
+// set of schemas into standalone code (ajv's own code generator) kept in the cache.
 const ajvCache = new WeakMap<object, ValidateFunction>();
-let ajv: any = null;
+let ajvs: { defaults: any; plain: any } | null = null;
+function newAjv(opts: object) {
+  const m = require('ajv');
+  const Ajv = m.default ?? m;
+  return new Ajv({ allErrors: true, strict: false, ...opts });
+}
 function compile(schema: object, defaults: boolean): ValidateFunction {
   let f = ajvCache.get(schema);
   if (!f) {
-    ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false });
-    const a = defaults ? ajv : (ajv.__plain ??= new Ajv({ allErrors: true, strict: false }));
-    f = a.compile(schema) as ValidateFunction;
+    ajvs ??= { defaults: newAjv({ useDefaults: true }), plain: newAjv({}) };
+    f = (defaults ? ajvs.defaults : ajvs.plain).compile(schema) as ValidateFunction;
     ajvCache.set(schema, f);
   }
   return f;
+}
+
+/**
+ * Params validators for many stages at once, as one generated ESM module in
+ * `<cacheDir>/validators/params-<hash>.mjs` (hash of the schemas and the ajv version).
+ * Falls back to compiling in memory when the cache cannot be written.
+ */
+export async function paramValidators(schemas: Record<string, object>, cacheDir: string): Promise<Record<string, ValidateFunction>> {
+  const names = Object.keys(schemas).sort();
+  const ajvVersion: string = require('ajv/package.json').version;
+  const hash = sha256(canonicalJson({ ajvVersion, schemas, format: 2 })).slice(0, 32);
+  const file = path.join(cacheDir, 'validators', `params-${hash}.mjs`);
+  if (!fs.existsSync(file)) {
+    try {
+      const ajv = newAjv({ useDefaults: true, code: { source: true, esm: true } });
+      const exportsMap: Record<string, string> = {};
+      names.forEach((n, i) => {
+        ajv.addSchema(schemas[n], `stage-${i}`);
+        exportsMap[`v${i}`] = `stage-${i}`;
+      });
+      const sa = require('ajv/dist/standalone');
+      let code: string = (sa.default ?? sa)(ajv, exportsMap);
+      // The generated code imports ajv's small runtime helpers by package name; make those
+      // absolute so the module loads wherever the cache lives.
+      // (ajv emits `require("ajv/dist/runtime/…")` even in ESM mode: turn each into an import.)
+      const imports: string[] = [];
+      code = code.replace(/require\((["'])(ajv\/dist\/runtime\/[^"']+)\1\)/g, (_m, _q, spec: string) => {
+        const id = `__ajvRuntime${imports.length}`;
+        // Loaders differ in how a CJS module's default import looks (module.exports, or its
+        // `default` when __esModule is set); normalise to module.exports either way.
+        imports.push(
+          `import * as ${id}Ns from ${JSON.stringify(pathToFileURL(require.resolve(spec)).href)};\n` +
+            `const ${id} = ${id}Ns.default && ${id}Ns.default.default ? ${id}Ns.default : ${id}Ns;`,
+        );
+        return id;
+      });
+      code = code.replace(/^"use strict";/, '');
+      code = imports.join('\n') + '\n' + code;
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const tmp = `${file}.tmp-${process.pid}`;
+      fs.writeFileSync(tmp, code);
+      fs.renameSync(tmp, file);
+    } catch {
+      return Object.fromEntries(names.map((n) => [n, compile(schemas[n], true)]));
+    }
+  }
+  const mod = await import(pathToFileURL(file).href);
+  return Object.fromEntries(names.map((n, i) => [n, mod[`v${i}`] as ValidateFunction]));
 }
 
 function describe(errors: ErrorObject[] | null | undefined, root: string): string {
@@ -110,7 +168,7 @@ export function parseValue(stage: string, param: string, raw: string, prop: any)
  * Resolve one stage's params: defaults from the schema, then overrides; validate; freeze.
  * An unknown param is an error listing the valid ones.
  */
-export function resolveParams(stage: string, schema: any, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function resolveParams(stage: string, schema: any, overrides: Record<string, unknown> = {}, validator?: ValidateFunction): Record<string, unknown> {
   const names = paramNames(schema);
   for (const k of Object.keys(overrides)) {
     if (!names.includes(k)) {
@@ -120,7 +178,7 @@ export function resolveParams(stage: string, schema: any, overrides: Record<stri
     }
   }
   const value: Record<string, unknown> = structuredClone(overrides);
-  const validate = compile(schema, true);
+  const validate = validator ?? compile(schema, true);
   if (!validate(value)) throw new ParamError(`invalid params for stage ${stage}:\n${describe(validate.errors, stage)}`);
   return Object.freeze(value);
 }

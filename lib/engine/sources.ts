@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sha256, hashJson } from './hash.ts';
 
-const IMPORT_RE = /(?:\bimport|\bexport)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT_RE = /(?:\bimport|\bexport)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*[,)]/g;
 
 /** Relative import specifiers in a module's source. Comments are stripped first. */
 export function importsOf(source: string): string[] {

@@ -3,7 +3,8 @@
 // checks format, dtype, shape and byte length before use, and copies the bytes into a
 // fresh, aligned typed array (msgpackr hands back a Buffer view that may be misaligned).
 
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Packr } from 'msgpackr';
 import type { DType, Tensor, TypedArray } from './types.ts';
 
 export const TENSOR_FORMAT = 'total-interp/tensor@1';
@@ -19,7 +20,15 @@ const CTORS = {
   uint8: Uint8Array,
 } as const;
 
-const packr = new Packr({ useRecords: false, moreTypes: false });
+// msgpackr is loaded on first use: a no-op run reads no tensor and should not pay for it.
+let packrInstance: Packr | null = null;
+function packr(): Packr {
+  if (!packrInstance) {
+    const { Packr: P } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
+    packrInstance = new P({ useRecords: false, moreTypes: false });
+  }
+  return packrInstance;
+}
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error('total-interp needs a little-endian machine (tensor files are little-endian)');
@@ -44,13 +53,13 @@ export function checkTensor(t: Tensor, where: string): void {
 export function encodeTensor(t: Tensor): Uint8Array {
   checkTensor(t, 'encodeTensor');
   const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  return packr.pack({ format: TENSOR_FORMAT, dtype: t.dtype, shape: t.shape, data: bytes });
+  return packr().pack({ format: TENSOR_FORMAT, dtype: t.dtype, shape: t.shape, data: bytes });
 }
 
 export function decodeTensor(buf: Uint8Array, where = 'tensor'): Tensor {
   let obj: any;
   try {
-    obj = packr.unpack(buf);
+    obj = packr().unpack(buf);
   } catch (e) {
     throw new Error(`${where}: not a valid msgpack tensor (${(e as Error).message})`);
   }

@@ -110,8 +110,8 @@ describe('the reverse-iso stage on the reference data (SPEC §V)', () => {
     expect((out.json as any).usesTrainedWeights).toBe(false);
   });
 
-  it('rejects an offset list it cannot use, with a hint', () => {
+  it('rejects an offset list it cannot use, with a hint', async () => {
     const bad = ctx(PARAMS, { data: dataOutput(xs), skipgrams: output({ offsets: [] }) });
-    expect(() => stage.run(bad)).toThrow(/offsets[\s\S]*hint:/);
+    await expect(async () => stage.run(bad)).rejects.toThrow(/offsets[\s\S]*hint:/);
   });
 });

@@ -7,8 +7,8 @@ import { canonicalJson } from '../../lib/engine/hash.ts';
 
 describe('code hashing', () => {
   it('finds static, re-export, side-effect and dynamic relative imports, not packages or comments', () => {
-    const src = `import a from './a.ts';\nimport { b } from "../lib/b.ts";\nexport * from './c.ts';\nimport './d.ts';\nconst e = await import('./e.ts');\nimport fs from 'node:fs';\n// import z from './z.ts';\n/* import y from './y.ts' */\nimport type { T } from './t.ts';`;
-    expect(importsOf(src).sort()).toEqual(['../lib/b.ts', './a.ts', './c.ts', './d.ts', './e.ts', './t.ts']);
+    const src = `import a from './a.ts';\nimport { b } from "../lib/b.ts";\nexport * from './c.ts';\nimport './d.ts';\nconst e = await import('./e.ts');\nconst f = () => import('./f.json', { with: { type: 'json' } });\nimport fs from 'node:fs';\n// import z from './z.ts';\n/* import y from './y.ts' */\nimport type { T } from './t.ts';`;
+    expect(importsOf(src).sort()).toEqual(['../lib/b.ts', './a.ts', './c.ts', './d.ts', './e.ts', './f.json', './t.ts']);
   });
   it('follows imports transitively, skips the engine, and names the changed file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-src-'));
