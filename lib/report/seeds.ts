@@ -135,7 +135,7 @@ export async function runSeeds(
       p.reporter.line(`seed ${seed}:`);
       const ov = { ...o.overrides, train: { ...(o.overrides.train ?? {}), seed } };
       const { runs: stages, entries } = await p.build(['report'], { overrides: ov, force: o.force });
-      const j = p.output(entries.report).json;
+      const j = p.json(entries.report);
       runs.push({ seed, stages, report: path.join(p.reportsDir, j.report), reportJson: path.join(p.reportsDir, j.reportJson) });
     }
   }
