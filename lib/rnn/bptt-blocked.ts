@@ -68,8 +68,40 @@ export function chunkGradBlocked(
   const oWy = obh + H;
   const oby = oWy + V * H;
 
-  // forward recurrence: z = Wx[:, x] + Wh·S[t-1] + bh, S = tanh(z), four rows at a time
   hs.set(h.subarray(0, H), 0);
+  forwardRecurrence(hs, params, H, xs, start, L);
+  for (let j = 0; j < H; j++) h[j] = hs[L * H + j];
+  hs.fill(0, (L + 1) * H, (K + 1) * H); // padding rows
+  readoutGemm(Y, params, oWy, oby, hs, H, K);
+  const loss = softmaxRows(Y, xs, start, L, K, floor);
+  backReadoutGemm(D, Y, params, oWy, H, K);
+  gemmTN(g, oWy, Y, V, V, hs, H, H, K); // dWy += dYᵀ · Sc
+  for (let k = 0; k < K; k++) for (let o = 0; o < V; o++) g[oby + o] += Y[k * V + o];
+  backwardRecurrence(D, dhnext, hs, params, oWh, H, L);
+  D.fill(0, L * H, K * H); // padding rows: dZ = 0
+  gemmTN(g, oWh, D, H, H, hs, H, 0, K); // dWh += dZᵀ · Sp (Sp row k is hs row k)
+  for (let k = 0; k < L; k++) {
+    const x = xs[start + k];
+    for (let i = 0; i < H; i++) {
+      const dz = D[k * H + i];
+      g[obh + i] += dz; // dbh
+      g[i * V + x] += dz; // dWx[:, x_t]
+    }
+  }
+  return loss;
+}
+
+/** z = Wx[:, x_t] + Wh·S[t-1] + bh, S[t] = tanh(z) for the chunk's L steps, four rows at a time. */
+function forwardRecurrence(
+  hs: Float32Array, // (K+1, H): row 0 given, rows 1..L written
+  params: Float32Array,
+  H: number,
+  xs: Uint8Array,
+  start: number,
+  L: number,
+): void {
+  const oWh = H * V;
+  const obh = oWh + H * H;
   for (let k = 0; k < L; k++) {
     const x = xs[start + k];
     const prev = k * H;
@@ -96,10 +128,10 @@ export function chunkGradBlocked(
       hs[cur + i + 3] = Math.tanh(Math.fround(params[(i + 3) * V + x] + a3 + params[obh + i + 3]));
     }
   }
-  for (let j = 0; j < H; j++) h[j] = hs[L * H + j];
-  for (let j = (L + 1) * H; j < (K + 1) * H; j++) hs[j] = 0; // padding rows
+}
 
-  // readout GEMM: Y[k][o] = by[o] + Σ_j Wy[o][j] · S[start+k]_j
+/** Y[k][o] = by[o] + Σ_j Wy[o][j] · hs[k+1][j] for k < K, blocked 4×4. */
+function readoutGemm(Y: Float64Array, params: Float32Array, oWy: number, oby: number, hs: Float32Array, H: number, K: number): void {
   for (let k = 0; k < K; k += 4) {
     const s0 = (k + 1) * H;
     const s1 = s0 + H;
@@ -129,16 +161,14 @@ export function chunkGradBlocked(
       Y[r3] = c30; Y[r3 + 1] = c31; Y[r3 + 2] = c32; Y[r3 + 3] = c33;
     }
   }
+}
 
-  // softmax, loss, dY = p - onehot(x_{t+1}) in place; padding rows dY = 0
+/** Rows k < L: loss, then dY = softmax - onehot(x_{t+1}) in place; rows L..K-1 zeroed. Returns Σ -ln max(p, floor). */
+function softmaxRows(Y: Float64Array, xs: Uint8Array, start: number, L: number, K: number, floor: number): number {
   const maxLoss = -Math.log(floor);
   let loss = 0;
-  for (let k = 0; k < K; k++) {
+  for (let k = 0; k < L; k++) {
     const r = k * V;
-    if (k >= L) {
-      Y.fill(0, r, r + V);
-      continue;
-    }
     let max = -Infinity;
     for (let o = 0; o < V; o++) if (Y[r + o] > max) max = Y[r + o];
     const target = xs[start + k + 1];
@@ -155,8 +185,12 @@ export function chunkGradBlocked(
     for (let o = 0; o < V; o++) Y[r + o] *= inv;
     Y[r + target] -= 1;
   }
+  Y.fill(0, L * V, K * V);
+  return loss;
+}
 
-  // dS = dY · Wy: D[k][j] = Σ_o dY[k][o] Wy[o][j]
+/** dS = dY · Wy: D[k][j] = Σ_o dY[k][o] Wy[o][j] for k < K, blocked 4×4. */
+function backReadoutGemm(D: Float64Array, Y: Float64Array, params: Float32Array, oWy: number, H: number, K: number): void {
   for (let k = 0; k < K; k += 4) {
     const y0 = k * V, y1 = y0 + V, y2 = y1 + V, y3 = y2 + V;
     for (let j = 0; j < H; j += 4) {
@@ -178,12 +212,10 @@ export function chunkGradBlocked(
       D[r3] = c30; D[r3 + 1] = c31; D[r3 + 2] = c32; D[r3 + 3] = c33;
     }
   }
+}
 
-  // dWy += dYᵀ · Sc, dby += Σ_k dY
-  gemmTN(g, oWy, Y, V, V, hs, H, H, K);
-  for (let k = 0; k < K; k++) for (let o = 0; o < V; o++) g[oby + o] += Y[k * V + o];
-
-  // backward recurrence: dz = (1 - S²) ⊙ (dS + dhnext); dhnext = Whᵀ·dz (per step)
+/** dz = (1 - S²) ⊙ (dS + dhnext) into D (in place), dhnext = Whᵀ·dz, steps L-1 down to 0. */
+function backwardRecurrence(D: Float64Array, dhnext: Float64Array, hs: Float32Array, params: Float32Array, oWh: number, H: number, L: number): void {
   dhnext.fill(0);
   for (let k = L - 1; k >= 0; k--) {
     const cur = (k + 1) * H;
@@ -203,19 +235,6 @@ export function chunkGradBlocked(
       dhnext[j] = a0; dhnext[j + 1] = a1; dhnext[j + 2] = a2; dhnext[j + 3] = a3;
     }
   }
-  for (let j = L * H; j < K * H; j++) D[j] = 0; // padding rows: dZ = 0
-
-  // dWh += dZᵀ · Sp (Sp row k is hs row k), dbh += Σ dZ, dWx[:, x_t] += dz_t
-  gemmTN(g, oWh, D, H, H, hs, H, 0, K);
-  for (let k = 0; k < L; k++) {
-    const x = xs[start + k];
-    for (let i = 0; i < H; i++) {
-      const dz = D[k * H + i];
-      g[obh + i] += dz;
-      g[i * V + x] += dz;
-    }
-  }
-  return loss;
 }
 
 /**

@@ -18,11 +18,14 @@
 //   0, floor 1e-8, every `evalEvery` epochs and after the last; also of the best
 //   checkpoint.
 //
-// Precision: weights, states, gradients and Adam moments are float32 (the authors'
-// float32 weights; the WebAssembly kernel computes in f32x4); losses, the gradient norm
-// and the optimizer's scalar factors are float64. The weights are bit-identical for the
-// same params on the same kernel; the kernels (naive, ts, wasm-simd) sum in different
-// orders and agree to float32 rounding (tested), so the kernel is part of the output.
+// Precision: the weights and the forward states are float32 (the authors' float32 weights);
+// the wasm-simd and naive kernels keep gradients and Adam moments in float32 too (the ts
+// kernel in float64); losses, the gradient norm and the optimizer's scalar factors are
+// float64. The weights are bit-identical for the same params on the same kernel; the
+// kernels sum in different orders (and wasm-simd uses ~1-ulp f32 exp/tanh), so they agree
+// to float32 rounding (tested), not bit for bit, and the kernel is part of the output.
+// Kernel choice ('auto'): wasm-simd when build/rnn.wasm loads and H % 16 = 0, else ts
+// when H % 4 = 0, else naive.
 
 import { V, paramCount, views, weightsFrom } from './weights.ts';
 import { DEFAULT_FLOOR, bitsOf, forwardStates, readoutLogp } from './forward.ts';
