@@ -10,8 +10,10 @@
 // pre-activation gradients. K is padded up to a multiple of 4 with rows whose dY and dZ
 // are 0, so the padding adds nothing. Needs H % 4 = 0.
 //
-// Precision: weights and states float32 (as the naive twin on Float32Array: the forward
-// pass is bit-identical to it), gradients, moments and work buffers float64.
+// Precision: weights and states have float32 values (the forward pass is bit-identical to
+// the naive twin on Float32Array), held in Float64Arrays because JS reads those faster
+// (the backend keeps a float64 mirror of its float32 weights); gradients, moments and
+// work buffers are float64.
 
 import { V, paramCount } from './weights.ts';
 import { DEFAULT_FLOOR } from './forward.ts';
@@ -22,8 +24,8 @@ export interface BlockedWork {
   H: number;
   /** Rows allocated (a multiple of 4). */
   K: number;
-  /** (K+1, H): hs[(k+1)*H + j] = S[start+k]_j, hs[j] = S[start-1]_j */
-  hs: Float32Array;
+  /** (K+1, H): hs[(k+1)*H + j] = S[start+k]_j, hs[j] = S[start-1]_j (float32 values, held in float64) */
+  hs: Float64Array;
   /** (K, V): logits, then softmax, then dY in place */
   Y: Float64Array;
   /** (K, H): dS, then dZ in place */
@@ -38,7 +40,7 @@ export function blockedWork(H: number, maxL: number): BlockedWork {
   return {
     H,
     K,
-    hs: new Float32Array((K + 1) * H),
+    hs: new Float64Array((K + 1) * H),
     Y: new Float64Array(K * V),
     D: new Float64Array(K * H),
     dhnext: new Float64Array(H),
@@ -52,7 +54,7 @@ export function blockedWork(H: number, maxL: number): BlockedWork {
 export function chunkGradBlocked(
   g: Float64Array, // (paramCount(H)) gradient, authors' layout, accumulated
   h: Float32Array, // (H) S[start-1] in, S[start+L-1] out
-  params: Float32Array, // (paramCount(H)) weights, authors' layout
+  params: Float64Array, // (paramCount(H)) weights (float32 values held in float64), authors' layout
   w: BlockedWork,
   xs: Uint8Array, // (N) data; needs start+L < N
   start: number,
@@ -93,8 +95,8 @@ export function chunkGradBlocked(
 
 /** z = Wx[:, x_t] + Wh·S[t-1] + bh, S[t] = tanh(z) for the chunk's L steps, four rows at a time. */
 function forwardRecurrence(
-  hs: Float32Array, // (K+1, H): row 0 given, rows 1..L written
-  params: Float32Array,
+  hs: Float64Array, // (K+1, H): row 0 given, rows 1..L written (float32 values)
+  params: Float64Array,
   H: number,
   xs: Uint8Array,
   start: number,
@@ -122,16 +124,16 @@ function forwardRecurrence(
         a2 += params[r2 + j] * s;
         a3 += params[r3 + j] * s;
       }
-      hs[cur + i] = Math.tanh(Math.fround(params[i * V + x] + a0 + params[obh + i]));
-      hs[cur + i + 1] = Math.tanh(Math.fround(params[(i + 1) * V + x] + a1 + params[obh + i + 1]));
-      hs[cur + i + 2] = Math.tanh(Math.fround(params[(i + 2) * V + x] + a2 + params[obh + i + 2]));
-      hs[cur + i + 3] = Math.tanh(Math.fround(params[(i + 3) * V + x] + a3 + params[obh + i + 3]));
+      hs[cur + i] = Math.fround(Math.tanh(Math.fround(params[i * V + x] + a0 + params[obh + i])));
+      hs[cur + i + 1] = Math.fround(Math.tanh(Math.fround(params[(i + 1) * V + x] + a1 + params[obh + i + 1])));
+      hs[cur + i + 2] = Math.fround(Math.tanh(Math.fround(params[(i + 2) * V + x] + a2 + params[obh + i + 2])));
+      hs[cur + i + 3] = Math.fround(Math.tanh(Math.fround(params[(i + 3) * V + x] + a3 + params[obh + i + 3])));
     }
   }
 }
 
 /** Y[k][o] = by[o] + Σ_j Wy[o][j] · hs[k+1][j] for k < K, blocked 4×4. */
-function readoutGemm(Y: Float64Array, params: Float32Array, oWy: number, oby: number, hs: Float32Array, H: number, K: number): void {
+function readoutGemm(Y: Float64Array, params: Float64Array, oWy: number, oby: number, hs: Float64Array, H: number, K: number): void {
   for (let k = 0; k < K; k += 4) {
     const s0 = (k + 1) * H;
     const s1 = s0 + H;
@@ -190,7 +192,7 @@ function softmaxRows(Y: Float64Array, xs: Uint8Array, start: number, L: number, 
 }
 
 /** dS = dY · Wy: D[k][j] = Σ_o dY[k][o] Wy[o][j] for k < K, blocked 4×4. */
-function backReadoutGemm(D: Float64Array, Y: Float64Array, params: Float32Array, oWy: number, H: number, K: number): void {
+function backReadoutGemm(D: Float64Array, Y: Float64Array, params: Float64Array, oWy: number, H: number, K: number): void {
   for (let k = 0; k < K; k += 4) {
     const y0 = k * V, y1 = y0 + V, y2 = y1 + V, y3 = y2 + V;
     for (let j = 0; j < H; j += 4) {
@@ -215,7 +217,7 @@ function backReadoutGemm(D: Float64Array, Y: Float64Array, params: Float32Array,
 }
 
 /** dz = (1 - S²) ⊙ (dS + dhnext) into D (in place), dhnext = Whᵀ·dz, steps L-1 down to 0. */
-function backwardRecurrence(D: Float64Array, dhnext: Float64Array, hs: Float32Array, params: Float32Array, oWh: number, H: number, L: number): void {
+function backwardRecurrence(D: Float64Array, dhnext: Float64Array, hs: Float64Array, params: Float64Array, oWh: number, H: number, L: number): void {
   dhnext.fill(0);
   for (let k = L - 1; k >= 0; k--) {
     const cur = (k + 1) * H;
@@ -244,7 +246,7 @@ function backwardRecurrence(D: Float64Array, dhnext: Float64Array, hs: Float32Ar
 function gemmTN(
   g: Float64Array, cOff: number,
   A: Float64Array, M: number, lda: number,
-  B: Float32Array, H: number, bOff: number,
+  B: Float64Array, H: number, bOff: number,
   K: number,
 ): void {
   for (let m = 0; m < M; m += 4) {
@@ -273,6 +275,7 @@ function gemmTN(
 /** The blocked kernel as a training backend ('ts'): float32 weights, float64 gradients and moments. */
 export const blockedBackend: BackendFactory = (params0, H, xs): Backend => {
   const params = Float32Array.from(params0);
+  const p64 = Float64Array.from(params); // the kernel reads float64 (faster in JS); refreshed after every update
   const n = paramCount(H);
   const g = new Float64Array(n);
   const m = new Float64Array(n);
@@ -286,10 +289,16 @@ export const blockedBackend: BackendFactory = (params0, H, xs): Backend => {
     chunk(start, L) {
       if (L > work.K) work = blockedWork(H, L);
       g.fill(0);
-      return chunkGradBlocked(g, h, params, work, xs, start, L, DEFAULT_FLOOR);
+      return chunkGradBlocked(g, h, p64, work, xs, start, L, DEFAULT_FLOOR);
     },
     gradSumSq: () => gradSumSq(g),
-    adam: (scale, step, hp: AdamHyper = ADAM) => adamStep(params, g, m, v, scale, step, hp),
-    sgd: (scale, lr) => sgdStep(params, g, scale, lr),
+    adam(scale, step, hp: AdamHyper = ADAM) {
+      adamStep(params, g, m, v, scale, step, hp);
+      p64.set(params);
+    },
+    sgd(scale, lr) {
+      sgdStep(params, g, scale, lr);
+      p64.set(params);
+    },
   };
 };

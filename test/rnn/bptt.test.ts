@@ -74,10 +74,10 @@ describe('blocked chunk kernel', () => {
     const gB = new Float64Array(params.length);
     const hB = Float32Array.from(h0);
     const work = blockedWork(H, 12);
-    const lossB = chunkGradBlocked(gB, hB, params, work, xs, start, L, FLOOR);
+    const lossB = chunkGradBlocked(gB, hB, Float64Array.from(params), work, xs, start, L, FLOOR);
     // the same chunk again must not see stale padding from the first call
     const gB2 = new Float64Array(params.length);
-    chunkGradBlocked(gB2, Float32Array.from(h0), params, work, xs, start, L, FLOOR);
+    chunkGradBlocked(gB2, Float32Array.from(h0), Float64Array.from(params), work, xs, start, L, FLOOR);
     const d = maxDiff(gB, gN);
     console.log(`blocked vs naive gradient: ${d.msg}`);
     expect(d.max).toBeLessThan(2e-6);
