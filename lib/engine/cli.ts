@@ -56,9 +56,9 @@ const COMMANDS: Record<string, { usage: string; summary: string; details: string
       'a change larger than 2 sd of the seeds is flagged.',
   },
   gc: {
-    usage: 'gc [--set stage.param=value]... [--dry-run] [--json]',
+    usage: 'gc [--set stage.param=value]... [--seeds S1,S2,...] [--dry-run] [--json]',
     summary: 'delete cache entries and objects that no current stage key reaches; print bytes freed',
-    details: 'Refuses to run while another pipeline process holds a stage lock.',
+    details: 'Keeps what the given params (and, with --seeds, every listed seed) reach. Refuses to run while\nanother pipeline process holds a stage lock.',
   },
 };
 
@@ -240,7 +240,9 @@ export async function main(p: Pipeline, argv: string[], out: NodeJS.WritableStre
         out.write(p.dag({ overrides }));
         return 0;
       case 'gc': {
-        const r = p.gc({ overrides: [overrides], dryRun: args.dryRun, graceMs: 0 });
+        // With --seeds, every seed's build is current: keep all of them.
+        const sets = args.seeds ? args.seeds.map((seed) => ({ ...overrides, train: { ...(overrides.train ?? {}), seed } })) : [overrides];
+        const r = p.gc({ overrides: sets, dryRun: args.dryRun, graceMs: 0 });
         if (args.json) out.write(JSON.stringify({ ...r, dryRun: args.dryRun }) + '\n');
         else out.write(`${args.dryRun ? 'would free' : 'freed'} ${r.bytes} bytes (${r.entries} entries, ${r.objects} objects)\n`);
         return 0;

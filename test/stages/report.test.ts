@@ -5,19 +5,16 @@
 // re-runs only influence and report.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { marked, type Token } from 'marked';
 import { XMLValidator } from 'fast-xml-parser';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
 import { STAGES } from '../../pipeline.ts';
+import { copyProject, REF_DATA, REF_WEIGHTS } from '../helpers/project.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const reference = path.resolve(root, '../shared/reference');
-const weights = path.join(reference, 'sat_model.bin');
-const data = path.join(reference, 'enwik_1024.txt');
+const weights = REF_WEIGHTS;
+const data = REF_DATA;
 
 const METRICS = [
   'trained_bpc', 'um_bpc', 'um_rnn_max_state_diff', 'mean_abs_preactivation', 'frac_margin_gt_1', 'sign_readout_bpc',
@@ -28,16 +25,6 @@ const METRICS = [
   'decisive_d1', 'decisive_d3',
 ];
 const TABLES = ['params', 'table1_factor_map', 'ladder', 'skipgram', 'construction', 'table2_carrier_pattern', 'table3_influence', 'pos29_decomposition', 'baselines_5_1'];
-
-/** A copy of the project's sources in a temp dir, sharing node_modules by symlink. */
-function copyProject(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-project-'));
-  for (const entry of ['package.json', 'pipeline.ts', 'stages', 'lib', 'schemas']) {
-    fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
-  }
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  return dir;
-}
 
 function imageLinks(tokens: Token[]): string[] {
   const out: string[] = [];
