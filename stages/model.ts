@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineStage, type Tensor } from '../lib/engine/types.ts';
-import { paramCount, parseWeightsFile } from '../lib/rnn/weights.ts';
 
 interface Params {
   source: string;
@@ -28,7 +27,8 @@ export default defineStage<Params>({
           },
         ],
   tensors: ['params'],
-  run({ params, inputs, externals }) {
+  async run({ params, inputs, externals }) {
+    const { paramCount, parseWeightsFile } = await import('../lib/rnn/weights.ts');
     if (params.source === 'train') {
       const t = inputs.train;
       const H = t.json.hidden as number;

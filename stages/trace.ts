@@ -2,9 +2,6 @@
 // data. Every analysis reads z_t, S[t], the log-probabilities and the bits from here
 // instead of running its own forward pass. The math is lib/rnn/forward.ts.
 import { defineStage } from '../lib/engine/types.ts';
-import { bytesOf, weightsOf } from '../lib/rnn/io.ts';
-import { V } from '../lib/rnn/weights.ts';
-import { forwardTrace, mean } from '../lib/rnn/forward.ts';
 
 export default defineStage<Record<string, never>>({
   name: 'trace',
@@ -12,7 +9,9 @@ export default defineStage<Record<string, never>>({
   section: '§2',
   inputs: ['model', 'data'],
   tensors: ['z', 'S', 'logp', 'bits'],
-  run({ inputs }) {
+  async run({ inputs }) {
+    const { bytesOf, weightsOf, V } = await import('../lib/rnn/io.ts');
+    const { forwardTrace, mean } = await import('../lib/rnn/forward.ts');
     const xs = bytesOf(inputs.data);
     const tr = forwardTrace(weightsOf(inputs.model), xs);
     const { T, H } = tr;

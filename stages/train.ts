@@ -4,9 +4,7 @@
 // clip 5, adam or the authors' cosine sgd, and the best-checkpoint rule. The math is in
 // lib/rnn/train.ts (driver), lib/rnn/bptt*.ts and asm/rnn.ts (chunk kernels).
 import { defineStage } from '../lib/engine/types.ts';
-import { bytesOf } from '../lib/rnn/io.ts';
-import { paramCount } from '../lib/rnn/weights.ts';
-import { train, type Optimizer } from '../lib/rnn/train.ts';
+import type { Optimizer } from '../lib/rnn/train.ts';
 
 interface Params {
   hidden: number;
@@ -26,7 +24,11 @@ export default defineStage<Params>({
   extraSources: ['asm/rnn.ts'],
   volatile: ['msPerEpoch', 'msTotal'],
   tensors: ['params', 'finalParams', 'curveTrainBpc'],
-  run({ params, inputs, progress }) {
+  async run({ params, inputs, progress }) {
+    // kernels load inside run, so that a no-op pipeline run does not pay for them
+    const { bytesOf } = await import('../lib/rnn/io.ts');
+    const { paramCount } = await import('../lib/rnn/weights.ts');
+    const { train } = await import('../lib/rnn/train.ts');
     const xs = bytesOf(inputs.data);
     const { hidden: H, epochs: E } = params;
     const r = train(xs, params, {

@@ -53,7 +53,7 @@ describe('model stage', () => {
     const file = path.join(dir, 'short.bin');
     writeFileSync(file, new Uint8Array(1000));
     const run = () => modelStage.run(ctx(imp(file), {}, { externals: { weights: { name: 'weights', path: file } } }));
-    expect(run).toThrow(/expected 329216 bytes.*got 1000 bytes/);
-    expect(run).toThrow(file);
+    await expect(run()).rejects.toThrow(/expected 329216 bytes.*got 1000 bytes/);
+    await expect(run()).rejects.toThrow(file);
   });
 });
