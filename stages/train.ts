@@ -3,8 +3,16 @@
 // truncated BPTT with the state carried across chunks, summed chunk gradients, global
 // clip 5, adam or the authors' cosine sgd, and the best-checkpoint rule. The math is in
 // lib/rnn/train.ts (driver), lib/rnn/bptt*.ts and asm/rnn.ts (chunk kernels).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineStage } from '../lib/engine/types.ts';
 import type { Optimizer } from '../lib/rnn/train.ts';
+
+// Built by `npm run build:wasm` (run by npm ci). When it is there the WebAssembly kernel
+// trains, else the TypeScript one; they agree to ~1e-8, not bit for bit, so which one ran
+// must be in the key: the binary is declared as an external file when it exists.
+const WASM = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../build/rnn.wasm');
 
 interface Params {
   hidden: number;
@@ -22,6 +30,7 @@ export default defineStage<Params>({
   inputs: ['data'],
   // The WebAssembly kernel's source: build/rnn.wasm, loaded at run time, is built from it.
   extraSources: ['asm/rnn.ts'],
+  externals: () => (fs.existsSync(WASM) ? [{ name: 'kernel', path: WASM }] : []),
   volatile: ['msPerEpoch', 'msTotal'],
   tensors: ['params', 'finalParams', 'curveTrainBpc'],
   async run({ params, inputs, progress }) {
