@@ -102,16 +102,26 @@ const fmt = (x: number | null | undefined, d = 4) => (x === null || x === undefi
 const fmtSpread = (s: Spread | null) => (!s ? '—' : s.n === 1 ? fmt(s.mean) : `${fmt(s.mean)} ± ${fmt(s.sd)} (${fmt(s.min)}–${fmt(s.max)}, n=${s.n})`);
 
 export function renderAudit(rows: AuditRow[], opts: { seeds: number }): string {
+  // Columns with nothing in them (no report on the paper's weights, or no trained model) are left out.
+  const hasRef = rows.some((r) => r.reference !== null);
+  const hasOurs = rows.some((r) => r.ours !== null);
+  const cols = ['figure', 'section', 'paper', ...(hasRef ? ["paper's weights", 'status'] : []), ...(hasOurs ? ['our training', 'status'] : [])];
   const lines = [
     '## Reproduction audit',
     '',
-    `One row per figure of the paper that this report recomputes. "Paper's weights" is the value on the authors' shipped weights; "our training" is ${opts.seeds > 1 ? `the mean ± sd (min–max) over ${opts.seeds} seeds` : 'the value on the model trained here'}. Status: ✔ agrees to the paper's printed precision, ≈ within 10%, ✘ otherwise.`,
+    'One row per figure of the paper that this report recomputes.' +
+      (hasRef ? ` "Paper's weights" is the value on the authors' shipped weights.` : '') +
+      (hasOurs ? ` "Our training" is ${opts.seeds > 1 ? `the mean ± sd (min–max) over ${opts.seeds} seeds` : 'the value on the model trained here'}.` : '') +
+      ' Status: ✔ agrees to the paper\'s printed precision, ≈ within 10%, ✘ otherwise.',
     '',
-    "| figure | section | paper | paper's weights | status | our training | status |",
-    '|---|---|---|---|---|---|---|',
+    `| ${cols.join(' | ')} |`,
+    `|${cols.map(() => '---').join('|')}|`,
   ];
   for (const r of rows) {
-    lines.push(`| \`${r.ref}\` | ${r.section} | ${r.paper} | ${fmt(r.reference)} | ${r.referenceStatus} | ${fmtSpread(r.ours)} | ${r.oursStatus}${r.paperWithinSeeds ? ' (in seed range)' : ''} |`);
+    const cells = [`\`${r.ref}\``, r.section, r.paper];
+    if (hasRef) cells.push(fmt(r.reference), r.referenceStatus);
+    if (hasOurs) cells.push(fmtSpread(r.ours), `${r.oursStatus}${r.paperWithinSeeds ? ' (in seed range)' : ''}`);
+    lines.push(`| ${cells.join(' | ')} |`);
   }
   lines.push('', auditSummary(rows, opts));
   return lines.join('\n');
