@@ -112,12 +112,22 @@ export async function paramValidators(schemas: Record<string, object>, cacheDir:
   return Object.fromEntries(names.map((n, i) => [n, mod[`v${i}`] as ValidateFunction]));
 }
 
-function describe(errors: ErrorObject[] | null | undefined, root: string): string {
+function valueAt(data: unknown, pointer: string): unknown {
+  let v: any = data;
+  for (const part of pointer.split('/').slice(1)) v = v?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  return v;
+}
+
+/** ajv errors as "where: what, got X (type)" lines; enums list their values. */
+function describe(errors: ErrorObject[] | null | undefined, root: string, data?: unknown): string {
   return (errors ?? [])
     .map((e) => {
       const where = `${root}${e.instancePath.replace(/\//g, '.')}`;
       if (e.keyword === 'additionalProperties') return `${where}: unknown key "${(e.params as any).additionalProperty}"`;
-      return `${where}: ${e.message}`;
+      const got = valueAt(data, e.instancePath);
+      const gotText = data === undefined ? '' : `, got ${JSON.stringify(got)} (${got === null ? 'null' : typeof got})`;
+      if (e.keyword === 'enum') return `${where}: expected one of ${(e.params as any).allowedValues.map((x: unknown) => JSON.stringify(x)).join(', ')}${gotText}`;
+      return `${where}: ${e.message}${gotText}`;
     })
     .join('\n');
 }
@@ -179,7 +189,9 @@ export function resolveParams(stage: string, schema: any, overrides: Record<stri
   }
   const value: Record<string, unknown> = structuredClone(overrides);
   const validate = validator ?? compile(schema, true);
-  if (!validate(value)) throw new ParamError(`invalid params for stage ${stage}:\n${describe(validate.errors, stage)}`);
+  if (!validate(value)) {
+    throw new ParamError(`invalid params for stage ${stage}:\n${describe(validate.errors, stage, value)}\nhint: npx tsx pipeline.ts --help lists every param with its default and description`);
+  }
   return Object.freeze(value);
 }
 
@@ -188,5 +200,5 @@ export function checkOutput(stage: string, schema: any, json: unknown, when: 'wr
   if (!schema) return null;
   const validate = compile(schema, false);
   if (validate(json)) return null;
-  return `stage ${stage}: JSON output fails schemas/${stage}.output.json on ${when}:\n${describe(validate.errors, 'output')}`;
+  return `stage ${stage}: JSON output fails schemas/${stage}.output.json on ${when}:\n${describe(validate.errors, 'output', json)}`;
 }

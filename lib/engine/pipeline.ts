@@ -392,7 +392,12 @@ export class Pipeline {
         } catch (e) {
           progress.done();
           const err = e as Error;
-          throw new PipelineError('stage-failed', `stage ${name} failed: ${err.message}${err.stack && !(err as any).reason ? `\n${err.stack.split('\n').slice(1, 4).join('\n')}` : ''}`);
+          // A message is enough for a deliberate error; a TypeError or the like is a bug, so
+          // show where it happened (TOTAL_INTERP_DEBUG=1 prints every stack).
+          const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;
+          const frames = (err.stack ?? '').split('\n').filter((l) => l.startsWith('    at '));
+          const where = bug || this.env.TOTAL_INTERP_DEBUG ? `\n${frames.slice(0, this.env.TOTAL_INTERP_DEBUG ? undefined : 3).join('\n')}` : '';
+          throw new PipelineError('stage-failed', `stage ${name} failed: ${err.message}${where}`);
         } finally {
           progress.done();
         }
