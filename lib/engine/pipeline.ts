@@ -310,8 +310,7 @@ export class Pipeline {
           runs.set(name, { name, status: 'cached', key: r.key.slice(0, 12), seconds: 0 });
         } else {
           willRun.add(name);
-          const latest = this.store.latestEntry(name);
-          const reasons = forced(name) ? ['forced'] : hit.corrupt ? ['cache entry corrupt'] : latest ? explainChange(latest, r) : ['never built'];
+          const reasons = forced(name) ? ['forced'] : hit.corrupt ? ['cache entry corrupt'] : (this.explainMiss(name, r) ?? ['never built']);
           runs.set(name, { name, status: 'would-run', key: r.key.slice(0, 12), seconds: 0, reasons });
         }
       }
@@ -474,6 +473,30 @@ export class Pipeline {
     return loadOutput(this.store, entry, this.byName.get(entry.record.stage)!.schemas.output);
   }
 
+  /**
+   * Why a stage's current key is not in the cache, compared with the built entry it is
+   * closest to (fewest differences; the latest build on ties), or null if never built.
+   * With several seeds or models in one cache, "the last build" is often not the one the
+   * user changed, so the closest record gives the clearest reason.
+   */
+  explainMiss(name: string, now: { record: KeyRecord; codeFiles: Record<string, string> }): string[] | null {
+    const latest = this.store.latestEntry(name);
+    let best: string[] | null = latest ? explainChange(latest, now) : null;
+    for (const { key } of this.store.listEntries().filter((e) => e.stage === name)) {
+      if (latest && key === latest.key) continue;
+      let e: Entry | null = null;
+      try {
+        e = this.store.getEntry(name, key);
+      } catch {
+        continue;
+      }
+      if (!e) continue;
+      const why = explainChange(e, now);
+      if (best === null || why.length < best.length) best = why;
+    }
+    return best;
+  }
+
   /** Fresh / stale / missing for every stage, with reasons. Nothing is built. */
   status(opts: { overrides?: Overrides; targets?: string[] } = {}): StageStatus[] {
     const params = this.resolveAll(opts.overrides ?? {});
@@ -487,14 +510,12 @@ export class Pipeline {
       const latest = this.store.latestEntry(name);
       const notFresh = ups.filter((u) => !entries[u]);
       if (notFresh.length) {
-        const st = out.find((x) => x.name === notFresh[0])!;
         out.push({
           name,
           state: latest ? 'stale' : 'missing',
           reasons: [...notFresh.map((u) => `upstream ${u} ${out.find((x) => x.name === u)!.state}`), ...(latest ? [] : ['never built'])],
           needed: needed.has(name),
         });
-        void st;
         continue;
       }
       let r;
@@ -511,7 +532,7 @@ export class Pipeline {
       } else if (hit.corrupt) {
         out.push({ name, state: 'stale', reasons: ['cache entry corrupt'], key: r.key.slice(0, 12), needed: needed.has(name) });
       } else if (latest) {
-        out.push({ name, state: 'stale', reasons: explainChange(latest, r), key: r.key.slice(0, 12), needed: needed.has(name) });
+        out.push({ name, state: 'stale', reasons: this.explainMiss(name, r)!, key: r.key.slice(0, 12), needed: needed.has(name) });
       } else {
         out.push({ name, state: 'missing', reasons: ['never built'], key: r.key.slice(0, 12), needed: needed.has(name) });
       }

@@ -71,6 +71,14 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     expect(st.find((s) => s.name === 'b')).toMatchObject({ state: 'stale', reasons: ['upstream a stale'] });
   });
 
+  it('status explains a miss against the closest earlier build, not just the last one', async () => {
+    const dir = makeToy();
+    await (await loadToy(dir)).build(['a']);
+    await (await loadToy(dir)).build(['a'], { overrides: { a: { n: 9 } } }); // the latest build
+    const st = (await loadToy(dir)).status({ overrides: { a: { offset: 1 } }, targets: ['a'] });
+    expect(st.find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['param a.offset: 0 -> 1'] });
+  });
+
   it('a truncated or bit-flipped object, or a damaged entry, is recomputed with a warning, never served', async () => {
     const dir = makeToy();
     const p = await loadToy(dir);
