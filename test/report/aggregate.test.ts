@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aggregate, renderAggregate } from '../../lib/report/aggregate.ts';
 import { diffReports, renderDiff } from '../../lib/report/diff.ts';
-import { auditRows, spread, type ReportJson } from '../../lib/report/audit.ts';
+import { auditRows, auditSummary, spread, type AuditRow, type ReportJson } from '../../lib/report/audit.ts';
 import type { PaperFigures } from '../../lib/report/compare.ts';
 
 const figures: PaperFigures = {
@@ -89,5 +89,16 @@ describe('aggregate over seeds', () => {
     expect(d2.metrics[0].flagged).toBe(true); // 0.22 > 0.04
     expect(renderDiff(d2)).toMatch(/trained_bpc: 0\.0800000 -> 0\.300000 .*!! larger than the seed spread/);
     expect(diffReports(seeds[0], seeds[0]).metrics).toEqual([]);
+  });
+
+  it('the audit summary says which failures fall within the seed range and which do not', () => {
+    const row = (ref: string, reference: number, referenceStatus: AuditRow['referenceStatus'], within: boolean): AuditRow => ({
+      ref, section: '§', quote: '', paper: '1', reference, referenceStatus, ours: spread([0.5, 1.5]), oursStatus: '✔', paperWithinSeeds: within,
+    });
+    const text = auditSummary([row('a', 1, '✔', true), row('b', 3, '✘', true), row('c', 4, '✘', false)], { seeds: 2 });
+    expect(text).toMatch(/^On the paper's own weights 1 of 3 figures reproduce \(✔ or ≈\); 2 do not: `b`, `c`\./);
+    expect(text).toMatch(/Of these, 1 \(`b`\) fall within the range of our 2 seeds/);
+    expect(text).toMatch(/The other 1 \(`c`\) lie outside our seeds' range as well/);
+    expect(auditSummary([row('c', 4, '✘', false)], { seeds: 2 })).toMatch(/None of them falls within the range of our 2 seeds either/);
   });
 });
