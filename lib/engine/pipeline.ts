@@ -331,7 +331,9 @@ export class Pipeline {
           return;
         }
       }
-      const release = await lock(this.store.lockPath(name), (h) =>
+      // One lock per (stage, key): two processes building the same result wait for each other;
+      // different results (other seeds, other params) build at the same time.
+      const release = await lock(this.store.lockPath(name, r.key), (h) =>
         this.reporter.line(`  waiting for process ${h.pid} (${h.host}) building ${name}…`),
       );
       try {

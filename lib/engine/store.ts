@@ -3,7 +3,7 @@
 //   cache/objects/ab/abcdef…    content-addressed blobs, named by the sha256 of their bytes
 //   cache/entries/<stage>/<key>.json   one record per built stage key (see Entry)
 //   cache/entries/<stage>/latest       the key last built or used, for `status` reasons
-//   cache/locks/<stage>.lock            held while a process builds that stage
+//   cache/locks/<stage>-<key>.lock      held while a process builds that stage key
 //   cache/tmp/                          partial writes; renamed into place when complete
 //
 // Every write goes to tmp/ and is renamed into place, so a reader sees a complete file
@@ -249,8 +249,8 @@ export class Store {
     return out;
   }
 
-  lockPath(name: string): string {
-    return this.dir('locks', `${name}.lock`);
+  lockPath(stage: string, key: string): string {
+    return this.dir('locks', `${stage}-${key.slice(0, 16)}.lock`);
   }
 }
 

@@ -82,7 +82,8 @@ describe('pipeline CLI (toy project, child processes)', () => {
       },
     });
     expect(r1.signal).toBe('SIGKILL');
-    expect(fs.existsSync(path.join(dir, 'cache/locks/slow.lock'))).toBe(true); // left behind by the dead process
+    // its lock is left behind by the dead process
+    expect(fs.readdirSync(path.join(dir, 'cache/locks')).filter((f) => /^slow-[0-9a-f]{16}\.lock$/.test(f))).toHaveLength(1);
     const before = JSON.parse((await cli(dir, ['status', '--json', '--set', 'slow.ms=1500'])).stdout);
     expect(before.stages.find((s: any) => s.name === 'slow')).toMatchObject({ state: 'missing' });
     const r2 = await cli(dir, ['run', 'slow', '--set', 'slow.ms=1500', '--json']);
@@ -115,4 +116,18 @@ describe('pipeline CLI (toy project, child processes)', () => {
     expect(JSON.parse(r3.stdout).stages.every((s: any) => s.status === 'cached')).toBe(true);
     expect(fs.readdirSync(path.join(dir, 'cache/locks')).filter((f) => f.endsWith('.lock'))).toEqual([]);
   }, 20000);
+
+  it('two runs building different keys of one stage do not wait for each other', async () => {
+    const dir = makeToy();
+    await cli(dir, ['run', 'b']);
+    const [r1, r2] = await Promise.all([
+      cli(dir, ['run', 'slow', '--set', 'slow.ms=800', '--json']),
+      cli(dir, ['run', 'slow', '--set', 'slow.ms=900', '--json']),
+    ]);
+    for (const r of [r1, r2]) {
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toMatch(/waiting for process/);
+      expect(JSON.parse(r.stdout).stages.find((s: any) => s.name === 'slow').status).toBe('ran');
+    }
+  }, 30000);
 });
