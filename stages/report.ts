@@ -31,19 +31,22 @@ export default defineStage<Params>({
   name: 'report',
   description: 'writes reports/<label>/report.md and report.json: every table, ours beside the paper',
   inputs: INPUTS,
-  async run({ params, inputs }) {
-    const [{ buildReport, defaultLabel }, { plotData, renderPlots }, figures] = await Promise.all([
+  // The label and the report name the params that differ from their defaults.
+  overrides: true,
+  async run({ params, inputs, overrides = {} }) {
+    const [{ buildReport, reportLabel }, { plotData, renderPlots }, figures] = await Promise.all([
       import('../lib/report/build.ts'),
       import('../lib/report/plot-data.ts'),
       import('../lib/report/paper-figures.json', { with: { type: 'json' } }).then((m) => m.default),
     ]);
     const builders = await Promise.all(SECTIONS.map(async (s) => ({ name: s.name, needs: s.needs, build: (await s.load()).build })));
-    const label = params.label ?? defaultLabel(inputs);
+    const label = params.label ?? reportLabel(inputs, overrides);
     const plots = plotData(inputs);
     const rendered = await renderPlots(plots);
     const r = buildReport(inputs, builders, figures as any, label, {
       plots,
       plotLinks: rendered.map((p) => ({ title: p.title, file: p.file })),
+      overrides,
     });
     return {
       json: {

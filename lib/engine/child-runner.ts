@@ -23,6 +23,7 @@ export interface ChildJob {
   inputSchemas: Record<string, unknown>;
   externals: Record<string, ExternalFile>;
   env: Record<string, string | undefined>;
+  overrides: Record<string, Record<string, unknown>>;
 }
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

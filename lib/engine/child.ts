@@ -28,6 +28,7 @@ process.on('message', async (m: any) => {
       inputs,
       externals: job.externals,
       env: job.env,
+      overrides: job.overrides,
       outputSchema: loadSchemas(job.schemasDir, job.name).output,
       progress: (done, total, message) => {
         const now = performance.now();

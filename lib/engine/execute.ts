@@ -34,6 +34,7 @@ export interface ExecuteArgs {
   inputs: Record<string, StageOutput>;
   externals: Record<string, ExternalFile>;
   env: Record<string, string | undefined>;
+  overrides: Record<string, Record<string, unknown>>;
   outputSchema: any;
   progress: Progress;
   warn: (m: string) => void;
@@ -60,6 +61,7 @@ export async function executeStage(a: ExecuteArgs): Promise<Entry> {
     progress: a.progress,
     warn: a.warn,
     env: a.env,
+    overrides: a.overrides,
   });
   const seconds = (performance.now() - t0) / 1000;
   if (!result || typeof result !== 'object' || typeof result.json !== 'object' || result.json === null) {

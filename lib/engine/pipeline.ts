@@ -235,8 +235,14 @@ export class Pipeline {
   }
 
   /** The key record of a stage, given its upstream entries. */
-  record(name: string, params: Record<string, unknown>, upstream: Record<string, Entry>): { record: KeyRecord; key: string; codeFiles: Record<string, string>; externals: Record<string, ExternalFile> } {
+  record(
+    name: string,
+    params: Record<string, unknown>,
+    upstream: Record<string, Entry>,
+    all?: Record<string, Record<string, unknown>>,
+  ): { record: KeyRecord; key: string; codeFiles: Record<string, string>; externals: Record<string, ExternalFile>; overrides: Record<string, Record<string, unknown>> } {
     const code = this.code(name);
+    const overrides = this.byName.get(name)!.def.overrides && all ? this.nonDefault(all) : {};
     const externals = this.externalsOf(name, params);
     const env = this.envOf(name);
     const record: KeyRecord = {
@@ -247,8 +253,21 @@ export class Pipeline {
       inputs: Object.fromEntries(Object.entries(upstream).map(([k, e]) => [k, e.outputHash])),
       externals: Object.fromEntries(Object.entries(externals).map(([k, f]) => [k, fingerprint(f, name)])),
       env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v ?? null])),
+      ...(this.byName.get(name)!.def.overrides ? { overrides } : {}),
     };
-    return { record, key: hashJson(record), codeFiles: code.files, externals };
+    return { record, key: hashJson(record), codeFiles: code.files, externals, overrides };
+  }
+
+  /** Params that differ from their schema defaults, by stage (stages with none left out). */
+  nonDefault(all: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+    const defaults = this.resolveAll({});
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const [stage, ps] of Object.entries(all)) {
+      for (const [k, v] of Object.entries(ps)) {
+        if (JSON.stringify(v) !== JSON.stringify(defaults[stage]?.[k])) (out[stage] ??= {})[k] = v;
+      }
+    }
+    return out;
   }
 
   /**
@@ -303,7 +322,7 @@ export class Pipeline {
           runs.set(name, { name, status: 'would-run', key: '', seconds: 0, reasons: dirtyUp.map((u) => `upstream ${u} will run`) });
           continue;
         }
-        const r = this.record(name, params[name], Object.fromEntries(ups.map((u) => [u, entries[u]])));
+        const r = this.record(name, params[name], Object.fromEntries(ups.map((u) => [u, entries[u]])), params);
         const hit = forced(name) ? { entry: null } : this.cachedEntry(name, r.key, false);
         if (hit.entry) {
           entries[name] = hit.entry;
@@ -319,7 +338,7 @@ export class Pipeline {
 
     const buildOne = async (name: string): Promise<void> => {
       const ups = inputsOf.get(name)!;
-      const r = this.record(name, params[name], Object.fromEntries(ups.map((u) => [u, entries[u]])));
+      const r = this.record(name, params[name], Object.fromEntries(ups.map((u) => [u, entries[u]])), params);
       const short = r.key.slice(0, 12);
       if (!forced(name)) {
         const hit = this.cachedEntry(name, r.key, true);
@@ -369,6 +388,7 @@ export class Pipeline {
               inputSchemas: Object.fromEntries(ups.map((u) => [u, this.byName.get(u)!.schemas.output])),
               externals: r.externals,
               env: this.envOf(name),
+              overrides: r.overrides,
               onProgress: progress,
               onWarn: warn,
             });
@@ -385,6 +405,7 @@ export class Pipeline {
               inputs,
               externals: r.externals,
               env: this.envOf(name),
+              overrides: r.overrides,
               outputSchema: s.schemas.output,
               progress,
               warn,
@@ -522,7 +543,7 @@ export class Pipeline {
       }
       let r;
       try {
-        r = this.record(name, params[name], Object.fromEntries(ups.map((u) => [u, entries[u]])));
+        r = this.record(name, params[name], Object.fromEntries(ups.map((u) => [u, entries[u]])), params);
       } catch (e) {
         out.push({ name, state: latest ? 'stale' : 'missing', reasons: [(e as Error).message.split('\n')[0]], needed: needed.has(name) });
         continue;

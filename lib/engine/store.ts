@@ -65,6 +65,8 @@ export interface KeyRecord {
   externals: Record<string, string>;
   /** Values of declared environment variables: anything else the stage reads from outside. */
   env: Record<string, string | null>;
+  /** Non-default params of every stage, for a stage that declares `overrides`: it reads them. */
+  overrides?: Record<string, Record<string, unknown>>;
 }
 
 export class CorruptError extends Error {

@@ -82,6 +82,12 @@ export interface RunContext<P> {
   warn: (message: string) => void;
   /** Environment variables the stage declared in `env` (and only those). */
   env: Record<string, string | undefined>;
+  /**
+   * For a stage that declares `overrides: true` (the report): every stage's params that
+   * differ from their schema defaults, `{ stage: { param: value } }`. Empty otherwise
+   * (the engine always passes it; callers that test a stage may leave it out).
+   */
+  overrides?: Record<string, Record<string, unknown>>;
 }
 
 export interface StageDef<P = any> {
@@ -108,6 +114,11 @@ export interface StageDef<P = any> {
    * anything downstream (early cutoff survives non-deterministic timings).
    */
   volatile?: readonly string[];
+  /**
+   * The stage sees which params of the whole pipeline differ from their defaults
+   * (ctx.overrides), e.g. to name and describe a run; they then enter its key.
+   */
+  overrides?: boolean;
   /** Tensor names the stage produces (checked after run). */
   tensors?: readonly string[];
   run(ctx: RunContext<P>): StageResult | Promise<StageResult>;

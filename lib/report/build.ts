@@ -1,6 +1,7 @@
 // Assemble the report from the section builders: resolve every paper figure, compute
 // statuses, render Markdown from the same data that goes to report.json.
 
+import { createHash } from 'node:crypto';
 import type { StageOutput } from '../engine/types.ts';
 import { mergeParts, resolveMetric, resolveTable, type PaperFigures, type ResolvedMetric, type ResolvedTable } from './compare.ts';
 import { renderReport, type ReportDoc } from './markdown.ts';
@@ -19,9 +20,42 @@ export interface BuiltReport {
     tables: Record<string, ResolvedTable>;
     metrics: Record<string, ResolvedMetric>;
     summary: { agree: number; approx: number; disagree: number };
+    overrides: Record<string, Record<string, unknown>>;
     plots: PlotData | null;
   };
   markdown: string;
+}
+
+// Params the default label already spells out (model, training, data size), and where the
+// data comes from (a path or URL names a source, not a different analysis).
+const IN_LABEL: Record<string, string[] | '*'> = { model: '*', train: ['hidden', 'optimizer', 'epochs', 'seed'], data: ['bytes', 'path', 'url'], report: ['label'] };
+
+/** The overrides the label does not spell out (they get a short hash suffix). */
+export function unlabelledOverrides(overrides: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [stage, ps] of Object.entries(overrides)) {
+    const skip = IN_LABEL[stage];
+    for (const [k, v] of Object.entries(ps)) if (skip !== '*' && !skip?.includes(k)) (out[stage] ??= {})[k] = v;
+  }
+  return out;
+}
+
+/** `stage.param=value` for every override, sorted. */
+export function overrideList(overrides: Record<string, Record<string, unknown>>): string[] {
+  return Object.entries(overrides)
+    .flatMap(([s, ps]) => Object.entries(ps).map(([k, v]) => `${s}.${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`))
+    .sort();
+}
+
+/**
+ * Label for reports/<label>/: which model on which data, plus `-p<hash>` of any other
+ * params that differ from their defaults, so runs with different params never overwrite
+ * each other's report.
+ */
+export function reportLabel(inputs: Record<string, StageOutput>, overrides: Record<string, Record<string, unknown>>): string {
+  const extra = overrideList(unlabelledOverrides(overrides));
+  const base = defaultLabel(inputs);
+  return extra.length ? `${base}-p${createHash('sha256').update(extra.join('\n')).digest('hex').slice(0, 8)}` : base;
 }
 
 /** Label for reports/<label>/: which model on which data. */
@@ -42,7 +76,7 @@ export function buildReport(
   builders: { name: string; needs: string[]; build: SectionBuilder }[],
   figures: PaperFigures,
   label: string,
-  extra: { plots?: PlotData; plotLinks?: { title: string; file: string }[] } = {},
+  extra: { plots?: PlotData; plotLinks?: { title: string; file: string }[]; overrides?: Record<string, Record<string, unknown>> } = {},
 ): BuiltReport {
   const parts: SectionPart[] = [];
   for (const b of builders) {
@@ -73,6 +107,7 @@ export function buildReport(
     tables: Object.fromEntries(tables.map((t) => [t.id, t])),
     metrics: Object.fromEntries(metrics.map((x) => [x.id, x])),
     summary,
+    overrides: extra.overrides ?? {},
     plots: extra.plots ?? null,
   };
   // The audit opens the report: on imported weights its values fill the "paper's weights"
@@ -90,6 +125,7 @@ export function buildReport(
       '',
       `- Model: ${m.source === 'import' ? `imported weights \`${m.path}\`` : `trained here (${m.train?.optimizer}, ${m.train?.epochs} epochs, seed ${m.train?.seed})`}, H = ${m.H}, ${m.paramCount} parameters.`,
       `- Data: ${d.bytes} bytes from ${d.source} \`${d.name}\` (sha256 ${String(d.sha256).slice(0, 16)}…).`,
+      `- Params changed from their defaults: ${overrideList(extra.overrides ?? {}).map((o) => `\`${o}\``).join(', ') || 'none'}.`,
     ],
     tables,
     metrics,

@@ -43,7 +43,7 @@ describe('pipeline CLI (toy project, child processes)', () => {
     expect(r.stderr).toMatch(/valid params of a: n, offset/);
     const r2 = await cli(dir, ['run', 'a', '--set', 'zz.n=3']);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/unknown stage "zz".*\nvalid stages: a, b, c, d, slow/);
+    expect(r2.stderr).toMatch(/unknown stage "zz".*\nvalid stages: a, b, c, d, slow, e/);
     const r3 = await cli(dir, ['run', 'a', '--set', 'a.n=three']);
     expect(r3.code).toBe(2);
     expect(r3.stderr).toMatch(/param a\.n: expected an integer, got "three"/);

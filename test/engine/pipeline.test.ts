@@ -79,6 +79,18 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     expect(st.find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['param a.offset: 0 -> 1'] });
   });
 
+  it('a stage that declares overrides sees the non-default params of every stage, and they are in its key', async () => {
+    const dir = makeToy();
+    const p = await loadToy(dir);
+    const r1 = await p.build(['e', 'd']);
+    expect(p.output(r1.entries.e).json).toEqual({ overrides: {} });
+    const r2 = await (await loadToy(dir)).build(['e', 'd'], { overrides: { d: {}, a: { n: 4 }, e: { tag: 'y' } } });
+    expect(statuses(r2.runs)).toEqual({ a: 'cached', d: 'cached', e: 'ran' }); // n = 4 is the default: not an override
+    expect(p.output(r2.entries.e).json).toEqual({ overrides: { e: { tag: 'y' } } });
+    const r3 = await (await loadToy(dir)).build(['d'], { overrides: { e: { tag: 'z' } } });
+    expect(statuses(r3.runs)).toEqual({ a: 'cached', d: 'cached' }); // a stage that does not declare it is not affected
+  });
+
   it('a truncated or bit-flipped object, or a damaged entry, is recomputed with a warning, never served', async () => {
     const dir = makeToy();
     const p = await loadToy(dir);

@@ -33,6 +33,9 @@ export default { name: 'b', description: 'sum', inputs: ['a'],
   run({ params, inputs, progress }) { const end = performance.now() + params.ms; let k = 0;
     while (performance.now() < end) { k++; if (k % 100000 === 0) progress(Math.min(params.ms, params.ms - (end - performance.now())), params.ms); }
     return { json: { out: inputs.b.json.sum * 10 } }; } };\n`,
+  'stages/e.ts': `export default { name: 'e', description: 'names the non-default params', inputs: ['a'], overrides: true,
+  run({ overrides }) { return { json: { overrides } }; } };\n`,
+  'schemas/e.params.json': schema({ tag: { type: 'string', default: 'x' } }),
   'schemas/a.params.json': schema({ n: { type: 'integer', minimum: 1, default: 4 }, offset: { type: 'number', default: 0 } }),
   'schemas/a.output.json': JSON.stringify({ type: 'object', required: ['n', 'bucket'], properties: { n: { type: 'integer' }, bucket: { type: 'integer' } } }),
   'schemas/b.params.json': schema(),
@@ -42,7 +45,7 @@ export default { name: 'b', description: 'sum', inputs: ['a'],
   'schemas/slow.params.json': schema({ ms: { type: 'integer', default: 1500 } }),
 };
 
-export const TOY_STAGES = ['stages/a.ts', 'stages/b.ts', 'stages/c.ts', 'stages/d.ts', 'stages/slow.ts'];
+export const TOY_STAGES = ['stages/a.ts', 'stages/b.ts', 'stages/c.ts', 'stages/d.ts', 'stages/slow.ts', 'stages/e.ts'];
 
 export function makeToy(files: Record<string, string> = TOY_FILES): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'total-interp-toy-'));

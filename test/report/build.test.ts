@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { overrideList, reportLabel, unlabelledOverrides } from '../../lib/report/build.ts';
+import type { StageOutput } from '../../lib/engine/types.ts';
+
+const out = (json: any): StageOutput => ({ json, tensors: {}, key: 'k', outputHash: 'h' });
+const inputs = {
+  model: out({ source: 'train', H: 128, train: { optimizer: 'adam', epochs: 4000, seed: 42 } }),
+  data: out({ bytes: 1024 }),
+};
+
+describe('report labels', () => {
+  it('spell out the model and data, and add a hash of any other non-default params', () => {
+    expect(reportLabel(inputs, {})).toBe('train-h128-adam-e4000-seed42-n1024');
+    expect(reportLabel(inputs, { train: { seed: 42 }, data: { bytes: 1024, path: '/x' } })).toBe('train-h128-adam-e4000-seed42-n1024');
+    const a = reportLabel(inputs, { influence: { maxOffset: 40 } });
+    const b = reportLabel(inputs, { influence: { maxOffset: 30 } });
+    expect(a).toMatch(/^train-h128-adam-e4000-seed42-n1024-p[0-9a-f]{8}$/);
+    expect(a).not.toBe(b);
+    expect(unlabelledOverrides({ model: { source: 'w.bin' }, train: { bptt: 20, seed: 1 }, report: { label: 'x' } })).toEqual({ train: { bptt: 20 } });
+    expect(overrideList({ b: { y: 'txt' }, a: { x: [1, 2] } })).toEqual(['a.x=[1,2]', 'b.y=txt']);
+  });
+});
