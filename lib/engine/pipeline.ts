@@ -9,13 +9,17 @@ import { sha256, hashJson } from './hash.ts';
 import { validateGraph, upstreamClosure, topoSort, GraphError, type GraphNode } from './graph.ts';
 import { loadSchemas, paramValidators, resolveParams, schemaPaths, ParamError, type Schemas } from './params.ts';
 import type { ValidateFunction } from 'ajv';
-import { SourceHasher, codeHash, diffCode } from './sources.ts';
+import { SourceHasher, codeHash } from './sources.ts';
 import { Store, CorruptError, entryObjects, type Entry, type KeyRecord } from './store.ts';
 import { ENGINE_VERSION, executeStage, loadOutput } from './execute.ts';
 import { lock } from './lock.ts';
 import { silentReporter, type Reporter } from './progress.ts';
 import { runInChild } from './child-runner.ts';
 import type { ExternalFile, StageDef, StageOutput } from './types.ts';
+import { fingerprint } from './fingerprint.ts';
+import { explainChange } from './explain.ts';
+
+export { explainChange };
 
 export interface PipelineOptions {
   /** Project root: code paths and schemas are relative to it. */
@@ -74,72 +78,6 @@ export async function loadStages(root: string, stageFiles: string[], schemasDir:
     out.push({ def, file, schemas: loadSchemas(schemasDir, def.name) });
   }
   return out;
-}
-
-function fingerprint(f: ExternalFile, stage: string): string {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(f.path);
-  } catch {
-    throw new PipelineError('missing-file', `stage ${stage}: ${f.name} file not found: ${f.path}` + (f.hint ? `\nhint: ${f.hint}` : ''));
-  }
-  if (!st.isFile()) throw new PipelineError('missing-file', `stage ${stage}: ${f.name} is not a file: ${f.path}` + (f.hint ? `\nhint: ${f.hint}` : ''));
-  const readPrefix = (n: number) => {
-    const fd = fs.openSync(f.path, 'r');
-    try {
-      const buf = Buffer.alloc(Math.min(n, st.size));
-      let got = 0;
-      while (got < buf.length) {
-        const r = fs.readSync(fd, buf, got, buf.length - got, got);
-        if (r === 0) break;
-        got += r;
-      }
-      return buf.subarray(0, got);
-    } finally {
-      fs.closeSync(fd);
-    }
-  };
-  if (f.maxBytes !== undefined) return `prefix:${f.maxBytes}:${sha256(readPrefix(f.maxBytes))}`;
-  if (st.size <= 64 << 20) return `sha256:${sha256(fs.readFileSync(f.path))}`;
-  // Large files (enwik9.zip): size, mtime and the first MiB, not 300 MB of hashing per run.
-  return `stat:${st.size}:${st.mtimeMs}:${sha256(readPrefix(1 << 20))}`;
-}
-
-function flatten(prefix: string, v: unknown, out: Record<string, string>) {
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    for (const [k, x] of Object.entries(v)) flatten(prefix ? `${prefix}.${k}` : k, x, out);
-  } else out[prefix] = JSON.stringify(v);
-}
-
-/** Human reasons why `now` differs from `before` (both key records of one stage). */
-export function explainChange(before: Entry, now: { record: KeyRecord; codeFiles: Record<string, string> }): string[] {
-  const b = before.record;
-  const a = now.record;
-  const r: string[] = [];
-  if (b.engine !== a.engine) r.push(`engine format changed: ${b.engine} -> ${a.engine}`);
-  if (b.code !== a.code) {
-    const d = diffCode(before.codeFiles ?? {}, now.codeFiles);
-    r.push(...(d.length ? d : ['code changed']));
-  }
-  const pb: Record<string, string> = {};
-  const pa: Record<string, string> = {};
-  flatten('', b.params, pb);
-  flatten('', a.params, pa);
-  for (const k of new Set([...Object.keys(pb), ...Object.keys(pa)])) {
-    if (pb[k] !== pa[k]) r.push(`param ${a.stage}.${k}: ${pb[k] ?? '(unset)'} -> ${pa[k] ?? '(unset)'}`);
-  }
-  for (const k of new Set([...Object.keys(b.inputs), ...Object.keys(a.inputs)])) {
-    if (!(k in b.inputs)) r.push(`new input ${k}`);
-    else if (!(k in a.inputs)) r.push(`input ${k} removed`);
-    else if (b.inputs[k] !== a.inputs[k]) r.push(`upstream ${k} changed`);
-  }
-  for (const k of new Set([...Object.keys(b.externals), ...Object.keys(a.externals)])) {
-    if (b.externals[k] !== a.externals[k]) r.push(`external file ${k} changed`);
-  }
-  for (const k of new Set([...Object.keys(b.env), ...Object.keys(a.env)])) {
-    if (b.env[k] !== a.env[k]) r.push(`env ${k}: ${b.env[k] ?? '(unset)'} -> ${a.env[k] ?? '(unset)'}`);
-  }
-  return r.length ? r : ['key changed'];
 }
 
 export class Pipeline {
