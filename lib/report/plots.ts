@@ -36,6 +36,11 @@ const MAX_CURVE_POINTS = WIDTH;
 
 const finite = (v: number) => typeof v === 'number' && Number.isFinite(v);
 
+/** What every chart shares: schema, title (with notes as subtitle) and size. */
+function frame(text: string, notes: string[]) {
+  return { $schema: SCHEMA, title: title(text, notes), width: WIDTH, height: HEIGHT };
+}
+
 function title(text: string, notes: string[]): Spec {
   return notes.length ? { text, subtitle: notes.join('; ') } : { text };
 }
@@ -45,10 +50,7 @@ const dropNote = (n: number, what: string) => (n > 0 ? [`${n} ${what} dropped`] 
 /** A chart that says "no data" under its title; every builder returns it for empty input. */
 function emptySpec(text: string, notes: string[] = []): Spec {
   return {
-    $schema: SCHEMA,
-    title: title(text, notes),
-    width: WIDTH,
-    height: HEIGHT,
+    ...frame(text, notes),
     data: { values: [{ msg: 'no data' }] },
     mark: { type: 'text', fontSize: 14, color: '#888' },
     encoding: { text: { field: 'msg', type: 'nominal' } },
@@ -124,10 +126,7 @@ export function trainingCurvesSpec(series: CurveSeries[]): object {
   const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { format: 'd', tickMinStep: 1 } };
   const y = { field: 'bpc', type: 'quantitative', title: 'bits per character', scale: { type: 'log' } };
   return {
-    $schema: SCHEMA,
-    title: title(text, notes),
-    width: WIDTH,
-    height: HEIGHT,
+    ...frame(text, notes),
     data: { values },
     // A layer whose filter keeps nothing makes vega warn about an infinite extent: omit it.
     layer: [
@@ -158,10 +157,7 @@ export function influenceSpec(rows: InfluenceRow[]): object {
   const notes = dropNote(dropped, 'non-finite values');
   if (!values.length) return emptySpec(text, notes);
   return {
-    $schema: SCHEMA,
-    title: title(text, notes),
-    width: WIDTH,
-    height: HEIGHT,
+    ...frame(text, notes),
     layer: [
       { data: { values: [{ zero: 0 }] }, mark: { type: 'rule', color: '#888' }, encoding: { y: { field: 'zero', type: 'quantitative' } } },
       {
@@ -194,10 +190,7 @@ export function zHistogramSpec(bins: HistogramBin[]): object {
   const notes = [...dropNote(droppedBins, 'bins with non-finite edges'), ...(zeroed ? [`${zeroed} non-finite counts drawn as 0`] : [])];
   if (!values.length) return emptySpec(text, notes);
   return {
-    $schema: SCHEMA,
-    title: title(text, notes),
-    width: WIDTH,
-    height: HEIGHT,
+    ...frame(text, notes),
     data: { values },
     mark: { type: 'bar' },
     encoding: {
@@ -225,10 +218,7 @@ export function pairCountsSpec(pairs: PairCount[]): object {
   const x = { field: 'pair', type: 'nominal', sort: null, title: 'best pair (d1, d2)', axis: { labelAngle: 0 } };
   const y = { field: 'neurons', type: 'quantitative', title: 'neurons' };
   return {
-    $schema: SCHEMA,
-    title: title(text, notes),
-    width: WIDTH,
-    height: HEIGHT,
+    ...frame(text, notes),
     data: { values },
     layer: [
       { mark: { type: 'bar' }, encoding: { x, y } },
@@ -253,10 +243,7 @@ export function psPerUnitSpec(units: UnitCount[]): object {
   const step = Math.max(1, Math.ceil(values.length / 16));
   const ticks = values.filter((_, i) => i % step === 0).map((v) => v.unit);
   return {
-    $schema: SCHEMA,
-    title: title(text, notes),
-    width: WIDTH,
-    height: HEIGHT,
+    ...frame(text, notes),
     data: { values },
     mark: { type: 'bar' },
     encoding: {

@@ -54,3 +54,8 @@ export interface SectionPart {
 export function isCmp(c: Cell): c is Cmp {
   return typeof c === 'object' && c !== null && 'ours' in c;
 }
+
+/** "t = a..b (n positions)": how every table states the positions it averages over. */
+export function span(from: number, to: number): string {
+  return `t = ${from}..${to} (${to - from + 1} positions)`;
+}

@@ -1,9 +1,8 @@
 // Report section for paper §3.2 (SPEC §3.2, §R): margins, the |z| histogram, sign readout
 // and sign dynamics. Data from the `boolean` stage.
 import type { StageOutput } from '../../engine/types.ts';
-import type { SectionPart } from '../types.ts';
+import { span, type SectionPart } from '../types.ts';
 
-const span = (from: number, to: number) => `t = ${from}..${to} (${to - from + 1} positions)`;
 
 export function build(inputs: Record<string, StageOutput>): SectionPart {
   const out = inputs.boolean;

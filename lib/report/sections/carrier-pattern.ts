@@ -5,10 +5,9 @@
 // The unit rows list our top units and every unit the paper names (a `ps_top.h<j>` key of
 // paper-figures.json); a unit is compared with the paper only where the paper names it.
 import type { StageOutput } from '../../engine/types.ts';
-import type { Cell, SectionPart } from '../types.ts';
+import { span, type Cell, type SectionPart } from '../types.ts';
 import figures from '../paper-figures.json' with { type: 'json' };
 
-const span = (from: number, to: number) => `t = ${from}..${to} (${to - from + 1} positions)`;
 
 /** Units the paper lists with their PS counts, from the keys "ps_top.h<j>". */
 function paperUnits(): number[] {

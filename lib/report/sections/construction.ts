@@ -4,9 +4,8 @@
 // and X% = (8 - H) / (8 - H_trained) · 100 (eq. 2), H_trained the trained model's bpc over
 // all positions.
 import type { StageOutput } from '../../engine/types.ts';
-import type { Cell, MetricSpec, SectionPart } from '../types.ts';
+import { span, type Cell, type MetricSpec, type SectionPart } from '../types.ts';
 
-const span = (from: number, to: number) => `t = ${from}..${to} (${to - from + 1} positions)`;
 const fmt = (v: number) => String(Number(v.toPrecision(6)));
 
 export function build(inputs: Record<string, StageOutput>): SectionPart {

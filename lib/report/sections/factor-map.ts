@@ -5,7 +5,7 @@
 // only where its pair label is a row of the paper's Table 1 (a `table1.(a,b).*` key of
 // paper-figures.json); the figures themselves are looked up by the report, not here.
 import type { StageOutput } from '../../engine/types.ts';
-import type { Cell, SectionPart } from '../types.ts';
+import { span, type Cell, type SectionPart } from '../types.ts';
 import figures from '../paper-figures.json' with { type: 'json' };
 
 interface Group {
@@ -18,7 +18,6 @@ interface Row {
   x: number;
 }
 
-const span = (from: number, to: number) => `t = ${from}..${to} (${to - from + 1} positions)`;
 const label = (p: readonly number[]) => `(${p.join(',')})`;
 
 /** The pair labels of the paper's Table 1, from the figure keys "table1.(a,b).neurons". */

@@ -1,9 +1,8 @@
 // Report section for paper §3.1 (SPEC §3.1, §R): the UM isomorphism table and the
 // metrics trained_bpc, um_bpc, um_rnn_max_state_diff. Data from the `isomorphism` stage.
 import type { StageOutput } from '../../engine/types.ts';
-import type { SectionPart } from '../types.ts';
+import { span, type SectionPart } from '../types.ts';
 
-const span = (from: number, to: number) => `t = ${from}..${to} (${to - from + 1} positions)`;
 
 export function build(inputs: Record<string, StageOutput>): SectionPart {
   const out = inputs.isomorphism;

@@ -2,7 +2,7 @@
 // (bigram, skip-4, skip-8, trained RNN) and the whole greedy path. Data from `skipgrams`;
 // the trained RNN's bpc from `trace`.
 import type { StageOutput } from '../../engine/types.ts';
-import type { Cell, MetricSpec, SectionPart } from '../types.ts';
+import { span, type Cell, type MetricSpec, type SectionPart } from '../types.ts';
 import { traceOf } from '../../rnn/io.ts';
 import { mean } from '../../rnn/forward.ts';
 
@@ -14,7 +14,6 @@ interface Score {
   contexts: number;
 }
 
-const span = (from: number, to: number) => `t = ${from}..${to} (${to - from + 1} positions)`;
 
 export function build(inputs: Record<string, StageOutput>): SectionPart {
   const out = inputs.skipgrams;
