@@ -38,7 +38,7 @@ export default defineStage<Params>({
       }
       // The training summary and curve travel with the model so the report can show them
       // (timings stay behind: they are volatile and would defeat early cutoff here).
-      const { bestEvalBpc, finalEvalBpc, epochs, optimizer, seed, bestEpoch, kernel, bptt, curve } = t.json;
+      const { bestEvalBpc, finalEvalBpc, epochs, optimizer, seed, bestEpoch, kernel, bptt, curve, init, recipe, predictions, epochsFrom } = t.json;
       const tensors: Record<string, Tensor> = { params: { dtype: 'float32', shape: [paramCount(H)], data: w.data as Float32Array } };
       if (t.tensors.curveTrainBpc) tensors.curveTrainBpc = t.tensors.curveTrainBpc;
       return {
@@ -46,7 +46,7 @@ export default defineStage<Params>({
           source: 'train',
           H,
           paramCount: paramCount(H),
-          train: { bestEvalBpc, finalEvalBpc, epochs, optimizer, seed, bestEpoch, kernel, bptt, curve },
+          train: { bestEvalBpc, finalEvalBpc, epochs, optimizer, seed, bestEpoch, kernel, bptt, curve, init, recipe, predictions, epochsFrom },
         },
         tensors,
       };

@@ -1,9 +1,10 @@
 // Training the Elman RNN (paper §2: "BPTT-50, Adam (η = 0.001), 4000 epochs on 1024
 // bytes … Seed 42"). Implements SPEC §2 exactly:
 //
-// - Init: every weight (Wx, Wh, Wy) is (U - 0.5)/H with U from mulberry32(seed)
-//   (lib/rnn/prng.ts), one draw per weight in the flat buffer's order Wx, Wh, Wy; the
-//   biases bh, by are 0 and take no draws.
+// - Init (`init`, lib/rnn/prng.ts): every weight (Wx, Wh, Wy) is (U - 0.5f)/H in float32,
+//   U from glibc's srand(seed)/rand() as (float)rand()/RAND_MAX (the authors' trainer)
+//   or from mulberry32(seed); drawn per hidden row i: its 256 Wx entries, then its H Wh
+//   entries; then Wy row by row. The biases bh, by are 0 and take no draws.
 // - Epoch: the state is reset to 0; chunks start at 0, bptt, 2·bptt, …; chunk c makes the
 //   predictions t = c·bptt .. min((c+1)·bptt, N-1) - 1 (N-1 = 1023 per epoch at N = 1024,
 //   the last chunk 23). The state carries from chunk to chunk; gradients do not
@@ -29,19 +30,22 @@
 
 import { V, paramCount, views, weightsFrom } from './weights.ts';
 import { DEFAULT_FLOOR, bitsOf, forwardStates, readoutLogp } from './forward.ts';
-import { mulberry32 } from './prng.ts';
+import { glibcRand, mulberry32 } from './prng.ts';
 import { chunkGradNaive } from './bptt.ts';
 import { ADAM, adamStep, gradSumSq, clipScale, sgdLearningRate, sgdStep, type AdamHyper } from './optim.ts';
 import { blockedBackend } from './bptt-blocked.ts';
 import { wasmBackend, wasmUnavailableReason } from './wasm-kernel.ts';
 
 export type Optimizer = 'adam' | 'sgd';
+export type InitName = 'glibc' | 'mulberry32';
 export type KernelName = 'wasm-simd' | 'ts' | 'naive';
 
 export interface TrainOptions {
   hidden: number;
   epochs: number;
   optimizer: Optimizer;
+  /** The init PRNG (default glibc, the authors' trainer). */
+  init?: InitName;
   seed: number;
   bptt: number;
   /** Eval bpc every this many epochs (and after the last). */
@@ -84,12 +88,31 @@ export interface TrainResult {
   msTotal: number;
 }
 
-/** The SPEC §2 init: weights (U - 0.5)/H from mulberry32(seed), biases 0. */
-export function initParams(H: number, seed: number): Float32Array {
+/** U in [0, 1] for the init, float32 as the authors' C computes it. */
+export function initUniform(init: InitName, seed: number): () => number {
+  if (init === 'mulberry32') {
+    const rng = mulberry32(seed);
+    return () => Math.fround(rng.next());
+  }
+  const rand = glibcRand(seed);
+  // (float)rand() / RAND_MAX: the int rand() rounds to float, and RAND_MAX (2^31 - 1)
+  // converts to the float 2^31 for the float division, so U = fround(rand()) / 2^31
+  // (exact: a power of two) and U can be 1.
+  return () => Math.fround(rand()) / 2147483648;
+}
+
+/** The SPEC §2 init: weights (U - 0.5f)/H in float32, per hidden row Wx then Wh, then Wy; biases 0. */
+export function initParams(H: number, seed: number, init: InitName = 'glibc'): Float32Array {
   const params = new Float32Array(paramCount(H));
   const { Wx, Wh, Wy } = views(params, H);
-  const rng = mulberry32(seed);
-  for (const w of [Wx, Wh, Wy]) for (let i = 0; i < w.length; i++) w[i] = (rng.next() - 0.5) / H;
+  const u = initUniform(init, seed);
+  const fH = Math.fround(H);
+  const draw = () => Math.fround(Math.fround(u() - 0.5) / fH);
+  for (let i = 0; i < H; i++) {
+    for (let v = 0; v < V; v++) Wx[i * V + v] = draw();
+    for (let j = 0; j < H; j++) Wh[i * H + j] = draw();
+  }
+  for (let k = 0; k < Wy.length; k++) Wy[k] = draw();
   return params;
 }
 
@@ -163,7 +186,7 @@ export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {})
     throw new Error(`train: hidden, epochs, bptt and evalEvery must be ≥ 1, got ${JSON.stringify(opt)}`);
   }
   const now = hooks.now ?? (() => performance.now());
-  const be = makeBackend(hooks.backend ?? 'auto', initParams(H, seed), H, xs, Math.min(bptt, N - 1));
+  const be = makeBackend(hooks.backend ?? 'auto', initParams(H, seed, opt.init ?? 'glibc'), H, xs, Math.min(bptt, N - 1));
   const P = N - 1; // predictions per epoch
   const curve = new Float64Array(E);
   const best = Float32Array.from(be.params);

@@ -1,6 +1,6 @@
 // Shared helpers for the RNN tests: deterministic pseudo-random data and weights, the
 // reference files, and a max-difference report for kernel-vs-twin comparisons.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mulberry32 } from '../../lib/rnn/prng.ts';
 
@@ -39,3 +39,14 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): { max: numb
   }
   return { max, at, msg: `max rel diff ${max.toExponential(3)} at ${at}: ${a[at]} vs ${b[at]}` };
 }
+
+// Local stand-ins for the shared finders the `fresh` helper is writing (issue 10 item 7):
+// the paper's weights from TOTAL_INTERP_PAPER_WEIGHTS, else ../shared/reference if it is
+// there; the paper's 1024 bytes likewise (ENWIK9 when it is the 1024-byte file). null when
+// absent: the tests that need them are skipped.
+function firstExisting(...candidates: (string | undefined)[]): string | null {
+  for (const c of candidates) if (c && existsSync(c)) return path.resolve(c);
+  return null;
+}
+export const PAPER_WEIGHTS = firstExisting(process.env.TOTAL_INTERP_PAPER_WEIGHTS, REF_WEIGHTS);
+export const PAPER_DATA = firstExisting(REF_DATA, 'data/enwik9-head-1024.txt');

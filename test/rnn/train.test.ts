@@ -1,25 +1,40 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { evalBpc, initParams, train, type TrainOptions } from '../../lib/rnn/train.ts';
-import { paramCount, parseWeightsFile, views } from '../../lib/rnn/weights.ts';
-import { mulberry32 } from '../../lib/rnn/prng.ts';
+import { V, paramCount, parseWeightsFile, views } from '../../lib/rnn/weights.ts';
+import { glibcRand, mulberry32 } from '../../lib/rnn/prng.ts';
 import { maxDiff, randomBytes, REF_WEIGHTS, refBytes } from './helpers.ts';
 
 const tiny: TrainOptions = { hidden: 8, epochs: 12, optimizer: 'adam', seed: 42, bptt: 10, evalEvery: 5 };
 
 describe('init', () => {
-  it('draws every weight as (U - 0.5)/H from mulberry32(seed) in the order Wx, Wh, Wy, biases 0', () => {
+  it('draws (U - 0.5f)/H in float32, per hidden row its Wx then its Wh entries, then Wy; biases 0 (both PRNGs)', () => {
     const H = 4;
-    const p = initParams(H, 42);
-    const v = views(p, H);
-    const rng = mulberry32(42);
-    expect(v.Wx[0]).toBe(Math.fround((rng.next() - 0.5) / H));
-    expect(v.Wx[1]).toBe(Math.fround((rng.next() - 0.5) / H));
-    const r2 = mulberry32(42);
-    for (let i = 0; i < v.Wx.length + v.Wh.length; i++) r2.next();
-    expect(v.Wy[0]).toBe(Math.fround((r2.next() - 0.5) / H));
-    expect(v.bh.every((x) => x === 0) && v.by.every((x) => x === 0)).toBe(true);
-    expect(p.every((x) => Math.abs(x) <= 0.5 / H)).toBe(true);
+    const f = Math.fround;
+    const draws = {
+      glibc: (() => {
+        const r = glibcRand(42);
+        return () => f(r()) / 2 ** 31; // (float)rand() / RAND_MAX, RAND_MAX -> 2^31 as a float
+      })(),
+      mulberry32: (() => {
+        const r = mulberry32(42);
+        return () => f(r.next());
+      })(),
+    };
+    for (const init of ['glibc', 'mulberry32'] as const) {
+      const v = views(initParams(H, 42, init), H);
+      const u = draws[init];
+      const w = () => f(f(u() - 0.5) / H);
+      for (let i = 0; i < H; i++) {
+        for (let x = 0; x < V; x++) expect(v.Wx[i * V + x], `${init} Wx[${i}][${x}]`).toBe(w());
+        for (let j = 0; j < H; j++) expect(v.Wh[i * H + j], `${init} Wh[${i}][${j}]`).toBe(w());
+      }
+      for (let k = 0; k < v.Wy.length; k++) expect(v.Wy[k]).toBe(w());
+      expect(v.bh.every((x) => x === 0) && v.by.every((x) => x === 0)).toBe(true);
+      expect(v.Wx.every((x) => Math.abs(x) <= 0.5 / H)).toBe(true);
+    }
+    expect(initParams(H, 42)).toEqual(initParams(H, 42, 'glibc')); // glibc is the default
+    expect(initParams(H, 43)).not.toEqual(initParams(H, 42));
   });
 });
 
