@@ -3,12 +3,22 @@
 // The paper's figures come from lib/report/paper-figures.json and feed only the "paper"
 // column and the status.
 
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineStage } from '../lib/engine/types.ts';
+
+// Reports of other runs live in the project's reports/ folder (the same one this stage's
+// artifacts go to). `reference` names one of them by label: its report.json is declared as
+// an external file under the label's name, so its content hash enters the key and no path.
+const REPORTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../reports');
 
 // The section builders, the paper's figures and the plotting code are imported inside
 // `run`: a no-op `report` loads this file to learn its inputs and should not pay for them.
 interface Params {
   label: string | null;
+  /** Label of a report on the paper's weights whose figures fill the audit's "paper's weights" column. */
+  reference: string | null;
 }
 
 // In paper order. `needs`: the stages a section reads (all are inputs of this stage).
@@ -33,7 +43,17 @@ export default defineStage<Params>({
   inputs: INPUTS,
   // The label and the report name the params that differ from their defaults.
   overrides: true,
-  async run({ params, inputs, overrides = {} }) {
+  externals: (p) =>
+    p.reference
+      ? [
+          {
+            name: p.reference,
+            path: path.join(REPORTS, p.reference, 'report.json'),
+            hint: `report.reference names a report under reports/ built on the paper's weights; build it first: npx tsx pipeline.ts report --set model.source=FILE --set report.label=${p.reference}`,
+          },
+        ]
+      : [],
+  async run({ params, inputs, externals, overrides = {}, warn }) {
     const [{ buildReport, reportLabel }, { plotData, renderPlots }, figures] = await Promise.all([
       import('../lib/report/build.ts'),
       import('../lib/report/plot-data.ts'),
@@ -43,7 +63,9 @@ export default defineStage<Params>({
     const label = params.label ?? reportLabel(inputs, overrides);
     const plots = plotData(inputs);
     const rendered = await renderPlots(plots);
+    const reference = params.reference ? readReference(params.reference, externals[params.reference]?.path, inputs, warn) : null;
     const r = buildReport(inputs, builders, figures as any, label, {
+      reference,
       plots,
       plotLinks: rendered.map((p) => ({ title: p.title, file: p.file })),
       overrides,
@@ -65,3 +87,24 @@ export default defineStage<Params>({
     };
   },
 });
+
+/** The reference report's JSON: a report on imported weights; its data should be ours. */
+function readReference(label: string, file: string | undefined, inputs: Record<string, { json: any }>, warn: (m: string) => void) {
+  let j: any;
+  try {
+    j = JSON.parse(fs.readFileSync(file ?? path.join(REPORTS, label, 'report.json'), 'utf8'));
+  } catch (e) {
+    throw new Error(`report: cannot read the reference report "${label}": ${(e as Error).message}\nhint: rebuild it with npx tsx pipeline.ts report --set model.source=FILE --set report.label=${label}`);
+  }
+  if (!j || typeof j !== 'object' || !j.metrics || !j.tables || !j.model) {
+    throw new Error(`report: reports/${label}/report.json is not a report (no metrics, tables or model)\nhint: report.reference takes the label of a report built by this pipeline`);
+  }
+  if (j.model.source !== 'import') {
+    throw new Error(`report: the reference report "${label}" is on a model trained here, not on imported weights\nhint: report.reference takes a report built with --set model.source=FILE (the paper's weights)`);
+  }
+  if (inputs.model.json.source === 'import') warn(`report.reference=${label} is ignored: this report is itself on imported weights`);
+  if (j.data?.sha256 !== inputs.data.json.sha256) {
+    warn(`the reference report "${label}" was built on other data (sha256 ${String(j.data?.sha256).slice(0, 12)}…, ours ${String(inputs.data.json.sha256).slice(0, 12)}…)`);
+  }
+  return j;
+}

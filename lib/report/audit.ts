@@ -166,3 +166,21 @@ export function auditSummary(rows: AuditRow[], opts: { seeds: number }): string 
   if (!parts.length) parts.push('No figure of the paper is compared here.');
   return parts.join(' ');
 }
+
+/** Which recipe trained the model, in one phrase (older train outputs lack init/recipe). */
+export function recipeLine(t: any): string {
+  if (!t) return 'unknown recipe';
+  const name = t.recipe?.name ?? `${t.optimizer}${t.init ? ` + ${t.init} init` : ''}`;
+  const preds = t.predictions ? ` (${t.predictions} predictions${t.epochsFrom === 'predictions' ? ', from train.predictions' : ''})` : '';
+  return `${name}, ${t.epochs} epochs${preds}, seed ${t.seed}${t.recipe?.lrSchedule ? `, lr ${t.recipe.lrSchedule}` : ''}`;
+}
+
+/** The audit's paper's-weights column: where it comes from, or how to add it. */
+export function referenceLine(ref: ReportJson | null): string {
+  if (ref) return `- Paper's weights column (audit): from the report \`${ref.label}\` on imported weights.`;
+  return "- No paper's-weights column in the audit: add it with `TOTAL_INTERP_PAPER_WEIGHTS=FILE npx tsx pipeline.ts report` (FILE = the authors' `sat_model.bin`), or `--set model.source=paper` when online.";
+}
+
+export function referenceInfo(ref: ReportJson) {
+  return { label: ref.label, model: { source: ref.model.source, H: ref.model.H ?? null }, data: { bytes: ref.data.bytes, sha256: ref.data.sha256 } };
+}

@@ -7,7 +7,7 @@ import { mergeParts, resolveMetric, resolveTable, type PaperFigures, type Resolv
 import { renderReport, type ReportDoc } from './markdown.ts';
 import type { SectionPart } from './types.ts';
 import type { PlotData } from './plot-data.ts';
-import { auditRows, renderAudit, type ReportJson } from './audit.ts';
+import { auditRows, recipeLine, referenceInfo, referenceLine, renderAudit, type AuditRow, type ReportJson } from './audit.ts';
 
 export type SectionBuilder = (inputs: Record<string, StageOutput>) => SectionPart;
 
@@ -22,13 +22,16 @@ export interface BuiltReport {
     summary: { agree: number; approx: number; disagree: number };
     overrides: Record<string, Record<string, unknown>>;
     plots: PlotData | null;
+    /** The report whose figures fill the audit's "paper's weights" column (null: none). */
+    reference: ReturnType<typeof referenceInfo> | null;
+    audit: AuditRow[];
   };
   markdown: string;
 }
 
 // Params the default label already spells out (model, training, data size), and where the
 // data comes from (a path or URL names a source, not a different analysis).
-const IN_LABEL: Record<string, string[] | '*'> = { model: '*', train: ['hidden', 'optimizer', 'epochs', 'seed'], data: ['bytes', 'path', 'url'], report: ['label'] };
+const IN_LABEL: Record<string, string[] | '*'> = { model: '*', train: ['hidden', 'optimizer', 'epochs', 'seed'], data: ['bytes', 'path', 'url'], report: ['label', 'reference'] };
 
 /** The overrides the label does not spell out (they get a short hash suffix). */
 export function unlabelledOverrides(overrides: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
@@ -76,7 +79,13 @@ export function buildReport(
   builders: { name: string; needs: string[]; build: SectionBuilder }[],
   figures: PaperFigures,
   label: string,
-  extra: { plots?: PlotData; plotLinks?: { title: string; file: string }[]; overrides?: Record<string, Record<string, unknown>> } = {},
+  extra: {
+    plots?: PlotData;
+    plotLinks?: { title: string; file: string }[];
+    overrides?: Record<string, Record<string, unknown>>;
+    /** A report on the paper's weights: fills the audit's "paper's weights" column. */
+    reference?: ReportJson | null;
+  } = {},
 ): BuiltReport {
   const parts: SectionPart[] = [];
   for (const b of builders) {
@@ -113,7 +122,8 @@ export function buildReport(
   // The audit opens the report: on imported weights its values fill the "paper's weights"
   // column, on a model trained here the "our training" column.
   const imported = m.source === 'import';
-  const audit = auditRows(figures, imported ? [] : [json as unknown as ReportJson], imported ? (json as unknown as ReportJson) : null);
+  const reference = imported ? null : (extra.reference ?? null);
+  const audit = auditRows(figures, imported ? [] : [json as unknown as ReportJson], imported ? (json as unknown as ReportJson) : reference);
   const preface = [renderAudit(audit, { seeds: 1 })];
   if (extra.plotLinks?.length) preface.push(['## Plots', '', ...extra.plotLinks.flatMap((p) => [`![${p.title}](${p.file})`, ''])].join('\n'));
   const doc: ReportDoc = {
@@ -123,7 +133,8 @@ export function buildReport(
       'Every table of *Toward Total Interpretability of a Tiny Elman RNN*, recomputed from raw bytes by this pipeline,',
       "with the paper's printed figure beside ours. Definitions follow SPEC.md; nothing is tuned toward the paper.",
       '',
-      `- Model: ${m.source === 'import' ? `imported weights \`${m.path}\`` : `trained here (${m.train?.optimizer}, ${m.train?.epochs} epochs, seed ${m.train?.seed})`}, H = ${m.H}, ${m.paramCount} parameters.`,
+      `- Model: ${m.source === 'import' ? `imported weights \`${m.path}\`` : `trained here: ${recipeLine(m.train)}`}, H = ${m.H}, ${m.paramCount} parameters.`,
+      ...(imported ? [] : [referenceLine(extra.reference ?? null)]),
       `- Data: ${d.bytes} bytes from ${d.source} \`${d.name}\` (sha256 ${String(d.sha256).slice(0, 16)}…).`,
       `- Params changed from their defaults: ${overrideList(extra.overrides ?? {}).map((o) => `\`${o}\``).join(', ') || 'none'}.`,
     ],
@@ -132,5 +143,6 @@ export function buildReport(
     summary,
     preface,
   };
-  return { label, json, markdown: renderReport(doc) };
+  return { label, json: { ...json, reference: reference ? referenceInfo(reference) : null, audit }, markdown: renderReport(doc) };
 }
+
