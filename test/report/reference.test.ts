@@ -58,6 +58,7 @@ describe('report.reference (tiny model, hand-written reference report)', () => {
     const top = md.slice(0, md.indexOf('## '));
     expect(top).toMatch(/No paper's-weights column in the audit: add it with `TOTAL_INTERP_PAPER_WEIGHTS=FILE npx tsx pipeline.ts report`/);
     expect(top).toMatch(/the authors' released trainer \(sgd \+ glibc init\), 3 epochs \(3069 predictions\), seed 42, lr cosine/);
+    expect(md).toMatch(/- Recipe: the authors' released trainer \(SGD, cosine lr, glibc srand\(seed\)\/rand\(\) init\)/);
     expect(auditTable(md).header.map((h) => h.text)).toEqual(['figure', 'section', 'paper', 'our training', 'status']);
     expect(JSON.parse(fs.readFileSync(r.j.reportJson, 'utf8')).reference).toBeNull();
   }, 240_000);

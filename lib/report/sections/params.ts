@@ -32,7 +32,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
       ...(tr?.recipe?.lrSchedule && tr.optimizer !== 'adam' ? [{ param: 'Learning rate', value: tr.recipe.lrSchedule }] : []),
       { param: 'Seed', value: tr ? { ours: tr.seed, ref: 'seed' } : null },
     ],
-    notes: imported ? ['Imported weights: the training parameters are the authors\' and are not known to this run.'] : [],
+    notes: imported ? ['Imported weights: the training parameters are the authors\' and are not known to this run.'] : tr ? [recipeNote(tr)] : [],
     provenance: { stage: 'model', key: inputs.model.key },
   };
   const tables: TableSpec[] = [params];
@@ -61,4 +61,12 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
     });
   }
   return { tables, metrics: [] };
+}
+
+/** Which recipe ran, against the paper's text and the authors' released trainer (SPEC §2). */
+function recipeNote(tr: { optimizer?: string; init?: string }): string {
+  const released = 'the authors\' released trainer (SGD, cosine lr, glibc srand(seed)/rand() init), which made the shipped weights';
+  if (tr.optimizer === 'sgd' && tr.init === 'glibc') return `Recipe: ${released}. The paper's text says Adam (η = 0.001); \`--set train.optimizer=adam\` runs that instead.`;
+  if (tr.optimizer === 'adam') return `Recipe: Adam (η = 0.001), as the paper's text says. The shipped weights were made by ${released}: \`--set train.optimizer=sgd --set train.init=glibc\` (the default) runs it.`;
+  return `Recipe: ${tr.optimizer} with the ${tr.init ?? 'mulberry32'} init. The shipped weights were made by ${released} (the default).`;
 }
