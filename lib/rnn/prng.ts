@@ -21,7 +21,7 @@
 // 0.44829055899754167, 0.8524657934904099.
 
 export interface Prng {
-  /** Next U uniform in [0, 1]. */
+  /** Next U uniform in [0, 1). */
   next(): number;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { overrideList, reportLabel, unlabelledOverrides } from '../../lib/report/build.ts';
+import { recipeLine, referenceLine } from '../../lib/report/audit.ts';
 import type { StageOutput } from '../../lib/engine/types.ts';
 
 const out = (json: any): StageOutput => ({ json, tensors: {}, key: 'k', outputHash: 'h' });
@@ -18,5 +19,22 @@ describe('report labels', () => {
     expect(a).not.toBe(b);
     expect(unlabelledOverrides({ model: { source: 'w.bin' }, train: { bptt: 20, seed: 1 }, report: { label: 'x' } })).toEqual({ train: { bptt: 20 } });
     expect(overrideList({ b: { y: 'txt' }, a: { x: [1, 2] } })).toEqual(['a.x=[1,2]', 'b.y=txt']);
+  });
+});
+
+describe('the recipe and reference lines', () => {
+  it('name the recipe, the epochs and where they came from', () => {
+    const t = {
+      optimizer: 'sgd', init: 'glibc', epochs: 62, seed: 42, predictions: 62 * 65535, epochsFrom: 'predictions',
+      recipe: { name: "the authors' released trainer (sgd + glibc init)", lrSchedule: 'cosine: …/62' },
+    };
+    expect(recipeLine(t)).toBe("the authors' released trainer (sgd + glibc init), 62 epochs (4063170 predictions, from train.predictions), seed 42, lr cosine: …/62");
+    // a train output from before the recipe was recorded
+    expect(recipeLine({ optimizer: 'adam', epochs: 4000, seed: 42 })).toBe('adam, 4000 epochs, seed 42');
+  });
+
+  it("say where the paper's-weights column comes from, or how to add it", () => {
+    expect(referenceLine(null)).toMatch(/add it with `TOTAL_INTERP_PAPER_WEIGHTS=FILE npx tsx pipeline.ts report`.*`--set model.source=paper`/);
+    expect(referenceLine({ label: 'import-sat_model-n1024' } as any)).toMatch(/from the report `import-sat_model-n1024`/);
   });
 });
