@@ -18,6 +18,9 @@ describe('report labels', () => {
     expect(a).toMatch(/^train-h128-adam-e4000-seed42-n1024-p[0-9a-f]{8}$/);
     expect(a).not.toBe(b);
     expect(unlabelledOverrides({ model: { source: 'w.bin' }, train: { bptt: 20, seed: 1 }, report: { label: 'x' } })).toEqual({ train: { bptt: 20 } });
+    // a reference report adds a column to the same analysis: same label
+    expect(reportLabel(inputs, { report: { reference: 'import-sat_model-n1024' } })).toBe('train-h128-adam-e4000-seed42-n1024');
+    expect(reportLabel(inputs, { train: { init: 'mulberry32' } })).toMatch(/-p[0-9a-f]{8}$/);
     expect(overrideList({ b: { y: 'txt' }, a: { x: [1, 2] } })).toEqual(['a.x=[1,2]', 'b.y=txt']);
   });
 });
