@@ -3,7 +3,8 @@
 //   S[t] = tanh(z_t)
 //   p(x_{t+1} | x_0..x_t) = softmax(Wy·S[t] + by)
 // z and S are float32 (the authors' precision); logits and log-probabilities float64.
-// This is the one forward pass every analysis reads (via the `trace` stage).
+// This is the one forward pass every analysis reads (via the `trace` stage). Interventions
+// (ablation, carrier-only, …) run lib/rnn/hooks.ts, the same pass with hook points.
 
 import { V, type Weights } from './weights.ts';
 
