@@ -3,9 +3,11 @@
 //   gradient  raw(T, d) = |Σ_j G[T-d]_j (1 - S[T-d]_j²) Wx[j][x_{T-d}]|, and raw / Σ_d raw per T
 //   ablation  Δbits(T, d): step T-d re-run without its Wx term, forward to T, minus actual
 //   decisive  fraction of nodes (T, j) from which a path of d decisive Wh terms exists,
-//             d = 1..maxDepth (the chain recursion is spelled out in lib/analysis/baselines.ts)
-// Ablation re-runs the modified float32 dynamics (that is the analysis); the rest reads
-// the trace. Kernels: lib/analysis/baselines.ts, lib/analysis/influence.ts (G).
+//             d = 1..maxDepth (the chain recursion is spelled out in lib/analysis/decisive-chains.ts)
+// Ablation re-runs the modified float32 dynamics (that is the analysis; defined on the hook
+// forward, run here by its specialised kernel, held to the definition by a test); the rest
+// reads the trace. Kernels: lib/analysis/gradient-attribution.ts (with influence.ts's G),
+// ablation.ts, decisive-chains.ts, offset-table.ts.
 import { defineStage } from '../lib/engine/types.ts';
 
 interface Params {
@@ -23,9 +25,12 @@ export default defineStage<Params>({
   inputs: ['model', 'data', 'trace'],
   tensors: ['gradRaw', 'ablation', 'depth'],
   async run({ params, inputs, progress }) {
-    const { ablationFast, columnMeans, decisiveDepth, gradientAttribution, normalizeRows, reachFractions } = await import('../lib/analysis/baselines.ts');
-    const { s5Inputs } = await import('../lib/analysis/s5-inputs.ts');
-    const { w, xs, tr, N, H } = s5Inputs('baselines', inputs);
+    const { gradientAttribution, normalizeRows } = await import('../lib/analysis/gradient-attribution.ts');
+    const { ablationFast } = await import('../lib/analysis/ablation.ts');
+    const { decisiveDepth, reachFractions } = await import('../lib/analysis/decisive-chains.ts');
+    const { columnMeans } = await import('../lib/analysis/offset-table.ts');
+    const { traceInputs } = await import('../lib/analysis/trace-inputs.ts');
+    const { w, xs, tr, N, H } = traceInputs('baselines', inputs);
     const D = params.maxOffset;
     const firstT = params.firstT;
     const lastT = N - 3;

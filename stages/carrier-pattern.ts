@@ -4,7 +4,8 @@
 // Over positions t = 0..N-2: PS and carrier-determined units per position, the actual
 // bpc, the carrier-only bpc (PS units take tanh(c_t), one position at a time, never fed
 // forward), the pattern gain and its fraction, and each unit's PS count.
-// Kernels: lib/analysis/carrier.ts. Reads the trace's S; no forward pass of its own.
+// Kernels: lib/analysis/carrier.ts. The PS mask and counts read the trace's S; the
+// carrier-only bits are the carrier-only intervention on the hook forward (lib/rnn/hooks.ts).
 import { defineStage } from '../lib/engine/types.ts';
 import { bitsOf, mean } from '../lib/rnn/forward.ts';
 import { V } from '../lib/rnn/weights.ts';
@@ -22,16 +23,17 @@ export default defineStage<Params>({
   inputs: ['model', 'data', 'trace'],
   tensors: ['ps', 'carrierOnlyBits'],
   async run({ params, inputs }) {
-    const { carrierOnlyBits, psCounts } = await import('../lib/analysis/carrier.ts');
-    const { s5Inputs } = await import('../lib/analysis/s5-inputs.ts');
-    const { w, xs, tr, N, H, c, ps } = s5Inputs('carrier-pattern', inputs);
+    const { carrier, carrierOnlyBits, patternSensitive, psCounts } = await import('../lib/analysis/carrier.ts');
+    const { traceInputs } = await import('../lib/analysis/trace-inputs.ts');
+    const { w, xs, tr, N, H } = traceInputs('carrier-pattern', inputs);
     if (N < 2) throw new Error(`stage carrier-pattern: need at least 2 bytes, got ${N}`);
+    const ps = patternSensitive(w, carrier(w, tr.S, N));
     const last = N - 2; // positions t = 0..N-2 predict x_{t+1}
     const nPos = last + 1;
 
     const actual = new Float64Array(nPos);
     for (let t = 0; t <= last; t++) actual[t] = bitsOf(tr.logp[t * V + xs[t + 1]], params.floor);
-    const coBits = carrierOnlyBits(w, xs, tr.S, c, ps, params.floor);
+    const coBits = carrierOnlyBits(w, xs, params.floor);
     const { perPosition, perUnit } = psCounts(ps, H, 0, last);
 
     const actualBpc = mean(actual);

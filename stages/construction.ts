@@ -5,7 +5,7 @@
 // either analytic (sign-split log ratios with α smoothing, times a scale s; (α, s) from a
 // grid scored by eval bpc) or optimized by 1000 full-batch gradient-descent steps. The
 // trajectory S does not depend on Wy: it is computed once. Kernels: lib/analysis/
-// construction.ts and s4-readout.ts.
+// construction.ts and factored-readout.ts.
 import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf } from '../lib/rnn/io.ts';
 import { forwardStates } from '../lib/rnn/forward.ts';
@@ -46,7 +46,7 @@ export default defineStage<Params>({
   tensors: ['paramsAnalytic', 'paramsOptimized', 'gridBpc', 'gdBits'],
   async run({ params: p, inputs, progress }) {
     const { analyticGrid, analyticWy, distinctCodes, grid, marginalBias, optimizeWy, shiftRegister, signCodes, splitCounts } = await import('../lib/analysis/construction.ts');
-    const { byteClasses, factorBlocks, factoredBpc, fromClasses, targetClasses } = await import('../lib/analysis/s4-readout.ts');
+    const { byteClasses, factorBlocks, factoredBpc, fromClasses, targetClasses } = await import('../lib/analysis/factored-readout.ts');
     const xs = bytesOf(inputs.data);
     const N = xs.length;
     const H = p.groups * p.units;

@@ -1,12 +1,14 @@
-// Paper §5.4 "Output decomposition". Implements SPEC §5 (§5.4): at position t (param, the
-// paper's 29) with target o = x_{t+1}, the model's logit Wy[o]·S[t] + by[o] splits into
+// Paper §5.4 "Output decomposition". Implements SPEC §5 (§5.4): at each position t with
+// target o = x_{t+1}, the model's logit Wy[o]·S[t] + by[o] splits into
 //   carrier logit  Wy[o]·h'_t + by[o]   (h'_t: PS units at tanh(c_t), the others at S[t])
 //   pattern logit  Wy[o]·δ_t            (δ_t: eq. 6)
-// whose sum is the model's logit exactly (S[t] = h'_t + δ_t); the fractions of the total;
-// the units by |Wy[o][j]·δ_t[j]|; and the bits of x_{t+1} under h'_t and under S[t].
-// Kernels: lib/analysis/carrier.ts.
+// whose sum is the model's logit (S[t] = h'_t + δ_t). Tensors hold it at every position
+// t = 0..N-2 with the top units by |Wy[o][j]·δ_t[j]|; the JSON is the paper's row at one
+// position (param, the paper's 29): the fractions of the total, the top units with Wy
+// and δ, and the bits of x_{t+1} under h'_t and under S[t].
+// Kernel: lib/analysis/decomposition.ts (one run of the hook forward, lib/rnn/hooks.ts).
 import { defineStage } from '../lib/engine/types.ts';
-import { bitsOf, readoutLogp } from '../lib/rnn/forward.ts';
+import { bitsOf } from '../lib/rnn/forward.ts';
 import { V } from '../lib/rnn/weights.ts';
 
 interface Params {
@@ -19,39 +21,29 @@ interface Params {
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({
   name: 'decomposition',
-  description: '§5.4: carrier logit + pattern logit at one position, and the top pattern units',
+  description: '§5.4: carrier logit + pattern logit at every position, the top pattern units, and the paper\'s row',
   section: '§5.4',
   inputs: ['model', 'data', 'trace'],
+  tensors: ['carrierLogit', 'patternLogit', 'totalLogit', 'topUnits', 'topContributions'],
   async run({ params, inputs }) {
-    const { carrierOnlyState, outputDecomposition } = await import('../lib/analysis/carrier.ts');
-    const { byteChar, s5Inputs } = await import('../lib/analysis/s5-inputs.ts');
-    const { w, xs, tr, N, H, c, ps } = s5Inputs('decomposition', inputs);
+    const { decompose } = await import('../lib/analysis/decomposition.ts');
+    const { byteChar } = await import('../lib/analysis/byte-char.ts');
+    const { traceInputs } = await import('../lib/analysis/trace-inputs.ts');
+    const { w, xs, tr, N, H } = traceInputs('decomposition', inputs);
     const t = params.position;
     if (t > N - 2) {
       throw new Error(`stage decomposition: position must be ≤ N - 2 = ${N - 2} (it predicts x_{t+1}), got ${t}\nhint: set decomposition.position`);
     }
-    const dec = outputDecomposition(w, xs, tr.S, c, ps, t);
-    const total = dec.carrierLogit + dec.patternLogit;
-
-    const h = new Float64Array(H);
-    const lp = new Float64Array(V);
-    carrierOnlyState(tr.S, c, ps, H, t, h);
-    readoutLogp(w, h, 0, lp);
-    const carrierOnlyBits = bitsOf(lp[dec.target], params.floor);
-    const actualBits = bitsOf(tr.logp[t * V + dec.target], params.floor);
-
-    let psUnits = 0;
-    for (let j = 0; j < H; j++) psUnits += ps[t * H + j];
-    const topUnits = [...dec.unitContribution]
-      .map((contribution, unit) => ({
-        unit,
-        contribution,
-        wy: w.Wy[dec.target * H + unit],
-        delta: ps[t * H + unit] ? tr.S[t * H + unit] - Math.tanh(c[t * H + unit]) : 0,
-      }))
-      .filter((u) => u.contribution !== 0)
-      .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.unit - b.unit)
-      .slice(0, params.topUnits);
+    const K = params.topUnits;
+    const dec = decompose(w, xs, K);
+    const T = dec.T;
+    const o = xs[t + 1];
+    const total = dec.totalLogit[t];
+    const topUnits = [];
+    for (let k = 0; k < K && dec.topUnits[t * K + k] >= 0; k++) {
+      const unit = dec.topUnits[t * K + k];
+      topUnits.push({ unit, contribution: dec.topContributions[t * K + k], wy: w.Wy[o * H + unit], delta: dec.delta[t * H + unit] });
+    }
 
     const from = Math.max(0, t - params.context + 1);
     return {
@@ -59,20 +51,28 @@ export default defineStage<Params>({
         H,
         N,
         position: t,
+        positions: { first: 0, last: T - 1, count: T, topK: K },
         byte: { code: xs[t], char: byteChar(xs[t]) },
-        target: { code: dec.target, char: byteChar(dec.target) },
+        target: { code: o, char: byteChar(o) },
         context: [...xs.subarray(from, t + 1)].map(byteChar).join(''),
-        carrierLogit: dec.carrierLogit,
-        patternLogit: dec.patternLogit,
+        carrierLogit: dec.carrierLogit[t],
+        patternLogit: dec.patternLogit[t],
         totalLogit: total,
-        actualLogit: dec.actualLogit,
-        carrierFraction: total !== 0 ? dec.carrierLogit / total : 0,
-        patternFraction: total !== 0 ? dec.patternLogit / total : 0,
-        psUnits,
+        actualLogit: dec.actualLogit[t],
+        carrierFraction: total !== 0 ? dec.carrierLogit[t] / total : 0,
+        patternFraction: total !== 0 ? dec.patternLogit[t] / total : 0,
+        psUnits: dec.psUnits[t],
         floor: params.floor,
-        carrierOnlyBits,
-        actualBits,
+        carrierOnlyBits: bitsOf(dec.carrierOnlyLogp[t], params.floor),
+        actualBits: bitsOf(tr.logp[t * V + o], params.floor),
         topUnits,
+      },
+      tensors: {
+        carrierLogit: { dtype: 'float64', shape: [T], data: dec.carrierLogit },
+        patternLogit: { dtype: 'float64', shape: [T], data: dec.patternLogit },
+        totalLogit: { dtype: 'float64', shape: [T], data: dec.totalLogit },
+        topUnits: { dtype: 'int32', shape: [T, K], data: dec.topUnits },
+        topContributions: { dtype: 'float64', shape: [T, K], data: dec.topContributions },
       },
     };
   },

@@ -28,10 +28,10 @@ export default defineStage<Params>({
   inputs: ['model', 'data', 'trace'],
   tensors: ['influence', 'gradNorm'],
   async run({ params, inputs, progress }) {
-    const { deviation } = await import('../lib/analysis/carrier.ts');
+    const { carrier, deviation, patternSensitive } = await import('../lib/analysis/carrier.ts');
     const { bandMean, influenceTable, summarizeByOffset } = await import('../lib/analysis/influence.ts');
-    const { s5Inputs } = await import('../lib/analysis/s5-inputs.ts');
-    const { w, xs, tr, N, H, c, ps } = s5Inputs('influence', inputs);
+    const { traceInputs } = await import('../lib/analysis/trace-inputs.ts');
+    const { w, xs, tr, N, H } = traceInputs('influence', inputs);
     const D = params.maxOffset;
     const firstT = params.firstT;
     const lastT = N - 3;
@@ -41,7 +41,8 @@ export default defineStage<Params>({
           `\nhint: set influence.firstT ≥ influence.maxOffset - 1, or use more data (data.bytes)`,
       );
     }
-    const delta = deviation(tr.S, c, ps);
+    const c = carrier(w, tr.S, N);
+    const delta = deviation(tr.S, c, patternSensitive(w, c));
     const table = influenceTable(w, xs, tr.S, delta, firstT, lastT, D, (done, total) => progress(done, total, 'G·δ'));
     const rows = summarizeByOffset(table);
     const bands = BANDS.filter(([a]) => a < D).map(([a, b]) => bandMean(rows, a, Math.min(b, D - 1)));

@@ -6,7 +6,7 @@
 //
 // This construction uses NO trained weights: it reads the data and the offset list only
 // (the paper says it "retains the trained Wx and Wh"; it does not). Kernels:
-// lib/analysis/reverse-iso.ts and s4-readout.ts.
+// lib/analysis/reverse-iso.ts and factored-readout.ts.
 import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf } from '../lib/rnn/io.ts';
 import { V } from '../lib/rnn/weights.ts';

@@ -14,15 +14,18 @@
 //
 // Carrier-only state at t (Table 2; one position at a time, never fed forward):
 //   h'_t[j] = tanh(c_t[j]) if j is PS at t, else S[t][j]
+// This is an intervention, so it is written on the hook forward (lib/rnn/hooks.ts): the
+// hook `carrierOnly` replaces the 'readout' point (the state the readout reads, which is
+// not fed forward) using the step's own 'carrier' point.
 // Deviation (eq. 6):  δ_t[j] = S[t][j] - tanh(c_t[j]) if PS, else 0;  so S[t] = h'_t + δ_t.
-// §5.4: for target o = x_{t+1}, the model's logit Wy[o]·S[t] + by[o] splits exactly into
-//   carrier logit Wy[o]·h'_t + by[o]   and   pattern logit Wy[o]·δ_t.
+// (§5.4's split of the logit along S[t] = h'_t + δ_t is lib/analysis/decomposition.ts.)
 //
-// Layouts (row-major): c, δ, h' are (N, H): c[t*H + j]; the PS mask is (N, H) uint8.
+// Layouts (row-major): c, δ are (N, H): c[t*H + j]; the PS mask is (N, H) uint8.
 // S is the trace's float32 state; everything computed here is float64.
 
 import { V, type Weights } from '../rnn/weights.ts';
-import { bitsOf, readoutLogp } from '../rnn/forward.ts';
+import { bitsOf } from '../rnn/forward.ts';
+import { runWithHooks, type Hook } from '../rnn/hooks.ts';
 
 type States = Float32Array | Float64Array;
 
@@ -101,24 +104,37 @@ export function patternSensitiveNaive(w: Weights, c: Float64Array): Uint8Array {
 
 // ---------------------------------------------------------------- Table 2
 
-/** Carrier-only state h'_t (H) written to `out`: tanh(c) for PS units, S[t] otherwise. */
-export function carrierOnlyState(S: States, c: Float64Array, ps: Uint8Array, H: number, t: number, out: Float64Array): void {
-  const off = t * H;
-  for (let j = 0; j < H; j++) out[j] = ps[off + j] ? Math.tanh(c[off + j]) : S[off + j];
+/**
+ * The carrier-only intervention as a 'readout' hook: PS units read tanh(c_t[j]), the
+ * others S[t][j]; the PS test is patternSensitive's, on the step's own carrier. If `psOut`
+ * ((N, H), indexed by position) is given, the hook writes the mask it used there.
+ */
+export function carrierOnly(w: Weights, psOut?: Uint8Array, steps?: Hook['steps']): Hook {
+  const { H } = w;
+  const { lo, hi } = wxRange(w);
+  return {
+    point: 'readout',
+    steps,
+    fn: (h, step) => {
+      const c = step.carrier;
+      const off = step.t * H;
+      for (let j = 0; j < H; j++) {
+        const ps = c[j] + lo[j] <= 0 && 0 <= c[j] + hi[j];
+        if (ps) h[j] = Math.tanh(c[j]);
+        if (psOut) psOut[off + j] = ps ? 1 : 0;
+      }
+    },
+  };
 }
 
-/** Bits of x_{t+1} under the carrier-only state, t = 0..N-2 (floor as for bpc). */
-export function carrierOnlyBits(w: Weights, xs: Uint8Array, S: States, c: Float64Array, ps: Uint8Array, floor: number): Float64Array {
-  const { H } = w;
+/** Bits of x_{t+1} under the carrier-only state, t = 0..N-2 (floor as for bpc): one hooked forward run. */
+export function carrierOnlyBits(w: Weights, xs: Uint8Array, floor: number): Float64Array {
   const N = xs.length;
   const bits = new Float64Array(Math.max(0, N - 1));
-  const h = new Float64Array(H);
-  const logp = new Float64Array(V);
-  for (let t = 0; t + 1 < N; t++) {
-    carrierOnlyState(S, c, ps, H, t, h);
-    readoutLogp(w, h, 0, logp);
-    bits[t] = bitsOf(logp[xs[t + 1]], floor);
-  }
+  const steps = (t: number) => t + 1 < N;
+  runWithHooks(w, xs, {
+    hooks: [carrierOnly(w, undefined, steps), { point: 'logp', steps, fn: (lp, step) => void (bits[step.t] = bitsOf(lp[xs[step.t + 1]], floor)) }],
+  });
   return bits;
 }
 
@@ -139,47 +155,11 @@ export function psCounts(ps: Uint8Array, H: number, first: number, last: number)
   return { perPosition, perUnit };
 }
 
-// ---------------------------------------------------------------- eq. 6 and §5.4
+// ---------------------------------------------------------------- eq. 6
 
 /** Deviation δ (eq. 6), (N, H): S[t][j] - tanh(c_t[j]) where PS, else 0. */
 export function deviation(S: States, c: Float64Array, ps: Uint8Array): Float64Array {
   const d = new Float64Array(c.length);
   for (let i = 0; i < c.length; i++) d[i] = ps[i] ? S[i] - Math.tanh(c[i]) : 0;
   return d;
-}
-
-export interface OutputDecomposition {
-  t: number;
-  /** target byte o = x_{t+1} */
-  target: number;
-  /** Wy[o]·h'_t + by[o] */
-  carrierLogit: number;
-  /** Wy[o]·δ_t */
-  patternLogit: number;
-  /** Wy[o]·S[t] + by[o], the model's own logit */
-  actualLogit: number;
-  /** (H): Wy[o][j]·δ_t[j], the pattern logit unit by unit */
-  unitContribution: Float64Array;
-}
-
-/** §5.4 at one position t (0 ≤ t ≤ N-2). */
-export function outputDecomposition(w: Weights, xs: Uint8Array, S: States, c: Float64Array, ps: Uint8Array, t: number): OutputDecomposition {
-  const { H, Wy, by } = w;
-  const o = xs[t + 1];
-  const h = new Float64Array(H);
-  carrierOnlyState(S, c, ps, H, t, h);
-  const unitContribution = new Float64Array(H);
-  let carrierLogit = by[o];
-  let patternLogit = 0;
-  let actualLogit = by[o];
-  for (let j = 0; j < H; j++) {
-    const wy = Wy[o * H + j];
-    const s = S[t * H + j];
-    const dj = ps[t * H + j] ? s - Math.tanh(c[t * H + j]) : 0;
-    carrierLogit += wy * h[j];
-    unitContribution[j] = wy * dj;
-    patternLogit += unitContribution[j];
-    actualLogit += wy * s;
-  }
-  return { t, target: o, carrierLogit, patternLogit, actualLogit, unitContribution };
 }

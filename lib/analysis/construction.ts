@@ -11,13 +11,13 @@
 //              (α, s) from a grid, scored by eval bpc (all positions, floor 1e-30);
 //   optimized  full-batch gradient descent on (Wy, by) from Wy = 0, positions t = 16..N-3.
 // The hidden trajectory does not depend on Wy: it is computed once (float32, SPEC §0) and
-// every readout is scored on it through the kernels of s4-readout.ts.
+// every readout is scored on it through the kernels of factored-readout.ts.
 
 import { V, zeroWeights, type Weights } from '../rnn/weights.ts';
 import {
   factoredGd, factoredLogits, scoreScales, targetClasses, toClasses,
   type Classes, type Factored, type GdSchedule,
-} from './s4-readout.ts';
+} from './factored-readout.ts';
 
 // ---------------------------------------------------------------- the sign hash
 

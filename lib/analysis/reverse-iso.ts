@@ -15,7 +15,7 @@
 
 import { V } from '../rnn/weights.ts';
 import { marginalBias } from './construction.ts';
-import { byteClasses, factorBlocks, factoredGd, fromClasses, targetClasses, toClasses, type GdSchedule } from './s4-readout.ts';
+import { byteClasses, factorBlocks, factoredGd, fromClasses, targetClasses, toClasses, type GdSchedule } from './factored-readout.ts';
 
 /** Skip-bigram counts at state offset d: c[a*V + y] over t = d..N-2 (source x_{t-d}, target x_{t+1}). */
 export function stateOffsetCounts(xs: Uint8Array, d: number): Float64Array {

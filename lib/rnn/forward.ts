@@ -3,7 +3,8 @@
 //   S[t] = tanh(z_t)
 //   p(x_{t+1} | x_0..x_t) = softmax(Wy·S[t] + by)
 // z and S are float32 (the authors' precision); logits and log-probabilities float64.
-// This is the one forward pass every analysis reads (via the `trace` stage).
+// This is the one forward pass every analysis reads (via the `trace` stage). Interventions
+// (ablation, carrier-only, …) run lib/rnn/hooks.ts, the same pass with hook points.
 
 import { V, type Weights } from './weights.ts';
 
@@ -46,23 +47,36 @@ export function forwardStates(w: Weights, xs: Uint8Array, h0?: Float32Array): { 
 }
 
 /**
- * Log-softmax readout of one state row: out[o] = log softmax(Wy·h + by)[o].
+ * Logits of one state row: out[o] = Wy[o]·h + by[o], summed over j in order from by[o].
  * h is read from `Hs` at offset `off` (length H). float64 throughout.
  */
-export function readoutLogp(w: Weights, Hs: ArrayLike<number>, off: number, out: Float64Array, outOff = 0): void {
+export function readoutLogits(w: Weights, Hs: ArrayLike<number>, off: number, out: Float64Array, outOff = 0): void {
   const { H, Wy, by } = w;
-  let max = -Infinity;
   for (let o = 0; o < V; o++) {
     let acc = by[o];
     const row = o * H;
     for (let j = 0; j < H; j++) acc += Wy[row + j] * Hs[off + j];
     out[outOff + o] = acc;
-    if (acc > max) max = acc;
   }
+}
+
+/** dst[o] = src[o] - log Σ exp(src) over V values (max subtracted first); dst may be src. */
+export function logSoftmax(src: Float64Array, srcOff: number, dst: Float64Array, dstOff: number): void {
+  let max = -Infinity;
+  for (let o = 0; o < V; o++) if (src[srcOff + o] > max) max = src[srcOff + o];
   let sum = 0;
-  for (let o = 0; o < V; o++) sum += Math.exp(out[outOff + o] - max);
+  for (let o = 0; o < V; o++) sum += Math.exp(src[srcOff + o] - max);
   const lse = max + Math.log(sum);
-  for (let o = 0; o < V; o++) out[outOff + o] -= lse;
+  for (let o = 0; o < V; o++) dst[dstOff + o] = src[srcOff + o] - lse;
+}
+
+/**
+ * Log-softmax readout of one state row: out[o] = log softmax(Wy·h + by)[o].
+ * h is read from `Hs` at offset `off` (length H). float64 throughout.
+ */
+export function readoutLogp(w: Weights, Hs: ArrayLike<number>, off: number, out: Float64Array, outOff = 0): void {
+  readoutLogits(w, Hs, off, out, outOff);
+  logSoftmax(out, outOff, out, outOff);
 }
 
 /** bits = -log2 max(p, floor) from a natural-log probability. */

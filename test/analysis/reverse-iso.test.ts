@@ -3,7 +3,7 @@ import { rankBytes, reverseHidden, stateOffsetCounts } from '../../lib/analysis/
 import { marginalBias } from '../../lib/analysis/construction.ts';
 import {
   byteClasses, factorBlocks, factoredGrad, fromClasses, gdWork, naiveGrad, targetClasses, toClasses,
-} from '../../lib/analysis/s4-readout.ts';
+} from '../../lib/analysis/factored-readout.ts';
 import { V } from '../../lib/rnn/weights.ts';
 import stage from '../../stages/reverse-iso.ts';
 import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';

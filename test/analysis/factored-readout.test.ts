@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import {
+  byteClasses, factorBlocks, factoredGrad, fromClasses, gdWork, naiveBits, naiveGrad, targetClasses, type Factored,
+} from '../../lib/analysis/factored-readout.ts';
+import { mean } from '../../lib/rnn/forward.ts';
+import { V } from '../../lib/rnn/weights.ts';
+import { maxDiff, randomBytes, randomFill } from '../rnn/helpers.ts';
+
+describe('the factored readout kernels (§4)', () => {
+  // A trajectory whose rows do not repeat, 3 blocks (not a multiple of 4), and unseen bytes.
+  const T = 40;
+  const H = 6;
+  const xs = randomBytes(T, 11, 'abcde');
+  const Hs = randomFill(new Float64Array(T * H), 5, 1);
+  const F: Factored = factorBlocks(Hs, T, H, 2);
+  const cls = byteClasses(xs);
+  const y = targetClasses(xs, cls);
+  const W = randomFill(new Float64Array(cls.K * H), 9, 0.5);
+  const b = randomFill(new Float64Array(cls.K), 10, 0.5);
+
+  it('factors blocks exactly and collapses the unseen bytes into one class', () => {
+    expect(F.G).toBe(3);
+    expect(F.rows.map((r) => r.length / 2)).toEqual([T, T, T]);
+    expect(cls.K).toBe(6);
+    expect(cls.mult[cls.of[0]]).toBe(251);
+    expect(cls.mult[cls.of[97]]).toBe(1);
+    const tiny = factorBlocks(Float32Array.from([1, 2, 1, 2, 1, 3]), 3, 2, 2);
+    expect(Array.from(tiny.idx)).toEqual([0, 0, 1]);
+  });
+
+  it('matches the naive gradient on a trajectory that does not factor', () => {
+    const dW = new Float64Array(W.length);
+    const db = new Float64Array(cls.K);
+    const loss = factoredGrad(dW, db, F, W, b, cls, y, 2, T - 1, 1e-10, gdWork(F, cls.K));
+    const nW = new Float64Array(V * H);
+    const nb = new Float64Array(V);
+    const nloss = naiveGrad(nW, nb, Hs, H, fromClasses(W, H, cls), fromClasses(b, 1, cls), xs, 2, T - 1, 1e-10);
+    expect(loss).toBeCloseTo(nloss, 10);
+    const d = maxDiff(fromClasses(dW, H, cls), nW);
+    expect(d.max, d.msg).toBeLessThan(1e-12);
+    const d2 = maxDiff(fromClasses(db, 1, cls), nb);
+    expect(d2.max, d2.msg).toBeLessThan(1e-12);
+  });
+
+  it('has the gradient of the summed -ln p, by central finite differences', () => {
+    const Wy = fromClasses(W, H, cls);
+    const by = fromClasses(b, 1, cls);
+    const f = () => mean(naiveBits(Hs, H, Wy, by, xs, 2, T - 1, 0)) * (T - 3) * Math.LN2;
+    const dW = new Float64Array(W.length);
+    const db = new Float64Array(cls.K);
+    factoredGrad(dW, db, F, W, b, cls, y, 2, T - 1, 0, gdWork(F, cls.K));
+    const h = 1e-6;
+    // a seen byte ('a'), and an unseen one (0) whose gradient is its class's per-member value
+    for (const o of [97, 0]) {
+      for (const i of [0, 3, 5]) {
+        const k = o * H + i;
+        const v = Wy[k];
+        Wy[k] = v + h;
+        const up = f();
+        Wy[k] = v - h;
+        const down = f();
+        Wy[k] = v;
+        expect(dW[cls.of[o] * H + i], `Wy[${o}][${i}]`).toBeCloseTo((up - down) / (2 * h), 6);
+      }
+      const v = by[o];
+      by[o] = v + h;
+      const up = f();
+      by[o] = v - h;
+      const down = f();
+      by[o] = v;
+      expect(db[cls.of[o]], `by[${o}]`).toBeCloseTo((up - down) / (2 * h), 6);
+    }
+  });
+});
