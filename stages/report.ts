@@ -25,7 +25,8 @@ const SECTIONS = [
   { name: 'decomposition', needs: ['decomposition'], load: () => import('../lib/report/sections/decomposition.ts') },
 ];
 
-const INPUTS = ['data', 'model', 'trace', ...new Set(SECTIONS.flatMap((s) => s.needs))].filter((v, i, a) => a.indexOf(v) === i);
+// The viewer (stages/viewer.ts) writes viewer.html into the same folder; the report links it.
+const INPUTS = ['data', 'model', 'trace', ...new Set(SECTIONS.flatMap((s) => s.needs)), 'viewer'].filter((v, i, a) => a.indexOf(v) === i);
 
 export default defineStage<Params>({
   name: 'report',
