@@ -4,6 +4,7 @@
 // column and the status.
 
 import { defineStage } from '../lib/engine/types.ts';
+import { vegaBundleFiles } from '../lib/report/viewer/libs.ts';
 
 // The section builders, the paper's figures and the plotting code are imported inside
 // `run`: a no-op `report` loads this file to learn its inputs and should not pay for them.
@@ -34,19 +35,27 @@ export default defineStage<Params>({
   inputs: INPUTS,
   // The label and the report name the params that differ from their defaults.
   overrides: true,
-  async run({ params, inputs, overrides = {} }) {
-    const [{ buildReport, reportLabel }, { plotData, renderPlots }, figures] = await Promise.all([
+  // vega, vega-lite and vega-embed, inlined into plots/interactive.html.
+  externals: () => vegaBundleFiles(),
+  async run({ params, inputs, externals, overrides = {} }) {
+    const [{ buildReport, reportLabel }, { plotData, renderPlots }, { interactivePlotsHtml }, { readVegaBundles }, figures] = await Promise.all([
       import('../lib/report/build.ts'),
       import('../lib/report/plot-data.ts'),
+      import('../lib/report/interactive.ts'),
+      import('../lib/report/viewer/libs.ts'),
       import('../lib/report/paper-figures.json', { with: { type: 'json' } }).then((m) => m.default),
     ]);
     const builders = await Promise.all(SECTIONS.map(async (s) => ({ name: s.name, needs: s.needs, build: (await s.load()).build })));
     const label = params.label ?? reportLabel(inputs, overrides);
-    const plots = plotData(inputs);
+    const plots = plotData(inputs, figures as any);
     const rendered = await renderPlots(plots);
+    const interactive = rendered.length ? 'plots/interactive.html' : null;
+    const viewer = inputs.viewer?.json.file === `${label}/viewer.html` ? 'viewer.html' : null;
     const r = buildReport(inputs, builders, figures as any, label, {
       plots,
-      plotLinks: rendered.map((p) => ({ title: p.title, file: p.file })),
+      plotLinks: rendered.map((p) => ({ name: p.name, title: p.title, file: p.file, table: p.table })),
+      interactive,
+      viewer,
       overrides,
     });
     return {
@@ -62,6 +71,7 @@ export default defineStage<Params>({
         [`${label}/report.md`]: r.markdown,
         [`${label}/report.json`]: JSON.stringify(r.json, null, 1) + '\n',
         ...Object.fromEntries(rendered.map((p) => [`${label}/${p.file}`, p.svg])),
+        ...(interactive ? { [`${label}/${interactive}`]: interactivePlotsHtml(label, rendered, await readVegaBundles(externals)) } : {}),
       },
     };
   },

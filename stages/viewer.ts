@@ -9,29 +9,12 @@
 // label derived from the model, data and overrides, so the stage sees the overrides.
 // The three library bundles are declared externals: the only files this stage reads, and
 // their content is in the key.
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { vegaBundleFiles } from '../lib/report/viewer/libs.ts';
 import { defineStage } from '../lib/engine/types.ts';
 
 interface Params {
   topUnits: number;
 }
-
-const require = createRequire(import.meta.url);
-/** A file inside an installed package (its "exports" map hides the build folder from resolve). */
-function packageFile(pkg: string, rel: string): string {
-  const main = require.resolve(pkg);
-  const marker = `${path.sep}node_modules${path.sep}${pkg}${path.sep}`;
-  const at = main.lastIndexOf(marker);
-  if (at < 0) throw new Error(`viewer: cannot locate the ${pkg} package (resolved to ${main})\nhint: run npm ci`);
-  return path.join(main.slice(0, at + marker.length), rel);
-}
-/** The browser bundles inlined into viewer.html (UMD builds, no network, no imports). */
-const LIBS = [
-  ['vega', 'build/vega.min.js'],
-  ['vega-lite', 'build/vega-lite.min.js'],
-  ['vega-embed', 'build/vega-embed.min.js'],
-] as const;
 
 /** Optional upstream: read when it is among the inputs (the §6.2 pattern tables). */
 const PATTERN_TABLES = 'pattern-tables';
@@ -42,10 +25,9 @@ export default defineStage<Params>({
   section: '§5',
   inputs: ['data', 'model', 'trace', 'factor-map', 'carrier-pattern', 'influence', 'decomposition'],
   overrides: true,
-  externals: () =>
-    LIBS.map(([name, file]) => ({ name, path: packageFile(name, file), hint: 'run npm ci (vega, vega-lite and vega-embed are dependencies)' })),
+  externals: () => vegaBundleFiles(),
   async run({ params, inputs, externals, overrides = {} }) {
-    const { readFileSync } = await import('node:fs');
+    const { readVegaBundles } = await import('../lib/report/viewer/libs.ts');
     const { reportLabel } = await import('../lib/report/build.ts');
     const { viewerData } = await import('../lib/report/viewer/data.ts');
     const { viewerHtml } = await import('../lib/report/viewer/html.ts');
@@ -85,8 +67,7 @@ export default defineStage<Params>({
       position: Math.min(inputs.decomposition.json.position, Math.max(0, N - 2)),
       patternTables: inputs[PATTERN_TABLES]?.json ?? null,
     });
-    const libs = Object.fromEntries(LIBS.map(([name]) => [name, readFileSync(externals[name].path, 'utf8')]));
-    const html = viewerHtml(data, libs);
+    const html = viewerHtml(data, await readVegaBundles(externals));
     return {
       json: { label, file: `${label}/viewer.html`, bytes: Buffer.byteLength(html), decomposition: dec.source, patternTables: data.patternTables !== null },
       artifacts: { [`${label}/viewer.html`]: html },

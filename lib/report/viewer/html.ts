@@ -5,16 +5,7 @@
 
 import { CLIENT_CSS, CLIENT_JS } from './client.ts';
 import type { ViewerData } from './data.ts';
-
-/** JSON safe inside a <script> element: no "</script", no "<!--". */
-export function scriptJson(x: unknown): string {
-  return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
-
-/** A library bundle safe inside a <script> element. */
-function inlineScript(code: string): string {
-  return code.replace(/<\/script/gi, '<\\/script');
-}
+import { inlineScript, scriptJson } from './libs.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
