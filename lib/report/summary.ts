@@ -34,12 +34,15 @@ export function worstFirst(rows: AuditRow[]): AuditRow[] {
   return rows.map((r, i) => ({ r, i })).sort((a, b) => rank[rowStatus(a.r)] - rank[rowStatus(b.r)] || a.i - b.i).map((x) => x.r);
 }
 
-/** The ✘ figures furthest from the paper (relative to the paper's figure), worst first. */
+/**
+ * The ✘ figures furthest from the paper, worst first, by |ours − paper| / max(|ours|, |paper|)
+ * (symmetric, so a figure the paper prints as nearly 0 does not dominate).
+ */
 export function biggestDisagreements(rows: AuditRow[], n: number): AuditRow[] {
   const rel = (r: AuditRow) => {
     const p = Number(r.paper);
     const v = rowValue(r)!;
-    return Math.abs(v - p) / Math.max(Math.abs(p), 1e-3);
+    return Math.abs(v - p) / Math.max(Math.abs(p), Math.abs(v), 1e-12);
   };
   return rows.filter((r) => rowStatus(r) === '✘' && rowValue(r) !== null && Number.isFinite(Number(r.paper))).sort((a, b) => rel(b) - rel(a)).slice(0, n);
 }
@@ -59,8 +62,14 @@ export function summaryBlock(rows: AuditRow[], o: { weights: string; viewer: str
   );
   const worst = biggestDisagreements(rows, 5);
   if (worst.length) {
+    // Figures quoted from the same sentence are said together.
+    const byQuote = new Map<string, AuditRow[]>();
+    for (const r of worst) byQuote.set(r.quote, [...(byQuote.get(r.quote) ?? []), r]);
     lines.push('', 'The biggest disagreements:', '');
-    for (const r of worst) lines.push(`- ${r.section}: the paper says “${r.quote}”; here ${fmt(rowValue(r)!)} (\`${r.ref}\`, paper ${r.paper}).`);
+    for (const [quote, rs] of byQuote) {
+      const here = rs.map((r) => `\`${r.ref}\` = ${fmt(rowValue(r)!)} where the paper has ${r.paper}`).join('; ');
+      lines.push(`- ${rs[0].section}: the paper says “${quote}” Here: ${here}.`);
+    }
   }
   lines.push('');
   if (o.viewer) {
