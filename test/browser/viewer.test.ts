@@ -17,6 +17,9 @@ import { paramCount } from '../../lib/rnn/weights.ts';
 import { STAGES } from '../../pipeline.ts';
 import { copyProject } from '../helpers/project.ts';
 import { findChromium, launchChromium } from './chromium.ts';
+import { interactivePlotsHtml } from '../../lib/report/interactive.ts';
+import { plotSpecs, type PlotData } from '../../lib/report/plot-data.ts';
+import { readVegaBundles, vegaBundleFiles } from '../../lib/report/viewer/libs.ts';
 
 const found = findChromium();
 if (!('path' in found)) console.log(`skipping the browser test: ${found.reason}`);
@@ -112,4 +115,33 @@ describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
     expect(network).toEqual([]);
     await page.close();
   }, 60_000);
+
+  it('the interactive plots page draws every chart with tooltips, offline, with no console message', async () => {
+    const data: PlotData = {
+      curve: { label: 'seed 1', epoch: [1, 2, 3, 4], trainBpc: [6, 3, 1, 0.5], evalEpoch: [2, 4], evalBpc: [3.5, 0.7] },
+      influence: Array.from({ length: 10 }, (_, d) => ({ d, signed: 1 / (d + 1), unsigned: 1.2 })),
+      zHistogram: [{ lo: 0, hi: 1, count: 5000 }, { lo: 1, hi: 2, count: 30 }, { lo: 2, hi: null, count: 2 }],
+      pairCounts: [{ pair: '(1, 7)', neurons: 5, meanR2: 0.8 }, { pair: 'other', neurons: 3, meanR2: 0.7 }],
+      psPerUnit: Array.from({ length: 16 }, (_, unit) => ({ unit, count: (unit * 5) % 17 })),
+      marks: { checkpoint: 3, paperFinalBpc: 0.079, margin: 1, meanAbsZ: 0.9, paperMeanAbsZ: 60.5, psTop: [{ unit: 3, count: 15 }] },
+    };
+    const specs = plotSpecs(data);
+    const files = Object.fromEntries(vegaBundleFiles().map((f) => [f.name, f]));
+    const file = path.join(dir, 'interactive.html');
+    fs.writeFileSync(file, interactivePlotsHtml('test', specs, await readVegaBundles(files)));
+    const page = await browser.context.newPage();
+    const messages: string[] = [];
+    page.on('console', (m) => messages.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => messages.push(e.message));
+    await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : (messages.push(route.request().url()), route.abort())));
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.locator('.chart svg.marks').count()).toBe(specs.length);
+    await page.hover('#chart-pair-counts .mark-rect path');
+    await page.waitForSelector('#vg-tooltip-element.visible', { timeout: 5000 });
+    expect(await page.textContent('#vg-tooltip-element')).toContain('(1, 7)');
+    expect(messages).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
+
