@@ -63,6 +63,8 @@ describe('viewer data', () => {
     expect(got.k).toBe(2);
     expect(got.carrier[3]).toBe(7);
     expect(fromStage(out({ ...tensors, totalLogit: undefined }), T)).toBeNull();
+    const { topContrib, ...rest } = tensors;
+    expect(fromStage(out({ ...rest, topContributions: topContrib }), T)!.k).toBe(2); // the hooks branch's name
     expect(fromStage(out(tensors), T + 1)).toBeNull();
   });
 

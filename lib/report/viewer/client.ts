@@ -199,13 +199,15 @@ export const CLIENT_JS = String.raw`
   }
 
   // ---------------------------------------------------------------- unit panel
+  function cellText(v) { return typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v); }
   function tableHtml(x) {
     if (x === null || x === undefined) return '';
+    if (typeof x === 'number') return escHtml(cellText(x));
     if (Array.isArray(x)) {
       if (x.length && typeof x[0] === 'object' && x[0] !== null && !Array.isArray(x[0])) {
         var keys = Object.keys(x[0]);
         return '<table class="kv"><tr>' + keys.map(function (k) { return '<th>' + escHtml(k) + '</th>'; }).join('') + '</tr>' +
-          x.map(function (r) { return '<tr>' + keys.map(function (k) { return '<td>' + escHtml(typeof r[k] === 'object' ? JSON.stringify(r[k]) : r[k]) + '</td>'; }).join('') + '</tr>'; }).join('') + '</table>';
+          x.map(function (r) { return '<tr>' + keys.map(function (k) { return '<td>' + escHtml(cellText(r[k])) + '</td>'; }).join('') + '</tr>'; }).join('') + '</table>';
       }
       return escHtml(JSON.stringify(x));
     }

@@ -4,17 +4,21 @@
 // same numbers are computed here with the same kernel (lib/analysis/carrier.ts), so the
 // switch changes where the numbers come from, not what they are.
 
-import type { StageOutput, TypedArray } from '../../engine/types.ts';
+import type { StageOutput, Tensor, TypedArray } from '../../engine/types.ts';
 import type { Weights } from '../../rnn/weights.ts';
 import { carrier, outputDecomposition } from '../../analysis/carrier.ts';
 import { topByMagnitude, type Decomposition } from './data.ts';
 
-const TENSORS = ['carrierLogit', 'patternLogit', 'totalLogit', 'topUnits', 'topContrib'] as const;
+const TENSORS = ['carrierLogit', 'patternLogit', 'totalLogit', 'topUnits'] as const;
+/** The per-unit contributions tensor, under either name. */
+const CONTRIB = ['topContrib', 'topContributions'] as const;
 
 /** The decomposition stage's per-position tensors, or null when it does not have them all. */
 export function fromStage(out: StageOutput | undefined, T: number): Decomposition | null {
-  const t = out?.tensors;
-  if (!t || !TENSORS.every((n) => t[n])) return null;
+  const tensors = out?.tensors;
+  const contrib = CONTRIB.map((n) => tensors?.[n]).find((x) => x);
+  if (!tensors || !contrib || !TENSORS.every((n) => tensors[n])) return null;
+  const t: Record<string, Tensor> = { ...tensors, topContrib: contrib };
   const k = t.topUnits.shape[1] ?? 0;
   if (t.carrierLogit.data.length !== T || t.topUnits.data.length !== T * k || t.topContrib.data.length !== T * k) return null;
   const arr = (a: TypedArray) => a as unknown as ArrayLike<number>;
