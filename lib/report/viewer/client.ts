@@ -159,7 +159,7 @@ export const CLIENT_JS = String.raw`
     for (var j2 = 0; j2 < H; j2++) if (isPS(t, j2)) ps.push(j2);
     var tot = d.total[t];
     P.innerHTML =
-      '<h2>Position t = <span id="pos-t">' + t + '</span>: byte ' + escHtml(named(x)) + ' (' + hex(x) + ') \u2192 target ' + escHtml(named(o)) + ' (' + hex(o) + ')</h2>' +
+      '<h2>Position t = <span id="pos-t">' + t + '</span>: byte ' + escHtml(named(x)) + ' (' + hex(x) + ') \u2192 target ' + escHtml(named(o)) + ' (' + hex(o) + ')' + (t === D.position ? ' <span class="muted">(the paper\u2019s \u00a75.4 example)</span>' : '') + '</h2>' +
       '<div class="ctx">' + ctx + '</div>' +
       '<table class="kv"><tr><th></th><th>p(target)</th><th>bits</th></tr>' +
       '<tr><td>actual state S[t]</td><td class="num" id="p-actual">' + prob(q.actualBits[t]) + '</td><td class="num">' + fmt(q.actualBits[t], 4) + '</td></tr>' +
