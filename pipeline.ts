@@ -21,6 +21,7 @@ export const STAGES = [
   'stages/influence.ts', //       §5.3 Table 3
   'stages/decomposition.ts', //   §5.4 output decomposition
   'stages/baselines.ts', //       §5.1 three failed attributions
+  'stages/viewer.ts', //          the per-position viewer (reports/<label>/viewer.html)
   'stages/report.ts', //          the report
 ];
 

@@ -66,10 +66,19 @@ describe('report on the paper weights (end to end)', () => {
     }
   });
 
-  it('report.md parses as Markdown, opens with the audit, and every figure it links to exists and is SVG', () => {
+  it('report.md parses as Markdown, opens with the summary, ends with the audit, and every figure it links to exists and is SVG', () => {
     const tokens = marked.lexer(reportMd);
     const headings = tokens.filter((t) => t.type === 'heading').map((t) => (t as { text: string }).text);
-    expect(headings[1]).toBe('Reproduction audit');
+    expect(headings[1]).toBe('Summary');
+    const h2 = tokens.filter((t) => t.type === 'heading' && (t as { depth: number }).depth === 2).map((t) => (t as { text: string }).text);
+    expect(h2[h2.length - 1]).toBe('Reproduction audit');
+    // a plot sits beside its table: Table 3's plot right after Table 3, before the next table
+    const t3 = reportMd.indexOf('<!-- table:table3_influence -->');
+    expect(t3).toBeGreaterThan(0);
+    expect(reportMd.indexOf('](plots/influence.svg)', t3)).toBeLessThan(reportMd.indexOf('<!-- table:', t3 + 10));
+    // the viewer is linked from the top and exists
+    expect(reportMd.indexOf('](viewer.html)')).toBeLessThan(reportMd.indexOf('## §2'));
+    expect(fs.existsSync(path.join(path.dirname(reportPath), 'viewer.html'))).toBe(true);
     const tables = tokens.filter((t) => t.type === 'table');
     expect(tables.length).toBeGreaterThanOrEqual(TABLES.length + 2);
     const links = imageLinks(tokens);
