@@ -23,6 +23,9 @@ const SECTIONS = [
   { name: 'carrier-pattern', needs: ['carrier-pattern'], load: () => import('../lib/report/sections/carrier-pattern.ts') },
   { name: 'influence', needs: ['influence'], load: () => import('../lib/report/sections/influence.ts') },
   { name: 'decomposition', needs: ['decomposition'], load: () => import('../lib/report/sections/decomposition.ts') },
+  { name: 'timing-carrier', needs: ['timing-carrier'], load: () => import('../lib/report/sections/timing-carrier.ts') },
+  { name: 'pattern-tables', needs: ['pattern-tables'], load: () => import('../lib/report/sections/pattern-tables.ts') },
+  { name: 'rebuild', needs: ['rebuild', 'trace'], load: () => import('../lib/report/sections/rebuild.ts') },
 ];
 
 const INPUTS = ['data', 'model', 'trace', ...new Set(SECTIONS.flatMap((s) => s.needs))].filter((v, i, a) => a.indexOf(v) === i);
@@ -43,6 +46,7 @@ export default defineStage<Params>({
     const label = params.label ?? reportLabel(inputs, overrides);
     const plots = plotData(inputs);
     const rendered = await renderPlots(plots);
+    rendered.push(...(await (await import('../lib/report/plots-s6.ts')).renderS6Plots(inputs))); // §6.2 plots
     const r = buildReport(inputs, builders, figures as any, label, {
       plots,
       plotLinks: rendered.map((p) => ({ title: p.title, file: p.file })),
