@@ -1,6 +1,6 @@
 // Paper §6.2, open question 4, first half (SPEC §6.3): descriptions of what the model
 // computes, of increasing detail: `marginal` (nothing learned), one `rules_<set>` level per
-// SPEC §6.1 feature set (feature definitions, each described unit's cell carriers from
+// SPEC §6.1 feature set whose feature units fit in H (feature definitions, each described unit's cell carriers from
 // `timing-carrier` and its pattern table as Wx bins, units chosen by their PS count from
 // `pattern-tables`), and `full` (every weight). Each description is a JSON document,
 // stored as UTF-8 bytes in the tensor desc_<level>; `rebuild` reads only these and the data.
@@ -35,6 +35,8 @@ export default defineStage<Params>({
     const order = [...psCount.keys()].sort((a, b) => psCount[b] - psCount[a] || a - b);
     const docs = [ds.describeMarginal(w.H)];
     for (const set of tc.FEATURE_SETS) {
+      // A level a rebuild cannot realise (more feature units than H) is not written.
+      if (ds.featureUnitCount(set, tcj.wordLenCap, params.classes) > w.H) continue;
       const id = tc.setId(set);
       const ids = inputs['timing-carrier'].tensors[`cells_${id}`].data as Int32Array;
       const chat = inputs['timing-carrier'].tensors[`chat_${id}`].data as Float64Array;

@@ -11,8 +11,8 @@
 // (S[-1] = 0 reads as "no byte", and the biases put every unit on the right side at t = 0.)
 // Each remaining unit r gets, from the description, its cell carriers ĉ_r(cell) and its Wx
 // bins. Its carrier row is the least-squares fit over positions t = 0..N-2
-//   min Σ_t (Wh[r]·φ_t + bh[r] − ĉ_r(cell(t)))² + ridge·|Wh[r]|²
-// where φ_t are the ideal values of the feature units in S[t-1] (±1, all 0 at t = 0), and
+//   min Σ_t (Wh[r]·φ_t + bh[r] − ĉ_r(cell(t)))² + ridge·|Wh[r]|²    t = 1..N-2
+// where φ_t are the ideal values of the feature units in S[t-1] (±1), and
 // Wh[r] is 0 on non-feature units. Its Wx row puts each seen byte in the middle of its bin
 // between thresholds −ĉ (the outer bins at ± margin beyond the last threshold).
 // Readout (all levels but full and marginal): Wy, by fitted on the rebuilt RNN's own
@@ -174,7 +174,10 @@ export function rebuildRules(d: Description, xs: Uint8Array, o: RuleOptions): { 
     const k = index.get(cellKey(f, L.set, t).join(','));
     for (let r = 0; r < R; r++) Y[t * R + r] = k !== undefined ? units[r].carrier[k] : mean(units[r].carrier);
   }
-  const beta = ridgeLS(idealFeatures(xs, L, P), Y, P, L.F, R, o.ridge);
+  // Fitted over t = 1..N-2: at t = 0 every feature unit reads S[-1] = 0, a row no other
+  // position has, so the start cell would only pull the fit (its carrier is then bh).
+  const X = idealFeatures(xs, L, P);
+  const beta = ridgeLS(X.subarray(L.F), Y.subarray(R), P - 1, L.F, R, o.ridge);
   const seen = seenBytes(xs);
   for (let r = 0; r < R; r++) {
     const u = L.F + r;

@@ -29,7 +29,8 @@ describe('rebuild is fed by describe and data only (SPEC §6.3)', () => {
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-s6-dag-'));
     try {
       const p = await Pipeline.load({ root, stageFiles: STAGES, env: {}, cacheDir });
-      for (const overrides of [{}, { model: { source: 'weights.bin' } }]) {
+      const cases: Record<string, Record<string, unknown>>[] = [{}, { model: { source: 'weights.bin' } }];
+      for (const overrides of cases) {
         const nodes = p.graph(p.resolveAll(overrides));
         expect([...p.inputsOf('rebuild', p.resolveAll(overrides))].sort()).toEqual(['data', 'describe']);
         const up = reachable(nodes, 'rebuild', 'describe');
