@@ -1,6 +1,6 @@
 // `npm run bench [-- NAME...]`: every benchmark, one after another, each in its own
 // process (so one's JIT warm-up and memory do not colour the next). Each prints medians
-// and ratios against its target. Names: train, engine, s3, s4, s5.
+// and ratios against its target. Names: train, engine, s3, s4, s5, s6.
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -15,6 +15,7 @@ const ALL: [string, string][] = [
   ['s3', '§3 stages on the paper weights (target ≤ 3 s)'],
   ['s4', '§4 stages (target ≤ 10 s)'],
   ['s5', '§5 stages (target ≤ 10 s)'],
+  ['s6', '§6.2 stages (target ≤ 5 s)'],
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !ALL.some(([n]) => n === w));

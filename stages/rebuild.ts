@@ -11,7 +11,6 @@ interface Params {
   margin: number;
   ridge: number;
   readoutSteps: number;
-  lr: number;
   floor: number;
 }
 
@@ -38,7 +37,7 @@ export default defineStage<Params>({
       else if (l.level === 'marginal') w = rb.rebuildMarginal(d, xs);
       else {
         w = rb.rebuildRules(d, xs, params).w;
-        const losses = rb.fitReadout(w, xs, params.readoutSteps, params.lr);
+        const losses = rb.fitReadout(w, xs, params.readoutSteps);
         fit = losses.length ? losses[losses.length - 1] : null;
       }
       return { level: l.level, bytes: l.bytes, numbers: l.numbers, bpc: rb.evalBpc(w, xs, params.floor), readoutFitBpc: fit };

@@ -16,8 +16,10 @@
 // Wh[r] is 0 on non-feature units. Its Wx row puts each seen byte in the middle of its bin
 // between thresholds −ĉ (the outer bins at ± margin beyond the last threshold).
 // Readout (all levels but full and marginal): Wy, by fitted on the rebuilt RNN's own
-// states over t = 0..N-2 by full-batch Adam on the cross-entropy, from Wy = 0 and the
-// marginal by, as §4.2 fits a readout on a constructed trajectory (lib/analysis/s4-readout.ts).
+// states over t = 0..N-2 by full-batch L-BFGS on the cross-entropy, from Wy = 0 and the
+// marginal by, as §4.2 fits a readout on a constructed trajectory (its loss and gradient
+// kernels, lib/analysis/s4-readout.ts; §4.2 uses plain gradient descent, which needs far
+// more steps for the same fit).
 
 import { V, zeroWeights, type Weights } from '../rnn/weights.ts';
 import { forwardStates, forwardTrace, mean } from '../rnn/forward.ts';
@@ -212,42 +214,97 @@ export function rebuildMarginal(d: Description, xs: Uint8Array): Weights {
 }
 
 /**
- * Fit Wy, by of w in place on its own states over t = 0..N-2: full-batch Adam
- * (β1 0.9, β2 0.999) on the mean cross-entropy, from Wy = 0 and the marginal by.
- * Returns the mean loss (bits) at the start of each step.
+ * Fit Wy, by of w in place on its own states over t = 0..N-2: L-BFGS (memory 10, Armijo
+ * backtracking from step 1) on the mean cross-entropy, from Wy = 0 and the marginal by.
+ * The loss and gradient are s4-readout's factoredGrad (tested against its naive twin).
+ * Returns the mean loss (bits) after each iteration (non-increasing).
  */
-export function fitReadout(w: Weights, xs: Uint8Array, steps: number, lr: number): Float64Array {
+export function fitReadout(w: Weights, xs: Uint8Array, iters: number, memory = 10): Float64Array {
   const { H } = w;
   const N = xs.length;
+  const n = N - 1;
   const { S } = forwardStates(w, xs);
   const Fb = factorBlocks(S, N, H, H);
   const cls = byteClasses(xs);
   const y = targetClasses(xs, cls);
-  const W = new Float64Array(cls.K * H);
-  const b = toClasses(marginalBias(xs), 1, cls);
+  const KH = cls.K * H;
+  const D = KH + cls.K;
+  // θ = [W (K, H), b (K)]
+  const x = new Float64Array(D);
+  x.set(toClasses(marginalBias(xs), 1, cls), KH);
   const work = gdWork(Fb, cls.K);
-  const dW = new Float64Array(W.length);
-  const db = new Float64Array(b.length);
-  const mW = new Float64Array(W.length), vW = new Float64Array(W.length);
-  const mb = new Float64Array(b.length), vb = new Float64Array(b.length);
-  const n = N - 1;
-  const losses = new Float64Array(steps);
-  const adam = (p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, k: number) => {
-    const c1 = 1 - 0.9 ** (k + 1), c2 = 1 - 0.999 ** (k + 1);
-    for (let i = 0; i < p.length; i++) {
-      const gi = g[i] / n;
-      m[i] = 0.9 * m[i] + 0.1 * gi;
-      v[i] = 0.999 * v[i] + 0.001 * gi * gi;
-      p[i] -= (lr * m[i]) / c1 / (Math.sqrt(v[i] / c2) + 1e-8);
-    }
+  const lossGrad = (th: Float64Array, g: Float64Array): number => {
+    const l = factoredGrad(g.subarray(0, KH), g.subarray(KH), Fb, th.subarray(0, KH), th.subarray(KH), cls, y, 0, n, 1e-30, work);
+    for (let i = 0; i < D; i++) g[i] /= n;
+    return l / n;
   };
-  for (let k = 0; k < steps; k++) {
-    losses[k] = factoredGrad(dW, db, Fb, W, b, cls, y, 0, n, 1e-30, work) / n / Math.LN2;
-    adam(W, dW, mW, vW, k);
-    adam(b, db, mb, vb, k);
+  const dot = (a: Float64Array, b: Float64Array) => {
+    let s = 0;
+    for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+    return s;
+  };
+  const g = new Float64Array(D);
+  let f = lossGrad(x, g);
+  const Ss: Float64Array[] = [];
+  const Ys: Float64Array[] = [];
+  const rho: number[] = [];
+  const q = new Float64Array(D);
+  const xn = new Float64Array(D);
+  const gn = new Float64Array(D);
+  const losses = new Float64Array(iters);
+  for (let it = 0; it < iters; it++) {
+    // two-loop recursion: q = H_k · g
+    q.set(g);
+    const alpha: number[] = [];
+    for (let i = Ss.length - 1; i >= 0; i--) {
+      alpha[i] = rho[i] * dot(Ss[i], q);
+      for (let j = 0; j < D; j++) q[j] -= alpha[i] * Ys[i][j];
+    }
+    const last = Ss.length - 1;
+    const gamma = last >= 0 ? dot(Ss[last], Ys[last]) / dot(Ys[last], Ys[last]) : 1 / Math.max(1, Math.sqrt(dot(g, g)));
+    for (let j = 0; j < D; j++) q[j] *= gamma;
+    for (let i = 0; i < Ss.length; i++) {
+      const beta = rho[i] * dot(Ys[i], q);
+      for (let j = 0; j < D; j++) q[j] += Ss[i][j] * (alpha[i] - beta);
+    }
+    // x ← x − step·q with Armijo backtracking
+    const slope = -dot(g, q);
+    let step = 1;
+    let fn: number;
+    for (;;) {
+      for (let j = 0; j < D; j++) xn[j] = x[j] - step * q[j];
+      fn = lossGrad(xn, gn);
+      if (fn <= f + 1e-4 * step * slope || step < 1e-8) break;
+      step /= 2;
+    }
+    if (!(fn <= f)) {
+      losses.fill(f / Math.LN2, it);
+      break; // no descent left (converged to float precision)
+    }
+    const s = new Float64Array(D);
+    const yv = new Float64Array(D);
+    for (let j = 0; j < D; j++) {
+      s[j] = xn[j] - x[j];
+      yv[j] = gn[j] - g[j];
+    }
+    const sy = dot(s, yv);
+    if (sy > 1e-12) {
+      Ss.push(s);
+      Ys.push(yv);
+      rho.push(1 / sy);
+      if (Ss.length > memory) {
+        Ss.shift();
+        Ys.shift();
+        rho.shift();
+      }
+    }
+    x.set(xn);
+    g.set(gn);
+    f = fn;
+    losses[it] = f / Math.LN2;
   }
-  w.Wy.set(fromClasses(W, H, cls));
-  w.by.set(fromClasses(b, 1, cls));
+  w.Wy.set(fromClasses(x.subarray(0, KH), H, cls));
+  w.by.set(fromClasses(x.subarray(KH), 1, cls));
   return losses;
 }
 

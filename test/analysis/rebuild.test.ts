@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countNumbers, describeFull, describeMarginal, describeRules, f32, sizeOf, wxBins } from '../../lib/analysis/describe.ts';
 import {
-  binValue, evalBpc, featureLayout, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, writeFeatureUnits,
+  binValue, evalBpc, featureLayout, fitReadout, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, writeFeatureUnits,
 } from '../../lib/analysis/rebuild.ts';
 import { carrier } from '../../lib/analysis/carrier.ts';
 import { inTag, wordLength } from '../../lib/analysis/factor-map.ts';
@@ -126,5 +126,19 @@ describe('rebuild kernels', () => {
     for (let r = 0; r < H - 15; r++) {
       for (let t = 1; t < P; t++) expect(rc[t * H + 15 + r]).toBeCloseTo(units[r].carrier[cells.ids[t]], 3);
     }
+  });
+});
+
+describe('readout fit of a rebuilt RNN', () => {
+  it('L-BFGS never increases the loss, beats the marginal, and its last loss is the rebuilt RNN\'s bpc', () => {
+    const H = 10;
+    const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 41, 1), H);
+    const xs = randomBytes(400, 8, 'abcab <x>\n');
+    const marginal = evalBpc(rebuildMarginal(describeMarginal(H), xs), xs, 1e-8);
+    const losses = fitReadout(w, xs, 40);
+    for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThanOrEqual(losses[i - 1] + 1e-12);
+    expect(losses[losses.length - 1]).toBeLessThan(marginal - 0.1);
+    // the fitted float64 readout, stored as float32, scores the same through the real forward pass
+    expect(Math.abs(evalBpc(w, xs, 1e-8) - losses[losses.length - 1])).toBeLessThan(1e-4);
   });
 });
