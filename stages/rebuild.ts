@@ -32,15 +32,15 @@ export default defineStage<Params>({
       if (!t) throw new Error(`stage rebuild: describe has no tensor desc_${l.level}`);
       const d = JSON.parse(dec.decode(t.data as Uint8Array));
       let fit: number | null = null;
-      let w;
-      if (l.level === 'full') w = rb.rebuildFull(d);
-      else if (l.level === 'marginal') w = rb.rebuildMarginal(d, xs);
+      let bpc: number;
+      if (l.level === 'full') bpc = rb.evalBpc(rb.rebuildFull(d), xs, params.floor);
+      else if (l.level === 'marginal') bpc = rb.evalBpc(rb.rebuildMarginal(d, xs), xs, params.floor);
       else {
-        w = rb.rebuildRules(d, xs, params).w;
-        const losses = rb.fitReadout(w, xs, params.readoutSteps);
-        fit = losses.length ? losses[losses.length - 1] : null;
+        const r = rb.fitReadout(rb.rebuildRules(d, xs, params).w, xs, params.readoutSteps, params.floor);
+        fit = r.losses.length ? r.losses[r.losses.length - 1] : null;
+        bpc = r.bpc;
       }
-      return { level: l.level, bytes: l.bytes, numbers: l.numbers, bpc: rb.evalBpc(w, xs, params.floor), readoutFitBpc: fit };
+      return { level: l.level, bytes: l.bytes, numbers: l.numbers, bpc, readoutFitBpc: fit };
     });
     // The unigram entropy of the targets x_1..x_{N-1}: what `marginal` must give.
     const n = new Float64Array(256);

@@ -23,7 +23,7 @@
 
 import { V, zeroWeights, type Weights } from '../rnn/weights.ts';
 import { forwardStates, forwardTrace, mean } from '../rnn/forward.ts';
-import { byteClasses, factorBlocks, factoredGrad, fromClasses, gdWork, targetClasses, toClasses } from './s4-readout.ts';
+import { byteClasses, factorBlocks, factoredBpc, factoredGrad, fromClasses, gdWork, targetClasses, toClasses } from './s4-readout.ts';
 import { marginalBias } from './construction.ts';
 import { featuresOf, prefixFeatures, seenBytes, type FeatureSet } from './timing-carrier.ts';
 import { cellKey, type Description } from './describe.ts';
@@ -217,9 +217,12 @@ export function rebuildMarginal(d: Description, xs: Uint8Array): Weights {
  * Fit Wy, by of w in place on its own states over t = 0..N-2: L-BFGS (memory 10, Armijo
  * backtracking from step 1) on the mean cross-entropy, from Wy = 0 and the marginal by.
  * The loss and gradient are s4-readout's factoredGrad (tested against its naive twin).
- * Returns the mean loss (bits) after each iteration (non-increasing).
+ * Returns the mean loss (bits) after each iteration (non-increasing), and the bpc of the
+ * rebuilt RNN with the fitted readout as stored (float32), over t = 0..N-2 with `floor`:
+ * the factored readout of its states (bytes that never occur share one logit row, exactly
+ * as the full 256-way softmax of `evalBpc` computes it, which the tests check).
  */
-export function fitReadout(w: Weights, xs: Uint8Array, iters: number, memory = 10): Float64Array {
+export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e-8, memory = 10): { losses: Float64Array; bpc: number } {
   const { H } = w;
   const N = xs.length;
   const n = N - 1;
@@ -305,7 +308,8 @@ export function fitReadout(w: Weights, xs: Uint8Array, iters: number, memory = 1
   }
   w.Wy.set(fromClasses(x.subarray(0, KH), H, cls));
   w.by.set(fromClasses(x.subarray(KH), 1, cls));
-  return losses;
+  const bpc = factoredBpc(Fb, toClasses(w.Wy, H, cls), toClasses(w.by, 1, cls), cls, y, 0, n, floor);
+  return { losses, bpc };
 }
 
 /** bpc of a rebuilt RNN over all positions t = 0..N-2 (its own float32 forward pass). */

@@ -135,7 +135,8 @@ describe('readout fit of a rebuilt RNN', () => {
     const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 41, 1), H);
     const xs = new TextEncoder().encode(STRINGS.join(' ').repeat(2)); // structure the states can carry
     const marginal = evalBpc(rebuildMarginal(describeMarginal(H), xs), xs, 1e-8);
-    const losses = fitReadout(w, xs, 40);
+    const { losses, bpc } = fitReadout(w, xs, 40);
+    expect(Math.abs(bpc - evalBpc(w, xs, 1e-8))).toBeLessThan(1e-9);
     for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThanOrEqual(losses[i - 1] + 1e-12);
     expect(losses[losses.length - 1]).toBeLessThan(marginal - 0.1);
     // the fitted float64 readout, stored as float32, scores the same through the real forward pass
