@@ -34,8 +34,10 @@ export function q2Words(pt: { units: PatternUnit[]; meanAccuracy: number; seenBy
   const mixed = units.map((u) => u.rows.filter((r) => r.onCount > 0 && r.onCount < pt.seenBytes).length);
   return [
     `The units with the most pattern-sensitive positions are ${names}.`,
-    `Their lookup tables over the ${pt.cells} word-length × in-tag cells switch on a different byte set as the carrier moves: a proper subset of the ${pt.seenBytes} seen bytes in ${mixed.join(', ')} cells respectively, so what a unit detects is set by the timing state.`,
-    `As a complete description, sign(ĉ + Wx[x_t]) with those cell carriers gets the sign of S right at ${pct(pt.meanAccuracy)} of neuron-steps averaged over all units: the tables are a partial account, the rest of the carrier lives outside word length and in-tag.`,
+    `Over the ${pt.cells} word-length × in-tag cells their tables switch on a proper subset of the ${pt.seenBytes} seen bytes in ${mixed.join(', ')} cells respectively` +
+      (Math.min(...mixed) >= 2 ? ', and the subset changes with the cell: what a unit detects is set by the timing state.' : '.'),
+    `As a complete description, sign(ĉ + Wx[x_t]) with those cell carriers gets the sign of S right at ${pct(pt.meanAccuracy)} of neuron-steps averaged over all units` +
+      (pt.meanAccuracy < 0.95 ? ': the tables are a partial account, much of the carrier varies within a word-length × in-tag cell.' : ': the tables nearly complete the picture.'),
   ].join(' ');
 }
 
@@ -56,7 +58,8 @@ export function q4Words(rb: { levels: Level[]; unigramEntropy: number }, trained
     parts.push(
       `Between them, the best rule level is ${best.level} (${best.numbers} numbers, ${best.bytes} bytes): ${f(best.bpc)} bpc, a gap of ${f(best.bpc - trainedBpc)} bpc to the trained model, the paper's "honest measure of remaining mystery".` +
         (wt ? ` From word length and in-tag alone (${wt.level}, ${wt.numbers} numbers) the rebuilt RNN gets ${f(wt.bpc)} bpc.` : ''),
-      'These rule rebuilds are a first attempt (feature units, least-squares carrier rows, Wx from the pattern bins, a refitted readout); they do not yet write back what the trained model computes.',
+      `These rule rebuilds are a first attempt (feature units, least-squares carrier rows, Wx from the pattern bins, a readout refitted on the data); the best is ${f(best.bpc / trainedBpc, 1)} times the trained bpc` +
+        (best.bpc > 2 * trainedBpc ? ', so most of what the trained weights compute is not yet in a description short of all of them.' : ', close to the trained model.'),
     );
   }
   return parts.filter(Boolean).join(' ');
