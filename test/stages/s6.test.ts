@@ -75,6 +75,7 @@ describe('§6.2 stages on a tiny model (H = 24)', () => {
     for (const u of units) expect(ids).toContain(`pattern_table.h${u}.accuracy`);
     expect(ids).toContain('pattern_table.mean_accuracy');
     for (const l of inputs.rebuild.json.levels) for (const k of ['bpc', 'x', 'size_bytes', 'numbers']) expect(ids).toContain(`rebuild.${l.level}.${k}`);
+    for (const t of parts.flatMap((p) => p.tables)) expect(t.provenance?.stage, t.id).toBeDefined();
     const tables = parts.flatMap((p) => p.tables.map((t) => t.id));
     expect(tables).toEqual(['timing_carrier', ...units.map((u: number) => `pattern_table_h${u}`), 'rebuild', 'answers_6_2']);
     // the answers are sentences with this model's numbers in them

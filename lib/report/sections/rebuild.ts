@@ -71,6 +71,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
         { q: 'Q4 weight reconstruction: can all weights be written from these descriptions?', a: q4Words(j, trained) },
       ],
       notes: ['Q3 (data size) is answered separately (SPEC §6.4).'],
+      provenance: { stage: 'rebuild', key: out.key },
     });
   }
   return { tables, metrics };
