@@ -84,6 +84,15 @@ describe('§6.2 stages on a tiny model (H = 24)', () => {
     expect(answers[2]).toContain(inputs.rebuild.json.unigramEntropy.toFixed(4));
   });
 
+  it('bad input: describe on analyses of another model, rebuild without a description, too little data', async () => {
+    const other = weightsFrom(randomFill(new Float32Array(paramCount(8)), 1, 0.5), 8);
+    const mixed = { ...inputs, model: upstream(other, xs).model };
+    await expect(run(describeStage, mixed)).rejects.toThrow(/do not match the model \(H=8\)[\s\S]*hint: re-run them on the same model and data/);
+    const noTensor = output(inputs.describe.json, {});
+    await expect(run(rebuild, { describe: noTensor, data: inputs.data })).rejects.toThrow(/describe has no tensor desc_marginal/);
+    await expect(run(timingCarrier, upstream(w, xs.subarray(0, 2)))).rejects.toThrow(/need at least 3 bytes, got 2/);
+  });
+
   it('plots: bpc against size and per-unit R² render; empty input says no data', async () => {
     const plots = await renderS6Plots(inputs);
     expect(plots.map((p) => p.file)).toEqual(['plots/rebuild-size.svg', 'plots/carrier-r2-per-unit.svg']);
