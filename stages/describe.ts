@@ -36,7 +36,7 @@ export default defineStage<Params>({
     const docs = [ds.describeMarginal(w.H)];
     for (const set of tc.FEATURE_SETS) {
       // A level a rebuild cannot realise (more feature units than H) is not written.
-      if (ds.featureUnitCount(set, tcj.wordLenCap, params.classes) > w.H) continue;
+      if (ds.featureUnitCount(set, tcj.wordLenCap, ds.byteClassesOf(xs, params.classes).length) > w.H) continue;
       const id = tc.setId(set);
       const ids = inputs['timing-carrier'].tensors[`cells_${id}`].data as Int32Array;
       const chat = inputs['timing-carrier'].tensors[`chat_${id}`].data as Float64Array;

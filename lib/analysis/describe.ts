@@ -136,7 +136,8 @@ export function describeRules(
 ): Description {
   const { H, Wx } = w;
   const use = featuresOf(set);
-  const F = featureUnitCount(set, o.wordLenCap, o.classes);
+  const classes = byteClassesOf(xs, o.classes);
+  const F = featureUnitCount(set, o.wordLenCap, classes.length);
   const R = Math.max(0, H - F);
   const units = order.slice(0, R).map((j) => {
     const carrier = Array.from(cells.first, (_, k) => round(chat[k * H + j], o.digits));
@@ -150,7 +151,7 @@ export function describeRules(
       features: {
         ...(use.wl ? { wl: { cap: o.wordLenCap, whitespace: [9, 10, 32], units: 'thermometer: unit k is +1 when word_len >= k' } } : {}),
         ...(use.tag ? { tag: { open: 0x3c, close: 0x3e, units: 'one bistable unit, +1 inside a tag' } } : {}),
-        ...(use.x1 ? { x1: { classes: byteClassesOf(xs, o.classes), units: 'one unit per class, +1 when the byte just read is that byte' } } : {}),
+        ...(use.x1 ? { x1: { classes, units: 'one unit per class, +1 when the byte just read is that byte' } } : {}),
         ...(use.x2 ? { x2: { units: 'a copy of each x1 unit, one step later' } } : {}),
       },
       cellKey: 'per cell, the values of the set\'s features of the prefix x_0..x_{t-1} (wl, tag, x1, x2, as used); [] is t = 0',
