@@ -34,6 +34,9 @@ const SECTIONS = [
   { name: 'carrier-pattern', needs: ['carrier-pattern'], load: () => import('../lib/report/sections/carrier-pattern.ts') },
   { name: 'influence', needs: ['influence'], load: () => import('../lib/report/sections/influence.ts') },
   { name: 'decomposition', needs: ['decomposition'], load: () => import('../lib/report/sections/decomposition.ts') },
+  { name: 'timing-carrier', needs: ['timing-carrier'], load: () => import('../lib/report/sections/timing-carrier.ts') },
+  { name: 'pattern-tables', needs: ['pattern-tables'], load: () => import('../lib/report/sections/pattern-tables.ts') },
+  { name: 'rebuild', needs: ['rebuild', 'trace'], load: () => import('../lib/report/sections/rebuild.ts') },
 ];
 
 // The viewer (stages/viewer.ts) writes viewer.html into the same folder; the report links it.
@@ -71,6 +74,7 @@ export default defineStage<Params>({
     const label = params.label ?? reportLabel(inputs, overrides);
     const plots = plotData(inputs, figures as any);
     const rendered = await renderPlots(plots);
+    rendered.push(...(await (await import('../lib/report/plots-s6.ts')).renderS6Plots(inputs))); // §6.2 plots
     const reference = params.reference ? readReference(params.reference, externals[params.reference]?.path, inputs, warn) : null;
     const interactive = rendered.length ? 'plots/interactive.html' : null;
     const viewer = inputs.viewer?.json.file === `${label}/viewer.html` ? 'viewer.html' : null;

@@ -23,7 +23,7 @@ export default defineStage<Params>({
   name: 'viewer',
   description: 'writes reports/<label>/viewer.html: the text, position by position, with the §5 decomposition',
   section: '§5',
-  inputs: ['data', 'model', 'trace', 'factor-map', 'carrier-pattern', 'influence', 'decomposition'],
+  inputs: ['data', 'model', 'trace', 'factor-map', 'carrier-pattern', 'influence', 'decomposition', PATTERN_TABLES],
   overrides: true,
   externals: () => vegaBundleFiles(),
   async run({ params, inputs, externals, overrides = {} }) {

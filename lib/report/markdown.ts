@@ -78,7 +78,7 @@ export function renderReport(doc: ReportDoc): string {
     const top = t.section.replace(/^§(\d+).*$/, '§$1');
     if (top !== section) {
       section = top;
-      parts.push(`## ${top === '§2' ? '§2 The model' : top === '§3' ? '§3 What works' : top === '§4' ? '§4 Weight construction' : top === '§5' ? '§5 Sparse differentiation' : top}`, '');
+      parts.push(`## ${top === '§2' ? '§2 The model' : top === '§3' ? '§3 What works' : top === '§4' ? '§4 Weight construction' : top === '§5' ? '§5 Sparse differentiation' : top === '§6' ? '§6.2 The open questions, answered' : top}`, '');
     }
     parts.push(renderTable(t), '');
     const plots = doc.plotsAfter?.[t.id];
