@@ -44,15 +44,16 @@ export default defineStage<Params>({
   tensors: ['bytes'],
   async run({ params, externals, env, progress }) {
     const n = params.bytes;
-    const src = sourceOf(params, env);
+    // The file the engine resolved and fingerprinted, when it did (else the same rule again).
+    const declared = externals.source?.path;
+    const src = declared ? (declared === EMBEDDED_PATH ? { kind: 'embedded' as const } : { kind: 'local' as const, file: declared }) : sourceOf(params, env);
     let got: Prefix;
     if (src.kind === 'embedded') {
       const { readEmbedded } = await import('../lib/data/embedded.ts');
       got = { bytes: readEmbedded(n), source: 'embedded', name: EMBEDDED_NAME, entry: null, transferred: n };
       progress(n, n, `read ${n} embedded bytes`);
     } else if (src.kind === 'local') {
-      const file = externals.source?.path ?? src.file;
-      got = await readPrefix(file, n, (out, transferred) => progress(out, n, `read ${transferred} bytes`));
+      got = await readPrefix(src.file, n, (out, transferred) => progress(out, n, `read ${transferred} bytes`));
     } else {
       const onProgress: OnProgress = (out, transferred) => progress(out, n, `downloaded ${(transferred / 1024).toFixed(1)} KB`);
       got = await (await import('../lib/data/download.ts')).downloadPrefix(params.url, n, { onProgress });

@@ -49,7 +49,7 @@ describe('ablation (§5.1)', () => {
     }
   });
 
-  it('equals the naive re-run on the shipped weights (T = 50..56, all 50 offsets)', () => {
+  it.skipIf(!REF_WEIGHTS)('equals the naive re-run on the shipped weights (T = 50..56, all 50 offsets)', () => {
     const w = parseWeightsFile(new Uint8Array(readFileSync(REF_WEIGHTS)));
     const xs = refBytes();
     const tr = forwardTrace(w, xs);

@@ -1,15 +1,10 @@
 // Shared helpers for the RNN tests: deterministic pseudo-random data and weights, the
 // reference files, and a max-difference report for kernel-vs-twin comparisons.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { mulberry32 } from '../../lib/rnn/prng.ts';
 
-export const REF_DATA = path.resolve('../shared/reference/enwik_1024.txt');
-export const REF_WEIGHTS = path.resolve('../shared/reference/sat_model.bin');
-
-export function refBytes(): Uint8Array {
-  return new Uint8Array(readFileSync(REF_DATA));
-}
+// The paper's data (shipped) and weights (a path, or '' when this machine has none: tests
+// that read them use `it.skipIf(!REF_WEIGHTS)`): test/helpers/reference.ts.
+export { REF_DATA, refBytes, PAPER_WEIGHTS as REF_WEIGHTS } from '../helpers/reference.ts';
 
 /** n bytes drawn from a small alphabet (so that a tiny model can learn something). */
 export function randomBytes(n: number, seed: number, alphabet = 'abcdefgh '): Uint8Array {
