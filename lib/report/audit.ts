@@ -8,7 +8,7 @@ import { statusOf, type PaperFigures, type ResolvedCmp, type ResolvedMetric, typ
 /** The parts of report.json the audit and the aggregate read. */
 export interface ReportJson {
   label: string;
-  model: { source: string; path?: string; H?: number; train?: { seed?: number; [k: string]: unknown } };
+  model: { source: string; name?: string; H?: number; train?: { seed?: number; [k: string]: unknown } };
   data: { bytes: number; sha256: string; [k: string]: unknown };
   tables: Record<string, ResolvedTable>;
   metrics: Record<string, ResolvedMetric>;

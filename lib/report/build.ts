@@ -68,7 +68,8 @@ export function defaultLabel(inputs: Record<string, StageOutput>): string {
   const d = inputs.data.json;
   const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
   if (m.source === 'import') {
-    const base = String(m.path ?? 'weights').split(/[\\/]/).pop()!.replace(/\.[^.]*$/, '');
+    // m.name is a display name, never a path: "paper:sat_model.bin" or the file's basename.
+    const base = String(m.name ?? 'weights').replace(/^paper:/, 'paper-').replace(/\.[^.]*$/, '');
     return clean(`import-${base}-n${d.bytes}`);
   }
   const t = m.train ?? {};
@@ -143,7 +144,7 @@ export function buildReport(
       'Every table of *Toward Total Interpretability of a Tiny Elman RNN*, recomputed from raw bytes by this pipeline,',
       "with the paper's printed figure beside ours. Definitions follow SPEC.md; nothing is tuned toward the paper.",
       '',
-      `- Model: ${m.source === 'import' ? `imported weights \`${m.path}\`` : `trained here: ${recipeLine(m.train)}`}, H = ${m.H}, ${m.paramCount} parameters.`,
+      `- Model: ${m.source === 'import' ? `imported weights \`${m.name}\`` : `trained here: ${recipeLine(m.train)}`}, H = ${m.H}, ${m.paramCount} parameters.`,
       ...(imported ? [] : [referenceLine(extra.reference ?? null)]),
       `- Data: ${d.bytes} bytes from ${d.source} \`${d.name}\` (sha256 ${String(d.sha256).slice(0, 16)}…).`,
       `- Params changed from their defaults: ${overrideList(extra.overrides ?? {}).map((o) => `\`${o}\``).join(', ') || 'none'}.`,

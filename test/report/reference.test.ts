@@ -10,7 +10,8 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { marked, type Tokens } from 'marked';
-import { copyProject, pipelineCli, REF_DATA } from '../helpers/project.ts';
+import { copyProject, pipelineCli } from '../helpers/project.ts';
+import { REF_DATA } from '../helpers/reference.ts';
 
 const TINY = ['--set', 'train.hidden=8', '--set', 'train.epochs=3', '--set', 'train.evalEvery=1'];
 const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
