@@ -56,6 +56,7 @@ export default defineStage<Params>({
       ? [
           {
             name: p.reference,
+            display: p.reference,
             path: path.join(REPORTS, p.reference, 'report.json'),
             hint: `report.reference names a report under reports/ built on the paper's weights; build it first: npx tsx pipeline.ts report --set model.source=FILE --set report.label=${p.reference}`,
           },
