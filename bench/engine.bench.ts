@@ -51,10 +51,8 @@ function syntheticDag(n: number): string {
   }
   fs.writeFileSync(
     path.join(dir, 'pipeline.ts'),
-    `import { Pipeline } from ${JSON.stringify(path.join(root, 'lib/engine/pipeline.ts'))};
-import { main } from ${JSON.stringify(path.join(root, 'lib/engine/cli.ts'))};
-const p = await Pipeline.load({ root: ${JSON.stringify(dir)}, stageFiles: ${JSON.stringify(files)} });
-process.exitCode = await main(p, process.argv.slice(2));\n`,
+    `import { main } from ${JSON.stringify(path.join(root, 'lib/cli/main.ts'))};
+process.exitCode = await main({ root: ${JSON.stringify(dir)}, stageFiles: ${JSON.stringify(files)}, argv: process.argv.slice(2) });\n`,
   );
   return dir;
 }
