@@ -64,7 +64,7 @@ export const defaultTargets = (p: Pipeline) => (p.byName.has('report') ? ['repor
 export async function build(p: Pipeline, io: Io, targets: string[], o: Common & { force?: Force; dryRun?: boolean; jobs?: number; seeds?: number[]; reference?: string }): Promise<number> {
   const overrides = parseSets(p, o.set);
   for (const t of targets) p.stage(t);
-  for (const f of Array.isArray(o.force) ? o.force : []) p.stage(f, 'stage in --force');
+  for (const f of Array.isArray(o.force) ? o.force : []) p.stage(f, '--force');
   if (o.seeds) {
     if (o.dryRun) throw new CliError('usage', '--seeds cannot be combined with --dry-run');
     const { runSeeds } = await import('./seeds.ts');

@@ -35,7 +35,7 @@ export interface BuildResult {
 }
 
 function checkForce(p: Pipeline, force: Force | undefined) {
-  for (const f of Array.isArray(force) ? force : []) p.stage(f, 'stage in --force');
+  for (const f of Array.isArray(force) ? force : []) p.stage(f, 'force');
 }
 
 /** What a build would do, without doing it. */

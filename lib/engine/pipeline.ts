@@ -117,17 +117,17 @@ export class Pipeline {
     return [...this.byName.keys()];
   }
 
-  /** The loaded stage, or an 'unknown-stage' error listing the valid names. */
-  stage(name: string, what = 'stage'): LoadedStage {
+  /** The loaded stage, or an 'unknown-stage' error listing the valid names (`where`: "--force"). */
+  stage(name: string, where?: string): LoadedStage {
     const s = this.byName.get(name);
-    if (!s) throw new EngineError('unknown-stage', `unknown ${what} "${name}"\nvalid stages: ${this.stageNames.join(', ')}`);
+    if (!s) throw new EngineError('unknown-stage', `${where ? `${where}: ` : ''}unknown stage "${name}"\nvalid stages: ${this.stageNames.join(', ')}`);
     return s;
   }
 
   /** Params of every stage: schema defaults + overrides. Unknown stages/params are errors. */
   resolveAll(overrides: Overrides): Params {
     for (const s of Object.keys(overrides)) {
-      if (!this.byName.has(s)) throw new ParamError(`unknown stage "${s}" in --set\nvalid stages: ${this.stageNames.join(', ')}`);
+      if (!this.byName.has(s)) throw new ParamError(`unknown stage "${s}" in the params\nvalid stages: ${this.stageNames.join(', ')}`);
     }
     const out: Params = {};
     for (const s of this.stages) out[s.def.name] = resolveParams(s.def.name, s.schemas.params, overrides[s.def.name] ?? {}, this.validators[s.def.name]);
