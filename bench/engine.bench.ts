@@ -2,6 +2,9 @@
 //   1. bare start-up: `npx tsx empty.ts` and `node --import tsx empty.ts`
 //   2. the real pipeline on the paper's weights: no-op `report` and `status`
 //   3. a synthetic 20-stage DAG: no-op `run`
+//   4. the no-op `report` against another commit (default `main`; TOTAL_INTERP_BENCH_BASE=REF
+//      picks another, =none skips), checked out with `git archive` into a temp folder and
+//      timed in the same run, interleaved with this tree's (issue 11: no slower than before)
 // Target (issue 2): the engine adds at most 150 ms over bare tsx start-up.
 //   npx tsx bench/engine.bench.ts [reps]
 
@@ -97,6 +100,48 @@ export function benchEngine(reps = 7): void {
   console.log(`\nno-op report adds ${over.toFixed(0)} ms over bare npx tsx (target ≤ 150 ms): ${over <= 150 ? 'met' : 'NOT met'}`);
   fs.rmSync(cache, { recursive: true, force: true });
   fs.rmSync(dag, { recursive: true, force: true });
+  compareWithBase(reps, model);
+}
+
+/** A commit's tree in a temp folder (node_modules and the wasm build shared by symlink), or null. */
+function checkoutOf(ref: string): string | null {
+  const rev = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: root, encoding: 'utf8' });
+  if (rev.status !== 0) return null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-base-'));
+  const tar = spawnSync('git', ['archive', '--format=tar', rev.stdout.trim()], { cwd: root, maxBuffer: 1 << 30 });
+  if (tar.status !== 0) return null;
+  spawnSync('tar', ['-x', '-C', dir], { input: tar.stdout });
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  if (fs.existsSync(path.join(root, 'build')) && !fs.existsSync(path.join(dir, 'build'))) fs.symlinkSync(path.join(root, 'build'), path.join(dir, 'build'));
+  return dir;
+}
+
+function compareWithBase(reps: number, model: string): void {
+  const ref = process.env.TOTAL_INTERP_BENCH_BASE ?? 'main';
+  if (ref === 'none') return;
+  const base = checkoutOf(ref);
+  if (!base) {
+    console.log(`\n(no commit "${ref}" to compare the no-op report with; set TOTAL_INTERP_BENCH_BASE=REF)`);
+    return;
+  }
+  const tsxBin = path.join(root, 'node_modules/.bin/tsx');
+  const env = (cache: string) => ({ ...process.env, TOTAL_INTERP_CACHE: cache, ENWIK9: path.join(shared, 'enwik_1024.txt') });
+  const trees = [
+    { name: 'this tree', dir: root, cache: fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-cache-')), ms: [] as number[] },
+    { name: ref, dir: base, cache: fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-cache-')), ms: [] as number[] },
+  ];
+  console.log(`\nno-op report, this tree vs ${ref} (interleaved, ${reps} runs each; building each once first)…`);
+  for (const t of trees) time(tsxBin, ['pipeline.ts', 'report', '--set', model], { cwd: t.dir, env: env(t.cache) }, 1);
+  for (let i = 0; i < reps; i++) {
+    for (const t of i % 2 ? [...trees].reverse() : trees) t.ms.push(...time(tsxBin, ['pipeline.ts', 'report', '--set', model], { cwd: t.dir, env: env(t.cache) }, 1));
+  }
+  const [a, b] = trees.map((t) => median(t.ms));
+  console.log('| tree | no-op report median ms |');
+  console.log('|---|---|');
+  for (const t of trees) console.log(`| ${t.name} | ${median(t.ms).toFixed(0)} |`);
+  console.log(`this tree / ${ref}: ${(a / b).toFixed(3)} (${a <= b * 1.05 ? 'no slower, within 5%' : 'SLOWER'})`);
+  for (const t of trees) fs.rmSync(t.cache, { recursive: true, force: true });
+  fs.rmSync(base, { recursive: true, force: true });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
