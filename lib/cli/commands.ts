@@ -11,8 +11,6 @@ import { allFresh } from '../engine/status.ts';
 import type { Entry } from '../engine/store.ts';
 import { EngineError } from '../engine/errors.ts';
 import { CliError } from './errors.ts';
-import { dagJson, mermaid } from './help.ts';
-import { toNpy } from './npy.ts';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -111,7 +109,8 @@ export function status(p: Pipeline, io: Io, o: Common & { exitCode?: boolean }):
   return o.exitCode && !allFresh(st) ? 1 : 0;
 }
 
-export function dag(p: Pipeline, io: Io, o: Common): number {
+export async function dag(p: Pipeline, io: Io, o: Common): Promise<number> {
+  const { dagJson, mermaid } = await import('./help.ts');
   const params = p.resolveAll(parseSets(p, o.set));
   io.out.write(o.json ? JSON.stringify(dagJson(p, params)) + '\n' : mermaid(p, params));
   return 0;
@@ -141,7 +140,7 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   if (!o.yes) {
     list();
     const question = `delete ${would.entries} entries and ${would.objects} objects (${mb(would.bytes)})? [y/N] `;
-    if (!io.confirm) {
+    if (!io.confirm || !isTerminal()) {
       throw new CliError('confirm', `gc: would free ${would.bytes} bytes (${would.entries} entries, ${would.objects} objects); nothing deleted without --yes`, 'npx tsx pipeline.ts gc --yes deletes them; gc --dry-run only lists them');
     }
     if (!(await io.confirm(question))) {
@@ -213,6 +212,7 @@ export async function exportTensor(p: Pipeline, io: Io, target: string, o: Commo
       throw new EngineError('unknown-tensor', `export: stage ${stage} has no tensor "${name}"\nvalid tensors of ${stage}: ${valid.join(', ') || '(none)'}`, `npx tsx pipeline.ts show ${stage} lists them`);
     }
     const t = p.output(e).tensors[name];
+    const { toNpy } = await import('./npy.ts');
     bytes = toNpy(t);
     what = `${t.dtype} [${t.shape.join(', ')}] as .npy`;
   }
@@ -223,9 +223,11 @@ export async function exportTensor(p: Pipeline, io: Io, target: string, o: Commo
   return 0;
 }
 
+const isTerminal = () => Boolean(process.stdin.isTTY && process.stderr.isTTY);
+
 /** A yes/no prompt on the terminal (stderr), or null when stdin or stderr is not one. */
 export function terminalConfirm(): Io['confirm'] {
-  if (!process.stdin.isTTY || !process.stderr.isTTY) return null;
+  if (!isTerminal()) return null;
   return async (q) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {

@@ -6,11 +6,11 @@
 // the project's environment variables (TOTAL_INTERP_CACHE, TOTAL_INTERP_DEBUG).
 
 import fs from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type * as Commander from 'commander';
 import { Pipeline } from '../engine/pipeline.ts';
 import { makeReporter, silentReporter } from '../engine/progress.ts';
 import { describe, exitCodeOf } from './errors.ts';
-import { stagesHelp } from './help.ts';
 import * as cmd from './commands.ts';
 
 export interface MainOptions {
@@ -21,6 +21,11 @@ export interface MainOptions {
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
 }
+
+// Loaded with require: importing a CommonJS package from ESM makes Node scan it for named
+// exports first, which a no-op run would pay for on every start.
+const { Command, CommanderError, InvalidArgumentError, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
+type Command = Commander.Command;
 
 const PROG = 'npx tsx pipeline.ts';
 
@@ -70,6 +75,8 @@ export async function main(o: MainOptions): Promise<number> {
     return exitCodeOf(d.reason);
   };
 
+  // The stages' help is loaded only when help is asked for (a no-op run should not pay for it).
+  const help = o.argv.some((a) => a === '--help' || a === '-h' || a === 'help') ? await import('./help.ts') : null;
   let p: Pipeline;
   try {
     p = await Pipeline.load({
@@ -82,7 +89,8 @@ export async function main(o: MainOptions): Promise<number> {
   } catch (e) {
     return fail(e);
   }
-  const io: cmd.Io = { out, err, confirm: o.out ? null : cmd.terminalConfirm() };
+  // The terminal prompt is made only when gc asks (touching process.stdin costs a no-op run).
+  const io: cmd.Io = { out, err, confirm: o.out ? null : (q) => (cmd.terminalConfirm()?.(q) ?? Promise.resolve(false)) };
   let code = 0;
   const prepare = (c: cmd.Common) => {
     p.reporter = c.quiet ? silentReporter : makeReporter(err as NodeJS.WriteStream);
@@ -96,7 +104,7 @@ export async function main(o: MainOptions): Promise<number> {
     .showSuggestionAfterError()
     .configureOutput({ writeOut: (s) => out.write(s), writeErr: () => {} })
     .configureHelp({ styleTitle: (s) => s.toLowerCase(), sortSubcommands: false })
-    .addHelpText('after', () => `\nRun "${PROG} COMMAND --help" for a command's flags.\n${stagesHelp(p)}`);
+    .addHelpText('after', () => `\nRun "${PROG} COMMAND --help" for a command's flags.\n${help?.stagesHelp(p) ?? ''}`);
   const hook = (c: Command) => c.hook('preAction', (_t, a) => {
     command = a.name();
   });
@@ -133,8 +141,8 @@ export async function main(o: MainOptions): Promise<number> {
     .description('print the stage graph in force as Mermaid text (it depends on params: an imported model needs no training)')
     .addOption(opt.set()).addOption(opt.json())
     .addHelpText('after', '\n--json prints {"stages":[{"name","section","description","inputs":[...]}]}.')
-    .action((c) => {
-      code = cmd.dag(p, io, c);
+    .action(async (c) => {
+      code = await cmd.dag(p, io, c);
     });
   hook(program.command('gc'))
     .description('delete cache entries and objects that neither the given params nor any report under reports/ needs')
