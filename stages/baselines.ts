@@ -7,13 +7,7 @@
 // Ablation re-runs the modified float32 dynamics (that is the analysis); the rest reads
 // the trace. Kernels: lib/analysis/baselines.ts, lib/analysis/influence.ts (G).
 import { defineStage } from '../lib/engine/types.ts';
-
-interface Params {
-  maxOffset: number;
-  firstT: number;
-  maxDepth: number;
-  floor: number;
-}
+import type { Params } from '../schemas/baselines.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({

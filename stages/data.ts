@@ -8,13 +8,8 @@ import { createHash } from 'node:crypto';
 import { defineStage } from '../lib/engine/types.ts';
 import { SOURCE_HINT } from '../lib/data/errors.ts';
 import { localSource, looksLikeZip, preview, readPrefix, type OnProgress } from '../lib/data/source.ts';
+import type { Params } from '../schemas/data.params.ts';
 // The downloader (fetch, zlib streams) is imported only when there is no local source.
-
-interface Params {
-  bytes: number;
-  path: string | null;
-  url: string;
-}
 
 export default defineStage<Params>({
   name: 'data',

@@ -4,12 +4,10 @@
 // column and the status.
 
 import { defineStage } from '../lib/engine/types.ts';
+import type { Params } from '../schemas/report.params.ts';
 
 // The section builders, the paper's figures and the plotting code are imported inside
 // `run`: a no-op `report` loads this file to learn its inputs and should not pay for them.
-interface Params {
-  label: string | null;
-}
 
 // In paper order. `needs`: the stages a section reads (all are inputs of this stage).
 const SECTIONS = [

@@ -1,0 +1,22 @@
+// Generated from schemas/report.params.json by `npm run schemas`: edit the JSON, not this file.
+import type { FromSchema } from 'json-schema-to-ts';
+
+export const schema = {
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "report stage params",
+  "type": "object",
+  "properties": {
+    "label": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "default": null,
+      "pattern": "^[A-Za-z0-9._-]+$",
+      "description": "folder name under reports/ (default: derived from the model and data, so runs do not overwrite each other)"
+    }
+  },
+  "additionalProperties": false
+} as const;
+
+export type Params = FromSchema<typeof schema>;
