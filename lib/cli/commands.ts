@@ -20,13 +20,13 @@ export interface Io {
 }
 
 export interface Common {
-  set: string[];
+  set?: string[];
   json?: boolean;
   quiet?: boolean;
 }
 
 /** Turn --set strings into typed overrides using each stage's schema. */
-export function parseSets(p: Pipeline, sets: string[]): Overrides {
+export function parseSets(p: Pipeline, sets: string[] = []): Overrides {
   const out: Overrides = {};
   for (const s of sets) {
     const m = /^([^.=]+)\.([^=]+)=(.*)$/s.exec(s);
@@ -66,7 +66,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], o: Common & 
   if (o.seeds) {
     if (o.dryRun) throw new CliError('usage', '--seeds cannot be combined with --dry-run');
     const { runSeeds } = await import('./seeds.ts');
-    const r = await runSeeds(p, { seeds: o.seeds, overrides, sets: o.set, jobs: o.jobs ?? 1, force: o.force ?? false, reference: o.reference });
+    const r = await runSeeds(p, { seeds: o.seeds, overrides, sets: o.set ?? [], jobs: o.jobs ?? 1, force: o.force ?? false, reference: o.reference });
     const stages = r.runs.flatMap((s) => s.stages.map((x) => ({ ...x, seed: s.seed })));
     if (o.json) {
       io.out.write(JSON.stringify({ stages: formatRuns(stages), report: r.report, reportJson: r.reportJson, seeds: r.runs.map((s) => ({ seed: s.seed, report: s.report, reportJson: s.reportJson })) }) + '\n');

@@ -49,7 +49,7 @@ const seedList = (v: string) => {
 const forceList = (v: string, prev: unknown) => [...(Array.isArray(prev) ? prev : []), v];
 
 const opt = {
-  set: () => new Option('--set <stage.param=value>', 'override a param (typed by schemas/<stage>.params.json; repeatable)').argParser(collect).default([]),
+  set: () => new Option('--set <stage.param=value>', 'override a param (typed by schemas/<stage>.params.json; repeatable)').argParser(collect),
   json: () => new Option('--json', 'one JSON object on stdout (errors too: {"error":{reason,message,hint}})'),
   quiet: () => new Option('-q, --quiet', 'no progress or per-stage lines on stderr (errors still)'),
   force: () => new Option('--force [stage]', 're-run every stage, or only STAGE (repeatable)').argParser(forceList),
@@ -194,7 +194,7 @@ export async function main(o: MainOptions): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       const sub = program.commands.find((c) => o.argv.includes(c.name()));
       if (sub) command = sub.name();
-      const message = e.message.replace(/^error: /, '').replace(/\n\((.*)\)$/s, ' ($1)');
+      const message = e.message.replace(/^error: /, '').replace(/\n\(Did you mean (.*)\)$/s, ' (did you mean $1)');
       return fail(Object.assign(new Error(message), { reason: 'usage' }));
     }
     return fail(e);
