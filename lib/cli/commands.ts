@@ -3,7 +3,6 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/plan.ts';
@@ -123,7 +122,8 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   // With --seeds, every seed's build is current: keep all of them.
   const sets = o.seeds ? o.seeds.map((seed) => ({ ...overrides, train: { ...(overrides.train ?? {}), seed } })) : [overrides];
   const opts = { overrides: sets, graceMs: 0 };
-  const would = p.gc({ ...opts, dryRun: true });
+  const { gc } = await import('../engine/gc.ts');
+  const would = gc(p, { ...opts, dryRun: true });
   const summary = (r: typeof would, verb: string) =>
     `${verb} ${r.bytes} bytes (${r.entries} entries, ${r.objects} objects); kept ${r.keptForReports} entries that reports under ${rel(p.reportsDir)}/ were built from`;
   const list = () => {
@@ -148,7 +148,7 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
       return 0;
     }
   }
-  const r = p.gc({ ...opts, dryRun: false });
+  const r = gc(p, { ...opts, dryRun: false });
   if (o.json) io.out.write(JSON.stringify({ ...r, dryRun: false }) + '\n');
   else io.out.write(summary(r, 'freed') + '\n');
   return 0;
@@ -229,6 +229,7 @@ const isTerminal = () => Boolean(process.stdin.isTTY && process.stderr.isTTY);
 export function terminalConfirm(): Io['confirm'] {
   if (!isTerminal()) return null;
   return async (q) => {
+    const { createInterface } = await import('node:readline/promises');
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
       return /^y(es)?$/i.test((await rl.question(q)).trim());

@@ -6,8 +6,7 @@
 // the project's environment variables (TOTAL_INTERP_CACHE, TOTAL_INTERP_DEBUG).
 
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import type * as Commander from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { Pipeline } from '../engine/pipeline.ts';
 import { makeReporter, silentReporter } from '../engine/progress.ts';
 import { describe, exitCodeOf } from './errors.ts';
@@ -21,11 +20,6 @@ export interface MainOptions {
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
 }
-
-// Loaded with require: importing a CommonJS package from ESM makes Node scan it for named
-// exports first, which a no-op run would pay for on every start.
-const { Command, CommanderError, InvalidArgumentError, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
-type Command = Commander.Command;
 
 const PROG = 'npx tsx pipeline.ts';
 

@@ -3,11 +3,9 @@
 // its upstream entries are known, and run what misses under a per-(stage, key) lock.
 // The dry run is the plan itself, with stages downstream of a miss marked "would-run".
 
-import { lock } from './lock.ts';
 import { upstreamClosure } from './graph.ts';
 import { EngineError } from './errors.ts';
 import { isForced, plan, planStage, type Force } from './plan.ts';
-import { runStage } from './run-stage.ts';
 import { materialize } from './artifacts.ts';
 import type { Overrides, Params, Pipeline } from './pipeline.ts';
 import type { Entry } from './store.ts';
@@ -75,6 +73,8 @@ export async function build(p: Pipeline, targets: string[], opts: BuildOptions =
     const sp = planStage(p, name, params, entries, { forced, building: true, explain: false });
     const keyed = sp.keyed!;
     if (sp.entry) return cached(name, sp.entry, keyed.key);
+    // Loaded only when something must run: a no-op build never pays for them.
+    const [{ lock }, { runStage }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts')]);
     // One lock per (stage, key): two processes building the same result wait for each other;
     // different results (other seeds, other params) build at the same time.
     const release = await lock(p.store.lockPath(name, keyed.key), (h) =>

@@ -2,7 +2,8 @@
 // stage's key is made of. The jobs live in their own files and all start from one plan:
 //   plan.ts    per stage: key, record, and hit or the reasons for a miss
 //   build.ts   scheduler, locks, in-process or child runs (and the dry run)
-//   status.ts  fresh / stale / missing;   gc.ts  what the cache may drop
+//   status.ts  fresh / stale / missing;   gc.ts  what the cache may drop (gc(p, opts):
+//              imported by its callers only, so a build never loads it)
 // The engine knows no stage, no command line and no environment variable of the project:
 // the caller passes the cache folder, the targets and the environment in.
 
@@ -20,13 +21,12 @@ import type { ExternalFile, StageDef, StageOutput } from './types.ts';
 import { EngineError } from './errors.ts';
 import { build, type BuildOptions, type BuildResult } from './build.ts';
 import { status, type StageStatus } from './status.ts';
-import { gc, type GcOptions, type GcResult } from './gc.ts';
 
 export { explainChange } from './explain.ts';
 export { EngineError, EngineError as PipelineError } from './errors.ts';
 export type { StageRun, BuildOptions, BuildResult } from './build.ts';
 export type { StageStatus } from './status.ts';
-export type { GcResult } from './gc.ts';
+export type { GcOptions, GcResult } from './gc.ts';
 
 export interface PipelineOptions {
   /** Project root: code paths and schemas are relative to it. */
@@ -206,11 +206,6 @@ export class Pipeline {
   /** Fresh / stale / missing for every stage (see status.ts). */
   status(opts: { overrides?: Overrides; targets?: string[] } = {}): StageStatus[] {
     return status(this, opts);
-  }
-
-  /** Delete what nothing keeps (see gc.ts). */
-  gc(opts: GcOptions = {}): GcResult {
-    return gc(this, opts);
   }
 
   /**
