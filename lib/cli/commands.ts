@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { isatty } from 'node:tty';
 import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/plan.ts';
@@ -140,7 +141,7 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   if (!o.yes) {
     list();
     const question = `delete ${would.entries} entries and ${would.objects} objects (${mb(would.bytes)})? [y/N] `;
-    if (!io.confirm || !isTerminal()) {
+    if (!io.confirm) {
       throw new CliError('confirm', `gc: would free ${would.bytes} bytes (${would.entries} entries, ${would.objects} objects); nothing deleted without --yes`, 'npx tsx pipeline.ts gc --yes deletes them; gc --dry-run only lists them');
     }
     if (!(await io.confirm(question))) {
@@ -223,11 +224,12 @@ export async function exportTensor(p: Pipeline, io: Io, target: string, o: Commo
   return 0;
 }
 
-const isTerminal = () => Boolean(process.stdin.isTTY && process.stderr.isTTY);
-
-/** A yes/no prompt on the terminal (stderr), or null when stdin or stderr is not one. */
+/**
+ * A yes/no prompt on the terminal (stderr), or null when stdin or stderr is not one.
+ * isatty on the descriptors, not process.stdin: making that stream costs every run.
+ */
 export function terminalConfirm(): Io['confirm'] {
-  if (!isTerminal()) return null;
+  if (!isatty(0) || !isatty(2)) return null;
   return async (q) => {
     const { createInterface } = await import('node:readline/promises');
     const rl = createInterface({ input: process.stdin, output: process.stderr });

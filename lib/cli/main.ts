@@ -19,6 +19,8 @@ export interface MainOptions {
   env?: Record<string, string | undefined>;
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
+  /** gc's yes/no question; default: a prompt when stdin and stderr are terminals, else none. */
+  confirm?: ((question: string) => Promise<boolean>) | null;
 }
 
 const PROG = 'npx tsx pipeline.ts';
@@ -83,8 +85,7 @@ export async function main(o: MainOptions): Promise<number> {
   } catch (e) {
     return fail(e);
   }
-  // The terminal prompt is made only when gc asks (touching process.stdin costs a no-op run).
-  const io: cmd.Io = { out, err, confirm: o.out ? null : (q) => (cmd.terminalConfirm()?.(q) ?? Promise.resolve(false)) };
+  const io: cmd.Io = { out, err, confirm: o.confirm !== undefined ? o.confirm : cmd.terminalConfirm() };
   let code = 0;
   const prepare = (c: cmd.Common) => {
     p.reporter = c.quiet ? silentReporter : makeReporter(err as NodeJS.WriteStream);
