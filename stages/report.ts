@@ -19,7 +19,7 @@ const REPORTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../r
 // `run`: a no-op `report` loads this file to learn its inputs and should not pay for them.
 
 // In paper order. `needs`: the stages a section reads (all are inputs of this stage).
-const SECTIONS = [
+export const SECTIONS = [
   { name: 'params', needs: ['data', 'model'], load: () => import('../lib/report/sections/params.ts') },
   { name: 'isomorphism', needs: ['isomorphism', 'trace'], load: () => import('../lib/report/sections/isomorphism.ts') },
   { name: 'boolean', needs: ['boolean'], load: () => import('../lib/report/sections/boolean.ts') },

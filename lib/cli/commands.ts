@@ -11,6 +11,7 @@ import { allFresh } from '../engine/status.ts';
 import type { Entry } from '../engine/store.ts';
 import { EngineError } from '../engine/errors.ts';
 import { CliError } from './errors.ts';
+import { Q3_PRESET } from './presets.ts';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -44,13 +45,14 @@ export function parseSets(p: Pipeline, sets: string[] = []): Overrides {
   return out;
 }
 
-export function formatRuns(runs: (StageRun & { seed?: number })[]) {
+export function formatRuns(runs: (StageRun & { seed?: number; point?: Record<string, unknown> })[]) {
   return runs.map((r) => ({
     name: r.name,
     status: r.status,
     key: r.key,
     seconds: Number(r.seconds.toFixed(3)),
     ...(r.seed !== undefined ? { seed: r.seed } : {}),
+    ...(r.point !== undefined ? { point: r.point } : {}),
     ...(r.reasons ? { reasons: r.reasons } : {}),
   }));
 }
@@ -59,22 +61,64 @@ const rel = (f: string) => path.relative(process.cwd(), f) || f;
 /** The stages `status` and `gc` consider needed: the report's closure when there is one. */
 export const defaultTargets = (p: Pipeline) => (p.byName.has('report') ? ['report'] : null);
 
-export async function build(p: Pipeline, io: Io, targets: string[], o: Common & { force?: Force; dryRun?: boolean; jobs?: number; seeds?: number[]; reference?: string }): Promise<number> {
+export interface BuildFlags extends Common {
+  force?: Force;
+  dryRun?: boolean;
+  jobs?: number;
+  seeds?: number[];
+  sweep?: string[];
+  targets?: string[];
+  metrics?: string[];
+  q3?: boolean;
+  reference?: string;
+}
+
+/** --q3 expands to its preset; the user's --set come after the preset's (and win). */
+function withPreset(o: BuildFlags): BuildFlags {
+  if (!o.q3) return o;
+  if (o.sweep || o.seeds || o.targets) throw new CliError('usage', '--q3 is a preset of --sweep, --seeds and --targets; it cannot be combined with them', 'write the sweep out in full instead (see report --help for what --q3 expands to)');
+  return { ...o, sweep: Q3_PRESET.sweep, seeds: Q3_PRESET.seeds, targets: Q3_PRESET.targets, set: [...Q3_PRESET.sets, ...(o.set ?? [])] };
+}
+
+export async function build(p: Pipeline, io: Io, targets: string[], flags: BuildFlags): Promise<number> {
+  const o = withPreset(flags);
   const overrides = parseSets(p, o.set);
   for (const t of targets) p.stage(t);
   for (const f of Array.isArray(o.force) ? o.force : []) p.stage(f, '--force');
-  if (o.seeds) {
-    if (o.dryRun) throw new CliError('usage', '--seeds cannot be combined with --dry-run');
-    const { runSeeds } = await import('./seeds.ts');
-    const r = await runSeeds(p, { seeds: o.seeds, overrides, sets: o.set ?? [], jobs: o.jobs ?? 1, force: o.force ?? false, reference: o.reference });
-    const stages = r.runs.flatMap((s) => s.stages.map((x) => ({ ...x, seed: s.seed })));
+  if (!o.sweep && !o.seeds && (o.targets || o.metrics)) {
+    throw new CliError('usage', `${o.targets ? '--targets' : '--metrics'} applies to a sweep (--sweep or --seeds)`, o.targets ? `without a sweep: npx tsx pipeline.ts run ${o.targets.join(' ')}` : 'add --sweep stage.param=v1,v2');
+  }
+  if (o.sweep || o.seeds) {
+    if (o.dryRun) throw new CliError('usage', `${o.sweep ? '--sweep' : '--seeds'} cannot be combined with --dry-run`);
+    const { parseSweep, runSweep } = await import('./sweep.ts');
+    const axes = parseSweep(p, o.sweep);
+    const r = await runSweep(p, {
+      axes,
+      seeds: o.seeds ?? null,
+      overrides,
+      sets: o.set ?? [],
+      targets: o.targets ?? targets,
+      jobs: o.jobs ?? 1,
+      force: o.force ?? false,
+      reference: o.reference,
+      metrics: o.metrics,
+    });
+    const stages = r.runs.flatMap((s) => s.stages.map((x) => ({ ...x, ...(s.seed !== null ? { seed: s.seed } : {}), ...(Object.keys(s.values).length ? { point: s.values } : {}) })));
     if (o.json) {
-      io.out.write(JSON.stringify({ stages: formatRuns(stages), report: r.report, reportJson: r.reportJson, seeds: r.runs.map((s) => ({ seed: s.seed, report: s.report, reportJson: s.reportJson })) }) + '\n');
+      io.out.write(
+        JSON.stringify({
+          stages: formatRuns(stages),
+          report: r.report,
+          reportJson: r.reportJson,
+          points: r.runs.map((s) => ({ values: s.values, seed: s.seed, report: s.report, reportJson: s.reportJson })),
+          ...(r.kind === 'seeds' ? { seeds: r.runs.map((s) => ({ seed: s.seed, report: s.report, reportJson: s.reportJson })) } : {}),
+        }) + '\n',
+      );
       return 0;
     }
     const ran = stages.filter((x) => x.status === 'ran').length;
-    if (!o.quiet) io.err.write(`${r.runs.length} seeds: ${ran} stages ran, ${stages.length - ran} cached\n`);
-    for (const s of r.runs) io.out.write(`${rel(s.report)}\n`);
+    if (!o.quiet) io.err.write(`${r.runs.length} ${r.kind === 'seeds' ? 'seeds' : 'points'}: ${ran} stages ran, ${stages.length - ran} cached\n`);
+    for (const s of r.runs) if (s.report) io.out.write(`${rel(s.report)}\n`);
     io.out.write(`${rel(r.report)}\n`);
     return 0;
   }

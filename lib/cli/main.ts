@@ -11,6 +11,7 @@ import { Pipeline } from '../engine/pipeline.ts';
 import { makeReporter, silentReporter } from '../engine/progress.ts';
 import { describe, exitCodeOf } from './errors.ts';
 import * as cmd from './commands.ts';
+import { Q3_PRESET } from './presets.ts';
 
 export interface MainOptions {
   root: string;
@@ -24,6 +25,7 @@ export interface MainOptions {
 }
 
 const PROG = 'npx tsx pipeline.ts';
+const Q3_WORDS = `the same as ${Q3_PRESET.sweep.map((x) => `--sweep ${x}`).join(' ')} --seeds ${Q3_PRESET.seeds.join(',')} ${Q3_PRESET.sets.map((x) => `--set ${x}`).join(' ')} --targets ${Q3_PRESET.targets.join(',')} (needs ENWIK9 or a download for data beyond 1 KiB; more --set may follow)`;
 
 function version(): string {
   try {
@@ -43,6 +45,11 @@ const seedList = (v: string) => {
   return [...new Set(v.split(',').map(Number))];
 };
 const forceList = (v: string, prev: unknown) => [...(Array.isArray(prev) ? prev : []), v];
+const nameList = (what: string, example: string) => (v: string) => {
+  const xs = v.split(',').map((x) => x.trim());
+  if (xs.some((x) => !x)) throw new InvalidArgumentError(`expected a comma-separated list of ${what}, got ${JSON.stringify(v)} (e.g. ${example})`);
+  return [...new Set(xs)];
+};
 
 const opt = {
   set: () => new Option('--set <stage.param=value>', 'override a param (typed by schemas/<stage>.params.json; repeatable)').argParser(collect),
@@ -108,9 +115,13 @@ export async function main(o: MainOptions): Promise<number> {
     .description('build everything the report needs and write reports/<label>/report.{md,json} (default command)')
     .addOption(opt.set()).addOption(opt.force()).addOption(opt.dryRun('say what would run and why; run nothing')).addOption(opt.jobs())
     .addOption(opt.seeds('one trained model per seed, each with its report, plus an aggregate (mean ± sd, min–max, plots)'))
+    .addOption(new Option('--sweep <stage.param=v1,v2,…>', 'one build per value (repeatable: the grid is every combination), typed like --set; with an aggregate report').argParser(collect))
+    .addOption(new Option('--targets <stage,…>', 'with --sweep/--seeds: build only these stages (and upstream) at each point, not the report').argParser(nameList('stages', '--targets trace,influence')))
+    .addOption(new Option('--metrics <id,…>', 'with --sweep: the figures the aggregate shows (default: the SPEC §6.4 ones present, else every metric)').argParser(nameList('metric ids', '--metrics trained_bpc,pattern_gain_bpc')))
+    .option('--q3', `SPEC §6.4: ${Q3_WORDS}`)
     .option('--reference <label>', "with --seeds: the paper's-weights column from this report (default: the newest report on imported weights)")
     .addOption(opt.json()).addOption(opt.quiet())
-    .addHelpText('after', '\n--json prints {"stages":[{"name","status","key","seconds"}],"report":PATH,"reportJson":PATH}\n(with --seeds also "seeds":[{seed,report,reportJson}], report/reportJson being the aggregate\'s).')
+    .addHelpText('after', '\n--json prints {"stages":[{"name","status","key","seconds"}],"report":PATH,"reportJson":PATH}\n(with --seeds/--sweep also "points":[{values,seed,report,reportJson}], report/reportJson being the aggregate\'s;\nwith --seeds alone also "seeds":[{seed,report,reportJson}]).\n\nexample:\n  ENWIK9=enwik9 ' + PROG + ' report --sweep data.bytes=1024,4096 --seeds 42,43 --jobs 2')
     .action(async (c) => {
       prepare(c);
       code = await cmd.build(p, io, ['report'], c);

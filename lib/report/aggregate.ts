@@ -31,7 +31,7 @@ export interface Aggregate {
   audit: AuditRow[];
 }
 
-function num(c: ResolvedCell | undefined): number | null {
+export function num(c: ResolvedCell | undefined): number | null {
   if (typeof c === 'number') return c;
   if (c && typeof c === 'object') return (c as ResolvedCmp).ours;
   return null;

@@ -1,0 +1,279 @@
+// `report --sweep PARAM=v1,v2,… [--sweep …] [--seeds 42,43,…] [--targets stage,…]`: one
+// ordinary cached build per point of the grid (every combination of the swept values,
+// times every seed; --seeds is shorthand for --sweep train.seed=…). A point is built by a
+// `PointBuilder`, a function of (overrides, targets): in this process, or with --jobs N as
+// N child pipeline processes at once (the per-(stage, key) locks make shared stages, like
+// data, build once). A queue can supply its own builder; the aggregate only reads the cache.
+//
+// Afterwards each point's stage outputs are read back from the cache and turned into a
+// report-shaped document by the report's own section builders (only the sections whose
+// stages were built), so a sweep need not build the report stage (Q3 builds only the
+// stages whose figures it plots). Only --seeds with the report as target keeps the seeds'
+// aggregate (lib/report/seeds.ts: the audit, the paper's-weights column); every other sweep
+// gets reports/sweep-…/ (lib/report/sweep.ts).
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Pipeline, Overrides, StageRun } from '../engine/pipeline.ts';
+import { parseValue, paramNames, ParamError } from '../engine/params.ts';
+import { plan, type Force } from '../engine/plan.ts';
+import type { Entry } from '../engine/store.ts';
+import type { StageOutput } from '../engine/types.ts';
+import type { ReportJson } from '../report/audit.ts';
+import type { PaperFigures } from '../report/compare.ts';
+import { findReference } from './reports.ts';
+import { CliError } from './errors.ts';
+
+/** One swept param: its values typed by the stage's schema, and as written. */
+export interface Axis {
+  stage: string;
+  param: string;
+  /** stage.param */
+  key: string;
+  raw: string[];
+  values: unknown[];
+}
+
+const EXAMPLE = '--sweep data.bytes=1024,4096';
+
+/** Parse --sweep PARAM=v1,v2,… strings; values are typed like --set. */
+export function parseSweep(p: Pipeline, specs: string[] = []): Axis[] {
+  const axes: Axis[] = [];
+  for (const s of specs) {
+    const m = /^([^.=]+)\.([^=]+)=(.*)$/s.exec(s);
+    if (!m) throw new CliError('usage', `--sweep ${s}: expected stage.param=v1,v2,…`, `e.g. ${EXAMPLE}`);
+    const [, stage, param, list] = m;
+    const st = p.byName.get(stage);
+    if (!st) throw new ParamError(`--sweep ${s}: unknown stage "${stage}"\nvalid stages: ${p.stageNames.join(', ')}\nhint: e.g. ${EXAMPLE}`);
+    const prop = st.schemas.params?.properties?.[param];
+    if (!prop) {
+      const names = paramNames(st.schemas.params);
+      throw new ParamError(`--sweep ${s}: unknown param "${stage}.${param}"\nvalid params of ${stage}: ${names.length ? names.join(', ') : '(none)'}\nhint: e.g. ${EXAMPLE}`);
+    }
+    const raw = list.split(',').map((v) => v.trim());
+    if (list.trim() === '' || raw.some((v) => v === '')) {
+      throw new CliError('usage', `--sweep ${s}: empty value in the list of ${stage}.${param}`, `give one or more comma-separated values, e.g. ${EXAMPLE}`);
+    }
+    if (new Set(raw).size !== raw.length) throw new CliError('usage', `--sweep ${s}: a value is listed twice`, `list each value of ${stage}.${param} once`);
+    const key = `${stage}.${param}`;
+    if (axes.some((a) => a.key === key)) throw new CliError('usage', `--sweep ${key} is given twice`, 'list all its values in one --sweep');
+    const values = raw.map((v) => {
+      try {
+        return parseValue(stage, param, v, prop);
+      } catch (e) {
+        throw new ParamError(`--sweep ${s}: ${(e as Error).message.replace(/\nhint: --set /, `\nhint: --sweep `)}`);
+      }
+    });
+    axes.push({ stage, param, key, raw, values });
+  }
+  return axes;
+}
+
+/** One point of the grid: the swept values (seed apart), the seed, its overrides and --set strings. */
+export interface Point {
+  values: Record<string, unknown>;
+  seed: number | null;
+  overrides: Overrides;
+  sets: string[];
+  /** For progress lines: `data.bytes=1024 seed=42`. */
+  name: string;
+}
+
+/** The grid: every combination of the axes' values (first axis slowest), times every seed. */
+export function gridPoints(axes: Axis[], seeds: number[] | null, base: Overrides, baseSets: string[]): Point[] {
+  let combos: { values: Record<string, unknown>; overrides: Overrides; sets: string[] }[] = [{ values: {}, overrides: base, sets: baseSets }];
+  for (const a of axes) {
+    combos = combos.flatMap((c) =>
+      a.values.map((v, i) => ({
+        values: { ...c.values, [a.key]: v },
+        overrides: { ...c.overrides, [a.stage]: { ...(c.overrides[a.stage] ?? {}), [a.param]: v } },
+        sets: [...c.sets, `${a.key}=${a.raw[i]}`],
+      })),
+    );
+  }
+  const name = (v: Record<string, unknown>, seed: number | null) => [...Object.entries(v).map(([k, x]) => `${k}=${String(x)}`), ...(seed !== null ? [`seed=${seed}`] : [])].join(' ');
+  if (!seeds) return combos.map((c) => ({ ...c, seed: null, name: name(c.values, null) }));
+  return combos.flatMap((c) =>
+    seeds.map((seed) => ({
+      values: c.values,
+      seed,
+      overrides: { ...c.overrides, train: { ...(c.overrides.train ?? {}), seed } },
+      sets: [...c.sets, `train.seed=${seed}`],
+      name: name(c.values, seed),
+    })),
+  );
+}
+
+/** Builds one point (its targets and everything upstream) into the cache; returns what ran. */
+export type PointBuilder = (pt: { overrides: Overrides; sets: string[]; targets: string[]; name: string }) => Promise<StageRun[]>;
+
+/** In this process, one point after the other. */
+export function buildInProcess(p: Pipeline, force: Force): PointBuilder {
+  return async (pt) => {
+    p.reporter.line(`${pt.name}:`);
+    return (await p.build(pt.targets, { overrides: pt.overrides, force })).runs;
+  };
+}
+
+const forceArgs = (force: Force) => (force === true ? ['--force'] : Array.isArray(force) ? force.flatMap((f) => ['--force', f]) : []);
+
+/** In a child pipeline process (`run TARGETS --json --set …`); its stderr lines are prefixed with the point. */
+export function buildInChild(force: Force): PointBuilder {
+  return (pt) =>
+    new Promise((resolve, reject) => {
+      const argv = ['run', ...pt.targets, '--json', ...pt.sets.flatMap((s) => ['--set', s]), ...forceArgs(force)];
+      const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => {
+        err += d;
+        for (const line of String(d).split('\n')) if (line.trim()) process.stderr.write(`[${pt.name}] ${line}\n`);
+      });
+      child.on('close', (code) => {
+        if (code !== 0) return reject(new Error(`${pt.name}: pipeline exited with code ${code}\n${err.trim().split('\n').slice(-3).join('\n')}`));
+        try {
+          resolve(JSON.parse(out).stages);
+        } catch {
+          reject(new Error(`${pt.name}: could not read the child's JSON output`));
+        }
+      });
+    });
+}
+
+export interface PointRun {
+  values: Record<string, unknown>;
+  seed: number | null;
+  stages: StageRun[];
+  report: string | null;
+  reportJson: string | null;
+}
+
+function writeAtomic(file: string, content: string | Uint8Array) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, file);
+}
+
+/** A stage output whose tensors are read only when a section asks for them. */
+function lazyOutput(p: Pipeline, e: Entry): StageOutput {
+  let full: StageOutput | undefined;
+  return {
+    json: p.json(e),
+    key: e.key.slice(0, 12),
+    outputHash: e.outputHash,
+    get tensors() {
+      return (full ??= p.output(e)).tensors;
+    },
+  };
+}
+
+/** The point's entries, read from the cache after its build (every target must be there). */
+function entriesOf(p: Pipeline, pt: Point, targets: string[]): Record<string, Entry> {
+  const pl = plan(p, p.resolveAll(pt.overrides), targets);
+  for (const t of targets) {
+    if (!pl.entries[t]) throw new CliError('not-built', `${pt.name}: stage ${t} is not in the cache after its build`, 'run the sweep again (a point builder must build into this cache)');
+  }
+  return pl.entries;
+}
+
+export interface SweepOptions {
+  axes: Axis[];
+  seeds: number[] | null;
+  overrides: Overrides;
+  sets: string[];
+  targets: string[];
+  jobs: number;
+  force: Force;
+  reference?: string;
+  metrics?: string[];
+  /** How a point is built (default: in this process, or in child processes with jobs > 1). */
+  builder?: PointBuilder;
+}
+
+export interface SweepResult {
+  kind: 'seeds' | 'sweep';
+  runs: PointRun[];
+  report: string;
+  reportJson: string;
+}
+
+export async function runSweep(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
+  const src = o.overrides.model?.source;
+  if (o.seeds && src !== undefined && src !== 'train') {
+    throw new CliError('usage', '--seeds trains one model per seed; it cannot be combined with --set model.source=FILE');
+  }
+  for (const a of o.axes) {
+    if (o.overrides[a.stage]?.[a.param] !== undefined) throw new CliError('usage', `--sweep ${a.key} and --set ${a.key} cannot be combined`, `list every value in --sweep ${a.key}=…`);
+  }
+  if (o.seeds && o.overrides.train?.seed !== undefined) throw new CliError('usage', '--seeds and --set train.seed cannot be combined');
+  if (o.seeds && o.axes.some((a) => a.key === 'train.seed')) throw new CliError('usage', '--seeds and --sweep train.seed cannot be combined', 'give the seeds once');
+  for (const t of o.targets) p.stage(t, '--targets');
+  const points = gridPoints(o.axes, o.seeds, o.overrides, o.sets);
+  for (const pt of points) p.resolveAll(pt.overrides); // every point's params are valid before anything runs
+
+  const build = o.builder ?? (o.jobs > 1 ? buildInChild(o.force) : buildInProcess(p, o.force));
+  const runs: (PointRun & { entries: Record<string, Entry> })[] = new Array(points.length);
+  const queue = points.map((pt, i) => ({ pt, i }));
+  const worker = async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      const stages = await build({ overrides: job.pt.overrides, sets: job.pt.sets, targets: o.targets, name: job.pt.name });
+      const entries = entriesOf(p, job.pt, o.targets);
+      const rj = entries.report ? p.json(entries.report) : null;
+      runs[job.i] = {
+        values: job.pt.values,
+        seed: job.pt.seed,
+        stages,
+        report: rj ? path.join(p.reportsDir, rj.report) : null,
+        reportJson: rj ? path.join(p.reportsDir, rj.reportJson) : null,
+        entries,
+      };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, points.length)) }, worker));
+  const out = runs.map(({ entries: _e, ...r }) => r);
+
+  // --seeds alone on the report: the seeds' aggregate with the audit (issue 7).
+  if (!o.axes.length && o.seeds && o.targets.includes('report') && !o.metrics) {
+    const reports: ReportJson[] = out.map((r) => JSON.parse(fs.readFileSync(r.reportJson!, 'utf8')));
+    const reference = findReference(p.reportsDir, reports[0].data.sha256, o.reference);
+    const { aggregateFiles } = await import('../report/seeds.ts');
+    const { label, files } = await aggregateFiles(reports, reference, o.seeds);
+    const dir = path.join(p.reportsDir, label);
+    for (const [f, content] of Object.entries(files)) writeAtomic(path.join(dir, f), content);
+    return { kind: 'seeds', runs: out, report: path.join(dir, 'report.md'), reportJson: path.join(dir, 'report.json') };
+  }
+
+  const [{ SECTIONS }, { buildReport, defaultLabel, overrideList }, sweep, figures] = await Promise.all([
+    import('../../stages/report.ts'),
+    import('../report/build.ts'),
+    import('../report/sweep.ts'),
+    import('../report/paper-figures.json', { with: { type: 'json' } }).then((m) => m.default as PaperFigures),
+  ]);
+  const builders = await Promise.all(SECTIONS.map(async (s) => ({ name: s.name, needs: s.needs, build: (await s.load()).build })));
+  const inputs: SweepPointInputs = [];
+  runs.forEach((r) => {
+    if (!r.entries.model || !r.entries.data) return; // nothing a section could read
+    const ins: Record<string, StageOutput> = {};
+    for (const [name, e] of Object.entries(r.entries)) if (name !== 'report' && name !== 'viewer') ins[name] = lazyOutput(p, e);
+    const doc = buildReport(ins, builders, figures, defaultLabel(ins)).json as unknown as ReportJson;
+    inputs.push({ values: r.values, seed: r.seed, doc, report: r.report ? path.relative(p.reportsDir, r.report) : null });
+  });
+  const chosen = sweep.chooseMetrics(inputs.map((x) => x.doc), o.metrics);
+  if (chosen.unknown.length) {
+    throw new CliError('usage', `--metrics: no figure "${chosen.unknown.join('", "')}" at these points\navailable: ${chosen.available.join(', ')}`, 'name metrics the sweep\'s targets compute (report metric ids, or the Q3 ids above)');
+  }
+  const axes = o.axes.map((a) => ({ param: a.key, values: a.values }));
+  const seeds = o.seeds ?? [null];
+  const fixed = overrideList(o.overrides);
+  const label = sweep.sweepLabel(axes, seeds, fixed, o.targets);
+  const s = sweep.sweepAggregate({ label, axes, seeds, targets: o.targets, fixed }, inputs, chosen.metrics, figures);
+  const files = await sweep.sweepFiles(s);
+  const dir = path.join(p.reportsDir, label);
+  for (const [f, content] of Object.entries(files)) writeAtomic(path.join(dir, f), content);
+  return { kind: 'sweep', runs: out, report: path.join(dir, 'report.md'), reportJson: path.join(dir, 'report.json') };
+}
+
+type SweepPointInputs = import('../report/sweep.ts').SweepPointInput[];

@@ -1,0 +1,58 @@
+// A sweep's plot for one metric (vega-lite, rendered by plots.ts renderSvg): the metric
+// against the first swept param, the mean over seeds as a line with points, the min–max
+// over seeds as a band, each seed as a small dot. Further swept params, if any, colour the
+// series. A numeric x spanning 8× or more (data sizes) gets a log2 axis. Non-finite values
+// are dropped, and the subtitle says how many.
+
+import type { SweepJson } from './sweep.ts';
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+export function sweepPlotSpec(s: SweepJson, id: string, text: string): object {
+  const [xAxis, ...rest] = s.axes;
+  const xParam = xAxis?.param ?? 'point';
+  const series = (v: Record<string, unknown>) => rest.map((a) => `${a.param}=${String(v[a.param])}`).join(', ') || 'mean';
+  const xs = s.rows.map((r) => r.values[xParam]);
+  const numeric = xs.every((x) => typeof x === 'number' && Number.isFinite(x));
+  const positive = numeric && xs.every((x) => (x as number) > 0);
+  const span = positive ? Math.max(...(xs as number[])) / Math.min(...(xs as number[])) : 1;
+  const xEnc = {
+    field: 'x',
+    type: numeric ? 'quantitative' : 'ordinal',
+    title: xParam,
+    ...(numeric && span >= 8 ? { scale: { type: 'log', base: 2 }, axis: { values: [...new Set(xs)] } } : {}),
+  };
+  const stats: Record<string, unknown>[] = [];
+  const dots: Record<string, unknown>[] = [];
+  let dropped = 0;
+  s.rows.forEach((r, i) => {
+    const x = numeric ? xs[i] : String(xs[i]);
+    const c = r.metrics[id];
+    if (c?.spread && Number.isFinite(c.spread.mean)) stats.push({ x, series: series(r.values), mean: c.spread.mean, min: c.spread.min, max: c.spread.max });
+    c?.values.forEach((v, k) => {
+      if (v !== null && Number.isFinite(v)) dots.push({ x, series: series(r.values), value: v, seed: String(r.seeds[k]) });
+      else dropped++;
+    });
+  });
+  const notes = ['line: mean over seeds; band: min–max; dots: each seed', ...(dropped ? [`${dropped} missing or non-finite values dropped`] : [])];
+  const color = rest.length ? { color: { field: 'series', type: 'nominal', title: null } } : {};
+  const title = { text, subtitle: notes.join('; ') };
+  if (!stats.length) {
+    return { $schema: SCHEMA, title, width: 480, height: 240, data: { values: [{ msg: 'no data' }] }, mark: { type: 'text', fontSize: 14, color: '#888' }, encoding: { text: { field: 'msg', type: 'nominal' } } };
+  }
+  return {
+    $schema: SCHEMA,
+    title,
+    width: 480,
+    height: 240,
+    layer: [
+      { data: { values: stats }, mark: { type: 'area', opacity: 0.2 }, encoding: { x: xEnc, y: { field: 'min', type: 'quantitative', title: id, scale: { zero: false } }, y2: { field: 'max' }, ...color } },
+      { data: { values: stats }, mark: { type: 'line', point: true }, encoding: { x: xEnc, y: { field: 'mean', type: 'quantitative', title: id }, ...color } },
+      {
+        data: { values: dots },
+        mark: { type: 'point', size: 18, opacity: 0.6, filled: true },
+        encoding: { x: xEnc, y: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'seed' }, { field: 'value', type: 'quantitative' }], ...color },
+      },
+    ],
+  };
+}
