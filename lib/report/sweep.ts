@@ -27,10 +27,13 @@ const metric = (id: string) => (r: ReportJson) => {
   return typeof v === 'number' ? v : null;
 };
 
-/** A numeric cell of a report table: the row whose label starts with `row`, column `col`. */
+/** `d = 2` names the row "d = 2" and "d = 2 (…)", never "d = 20–49 (mean)". */
+const labelIs = (label: string, row: string) => label.startsWith(row) && !/\d/.test(label.charAt(row.length));
+
+/** A numeric cell of a report table: the row whose label is `row` (or starts with it, then no digit), column `col`. */
 const cell = (table: string, row: string, col: string) => (r: ReportJson) => {
   const t = r.tables[table];
-  const hit = t?.rows.find((x, i) => rowLabel(x, i).startsWith(row));
+  const hit = t?.rows.find((x, i) => labelIs(rowLabel(x, i), row));
   return hit ? num(hit[col]) : null;
 };
 
