@@ -240,9 +240,10 @@ export function wasmMath(fn: 'exp' | 'tanh', xs: Float32Array, variant: WasmVari
 /**
  * A WebAssembly kernel as a training backend (chunks of up to maxL), or null when it cannot
  * run here. `variant` 'auto' takes the relaxed-SIMD one when the runtime has it. `threads`
- * 'auto' starts the worker and, epoch by epoch, runs on two threads or one, whichever took
- * less kernel time when last tried (each is tried again every AUTO_RETRY epochs): two
- * spinning threads lose badly when other processes want the cores.
+ * 'auto' starts the worker and runs each window of AUTO_WINDOW chunks on two threads or
+ * one, whichever took less kernel time per chunk when last tried (the loser is tried again
+ * every AUTO_RETRY windows): two spinning threads lose badly when other processes want
+ * the cores.
  */
 export function wasmBackend(
   params0: Float32Array, H: number, xs: Uint8Array, maxL: number,
@@ -254,9 +255,10 @@ export function wasmBackend(
   const auto = threads === 'auto';
   const k = new WasmKernel(mod, H, xs, maxL, auto ? 2 : threads);
   k.params.set(params0);
-  // 'auto': kernel ms of the last epoch run on 1 and on 2 threads
-  const last: Record<1 | 2, number> = { 1: NaN, 2: NaN };
-  let epoch = 0;
+  // 'auto': kernel ms per chunk in the last window run on 1 and on 2 threads
+  const perChunk: Record<1 | 2, number> = { 1: NaN, 2: NaN };
+  let window = 0;
+  let chunks = 0;
   let spent = 0;
   const timed = <T>(f: () => T): T => {
     if (!auto) return f();
@@ -271,17 +273,19 @@ export function wasmBackend(
       return k.threads;
     },
     params: k.params,
-    resetState: () => {
-      if (auto) {
-        if (epoch > 0) last[k.threads as 1 | 2] = spent;
-        spent = 0;
-        epoch++;
-        const better: 1 | 2 = !(last[1] < last[2]) ? 2 : 1; // NaN (untried) counts as better
-        k.setThreads(epoch % AUTO_RETRY === 0 ? 3 - better : better);
+    resetState: () => k.state.fill(0),
+    chunk: (start, L) => {
+      if (auto && chunks === AUTO_WINDOW) {
+        perChunk[k.threads as 1 | 2] = spent / chunks;
+        spent = chunks = 0;
+        window++;
+        // untried counts as better (window 0 runs on 2 threads, window 1 on 1)
+        const better: 1 | 2 = Number.isNaN(perChunk[1]) ? 1 : Number.isNaN(perChunk[2]) || perChunk[2] < perChunk[1] ? 2 : 1;
+        k.setThreads(window % AUTO_RETRY === 0 ? 3 - better : better);
       }
-      k.state.fill(0);
+      chunks++;
+      return timed(() => k.chunk(start, L));
     },
-    chunk: (start, L) => timed(() => k.chunk(start, L)),
     gradSumSq: () => k.gradSumSq(),
     adam: (scale, step, hp) => timed(() => k.adam(scale, step, hp)),
     sgd: (scale, lr) => timed(() => k.sgd(scale, lr)),
@@ -289,5 +293,6 @@ export function wasmBackend(
   };
 }
 
-/** With threads 'auto', every this many epochs the mode that lost last time is tried again. */
+/** With threads 'auto': chunks per window of one thread count, and how often the loser is retried. */
+export const AUTO_WINDOW = 16;
 export const AUTO_RETRY = 8;
