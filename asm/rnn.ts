@@ -94,7 +94,7 @@ const CLOSED = -1;
 const DWY_ROWS = 16; // rows of dWy per task
 const DWH_ROWS = 16; // rows of dWh per task
 const UPDATE_BLOCK = 4096; // parameters per update task
-const IDLE_SPIN = 1000000; // the idle worker's busy iterations (about a millisecond) before it sleeps until notified
+const IDLE_SPIN = 200000; // the idle worker's busy iterations (a fraction of a millisecond) before it sleeps until notified
 
 /** This instance runs on the worker thread (each thread has its own instance). */
 let isWorker = false;
