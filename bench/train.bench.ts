@@ -139,33 +139,35 @@ export function benchTrain(opts: { rounds?: number; epochs?: number; bigEpochs?:
     rmSync(dir, { recursive: true, force: true });
   }
 
-  // cost per prediction against data size (threads auto, the best binary)
+  // cost per prediction against data size: one thread (the kernel itself), and threads auto
   const big = new Uint8Array(readFileSync(path.resolve(root, '../shared/reference/enwik9-head-1MiB.txt')));
   const auto = configs[configs.length - 1];
-  const perK: number[] = [];
-  for (const N of [1024, 65536]) {
-    const E = N <= 1024 ? epochs : (opts.bigEpochs ?? 4);
-    const runs: number[] = [];
-    for (let r = 0; r < (N <= 1024 ? 3 : 1); r++) {
-      const times: number[] = [];
-      let t = performance.now();
-      train(big.subarray(0, N), { hidden: H, epochs: E, optimizer: 'sgd', seed: SEED, bptt: BPTT, evalEvery: 1e9 }, {
-        backend: auto.kernel,
-        threads: auto.threads,
-        onEpoch: () => {
-          const now = performance.now();
-          times.push(now - t);
-          t = now;
-        },
-      });
-      runs.push(median(times.slice(Math.min(N <= 1024 ? WARMUP : 1, E - 2), -1)));
+  for (const cfg of [{ ...auto, threads: 1, label: `${auto.kernel} 1 thread` }, auto]) {
+    const perK: number[] = [];
+    for (const N of [1024, 65536]) {
+      const E = N <= 1024 ? epochs : (opts.bigEpochs ?? 3);
+      const runs: number[] = [];
+      for (let r = 0; r < (N <= 1024 ? 3 : 1); r++) {
+        const times: number[] = [];
+        let t = performance.now();
+        train(big.subarray(0, N), { hidden: H, epochs: E, optimizer: 'sgd', seed: SEED, bptt: BPTT, evalEvery: 1e9 }, {
+          backend: cfg.kernel,
+          threads: cfg.threads,
+          onEpoch: () => {
+            const now = performance.now();
+            times.push(now - t);
+            t = now;
+          },
+        });
+        runs.push(median(times.slice(Math.min(N <= 1024 ? WARMUP : 1, E - 2), -1)));
+      }
+      const ms = median(runs);
+      perK.push((ms / (N - 1)) * 1000);
+      log(`${cfg.label}: N=${N}: ${perK[perK.length - 1].toFixed(3)} ms per 1000 predictions (${ms.toFixed(1)} ms/epoch)`);
     }
-    const ms = median(runs);
-    perK.push((ms / (N - 1)) * 1000);
-    log(`cost per prediction at N=${N}: ${perK[perK.length - 1].toFixed(3)} ms per 1000 predictions (${ms.toFixed(1)} ms/epoch, ${auto.kernel} threads ${auto.threads})`);
+    const drift = perK[1] / perK[0] - 1;
+    log(`${cfg.label}: 64 KiB vs 1 KiB: ${drift >= 0 ? '+' : ''}${(drift * 100).toFixed(1)}% per prediction (target within ±20%: ${Math.abs(drift) <= 0.2 ? 'meets it' : 'misses it'})`);
   }
-  const drift = perK[1] / perK[0] - 1;
-  log(`64 KiB vs 1 KiB: ${(drift * 100).toFixed(1)}% per prediction (target within ±20%: ${Math.abs(drift) <= 0.2 ? 'meets it' : 'misses it'})`);
   log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 }
 

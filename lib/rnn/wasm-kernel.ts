@@ -240,10 +240,11 @@ export function wasmMath(fn: 'exp' | 'tanh', xs: Float32Array, variant: WasmVari
 /**
  * A WebAssembly kernel as a training backend (chunks of up to maxL), or null when it cannot
  * run here. `variant` 'auto' takes the relaxed-SIMD one when the runtime has it. `threads`
- * 'auto' starts the worker and runs each window of AUTO_WINDOW chunks on two threads or
- * one, whichever took less kernel time per chunk when last tried (the loser is tried again
- * every AUTO_RETRY windows): two spinning threads lose badly when other processes want
- * the cores.
+ * 'auto' starts the worker and runs each window of AUTO_WINDOW chunks on one thread or
+ * two, whichever took less kernel time per chunk when last measured; the other is tried
+ * again after AUTO_RETRY windows, and after twice as many each time it loses again (up to
+ * AUTO_RETRY_MAX): two spinning threads lose badly, by 10× and more, when other processes
+ * want the cores, and win by ~1.7× when they do not.
  */
 export function wasmBackend(
   params0: Float32Array, H: number, xs: Uint8Array, maxL: number,
@@ -257,9 +258,25 @@ export function wasmBackend(
   k.params.set(params0);
   // 'auto': kernel ms per chunk in the last window run on 1 and on 2 threads
   const perChunk: Record<1 | 2, number> = { 1: NaN, 2: NaN };
-  let window = 0;
+  let best: 1 | 2 = 2;
+  let retryEvery = AUTO_RETRY;
+  let sinceRetry = 0;
   let chunks = 0;
   let spent = 0;
+  const endWindow = () => {
+    const ran = k.threads as 1 | 2;
+    perChunk[ran] = spent / chunks;
+    spent = chunks = 0;
+    const other = (3 - ran) as 1 | 2;
+    const wins = !(perChunk[other] < perChunk[ran]); // an untried count wins
+    if (ran !== best) retryEvery = wins ? AUTO_RETRY : Math.min(2 * retryEvery, AUTO_RETRY_MAX); // it was a retry
+    best = wins ? ran : other;
+    if (Number.isNaN(perChunk[1])) best = 2; // window 1 tries one thread
+    if (++sinceRetry >= retryEvery || Number.isNaN(perChunk[1])) {
+      sinceRetry = 0;
+      k.setThreads(3 - best);
+    } else k.setThreads(best);
+  };
   const timed = <T>(f: () => T): T => {
     if (!auto) return f();
     const t0 = performance.now();
@@ -275,14 +292,7 @@ export function wasmBackend(
     params: k.params,
     resetState: () => k.state.fill(0),
     chunk: (start, L) => {
-      if (auto && chunks === AUTO_WINDOW) {
-        perChunk[k.threads as 1 | 2] = spent / chunks;
-        spent = chunks = 0;
-        window++;
-        // untried counts as better (window 0 runs on 2 threads, window 1 on 1)
-        const better: 1 | 2 = Number.isNaN(perChunk[1]) ? 1 : Number.isNaN(perChunk[2]) || perChunk[2] < perChunk[1] ? 2 : 1;
-        k.setThreads(window % AUTO_RETRY === 0 ? 3 - better : better);
-      }
+      if (auto && chunks === AUTO_WINDOW) endWindow();
       chunks++;
       return timed(() => k.chunk(start, L));
     },
@@ -293,6 +303,7 @@ export function wasmBackend(
   };
 }
 
-/** With threads 'auto': chunks per window of one thread count, and how often the loser is retried. */
-export const AUTO_WINDOW = 16;
+/** With threads 'auto': chunks per window of one thread count, and how many windows pass before the loser is retried. */
+export const AUTO_WINDOW = 8;
 export const AUTO_RETRY = 8;
+export const AUTO_RETRY_MAX = 256;
