@@ -2,7 +2,10 @@
 // `npm run build:wasm`): build/rnn-relaxed.wasm (relaxed-SIMD fused multiply-adds) when
 // the runtime accepts it, else build/rnn.wasm. Light on purpose (no kernel code): the
 // train stage asks it for its external file at every pipeline run, and the two binaries
-// round differently, so the file that will run must be the one in the cache key.
+// round differently, so the file that will run must be the one in the cache key. (Relaxed
+// SIMD leaves the fusing to the machine: on an x86 CPU without FMA, V8 multiplies and adds
+// instead, so the relaxed binary's bits are those of the machine's kind, as the key does
+// not say; every x86 CPU of the last decade has FMA.)
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

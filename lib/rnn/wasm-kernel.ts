@@ -10,7 +10,7 @@
 // is free in time (asm/rnn.ts, header). The results are the same bits with one thread or two.
 
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { V, paramCount } from './weights.ts';
 import { DEFAULT_FLOOR } from './forward.ts';
@@ -243,8 +243,9 @@ export function wasmMath(fn: 'exp' | 'tanh', xs: Float32Array, variant: WasmVari
  * 'auto' starts the worker and runs each window of AUTO_WINDOW chunks on one thread or
  * two, whichever took less kernel time per chunk when last measured; the other is tried
  * again after AUTO_RETRY windows, and after twice as many each time it loses again (up to
- * AUTO_RETRY_MAX): two spinning threads lose badly, by 10× and more, when other processes
- * want the cores, and win by ~1.7× when they do not.
+ * AUTO_RETRY_MAX), and never while the load average says no core is free: two spinning
+ * threads lose badly, by 3× and more, when other processes want the cores, and win by ~1.7×
+ * when they do not.
  */
 export function wasmBackend(
   params0: Float32Array, H: number, xs: Uint8Array, maxL: number,
@@ -256,6 +257,9 @@ export function wasmBackend(
   const auto = threads === 'auto';
   const k = new WasmKernel(mod, H, xs, maxL, auto ? 2 : threads);
   k.params.set(params0);
+  // two threads only while the machine has a core to spare for the worker: the 1-minute
+  // load average less our own running threads below the other cores less a half
+  const coreFree = () => loadavg()[0] - k.threads < availableParallelism() - 1.5;
   // 'auto': kernel ms per chunk in the last window run on 1 and on 2 threads
   const perChunk: Record<1 | 2, number> = { 1: NaN, 2: NaN };
   let best: 1 | 2 = 2;
@@ -272,11 +276,14 @@ export function wasmBackend(
     if (ran !== best) retryEvery = wins ? AUTO_RETRY : Math.min(2 * retryEvery, AUTO_RETRY_MAX); // it was a retry
     best = wins ? ran : other;
     if (Number.isNaN(perChunk[1])) best = 2; // window 1 tries one thread
+    let next = best;
     if (++sinceRetry >= retryEvery || Number.isNaN(perChunk[1])) {
       sinceRetry = 0;
-      k.setThreads(3 - best);
-    } else k.setThreads(best);
+      next = (3 - best) as 1 | 2;
+    }
+    k.setThreads(next === 2 && !coreFree() ? 1 : next);
   };
+  if (auto && !coreFree()) k.setThreads(1);
   const timed = <T>(f: () => T): T => {
     if (!auto) return f();
     const t0 = performance.now();
