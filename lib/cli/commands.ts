@@ -100,6 +100,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
       targets: o.targets ?? targets,
       jobs: o.jobs ?? 1,
       force: o.force ?? false,
+      quiet: o.quiet,
       reference: o.reference,
       metrics: o.metrics,
     });

@@ -119,10 +119,10 @@ export function buildInProcess(p: Pipeline, force: Force): PointBuilder {
 const forceArgs = (force: Force) => (force === true ? ['--force'] : Array.isArray(force) ? force.flatMap((f) => ['--force', f]) : []);
 
 /** In a child pipeline process (`run TARGETS --json --set …`); its stderr lines are prefixed with the point. */
-export function buildInChild(force: Force): PointBuilder {
+export function buildInChild(force: Force, quiet = false): PointBuilder {
   return (pt) =>
     new Promise((resolve, reject) => {
-      const argv = ['run', ...pt.targets, '--json', ...pt.sets.flatMap((s) => ['--set', s]), ...forceArgs(force)];
+      const argv = ['run', ...pt.targets, '--json', ...pt.sets.flatMap((s) => ['--set', s]), ...forceArgs(force), ...(quiet ? ['--quiet'] : [])];
       const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
@@ -187,6 +187,7 @@ export interface SweepOptions {
   targets: string[];
   jobs: number;
   force: Force;
+  quiet?: boolean;
   reference?: string;
   metrics?: string[];
   /** How a point is built (default: in this process, or in child processes with jobs > 1). */
@@ -214,7 +215,7 @@ export async function runSweep(p: Pipeline, o: SweepOptions): Promise<SweepResul
   const points = gridPoints(o.axes, o.seeds, o.overrides, o.sets);
   for (const pt of points) p.resolveAll(pt.overrides); // every point's params are valid before anything runs
 
-  const build = o.builder ?? (o.jobs > 1 ? buildInChild(o.force) : buildInProcess(p, o.force));
+  const build = o.builder ?? (o.jobs > 1 ? buildInChild(o.force, o.quiet) : buildInProcess(p, o.force));
   const runs: (PointRun & { entries: Record<string, Entry> })[] = new Array(points.length);
   const queue = points.map((pt, i) => ({ pt, i }));
   const worker = async () => {

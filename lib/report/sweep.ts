@@ -260,7 +260,7 @@ export function sweepSentences(s: SweepJson): string[] {
       out.push(
         recent.length === rows.length
           ? `At every point the mean signed influence of the byte just read (d = 0) exceeds in size the d = 20–49 band's (${rows.map((r) => `${f(m0(r)!)} vs ${f(mb(r)!)}`).join(', ')}): influence stays concentrated on recent bytes.`
-          : `The d = 0 signed influence exceeds the d = 20–49 band's in size at ${recent.length} of ${rows.length} points only.`,
+          : `The d = 0 signed influence exceeds the d = 20–49 band's in size at ${recent.length} of ${rows.length} points only${recent.length ? ` (${recent.map((r) => pointName(s, r)).join('; ')})` : ''}.`,
       );
     }
   }
