@@ -57,7 +57,7 @@ const opt = {
   quiet: () => new Option('-q, --quiet', 'no progress or per-stage lines on stderr (errors still)'),
   force: () => new Option('--force [stage]', 're-run every stage, or only STAGE (repeatable)').argParser(forceList),
   dryRun: (what: string) => new Option('-n, --dry-run', what),
-  jobs: () => new Option('-j, --jobs <n>', 'run up to N independent stages at once (child processes)').argParser(positiveInt('--jobs')),
+  jobs: (extra = '') => new Option('-j, --jobs <n>', `run up to N independent stages at once (child processes)${extra}`).argParser(positiveInt('--jobs')),
   seeds: (what: string) => new Option('--seeds <list>', what).argParser(seedList),
   noBuild: () => new Option('--no-build', 'do not build a stage that is not cached; say so instead'),
 };
@@ -113,8 +113,8 @@ export async function main(o: MainOptions): Promise<number> {
 
   hook(program.command('report', { isDefault: true }))
     .description('build everything the report needs and write reports/<label>/report.{md,json} (default command)')
-    .addOption(opt.set()).addOption(opt.force()).addOption(opt.dryRun('say what would run and why; run nothing')).addOption(opt.jobs())
-    .addOption(opt.seeds('one trained model per seed, each with its report, plus an aggregate (mean ± sd, min–max, plots)'))
+    .addOption(opt.set()).addOption(opt.force()).addOption(opt.dryRun('say what would run and why; run nothing')).addOption(opt.jobs('; with --sweep/--seeds: N points at once'))
+    .addOption(opt.seeds('one trained model per seed, each with its report, plus an aggregate (mean ± sd, min–max, plots); with --sweep: the seeds of every point (as --sweep train.seed=…)'))
     .addOption(new Option('--sweep <stage.param=v1,v2,…>', 'one build per value (repeatable: the grid is every combination), typed like --set; with an aggregate report').argParser(collect))
     .addOption(new Option('--targets <stage,…>', 'with --sweep/--seeds: build only these stages (and upstream) at each point, not the report').argParser(nameList('stages', '--targets trace,influence')))
     .addOption(new Option('--metrics <id,…>', 'with --sweep: the figures the aggregate shows (default: the SPEC §6.4 ones present, else every metric)').argParser(nameList('metric ids', '--metrics trained_bpc,pattern_gain_bpc')))
