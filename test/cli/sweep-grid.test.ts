@@ -1,0 +1,74 @@
+// The sweep's grid and its point builder, in process on the real stages: every combination
+// of the swept values times every seed, typed by the schemas; a caller-supplied builder (as
+// a queue would be) is called once per point with its overrides, --set strings and targets,
+// and the aggregate is read back from the cache.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Pipeline } from '../../lib/engine/pipeline.ts';
+import { silentReporter } from '../../lib/engine/progress.ts';
+import { buildInProcess, gridPoints, parseSweep, runSweep, type PointBuilder } from '../../lib/cli/sweep.ts';
+import { STAGES } from '../../pipeline.ts';
+import { root } from '../helpers/reference.ts';
+
+async function load() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-sweep-'));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'ENWIK9'));
+  return Pipeline.load({ root, stageFiles: STAGES, env, cacheDir: path.join(tmp, 'cache'), reportsDir: path.join(tmp, 'reports'), reporter: silentReporter });
+}
+
+describe('sweep grid', () => {
+  it('is every combination, first axis slowest, times every seed, typed by the schemas', async () => {
+    const p = await load();
+    const axes = parseSweep(p, ['data.bytes=256,512', 'train.optimizer=sgd,adam']);
+    expect(axes.map((a) => a.values)).toEqual([[256, 512], ['sgd', 'adam']]);
+    const pts = gridPoints(axes, [1, 2], { train: { hidden: 8 } }, ['train.hidden=8']);
+    expect(pts.map((x) => x.name)).toEqual([
+      'data.bytes=256 train.optimizer=sgd seed=1',
+      'data.bytes=256 train.optimizer=sgd seed=2',
+      'data.bytes=256 train.optimizer=adam seed=1',
+      'data.bytes=256 train.optimizer=adam seed=2',
+      'data.bytes=512 train.optimizer=sgd seed=1',
+      'data.bytes=512 train.optimizer=sgd seed=2',
+      'data.bytes=512 train.optimizer=adam seed=1',
+      'data.bytes=512 train.optimizer=adam seed=2',
+    ]);
+    expect(pts[6].overrides).toEqual({ train: { hidden: 8, optimizer: 'adam', seed: 1 }, data: { bytes: 512 } });
+    expect(pts[6].sets).toEqual(['train.hidden=8', 'data.bytes=512', 'train.optimizer=adam', 'train.seed=1']);
+    expect(gridPoints(axes, null, {}, []).map((x) => x.seed)).toEqual([null, null, null, null]);
+  });
+
+  it('a caller-supplied builder builds each point once; the aggregate is read from the cache', async () => {
+    const p = await load();
+    const inner = buildInProcess(p, false);
+    const calls: { sets: string[]; targets: string[] }[] = [];
+    const builder: PointBuilder = async (pt) => {
+      calls.push({ sets: pt.sets, targets: pt.targets });
+      return inner(pt);
+    };
+    const r = await runSweep(p, {
+      axes: parseSweep(p, ['data.bytes=64,128']),
+      seeds: null,
+      overrides: { train: { hidden: 4, epochs: 2 } },
+      sets: ['train.hidden=4', 'train.epochs=2'],
+      targets: ['carrier-pattern'],
+      jobs: 2,
+      force: false,
+      builder,
+    });
+    expect(calls).toEqual([
+      { sets: ['train.hidden=4', 'train.epochs=2', 'data.bytes=64'], targets: ['carrier-pattern'] },
+      { sets: ['train.hidden=4', 'train.epochs=2', 'data.bytes=128'], targets: ['carrier-pattern'] },
+    ]);
+    expect(r.kind).toBe('sweep');
+    const agg = JSON.parse(fs.readFileSync(r.reportJson, 'utf8'));
+    expect(agg.rows.map((x: any) => x.values['data.bytes'])).toEqual([64, 128]);
+    expect(agg.rows.map((x: any) => x.metrics.ps_per_position.spread.n)).toEqual([1, 1]);
+    // a builder that builds nothing is caught: the aggregate never reads a missing point
+    await expect(runSweep(p, { axes: parseSweep(p, ['data.bytes=96']), seeds: null, overrides: {}, sets: [], targets: ['trace'], jobs: 1, force: false, builder: async () => [] })).rejects.toThrow(
+      /stage trace is not in the cache after its build/,
+    );
+  }, 120_000);
+});
