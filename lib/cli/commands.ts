@@ -91,10 +91,14 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
   if (o.sweep || o.seeds) {
     if (o.dryRun) throw new CliError('usage', `${o.sweep ? '--sweep' : '--seeds'} cannot be combined with --dry-run`);
     const { parseSweep, runSweep } = await import('./sweep.ts');
-    const axes = parseSweep(p, o.sweep);
+    // --seeds is shorthand for --sweep train.seed=…: a swept train.seed is the seeds.
+    const parsed = parseSweep(p, o.sweep);
+    const seedAxis = parsed.find((a) => a.key === 'train.seed');
+    if (seedAxis && o.seeds) throw new CliError('usage', '--seeds and --sweep train.seed cannot be combined', 'give the seeds once');
+    const axes = parsed.filter((a) => a !== seedAxis);
     const r = await runSweep(p, {
       axes,
-      seeds: o.seeds ?? null,
+      seeds: o.seeds ?? (seedAxis ? (seedAxis.values as number[]) : null),
       overrides,
       sets: o.set ?? [],
       targets: o.targets ?? targets,

@@ -78,6 +78,14 @@ describe('report --sweep (tiny models)', () => {
     expect(agg.metrics.map((m: any) => m.id)).toEqual(['trained_bpc', 'ps_per_position', 'carrier_only_bpc', 'pattern_gain_bpc', 'byte_identity_fraction']);
     expect(agg.rows).toHaveLength(2);
     expect(agg.rows[0].seeds).toEqual([null]);
+    // --sweep train.seed=… is the same as --seeds: the seeds are each point's spread, and built already
+    const s = await pipelineCli(dir, ['report', '--sweep', 'train.seed=42,43', '--sweep', 'data.bytes=256', '--targets', 'carrier-pattern', ...TINY, '--json']);
+    expect(s.code, s.stderr).toBe(0);
+    const so = JSON.parse(s.stdout);
+    expect(so.stages.filter((x: any) => x.status !== 'cached')).toEqual([]);
+    const sa = JSON.parse(fs.readFileSync(so.reportJson, 'utf8'));
+    expect(sa.axes.map((a: any) => a.param)).toEqual(['data.bytes']);
+    expect(sa.rows.map((r: any) => r.seeds)).toEqual([[42, 43]]);
   }, 120_000);
 
   it('usage errors exit 2 with error: and hint:, and build nothing', async () => {
