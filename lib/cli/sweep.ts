@@ -260,7 +260,7 @@ export async function runSweep(p: Pipeline, o: SweepOptions): Promise<SweepResul
     const ins: Record<string, StageOutput> = {};
     for (const [name, e] of Object.entries(r.entries)) if (name !== 'report' && name !== 'viewer') ins[name] = lazyOutput(p, e);
     const doc = buildReport(ins, builders, figures, defaultLabel(ins)).json as unknown as ReportJson;
-    inputs.push({ values: r.values, seed: r.seed, doc, report: r.report ? path.relative(p.reportsDir, r.report) : null });
+    inputs.push({ values: r.values, seed: r.seed, doc, report: r.report ? path.relative(p.reportsDir, r.report).split(path.sep).join('/') : null });
   });
   const chosen = sweep.chooseMetrics(inputs.map((x) => x.doc), o.metrics);
   if (chosen.unknown.length) {

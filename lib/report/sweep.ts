@@ -300,7 +300,7 @@ export function renderSweep(s: SweepJson, plots: { title: string; file: string }
   }
   out.push('## Every metric at each point (mean ± sd [min, max] over seeds)', '');
   for (const r of s.rows) {
-    out.push(`### ${pointName(s, r)}`, '', `Seeds ${r.seeds.join(', ')}${r.reports.some((x) => x) ? `; reports: ${r.reports.filter((x) => x).map((x) => `\`${x}\``).join(', ')}` : ''}.`, '');
+    out.push(`### ${pointName(s, r)}`, '', `Seeds ${r.seeds.join(', ')}${r.reports.some((x) => x) ? `; reports: ${r.reports.filter((x) => x).map((x) => `[${x}](../${x})`).join(', ')}` : ''}.`, '');
     const ids = Object.keys(r.aggregate.metrics);
     if (!ids.length) {
       out.push('(no report metrics at this point)', '');
