@@ -276,6 +276,9 @@ export function renderSweep(s: SweepJson, plots: { title: string; file: string }
       (s.seeds.some((x) => x !== null) ? `; seeds ${s.seeds.join(', ')}` : '') +
       `. Built: ${s.targets.join(', ')} and their upstream stages. Fixed: ${s.fixed.map((x) => `\`${x}\``).join(', ') || 'defaults'}.`,
     'Cells are mean ± sd [min, max] over seeds; plots show the mean, the min–max band and each seed.',
+    ...(s.metrics.some((m) => m.id === 'trained_bpc')
+      ? ["trained bpc: the model's eval bpc over all N − 1 positions (`trained_bpc` of the isomorphism stage where it was built, else the training's best-checkpoint eval bpc, the same quantity)."]
+      : []),
     '',
     '## What the figures show',
     '',
