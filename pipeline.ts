@@ -27,7 +27,14 @@ export const STAGES = [
 const root = path.dirname(fileURLToPath(import.meta.url));
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const p = await Pipeline.load({ root, stageFiles: STAGES }).catch((e) => {
+  // The engine names no environment variable of ours for locks: it takes the wait limit as
+  // an option. (To move with the CLI into lib/cli.)
+  const waitS = Number(process.env.TOTAL_INTERP_LOCK_TIMEOUT);
+  const lock = {
+    ...(process.env.TOTAL_INTERP_LOCK_TIMEOUT && Number.isFinite(waitS) && waitS >= 0 ? { timeoutMs: waitS * 1000 } : {}),
+    advice: 'to wait longer, set TOTAL_INTERP_LOCK_TIMEOUT=SECONDS',
+  };
+  const p = await Pipeline.load({ root, stageFiles: STAGES, lock }).catch((e) => {
     process.stderr.write(`error: ${e.message}\n`);
     process.exit(2);
   });

@@ -7,12 +7,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sha256, hashJson } from './hash.ts';
 import { validateGraph, upstreamClosure, topoSort, GraphError, type GraphNode } from './graph.ts';
-import { loadSchemas, paramValidators, resolveParams, schemaPaths, ParamError, type Schemas } from './params.ts';
-import type { ValidateFunction } from 'ajv';
+import { loadSchemas, resolveParams, schemaPaths, ParamError, type Schemas } from './params.ts';
 import { SourceHasher, codeHash } from './sources.ts';
 import { Store, CorruptError, entryObjects, type Entry, type KeyRecord } from './store.ts';
 import { ENGINE_VERSION, executeStage, loadOutput } from './execute.ts';
-import { lock } from './lock.ts';
+import { lock, waitMessage, type LockOptions } from './lock.ts';
+import { cacheWriteError } from './cache-errors.ts';
 import { silentReporter, type Reporter } from './progress.ts';
 import { runInChild } from './child-runner.ts';
 import type { ExternalFile, StageDef, StageOutput } from './types.ts';
@@ -31,6 +31,8 @@ export interface PipelineOptions {
   schemasDir?: string;
   env?: Record<string, string | undefined>;
   reporter?: Reporter;
+  /** Stage locks: lease length, how long to wait before giving up, advice for the error. */
+  lock?: Pick<LockOptions, 'leaseMs' | 'timeoutMs' | 'advice'>;
 }
 
 export interface LoadedStage {
@@ -89,9 +91,8 @@ export class Pipeline {
   readonly schemasDir: string;
   readonly env: Record<string, string | undefined>;
   reporter: Reporter;
+  readonly lockOptions: Pick<LockOptions, 'leaseMs' | 'timeoutMs' | 'advice'>;
   private hasher: SourceHasher;
-  /** Params validators by stage (precompiled, see params.ts); compiled on demand when absent. */
-  validators: Record<string, ValidateFunction> = {};
   private codeMemo = new Map<string, { files: Record<string, string>; hash: string }>();
 
   constructor(opts: PipelineOptions & { stages: LoadedStage[] }) {
@@ -110,6 +111,8 @@ export class Pipeline {
     this.reportsDir = opts.reportsDir ?? path.join(this.root, 'reports');
     this.schemasDir = opts.schemasDir ?? path.join(this.root, 'schemas');
     this.reporter = opts.reporter ?? silentReporter;
+    this.store.warn = (m) => this.reporter.line(`warning: ${m}`);
+    this.lockOptions = opts.lock ?? {};
     this.hasher = new SourceHasher(this.root);
   }
 
@@ -117,7 +120,6 @@ export class Pipeline {
     const schemasDir = opts.schemasDir ?? path.join(opts.root, 'schemas');
     const stages = await loadStages(opts.root, opts.stageFiles, schemasDir);
     const p = new Pipeline({ ...opts, schemasDir, stages });
-    p.validators = await paramValidators(Object.fromEntries(stages.map((s) => [s.def.name, s.schemas.params])), p.store.root);
     // Load-time checks on the default graph: unknown inputs, duplicates, cycles.
     p.graph(p.resolveAll({}));
     return p;
@@ -131,7 +133,7 @@ export class Pipeline {
       }
     }
     const out: Record<string, Record<string, unknown>> = {};
-    for (const s of this.stages) out[s.def.name] = resolveParams(s.def.name, s.schemas.params, overrides[s.def.name] ?? {}, this.validators[s.def.name]);
+    for (const s of this.stages) out[s.def.name] = resolveParams(s.def.name, s.schemas.params, overrides[s.def.name] ?? {});
     return out;
   }
 
@@ -274,6 +276,27 @@ export class Pipeline {
       return { runs: order.map((n) => runs.get(n)!), entries };
     }
 
+    // An upstream output that fails to read, decode or validate is corruption: drop its
+    // entry, rebuild it, and read it again.
+    const loadInputs = async (ups: readonly string[]): Promise<Record<string, StageOutput>> => {
+      const inputs: Record<string, StageOutput> = {};
+      for (const u of ups) {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            inputs[u] = loadOutput(this.store, entries[u], this.byName.get(u)!.schemas.output);
+            break;
+          } catch (e) {
+            if (!(e instanceof CorruptError) || attempt >= 2) throw e;
+            this.reporter.line(`warning: ${e.message}; recomputing ${u}`);
+            this.store.dropEntry(u, entries[u].key);
+            delete entries[u];
+            await buildOne(u);
+          }
+        }
+      }
+      return inputs;
+    };
+
     const buildOne = async (name: string): Promise<void> => {
       const ups = inputsOf.get(name)!;
       const r = this.record(name, params[name], Object.fromEntries(ups.map((u) => [u, entries[u]])), params);
@@ -290,9 +313,12 @@ export class Pipeline {
       }
       // One lock per (stage, key): two processes building the same result wait for each other;
       // different results (other seeds, other params) build at the same time.
-      const release = await lock(this.store.lockPath(name, r.key), (h) =>
-        this.reporter.line(`  waiting for process ${h.pid} (${h.host}) building ${name}…`),
-      );
+      const release = await lock(this.store.lockPath(name, r.key), {
+        ...this.lockOptions,
+        onWait: (h, file) => this.reporter.line(waitMessage(h, file, name)),
+      }).catch((e) => {
+        throw cacheWriteError(e, this.store.root);
+      });
       try {
         // Another process may have built it while we waited.
         if (!forced(name)) {
@@ -311,6 +337,7 @@ export class Pipeline {
         const warn = (m: string) => this.reporter.line(`warning: stage ${name}: ${m}`);
         let entry: Entry;
         try {
+          const inputs = await loadInputs(ups);
           if (jobs > 1) {
             entry = await runInChild({
               root: this.root,
@@ -331,8 +358,6 @@ export class Pipeline {
               onWarn: warn,
             });
           } else {
-            const inputs: Record<string, StageOutput> = {};
-            for (const u of ups) inputs[u] = loadOutput(this.store, entries[u], this.byName.get(u)!.schemas.output);
             entry = await executeStage({
               store: this.store,
               def: s.def,
@@ -351,7 +376,8 @@ export class Pipeline {
           }
         } catch (e) {
           progress.done();
-          const err = e as Error;
+          const err = e as Error & { reason?: string };
+          if (err.reason === 'cache-write') throw err;
           // A message is enough for a deliberate error; a TypeError or the like is a bug, so
           // show where it happened (TOTAL_INTERP_DEBUG=1 prints every stack).
           const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;

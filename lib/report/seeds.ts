@@ -163,8 +163,13 @@ export function loadReport(reportsDir: string, ref: string): ReportJson {
     const labels = fs.existsSync(reportsDir) ? fs.readdirSync(reportsDir).filter((d) => fs.existsSync(path.join(reportsDir, d, 'report.json'))) : [];
     throw Object.assign(new Error(`diff: no report "${ref}" (looked for ${file})\nreports: ${labels.join(', ') || '(none)'}`), { reason: 'usage' });
   }
-  const j = JSON.parse(fs.readFileSync(file, 'utf8'));
-  if (!j.metrics || !j.tables) throw Object.assign(new Error(`diff: ${file} is not a report.json (no metrics/tables)`), { reason: 'usage' });
+  let j: any;
+  try {
+    j = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw Object.assign(new Error(`diff: ${file} is not JSON (${(e as Error).message})\nhint: name a report by its label under reports/ or by the path of its report.json`), { reason: 'usage' });
+  }
+  if (!j || typeof j !== 'object' || !j.metrics || !j.tables) throw Object.assign(new Error(`diff: ${file} is not a report.json (no metrics/tables)`), { reason: 'usage' });
   return j;
 }
 
