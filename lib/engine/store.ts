@@ -118,7 +118,8 @@ export class CorruptError extends Error {
 
 export class Store {
   readonly root: string;
-  readonly io: WriteIo;
+  /** Replaceable by tests, to play a full, read-only or foreign-owned disk. */
+  io: WriteIo;
   /** Where the store's one-time notices go (the pipeline points it at its reporter). */
   warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`);
   private toldReadOnly = false;
