@@ -206,7 +206,8 @@ export class Store {
       throw new CorruptError(`${what}: object ${short} is missing from the cache`, at);
     }
     try {
-      const size = fs.fstatSync(fd).size;
+      const st = fs.fstatSync(fd);
+      const size = st.size;
       if (size !== ref.bytes) {
         const how = size < ref.bytes ? 'truncated' : 'longer than written: appended to or replaced';
         throw new CorruptError(`${what}: object ${short} has ${size} bytes, expected ${ref.bytes} (${how})`, at);
@@ -219,7 +220,9 @@ export class Store {
         off += n;
       }
       if (off !== size) throw new CorruptError(`${what}: object ${short} shrank while being read (${off} of ${size} bytes)`, at);
-      if (sha256(buf) !== ref.hash) throw new CorruptError(`${what}: object ${short} fails its hash check (damaged)`, at);
+      if (sha256(buf) !== ref.hash) {
+        throw new CorruptError(`${what}: object ${short} fails its hash check (damaged)`, at);
+      }
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } finally {
       fs.closeSync(fd);
@@ -277,6 +280,24 @@ export class Store {
 
   /** Drop an entry (damaged, or its objects are); on a read-only cache there is nothing to do. */
   dropEntry(stage: string, key: string): void {
+    // Its objects whose bytes no longer match their names go too: they can never be served,
+    // and the recomputation may not write them again (volatile outputs differ), so they
+    // would stay behind damaged. Only the file we checked (same inode) is removed, so a good
+    // copy renamed into place meanwhile by another process stays.
+    let entry: Entry | null = null;
+    try {
+      entry = JSON.parse(fs.readFileSync(this.entryPath(stage, key), 'utf8'));
+    } catch {}
+    for (const ref of entry && wellFormed(entry, stage) ? entryObjects(entry).map((o) => o.ref) : []) {
+      const p = this.objectPath(ref.hash);
+      try {
+        const st = fs.statSync(p);
+        if (st.size === ref.bytes && sha256(fs.readFileSync(p)) === ref.hash) continue;
+        if (fs.statSync(p).ino === st.ino) fs.rmSync(p);
+      } catch {
+        /* missing already, or a read-only cache */
+      }
+    }
     try {
       fs.rmSync(this.entryPath(stage, key), { force: true });
     } catch {
