@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, loadToy, makeToy, statuses } from './toy.ts';
+import { cli, loadToy, makeToy, statuses, TOY_FILES, TOY_STAGES } from './toy.ts';
 import { sha256, canonicalJson } from '../../lib/engine/hash.ts';
 import { Store, CorruptError, type Entry } from '../../lib/engine/store.ts';
 import { checkParams, defaultsOf, loadSchemas } from '../../lib/engine/params.ts';
@@ -47,7 +47,7 @@ describe('nothing executable in the cache', () => {
     const b = await p.build(['c'], { overrides: { a: { offset: 1 } } });
     expect(statuses(b.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
     expect(p.output(b.entries.c).json).toEqual({ out: 11 });
-  });
+  }, 30_000);
 
   it('defaults come from the schemas, and every project schema\'s defaults satisfy it', () => {
     const schemasDir = path.resolve(import.meta.dirname, '../../schemas');
@@ -199,6 +199,29 @@ describe('damage found when decoding, and oversized files', () => {
     const r = await p2.build(['c'], { jobs: 2 });
     expect(p2.output(r.entries.c).json).toEqual({ out: 7 });
     expect(p2.lines.some((l) => /stage a: tensor v: decodes as float64 \[2\], its entry says float64 \[4\]; recomputing a/.test(l))).toBe(true);
+  }, 30_000);
+
+  it('a damaged object of a volatile output is removed with its entry, not left behind', async () => {
+    const files = {
+      ...TOY_FILES,
+      'stages/v.ts': `export default { name: 'v', description: 'volatile timing', inputs: ['a'], volatile: ['ms'],
+  run({ inputs }) { return { json: { n: inputs.a.json.n, ms: performance.now() } }; } };\n`,
+      'schemas/v.params.json': JSON.stringify({ type: 'object', properties: {}, additionalProperties: false }),
+    };
+    const dir = makeToy(files);
+    const stages = [...TOY_STAGES, 'stages/v.ts'];
+    const p = await loadToy(dir, stages);
+    const built = await p.build(['v']);
+    const obj = p.store.objectPath(built.entries.v.outputs.json.hash);
+    const bytes = fs.readFileSync(obj);
+    bytes[0] ^= 0x20;
+    fs.writeFileSync(obj, bytes);
+    const p2 = await loadToy(dir, stages);
+    const r = await p2.build(['v']);
+    expect(statuses(r.runs)).toEqual({ a: 'cached', v: 'ran' });
+    expect(r.entries.v.outputs.json.hash).not.toBe(built.entries.v.outputs.json.hash); // a new timing, a new object
+    expect(fs.existsSync(obj)).toBe(false);
+    expect(objectsMatchTheirNames(p2.store.root)).toBe(true);
   });
 
   it('an object larger than its entry says is refused from its size, without reading it', async () => {
