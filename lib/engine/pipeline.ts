@@ -582,6 +582,7 @@ export class Pipeline {
       bytes += o.bytes;
       if (!opts.dryRun) fs.rmSync(o.path, { force: true });
     }
+    bytes += this.store.removeLegacy(opts.dryRun);
     for (const t of this.store.listTmp()) {
       if (now - t.mtimeMs < grace) continue;
       bytes += t.bytes;

@@ -368,6 +368,19 @@ export class Store {
     return out;
   }
 
+  /**
+   * What older engines left in the cache that is not data: `validators/` held generated
+   * JavaScript that every command imported. Nothing reads it now; gc removes it.
+   */
+  removeLegacy(dryRun = false): number {
+    const dir = this.dir('validators');
+    if (!fs.existsSync(dir)) return 0;
+    let bytes = 0;
+    for (const f of fs.readdirSync(dir)) bytes += fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.size ?? 0;
+    if (!dryRun) fs.rmSync(dir, { recursive: true, force: true });
+    return bytes;
+  }
+
   /** Partial writes left by killed processes. */
   listTmp(): { path: string; bytes: number; mtimeMs: number }[] {
     const base = this.dir('tmp');

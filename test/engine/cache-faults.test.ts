@@ -49,6 +49,19 @@ describe('nothing executable in the cache', () => {
     expect(p.output(b.entries.c).json).toEqual({ out: 11 });
   }, 30_000);
 
+  it('gc removes the generated validator modules older engines left in the cache', async () => {
+    const dir = makeToy();
+    const p = await loadToy(dir);
+    await p.build(['c']);
+    fs.mkdirSync(path.join(p.store.root, 'validators'));
+    fs.writeFileSync(path.join(p.store.root, 'validators/params-abc.mjs'), 'export const v0 = () => true;\n');
+    expect(p.gc({ graceMs: 0, dryRun: true }).bytes).toBeGreaterThan(0);
+    expect(fs.existsSync(path.join(p.store.root, 'validators'))).toBe(true);
+    p.gc({ graceMs: 0 });
+    expect(filesUnder(p.store.root).filter((f) => CODE_FILE.test(f))).toEqual([]);
+    expect(statuses((await (await loadToy(dir)).build(['c'])).runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
+  });
+
   it('defaults come from the schemas, and every project schema\'s defaults satisfy it', () => {
     const schemasDir = path.resolve(import.meta.dirname, '../../schemas');
     const stages = fs.readdirSync(schemasDir).filter((f) => f.endsWith('.params.json')).map((f) => f.slice(0, -'.params.json'.length));
