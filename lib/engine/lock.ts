@@ -230,20 +230,20 @@ export function tryLock(file: string, leaseMs = DEFAULT_LEASE_MS): (() => void) 
     if (st && now - st.mtimeMs > 5000) breakLock(file, text);
     return { pid: -1, host: '?', since: '', token: '', leaseMs, expires: now + leaseMs };
   }
-  if (staleness(file, holder, now)) {
-    breakLock(file, text);
-    return tryLock(file, leaseMs);
-  }
-  return holder;
+  if (staleness(file, holder, now) && breakLock(file, text)) return tryLock(file, leaseMs);
+  return holder; // live, or another waiter is breaking it: try again later
 }
 
-/** Move a stale lock out of the way; if what we moved was not the lock we judged, put it back. */
-function breakLock(file: string, judged: string | null): void {
+/**
+ * Move a stale lock out of the way; if what we moved was not the lock we judged, put it
+ * back. False when another waiter moved it first (or it cannot be moved).
+ */
+function breakLock(file: string, judged: string | null): boolean {
   const aside = `${file}.broken-${randomBytes(4).toString('hex')}`;
   try {
     fs.renameSync(file, aside); // atomic: of several waiters, one wins
   } catch {
-    return; // another waiter broke it first
+    return false;
   }
   const moved = readText(aside);
   if (judged !== null && moved !== null && parseHolder(moved)?.token !== parseHolder(judged)?.token) {
@@ -252,6 +252,7 @@ function breakLock(file: string, judged: string | null): void {
     } catch {}
   }
   fs.rmSync(aside, { force: true });
+  return true;
 }
 
 function describeHolder(h: Holder): string {
