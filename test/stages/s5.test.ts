@@ -159,3 +159,54 @@ describe('§5 stages on a tiny model', () => {
     await expect(runStage('baselines', inputs, { firstT: 90 })).rejects.toThrow(/hint: set baselines.firstT/);
   });
 });
+
+describe('§5 stages on long data: maxPositions samples blocks of T', () => {
+  const H = 5;
+  const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 91, 1.5), H);
+  const inputs = upstream(w, randomBytes(400, 92));
+  const D = 6;
+  const firstT = 10; // T = 10..397: 388 positions
+
+  it('influence: all positions when they fit (the SPEC), else the blocks, each row the same as in the full run', async () => {
+    const full = await runStage('influence', inputs, { maxOffset: D, firstT });
+    expect(full.json.sample).toEqual({ sampled: false, of: 388, blocks: 1, blockLength: 388, maxPositions: 16384 });
+    expect([...(full.tensors!.positions.data as Int32Array)]).toEqual(Array.from({ length: 388 }, (_, i) => firstT + i));
+    const part = await runStage('influence', inputs, { maxOffset: D, firstT, maxPositions: 100, blockLength: 25 });
+    const j = part.json as any;
+    expect([j.count, j.sample.sampled, j.sample.of, j.sample.blocks]).toEqual([100, true, 388, 4]);
+    const Ts = [...(part.tensors!.positions.data as Int32Array)];
+    expect(Ts.slice(0, 3)).toEqual([10, 11, 12]);
+    expect(Ts.at(-1)).toBe(397);
+    for (let i = 1; i < Ts.length; i++) expect(Ts[i]).toBeGreaterThan(Ts[i - 1]);
+    // each sampled row is the full run's row for that T; the summary is their mean
+    const fi = full.tensors!.influence.data as Float64Array;
+    const pi = part.tensors!.influence.data as Float64Array;
+    let signed0 = 0;
+    Ts.forEach((T, r) => {
+      for (let d = 0; d < D; d++) expect(pi[r * D + d]).toBe(fi[(T - firstT) * D + d]);
+      signed0 += pi[r * D];
+    });
+    expect(j.rows[0].signed).toBeCloseTo(signed0 / 100, 14);
+    const positions = influenceSection.build({ influence: output(j, {}) }).tables[0].positions;
+    expect(positions).toMatch(/100 of the 388 output positions T = 10\.\.397, in 4 evenly spread blocks of 25/);
+  });
+
+  it('baselines: gradient and ablation on the blocks, decisive chains on every T', async () => {
+    const full = await runStage('baselines', inputs, { maxOffset: D, firstT, maxDepth: 3 });
+    const part = await runStage('baselines', inputs, { maxOffset: D, firstT, maxDepth: 3, maxPositions: 60, blockLength: 20 });
+    const j = part.json as any;
+    expect([j.count, j.sample.sampled, j.sample.blocks, j.decisive.nodes]).toEqual([60, true, 3, 388 * H]);
+    expect(j.decisive).toEqual(full.json.decisive);
+    const Ts = [...(part.tensors!.positions.data as Int32Array)];
+    for (const name of ['gradRaw', 'ablation']) {
+      const f = full.tensors![name].data as Float64Array;
+      const p = part.tensors![name].data as Float64Array;
+      expect(part.tensors![name].shape).toEqual([60, D]);
+      Ts.forEach((T, r) => {
+        for (let d = 0; d < D; d++) expect(p[r * D + d], `${name} T=${T} d=${d}`).toBe(f[(T - firstT) * D + d]);
+      });
+    }
+    const t = baselinesSection.build({ baselines: output(j, {}) });
+    expect(t.tables[0].positions).toMatch(/60 of the 388 output positions .* 3 evenly spread blocks of 20 .*decisive chains: all 388/);
+  });
+});
