@@ -140,12 +140,12 @@ export function bitsOf(logp: number, floor = DEFAULT_FLOOR): number {
 }
 
 /**
- * log softmax readout of four state rows at once: h is (4, H) float64, out receives
- * (4, V) at outOff, row i equal to readoutLogp of h's row i bit for bit (each logit summed
- * over j in order from by[o]). Two output rows × four states per pass over h. `Wy64` is a
- * float64 copy of w.Wy (Float64Array.from(w.Wy), exact).
+ * Logits of four state rows at once: h is (4, H) float64, out receives (4, V) at outOff,
+ * row i equal to readoutLogits of h's row i bit for bit (each logit summed over j in order
+ * from by[o]). Two output rows × four states per pass over h. `Wy64` is a float64 copy of
+ * w.Wy (Float64Array.from(w.Wy), exact).
  */
-export function readoutLogp4(w: Weights, Wy64: Float64Array, h: Float64Array, out: Float64Array, outOff: number): void {
+export function readoutLogits4(w: Weights, Wy64: Float64Array, h: Float64Array, out: Float64Array, outOff: number): void {
   const { H, by } = w;
   const h1o = H, h2o = 2 * H, h3o = 3 * H;
   const l0 = outOff, l1 = l0 + V, l2 = l1 + V, l3 = l2 + V;
@@ -178,6 +178,11 @@ export function readoutLogp4(w: Weights, Wy64: Float64Array, h: Float64Array, ou
     out[l2 + q + 1] = e2;
     out[l3 + q + 1] = e3;
   }
+}
+
+/** readoutLogits4, then log softmax of each row: row i equals readoutLogp of h's row i bit for bit. */
+export function readoutLogp4(w: Weights, Wy64: Float64Array, h: Float64Array, out: Float64Array, outOff: number): void {
+  readoutLogits4(w, Wy64, h, out, outOff);
   for (let i = 0; i < 4; i++) logSoftmax(out, outOff + i * V, out, outOff + i * V);
 }
 
