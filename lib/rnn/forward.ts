@@ -24,54 +24,65 @@ export interface Trace {
 export const DEFAULT_FLOOR = 1e-8;
 
 /**
+ * One plain step of the forward pass: from prev = S[t-1] (H, float64) and byte x, writes
+ * z_t and S[t] into z and S at `off` (it does not update prev). Four rows of Wh per pass
+ * over prev, each row summed over j in order as in forwardStatesNaive, so the result is
+ * bitwise identical to it. `Wh64` is a float64 copy of w.Wh (Float64Array.from(w.Wh),
+ * exact). Shared with the hook forward's hook-free steps (lib/rnn/hooks.ts).
+ */
+export function plainStep(w: Weights, Wh64: Float64Array, x: number, prev: Float64Array, z: Float32Array, S: Float32Array, off: number): void {
+  const { H, Wx, bh } = w;
+  const Wh = Wh64;
+  let i = 0;
+  for (; i + 3 < H; i += 4) {
+    const r0 = i * H, r1 = r0 + H, r2 = r1 + H, r3 = r2 + H;
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (let j = 0; j < H; j++) {
+      const p = prev[j];
+      a0 += Wh[r0 + j] * p;
+      a1 += Wh[r1 + j] * p;
+      a2 += Wh[r2 + j] * p;
+      a3 += Wh[r3 + j] * p;
+    }
+    const z0 = Math.fround(Wx[i * V + x] + a0 + bh[i]);
+    const z1 = Math.fround(Wx[(i + 1) * V + x] + a1 + bh[i + 1]);
+    const z2 = Math.fround(Wx[(i + 2) * V + x] + a2 + bh[i + 2]);
+    const z3 = Math.fround(Wx[(i + 3) * V + x] + a3 + bh[i + 3]);
+    z[off + i] = z0;
+    z[off + i + 1] = z1;
+    z[off + i + 2] = z2;
+    z[off + i + 3] = z3;
+    S[off + i] = Math.tanh(z0);
+    S[off + i + 1] = Math.tanh(z1);
+    S[off + i + 2] = Math.tanh(z2);
+    S[off + i + 3] = Math.tanh(z3);
+  }
+  for (; i < H; i++) {
+    let acc = 0;
+    const row = i * H;
+    for (let j = 0; j < H; j++) acc += Wh[row + j] * prev[j];
+    const zi = Math.fround(Wx[i * V + x] + acc + bh[i]);
+    z[off + i] = zi;
+    S[off + i] = Math.tanh(zi);
+  }
+}
+
+/**
  * States only: z and S for every position (float32), from state S[-1] = h0 (default 0).
- * Four rows of Wh (held as float64, an exact copy) per pass over S[t-1], each row summed
- * over j in order as in forwardStatesNaive, so the results are bitwise identical to it
- * (test/rnn/forward.test.ts); about 1.6× faster at H = 128.
+ * plainStep at every position: bitwise identical to forwardStatesNaive
+ * (test/rnn/forward.test.ts), about 1.6× faster at H = 128.
  */
 export function forwardStates(w: Weights, xs: Uint8Array, h0?: Float32Array): { z: Float32Array; S: Float32Array } {
-  const { H, Wx, bh } = w;
-  const Wh = Float64Array.from(w.Wh);
+  const { H } = w;
+  const Wh64 = Float64Array.from(w.Wh);
   const T = xs.length;
   const z = new Float32Array(T * H);
   const S = new Float32Array(T * H);
   const prev = new Float64Array(H);
   if (h0) for (let j = 0; j < H; j++) prev[j] = h0[j];
   for (let t = 0; t < T; t++) {
-    const x = xs[t];
     const base = t * H;
-    let i = 0;
-    for (; i + 3 < H; i += 4) {
-      const r0 = i * H, r1 = r0 + H, r2 = r1 + H, r3 = r2 + H;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      for (let j = 0; j < H; j++) {
-        const p = prev[j];
-        a0 += Wh[r0 + j] * p;
-        a1 += Wh[r1 + j] * p;
-        a2 += Wh[r2 + j] * p;
-        a3 += Wh[r3 + j] * p;
-      }
-      const z0 = Math.fround(Wx[i * V + x] + a0 + bh[i]);
-      const z1 = Math.fround(Wx[(i + 1) * V + x] + a1 + bh[i + 1]);
-      const z2 = Math.fround(Wx[(i + 2) * V + x] + a2 + bh[i + 2]);
-      const z3 = Math.fround(Wx[(i + 3) * V + x] + a3 + bh[i + 3]);
-      z[base + i] = z0;
-      z[base + i + 1] = z1;
-      z[base + i + 2] = z2;
-      z[base + i + 3] = z3;
-      S[base + i] = Math.tanh(z0);
-      S[base + i + 1] = Math.tanh(z1);
-      S[base + i + 2] = Math.tanh(z2);
-      S[base + i + 3] = Math.tanh(z3);
-    }
-    for (; i < H; i++) {
-      let acc = 0;
-      const row = i * H;
-      for (let j = 0; j < H; j++) acc += Wh[row + j] * prev[j];
-      const zi = Math.fround(Wx[i * V + x] + acc + bh[i]);
-      z[base + i] = zi;
-      S[base + i] = Math.tanh(zi);
-    }
+    plainStep(w, Wh64, xs[t], prev, z, S, base);
     for (let j = 0; j < H; j++) prev[j] = S[base + j];
   }
   return { z, S };
