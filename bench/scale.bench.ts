@@ -122,11 +122,15 @@ async function main(): Promise<void> {
         (m.json ? `  positions ${JSON.stringify(m.json)}` : ''),
     );
   }
-  const ok = total <= BUDGET_MS && peak <= BUDGET_RSS_MB;
+  const { loadavg: la, cpus } = await import('node:os');
+  const memOk = peak <= BUDGET_RSS_MB;
   console.log(
-    `${'all'.padEnd(16)} ${(total / 1000).toFixed(2).padStart(7)} s wall, run cpu ${(totalCpu / 1000).toFixed(2)} s (budget ${BUDGET_MS / 1000} s: ${(total / BUDGET_MS).toFixed(2)} of it)` +
-      `  max peak RSS ${peak.toFixed(0)} MB (budget ${BUDGET_RSS_MB} MB): ${ok ? 'met' : 'NOT met'}`,
+    `${'all'.padEnd(16)} ${(total / 1000).toFixed(2).padStart(7)} s wall, ${(totalCpu / 1000).toFixed(2)} s run cpu; budget ${BUDGET_MS / 1000} s: ` +
+      `wall ${total <= BUDGET_MS ? 'met' : 'NOT met'} (${(total / BUDGET_MS).toFixed(2)} of it), cpu ${totalCpu <= BUDGET_MS ? 'met' : 'NOT met'} (${(totalCpu / BUDGET_MS).toFixed(2)} of it)` +
+      `; max peak RSS ${peak.toFixed(0)} MB, budget ${BUDGET_RSS_MB} MB: ${memOk ? 'met' : 'NOT met'}`,
   );
+  console.log(`(load average now ${la()[0].toFixed(1)} on ${cpus().length} cores: on a shared machine the wall time overstates the work; cpu is the stages' own time)`);
+  if (!memOk) process.exitCode = 1;
 }
 
 await main();
