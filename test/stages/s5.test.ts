@@ -169,7 +169,7 @@ describe('§5 stages on long data: maxPositions samples blocks of T', () => {
 
   it('influence: all positions when they fit (the SPEC), else the blocks, each row the same as in the full run', async () => {
     const full = await runStage('influence', inputs, { maxOffset: D, firstT });
-    expect(full.json.sample).toEqual({ sampled: false, of: 388, blocks: 1, blockLength: 388, maxPositions: 16384 });
+    expect(full.json.sample).toEqual({ sampled: false, of: 388, blocks: 1, blockLength: 388, maxPositions: 65536 });
     expect([...(full.tensors!.positions.data as Int32Array)]).toEqual(Array.from({ length: 388 }, (_, i) => firstT + i));
     const part = await runStage('influence', inputs, { maxOffset: D, firstT, maxPositions: 100, blockLength: 25 });
     const j = part.json as any;
