@@ -3,8 +3,7 @@
 
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { Pipeline } from './lib/engine/pipeline.ts';
-import { main } from './lib/engine/cli.ts';
+import { main, quietOnEpipe } from './lib/cli/main.ts';
 
 export const STAGES = [
   'stages/data.ts', //            the first N bytes of enwik9
@@ -21,15 +20,17 @@ export const STAGES = [
   'stages/influence.ts', //       §5.3 Table 3
   'stages/decomposition.ts', //   §5.4 output decomposition
   'stages/baselines.ts', //       §5.1 three failed attributions
+  'stages/timing-carrier.ts', //  §6.2 Q1 the carrier from timing rules
+  'stages/pattern-tables.ts', //  §6.2 Q2 pattern units' lookup tables
+  'stages/describe.ts', //        §6.2 Q4 descriptions, marginal to full
+  'stages/rebuild.ts', //         §6.2 Q4 weights written back from them
+  'stages/viewer.ts', //          the per-position viewer (reports/<label>/viewer.html)
   'stages/report.ts', //          the report
 ];
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const p = await Pipeline.load({ root, stageFiles: STAGES }).catch((e) => {
-    process.stderr.write(`error: ${e.message}\n`);
-    process.exit(2);
-  });
-  process.exitCode = await main(p, process.argv.slice(2));
+  quietOnEpipe();
+  process.exitCode = await main({ root, stageFiles: STAGES, argv: process.argv.slice(2) });
 }

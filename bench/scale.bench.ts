@@ -9,7 +9,8 @@
 //   node --import tsx bench/scale.bench.ts [N [STAGE...]]     (default N = 65536, all stages)
 //
 // The data file comes from TOTAL_INTERP_ENWIK9_1MIB, else ../shared/reference/
-// enwik9-head-1MiB.txt; without it the benchmark says so and exits 0. Stages not in this
+// enwik9-head-1MiB.txt; without it the benchmark says so and exits 0. The paper's weights
+// as for the other benchmarks (TOTAL_INTERP_PAPER_WEIGHTS or the download folder). Stages not in this
 // tree (e.g. a §6 stage still being written) are skipped with a message.
 
 import { spawnSync } from 'node:child_process';
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StageDef, StageOutput } from '../lib/engine/types.ts';
 import { parseWeightsFile, V } from '../lib/rnn/weights.ts';
-import { output, reference, runStage } from './stage-bench.ts';
+import { output, paperWeightsFile, runStage } from './stage-bench.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const BUDGET_MS = 60_000;
@@ -30,7 +31,7 @@ export const STAGES = ['trace', 'carrier-pattern', 'influence', 'decomposition',
 export function dataFile(): string | null {
   const env = process.env.TOTAL_INTERP_ENWIK9_1MIB;
   if (env) return existsSync(env) ? env : null;
-  const f = path.join(reference, 'enwik9-head-1MiB.txt');
+  const f = path.resolve(here, '../../shared/reference/enwik9-head-1MiB.txt');
   return existsSync(f) ? f : null;
 }
 
@@ -39,7 +40,7 @@ async function inputsAt(N: number, file: string, withTrace: boolean): Promise<Re
   const buf = readFileSync(file);
   if (buf.length < N) throw new Error(`${file} has ${buf.length} bytes, fewer than N = ${N}`);
   const xs = new Uint8Array(buf.subarray(0, N));
-  const w = parseWeightsFile(new Uint8Array(readFileSync(path.join(reference, 'sat_model.bin'))));
+  const w = parseWeightsFile(new Uint8Array(readFileSync(paperWeightsFile())));
   const H = w.H;
   const inputs: Record<string, StageOutput> = {
     data: output({ bytes: N }, { bytes: { dtype: 'uint8', shape: [N], data: xs } }, 'data'),
@@ -89,6 +90,12 @@ async function main(): Promise<void> {
     return;
   }
   const { loadavg } = await import('node:os');
+  try {
+    paperWeightsFile();
+  } catch (e) {
+    console.log(`skipped: ${(e as Error).message.split('\n').join('; ')}`);
+    return;
+  }
   console.log(`N = ${N} bytes of ${path.basename(file)}, the paper's weights (H = 128); each stage in its own process; load average ${loadavg()[0].toFixed(1)}`);
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   let total = 0;

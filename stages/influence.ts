@@ -14,13 +14,7 @@
 // sign flipped between a quarter of the positions and all of them), hence the default.
 // Kernels: lib/analysis/carrier.ts (δ), lib/analysis/influence.ts (G, eq. 7).
 import { defineStage } from '../lib/engine/types.ts';
-
-interface Params {
-  maxOffset: number;
-  firstT: number;
-  maxPositions: number;
-  blockLength: number;
-}
+import type { Params } from '../schemas/influence.params.ts';
 
 /** Table 3's bands of offsets (inclusive), clipped to the offsets computed. */
 const BANDS: [number, number][] = [

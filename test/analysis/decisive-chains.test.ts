@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { paramCount, parseWeightsFile, weightsFrom, zeroWeights } from '../../lib/rnn/weights.ts';
 import { forwardTrace } from '../../lib/rnn/forward.ts';
 import { decisiveDepth, reachFractions, reachesNaive } from '../../lib/analysis/decisive-chains.ts';
@@ -34,7 +34,7 @@ describe('decisive chains (§5.1)', () => {
     expect(Math.max(...depth)).toBeGreaterThanOrEqual(3); // chains exist: the test is not vacuous
   });
 
-  it.skipIf(!existsSync(REF_WEIGHTS))('memoized depth (with its |z| > max |Wh| skip) agrees with the naive path search on the paper weights', () => {
+  it.skipIf(!REF_WEIGHTS)('memoized depth (with its |z| > max |Wh| skip) agrees with the naive path search on the paper weights', () => {
     const w = parseWeightsFile(new Uint8Array(readFileSync(REF_WEIGHTS)));
     const xs = refBytes().subarray(0, 90);
     const tr = forwardTrace(w, xs);

@@ -1,6 +1,6 @@
 // Data beyond 1 KiB (issue 15 item 3): the 1 MiB head of enwik9 from
-// TOTAL_INTERP_ENWIK9_1MIB (CI sets it), else ../shared/reference/enwik9-head-1MiB.txt;
-// skipped where neither exists. The data stage reads a 64 KiB prefix of it, and the §5
+// TOTAL_INTERP_ENWIK9_1MIB (CI sets it), else ../shared/reference/enwik9-head-1MiB.txt
+// (test/helpers/reference.ts); skipped where neither exists. The data stage reads a 64 KiB prefix of it, and the §5
 // stages run end to end at N = 4096 on a tiny trained model.
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,14 +11,10 @@ import stage from '../../stages/data.ts';
 import { Store } from '../../lib/engine/store.ts';
 import { loadOutput } from '../../lib/engine/execute.ts';
 import { loadSchemas } from '../../lib/engine/params.ts';
-import { copyProject, pipelineCli, REF_DATA, type Run } from '../helpers/project.ts';
+import { copyProject, pipelineCli, type Run } from '../helpers/project.ts';
+import { REF_DATA, enwik1MiB } from '../helpers/reference.ts';
 
-function head1MiB(): string | null {
-  const env = process.env.TOTAL_INTERP_ENWIK9_1MIB;
-  const p = env ? path.resolve(env) : path.resolve('../shared/reference/enwik9-head-1MiB.txt');
-  return existsSync(p) ? p : null;
-}
-const HEAD = head1MiB();
+const HEAD = ((p) => (p && existsSync(p) ? p : null))(enwik1MiB());
 
 describe.skipIf(!HEAD)('data beyond 1 KiB (enwik9-head-1MiB.txt)', () => {
   it('the data stage reads a 64 KiB prefix whose first 1024 bytes are the 1024-byte reference file', async () => {
