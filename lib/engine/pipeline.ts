@@ -197,7 +197,10 @@ export class Pipeline {
   nonDefault(all: Params): Overrides {
     const defaults = (this.defaults ??= this.resolveAll({}));
     const out: Overrides = {};
-    for (const [stage, ps] of Object.entries(all)) {
+    for (const [stage, given] of Object.entries(all)) {
+      // A param naming a file is seen as its key form (no folder): see StageDef.keyParams.
+      const keyParams = this.byName.get(stage)?.def.keyParams;
+      const ps = keyParams ? keyParams(given as any) : given;
       for (const [k, v] of Object.entries(ps)) {
         if (JSON.stringify(v) !== JSON.stringify(defaults[stage]?.[k])) (out[stage] ??= {})[k] = v;
       }

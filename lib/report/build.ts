@@ -132,7 +132,7 @@ export function buildReport(
     ? [{ column: 'reference', words: "the paper's own weights (imported)" }]
     : [
         ...(reference ? [{ column: 'reference' as const, words: `the paper's own weights (report \`${reference.label}\`)` }] : []),
-        { column: 'ours', words: `the model trained here (${recipeLine(m.train)})` },
+        { column: 'ours', words: `the model trained here (seed ${m.train?.seed}, ${m.train?.epochs} epochs)` },
       ];
   const preface = [summaryBlock(audit, { weights, viewer: extra.viewer ?? null, interactive: extra.interactive ?? null })];
   const plotsAfter = plotBlocks(extra.plotLinks ?? [], extra.interactive ?? null, new Set(tables.map((t) => t.id)));

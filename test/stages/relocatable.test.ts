@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
 import { STAGES } from '../../pipeline.ts';
 import { copyProject } from '../helpers/project.ts';
+import { paramCount } from '../../lib/rnn/weights.ts';
 import { PAPER_WEIGHTS, REF_DATA } from '../helpers/reference.ts';
 
 const TINY = { train: { hidden: 8, epochs: 3, evalEvery: 1 } };
@@ -51,6 +52,23 @@ describe('relocatable results', () => {
     const third = await build(moved, cache, {}, TINY);
     expect(third.ran).toEqual([]);
     expectNoPath([...allFiles(cache), ...allFiles(path.join(moved, 'reports'))], [a, b, moved]);
+  }, 120_000);
+
+  it('a weights file named by an absolute path in each checkout: the second checkout re-runs nothing, and no folder enters a key or report', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-reloc-import-'));
+    const cache = path.join(base, 'cache');
+    const H = 8;
+    const w = new Float32Array(paramCount(H));
+    for (let i = 0; i < w.length; i++) w[i] = 0.1 * Math.sin(i * 0.7);
+    const roots = ['one', 'two'].map((d) => copyProject(path.join(base, d)));
+    for (const r of roots) fs.writeFileSync(path.join(r, 'w8.bin'), new Uint8Array(w.buffer));
+    const imported = (r: string) => ({ model: { source: path.join(r, 'w8.bin'), hidden: H } });
+    const first = await build(roots[0], cache, {}, imported(roots[0]));
+    expect(first.ran).toContain('report');
+    const second = await build(roots[1], cache, {}, imported(roots[1]));
+    expect(second.ran).toEqual([]);
+    expect(second.p.output(second.entries.report).json.label).toBe(first.p.output(first.entries.report).json.label);
+    expectNoPath([...allFiles(cache), ...allFiles(path.join(roots[1], 'reports'))], roots);
   }, 120_000);
 
   it('a data file found by ENWIK9 in two places (same name, same bytes) gives the same data entry', async () => {
