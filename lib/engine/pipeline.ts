@@ -279,6 +279,7 @@ export class Pipeline {
       const r = this.record(name, params[name], Object.fromEntries(ups.map((u) => [u, entries[u]])), params);
       const short = r.key.slice(0, 12);
       if (!forced(name)) {
+        await this.store.remote?.pull(this.store, name, r.key); // [remote] a local miss is looked up remotely
         const hit = this.cachedEntry(name, r.key, true);
         if (hit.entry) {
           entries[name] = hit.entry;
@@ -293,9 +294,11 @@ export class Pipeline {
       const release = await lock(this.store.lockPath(name, r.key), (h) =>
         this.reporter.line(`  waiting for process ${h.pid} (${h.host}) building ${name}…`),
       );
+      const releaseShared = await this.store.remote?.lock?.(name, r.key, (h) => this.reporter.line(`  waiting for ${h} building ${name}…`)).catch((e) => { release(); throw e; }); // [remote]
       try {
         // Another process may have built it while we waited.
         if (!forced(name)) {
+          await this.store.remote?.pull(this.store, name, r.key); // [remote] a local miss is looked up remotely
           const hit = this.cachedEntry(name, r.key, true);
           if (hit.entry) {
             entries[name] = hit.entry;
@@ -365,7 +368,9 @@ export class Pipeline {
         const seconds = (performance.now() - t0) / 1000;
         runs.set(name, { name, status: 'ran', key: short, seconds });
         this.reporter.line(`  ran     ${name}  ${seconds.toFixed(2)}s`);
+        await this.store.remote?.push(this.store, entry); // [remote] before the locks go: a waiter then finds it
       } finally {
+        await releaseShared?.(); // [remote]
         release();
       }
     };

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { canonicalJson, sha256 } from './hash.ts';
+import type { RemoteTier } from './remote.ts'; // [remote]
 
 export interface ObjectRef {
   hash: string;
@@ -75,6 +76,8 @@ export class CorruptError extends Error {
 
 export class Store {
   readonly root: string;
+  /** [remote] Optional second level (remote.ts): pulled on a local miss, pushed after a build. */
+  remote?: RemoteTier;
   constructor(root: string) {
     this.root = root;
   }

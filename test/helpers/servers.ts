@@ -1,0 +1,186 @@
+// Real servers on loopback for the distributed tests: redis-server (the BullMQ queue and
+// the key locks) and nginx with WebDAV (a Bazel-style HTTP remote cache). Each runs in the
+// foreground as the current user, on a free port, with every file (config, data, pid and
+// logs) in a temporary folder; `stop()` kills it and removes the folder.
+//
+// The binaries come from Debian packages (`apt-get install redis-server nginx`; .ci/run
+// installs them when missing). When one is missing, `missing()` says which, and the tests
+// skip with that reason.
+
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+
+export interface Server {
+  url: string;
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+  /** The server's log so far (stderr/stdout and its log files). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+function which(bin: string): string | null {
+  for (const d of (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/sbin', '/usr/bin', '/sbin'])) {
+    const p = path.join(d, bin);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return null;
+}
+
+/** Why the servers cannot run here ("redis-server, nginx not installed"), or null. */
+export function missing(): string | null {
+  const absent = ['redis-server', 'nginx'].filter((b) => !which(b));
+  return absent.length ? `${absent.join(', ')} not installed (apt-get install -y redis-server nginx)` : null;
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Send `request` to 127.0.0.1:port until the answer matches `ok`, or fail after `ms`. */
+async function waitFor(port: number, request: string, ok: RegExp, proc: ChildProcess, what: string, log: () => string, ms = 10_000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${what} exited during start-up:\n${log()}`);
+    const answer = await new Promise<string>((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      let got = '';
+      sock.setTimeout(500, () => sock.destroy());
+      sock.on('connect', () => sock.write(request));
+      sock.on('data', (d) => {
+        got += d;
+        if (ok.test(got)) sock.destroy();
+      });
+      sock.on('error', () => resolve(''));
+      sock.on('close', () => resolve(got));
+    });
+    if (ok.test(answer)) return;
+    if (Date.now() - t0 > ms) throw new Error(`${what} did not answer on port ${port} within ${ms} ms:\n${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function start(bin: string, args: string[], dir: string): { proc: ChildProcess; out: () => string } {
+  let out = '';
+  const proc = spawn(which(bin)!, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  return { proc, out: () => out };
+}
+
+function stopper(proc: ChildProcess, dir: string): () => Promise<void> {
+  return async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+/** redis-server on a free loopback port, no persistence, data in a temp folder. */
+export async function startRedis(): Promise<Server> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-redis-'));
+  const port = await freePort();
+  const { proc, out } = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'], dir);
+  await waitFor(port, 'PING\r\n', /\+PONG/, proc, 'redis-server', out);
+  return { url: `redis://127.0.0.1:${port}`, port, dir, proc, log: out, stop: stopper(proc, dir) };
+}
+
+/**
+ * nginx serving a WebDAV folder on a free loopback port: PUT/DELETE allowed, folders
+ * created on PUT, no body size limit. With `auth`, the /private/ prefix asks for Basic
+ * authentication with that user and password (the root prefix stays open).
+ */
+export async function startNginx(opts: { auth?: { user: string; pass: string } } = {}): Promise<Server & { root: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-nginx-'));
+  const root = path.join(dir, 'www');
+  fs.mkdirSync(root);
+  fs.mkdirSync(path.join(dir, 'logs'));
+  const port = await freePort();
+  if (opts.auth) fs.writeFileSync(path.join(dir, 'htpasswd'), `${opts.auth.user}:{PLAIN}${opts.auth.pass}\n`);
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${path.join(dir, `${t}_temp`)};`).join('\n');
+  const conf = `# written by test/helpers/servers.ts
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${path.join(dir, 'nginx.pid')};
+error_log ${path.join(dir, 'logs', 'error.log')} warn;
+events { worker_connections 256; }
+http {
+  access_log ${path.join(dir, 'logs', 'access.log')};
+${temp}
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+    client_max_body_size 0;
+    location / {
+      dav_methods PUT DELETE;
+      create_full_put_path on;
+      dav_access user:rw;
+    }
+${opts.auth ? `    location /private/ {
+      auth_basic "cache";
+      auth_basic_user_file ${path.join(dir, 'htpasswd')};
+      dav_methods PUT DELETE;
+      create_full_put_path on;
+      dav_access user:rw;
+    }
+` : ''}  }
+}
+`;
+  const confPath = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(confPath, conf);
+  // -e: the start-up error log before the config is read (else /var/log/nginx/error.log).
+  const check = spawnSync(which('nginx')!, ['-t', '-p', dir, '-c', confPath, '-e', path.join(dir, 'logs', 'startup.log')], { encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`nginx rejected its config:\n${check.stderr}`);
+  const { proc, out } = start('nginx', ['-p', dir, '-c', confPath, '-e', path.join(dir, 'logs', 'startup.log')], dir);
+  const log = () => {
+    let s = out();
+    for (const f of ['error.log', 'startup.log']) {
+      try {
+        s += fs.readFileSync(path.join(dir, 'logs', f), 'utf8');
+      } catch {
+        /* none yet */
+      }
+    }
+    return s;
+  };
+  await waitFor(port, 'HEAD / HTTP/1.0\r\n\r\n', /^HTTP\/1\.\d \d{3}/, proc, 'nginx', log);
+  return { url: `http://127.0.0.1:${port}`, port, dir, root, proc, log, stop: stopper(proc, dir) };
+}
+
+/** Every file under a folder, relative paths (to see what a server stored). */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(dir, p));
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return out.sort();
+}
