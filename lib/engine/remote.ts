@@ -144,7 +144,7 @@ export class RemoteCache implements RemoteTier {
     if (body) headers['content-type'] = 'application/octet-stream';
     let res: Response;
     try {
-      res = await fetch(`${this.base}/${kind}/${hash}`, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await fetch(`${this.base}/${kind}/${hash}`, { method, headers, body: body as BodyInit | undefined, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
       this.unreachable(`${method} ${kind}`, err.cause?.code ?? err.cause?.message ?? err.message);

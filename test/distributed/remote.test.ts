@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteCache, redactText } from '../../lib/engine/remote.ts';
-import { Store } from '../../lib/engine/store.ts';
 import { sha256 } from '../../lib/engine/hash.ts';
 import { filesUnder, freePort, missing, startNginx, type Server } from '../helpers/servers.ts';
 import { loadToy, makeToy } from '../engine/toy.ts';
