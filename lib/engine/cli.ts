@@ -18,6 +18,8 @@ export interface CliArgs {
   seeds: number[] | null;
   reference?: string;
   aggregate?: string;
+  queue?: string; // [remote] lib/queue/cli.ts
+  remoteCache?: string; // [remote]
   rest: Record<string, string>;
 }
 
@@ -55,6 +57,11 @@ const COMMANDS: Record<string, { usage: string; summary: string; details: string
       'Table by table and metric by metric. When an aggregate over seeds includes A or B (or --aggregate names one),\n' +
       'a change larger than 2 sd of the seeds is flagged.',
   },
+  worker: { // [remote] lib/queue/cli.ts
+    usage: 'worker --queue redis://HOST:PORT [--remote-cache URL]',
+    summary: 'build sweep points from a BullMQ queue (report --seeds … --queue) until stopped',
+    details: 'One sandboxed process per job, as many at once as cores (TOTAL_INTERP_WORKER_CONCURRENCY).\n--remote-cache URL (or TOTAL_INTERP_REMOTE_CACHE) is the HTTP cache the workers and the submitter share.',
+  },
   gc: {
     usage: 'gc [--set stage.param=value]... [--seeds S1,S2,...] [--dry-run] [--json]',
     summary: 'delete cache entries and objects that no current stage key reaches; print bytes freed',
@@ -83,6 +90,8 @@ export function parseArgs(argv: string[], stageNames: string[]): CliArgs {
       a.seeds = [...new Set(v.split(',').map(Number))];
     } else if (x === '--reference' || x.startsWith('--reference=')) a.reference = value('--reference');
     else if (x === '--aggregate' || x.startsWith('--aggregate=')) a.aggregate = value('--aggregate');
+    else if (x === '--queue' || x.startsWith('--queue=')) a.queue = value('--queue'); // [remote]
+    else if (x === '--remote-cache' || x.startsWith('--remote-cache=')) a.remoteCache = value('--remote-cache'); // [remote]
     else if (x === '--jobs' || x === '-j' || x.startsWith('--jobs=')) {
       const v = value('--jobs');
       if (!/^\d+$/.test(v) || Number(v) < 1) throw new ParamError(`--jobs: expected a positive integer, got ${JSON.stringify(v)}`);
@@ -180,6 +189,10 @@ export async function main(p: Pipeline, argv: string[], out: NodeJS.WritableStre
     if (unknown.length) throw new ParamError(`unknown option --${unknown[0]}\nhint: npx tsx pipeline.ts ${args.command} --help`);
     const overrides = parseSets(p, args.sets);
     p.reporter = args.json ? makeReporter(process.stderr) : makeReporter(process.stderr);
+    const queueCli = await import('../queue/cli.ts'); // [remote]
+    queueCli.attachRemote(p, args.remoteCache); // [remote]
+    if (args.command === 'worker') return await queueCli.workerCommand(p, args); // [remote]
+    if (args.queue && !args.seeds) throw new PipelineError('usage', '--queue goes with report --seeds (one job per seed)\nhint: npx tsx pipeline.ts report --seeds 42,43 --queue redis://HOST:PORT --remote-cache URL'); // [remote]
     switch (args.command) {
       case 'diff': {
         if (args.stages.length !== 2) throw new PipelineError('usage', 'diff: name two reports\nhint: npx tsx pipeline.ts diff LABEL_A LABEL_B');
@@ -193,7 +206,8 @@ export async function main(p: Pipeline, argv: string[], out: NodeJS.WritableStre
           if (args.command !== 'report') throw new PipelineError('usage', '--seeds goes with the report command\nhint: npx tsx pipeline.ts report --seeds 42,43');
           if (args.dryRun) throw new PipelineError('usage', '--seeds cannot be combined with --dry-run');
           const { runSeeds } = await import('../report/seeds.ts');
-          const r = await runSeeds(p, { seeds: args.seeds, overrides, sets: args.sets, jobs: args.jobs, force: args.force, reference: args.reference });
+          if (args.queue) await queueCli.submitSeeds(p, { queue: args.queue, seeds: args.seeds, overrides, force: args.force }); // [remote] then every seed below is pulled
+          const r = await runSeeds(p, { seeds: args.seeds, overrides, sets: args.sets, jobs: args.queue ? 1 : args.jobs, force: args.force, reference: args.reference });
           const stages = r.runs.flatMap((s) => s.stages.map((x) => ({ ...x, seed: s.seed })));
           if (args.json) {
             out.write(JSON.stringify({ stages: formatRuns(stages), report: r.report, reportJson: r.reportJson, seeds: r.runs.map((s) => ({ seed: s.seed, report: s.report, reportJson: s.reportJson })) }) + '\n');
