@@ -32,6 +32,7 @@ export class RedisKeyLock {
   private pollMs: number;
   private prefix: string;
   private renewer: Worker | null = null;
+  private renewerReady: Promise<Worker> | null = null;
   private url: string;
   private warn: (m: string) => void;
   /** Locks taken (for tests: how many builds were guarded). */
@@ -49,22 +50,31 @@ export class RedisKeyLock {
     this.redis.on('error', () => {});
   }
 
-  private thread(): Worker {
-    if (!this.renewer) {
-      this.renewer = new Worker(new URL('./renew-thread.mjs', import.meta.url), { workerData: { url: this.url, everyMs: Math.max(50, Math.floor(this.ttlMs / 3)) } });
-      this.renewer.unref();
-      this.renewer.on('message', (m) => {
-        if (m.op === 'lost') this.warn(`lost the build lock ${m.name.slice(this.prefix.length)} (not renewed in time); another machine may build it too`);
+  /** The renewal thread, started on first use; resolves once its Redis connection is up. */
+  private thread(): Promise<Worker> {
+    if (!this.renewerReady) {
+      const w = new Worker(new URL('./renew-thread.mjs', import.meta.url), { workerData: { url: this.url, everyMs: Math.max(50, Math.floor(this.ttlMs / 3)) } });
+      this.renewer = w;
+      w.unref();
+      this.renewerReady = new Promise((resolve, reject) => {
+        w.on('message', (m) => {
+          if (m.op === 'ready') resolve(w);
+          else if (m.op === 'lost') this.warn(`lost the build lock ${m.name.slice(this.prefix.length)} (not renewed in time); another machine may build it too`);
+        });
+        w.on('error', (e: Error) => {
+          this.warn(`lock renewal thread failed: ${e.message}`);
+          reject(e);
+        });
       });
-      this.renewer.on("error", (e: Error) => this.warn(`lock renewal thread failed: ${e.message}`));
     }
-    return this.renewer;
+    return this.renewerReady;
   }
 
   /** Wait for and take the lock on (stage, key); resolves with its release function. */
   async lock(stage: string, key: string, onWait?: (holder: string) => void): Promise<() => Promise<void>> {
     const name = `${this.prefix}${stage}:${key}`;
     const token = `${os.hostname()} pid ${process.pid} ${randomBytes(6).toString('hex')}`;
+    const renewer = await this.thread(); // up before we hold anything it must renew
     let told = false;
     for (;;) {
       const ok = await this.redis.set(name, token, 'PX', this.ttlMs, 'NX');
@@ -78,7 +88,7 @@ export class RedisKeyLock {
       await new Promise((r) => setTimeout(r, this.pollMs));
     }
     this.acquired++;
-    this.thread().postMessage({ op: 'add', name, token, ttl: this.ttlMs });
+    renewer.postMessage({ op: 'add', name, token, ttl: this.ttlMs });
     let released = false;
     return async () => {
       if (released) return;
@@ -91,6 +101,7 @@ export class RedisKeyLock {
   async close(): Promise<void> {
     await this.renewer?.terminate();
     this.renewer = null;
+    this.renewerReady = null;
     this.redis.disconnect();
   }
 }

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 const redis = new Redis(workerData.url, { maxRetriesPerRequest: 1, enableOfflineQueue: true });
 redis.on('error', () => {}); // the main thread reports connection problems
+redis.on('ready', () => parentPort.postMessage({ op: 'ready' }));
 const held = new Map(); // name -> { token, ttl }
 
 parentPort.on('message', (m) => {
