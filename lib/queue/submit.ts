@@ -19,12 +19,14 @@ export interface SubmitOptions {
 /** Fail fast, with a hint, when Redis is not there (ioredis would retry forever). */
 export async function pingRedis(url: string): Promise<void> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
-  r.on('error', () => {});
+  let cause: Error | null = null;
+  r.on('error', (e: Error) => (cause ??= e));
   try {
     await r.connect();
     await r.ping();
   } catch (e) {
-    throw new QueueError('usage', `cannot reach the queue at ${redactText(url)}: ${redactText((e as Error).message)}\nhint: start redis-server there, or check --queue redis://HOST:PORT`);
+    const err = (cause ?? e) as Error & { code?: string };
+    throw new QueueError('usage', `cannot reach the queue at ${redactText(url)}: ${err.code ?? redactText(err.message)}\nhint: start redis-server there, or check --queue redis://HOST:PORT`);
   } finally {
     r.disconnect();
   }
