@@ -14,6 +14,11 @@ import type { PointEvent, PointJob, PointResult, WorkerConfig } from './types.ts
 
 let loaded: Promise<Pipeline> | null = null;
 
+// BullMQ's child does not notice its worker dying. If the worker process is killed, stop
+// too (at the next await), as on a machine failure: the stalled job goes to another worker,
+// which finds whatever was pushed before this point.
+if (process.send) process.once('disconnect', () => process.exit(1));
+
 async function load(cfg: WorkerConfig): Promise<Pipeline> {
   const p = await Pipeline.load({ root: cfg.root, stageFiles: cfg.stageFiles, cacheDir: cfg.cacheDir, reportsDir: cfg.reportsDir });
   const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
