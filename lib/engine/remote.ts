@@ -84,6 +84,8 @@ export class RemoteCache implements RemoteTier {
   private rejectedSeen = new Set<string>();
   /** Objects found damaged on the remote: overwritten by the next push that has them. */
   private damaged = new Set<string>();
+  /** Entry keys known to be on the remote (this process put or got them): no HEAD again. */
+  private onRemote = new Set<string>();
 
   constructor(url: string, opts: RemoteOptions = {}) {
     let u: URL;
@@ -249,10 +251,14 @@ export class RemoteCache implements RemoteTier {
     }
     if (local) {
       // Built here before (or without) the remote: share it now.
-      if (!(await this.has('ac', key))) await this.push(store, local);
+      if (!this.onRemote.has(key)) {
+        if (await this.has('ac', key)) this.onRemote.add(key);
+        else await this.push(store, local);
+      }
       return true;
     }
     store.putEntry(entry);
+    this.onRemote.add(key);
     this.stats.hits++;
     return true;
   }
@@ -273,6 +279,7 @@ export class RemoteCache implements RemoteTier {
     if (!local) return;
     const text = Buffer.from(JSON.stringify(local));
     if (await this.put('ac', entry.key, text)) {
+      this.onRemote.add(entry.key);
       this.stats.entriesUp++;
       this.stats.bytesUp += text.byteLength;
     }

@@ -95,6 +95,21 @@ describe.skipIf(!!why)('remote HTTP cache on nginx WebDAV', () => {
     expect((await c.p.build(['c'])).runs.map((r) => r.status)).toEqual(['cached', 'cached', 'cached']);
   });
 
+  it('results built before the remote was configured are shared on the next build', async () => {
+    const prefix = `${nginx.url}/run3`;
+    const a = { p: await loadToy(fresh()) };
+    await a.p.build(['c']); // no remote yet
+    const ra = new RemoteCache(prefix);
+    a.p.store.remote = ra;
+    expect((await a.p.build(['c'])).runs.map((r) => r.status)).toEqual(['cached', 'cached', 'cached']);
+    expect(ra.stats.entriesUp).toBe(3);
+    await a.p.build(['c']); // known to be there now: nothing is sent again
+    expect(ra.stats.entriesUp).toBe(3);
+    const b = { p: await loadToy(fresh()) };
+    b.p.store.remote = new RemoteCache(prefix);
+    expect((await b.p.build(['c'])).runs.map((r) => r.status)).toEqual(['cached', 'cached', 'cached']);
+  });
+
   it('an unreachable remote is one warning and the build goes on locally', async () => {
     const port = await freePort(); // nothing listens there
     const a = { p: await loadToy(fresh()) };
