@@ -25,7 +25,7 @@ export interface CliArgs {
 
 const COMMANDS: Record<string, { usage: string; summary: string; details: string }> = {
   report: {
-    usage: 'report [--set stage.param=value]... [--seeds S1,S2,...] [--reference LABEL] [--force [STAGE]] [--dry-run] [--jobs N] [--json]',
+    usage: 'report [--set stage.param=value]... [--seeds S1,S2,... [--queue redis://HOST:PORT]] [--remote-cache URL] [--reference LABEL] [--force [STAGE]] [--dry-run] [--jobs N] [--json]', // [remote]
     summary: 'build everything the report needs and write reports/<label>/report.{md,json} (default command)',
     details:
       'Prints one line per stage on stderr: "cached" or "ran" with seconds, then the report path.\n' +
@@ -33,7 +33,9 @@ const COMMANDS: Record<string, { usage: string; summary: string; details: string
       '--seeds trains and analyses one model per seed (cached seeds are not retrained; --jobs N runs N seeds at\n' +
       'once), writes each seed\'s report and an aggregate (mean ± sd, min–max, audit, plots) whose paths --json\n' +
       'gives as report/reportJson. The paper\'s-weights column comes from the newest report on imported weights\n' +
-      'for the same data, or from --reference LABEL|report.json.',
+      'for the same data, or from --reference LABEL|report.json.\n' +
+      '--queue sends the seeds to `worker` processes (see worker --help); --remote-cache URL (or TOTAL_INTERP_REMOTE_CACHE,\n' + // [remote]
+      'credentials in the URL or TOTAL_INTERP_REMOTE_CACHE_AUTH=user:pass) is a Bazel-style HTTP cache behind the local one.', // [remote]
   },
   run: {
     usage: 'run STAGE... [--set stage.param=value]... [--force [STAGE]] [--dry-run] [--jobs N] [--json]',
