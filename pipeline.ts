@@ -21,6 +21,11 @@ export const STAGES = [
   'stages/influence.ts', //       §5.3 Table 3
   'stages/decomposition.ts', //   §5.4 output decomposition
   'stages/baselines.ts', //       §5.1 three failed attributions
+  'stages/timing-carrier.ts', //  §6.2 Q1 the carrier from timing rules
+  'stages/pattern-tables.ts', //  §6.2 Q2 pattern units' lookup tables
+  'stages/describe.ts', //        §6.2 Q4 descriptions, marginal to full
+  'stages/rebuild.ts', //         §6.2 Q4 weights written back from them
+  'stages/viewer.ts', //          the per-position viewer (reports/<label>/viewer.html)
   'stages/report.ts', //          the report
 ];
 

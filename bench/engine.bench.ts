@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { paperWeightsFile } from './stage-bench.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shared = path.resolve(root, '../shared/reference');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,8 +64,10 @@ export function benchEngine(reps = 7): void {
   const empty = path.join(os.tmpdir(), 'ti-empty.ts');
   fs.writeFileSync(empty, 'export {};\n');
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-cache-'));
-  const env = { ...process.env, TOTAL_INTERP_CACHE: cache, ENWIK9: path.join(shared, 'enwik_1024.txt') };
-  const model = `model.source=${path.join(shared, 'sat_model.bin')}`;
+  // The shipped data and the paper's weights by name (found locally; see paperWeightsFile).
+  const env: NodeJS.ProcessEnv = { ...process.env, TOTAL_INTERP_CACHE: cache, TOTAL_INTERP_PAPER_WEIGHTS: paperWeightsFile() };
+  delete env.ENWIK9;
+  const model = 'model.source=paper';
 
   console.log('engine: building the reference report once (not timed)…');
   time(tsxBin, ['pipeline.ts', 'report', '--set', model], { cwd: root, env }, 1);

@@ -8,20 +8,20 @@
 // Target (issue 11 item 5): no hooks runs as fast as forwardStates (ratio ≤ 1.05).
 //   node --import tsx bench/hooks.bench.ts [reps]
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { forwardStates, forwardTrace } from '../lib/rnn/forward.ts';
 import { ablation, ablationFast } from '../lib/analysis/ablation.ts';
 import { ablate, runWithHooks } from '../lib/rnn/hooks.ts';
 import { parseWeightsFile } from '../lib/rnn/weights.ts';
-import { isMain, reference } from './stage-bench.ts';
+import { isMain, paperWeightsFile } from './stage-bench.ts';
+import { EMBEDDED_PATH } from '../lib/data/embedded.ts';
 
 export const TARGET_RATIO = 1.05;
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 export function benchHooks(reps = 41) {
-  const xs = new Uint8Array(readFileSync(path.join(reference, 'enwik_1024.txt')));
-  const w = parseWeightsFile(new Uint8Array(readFileSync(path.join(reference, 'sat_model.bin'))));
+  const xs = new Uint8Array(readFileSync(EMBEDDED_PATH));
+  const w = parseWeightsFile(new Uint8Array(readFileSync(paperWeightsFile())));
   const variants: [string, () => unknown][] = [
     ['forwardStates', () => forwardStates(w, xs)],
     ['hooks, none', () => runWithHooks(w, xs)],
@@ -40,8 +40,8 @@ export function benchHooks(reps = 41) {
 }
 
 export function benchAblation(reps = 3) {
-  const xs = new Uint8Array(readFileSync(path.join(reference, 'enwik_1024.txt')));
-  const w = parseWeightsFile(new Uint8Array(readFileSync(path.join(reference, 'sat_model.bin'))));
+  const xs = new Uint8Array(readFileSync(EMBEDDED_PATH));
+  const w = parseWeightsFile(new Uint8Array(readFileSync(paperWeightsFile())));
   const tr = forwardTrace(w, xs);
   const lastT = xs.length - 3;
   const variants: [string, () => unknown][] = [

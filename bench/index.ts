@@ -1,6 +1,6 @@
 // `npm run bench [-- NAME...]`: every benchmark, one after another, each in its own
 // process (so one's JIT warm-up and memory do not colour the next). Each prints medians
-// and ratios against its target. Names: train, engine, s3, s4, s5, hooks.
+// and ratios against its target. Names: train, engine, s3, s4, s5, s6, hooks.
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -16,6 +16,7 @@ const ALL: [string, string][] = [
   ['s4', '§4 stages (target ≤ 10 s)'],
   ['s5', '§5 stages (target ≤ 10 s)'],
   ['hooks', 'hook forward with no hooks vs forwardStates (target: ratio ≤ 1.05)'],
+  ['s6', '§6.2 stages (target ≤ 5 s)'],
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !ALL.some(([n]) => n === w));

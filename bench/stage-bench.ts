@@ -5,11 +5,19 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StageDef, StageOutput, StageResult } from '../lib/engine/types.ts';
+import { EMBEDDED_PATH } from '../lib/data/embedded.ts';
+import { findPaperWeights } from '../lib/data/paper-weights.ts';
 import { parseWeightsFile, V } from '../lib/rnn/weights.ts';
 import { forwardTrace } from '../lib/rnn/forward.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const reference = path.resolve(root, '../shared/reference');
+
+/** The paper's weights (TOTAL_INTERP_PAPER_WEIGHTS or the download folder), or an error saying how to get them. */
+export function paperWeightsFile(): string {
+  const file = findPaperWeights(process.env);
+  if (!file) throw new Error("this benchmark needs the paper's weights\nhint: TOTAL_INTERP_PAPER_WEIGHTS=/path/to/sat_model.bin, or run `npx tsx pipeline.ts run model --set model.source=paper` once to download them");
+  return file;
+}
 
 /** Schema defaults of a stage's params (the engine fills them the same way). */
 export function defaults(stage: string): Record<string, unknown> {
@@ -25,8 +33,8 @@ export function runStage(def: StageDef, inputs: Record<string, StageOutput>): Pr
 
 /** data, model and trace outputs for the paper's weights on the reference bytes. */
 export function referenceInputs(): Record<string, StageOutput> {
-  const xs = new Uint8Array(readFileSync(path.join(reference, 'enwik_1024.txt')));
-  const w = parseWeightsFile(new Uint8Array(readFileSync(path.join(reference, 'sat_model.bin'))));
+  const xs = new Uint8Array(readFileSync(EMBEDDED_PATH));
+  const w = parseWeightsFile(new Uint8Array(readFileSync(paperWeightsFile())));
   const tr = forwardTrace(w, xs);
   const N = xs.length;
   const H = w.H;

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { train, type KernelName } from '../lib/rnn/train.ts';
 import { wasmSupports, wasmUnavailableReason } from '../lib/rnn/wasm-kernel.ts';
 import { V } from '../lib/rnn/weights.ts';
+import { EMBEDDED_PATH } from '../lib/data/embedded.ts';
 
 export const TARGET_MS = 20;
 
@@ -38,12 +39,11 @@ export interface BenchOptions {
   runs?: number;
   epochs?: number;
   H?: number;
-  /** Data file (default the reference prefix, resolved from the project root). */
+  /** Data file (default the first 1024 bytes of enwik9, shipped in data/). */
   data?: string;
   log?: (line: string) => void;
 }
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export function macsPerEpoch(H: number, N: number): number {
   return (3 * V * H + 3 * H * H) * (N - 1);
@@ -52,7 +52,7 @@ export function macsPerEpoch(H: number, N: number): number {
 export function benchTrain(opts: BenchOptions = {}): BenchRow[] {
   const H = opts.H ?? 128;
   const log = opts.log ?? ((s: string) => console.log(s));
-  const xs = new Uint8Array(readFileSync(opts.data ?? path.resolve(root, '../shared/reference/enwik_1024.txt')));
+  const xs = new Uint8Array(readFileSync(opts.data ?? EMBEDDED_PATH));
   const kernels = opts.kernels ?? (wasmSupports(H) ? ['wasm-simd', 'ts'] : ['ts']);
   if (!wasmSupports(H)) log(`WebAssembly kernel unavailable (${wasmUnavailableReason() || `H=${H}`}): run \`npm run build:wasm\``);
   const rows: BenchRow[] = [];

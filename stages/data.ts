@@ -1,13 +1,18 @@
-// Paper §2 ("1024 bytes of enwik9"), SPEC §0 "Data", issue 3 part 1: the first N = data.bytes
-// bytes x_0..x_{N-1} of enwik9.
+// Paper §2 ("1024 bytes of enwik9"), SPEC §0 "Data", issue 3 part 1 and issue 10: the first
+// N = data.bytes bytes x_0..x_{N-1} of enwik9.
 // The source, in order: the param data.path, the env var ENWIK9 (a plain file or a zip of
-// one; declared as an external file, so its fingerprint is in the cache key: only its first
-// N bytes for a plain file), else a streamed download of data.url (in the key as a param),
-// stopped as soon as N bytes are out. Reading is in lib/data/.
+// one), else for N ≤ 1024 the copy shipped with the project (data/enwik9-head-1024.txt),
+// else a streamed download of data.url (in the key as a param), stopped as soon as N bytes
+// are out. A local file, embedded or not, is declared as an external, so its content
+// fingerprint and name are in the cache key (only its first N bytes for a plain file), never
+// its path: ENWIK9 is a pathEnv. A prefix whose sha256 we know (1024 bytes, 1 MiB;
+// lib/data/known.ts) must match it. Reading is in lib/data/.
 import { createHash } from 'node:crypto';
 import { defineStage } from '../lib/engine/types.ts';
 import { SOURCE_HINT } from '../lib/data/errors.ts';
-import { localSource, looksLikeZip, preview, readPrefix, type OnProgress } from '../lib/data/source.ts';
+import { EMBEDDED_BYTES, EMBEDDED_NAME, EMBEDDED_PATH } from '../lib/data/embedded.ts';
+import { knownPrefixMismatch } from '../lib/data/known.ts';
+import { localSource, looksLikeZip, preview, readPrefix, type OnProgress, type Prefix } from '../lib/data/source.ts';
 // The downloader (fetch, zlib streams) is imported only when there is no local source.
 
 interface Params {
@@ -16,34 +21,53 @@ interface Params {
   url: string;
 }
 
+/** Where the bytes come from for these params: a local file, the embedded copy, or the network. */
+function sourceOf(params: Params, env: Record<string, string | undefined>): { kind: 'local'; file: string } | { kind: 'embedded' } | { kind: 'download' } {
+  const file = localSource(params.path, env);
+  if (file) return { kind: 'local', file };
+  return params.bytes <= EMBEDDED_BYTES ? { kind: 'embedded' } : { kind: 'download' };
+}
+
 export default defineStage<Params>({
   name: 'data',
-  description: 'the first data.bytes bytes of enwik9 (a file, its zip, or a streamed download)',
+  description: 'the first data.bytes bytes of enwik9 (the shipped 1024, a file, its zip, or a streamed download)',
   section: '§2',
   inputs: [],
-  env: ['ENWIK9'],
+  pathEnv: ['ENWIK9'],
   externals(params, env) {
-    const file = localSource(params.path, env);
-    if (!file) return [];
+    const src = sourceOf(params, env);
+    if (src.kind === 'embedded') return [{ name: 'source', path: EMBEDDED_PATH, maxBytes: params.bytes, display: `embedded:${EMBEDDED_NAME}` }];
+    if (src.kind === 'download') return [];
     // A zip's first N inflated bytes can depend on any part of it: fingerprint it all.
-    return [{ name: 'source', path: file, maxBytes: looksLikeZip(file) ? undefined : params.bytes, hint: SOURCE_HINT }];
+    return [{ name: 'source', path: src.file, maxBytes: looksLikeZip(src.file) ? undefined : params.bytes, hint: SOURCE_HINT }];
   },
   tensors: ['bytes'],
   async run({ params, externals, env, progress }) {
     const n = params.bytes;
-    const file = externals.source?.path ?? localSource(params.path, env);
-    const onProgress: OnProgress = (out, transferred) =>
-      progress(out, n, file ? `read ${transferred} bytes` : `downloaded ${(transferred / 1024).toFixed(1)} KB`);
-    const got = file
-      ? await readPrefix(file, n, onProgress)
-      : await (await import('../lib/data/download.ts')).downloadPrefix(params.url, n, { onProgress });
+    // The file the engine resolved and fingerprinted, when it did (else the same rule again).
+    const declared = externals.source?.path;
+    const src = declared ? (declared === EMBEDDED_PATH ? { kind: 'embedded' as const } : { kind: 'local' as const, file: declared }) : sourceOf(params, env);
+    let got: Prefix;
+    if (src.kind === 'embedded') {
+      const { readEmbedded } = await import('../lib/data/embedded.ts');
+      got = { bytes: readEmbedded(n), source: 'embedded', name: EMBEDDED_NAME, entry: null, transferred: n };
+      progress(n, n, `read ${n} embedded bytes`);
+    } else if (src.kind === 'local') {
+      got = await readPrefix(src.file, n, (out, transferred) => progress(out, n, `read ${transferred} bytes`));
+    } else {
+      const onProgress: OnProgress = (out, transferred) => progress(out, n, `downloaded ${(transferred / 1024).toFixed(1)} KB`);
+      got = await (await import('../lib/data/download.ts')).downloadPrefix(params.url, n, { onProgress });
+    }
+    const sha256 = createHash('sha256').update(got.bytes).digest('hex');
+    const mismatch = knownPrefixMismatch(got.bytes, sha256, got.source === 'download' ? params.url : got.name);
+    if (mismatch) throw mismatch;
     return {
       json: {
         bytes: n,
         source: got.source,
         name: got.name,
         entry: got.entry,
-        sha256: createHash('sha256').update(got.bytes).digest('hex'),
+        sha256,
         preview: preview(got.bytes),
       },
       tensors: { bytes: { dtype: 'uint8', shape: [n], data: got.bytes } },

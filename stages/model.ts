@@ -1,10 +1,19 @@
 // SPEC §1-2: the model every analysis reads. Either the train stage's best checkpoint
-// (model.source = "train") or a weights file in the authors' layout (model.source = a
-// path): importing declares no upstream at all, so it can never trigger training. This is
-// how the pipeline checks itself against the paper's own weights (sat_model.bin).
+// (model.source = "train"), the paper's own weights by name (model.source = "paper":
+// sat_model.bin from the authors' repository, pinned by sha256; lib/data/paper-weights.ts),
+// or a weights file in the authors' layout (model.source = a path). Importing declares no
+// upstream at all, so it can never trigger training.
+//
+// Relocatable: the output names the weights by a display name and their sha256, never by
+// where the file lives. The paper's file is pinned by the hash in lib/data/paper-weights.ts
+// (part of this stage's code hash), so where it was found (download folder, or
+// TOTAL_INTERP_PAPER_WEIGHTS) stays out of the key; a plain path is an external file,
+// fingerprinted by content.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineStage, type Tensor } from '../lib/engine/types.ts';
+import { PAPER_WEIGHTS_ENV, PAPER_WEIGHTS_NAME } from '../lib/data/paper-weights.ts';
 
 interface Params {
   source: string;
@@ -13,21 +22,26 @@ interface Params {
 
 export default defineStage<Params>({
   name: 'model',
-  description: 'the weights to analyse: the train stage\'s best checkpoint, or an imported weights file',
+  description: 'the weights to analyse: the train stage\'s best checkpoint, the paper\'s weights ("paper"), or a weights file',
   section: '§2',
   inputs: (p) => (p.source === 'train' ? ['train'] : []),
+  pathEnv: PAPER_WEIGHTS_ENV,
+  // The download (if any) happens before the build starts: offline, nothing is cached.
+  async prepare(p, env) {
+    if (p.source === 'paper') await (await import('../lib/data/paper-weights.ts')).fetchPaperWeights(env);
+  },
   externals: (p) =>
-    p.source === 'train'
+    p.source === 'train' || p.source === 'paper'
       ? []
       : [
           {
             name: 'weights',
             path: path.resolve(p.source),
-            hint: 'set model.source to a weights file in the authors layout (e.g. ../shared/reference/sat_model.bin) or to "train"',
+            hint: 'set model.source to "paper" (the authors\' sat_model.bin, fetched once), to a weights file in the authors\' layout, or to "train"',
           },
         ],
   tensors: ['params'],
-  async run({ params, inputs, externals }) {
+  async run({ params, inputs, externals, env, progress }) {
     const { paramCount, parseWeightsFile } = await import('../lib/rnn/weights.ts');
     if (params.source === 'train') {
       const t = inputs.train;
@@ -51,10 +65,23 @@ export default defineStage<Params>({
         tensors,
       };
     }
-    const file = externals.weights?.path ?? path.resolve(params.source);
-    const w = parseWeightsFile(new Uint8Array(readFileSync(file)), params.hidden, file);
+    let bytes: Uint8Array;
+    let name: string;
+    let where: string;
+    if (params.source === 'paper') {
+      const { fetchPaperWeights } = await import('../lib/data/paper-weights.ts');
+      const got = await fetchPaperWeights(env, { onProgress: (done, total) => progress(done, total || done, 'downloading sat_model.bin') });
+      bytes = got.bytes;
+      name = where = PAPER_WEIGHTS_NAME;
+    } else {
+      const file = externals.weights?.path ?? path.resolve(params.source);
+      bytes = new Uint8Array(readFileSync(file));
+      name = path.basename(file);
+      where = file; // an error may name the path; outputs never do
+    }
+    const w = parseWeightsFile(bytes, params.hidden, where);
     return {
-      json: { source: 'import', path: file, H: w.H, paramCount: w.params.length },
+      json: { source: 'import', name, sha256: createHash('sha256').update(bytes).digest('hex'), H: w.H, paramCount: w.params.length },
       tensors: { params: { dtype: 'float32', shape: [w.params.length], data: w.params } },
     };
   },

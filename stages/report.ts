@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineStage } from '../lib/engine/types.ts';
+import { vegaBundleFiles } from '../lib/report/viewer/libs.ts';
 
 // Reports of other runs live in the project's reports/ folder (the same one this stage's
 // artifacts go to). `reference` names one of them by label: its report.json is declared as
@@ -33,9 +34,13 @@ const SECTIONS = [
   { name: 'carrier-pattern', needs: ['carrier-pattern'], load: () => import('../lib/report/sections/carrier-pattern.ts') },
   { name: 'influence', needs: ['influence'], load: () => import('../lib/report/sections/influence.ts') },
   { name: 'decomposition', needs: ['decomposition'], load: () => import('../lib/report/sections/decomposition.ts') },
+  { name: 'timing-carrier', needs: ['timing-carrier'], load: () => import('../lib/report/sections/timing-carrier.ts') },
+  { name: 'pattern-tables', needs: ['pattern-tables'], load: () => import('../lib/report/sections/pattern-tables.ts') },
+  { name: 'rebuild', needs: ['rebuild', 'trace'], load: () => import('../lib/report/sections/rebuild.ts') },
 ];
 
-const INPUTS = ['data', 'model', 'trace', ...new Set(SECTIONS.flatMap((s) => s.needs))].filter((v, i, a) => a.indexOf(v) === i);
+// The viewer (stages/viewer.ts) writes viewer.html into the same folder; the report links it.
+const INPUTS = ['data', 'model', 'trace', ...new Set(SECTIONS.flatMap((s) => s.needs)), 'viewer'].filter((v, i, a) => a.indexOf(v) === i);
 
 export default defineStage<Params>({
   name: 'report',
@@ -43,8 +48,11 @@ export default defineStage<Params>({
   inputs: INPUTS,
   // The label and the report name the params that differ from their defaults.
   overrides: true,
-  externals: (p) =>
-    p.reference
+  // vega, vega-lite and vega-embed, inlined into plots/interactive.html; and the reference
+  // report, when named.
+  externals: (p) => [
+    ...vegaBundleFiles(),
+    ...(p.reference
       ? [
           {
             name: p.reference,
@@ -52,22 +60,30 @@ export default defineStage<Params>({
             hint: `report.reference names a report under reports/ built on the paper's weights; build it first: npx tsx pipeline.ts report --set model.source=FILE --set report.label=${p.reference}`,
           },
         ]
-      : [],
+      : []),
+  ],
   async run({ params, inputs, externals, overrides = {}, warn }) {
-    const [{ buildReport, reportLabel }, { plotData, renderPlots }, figures] = await Promise.all([
+    const [{ buildReport, reportLabel }, { plotData, renderPlots }, { interactivePlotsHtml }, { readVegaBundles }, figures] = await Promise.all([
       import('../lib/report/build.ts'),
       import('../lib/report/plot-data.ts'),
+      import('../lib/report/interactive.ts'),
+      import('../lib/report/viewer/libs.ts'),
       import('../lib/report/paper-figures.json', { with: { type: 'json' } }).then((m) => m.default),
     ]);
     const builders = await Promise.all(SECTIONS.map(async (s) => ({ name: s.name, needs: s.needs, build: (await s.load()).build })));
     const label = params.label ?? reportLabel(inputs, overrides);
-    const plots = plotData(inputs);
+    const plots = plotData(inputs, figures as any);
     const rendered = await renderPlots(plots);
+    rendered.push(...(await (await import('../lib/report/plots-s6.ts')).renderS6Plots(inputs))); // §6.2 plots
     const reference = params.reference ? readReference(params.reference, externals[params.reference]?.path, inputs, warn) : null;
+    const interactive = rendered.length ? 'plots/interactive.html' : null;
+    const viewer = inputs.viewer?.json.file === `${label}/viewer.html` ? 'viewer.html' : null;
     const r = buildReport(inputs, builders, figures as any, label, {
       reference,
       plots,
-      plotLinks: rendered.map((p) => ({ title: p.title, file: p.file })),
+      plotLinks: rendered.map((p) => ({ name: p.name, title: p.title, file: p.file, table: p.table })),
+      interactive,
+      viewer,
       overrides,
     });
     return {
@@ -83,6 +99,7 @@ export default defineStage<Params>({
         [`${label}/report.md`]: r.markdown,
         [`${label}/report.json`]: JSON.stringify(r.json, null, 1) + '\n',
         ...Object.fromEntries(rendered.map((p) => [`${label}/${p.file}`, p.svg])),
+        ...(interactive ? { [`${label}/${interactive}`]: interactivePlotsHtml(label, rendered, await readVegaBundles(externals)) } : {}),
       },
     };
   },

@@ -5,7 +5,8 @@ export type DataErrorReason =
   | 'missing' // the source file does not exist (or vanished)
   | 'short' // the source (or the zip's first entry) has fewer than N bytes
   | 'corrupt' // not a zip we can read, or its deflate data is damaged
-  | 'network'; // DNS, refused, HTTP status, connection cut or stalled
+  | 'network' // DNS, refused, HTTP status, connection cut or stalled
+  | 'mismatch'; // a prefix whose sha256 we know (lib/data/known.ts) came out different
 
 export class DataError extends Error {
   readonly reason: DataErrorReason;
@@ -18,11 +19,11 @@ export class DataError extends Error {
 
 /** How to set the source; shared by the engine's missing-file check and our own errors. */
 export const SOURCE_HINT =
-  'set --set data.path=FILE or ENWIK9=FILE (enwik9, enwik8, a prefix such as ../shared/reference/enwik_1024.txt, or enwik9.zip)';
+  'set --set data.path=FILE or ENWIK9=FILE (enwik9, enwik8, a prefix of them, or enwik9.zip), or leave both unset: data.bytes <= 1024 reads the copy shipped in data/';
 
 /** What to do when the download fails: use a local copy instead. */
 export const LOCAL_COPY_HINT =
-  'download enwik9.zip (or enwik9) yourself and point at the local copy: ENWIK9=FILE or --set data.path=FILE; a prefix such as ../shared/reference/enwik_1024.txt works when data.bytes <= its size';
+  'download http://mattmahoney.net/dc/enwik9.zip (or enwik9) yourself and point at the local copy: ENWIK9=FILE or --set data.path=FILE (any prefix of enwik9 at least data.bytes long works); data.bytes <= 1024 needs no download';
 
 export const SHORT_HINT =
   'lower --set data.bytes=N, or point ENWIK9 / data.path at a longer prefix of enwik9 (or enwik9 itself)';

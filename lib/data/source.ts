@@ -10,7 +10,7 @@ import path from 'node:path';
 import { DataError, SOURCE_HINT, shortError } from './errors.ts';
 import { firstEntryPrefix, isZipMagic } from './zip.ts';
 
-export type SourceKind = 'file' | 'zip' | 'download';
+export type SourceKind = 'embedded' | 'file' | 'zip' | 'download';
 
 export interface Prefix {
   /** The first N bytes. */

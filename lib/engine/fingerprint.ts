@@ -1,7 +1,10 @@
-// Fingerprints of external files (data, imported weights) for the cache key: content, not
-// paths or dates, wherever that is affordable.
+// Fingerprints of external files (data, imported weights) for the cache key: a display name
+// (the basename, or ExternalFile.display) and the content, never the path, and no dates
+// wherever that is affordable. Two checkouts (or users) reading the same bytes from
+// different folders get the same key.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { sha256 } from './hash.ts';
 import type { ExternalFile } from './types.ts';
 
@@ -11,6 +14,11 @@ export class MissingFileError extends Error {
 }
 
 export function fingerprint(f: ExternalFile, stage: string): string {
+  return `${f.display ?? path.basename(f.path)} ${contentFingerprint(f, stage)}`;
+}
+
+/** The content part: a prefix's or the whole file's sha256 (size, mtime and first MiB above 64 MiB). */
+export function contentFingerprint(f: ExternalFile, stage: string): string {
   let st: fs.Stats;
   try {
     st = fs.statSync(f.path);

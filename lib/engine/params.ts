@@ -72,7 +72,10 @@ function compile(schema: object, defaults: boolean): ValidateFunction {
 export async function paramValidators(schemas: Record<string, object>, cacheDir: string): Promise<Record<string, ValidateFunction>> {
   const names = Object.keys(schemas).sort();
   const ajvVersion: string = require('ajv/package.json').version;
-  const hash = sha256(canonicalJson({ ajvVersion, schemas, format: 2 })).slice(0, 32);
+  // The module imports ajv's runtime by absolute path (below), so the file is per ajv
+  // location too: a moved checkout, or another one sharing the cache, makes its own.
+  const ajvDir = path.dirname(require.resolve('ajv/package.json'));
+  const hash = sha256(canonicalJson({ ajvVersion, ajvDir, schemas, format: 2 })).slice(0, 32);
   const file = path.join(cacheDir, 'validators', `params-${hash}.mjs`);
   if (!fs.existsSync(file)) {
     try {
@@ -108,8 +111,12 @@ export async function paramValidators(schemas: Record<string, object>, cacheDir:
       return Object.fromEntries(names.map((n) => [n, compile(schemas[n], true)]));
     }
   }
-  const mod = await import(pathToFileURL(file).href);
-  return Object.fromEntries(names.map((n, i) => [n, mod[`v${i}`] as ValidateFunction]));
+  try {
+    const mod = await import(pathToFileURL(file).href);
+    return Object.fromEntries(names.map((n, i) => [n, mod[`v${i}`] as ValidateFunction]));
+  } catch {
+    return Object.fromEntries(names.map((n) => [n, compile(schemas[n], true)]));
+  }
 }
 
 function valueAt(data: unknown, pointer: string): unknown {

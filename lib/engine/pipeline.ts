@@ -160,9 +160,11 @@ export class Pipeline {
     return c;
   }
 
-  private envOf(name: string): Record<string, string | undefined> {
+  /** Declared env vars with their values; `keyed`: only those that enter the key (not pathEnv). */
+  private envOf(name: string, keyed = false): Record<string, string | undefined> {
+    const def = this.byName.get(name)!.def;
     const out: Record<string, string | undefined> = {};
-    for (const k of this.byName.get(name)!.def.env ?? []) out[k] = this.env[k];
+    for (const k of [...(def.env ?? []), ...(keyed ? [] : (def.pathEnv ?? []))]) out[k] = this.env[k];
     return out;
   }
 
@@ -182,7 +184,7 @@ export class Pipeline {
     const code = this.code(name);
     const overrides = this.byName.get(name)!.def.overrides && all ? this.nonDefault(all) : {};
     const externals = this.externalsOf(name, params);
-    const env = this.envOf(name);
+    const env = this.envOf(name, true);
     const record: KeyRecord = {
       engine: ENGINE_VERSION,
       stage: name,
@@ -272,6 +274,17 @@ export class Pipeline {
         }
       }
       return { runs: order.map((n) => runs.get(n)!), entries };
+    }
+
+    // Fetch what stages need from outside (the paper's weights) before anything runs, so a
+    // failed fetch leaves the cache as it was. Skipped for a source stage already cached.
+    for (const name of order) {
+      const def = this.byName.get(name)!.def;
+      if (!def.prepare) continue;
+      if (!forced(name) && !inputsOf.get(name)!.length && this.cachedEntry(name, this.record(name, params[name], {}, params).key, false).entry) continue;
+      await Promise.resolve(def.prepare(params[name] as any, this.envOf(name))).catch((e: Error) => {
+        throw new PipelineError('stage-failed', `stage ${name} failed: ${e.message}`);
+      });
     }
 
     const buildOne = async (name: string): Promise<void> => {

@@ -53,8 +53,13 @@ export interface StageOutput {
 export interface ExternalFile {
   /** Logical name, e.g. "source". */
   name: string;
-  /** Path as resolved (absolute). */
+  /** Path as resolved (absolute). Used to read the file; never enters a key or an output. */
   path: string;
+  /**
+   * How the file is named in the key beside its content fingerprint (default: its
+   * basename), e.g. "enwik9-head-1024.txt". Never a path.
+   */
+  display?: string;
   /**
    * Read at most this many bytes; the fingerprint then covers only the prefix
    * (enwik9 is 1 GB and we need its first kilobyte).
@@ -100,6 +105,19 @@ export interface StageDef<P = any> {
   inputs: readonly string[] | ((params: P) => readonly string[]);
   /** Environment variables that may change the result; their values enter the key. */
   env?: readonly string[];
+  /**
+   * Environment variables that only say where a file is (ENWIK9, TOTAL_INTERP_PAPER_WEIGHTS):
+   * handed to `externals` and `run` like `env`, but kept out of the key, which holds the
+   * file's content fingerprint (an external) or a hash pinned in code instead. A path is
+   * not a result: checkouts with different layouts share cache entries.
+   */
+  pathEnv?: readonly string[];
+  /**
+   * Fetches what the stage will read from outside before any stage of the build runs (the
+   * paper's weights), so a failed fetch fails the build with the cache untouched. Not called
+   * by status or dry runs, nor for a stage without inputs that is already cached.
+   */
+  prepare?: (params: P, env: Record<string, string | undefined>) => void | Promise<void>;
   /** External files read by the stage; their content fingerprints enter the key. */
   externals?: (params: P, env: Record<string, string | undefined>) => ExternalFile[];
   /**

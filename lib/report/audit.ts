@@ -8,7 +8,7 @@ import { statusOf, type PaperFigures, type ResolvedCmp, type ResolvedMetric, typ
 /** The parts of report.json the audit and the aggregate read. */
 export interface ReportJson {
   label: string;
-  model: { source: string; path?: string; H?: number; train?: { seed?: number; [k: string]: unknown } };
+  model: { source: string; name?: string; H?: number; train?: { seed?: number; [k: string]: unknown } };
   data: { bytes: number; sha256: string; [k: string]: unknown };
   tables: Record<string, ResolvedTable>;
   metrics: Record<string, ResolvedMetric>;
@@ -105,7 +105,7 @@ export function renderAudit(rows: AuditRow[], opts: { seeds: number }): string {
   // Columns with nothing in them (no report on the paper's weights, or no trained model) are left out.
   const hasRef = rows.some((r) => r.reference !== null);
   const hasOurs = rows.some((r) => r.ours !== null);
-  const cols = ['figure', 'section', 'paper', ...(hasRef ? ["paper's weights", 'status'] : []), ...(hasOurs ? ['our training', 'status'] : [])];
+  const cols = ['figure', 'section', 'the paper says', 'paper', ...(hasRef ? ["paper's weights", 'status'] : []), ...(hasOurs ? ['our training', 'status'] : [])];
   const lines = [
     '## Reproduction audit',
     '',
@@ -118,7 +118,7 @@ export function renderAudit(rows: AuditRow[], opts: { seeds: number }): string {
     `|${cols.map(() => '---').join('|')}|`,
   ];
   for (const r of rows) {
-    const cells = [`\`${r.ref}\``, r.section, r.paper];
+    const cells = [`\`${r.ref}\``, r.section, quoteCell(r.quote), r.paper];
     if (hasRef) cells.push(fmt(r.reference), r.referenceStatus);
     if (hasOurs) cells.push(fmtSpread(r.ours), `${r.oursStatus}${r.paperWithinSeeds ? ' (in seed range)' : ''}`);
     lines.push(`| ${cells.join(' | ')} |`);
@@ -126,6 +126,9 @@ export function renderAudit(rows: AuditRow[], opts: { seeds: number }): string {
   lines.push('', auditSummary(rows, opts));
   return lines.join('\n');
 }
+
+/** The paper's sentence for a figure, quoted, safe in a Markdown table cell. */
+export const quoteCell = (q: string | undefined) => (q ? `“${q.replace(/\|/g, '\\|').replace(/\s+/g, ' ')}”` : '');
 
 /** The one-paragraph summary: how many reproduce, which do not, and the likely reason. */
 export function auditSummary(rows: AuditRow[], opts: { seeds: number }): string {

@@ -8,6 +8,7 @@ import { renderReport, type ReportDoc } from './markdown.ts';
 import type { SectionPart } from './types.ts';
 import type { PlotData } from './plot-data.ts';
 import { auditRows, recipeLine, referenceInfo, referenceLine, renderAudit, type AuditRow, type ReportJson } from './audit.ts';
+import { countFigures, summaryBlock, worstFirst } from './summary.ts';
 
 export type SectionBuilder = (inputs: Record<string, StageOutput>) => SectionPart;
 
@@ -67,7 +68,8 @@ export function defaultLabel(inputs: Record<string, StageOutput>): string {
   const d = inputs.data.json;
   const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
   if (m.source === 'import') {
-    const base = String(m.path ?? 'weights').split(/[\\/]/).pop()!.replace(/\.[^.]*$/, '');
+    // m.name is a display name, never a path: "paper:sat_model.bin" or the file's basename.
+    const base = String(m.name ?? 'weights').replace(/^paper:/, 'paper-').replace(/\.[^.]*$/, '');
     return clean(`import-${base}-n${d.bytes}`);
   }
   const t = m.train ?? {};
@@ -81,7 +83,12 @@ export function buildReport(
   label: string,
   extra: {
     plots?: PlotData;
-    plotLinks?: { title: string; file: string }[];
+    /** Rendered plots; each goes beside its table (`table`), or at the end without one. */
+    plotLinks?: { name?: string; title: string; file: string; table?: string | null }[];
+    /** plots/interactive.html, when written. */
+    interactive?: string | null;
+    /** viewer.html, when the viewer stage ran (same folder). */
+    viewer?: string | null;
     overrides?: Record<string, Record<string, unknown>>;
     /** A report on the paper's weights: fills the audit's "paper's weights" column. */
     reference?: ReportJson | null;
@@ -100,15 +107,17 @@ export function buildReport(
   const merged = mergeParts(parts);
   const tables = merged.tables.map((t) => resolveTable(t, figures));
   const metrics = merged.metrics.map((m) => resolveMetric(m, figures));
-  const summary = { agree: 0, approx: 0, disagree: 0 };
-  const count = (s: string) => {
-    if (s === '✔') summary.agree++;
-    else if (s === '≈') summary.approx++;
-    else if (s === '✘') summary.disagree++;
-  };
-  for (const t of tables) for (const r of t.rows) for (const c of Object.values(r)) if (c && typeof c === 'object') count(c.status);
   const m = inputs.model.json;
   const d = inputs.data.json;
+  // One counting of the paper's figures everywhere: the audit's rows (see summary.ts).
+  const imported = m.source === 'import';
+  const draft = { label, model: m, data: d, tables: Object.fromEntries(tables.map((t) => [t.id, t])), metrics: Object.fromEntries(metrics.map((x) => [x.id, x])) };
+  // On imported weights its values fill the "paper's weights" column; on a model trained
+  // here the "our training" column, and a reference report on the paper's weights fills the
+  // other one.
+  const reference = imported ? null : (extra.reference ?? null);
+  const audit = auditRows(figures, imported ? [] : [draft as unknown as ReportJson], imported ? (draft as unknown as ReportJson) : reference);
+  const summary = countFigures(audit);
   const json = {
     label,
     model: m,
@@ -119,13 +128,15 @@ export function buildReport(
     overrides: extra.overrides ?? {},
     plots: extra.plots ?? null,
   };
-  // The audit opens the report: on imported weights its values fill the "paper's weights"
-  // column, on a model trained here the "our training" column.
-  const imported = m.source === 'import';
-  const reference = imported ? null : (extra.reference ?? null);
-  const audit = auditRows(figures, imported ? [] : [json as unknown as ReportJson], imported ? (json as unknown as ReportJson) : reference);
-  const preface = [renderAudit(audit, { seeds: 1 })];
-  if (extra.plotLinks?.length) preface.push(['## Plots', '', ...extra.plotLinks.flatMap((p) => [`![${p.title}](${p.file})`, ''])].join('\n'));
+  const weights: { column: 'reference' | 'ours'; words: string }[] = imported
+    ? [{ column: 'reference', words: "the paper's own weights (imported)" }]
+    : [
+        ...(reference ? [{ column: 'reference' as const, words: `the paper's own weights (report \`${reference.label}\`)` }] : []),
+        { column: 'ours', words: `the model trained here (${recipeLine(m.train)})` },
+      ];
+  const preface = [summaryBlock(audit, { weights, viewer: extra.viewer ?? null, interactive: extra.interactive ?? null })];
+  const plotsAfter = plotBlocks(extra.plotLinks ?? [], extra.interactive ?? null, new Set(tables.map((t) => t.id)));
+  const appendix = [...(plotsAfter[''] ? [`## Plots\n\n${plotsAfter['']}`] : []), renderAudit(worstFirst(audit), { seeds: 1 })];
   const doc: ReportDoc = {
     label,
     title: `total-interp report: ${label}`,
@@ -133,7 +144,7 @@ export function buildReport(
       'Every table of *Toward Total Interpretability of a Tiny Elman RNN*, recomputed from raw bytes by this pipeline,',
       "with the paper's printed figure beside ours. Definitions follow SPEC.md; nothing is tuned toward the paper.",
       '',
-      `- Model: ${m.source === 'import' ? `imported weights \`${m.path}\`` : `trained here: ${recipeLine(m.train)}`}, H = ${m.H}, ${m.paramCount} parameters.`,
+      `- Model: ${m.source === 'import' ? `imported weights \`${m.name}\`` : `trained here: ${recipeLine(m.train)}`}, H = ${m.H}, ${m.paramCount} parameters.`,
       ...(imported ? [] : [referenceLine(extra.reference ?? null)]),
       `- Data: ${d.bytes} bytes from ${d.source} \`${d.name}\` (sha256 ${String(d.sha256).slice(0, 16)}…).`,
       `- Params changed from their defaults: ${overrideList(extra.overrides ?? {}).map((o) => `\`${o}\``).join(', ') || 'none'}.`,
@@ -142,7 +153,19 @@ export function buildReport(
     metrics,
     summary,
     preface,
+    plotsAfter,
+    appendix,
   };
   return { label, json: { ...json, reference: reference ? referenceInfo(reference) : null, audit }, markdown: renderReport(doc) };
 }
 
+/** Markdown for each table's plots (image, then a link to its interactive version), by table id; '' for plots with no table here. */
+export function plotBlocks(plots: { name?: string; title: string; file: string; table?: string | null }[], interactive: string | null, tableIds: Set<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of plots) {
+    const at = p.table && tableIds.has(p.table) ? p.table : '';
+    const link = interactive && p.name ? `\n\n[interactive version](${interactive}#${p.name})` : '';
+    out[at] = (out[at] ? `${out[at]}\n\n` : '') + `![${p.title}](${p.file})${link}`;
+  }
+  return out;
+}

@@ -11,8 +11,12 @@ export interface ReportDoc {
   tables: ResolvedTable[];
   metrics: ResolvedMetric[];
   summary: { agree: number; approx: number; disagree: number };
-  /** Extra Markdown blocks inserted before the tables (audit, plots). */
+  /** Markdown blocks before the tables (the summary). */
   preface?: string[];
+  /** Markdown shown right after a table (its plots), by table id. */
+  plotsAfter?: Record<string, string>;
+  /** Markdown blocks after the metrics (plots without a table, the audit). */
+  appendix?: string[];
 }
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -66,25 +70,21 @@ export function renderMetrics(ms: ResolvedMetric[]): string {
 }
 
 export function renderReport(doc: ReportDoc): string {
-  const s = doc.summary;
-  const parts = [
-    `# ${doc.title}`,
-    '',
-    ...doc.intro,
-    '',
-    `Status against the paper: ✔ agrees to the paper's printed precision (${s.agree}), ≈ within 10% (${s.approx}), ✘ otherwise (${s.disagree}).`,
-    '',
-    ...(doc.preface ?? []).flatMap((p) => [p, '']),
-  ];
+  // Top-down: the summary (with its one count of figures), each paper section with its
+  // tables and their plots, the metrics, then the appendix (the full audit).
+  const parts = [`# ${doc.title}`, '', ...doc.intro, '', ...(doc.preface ?? []).flatMap((p) => [p, ''])];
   let section = '';
   for (const t of doc.tables) {
     const top = t.section.replace(/^§(\d+).*$/, '§$1');
     if (top !== section) {
       section = top;
-      parts.push(`## ${top === '§2' ? '§2 The model' : top === '§3' ? '§3 What works' : top === '§4' ? '§4 Weight construction' : top === '§5' ? '§5 Sparse differentiation' : top}`, '');
+      parts.push(`## ${top === '§2' ? '§2 The model' : top === '§3' ? '§3 What works' : top === '§4' ? '§4 Weight construction' : top === '§5' ? '§5 Sparse differentiation' : top === '§6' ? '§6.2 The open questions, answered' : top}`, '');
     }
     parts.push(renderTable(t), '');
+    const plots = doc.plotsAfter?.[t.id];
+    if (plots) parts.push(plots, '');
   }
   parts.push('## Metrics', '', renderMetrics(doc.metrics), '');
+  for (const a of doc.appendix ?? []) parts.push(a, '');
   return parts.join('\n');
 }

@@ -6,6 +6,10 @@
 //   - Table 1 (§3.3): neurons per best offset pair;
 //   - Table 2 (§5.2): PS count per hidden unit.
 //
+// Where the paper prints a figure a plot can show, the builders take it as an optional
+// argument (plot-data.ts reads it from paper-figures.json) and draw it as a black mark
+// labelled "paper"; no figure is written here.
+//
 // The spec builders are pure and deterministic: same data -> same spec -> same SVG bytes
 // (renderSvg renumbers vega's process-global clip/gradient ids per document). Values that
 // cannot be drawn (NaN, ±Infinity, and on the log-scale curves also bpc <= 0) are dropped
@@ -23,6 +27,10 @@ export interface InfluenceRow { d: number; signed: number; unsigned: number }
 export interface HistogramBin { lo: number; hi: number | null; count: number }
 export interface PairCount { pair: string; neurons: number; meanR2: number }
 export interface UnitCount { unit: number; count: number }
+/** A figure the paper prints at one x (a point) or over a range of x (a segment). */
+export interface PaperMark { x: number | [number, number]; y: number; series?: string }
+
+const PAPER_COLOUR = '#000';
 
 type Spec = Record<string, unknown>;
 
@@ -58,6 +66,35 @@ function emptySpec(text: string, notes: string[] = []): Spec {
 }
 
 /**
+ * The paper's figures on a chart with quantitative x and y: points for single x, segments
+ * for a range of x, in black, with a tooltip and the legend-free label "paper" in the
+ * subtitle (the builders say so). Non-finite figures are left out.
+ */
+function paperLayers(marks: PaperMark[], xField: string, yField: string): Spec[] {
+  const pts = marks.filter((m) => typeof m.x === 'number' && finite(m.x) && finite(m.y)).map((m) => ({ [xField]: m.x, [yField]: m.y, series: m.series ?? '' }));
+  const segs = marks
+    .filter((m) => Array.isArray(m.x) && finite(m.x[0]) && finite(m.x[1]) && finite(m.y))
+    .map((m) => ({ [xField]: (m.x as number[])[0], x2: (m.x as number[])[1], [yField]: m.y, series: m.series ?? '' }));
+  const tooltip = [{ field: 'series', title: 'paper' }, { field: yField, type: 'quantitative' }];
+  const out: Spec[] = [];
+  if (pts.length) {
+    out.push({
+      data: { values: pts },
+      mark: { type: 'point', shape: 'diamond', filled: true, size: 50, color: PAPER_COLOUR },
+      encoding: { x: { field: xField, type: 'quantitative' }, y: { field: yField, type: 'quantitative' }, tooltip },
+    });
+  }
+  if (segs.length) {
+    out.push({
+      data: { values: segs },
+      mark: { type: 'rule', strokeWidth: 2.5, color: PAPER_COLOUR },
+      encoding: { x: { field: xField, type: 'quantitative' }, x2: { field: 'x2' }, y: { field: yField, type: 'quantitative' }, tooltip },
+    });
+  }
+  return out;
+}
+
+/**
  * Indices of a curve thinned to at most ~maxPoints: the first and last point, and in each
  * of maxPoints/2 equal index buckets the min and the max of y (in index order), so spikes
  * and the best epoch survive. Curves no longer than maxPoints are kept whole.
@@ -89,9 +126,11 @@ const short = (v: number) => String(Number(v.toFixed(3)));
 
 /**
  * One line of train bpc per series (log y), eval bpc as points; legend by label, in input
- * order. Long curves are thinned by `downsampleIndices`; the data keeps kind 'train'/'eval'.
+ * order, and a second legend saying which mark is which. Long curves are thinned by
+ * `downsampleIndices`; the data keeps kind 'train'/'eval'. `marks.checkpoint`: the epoch
+ * of the checkpoint analysed (a dashed rule); `marks.paper`: the paper's final bpc (a rule).
  */
-export function trainingCurvesSpec(series: CurveSeries[]): object {
+export function trainingCurvesSpec(series: CurveSeries[], marks: { checkpoint?: number | null; paper?: number | null } = {}): object {
   const text = 'Training curves';
   // kind 'lone' is the only train point of its series: a one-point line is invisible, so
   // the point layer draws it.
@@ -125,25 +164,50 @@ export function trainingCurvesSpec(series: CurveSeries[]): object {
   const color = { field: 'label', type: 'nominal', title: 'run', scale: { domain: labels } };
   const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { format: 'd', tickMinStep: 1 } };
   const y = { field: 'bpc', type: 'quantitative', title: 'bits per character', scale: { type: 'log' } };
+  // The mark legend: solid line = train bpc per epoch, filled point = eval bpc.
+  const lineKind = { field: 'mark', type: 'nominal', title: 'mark', scale: { domain: ['train bpc (line)'], range: [[1, 0]] } };
+  const pointKind = { field: 'mark', type: 'nominal', title: null, scale: { domain: ['eval bpc (point)'], range: ['circle'] } };
+  const tagged = values.map((v) => ({ ...v, mark: v.kind === 'train' ? 'train bpc (line)' : 'eval bpc (point)' }));
+  const rules: Spec[] = [];
+  if (marks.checkpoint != null && finite(marks.checkpoint)) {
+    const d = { values: [{ epoch: marks.checkpoint, note: `checkpoint analysed (epoch ${marks.checkpoint})` }] };
+    rules.push(
+      { data: d, mark: { type: 'rule', strokeDash: [4, 3], color: '#555' }, encoding: { x: { field: 'epoch', type: 'quantitative' } } },
+      { data: d, mark: { type: 'text', align: 'right', baseline: 'top', dx: -3, y: 4, fontSize: 10, color: '#555' }, encoding: { x: { field: 'epoch', type: 'quantitative' }, text: { field: 'note' } } },
+    );
+  }
+  if (marks.paper != null && finite(marks.paper) && marks.paper > 0) {
+    const d = { values: [{ bpc: marks.paper, note: `paper: final ${marks.paper} bpc` }] };
+    rules.push(
+      { data: d, mark: { type: 'rule', color: PAPER_COLOUR, strokeDash: [2, 2] }, encoding: { y: { field: 'bpc', type: 'quantitative' } } },
+      { data: d, mark: { type: 'text', align: 'left', baseline: 'bottom', x: 4, dy: -2, fontSize: 10, color: PAPER_COLOUR }, encoding: { y: { field: 'bpc', type: 'quantitative' }, text: { field: 'note' } } },
+    );
+  }
   return {
     ...frame(text, notes),
-    data: { values },
+    data: { values: tagged },
     // A layer whose filter keeps nothing makes vega warn about an infinite extent: omit it.
     layer: [
       ...(values.some((v) => v.kind === 'train')
-        ? [{ transform: [{ filter: "datum.kind === 'train'" }], mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color } }]
+        ? [{ transform: [{ filter: "datum.kind === 'train'" }], mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color, strokeDash: lineKind } }]
         : []),
       ...(values.some((v) => v.kind !== 'train')
-        ? [{ transform: [{ filter: "datum.kind !== 'train'" }], mark: { type: 'point', filled: true, size: 30 }, encoding: { x, y, color } }]
+        ? [{ transform: [{ filter: "datum.kind !== 'train'" }], mark: { type: 'point', filled: true, size: 30 }, encoding: { x, y, color, shape: pointKind } }]
         : []),
+      ...rules,
     ],
+    resolve: { scale: { strokeDash: 'independent', shape: 'independent' } },
   } satisfies Spec;
 }
 
 // ---------------------------------------------------------------- Table 3 influence (§5.3)
 
-/** Signed and unsigned mean influence against state offset d, two lines and a zero rule. */
-export function influenceSpec(rows: InfluenceRow[]): object {
+/**
+ * Signed and unsigned mean influence against state offset d, two lines and a zero rule;
+ * the paper's Table 3 figures (series 'signed' / 'unsigned') as black points, its band
+ * figures (x = [a, b]) as black segments over the band.
+ */
+export function influenceSpec(rows: InfluenceRow[], paper: PaperMark[] = []): object {
   const text = 'Table 3: influence G·δ against offset (eq. 7)';
   const values: { d: number; kind: string; influence: number }[] = [];
   let dropped = 0;
@@ -154,7 +218,7 @@ export function influenceSpec(rows: InfluenceRow[]): object {
       else dropped++;
     }
   }
-  const notes = dropNote(dropped, 'non-finite values');
+  const notes = [...dropNote(dropped, 'non-finite values'), ...(paper.length ? ["black: the paper's Table 3 (◆ one offset, — a band's value)"] : [])];
   if (!values.length) return emptySpec(text, notes);
   return {
     ...frame(text, notes),
@@ -169,34 +233,79 @@ export function influenceSpec(rows: InfluenceRow[]): object {
           color: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['signed', 'unsigned'] } },
         },
       },
+      ...paperLayers(paper, 'd', 'influence'),
     ],
   } satisfies Spec;
 }
 
 // ---------------------------------------------------------------- |z| histogram (§3.2)
 
-/** One bar per |z| bin, in input order; the overflow bin (hi null) is labelled "≥ lo". */
-export function zHistogramSpec(bins: HistogramBin[]): object {
+/**
+ * One bar per |z| bin, in input order; the overflow bin (hi null) is labelled "≥ lo". The
+ * count axis is logarithmic when the non-zero counts span more than two decades (so the
+ * tail stays visible). `marks.margin`: a rule at that |z| (the margin threshold, 1);
+ * `marks.ours` / `marks.paper`: mean |z| here and in the paper, as rules where they fall on
+ * the binned axis, otherwise said at the right edge.
+ */
+export function zHistogramSpec(bins: HistogramBin[], marks: { margin?: number | null; ours?: number | null; paper?: number | null } = {}): object {
   const text = '|z| histogram over all neuron-steps (§3.2)';
-  const values: { bin: string; count: number }[] = [];
+  const values: { bin: string; count: number; lo: number; hi: number | null }[] = [];
   let droppedBins = 0;
   let zeroed = 0;
   for (const b of bins) {
     // A bin without a finite lower edge cannot be placed; a non-finite count is drawn as 0.
     if (!finite(b.lo) || (b.hi !== null && !finite(b.hi))) { droppedBins++; continue; }
     const count = finite(b.count) ? b.count : (zeroed++, 0);
-    values.push({ bin: b.hi === null ? `≥ ${short(b.lo)}` : `${short(b.lo)}–${short(b.hi)}`, count });
+    values.push({ bin: b.hi === null ? `≥ ${short(b.lo)}` : `${short(b.lo)}–${short(b.hi)}`, count, lo: b.lo, hi: b.hi });
   }
-  const notes = [...dropNote(droppedBins, 'bins with non-finite edges'), ...(zeroed ? [`${zeroed} non-finite counts drawn as 0`] : [])];
+  const positive = values.map((v) => v.count).filter((c) => c > 0);
+  const logScale = positive.length > 0 && Math.max(...positive) / Math.min(...positive) > 100;
+  const notes = [
+    ...dropNote(droppedBins, 'bins with non-finite edges'),
+    ...(zeroed ? [`${zeroed} non-finite counts drawn as 0`] : []),
+    ...(logScale ? ['log count axis; empty bins not drawn'] : []),
+  ];
   if (!values.length) return emptySpec(text, notes);
+  // Where a |z| value falls on the binned axis: the bin holding it, at its left edge
+  // (bandPosition 0) when it is the bin's lower edge, else the bin's middle.
+  const place = (z: number) => {
+    const v = values.find((b) => z >= b.lo && (b.hi === null || z < b.hi));
+    return v ? { bin: v.bin, band: z === v.lo ? 0 : 0.5 } : null;
+  };
+  const rules: { z: number; note: string; colour: string }[] = [];
+  if (marks.margin != null && finite(marks.margin)) rules.push({ z: marks.margin, note: `|z| = ${short(marks.margin)}`, colour: '#c0392b' });
+  if (marks.ours != null && finite(marks.ours)) rules.push({ z: marks.ours, note: `ours: mean |z| = ${short(marks.ours)}`, colour: '#1f77b4' });
+  if (marks.paper != null && finite(marks.paper)) rules.push({ z: marks.paper, note: `paper: mean |z| = ${short(marks.paper)}`, colour: PAPER_COLOUR });
+  const last = values[values.length - 1];
+  const layers: Spec[] = [];
+  const offAxis: string[] = [];
+  rules.forEach((r, i) => {
+    const at = place(r.z);
+    // Beyond the last finite bin edge (inside the overflow bin or past all bins): say it.
+    if (!at || (last.hi === null && at.bin === last.bin && r.z !== last.lo)) { offAxis.push(`${r.note} (beyond ${last.hi === null ? `${short(last.lo)}` : short(last.hi)}) →`); return; }
+    const x = { field: 'bin', type: 'ordinal', sort: values.map((v) => v.bin), bandPosition: at.band };
+    const d = { values: [{ bin: at.bin, note: r.note }] };
+    layers.push(
+      { data: d, mark: { type: 'rule', color: r.colour, strokeDash: [4, 2] }, encoding: { x } },
+      { data: d, mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, y: 4 + 13 * i, fontSize: 10, color: r.colour }, encoding: { x, text: { field: 'note' } } },
+    );
+  });
+  offAxis.forEach((note, i) => {
+    layers.push({ data: { values: [{ note }] }, mark: { type: 'text', align: 'right', baseline: 'top', x: WIDTH - 2, y: 40 + 13 * i, fontSize: 10, color: PAPER_COLOUR }, encoding: { text: { field: 'note' } } });
+  });
+  const xAll = { field: 'bin', type: 'ordinal', sort: null, title: '|z| bin', axis: { labelAngle: -45 } };
+  // Log bars: not stacked (a stack starts at 0, which a log scale cannot show); vega draws them from the plot's bottom.
+  const yCount = { field: 'count', type: 'quantitative', title: 'neuron-steps', ...(logScale ? { scale: { type: 'log' }, stack: null } : {}) };
   return {
     ...frame(text, notes),
-    data: { values },
-    mark: { type: 'bar' },
-    encoding: {
-      x: { field: 'bin', type: 'ordinal', sort: null, title: '|z| bin', axis: { labelAngle: -45 } },
-      y: { field: 'count', type: 'quantitative', title: 'neuron-steps' },
-    },
+    layer: [
+      {
+        data: { values: logScale ? values.filter((v) => v.count > 0) : values },
+        mark: { type: 'bar' },
+        encoding: { x: { ...xAll, scale: { domain: values.map((v) => v.bin) } }, y: yCount, tooltip: [{ field: 'bin', title: '|z|' }, { field: 'count', type: 'quantitative' }] },
+      },
+      ...layers,
+    ],
   } satisfies Spec;
 }
 
@@ -206,7 +315,7 @@ export function zHistogramSpec(bins: HistogramBin[]): object {
  * Neurons per best offset pair, bars sorted by count (desc), mean R² printed above each bar.
  * The sort is stable: ties keep the input order (Table 1's own tie rule is loop order).
  */
-export function pairCountsSpec(pairs: PairCount[]): object {
+export function pairCountsSpec(pairs: PairCount[], paper: { pair: string; neurons: number }[] = []): object {
   const text = 'Table 1: neurons per best offset pair (state offsets)';
   let dropped = 0;
   const values = pairs
@@ -215,22 +324,34 @@ export function pairCountsSpec(pairs: PairCount[]): object {
     .sort((a, b) => b.neurons - a.neurons);
   const notes = dropNote(dropped, 'pairs with a non-finite count');
   if (!values.length) return emptySpec(text, notes);
-  const x = { field: 'pair', type: 'nominal', sort: null, title: 'best pair (d1, d2)', axis: { labelAngle: 0 } };
+  // The paper's count for a pair drawn on our bar for the same pair ("(1, 7)" = "(1,7)").
+  const key = (p: string) => p.replace(/\s+/g, '').toLowerCase();
+  const ours = new Map(values.map((v) => [key(v.pair), v.pair]));
+  const onAxis = paper.filter((p) => finite(p.neurons) && ours.has(key(p.pair))).map((p) => ({ pair: ours.get(key(p.pair))!, neurons: p.neurons, what: `paper: ${p.neurons}` }));
+  if (onAxis.length) notes.push("◆ the paper's Table 1 count");
+  const x = { field: 'pair', type: 'nominal', sort: null, title: 'best pair (d1, d2)', axis: { labelAngle: 0 }, scale: { domain: values.map((v) => v.pair) } };
   const y = { field: 'neurons', type: 'quantitative', title: 'neurons' };
   return {
     ...frame(text, notes),
     data: { values },
     layer: [
-      { mark: { type: 'bar' }, encoding: { x, y } },
+      { mark: { type: 'bar' }, encoding: { x, y, tooltip: [{ field: 'pair' }, { field: 'neurons', type: 'quantitative' }, { field: 'r2' }] } },
       { mark: { type: 'text', dy: -6, fontSize: 10 }, encoding: { x, y, text: { field: 'r2', type: 'nominal' } } },
+      ...(onAxis.length
+        ? [{ data: { values: onAxis }, mark: { type: 'point', shape: 'diamond', filled: true, size: 60, color: PAPER_COLOUR }, encoding: { x, y, tooltip: [{ field: 'what' }] } }]
+        : []),
     ],
   } satisfies Spec;
 }
 
 // ---------------------------------------------------------------- PS per unit (§5.2)
 
-/** PS count per hidden unit j = 0..H-1, one bar per unit, sorted by unit. */
-export function psPerUnitSpec(units: UnitCount[]): object {
+/**
+ * PS count per hidden unit j = 0..H-1, one bar per unit, sorted by unit; the `name` units
+ * with the most PS positions named above their bars (h8, h68, … as computed here), and the
+ * paper's counts for the units it names as black diamonds.
+ */
+export function psPerUnitSpec(units: UnitCount[], opts: { name?: number; paper?: UnitCount[] } = {}): object {
   const text = 'Pattern-sensitive positions per unit (§5.2)';
   let dropped = 0;
   const values = units
@@ -242,14 +363,23 @@ export function psPerUnitSpec(units: UnitCount[]): object {
   // A band axis with 128 labels is unreadable: label about 16 evenly spaced units.
   const step = Math.max(1, Math.ceil(values.length / 16));
   const ticks = values.filter((_, i) => i % step === 0).map((v) => v.unit);
+  const top = [...values].sort((a, b) => b.count - a.count || a.unit - b.unit).slice(0, opts.name ?? 0).map((v) => ({ ...v, name: `h${v.unit}` }));
+  const known = new Set(values.map((v) => v.unit));
+  const paper = (opts.paper ?? []).filter((p) => finite(p.count) && known.has(p.unit)).map((p) => ({ unit: p.unit, count: p.count, what: `paper: h${p.unit} ${p.count}` }));
+  if (top.length) notes.push(`the ${top.length} units PS most often named`);
+  if (paper.length) notes.push("◆ the paper's counts (§5.2)");
+  const x = { field: 'unit', type: 'ordinal', sort: null, title: 'hidden unit j', axis: { values: ticks, labelAngle: 0 }, scale: { domain: values.map((v) => v.unit) } };
+  const y = { field: 'count', type: 'quantitative', title: 'positions where j is PS' };
   return {
     ...frame(text, notes),
     data: { values },
-    mark: { type: 'bar' },
-    encoding: {
-      x: { field: 'unit', type: 'ordinal', sort: null, title: 'hidden unit j', axis: { values: ticks, labelAngle: 0 } },
-      y: { field: 'count', type: 'quantitative', title: 'positions where j is PS' },
-    },
+    layer: [
+      { mark: { type: 'bar' }, encoding: { x, y, tooltip: [{ field: 'unit', title: 'unit j' }, { field: 'count', type: 'quantitative' }] } },
+      ...(top.length ? [{ data: { values: top }, mark: { type: 'text', dy: -10, fontSize: 10, fontWeight: 'bold' }, encoding: { x, y, text: { field: 'name' } } }] : []),
+      ...(paper.length
+        ? [{ data: { values: paper }, mark: { type: 'point', shape: 'diamond', filled: true, size: 40, color: PAPER_COLOUR }, encoding: { x, y, tooltip: [{ field: 'what' }] } }]
+        : []),
+    ],
   } satisfies Spec;
 }
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { paperWeights } from '../helpers/reference.ts';
+import { readFileSync } from 'node:fs';
 import { V, paramCount, parseWeightsFile, weightsFrom, type Weights } from '../../lib/rnn/weights.ts';
 import { bitsOf, forwardStates, forwardTrace, readoutLogp } from '../../lib/rnn/forward.ts';
 import { ablation, ablationFast } from '../../lib/analysis/ablation.ts';
 import { maxDiff, randomBytes, randomFill, refBytes } from '../rnn/helpers.ts';
 
-/** The paper's weights: TOTAL_INTERP_PAPER_WEIGHTS, else ../shared/reference/sat_model.bin, else null (tests skip). */
-const PAPER = ((p) => (existsSync(p) ? p : null))(process.env.TOTAL_INTERP_PAPER_WEIGHTS ?? path.resolve('../shared/reference/sat_model.bin'));
+/** The paper's weights (test/helpers/reference.ts), or null: the tests that need them skip. */
+const PAPER = paperWeights();
 
 function tiny(H: number, seed: number, amp: number, N = 40) {
   const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), seed, amp), H);

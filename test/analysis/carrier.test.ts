@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { paperWeights } from '../helpers/reference.ts';
+import { readFileSync } from 'node:fs';
 import { V, paramCount, parseWeightsFile, weightsFrom, zeroWeights, type Weights } from '../../lib/rnn/weights.ts';
 import { bitsOf, forwardTrace, readoutLogp } from '../../lib/rnn/forward.ts';
 import { runWithHooks } from '../../lib/rnn/hooks.ts';
@@ -15,8 +15,8 @@ import {
 } from '../../lib/analysis/carrier.ts';
 import { maxDiff, randomBytes, randomFill, refBytes } from '../rnn/helpers.ts';
 
-/** The paper's weights: TOTAL_INTERP_PAPER_WEIGHTS, else ../shared/reference/sat_model.bin, else null (tests skip). */
-const PAPER = ((p) => (existsSync(p) ? p : null))(process.env.TOTAL_INTERP_PAPER_WEIGHTS ?? path.resolve('../shared/reference/sat_model.bin'));
+/** The paper's weights (test/helpers/reference.ts), or null: the tests that need them skip. */
+const PAPER = paperWeights();
 
 const ref = PAPER ? (() => {
   const w = parseWeightsFile(new Uint8Array(readFileSync(PAPER)));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { paperWeights } from '../helpers/reference.ts';
+import { readFileSync } from 'node:fs';
 import { paramCount, parseWeightsFile, weightsFrom, type Weights } from '../../lib/rnn/weights.ts';
 import { forwardTrace, type Trace } from '../../lib/rnn/forward.ts';
 import { carrier, carrierOnlyBits, deviation, patternSensitive } from '../../lib/analysis/carrier.ts';
@@ -11,8 +11,8 @@ import type { StageDef, StageOutput } from '../../lib/engine/types.ts';
 import { maxDiff, randomBytes, randomFill, refBytes } from '../rnn/helpers.ts';
 import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';
 
-/** The paper's weights: TOTAL_INTERP_PAPER_WEIGHTS, else ../shared/reference/sat_model.bin, else null (tests skip). */
-const PAPER = ((p) => (existsSync(p) ? p : null))(process.env.TOTAL_INTERP_PAPER_WEIGHTS ?? path.resolve('../shared/reference/sat_model.bin'));
+/** The paper's weights (test/helpers/reference.ts), or null: the tests that need them skip. */
+const PAPER = paperWeights();
 
 function tinyModel(H: number, seed: number, N = 60) {
   const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), seed, 1.5), H);

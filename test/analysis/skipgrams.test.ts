@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { refBytes } from '../rnn/helpers.ts';
 import { greedySkipgrams, skipgramScore, skipgramScoreNaive } from '../../lib/analysis/skipgrams.ts';
 
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
@@ -51,7 +50,7 @@ describe('skip-gram counting (§3.4)', () => {
   });
 
   it('finds the SPEC §V greedy path on the reference data', () => {
-    const xs = new Uint8Array(readFileSync(path.resolve('../shared/reference/enwik_1024.txt')));
+    const xs = refBytes();
     const g = greedySkipgrams(xs, 30, 8);
     expect(g.map((s) => s.offsets.length)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(g[7].offsets).toEqual([1, 8, 20, 3, 27, 2, 12, 7]);

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DataError } from '../../lib/data/errors.ts';
 import { localSource, looksLikeZip, preview, readPrefix } from '../../lib/data/source.ts';
+import { EMBEDDED_PATH } from '../../lib/data/embedded.ts';
 import { makeZip, pseudoText } from './fixtures.ts';
 
-const REF = path.resolve('../shared/reference/enwik_1024.txt');
+const REF = EMBEDDED_PATH; // the first 1024 bytes of enwik9, shipped in data/
 const ref = new Uint8Array(readFileSync(REF));
 const dir = mkdtempSync(path.join(tmpdir(), 'data-source-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,7 +21,7 @@ async function dataError(p: Promise<unknown>): Promise<DataError> {
 describe('readPrefix on a plain file', () => {
   it('reads the first N bytes of the reference prefix (N = 1024 and N = 100)', async () => {
     const all = await readPrefix(REF, 1024);
-    expect(all).toMatchObject({ source: 'file', name: 'enwik_1024.txt', entry: null, transferred: 1024 });
+    expect(all).toMatchObject({ source: 'file', name: 'enwik9-head-1024.txt', entry: null, transferred: 1024 });
     expect(Buffer.from(all.bytes).equals(Buffer.from(ref))).toBe(true);
     const some = await readPrefix(REF, 100);
     expect(some.bytes.length).toBe(100);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fingerprint, MissingFileError } from '../../lib/engine/fingerprint.ts';
+import { contentFingerprint, fingerprint, MissingFileError } from '../../lib/engine/fingerprint.ts';
 
 describe('external file fingerprints', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-fp-'));
@@ -11,14 +11,21 @@ describe('external file fingerprints', () => {
   it('cover only the declared prefix, so enwik8 and enwik9 give the same key for their shared first N bytes', () => {
     const a = w('a', 'abcdefXXXX');
     const b = w('b', 'abcdefYYYYYYYY');
-    expect(fingerprint({ name: 'f', path: a, maxBytes: 6 }, 's')).toBe(fingerprint({ name: 'f', path: b, maxBytes: 6 }, 's'));
-    expect(fingerprint({ name: 'f', path: a, maxBytes: 7 }, 's')).not.toBe(fingerprint({ name: 'f', path: b, maxBytes: 7 }, 's'));
+    const fp = (file: string, maxBytes: number) => fingerprint({ name: 'f', path: file, maxBytes, display: 'enwik' }, 's');
+    expect(fp(a, 6)).toBe(fp(b, 6));
+    expect(fp(a, 7)).not.toBe(fp(b, 7));
   });
-  it('follow the content of a whole file, not its name', () => {
-    const a = w('c', 'same');
-    const b = w('d', 'same');
+  it('are a display name and the content, never the path: the same name and bytes in two folders agree', () => {
+    fs.mkdirSync(path.join(dir, 'one'));
+    fs.mkdirSync(path.join(dir, 'two'));
+    const a = w('one/weights.bin', 'same');
+    const b = w('two/weights.bin', 'same');
     expect(fingerprint({ name: 'f', path: a }, 's')).toBe(fingerprint({ name: 'f', path: b }, 's'));
-    w('d', 'changed');
+    expect(fingerprint({ name: 'f', path: a }, 's')).toMatch(/^weights\.bin sha256:[0-9a-f]{64}$/);
+    expect(fingerprint({ name: 'f', path: a }, 's')).not.toContain(dir);
+    // another display name, or other bytes, is another fingerprint
+    expect(fingerprint({ name: 'f', path: a, display: 'paper:sat_model.bin' }, 's')).toBe(`paper:sat_model.bin ${contentFingerprint({ name: 'f', path: b }, 's')}`);
+    w('two/weights.bin', 'changed');
     expect(fingerprint({ name: 'f', path: a }, 's')).not.toBe(fingerprint({ name: 'f', path: b }, 's'));
   });
   it('a missing file is an error naming the stage, the path and the hint', () => {

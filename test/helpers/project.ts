@@ -1,6 +1,6 @@
 // A copy of the project's sources in a temporary folder (node_modules shared by symlink),
 // so end-to-end tests can build, edit stage files and write reports without touching the
-// repository or its cache.
+// repository or its cache. The copy reads the data shipped in data/ (no ENWIK9).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,13 +10,12 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const reference = path.resolve(root, '../shared/reference');
-export const REF_WEIGHTS = path.join(reference, 'sat_model.bin');
-export const REF_DATA = path.join(reference, 'enwik_1024.txt');
 
-export function copyProject(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-project-'));
-  for (const entry of ['package.json', 'pipeline.ts', 'stages', 'lib', 'schemas', 'asm', 'build']) {
+/** The project's files, copied into a new temporary folder (or into `dir`, which must not exist yet). */
+export function copyProject(dir?: string): string {
+  if (dir) fs.mkdirSync(dir, { recursive: false });
+  else dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-project-'));
+  for (const entry of ['package.json', 'pipeline.ts', 'stages', 'lib', 'schemas', 'data', 'asm', 'build']) {
     if (fs.existsSync(path.join(root, entry))) fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
@@ -31,13 +30,13 @@ export interface Run {
   stderr: string;
 }
 
-/** Run a project copy's CLI with the reference data as ENWIK9. */
+/** Run a project copy's CLI (its own cache and data unless `env` says otherwise). */
 export function pipelineCli(dir: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'TOTAL_INTERP_CACHE'));
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'TOTAL_INTERP_CACHE' && k !== 'ENWIK9'));
     const child = spawn(process.execPath, ['--import', tsxLoader, path.join(dir, 'pipeline.ts'), ...args], {
       cwd: dir,
-      env: { ...base, ENWIK9: REF_DATA, ...env },
+      env: { ...base, ...env },
     });
     let stdout = '';
     let stderr = '';

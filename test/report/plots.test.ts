@@ -224,3 +224,55 @@ describe('the plots module', () => {
     expect(src).toContain("import('vega')");
   });
 });
+
+describe("marks: the paper's figures, the margin, the checkpoint, named units", () => {
+  it('training curves: a legend naming the line (train) and the point (eval) marks, the checkpoint and the paper rule', async () => {
+    const svg = await renderSvg(trainingCurvesSpec([curve('seed 42', 400, 0)], { checkpoint: 350, paper: 0.079 }));
+    expectValidSvg(svg);
+    expect(svg).toContain('>train bpc (line)</text>');
+    expect(svg).toContain('>eval bpc (point)</text>');
+    expect(svg).toContain('>checkpoint analysed (epoch 350)</text>');
+    expect(svg).toContain('>paper: final 0.079 bpc</text>');
+    expect(markItems(svg, 'rule')).toBe(2);
+  });
+
+  it("influence: the paper's single offsets as points and its bands as segments", async () => {
+    const paper = [
+      { x: 0, y: 1.746, series: 'signed (paper)' },
+      { x: 1, y: 0.78, series: 'signed (paper)' },
+      { x: [5, 9] as [number, number], y: 1.3, series: 'unsigned (paper, ~)' },
+    ];
+    const svg = await renderSvg(influenceSpec(influenceRows, paper));
+    expectValidSvg(svg);
+    expect(markItems(svg, 'symbol')).toBe(2);
+    expect(markItems(svg, 'rule')).toBe(2); // the zero rule and one band segment
+    expect(markItems(svg, 'line')).toBe(2);
+  });
+
+  it('|z| histogram: log count axis when counts span decades, every bin drawn, |z| = 1 marked, a paper mean off the axis said', async () => {
+    const bins = [...Array.from({ length: 20 }, (_, i) => ({ lo: i / 2, hi: i / 2 + 0.5, count: Math.round(40000 * Math.exp(-i / 2)) })), { lo: 10, hi: null, count: 10 }];
+    const spec = zHistogramSpec(bins, { margin: 1, ours: 1.3, paper: 60.5 }) as { title: { subtitle: string } };
+    expect(spec.title.subtitle).toContain('log count axis');
+    const svg = await renderSvg(spec);
+    expectValidSvg(svg);
+    expect(markItems(svg, 'rect')).toBe(21); // the tail bins too
+    expect(svg).toContain('>|z| = 1</text>');
+    expect(svg).toContain('>ours: mean |z| = 1.3</text>');
+    expect(svg).toContain('>paper: mean |z| = 60.5 (beyond 10) →</text>');
+    // counts within two decades keep a linear axis
+    expect((zHistogramSpec(histBins) as { title: { subtitle?: string } }).title.subtitle ?? '').not.toContain('log');
+  });
+
+  it('PS per unit: the top units named as computed, the paper counts as points', async () => {
+    const svg = await renderSvg(psPerUnitSpec(units, { name: 3, paper: [{ unit: 8, count: 825 }, { unit: 500, count: 1 }] }));
+    expectValidSvg(svg);
+    const top = [...units].sort((a, b) => b.count - a.count || a.unit - b.unit).slice(0, 3);
+    for (const u of top) expect(svg).toContain(`>h${u.unit}</text>`);
+    expect(markItems(svg, 'symbol')).toBe(1); // h500 is not a unit here
+  });
+
+  it("pair counts: the paper's count drawn on the bar of the same pair, spaces ignored", async () => {
+    const svg = await renderSvg(pairCountsSpec(pairs, [{ pair: '(1, 8)', neurons: 20 }, { pair: '(9,9)', neurons: 3 }]));
+    expect(markItems(svg, 'symbol')).toBe(1);
+  });
+});

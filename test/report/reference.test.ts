@@ -10,7 +10,8 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { marked, type Tokens } from 'marked';
-import { copyProject, pipelineCli, REF_DATA } from '../helpers/project.ts';
+import { copyProject, pipelineCli } from '../helpers/project.ts';
+import { REF_DATA } from '../helpers/reference.ts';
 
 const TINY = ['--set', 'train.hidden=8', '--set', 'train.epochs=3', '--set', 'train.evalEvery=1'];
 const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -59,7 +60,7 @@ describe('report.reference (tiny model, hand-written reference report)', () => {
     expect(top).toMatch(/No paper's-weights column in the audit: add it with `TOTAL_INTERP_PAPER_WEIGHTS=FILE npx tsx pipeline.ts report`/);
     expect(top).toMatch(/the authors' released trainer \(sgd \+ glibc init\), 3 epochs \(3069 predictions\), seed 42, lr cosine/);
     expect(md).toMatch(/- Recipe: the authors' released trainer \(SGD, cosine lr, glibc srand\(seed\)\/rand\(\) init\)/);
-    expect(auditTable(md).header.map((h) => h.text)).toEqual(['figure', 'section', 'paper', 'our training', 'status']);
+    expect(auditTable(md).header.map((h) => h.text)).toEqual(['figure', 'section', 'the paper says', 'paper', 'our training', 'status']);
     expect(JSON.parse(fs.readFileSync(r.j.reportJson, 'utf8')).reference).toBeNull();
   }, 240_000);
 
@@ -67,29 +68,30 @@ describe('report.reference (tiny model, hand-written reference report)', () => {
     write('paperw', fakeReference('paperw', 'import', 0.0792));
     const r = await report('--set', 'report.reference=paperw');
     expect(r.code, r.stderr).toBe(0);
-    // only the report re-ran: the reference adds a column, it is not a different analysis (same label)
-    expect(r.j.stages.filter((s: any) => s.status === 'ran').map((s: any) => s.name)).toEqual(['report']);
+    // no analysis re-ran: the reference adds a column, it is not a different analysis (same label);
+    // the viewer sees every override (for the label), so it re-runs to the same output
+    expect(r.j.stages.filter((s: any) => s.status === 'ran' && s.name !== 'viewer').map((s: any) => s.name)).toEqual(['report']);
     const md = fs.readFileSync(r.j.report, 'utf8');
     expect(md).toMatch(/Paper's weights column \(audit\): from the report `paperw`/);
     const t = auditTable(md);
-    expect(t.header.map((h) => h.text)).toEqual(['figure', 'section', 'paper', "paper's weights", 'status', 'our training', 'status']);
+    expect(t.header.map((h) => h.text)).toEqual(['figure', 'section', 'the paper says', 'paper', "paper's weights", 'status', 'our training', 'status']);
     const row = (id: string) => t.rows.find((cells) => cells[0].text === `\`${id}\``)!.map((c) => c.text);
-    expect(row('trained_bpc').slice(2, 5)).toEqual(['0.079', '0.0792', '✔']);
-    expect(row('mean_abs_preactivation').slice(2, 5)).toEqual(['60.5', '1.3068', '✘']);
+    expect(row('trained_bpc').slice(3, 6)).toEqual(['0.079', '0.0792', '✔']);
+    expect(row('mean_abs_preactivation').slice(3, 6)).toEqual(['60.5', '1.3068', '✘']);
     const rj = JSON.parse(fs.readFileSync(r.j.reportJson, 'utf8'));
     expect(rj.reference).toMatchObject({ label: 'paperw', model: { source: 'import' } });
     expect(rj.audit.find((a: any) => a.ref === 'trained_bpc').reference).toBe(0.0792);
     // the key holds the label and the content hash, never the path
     const entry = fs.readdirSync(path.join(dir, 'cache/entries/report')).map((f) => fs.readFileSync(path.join(dir, 'cache/entries/report', f), 'utf8')).find((s) => s.includes('"paperw"'))!;
-    expect(JSON.parse(entry).record.externals).toEqual({ paperw: `sha256:${sha(path.join(dir, 'reports/paperw/report.json'))}` });
+    expect(JSON.parse(entry).record.externals.paperw).toBe(`sha256:${sha(path.join(dir, 'reports/paperw/report.json'))}`);
     expect(entry).not.toContain(dir);
     // a new reference report re-runs the report, with its figure
     write('paperw', fakeReference('paperw', 'import', 0.0811));
     const st = await pipelineCli(dir, ['status', ...TINY, '--set', 'report.reference=paperw']);
     expect(st.stdout).toMatch(/stale\s+report\s+external file paperw changed/);
     const r2 = await report('--set', 'report.reference=paperw');
-    expect(r2.j.stages.filter((s: any) => s.status === 'ran').map((s: any) => s.name)).toEqual(['report']);
-    expect(fs.readFileSync(r2.j.report, 'utf8')).toMatch(/\| `trained_bpc` \| [^|]+ \| 0\.079 \| 0\.0811 \|/);
+    expect(r2.j.stages.filter((s: any) => s.status === 'ran' && s.name !== 'viewer').map((s: any) => s.name)).toEqual(['report']);
+    expect(fs.readFileSync(r2.j.report, 'utf8')).toMatch(/\| `trained_bpc` \| [^|]+ \| [^|]+ \| 0\.079 \| 0\.0811 \|/);
   }, 240_000);
 
   it('refuses a missing reference and one that is not on imported weights: error and hint, exit ≠ 0', async () => {

@@ -1,15 +1,11 @@
 // Shared helpers for the RNN tests: deterministic pseudo-random data and weights, the
 // reference files, and a max-difference report for kernel-vs-twin comparisons.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { mulberry32 } from '../../lib/rnn/prng.ts';
 
-export const REF_DATA = path.resolve('../shared/reference/enwik_1024.txt');
-export const REF_WEIGHTS = path.resolve('../shared/reference/sat_model.bin');
-
-export function refBytes(): Uint8Array {
-  return new Uint8Array(readFileSync(REF_DATA));
-}
+// The paper's data (shipped) and weights (a path, or '' when this machine has none: tests
+// that read them use `it.skipIf(!REF_WEIGHTS)`): test/helpers/reference.ts.
+export { REF_DATA, refBytes, PAPER_WEIGHTS as REF_WEIGHTS } from '../helpers/reference.ts';
+import { REF_DATA as REF_DATA_PATH, PAPER_WEIGHTS as REF_WEIGHTS_PATH } from '../helpers/reference.ts';
 
 /** n bytes drawn from a small alphabet (so that a tiny model can learn something). */
 export function randomBytes(n: number, seed: number, alphabet = 'abcdefgh '): Uint8Array {
@@ -40,13 +36,7 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): { max: numb
   return { max, at, msg: `max rel diff ${max.toExponential(3)} at ${at}: ${a[at]} vs ${b[at]}` };
 }
 
-// Local stand-ins for the shared finders the `fresh` helper is writing (issue 10 item 7):
-// the paper's weights from TOTAL_INTERP_PAPER_WEIGHTS, else ../shared/reference if it is
-// there; the paper's 1024 bytes likewise (ENWIK9 when it is the 1024-byte file). null when
-// absent: the tests that need them are skipped.
-function firstExisting(...candidates: (string | undefined)[]): string | null {
-  for (const c of candidates) if (c && existsSync(c)) return path.resolve(c);
-  return null;
-}
-export const PAPER_WEIGHTS = firstExisting(process.env.TOTAL_INTERP_PAPER_WEIGHTS, REF_WEIGHTS);
-export const PAPER_DATA = firstExisting(REF_DATA, 'data/enwik9-head-1024.txt');
+// The paper's weights (null when this machine has none: the tests that need them skip) and
+// the paper's 1024 bytes (shipped), as the recipe tests name them.
+export const PAPER_WEIGHTS: string | null = REF_WEIGHTS_PATH || null;
+export const PAPER_DATA: string = REF_DATA_PATH;

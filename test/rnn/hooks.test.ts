@@ -1,17 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { paperWeights } from '../helpers/reference.ts';
+import { readFileSync } from 'node:fs';
 import { V, paramCount, parseWeightsFile, weightsFrom, type Weights } from '../../lib/rnn/weights.ts';
 import { forwardStates, forwardTrace } from '../../lib/rnn/forward.ts';
 import { HOOK_POINTS, ablate, patch, runWithHooks, type Hook } from '../../lib/rnn/hooks.ts';
 import { maxDiff, randomBytes, randomFill } from './helpers.ts';
 
-/** The paper's weights: TOTAL_INTERP_PAPER_WEIGHTS, else ../shared/reference/sat_model.bin, else null (tests skip). */
-function paperWeightsPath(): string | null {
-  const p = process.env.TOTAL_INTERP_PAPER_WEIGHTS ?? path.resolve('../shared/reference/sat_model.bin');
-  return existsSync(p) ? p : null;
-}
-const PAPER = paperWeightsPath();
+/** The paper's weights (test/helpers/reference.ts), or null: the tests that need them skip. */
+const PAPER = paperWeights();
 
 function tiny(H: number, seed: number, N = 40, amp = 1): { w: Weights; xs: Uint8Array } {
   return { w: weightsFrom(randomFill(new Float32Array(paramCount(H)), seed, amp), H), xs: randomBytes(N, seed + 1) };

@@ -2,15 +2,22 @@
 // The only server contacted listens on 127.0.0.1.
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Ajv from 'ajv';
 import stage from '../../stages/data.ts';
 import { bytesOf } from '../../lib/rnn/io.ts';
 import type { ExternalFile, StageResult } from '../../lib/engine/types.ts';
+import { EMBEDDED_PATH, readEmbedded } from '../../lib/data/embedded.ts';
+import { ENWIK9_PREFIX_SHA256 } from '../../lib/data/known.ts';
 import { makeZip, pseudoText, serve } from '../data/fixtures.ts';
+import { enwik1MiB } from '../helpers/reference.ts';
 
-const REF = path.resolve('../shared/reference/enwik_1024.txt');
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'data-stage-'));
+// The paper's data under the name a user might have it by.
+const REF = path.join(tmp(), 'enwik_1024.txt');
+copyFileSync(EMBEDDED_PATH, REF);
 const ref = new Uint8Array(readFileSync(REF));
 const paramsSchema = JSON.parse(readFileSync('schemas/data.params.json', 'utf8'));
 const outputSchema = JSON.parse(readFileSync('schemas/data.output.json', 'utf8'));
@@ -57,8 +64,33 @@ describe('data stage', () => {
     expect(ajv.validate(paramsSchema, { bites: 1 })).toBe(false);
   });
 
+  it('reads the first 1024 bytes of enwik9 shipped with the project when neither data.path nor ENWIK9 is set', async () => {
+    expect(stage.externals!(paramsWith({}), {})).toEqual([
+      { name: 'source', path: EMBEDDED_PATH, maxBytes: 1024, display: 'embedded:enwik9-head-1024.txt' },
+    ]);
+    const { ctx: c, calls } = ctx({});
+    const out = await stage.run(c);
+    checkOutput(out, ref);
+    expect(out.json).toMatchObject({ source: 'embedded', name: 'enwik9-head-1024.txt', entry: null, sha256: ENWIK9_PREFIX_SHA256[1024] });
+    expect(out.json.preview).toMatch(/^<mediawiki xmlns=/);
+    expect(calls.at(-1)?.slice(0, 2)).toEqual([1024, 1024]);
+    const short = await stage.run(ctx({ bytes: 100 }).ctx);
+    checkOutput(short, ref.subarray(0, 100));
+    expect(short.json.source).toBe('embedded');
+  });
+
+  it('checks the shipped bytes against their sha256: a damaged copy is an error with a hint', () => {
+    const bad = path.join(tmp(), 'enwik9-head-1024.txt');
+    const bytes = new Uint8Array(ref);
+    bytes[500] ^= 1;
+    writeFileSync(bad, bytes);
+    expect(() => readEmbedded(1024, bad)).toThrow(/data\/enwik9-head-1024\.txt has sha256 [0-9a-f]{64}, not that of enwik9's first 1024 bytes[^]*\nhint: restore it/);
+    expect(() => readEmbedded(10, path.join(tmp(), 'gone.txt'))).toThrow(/is missing\nhint: /);
+    expect(Buffer.from(readEmbedded(1024)).equals(Buffer.from(ref))).toBe(true);
+  });
+
   it('reads the reference prefix named by data.path', async () => {
-    const { ctx: c, calls } = ctx({ path: '../shared/reference/enwik_1024.txt' });
+    const { ctx: c, calls } = ctx({ path: REF });
     const out = await stage.run(c);
     checkOutput(out, ref);
     expect(out.json).toMatchObject({ source: 'file', name: 'enwik_1024.txt', entry: null });
@@ -81,7 +113,28 @@ describe('data stage', () => {
       { name: 'source', path: path.resolve('x/enwik8'), maxBytes: 1024, hint: expect.stringMatching(/data\.path=FILE or ENWIK9=FILE/) },
     ]);
     expect(stage.externals!(paramsWith({ bytes: 50 }), { ENWIK9: 'enwik9.zip' })[0]).toMatchObject({ maxBytes: undefined });
-    expect(stage.externals!(paramsWith({}), {})).toEqual([]);
+    // beyond the shipped 1024 bytes with no local file: a download, no external
+    expect(stage.externals!(paramsWith({ bytes: 1025 }), {})).toEqual([]);
+  });
+
+  it('refuses a 1024-byte prefix that is not enwik9\'s (its sha256 is known), with a hint; other lengths are not checked', async () => {
+    const file = path.join(tmp(), 'other.txt');
+    writeFileSync(file, pseudoText(2000, 5));
+    await expect(stage.run(ctx({ path: file }).ctx)).rejects.toThrow(/the first 1024 bytes of other\.txt have sha256 [0-9a-f]{64}, not those of enwik9[^]*\nhint: /);
+    const out = await stage.run(ctx({ path: file, bytes: 1000 }).ctx);
+    checkOutput(out, pseudoText(2000, 5).subarray(0, 1000));
+  });
+
+  it('refuses a 1 MiB prefix that is not enwik9\'s', async () => {
+    const file = path.join(tmp(), 'fake-1MiB.txt');
+    writeFileSync(file, pseudoText(1 << 20, 6));
+    await expect(stage.run(ctx({ path: file, bytes: 1 << 20 }).ctx)).rejects.toThrow(/the first 1048576 bytes of fake-1MiB\.txt have sha256/);
+  });
+
+  it.skipIf(!enwik1MiB())('reads enwik9\'s first MiB and finds its known sha256 (TOTAL_INTERP_ENWIK9_1MIB)', async () => {
+    const out = await stage.run(ctx({ path: enwik1MiB(), bytes: 1 << 20 }).ctx);
+    expect(out.json.sha256).toBe(ENWIK9_PREFIX_SHA256[1 << 20]);
+    expect(Buffer.from(out.tensors!.bytes.data.subarray(0, 1024)).equals(Buffer.from(ref))).toBe(true);
   });
 
   it('fails with both sizes when the source is shorter than N', async () => {
@@ -95,13 +148,13 @@ describe('data stage', () => {
     );
   });
 
-  it('downloads from data.url when no local source is set, stopping after N bytes', async () => {
+  it('downloads from data.url when N > 1024 and no local source is set, stopping after N bytes', async () => {
     const text = pseudoText(1_000_000, 4);
     const server = await serve(makeZip([{ name: 'enwik9', data: text }]), { mode: 'paced', first: 8192, pauseMs: 2000 });
     try {
-      const { ctx: c, calls } = ctx({ bytes: 1000, url: server.url });
+      const { ctx: c, calls } = ctx({ bytes: 2000, url: server.url });
       const out = await stage.run(c);
-      checkOutput(out, text.subarray(0, 1000));
+      checkOutput(out, text.subarray(0, 2000));
       expect(out.json).toMatchObject({ source: 'download', name: server.url, entry: 'enwik9' });
       expect(calls.at(-1)?.[2]).toMatch(/downloaded \d+\.\d KB/);
       await expect.poll(server.abortedEarly, { timeout: 1000 }).toBe(true);

@@ -1,5 +1,7 @@
-// End to end on the paper's weights, through the real engine, in a temporary copy of the
-// project (so a stage file can be edited without touching the repository):
+// End to end on the paper's weights (by name: model.source=paper, found through
+// TOTAL_INTERP_PAPER_WEIGHTS; skipped where this machine has no copy) and the shipped data,
+// through the real engine, in a temporary copy of the project (so a stage file can be
+// edited without touching the repository):
 // the report has every SPEC §R table and metric id, its Markdown parses and every
 // figure it links exists, a second build is all cached, and editing stages/influence.ts
 // re-runs only influence and report.
@@ -11,10 +13,10 @@ import { marked, type Token } from 'marked';
 import { XMLValidator } from 'fast-xml-parser';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
 import { STAGES } from '../../pipeline.ts';
-import { copyProject, REF_DATA, REF_WEIGHTS } from '../helpers/project.ts';
+import { copyProject } from '../helpers/project.ts';
+import { PAPER_WEIGHTS } from '../helpers/reference.ts';
 
-const weights = REF_WEIGHTS;
-const data = REF_DATA;
+const env = { TOTAL_INTERP_PAPER_WEIGHTS: PAPER_WEIGHTS };
 
 const METRICS = [
   'trained_bpc', 'um_bpc', 'um_rnn_max_state_diff', 'mean_abs_preactivation', 'frac_margin_gt_1', 'sign_readout_bpc',
@@ -34,23 +36,34 @@ function imageLinks(tokens: Token[]): string[] {
   return out;
 }
 
-describe('report on the paper weights (end to end)', () => {
+describe.skipIf(!PAPER_WEIGHTS)('report on the paper weights (end to end)', () => {
   let dir: string;
   let p: Pipeline;
   let reportJson: any;
   let reportMd: string;
   let reportPath: string;
-  const overrides = { model: { source: weights }, data: { path: data } };
+  const overrides = { model: { source: 'paper' } };
 
   beforeAll(async () => {
     dir = copyProject();
-    p = await Pipeline.load({ root: dir, stageFiles: STAGES, env: {} });
+    p = await Pipeline.load({ root: dir, stageFiles: STAGES, env });
     const { entries } = await p.build(['report'], { overrides });
     const out = p.output(entries.report).json;
     reportPath = path.join(p.reportsDir, out.report);
     reportMd = fs.readFileSync(reportPath, 'utf8');
     reportJson = JSON.parse(fs.readFileSync(path.join(p.reportsDir, out.reportJson), 'utf8'));
   }, 120_000);
+
+  it('names the weights and the data by name and content, never by where they are', () => {
+    expect(reportJson.model).toMatchObject({ source: 'import', name: 'paper:sat_model.bin' });
+    expect(reportJson.label).toBe('import-paper-sat_model-n1024');
+    expect(reportMd).toContain('imported weights `paper:sat_model.bin`');
+    expect(reportMd).toContain('1024 bytes from embedded `enwik9-head-1024.txt`');
+    for (const where of [dir, path.dirname(PAPER_WEIGHTS)]) {
+      expect(reportMd).not.toContain(where);
+      expect(JSON.stringify(reportJson)).not.toContain(where);
+    }
+  });
 
   it('has every SPEC §R metric and table id, with the paper figure and a status', () => {
     for (const id of METRICS) expect(reportJson.metrics[id], id).toBeDefined();
@@ -66,10 +79,19 @@ describe('report on the paper weights (end to end)', () => {
     }
   });
 
-  it('report.md parses as Markdown, opens with the audit, and every figure it links to exists and is SVG', () => {
+  it('report.md parses as Markdown, opens with the summary, ends with the audit, and every figure it links to exists and is SVG', () => {
     const tokens = marked.lexer(reportMd);
     const headings = tokens.filter((t) => t.type === 'heading').map((t) => (t as { text: string }).text);
-    expect(headings[1]).toBe('Reproduction audit');
+    expect(headings[1]).toBe('Summary');
+    const h2 = tokens.filter((t) => t.type === 'heading' && (t as { depth: number }).depth === 2).map((t) => (t as { text: string }).text);
+    expect(h2[h2.length - 1]).toBe('Reproduction audit');
+    // a plot sits beside its table: Table 3's plot right after Table 3, before the next table
+    const t3 = reportMd.indexOf('<!-- table:table3_influence -->');
+    expect(t3).toBeGreaterThan(0);
+    expect(reportMd.indexOf('](plots/influence.svg)', t3)).toBeLessThan(reportMd.indexOf('<!-- table:', t3 + 10));
+    // the viewer is linked from the top and exists
+    expect(reportMd.indexOf('](viewer.html)')).toBeLessThan(reportMd.indexOf('## §2'));
+    expect(fs.existsSync(path.join(path.dirname(reportPath), 'viewer.html'))).toBe(true);
     const tables = tokens.filter((t) => t.type === 'table');
     expect(tables.length).toBeGreaterThanOrEqual(TABLES.length + 2);
     const links = imageLinks(tokens);
@@ -82,17 +104,17 @@ describe('report on the paper weights (end to end)', () => {
   });
 
   it('a second build is all cached, and editing stages/influence.ts re-runs only influence and report', async () => {
-    const again = await (await Pipeline.load({ root: dir, stageFiles: STAGES, env: {} })).build(['report'], { overrides });
+    const again = await (await Pipeline.load({ root: dir, stageFiles: STAGES, env })).build(['report'], { overrides });
     expect(again.runs.filter((r) => r.status !== 'cached').map((r) => r.name)).toEqual([]);
     fs.appendFileSync(path.join(dir, 'stages/influence.ts'), '\n// an edit that changes nothing computed\n');
-    const p2 = await Pipeline.load({ root: dir, stageFiles: STAGES, env: {} });
+    const p2 = await Pipeline.load({ root: dir, stageFiles: STAGES, env });
     const st = p2.status({ overrides });
     expect(st.find((s) => s.name === 'influence')).toMatchObject({ state: 'stale', reasons: ['code changed: stages/influence.ts'] });
     const edited = await p2.build(['report'], { overrides });
     expect(edited.runs.filter((r) => r.status === 'ran').map((r) => r.name)).toEqual(['influence']);
     // influence's output is unchanged, so report stays cached (early cutoff); a real change re-runs it:
     fs.appendFileSync(path.join(dir, 'lib/report/sections/influence.ts'), '\n// edit\n');
-    const p3 = await Pipeline.load({ root: dir, stageFiles: STAGES, env: {} });
+    const p3 = await Pipeline.load({ root: dir, stageFiles: STAGES, env });
     const r3 = await p3.build(['report'], { overrides });
     expect(r3.runs.filter((r) => r.status === 'ran').map((r) => r.name)).toEqual(['report']);
   }, 60_000);

@@ -21,7 +21,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
     rows: [
       { param: 'Data bytes N', value: data.bytes },
       { param: 'Data sha256', value: String(data.sha256).slice(0, 16) },
-      { param: 'Weights', value: imported ? `imported: ${m.path}` : 'trained by this pipeline' },
+      { param: 'Weights', value: imported ? `imported: ${m.name}` : 'trained by this pipeline' },
       { param: 'Hidden units H', value: { ours: m.H, ref: 'hidden' } },
       { param: 'Parameters', value: { ours: m.paramCount, ref: 'params_total' } },
       { param: 'Epochs', value: tr ? { ours: tr.epochs, ref: 'epochs' } : null },

@@ -1,0 +1,318 @@
+// Paper §6.2, open question 4 (SPEC §6.3): write every weight of an Elman RNN of the same
+// shape from a description (lib/analysis/describe.ts) and the data, nothing else.
+//
+// Rule levels. Units 0..F-1 compute the level's features themselves, with gain a:
+//   word length, thermometer units k = 1..cap (+1 iff word_len[t] ≥ k):
+//     k = 1:  z = a·n(x_t)                         n(v) = −1 for space, \n, \t, else +1
+//     k ≥ 2:  z = a·(n(x_t) + S[t-1]_{k-1} − 1.5)  (an AND of "not whitespace" and unit k−1)
+//   in-tag, one bistable unit g:  z = a·S[t-1]_g − 0.5a + (3a if x_t = '<', −3a if '>')
+//   x1, one unit per byte class b:  z = a if x_t = b else −a
+//   x2, a copy of each x1 unit one step later:  z = a·S[t-1]_{x1 unit}
+// (S[-1] = 0 reads as "no byte", and the biases put every unit on the right side at t = 0.)
+// Each remaining unit r gets, from the description, its cell carriers ĉ_r(cell) and its Wx
+// bins. Its carrier row is the least-squares fit over positions t = 0..N-2
+//   min Σ_t (Wh[r]·φ_t + bh[r] − ĉ_r(cell(t)))² + ridge·|Wh[r]|²    t = 1..N-2
+// where φ_t are the ideal values of the feature units in S[t-1] (±1), and
+// Wh[r] is 0 on non-feature units. Its Wx row puts each seen byte in the middle of its bin
+// between thresholds −ĉ (the outer bins at ± margin beyond the last threshold).
+// Readout (all levels but full and marginal): Wy, by fitted on the rebuilt RNN's own
+// states over t = 0..N-2 by full-batch L-BFGS on the cross-entropy, from Wy = 0 and the
+// marginal by, as §4.2 fits a readout on a constructed trajectory (its loss and gradient
+// kernels, lib/analysis/factored-readout.ts; §4.2 uses plain gradient descent, which needs far
+// more steps for the same fit).
+
+import { V, zeroWeights, type Weights } from '../rnn/weights.ts';
+import { forwardStates, forwardTrace, mean } from '../rnn/forward.ts';
+import { byteClasses, factorBlocks, factoredBpc, factoredGrad, fromClasses, gdWork, targetClasses, toClasses } from './factored-readout.ts';
+import { marginalBias } from './construction.ts';
+import { featuresOf, prefixFeatures, seenBytes, type FeatureSet } from './timing-carrier.ts';
+import { cellKey, type Description } from './describe.ts';
+
+const WS = (v: number) => v === 0x20 || v === 0x0a || v === 0x09;
+
+export interface FeatureLayout {
+  set: FeatureSet;
+  cap: number;
+  /** first unit of each feature group, −1 when unused */
+  wl: number;
+  tag: number;
+  x1: number;
+  x2: number;
+  classes: number[];
+  /** feature units in all */
+  F: number;
+}
+
+export function featureLayout(header: Record<string, any>): FeatureLayout {
+  const set = header.set as FeatureSet;
+  const use = featuresOf(set);
+  const cap = use.wl ? header.features.wl.cap : 0;
+  const classes: number[] = use.x1 ? header.features.x1.classes : [];
+  let F = 0;
+  const take = (on: boolean, n: number) => (on ? ((F += n), F - n) : -1);
+  const wl = take(use.wl, cap);
+  const tag = take(use.tag, 1);
+  const x1 = take(use.x1, classes.length);
+  const x2 = take(use.x2, classes.length);
+  return { set, cap, wl, tag, x1, x2, classes, F };
+}
+
+/** Write the feature units of a layout into w (rows 0..F-1 of Wx, Wh, bh). */
+export function writeFeatureUnits(w: Weights, L: FeatureLayout, a: number): void {
+  const { H, Wx, Wh, bh } = w;
+  if (L.wl >= 0) {
+    for (let k = 1; k <= L.cap; k++) {
+      const u = L.wl + k - 1;
+      for (let v = 0; v < V; v++) Wx[u * V + v] = WS(v) ? -a : a;
+      if (k >= 2) {
+        Wh[u * H + u - 1] = a;
+        bh[u] = -1.5 * a;
+      }
+    }
+  }
+  if (L.tag >= 0) {
+    const g = L.tag;
+    Wx[g * V + 0x3c] = 3 * a;
+    Wx[g * V + 0x3e] = -3 * a;
+    Wh[g * H + g] = a;
+    bh[g] = -0.5 * a;
+  }
+  L.classes.forEach((b, c) => {
+    if (L.x1 >= 0) for (let v = 0; v < V; v++) Wx[(L.x1 + c) * V + v] = v === b ? a : -a;
+    if (L.x2 >= 0) Wh[(L.x2 + c) * H + L.x1 + c] = a;
+  });
+}
+
+/** Ideal values of the feature units in S[t-1], for t = 0..P-1: (P, F). */
+export function idealFeatures(xs: Uint8Array, L: FeatureLayout, P: number): Float64Array {
+  const f = prefixFeatures(xs, Math.max(1, L.cap));
+  const phi = new Float64Array(P * L.F);
+  for (let t = 1; t < P; t++) {
+    const o = t * L.F;
+    for (let k = 1; k <= L.cap; k++) phi[o + L.wl + k - 1] = f.wl[t] >= k ? 1 : -1;
+    if (L.tag >= 0) phi[o + L.tag] = f.tag[t] ? 1 : -1;
+    L.classes.forEach((b, c) => {
+      if (L.x1 >= 0) phi[o + L.x1 + c] = f.x1[t] === b ? 1 : -1;
+      if (L.x2 >= 0 && t >= 2) phi[o + L.x2 + c] = f.x2[t] === b ? 1 : -1;
+    });
+  }
+  return phi;
+}
+
+/**
+ * Ridge least squares with an intercept, many right-hand sides:
+ *   for each column r of Y (P, R): β_r = argmin Σ_t (X_t·β + β0 − Y[t, r])² + ridge·|β|²
+ * X is (P, F). Returns (R, F + 1): β then β0. Gaussian elimination with partial pivoting
+ * on the (F+1)² normal equations.
+ */
+export function ridgeLS(X: Float64Array, Y: Float64Array, P: number, F: number, R: number, ridge: number): Float64Array {
+  const n = F + 1;
+  const A = new Float64Array(n * n);
+  const B = new Float64Array(n * R);
+  const row = new Float64Array(n);
+  for (let t = 0; t < P; t++) {
+    for (let i = 0; i < F; i++) row[i] = X[t * F + i];
+    row[F] = 1;
+    for (let i = 0; i < n; i++) {
+      if (row[i] === 0) continue;
+      for (let k = 0; k < n; k++) A[i * n + k] += row[i] * row[k];
+      for (let r = 0; r < R; r++) B[i * R + r] += row[i] * Y[t * R + r];
+    }
+  }
+  for (let i = 0; i < F; i++) A[i * n + i] += ridge;
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let i = c + 1; i < n; i++) if (Math.abs(A[i * n + c]) > Math.abs(A[p * n + c])) p = i;
+    if (p !== c) {
+      for (let k = 0; k < n; k++) [A[c * n + k], A[p * n + k]] = [A[p * n + k], A[c * n + k]];
+      for (let r = 0; r < R; r++) [B[c * R + r], B[p * R + r]] = [B[p * R + r], B[c * R + r]];
+    }
+    const d = A[c * n + c];
+    if (Math.abs(d) < 1e-300) continue;
+    for (let i = 0; i < n; i++) {
+      if (i === c) continue;
+      const m = A[i * n + c] / d;
+      if (m === 0) continue;
+      for (let k = c; k < n; k++) A[i * n + k] -= m * A[c * n + k];
+      for (let r = 0; r < R; r++) B[i * R + r] -= m * B[c * R + r];
+    }
+  }
+  const out = new Float64Array(R * n);
+  for (let i = 0; i < n; i++) {
+    const d = A[i * n + i];
+    for (let r = 0; r < R; r++) out[r * n + i] = Math.abs(d) < 1e-300 ? 0 : B[i * R + r] / d;
+  }
+  return out;
+}
+
+/** Wx value of each bin between sorted thresholds θ: the middle, or ± margin beyond the ends. */
+export function binValue(theta: readonly number[], b: number, margin: number): number {
+  if (theta.length === 0) return 0;
+  if (b <= 0) return theta[0] - margin;
+  if (b >= theta.length) return theta[theta.length - 1] + margin;
+  return (theta[b - 1] + theta[b]) / 2;
+}
+
+export interface RuleOptions {
+  gain: number;
+  margin: number;
+  ridge: number;
+}
+
+/** Wx, Wh, bh of a rule level (Wy, by left 0). */
+export function rebuildRules(d: Description, xs: Uint8Array, o: RuleOptions): { w: Weights; layout: FeatureLayout } {
+  const H = d.header.H as number;
+  const w = zeroWeights(H);
+  const L = featureLayout(d.header);
+  writeFeatureUnits(w, L, o.gain);
+  const units = d.body.units as { carrier: number[]; wxBin: number[] }[];
+  const R = Math.min(units.length, H - L.F);
+  const P = xs.length - 1;
+  // cell of each position, by its feature tuple
+  const f = prefixFeatures(xs, Math.max(1, L.cap));
+  const index = new Map<string, number>((d.body.cells as number[][]).map((k, i) => [k.join(','), i]));
+  const Y = new Float64Array(P * R);
+  for (let t = 0; t < P; t++) {
+    const k = index.get(cellKey(f, L.set, t).join(','));
+    for (let r = 0; r < R; r++) Y[t * R + r] = k !== undefined ? units[r].carrier[k] : mean(units[r].carrier);
+  }
+  // Fitted over t = 1..N-2: at t = 0 every feature unit reads S[-1] = 0, a row no other
+  // position has, so the start cell would only pull the fit (its carrier is then bh).
+  const X = idealFeatures(xs, L, P);
+  const beta = ridgeLS(X.subarray(L.F), Y.subarray(R), P - 1, L.F, R, o.ridge);
+  const seen = seenBytes(xs);
+  for (let r = 0; r < R; r++) {
+    const u = L.F + r;
+    for (let i = 0; i < L.F; i++) w.Wh[u * H + i] = beta[r * (L.F + 1) + i];
+    w.bh[u] = beta[r * (L.F + 1) + L.F];
+    const theta = [...new Set(units[r].carrier.map((c) => (c === 0 ? 0 : -c)))].sort((a, b) => a - b);
+    seen.forEach((v, i) => (w.Wx[u * V + v] = binValue(theta, units[r].wxBin[i], o.margin)));
+  }
+  return { w, layout: L };
+}
+
+/** Every weight as written in a `full` description. */
+export function rebuildFull(d: Description): Weights {
+  const H = d.header.H as number;
+  const w = zeroWeights(H);
+  const b = d.body;
+  w.Wx.set(b.Wx);
+  w.Wh.set(b.Wh);
+  w.bh.set(b.bh);
+  w.Wy.set(b.Wy);
+  w.by.set(b.by);
+  return w;
+}
+
+/** No recurrence; by = ln of each byte's frequency among the targets x_1..x_{N-1}. */
+export function rebuildMarginal(d: Description, xs: Uint8Array): Weights {
+  const w = zeroWeights(d.header.H as number);
+  const n = new Float64Array(V);
+  for (let t = 1; t < xs.length; t++) n[xs[t]]++;
+  for (let o = 0; o < V; o++) w.by[o] = n[o] > 0 ? Math.log(n[o] / (xs.length - 1)) : -1e4;
+  return w;
+}
+
+/**
+ * Fit Wy, by of w in place on its own states over t = 0..N-2: L-BFGS (memory 10, Armijo
+ * backtracking from step 1) on the mean cross-entropy, from Wy = 0 and the marginal by.
+ * The loss and gradient are factored-readout's factoredGrad (tested against its naive twin).
+ * Returns the mean loss (bits) after each iteration (non-increasing), and the bpc of the
+ * rebuilt RNN with the fitted readout as stored (float32), over t = 0..N-2 with `floor`:
+ * the factored readout of its states (bytes that never occur share one logit row, exactly
+ * as the full 256-way softmax of `evalBpc` computes it, which the tests check).
+ */
+export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e-8, memory = 10): { losses: Float64Array; bpc: number } {
+  const { H } = w;
+  const N = xs.length;
+  const n = N - 1;
+  const { S } = forwardStates(w, xs);
+  const Fb = factorBlocks(S, N, H, H);
+  const cls = byteClasses(xs);
+  const y = targetClasses(xs, cls);
+  const KH = cls.K * H;
+  const D = KH + cls.K;
+  // θ = [W (K, H), b (K)]
+  const x = new Float64Array(D);
+  x.set(toClasses(marginalBias(xs), 1, cls), KH);
+  const work = gdWork(Fb, cls.K);
+  const lossGrad = (th: Float64Array, g: Float64Array): number => {
+    const l = factoredGrad(g.subarray(0, KH), g.subarray(KH), Fb, th.subarray(0, KH), th.subarray(KH), cls, y, 0, n, 1e-30, work);
+    for (let i = 0; i < D; i++) g[i] /= n;
+    return l / n;
+  };
+  const dot = (a: Float64Array, b: Float64Array) => {
+    let s = 0;
+    for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+    return s;
+  };
+  const g = new Float64Array(D);
+  let f = lossGrad(x, g);
+  const Ss: Float64Array[] = [];
+  const Ys: Float64Array[] = [];
+  const rho: number[] = [];
+  const q = new Float64Array(D);
+  const xn = new Float64Array(D);
+  const gn = new Float64Array(D);
+  const losses = new Float64Array(iters);
+  for (let it = 0; it < iters; it++) {
+    // two-loop recursion: q = H_k · g
+    q.set(g);
+    const alpha: number[] = [];
+    for (let i = Ss.length - 1; i >= 0; i--) {
+      alpha[i] = rho[i] * dot(Ss[i], q);
+      for (let j = 0; j < D; j++) q[j] -= alpha[i] * Ys[i][j];
+    }
+    const last = Ss.length - 1;
+    const gamma = last >= 0 ? dot(Ss[last], Ys[last]) / dot(Ys[last], Ys[last]) : 1 / Math.max(1, Math.sqrt(dot(g, g)));
+    for (let j = 0; j < D; j++) q[j] *= gamma;
+    for (let i = 0; i < Ss.length; i++) {
+      const beta = rho[i] * dot(Ys[i], q);
+      for (let j = 0; j < D; j++) q[j] += Ss[i][j] * (alpha[i] - beta);
+    }
+    // x ← x − step·q with Armijo backtracking
+    const slope = -dot(g, q);
+    let step = 1;
+    let fn: number;
+    for (;;) {
+      for (let j = 0; j < D; j++) xn[j] = x[j] - step * q[j];
+      fn = lossGrad(xn, gn);
+      if (fn <= f + 1e-4 * step * slope || step < 1e-8) break;
+      step /= 2;
+    }
+    if (!(fn <= f)) {
+      losses.fill(f / Math.LN2, it);
+      break; // no descent left (converged to float precision)
+    }
+    const s = new Float64Array(D);
+    const yv = new Float64Array(D);
+    for (let j = 0; j < D; j++) {
+      s[j] = xn[j] - x[j];
+      yv[j] = gn[j] - g[j];
+    }
+    const sy = dot(s, yv);
+    if (sy > 1e-12) {
+      Ss.push(s);
+      Ys.push(yv);
+      rho.push(1 / sy);
+      if (Ss.length > memory) {
+        Ss.shift();
+        Ys.shift();
+        rho.shift();
+      }
+    }
+    x.set(xn);
+    g.set(gn);
+    f = fn;
+    losses[it] = f / Math.LN2;
+  }
+  w.Wy.set(fromClasses(x.subarray(0, KH), H, cls));
+  w.by.set(fromClasses(x.subarray(KH), 1, cls));
+  const bpc = factoredBpc(Fb, toClasses(w.Wy, H, cls), toClasses(w.by, 1, cls), cls, y, 0, n, floor);
+  return { losses, bpc };
+}
+
+/** bpc of a rebuilt RNN over all positions t = 0..N-2 (its own float32 forward pass). */
+export function evalBpc(w: Weights, xs: Uint8Array, floor: number): number {
+  return mean(forwardTrace(w, xs, floor).bits);
+}

@@ -1,0 +1,44 @@
+// The §5.4 decomposition at every position, for the viewer. The decomposition stage emits
+// it as tensors (carrierLogit, patternLogit, totalLogit [T]; topUnits [T×k] int32,
+// topContributions [T×k]); when its output has them they are used as they are, otherwise
+// (a stage output from before they existed, or another top-k) the same numbers are computed
+// here with the same kernel (lib/analysis/decomposition.ts).
+
+import type { StageOutput, Tensor, TypedArray } from '../../engine/types.ts';
+import type { Weights } from '../../rnn/weights.ts';
+import { decompose } from '../../analysis/decomposition.ts';
+import type { Decomposition } from './data.ts';
+
+const TENSORS = ['carrierLogit', 'patternLogit', 'totalLogit', 'topUnits'] as const;
+/** The per-unit contributions tensor, under either name. */
+const CONTRIB = ['topContrib', 'topContributions'] as const;
+
+/** The decomposition stage's per-position tensors, or null when it does not have them all. */
+export function fromStage(out: StageOutput | undefined, T: number): Decomposition | null {
+  const tensors = out?.tensors;
+  const contrib = CONTRIB.map((n) => tensors?.[n]).find((x) => x);
+  if (!tensors || !contrib || !TENSORS.every((n) => tensors[n])) return null;
+  const t: Record<string, Tensor> = { ...tensors, topContrib: contrib };
+  const k = t.topUnits.shape[1] ?? 0;
+  if (t.carrierLogit.data.length !== T || t.topUnits.data.length !== T * k || t.topContrib.data.length !== T * k) return null;
+  const arr = (a: TypedArray) => a as unknown as ArrayLike<number>;
+  return {
+    source: 'decomposition stage',
+    carrier: arr(t.carrierLogit.data),
+    pattern: arr(t.patternLogit.data),
+    total: arr(t.totalLogit.data),
+    topUnits: arr(t.topUnits.data),
+    topContrib: arr(t.topContrib.data),
+    k,
+  };
+}
+
+/** The decomposition kernel (lib/analysis/decomposition.ts) at t = 0..N-2, top k units. */
+export function computeEverywhere(w: Weights, xs: Uint8Array, k: number): Decomposition {
+  const d = decompose(w, xs, k);
+  return { source: 'viewer stage', carrier: d.carrierLogit, pattern: d.patternLogit, total: d.totalLogit, topUnits: d.topUnits, topContrib: d.topContributions, k };
+}
+
+export async function decompositionEverywhere(out: StageOutput | undefined, w: Weights, xs: Uint8Array, k: number): Promise<Decomposition> {
+  return fromStage(out, Math.max(0, xs.length - 1)) ?? computeEverywhere(w, xs, k);
+}

@@ -1,0 +1,48 @@
+// viewer.html: one self-contained page. The data is embedded as JSON in a
+// <script type="application/json"> element, the vega/vega-lite/vega-embed bundles are
+// inlined, and the page's own script (client.ts) uses no framework. Nothing is fetched:
+// the page opens from a file:// URL with the network off.
+
+import { CLIENT_CSS, CLIENT_JS } from './client.ts';
+import type { ViewerData } from './data.ts';
+import { inlineScript, scriptJson } from './libs.ts';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** The page. `libs`: the text of the vega, vega-lite and vega-embed bundles, by name. */
+export function viewerHtml(data: ViewerData, libs: Record<string, string>): string {
+  for (const name of ['vega', 'vega-lite', 'vega-embed']) {
+    if (typeof libs[name] !== 'string' || !libs[name].length) throw new Error(`viewer: the ${name} bundle is missing\nhint: run npm ci`);
+  }
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    // No network: a page that tries anything beyond itself is refused by the browser.
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>total-interp viewer: ${esc(data.label)}</title>`,
+    `<style>${CLIENT_CSS}</style>`,
+    '</head>',
+    '<body>',
+    `<header><h1>Per-position viewer <span class="label">${esc(data.label)}</span></h1>`,
+    '<p class="sub">Each byte x<sub>t</sub> of the text is one cell; position t predicts the next byte x<sub>t+1</sub>. Click a byte (or use ← / →) to see that prediction; pick a unit to colour the text by its state. <a href="report.md">report.md</a></p></header>',
+    '<section id="controls">',
+    '<label>colour by <select id="quantity"></select></label>',
+    '<label>unit <select id="unit"><option value="">none</option></select></label>',
+    '<span id="legend"></span>',
+    '</section>',
+    '<section id="strip" aria-label="the text, one cell per byte"></section>',
+    '<main>',
+    '<section id="pos-panel" class="panel"></section>',
+    '<section id="unit-panel" class="panel"></section>',
+    '</main>',
+    `<script type="application/json" id="viewer-data">${scriptJson(data)}</script>`,
+    ...['vega', 'vega-lite', 'vega-embed'].map((n) => `<script>${inlineScript(libs[n])}</script>`),
+    `<script>${CLIENT_JS}</script>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}

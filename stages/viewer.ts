@@ -1,0 +1,76 @@
+// The per-position viewer (issue 14): reports/<label>/viewer.html, one self-contained file
+// (data embedded as JSON; vega, vega-lite and vega-embed inlined) that opens from disk
+// with no server and no network. It shows, along the text, what the §5 stages computed
+// at every position: bits, carrier-only bits, pattern gain, PS units, the §5.4
+// decomposition and the eq. 7 influence of the previous bytes; and per unit its state,
+// Table 1 pair, PS count and (when the §6.2 stage has run) its pattern table.
+//
+// The label is the report's (same folder as report.md): report.label when set, else the
+// label derived from the model, data and overrides, so the stage sees the overrides.
+// The three library bundles are declared externals: the only files this stage reads, and
+// their content is in the key.
+import { vegaBundleFiles } from '../lib/report/viewer/libs.ts';
+import { defineStage } from '../lib/engine/types.ts';
+
+interface Params {
+  topUnits: number;
+}
+
+/** Optional upstream: read when it is among the inputs (the §6.2 pattern tables). */
+const PATTERN_TABLES = 'pattern-tables';
+
+export default defineStage<Params>({
+  name: 'viewer',
+  description: 'writes reports/<label>/viewer.html: the text, position by position, with the §5 decomposition',
+  section: '§5',
+  inputs: ['data', 'model', 'trace', 'factor-map', 'carrier-pattern', 'influence', 'decomposition', PATTERN_TABLES],
+  overrides: true,
+  externals: () => vegaBundleFiles(),
+  async run({ params, inputs, externals, overrides = {} }) {
+    const { readVegaBundles } = await import('../lib/report/viewer/libs.ts');
+    const { reportLabel } = await import('../lib/report/build.ts');
+    const { viewerData } = await import('../lib/report/viewer/data.ts');
+    const { viewerHtml } = await import('../lib/report/viewer/html.ts');
+    const { decompositionEverywhere } = await import('../lib/report/viewer/decomposition.ts');
+    const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
+
+    const label = (overrides.report?.label as string | undefined) ?? reportLabel(inputs, overrides);
+    const xs = bytesOf(inputs.data);
+    const w = weightsOf(inputs.model);
+    const tr = traceOf(inputs.trace);
+    const N = xs.length;
+    const H = w.H;
+    const cp = inputs['carrier-pattern'];
+    const ps = cp.tensors.ps.data as Uint8Array;
+    const dec = await decompositionEverywhere(inputs.decomposition, w, xs, params.topUnits);
+
+    const fm = inputs['factor-map'];
+    const bestPair = fm.tensors.bestPair.data as Int32Array;
+    const bestR2 = fm.tensors.bestR2.data as Float64Array;
+    const pairs = Array.from(bestPair, (q, j) => {
+      const pr = fm.json.pairs[q] as [number, number] | undefined;
+      return pr ? { d1: pr[0], d2: pr[1], r2: bestR2[j] } : null;
+    });
+    const inf = inputs.influence;
+    const data = viewerData({
+      label,
+      bytes: xs,
+      H,
+      S: tr.S,
+      ps,
+      actualBits: tr.bits,
+      carrierOnlyBits: cp.tensors.carrierOnlyBits.data as Float64Array,
+      decomposition: dec,
+      influence: inf ? { firstT: inf.json.firstT, D: inf.json.maxOffset, values: inf.tensors.influence.data as Float64Array } : null,
+      pairs,
+      psCountPerUnit: cp.json.psCountPerUnit,
+      position: Math.min(inputs.decomposition.json.position, Math.max(0, N - 2)),
+      patternTables: inputs[PATTERN_TABLES]?.json ?? null,
+    });
+    const html = viewerHtml(data, await readVegaBundles(externals));
+    return {
+      json: { label, file: `${label}/viewer.html`, bytes: Buffer.byteLength(html), decomposition: dec.source, patternTables: data.patternTables !== null },
+      artifacts: { [`${label}/viewer.html`]: html },
+    };
+  },
+});

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { countNumbers, describeFull, describeMarginal, describeRules, f32, sizeOf, wxBins } from '../../lib/analysis/describe.ts';
+import {
+  binValue, evalBpc, featureLayout, fitReadout, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, writeFeatureUnits,
+} from '../../lib/analysis/rebuild.ts';
+import { carrier } from '../../lib/analysis/carrier.ts';
+import { inTag, wordLength } from '../../lib/analysis/factor-map.ts';
+import { cellMeans, cellsOf, prefixFeatures, seenBytes } from '../../lib/analysis/timing-carrier.ts';
+import { forwardStates, forwardTrace, mean } from '../../lib/rnn/forward.ts';
+import { V, paramCount, weightsFrom, zeroWeights } from '../../lib/rnn/weights.ts';
+import { randomBytes, randomFill } from '../rnn/helpers.ts';
+
+const STRINGS = [
+  '<page>\n  <title>AccessibleComputing</title>\n\t<id>10</id>',
+  'a bb ccc dddd eeeee ffffff ggggggggggggggggggggggg x <<y>> >z< end',
+  '>>> no tag yet <open and still open\nstill> closed',
+];
+
+describe('rule rebuild: feature units (SPEC §6.3)', () => {
+  it('thermometer units hold word length and the bistable unit in-tag, exactly, on test strings', () => {
+    const cap = 15;
+    const L = featureLayout({ set: 'wl+tag', features: { wl: { cap } } });
+    const w = zeroWeights(L.F);
+    writeFeatureUnits(w, L, 20);
+    for (const s of STRINGS) {
+      const xs = new TextEncoder().encode(s);
+      const { S } = forwardStates(w, xs);
+      const wl = wordLength(xs, cap);
+      const tag = inTag(xs);
+      for (let t = 0; t < xs.length; t++) {
+        let n = 0;
+        for (let k = 0; k < cap; k++) n += S[t * L.F + L.wl + k] > 0 ? 1 : 0;
+        expect(n, `word length at t=${t} of ${JSON.stringify(s)}`).toBe(wl[t]);
+        expect(S[t * L.F + L.tag] > 0 ? 1 : 0, `in-tag at t=${t}`).toBe(tag[t]);
+        // saturated: every feature unit is ±1 to float32 precision
+        for (let u = 0; u < L.F; u++) expect(Math.abs(S[t * L.F + u])).toBeGreaterThan(1 - 1e-6);
+      }
+    }
+  });
+
+  it('x1 units hold the class of the byte just read and x2 units the one before', () => {
+    const L = featureLayout({ set: 'x1+x2', features: { x1: { classes: [97, 32, 60] } } });
+    const w = zeroWeights(L.F);
+    writeFeatureUnits(w, L, 20);
+    const xs = new TextEncoder().encode('ab a<<b  ');
+    const { S } = forwardStates(w, xs);
+    L.classes.forEach((b, c) => {
+      for (let t = 0; t < xs.length; t++) {
+        expect(S[t * L.F + L.x1 + c] > 0).toBe(xs[t] === b);
+        if (t === 0) expect(S[L.x2 + c]).toBe(0);
+        else expect(S[t * L.F + L.x2 + c] > 0).toBe(xs[t - 1] === b);
+      }
+    });
+  });
+});
+
+describe('rebuild kernels', () => {
+  it('ridge least squares recovers exact coefficients on noise-free data', () => {
+    const P = 50, F = 3, R = 2;
+    const X = randomFill(new Float64Array(P * F), 1, 1);
+    const beta = [[0.5, -2, 3, 0.25], [1, 0, -1, -4]]; // β then β0
+    const Y = new Float64Array(P * R);
+    for (let t = 0; t < P; t++) for (let r = 0; r < R; r++) Y[t * R + r] = beta[r][3] + [0, 1, 2].reduce((s, i) => s + X[t * F + i] * beta[r][i], 0);
+    const got = ridgeLS(X, Y, P, F, R, 0);
+    for (let r = 0; r < R; r++) for (let i = 0; i <= F; i++) expect(got[r * (F + 1) + i]).toBeCloseTo(beta[r][i], 10);
+  });
+
+  it('f32 writes the shortest decimal that reads back as the same float32', () => {
+    const a = randomFill(new Float32Array(2000), 9, 30);
+    for (const x of [...a, 0, 0.1, -1e-20, 3.4e38]) {
+      const y = f32(Math.fround(x));
+      expect(Math.fround(y)).toBe(Math.fround(x));
+      const p = String(y).replace(/^-|e.*$|\./g, '').replace(/^0+/, '').length;
+      if (p > 1) expect(Math.fround(Number(Math.fround(x).toPrecision(p - 1)))).not.toBe(Math.fround(x));
+    }
+  });
+
+  it('Wx written from the pattern bins switches each byte on in exactly the cells the model does', () => {
+    const wx = randomFill(new Float64Array(V), 4, 3);
+    const carriers = [0.5, -1.25, 2, 0.5, -0.125];
+    const seen = [9, 32, 60, 97, 98, 120, 200];
+    const { theta, bins } = wxBins(wx, carriers, seen);
+    seen.forEach((v, i) => {
+      const rebuilt = binValue(theta, bins[i], 1);
+      for (const c of carriers) expect(c + rebuilt >= 0).toBe(c + wx[v] >= 0);
+    });
+  });
+
+  it('full rebuild reproduces the model bpc to 1e-6; marginal gives the unigram entropy of the data', () => {
+    const H = 8;
+    const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 13, 1), H);
+    const xs = randomBytes(300, 2, 'abcab <x>\n');
+    const d = describeFull(w);
+    const back = rebuildFull(JSON.parse(sizeOf(d).text));
+    expect(Math.abs(evalBpc(back, xs, 1e-8) - mean(forwardTrace(w, xs).bits))).toBeLessThan(1e-6);
+    expect([...back.params]).toEqual([...w.params]);
+    expect(sizeOf(d).numbers).toBe(paramCount(H));
+    const n = new Map<number, number>();
+    for (let t = 1; t < xs.length; t++) n.set(xs[t], (n.get(xs[t]) ?? 0) + 1);
+    let h = 0;
+    for (const c of n.values()) h -= (c / (xs.length - 1)) * Math.log2(c / (xs.length - 1));
+    const m = describeMarginal(H);
+    expect(sizeOf(m).numbers).toBe(0);
+    expect(Math.abs(evalBpc(rebuildMarginal(m, xs), xs, 1e-8) - h)).toBeLessThan(1e-6);
+  });
+
+  it('a rule rebuild of a wl model fits each described unit\'s cell carriers exactly', () => {
+    // feature units of the rebuild are a basis for any function of word length
+    const H = 20;
+    const xs = new TextEncoder().encode(STRINGS.join(' ').repeat(3));
+    const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 17, 0.5), H);
+    const tr = forwardTrace(w, xs);
+    const c = carrier(w, tr.S, xs.length);
+    const P = xs.length - 1;
+    const f = prefixFeatures(xs, 15);
+    const cells = cellsOf(f, 'wl', P);
+    const { chat } = cellMeans(c, H, cells, P);
+    const order = [...Array(H).keys()];
+    const d = describeRules(w, xs, f, 'wl', cells, chat, order, seenBytes(xs), { wordLenCap: 15, classes: 4, digits: 6 });
+    expect(countNumbers(d.body)).toBe(sizeOf(d).numbers);
+    const { w: rw, layout } = rebuildRules(JSON.parse(sizeOf(d).text), xs, { gain: 20, margin: 1, ridge: 0 });
+    expect(layout.F).toBe(15);
+    const rc = carrier(rw, forwardStates(rw, xs).S, xs.length);
+    const units = d.body.units as { carrier: number[] }[];
+    // positions t ≥ 1 (t = 0, where the feature units read S[-1] = 0, is left out of the fit)
+    for (let r = 0; r < H - 15; r++) {
+      for (let t = 1; t < P; t++) expect(rc[t * H + 15 + r]).toBeCloseTo(units[r].carrier[cells.ids[t]], 3);
+    }
+  });
+});
+
+describe('readout fit of a rebuilt RNN', () => {
+  it('L-BFGS never increases the loss, beats the marginal, and its last loss is the rebuilt RNN\'s bpc', () => {
+    const H = 10;
+    const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 41, 1), H);
+    const xs = new TextEncoder().encode(STRINGS.join(' ').repeat(2)); // structure the states can carry
+    const marginal = evalBpc(rebuildMarginal(describeMarginal(H), xs), xs, 1e-8);
+    const { losses, bpc } = fitReadout(w, xs, 40);
+    expect(Math.abs(bpc - evalBpc(w, xs, 1e-8))).toBeLessThan(1e-9);
+    for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThanOrEqual(losses[i - 1] + 1e-12);
+    expect(losses[losses.length - 1]).toBeLessThan(marginal - 0.1);
+    // the fitted float64 readout, stored as float32, scores the same through the real forward pass
+    expect(Math.abs(evalBpc(w, xs, 1e-8) - losses[losses.length - 1])).toBeLessThan(1e-4);
+  });
+});

@@ -1,0 +1,147 @@
+// The viewer in a real browser (issue 14): Debian's chromium driven by playwright-core.
+// A tiny synthetic model (H = 16, random weights from a fixed seed) on 200 bytes of
+// synthetic text is imported into a temporary copy of the project and the real engine
+// builds the viewer stage; viewer.html is opened from a file:// URL with every non-file
+// request refused, and the test checks: no console errors and no network requests; the
+// position panel at t = 29 shows the decomposition stage's logits; picking unit 8 shows
+// its PS count from the carrier-pattern stage; ← / → move the position. It saves a
+// screenshot, viewer.png, beside viewer.html. Skipped (with the reason printed) where no
+// chromium exists: CHROMIUM_PATH, else chromium / chromium-browser on the PATH.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Pipeline } from '../../lib/engine/pipeline.ts';
+import { paramCount } from '../../lib/rnn/weights.ts';
+import { STAGES } from '../../pipeline.ts';
+import { copyProject } from '../helpers/project.ts';
+import { findChromium, launchChromium } from './chromium.ts';
+import { interactivePlotsHtml } from '../../lib/report/interactive.ts';
+import { plotSpecs, type PlotData } from '../../lib/report/plot-data.ts';
+import { readVegaBundles, vegaBundleFiles } from '../../lib/report/viewer/libs.ts';
+
+const found = findChromium();
+if (!('path' in found)) console.log(`skipping the browser test: ${found.reason}`);
+
+const H = 16;
+const TEXT = '<page><title>The cat</title>\n<text>the cat sat on the mat; the rat ran at the cat.</text></page>\n'.repeat(3).slice(0, 200);
+
+/** Weights in the authors' layout from a fixed-seed generator (a model that is not trained). */
+function syntheticWeights(h: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const w = new Float32Array(paramCount(h));
+  const nx = h * 256;
+  const nh = h * h;
+  for (let i = 0; i < w.length; i++) w[i] = rand() * (i < nx ? 2 : i < nx + nh ? 0.6 : i < nx + nh + h ? 0.2 : 1.5);
+  return w;
+}
+
+describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
+  let dir: string;
+  let html: string;
+  let dec: any;
+  let psCount: number[];
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+  beforeAll(async () => {
+    dir = copyProject();
+    const weights = path.join(dir, 'synthetic-h16.bin');
+    fs.writeFileSync(weights, syntheticWeights(H, 7));
+    const text = path.join(dir, 'synthetic.txt');
+    fs.writeFileSync(text, TEXT);
+    const p = await Pipeline.load({ root: dir, stageFiles: STAGES, env: {} });
+    const overrides = { model: { source: weights, hidden: H }, data: { path: text, bytes: TEXT.length } };
+    const { entries } = await p.build(['viewer', 'decomposition', 'carrier-pattern'], { overrides });
+    html = path.join(p.reportsDir, p.output(entries.viewer).json.file);
+    dec = p.output(entries.decomposition).json;
+    psCount = p.output(entries['carrier-pattern']).json.psCountPerUnit;
+    browser = await launchChromium((found as { path: string }).path);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens from a file URL with no console error and no network request, shows t = 29 and unit 8', async () => {
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    const network: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('requestfailed', (r) => {
+      if (!r.url().startsWith('file:')) network.push(`failed ${r.url()}`);
+    });
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:')) return route.continue();
+      network.push(url);
+      return route.abort();
+    });
+    await page.goto(pathToFileURL(html).href);
+    await page.waitForSelector('body[data-ready="1"]');
+
+    // position 29: the decomposition stage's own numbers, as the report prints them
+    expect(dec.position).toBe(29);
+    await page.click('#strip [data-t="29"]');
+    expect(await page.textContent('#pos-t')).toBe('29');
+    const logit = (x: number) => `${x > 0 ? '+' : ''}${x.toFixed(3)}`;
+    expect(await page.textContent('#carrier-logit')).toBe(logit(dec.carrierLogit));
+    expect(await page.textContent('#pattern-logit')).toBe(logit(dec.patternLogit));
+    expect(await page.textContent('#total-logit')).toBe(logit(dec.totalLogit));
+    expect(await page.textContent('#ps-count')).toBe(String(dec.psUnits));
+
+    // ← / → move between positions; the influence chart is drawn where eq. 7 was computed
+    await page.keyboard.press('ArrowRight');
+    expect(await page.textContent('#pos-t')).toBe('30');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.textContent('#pos-t')).toBe('28');
+    await page.click('#strip [data-t="120"]');
+    await page.waitForSelector('#influence svg .mark-rect path');
+
+    // unit 8: its PS count from the carrier-pattern stage
+    await page.selectOption('#unit', '8');
+    expect(await page.textContent('#unit-ps-count')).toBe(String(psCount[8]));
+    expect(await page.inputValue('#quantity')).toBe('unitState');
+
+    await page.screenshot({ path: path.join(path.dirname(html), 'viewer.png') });
+    expect(fs.statSync(path.join(path.dirname(html), 'viewer.png')).size).toBeGreaterThan(10_000);
+    expect(errors).toEqual([]);
+    expect(network).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('the interactive plots page draws every chart with tooltips, offline, with no console message', async () => {
+    const data: PlotData = {
+      curve: { label: 'seed 1', epoch: [1, 2, 3, 4], trainBpc: [6, 3, 1, 0.5], evalEpoch: [2, 4], evalBpc: [3.5, 0.7] },
+      influence: Array.from({ length: 10 }, (_, d) => ({ d, signed: 1 / (d + 1), unsigned: 1.2 })),
+      zHistogram: [{ lo: 0, hi: 1, count: 5000 }, { lo: 1, hi: 2, count: 30 }, { lo: 2, hi: null, count: 2 }],
+      pairCounts: [{ pair: '(1, 7)', neurons: 5, meanR2: 0.8 }, { pair: 'other', neurons: 3, meanR2: 0.7 }],
+      psPerUnit: Array.from({ length: 16 }, (_, unit) => ({ unit, count: (unit * 5) % 17 })),
+      marks: { checkpoint: 3, paperFinalBpc: 0.079, margin: 1, meanAbsZ: 0.9, paperMeanAbsZ: 60.5, psTop: [{ unit: 3, count: 15 }] },
+    };
+    const specs = plotSpecs(data);
+    const files = Object.fromEntries(vegaBundleFiles().map((f) => [f.name, f]));
+    const file = path.join(dir, 'interactive.html');
+    fs.writeFileSync(file, interactivePlotsHtml('test', specs, await readVegaBundles(files)));
+    const page = await browser.context.newPage();
+    const messages: string[] = [];
+    page.on('console', (m) => messages.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => messages.push(e.message));
+    await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : (messages.push(route.request().url()), route.abort())));
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.locator('.chart svg.marks').count()).toBe(specs.length);
+    await page.hover('#chart-pair-counts .mark-rect path');
+    await page.waitForSelector('#vg-tooltip-element.visible', { timeout: 5000 });
+    expect(await page.textContent('#vg-tooltip-element')).toContain('(1, 7)');
+    expect(messages).toEqual([]);
+    await page.close();
+  }, 60_000);
+});
+

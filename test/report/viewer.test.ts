@@ -1,0 +1,100 @@
+// The viewer's data and page, without a browser (test/browser/viewer.test.ts opens it in
+// chromium): bit packing round-trips, the per-position §5.4 decomposition equals the
+// decomposition stage's kernel at every position and sums to the model's logit, the
+// decomposition stage's tensors are used when present, and the page fetches nothing.
+
+import { describe, expect, it } from 'vitest';
+import type { StageOutput } from '../../lib/engine/types.ts';
+import { carrier, patternSensitive } from '../../lib/analysis/carrier.ts';
+import { forwardTrace } from '../../lib/rnn/forward.ts';
+import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
+import { packBits, packStates, topByMagnitude, unpackBits, viewerData } from '../../lib/report/viewer/data.ts';
+import { computeEverywhere, fromStage } from '../../lib/report/viewer/decomposition.ts';
+import { decompose } from '../../lib/analysis/decomposition.ts';
+import { viewerHtml } from '../../lib/report/viewer/html.ts';
+
+function tinyModel(H: number, seed: number) {
+  let s = seed >>> 0;
+  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const p = new Float32Array(paramCount(H));
+  for (let i = 0; i < p.length; i++) p[i] = rand() * (i < H * 256 ? 2 : 0.5);
+  return weightsFrom(p, H);
+}
+
+const H = 8;
+const w = tinyModel(H, 3);
+const xs = new TextEncoder().encode('the cat sat on the mat. the rat ran. '.repeat(2));
+const tr = forwardTrace(w, xs);
+const c = carrier(w, tr.S, xs.length);
+const ps = patternSensitive(w, c);
+
+describe('viewer data', () => {
+  it('packs the PS mask 8 per byte and back', () => {
+    const mask = Array.from({ length: 37 }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0);
+    expect(Array.from(unpackBits(packBits(mask), 37))).toEqual(mask);
+    expect(Buffer.from(packStates([1, -1, 0, 0.5]), 'base64')).toEqual(Buffer.from([127, 129, 0, 64]));
+  });
+
+  it('keeps the top k units by |contribution|, zeros out, ties to the lower unit, padded with -1', () => {
+    expect(topByMagnitude([0, -2, 2, 0.5, 0], 5, 3)).toEqual({ units: [1, 2, 3], values: [-2, 2, 0.5] });
+    expect(topByMagnitude([0, 1, 0], 3, 3)).toEqual({ units: [1, -1, -1], values: [1, 0, 0] });
+  });
+
+  it('decomposes every position as the decomposition kernel does, carrier + pattern = the model logit', () => {
+    const k = 3;
+    const d = computeEverywhere(w, xs, k);
+    const ref = decompose(w, xs, k);
+    expect(d.carrier.length).toBe(xs.length - 1);
+    for (const t of [0, 5, 29, xs.length - 2]) {
+      expect(d.carrier[t]).toBe(ref.carrierLogit[t]);
+      expect(d.pattern[t]).toBe(ref.patternLogit[t]);
+      expect(d.total[t]).toBeCloseTo(d.carrier[t] + d.pattern[t], 9);
+      expect(Array.from(d.topUnits).slice(t * k, t * k + k)).toEqual(Array.from(ref.topUnits.subarray(t * k, t * k + k)));
+    }
+  });
+
+  it("uses the decomposition stage's tensors when it has them all, with the right length", () => {
+    const T = xs.length - 1;
+    const f = (n: number) => ({ dtype: 'float64' as const, shape: [n], data: new Float64Array(n).fill(7) });
+    const tensors = { carrierLogit: f(T), patternLogit: f(T), totalLogit: f(T), topUnits: { dtype: 'int32' as const, shape: [T, 2], data: new Int32Array(T * 2) }, topContrib: { dtype: 'float64' as const, shape: [T, 2], data: new Float64Array(T * 2) } };
+    const out = (t: object) => ({ json: {}, tensors: t, key: 'k', outputHash: 'h' }) as StageOutput;
+    const got = fromStage(out(tensors), T)!;
+    expect(got.source).toBe('decomposition stage');
+    expect(got.k).toBe(2);
+    expect(got.carrier[3]).toBe(7);
+    expect(fromStage(out({ ...tensors, totalLogit: undefined }), T)).toBeNull();
+    const { topContrib, ...rest } = tensors;
+    expect(fromStage(out({ ...rest, topContributions: topContrib }), T)!.k).toBe(2); // the hooks branch's name
+    expect(fromStage(out(tensors), T + 1)).toBeNull();
+  });
+
+  it('rejects inputs of the wrong size with a message naming them', () => {
+    const base = {
+      label: 'x', bytes: xs, H, S: tr.S, ps, actualBits: tr.bits, carrierOnlyBits: tr.bits,
+      decomposition: computeEverywhere(w, xs, 2), influence: null, pairs: [], psCountPerUnit: [], position: 29, patternTables: null,
+    };
+    expect(() => viewerData(base)).not.toThrow();
+    expect(() => viewerData({ ...base, carrierOnlyBits: tr.bits.subarray(1) })).toThrow(/carrierOnlyBits has/);
+  });
+});
+
+describe('viewer page', () => {
+  const data = viewerData({
+    label: 'lbl', bytes: xs, H, S: tr.S, ps, actualBits: tr.bits, carrierOnlyBits: tr.bits,
+    decomposition: computeEverywhere(w, xs, 2), influence: null, pairs: [], psCountPerUnit: [], position: 29,
+    patternTables: { note: '</script><script>alert(1)</script>' },
+  });
+  const libs = { vega: 'var vega={};', 'vega-lite': 'var vegaLite={};', 'vega-embed': 'var vegaEmbed=function(){};' };
+
+  it('embeds the data so that no text in it can close the script element, and loads nothing from outside', () => {
+    const html = viewerHtml(data, libs);
+    const json = html.match(/<script type="application\/json" id="viewer-data">([\s\S]*?)<\/script>/)![1];
+    expect(JSON.parse(json).patternTables.note).toBe('</script><script>alert(1)</script>');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|<img[^>]+src="http/);
+    expect(html).toContain("default-src 'none'");
+  });
+
+  it('refuses to build without the library bundles', () => {
+    expect(() => viewerHtml(data, { ...libs, 'vega-embed': '' })).toThrow(/vega-embed bundle is missing/);
+  });
+});

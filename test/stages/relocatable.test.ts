@@ -1,0 +1,109 @@
+// Results do not depend on where things are: two checkouts of the project in different
+// folders, sharing one cache, share every entry; a moved checkout re-runs nothing; the
+// paper's weights and a data file found in different places give the same keys. Nothing
+// in the cache or the report names a folder.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Pipeline } from '../../lib/engine/pipeline.ts';
+import { paramValidators } from '../../lib/engine/params.ts';
+import { STAGES } from '../../pipeline.ts';
+import { copyProject } from '../helpers/project.ts';
+import { PAPER_WEIGHTS, REF_DATA } from '../helpers/reference.ts';
+
+const TINY = { train: { hidden: 8, epochs: 3, evalEvery: 1 } };
+
+async function build(root: string, cacheDir: string, env: Record<string, string>, overrides: Record<string, Record<string, unknown>>, targets = ['report']) {
+  const p = await Pipeline.load({ root, stageFiles: STAGES, cacheDir, env });
+  const { runs, entries } = await p.build(targets, { overrides });
+  return { p, runs, entries, ran: runs.filter((r) => r.status === 'ran').map((r) => r.name) };
+}
+
+/** Every file under `dir`, as bytes. */
+function allFiles(dir: string): Buffer[] {
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => fs.readFileSync(path.join(d.parentPath, d.name)));
+}
+
+function expectNoPath(files: Buffer[], folders: string[]) {
+  for (const f of folders) expect(files.filter((b) => b.includes(f)).length, `cache or report files mentioning ${f}`).toBe(0);
+}
+
+describe('relocatable results', () => {
+  it('two checkouts in different folders share one cache; a moved checkout re-runs nothing', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-reloc-'));
+    const cache = path.join(base, 'shared-cache');
+    const a = copyProject(path.join(base, 'alice'));
+    const b = copyProject(path.join(base, 'bob-checkout'));
+    const first = await build(a, cache, {}, TINY);
+    expect(first.ran).toContain('train');
+    expect(first.ran).toContain('report');
+    const second = await build(b, cache, {}, TINY);
+    expect(second.ran).toEqual([]);
+    expect(second.runs.every((r) => r.status === 'cached')).toBe(true);
+    // the report is materialized in the second checkout too, with the same content
+    const rel = second.p.output(second.entries.report).json.report as string;
+    expect(fs.readFileSync(path.join(b, 'reports', rel), 'utf8')).toBe(fs.readFileSync(path.join(a, 'reports', rel), 'utf8'));
+
+    const moved = path.join(base, 'moved', 'alice-elsewhere');
+    fs.mkdirSync(path.dirname(moved));
+    fs.renameSync(a, moved);
+    const third = await build(moved, cache, {}, TINY);
+    expect(third.ran).toEqual([]);
+    expectNoPath([...allFiles(cache), ...allFiles(path.join(moved, 'reports'))], [a, b, moved]);
+  }, 120_000);
+
+  it('a data file found by ENWIK9 in two places (same name, same bytes) gives the same data entry', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-reloc-data-'));
+    const cache = path.join(base, 'cache');
+    const root = copyProject(path.join(base, 'project'));
+    const [x, y] = ['x', 'y'].map((d) => {
+      fs.mkdirSync(path.join(base, d));
+      fs.copyFileSync(REF_DATA, path.join(base, d, 'enwik9.txt'));
+      return path.join(base, d, 'enwik9.txt');
+    });
+    const first = await build(root, cache, { ENWIK9: x }, {}, ['data']);
+    expect(first.ran).toEqual(['data']);
+    expect((await build(root, cache, { ENWIK9: y }, {}, ['data'])).ran).toEqual([]);
+    // another name for the same bytes is another source (the output names it)
+    const z = path.join(base, 'y', 'other.txt');
+    fs.copyFileSync(REF_DATA, z);
+    expect((await build(root, cache, { ENWIK9: z }, {}, ['data'])).ran).toEqual(['data']);
+    expectNoPath(allFiles(cache), [x, y, z, path.join(base, 'x'), path.join(base, 'y')]);
+  }, 60_000);
+
+  it.skipIf(!PAPER_WEIGHTS)('model.source=paper gives the same keys whether the weights are named by TOTAL_INTERP_PAPER_WEIGHTS or downloaded', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-reloc-paper-'));
+    const cache = path.join(base, 'cache');
+    const root = copyProject(path.join(base, 'project'));
+    const downloads = path.join(base, 'downloads');
+    fs.mkdirSync(downloads);
+    fs.copyFileSync(PAPER_WEIGHTS, path.join(downloads, 'sat_model.bin'));
+    const paper = { model: { source: 'paper' } };
+    const first = await build(root, cache, { TOTAL_INTERP_PAPER_WEIGHTS: PAPER_WEIGHTS }, paper, ['trace']);
+    expect(first.ran).toEqual(expect.arrayContaining(['model', 'trace']));
+    const second = await build(root, cache, { TOTAL_INTERP_DOWNLOADS: downloads, TOTAL_INTERP_PAPER_WEIGHTS_URL: 'http://127.0.0.1:9/unused' }, paper, ['trace']);
+    expect(second.ran).toEqual([]);
+    expectNoPath(allFiles(cache), [path.dirname(PAPER_WEIGHTS), downloads]);
+  }, 60_000);
+
+  it('params validators precompiled into a cache still work when the node_modules they import from has moved', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-reloc-validators-'));
+    const schemas = { s: { type: 'object', properties: { n: { type: 'integer', default: 3 } }, additionalProperties: false } };
+    const fresh = await paramValidators(schemas, cache);
+    const [file] = fs.readdirSync(path.join(cache, 'validators'));
+    // Another cache holding that module as if the checkout that wrote it had moved: its
+    // imports point nowhere (another folder, so no module already loaded stands in for it).
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-reloc-validators-'));
+    fs.mkdirSync(path.join(other, 'validators'));
+    fs.writeFileSync(path.join(other, 'validators', file), `import ${JSON.stringify(path.join(other, 'gone', 'ucs2length.js'))};\nexport const v0 = null;\n`);
+    const stale = await paramValidators(schemas, other);
+    for (const v of [fresh.s, stale.s]) {
+      const p: Record<string, unknown> = {};
+      expect(v(p)).toBe(true);
+      expect(p).toEqual({ n: 3 });
+      expect(v({ n: 'x' })).toBe(false);
+    }
+  });
+});

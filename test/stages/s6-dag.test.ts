@@ -1,0 +1,53 @@
+// SPEC §6.3: the rebuild stage sees the descriptions and the data, nothing else. Reads the
+// stage graph in force (trained and imported model) from the project's own pipeline.ts.
+import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Pipeline } from '../../lib/engine/pipeline.ts';
+import { STAGES } from '../../pipeline.ts';
+import { root } from '../helpers/project.ts';
+
+const FORBIDDEN = ['model', 'trace', 'train'];
+
+/** Stages upstream of `from` reached without passing through `through`. */
+function reachable(nodes: { name: string; inputs: readonly string[] }[], from: string, through: string): Set<string> {
+  const by = new Map(nodes.map((n) => [n.name, n.inputs]));
+  const seen = new Set<string>();
+  const stack = [...(by.get(from) ?? [])];
+  while (stack.length) {
+    const s = stack.pop()!;
+    if (seen.has(s)) continue;
+    seen.add(s);
+    if (s !== through) stack.push(...(by.get(s) ?? []));
+  }
+  return seen;
+}
+
+describe('rebuild is fed by describe and data only (SPEC §6.3)', () => {
+  it('no model, trace or train output reaches rebuild except through describe, trained or imported', async () => {
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-s6-dag-'));
+    try {
+      const p = await Pipeline.load({ root, stageFiles: STAGES, env: {}, cacheDir });
+      const cases: Record<string, Record<string, unknown>>[] = [{}, { model: { source: 'weights.bin' } }];
+      for (const overrides of cases) {
+        const nodes = p.graph(p.resolveAll(overrides));
+        expect([...p.inputsOf('rebuild', p.resolveAll(overrides))].sort()).toEqual(['data', 'describe']);
+        const up = reachable(nodes, 'rebuild', 'describe');
+        expect(FORBIDDEN.filter((s) => up.has(s))).toEqual([]);
+        // and describe itself does read the model: the check above is not vacuous
+        expect(reachable(nodes, 'describe', '').has('model')).toBe(true);
+      }
+    } finally {
+      fs.rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('the check catches a rebuild that reads the trace directly', () => {
+    const nodes = [
+      { name: 'data', inputs: [] }, { name: 'model', inputs: [] }, { name: 'trace', inputs: ['model', 'data'] },
+      { name: 'describe', inputs: ['model'] }, { name: 'rebuild', inputs: ['describe', 'data', 'trace'] },
+    ];
+    expect(reachable(nodes, 'rebuild', 'describe').has('trace')).toBe(true);
+  });
+});
