@@ -28,8 +28,10 @@ import { missing, startNginx, startRedis, type Server } from '../helpers/servers
 const why = missing();
 if (why) console.log(`skipping the distributed sweep test: ${why}`);
 
-const TINY: Overrides = { train: { hidden: 8, epochs: 20 } };
-const TINY_ARGS = ['--set', 'train.hidden=8', '--set', 'train.epochs=20'];
+// Tiny: H = 8, 20 epochs; the shift-register construction and reverse isomorphism (seed-
+// independent, the slowest stages at their defaults) with short searches.
+const TINY: Overrides = { train: { hidden: 8, epochs: 20 }, construction: { steps: 20, scaleCount: 6, alphaCount: 2 }, 'reverse-iso': { steps: 20 } };
+const TINY_ARGS = Object.entries(TINY).flatMap(([stage, ps]) => Object.entries(ps).flatMap(([k, v]) => ['--set', `${stage}.${k}=${v}`]));
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 interface WorkerProc {
@@ -85,7 +87,7 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
     p.store.remote = remote;
     const out: Record<number, { statuses: string[]; hashes: Record<string, string> }> = {};
     for (const seed of seeds) {
-      const { runs, entries } = await p.build(['report'], { overrides: { train: { ...TINY.train, seed } } });
+      const { runs, entries } = await p.build(['report'], { overrides: { ...TINY, train: { ...TINY.train, seed } } });
       out[seed] = { statuses: [...new Set(runs.map((r) => r.status))], hashes: Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, e.outputHash])) };
     }
     return { out, remote };
@@ -101,7 +103,7 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
     // The reference: a plain local run, no queue, no remote.
     const p = await Pipeline.load({ root: dir, stageFiles: STAGES, cacheDir: path.join(tmp, 'cache-reference'), reportsDir: path.join(tmp, 'reports-ref'), env });
     for (const seed of [42, 43, 44]) {
-      const { entries } = await p.build(['report'], { overrides: { train: { ...TINY.train, seed } } });
+      const { entries } = await p.build(['report'], { overrides: { ...TINY, train: { ...TINY.train, seed } } });
       reference[seed] = Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, e.outputHash]));
     }
     await started;
