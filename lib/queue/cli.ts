@@ -79,6 +79,10 @@ export async function submitSeeds(p: Pipeline, o: { queue: string; seeds: number
     throw new QueueError('usage', '--queue needs a remote cache shared with the workers\nhint: add --remote-cache http://HOST:PORT/cache (or set TOTAL_INTERP_REMOTE_CACHE)');
   }
   if (o.force !== false) throw new QueueError('usage', '--force cannot be combined with --queue\nhint: force the build on one machine, without --queue');
+  // runSeeds' own checks, before any work is queued rather than after.
+  const src = o.overrides.model?.source;
+  if (src !== undefined && src !== 'train') throw new QueueError('usage', '--seeds trains one model per seed; it cannot be combined with --set model.source=FILE\nhint: drop --set model.source');
+  if (o.overrides.train?.seed !== undefined) throw new QueueError('usage', '--seeds and --set train.seed cannot be combined\nhint: list every seed in --seeds');
   const { submitSweep } = await import('./submit.ts');
   const results = await submitSweep(seedPoints(o.seeds, o.overrides), { queue: o.queue });
   const ran = results.reduce((n, r) => n + r.runs.filter((x) => x.status === 'ran').length, 0);
