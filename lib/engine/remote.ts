@@ -265,6 +265,16 @@ export class RemoteCache implements RemoteTier {
 
   async push(store: Store, entry: Entry): Promise<void> {
     if (this.down) return;
+    try {
+      await this.pushUnchecked(store, entry);
+    } catch (e) {
+      // A local object damaged since it was written: nothing is uploaded; the local
+      // cache reports and rebuilds it on its next read.
+      this.warn(`remote cache: not uploading stage ${entry.record.stage}: ${(e as Error).message}`);
+    }
+  }
+
+  private async pushUnchecked(store: Store, entry: Entry): Promise<void> {
     for (const { ref, what } of entryObjects(entry)) {
       // HEAD says only that a file is there: one this process found damaged is sent again.
       if (!this.damaged.has(ref.hash) && (await this.has('cas', ref.hash))) continue;
