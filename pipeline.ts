@@ -3,8 +3,7 @@
 
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { Pipeline } from './lib/engine/pipeline.ts';
-import { main } from './lib/engine/cli.ts';
+import { main, quietOnEpipe } from './lib/cli/main.ts';
 
 export const STAGES = [
   'stages/data.ts', //            the first N bytes of enwik9
@@ -32,9 +31,6 @@ export const STAGES = [
 const root = path.dirname(fileURLToPath(import.meta.url));
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const p = await Pipeline.load({ root, stageFiles: STAGES }).catch((e) => {
-    process.stderr.write(`error: ${e.message}\n`);
-    process.exit(2);
-  });
-  process.exitCode = await main(p, process.argv.slice(2));
+  quietOnEpipe();
+  process.exitCode = await main({ root, stageFiles: STAGES, argv: process.argv.slice(2) });
 }

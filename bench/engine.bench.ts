@@ -2,6 +2,10 @@
 //   1. bare start-up: `npx tsx empty.ts` and `node --import tsx empty.ts`
 //   2. the real pipeline on the paper's weights: no-op `report` and `status`
 //   3. a synthetic 20-stage DAG: no-op `run`
+//   4. the no-op `report` against another commit (default: the merge base with main;
+//      TOTAL_INTERP_BENCH_BASE=REF
+//      picks another, =none skips), checked out with `git archive` into a temp folder and
+//      timed in the same run, interleaved with this tree's (issue 11: no slower than before)
 // Target (issue 2): the engine adds at most 150 ms over bare tsx start-up.
 //   npx tsx bench/engine.bench.ts [reps]
 
@@ -9,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { paperWeightsFile } from './stage-bench.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,10 +55,8 @@ function syntheticDag(n: number): string {
   }
   fs.writeFileSync(
     path.join(dir, 'pipeline.ts'),
-    `import { Pipeline } from ${JSON.stringify(path.join(root, 'lib/engine/pipeline.ts'))};
-import { main } from ${JSON.stringify(path.join(root, 'lib/engine/cli.ts'))};
-const p = await Pipeline.load({ root: ${JSON.stringify(dir)}, stageFiles: ${JSON.stringify(files)} });
-process.exitCode = await main(p, process.argv.slice(2));\n`,
+    `import { main } from ${JSON.stringify(path.join(root, 'lib/cli/main.ts'))};
+process.exitCode = await main({ root: ${JSON.stringify(dir)}, stageFiles: ${JSON.stringify(files)}, argv: process.argv.slice(2) });\n`,
   );
   return dir;
 }
@@ -101,6 +103,64 @@ export function benchEngine(reps = 7): void {
   console.log(`\nno-op report adds ${over.toFixed(0)} ms over bare npx tsx (target ≤ 150 ms): ${over <= 150 ? 'met' : 'NOT met'}`);
   fs.rmSync(cache, { recursive: true, force: true });
   fs.rmSync(dag, { recursive: true, force: true });
+  // An older tree may not know model.source=paper or the shipped data: name both as files.
+  compareWithBase(reps, `model.source=${paperWeightsFile()}`);
+}
+
+/** A commit's tree in a temp folder (node_modules and the wasm build shared by symlink), or null. */
+function checkoutOf(ref: string): string | null {
+  const rev = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: root, encoding: 'utf8' });
+  if (rev.status !== 0) return null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-base-'));
+  const tar = spawnSync('git', ['archive', '--format=tar', rev.stdout.trim()], { cwd: root, maxBuffer: 1 << 30 });
+  if (tar.status !== 0) return null;
+  spawnSync('tar', ['-x', '-C', dir], { input: tar.stdout });
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  if (fs.existsSync(path.join(root, 'build')) && !fs.existsSync(path.join(dir, 'build'))) fs.symlinkSync(path.join(root, 'build'), path.join(dir, 'build'));
+  return dir;
+}
+
+export function compareWithBase(reps: number, model: string): void {
+  // Default: where this branch left main (the tree "before"); main itself once merged.
+  const mb = spawnSync('git', ['merge-base', 'HEAD', 'main'], { cwd: root, encoding: 'utf8' });
+  const ref = process.env.TOTAL_INTERP_BENCH_BASE ?? (mb.status === 0 ? mb.stdout.trim().slice(0, 12) : 'main');
+  if (ref === 'none') return;
+  const base = checkoutOf(ref);
+  if (!base) {
+    console.log(`\n(no commit "${ref}" to compare the no-op report with; set TOTAL_INTERP_BENCH_BASE=REF)`);
+    return;
+  }
+  const env = (cache: string) => ({ ...process.env, TOTAL_INTERP_CACHE: cache, ENWIK9: path.join(root, 'data/enwik9-head-1024.txt') });
+  // Wall time swings with the machine's load; the process's own CPU time (user + system,
+  // all threads, printed by a preload at exit) is the steadier comparison.
+  const cpuPreload = `data:text/javascript,process.on('exit',()=>{const c=process.cpuUsage();process.stderr.write('\\ncpu-ms '+(c.user+c.system)/1000+'\\n')})`;
+  const tsxLoader = path.join(root, 'node_modules/tsx/dist/loader.mjs');
+  const run = (t: { dir: string; cache: string; wall: number[]; cpu: number[] }) => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['--import', cpuPreload, '--import', pathToFileURL(tsxLoader).href, 'pipeline.ts', 'report', '--set', model], { cwd: t.dir, env: env(t.cache), encoding: 'utf8' });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`no-op report failed in ${t.dir} (${r.status}):\n${r.stderr}`);
+    t.wall.push(ms);
+    t.cpu.push(Number(/cpu-ms ([\d.]+)/.exec(r.stderr)?.[1] ?? NaN));
+  };
+  const trees = [
+    { name: 'this tree', dir: root, cache: fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-cache-')), wall: [] as number[], cpu: [] as number[] },
+    { name: ref, dir: base, cache: fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-cache-')), wall: [] as number[], cpu: [] as number[] },
+  ];
+  console.log(`\nno-op report, this tree vs ${ref} (interleaved, ${reps} runs each; building each once first)…`);
+  for (const t of trees) {
+    run(t);
+    t.wall.length = 0;
+    t.cpu.length = 0;
+  }
+  for (let i = 0; i < reps; i++) for (const t of i % 2 ? [...trees].reverse() : trees) run(t);
+  console.log('| tree | wall median ms | CPU median ms (user + sys) |');
+  console.log('|---|---|---|');
+  for (const t of trees) console.log(`| ${t.name} | ${median(t.wall).toFixed(0)} | ${median(t.cpu).toFixed(0)} |`);
+  const [a, b] = trees.map((t) => median(t.cpu));
+  console.log(`CPU this tree / ${ref}: ${(a / b).toFixed(3)}; wall: ${(median(trees[0].wall) / median(trees[1].wall)).toFixed(3)} (${a <= b * 1.05 ? 'no slower, within 5%' : 'SLOWER'})`);
+  for (const t of trees) fs.rmSync(t.cache, { recursive: true, force: true });
+  fs.rmSync(base, { recursive: true, force: true });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

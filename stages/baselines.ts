@@ -9,13 +9,7 @@
 // reads the trace. Kernels: lib/analysis/gradient-attribution.ts (with influence.ts's G),
 // ablation.ts, decisive-chains.ts, offset-table.ts.
 import { defineStage } from '../lib/engine/types.ts';
-
-interface Params {
-  maxOffset: number;
-  firstT: number;
-  maxDepth: number;
-  floor: number;
-}
+import type { Params } from '../schemas/baselines.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({

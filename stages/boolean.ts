@@ -6,17 +6,7 @@
 import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf, traceOf, weightsOf } from '../lib/rnn/io.ts';
 import { mean } from '../lib/rnn/forward.ts';
-
-interface Params {
-  /** probability floor of the §3.2 bpc (the authors' 1e-30; it binds for sign dynamics) */
-  floor: number;
-  /** margin threshold of the "fraction with |z| > threshold" figure */
-  threshold: number;
-  /** histogram bin width of |z| */
-  binWidth: number;
-  /** histogram upper end; |z| ≥ binMax goes to the overflow bin */
-  binMax: number;
-}
+import type { Params } from '../schemas/boolean.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({

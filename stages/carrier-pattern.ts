@@ -9,11 +9,7 @@
 import { defineStage } from '../lib/engine/types.ts';
 import { bitsOf, mean } from '../lib/rnn/forward.ts';
 import { V } from '../lib/rnn/weights.ts';
-
-interface Params {
-  floor: number;
-  topUnits: number;
-}
+import type { Params } from '../schemas/carrier-pattern.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({

@@ -10,23 +10,7 @@ import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf } from '../lib/rnn/io.ts';
 import { forwardStates } from '../lib/rnn/forward.ts';
 import { V, type Weights } from '../lib/rnn/weights.ts';
-
-interface Params {
-  groups: number;
-  units: number;
-  inputWeight: number;
-  shiftWeight: number;
-  alphaStep: number;
-  alphaCount: number;
-  scaleStep: number;
-  scaleCount: number;
-  floor: number;
-  steps: number;
-  lr: number;
-  decay: number;
-  decayAt: number[];
-  gdFirst: number;
-}
+import type { Params } from '../schemas/construction.params.ts';
 
 /** A copy of the network's parameters with readout (Wy, by) in float32, authors' layout. */
 function withReadout(net: Weights, Wy: ArrayLike<number>, by: ArrayLike<number>): Float32Array {

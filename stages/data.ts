@@ -15,11 +15,7 @@ import { knownPrefixMismatch } from '../lib/data/known.ts';
 import { localSource, looksLikeZip, preview, readPrefix, type OnProgress, type Prefix } from '../lib/data/source.ts';
 // The downloader (fetch, zlib streams) is imported only when there is no local source.
 
-interface Params {
-  bytes: number;
-  path: string | null;
-  url: string;
-}
+import type { Params } from '../schemas/data.params.ts';
 
 /** Where the bytes come from for these params: a local file, the embedded copy, or the network. */
 function sourceOf(params: Params, env: Record<string, string | undefined>): { kind: 'local'; file: string } | { kind: 'embedded' } | { kind: 'download' } {

@@ -10,13 +10,7 @@
 import { defineStage } from '../lib/engine/types.ts';
 import { bitsOf } from '../lib/rnn/forward.ts';
 import { V } from '../lib/rnn/weights.ts';
-
-interface Params {
-  position: number;
-  topUnits: number;
-  floor: number;
-  context: number;
-}
+import type { Params } from '../schemas/decomposition.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({

@@ -6,11 +6,8 @@
 // stored as UTF-8 bytes in the tensor desc_<level>; `rebuild` reads only these and the data.
 // Kernels: lib/analysis/describe.ts.
 import { defineStage } from '../lib/engine/types.ts';
+import type { Params } from '../schemas/describe.params.ts';
 
-interface Params {
-  digits: number;
-  classes: number;
-}
 
 export default defineStage<Params>({
   name: 'describe',

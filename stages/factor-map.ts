@@ -7,17 +7,7 @@
 import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf, traceOf, weightsOf } from '../lib/rnn/io.ts';
 import { mean } from '../lib/rnn/forward.ts';
-
-interface Params {
-  /** probability floor of the ladder's bpc (SPEC §3.3: 1e-10) */
-  floor: number;
-  /** word_len cap of ladder level 2 (SPEC §3.3: 15) */
-  wordLenCap: number;
-  /** how many of the largest best-pair groups Table 1 lists before "Other" */
-  topGroups: number;
-  /** ladder cell means fitted on the scored positions (SPEC §V) or on all t = m..N-1 (SPEC §3.3 text) */
-  ladderFit: 'scored' | 'all';
-}
+import type { Params } from '../schemas/factor-map.params.ts';
 
 /** The ladder's fixed first offset (SPEC §3.3: state offset 1; the greedy list starts from it). */
 const LADDER_D1 = 1;

@@ -7,11 +7,7 @@
 // and decay = unsigned(d) / unsigned(0); all rows are kept, plus the band means of Table 3.
 // Kernels: lib/analysis/carrier.ts (δ), lib/analysis/influence.ts (G, eq. 7).
 import { defineStage } from '../lib/engine/types.ts';
-
-interface Params {
-  maxOffset: number;
-  firstT: number;
-}
+import type { Params } from '../schemas/influence.params.ts';
 
 /** Table 3's bands of offsets (inclusive), clipped to the offsets computed. */
 const BANDS: [number, number][] = [

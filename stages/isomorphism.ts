@@ -5,11 +5,7 @@
 import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf, traceOf, weightsOf } from '../lib/rnn/io.ts';
 import { mean } from '../lib/rnn/forward.ts';
-
-interface Params {
-  /** probability floor of the UM's bpc (the trace's default floor, so both bpc compare) */
-  floor: number;
-}
+import type { Params } from '../schemas/isomorphism.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({

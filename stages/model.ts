@@ -14,11 +14,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineStage, type Tensor } from '../lib/engine/types.ts';
 import { PAPER_WEIGHTS_ENV, PAPER_WEIGHTS_NAME } from '../lib/data/paper-weights.ts';
-
-interface Params {
-  source: string;
-  hidden: number;
-}
+import type { Params } from '../schemas/model.params.ts';
 
 export default defineStage<Params>({
   name: 'model',

@@ -6,11 +6,8 @@
 // sign(ĉ_t[j] + Wx[j][x_t]) = sign S[t][j]; reported for every unit and as a mean.
 // Kernels: lib/analysis/timing-carrier.ts. Reads the trace; no forward pass of its own.
 import { defineStage } from '../lib/engine/types.ts';
+import type { Params } from '../schemas/pattern-tables.params.ts';
 
-interface Params {
-  topUnits: number;
-  wordLenCap: number;
-}
 
 export default defineStage<Params>({
   name: 'pattern-tables',

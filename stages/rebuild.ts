@@ -5,14 +5,8 @@
 // remaining mystery"; the report computes it (this stage cannot see the trained model).
 // Kernels: lib/analysis/rebuild.ts.
 import { defineStage } from '../lib/engine/types.ts';
+import type { Params } from '../schemas/rebuild.params.ts';
 
-interface Params {
-  gain: number;
-  margin: number;
-  ridge: number;
-  readoutSteps: number;
-  floor: number;
-}
 
 export default defineStage<Params>({
   name: 'rebuild',

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineStage } from '../lib/engine/types.ts';
 import { vegaBundleFiles } from '../lib/report/viewer/libs.ts';
+import type { Params } from '../schemas/report.params.ts';
 
 // Reports of other runs live in the project's reports/ folder (the same one this stage's
 // artifacts go to). `reference` names one of them by label: its report.json is declared as
@@ -16,11 +17,6 @@ const REPORTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../r
 
 // The section builders, the paper's figures and the plotting code are imported inside
 // `run`: a no-op `report` loads this file to learn its inputs and should not pay for them.
-interface Params {
-  label: string | null;
-  /** Label of a report on the paper's weights whose figures fill the audit's "paper's weights" column. */
-  reference: string | null;
-}
 
 // In paper order. `needs`: the stages a section reads (all are inputs of this stage).
 const SECTIONS = [
@@ -56,6 +52,7 @@ export default defineStage<Params>({
       ? [
           {
             name: p.reference,
+            display: p.reference,
             path: path.join(REPORTS, p.reference, 'report.json'),
             hint: `report.reference names a report under reports/ built on the paper's weights; build it first: npx tsx pipeline.ts report --set model.source=FILE --set report.label=${p.reference}`,
           },

@@ -10,15 +10,7 @@
 import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf } from '../lib/rnn/io.ts';
 import { V } from '../lib/rnn/weights.ts';
-
-interface Params {
-  bytesPerOffset: number;
-  clip: number;
-  smoothing: number;
-  steps: number;
-  lr: number;
-  eps: number;
-}
+import type { Params } from '../schemas/reverse-iso.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({

@@ -5,13 +5,7 @@
 // reverse-iso (§4.2) as a DAG edge.
 import { defineStage } from '../lib/engine/types.ts';
 import { bytesOf } from '../lib/rnn/io.ts';
-
-interface Params {
-  /** greedy candidates are the offsets 1..maxOffset */
-  maxOffset: number;
-  /** length of the greedy path (k = 1..maxK) */
-  maxK: number;
-}
+import type { Params } from '../schemas/skipgrams.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({

@@ -5,11 +5,8 @@
 // X% (eq. 2), and the same fitted on even t and scored on odd t.
 // Kernels: lib/analysis/timing-carrier.ts. Reads the trace; no forward pass of its own.
 import { defineStage } from '../lib/engine/types.ts';
+import type { Params } from '../schemas/timing-carrier.params.ts';
 
-interface Params {
-  floor: number;
-  wordLenCap: number;
-}
 
 export default defineStage<Params>({
   name: 'timing-carrier',

@@ -2,8 +2,9 @@
 // data. Every analysis reads z_t, S[t], the log-probabilities and the bits from here
 // instead of running its own forward pass. The math is lib/rnn/forward.ts.
 import { defineStage } from '../lib/engine/types.ts';
+import type { Params } from '../schemas/trace.params.ts';
 
-export default defineStage<Record<string, never>>({
+export default defineStage<Params>({
   name: 'trace',
   description: 'float32 forward pass: z, S (T×H), log p (T×256), bits (T-1)',
   section: '§2',

@@ -14,24 +14,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineStage } from '../lib/engine/types.ts';
-import type { InitName, Optimizer } from '../lib/rnn/train.ts';
+import type { InitName } from '../lib/rnn/train.ts';
+import type { Params } from '../schemas/train.params.ts';
 
 // Built by `npm run build:wasm` (run by npm ci). When it is there the WebAssembly kernel
 // trains, else the TypeScript one; they agree to ~1e-8, not bit for bit, so which one ran
 // must be in the key: the binary is declared as an external file when it exists.
 const WASM = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../build/rnn.wasm');
-
-interface Params {
-  hidden: number;
-  epochs: number;
-  optimizer: Optimizer;
-  init: InitName;
-  /** Total predictions (null: use `epochs`). */
-  predictions: number | null;
-  seed: number;
-  bptt: number;
-  evalEvery: number;
-}
 
 /** Epochs for a run: `epochs`, or round(predictions / (N - 1)) (at least 1) when predictions is set. */
 export function epochsFor(p: Pick<Params, 'epochs' | 'predictions'>, N: number): number {

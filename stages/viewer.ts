@@ -11,10 +11,8 @@
 // their content is in the key.
 import { vegaBundleFiles } from '../lib/report/viewer/libs.ts';
 import { defineStage } from '../lib/engine/types.ts';
+import type { Params } from '../schemas/viewer.params.ts';
 
-interface Params {
-  topUnits: number;
-}
 
 /** Optional upstream: read when it is among the inputs (the §6.2 pattern tables). */
 const PATTERN_TABLES = 'pattern-tables';

@@ -6,7 +6,8 @@
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Entry, KeyRecord } from './store.ts';
+import type { Entry } from './store.ts';
+import type { KeyRecord } from './key.ts';
 import type { ExternalFile, Progress } from './types.ts';
 
 export interface ChildJob {

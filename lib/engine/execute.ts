@@ -5,10 +5,10 @@
 import { canonicalJson, hashJson } from './hash.ts';
 import { checkOutput } from './params.ts';
 import { decodeTensor, encodeTensor, checkTensor } from './tensor.ts';
-import { Store, type Entry, type KeyRecord, type ObjectRef, type TensorRef } from './store.ts';
+import { Store, type Entry, type ObjectRef, type TensorRef } from './store.ts';
+import type { KeyRecord } from './key.ts';
 import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from './types.ts';
 
-export const ENGINE_VERSION = 1;
 
 /** Load a built stage's output (json + tensors), verifying every object. */
 export function loadOutput(store: Store, entry: Entry, outputSchema: any): StageOutput {

@@ -2,7 +2,8 @@
 // every staleness reason is a small check that can be told to the user).
 
 import { diffCode } from './sources.ts';
-import type { Entry, KeyRecord } from './store.ts';
+import type { Entry } from './store.ts';
+import type { KeyRecord } from './key.ts';
 
 function flatten(prefix: string, v: unknown, out: Record<string, string>) {
   if (v && typeof v === 'object' && !Array.isArray(v)) {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { canonicalJson, sha256 } from './hash.ts';
 import type { RemoteTier } from './remote.ts'; // [remote]
+import type { KeyRecord } from './key.ts';
 
 export interface ObjectRef {
   hash: string;
@@ -47,28 +48,8 @@ export interface Entry {
   check?: string;
 }
 
-/**
- * The cache key record. Its canonical JSON's sha256 is the key. Each field is there
- * because a change to it must invalidate the stage:
- */
-export interface KeyRecord {
-  /** Engine format version: a change in how outputs are stored or keys are made. */
-  engine: number;
-  /** Stage name: two stages with the same code and params must not share results. */
-  stage: string;
-  /** Hash of the stage file, every project module it imports (transitively) and its schemas: the code that computes the result. */
-  code: string;
-  /** Resolved params (defaults filled in): the stage's declared knobs. */
-  params: unknown;
-  /** Upstream output content hashes (not keys): what the stage reads; equal content means early cutoff. */
-  inputs: Record<string, string>;
-  /** Fingerprints of declared external files (data, imported weights): content from outside the project. */
-  externals: Record<string, string>;
-  /** Values of declared environment variables: anything else the stage reads from outside. */
-  env: Record<string, string | null>;
-  /** Non-default params of every stage, for a stage that declares `overrides`: it reads them. */
-  overrides?: Record<string, Record<string, unknown>>;
-}
+// The key record is documented, versioned and built in key.ts.
+export type { KeyRecord };
 
 export class CorruptError extends Error {
   readonly reason = 'corrupt';

@@ -74,7 +74,7 @@ export function seedPoints(seeds: number[], overrides: Overrides): PointJob[] {
  * `report --seeds … --queue URL`: build every seed on the workers and wait. The caller then
  * runs its usual local loop, which finds every stage in the remote cache.
  */
-export async function submitSeeds(p: Pipeline, o: { queue: string; seeds: number[]; overrides: Overrides; force: boolean | string[] }): Promise<PointResult[]> {
+export async function submitSeeds(p: Pipeline, o: { queue: string; seeds: number[]; overrides: Overrides; force: boolean | readonly string[] }): Promise<PointResult[]> {
   if (!p.store.remote) {
     throw new QueueError('usage', '--queue needs a remote cache shared with the workers\nhint: add --remote-cache http://HOST:PORT/cache (or set TOTAL_INTERP_REMOTE_CACHE)');
   }

@@ -81,7 +81,7 @@ export async function submitSweep(points: PointJob[], o: SubmitOptions): Promise
     try {
       await tree.job.waitUntilFinished(events);
     } catch (e) {
-      throw new QueueError('sweep-failed', `sweep failed: ${redactText((e as Error).message.split('\n')[0])}`);
+      throw new QueueError('stage-failed', `sweep failed: ${redactText((e as Error).message.split('\n')[0])}`);
     }
     const results: PointResult[] = [];
     for (const c of tree.children ?? []) {

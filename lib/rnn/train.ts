@@ -35,22 +35,19 @@ import { chunkGradNaive } from './bptt.ts';
 import { ADAM, adamStep, gradSumSq, clipScale, sgdLearningRate, sgdStep, type AdamHyper } from './optim.ts';
 import { blockedBackend } from './bptt-blocked.ts';
 import { wasmBackend, wasmUnavailableReason } from './wasm-kernel.ts';
+import type { Params as TrainParams } from '../../schemas/train.params.ts';
 
-export type Optimizer = 'adam' | 'sgd';
-export type InitName = 'glibc' | 'mulberry32';
+/** The optimizers and init PRNGs the train schema allows (schemas/train.params.json). */
+export type Optimizer = TrainParams['optimizer'];
+export type InitName = TrainParams['init'];
 export type KernelName = 'wasm-simd' | 'ts' | 'naive';
 
-export interface TrainOptions {
-  hidden: number;
-  epochs: number;
-  optimizer: Optimizer;
-  /** The init PRNG (default glibc, the authors' trainer). */
-  init?: InitName;
-  seed: number;
-  bptt: number;
-  /** Eval bpc every this many epochs (and after the last). */
-  evalEvery: number;
-}
+/**
+ * What the kernel needs of the train stage's params: narrowed from the type derived from
+ * schemas/train.params.json (no third declaration to drift). evalEvery: eval bpc every
+ * this many epochs (and after the last); init: the init PRNG (default glibc, the authors').
+ */
+export type TrainOptions = Pick<TrainParams, 'hidden' | 'epochs' | 'optimizer' | 'seed' | 'bptt' | 'evalEvery'> & Partial<Pick<TrainParams, 'init'>>;
 
 /** One training engine: live weights, gradients and moments, and the chunk kernel. */
 export interface Backend {

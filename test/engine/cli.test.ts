@@ -68,7 +68,7 @@ describe('pipeline CLI (toy project, child processes)', () => {
     }
     const top = await cli(dir, ['--help']);
     expect(top.stdout).toMatch(/a\.n\s+4/);
-  });
+  }, 20000);
 
   it('a SIGKILL during a stage, then a re-run, gives the correct result', async () => {
     const dir = makeToy();

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadToy, makeToy, statuses } from './toy.ts';
+import { gc } from '../../lib/engine/gc.ts';
 
 describe('pipeline cache behaviour (toy stages, in-process)', () => {
   it('runs everything once, then a fresh stage is skipped', async () => {
@@ -161,11 +162,31 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     await (await loadToy(dir)).build(['c']);
     await (await loadToy(dir)).build(['c'], { overrides: { a: { n: 9 } } });
     const p = await loadToy(dir);
-    const freed = p.gc({ graceMs: 0 });
+    // reports/toy/out.txt now holds the n = 9 build's artifact; leave that link out here
+    // (the next test covers it).
+    const freed = gc(p, { graceMs: 0, keepMaterialized: false });
     expect(freed.bytes).toBeGreaterThan(0);
     expect(freed.entries).toBe(3); // a, b, c for n = 9
     const r = await (await loadToy(dir)).build(['c']);
     expect(statuses(r.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
-    expect((await loadToy(dir)).gc({ graceMs: 0 }).bytes).toBe(0);
+    expect(gc(await loadToy(dir), { graceMs: 0, keepMaterialized: false }).bytes).toBe(0);
+  });
+
+  it('gc keeps every entry a file in reports/ was built from, with its upstream closure', async () => {
+    const dir = makeToy();
+    await (await loadToy(dir)).build(['c', 'd']);
+    await (await loadToy(dir)).build(['c', 'd'], { overrides: { a: { n: 9 } } }); // reports/toy/out.txt is now n = 9's
+    const p = await loadToy(dir);
+    const dry = gc(p, { graceMs: 0, dryRun: true });
+    // n = 9's a, b, c are kept for the file on disk (d is not upstream of it and goes);
+    // the defaults' builds are kept as the current params' reach.
+    expect(dry.removed.map((r) => r.stage)).toEqual(['d']);
+    expect(dry.keptForReports).toBe(3);
+    expect(gc(p, { graceMs: 0 }).entries).toBe(1);
+    const r = await (await loadToy(dir)).build(['c'], { overrides: { a: { n: 9 } } });
+    expect(statuses(r.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
+    // Once the file is gone (or rewritten by another build), nothing links those entries.
+    fs.rmSync(path.join(dir, 'reports/toy/out.txt'));
+    expect(gc(await loadToy(dir), { graceMs: 0 }).entries).toBe(3);
   });
 });

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
 
-const engineDir = fileURLToPath(new URL('../../lib/engine/', import.meta.url));
+const cliDir = fileURLToPath(new URL('../../lib/cli/', import.meta.url));
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const schema = (props: Record<string, unknown> = {}) =>
@@ -55,10 +55,9 @@ export function makeToy(files: Record<string, string> = TOY_FILES): string {
   }
   fs.writeFileSync(
     path.join(dir, 'pipeline.ts'),
-    `import { Pipeline } from ${JSON.stringify(path.join(engineDir, 'pipeline.ts'))};
-import { main } from ${JSON.stringify(path.join(engineDir, 'cli.ts'))};
-const p = await Pipeline.load({ root: ${JSON.stringify(dir)}, stageFiles: ${JSON.stringify(TOY_STAGES)} });
-process.exitCode = await main(p, process.argv.slice(2));\n`,
+    `import { main, quietOnEpipe } from ${JSON.stringify(path.join(cliDir, 'main.ts'))};
+quietOnEpipe();
+process.exitCode = await main({ root: ${JSON.stringify(dir)}, stageFiles: ${JSON.stringify(TOY_STAGES)}, argv: process.argv.slice(2) });\n`,
   );
   return dir;
 }

@@ -12,7 +12,8 @@ import { parseWeightsFile } from '../../lib/rnn/weights.ts';
 import { REF_WEIGHTS, refBytes } from '../rnn/helpers.ts';
 import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';
 
-const w = parseWeightsFile(new Uint8Array(readFileSync(REF_WEIGHTS)));
+// Skipped where this machine has no copy of the paper's weights (test/helpers/reference.ts).
+const w = REF_WEIGHTS ? parseWeightsFile(new Uint8Array(readFileSync(REF_WEIGHTS))) : null!;
 const xs = refBytes();
 
 async function run(def: StageDef, inputs: Record<string, StageOutput>): Promise<any> {
@@ -22,7 +23,7 @@ async function run(def: StageDef, inputs: Record<string, StageOutput>): Promise<
   return res.json;
 }
 
-describe('§6.2 on the shipped weights', () => {
+describe.skipIf(!REF_WEIGHTS)('§6.2 on the shipped weights', () => {
   const out: Record<string, any> = {};
   beforeAll(async () => {
     const tr = forwardTrace(w, xs);

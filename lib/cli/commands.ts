@@ -1,0 +1,244 @@
+// What each command does, once commander has parsed its flags. Each handler returns the
+// exit code; errors are thrown (main.ts prints them).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { isatty } from 'node:tty';
+import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
+import { parseValue, paramNames, ParamError } from '../engine/params.ts';
+import { plan, type Force } from '../engine/plan.ts';
+import { allFresh } from '../engine/status.ts';
+import type { Entry } from '../engine/store.ts';
+import { EngineError } from '../engine/errors.ts';
+import { CliError } from './errors.ts';
+
+export interface Io {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  /** Ask a yes/no question; null when there is no terminal to ask on. */
+  confirm: ((question: string) => Promise<boolean>) | null;
+}
+
+export interface Common {
+  set?: string[];
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Turn --set strings into typed overrides using each stage's schema. */
+export function parseSets(p: Pipeline, sets: string[] = []): Overrides {
+  const out: Overrides = {};
+  for (const s of sets) {
+    const m = /^([^.=]+)\.([^=]+)=(.*)$/s.exec(s);
+    if (!m) throw new ParamError(`--set ${s}: expected stage.param=value\nhint: --set train.seed=43`);
+    const [, stage, param, raw] = m;
+    const st = p.byName.get(stage);
+    if (!st) throw new ParamError(`--set ${s}: unknown stage "${stage}"\nvalid stages: ${p.stageNames.join(', ')}`);
+    const prop = st.schemas.params?.properties?.[param];
+    if (!prop) {
+      const names = paramNames(st.schemas.params);
+      throw new ParamError(`--set ${s}: unknown param "${stage}.${param}"\nvalid params of ${stage}: ${names.length ? names.join(', ') : '(none)'}`);
+    }
+    (out[stage] ??= {})[param] = parseValue(stage, param, raw, prop);
+  }
+  return out;
+}
+
+export function formatRuns(runs: (StageRun & { seed?: number })[]) {
+  return runs.map((r) => ({
+    name: r.name,
+    status: r.status,
+    key: r.key,
+    seconds: Number(r.seconds.toFixed(3)),
+    ...(r.seed !== undefined ? { seed: r.seed } : {}),
+    ...(r.reasons ? { reasons: r.reasons } : {}),
+  }));
+}
+
+const rel = (f: string) => path.relative(process.cwd(), f) || f;
+/** The stages `status` and `gc` consider needed: the report's closure when there is one. */
+export const defaultTargets = (p: Pipeline) => (p.byName.has('report') ? ['report'] : null);
+
+export async function build(p: Pipeline, io: Io, targets: string[], o: Common & { force?: Force; dryRun?: boolean; jobs?: number; seeds?: number[]; reference?: string; queue?: string }): Promise<number> {
+  const overrides = parseSets(p, o.set);
+  for (const t of targets) p.stage(t);
+  for (const f of Array.isArray(o.force) ? o.force : []) p.stage(f, '--force');
+  if (o.queue && !o.seeds) throw new CliError('usage', '--queue goes with report --seeds (one job per seed)', 'npx tsx pipeline.ts report --seeds 42,43 --queue redis://HOST:PORT --remote-cache URL'); // [remote]
+  if (o.seeds) {
+    if (o.dryRun) throw new CliError('usage', '--seeds cannot be combined with --dry-run');
+    const { runSeeds } = await import('./seeds.ts');
+    if (o.queue) await (await import('../queue/cli.ts')).submitSeeds(p, { queue: o.queue, seeds: o.seeds, overrides, force: o.force ?? false }); // [remote] the workers build; below pulls from the remote
+    const r = await runSeeds(p, { seeds: o.seeds, overrides, sets: o.set ?? [], jobs: o.queue ? 1 : (o.jobs ?? 1), force: o.force ?? false, reference: o.reference });
+    const stages = r.runs.flatMap((s) => s.stages.map((x) => ({ ...x, seed: s.seed })));
+    if (o.json) {
+      io.out.write(JSON.stringify({ stages: formatRuns(stages), report: r.report, reportJson: r.reportJson, seeds: r.runs.map((s) => ({ seed: s.seed, report: s.report, reportJson: s.reportJson })) }) + '\n');
+      return 0;
+    }
+    const ran = stages.filter((x) => x.status === 'ran').length;
+    if (!o.quiet) io.err.write(`${r.runs.length} seeds: ${ran} stages ran, ${stages.length - ran} cached\n`);
+    for (const s of r.runs) io.out.write(`${rel(s.report)}\n`);
+    io.out.write(`${rel(r.report)}\n`);
+    return 0;
+  }
+  const { runs, entries } = await p.build(targets, { overrides, force: o.force, dryRun: o.dryRun, jobs: o.jobs });
+  let report: string | null = null;
+  let reportJson: string | null = null;
+  if (entries.report && !o.dryRun) {
+    const j = p.json(entries.report);
+    if (typeof j.report === 'string') report = path.join(p.reportsDir, j.report);
+    if (typeof j.reportJson === 'string') reportJson = path.join(p.reportsDir, j.reportJson);
+  }
+  if (o.json) {
+    io.out.write(JSON.stringify({ stages: formatRuns(runs), report, reportJson }) + '\n');
+    return 0;
+  }
+  if (o.dryRun) for (const r of runs) io.out.write(`${r.status.padEnd(9)} ${r.name}${r.reasons ? `  (${r.reasons.join('; ')})` : ''}\n`);
+  const ran = runs.filter((r) => r.status === 'ran').length;
+  if (!o.dryRun && !o.quiet) io.err.write(`${ran} ran, ${runs.length - ran} cached\n`);
+  if (report) io.out.write(`${rel(report)}\n`);
+  return 0;
+}
+
+export function status(p: Pipeline, io: Io, o: Common & { exitCode?: boolean }): number {
+  const st = p.status({ overrides: parseSets(p, o.set), targets: defaultTargets(p) ?? undefined });
+  if (o.json) io.out.write(JSON.stringify({ stages: st.map((s) => ({ name: s.name, state: s.state, reasons: s.reasons })) }) + '\n');
+  else {
+    for (const s of st) {
+      io.out.write(`${s.state.padEnd(8)} ${s.name.padEnd(16)}${s.needed ? '' : ' (not used by the report with these params)'}\n`);
+      for (const r of s.reasons) io.out.write(`           ${r}\n`);
+    }
+  }
+  return o.exitCode && !allFresh(st) ? 1 : 0;
+}
+
+export async function dag(p: Pipeline, io: Io, o: Common): Promise<number> {
+  const { dagJson, mermaid } = await import('./help.ts');
+  const params = p.resolveAll(parseSets(p, o.set));
+  io.out.write(o.json ? JSON.stringify(dagJson(p, params)) + '\n' : mermaid(p, params));
+  return 0;
+}
+
+const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+
+export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dryRun?: boolean; yes?: boolean }): Promise<number> {
+  const overrides = parseSets(p, o.set);
+  // With --seeds, every seed's build is current: keep all of them.
+  const sets = o.seeds ? o.seeds.map((seed) => ({ ...overrides, train: { ...(overrides.train ?? {}), seed } })) : [overrides];
+  const opts = { overrides: sets, graceMs: 0 };
+  const { gc } = await import('../engine/gc.ts');
+  const would = gc(p, { ...opts, dryRun: true });
+  const summary = (r: typeof would, verb: string) =>
+    `${verb} ${r.bytes} bytes (${r.entries} entries, ${r.objects} objects); kept ${r.keptForReports} entries that reports under ${rel(p.reportsDir)}/ were built from`;
+  const list = () => {
+    if (!o.quiet) for (const r of would.removed) io.err.write(`  ${r.stage.padEnd(16)} ${r.key.slice(0, 12)}  ${r.builtAt ?? '(damaged)'}\n`);
+  };
+  if (o.dryRun || would.entries + would.objects === 0) {
+    if (o.json) io.out.write(JSON.stringify({ ...would, dryRun: true }) + '\n');
+    else {
+      list();
+      io.out.write(summary(would, 'would free') + '\n');
+    }
+    return 0;
+  }
+  if (!o.yes) {
+    list();
+    const question = `delete ${would.entries} entries and ${would.objects} objects (${mb(would.bytes)})? [y/N] `;
+    if (!io.confirm) {
+      throw new CliError('confirm', `gc: would free ${would.bytes} bytes (${would.entries} entries, ${would.objects} objects); nothing deleted without --yes`, 'npx tsx pipeline.ts gc --yes deletes them; gc --dry-run only lists them');
+    }
+    if (!(await io.confirm(question))) {
+      io.err.write('nothing deleted\n');
+      return 0;
+    }
+  }
+  const r = gc(p, { ...opts, dryRun: false });
+  if (o.json) io.out.write(JSON.stringify({ ...r, dryRun: false }) + '\n');
+  else io.out.write(summary(r, 'freed') + '\n');
+  return 0;
+}
+
+/** The entry of a stage for the current params: built (with progress) unless noBuild. */
+async function entryOf(p: Pipeline, name: string, overrides: Overrides, build: boolean, what: string): Promise<Entry> {
+  p.stage(name);
+  if (build) return (await p.build([name], { overrides })).entries[name];
+  const pl = plan(p, p.resolveAll(overrides), [name]);
+  const e = pl.entries[name];
+  if (!e) {
+    const s = pl.stages.get(name)!;
+    throw new CliError('not-built', `${what}: stage ${name} is not built for these params (${s.state}: ${s.reasons[0] ?? ''})`, `npx tsx pipeline.ts run ${name} builds it (or leave out --no-build)`);
+  }
+  return e;
+}
+
+export async function show(p: Pipeline, io: Io, stage: string, o: Common & { build: boolean }): Promise<number> {
+  const e = await entryOf(p, stage, parseSets(p, o.set), o.build, 'show');
+  const json = p.json(e);
+  const tensors = Object.fromEntries(Object.entries(e.outputs.tensors).map(([n, t]) => [n, { dtype: t.dtype, shape: t.shape }]));
+  if (o.json) {
+    io.out.write(JSON.stringify({ stage, key: e.key.slice(0, 12), builtAt: e.builtAt, json, tensors }) + '\n');
+    return 0;
+  }
+  io.out.write(`${stage}  key ${e.key.slice(0, 12)}  built ${e.builtAt}\n\n${JSON.stringify(json, null, 2)}\n`);
+  const names = Object.keys(tensors);
+  io.out.write(`\ntensors${names.length ? '' : ': (none)'}\n`);
+  for (const n of names) io.out.write(`  ${n.padEnd(20)} ${tensors[n].dtype.padEnd(8)} [${tensors[n].shape.join(', ')}]\n`);
+  return 0;
+}
+
+function writeFile(file: string, bytes: Uint8Array) {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, bytes);
+  fs.renameSync(tmp, file);
+}
+
+export async function exportTensor(p: Pipeline, io: Io, target: string, o: Common & { out: string; build: boolean }): Promise<number> {
+  const overrides = parseSets(p, o.set);
+  const dot = target.indexOf('.');
+  const stage = dot < 0 ? target : target.slice(0, dot);
+  if (dot < 0 && stage !== 'model') {
+    p.stage(stage);
+    throw new CliError('usage', `export ${target}: name a tensor as STAGE.TENSOR, or "model" for the weights file`, `npx tsx pipeline.ts show ${stage} lists its tensors`);
+  }
+  const e = await entryOf(p, stage, overrides, o.build, 'export');
+  let bytes: Uint8Array;
+  let what: string;
+  if (dot < 0) {
+    const { serializeWeights, weightsFrom } = await import('../rnn/weights.ts');
+    const out = p.output(e);
+    bytes = serializeWeights(weightsFrom(out.tensors.params.data as Float32Array, out.json.H));
+    what = `model weights (H=${out.json.H}, authors' layout: Wx, Wh, bh, Wy, by; little-endian float32)`;
+  } else {
+    const name = target.slice(dot + 1);
+    if (!(name in e.outputs.tensors)) {
+      const valid = Object.keys(e.outputs.tensors);
+      throw new EngineError('unknown-tensor', `export: stage ${stage} has no tensor "${name}"\nvalid tensors of ${stage}: ${valid.join(', ') || '(none)'}`, `npx tsx pipeline.ts show ${stage} lists them`);
+    }
+    const t = p.output(e).tensors[name];
+    const { toNpy } = await import('./npy.ts');
+    bytes = toNpy(t);
+    what = `${t.dtype} [${t.shape.join(', ')}] as .npy`;
+  }
+  writeFile(o.out, bytes);
+  if (o.json) io.out.write(JSON.stringify({ target, out: o.out, bytes: bytes.length }) + '\n');
+  else io.out.write(`${o.out}\n`);
+  if (!o.quiet && !o.json) io.err.write(`wrote ${what}, ${bytes.length} bytes\n`);
+  return 0;
+}
+
+/**
+ * A yes/no prompt on the terminal (stderr), or null when stdin or stderr is not one.
+ * isatty on the descriptors, not process.stdin: making that stream costs every run.
+ */
+export function terminalConfirm(): Io['confirm'] {
+  if (!isatty(0) || !isatty(2)) return null;
+  return async (q) => {
+    const { createInterface } = await import('node:readline/promises');
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return /^y(es)?$/i.test((await rl.question(q)).trim());
+    } finally {
+      rl.close();
+    }
+  };
+}

@@ -1,0 +1,59 @@
+// Finding reports under reports/: a label or a report.json path; the newest report on
+// imported weights (the paper's-weights column); an aggregate that includes a report.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import fg from 'fast-glob';
+import type { ReportJson } from '../report/audit.ts';
+import type { Aggregate } from '../report/aggregate.ts';
+import { CliError } from './errors.ts';
+
+/** Every reports/<label>/report.json, as absolute paths (sorted by label). */
+export function reportFiles(reportsDir: string): string[] {
+  if (!fs.existsSync(reportsDir)) return [];
+  return fg.sync('*/report.json', { cwd: reportsDir, absolute: true, onlyFiles: true }).sort();
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+const labelOf = (file: string) => path.basename(path.dirname(file));
+
+/** A report.json by path, or by label under reports/. */
+export function loadReport(reportsDir: string, ref: string, what = 'diff'): ReportJson {
+  const file = fs.existsSync(ref) && fs.statSync(ref).isFile() ? ref : path.join(reportsDir, ref, 'report.json');
+  if (!fs.existsSync(file)) {
+    const labels = reportFiles(reportsDir).map(labelOf);
+    throw new CliError('no-report', `${what}: no report "${ref}" (looked for ${path.relative(process.cwd(), file)})\nreports: ${labels.join(', ') || '(none)'}`, 'name a label under reports/ or a report.json path');
+  }
+  const j = readJson<ReportJson>(file);
+  if (!j?.metrics || !j.tables) throw new CliError('no-report', `${what}: ${file} is not a report.json (no metrics/tables)`);
+  return j;
+}
+
+/** The newest report built on imported weights for the same data, or the one `prefer` names. */
+export function findReference(reportsDir: string, dataSha: string, prefer?: string): ReportJson | null {
+  if (prefer) return loadReport(reportsDir, prefer, '--reference');
+  const found: { r: ReportJson; mtime: number }[] = [];
+  for (const f of reportFiles(reportsDir)) {
+    const r = readJson<ReportJson>(f);
+    if (r?.model?.source === 'import' && r.data?.sha256 === dataSha) found.push({ r, mtime: fs.statSync(f).mtimeMs });
+  }
+  found.sort((a, b) => b.mtime - a.mtime);
+  return found[0]?.r ?? null;
+}
+
+/** An aggregate whose reports include one of `labels`, or the one `prefer` names. */
+export function findAggregate(reportsDir: string, labels: string[], prefer?: string): Aggregate | null {
+  if (prefer) return loadReport(reportsDir, prefer, '--aggregate') as unknown as Aggregate;
+  for (const f of reportFiles(reportsDir).filter((x) => labelOf(x).startsWith('aggregate-'))) {
+    const a = readJson<Aggregate>(f);
+    if (a?.reports?.some((r) => labels.includes(r))) return a;
+  }
+  return null;
+}

@@ -1,0 +1,76 @@
+// Artifacts: files for users (reports, figures) that stages return. They are stored in
+// the cache like any output and materialized under the reports folder. A file there that
+// is byte-identical to an entry's artifact links the file to that entry: gc keeps the
+// entries every materialized file was built from, and their upstream closure.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { sha256 } from './hash.ts';
+import type { Entry, Store } from './store.ts';
+
+/** Write the entries' artifacts into `reportsDir`, only where they differ. Returns the paths. */
+export function materialize(store: Store, reportsDir: string, entries: Entry[]): string[] {
+  const written: string[] = [];
+  for (const e of entries) {
+    for (const [rel, ref] of Object.entries(e.outputs.artifacts)) {
+      const dest = path.join(reportsDir, rel);
+      let same = false;
+      try {
+        same = fs.statSync(dest).size === ref.bytes && sha256(fs.readFileSync(dest)) === ref.hash;
+      } catch {
+        same = false;
+      }
+      if (!same) {
+        const bytes = store.getObject(ref, `stage ${e.record.stage}: artifact ${rel}`);
+        fs.mkdirSync(path.dirname(dest), { recursive: true });
+        const tmp = `${dest}.tmp-${process.pid}`;
+        fs.writeFileSync(tmp, bytes);
+        fs.renameSync(tmp, dest);
+      }
+      written.push(dest);
+    }
+  }
+  return written;
+}
+
+/**
+ * Entries (as "stage/key") that a file now in `reportsDir` came from, plus every entry
+ * upstream of them. Upstream is found through the key record's input output-hashes: every
+ * entry of that stage with that output hash is kept (equal outputs from different keys,
+ * after an early cutoff, are all kept: keeping more is safe).
+ */
+export function linkedEntries(reportsDir: string, all: { stage: string; key: string; entry: Entry }[]): Set<string> {
+  const fileHash = new Map<string, string | null>();
+  const onDisk = (rel: string): string | null => {
+    if (!fileHash.has(rel)) {
+      let h: string | null = null;
+      try {
+        h = sha256(fs.readFileSync(path.join(reportsDir, rel)));
+      } catch {
+        h = null;
+      }
+      fileHash.set(rel, h);
+    }
+    return fileHash.get(rel)!;
+  };
+  const byOutput = new Map<string, string[]>();
+  for (const { stage, key, entry } of all) {
+    const k = `${stage}\0${entry.outputHash}`;
+    (byOutput.get(k) ?? byOutput.set(k, []).get(k)!).push(`${stage}/${key}`);
+  }
+  const byId = new Map(all.map((x) => [`${x.stage}/${x.key}`, x.entry]));
+  const keep = new Set<string>();
+  const stack: string[] = [];
+  for (const { stage, key, entry } of all) {
+    const arts = Object.entries(entry.outputs.artifacts);
+    if (arts.some(([rel, ref]) => onDisk(rel) === ref.hash)) stack.push(`${stage}/${key}`);
+  }
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (keep.has(id)) continue;
+    keep.add(id);
+    const e = byId.get(id)!;
+    for (const [u, h] of Object.entries(e.record.inputs)) stack.push(...(byOutput.get(`${u}\0${h}`) ?? []));
+  }
+  return keep;
+}

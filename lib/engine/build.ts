@@ -1,0 +1,141 @@
+// Building: walk the targets' closure in dependency order (or, with jobs > 1, start each
+// stage as soon as its inputs are done, at most `jobs` at a time), plan each stage once
+// its upstream entries are known, and run what misses under a per-(stage, key) lock.
+// The dry run is the plan itself, with stages downstream of a miss marked "would-run".
+
+import { upstreamClosure } from './graph.ts';
+import { EngineError } from './errors.ts';
+import { isForced, plan, planStage, type Force } from './plan.ts';
+import { materialize } from './artifacts.ts';
+import type { Overrides, Params, Pipeline } from './pipeline.ts';
+import type { Entry } from './store.ts';
+
+export interface StageRun {
+  name: string;
+  status: 'ran' | 'cached' | 'would-run';
+  key: string;
+  seconds: number;
+  reasons?: string[];
+}
+
+export interface BuildOptions {
+  overrides?: Overrides;
+  /** true: every stage; a list: those stages. */
+  force?: Force;
+  dryRun?: boolean;
+  /** Stages run at once, each in a child process when > 1. */
+  jobs?: number;
+}
+
+export interface BuildResult {
+  runs: StageRun[];
+  entries: Record<string, Entry>;
+}
+
+function checkForce(p: Pipeline, force: Force | undefined) {
+  for (const f of Array.isArray(force) ? force : []) p.stage(f, 'force');
+}
+
+/** What a build would do, without doing it. */
+export function dryRun(p: Pipeline, targets: string[], opts: BuildOptions = {}): BuildResult {
+  for (const t of targets) p.stage(t);
+  checkForce(p, opts.force);
+  const pl = plan(p, p.resolveAll(opts.overrides ?? {}), targets, { force: opts.force, strict: true });
+  const runs = pl.order.map((name): StageRun => {
+    const s = pl.stages.get(name)!;
+    if (s.blockedBy.length) return { name, status: 'would-run', key: '', seconds: 0, reasons: s.blockedBy.map((u) => `upstream ${u} will run`) };
+    const key = s.keyed!.key.slice(0, 12);
+    return s.state === 'fresh' ? { name, status: 'cached', key, seconds: 0 } : { name, status: 'would-run', key, seconds: 0, reasons: s.reasons };
+  });
+  return { runs, entries: pl.entries };
+}
+
+/** Build `targets` and everything upstream of them. */
+export async function build(p: Pipeline, targets: string[], opts: BuildOptions = {}): Promise<BuildResult> {
+  if (opts.dryRun) return dryRun(p, targets, opts);
+  for (const t of targets) p.stage(t);
+  checkForce(p, opts.force);
+  const params: Params = p.resolveAll(opts.overrides ?? {});
+  const order = upstreamClosure(p.graph(params), targets);
+  const entries: Record<string, Entry> = {};
+  const runs = new Map<string, StageRun>();
+  const jobs = Math.max(1, opts.jobs ?? 1);
+
+  // Fetch what stages need from outside (the paper's weights) before anything runs, so a
+  // failed fetch leaves the cache as it was. Skipped for a source stage already cached.
+  for (const name of order) {
+    const def = p.stage(name).def;
+    if (!def.prepare) continue;
+    if (!isForced(opts.force, name) && !p.inputsOf(name, params).length && planStage(p, name, params, {}, { explain: false }).entry) continue;
+    try {
+      await def.prepare(params[name] as any, p.envOf(name));
+    } catch (e) {
+      throw new EngineError('stage-failed', `stage ${name} failed: ${(e as Error).message}`);
+    }
+  }
+
+  const cached = (name: string, entry: Entry, key: string, note = '') => {
+    entries[name] = entry;
+    p.store.setLatest(name, key);
+    runs.set(name, { name, status: 'cached', key: key.slice(0, 12), seconds: 0 });
+    p.reporter.line(`  cached  ${name}${note}`);
+  };
+
+  const buildOne = async (name: string): Promise<void> => {
+    const forced = isForced(opts.force, name);
+    let sp = planStage(p, name, params, entries, { forced, building: true, explain: false });
+    const keyed = sp.keyed!;
+    if (!forced && p.store.remote && (await p.store.remote.pull(p.store, name, keyed.key)) && !sp.entry) sp = planStage(p, name, params, entries, { forced, building: true, explain: false }); // [remote] a local miss is looked up remotely
+    if (sp.entry) return cached(name, sp.entry, keyed.key);
+    // Loaded only when something must run: a no-op build never pays for them.
+    const [{ lock }, { runStage }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts')]);
+    // One lock per (stage, key): two processes building the same result wait for each other;
+    // different results (other seeds, other params) build at the same time.
+    const release = await lock(p.store.lockPath(name, keyed.key), (h) =>
+      p.reporter.line(`  waiting for process ${h.pid} (${h.host}) building ${name}…`),
+    );
+    const releaseShared = await p.store.remote?.lock?.(name, keyed.key, (h) => p.reporter.line(`  waiting for ${h} building ${name}…`)).catch((e) => { release(); throw e; }); // [remote]
+    try {
+      // Another process may have built it while we waited.
+      if (!forced) {
+        await p.store.remote?.pull(p.store, name, keyed.key); // [remote] another machine may have built it
+        const again = planStage(p, name, params, entries, { building: true, explain: false });
+        if (again.entry) return cached(name, again.entry, keyed.key, ' (built by another process)');
+      }
+      const t0 = performance.now();
+      const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
+      entries[name] = await runStage(p, name, keyed, params, upstream, jobs > 1);
+      const seconds = (performance.now() - t0) / 1000;
+      runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds });
+      p.reporter.line(`  ran     ${name}  ${seconds.toFixed(2)}s`);
+      await p.store.remote?.push(p.store, entries[name]); // [remote] before the locks go: a waiter then finds it
+    } finally {
+      await releaseShared?.(); // [remote]
+      release();
+    }
+  };
+
+  if (jobs <= 1) {
+    for (const name of order) await buildOne(name);
+  } else {
+    // Parallel: a stage starts when all its inputs are done; at most `jobs` at a time.
+    const pending = new Set(order);
+    const running = new Map<string, Promise<void>>();
+    let failure: unknown = null;
+    while ((pending.size || running.size) && !failure) {
+      for (const name of [...pending]) {
+        if (running.size >= jobs) break;
+        if (p.inputsOf(name, params).every((u) => name !== u && u in entries)) {
+          pending.delete(name);
+          running.set(name, buildOne(name).catch((e) => { failure ??= e; }).finally(() => running.delete(name)));
+        }
+      }
+      if (running.size === 0 && pending.size) throw new EngineError('internal', `cannot schedule: ${[...pending].join(', ')}`);
+      await Promise.race(running.values());
+    }
+    await Promise.all(running.values());
+    if (failure) throw failure;
+  }
+  materialize(p.store, p.reportsDir, order.map((n) => entries[n]));
+  return { runs: order.map((n) => runs.get(n)!), entries };
+}

@@ -1,0 +1,49 @@
+// Every error the engine raises on purpose carries a `reason` from one closed union, so a
+// caller (the CLI) can switch on it exhaustively and pick an exit code and a hint. An error
+// without one of these reasons is a bug.
+
+export type EngineReason =
+  /** The caller asked for something that does not exist or does not fit (exit 2). */
+  | 'usage'
+  | 'unknown-stage'
+  | 'unknown-tensor'
+  | 'param'
+  /** A stage file does not export a stage declaration. */
+  | 'bad-stage'
+  /** The stage graph is invalid (duplicates, unknown inputs, a cycle). */
+  | 'duplicate'
+  | 'unknown-input'
+  | 'cycle'
+  /** A declared external file is missing. */
+  | 'missing-file'
+  /** A stage's run threw. */
+  | 'stage-failed'
+  /** Another process holds a lock that the operation cannot wait for. */
+  | 'busy'
+  /** A stage's output is not in the cache (and the caller asked not to build it). */
+  | 'not-built'
+  /** A cache object or entry failed its hash check. */
+  | 'corrupt'
+  /** The scheduler reached a state it should never reach. */
+  | 'internal';
+
+export class EngineError extends Error {
+  readonly reason: EngineReason;
+  readonly hint?: string;
+  constructor(reason: EngineReason, message: string, hint?: string) {
+    super(message);
+    this.reason = reason;
+    this.hint = hint;
+  }
+}
+
+const REASONS: ReadonlySet<string> = new Set<EngineReason>([
+  'usage', 'unknown-stage', 'unknown-tensor', 'param', 'bad-stage', 'duplicate', 'unknown-input', 'cycle',
+  'missing-file', 'stage-failed', 'busy', 'not-built', 'corrupt', 'internal',
+]);
+
+/** The engine reason of an error (ParamError, GraphError, MissingFileError and EngineError all carry one), or null. */
+export function reasonOf(e: unknown): EngineReason | null {
+  const r = (e as { reason?: unknown } | null)?.reason;
+  return typeof r === 'string' && REASONS.has(r) ? (r as EngineReason) : null;
+}

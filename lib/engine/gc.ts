@@ -1,0 +1,85 @@
+// gc: delete the cache entries and objects that nothing keeps. Kept:
+//   - every entry the given param sets reach (each one planned like `status` would), and
+//   - with `keepMaterialized` (the default), every entry a file now in the reports folder
+//     was built from, with its upstream closure (artifacts.ts), so a report on another
+//     model or other params keeps its analyses;
+//   - files younger than `graceMs` (a run in another process may have just written them).
+// The result lists what goes; `dryRun` deletes nothing.
+
+import fs from 'node:fs';
+import { EngineError } from './errors.ts';
+import { plan } from './plan.ts';
+import { linkedEntries } from './artifacts.ts';
+import { entryObjects, type Entry } from './store.ts';
+import type { Overrides, Pipeline } from './pipeline.ts';
+
+export interface GcOptions {
+  /** Param sets whose builds are kept (default: the defaults). */
+  overrides?: Overrides[];
+  /** Keep what the files in the reports folder were built from (default true). */
+  keepMaterialized?: boolean;
+  graceMs?: number;
+  dryRun?: boolean;
+}
+
+export interface GcResult {
+  entries: number;
+  objects: number;
+  bytes: number;
+  /** The entries deleted (or, on a dry run, that would be). */
+  removed: { stage: string; key: string; builtAt: string | null; bytes: number }[];
+  /** Entries kept because a file in the reports folder came from them (or from downstream of them). */
+  keptForReports: number;
+}
+
+export function gc(p: Pipeline, opts: GcOptions = {}): GcResult {
+  const grace = opts.graceMs ?? 10 * 60 * 1000;
+  const holders = p.store.liveLocks();
+  if (holders.length) throw new EngineError('busy', `gc: another pipeline process is building (${holders.join(', ')})`, 'run gc again when it has finished');
+  const all: { stage: string; key: string; path: string; entry: Entry | null }[] = p.store.listEntries().map((e) => {
+    let entry: Entry | null = null;
+    try {
+      entry = p.store.getEntry(e.stage, e.key);
+    } catch {
+      entry = null; // damaged: nothing keeps it
+    }
+    return { ...e, entry };
+  });
+  const keep = new Set<string>();
+  for (const ov of opts.overrides ?? [{}]) {
+    const pl = plan(p, p.resolveAll(ov), null, { all: true });
+    for (const [name, e] of Object.entries(pl.entries)) keep.add(`${name}/${e.key}`);
+  }
+  const linked = opts.keepMaterialized === false
+    ? new Set<string>()
+    : linkedEntries(p.reportsDir, all.filter((x): x is typeof x & { entry: Entry } => x.entry !== null));
+  const keptForReports = [...linked].filter((id) => !keep.has(id)).length;
+  for (const id of linked) keep.add(id);
+  const keepObjects = new Set<string>();
+  for (const x of all) if (x.entry && keep.has(`${x.stage}/${x.key}`)) for (const { ref } of entryObjects(x.entry)) keepObjects.add(ref.hash);
+
+  const now = Date.now();
+  const removed: GcResult['removed'] = [];
+  let objects = 0;
+  let bytes = 0;
+  for (const x of all) {
+    if (keep.has(`${x.stage}/${x.key}`)) continue;
+    const st = fs.statSync(x.path);
+    if (now - st.mtimeMs < grace) continue;
+    removed.push({ stage: x.stage, key: x.key, builtAt: x.entry?.builtAt ?? null, bytes: st.size });
+    bytes += st.size;
+    if (!opts.dryRun) fs.rmSync(x.path, { force: true });
+  }
+  for (const o of p.store.listObjects()) {
+    if (keepObjects.has(o.hash) || now - o.mtimeMs < grace) continue;
+    objects++;
+    bytes += o.bytes;
+    if (!opts.dryRun) fs.rmSync(o.path, { force: true });
+  }
+  for (const t of p.store.listTmp()) {
+    if (now - t.mtimeMs < grace) continue;
+    bytes += t.bytes;
+    if (!opts.dryRun) fs.rmSync(t.path, { force: true });
+  }
+  return { entries: removed.length, objects, bytes, removed, keptForReports };
+}

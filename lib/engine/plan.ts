@@ -1,0 +1,152 @@
+// The plan: for the params in force, walk the stages in dependency order and, for each
+// one whose upstreams are all in the cache, make its key, look it up and, on a miss, say
+// why (against the closest earlier build). Build, dry run, status and gc all start here.
+
+import { upstreamClosure, topoSort, type GraphNode } from './graph.ts';
+import { CorruptError, entryObjects, type Entry } from './store.ts';
+import { explainChange } from './explain.ts';
+import type { Keyed } from './key.ts';
+import type { Params, Pipeline } from './pipeline.ts';
+
+export type PlanState = 'fresh' | 'stale' | 'missing';
+
+export interface StagePlan {
+  name: string;
+  inputs: readonly string[];
+  /** In the closure of the targets. */
+  needed: boolean;
+  state: PlanState;
+  reasons: string[];
+  /** Upstream stages not in the cache: until they are built, this stage's key is unknown. */
+  blockedBy: string[];
+  /** Key, record and what the runner needs; absent while blocked (or when the record failed). */
+  keyed?: Keyed;
+  /** The cached entry, when fresh. */
+  entry?: Entry;
+}
+
+export interface Plan {
+  params: Params;
+  nodes: GraphNode[];
+  /** Every planned stage, in dependency order. */
+  order: string[];
+  /** The targets' closure, in dependency order. */
+  needed: string[];
+  stages: Map<string, StagePlan>;
+  /** Fresh entries by stage. */
+  entries: Record<string, Entry>;
+}
+
+export type Force = boolean | readonly string[];
+
+export function isForced(force: Force | undefined, name: string): boolean {
+  return force === true || (Array.isArray(force) && force.includes(name));
+}
+
+/**
+ * A cached entry that passes every check, or null. When building, a damaged entry is
+ * reported as a warning and dropped; status and dry runs leave the store alone.
+ */
+export function cachedEntry(p: Pipeline, name: string, key: string, building: boolean): { entry: Entry | null; corrupt?: string } {
+  try {
+    const entry = p.store.getEntry(name, key);
+    if (!entry) return { entry: null };
+    // Every object is re-hashed. The JSON was validated against the output schema when it was
+    // written, and the schema file is part of the key, so an intact entry still satisfies it;
+    // the schema is checked again whenever the JSON is actually read (loadOutput).
+    for (const { ref, what } of entryObjects(entry)) p.store.verifyObject(ref, what);
+    return { entry };
+  } catch (e) {
+    if (!(e instanceof CorruptError) && (e as { reason?: string }).reason !== 'corrupt') throw e;
+    const msg = (e as Error).message;
+    if (building) {
+      p.reporter.line(`warning: ${msg.startsWith('stage') ? msg : `stage ${name}: ${msg}`}; recomputing`);
+      p.store.dropEntry(name, key);
+    }
+    return { entry: null, corrupt: msg };
+  }
+}
+
+/**
+ * Why a stage's current key is not in the cache, compared with the built entry it is
+ * closest to (fewest differences; the latest build on ties), or null if never built. With
+ * several seeds or models in one cache, "the last build" is often not the one the user
+ * changed, so the closest record gives the clearest reason.
+ */
+export function explainMiss(p: Pipeline, name: string, now: Keyed): string[] | null {
+  const latest = p.store.latestEntry(name);
+  let best: string[] | null = latest ? explainChange(latest, now) : null;
+  for (const { key } of p.store.listEntries().filter((e) => e.stage === name)) {
+    if (latest && key === latest.key) continue;
+    let e: Entry | null = null;
+    try {
+      e = p.store.getEntry(name, key);
+    } catch {
+      continue;
+    }
+    if (!e) continue;
+    const why = explainChange(e, now);
+    if (best === null || why.length < best.length) best = why;
+  }
+  return best;
+}
+
+/**
+ * One stage whose upstream entries are all known: its key, and hit or miss. `explain`
+ * adds the reasons of a miss (it reads older entries, so a build skips it).
+ */
+export function planStage(
+  p: Pipeline,
+  name: string,
+  params: Params,
+  entries: Record<string, Entry>,
+  o: { forced?: boolean; building?: boolean; explain?: boolean; needed?: boolean } = {},
+): StagePlan {
+  const inputs = p.inputsOf(name, params);
+  const keyed = p.record(name, params[name], Object.fromEntries(inputs.map((u) => [u, entries[u]])), params);
+  const base = { name, inputs, needed: o.needed ?? true, blockedBy: [], keyed };
+  if (o.forced) return { ...base, state: 'stale', reasons: ['forced'] };
+  const hit = cachedEntry(p, name, keyed.key, o.building ?? false);
+  if (hit.entry) return { ...base, state: 'fresh', reasons: [], entry: hit.entry };
+  if (hit.corrupt) return { ...base, state: 'stale', reasons: ['cache entry corrupt'] };
+  const why = o.explain === false ? null : explainMiss(p, name, keyed);
+  return why ? { ...base, state: 'stale', reasons: why } : { ...base, state: 'missing', reasons: ['never built'] };
+}
+
+/**
+ * Plan `targets` (null: every stage) for these params. Nothing is built or written.
+ * `all`: plan every stage, marking those outside the targets' closure as not needed.
+ * `strict`: an error while making a key (a missing external file) is thrown; otherwise it
+ * becomes the stage's reason.
+ */
+export function plan(p: Pipeline, params: Params, targets: readonly string[] | null, o: { force?: Force; all?: boolean; strict?: boolean } = {}): Plan {
+  const nodes = p.graph(params);
+  const everything = topoSort(nodes);
+  const needed = targets ? upstreamClosure(nodes, targets) : everything;
+  const neededSet = new Set(needed);
+  const order = o.all ? everything : needed;
+  const stages = new Map<string, StagePlan>();
+  const entries: Record<string, Entry> = {};
+  for (const name of order) {
+    const inputs = p.inputsOf(name, params);
+    const blockedBy = inputs.filter((u) => !entries[u]);
+    const isNeeded = neededSet.has(name);
+    if (blockedBy.length) {
+      const built = p.store.latestEntry(name) !== null;
+      const reasons = blockedBy.map((u) => `upstream ${u} ${stages.get(u)!.state}`);
+      stages.set(name, { name, inputs, needed: isNeeded, blockedBy, state: built ? 'stale' : 'missing', reasons: built ? reasons : [...reasons, 'never built'] });
+      continue;
+    }
+    let sp: StagePlan;
+    try {
+      sp = planStage(p, name, params, entries, { forced: isForced(o.force, name), needed: isNeeded });
+    } catch (e) {
+      if (o.strict) throw e;
+      const built = p.store.latestEntry(name) !== null;
+      sp = { name, inputs, needed: isNeeded, blockedBy: [], state: built ? 'stale' : 'missing', reasons: [(e as Error).message.split('\n')[0]] };
+    }
+    if (sp.entry) entries[name] = sp.entry;
+    stages.set(name, sp);
+  }
+  return { params, nodes, order, needed, stages, entries };
+}

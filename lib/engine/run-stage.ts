@@ -1,0 +1,55 @@
+// Running one planned stage: in this process, or (with --jobs N > 1) in a child process
+// so independent stages use several cores. Both paths execute the same code (execute.ts)
+// and store exactly the same entry. A failure becomes an EngineError 'stage-failed'.
+
+import { executeStage, loadOutput } from './execute.ts';
+import { runInChild } from './child-runner.ts';
+import { EngineError } from './errors.ts';
+import type { Keyed } from './key.ts';
+import type { Params, Pipeline } from './pipeline.ts';
+import type { Entry } from './store.ts';
+import type { StageOutput } from './types.ts';
+
+export async function runStage(p: Pipeline, name: string, keyed: Keyed, params: Params, upstream: Record<string, Entry>, inChild: boolean): Promise<Entry> {
+  const s = p.byName.get(name)!;
+  const progress = p.reporter.stage(name);
+  const warn = (m: string) => p.reporter.line(`warning: stage ${name}: ${m}`);
+  const job = {
+    params: params[name],
+    record: keyed.record,
+    key: keyed.key,
+    codeFiles: keyed.codeFiles,
+    externals: keyed.externals,
+    env: p.envOf(name),
+    overrides: keyed.overrides,
+  };
+  try {
+    if (inChild) {
+      return await runInChild({
+        ...job,
+        root: p.root,
+        stageFile: s.file,
+        schemasDir: p.schemasDir,
+        cacheDir: p.store.root,
+        name,
+        inputs: upstream,
+        inputSchemas: Object.fromEntries(Object.keys(upstream).map((u) => [u, p.byName.get(u)!.schemas.output])),
+        onProgress: progress,
+        onWarn: warn,
+      });
+    }
+    const inputs: Record<string, StageOutput> = {};
+    for (const [u, e] of Object.entries(upstream)) inputs[u] = loadOutput(p.store, e, p.byName.get(u)!.schemas.output);
+    return await executeStage({ ...job, store: p.store, def: s.def, inputs, outputSchema: s.schemas.output, progress, warn });
+  } catch (e) {
+    const err = e as Error;
+    // A message is enough for a deliberate error; a TypeError or the like is a bug, so show
+    // where it happened (debug prints every frame).
+    const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;
+    const frames = (err.stack ?? '').split('\n').filter((l) => l.startsWith('    at '));
+    const where = bug || p.debug ? `\n${frames.slice(0, p.debug ? undefined : 3).join('\n')}` : '';
+    throw new EngineError('stage-failed', `stage ${name} failed: ${err.message}${where}`);
+  } finally {
+    progress.done();
+  }
+}

@@ -1,0 +1,40 @@
+// Generated from schemas/baselines.params.json by `npm run schemas`: edit the JSON, not this file.
+import type { FromSchema } from 'json-schema-to-ts';
+
+export const schema = {
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "baselines stage params",
+  "type": "object",
+  "properties": {
+    "maxOffset": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 1000,
+      "default": 50,
+      "description": "Number of state offsets d = 0..maxOffset-1 for the gradient and the ablation (the paper's 50)"
+    },
+    "firstT": {
+      "type": "integer",
+      "minimum": 0,
+      "default": 50,
+      "description": "First output position T (SPEC §5: T = 50..N-3); must be ≥ maxOffset - 1"
+    },
+    "maxDepth": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 1000,
+      "default": 8,
+      "description": "Report the fraction of nodes (T, j) whose decisive chains reach depth d = 1..maxDepth (SPEC: 8)"
+    },
+    "floor": {
+      "type": "number",
+      "exclusiveMinimum": 0,
+      "maximum": 1,
+      "default": 1e-8,
+      "description": "Probability floor for the ablated and the actual bits (SPEC §0 default)"
+    }
+  },
+  "additionalProperties": false
+} as const;
+
+export type Params = FromSchema<typeof schema>;

@@ -1,0 +1,26 @@
+// Generated from schemas/influence.params.json by `npm run schemas`: edit the JSON, not this file.
+import type { FromSchema } from 'json-schema-to-ts';
+
+export const schema = {
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "influence stage params",
+  "type": "object",
+  "properties": {
+    "maxOffset": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 1000,
+      "default": 50,
+      "description": "Number of state offsets d = 0..maxOffset-1 (the paper's 50, its BPTT length)"
+    },
+    "firstT": {
+      "type": "integer",
+      "minimum": 0,
+      "default": 50,
+      "description": "First output position T (SPEC §5: T = 50..N-3); must be ≥ maxOffset - 1 so that every offset exists"
+    }
+  },
+  "additionalProperties": false
+} as const;
+
+export type Params = FromSchema<typeof schema>;

@@ -1,0 +1,72 @@
+// Generated from schemas/train.params.json by `npm run schemas`: edit the JSON, not this file.
+import type { FromSchema } from 'json-schema-to-ts';
+
+export const schema = {
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "train stage params",
+  "type": "object",
+  "properties": {
+    "hidden": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 4096,
+      "default": 128,
+      "description": "H, the number of tanh hidden units (paper: 128)"
+    },
+    "epochs": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 1000000,
+      "default": 4000,
+      "description": "E, passes over the data (paper: 4000); ignored when predictions is set"
+    },
+    "predictions": {
+      "type": [
+        "integer",
+        "null"
+      ],
+      "minimum": 1,
+      "default": null,
+      "description": "total predictions to train for (compute-matched runs; the paper's run is 4000 × 1023 = 4092000): epochs = max(1, round(predictions / (N - 1))); null: use epochs"
+    },
+    "optimizer": {
+      "enum": [
+        "sgd",
+        "adam"
+      ],
+      "default": "sgd",
+      "description": "sgd (the authors' released trainer, which made the shipped weights: cosine lr from 0.01, floor 1e-4) or adam (the paper's text: lr 0.001)"
+    },
+    "init": {
+      "enum": [
+        "glibc",
+        "mulberry32"
+      ],
+      "default": "glibc",
+      "description": "init PRNG: glibc (srand(seed)/rand(), the authors' trainer: equals the shipped weights wherever training leaves them) or mulberry32"
+    },
+    "seed": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 4294967295,
+      "default": 42,
+      "description": "seed of the init PRNG (srand(seed) for glibc; paper: 42)"
+    },
+    "bptt": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 100000,
+      "default": 50,
+      "description": "truncated-BPTT chunk length in predictions (paper: BPTT-50)"
+    },
+    "evalEvery": {
+      "type": "integer",
+      "minimum": 1,
+      "default": 50,
+      "description": "record the eval bpc (full forward over the data) every this many epochs, and after the last"
+    }
+  },
+  "additionalProperties": false
+} as const;
+
+export type Params = FromSchema<typeof schema>;

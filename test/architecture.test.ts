@@ -1,0 +1,62 @@
+// The layers (docs/architecture.md): cli -> stages -> analysis | report -> rnn | data -> engine.
+// A module may import its own layer and any layer below; never a layer above, nor a
+// sibling at its own level. Read from the import graph of lib/ and stages/.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import fg from 'fast-glob';
+import { describe, expect, it } from 'vitest';
+import { importsOf } from '../lib/engine/sources.ts';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+const RANK: Record<string, number> = { engine: 0, rnn: 1, data: 1, analysis: 2, report: 2, stages: 3, cli: 4 };
+
+function layerOf(abs: string): string | null {
+  const rel = path.relative(root, abs).split(path.sep);
+  if (rel[0] === 'stages') return 'stages';
+  if (rel[0] === 'lib' && rel[1] in RANK) return rel[1];
+  return null;
+}
+
+/** Every relative import in lib/ and stages/ as [from, to, layerFrom, layerTo]. */
+function edges(): [string, string, string, string][] {
+  const files = fg.sync(['lib/**/*.ts', 'stages/*.ts'], { cwd: root, absolute: true });
+  const out: [string, string, string, string][] = [];
+  for (const f of files) {
+    for (const spec of importsOf(fs.readFileSync(f, 'utf8'))) {
+      if (!spec.startsWith('.')) continue;
+      const to = path.resolve(path.dirname(f), spec);
+      const lf = layerOf(f);
+      const lt = layerOf(to);
+      if (lf && lt) out.push([path.relative(root, f), path.relative(root, to), lf, lt]);
+    }
+  }
+  return out;
+}
+
+function violations(list: [string, string, string, string][]): string[] {
+  return list.filter(([, , lf, lt]) => lf !== lt && RANK[lt] >= RANK[lf]).map(([f, t, lf, lt]) => `${f} (${lf}) imports ${t} (${lt})`);
+}
+
+describe('architecture', () => {
+  it('no module imports upward or sideways across layers', () => {
+    const all = edges();
+    expect(all.length).toBeGreaterThan(50); // the graph was read
+    expect(violations(all)).toEqual([]);
+  });
+
+  it('the check catches upward and sideways imports, and allows downward ones', () => {
+    expect(violations([['lib/engine/a.ts', 'lib/cli/b.ts', 'engine', 'cli']])).toHaveLength(1);
+    expect(violations([['lib/engine/a.ts', 'lib/report/b.ts', 'engine', 'report']])).toHaveLength(1);
+    expect(violations([['lib/analysis/a.ts', 'lib/report/b.ts', 'analysis', 'report']])).toHaveLength(1);
+    expect(violations([['stages/a.ts', 'lib/rnn/b.ts', 'stages', 'rnn'], ['lib/cli/a.ts', 'lib/engine/b.ts', 'cli', 'engine']])).toEqual([]);
+    expect(layerOf(path.join(root, 'lib/engine/x.ts'))).toBe('engine');
+    expect(layerOf(path.join(root, 'stages/x.ts'))).toBe('stages');
+  });
+
+  it('no file in lib/engine is over 250 lines', () => {
+    const long = fg.sync('lib/engine/*.ts', { cwd: root }).map((f) => [f, fs.readFileSync(path.join(root, f), 'utf8').split('\n').length - 1] as const).filter(([, n]) => n > 250);
+    expect(long).toEqual([]);
+  });
+});
