@@ -22,11 +22,6 @@ describe('queue / remote-cache flags on bad input', () => {
 
   it('worker without --queue', async () => usage(await cli(dir, ['worker'])));
   it('--queue without --seeds', async () => usage(await cli(dir, ['run', 'c', '--queue', 'redis://127.0.0.1:1'])));
-  it('--seeds --queue without a remote cache', async () => {
-    const r = await cli(dir, ['report', '--seeds', '1,2', '--queue', 'redis://127.0.0.1:1']);
-    usage(r);
-    expect(r.stderr).toMatch(/--queue needs a remote cache/);
-  });
   it('a bad --remote-cache URL', async () => usage(await cli(dir, ['run', 'c', '--remote-cache', 'ftp://u:pw123@x/'])));
   it('an unreachable queue names it without its password', async () => {
     const port = await freePort();

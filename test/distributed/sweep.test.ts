@@ -180,6 +180,12 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
     expect(out[44].hashes).toEqual(reference[44]);
   }, 90_000);
 
+  it('--seeds --queue without a remote cache is a usage error, before anything is queued', async () => {
+    const r = await pipelineCli(dir, ['report', '--seeds', '45', ...TINY_ARGS, '--queue', redis.url], { TOTAL_INTERP_CACHE: path.join(tmp, 'cache-none') });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^error: --queue needs a remote cache shared with the workers\nhint: add --remote-cache/);
+  }, 30_000);
+
   it('with the local caches emptied, report --seeds --queue is served entirely from the remote', async () => {
     for (const w of workers) fs.rmSync(w.cache, { recursive: true, force: true });
     const before = ranLines().length;
