@@ -25,8 +25,11 @@
 
 import { canonicalJson, hashJson, sha256 } from './hash.ts';
 import { entryObjects, type Entry, type Store } from './store.ts';
+import { HttpCache } from './remote-http.ts';
 
-/** What a Store's `remote` offers the pipeline (see the marked lines in pipeline.ts). */
+export { HttpCache, RemoteError, redactText, type Kind, type RemoteOptions } from './remote-http.ts';
+
+/** What a Store's `remote` offers the pipeline (see the lines marked [remote] in build.ts). */
 export interface RemoteTier {
   /** Before a local read: fetch (stage, key), or the objects its local entry lacks, into the local store. True when it is now local. */
   pull(store: Store, stage: string, key: string): Promise<boolean>;
@@ -38,8 +41,6 @@ export interface RemoteTier {
    */
   lock?(stage: string, key: string, onWait: (holder: string) => void): Promise<() => Promise<void>>;
 }
-
-export type Kind = 'cas' | 'ac';
 
 export interface RemoteStats {
   /** Entries found remotely and verified. */
@@ -55,70 +56,14 @@ export interface RemoteStats {
   bytesUp: number;
 }
 
-export interface RemoteOptions {
-  /** user:pass when not in the URL (from TOTAL_INTERP_REMOTE_CACHE_AUTH, read by the CLI). */
-  auth?: string;
-  /** Where warnings go (one line each, without the "warning: " prefix). */
-  warn?: (message: string) => void;
-  /** Per-request timeout. */
-  timeoutMs?: number;
-}
-
-const HEX64 = /^[0-9a-f]{64}$/;
-
-export class RemoteError extends Error {
-  readonly reason = 'usage';
-}
-
-export class RemoteCache implements RemoteTier {
-  /** The base URL without credentials, for messages. */
-  readonly redacted: string;
+/** The remote cache as the store's second level: pull on a local miss, push after a build. */
+export class RemoteCache extends HttpCache implements RemoteTier {
   readonly stats: RemoteStats = { hits: 0, misses: 0, rejected: 0, objectsDown: 0, bytesDown: 0, entriesUp: 0, objectsUp: 0, bytesUp: 0 };
-  /** Set after the first connection failure: every call is then a local-only no-op. */
-  down = false;
-  private base: string;
-  private authHeader: string | null;
-  private secrets: string[];
-  private warnFn: (m: string) => void;
-  private timeoutMs: number;
   private rejectedSeen = new Set<string>();
   /** Objects found damaged on the remote: overwritten by the next push that has them. */
   private damaged = new Set<string>();
   /** Entry keys known to be on the remote (this process put or got them): no HEAD again. */
   private onRemote = new Set<string>();
-
-  constructor(url: string, opts: RemoteOptions = {}) {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      throw new RemoteError(`--remote-cache: not a URL: ${redactText(url)}\nhint: --remote-cache http://HOST:PORT/PREFIX`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-      throw new RemoteError(`--remote-cache: only http:// and https:// are supported, got ${u.protocol}\nhint: --remote-cache http://HOST:PORT/PREFIX`);
-    }
-    const user = decodeURIComponent(u.username);
-    const pass = decodeURIComponent(u.password);
-    const auth = user || pass ? `${user}:${pass}` : opts.auth || null;
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    u.hash = '';
-    this.base = u.href.replace(/\/+$/, '');
-    this.redacted = auth ? this.base.replace('://', '://***@') : this.base;
-    const token = auth ? Buffer.from(auth).toString('base64') : null;
-    this.authHeader = token ? `Basic ${token}` : null;
-    this.secrets = [auth, token, auth?.slice(auth.indexOf(':') + 1)].filter((s): s is string => !!s && s.length >= 3);
-    this.warnFn = opts.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
-    this.timeoutMs = opts.timeoutMs ?? 60_000;
-  }
-
-  /** Remove credentials from any text before it is shown. */
-  scrub(text: string): string {
-    let t = redactText(text);
-    for (const s of this.secrets) t = t.split(s).join('***');
-    return t;
-  }
 
   /** Count and report a damaged download once (the pipeline asks again after taking its lock). */
   private reject(id: string, message: string) {
@@ -126,77 +71,6 @@ export class RemoteCache implements RemoteTier {
     this.rejectedSeen.add(id);
     this.stats.rejected++;
     this.warn(message);
-  }
-
-  private warn(m: string) {
-    this.warnFn(this.scrub(m));
-  }
-
-  private unreachable(what: string, detail: string) {
-    if (this.down) return;
-    this.down = true;
-    this.warn(`remote cache ${this.redacted} unreachable (${what}: ${detail}); building locally without it`);
-  }
-
-  private async request(method: string, kind: Kind, hash: string, body?: Uint8Array): Promise<Response | null> {
-    if (this.down) return null;
-    if (!HEX64.test(hash)) throw new Error(`remote cache: bad ${kind} name ${JSON.stringify(hash)}`);
-    const headers: Record<string, string> = {};
-    if (this.authHeader) headers.authorization = this.authHeader;
-    if (body) headers['content-type'] = 'application/octet-stream';
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}/${kind}/${hash}`, { method, headers, body: body as BodyInit | undefined, signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      this.unreachable(`${method} ${kind}`, err.cause?.code ?? err.cause?.message ?? err.message);
-      return null;
-    }
-    if (res.status === 401 || res.status === 403) {
-      await res.body?.cancel();
-      this.unreachable(`${method} ${kind}`, `HTTP ${res.status}, check the credentials`);
-      return null;
-    }
-    if (res.status >= 500) {
-      await res.body?.cancel();
-      this.unreachable(`${method} ${kind}`, `HTTP ${res.status}`);
-      return null;
-    }
-    return res;
-  }
-
-  /** The bytes stored under kind/hash, or null (absent, or the remote is down). */
-  async get(kind: Kind, hash: string): Promise<Uint8Array | null> {
-    const res = await this.request('GET', kind, hash);
-    if (!res) return null;
-    if (res.status !== 200) {
-      await res.body?.cancel();
-      return null;
-    }
-    try {
-      return new Uint8Array(await res.arrayBuffer());
-    } catch (e) {
-      this.unreachable(`GET ${kind}`, (e as Error).message);
-      return null;
-    }
-  }
-
-  /** Whether kind/hash is there (false when the remote is down). */
-  async has(kind: Kind, hash: string): Promise<boolean> {
-    const res = await this.request('HEAD', kind, hash);
-    if (!res) return false;
-    await res.body?.cancel();
-    return res.status === 200;
-  }
-
-  /** Store bytes under kind/hash. False when it could not. */
-  async put(kind: Kind, hash: string, bytes: Uint8Array): Promise<boolean> {
-    const res = await this.request('PUT', kind, hash, bytes);
-    if (!res) return false;
-    await res.body?.cancel();
-    if (res.status >= 200 && res.status < 300) return true;
-    this.warn(`remote cache ${this.redacted}: PUT ${kind}/${hash.slice(0, 12)} answered HTTP ${res.status}; not uploaded`);
-    return false;
   }
 
   async pull(store: Store, stage: string, key: string): Promise<boolean> {
@@ -313,9 +187,4 @@ export function checkEntry(bytes: Uint8Array, stage: string, key: string): Entry
   if (entry.key !== key || hashJson(entry.record) !== key) return 'does not belong to this key';
   if (entry.record.stage !== stage) return `belongs to stage ${entry.record.stage}`;
   return entry;
-}
-
-/** Replace user:pass@ in any URL inside `text` with ***@. */
-export function redactText(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
 }
