@@ -29,7 +29,7 @@ export default defineStage<Params>({
     const { reportLabel } = await import('../lib/report/build.ts');
     const { viewerData } = await import('../lib/report/viewer/data.ts');
     const { viewerHtml } = await import('../lib/report/viewer/html.ts');
-    const { decompositionEverywhere } = await import('../lib/report/viewer/decomposition.ts');
+    const { fromKernel, fromStage } = await import('../lib/report/viewer/decomposition.ts');
     const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
 
     const label = (overrides.report?.label as string | undefined) ?? reportLabel(inputs, overrides);
@@ -40,7 +40,9 @@ export default defineStage<Params>({
     const H = w.H;
     const cp = inputs['carrier-pattern'];
     const ps = cp.tensors.ps.data as Uint8Array;
-    const dec = await decompositionEverywhere(inputs.decomposition, w, xs, params.topUnits);
+    // The decomposition stage's per-position tensors; from an older entry without them (or
+    // another top-k), the same kernel here.
+    const dec = fromStage(inputs.decomposition, Math.max(0, N - 1)) ?? fromKernel((await import('../lib/analysis/decomposition.ts')).decompose(w, xs, params.topUnits), params.topUnits);
 
     const fm = inputs['factor-map'];
     const bestPair = fm.tensors.bestPair.data as Int32Array;

@@ -80,16 +80,16 @@ export async function build(p: Pipeline, io: Io, targets: string[], o: Common & 
     io.out.write(`${rel(r.report)}\n`);
     return 0;
   }
+  // The default report audits our training against the paper's weights too, when they are
+  // here without the network (TOTAL_INTERP_PAPER_WEIGHTS or an earlier download): build the
+  // report on them first (cached after the first time), then ours with its label as the
+  // audit's "paper's weights" column.
+  const ref = targets.includes('report') && !o.dryRun ? await paperReference(p, io, overrides, o) : null;
+  if (ref) (overrides.report ??= {}).reference = ref.label;
   const { runs, entries } = await p.build(targets, { overrides, force: o.force, dryRun: o.dryRun, jobs: o.jobs });
-  let report: string | null = null;
-  let reportJson: string | null = null;
-  if (entries.report && !o.dryRun) {
-    const j = p.json(entries.report);
-    if (typeof j.report === 'string') report = path.join(p.reportsDir, j.report);
-    if (typeof j.reportJson === 'string') reportJson = path.join(p.reportsDir, j.reportJson);
-  }
+  const { report, reportJson } = reportPaths(p, o.dryRun ? undefined : entries.report);
   if (o.json) {
-    io.out.write(JSON.stringify({ stages: formatRuns(runs), report, reportJson }) + '\n');
+    io.out.write(JSON.stringify({ stages: formatRuns(runs), report, reportJson, ...(ref ? { reference: { label: ref.label, stages: formatRuns(ref.runs), report: ref.report, reportJson: ref.reportJson } } : {}) }) + '\n');
     return 0;
   }
   if (o.dryRun) for (const r of runs) io.out.write(`${r.status.padEnd(9)} ${r.name}${r.reasons ? `  (${r.reasons.join('; ')})` : ''}\n`);
@@ -97,6 +97,39 @@ export async function build(p: Pipeline, io: Io, targets: string[], o: Common & 
   if (!o.dryRun && !o.quiet) io.err.write(`${ran} ran, ${runs.length - ran} cached\n`);
   if (report) io.out.write(`${rel(report)}\n`);
   return 0;
+}
+
+function reportPaths(p: Pipeline, entry: Entry | undefined): { report: string | null; reportJson: string | null } {
+  if (!entry) return { report: null, reportJson: null };
+  const j = p.json(entry);
+  return {
+    report: typeof j.report === 'string' ? path.join(p.reportsDir, j.report) : null,
+    reportJson: typeof j.reportJson === 'string' ? path.join(p.reportsDir, j.reportJson) : null,
+  };
+}
+
+/**
+ * The report on the paper's weights that a report on our training names as its reference,
+ * built (or found cached) first; null when the user chose the model or the reference, or
+ * when the weights are not on this machine (the report then says how to add them).
+ */
+async function paperReference(
+  p: Pipeline,
+  io: Io,
+  overrides: Overrides,
+  o: Common & { force?: Force; jobs?: number },
+): Promise<{ label: string; runs: StageRun[]; report: string | null; reportJson: string | null } | null> {
+  if (overrides.model?.source !== undefined || overrides.report?.reference !== undefined || !p.byName.has('model')) return null;
+  const { findPaperWeights } = await import('../data/paper-weights.ts');
+  if (!findPaperWeights(process.env)) return null;
+  // The same data and analyses, on the paper's weights: training and report settings do not apply.
+  const { train: _train, report: _report, ...rest } = overrides;
+  if (!o.quiet) io.err.write("the paper's weights are here: building the report on them first (its audit column)\n");
+  const r = await p.build(['report'], { overrides: { ...rest, model: { source: 'paper' } }, force: o.force, jobs: o.jobs });
+  const label = r.entries.report ? p.json(r.entries.report).label : null;
+  if (typeof label !== 'string') return null;
+  if (!o.quiet) io.err.write(`paper's weights: ${rel(path.join(p.reportsDir, label, 'report.md'))}\n`);
+  return { label, runs: r.runs, ...reportPaths(p, r.entries.report) };
 }
 
 export function status(p: Pipeline, io: Io, o: Common & { exitCode?: boolean }): number {

@@ -30,13 +30,17 @@ export interface Run {
   stderr: string;
 }
 
-/** Run a project copy's CLI (its own cache and data unless `env` says otherwise). */
+/**
+ * Run a project copy's CLI: its own cache and data, and no paper's weights (so a default
+ * `report` does not add the paper's-weights build), unless `env` says otherwise.
+ */
 export function pipelineCli(dir: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'TOTAL_INTERP_CACHE' && k !== 'ENWIK9'));
+    const own = new Set(['TOTAL_INTERP_CACHE', 'ENWIK9', 'TOTAL_INTERP_PAPER_WEIGHTS', 'TOTAL_INTERP_DOWNLOADS']);
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !own.has(k)));
     const child = spawn(process.execPath, ['--import', tsxLoader, path.join(dir, 'pipeline.ts'), ...args], {
       cwd: dir,
-      env: { ...base, ...env },
+      env: { ...base, TOTAL_INTERP_DOWNLOADS: path.join(dir, 'downloads'), ...env },
     });
     let stdout = '';
     let stderr = '';

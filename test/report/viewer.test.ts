@@ -9,7 +9,7 @@ import { carrier, patternSensitive } from '../../lib/analysis/carrier.ts';
 import { forwardTrace } from '../../lib/rnn/forward.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
 import { packBits, packStates, topByMagnitude, unpackBits, viewerData } from '../../lib/report/viewer/data.ts';
-import { computeEverywhere, fromStage } from '../../lib/report/viewer/decomposition.ts';
+import { fromKernel, fromStage } from '../../lib/report/viewer/decomposition.ts';
 import { decompose } from '../../lib/analysis/decomposition.ts';
 import { viewerHtml } from '../../lib/report/viewer/html.ts';
 
@@ -42,7 +42,7 @@ describe('viewer data', () => {
 
   it('decomposes every position as the decomposition kernel does, carrier + pattern = the model logit', () => {
     const k = 3;
-    const d = computeEverywhere(w, xs, k);
+    const d = fromKernel(decompose(w, xs, k), k);
     const ref = decompose(w, xs, k);
     expect(d.carrier.length).toBe(xs.length - 1);
     for (const t of [0, 5, 29, xs.length - 2]) {
@@ -71,7 +71,7 @@ describe('viewer data', () => {
   it('rejects inputs of the wrong size with a message naming them', () => {
     const base = {
       label: 'x', bytes: xs, H, S: tr.S, ps, actualBits: tr.bits, carrierOnlyBits: tr.bits,
-      decomposition: computeEverywhere(w, xs, 2), influence: null, pairs: [], psCountPerUnit: [], position: 29, patternTables: null,
+      decomposition: fromKernel(decompose(w, xs, 2), 2), influence: null, pairs: [], psCountPerUnit: [], position: 29, patternTables: null,
     };
     expect(() => viewerData(base)).not.toThrow();
     expect(() => viewerData({ ...base, carrierOnlyBits: tr.bits.subarray(1) })).toThrow(/carrierOnlyBits has/);
@@ -81,7 +81,7 @@ describe('viewer data', () => {
 describe('viewer page', () => {
   const data = viewerData({
     label: 'lbl', bytes: xs, H, S: tr.S, ps, actualBits: tr.bits, carrierOnlyBits: tr.bits,
-    decomposition: computeEverywhere(w, xs, 2), influence: null, pairs: [], psCountPerUnit: [], position: 29,
+    decomposition: fromKernel(decompose(w, xs, 2), 2), influence: null, pairs: [], psCountPerUnit: [], position: 29,
     patternTables: { note: '</script><script>alert(1)</script>' },
   });
   const libs = { vega: 'var vega={};', 'vega-lite': 'var vegaLite={};', 'vega-embed': 'var vegaEmbed=function(){};' };

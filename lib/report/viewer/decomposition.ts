@@ -2,11 +2,9 @@
 // it as tensors (carrierLogit, patternLogit, totalLogit [T]; topUnits [T×k] int32,
 // topContributions [T×k]); when its output has them they are used as they are, otherwise
 // (a stage output from before they existed, or another top-k) the same numbers are computed
-// here with the same kernel (lib/analysis/decomposition.ts).
+// by the viewer stage with the same kernel (lib/analysis/decomposition.ts).
 
 import type { StageOutput, Tensor, TypedArray } from '../../engine/types.ts';
-import type { Weights } from '../../rnn/weights.ts';
-import { decompose } from '../../analysis/decomposition.ts';
 import type { Decomposition } from './data.ts';
 
 const TENSORS = ['carrierLogit', 'patternLogit', 'totalLogit', 'topUnits'] as const;
@@ -33,12 +31,16 @@ export function fromStage(out: StageOutput | undefined, T: number): Decompositio
   };
 }
 
-/** The decomposition kernel (lib/analysis/decomposition.ts) at t = 0..N-2, top k units. */
-export function computeEverywhere(w: Weights, xs: Uint8Array, k: number): Decomposition {
-  const d = decompose(w, xs, k);
-  return { source: 'viewer stage', carrier: d.carrierLogit, pattern: d.patternLogit, total: d.totalLogit, topUnits: d.topUnits, topContrib: d.topContributions, k };
+/** The per-position arrays of the decomposition kernel (lib/analysis/decomposition.ts `decompose`). */
+export interface KernelDecomposition {
+  carrierLogit: Float64Array;
+  patternLogit: Float64Array;
+  totalLogit: Float64Array;
+  topUnits: Int32Array;
+  topContributions: Float64Array;
 }
 
-export async function decompositionEverywhere(out: StageOutput | undefined, w: Weights, xs: Uint8Array, k: number): Promise<Decomposition> {
-  return fromStage(out, Math.max(0, xs.length - 1)) ?? computeEverywhere(w, xs, k);
+/** The kernel's output as the viewer's Decomposition (when the viewer stage ran it itself). */
+export function fromKernel(d: KernelDecomposition, k: number): Decomposition {
+  return { source: 'viewer stage', carrier: d.carrierLogit, pattern: d.patternLogit, total: d.totalLogit, topUnits: d.topUnits, topContrib: d.topContributions, k };
 }
