@@ -81,7 +81,13 @@ export async function submitSweep(points: PointJob[], o: SubmitOptions): Promise
     try {
       await tree.job.waitUntilFinished(events);
     } catch (e) {
-      throw new QueueError('stage-failed', `sweep failed: ${redactText((e as Error).message.split('\n')[0])}`);
+      // The parent's reason only names the failed child: give the child's own.
+      const reasons: string[] = [];
+      for (const c of tree.children ?? []) {
+        const job = await Job.fromId(queue, c.job.id!);
+        if (job?.failedReason) reasons.push(`${byId.get(c.job.id!)}: ${job.failedReason.split('\n').slice(0, 3).join(' ')} (after ${job.attemptsMade} attempts)`);
+      }
+      throw new QueueError('stage-failed', `sweep failed: ${redactText(reasons.join('; ') || (e as Error).message.split('\n')[0])}`);
     }
     const results: PointResult[] = [];
     for (const c of tree.children ?? []) {

@@ -180,6 +180,14 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
     expect(out[44].hashes).toEqual(reference[44]);
   }, 90_000);
 
+  it('a failing point is retried with backoff, then fails the sweep with its reason', async () => {
+    const bad = [{ label: 'bad', overrides: { train: { hidden: 0 } }, targets: ['report'] }];
+    const t0 = Date.now();
+    await expect(submitSweep(bad, { queue: redis.url, onEvent: (e) => events.push(e), attempts: 2, backoffMs: 300 })).rejects.toThrow(/^sweep failed: bad: invalid params for stage train: .*hidden.*\(after 2 attempts\)$/);
+    expect(events.filter((e) => e.label === 'bad' && e.status === 'failed')).toHaveLength(1); // the final failure (a retried attempt is not one)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300); // the backoff was waited
+  }, 30_000);
+
   it('--seeds --queue without a remote cache is a usage error, before anything is queued', async () => {
     const r = await pipelineCli(dir, ['report', '--seeds', '45', ...TINY_ARGS, '--queue', redis.url], { TOTAL_INTERP_CACHE: path.join(tmp, 'cache-none') });
     expect(r.code, r.stderr).toBe(2);
