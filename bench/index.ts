@@ -1,6 +1,6 @@
 // `npm run bench [-- NAME...]`: every benchmark, one after another, each in its own
 // process (so one's JIT warm-up and memory do not colour the next). Each prints medians
-// and ratios against its target. Names: train, engine, s3, s4, s5, s6, hooks.
+// and ratios against its target. Names: train, engine, s3, s4, s5, s6, hooks, scale.
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -10,13 +10,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const ALL: [string, string][] = [
-  ['train', 'training ms/epoch (target ≤ 20 ms at H = 128, N = 1024)'],
+  ['train', 'training ms/epoch against a C -O3 build of the same loop (target ≤ 0.25× C at H = 128, N = 1024), cost per prediction at 1 and 64 KiB'],
   ['engine', 'engine no-op cost (target ≤ 150 ms over bare tsx start-up)'],
   ['s3', '§3 stages on the paper weights (target ≤ 3 s)'],
   ['s4', '§4 stages (target ≤ 10 s)'],
   ['s5', '§5 stages (target ≤ 10 s)'],
   ['hooks', 'hook forward with no hooks vs forwardStates (target: ratio ≤ 1.05)'],
   ['s6', '§6.2 stages (target ≤ 5 s)'],
+  ['scale', 'the Q3 analyses at N = 65536 (target ≤ 60 s together, ≤ 2 GB each)'],
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !ALL.some(([n]) => n === w));

@@ -10,17 +10,16 @@
 // Compute-matched runs (SPEC §6.4): `predictions` sets the total number of predictions
 // instead of `epochs`; epochs = max(1, round(predictions / (N - 1))), and the cosine
 // schedule spans the epochs actually run.
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { defineStage } from '../lib/engine/types.ts';
 import type { InitName } from '../lib/rnn/train.ts';
+import { WASM_FILES, preferredWasm } from '../lib/rnn/wasm-files.ts';
 import type { Params } from '../schemas/train.params.ts';
 
-// Built by `npm run build:wasm` (run by npm ci). When it is there the WebAssembly kernel
-// trains, else the TypeScript one; they agree to ~1e-8, not bit for bit, so which one ran
-// must be in the key: the binary is declared as an external file when it exists.
-const WASM = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../build/rnn.wasm');
+// Built by `npm run build:wasm` (run by npm ci). When one loads, a WebAssembly kernel
+// trains (build/rnn-relaxed.wasm where the runtime has relaxed SIMD, else build/rnn.wasm),
+// else the TypeScript one; they agree to ~1e-8, not bit for bit, so which one runs must be
+// in the key: the binary that will run is declared as an external file. The thread count
+// does not change the result (tested), so it is not in the key.
 
 /** Epochs for a run: `epochs`, or round(predictions / (N - 1)) (at least 1) when predictions is set. */
 export function epochsFor(p: Pick<Params, 'epochs' | 'predictions'>, N: number): number {
@@ -51,9 +50,12 @@ export default defineStage<Params>({
   description: 'trains the RNN (SPEC §2): best checkpoint, training curve, eval bpc',
   section: '§2',
   inputs: ['data'],
-  // The WebAssembly kernel's source: build/rnn.wasm, loaded at run time, is built from it.
+  // The WebAssembly kernels' source: build/rnn*.wasm, loaded at run time, are built from it.
   extraSources: ['asm/rnn.ts'],
-  externals: () => (fs.existsSync(WASM) ? [{ name: 'kernel', path: WASM }] : []),
+  externals: () => {
+    const v = preferredWasm();
+    return v ? [{ name: 'kernel', path: WASM_FILES[v] }] : [];
+  },
   volatile: ['msPerEpoch', 'msTotal'],
   tensors: ['params', 'finalParams', 'curveTrainBpc'],
   async run({ params, inputs, progress }) {

@@ -82,6 +82,7 @@ export async function main(o: MainOptions): Promise<number> {
       env,
       cacheDir: env.TOTAL_INTERP_CACHE || undefined,
       debug: Boolean(env.TOTAL_INTERP_DEBUG),
+      lock: lockOptions(env),
     });
   } catch (e) {
     return fail(e);
@@ -217,3 +218,11 @@ export function quietOnEpipe(stream: NodeJS.WriteStream = process.stdout): void 
   });
 }
 
+/** Stage locks: TOTAL_INTERP_LOCK_TIMEOUT=SECONDS bounds how long a run waits for another's. */
+function lockOptions(env: Record<string, string | undefined>): { timeoutMs?: number; advice: string } {
+  const waitS = Number(env.TOTAL_INTERP_LOCK_TIMEOUT);
+  return {
+    ...(env.TOTAL_INTERP_LOCK_TIMEOUT && Number.isFinite(waitS) && waitS >= 0 ? { timeoutMs: waitS * 1000 } : {}),
+    advice: 'to wait longer, set TOTAL_INTERP_LOCK_TIMEOUT=SECONDS',
+  };
+}

@@ -6,9 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import type { ValidateFunction, ErrorObject } from 'ajv';
-import { canonicalJson, sha256 } from './hash.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -44,79 +42,129 @@ export function loadSchemas(schemasDir: string, stage: string): Schemas {
   return { params: read(p.params, true), output: read(p.output, false) };
 }
 
-// ajv is loaded only when a schema has to be compiled: importing and compiling cost
-// ~100 ms, most of a no-op run's engine time. Params validators are compiled once per
-// set of schemas into standalone code (ajv's own code generator) kept in the cache.
+// ajv is loaded only when a schema has to be compiled: loading it costs ~17 ms and
+// compiling the 15 params schemas ~35 ms, a fifth of a no-op run. So defaults come
+// straight from the schemas (`default` of each top-level property), a stage's params are
+// checked only when it has overrides, and then by quickValid below unless that cannot say
+// "valid". Nothing is generated into the
+// cache: a cache holds data, never code that every command would import.
 const ajvCache = new WeakMap<object, ValidateFunction>();
-let ajvs: { defaults: any; plain: any } | null = null;
-function newAjv(opts: object) {
-  const m = require('ajv');
-  const Ajv = m.default ?? m;
-  return new Ajv({ allErrors: true, strict: false, ...opts });
-}
-function compile(schema: object, defaults: boolean): ValidateFunction {
+let ajv: any = null;
+function compile(schema: object): ValidateFunction {
   let f = ajvCache.get(schema);
   if (!f) {
-    ajvs ??= { defaults: newAjv({ useDefaults: true }), plain: newAjv({}) };
-    f = (defaults ? ajvs.defaults : ajvs.plain).compile(schema) as ValidateFunction;
+    if (!ajv) {
+      const m = require('ajv');
+      const Ajv = m.default ?? m;
+      ajv = new Ajv({ allErrors: true, strict: false });
+    }
+    f = ajv.compile(schema) as ValidateFunction;
     ajvCache.set(schema, f);
   }
   return f;
 }
 
-/**
- * Params validators for many stages at once, as one generated ESM module in
- * `<cacheDir>/validators/params-<hash>.mjs` (hash of the schemas and the ajv version).
- * Falls back to compiling in memory when the cache cannot be written.
- */
-export async function paramValidators(schemas: Record<string, object>, cacheDir: string): Promise<Record<string, ValidateFunction>> {
-  const names = Object.keys(schemas).sort();
-  const ajvVersion: string = require('ajv/package.json').version;
-  // The module imports ajv's runtime by absolute path (below), so the file is per ajv
-  // location too: a moved checkout, or another one sharing the cache, makes its own.
-  const ajvDir = path.dirname(require.resolve('ajv/package.json'));
-  const hash = sha256(canonicalJson({ ajvVersion, ajvDir, schemas, format: 2 })).slice(0, 32);
-  const file = path.join(cacheDir, 'validators', `params-${hash}.mjs`);
-  if (!fs.existsSync(file)) {
-    try {
-      const ajv = newAjv({ useDefaults: true, code: { source: true, esm: true } });
-      const exportsMap: Record<string, string> = {};
-      names.forEach((n, i) => {
-        ajv.addSchema(schemas[n], `stage-${i}`);
-        exportsMap[`v${i}`] = `stage-${i}`;
-      });
-      const sa = require('ajv/dist/standalone');
-      let code: string = (sa.default ?? sa)(ajv, exportsMap);
-      // The generated code imports ajv's small runtime helpers by package name; make those
-      // absolute so the module loads wherever the cache lives.
-      // (ajv emits `require("ajv/dist/runtime/…")` even in ESM mode: turn each into an import.)
-      const imports: string[] = [];
-      code = code.replace(/require\((["'])(ajv\/dist\/runtime\/[^"']+)\1\)/g, (_m, _q, spec: string) => {
-        const id = `__ajvRuntime${imports.length}`;
-        // Loaders differ in how a CJS module's default import looks (module.exports, or its
-        // `default` when __esModule is set); normalise to module.exports either way.
-        imports.push(
-          `import * as ${id}Ns from ${JSON.stringify(pathToFileURL(require.resolve(spec)).href)};\n` +
-            `const ${id} = ${id}Ns.default && ${id}Ns.default.default ? ${id}Ns.default : ${id}Ns;`,
-        );
-        return id;
-      });
-      code = code.replace(/^"use strict";/, '');
-      code = imports.join('\n') + '\n' + code;
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.tmp-${process.pid}`;
-      fs.writeFileSync(tmp, code);
-      fs.renameSync(tmp, file);
-    } catch {
-      return Object.fromEntries(names.map((n) => [n, compile(schemas[n], true)]));
+/** The schema's defaults: `default` of each top-level property (a fresh copy). */
+export function defaultsOf(schema: any): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, prop] of Object.entries<any>(schema?.properties ?? {})) {
+    if (prop && typeof prop === 'object' && 'default' in prop) out[k] = structuredClone(prop.default);
+  }
+  return out;
+}
+
+// The small part of JSON Schema that params schemas use, checked without ajv: `--set
+// train.hidden=8` should not cost ajv's ~50 ms of loading and compiling. It answers only
+// "valid" when every keyword it meets is one it knows and holds; anything else ("invalid",
+// or a keyword it does not know) goes to ajv, which gives the verdict and the messages.
+// So it can only be wrong by accepting what ajv rejects, and a test compares the two on
+// every project schema with values around each bound.
+const ANNOTATIONS = new Set(['$schema', 'title', 'description', 'default', '$comment', 'examples']);
+const TYPES: Record<string, (x: unknown) => boolean> = {
+  integer: (x) => typeof x === 'number' && Number.isInteger(x),
+  number: (x) => typeof x === 'number' && Number.isFinite(x),
+  string: (x) => typeof x === 'string',
+  boolean: (x) => typeof x === 'boolean',
+  null: (x) => x === null,
+  array: (x) => Array.isArray(x),
+  object: (x) => typeof x === 'object' && x !== null && !Array.isArray(x),
+};
+
+/** true: valid; false: invalid or not understood (ask ajv). */
+export function quickValid(schema: any, x: unknown): boolean {
+  if (schema === true) return true;
+  if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return false;
+  for (const [k, v] of Object.entries<any>(schema)) {
+    if (ANNOTATIONS.has(k)) continue;
+    switch (k) {
+      case 'type': {
+        const ts: unknown[] = Array.isArray(v) ? v : [v];
+        if (!ts.some((t) => typeof t === 'string' && TYPES[t]?.(x))) return false;
+        break;
+      }
+      case 'enum':
+        if (!Array.isArray(v) || x === null || typeof x === 'object' || !v.includes(x)) return false;
+        break;
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum':
+        if (typeof v !== 'number') return false;
+        if (typeof x === 'number') {
+          if (k === 'minimum' && !(x >= v)) return false;
+          if (k === 'maximum' && !(x <= v)) return false;
+          if (k === 'exclusiveMinimum' && !(x > v)) return false;
+          if (k === 'exclusiveMaximum' && !(x < v)) return false;
+        }
+        break;
+      case 'minLength':
+      case 'maxLength':
+        if (typeof v !== 'number') return false;
+        if (typeof x === 'string') {
+          const n = [...x].length;
+          if (k === 'minLength' ? n < v : n > v) return false;
+        }
+        break;
+      case 'pattern':
+        if (typeof v !== 'string') return false;
+        if (typeof x === 'string' && !new RegExp(v, 'u').test(x)) return false;
+        break;
+      case 'items':
+        if (Array.isArray(v)) return false;
+        if (Array.isArray(x) && !x.every((e) => quickValid(v, e))) return false;
+        break;
+      case 'required':
+        if (!Array.isArray(v)) return false;
+        if (TYPES.object(x) && !v.every((r) => Object.hasOwn(x as object, r))) return false;
+        break;
+      case 'properties':
+        if (!TYPES.object(v)) return false;
+        if (TYPES.object(x)) {
+          for (const [p, sub] of Object.entries(v)) if (Object.hasOwn(x as object, p) && !quickValid(sub, (x as any)[p])) return false;
+        }
+        break;
+      case 'additionalProperties':
+        if (v === false) {
+          if (TYPES.object(x) && Object.keys(x as object).some((p) => !Object.hasOwn(schema.properties ?? {}, p))) return false;
+        } else if (v !== true) return false;
+        break;
+      default:
+        return false; // a keyword this checker does not know
     }
   }
-  try {
-    const mod = await import(pathToFileURL(file).href);
-    return Object.fromEntries(names.map((n, i) => [n, mod[`v${i}`] as ValidateFunction]));
-  } catch {
-    return Object.fromEntries(names.map((n) => [n, compile(schemas[n], true)]));
-  }
+  return true;
+}
+
+/** Check a params object (defaults included) against the schema; null when valid. */
+export function checkParams(stage: string, schema: any, value: Record<string, unknown>): string | null {
+  if (quickValid(schema, value)) return null;
+  const validate = compile(schema);
+  return validate(value) ? null : describe(validate.errors, stage, value);
+}
+
+/** ajv's verdict alone (for tests comparing it with quickValid). */
+export function ajvValid(schema: any, value: unknown): boolean {
+  return compile(schema)(value) as boolean;
 }
 
 function valueAt(data: unknown, pointer: string): unknown {
@@ -183,9 +231,10 @@ export function parseValue(stage: string, param: string, raw: string, prop: any)
 
 /**
  * Resolve one stage's params: defaults from the schema, then overrides; validate; freeze.
- * An unknown param is an error listing the valid ones.
+ * An unknown param is an error listing the valid ones. With no overrides the defaults are
+ * taken as they are (a test checks every schema's defaults against the schema).
  */
-export function resolveParams(stage: string, schema: any, overrides: Record<string, unknown> = {}, validator?: ValidateFunction): Record<string, unknown> {
+export function resolveParams(stage: string, schema: any, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const names = paramNames(schema);
   for (const k of Object.keys(overrides)) {
     if (!names.includes(k)) {
@@ -194,10 +243,10 @@ export function resolveParams(stage: string, schema: any, overrides: Record<stri
       );
     }
   }
-  const value: Record<string, unknown> = structuredClone(overrides);
-  const validate = validator ?? compile(schema, true);
-  if (!validate(value)) {
-    throw new ParamError(`invalid params for stage ${stage}:\n${describe(validate.errors, stage, value)}\nhint: npx tsx pipeline.ts --help lists every param with its default and description`);
+  const value: Record<string, unknown> = { ...defaultsOf(schema), ...structuredClone(overrides) };
+  if (Object.keys(overrides).length) {
+    const err = checkParams(stage, schema, value);
+    if (err) throw new ParamError(`invalid params for stage ${stage}:\n${err}\nhint: npx tsx pipeline.ts --help lists every param with its default and description`);
   }
   return Object.freeze(value);
 }
@@ -205,7 +254,7 @@ export function resolveParams(stage: string, schema: any, overrides: Record<stri
 /** Validate a JSON output against the stage's output schema (no defaults filled). */
 export function checkOutput(stage: string, schema: any, json: unknown, when: 'write' | 'read'): string | null {
   if (!schema) return null;
-  const validate = compile(schema, false);
+  const validate = compile(schema);
   if (validate(json)) return null;
   return `stage ${stage}: JSON output fails schemas/${stage}.output.json on ${when}:\n${describe(validate.errors, 'output', json)}`;
 }

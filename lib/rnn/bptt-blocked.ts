@@ -18,7 +18,7 @@
 import { V, paramCount } from './weights.ts';
 import { DEFAULT_FLOOR } from './forward.ts';
 import { ADAM, adamStep, gradSumSq, sgdStep, type AdamHyper } from './optim.ts';
-import type { Backend, BackendFactory } from './train.ts';
+import type { Backend, BackendFactory } from './backend.ts';
 
 export interface BlockedWork {
   H: number;
@@ -284,6 +284,7 @@ export const blockedBackend: BackendFactory = (params0, H, xs): Backend => {
   let work = blockedWork(H, 4);
   return {
     kernel: 'ts',
+    threads: 1,
     params,
     resetState: () => h.fill(0),
     chunk(start, L) {
@@ -300,5 +301,6 @@ export const blockedBackend: BackendFactory = (params0, H, xs): Backend => {
       sgdStep(params, g, scale, lr);
       p64.set(params);
     },
+    dispose: () => {},
   };
 };

@@ -20,27 +20,30 @@
 //   checkpoint.
 //
 // Precision: the weights and the forward states are float32 (the authors' float32 weights);
-// the wasm-simd and naive kernels keep gradients and Adam moments in float32 too (the ts
+// the wasm and naive kernels keep gradients and Adam moments in float32 too (the ts
 // kernel in float64); losses, the gradient norm and the optimizer's scalar factors are
-// float64. The weights are bit-identical for the same params on the same kernel; the
-// kernels sum in different orders (and wasm-simd uses ~1-ulp f32 exp/tanh), so they agree
-// to float32 rounding (tested), not bit for bit, and the kernel is part of the output.
-// Kernel choice ('auto'): wasm-simd when build/rnn.wasm loads and H % 16 = 0, else ts
-// when H % 4 = 0, else naive.
+// float64. The weights are bit-identical for the same params on the same kernel, whatever
+// its thread count; the kernels sum in different orders (the wasm ones use ~1-ulp f32
+// exp/tanh, wasm-relaxed fused multiply-adds), so they agree to float32 rounding (tested),
+// not bit for bit, and the kernel is part of the output. Kernel choice ('auto'):
+// wasm-relaxed when the runtime has relaxed SIMD, else wasm-simd, when its module loads and
+// H % 16 = 0 (lib/rnn/wasm-files.ts), else ts when H % 4 = 0, else naive. The contract
+// every kernel meets is lib/rnn/backend.ts.
 
 import { V, paramCount, views, weightsFrom } from './weights.ts';
 import { DEFAULT_FLOOR, bitsOf, forwardStates, readoutLogp } from './forward.ts';
 import { glibcRand, mulberry32 } from './prng.ts';
 import { chunkGradNaive } from './bptt.ts';
-import { ADAM, adamStep, gradSumSq, clipScale, sgdLearningRate, sgdStep, type AdamHyper } from './optim.ts';
+import { ADAM, adamStep, gradSumSq, clipScale, sgdLearningRate, sgdStep } from './optim.ts';
 import { blockedBackend } from './bptt-blocked.ts';
-import { wasmBackend, wasmUnavailableReason } from './wasm-kernel.ts';
+import { wasmBackend, wasmUnavailableReason, type ThreadsOption } from './wasm-kernel.ts';
+import type { Backend, BackendFactory, KernelName } from './backend.ts';
 import type { Params as TrainParams } from '../../schemas/train.params.ts';
 
+export type { Backend, BackendFactory, KernelName };
 /** The optimizers and init PRNGs the train schema allows (schemas/train.params.json). */
 export type Optimizer = TrainParams['optimizer'];
 export type InitName = TrainParams['init'];
-export type KernelName = 'wasm-simd' | 'ts' | 'naive';
 
 /**
  * What the kernel needs of the train stage's params: narrowed from the type derived from
@@ -48,23 +51,6 @@ export type KernelName = 'wasm-simd' | 'ts' | 'naive';
  * this many epochs (and after the last); init: the init PRNG (default glibc, the authors').
  */
 export type TrainOptions = Pick<TrainParams, 'hidden' | 'epochs' | 'optimizer' | 'seed' | 'bptt' | 'evalEvery'> & Partial<Pick<TrainParams, 'init'>>;
-
-/** One training engine: live weights, gradients and moments, and the chunk kernel. */
-export interface Backend {
-  readonly kernel: KernelName;
-  /** The live weights, authors' layout (may be a view into WebAssembly memory: copy it). */
-  readonly params: Float32Array;
-  /** State S[-1] = 0 (start of an epoch). */
-  resetState(): void;
-  /** Zero the gradients, then forward + backward over predictions start..start+L-1; Σ -ln p. */
-  chunk(start: number, L: number): number;
-  /** Σ g² of the chunk gradient, float64. */
-  gradSumSq(): number;
-  adam(scale: number, step: number, hp: AdamHyper): void;
-  sgd(scale: number, lr: number): void;
-}
-
-export type BackendFactory = (params0: Float32Array, H: number, xs: Uint8Array) => Backend;
 
 export interface TrainResult {
   kernel: KernelName;
@@ -136,6 +122,7 @@ export const naiveBackend: BackendFactory = (params0, H, xs) => {
   const h = new Float32Array(H);
   return {
     kernel: 'naive',
+    threads: 1,
     params,
     resetState: () => h.fill(0),
     chunk(start, L) {
@@ -145,21 +132,27 @@ export const naiveBackend: BackendFactory = (params0, H, xs) => {
     gradSumSq: () => gradSumSq(g),
     adam: (scale, step, hp) => adamStep(params, g, m, v, scale, step, hp),
     sgd: (scale, lr) => sgdStep(params, g, scale, lr),
+    dispose: () => {},
   };
 };
 
 /**
- * 'auto': the WebAssembly kernel when its module is built and H % 16 = 0, else the
- * blocked TypeScript kernel when H % 4 = 0, else the naive one. `maxL` is the longest chunk.
+ * 'auto': the WebAssembly kernel when a module is built and H % 16 = 0 (the relaxed-SIMD
+ * one when the runtime has it), else the blocked TypeScript kernel when H % 4 = 0, else the
+ * naive one. `maxL` is the longest chunk; `threads` only changes the speed of the
+ * WebAssembly kernels (default: lib/rnn/wasm-kernel.ts defaultThreads).
  */
-export function makeBackend(which: 'auto' | KernelName, params0: Float32Array, H: number, xs: Uint8Array, maxL: number): Backend {
+export function makeBackend(
+  which: 'auto' | KernelName, params0: Float32Array, H: number, xs: Uint8Array, maxL: number, threads?: ThreadsOption,
+): Backend {
   if (which === 'naive') return naiveBackend(params0, H, xs);
   if (which === 'ts') return blockedBackend(params0, H, xs);
-  const wasm = wasmBackend(params0, H, xs, maxL);
+  const variant = which === 'auto' ? 'auto' : which;
+  const wasm = wasmBackend(params0, H, xs, maxL, variant, threads);
   if (wasm) return wasm;
-  if (which === 'wasm-simd') {
+  if (which !== 'auto') {
     throw new Error(
-      `train: the WebAssembly kernel cannot run (H=${H}; needs H % 16 = 0 and build/rnn.wasm: ${wasmUnavailableReason() || 'built'})` +
+      `train: the WebAssembly kernel '${which}' cannot run (H=${H}; needs H % 16 = 0 and its module: ${wasmUnavailableReason(which) || 'built'})` +
         '\nhint: run `npm run build:wasm`',
     );
   }
@@ -168,6 +161,8 @@ export function makeBackend(which: 'auto' | KernelName, params0: Float32Array, H
 
 export interface TrainHooks {
   backend?: 'auto' | KernelName;
+  /** Threads for the WebAssembly kernels: 1, 2 or 'auto' (the result does not depend on it). */
+  threads?: ThreadsOption;
   /** Called after every epoch with its training bpc. */
   onEpoch?: (epoch: number, epochs: number, trainBpc: number) => void;
   /** Clock for msPerEpoch (default performance.now). */
@@ -183,7 +178,7 @@ export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {})
     throw new Error(`train: hidden, epochs, bptt and evalEvery must be ≥ 1, got ${JSON.stringify(opt)}`);
   }
   const now = hooks.now ?? (() => performance.now());
-  const be = makeBackend(hooks.backend ?? 'auto', initParams(H, seed, opt.init ?? 'glibc'), H, xs, Math.min(bptt, N - 1));
+  const be = makeBackend(hooks.backend ?? 'auto', initParams(H, seed, opt.init ?? 'glibc'), H, xs, Math.min(bptt, N - 1), hooks.threads);
   const P = N - 1; // predictions per epoch
   const curve = new Float64Array(E);
   const best = Float32Array.from(be.params);
@@ -222,6 +217,7 @@ export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {})
   }
 
   const finalParams = Float32Array.from(be.params);
+  be.dispose();
   return {
     kernel: be.kernel,
     params: best,

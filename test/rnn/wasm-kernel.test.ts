@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chunkGradNaive } from '../../lib/rnn/bptt.ts';
-import { WasmKernel, wasmMath, wasmModule, wasmSupports } from '../../lib/rnn/wasm-kernel.ts';
-import { ADAM, adamStep, gradSumSq, sgdStep } from '../../lib/rnn/optim.ts';
+import { WasmKernel, wasmMath, wasmModule, wasmSupports, type WasmVariant } from '../../lib/rnn/wasm-kernel.ts';
+import { ADAM, adamStep, clipScale, gradSumSq, sgdStep } from '../../lib/rnn/optim.ts';
 import { train, type TrainOptions } from '../../lib/rnn/train.ts';
 import { paramCount } from '../../lib/rnn/weights.ts';
 import { maxDiff, randomBytes, randomFill } from './helpers.ts';
@@ -104,11 +104,89 @@ describe.skipIf(!wasmSupports(H))('WebAssembly SIMD kernel (build/rnn.wasm)', ()
     }
   });
 
+  it('gives the same bits on one thread and on two (the worker joining part of the commands)', () => {
+    const Hk = 32;
+    const data = randomBytes(203, 25);
+    const p0 = randomFill(new Float32Array(paramCount(Hk)), 26, 0.3);
+    const run = (threads: number) => {
+      const k = new WasmKernel(wasmModule()!, Hk, data, 10, threads);
+      if (threads === 2) expect(k.waitForWorker()).toBe(true);
+      k.awaitWorker = threads === 2;
+      k.params.set(p0);
+      const losses: number[] = [];
+      for (let e = 1; e <= 3; e++) {
+        k.state.fill(0);
+        for (let start = 0; start < data.length - 1; start += 10) {
+          losses.push(k.chunk(start, Math.min(10, data.length - 1 - start)), k.gradSumSq());
+          if (e === 2) k.adam(clipScale(k.gradSumSq()), start + 1, ADAM);
+          else k.sgd(clipScale(k.gradSumSq()), 0.05);
+        }
+      }
+      const out = { params: Float32Array.from(k.params), m: Float32Array.from(k.m), losses, joins: k.workerJoins, tasks: k.workerTasks };
+      k.dispose();
+      return out;
+    };
+    const one = run(1);
+    const two = run(2);
+    console.log(`two threads: the worker joined ${two.joins} of ${2 * 3 * 21} commands and ran ${two.tasks} tasks`);
+    expect(two.joins).toBe(2 * 3 * 21);
+    expect(two.tasks).toBeGreaterThan(0);
+    expect(Buffer.from(two.params.buffer).equals(Buffer.from(one.params.buffer))).toBe(true);
+    expect(Buffer.from(two.m.buffer).equals(Buffer.from(one.m.buffer))).toBe(true);
+    expect(two.losses).toEqual(one.losses);
+  });
+
+  it('trains to the same bits with threads 1, 2 and auto', () => {
+    const data = randomBytes(300, 27);
+    const opt: TrainOptions = { hidden: 32, epochs: 10, optimizer: 'sgd', seed: 3, bptt: 13, evalEvery: 5 };
+    const [a, b, c] = ([1, 2, 'auto'] as const).map((threads) => train(data, opt, { backend: 'wasm-simd', threads }));
+    for (const r of [b, c]) {
+      expect(Buffer.from(r.finalParams.buffer).equals(Buffer.from(a.finalParams.buffer))).toBe(true);
+      expect(Array.from(r.curveTrainBpc)).toEqual(Array.from(a.curveTrainBpc));
+    }
+  });
+
   it('gives bit-identical weights for the same seed', () => {
     const opt: TrainOptions = { hidden: H, epochs: 4, optimizer: 'adam', seed: 5, bptt: 10, evalEvery: 10 };
     const a = train(xs, opt, { backend: 'wasm-simd' });
     const b = train(xs, opt, { backend: 'wasm-simd' });
     expect(Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer))).toBe(true);
     expect(Buffer.from(a.finalParams.buffer).equals(Buffer.from(b.finalParams.buffer))).toBe(true);
+  });
+});
+
+const relaxed: WasmVariant = 'wasm-relaxed';
+describe.skipIf(!wasmSupports(H, relaxed))('WebAssembly relaxed-SIMD kernel (build/rnn-relaxed.wasm, fused multiply-adds)', () => {
+  it('chunk gradient and loss match the naive twin', () => {
+    const p = randomFill(new Float32Array(paramCount(48)), 22, 0.5);
+    const h1 = randomFill(new Float32Array(48), 23, 0.8);
+    const g = new Float32Array(p.length);
+    const h = Float32Array.from(h1);
+    const loss = chunkGradNaive(g, h, p, 48, xs, 20, 9, 1e-8);
+    const k = new WasmKernel(wasmModule(relaxed)!, 48, xs, 12);
+    k.params.set(p);
+    k.state.set(h1);
+    const lossW = k.chunk(20, 9);
+    console.log(`relaxed vs naive chunk: gradient ${maxDiff(k.grad, g).msg}; state ${maxDiff(k.state, h).msg}`);
+    expect(maxDiff(k.grad, g).max).toBeLessThan(1e-5);
+    expect(maxDiff(k.state, h).max).toBeLessThan(1e-6);
+    expect(Math.abs(lossW - loss)).toBeLessThan(1e-6 * loss);
+  });
+
+  it('trains like the naive twin after several epochs, and rounds differently from wasm-simd', () => {
+    const data = randomBytes(256, 24);
+    const opt: TrainOptions = { hidden: 32, epochs: 6, optimizer: 'sgd', seed: 42, bptt: 50, evalEvery: 10 };
+    const n = train(data, opt, { backend: 'naive' });
+    const r = train(data, opt, { backend: relaxed, threads: 2 });
+    const w = train(data, opt, { backend: 'wasm-simd' });
+    expect(r.kernel).toBe('wasm-relaxed');
+    const loss = maxDiff(r.curveTrainBpc, n.curveTrainBpc);
+    const wt = maxDiff(r.finalParams, n.finalParams);
+    console.log(`relaxed vs naive, 6 epochs: bpc ${loss.msg}; weights ${wt.msg}`);
+    expect(loss.max).toBeLessThan(1e-6);
+    expect(wt.max).toBeLessThan(1e-6);
+    // FMA rounds once where multiply-then-add rounds twice: the two binaries are different
+    // kernels (and different cache entries), not two names for the same bits
+    expect(Buffer.from(r.finalParams.buffer).equals(Buffer.from(w.finalParams.buffer))).toBe(false);
   });
 });
