@@ -59,14 +59,16 @@ const rel = (f: string) => path.relative(process.cwd(), f) || f;
 /** The stages `status` and `gc` consider needed: the report's closure when there is one. */
 export const defaultTargets = (p: Pipeline) => (p.byName.has('report') ? ['report'] : null);
 
-export async function build(p: Pipeline, io: Io, targets: string[], o: Common & { force?: Force; dryRun?: boolean; jobs?: number; seeds?: number[]; reference?: string }): Promise<number> {
+export async function build(p: Pipeline, io: Io, targets: string[], o: Common & { force?: Force; dryRun?: boolean; jobs?: number; seeds?: number[]; reference?: string; queue?: string }): Promise<number> {
   const overrides = parseSets(p, o.set);
   for (const t of targets) p.stage(t);
   for (const f of Array.isArray(o.force) ? o.force : []) p.stage(f, '--force');
+  if (o.queue && !o.seeds) throw new CliError('usage', '--queue goes with report --seeds (one job per seed)', 'npx tsx pipeline.ts report --seeds 42,43 --queue redis://HOST:PORT --remote-cache URL'); // [remote]
   if (o.seeds) {
     if (o.dryRun) throw new CliError('usage', '--seeds cannot be combined with --dry-run');
     const { runSeeds } = await import('./seeds.ts');
-    const r = await runSeeds(p, { seeds: o.seeds, overrides, sets: o.set ?? [], jobs: o.jobs ?? 1, force: o.force ?? false, reference: o.reference });
+    if (o.queue) await (await import('../queue/cli.ts')).submitSeeds(p, { queue: o.queue, seeds: o.seeds, overrides, force: o.force ?? false }); // [remote] the workers build; below pulls from the remote
+    const r = await runSeeds(p, { seeds: o.seeds, overrides, sets: o.set ?? [], jobs: o.queue ? 1 : (o.jobs ?? 1), force: o.force ?? false, reference: o.reference });
     const stages = r.runs.flatMap((s) => s.stages.map((x) => ({ ...x, seed: s.seed })));
     if (o.json) {
       io.out.write(JSON.stringify({ stages: formatRuns(stages), report: r.report, reportJson: r.reportJson, seeds: r.runs.map((s) => ({ seed: s.seed, report: s.report, reportJson: s.reportJson })) }) + '\n');

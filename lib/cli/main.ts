@@ -11,6 +11,7 @@ import { Pipeline } from '../engine/pipeline.ts';
 import { makeReporter, silentReporter } from '../engine/progress.ts';
 import { describe, exitCodeOf } from './errors.ts';
 import * as cmd from './commands.ts';
+import { attachRemote, workerCommand } from '../queue/cli.ts'; // [remote] issue 16 (loads no queue code until used)
 
 export interface MainOptions {
   root: string;
@@ -88,9 +89,11 @@ export async function main(o: MainOptions): Promise<number> {
   }
   const io: cmd.Io = { out, err, confirm: o.confirm !== undefined ? o.confirm : cmd.terminalConfirm() };
   let code = 0;
-  const prepare = (c: cmd.Common) => {
+  const prepare = (c: cmd.Common & { remoteCache?: string }) => {
     p.reporter = c.quiet ? silentReporter : makeReporter(err as NodeJS.WriteStream);
+    attachRemote(p, c.remoteCache, env); // [remote] --remote-cache URL or TOTAL_INTERP_REMOTE_CACHE
   };
+  const remoteOpt = () => new Option('--remote-cache <url>', 'a Bazel-style HTTP cache (GET/PUT /cas, /ac) behind the local one; or TOTAL_INTERP_REMOTE_CACHE'); // [remote]
 
   const program = new Command()
     .name(PROG)
@@ -110,6 +113,7 @@ export async function main(o: MainOptions): Promise<number> {
     .addOption(opt.set()).addOption(opt.force()).addOption(opt.dryRun('say what would run and why; run nothing')).addOption(opt.jobs())
     .addOption(opt.seeds('one trained model per seed, each with its report, plus an aggregate (mean ± sd, min–max, plots)'))
     .option('--reference <label>', "with --seeds: the paper's-weights column from this report (default: the newest report on imported weights)")
+    .option('--queue <url>', 'with --seeds: build the seeds on `worker` processes through this Redis queue (needs --remote-cache)').addOption(remoteOpt()) // [remote]
     .addOption(opt.json()).addOption(opt.quiet())
     .addHelpText('after', '\n--json prints {"stages":[{"name","status","key","seconds"}],"report":PATH,"reportJson":PATH}\n(with --seeds also "seeds":[{seed,report,reportJson}], report/reportJson being the aggregate\'s).')
     .action(async (c) => {
@@ -120,11 +124,20 @@ export async function main(o: MainOptions): Promise<number> {
     .description('build the named stages and everything upstream of them')
     .argument('<stage...>', 'stages to build')
     .addOption(opt.set()).addOption(opt.force()).addOption(opt.dryRun('say what would run and why; run nothing')).addOption(opt.jobs())
+    .addOption(remoteOpt()) // [remote]
     .addOption(opt.json()).addOption(opt.quiet())
     .addHelpText('after', '\n--json prints the same shape as report --json, with report/reportJson null unless the report was built.')
     .action(async (stages: string[], c) => {
       prepare(c);
       code = await cmd.build(p, io, stages, c);
+    });
+  hook(program.command('worker')) // [remote] lib/queue/cli.ts
+    .description('build sweep points from a Redis queue (report --seeds … --queue) until stopped')
+    .option('--queue <url>', 'the BullMQ queue: redis://HOST:PORT').addOption(remoteOpt()).addOption(opt.quiet())
+    .addHelpText('after', '\nOne sandboxed process per job, as many at once as cores (TOTAL_INTERP_WORKER_CONCURRENCY). A dead worker\'s job is\ntaken over by another after TOTAL_INTERP_QUEUE_LOCK_MS (30000). Credentials: in the URL, or TOTAL_INTERP_REMOTE_CACHE_AUTH=user:pass.')
+    .action(async (c) => {
+      prepare(c);
+      code = await workerCommand(p, c, env);
     });
   hook(program.command('status'))
     .description('show each stage as fresh, stale or missing, with the reasons')

@@ -106,8 +106,9 @@ export async function build(p: Pipeline, targets: string[], opts: BuildOptions =
 
   const buildOne = async (name: string): Promise<void> => {
     const forced = isForced(opts.force, name);
-    const sp = planStage(p, name, params, entries, { forced, building: true, explain: false });
+    let sp = planStage(p, name, params, entries, { forced, building: true, explain: false });
     const keyed = sp.keyed!;
+    if (!forced && p.store.remote && (await p.store.remote.pull(p.store, name, keyed.key)) && !sp.entry) sp = planStage(p, name, params, entries, { forced, building: true, explain: false }); // [remote] a local miss is looked up remotely
     if (sp.entry) return cached(name, sp.entry, keyed.key);
     // Loaded only when something must run: a no-op build never pays for them.
     const [{ lock, waitMessage }, { runStage }, { cacheWriteError }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts'), import('./cache-errors.ts')]);
@@ -120,9 +121,11 @@ export async function build(p: Pipeline, targets: string[], opts: BuildOptions =
     }).catch((e) => {
       throw cacheWriteError(e, p.store.root);
     });
+    const releaseShared = await p.store.remote?.lock?.(name, keyed.key, (h) => p.reporter.line(`  waiting for ${h} building ${name}…`)).catch((e) => { release(); throw e; }); // [remote]
     try {
       // Another process may have built it while we waited.
       if (!forced) {
+        await p.store.remote?.pull(p.store, name, keyed.key); // [remote] another machine may have built it
         const again = planStage(p, name, params, entries, { building: true, explain: false });
         if (again.entry) return cached(name, again.entry, keyed.key, ' (built by another process)');
       }
@@ -133,7 +136,9 @@ export async function build(p: Pipeline, targets: string[], opts: BuildOptions =
       const seconds = (performance.now() - t0) / 1000;
       runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds });
       p.reporter.line(`  ran     ${name}  ${seconds.toFixed(2)}s`);
+      await p.store.remote?.push(p.store, entries[name]); // [remote] before the locks go: a waiter then finds it
     } finally {
+      await releaseShared?.(); // [remote]
       release();
     }
   };

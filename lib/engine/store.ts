@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { canonicalJson, sha256 } from './hash.ts';
+import type { RemoteTier } from './remote.ts'; // [remote]
 import type { KeyRecord } from './key.ts';
 import { cacheWriteError } from './cache-errors.ts';
 import { liveLocks } from './lock.ts';
@@ -99,6 +100,8 @@ export class CorruptError extends Error {
 
 export class Store {
   readonly root: string;
+  /** [remote] Optional second level (remote.ts): pulled on a local miss, pushed after a build. */
+  remote?: RemoteTier;
   /** Replaceable by tests, to play a full, read-only or foreign-owned disk. */
   io: WriteIo;
   /** Where the store's one-time notices go (the pipeline points it at its reporter). */
