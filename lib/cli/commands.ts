@@ -8,7 +8,7 @@ import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/plan.ts';
 import { allFresh } from '../engine/status.ts';
-import type { Entry } from '../engine/store.ts';
+import type { Entry } from '../engine/entry.ts';
 import { EngineError } from '../engine/errors.ts';
 import { CliError } from './errors.ts';
 

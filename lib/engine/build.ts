@@ -8,7 +8,7 @@ import { EngineError } from './errors.ts';
 import { isForced, plan, planStage, type Force } from './plan.ts';
 import { materialize } from './artifacts.ts';
 import type { Overrides, Params, Pipeline } from './pipeline.ts';
-import { CorruptError, type Entry } from './store.ts';
+import { CorruptError, type Entry } from './entry.ts';
 import { loadOutput } from './execute.ts';
 import type { StageOutput } from './types.ts';
 

@@ -6,7 +6,7 @@
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CorruptError, type Entry } from './store.ts';
+import { CorruptError, type Entry } from './entry.ts';
 import type { KeyRecord } from './key.ts';
 import { CacheWriteError } from './cache-errors.ts';
 import type { ExternalFile, Progress } from './types.ts';

@@ -3,9 +3,10 @@
 // and the child-process runner (--jobs), so both store exactly the same thing.
 
 import { canonicalJson, hashJson } from './hash.ts';
-import { checkOutput } from './params.ts';
+import { checkOutput } from './validate.ts';
 import { decodeTensor, encodeTensor, checkTensor } from './tensor.ts';
-import { Store, CorruptError, type Entry, type ObjectRef, type TensorRef } from './store.ts';
+import type { Store } from './store.ts';
+import { CorruptError, type Entry, type ObjectRef, type TensorRef } from './entry.ts';
 import type { KeyRecord } from './key.ts';
 import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from './types.ts';
 

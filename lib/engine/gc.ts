@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { EngineError } from './errors.ts';
 import { plan } from './plan.ts';
 import { linkedEntries } from './artifacts.ts';
-import { entryObjects, type Entry } from './store.ts';
+import { entryObjects, type Entry } from './entry.ts';
 import type { Overrides, Pipeline } from './pipeline.ts';
 
 export interface GcOptions {

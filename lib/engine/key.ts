@@ -7,7 +7,7 @@
 
 import { hashJson } from './hash.ts';
 import { fingerprint } from './fingerprint.ts';
-import type { Entry } from './store.ts';
+import type { Entry } from './entry.ts';
 import type { ExternalFile, StageDef } from './types.ts';
 
 /**

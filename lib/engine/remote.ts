@@ -24,7 +24,8 @@
 // the remote is then switched off for the rest of the process and the build goes on locally.
 
 import { canonicalJson, hashJson, sha256 } from './hash.ts';
-import { entryObjects, type Entry, type Store } from './store.ts';
+import type { Store } from './store.ts';
+import { entryObjects, type Entry } from './entry.ts';
 import { HttpCache } from './remote-http.ts';
 
 export { HttpCache, RemoteError, redactText, type Kind, type RemoteOptions } from './remote-http.ts';

@@ -7,7 +7,7 @@ import { runInChild } from './child-runner.ts';
 import { EngineError } from './errors.ts';
 import type { Keyed } from './key.ts';
 import type { Params, Pipeline } from './pipeline.ts';
-import type { Entry } from './store.ts';
+import type { Entry } from './entry.ts';
 import type { StageOutput } from './types.ts';
 
 /** `loaded`: the upstream outputs, already read and checked by the caller (build.ts). */

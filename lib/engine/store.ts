@@ -13,90 +13,21 @@
 // memory than the object it replaced.
 //
 // Writes check every write's count, and remove their tmp file on any error; a full disk,
-// a read-only or foreign-owned cache become one error naming the cache (cache-errors.ts).
+// a read-only or foreign-owned cache become one error naming the cache (atomic-write.ts).
 // A read-only cache still serves hits: only the `latest` pointers cannot be recorded, and
 // that is said once.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { canonicalJson, sha256 } from './hash.ts';
+import { sha256 } from './hash.ts';
+import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
+import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, parseEntry, sealEntry, wellFormed, type Entry, type ObjectRef } from './entry.ts';
+import { listEntries, listObjects, listTmp, removeLegacy } from './store-list.ts';
+import { liveLocks } from './lease.ts';
 import type { RemoteTier } from './remote.ts'; // [remote]
-import type { KeyRecord } from './key.ts';
-import { cacheWriteError } from './cache-errors.ts';
-import { liveLocks } from './lock.ts';
 
-/** The file-system calls a write makes: injectable, so tests can play a full or read-only disk. */
-export interface WriteIo {
-  mkdirSync: typeof fs.mkdirSync;
-  openSync: typeof fs.openSync;
-  writeSync: (fd: number, buf: Uint8Array, offset: number, length: number) => number;
-  fsyncSync: typeof fs.fsyncSync;
-  closeSync: typeof fs.closeSync;
-  renameSync: typeof fs.renameSync;
-  rmSync: typeof fs.rmSync;
-}
-
-const realIo: WriteIo = {
-  mkdirSync: fs.mkdirSync,
-  openSync: fs.openSync,
-  writeSync: (fd, buf, offset, length) => fs.writeSync(fd, buf, offset, length),
-  fsyncSync: fs.fsyncSync,
-  closeSync: fs.closeSync,
-  renameSync: fs.renameSync,
-  rmSync: fs.rmSync,
-};
-
-/** Entries are small JSON records; a larger file is damage, not an entry. */
-const MAX_ENTRY_BYTES = 16 << 20;
-
-export interface ObjectRef {
-  hash: string;
-  bytes: number;
-}
-
-export interface TensorRef extends ObjectRef {
-  dtype: string;
-  shape: number[];
-}
-
-/** What a built stage left in the store. */
-export interface Entry {
-  /** The cache key (sha256 of `record`). */
-  key: string;
-  /** The key record itself, kept so `status` can name what changed. */
-  record: KeyRecord;
-  /** Per-file hashes behind record.code, for "code changed: stages/x.ts". */
-  codeFiles: Record<string, string>;
-  outputs: {
-    json: ObjectRef;
-    tensors: Record<string, TensorRef>;
-    artifacts: Record<string, ObjectRef>;
-  };
-  /** Content hash of the output (volatile JSON keys excluded); what downstream keys use. */
-  outputHash: string;
-  seconds: number;
-  builtAt: string;
-  /** sha256 of the canonical entry without this field: detects a damaged entry file. */
-  check?: string;
-}
-
-// The key record is documented, versioned and built in key.ts.
-export type { KeyRecord };
-
-export class CorruptError extends Error {
-  readonly reason = 'corrupt';
-  /** The entry the damage was found through, when known: the caller drops it and recomputes. */
-  stage?: string;
-  key?: string;
-  constructor(message: string, at?: { stage: string; key: string }) {
-    super(message);
-    if (at) {
-      this.stage = at.stage;
-      this.key = at.key;
-    }
-  }
-}
+// Re-exported for callers that import them with the Store; they are defined in entry.ts.
+export type { Entry, ObjectRef };
 
 export class Store {
   readonly root: string;
@@ -120,46 +51,9 @@ export class Store {
     return this.dir('objects', hash.slice(0, 2), hash);
   }
 
-  /**
-   * Write bytes atomically to `dest` (tmp file, every write's count checked, fsync, rename).
-   * On any error the tmp file is removed; disk and permission errors become a
-   * CacheWriteError naming the cache directory.
-   */
+  /** Write bytes atomically to `dest` (see atomic-write.ts); errors name the cache directory. */
   writeAtomic(dest: string, bytes: string | Uint8Array): void {
-    const io = this.io;
-    const buf = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
-    let tmp: string | null = null;
-    let fd = -1;
-    try {
-      const tmpDir = this.dir('tmp');
-      io.mkdirSync(tmpDir, { recursive: true });
-      io.mkdirSync(path.dirname(dest), { recursive: true });
-      tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
-      fd = io.openSync(tmp, 'w');
-      for (let off = 0; off < buf.byteLength; ) {
-        const n = io.writeSync(fd, buf, off, buf.byteLength - off);
-        if (!(n > 0)) throw Object.assign(new Error(`short write to ${tmp}: ${off} of ${buf.byteLength} bytes`), { code: 'ENOSPC' });
-        off += n;
-      }
-      io.fsyncSync(fd);
-      const f = fd;
-      fd = -1;
-      io.closeSync(f);
-      io.renameSync(tmp, dest);
-      tmp = null;
-    } catch (e) {
-      if (fd >= 0) {
-        try {
-          io.closeSync(fd);
-        } catch {}
-      }
-      if (tmp !== null) {
-        try {
-          io.rmSync(tmp, { force: true });
-        } catch {}
-      }
-      throw cacheWriteError(e, this.root);
-    }
+    writeAtomic(this.io, this.root, dest, bytes);
   }
 
   /** Store a blob; returns its ref. Idempotent: an intact existing object is kept. */
@@ -223,9 +117,7 @@ export class Store {
   }
 
   putEntry(entry: Entry): void {
-    const { check: _drop, ...body } = entry;
-    const withCheck: Entry = { ...body, check: sha256(canonicalJson(body)) };
-    this.writeAtomic(this.entryPath(entry.record.stage, entry.key), JSON.stringify(withCheck, null, 1));
+    this.writeAtomic(this.entryPath(entry.record.stage, entry.key), JSON.stringify(sealEntry(entry), null, 1));
     this.setLatest(entry.record.stage, entry.key);
   }
 
@@ -234,32 +126,14 @@ export class Store {
     const p = this.entryPath(stage, key);
     const st = fs.statSync(p, { throwIfNoEntry: false });
     if (!st) return null;
-    const at = { stage, key };
-    const bad = (why: string) => new CorruptError(`stage ${stage}: cache entry ${key.slice(0, 12)} ${why}`, at);
-    if (!st.isFile() || st.size > MAX_ENTRY_BYTES) throw bad(`is ${st.isFile() ? `${st.size} bytes, too large to be an entry` : 'not a file'} (damaged)`);
+    if (!st.isFile() || st.size > MAX_ENTRY_BYTES) throw badEntry(stage, key, `is ${st.isFile() ? `${st.size} bytes, too large to be an entry` : 'not a file'} (damaged)`);
     let text: string;
     try {
       text = fs.readFileSync(p, 'utf8');
     } catch {
       return null; // removed since the stat
     }
-    let entry: Entry;
-    try {
-      entry = JSON.parse(text);
-    } catch {
-      throw bad('is not valid JSON (truncated or damaged)');
-    }
-    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw bad('is not an entry record (damaged)');
-    const { check, ...body } = entry;
-    let sum: string | null = null;
-    try {
-      sum = sha256(canonicalJson(body));
-    } catch {
-      sum = null;
-    }
-    if (!check || sum !== check || entry.key !== key) throw bad('fails its checksum (damaged)');
-    if (!wellFormed(entry, stage)) throw bad('does not have the shape of an entry (damaged)');
-    return entry;
+    return parseEntry(text, stage, key);
   }
 
   /** Drop an entry (damaged, or its objects are); on a read-only cache there is nothing to do. */
@@ -326,54 +200,22 @@ export class Store {
 
   /** Every entry in the store as (stage, key) pairs. */
   listEntries(): { stage: string; key: string; path: string }[] {
-    const base = this.dir('entries');
-    const out: { stage: string; key: string; path: string }[] = [];
-    if (!fs.existsSync(base)) return out;
-    for (const stage of fs.readdirSync(base)) {
-      for (const f of fs.readdirSync(path.join(base, stage))) {
-        if (f.endsWith('.json')) out.push({ stage, key: f.slice(0, -5), path: path.join(base, stage, f) });
-      }
-    }
-    return out;
+    return listEntries(this.root);
   }
 
   /** Every object in the store with its size and modification time. */
   listObjects(): { hash: string; path: string; bytes: number; mtimeMs: number }[] {
-    const base = this.dir('objects');
-    const out: { hash: string; path: string; bytes: number; mtimeMs: number }[] = [];
-    if (!fs.existsSync(base)) return out;
-    for (const d of fs.readdirSync(base)) {
-      for (const f of fs.readdirSync(path.join(base, d))) {
-        const p = path.join(base, d, f);
-        const st = fs.statSync(p);
-        out.push({ hash: f, path: p, bytes: st.size, mtimeMs: st.mtimeMs });
-      }
-    }
-    return out;
+    return listObjects(this.root);
   }
 
-  /**
-   * What older engines left in the cache that is not data: `validators/` held generated
-   * JavaScript that every command imported. Nothing reads it now; gc removes it.
-   */
+  /** Remove what older engines left that is not data (see store-list.ts); its bytes. */
   removeLegacy(dryRun = false): number {
-    const dir = this.dir('validators');
-    if (!fs.existsSync(dir)) return 0;
-    let bytes = 0;
-    for (const f of fs.readdirSync(dir)) bytes += fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.size ?? 0;
-    if (!dryRun) fs.rmSync(dir, { recursive: true, force: true });
-    return bytes;
+    return removeLegacy(this.root, dryRun);
   }
 
   /** Partial writes left by killed processes. */
   listTmp(): { path: string; bytes: number; mtimeMs: number }[] {
-    const base = this.dir('tmp');
-    if (!fs.existsSync(base)) return [];
-    return fs.readdirSync(base).map((f) => {
-      const p = path.join(base, f);
-      const st = fs.statSync(p);
-      return { path: p, bytes: st.size, mtimeMs: st.mtimeMs };
-    });
+    return listTmp(this.root);
   }
 
   /** Locks whose holders still hold them (lease not expired), as "stage-key (pid N on host H)". */
@@ -384,30 +226,4 @@ export class Store {
   lockPath(stage: string, key: string): string {
     return this.dir('locks', `${stage}-${key.slice(0, 16)}.lock`);
   }
-}
-
-/** The refs of every object an entry points at, with a label for messages. */
-export function entryObjects(e: Entry): { ref: ObjectRef; what: string }[] {
-  const s = e.record.stage;
-  const out: { ref: ObjectRef; what: string }[] = [{ ref: e.outputs.json, what: `stage ${s}: json output` }];
-  for (const [n, r] of Object.entries(e.outputs.tensors)) out.push({ ref: r, what: `stage ${s}: tensor ${n}` });
-  for (const [n, r] of Object.entries(e.outputs.artifacts)) out.push({ ref: r, what: `stage ${s}: artifact ${n}` });
-  return out;
-}
-
-const isRef = (r: any) => r && typeof r === 'object' && typeof r.hash === 'string' && /^[0-9a-f]{64}$/.test(r.hash) && Number.isInteger(r.bytes) && r.bytes >= 0;
-const isMap = (m: any, each: (v: any) => boolean) => m && typeof m === 'object' && !Array.isArray(m) && Object.values(m).every(each);
-
-/** Does a parsed entry have the fields the engine reads (so damage never surfaces as a TypeError)? */
-function wellFormed(e: any, stage: string): boolean {
-  return (
-    typeof e.key === 'string' &&
-    e.record && typeof e.record === 'object' && e.record.stage === stage &&
-    isMap(e.codeFiles ?? {}, (v) => typeof v === 'string') &&
-    e.outputs && typeof e.outputs === 'object' &&
-    isRef(e.outputs.json) &&
-    isMap(e.outputs.tensors, (t) => isRef(t) && typeof t.dtype === 'string' && Array.isArray(t.shape)) &&
-    isMap(e.outputs.artifacts, isRef) &&
-    typeof e.outputHash === 'string'
-  );
 }

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { lock, tryLock, readHolder, waitMessage, LockTimeoutError } from '../../lib/engine/lock.ts';
+import { lock, tryLock, waitMessage, LockTimeoutError } from '../../lib/engine/lock.ts';
+import { readHolder } from '../../lib/engine/lease.ts';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
 import { loadToy, makeToy, statuses, TOY_STAGES } from './toy.ts';
 
