@@ -32,6 +32,18 @@ export const schema = {
       "maximum": 1,
       "default": 1e-8,
       "description": "Probability floor for the ablated and the actual bits (SPEC §0 default)"
+    },
+    "maxPositions": {
+      "type": "integer",
+      "minimum": 1,
+      "default": 4096,
+      "description": "Gradient and ablation visit every T = firstT..N-3 (the SPEC) when there are at most this many; above it (long data) an evenly spread sample of this many, in blocks of blockLength consecutive T. Decisive chains always use every T"
+    },
+    "blockLength": {
+      "type": "integer",
+      "minimum": 1,
+      "default": 256,
+      "description": "Consecutive output positions per block when maxPositions samples the range"
     }
   },
   "additionalProperties": false

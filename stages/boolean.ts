@@ -21,7 +21,7 @@ export default defineStage<Params>({
     const w = weightsOf(inputs.model);
     const trace = traceOf(inputs.trace);
     const N = xs.length;
-    if (trace.T !== N) throw new Error(`boolean: trace has ${trace.T} positions, data has ${N} bytes\nhint: re-run trace (npx tsx pipeline.ts trace)`);
+    if (trace.T !== N) throw new Error(`boolean: trace has ${trace.T} positions, data has ${N} bytes\nhint: rebuild the trace: npx tsx pipeline.ts run trace --force trace`);
     const m = marginStats(trace.z, w.H, N - 1, params.threshold, params.binWidth, params.binMax);
     const floatBpc = mean(bitsFromLogp(trace.logp, xs, params.floor));
     const readout = readoutBits(w, signOf(trace.S), xs, params.floor);

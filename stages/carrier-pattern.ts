@@ -5,7 +5,9 @@
 // bpc, the carrier-only bpc (PS units take tanh(c_t), one position at a time, never fed
 // forward), the pattern gain and its fraction, and each unit's PS count.
 // Kernels: lib/analysis/carrier.ts. The PS mask and counts read the trace's S; the
-// carrier-only bits are the carrier-only intervention on the hook forward (lib/rnn/hooks.ts).
+// carrier-only bits are the carrier-only intervention, defined on the hook forward
+// (lib/rnn/hooks.ts, carrierOnlyBits) and run here by its bitwise-equal batch twin
+// carrierOnlyBitsFast, which reads the trace (positions are independent: not fed forward).
 import { defineStage } from '../lib/engine/types.ts';
 import { bitsOf, mean } from '../lib/rnn/forward.ts';
 import { V } from '../lib/rnn/weights.ts';
@@ -19,17 +21,18 @@ export default defineStage<Params>({
   inputs: ['model', 'data', 'trace'],
   tensors: ['ps', 'carrierOnlyBits'],
   async run({ params, inputs }) {
-    const { carrier, carrierOnlyBits, patternSensitive, psCounts } = await import('../lib/analysis/carrier.ts');
+    const { carrier, carrierOnlyBitsFast, patternSensitive, psCounts } = await import('../lib/analysis/carrier.ts');
     const { traceInputs } = await import('../lib/analysis/trace-inputs.ts');
     const { w, xs, tr, N, H } = traceInputs('carrier-pattern', inputs);
     if (N < 2) throw new Error(`stage carrier-pattern: need at least 2 bytes, got ${N}`);
-    const ps = patternSensitive(w, carrier(w, tr.S, N));
+    const c = carrier(w, tr.S, N);
+    const ps = patternSensitive(w, c);
     const last = N - 2; // positions t = 0..N-2 predict x_{t+1}
     const nPos = last + 1;
 
     const actual = new Float64Array(nPos);
     for (let t = 0; t <= last; t++) actual[t] = bitsOf(tr.logp[t * V + xs[t + 1]], params.floor);
-    const coBits = carrierOnlyBits(w, xs, params.floor);
+    const coBits = carrierOnlyBitsFast(w, xs, tr.S, c, params.floor);
     const { perPosition, perUnit } = psCounts(ps, H, 0, last);
 
     const actualBpc = mean(actual);

@@ -8,6 +8,7 @@
 // its path: ENWIK9 is a pathEnv. A prefix whose sha256 we know (1024 bytes, 1 MiB;
 // lib/data/known.ts) must match it. Reading is in lib/data/.
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { defineStage } from '../lib/engine/types.ts';
 import { SOURCE_HINT } from '../lib/data/errors.ts';
 import { EMBEDDED_BYTES, EMBEDDED_NAME, EMBEDDED_PATH } from '../lib/data/embedded.ts';
@@ -30,6 +31,8 @@ export default defineStage<Params>({
   section: '§2',
   inputs: [],
   pathEnv: ['ENWIK9'],
+  // A data file enters keys by its name and content (the external), not its folder.
+  keyParams: (p) => (p.path ? { ...p, path: `file:${path.basename(p.path)}` } : p),
   externals(params, env) {
     const src = sourceOf(params, env);
     if (src.kind === 'embedded') return [{ name: 'source', path: EMBEDDED_PATH, maxBytes: params.bytes, display: `embedded:${EMBEDDED_NAME}` }];

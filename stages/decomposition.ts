@@ -6,7 +6,9 @@
 // t = 0..N-2 with the top units by |Wy[o][j]·δ_t[j]|; the JSON is the paper's row at one
 // position (param, the paper's 29): the fractions of the total, the top units with Wy
 // and δ, and the bits of x_{t+1} under h'_t and under S[t].
-// Kernel: lib/analysis/decomposition.ts (one run of the hook forward, lib/rnn/hooks.ts).
+// Kernel: lib/analysis/decomposition.ts: defined as one run of the hook forward
+// (lib/rnn/hooks.ts, decompose); run here by decomposeFast, its bitwise-equal batch twin
+// on the trace (positions are independent: the carrier-only state is not fed forward).
 import { defineStage } from '../lib/engine/types.ts';
 import { bitsOf } from '../lib/rnn/forward.ts';
 import { V } from '../lib/rnn/weights.ts';
@@ -20,7 +22,8 @@ export default defineStage<Params>({
   inputs: ['model', 'data', 'trace'],
   tensors: ['carrierLogit', 'patternLogit', 'totalLogit', 'topUnits', 'topContributions'],
   async run({ params, inputs }) {
-    const { decompose } = await import('../lib/analysis/decomposition.ts');
+    const { decomposeFast } = await import('../lib/analysis/decomposition.ts');
+    const { carrier } = await import('../lib/analysis/carrier.ts');
     const { byteChar } = await import('../lib/analysis/byte-char.ts');
     const { traceInputs } = await import('../lib/analysis/trace-inputs.ts');
     const { w, xs, tr, N, H } = traceInputs('decomposition', inputs);
@@ -29,7 +32,7 @@ export default defineStage<Params>({
       throw new Error(`stage decomposition: position must be ≤ N - 2 = ${N - 2} (it predicts x_{t+1}), got ${t}\nhint: set decomposition.position`);
     }
     const K = params.topUnits;
-    const dec = decompose(w, xs, K);
+    const dec = decomposeFast(w, xs, tr.S, carrier(w, tr.S, N), K);
     const T = dec.T;
     const o = xs[t + 1];
     const total = dec.totalLogit[t];

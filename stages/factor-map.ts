@@ -27,7 +27,7 @@ export default defineStage<Params>({
     const offsets = inputs.skipgrams.json.offsets as number[];
     const N = xs.length;
     const H = w.H;
-    if (trace.T !== N) throw new Error(`factor-map: trace has ${trace.T} positions, data has ${N} bytes\nhint: re-run trace (npx tsx pipeline.ts trace)`);
+    if (trace.T !== N) throw new Error(`factor-map: trace has ${trace.T} positions, data has ${N} bytes\nhint: rebuild the trace: npx tsx pipeline.ts run trace --force trace`);
     if (Math.max(...offsets) >= N - 1) throw new Error(`factor-map: the largest candidate offset (${Math.max(...offsets)}) leaves no position in N = ${N} bytes\nhint: lower skipgrams.maxOffset`);
 
     const fm = factorMap(xs, trace.S, H, offsets);

@@ -20,7 +20,7 @@ export default defineStage<Params>({
     const w = weightsOf(inputs.model);
     const trace = traceOf(inputs.trace);
     const N = xs.length;
-    if (trace.T !== N) throw new Error(`isomorphism: trace has ${trace.T} positions, data has ${N} bytes\nhint: re-run trace (npx tsx pipeline.ts trace)`);
+    if (trace.T !== N) throw new Error(`isomorphism: trace has ${trace.T} positions, data has ${N} bytes\nhint: rebuild the trace: npx tsx pipeline.ts run trace --force trace`);
     const patterns = buildPatterns(w);
     const um = evaluateUm(w, patterns, xs, params.floor);
     const rnnBpc = mean(trace.bits);

@@ -20,6 +20,8 @@ export default defineStage<Params>({
   name: 'model',
   description: 'the weights to analyse: the train stage\'s best checkpoint, the paper\'s weights ("paper"), or a weights file',
   section: '§2',
+  // A weights file enters keys by its name and content (the external), not its folder.
+  keyParams: (p) => (p.source === 'train' || p.source === 'paper' ? p : { ...p, source: `file:${path.basename(p.source)}` }),
   inputs: (p) => (p.source === 'train' ? ['train'] : []),
   pathEnv: PAPER_WEIGHTS_ENV,
   // The download (if any) happens before the build starts: offline, nothing is cached.

@@ -10,7 +10,8 @@ import { importsOf } from '../lib/engine/sources.ts';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
-const RANK: Record<string, number> = { engine: 0, rnn: 1, data: 1, analysis: 2, report: 2, stages: 3, cli: 4 };
+// lib/queue (the BullMQ worker and sweep submission) sits beside the stages, under the CLI that calls it.
+const RANK: Record<string, number> = { engine: 0, rnn: 1, data: 1, analysis: 2, report: 2, stages: 3, queue: 3, cli: 4 };
 
 function layerOf(abs: string): string | null {
   const rel = path.relative(root, abs).split(path.sep);

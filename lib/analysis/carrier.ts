@@ -24,7 +24,7 @@
 // S is the trace's float32 state; everything computed here is float64.
 
 import { V, type Weights } from '../rnn/weights.ts';
-import { bitsOf } from '../rnn/forward.ts';
+import { bitsOf, readoutLogp4 } from '../rnn/forward.ts';
 import { runWithHooks, type Hook } from '../rnn/hooks.ts';
 
 type States = Float32Array | Float64Array;
@@ -35,8 +35,46 @@ type States = Float32Array | Float64Array;
  * Carrier c_t = Wh·S[t-1] + bh for t = 0..N-1, float64, (N, H).
  * The sum runs in the same order as the forward pass (Σ_k Wh[j][k]·S[t-1][k], then + bh),
  * so z_t[j] = fround(Wx[j][x_t] + c_t[j]) up to that final float32 rounding.
+ * Four rows of Wh (float64 copy) per pass over S[t-1], each summed in that order: bitwise
+ * equal to carrierNaive (test/analysis/carrier.test.ts).
  */
 export function carrier(w: Weights, S: States, N: number): Float64Array {
+  const { H, bh } = w;
+  const Wh = Float64Array.from(w.Wh);
+  const c = new Float64Array(N * H);
+  const prev = new Float64Array(H);
+  for (let j = 0; j < H; j++) c[j] = 0 + bh[j];
+  for (let t = 1; t < N; t++) {
+    for (let k = 0; k < H; k++) prev[k] = S[(t - 1) * H + k];
+    const base = t * H;
+    let j = 0;
+    for (; j + 3 < H; j += 4) {
+      const r0 = j * H, r1 = r0 + H, r2 = r1 + H, r3 = r2 + H;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (let k = 0; k < H; k++) {
+        const p = prev[k];
+        a0 += Wh[r0 + k] * p;
+        a1 += Wh[r1 + k] * p;
+        a2 += Wh[r2 + k] * p;
+        a3 += Wh[r3 + k] * p;
+      }
+      c[base + j] = a0 + bh[j];
+      c[base + j + 1] = a1 + bh[j + 1];
+      c[base + j + 2] = a2 + bh[j + 2];
+      c[base + j + 3] = a3 + bh[j + 3];
+    }
+    for (; j < H; j++) {
+      let acc = 0;
+      const row = j * H;
+      for (let k = 0; k < H; k++) acc += Wh[row + k] * prev[k];
+      c[base + j] = acc + bh[j];
+    }
+  }
+  return c;
+}
+
+/** Naive twin of carrier: one row at a time. */
+export function carrierNaive(w: Weights, S: States, N: number): Float64Array {
   const { H, Wh, bh } = w;
   const c = new Float64Array(N * H);
   for (let t = 0; t < N; t++) {
@@ -135,6 +173,37 @@ export function carrierOnlyBits(w: Weights, xs: Uint8Array, floor: number): Floa
   runWithHooks(w, xs, {
     hooks: [carrierOnly(w, undefined, steps), { point: 'logp', steps, fn: (lp, step) => void (bits[step.t] = bitsOf(lp[xs[step.t + 1]], floor)) }],
   });
+  return bits;
+}
+
+/**
+ * carrierOnlyBits from the trace instead of a hooked forward run: the carrier-only state
+ * h'_t needs only S[t-1] (through c_t, see carrier()) and S[t], so positions are
+ * independent and are read out four at a time (readoutLogp4). c is carrier(w, S, N).
+ * Bitwise equal to carrierOnlyBits (test/analysis/carrier.test.ts), about 2× faster.
+ */
+export function carrierOnlyBitsFast(w: Weights, xs: Uint8Array, S: States, c: Float64Array, floor: number): Float64Array {
+  const { H } = w;
+  const N = xs.length;
+  const T = Math.max(0, N - 1);
+  const bits = new Float64Array(T);
+  const { lo, hi } = wxRange(w);
+  const Wy64 = Float64Array.from(w.Wy);
+  const h = new Float64Array(4 * H);
+  const lp = new Float64Array(4 * V);
+  for (let t0 = 0; t0 < T; t0 += 4) {
+    const n = Math.min(4, T - t0);
+    h.fill(0);
+    for (let i = 0; i < n; i++) {
+      const off = (t0 + i) * H;
+      for (let j = 0; j < H; j++) {
+        const cj = c[off + j];
+        h[i * H + j] = cj + lo[j] <= 0 && 0 <= cj + hi[j] ? Math.tanh(cj) : S[off + j];
+      }
+    }
+    readoutLogp4(w, Wy64, h, lp, 0);
+    for (let i = 0; i < n; i++) bits[t0 + i] = bitsOf(lp[i * V + xs[t0 + i + 1]], floor);
+  }
   return bits;
 }
 

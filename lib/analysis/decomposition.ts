@@ -18,9 +18,10 @@
 // δ (T, H); the top units (T, K) int32 with -1 where fewer than K units have a non-zero
 // contribution, and their contributions (T, K) float64 (0 there).
 
-import type { Weights } from '../rnn/weights.ts';
+import { V, type Weights } from '../rnn/weights.ts';
 import { runWithHooks } from '../rnn/hooks.ts';
-import { carrierOnly } from './carrier.ts';
+import { logSoftmax, readoutLogits4 } from '../rnn/forward.ts';
+import { carrierOnly, wxRange } from './carrier.ts';
 
 export interface Decomposition {
   /** positions t = 0..T-1, T = N - 1 */
@@ -96,6 +97,74 @@ export function decompose(w: Weights, xs: Uint8Array, K: number): Decomposition 
       { point: 'logp', steps, fn: (lp, step) => void (carrierOnlyLogp[step.t] = lp[xs[step.t + 1]]) },
     ],
   });
+  for (let t = 0; t < T; t++) totalLogit[t] = carrierLogit[t] + patternLogit[t];
+  return { T, H, K, carrierLogit, patternLogit, totalLogit, actualLogit, carrierOnlyLogp, psUnits, delta, topUnits, topContributions };
+}
+
+/**
+ * decompose from the trace instead of a hooked forward run: h'_t needs only c_t (from
+ * S[t-1], see carrier()) and S[t], so positions are independent and the carrier logits
+ * are read out four at a time (readoutLogits4). S is the trace's (N, H) float32 state and
+ * c = carrier(w, S, N). Same arithmetic per position as decompose, so the result is
+ * bitwise equal to it (test/analysis/decomposition.test.ts), about 2× faster.
+ */
+export function decomposeFast(w: Weights, xs: Uint8Array, S: Float32Array | Float64Array, c: Float64Array, K: number): Decomposition {
+  const { H, Wy, by } = w;
+  const N = xs.length;
+  const T = Math.max(0, N - 1);
+  const carrierLogit = new Float64Array(T);
+  const patternLogit = new Float64Array(T);
+  const totalLogit = new Float64Array(T);
+  const actualLogit = new Float64Array(T);
+  const carrierOnlyLogp = new Float64Array(T);
+  const psUnits = new Int32Array(T);
+  const delta = new Float64Array(T * H);
+  const topUnits = new Int32Array(T * K).fill(-1);
+  const topContributions = new Float64Array(T * K);
+  const { lo, hi } = wxRange(w);
+  const Wy64 = Float64Array.from(Wy);
+  const h = new Float64Array(4 * H);
+  const logits = new Float64Array(4 * V);
+  const lp = new Float64Array(V);
+  for (let t0 = 0; t0 < T; t0 += 4) {
+    const n = Math.min(4, T - t0);
+    h.fill(0);
+    for (let i = 0; i < n; i++) {
+      const t = t0 + i;
+      const off = t * H;
+      const hb = i * H;
+      const o = xs[t + 1];
+      const row = o * H;
+      let pattern = 0;
+      let actual = by[o];
+      let np = 0;
+      for (let j = 0; j < H; j++) {
+        const cj = c[off + j];
+        const sj = S[off + j];
+        const ps = cj + lo[j] <= 0 && 0 <= cj + hi[j];
+        const hj = ps ? Math.tanh(cj) : sj;
+        h[hb + j] = hj;
+        const dj = sj - hj;
+        delta[off + j] = dj;
+        const u = Wy[row + j] * dj;
+        pattern += u;
+        actual += Wy[row + j] * sj;
+        if (ps) np++;
+        if (u !== 0) insertTop(topUnits, topContributions, t * K, K, j, u);
+      }
+      patternLogit[t] = pattern;
+      actualLogit[t] = actual;
+      psUnits[t] = np;
+    }
+    readoutLogits4(w, Wy64, h, logits, 0);
+    for (let i = 0; i < n; i++) {
+      const t = t0 + i;
+      const o = xs[t + 1];
+      carrierLogit[t] = logits[i * V + o];
+      logSoftmax(logits, i * V, lp, 0);
+      carrierOnlyLogp[t] = lp[o];
+    }
+  }
   for (let t = 0; t < T; t++) totalLogit[t] = carrierLogit[t] + patternLogit[t];
   return { T, H, K, carrierLogit, patternLogit, totalLogit, actualLogit, carrierOnlyLogp, psUnits, delta, topUnits, topContributions };
 }

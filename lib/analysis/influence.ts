@@ -54,7 +54,7 @@ export function transposeWh(w: Weights): Float64Array {
 
 /**
  * gradientsAt for four output positions Ts[0..3] at once, register-blocked: each step
- * reads a row of Whᵀ once for all four chains. G is (4, D, H): G[(i*D + d)*H + j];
+ * reads two rows of Whᵀ once for all four chains. G is (4, D, H): G[(i*D + d)*H + j];
  * `u` is (4, H) scratch. Sums run over j in the same order as gradientsAt, so the results
  * are bitwise identical to it (test/analysis/influence.test.ts compares them).
  */
@@ -81,7 +81,36 @@ export function gradientsAt4(w: Weights, WhT: Float64Array, S: States, xs: Uint8
       u[u2 + j] = G[g2 + next + j] * (1 - h2 * h2);
       u[u3 + j] = G[g3 + next + j] * (1 - h3 * h3);
     }
-    for (let k = 0; k < H; k++) {
+    // two rows of Whᵀ × four chains per pass over u (a last odd row alone)
+    let k = 0;
+    for (; k + 1 < H; k += 2) {
+      const row = k * H;
+      const row1 = row + H;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      let e0 = 0, e1 = 0, e2 = 0, e3 = 0;
+      for (let j = 0; j < H; j++) {
+        const wt = WhT[row + j];
+        const wu = WhT[row1 + j];
+        const v0 = u[u0 + j], v1 = u[u1 + j], v2 = u[u2 + j], v3 = u[u3 + j];
+        a0 += wt * v0;
+        a1 += wt * v1;
+        a2 += wt * v2;
+        a3 += wt * v3;
+        e0 += wu * v0;
+        e1 += wu * v1;
+        e2 += wu * v2;
+        e3 += wu * v3;
+      }
+      G[g0 + cur + k] = a0;
+      G[g1 + cur + k] = a1;
+      G[g2 + cur + k] = a2;
+      G[g3 + cur + k] = a3;
+      G[g0 + cur + k + 1] = e0;
+      G[g1 + cur + k + 1] = e1;
+      G[g2 + cur + k + 1] = e2;
+      G[g3 + cur + k + 1] = e3;
+    }
+    if (k < H) {
       const row = k * H;
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
       for (let j = 0; j < H; j++) {
@@ -186,7 +215,7 @@ export interface OffsetRow {
 /** Table 3's per-offset summary (all D rows). */
 export function summarizeByOffset(t: InfluenceTable): OffsetRow[] {
   const { D, influence, gradNorm } = t;
-  const nT = t.lastT - t.firstT + 1;
+  const nT = influence.length / D; // rows: every T of firstT..lastT, or the blocks of a sample
   const rows: OffsetRow[] = [];
   for (let d = 0; d < D; d++) {
     let s = 0;

@@ -8,7 +8,7 @@ import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/plan.ts';
 import { allFresh } from '../engine/status.ts';
-import type { Entry } from '../engine/store.ts';
+import type { Entry } from '../engine/entry.ts';
 import { EngineError } from '../engine/errors.ts';
 import { CliError } from './errors.ts';
 import { Q3_PRESET } from './presets.ts';
@@ -71,6 +71,8 @@ export interface BuildFlags extends Common {
   metrics?: string[];
   q3?: boolean;
   reference?: string;
+  /** [remote] build the points on `worker` processes through this Redis queue. */
+  queue?: string;
 }
 
 /** --q3 expands to its preset; the user's --set come after the preset's (and win). */
@@ -88,6 +90,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
   if (!o.sweep && !o.seeds && (o.targets || o.metrics)) {
     throw new CliError('usage', `${o.targets ? '--targets' : '--metrics'} applies to a sweep (--sweep or --seeds)`, o.targets ? `without a sweep: npx tsx pipeline.ts run ${o.targets.join(' ')}` : 'add --sweep stage.param=v1,v2');
   }
+  if (o.queue && !o.sweep && !o.seeds) throw new CliError('usage', '--queue goes with a sweep (report --seeds/--sweep: one job per point)', 'npx tsx pipeline.ts report --seeds 42,43 --queue redis://HOST:PORT --remote-cache URL'); // [remote]
   if (o.sweep || o.seeds) {
     if (o.dryRun) throw new CliError('usage', `${o.sweep ? '--sweep' : '--seeds'} cannot be combined with --dry-run`);
     const { parseSweep, runSweep } = await import('./sweep.ts');
@@ -102,7 +105,9 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
       overrides,
       sets: o.set ?? [],
       targets: o.targets ?? targets,
-      jobs: o.jobs ?? 1,
+      // [remote] with --queue the workers build every point first; the local loop then pulls each from the remote cache
+      jobs: o.queue ? 1 : (o.jobs ?? 1),
+      prepare: o.queue ? (points, targets) => submitToQueue(p, o.queue!, points, targets, o.force ?? false) : undefined,
       force: o.force ?? false,
       quiet: o.quiet,
       reference: o.reference,
@@ -144,6 +149,19 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
   if (!o.dryRun && !o.quiet) io.err.write(`${ran} ran, ${runs.length - ran} cached\n`);
   if (report) io.out.write(`${rel(report)}\n`);
   return 0;
+}
+
+/**
+ * [remote] `report --sweep/--seeds … --queue URL`: one job per point on the workers, and wait
+ * (lib/queue/submit.ts); the caller's own build then finds every stage in the remote cache.
+ */
+async function submitToQueue(p: Pipeline, queue: string, points: { name: string; overrides: Overrides }[], targets: string[], force: Force): Promise<void> {
+  if (!p.store.remote) throw new CliError('usage', '--queue needs a remote cache shared with the workers', 'add --remote-cache http://HOST:PORT/cache (or set TOTAL_INTERP_REMOTE_CACHE)');
+  if (force !== false) throw new CliError('usage', '--force cannot be combined with --queue', 'force the build on one machine, without --queue');
+  const { submitSweep } = await import('../queue/submit.ts');
+  const results = await submitSweep(points.map((pt) => ({ label: pt.name, overrides: pt.overrides, targets })), { queue });
+  const ran = results.reduce((n, r) => n + r.runs.filter((x) => x.status === 'ran').length, 0);
+  p.reporter.line(`queue: ${results.length} points done on ${new Set(results.map((r) => r.worker)).size} worker process(es), ${ran} stages ran there`);
 }
 
 function reportPaths(p: Pipeline, entry: Entry | undefined): { report: string | null; reportJson: string | null } {

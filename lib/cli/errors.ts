@@ -36,6 +36,8 @@ export function exitCodeOf(reason: Reason): 1 | 2 {
     case 'cycle':
     case 'stage-failed':
     case 'busy':
+    case 'lock-timeout':
+    case 'cache-write':
     case 'corrupt':
     case 'internal':
     case 'bug':

@@ -16,6 +16,7 @@ export function stagesHelp(p: Pipeline): string {
     'environment: ENWIK9=FILE (data source beyond the shipped 1024 bytes), TOTAL_INTERP_CACHE=DIR (cache location),',
     "             TOTAL_INTERP_PAPER_WEIGHTS=FILE (a local copy of the paper's sat_model.bin),",
     '             TOTAL_INTERP_DOWNLOADS=DIR (where model.source=paper keeps its download),',
+    '             TOTAL_INTERP_LOCK_TIMEOUT=SECONDS (how long to wait for another process building the same result; default 2 h),',
     '             TOTAL_INTERP_DEBUG=1 (full stacks of failing stages)',
     '',
     'exit codes: 0 done; 1 a stage failed (or, with --exit-code, something is stale/changed);',

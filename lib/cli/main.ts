@@ -12,6 +12,7 @@ import { makeReporter, silentReporter } from '../engine/progress.ts';
 import { describe, exitCodeOf } from './errors.ts';
 import * as cmd from './commands.ts';
 import { Q3_PRESET } from './presets.ts';
+import { attachRemote, workerCommand } from '../queue/cli.ts'; // [remote] issue 16 (loads no queue code until used)
 
 export interface MainOptions {
   root: string;
@@ -88,15 +89,18 @@ export async function main(o: MainOptions): Promise<number> {
       env,
       cacheDir: env.TOTAL_INTERP_CACHE || undefined,
       debug: Boolean(env.TOTAL_INTERP_DEBUG),
+      lock: lockOptions(env),
     });
   } catch (e) {
     return fail(e);
   }
   const io: cmd.Io = { out, err, confirm: o.confirm !== undefined ? o.confirm : cmd.terminalConfirm() };
   let code = 0;
-  const prepare = (c: cmd.Common) => {
+  const prepare = (c: cmd.Common & { remoteCache?: string }) => {
     p.reporter = c.quiet ? silentReporter : makeReporter(err as NodeJS.WriteStream);
+    attachRemote(p, c.remoteCache, env); // [remote] --remote-cache URL or TOTAL_INTERP_REMOTE_CACHE
   };
+  const remoteOpt = () => new Option('--remote-cache <url>', 'a Bazel-style HTTP cache (GET/PUT /cas, /ac) behind the local one; or TOTAL_INTERP_REMOTE_CACHE'); // [remote]
 
   const program = new Command()
     .name(PROG)
@@ -120,6 +124,7 @@ export async function main(o: MainOptions): Promise<number> {
     .addOption(new Option('--metrics <id,…>', 'with --sweep: the figures the aggregate shows (default: the SPEC §6.4 ones present, else every metric)').argParser(nameList('metric ids', '--metrics trained_bpc,pattern_gain_bpc')))
     .option('--q3', `SPEC §6.4: ${Q3_WORDS}`)
     .option('--reference <label>', "with --seeds: the paper's-weights column from this report (default: the newest report on imported weights)")
+    .option('--queue <url>', 'with --seeds/--sweep: build the points on `worker` processes through this Redis queue (needs --remote-cache)').addOption(remoteOpt()) // [remote]
     .addOption(opt.json()).addOption(opt.quiet())
     .addHelpText('after', '\n--json prints {"stages":[{"name","status","key","seconds"}],"report":PATH,"reportJson":PATH}\n(with --seeds/--sweep also "points":[{values,seed,report,reportJson}], report/reportJson being the aggregate\'s;\nwith --seeds alone also "seeds":[{seed,report,reportJson}]).\n\nexample:\n  ENWIK9=enwik9 ' + PROG + ' report --sweep data.bytes=1024,4096 --seeds 42,43 --jobs 2')
     .action(async (c) => {
@@ -130,11 +135,20 @@ export async function main(o: MainOptions): Promise<number> {
     .description('build the named stages and everything upstream of them')
     .argument('<stage...>', 'stages to build')
     .addOption(opt.set()).addOption(opt.force()).addOption(opt.dryRun('say what would run and why; run nothing')).addOption(opt.jobs())
+    .addOption(remoteOpt()) // [remote]
     .addOption(opt.json()).addOption(opt.quiet())
     .addHelpText('after', '\n--json prints the same shape as report --json, with report/reportJson null unless the report was built.')
     .action(async (stages: string[], c) => {
       prepare(c);
       code = await cmd.build(p, io, stages, c);
+    });
+  hook(program.command('worker')) // [remote] lib/queue/cli.ts
+    .description('build sweep points from a Redis queue (report --seeds … --queue) until stopped')
+    .option('--queue <url>', 'the BullMQ queue: redis://HOST:PORT').addOption(remoteOpt()).addOption(opt.quiet())
+    .addHelpText('after', '\nOne sandboxed process per job, as many at once as cores (TOTAL_INTERP_WORKER_CONCURRENCY). A dead worker\'s job is\ntaken over by another after TOTAL_INTERP_QUEUE_LOCK_MS (30000). Credentials: in the URL, or TOTAL_INTERP_REMOTE_CACHE_AUTH=user:pass.')
+    .action(async (c) => {
+      prepare(c);
+      code = await workerCommand(p, c, env);
     });
   hook(program.command('status'))
     .description('show each stage as fresh, stale or missing, with the reasons')
@@ -215,3 +229,11 @@ export function quietOnEpipe(stream: NodeJS.WriteStream = process.stdout): void 
   });
 }
 
+/** Stage locks: TOTAL_INTERP_LOCK_TIMEOUT=SECONDS bounds how long a run waits for another's. */
+function lockOptions(env: Record<string, string | undefined>): { timeoutMs?: number; advice: string } {
+  const waitS = Number(env.TOTAL_INTERP_LOCK_TIMEOUT);
+  return {
+    ...(env.TOTAL_INTERP_LOCK_TIMEOUT && Number.isFinite(waitS) && waitS >= 0 ? { timeoutMs: waitS * 1000 } : {}),
+    advice: 'to wait longer, set TOTAL_INTERP_LOCK_TIMEOUT=SECONDS',
+  };
+}

@@ -31,8 +31,13 @@ export function loadReport(reportsDir: string, ref: string, what = 'diff'): Repo
     const labels = reportFiles(reportsDir).map(labelOf);
     throw new CliError('no-report', `${what}: no report "${ref}" (looked for ${path.relative(process.cwd(), file)})\nreports: ${labels.join(', ') || '(none)'}`, 'name a label under reports/ or a report.json path');
   }
-  const j = readJson<ReportJson>(file);
-  if (!j?.metrics || !j.tables) throw new CliError('no-report', `${what}: ${file} is not a report.json (no metrics/tables)`);
+  let j: ReportJson;
+  try {
+    j = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new CliError('no-report', `${what}: ${file} is not JSON (${(e as Error).message})`, 'name a report by its label under reports/ or by the path of its report.json');
+  }
+  if (!j?.metrics || !j.tables) throw new CliError('no-report', `${what}: ${file} is not a report.json (no metrics/tables)`, 'name a report by its label under reports/ or by the path of its report.json');
   return j;
 }
 

@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { Pipeline, Overrides, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/plan.ts';
-import type { Entry } from '../engine/store.ts';
+import type { Entry } from '../engine/entry.ts';
 import type { StageOutput } from '../engine/types.ts';
 import type { ReportJson } from '../report/audit.ts';
 import type { PaperFigures } from '../report/compare.ts';
@@ -192,6 +192,8 @@ export interface SweepOptions {
   metrics?: string[];
   /** How a point is built (default: in this process, or in child processes with jobs > 1). */
   builder?: PointBuilder;
+  /** Called with every point once they are checked, before any is built (a queue submits them here). */
+  prepare?: (points: Point[], targets: string[]) => Promise<void>;
 }
 
 export interface SweepResult {
@@ -214,6 +216,7 @@ export async function runSweep(p: Pipeline, o: SweepOptions): Promise<SweepResul
   for (const t of o.targets) p.stage(t, '--targets');
   const points = gridPoints(o.axes, o.seeds, o.overrides, o.sets);
   for (const pt of points) p.resolveAll(pt.overrides); // every point's params are valid before anything runs
+  await o.prepare?.(points, o.targets);
 
   const build = o.builder ?? (o.jobs > 1 ? buildInChild(o.force, o.quiet) : buildInProcess(p, o.force));
   const runs: (PointRun & { entries: Record<string, Entry> })[] = new Array(points.length);

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { sha256 } from './hash.ts';
-import type { Entry, Store } from './store.ts';
+import type { Entry } from './entry.ts';
+import type { Store } from './store.ts';
 
 /** Write the entries' artifacts into `reportsDir`, only where they differ. Returns the paths. */
 export function materialize(store: Store, reportsDir: string, entries: Entry[]): string[] {

@@ -8,7 +8,9 @@ import { EngineError } from './errors.ts';
 import { isForced, plan, planStage, type Force } from './plan.ts';
 import { materialize } from './artifacts.ts';
 import type { Overrides, Params, Pipeline } from './pipeline.ts';
-import type { Entry } from './store.ts';
+import { CorruptError, type Entry } from './entry.ts';
+import { loadOutput } from './execute.ts';
+import type { StageOutput } from './types.ts';
 
 export interface StageRun {
   name: string;
@@ -81,31 +83,62 @@ export async function build(p: Pipeline, targets: string[], opts: BuildOptions =
     p.reporter.line(`  cached  ${name}${note}`);
   };
 
+  // An upstream output that fails to read, decode or validate is corruption: drop its
+  // entry, rebuild it, and read it again (its key is unchanged, so ours is too).
+  const loadInputs = async (ups: readonly string[]): Promise<Record<string, StageOutput>> => {
+    const inputs: Record<string, StageOutput> = {};
+    for (const u of ups) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          inputs[u] = loadOutput(p.store, entries[u], p.stage(u).schemas.output);
+          break;
+        } catch (e) {
+          if (!(e instanceof CorruptError) || attempt >= 2) throw e;
+          p.reporter.line(`warning: ${e.message}; recomputing ${u}`);
+          p.store.dropEntry(u, entries[u].key);
+          delete entries[u];
+          await buildOne(u);
+        }
+      }
+    }
+    return inputs;
+  };
+
   const buildOne = async (name: string): Promise<void> => {
     const forced = isForced(opts.force, name);
-    const sp = planStage(p, name, params, entries, { forced, building: true, explain: false });
+    let sp = planStage(p, name, params, entries, { forced, building: true, explain: false });
     const keyed = sp.keyed!;
+    if (!forced && p.store.remote && (await p.store.remote.pull(p.store, name, keyed.key)) && !sp.entry) sp = planStage(p, name, params, entries, { forced, building: true, explain: false }); // [remote] a local miss is looked up remotely
     if (sp.entry) return cached(name, sp.entry, keyed.key);
     // Loaded only when something must run: a no-op build never pays for them.
-    const [{ lock }, { runStage }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts')]);
+    const [{ lock, waitMessage }, { runStage }, { cacheWriteError }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts'), import('./cache-errors.ts')]);
     // One lock per (stage, key): two processes building the same result wait for each other;
-    // different results (other seeds, other params) build at the same time.
-    const release = await lock(p.store.lockPath(name, keyed.key), (h) =>
-      p.reporter.line(`  waiting for process ${h.pid} (${h.host}) building ${name}…`),
-    );
+    // different results (other seeds, other params) build at the same time. The lock is a
+    // lease its holder renews while it builds (lock.ts).
+    const release = await lock(p.store.lockPath(name, keyed.key), {
+      ...p.lockOptions,
+      onWait: (h, file) => p.reporter.line(waitMessage(h, file, name)),
+    }).catch((e) => {
+      throw cacheWriteError(e, p.store.root);
+    });
+    const releaseShared = await p.store.remote?.lock?.(name, keyed.key, (h) => p.reporter.line(`  waiting for ${h} building ${name}…`)).catch((e) => { release(); throw e; }); // [remote]
     try {
       // Another process may have built it while we waited.
       if (!forced) {
+        await p.store.remote?.pull(p.store, name, keyed.key); // [remote] another machine may have built it
         const again = planStage(p, name, params, entries, { building: true, explain: false });
         if (again.entry) return cached(name, again.entry, keyed.key, ' (built by another process)');
       }
       const t0 = performance.now();
+      const loaded = await loadInputs(sp.inputs);
       const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
-      entries[name] = await runStage(p, name, keyed, params, upstream, jobs > 1);
+      entries[name] = await runStage(p, name, keyed, params, upstream, loaded, jobs > 1);
       const seconds = (performance.now() - t0) / 1000;
       runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds });
       p.reporter.line(`  ran     ${name}  ${seconds.toFixed(2)}s`);
+      await p.store.remote?.push(p.store, entries[name]); // [remote] before the locks go: a waiter then finds it
     } finally {
+      await releaseShared?.(); // [remote]
       release();
     }
   };

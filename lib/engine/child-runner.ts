@@ -6,8 +6,9 @@
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Entry } from './store.ts';
+import { CorruptError, type Entry } from './entry.ts';
 import type { KeyRecord } from './key.ts';
+import { CacheWriteError } from './cache-errors.ts';
 import type { ExternalFile, Progress } from './types.ts';
 
 export interface ChildJob {
@@ -27,6 +28,15 @@ export interface ChildJob {
   overrides: Record<string, Record<string, unknown>>;
 }
 
+/** The child's error as the same class the engine would have thrown in-process. */
+function childError(m: { message: string; stack?: string; reason?: string; stage?: string; key?: string; code?: string }): Error {
+  let e: Error;
+  if (m.reason === 'corrupt') e = new CorruptError(m.message, m.stage && m.key ? { stage: m.stage, key: m.key } : undefined);
+  else if (m.reason === 'cache-write') e = new CacheWriteError(m.message, m.code ?? 'EIO');
+  else e = new Error(m.message);
+  return Object.assign(e, { stack: m.stack });
+}
+
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const childMain = fileURLToPath(new URL('./child.ts', import.meta.url));
 
@@ -43,7 +53,7 @@ export function runInChild(job: ChildJob & { onProgress: Progress; onWarn: (m: s
         resolve(m.entry);
       } else if (m.type === 'error') {
         settled = true;
-        reject(Object.assign(new Error(m.message), { stack: m.stack }));
+        reject(childError(m));
       }
     });
     child.on('exit', (code, signal) => {

@@ -20,6 +20,10 @@ export type EngineReason =
   | 'stage-failed'
   /** Another process holds a lock that the operation cannot wait for. */
   | 'busy'
+  /** Waited for another process's lock longer than the limit. */
+  | 'lock-timeout'
+  /** The cache's disk refused a write (full, read-only, not ours). */
+  | 'cache-write'
   /** A stage's output is not in the cache (and the caller asked not to build it). */
   | 'not-built'
   /** A cache object or entry failed its hash check. */
@@ -39,7 +43,7 @@ export class EngineError extends Error {
 
 const REASONS: ReadonlySet<string> = new Set<EngineReason>([
   'usage', 'unknown-stage', 'unknown-tensor', 'param', 'bad-stage', 'duplicate', 'unknown-input', 'cycle',
-  'missing-file', 'stage-failed', 'busy', 'not-built', 'corrupt', 'internal',
+  'missing-file', 'stage-failed', 'busy', 'lock-timeout', 'cache-write', 'not-built', 'corrupt', 'internal',
 ]);
 
 /** The engine reason of an error (ParamError, GraphError, MissingFileError and EngineError all carry one), or null. */

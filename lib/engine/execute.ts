@@ -3,23 +3,50 @@
 // and the child-process runner (--jobs), so both store exactly the same thing.
 
 import { canonicalJson, hashJson } from './hash.ts';
-import { checkOutput } from './params.ts';
+import { checkOutput } from './validate.ts';
 import { decodeTensor, encodeTensor, checkTensor } from './tensor.ts';
-import { Store, type Entry, type ObjectRef, type TensorRef } from './store.ts';
+import type { Store } from './store.ts';
+import { CorruptError, type Entry, type ObjectRef, type TensorRef } from './entry.ts';
 import type { KeyRecord } from './key.ts';
 import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from './types.ts';
 
 
-/** Load a built stage's output (json + tensors), verifying every object. */
+/**
+ * Load a built stage's output (json + tensors), verifying every object. Any failure to
+ * read, decode or validate it is corruption: a CorruptError naming the entry, which the
+ * caller drops and recomputes.
+ */
 export function loadOutput(store: Store, entry: Entry, outputSchema: any): StageOutput {
   const stage = entry.record.stage;
-  const jsonBytes = store.getObject(entry.outputs.json, `stage ${stage}: json output`);
-  const json = JSON.parse(Buffer.from(jsonBytes).toString('utf8'));
-  const err = checkOutput(stage, outputSchema, json, 'read');
-  if (err) throw Object.assign(new Error(err), { reason: 'corrupt' });
+  const at = { stage, key: entry.key };
+  const jsonBytes = store.getObject(entry.outputs.json, `stage ${stage}: json output`, at);
+  let json: any;
+  try {
+    json = JSON.parse(Buffer.from(jsonBytes).toString('utf8'));
+  } catch (e) {
+    throw new CorruptError(`stage ${stage}: json output does not decode (${(e as Error).message})`, at);
+  }
+  let err: string | null;
+  try {
+    err = checkOutput(stage, outputSchema, json, 'read');
+  } catch (e) {
+    err = (e as Error).message;
+  }
+  if (err) throw new CorruptError(err, at);
   const tensors: Record<string, Tensor> = {};
   for (const [name, ref] of Object.entries(entry.outputs.tensors)) {
-    tensors[name] = decodeTensor(store.getObject(ref, `stage ${stage}: tensor ${name}`), `stage ${stage}: tensor ${name}`);
+    const what = `stage ${stage}: tensor ${name}`;
+    const bytes = store.getObject(ref, what, at);
+    let t: Tensor;
+    try {
+      t = decodeTensor(bytes, what);
+    } catch (e) {
+      throw new CorruptError((e as Error).message, at);
+    }
+    if (t.dtype !== ref.dtype || JSON.stringify(t.shape) !== JSON.stringify(ref.shape)) {
+      throw new CorruptError(`${what}: decodes as ${t.dtype} ${JSON.stringify(t.shape)}, its entry says ${ref.dtype} ${JSON.stringify(ref.shape)}`, at);
+    }
+    tensors[name] = t;
   }
   return { json, tensors, key: entry.key.slice(0, 12), outputHash: entry.outputHash };
 }

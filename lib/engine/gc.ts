@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { EngineError } from './errors.ts';
 import { plan } from './plan.ts';
 import { linkedEntries } from './artifacts.ts';
-import { entryObjects, type Entry } from './store.ts';
+import { entryObjects, type Entry } from './entry.ts';
 import type { Overrides, Pipeline } from './pipeline.ts';
 
 export interface GcOptions {
@@ -76,6 +76,7 @@ export function gc(p: Pipeline, opts: GcOptions = {}): GcResult {
     bytes += o.bytes;
     if (!opts.dryRun) fs.rmSync(o.path, { force: true });
   }
+  bytes += p.store.removeLegacy(opts.dryRun); // cache/validators/ of older engines: code, never data
   for (const t of p.store.listTmp()) {
     if (now - t.mtimeMs < grace) continue;
     bytes += t.bytes;

@@ -7,7 +7,7 @@
 
 import { hashJson } from './hash.ts';
 import { fingerprint } from './fingerprint.ts';
-import type { Entry } from './store.ts';
+import type { Entry } from './entry.ts';
 import type { ExternalFile, StageDef } from './types.ts';
 
 /**
@@ -23,7 +23,7 @@ export interface KeyRecord {
   stage: string;
   /** Hash of the stage file, every project module it imports (transitively) and its schemas: the code that computes the result. */
   code: string;
-  /** Resolved params (defaults filled in): the stage's declared knobs. */
+  /** Resolved params (defaults filled in): the stage's declared knobs; a param that names a file enters as its keyParams form (no folder). */
   params: unknown;
   /** Upstream output content hashes (not keys): what the stage reads; equal content means early cutoff. */
   inputs: Record<string, string>;
@@ -64,7 +64,7 @@ export function makeKey(k: KeyInputs): Keyed {
     engine: ENGINE_VERSION,
     stage: name,
     code: k.code.hash,
-    params: k.params,
+    params: k.def.keyParams ? k.def.keyParams(k.params as any) : k.params,
     inputs: Object.fromEntries(Object.entries(k.upstream).map(([u, e]) => [u, e.outputHash])),
     externals: Object.fromEntries(Object.entries(k.externals).map(([x, f]) => [x, fingerprint(f, name)])),
     env: Object.fromEntries(Object.entries(k.env).map(([x, v]) => [x, v ?? null])),

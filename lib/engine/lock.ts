@@ -1,97 +1,138 @@
-// A per-stage lock file so that two pipeline processes on one cache never build the same
-// stage at once: the second waits, then finds the first one's result in the cache.
+// A lock file per (stage, key) so that two pipeline processes on one cache never build the
+// same result at once: the second waits, then finds the first one's result in the cache.
 //
-// Why not proper-lockfile: it detects a dead holder by the lock's mtime, which the holder
-// refreshes on a timer. Our stages are long synchronous computations (training) that
-// block the timer, so the lock would look stale and be stolen mid-stage. The cache is
-// local to the machine, so we can ask the OS directly whether the holder is alive:
-// the lock file holds the holder's pid and hostname, and a lock whose pid is gone is
-// broken (renamed away atomically, so only one waiter breaks it).
+// The lock is a lease. The file names its holder (pid, host, since, a random token) and
+// when its lease expires; the holder renews it every lease/3 from a worker thread, which
+// keeps running while the main thread is inside a long synchronous stage (a 60 s training
+// kernel cannot starve it; lock-renewer.ts). A lock whose lease is stale (lease.ts) is broken.
+// Breaking is a rename to a unique name, so of several waiters exactly one breaks it.
+// A waiter says who holds the lock, since when, and how to clear it; it gives up with an
+// error after `timeoutMs`.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_LEASE_MS, describeHolder, parseHolder, readHolder, readText, record, staleness, writeAll, type Holder } from './lease.ts';
+import { getRenewer, withMutex } from './lock-renewer.ts';
 
-interface Holder {
-  pid: number;
-  host: string;
-  since: string;
+export interface LockOptions {
+  /** Lease length; the holder renews every lease/3. Default 30 s. */
+  leaseMs?: number;
+  /** Give up waiting after this long (default: 2 hours). */
+  timeoutMs?: number;
+  /** Called when we start waiting for a holder (again when the holder changes). */
+  onWait?: (h: Holder, file: string) => void;
+  /** Extra advice for the timeout error's hint (e.g. how to raise the timeout). */
+  advice?: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const DEFAULT_LOCK_TIMEOUT_MS = 2 * 3600_000;
 
-function readHolder(file: string): Holder | null {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return null;
-  }
+export class LockTimeoutError extends Error {
+  readonly reason = 'lock-timeout';
 }
 
 /** Try once. Returns a release function, or the current holder. */
-export function tryLock(file: string): (() => void) | Holder {
+export function tryLock(file: string, leaseMs = DEFAULT_LEASE_MS): (() => void) | Holder {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const me: Holder = { pid: process.pid, host: os.hostname(), since: new Date().toISOString() };
+  const now = Date.now();
+  const me: Holder = { pid: process.pid, host: os.hostname(), since: new Date(now).toISOString(), token: randomBytes(8).toString('hex'), leaseMs, expires: now + leaseMs };
+  let fd = -1;
   try {
-    const fd = fs.openSync(file, 'wx');
-    fs.writeSync(fd, JSON.stringify(me));
-    fs.closeSync(fd);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      const h = readHolder(file);
-      if (h && h.pid === me.pid && h.host === me.host) fs.rmSync(file, { force: true });
-    };
-    return release;
+    fd = fs.openSync(file, 'wx');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
-  const holder = readHolder(file);
+  if (fd >= 0) {
+    try {
+      writeAll(fd, record(me), 0);
+      fs.closeSync(fd);
+    } catch (e) {
+      try {
+        fs.closeSync(fd);
+      } catch {}
+      fs.rmSync(file, { force: true });
+      throw e;
+    }
+    const r = getRenewer();
+    r.worker.postMessage({ type: 'hold', file, holder: me });
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      withMutex(() => {
+        if (readHolder(file)?.token === me.token) fs.rmSync(file, { force: true });
+      });
+      r.worker.postMessage({ type: 'drop', file });
+    };
+  }
+  const text = readText(file);
+  const holder = parseHolder(text, file);
   if (holder === null) {
-    // Being written right now, or left empty by a crash between open and write.
+    // Being written right now, or left damaged: stale once nobody has touched it for a while.
     const st = fs.statSync(file, { throwIfNoEntry: false });
-    if (st && Date.now() - st.mtimeMs > 5000) breakLock(file);
-    return { pid: -1, host: os.hostname(), since: '' };
+    if (st && now - st.mtimeMs > 5000) breakLock(file, text);
+    return { pid: -1, host: '?', since: '', token: '', leaseMs, expires: now + leaseMs };
   }
-  if (holder.host === os.hostname() && !alive(holder.pid)) {
-    breakLock(file);
-    return tryLock(file);
-  }
-  return holder;
-}
-
-function breakLock(file: string): void {
-  const aside = `${file}.broken-${randomBytes(4).toString('hex')}`;
-  try {
-    fs.renameSync(file, aside); // atomic: of several waiters, one wins
-    fs.rmSync(aside, { force: true });
-  } catch {
-    /* another waiter broke it first */
-  }
+  if (staleness(file, holder, now) && breakLock(file, text)) return tryLock(file, leaseMs);
+  return holder; // live, or another waiter is breaking it: try again later
 }
 
 /**
- * Take the lock, waiting for a live holder to finish. `onWait` is called once with the
- * holder when we have to wait.
+ * Move a stale lock out of the way; if what we moved was not the lock we judged, put it
+ * back. False when another waiter moved it first (or it cannot be moved).
  */
-export async function lock(file: string, onWait?: (h: Holder) => void): Promise<() => void> {
-  let told = false;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
-    const r = tryLock(file);
-    if (typeof r === 'function') return r;
-    if (!told && onWait && r.pid > 0) {
-      told = true;
-      onWait(r);
-    }
-    await new Promise((res) => setTimeout(res, delay));
+function breakLock(file: string, judged: string | null): boolean {
+  const aside = `${file}.broken-${randomBytes(4).toString('hex')}`;
+  try {
+    fs.renameSync(file, aside); // atomic: of several waiters, one wins
+  } catch {
+    return false;
   }
+  const moved = readText(aside);
+  if (judged !== null && moved !== null && parseHolder(moved)?.token !== parseHolder(judged)?.token) {
+    try {
+      fs.linkSync(aside, file); // a new holder's lock: restore it unless yet another exists
+    } catch {}
+  }
+  fs.rmSync(aside, { force: true });
+  return true;
+}
+
+/**
+ * Take the lock, waiting for a live holder to finish (or its lease to expire). Throws
+ * LockTimeoutError after `timeoutMs`.
+ */
+export async function lock(file: string, opts: LockOptions | ((h: Holder) => void) = {}): Promise<() => void> {
+  const o: LockOptions = typeof opts === 'function' ? { onWait: (h) => opts(h) } : opts;
+  const leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+  const timeoutMs = o.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const t0 = Date.now();
+  let toldToken: string | null = null;
+  let last: Holder | null = null;
+  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+    const r = tryLock(file, leaseMs);
+    if (typeof r === 'function') return r;
+    if (r.pid > 0) last = r;
+    if (o.onWait && r.pid > 0 && r.token !== toldToken) {
+      toldToken = r.token;
+      o.onWait(r, file);
+    }
+    if (Date.now() - t0 >= timeoutMs) {
+      const who = last ? describeHolder(last) : 'another process';
+      throw new LockTimeoutError(
+        `gave up after ${((Date.now() - t0) / 1000).toFixed(0)} s waiting for the lock ${file}, held by ${who}` +
+          (last ? ` (lease until ${new Date(last.expires).toISOString()})` : '') +
+          `\nhint: if no process is building it, delete ${file}${o.advice ? `; ${o.advice}` : ''}`,
+      );
+    }
+    await new Promise((res) => setTimeout(res, Math.min(delay, Math.max(1, timeoutMs - (Date.now() - t0)))));
+  }
+}
+
+/** A line for a waiting run: who holds the lock, since when, and how to clear it. */
+export function waitMessage(h: Holder, file: string, what: string): string {
+  const left = Math.max(0, (h.expires - Date.now()) / 1000);
+  return `  waiting for ${describeHolder(h)}, building ${what} (lock ${file}; lease renewed until ${left.toFixed(0)} s from now; if that process is gone, delete the lock file)`;
 }

@@ -1,16 +1,14 @@
 // Params: typed, defaulted and validated at the boundary, frozen, recorded in the key.
-// Each stage's params are described by `schemas/<stage>.params.json`; `--set stage.p=v`
-// values are typed by that schema. JSON outputs are checked against
-// `schemas/<stage>.output.json` on write and on read.
+// This file loads a stage's schemas, takes defaults from them, types `--set stage.p=v`
+// values by `schemas/<stage>.params.json`, and resolves a stage's params. Checking against
+// a schema is validate.ts (ajv) and params-check.ts (quickValid).
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import type { ValidateFunction, ErrorObject } from 'ajv';
-import { canonicalJson, sha256 } from './hash.ts';
+import { checkParams } from './validate.ts';
 
-const require = createRequire(import.meta.url);
+// Re-exported for callers that import them with the other params functions.
+export { checkOutput, checkParams } from './validate.ts';
 
 export class ParamError extends Error {
   readonly reason = 'param';
@@ -44,99 +42,13 @@ export function loadSchemas(schemasDir: string, stage: string): Schemas {
   return { params: read(p.params, true), output: read(p.output, false) };
 }
 
-// ajv is loaded only when a schema has to be compiled: importing and compiling cost
-// ~100 ms, most of a no-op run's engine time. Params validators are compiled once per
-// set of schemas into standalone code (ajv's own code generator) kept in the cache.
-const ajvCache = new WeakMap<object, ValidateFunction>();
-let ajvs: { defaults: any; plain: any } | null = null;
-function newAjv(opts: object) {
-  const m = require('ajv');
-  const Ajv = m.default ?? m;
-  return new Ajv({ allErrors: true, strict: false, ...opts });
-}
-function compile(schema: object, defaults: boolean): ValidateFunction {
-  let f = ajvCache.get(schema);
-  if (!f) {
-    ajvs ??= { defaults: newAjv({ useDefaults: true }), plain: newAjv({}) };
-    f = (defaults ? ajvs.defaults : ajvs.plain).compile(schema) as ValidateFunction;
-    ajvCache.set(schema, f);
+/** The schema's defaults: `default` of each top-level property (a fresh copy). */
+export function defaultsOf(schema: any): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, prop] of Object.entries<any>(schema?.properties ?? {})) {
+    if (prop && typeof prop === 'object' && 'default' in prop) out[k] = structuredClone(prop.default);
   }
-  return f;
-}
-
-/**
- * Params validators for many stages at once, as one generated ESM module in
- * `<cacheDir>/validators/params-<hash>.mjs` (hash of the schemas and the ajv version).
- * Falls back to compiling in memory when the cache cannot be written.
- */
-export async function paramValidators(schemas: Record<string, object>, cacheDir: string): Promise<Record<string, ValidateFunction>> {
-  const names = Object.keys(schemas).sort();
-  const ajvVersion: string = require('ajv/package.json').version;
-  // The module imports ajv's runtime by absolute path (below), so the file is per ajv
-  // location too: a moved checkout, or another one sharing the cache, makes its own.
-  const ajvDir = path.dirname(require.resolve('ajv/package.json'));
-  const hash = sha256(canonicalJson({ ajvVersion, ajvDir, schemas, format: 2 })).slice(0, 32);
-  const file = path.join(cacheDir, 'validators', `params-${hash}.mjs`);
-  if (!fs.existsSync(file)) {
-    try {
-      const ajv = newAjv({ useDefaults: true, code: { source: true, esm: true } });
-      const exportsMap: Record<string, string> = {};
-      names.forEach((n, i) => {
-        ajv.addSchema(schemas[n], `stage-${i}`);
-        exportsMap[`v${i}`] = `stage-${i}`;
-      });
-      const sa = require('ajv/dist/standalone');
-      let code: string = (sa.default ?? sa)(ajv, exportsMap);
-      // The generated code imports ajv's small runtime helpers by package name; make those
-      // absolute so the module loads wherever the cache lives.
-      // (ajv emits `require("ajv/dist/runtime/…")` even in ESM mode: turn each into an import.)
-      const imports: string[] = [];
-      code = code.replace(/require\((["'])(ajv\/dist\/runtime\/[^"']+)\1\)/g, (_m, _q, spec: string) => {
-        const id = `__ajvRuntime${imports.length}`;
-        // Loaders differ in how a CJS module's default import looks (module.exports, or its
-        // `default` when __esModule is set); normalise to module.exports either way.
-        imports.push(
-          `import * as ${id}Ns from ${JSON.stringify(pathToFileURL(require.resolve(spec)).href)};\n` +
-            `const ${id} = ${id}Ns.default && ${id}Ns.default.default ? ${id}Ns.default : ${id}Ns;`,
-        );
-        return id;
-      });
-      code = code.replace(/^"use strict";/, '');
-      code = imports.join('\n') + '\n' + code;
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.tmp-${process.pid}`;
-      fs.writeFileSync(tmp, code);
-      fs.renameSync(tmp, file);
-    } catch {
-      return Object.fromEntries(names.map((n) => [n, compile(schemas[n], true)]));
-    }
-  }
-  try {
-    const mod = await import(pathToFileURL(file).href);
-    return Object.fromEntries(names.map((n, i) => [n, mod[`v${i}`] as ValidateFunction]));
-  } catch {
-    return Object.fromEntries(names.map((n) => [n, compile(schemas[n], true)]));
-  }
-}
-
-function valueAt(data: unknown, pointer: string): unknown {
-  let v: any = data;
-  for (const part of pointer.split('/').slice(1)) v = v?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
-  return v;
-}
-
-/** ajv errors as "where: what, got X (type)" lines; enums list their values. */
-function describe(errors: ErrorObject[] | null | undefined, root: string, data?: unknown): string {
-  return (errors ?? [])
-    .map((e) => {
-      const where = `${root}${e.instancePath.replace(/\//g, '.')}`;
-      if (e.keyword === 'additionalProperties') return `${where}: unknown key "${(e.params as any).additionalProperty}"`;
-      const got = valueAt(data, e.instancePath);
-      const gotText = data === undefined ? '' : `, got ${JSON.stringify(got)} (${got === null ? 'null' : typeof got})`;
-      if (e.keyword === 'enum') return `${where}: expected one of ${(e.params as any).allowedValues.map((x: unknown) => JSON.stringify(x)).join(', ')}${gotText}`;
-      return `${where}: ${e.message}${gotText}`;
-    })
-    .join('\n');
+  return out;
 }
 
 /** Names of a stage's params, from its schema. */
@@ -183,9 +95,10 @@ export function parseValue(stage: string, param: string, raw: string, prop: any)
 
 /**
  * Resolve one stage's params: defaults from the schema, then overrides; validate; freeze.
- * An unknown param is an error listing the valid ones.
+ * An unknown param is an error listing the valid ones. With no overrides the defaults are
+ * taken as they are (a test checks every schema's defaults against the schema).
  */
-export function resolveParams(stage: string, schema: any, overrides: Record<string, unknown> = {}, validator?: ValidateFunction): Record<string, unknown> {
+export function resolveParams(stage: string, schema: any, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const names = paramNames(schema);
   for (const k of Object.keys(overrides)) {
     if (!names.includes(k)) {
@@ -194,18 +107,10 @@ export function resolveParams(stage: string, schema: any, overrides: Record<stri
       );
     }
   }
-  const value: Record<string, unknown> = structuredClone(overrides);
-  const validate = validator ?? compile(schema, true);
-  if (!validate(value)) {
-    throw new ParamError(`invalid params for stage ${stage}:\n${describe(validate.errors, stage, value)}\nhint: npx tsx pipeline.ts --help lists every param with its default and description`);
+  const value: Record<string, unknown> = { ...defaultsOf(schema), ...structuredClone(overrides) };
+  if (Object.keys(overrides).length) {
+    const err = checkParams(stage, schema, value);
+    if (err) throw new ParamError(`invalid params for stage ${stage}:\n${err}\nhint: npx tsx pipeline.ts --help lists every param with its default and description`);
   }
   return Object.freeze(value);
-}
-
-/** Validate a JSON output against the stage's output schema (no defaults filled). */
-export function checkOutput(stage: string, schema: any, json: unknown, when: 'write' | 'read'): string | null {
-  if (!schema) return null;
-  const validate = compile(schema, false);
-  if (validate(json)) return null;
-  return `stage ${stage}: JSON output fails schemas/${stage}.output.json on ${when}:\n${describe(validate.errors, 'output', json)}`;
 }

@@ -9,11 +9,12 @@
 
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ValidateFunction } from 'ajv';
 import { validateGraph, GraphError, type GraphNode } from './graph.ts';
-import { loadSchemas, paramValidators, resolveParams, schemaPaths, ParamError, type Schemas } from './params.ts';
+import { loadSchemas, resolveParams, schemaPaths, ParamError, type Schemas } from './params.ts';
+import type { LockOptions } from './lock.ts';
 import { SourceHasher, codeHash } from './sources.ts';
-import { Store, type Entry } from './store.ts';
+import { Store } from './store.ts';
+import type { Entry } from './entry.ts';
 import { makeKey, type Keyed } from './key.ts';
 import { loadOutput } from './execute.ts';
 import { silentReporter, type Reporter } from './progress.ts';
@@ -42,6 +43,8 @@ export interface PipelineOptions {
   reporter?: Reporter;
   /** Print every frame of a failing stage's stack, not only a bug's first three. */
   debug?: boolean;
+  /** Stage locks: lease length, how long to wait before giving up, advice for the error. */
+  lock?: Pick<LockOptions, 'leaseMs' | 'timeoutMs' | 'advice'>;
 }
 
 export interface LoadedStage {
@@ -78,8 +81,7 @@ export class Pipeline {
   readonly debug: boolean;
   reporter: Reporter;
   private hasher: SourceHasher;
-  /** Params validators by stage (precompiled, see params.ts); compiled on demand when absent. */
-  validators: Record<string, ValidateFunction> = {};
+  readonly lockOptions: Pick<LockOptions, 'leaseMs' | 'timeoutMs' | 'advice'>;
   private codeMemo = new Map<string, { files: Record<string, string>; hash: string }>();
   private defaults: Params | null = null;
 
@@ -100,6 +102,8 @@ export class Pipeline {
     this.reportsDir = opts.reportsDir ?? path.join(this.root, 'reports');
     this.schemasDir = opts.schemasDir ?? path.join(this.root, 'schemas');
     this.reporter = opts.reporter ?? silentReporter;
+    this.store.warn = (m) => this.reporter.line(`warning: ${m}`);
+    this.lockOptions = opts.lock ?? {};
     this.hasher = new SourceHasher(this.root);
   }
 
@@ -107,7 +111,6 @@ export class Pipeline {
     const schemasDir = opts.schemasDir ?? path.join(opts.root, 'schemas');
     const stages = await loadStages(opts.root, opts.stageFiles, schemasDir);
     const p = new Pipeline({ ...opts, schemasDir, stages });
-    p.validators = await paramValidators(Object.fromEntries(stages.map((s) => [s.def.name, s.schemas.params])), p.store.root);
     // Load-time checks on the default graph: unknown inputs, duplicates, cycles.
     p.graph(p.resolveAll({}));
     return p;
@@ -130,7 +133,7 @@ export class Pipeline {
       if (!this.byName.has(s)) throw new ParamError(`unknown stage "${s}" in the params\nvalid stages: ${this.stageNames.join(', ')}`);
     }
     const out: Params = {};
-    for (const s of this.stages) out[s.def.name] = resolveParams(s.def.name, s.schemas.params, overrides[s.def.name] ?? {}, this.validators[s.def.name]);
+    for (const s of this.stages) out[s.def.name] = resolveParams(s.def.name, s.schemas.params, overrides[s.def.name] ?? {});
     return out;
   }
 
@@ -195,7 +198,10 @@ export class Pipeline {
   nonDefault(all: Params): Overrides {
     const defaults = (this.defaults ??= this.resolveAll({}));
     const out: Overrides = {};
-    for (const [stage, ps] of Object.entries(all)) {
+    for (const [stage, given] of Object.entries(all)) {
+      // A param naming a file is seen as its key form (no folder): see StageDef.keyParams.
+      const keyParams = this.byName.get(stage)?.def.keyParams;
+      const ps = keyParams ? keyParams(given as any) : given;
       for (const [k, v] of Object.entries(ps)) {
         if (JSON.stringify(v) !== JSON.stringify(defaults[stage]?.[k])) (out[stage] ??= {})[k] = v;
       }

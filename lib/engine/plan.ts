@@ -3,7 +3,7 @@
 // why (against the closest earlier build). Build, dry run, status and gc all start here.
 
 import { upstreamClosure, topoSort, type GraphNode } from './graph.ts';
-import { CorruptError, entryObjects, type Entry } from './store.ts';
+import { CorruptError, entryObjects, type Entry } from './entry.ts';
 import { explainChange } from './explain.ts';
 import type { Keyed } from './key.ts';
 import type { Params, Pipeline } from './pipeline.ts';

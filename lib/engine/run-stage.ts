@@ -2,15 +2,24 @@
 // so independent stages use several cores. Both paths execute the same code (execute.ts)
 // and store exactly the same entry. A failure becomes an EngineError 'stage-failed'.
 
-import { executeStage, loadOutput } from './execute.ts';
+import { executeStage } from './execute.ts';
 import { runInChild } from './child-runner.ts';
 import { EngineError } from './errors.ts';
 import type { Keyed } from './key.ts';
 import type { Params, Pipeline } from './pipeline.ts';
-import type { Entry } from './store.ts';
+import type { Entry } from './entry.ts';
 import type { StageOutput } from './types.ts';
 
-export async function runStage(p: Pipeline, name: string, keyed: Keyed, params: Params, upstream: Record<string, Entry>, inChild: boolean): Promise<Entry> {
+/** `loaded`: the upstream outputs, already read and checked by the caller (build.ts). */
+export async function runStage(
+  p: Pipeline,
+  name: string,
+  keyed: Keyed,
+  params: Params,
+  upstream: Record<string, Entry>,
+  loaded: Record<string, StageOutput>,
+  inChild: boolean,
+): Promise<Entry> {
   const s = p.byName.get(name)!;
   const progress = p.reporter.stage(name);
   const warn = (m: string) => p.reporter.line(`warning: stage ${name}: ${m}`);
@@ -38,11 +47,11 @@ export async function runStage(p: Pipeline, name: string, keyed: Keyed, params: 
         onWarn: warn,
       });
     }
-    const inputs: Record<string, StageOutput> = {};
-    for (const [u, e] of Object.entries(upstream)) inputs[u] = loadOutput(p.store, e, p.byName.get(u)!.schemas.output);
-    return await executeStage({ ...job, store: p.store, def: s.def, inputs, outputSchema: s.schemas.output, progress, warn });
+    return await executeStage({ ...job, store: p.store, def: s.def, inputs: loaded, outputSchema: s.schemas.output, progress, warn });
   } catch (e) {
-    const err = e as Error;
+    const err = e as Error & { reason?: string };
+    // A full or read-only cache is not the stage's failure: its error names the cache.
+    if (err.reason === 'cache-write') throw err;
     // A message is enough for a deliberate error; a TypeError or the like is a bug, so show
     // where it happened (debug prints every frame).
     const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;

@@ -8,56 +8,39 @@
 //
 // Every write goes to tmp/ and is renamed into place, so a reader sees a complete file
 // or none. Every read re-hashes what it read: a truncated or bit-flipped object or entry
-// is reported as corrupt (never served) and the caller recomputes it.
+// is reported as corrupt (never served) and the caller recomputes it. A read checks the
+// file's size against its entry's before reading it, so a damaged file never costs more
+// memory than the object it replaced.
+//
+// Writes check every write's count, and remove their tmp file on any error; a full disk,
+// a read-only or foreign-owned cache become one error naming the cache (atomic-write.ts).
+// A read-only cache still serves hits: only the `latest` pointers cannot be recorded, and
+// that is said once.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { canonicalJson, sha256 } from './hash.ts';
-import type { KeyRecord } from './key.ts';
+import { sha256 } from './hash.ts';
+import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
+import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, parseEntry, sealEntry, wellFormed, type Entry, type ObjectRef } from './entry.ts';
+import { listEntries, listObjects, listTmp, removeLegacy } from './store-list.ts';
+import { liveLocks } from './lease.ts';
+import type { RemoteTier } from './remote.ts'; // [remote]
 
-export interface ObjectRef {
-  hash: string;
-  bytes: number;
-}
-
-export interface TensorRef extends ObjectRef {
-  dtype: string;
-  shape: number[];
-}
-
-/** What a built stage left in the store. */
-export interface Entry {
-  /** The cache key (sha256 of `record`). */
-  key: string;
-  /** The key record itself, kept so `status` can name what changed. */
-  record: KeyRecord;
-  /** Per-file hashes behind record.code, for "code changed: stages/x.ts". */
-  codeFiles: Record<string, string>;
-  outputs: {
-    json: ObjectRef;
-    tensors: Record<string, TensorRef>;
-    artifacts: Record<string, ObjectRef>;
-  };
-  /** Content hash of the output (volatile JSON keys excluded); what downstream keys use. */
-  outputHash: string;
-  seconds: number;
-  builtAt: string;
-  /** sha256 of the canonical entry without this field: detects a damaged entry file. */
-  check?: string;
-}
-
-// The key record is documented, versioned and built in key.ts.
-export type { KeyRecord };
-
-export class CorruptError extends Error {
-  readonly reason = 'corrupt';
-}
+// Re-exported for callers that import them with the Store; they are defined in entry.ts.
+export type { Entry, ObjectRef };
 
 export class Store {
   readonly root: string;
-  constructor(root: string) {
+  /** [remote] Optional second level (remote.ts): pulled on a local miss, pushed after a build. */
+  remote?: RemoteTier;
+  /** Replaceable by tests, to play a full, read-only or foreign-owned disk. */
+  io: WriteIo;
+  /** Where the store's one-time notices go (the pipeline points it at its reporter). */
+  warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`);
+  private toldReadOnly = false;
+  constructor(root: string, io: Partial<WriteIo> = {}) {
     this.root = root;
+    this.io = { ...realIo, ...io };
   }
 
   private dir(...parts: string[]) {
@@ -68,20 +51,9 @@ export class Store {
     return this.dir('objects', hash.slice(0, 2), hash);
   }
 
-  /** Write bytes atomically to `dest` (tmp file + fsync + rename). */
+  /** Write bytes atomically to `dest` (see atomic-write.ts); errors name the cache directory. */
   writeAtomic(dest: string, bytes: string | Uint8Array): void {
-    const tmpDir = this.dir('tmp');
-    fs.mkdirSync(tmpDir, { recursive: true });
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, dest);
+    writeAtomic(this.io, this.root, dest, bytes);
   }
 
   /** Store a blob; returns its ref. Idempotent: an intact existing object is kept. */
@@ -98,25 +70,46 @@ export class Store {
     return { hash, bytes: bytes.byteLength };
   }
 
-  /** Read a blob and check it against its name. Throws CorruptError when damaged or missing. */
-  getObject(ref: ObjectRef, what: string): Uint8Array {
+  /**
+   * Read a blob and check it against its name. Throws CorruptError when damaged or missing.
+   * The size is checked before anything is read: a file of the wrong size is never read whole.
+   */
+  getObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): Uint8Array {
     const p = this.objectPath(ref.hash);
-    let buf: Buffer;
+    const short = ref.hash.slice(0, 12);
+    let fd: number;
     try {
-      buf = fs.readFileSync(p);
+      fd = fs.openSync(p, 'r');
     } catch {
-      throw new CorruptError(`${what}: object ${ref.hash.slice(0, 12)} is missing from the cache`);
+      throw new CorruptError(`${what}: object ${short} is missing from the cache`, at);
     }
-    if (buf.byteLength !== ref.bytes) {
-      throw new CorruptError(`${what}: object ${ref.hash.slice(0, 12)} has ${buf.byteLength} bytes, expected ${ref.bytes} (truncated?)`);
+    try {
+      const st = fs.fstatSync(fd);
+      const size = st.size;
+      if (size !== ref.bytes) {
+        const how = size < ref.bytes ? 'truncated' : 'longer than written: appended to or replaced';
+        throw new CorruptError(`${what}: object ${short} has ${size} bytes, expected ${ref.bytes} (${how})`, at);
+      }
+      const buf = Buffer.allocUnsafe(size);
+      let off = 0;
+      while (off < size) {
+        const n = fs.readSync(fd, buf, off, size - off, off);
+        if (n <= 0) break;
+        off += n;
+      }
+      if (off !== size) throw new CorruptError(`${what}: object ${short} shrank while being read (${off} of ${size} bytes)`, at);
+      if (sha256(buf) !== ref.hash) {
+        throw new CorruptError(`${what}: object ${short} fails its hash check (damaged)`, at);
+      }
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } finally {
+      fs.closeSync(fd);
     }
-    if (sha256(buf) !== ref.hash) throw new CorruptError(`${what}: object ${ref.hash.slice(0, 12)} fails its hash check (damaged)`);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   /** Check an object without keeping it. */
-  verifyObject(ref: ObjectRef, what: string): void {
-    this.getObject(ref, what);
+  verifyObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): void {
+    this.getObject(ref, what, at);
   }
 
   entryPath(stage: string, key: string): string {
@@ -124,40 +117,70 @@ export class Store {
   }
 
   putEntry(entry: Entry): void {
-    const { check: _drop, ...body } = entry;
-    const withCheck: Entry = { ...body, check: sha256(canonicalJson(body)) };
-    this.writeAtomic(this.entryPath(entry.record.stage, entry.key), JSON.stringify(withCheck, null, 1));
+    this.writeAtomic(this.entryPath(entry.record.stage, entry.key), JSON.stringify(sealEntry(entry), null, 1));
     this.setLatest(entry.record.stage, entry.key);
   }
 
   /** The entry for (stage, key), null if absent; CorruptError if present but damaged. */
   getEntry(stage: string, key: string): Entry | null {
     const p = this.entryPath(stage, key);
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    if (!st) return null;
+    if (!st.isFile() || st.size > MAX_ENTRY_BYTES) throw badEntry(stage, key, `is ${st.isFile() ? `${st.size} bytes, too large to be an entry` : 'not a file'} (damaged)`);
     let text: string;
     try {
       text = fs.readFileSync(p, 'utf8');
     } catch {
-      return null;
+      return null; // removed since the stat
     }
-    let entry: Entry;
-    try {
-      entry = JSON.parse(text);
-    } catch {
-      throw new CorruptError(`stage ${stage}: cache entry ${key.slice(0, 12)} is not valid JSON (truncated?)`);
-    }
-    const { check, ...body } = entry;
-    if (!check || sha256(canonicalJson(body)) !== check || entry.key !== key) {
-      throw new CorruptError(`stage ${stage}: cache entry ${key.slice(0, 12)} fails its checksum (damaged)`);
-    }
-    return entry;
+    return parseEntry(text, stage, key);
   }
 
+  /** Drop an entry (damaged, or its objects are); on a read-only cache there is nothing to do. */
   dropEntry(stage: string, key: string): void {
-    fs.rmSync(this.entryPath(stage, key), { force: true });
+    // Its objects whose bytes no longer match their names go too: they can never be served,
+    // and the recomputation may not write them again (volatile outputs differ), so they
+    // would stay behind damaged. Only the file we checked (same inode) is removed, so a good
+    // copy renamed into place meanwhile by another process stays.
+    let entry: Entry | null = null;
+    try {
+      entry = JSON.parse(fs.readFileSync(this.entryPath(stage, key), 'utf8'));
+    } catch {}
+    for (const ref of entry && wellFormed(entry, stage) ? entryObjects(entry).map((o) => o.ref) : []) {
+      const p = this.objectPath(ref.hash);
+      try {
+        const st = fs.statSync(p);
+        if (st.size === ref.bytes && sha256(fs.readFileSync(p)) === ref.hash) continue;
+        if (fs.statSync(p).ino === st.ino) fs.rmSync(p);
+      } catch {
+        /* missing already, or a read-only cache */
+      }
+    }
+    try {
+      fs.rmSync(this.entryPath(stage, key), { force: true });
+    } catch {
+      /* read-only: the entry stays damaged and is never served */
+    }
   }
 
+  /**
+   * Record the key last built or used (for `status` reasons). Best effort: on a read-only
+   * or full cache a hit is still served, and that it could not be recorded is said once.
+   */
   setLatest(stage: string, key: string): void {
-    this.writeAtomic(this.dir('entries', stage, 'latest'), key);
+    const file = this.dir('entries', stage, 'latest');
+    try {
+      if (fs.readFileSync(file, 'utf8') === key) return; // nothing to record
+    } catch {}
+    try {
+      this.writeAtomic(file, key);
+    } catch (e) {
+      if ((e as { reason?: string }).reason !== 'cache-write') throw e;
+      if (!this.toldReadOnly) {
+        this.toldReadOnly = true;
+        this.warn(`cache ${this.root} is not writable (${(e as { code?: string }).code}): serving what is cached, but cannot record which results were used`);
+      }
+    }
   }
 
   /** The entry last built or used for a stage (any key), for explaining staleness. */
@@ -177,71 +200,30 @@ export class Store {
 
   /** Every entry in the store as (stage, key) pairs. */
   listEntries(): { stage: string; key: string; path: string }[] {
-    const base = this.dir('entries');
-    const out: { stage: string; key: string; path: string }[] = [];
-    if (!fs.existsSync(base)) return out;
-    for (const stage of fs.readdirSync(base)) {
-      for (const f of fs.readdirSync(path.join(base, stage))) {
-        if (f.endsWith('.json')) out.push({ stage, key: f.slice(0, -5), path: path.join(base, stage, f) });
-      }
-    }
-    return out;
+    return listEntries(this.root);
   }
 
   /** Every object in the store with its size and modification time. */
   listObjects(): { hash: string; path: string; bytes: number; mtimeMs: number }[] {
-    const base = this.dir('objects');
-    const out: { hash: string; path: string; bytes: number; mtimeMs: number }[] = [];
-    if (!fs.existsSync(base)) return out;
-    for (const d of fs.readdirSync(base)) {
-      for (const f of fs.readdirSync(path.join(base, d))) {
-        const p = path.join(base, d, f);
-        const st = fs.statSync(p);
-        out.push({ hash: f, path: p, bytes: st.size, mtimeMs: st.mtimeMs });
-      }
-    }
-    return out;
+    return listObjects(this.root);
+  }
+
+  /** Remove what older engines left that is not data (see store-list.ts); its bytes. */
+  removeLegacy(dryRun = false): number {
+    return removeLegacy(this.root, dryRun);
   }
 
   /** Partial writes left by killed processes. */
   listTmp(): { path: string; bytes: number; mtimeMs: number }[] {
-    const base = this.dir('tmp');
-    if (!fs.existsSync(base)) return [];
-    return fs.readdirSync(base).map((f) => {
-      const p = path.join(base, f);
-      const st = fs.statSync(p);
-      return { path: p, bytes: st.size, mtimeMs: st.mtimeMs };
-    });
+    return listTmp(this.root);
   }
 
-  /** Locks held by live processes, as "stage (pid N)". */
+  /** Locks whose holders still hold them (lease not expired), as "stage-key (pid N on host H)". */
   liveLocks(): string[] {
-    const base = this.dir('locks');
-    if (!fs.existsSync(base)) return [];
-    const out: string[] = [];
-    for (const f of fs.readdirSync(base)) {
-      if (!f.endsWith('.lock')) continue;
-      try {
-        const h = JSON.parse(fs.readFileSync(path.join(base, f), 'utf8'));
-        process.kill(h.pid, 0);
-        out.push(`${f.slice(0, -5)} (pid ${h.pid})`);
-      } catch {
-        /* dead or unreadable: not a live lock */
-      }
-    }
-    return out;
+    return liveLocks(this.dir('locks'));
   }
 
   lockPath(stage: string, key: string): string {
     return this.dir('locks', `${stage}-${key.slice(0, 16)}.lock`);
   }
-}
-
-/** The refs of every object an entry points at, with a label for messages. */
-export function entryObjects(e: Entry): { ref: ObjectRef; what: string }[] {
-  const s = e.record.stage;
-  const out: { ref: ObjectRef; what: string }[] = [{ ref: e.outputs.json, what: `stage ${s}: json output` }];
-  for (const [n, r] of Object.entries(e.outputs.tensors)) out.push({ ref: r, what: `stage ${s}: tensor ${n}` });
-  for (const [n, r] of Object.entries(e.outputs.artifacts)) out.push({ ref: r, what: `stage ${s}: artifact ${n}` });
-  return out;
 }

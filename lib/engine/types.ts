@@ -137,6 +137,13 @@ export interface StageDef<P = any> {
    * (ctx.overrides), e.g. to name and describe a run; they then enter its key.
    */
   overrides?: boolean;
+  /**
+   * The params as they enter keys (and other stages' `overrides`), when some param only
+   * says where a file is: its content is already in the key through an external file's
+   * fingerprint, and its folder must not be (results are relocatable). E.g. model.source =
+   * "/home/x/w.bin" enters as "file:w.bin". Default: the params as they are.
+   */
+  keyParams?: (params: P) => Record<string, unknown>;
   /** Tensor names the stage produces (checked after run). */
   tensors?: readonly string[];
   run(ctx: RunContext<P>): StageResult | Promise<StageResult>;

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { StageOutput } from '../engine/types.ts';
 import { mergeParts, resolveMetric, resolveTable, type PaperFigures, type ResolvedMetric, type ResolvedTable } from './compare.ts';
 import { renderReport, type ReportDoc } from './markdown.ts';
-import type { SectionPart } from './types.ts';
+import type { SectionPart, TableSpec } from './types.ts';
 import type { PlotData } from './plot-data.ts';
 import { auditRows, recipeLine, referenceInfo, referenceLine, renderAudit, type AuditRow, type ReportJson } from './audit.ts';
 import { countFigures, summaryBlock, worstFirst } from './summary.ts';
@@ -118,6 +118,7 @@ export function buildReport(
   const reference = imported ? null : (extra.reference ?? null);
   const audit = auditRows(figures, imported ? [] : [draft as unknown as ReportJson], imported ? (draft as unknown as ReportJson) : reference);
   const summary = countFigures(audit);
+  if (reference) tables.push(...sideBySide6(tables, metrics, reference, figures));
   const json = {
     label,
     model: m,
@@ -132,7 +133,7 @@ export function buildReport(
     ? [{ column: 'reference', words: "the paper's own weights (imported)" }]
     : [
         ...(reference ? [{ column: 'reference' as const, words: `the paper's own weights (report \`${reference.label}\`)` }] : []),
-        { column: 'ours', words: `the model trained here (${recipeLine(m.train)})` },
+        { column: 'ours', words: `the model trained here (seed ${m.train?.seed}, ${m.train?.epochs} epochs)` },
       ];
   const preface = [summaryBlock(audit, { weights, viewer: extra.viewer ?? null, interactive: extra.interactive ?? null })];
   const plotsAfter = plotBlocks(extra.plotLinks ?? [], extra.interactive ?? null, new Set(tables.map((t) => t.id)));
@@ -169,3 +170,39 @@ export function plotBlocks(plots: { name?: string; title: string; file: string; 
   }
   return out;
 }
+
+/**
+ * §6.2 on both models (issue 13): the answers on the paper's weights, from the reference
+ * report, beside this model's, and the key §6 metrics of both side by side. The paper has
+ * no §6.2 figures, so these are not in the audit.
+ */
+function sideBySide6(tables: ResolvedTable[], metrics: ResolvedMetric[], ref: ReportJson, figures: PaperFigures): ResolvedTable[] {
+  const out: ResolvedTable[] = [];
+  const answers = ref.tables.answers_6_2;
+  if (answers && tables.some((t) => t.id === 'answers_6_2')) {
+    out.push({ ...answers, id: 'answers_6_2_paper_weights', title: `The open questions of §6.2, answered on the paper's weights (report ${ref.label})` });
+  }
+  const wanted = /^(timing_carrier\.(wl_tag|wl_tag_x1|x1_x2)\.(carrier_r2|bpc|heldout_bpc)|pattern_table\.mean_accuracy|rebuild\.[a-z0-9_]+\.(bpc|x))$/;
+  const rows = metrics
+    .filter((m) => wanted.test(m.id) && ref.metrics[m.id])
+    .map((m) => ({ metric: `\`${m.id}\``, ours: fmt(m.value), paper_weights: fmt(ref.metrics[m.id].value) }));
+  if (rows.length) {
+    const spec: TableSpec = {
+      id: 'answers_6_2_side_by_side',
+      title: "§6.2 figures on this model and on the paper's weights",
+      section: '§6.2',
+      positions: 'as in the tables above (each model on its own positions)',
+      columns: [
+        { key: 'metric', label: 'metric' },
+        { key: 'ours', label: 'this model' },
+        { key: 'paper_weights', label: "paper's weights" },
+      ],
+      rows,
+      notes: [`Paper's weights: report \`${ref.label}\` (the audit's paper's-weights column).`],
+    };
+    out.push(resolveTable(spec, figures));
+  }
+  return out;
+}
+
+const fmt = (x: unknown) => (typeof x === 'number' ? (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(4)) : String(x ?? '—'));

@@ -23,8 +23,73 @@ export interface Trace {
 
 export const DEFAULT_FLOOR = 1e-8;
 
-/** States only: z and S for every position (float32), from state S[-1] = h0 (default 0). */
+/**
+ * One plain step of the forward pass: from prev = S[t-1] (H, float64) and byte x, writes
+ * z_t and S[t] into z and S at `off` (it does not update prev). Four rows of Wh per pass
+ * over prev, each row summed over j in order as in forwardStatesNaive, so the result is
+ * bitwise identical to it. `Wh64` is a float64 copy of w.Wh (Float64Array.from(w.Wh),
+ * exact). Shared with the hook forward's hook-free steps (lib/rnn/hooks.ts).
+ */
+export function plainStep(w: Weights, Wh64: Float64Array, x: number, prev: Float64Array, z: Float32Array, S: Float32Array, off: number): void {
+  const { H, Wx, bh } = w;
+  const Wh = Wh64;
+  let i = 0;
+  for (; i + 3 < H; i += 4) {
+    const r0 = i * H, r1 = r0 + H, r2 = r1 + H, r3 = r2 + H;
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (let j = 0; j < H; j++) {
+      const p = prev[j];
+      a0 += Wh[r0 + j] * p;
+      a1 += Wh[r1 + j] * p;
+      a2 += Wh[r2 + j] * p;
+      a3 += Wh[r3 + j] * p;
+    }
+    const z0 = Math.fround(Wx[i * V + x] + a0 + bh[i]);
+    const z1 = Math.fround(Wx[(i + 1) * V + x] + a1 + bh[i + 1]);
+    const z2 = Math.fround(Wx[(i + 2) * V + x] + a2 + bh[i + 2]);
+    const z3 = Math.fround(Wx[(i + 3) * V + x] + a3 + bh[i + 3]);
+    z[off + i] = z0;
+    z[off + i + 1] = z1;
+    z[off + i + 2] = z2;
+    z[off + i + 3] = z3;
+    S[off + i] = Math.tanh(z0);
+    S[off + i + 1] = Math.tanh(z1);
+    S[off + i + 2] = Math.tanh(z2);
+    S[off + i + 3] = Math.tanh(z3);
+  }
+  for (; i < H; i++) {
+    let acc = 0;
+    const row = i * H;
+    for (let j = 0; j < H; j++) acc += Wh[row + j] * prev[j];
+    const zi = Math.fround(Wx[i * V + x] + acc + bh[i]);
+    z[off + i] = zi;
+    S[off + i] = Math.tanh(zi);
+  }
+}
+
+/**
+ * States only: z and S for every position (float32), from state S[-1] = h0 (default 0).
+ * plainStep at every position: bitwise identical to forwardStatesNaive
+ * (test/rnn/forward.test.ts), about 1.6× faster at H = 128.
+ */
 export function forwardStates(w: Weights, xs: Uint8Array, h0?: Float32Array): { z: Float32Array; S: Float32Array } {
+  const { H } = w;
+  const Wh64 = Float64Array.from(w.Wh);
+  const T = xs.length;
+  const z = new Float32Array(T * H);
+  const S = new Float32Array(T * H);
+  const prev = new Float64Array(H);
+  if (h0) for (let j = 0; j < H; j++) prev[j] = h0[j];
+  for (let t = 0; t < T; t++) {
+    const base = t * H;
+    plainStep(w, Wh64, xs[t], prev, z, S, base);
+    for (let j = 0; j < H; j++) prev[j] = S[base + j];
+  }
+  return { z, S };
+}
+
+/** Naive twin of forwardStates: one row of Wh at a time. */
+export function forwardStatesNaive(w: Weights, xs: Uint8Array, h0?: Float32Array): { z: Float32Array; S: Float32Array } {
   const { H, Wx, Wh, bh } = w;
   const T = xs.length;
   const z = new Float32Array(T * H);
@@ -85,11 +150,87 @@ export function bitsOf(logp: number, floor = DEFAULT_FLOOR): number {
   return -Math.log2(p > floor ? p : floor);
 }
 
+/**
+ * Logits of four state rows at once: h is (4, H) float64, out receives (4, V) at outOff,
+ * row i equal to readoutLogits of h's row i bit for bit (each logit summed over j in order
+ * from by[o]). Two output rows × four states per pass over h. `Wy64` is a float64 copy of
+ * w.Wy (Float64Array.from(w.Wy), exact).
+ */
+export function readoutLogits4(w: Weights, Wy64: Float64Array, h: Float64Array, out: Float64Array, outOff: number): void {
+  const { H, by } = w;
+  const h1o = H, h2o = 2 * H, h3o = 3 * H;
+  const l0 = outOff, l1 = l0 + V, l2 = l1 + V, l3 = l2 + V;
+  for (let q = 0; q < V; q += 2) {
+    const row = q * H;
+    const row1 = row + H;
+    const b = by[q];
+    const c = by[q + 1];
+    let a0 = b, a1 = b, a2 = b, a3 = b;
+    let e0 = c, e1 = c, e2 = c, e3 = c;
+    for (let j = 0; j < H; j++) {
+      const wt = Wy64[row + j];
+      const wu = Wy64[row1 + j];
+      const s0 = h[j], s1 = h[h1o + j], s2 = h[h2o + j], s3 = h[h3o + j];
+      a0 += wt * s0;
+      a1 += wt * s1;
+      a2 += wt * s2;
+      a3 += wt * s3;
+      e0 += wu * s0;
+      e1 += wu * s1;
+      e2 += wu * s2;
+      e3 += wu * s3;
+    }
+    out[l0 + q] = a0;
+    out[l1 + q] = a1;
+    out[l2 + q] = a2;
+    out[l3 + q] = a3;
+    out[l0 + q + 1] = e0;
+    out[l1 + q + 1] = e1;
+    out[l2 + q + 1] = e2;
+    out[l3 + q + 1] = e3;
+  }
+}
+
+/** readoutLogits4, then log softmax of each row: row i equals readoutLogp of h's row i bit for bit. */
+export function readoutLogp4(w: Weights, Wy64: Float64Array, h: Float64Array, out: Float64Array, outOff: number): void {
+  readoutLogits4(w, Wy64, h, out, outOff);
+  for (let i = 0; i < 4; i++) logSoftmax(out, outOff + i * V, out, outOff + i * V);
+}
+
+/**
+ * log softmax readout of rows t = 0..T-1 of S (T, H) into logp (T, V): row t equals
+ * readoutLogp(w, S, t*H, logp, t*V) bit for bit, four rows at a time (readoutLogp4; about
+ * 2× faster at H = 128; test/rnn/forward.test.ts compares them).
+ */
+export function readoutLogpRows(w: Weights, S: Float32Array | Float64Array, T: number, logp: Float64Array): void {
+  const { H } = w;
+  const Wy64 = Float64Array.from(w.Wy);
+  const h = new Float64Array(4 * H);
+  let t = 0;
+  for (; t + 3 < T; t += 4) {
+    for (let k = 0; k < 4 * H; k++) h[k] = S[t * H + k];
+    readoutLogp4(w, Wy64, h, logp, t * V);
+  }
+  for (; t < T; t++) readoutLogp(w, S, t * H, logp, t * V);
+}
+
 /** The full trace: states, log-probabilities at every position, bits per prediction. */
 export function forwardTrace(w: Weights, xs: Uint8Array, floor = DEFAULT_FLOOR): Trace {
   const T = xs.length;
   const { H } = w;
   const { z, S } = forwardStates(w, xs);
+  const logp = new Float64Array(T * V);
+  readoutLogpRows(w, S, T, logp);
+  const bits = new Float64Array(Math.max(0, T - 1));
+  for (let t = 0; t + 1 < T; t++) bits[t] = bitsOf(logp[t * V + xs[t + 1]], floor);
+  return { T, H, z, S, logp, bits };
+}
+
+/** Naive twin of forwardTrace: forwardStatesNaive, then readoutLogp one row at a time. */
+export function forwardTraceNaive(w: Weights, xs: Uint8Array, floor = DEFAULT_FLOOR): Trace {
+  const T = xs.length;
+  const { H } = w;
+  const { z, S } = forwardStatesNaive(w, xs);
   const logp = new Float64Array(T * V);
   for (let t = 0; t < T; t++) readoutLogp(w, S, t * H, logp, t * V);
   const bits = new Float64Array(Math.max(0, T - 1));

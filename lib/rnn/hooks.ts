@@ -41,7 +41,7 @@
 // cache needs it at that step.
 
 import { V, type Weights } from './weights.ts';
-import { logSoftmax, readoutLogits } from './forward.ts';
+import { logSoftmax, plainStep, readoutLogits } from './forward.ts';
 
 export type HookPoint = 'input' | 'carrier' | 'z' | 'S' | 'readout' | 'logits' | 'logp';
 
@@ -166,6 +166,7 @@ export function runWithHooks(w: Weights, xs: Uint8Array, opts: RunOptions = {}):
   const prev = new Float64Array(H);
   if (opts.h0) for (let j = 0; j < H; j++) prev[j] = opts.h0[j];
   const acc = new Float64Array(H);
+  const Wh64 = Float64Array.from(Wh);
   const step: Step = {
     t: t0,
     x: 0,
@@ -192,15 +193,8 @@ export function runWithHooks(w: Weights, xs: Uint8Array, opts: RunOptions = {}):
     const anyHook = hooks.size > 0 && (active(hIn, i, t) || active(hC, i, t) || active(hZ, i, t) || active(hS, i, t) || active(hR, i, t) || active(hL, i, t) || active(hP, i, t));
     const off = i * H;
     if (!anyHook && !cacheAll) {
-      // the plain step, as forwardStates
-      for (let r = 0; r < H; r++) {
-        let a = 0;
-        const row = r * H;
-        for (let j = 0; j < H; j++) a += Wh[row + j] * prev[j];
-        const zr = Math.fround(Wx[r * V + x] + a + bh[r]);
-        z[off + r] = zr;
-        S[off + r] = Math.tanh(zr);
-      }
+      // the plain step, forwardStates' own (bitwise equal to the hooked step's arithmetic)
+      plainStep(w, Wh64, x, prev, z, S, off);
       for (let j = 0; j < H; j++) prev[j] = S[off + j];
     } else {
       const { input: u, carrier: c, z: zb, S: sb } = step;

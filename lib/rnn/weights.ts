@@ -80,7 +80,11 @@ export function parseWeightsFile(bytes: Uint8Array, H = 128, where = 'weights fi
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < params.length; i++) params[i] = dv.getFloat32(4 * i, true);
   for (let i = 0; i < params.length; i++) {
-    if (!Number.isFinite(params[i])) throw new Error(`${where}: value ${i} is not finite (${params[i]})`);
+    if (!Number.isFinite(params[i])) {
+      throw new Error(
+        `${where}: value ${i} is not finite (${params[i]})\nhint: the file is damaged or is not float32 weights in the authors' layout (Wx Wh bh Wy by, little-endian); re-export or re-download it`,
+      );
+    }
   }
   return weightsFrom(params, H);
 }

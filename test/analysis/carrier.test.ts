@@ -7,7 +7,9 @@ import { runWithHooks } from '../../lib/rnn/hooks.ts';
 import {
   carrier,
   carrierOnly,
+  carrierNaive,
   carrierOnlyBits,
+  carrierOnlyBitsFast,
   deviation,
   patternSensitive,
   patternSensitiveNaive,
@@ -158,5 +160,35 @@ describe('carrier-only state and deviation (Table 2, eq. 6)', () => {
     expect(ps.every((p) => p === 0)).toBe(true);
     const d = maxDiff(carrierOnlyBits(w, xs, 1e-8), tr.bits);
     expect(d.max, d.msg).toBe(0);
+  });
+});
+
+describe('fast carrier kernels against their twins (bit for bit)', () => {
+  const same = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) => {
+    expect(a.length, what).toBe(b.length);
+    for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) expect.fail(`${what}: first difference at ${i}: ${a[i]} vs ${b[i]}`);
+  };
+
+  it('carrier (four rows at a time) equals carrierNaive for H = 1, 5, 8, 13', () => {
+    for (const H of [1, 5, 8, 13]) {
+      const { w, xs, tr } = tinyModel(H, 20 + H);
+      same(carrier(w, tr.S, xs.length), carrierNaive(w, tr.S, xs.length), `H=${H}`);
+    }
+  });
+
+  it('carrierOnlyBitsFast (from the trace, four positions at a time) equals the hooked forward run, ragged ends included', () => {
+    for (const [H, N] of [[5, 40], [8, 7], [13, 2], [6, 1]] as const) {
+      const { w } = tinyModel(H, 30 + H, 2.5);
+      const xs = randomBytes(N, 31 + H);
+      const tr = forwardTrace(w, xs);
+      const c = carrier(w, tr.S, N);
+      expect(patternSensitive(w, c).some((p) => p === 1) || N < 3).toBe(true);
+      same(carrierOnlyBitsFast(w, xs, tr.S, c, 1e-8), carrierOnlyBits(w, xs, 1e-8), `H=${H} N=${N}`);
+    }
+  });
+
+  it.skipIf(!PAPER)('carrierOnlyBitsFast equals the hooked forward run on the paper weights', () => {
+    const { w, xs, tr, c } = ref;
+    same(carrierOnlyBitsFast(w, xs, tr.S, c, 1e-8), carrierOnlyBits(w, xs, 1e-8), 'paper');
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { paramCount, weightsFrom, zeroWeights } from '../../lib/rnn/weights.ts';
+import { readFileSync } from 'node:fs';
+import { paramCount, parseWeightsFile, weightsFrom, zeroWeights } from '../../lib/rnn/weights.ts';
 import { forwardTrace } from '../../lib/rnn/forward.ts';
 import { decisiveDepth, reachFractions, reachesNaive } from '../../lib/analysis/decisive-chains.ts';
-import { randomBytes, randomFill } from '../rnn/helpers.ts';
+import { REF_WEIGHTS, randomBytes, randomFill, refBytes } from '../rnn/helpers.ts';
 
 describe('decisive chains (§5.1)', () => {
   it('follows decisive terms back by hand', () => {
@@ -31,6 +32,26 @@ describe('decisive chains (§5.1)', () => {
     }
     expect(bad).toBe(0);
     expect(Math.max(...depth)).toBeGreaterThanOrEqual(3); // chains exist: the test is not vacuous
+  });
+
+  it.skipIf(!REF_WEIGHTS)('memoized depth (with its |z| > max |Wh| skip) agrees with the naive path search on the paper weights', () => {
+    const w = parseWeightsFile(new Uint8Array(readFileSync(REF_WEIGHTS)));
+    const xs = refBytes().subarray(0, 90);
+    const tr = forwardTrace(w, xs);
+    const depth = decisiveDepth(w, tr.z, tr.S, xs.length);
+    let bad = 0;
+    let reached = 0;
+    for (let t = 0; t < xs.length; t++) {
+      for (let j = 0; j < w.H; j++) {
+        for (let d = 1; d <= 3; d++) {
+          const r = reachesNaive(w, tr.z, tr.S, t, j, d);
+          if (r) reached++;
+          if (r !== depth[t * w.H + j] >= d) bad++;
+        }
+      }
+    }
+    expect(bad).toBe(0);
+    expect(reached).toBeGreaterThan(0);
   });
 
   it('reports the fraction of nodes reaching each depth', () => {

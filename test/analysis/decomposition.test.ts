@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { paramCount, parseWeightsFile, weightsFrom, type Weights } from '../../lib/rnn/weights.ts';
 import { forwardTrace, type Trace } from '../../lib/rnn/forward.ts';
 import { carrier, carrierOnlyBits, deviation, patternSensitive } from '../../lib/analysis/carrier.ts';
-import { decompose } from '../../lib/analysis/decomposition.ts';
+import { decompose, decomposeFast } from '../../lib/analysis/decomposition.ts';
 import { checkOutput, loadSchemas, resolveParams } from '../../lib/engine/params.ts';
 import stage from '../../stages/decomposition.ts';
 import type { StageDef, StageOutput } from '../../lib/engine/types.ts';
@@ -119,6 +119,26 @@ describe('§5.4 decomposition at every position', () => {
       if (all.length < K) padded++;
     }
     expect(padded).toBeGreaterThan(0); // some positions have fewer than K PS units
+  });
+
+  it('decomposeFast (from the trace, four positions at a time) equals the hooked run bit for bit, ragged ends and K > H included', () => {
+    const cases: [number, number, number, number][] = [[5, 7, 60, 3], [8, 8, 9, 10], [3, 9, 2, 2], [4, 10, 1, 2]];
+    if (PAPER) cases.push([128, 0, 120, 5]);
+    for (const [H, seed, N, K] of cases) {
+      const { w, xs, tr } = H === 128 ? (() => {
+        const w = parseWeightsFile(new Uint8Array(readFileSync(PAPER!)));
+        const xs = refBytes().subarray(0, N);
+        return { w, xs, tr: forwardTrace(w, xs) };
+      })() : tinyModel(H, seed, N);
+      const a = decomposeFast(w, xs, tr.S, carrier(w, tr.S, xs.length), K);
+      const b = decompose(w, xs, K);
+      expect(a.T).toBe(b.T);
+      for (const key of ['carrierLogit', 'patternLogit', 'totalLogit', 'actualLogit', 'carrierOnlyLogp', 'psUnits', 'delta', 'topUnits', 'topContributions'] as const) {
+        const x = a[key], y = b[key];
+        expect(x.length, key).toBe(y.length);
+        for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) expect.fail(`H=${H} N=${N} ${key}[${i}]: ${x[i]} vs ${y[i]}`);
+      }
+    }
   });
 
   it('the stage emits the per-position tensors, its JSON row equal to their row at the position (tiny model)', async () => {

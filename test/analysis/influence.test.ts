@@ -74,6 +74,24 @@ describe('backward gradient G (§5.3, eq. 7)', () => {
 });
 
 describe('influence table (Table 3)', () => {
+  it('four positions at a time equals one at a time, bitwise, for odd and even H (two rows of Whᵀ per pass, a last odd row alone)', () => {
+    for (const H of [1, 5, 8]) {
+      const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 40 + H, 1), H);
+      const xs = randomBytes(30, 41 + H);
+      const tr = forwardTrace(w, xs);
+      const D = 7;
+      const G1 = new Float64Array(D * H);
+      const u = new Float64Array(H);
+      const seen: number[] = [];
+      forEachGradient(w, tr.S, xs, 6, 28, D, (T, G, base) => {
+        seen.push(T);
+        gradientsAt(w, tr.S, xs[T + 1], T, D, G1, u);
+        for (let i = 0; i < D * H; i++) if (!Object.is(G[base + i], G1[i])) expect.fail(`H=${H} T=${T}: differs at ${i}: ${G[base + i]} vs ${G1[i]}`);
+      });
+      expect(seen.length).toBe(23);
+    }
+  });
+
   it('is G[T-d]·δ_{T-d}, with Wy[o]·δ_T at d = 0', () => {
     const H = 6;
     const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 5, 1.5), H);

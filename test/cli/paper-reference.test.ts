@@ -28,6 +28,9 @@ describe.skipIf(!PAPER_WEIGHTS)('report with the paper\'s weights available', ()
     expect(md).toMatch(/Paper's weights column \(audit\): from the report `import-paper-sat_model-n1024`/);
     expect(md).toMatch(/\| figure \| section \| the paper says \| paper \| paper's weights \| status \| our training \| status \|/);
     expect(md).toMatch(/On the paper's own weights .*\*\*\d+ of \d+\*\*/);
+    // §6.2 (no paper figures, so not in the audit): both models' answers and figures
+    expect(md).toContain("The open questions of §6.2, answered on the paper's weights");
+    expect(md).toMatch(/\| `rebuild\.full\.bpc` \| [0-9.]+ \| 0\.079\d* \|/);
     // a second run builds nothing, in either report
     const again = await pipelineCli(dir, ['report', ...TINY, '--json'], { TOTAL_INTERP_PAPER_WEIGHTS: PAPER_WEIGHTS });
     const j2 = JSON.parse(again.stdout);

@@ -7,6 +7,9 @@ import { resolveMetric, resolveTable, type PaperFigures } from '../../lib/report
 import { PAPER_WEIGHTS } from '../helpers/reference.ts';
 import { asOutput, checkSection, close, figures, paperUpstream, refsOf, runStage } from '../helpers/stages.ts';
 import { tinyInputs } from '../helpers/tiny.ts';
+import { upstream } from '../helpers/stages.ts';
+import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
+import { randomBytes, randomFill } from '../rnn/helpers.ts';
 
 describe.skipIf(!PAPER_WEIGHTS)('baselines stage on the shipped weights (SPEC §V)', () => {
   it('gives ablation d = 1 (0.2030, 0.2097) and decisive depth 1 / 3 (0.1623 / 0.0091), and its report section', async () => {
@@ -41,5 +44,32 @@ describe('baselines stage on a tiny model', () => {
   });
   it('refuses a first position past the data, saying which setting to change', async () => {
     await expect(runStage(baselines, inputs, { firstT: 90 })).rejects.toThrow(/hint: set baselines.firstT/);
+  });
+});
+
+describe('baselines stage on long data: maxPositions samples blocks of T', () => {
+  const H = 5;
+  const inputs = upstream(weightsFrom(randomFill(new Float32Array(paramCount(H)), 91, 1.5), H), randomBytes(400, 92));
+  const D = 6;
+  const firstT = 10; // T = 10..397: 388 positions
+
+  it('runs gradient and ablation on the blocks, decisive chains on every T, and says so in the table', async () => {
+    const full = await runStage(baselines, inputs, { maxOffset: D, firstT, maxDepth: 3 });
+    expect((full.json as any).sample.sampled).toBe(false);
+    const part = await runStage(baselines, inputs, { maxOffset: D, firstT, maxDepth: 3, maxPositions: 60, blockLength: 20 });
+    const j = part.json as any;
+    expect([j.count, j.sample.sampled, j.sample.blocks, j.decisive.nodes]).toEqual([60, true, 3, 388 * H]);
+    expect(j.decisive).toEqual(full.json.decisive);
+    const Ts = [...(part.tensors!.positions.data as Int32Array)];
+    for (const name of ['gradRaw', 'ablation']) {
+      const f = full.tensors![name].data as Float64Array;
+      const p = part.tensors![name].data as Float64Array;
+      expect(part.tensors![name].shape).toEqual([60, D]);
+      Ts.forEach((T, r) => {
+        for (let d = 0; d < D; d++) expect(p[r * D + d], `${name} T=${T} d=${d}`).toBe(f[(T - firstT) * D + d]);
+      });
+    }
+    const t = baselinesSection.build({ baselines: asOutput(part) });
+    expect(t.tables[0].positions).toMatch(/60 of the 388 output positions .* 3 evenly spread blocks of 20 .*decisive chains: all 388/);
   });
 });

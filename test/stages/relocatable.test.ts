@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
-import { paramValidators } from '../../lib/engine/params.ts';
 import { STAGES } from '../../pipeline.ts';
 import { copyProject } from '../helpers/project.ts';
+import { paramCount } from '../../lib/rnn/weights.ts';
 import { PAPER_WEIGHTS, REF_DATA } from '../helpers/reference.ts';
 
 const TINY = { train: { hidden: 8, epochs: 3, evalEvery: 1 } };
@@ -54,6 +54,23 @@ describe('relocatable results', () => {
     expectNoPath([...allFiles(cache), ...allFiles(path.join(moved, 'reports'))], [a, b, moved]);
   }, 120_000);
 
+  it('a weights file named by an absolute path in each checkout: the second checkout re-runs nothing, and no folder enters a key or report', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-reloc-import-'));
+    const cache = path.join(base, 'cache');
+    const H = 8;
+    const w = new Float32Array(paramCount(H));
+    for (let i = 0; i < w.length; i++) w[i] = 0.1 * Math.sin(i * 0.7);
+    const roots = ['one', 'two'].map((d) => copyProject(path.join(base, d)));
+    for (const r of roots) fs.writeFileSync(path.join(r, 'w8.bin'), new Uint8Array(w.buffer));
+    const imported = (r: string) => ({ model: { source: path.join(r, 'w8.bin'), hidden: H } });
+    const first = await build(roots[0], cache, {}, imported(roots[0]));
+    expect(first.ran).toContain('report');
+    const second = await build(roots[1], cache, {}, imported(roots[1]));
+    expect(second.ran).toEqual([]);
+    expect(second.p.output(second.entries.report).json.label).toBe(first.p.output(first.entries.report).json.label);
+    expectNoPath([...allFiles(cache), ...allFiles(path.join(roots[1], 'reports'))], roots);
+  }, 120_000);
+
   it('a data file found by ENWIK9 in two places (same name, same bytes) gives the same data entry', async () => {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-reloc-data-'));
     const cache = path.join(base, 'cache');
@@ -87,23 +104,4 @@ describe('relocatable results', () => {
     expect(second.ran).toEqual([]);
     expectNoPath(allFiles(cache), [path.dirname(PAPER_WEIGHTS), downloads]);
   }, 60_000);
-
-  it('params validators precompiled into a cache still work when the node_modules they import from has moved', async () => {
-    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-reloc-validators-'));
-    const schemas = { s: { type: 'object', properties: { n: { type: 'integer', default: 3 } }, additionalProperties: false } };
-    const fresh = await paramValidators(schemas, cache);
-    const [file] = fs.readdirSync(path.join(cache, 'validators'));
-    // Another cache holding that module as if the checkout that wrote it had moved: its
-    // imports point nowhere (another folder, so no module already loaded stands in for it).
-    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-reloc-validators-'));
-    fs.mkdirSync(path.join(other, 'validators'));
-    fs.writeFileSync(path.join(other, 'validators', file), `import ${JSON.stringify(path.join(other, 'gone', 'ucs2length.js'))};\nexport const v0 = null;\n`);
-    const stale = await paramValidators(schemas, other);
-    for (const v of [fresh.s, stale.s]) {
-      const p: Record<string, unknown> = {};
-      expect(v(p)).toBe(true);
-      expect(p).toEqual({ n: 3 });
-      expect(v({ n: 'x' })).toBe(false);
-    }
-  });
 });

@@ -50,7 +50,11 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
     ...singles.map((d) => row(`d = ${d}`, d, d)),
     ...BANDS.filter(([a]) => a < D).map(([a, b]) => row(`d = ${a}–${Math.min(b, D - 1)} (mean)`, a, Math.min(b, D - 1))),
   ];
-  const positions = `T = ${j.firstT}..${j.lastT} (${j.count} output positions)`;
+  // Long data: gradient and ablation average over a sample of T (the stage's maxPositions)
+  const s = j.sample as { sampled: boolean; of: number; blocks: number; blockLength: number } | undefined;
+  const positions = s?.sampled
+    ? `gradient and ablation: ${j.count} of the ${s.of} output positions T = ${j.firstT}..${j.lastT}, in ${s.blocks} evenly spread blocks of ${s.blockLength} consecutive T (baselines.maxPositions); decisive chains: all ${s.of}`
+    : `T = ${j.firstT}..${j.lastT} (${j.count} output positions)`;
   const nodes = `nodes (T, j), T = ${j.firstT}..${j.lastT}, j = 0..${j.H - 1} (${j.decisive.nodes} nodes)`;
   return {
     tables: [

@@ -40,7 +40,9 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
         id: 'table3_influence',
         title: 'Table 3: byte-to-output influence by offset (Jacobian × pattern deviation)',
         section: '§5.3',
-        positions: `T = ${j.firstT}..${j.lastT} (${j.count} output positions)`,
+        positions: j.sample?.sampled
+          ? `${j.count} of the ${j.sample.of} output positions T = ${j.firstT}..${j.lastT}, in ${j.sample.blocks} evenly spread blocks of ${j.sample.blockLength} consecutive T (influence.maxPositions)`
+          : `T = ${j.firstT}..${j.lastT} (${j.count} output positions)`,
         convention: 'state offsets',
         columns: [
           { key: 'd', label: 'Offset d' },

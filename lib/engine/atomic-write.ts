@@ -1,0 +1,71 @@
+// Writing a file atomically into the cache: a tmp file, every write's count checked, fsync,
+// rename into place; on any error the tmp file is removed and disk or permission errors
+// become one error naming the cache (cache-errors.ts). The file-system calls are
+// injectable (WriteIo), so tests can play a full, read-only or foreign-owned disk.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { cacheWriteError } from './cache-errors.ts';
+
+/** The file-system calls a write makes: injectable, so tests can play a full or read-only disk. */
+export interface WriteIo {
+  mkdirSync: typeof fs.mkdirSync;
+  openSync: typeof fs.openSync;
+  writeSync: (fd: number, buf: Uint8Array, offset: number, length: number) => number;
+  fsyncSync: typeof fs.fsyncSync;
+  closeSync: typeof fs.closeSync;
+  renameSync: typeof fs.renameSync;
+  rmSync: typeof fs.rmSync;
+}
+
+export const realIo: WriteIo = {
+  mkdirSync: fs.mkdirSync,
+  openSync: fs.openSync,
+  writeSync: (fd, buf, offset, length) => fs.writeSync(fd, buf, offset, length),
+  fsyncSync: fs.fsyncSync,
+  closeSync: fs.closeSync,
+  renameSync: fs.renameSync,
+  rmSync: fs.rmSync,
+};
+
+/**
+ * Write bytes atomically to `dest` through `io`, staging in `<cacheRoot>/tmp/`. On any
+ * error the tmp file is removed; disk and permission errors become a CacheWriteError
+ * naming `cacheRoot`.
+ */
+export function writeAtomic(io: WriteIo, cacheRoot: string, dest: string, bytes: string | Uint8Array): void {
+  const buf = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+  let tmp: string | null = null;
+  let fd = -1;
+  try {
+    const tmpDir = path.join(cacheRoot, 'tmp');
+    io.mkdirSync(tmpDir, { recursive: true });
+    io.mkdirSync(path.dirname(dest), { recursive: true });
+    tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+    fd = io.openSync(tmp, 'w');
+    for (let off = 0; off < buf.byteLength; ) {
+      const n = io.writeSync(fd, buf, off, buf.byteLength - off);
+      if (!(n > 0)) throw Object.assign(new Error(`short write to ${tmp}: ${off} of ${buf.byteLength} bytes`), { code: 'ENOSPC' });
+      off += n;
+    }
+    io.fsyncSync(fd);
+    const f = fd;
+    fd = -1;
+    io.closeSync(f);
+    io.renameSync(tmp, dest);
+    tmp = null;
+  } catch (e) {
+    if (fd >= 0) {
+      try {
+        io.closeSync(fd);
+      } catch {}
+    }
+    if (tmp !== null) {
+      try {
+        io.rmSync(tmp, { force: true });
+      } catch {}
+    }
+    throw cacheWriteError(e, cacheRoot);
+  }
+}

@@ -1,0 +1,91 @@
+// The CLI side of the queue and the remote cache, kept out of lib/engine/cli.ts so that
+// file only calls these functions:
+//   attachRemote   --remote-cache URL / TOTAL_INTERP_REMOTE_CACHE for report, run, worker
+//   workerCommand  `worker --queue redis://HOST:PORT [--remote-cache URL]`
+//   submitSeeds    `report --seeds 42,43 --queue redis://…`: the points go to the workers;
+//                  the caller's own build then pulls every seed from the remote cache
+//
+// Environment: TOTAL_INTERP_REMOTE_CACHE (URL), TOTAL_INTERP_REMOTE_CACHE_AUTH (user:pass),
+// TOTAL_INTERP_WORKER_CONCURRENCY (default: the cores), TOTAL_INTERP_QUEUE_LOCK_MS (job
+// and key lock lifetime; a dead worker's job is taken over after about this long; 30000).
+
+import type { Overrides, Pipeline } from '../engine/pipeline.ts';
+import { RemoteCache } from '../engine/remote.ts';
+import { QueueError, type PointJob, type PointResult } from './types.ts';
+// bullmq and ioredis load only when a queue is used (submit.ts, worker.ts): not on every run.
+
+type Env = Record<string, string | undefined>;
+
+/** Give the pipeline's store its remote cache, if one is configured. */
+export function attachRemote(p: Pipeline, flag: string | undefined, env: Env = process.env, warn?: (m: string) => void): RemoteCache | null {
+  const url = flag ?? env.TOTAL_INTERP_REMOTE_CACHE;
+  if (!url) return null;
+  const remote = new RemoteCache(url, { auth: env.TOTAL_INTERP_REMOTE_CACHE_AUTH, warn: warn ?? ((m) => p.reporter.line(`warning: ${m}`)) });
+  p.store.remote = remote;
+  return remote;
+}
+
+function intEnv(env: Env, name: string, fallback: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new QueueError('usage', `${name}: expected a positive integer, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+/** `worker`: serve the queue until SIGINT/SIGTERM. */
+export async function workerCommand(p: Pipeline, o: { queue?: string; remoteCache?: string }, env: Env = process.env): Promise<number> {
+  if (!o.queue) throw new QueueError('usage', 'worker: --queue is required\nhint: npx tsx pipeline.ts worker --queue redis://127.0.0.1:6379 --remote-cache http://HOST:PORT/cache');
+  const remote = o.remoteCache ?? env.TOTAL_INTERP_REMOTE_CACHE;
+  if (remote) new RemoteCache(remote); // a bad URL is a usage error now, not in every job
+  else p.reporter.line('warning: worker without --remote-cache: points it builds stay in its local cache (other machines rebuild them)');
+  const { pingRedis } = await import('./submit.ts');
+  await pingRedis(o.queue);
+  const { startWorker } = await import('./worker.ts');
+  const lockMs = intEnv(env, 'TOTAL_INTERP_QUEUE_LOCK_MS', 30_000);
+  const w = await startWorker({
+    root: p.root,
+    stageFiles: p.stages.map((s) => s.file),
+    cacheDir: p.store.root,
+    reportsDir: p.reportsDir,
+    remote,
+    remoteAuth: env.TOTAL_INTERP_REMOTE_CACHE_AUTH,
+    queue: o.queue,
+    lockTtlMs: lockMs,
+    lockDurationMs: lockMs,
+    concurrency: env.TOTAL_INTERP_WORKER_CONCURRENCY ? intEnv(env, 'TOTAL_INTERP_WORKER_CONCURRENCY', 1) : undefined,
+    log: (l) => p.reporter.line(l),
+  });
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  p.reporter.line('worker: finishing the jobs in hand, then stopping');
+  await w.close();
+  return 0;
+}
+
+/** The points of `report --seeds`: one build of the report per seed. */
+export function seedPoints(seeds: number[], overrides: Overrides): PointJob[] {
+  return seeds.map((seed) => ({ label: `seed${seed}`, overrides: { ...overrides, train: { ...(overrides.train ?? {}), seed } }, targets: ['report'] }));
+}
+
+/**
+ * `report --seeds … --queue URL`: build every seed on the workers and wait. The caller then
+ * runs its usual local loop, which finds every stage in the remote cache.
+ */
+export async function submitSeeds(p: Pipeline, o: { queue: string; seeds: number[]; overrides: Overrides; force: boolean | readonly string[] }): Promise<PointResult[]> {
+  if (!p.store.remote) {
+    throw new QueueError('usage', '--queue needs a remote cache shared with the workers\nhint: add --remote-cache http://HOST:PORT/cache (or set TOTAL_INTERP_REMOTE_CACHE)');
+  }
+  if (o.force !== false) throw new QueueError('usage', '--force cannot be combined with --queue\nhint: force the build on one machine, without --queue');
+  // runSeeds' own checks, before any work is queued rather than after.
+  const src = o.overrides.model?.source;
+  if (src !== undefined && src !== 'train') throw new QueueError('usage', '--seeds trains one model per seed; it cannot be combined with --set model.source=FILE\nhint: drop --set model.source');
+  if (o.overrides.train?.seed !== undefined) throw new QueueError('usage', '--seeds and --set train.seed cannot be combined\nhint: list every seed in --seeds');
+  const { submitSweep } = await import('./submit.ts');
+  const results = await submitSweep(seedPoints(o.seeds, o.overrides), { queue: o.queue });
+  const ran = results.reduce((n, r) => n + r.runs.filter((x) => x.status === 'ran').length, 0);
+  p.reporter.line(`queue: ${results.length} points done on ${new Set(results.map((r) => r.worker)).size} worker process(es), ${ran} stages ran there`);
+  return results;
+}
