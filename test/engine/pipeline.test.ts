@@ -16,7 +16,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     expect(again.output(second.entries.c).json).toEqual({ out: 7 }); // 0+1+2+3 + 1
   });
 
-  it('external files are fingerprinted once per build (two stages declare one here): a same-size rewrite between two builds of one process is seen', async () => {
+  it('the fingerprint memo of an external file two stages declare lasts one build: a same-size rewrite between two builds of one process is seen', async () => {
     const files = {
       ...TOY_FILES,
       'stages/x.ts': `export default { name: 'x', description: 'reads in.txt', inputs: [], externals: () => [{ name: 'in', path: ${JSON.stringify('IN')} }],
