@@ -4,8 +4,6 @@
 // dynamics (a ±1 state from all -1, s_t = sign(z) of the ±1 previous state). bpc with the
 // §3.2 floor, and each one's difference from the float model at the same floor.
 import { defineStage } from '../lib/engine/types.ts';
-import { bytesOf, traceOf, weightsOf } from '../lib/rnn/io.ts';
-import { mean } from '../lib/rnn/forward.ts';
 import type { Params } from '../schemas/boolean.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
@@ -16,6 +14,8 @@ export default defineStage<Params>({
   inputs: ['model', 'data', 'trace'],
   tensors: ['signReadoutBits', 'signDynamicsBits'],
   async run({ params, inputs }) {
+    const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
+    const { mean } = await import('../lib/rnn/forward.ts');
     const { bitsFromLogp, marginStats, readoutBits, signDynamics, signOf } = await import('../lib/analysis/boolean.ts');
     const xs = bytesOf(inputs.data);
     const w = weightsOf(inputs.model);

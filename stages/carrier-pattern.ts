@@ -9,8 +9,6 @@
 // (lib/rnn/hooks.ts, carrierOnlyBits) and run here by its bitwise-equal batch twin
 // carrierOnlyBitsFast, which reads the trace (positions are independent: not fed forward).
 import { defineStage } from '../lib/engine/types.ts';
-import { bitsOf, mean } from '../lib/rnn/forward.ts';
-import { V } from '../lib/rnn/weights.ts';
 import type { Params } from '../schemas/carrier-pattern.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
@@ -21,6 +19,8 @@ export default defineStage<Params>({
   inputs: ['model', 'data', 'trace'],
   tensors: ['ps', 'carrierOnlyBits'],
   async run({ params, inputs }) {
+    const { bitsOf, mean } = await import('../lib/rnn/forward.ts');
+    const { V } = await import('../lib/rnn/weights.ts');
     const { carrier, carrierOnlyBitsFast, patternSensitive, psCounts } = await import('../lib/analysis/carrier.ts');
     const { traceInputs } = await import('../lib/analysis/trace-inputs.ts');
     const { w, xs, tr, N, H } = traceInputs('carrier-pattern', inputs);

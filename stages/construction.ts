@@ -7,13 +7,11 @@
 // trajectory S does not depend on Wy: it is computed once. Kernels: lib/analysis/
 // construction.ts and factored-readout.ts.
 import { defineStage } from '../lib/engine/types.ts';
-import { bytesOf } from '../lib/rnn/io.ts';
-import { forwardStates } from '../lib/rnn/forward.ts';
-import { V, type Weights } from '../lib/rnn/weights.ts';
+import type { Weights } from '../lib/rnn/weights.ts';
 import type { Params } from '../schemas/construction.params.ts';
 
-/** A copy of the network's parameters with readout (Wy, by) in float32, authors' layout. */
-function withReadout(net: Weights, Wy: ArrayLike<number>, by: ArrayLike<number>): Float32Array {
+/** A copy of the network's parameters with readout (Wy, by) in float32, authors' layout (V outputs). */
+function withReadout(net: Weights, Wy: ArrayLike<number>, by: ArrayLike<number>, V: number): Float32Array {
   const p = Float32Array.from(net.params);
   const o = p.length - V * net.H - V;
   for (let i = 0; i < V * net.H; i++) p[o + i] = Wy[i];
@@ -29,6 +27,9 @@ export default defineStage<Params>({
   inputs: ['data'],
   tensors: ['paramsAnalytic', 'paramsOptimized', 'gridBpc', 'gdBits'],
   async run({ params: p, inputs, progress }) {
+    const { bytesOf } = await import('../lib/rnn/io.ts');
+    const { forwardStates } = await import('../lib/rnn/forward.ts');
+    const { V } = await import('../lib/rnn/weights.ts');
     const { analyticGrid, analyticWy, distinctCodes, grid, marginalBias, optimizeWy, shiftRegister, signCodes, splitCounts } = await import('../lib/analysis/construction.ts');
     const { byteClasses, factorBlocks, factoredBpc, fromClasses, targetClasses } = await import('../lib/analysis/factored-readout.ts');
     const xs = bytesOf(inputs.data);
@@ -80,8 +81,8 @@ export default defineStage<Params>({
         floor: p.floor,
       },
       tensors: {
-        paramsAnalytic: { dtype: 'float32', shape: [net.params.length], data: withReadout(net, WyA, by) },
-        paramsOptimized: { dtype: 'float32', shape: [net.params.length], data: withReadout(net, fromClasses(opt.W, H, cls), fromClasses(opt.b, 1, cls)) },
+        paramsAnalytic: { dtype: 'float32', shape: [net.params.length], data: withReadout(net, WyA, by, V) },
+        paramsOptimized: { dtype: 'float32', shape: [net.params.length], data: withReadout(net, fromClasses(opt.W, H, cls), fromClasses(opt.b, 1, cls), V) },
         gridBpc: { dtype: 'float64', shape: [alphas.length, scales.length], data: g.bpc },
         gdBits: { dtype: 'float64', shape: [p.steps], data: opt.losses.map((l) => l / Math.LN2) },
       },

@@ -10,8 +10,6 @@
 // (lib/rnn/hooks.ts, decompose); run here by decomposeFast, its bitwise-equal batch twin
 // on the trace (positions are independent: the carrier-only state is not fed forward).
 import { defineStage } from '../lib/engine/types.ts';
-import { bitsOf } from '../lib/rnn/forward.ts';
-import { V } from '../lib/rnn/weights.ts';
 import type { Params } from '../schemas/decomposition.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
@@ -22,6 +20,8 @@ export default defineStage<Params>({
   inputs: ['model', 'data', 'trace'],
   tensors: ['carrierLogit', 'patternLogit', 'totalLogit', 'topUnits', 'topContributions'],
   async run({ params, inputs }) {
+    const { bitsOf } = await import('../lib/rnn/forward.ts');
+    const { V } = await import('../lib/rnn/weights.ts');
     const { decomposeFast } = await import('../lib/analysis/decomposition.ts');
     const { carrier } = await import('../lib/analysis/carrier.ts');
     const { byteChar } = await import('../lib/analysis/byte-char.ts');

@@ -5,8 +5,6 @@
 // (x_{t-d1}, x_{t-d2}). Ladder: neurons replaced by cell means of (x_{t-1}, x_{t-d2}),
 // + word length, + in-tag, read out through the trained Wy, by; X% of eq. 2.
 import { defineStage } from '../lib/engine/types.ts';
-import { bytesOf, traceOf, weightsOf } from '../lib/rnn/io.ts';
-import { mean } from '../lib/rnn/forward.ts';
 import type { Params } from '../schemas/factor-map.params.ts';
 
 /** The ladder's fixed first offset (SPEC §3.3: state offset 1; the greedy list starts from it). */
@@ -20,6 +18,8 @@ export default defineStage<Params>({
   inputs: ['data', 'model', 'trace', 'skipgrams'],
   tensors: ['r2', 'bestPair', 'bestR2', 'r2Single', 'd2'],
   async run({ params, inputs }) {
+    const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
+    const { mean } = await import('../lib/rnn/forward.ts');
     const { explainedPercent, explanationLadder, factorMap, pairGroups } = await import('../lib/analysis/factor-map.ts');
     const xs = bytesOf(inputs.data);
     const w = weightsOf(inputs.model);

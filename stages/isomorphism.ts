@@ -3,8 +3,6 @@
 // evaluated on its own in float64 (lib/analysis/isomorphism.ts) and compared with the
 // float32 forward trace: bpc of both, and max_{t,j} |P(h_j+) - P(h_j-) - S[t]_j|.
 import { defineStage } from '../lib/engine/types.ts';
-import { bytesOf, traceOf, weightsOf } from '../lib/rnn/io.ts';
-import { mean } from '../lib/rnn/forward.ts';
 import type { Params } from '../schemas/isomorphism.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
@@ -15,6 +13,8 @@ export default defineStage<Params>({
   inputs: ['model', 'data', 'trace'],
   tensors: ['umBits'],
   async run({ params, inputs }) {
+    const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
+    const { mean } = await import('../lib/rnn/forward.ts');
     const { buildPatterns, evaluateUm, maxStateDiff } = await import('../lib/analysis/isomorphism.ts');
     const xs = bytesOf(inputs.data);
     const w = weightsOf(inputs.model);

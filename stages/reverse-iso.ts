@@ -8,8 +8,6 @@
 // (the paper says it "retains the trained Wx and Wh"; it does not). Kernels:
 // lib/analysis/reverse-iso.ts and factored-readout.ts.
 import { defineStage } from '../lib/engine/types.ts';
-import { bytesOf } from '../lib/rnn/io.ts';
-import { V } from '../lib/rnn/weights.ts';
 import type { Params } from '../schemas/reverse-iso.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
@@ -20,6 +18,8 @@ export default defineStage<Params>({
   inputs: ['data', 'skipgrams'],
   tensors: ['Wy', 'by', 'bits'],
   async run({ params: p, inputs, progress }) {
+    const { bytesOf } = await import('../lib/rnn/io.ts');
+    const { V } = await import('../lib/rnn/weights.ts');
     const { reverseIso } = await import('../lib/analysis/reverse-iso.ts');
     const xs = bytesOf(inputs.data);
     const N = xs.length;

@@ -4,7 +4,6 @@
 // greedy path from [1] to maxK offsets. Its offset list feeds factor-map (§3.3) and
 // reverse-iso (§4.2) as a DAG edge.
 import { defineStage } from '../lib/engine/types.ts';
-import { bytesOf } from '../lib/rnn/io.ts';
 import type { Params } from '../schemas/skipgrams.params.ts';
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
@@ -14,6 +13,7 @@ export default defineStage<Params>({
   section: '§3.4',
   inputs: ['data'],
   async run({ params, inputs, progress }) {
+    const { bytesOf } = await import('../lib/rnn/io.ts');
     const { greedySkipgrams } = await import('../lib/analysis/skipgrams.ts');
     const xs = bytesOf(inputs.data);
     const N = xs.length;

@@ -6,13 +6,15 @@
 // the project's environment variables (TOTAL_INTERP_CACHE, TOTAL_INTERP_DEBUG).
 
 import fs from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type * as Commander from 'commander';
 import { Pipeline } from '../engine/pipeline.ts';
 import { makeReporter, silentReporter } from '../engine/progress.ts';
 import { describe, exitCodeOf } from './errors.ts';
 import * as cmd from './commands.ts';
 import { Q3_PRESET } from './presets.ts';
-import { attachRemote, workerCommand } from '../queue/cli.ts'; // [remote] issue 16 (loads no queue code until used)
+// [remote] issue 16: lib/queue/cli.ts (and the remote cache it attaches) is imported only when a
+// remote cache or a queue is used: a no-op run does not pay for loading it.
 
 export interface MainOptions {
   root: string;
@@ -24,6 +26,11 @@ export interface MainOptions {
   /** gc's yes/no question; default: a prompt when stdin and stderr are terminals, else none. */
   confirm?: ((question: string) => Promise<boolean>) | null;
 }
+
+// commander is CommonJS: required directly rather than through its ESM wrapper, which makes
+// Node scan its source for exports on every start (about 10 ms of each no-op run).
+const { Command, CommanderError, InvalidArgumentError, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
+type Command = Commander.Command;
 
 const PROG = 'npx tsx pipeline.ts';
 const Q3_WORDS = `the same as ${Q3_PRESET.sweep.map((x) => `--sweep ${x}`).join(' ')} --seeds ${Q3_PRESET.seeds.join(',')} ${Q3_PRESET.sets.map((x) => `--set ${x}`).join(' ')} --targets ${Q3_PRESET.targets.join(',')} (needs ENWIK9 or a download for data beyond 1 KiB; more --set may follow)`;
@@ -96,9 +103,9 @@ export async function main(o: MainOptions): Promise<number> {
   }
   const io: cmd.Io = { out, err, confirm: o.confirm !== undefined ? o.confirm : cmd.terminalConfirm() };
   let code = 0;
-  const prepare = (c: cmd.Common & { remoteCache?: string }) => {
+  const prepare = async (c: cmd.Common & { remoteCache?: string }) => {
     p.reporter = c.quiet ? silentReporter : makeReporter(err as NodeJS.WriteStream);
-    attachRemote(p, c.remoteCache, env); // [remote] --remote-cache URL or TOTAL_INTERP_REMOTE_CACHE
+    if (c.remoteCache ?? env.TOTAL_INTERP_REMOTE_CACHE) (await import('../queue/cli.ts')).attachRemote(p, c.remoteCache, env); // [remote] --remote-cache URL or TOTAL_INTERP_REMOTE_CACHE
   };
   const remoteOpt = () => new Option('--remote-cache <url>', 'a Bazel-style HTTP cache (GET/PUT /cas, /ac) behind the local one; or TOTAL_INTERP_REMOTE_CACHE'); // [remote]
 
@@ -128,7 +135,7 @@ export async function main(o: MainOptions): Promise<number> {
     .addOption(opt.json()).addOption(opt.quiet())
     .addHelpText('after', '\n--json prints {"stages":[{"name","status","key","seconds"}],"report":PATH,"reportJson":PATH}\n(with --seeds/--sweep also "points":[{values,seed,report,reportJson}], report/reportJson being the aggregate\'s;\nwith --seeds alone also "seeds":[{seed,report,reportJson}]).\n\nexample:\n  ENWIK9=enwik9 ' + PROG + ' report --sweep data.bytes=1024,4096 --seeds 42,43 --jobs 2')
     .action(async (c) => {
-      prepare(c);
+      await prepare(c);
       code = await cmd.build(p, io, ['report'], c);
     });
   hook(program.command('run'))
@@ -139,7 +146,7 @@ export async function main(o: MainOptions): Promise<number> {
     .addOption(opt.json()).addOption(opt.quiet())
     .addHelpText('after', '\n--json prints the same shape as report --json, with report/reportJson null unless the report was built.')
     .action(async (stages: string[], c) => {
-      prepare(c);
+      await prepare(c);
       code = await cmd.build(p, io, stages, c);
     });
   hook(program.command('worker')) // [remote] lib/queue/cli.ts
@@ -147,8 +154,8 @@ export async function main(o: MainOptions): Promise<number> {
     .option('--queue <url>', 'the BullMQ queue: redis://HOST:PORT').addOption(remoteOpt()).addOption(opt.quiet())
     .addHelpText('after', '\nOne sandboxed process per job, as many at once as cores (TOTAL_INTERP_WORKER_CONCURRENCY). A dead worker\'s job is\ntaken over by another after TOTAL_INTERP_QUEUE_LOCK_MS (30000). Credentials: in the URL, or TOTAL_INTERP_REMOTE_CACHE_AUTH=user:pass.')
     .action(async (c) => {
-      prepare(c);
-      code = await workerCommand(p, c, env);
+      await prepare(c);
+      code = await (await import('../queue/cli.ts')).workerCommand(p, c, env);
     });
   hook(program.command('status'))
     .description('show each stage as fresh, stale or missing, with the reasons')
@@ -172,7 +179,7 @@ export async function main(o: MainOptions): Promise<number> {
     .addOption(opt.json()).addOption(opt.quiet())
     .addHelpText('after', '\nKept: what the given params reach, and every entry a file under reports/ was built from (with\neverything upstream of it). On a terminal gc asks before deleting; elsewhere it lists what would go\nand exits 2 unless --yes. Refuses to run while another pipeline process holds a stage lock.')
     .action(async (c) => {
-      prepare(c);
+      await prepare(c);
       code = await cmd.gc(p, io, c);
     });
   hook(program.command('diff'))
@@ -192,7 +199,7 @@ export async function main(o: MainOptions): Promise<number> {
     .addOption(opt.set()).addOption(opt.noBuild()).addOption(opt.json()).addOption(opt.quiet())
     .addHelpText('after', '\nA stage not in the cache is built first (with progress), unless --no-build.\n--json prints {"stage","key","builtAt","json":{...},"tensors":{NAME:{"dtype","shape"}}}.')
     .action(async (stage: string, c) => {
-      prepare(c);
+      await prepare(c);
       code = await cmd.show(p, io, stage, c);
     });
   hook(program.command('export'))
@@ -202,7 +209,7 @@ export async function main(o: MainOptions): Promise<number> {
     .addOption(opt.set()).addOption(opt.noBuild()).addOption(opt.json()).addOption(opt.quiet())
     .addHelpText('after', `\nexamples:\n  ${PROG} export trace.z --out z.npy\n  ${PROG} export model --out weights.bin   (82,304 little-endian float32 for H=128: Wx, Wh, bh, Wy, by)`)
     .action(async (target: string, c) => {
-      prepare(c);
+      await prepare(c);
       code = await cmd.exportTensor(p, io, target, c);
     });
 

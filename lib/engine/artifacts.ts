@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { sha256 } from './hash.ts';
+import { sha256, sha256File } from './hash.ts';
 import type { Entry } from './entry.ts';
 import type { Store } from './store.ts';
 
@@ -17,7 +17,7 @@ export function materialize(store: Store, reportsDir: string, entries: Entry[]):
       const dest = path.join(reportsDir, rel);
       let same = false;
       try {
-        same = fs.statSync(dest).size === ref.bytes && sha256(fs.readFileSync(dest)) === ref.hash;
+        same = fs.statSync(dest).size === ref.bytes && sha256File(dest) === ref.hash;
       } catch {
         same = false;
       }

@@ -55,6 +55,16 @@ export function dryRun(p: Pipeline, targets: string[], opts: BuildOptions = {}):
 /** Build `targets` and everything upstream of them. */
 export async function build(p: Pipeline, targets: string[], opts: BuildOptions = {}): Promise<BuildResult> {
   if (opts.dryRun) return dryRun(p, targets, opts);
+  // External files are hashed once in this build (the vega bundles are declared by two stages).
+  p.fingerprints = new Map();
+  try {
+    return await buildTargets(p, targets, opts);
+  } finally {
+    p.fingerprints = undefined;
+  }
+}
+
+async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions): Promise<BuildResult> {
   for (const t of targets) p.stage(t);
   checkForce(p, opts.force);
   const params: Params = p.resolveAll(opts.overrides ?? {});

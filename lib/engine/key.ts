@@ -6,7 +6,7 @@
 // identical output stops invalidation there (early cutoff).
 
 import { hashJson } from './hash.ts';
-import { fingerprint } from './fingerprint.ts';
+import { fingerprint, type FingerprintMemo } from './fingerprint.ts';
 import type { Entry } from './entry.ts';
 import type { ExternalFile, StageDef } from './types.ts';
 
@@ -45,6 +45,8 @@ export interface KeyInputs {
   env: Record<string, string | undefined>;
   /** Non-default params of the whole pipeline; used only when def.overrides. */
   overrides: Record<string, Record<string, unknown>>;
+  /** Fingerprints made earlier in this build (not part of the key: see FingerprintMemo). */
+  fingerprints?: FingerprintMemo;
 }
 
 /** A stage's record and key, with what the runner needs to build it. */
@@ -66,7 +68,7 @@ export function makeKey(k: KeyInputs): Keyed {
     code: k.code.hash,
     params: k.def.keyParams ? k.def.keyParams(k.params as any) : k.params,
     inputs: Object.fromEntries(Object.entries(k.upstream).map(([u, e]) => [u, e.outputHash])),
-    externals: Object.fromEntries(Object.entries(k.externals).map(([x, f]) => [x, fingerprint(f, name)])),
+    externals: Object.fromEntries(Object.entries(k.externals).map(([x, f]) => [x, fingerprint(f, name, k.fingerprints)])),
     env: Object.fromEntries(Object.entries(k.env).map(([x, v]) => [x, v ?? null])),
     ...(k.def.overrides ? { overrides } : {}),
   };

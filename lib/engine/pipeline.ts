@@ -16,6 +16,7 @@ import { SourceHasher, codeHash } from './sources.ts';
 import { Store } from './store.ts';
 import type { Entry } from './entry.ts';
 import { makeKey, type Keyed } from './key.ts';
+import type { FingerprintMemo } from './fingerprint.ts';
 import { loadOutput } from './execute.ts';
 import { silentReporter, type Reporter } from './progress.ts';
 import type { ExternalFile, StageDef, StageOutput } from './types.ts';
@@ -83,6 +84,8 @@ export class Pipeline {
   private hasher: SourceHasher;
   readonly lockOptions: Pick<LockOptions, 'leaseMs' | 'timeoutMs' | 'advice'>;
   private codeMemo = new Map<string, { files: Record<string, string>; hash: string }>();
+  /** Set by build and plan for their duration: external files hashed once in each (see FingerprintMemo). */
+  fingerprints?: FingerprintMemo;
   private defaults: Params | null = null;
 
   constructor(opts: PipelineOptions & { stages: LoadedStage[] }) {
@@ -191,6 +194,7 @@ export class Pipeline {
       externals: this.externalsOf(name, params),
       env: this.envOf(name, true),
       overrides: def.overrides && all ? this.nonDefault(all) : {},
+      fingerprints: this.fingerprints,
     });
   }
 

@@ -120,6 +120,15 @@ export function planStage(
  * becomes the stage's reason.
  */
 export function plan(p: Pipeline, params: Params, targets: readonly string[] | null, o: { force?: Force; all?: boolean; strict?: boolean } = {}): Plan {
+  p.fingerprints = new Map();
+  try {
+    return planAll(p, params, targets, o);
+  } finally {
+    p.fingerprints = undefined;
+  }
+}
+
+function planAll(p: Pipeline, params: Params, targets: readonly string[] | null, o: { force?: Force; all?: boolean; strict?: boolean }): Plan {
   const nodes = p.graph(params);
   const everything = topoSort(nodes);
   const needed = targets ? upstreamClosure(nodes, targets) : everything;

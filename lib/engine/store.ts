@@ -19,7 +19,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { sha256 } from './hash.ts';
+import { sha256, sha256Fd } from './hash.ts';
 import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
 import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, parseEntry, sealEntry, wellFormed, type Entry, type ObjectRef } from './entry.ts';
 import { listEntries, listObjects, listTmp, removeLegacy } from './store-list.ts';
@@ -75,6 +75,15 @@ export class Store {
    * The size is checked before anything is read: a file of the wrong size is never read whole.
    */
   getObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): Uint8Array {
+    return this.checkObject(ref, what, at, true)!;
+  }
+
+  /** Check an object without keeping it: the same checks, read through one reused buffer. */
+  verifyObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): void {
+    this.checkObject(ref, what, at, false);
+  }
+
+  private checkObject(ref: ObjectRef, what: string, at: { stage: string; key: string } | undefined, keep: boolean): Uint8Array | null {
     const p = this.objectPath(ref.hash);
     const short = ref.hash.slice(0, 12);
     let fd: number;
@@ -84,32 +93,31 @@ export class Store {
       throw new CorruptError(`${what}: object ${short} is missing from the cache`, at);
     }
     try {
-      const st = fs.fstatSync(fd);
-      const size = st.size;
+      const size = fs.fstatSync(fd).size;
       if (size !== ref.bytes) {
         const how = size < ref.bytes ? 'truncated' : 'longer than written: appended to or replaced';
         throw new CorruptError(`${what}: object ${short} has ${size} bytes, expected ${ref.bytes} (${how})`, at);
       }
-      const buf = Buffer.allocUnsafe(size);
+      let buf: Buffer | null = null;
       let off = 0;
-      while (off < size) {
-        const n = fs.readSync(fd, buf, off, size - off, off);
-        if (n <= 0) break;
-        off += n;
+      let hash: string;
+      if (keep) {
+        buf = Buffer.allocUnsafe(size);
+        while (off < size) {
+          const n = fs.readSync(fd, buf, off, size - off, off);
+          if (n <= 0) break;
+          off += n;
+        }
+        hash = sha256(buf.subarray(0, off));
+      } else {
+        ({ hash, read: off } = sha256Fd(fd, size));
       }
       if (off !== size) throw new CorruptError(`${what}: object ${short} shrank while being read (${off} of ${size} bytes)`, at);
-      if (sha256(buf) !== ref.hash) {
-        throw new CorruptError(`${what}: object ${short} fails its hash check (damaged)`, at);
-      }
-      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      if (hash !== ref.hash) throw new CorruptError(`${what}: object ${short} fails its hash check (damaged)`, at);
+      return buf && new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } finally {
       fs.closeSync(fd);
     }
-  }
-
-  /** Check an object without keeping it. */
-  verifyObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): void {
-    this.getObject(ref, what, at);
   }
 
   entryPath(stage: string, key: string): string {

@@ -28,6 +28,26 @@ describe('external file fingerprints', () => {
     w('two/weights.bin', 'changed');
     expect(fingerprint({ name: 'f', path: a }, 's')).not.toBe(fingerprint({ name: 'f', path: b }, 's'));
   });
+  it('with a memo (one build), a file is hashed once, and hashed again once it is replaced or rewritten', () => {
+    const a = w('memo.bin', 'AAAA');
+    const b = w('memo-other.bin', 'AAAA');
+    const memo = new Map<string, string>();
+    const fp = (file: string) => fingerprint({ name: 'f', path: file }, 's', memo);
+    const first = fp(a);
+    expect(fp(a)).toBe(first);
+    expect(memo.size).toBe(1);
+    // the memo is keyed by the file's identity, not by its bytes: another path is hashed on its own
+    expect(fp(b)).toBe(first.replace('memo.bin', 'memo-other.bin'));
+    expect(memo.size).toBe(2);
+    // a file replaced by rename (another inode) with other bytes of the same size: a new fingerprint
+    fs.writeFileSync(`${a}.new`, 'BBBB');
+    fs.renameSync(`${a}.new`, a);
+    expect(fp(a)).toBe(fingerprint({ name: 'f', path: a }, 's'));
+    expect(fp(a)).not.toBe(first);
+    // rewritten in place with another size: a new fingerprint
+    fs.writeFileSync(a, 'CCCCC');
+    expect(fp(a)).toBe(fingerprint({ name: 'f', path: a }, 's'));
+  });
   it('a missing file is an error naming the stage, the path and the hint', () => {
     const missing = path.join(dir, 'nope.bin');
     expect(() => fingerprint({ name: 'weights', path: missing, hint: 'set model.source' }, 'model')).toThrow(MissingFileError);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadToy, makeToy, statuses } from './toy.ts';
+import { loadToy, makeToy, statuses, TOY_FILES, TOY_STAGES } from './toy.ts';
 import { gc } from '../../lib/engine/gc.ts';
 
 describe('pipeline cache behaviour (toy stages, in-process)', () => {
@@ -14,6 +14,31 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     const second = await again.build(['c', 'd']);
     expect(statuses(second.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached', d: 'cached' });
     expect(again.output(second.entries.c).json).toEqual({ out: 7 }); // 0+1+2+3 + 1
+  });
+
+  it('the fingerprint memo of an external file two stages declare lasts one build: a same-size rewrite between two builds of one process is seen', async () => {
+    const files = {
+      ...TOY_FILES,
+      'stages/x.ts': `export default { name: 'x', description: 'reads in.txt', inputs: [], externals: () => [{ name: 'in', path: ${JSON.stringify('IN')} }],
+  async run({ externals }) { const fs = await import('node:fs'); return { json: { text: fs.readFileSync(externals.in.path, 'utf8') } }; } };\n`,
+      'stages/y.ts': `export default { name: 'y', description: 'x, and in.txt again', inputs: ['x'], externals: () => [{ name: 'in', path: ${JSON.stringify('IN')} }],
+  run({ inputs }) { return { json: { text: inputs.x.json.text } }; } };\n`,
+      'schemas/x.params.json': JSON.stringify({ type: 'object', properties: {} }),
+      'schemas/y.params.json': JSON.stringify({ type: 'object', properties: {} }),
+    };
+    const dir = makeToy(files);
+    const input = path.join(dir, 'in.txt');
+    for (const f of ['stages/x.ts', 'stages/y.ts']) fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(dir, f), 'utf8').replaceAll('"IN"', JSON.stringify(input)));
+    fs.writeFileSync(input, 'one');
+    const p = await loadToy(dir, [...TOY_STAGES, 'stages/x.ts', 'stages/y.ts']);
+    const first = await p.build(['y']);
+    expect(p.output(first.entries.y).json).toEqual({ text: 'one' });
+    expect(p.fingerprints).toBeUndefined(); // the memo lives for one build only
+    // same size, in place, at once (likely within one clock tick: same mtime and ctime)
+    fs.writeFileSync(input, 'two');
+    const second = await p.build(['y']);
+    expect(statuses(second.runs)).toEqual({ x: 'ran', y: 'ran' });
+    expect(p.output(second.entries.y).json).toEqual({ text: 'two' });
   });
 
   it('a param change re-runs that stage and its downstream stages, and nothing else', async () => {
