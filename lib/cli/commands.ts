@@ -2,6 +2,7 @@
 // exit code; errors are thrown (main.ts prints them).
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
 import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
@@ -57,6 +58,9 @@ export function formatRuns(runs: (StageRun & { seed?: number; point?: Record<str
   }));
 }
 
+/** --jobs by default: the machine's cores (independent stages, or sweep points, at once). */
+const cores = () => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+
 const rel = (f: string) => path.relative(process.cwd(), f) || f;
 /** The stages `status` and `gc` consider needed: the report's closure when there is one. */
 export const defaultTargets = (p: Pipeline) => (p.byName.has('report') ? ['report'] : null);
@@ -106,7 +110,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
       sets: o.set ?? [],
       targets: o.targets ?? targets,
       // [remote] with --queue the workers build every point first; the local loop then pulls each from the remote cache
-      jobs: o.queue ? 1 : (o.jobs ?? 1),
+      jobs: o.queue ? 1 : (o.jobs ?? cores()),
       prepare: o.queue ? (points, targets) => submitToQueue(p, o.queue!, points, targets, o.force ?? false) : undefined,
       force: o.force ?? false,
       quiet: o.quiet,
@@ -138,7 +142,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
   // audit's "paper's weights" column.
   const ref = targets.includes('report') && !o.dryRun ? await paperReference(p, io, overrides, o) : null;
   if (ref) (overrides.report ??= {}).reference = ref.label;
-  const { runs, entries } = await p.build(targets, { overrides, force: o.force, dryRun: o.dryRun, jobs: o.jobs });
+  const { runs, entries } = await p.build(targets, { overrides, force: o.force, dryRun: o.dryRun, jobs: o.jobs ?? cores() });
   const { report, reportJson } = reportPaths(p, o.dryRun ? undefined : entries.report);
   if (o.json) {
     io.out.write(JSON.stringify({ stages: formatRuns(runs), report, reportJson, ...(ref ? { reference: { label: ref.label, stages: formatRuns(ref.runs), report: ref.report, reportJson: ref.reportJson } } : {}) }) + '\n');
@@ -190,7 +194,7 @@ async function paperReference(
   // The same data and analyses, on the paper's weights: training and report settings do not apply.
   const { train: _train, report: _report, ...rest } = overrides;
   if (!o.quiet) io.err.write("the paper's weights are here: building the report on them first (its audit column)\n");
-  const r = await p.build(['report'], { overrides: { ...rest, model: { source: 'paper' } }, force: o.force, jobs: o.jobs });
+  const r = await p.build(['report'], { overrides: { ...rest, model: { source: 'paper' } }, force: o.force, jobs: o.jobs ?? cores() });
   const label = r.entries.report ? p.json(r.entries.report).label : null;
   if (typeof label !== 'string') return null;
   if (!o.quiet) io.err.write(`paper's weights: ${rel(path.join(p.reportsDir, label, 'report.md'))}\n`);

@@ -65,7 +65,7 @@ const opt = {
   quiet: () => new Option('-q, --quiet', 'no progress or per-stage lines on stderr (errors still)'),
   force: () => new Option('--force [stage]', 're-run every stage, or only STAGE (repeatable)').argParser(forceList),
   dryRun: (what: string) => new Option('-n, --dry-run', what),
-  jobs: (extra = '') => new Option('-j, --jobs <n>', `run up to N independent stages at once (child processes)${extra}`).argParser(positiveInt('--jobs')),
+  jobs: (extra = '') => new Option('-j, --jobs <n>', `run up to N independent stages at once (default: the number of cores; a stage runs in a child process while another runs)${extra}`).argParser(positiveInt('--jobs')),
   seeds: (what: string) => new Option('--seeds <list>', what).argParser(seedList),
   noBuild: () => new Option('--no-build', 'do not build a stage that is not cached; say so instead'),
 };

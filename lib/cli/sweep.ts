@@ -122,7 +122,8 @@ const forceArgs = (force: Force) => (force === true ? ['--force'] : Array.isArra
 export function buildInChild(force: Force, quiet = false): PointBuilder {
   return (pt) =>
     new Promise((resolve, reject) => {
-      const argv = ['run', ...pt.targets, '--json', ...pt.sets.flatMap((s) => ['--set', s]), ...forceArgs(force), ...(quiet ? ['--quiet'] : [])];
+      const argv = ['run', ...pt.targets, '--json', '--jobs', '1', // points already run side by side
+         ...pt.sets.flatMap((s) => ['--set', s]), ...forceArgs(force), ...(quiet ? ['--quiet'] : [])];
       const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';

@@ -114,7 +114,9 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     return inputs;
   };
 
-  const buildOne = async (name: string): Promise<void> => {
+  // inChild: run the stage in a child process, so that it uses another core while this
+  // process runs another stage (only when something else is running: a child costs a start-up).
+  const buildOne = async (name: string, inChild = false): Promise<void> => {
     const forced = isForced(opts.force, name);
     let sp = planStage(p, name, params, entries, { forced, building: true, explain: false });
     const keyed = sp.keyed!;
@@ -142,7 +144,7 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
       const t0 = performance.now();
       const loaded = await loadInputs(sp.inputs);
       const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
-      entries[name] = await runStage(p, name, keyed, params, upstream, loaded, jobs > 1);
+      entries[name] = await runStage(p, name, keyed, params, upstream, loaded, inChild);
       const seconds = (performance.now() - t0) / 1000;
       runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds });
       p.reporter.line(`  ran     ${name}  ${seconds.toFixed(2)}s`);
@@ -165,7 +167,7 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
         if (running.size >= jobs) break;
         if (p.inputsOf(name, params).every((u) => name !== u && u in entries)) {
           pending.delete(name);
-          running.set(name, buildOne(name).catch((e) => { failure ??= e; }).finally(() => running.delete(name)));
+          running.set(name, buildOne(name, running.size > 0).catch((e) => { failure ??= e; }).finally(() => running.delete(name)));
         }
       }
       if (running.size === 0 && pending.size) throw new EngineError('internal', `cannot schedule: ${[...pending].join(', ')}`);
