@@ -17,7 +17,7 @@
 // float32 state, logp its (N, V) log-probabilities.
 
 import { V, type Weights } from '../rnn/weights.ts';
-import { bitsOf } from '../rnn/forward.ts';
+import { bitsOf, readoutLogits4 } from '../rnn/forward.ts';
 import { ablate, runWithHooks } from '../rnn/hooks.ts';
 
 type States = Float32Array | Float64Array;
@@ -118,42 +118,12 @@ function squash4(w: Weights, i: number, a0: number, a1: number, a2: number, a3: 
 
 /**
  * Four readouts side by side: out[i] = log softmax(Wy·h_i + by)[o_i] for h (4, H), in the
- * arithmetic of readoutLogp (logits summed over j in order, then max, Σ exp, log).
- * Register-blocked over two output rows × four chains (V = 256 is even).
+ * arithmetic of readoutLogp (logits summed over j in order, then max, Σ exp, log); the
+ * logits come from readoutLogits4, the trace's own blocked readout.
  * `logits` is (4, V) scratch.
  */
-function readout4(w: Weights, h: Float64Array, o: Int32Array, logits: Float64Array, out: Float64Array): void {
-  const { H, Wy, by } = w;
-  const p1 = H, p2 = 2 * H, p3 = 3 * H;
-  for (let q = 0; q < V; q += 2) {
-    const row = q * H;
-    const row1 = row + H;
-    const b = by[q];
-    const c = by[q + 1];
-    let a0 = b, a1 = b, a2 = b, a3 = b;
-    let e0 = c, e1 = c, e2 = c, e3 = c;
-    for (let j = 0; j < H; j++) {
-      const wt = Wy[row + j];
-      const wu = Wy[row1 + j];
-      const h0 = h[j], h1 = h[p1 + j], h2 = h[p2 + j], h3 = h[p3 + j];
-      a0 += wt * h0;
-      a1 += wt * h1;
-      a2 += wt * h2;
-      a3 += wt * h3;
-      e0 += wu * h0;
-      e1 += wu * h1;
-      e2 += wu * h2;
-      e3 += wu * h3;
-    }
-    logits[q] = a0;
-    logits[V + q] = a1;
-    logits[2 * V + q] = a2;
-    logits[3 * V + q] = a3;
-    logits[q + 1] = e0;
-    logits[V + q + 1] = e1;
-    logits[2 * V + q + 1] = e2;
-    logits[3 * V + q + 1] = e3;
-  }
+function readout4(w: Weights, Wy64: Float64Array, h: Float64Array, o: Int32Array, logits: Float64Array, out: Float64Array): void {
+  readoutLogits4(w, Wy64, h, logits, 0); // the trace's logits, bit for bit (lib/rnn/forward.ts)
   for (let i = 0; i < 4; i++) {
     const off = i * V;
     let max = -Infinity;
@@ -181,6 +151,7 @@ export function ablationFast(
   progress?: (done: number, total: number) => void,
 ): Float64Array {
   const { H } = w;
+  const Wy64 = Float64Array.from(w.Wy); // exact copy, for readoutLogits4
   const N = xs.length;
   const nT = lastT - firstT + 1;
   const out = new Float64Array(nT * D);
@@ -209,7 +180,7 @@ export function ablationFast(
       }
       if (s + 3 + r < firstT) continue;
       for (let i = 0; i < 4; i++) tgt[i] = s + i + r + 1 < N ? xs[s + i + r + 1] : 0;
-      readout4(w, b, tgt, logits, lp);
+      readout4(w, Wy64, b, tgt, logits, lp);
       for (let i = 0; i < 4; i++) {
         const T = s + i + r;
         if (T < firstT || T > lastT) continue;

@@ -141,7 +141,7 @@ export interface StageDef<P = any> {
    * The params as they enter keys (and other stages' `overrides`), when some param only
    * says where a file is: its content is already in the key through an external file's
    * fingerprint, and its folder must not be (results are relocatable). E.g. model.source =
-   * "/home/x/w.bin" enters as "file:w.bin". Default: the params as they are.
+   * "../weights/w.bin" enters as "file:w.bin". Default: the params as they are.
    */
   keyParams?: (params: P) => Record<string, unknown>;
   /** Tensor names the stage produces (checked after run). */
