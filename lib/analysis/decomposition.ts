@@ -48,20 +48,31 @@ export interface Decomposition {
   topContributions: Float64Array;
 }
 
+/** The output arrays for T positions, H units and the top K, zeroed (topUnits -1: no unit). */
+function emptyDecomposition(T: number, H: number, K: number): Decomposition {
+  return {
+    T,
+    H,
+    K,
+    carrierLogit: new Float64Array(T),
+    patternLogit: new Float64Array(T),
+    totalLogit: new Float64Array(T),
+    actualLogit: new Float64Array(T),
+    carrierOnlyLogp: new Float64Array(T),
+    psUnits: new Int32Array(T),
+    delta: new Float64Array(T * H),
+    topUnits: new Int32Array(T * K).fill(-1),
+    topContributions: new Float64Array(T * K),
+  };
+}
+
 /** §5.4 at every position t = 0..N-2, keeping the K largest unit contributions per position. */
 export function decompose(w: Weights, xs: Uint8Array, K: number): Decomposition {
   const { H, Wy, by } = w;
   const N = xs.length;
   const T = Math.max(0, N - 1);
-  const carrierLogit = new Float64Array(T);
-  const patternLogit = new Float64Array(T);
-  const totalLogit = new Float64Array(T);
-  const actualLogit = new Float64Array(T);
-  const carrierOnlyLogp = new Float64Array(T);
-  const psUnits = new Int32Array(T);
-  const delta = new Float64Array(T * H);
-  const topUnits = new Int32Array(T * K).fill(-1);
-  const topContributions = new Float64Array(T * K);
+  const out = emptyDecomposition(T, H, K);
+  const { carrierLogit, patternLogit, totalLogit, actualLogit, carrierOnlyLogp, psUnits, delta, topUnits, topContributions } = out;
   const ps = new Uint8Array(N * H);
   const steps = (t: number) => t < T;
 
@@ -98,7 +109,7 @@ export function decompose(w: Weights, xs: Uint8Array, K: number): Decomposition 
     ],
   });
   for (let t = 0; t < T; t++) totalLogit[t] = carrierLogit[t] + patternLogit[t];
-  return { T, H, K, carrierLogit, patternLogit, totalLogit, actualLogit, carrierOnlyLogp, psUnits, delta, topUnits, topContributions };
+  return out;
 }
 
 /**
@@ -112,15 +123,8 @@ export function decomposeFast(w: Weights, xs: Uint8Array, S: Float32Array | Floa
   const { H, Wy, by } = w;
   const N = xs.length;
   const T = Math.max(0, N - 1);
-  const carrierLogit = new Float64Array(T);
-  const patternLogit = new Float64Array(T);
-  const totalLogit = new Float64Array(T);
-  const actualLogit = new Float64Array(T);
-  const carrierOnlyLogp = new Float64Array(T);
-  const psUnits = new Int32Array(T);
-  const delta = new Float64Array(T * H);
-  const topUnits = new Int32Array(T * K).fill(-1);
-  const topContributions = new Float64Array(T * K);
+  const out = emptyDecomposition(T, H, K);
+  const { carrierLogit, patternLogit, totalLogit, actualLogit, carrierOnlyLogp, psUnits, delta, topUnits, topContributions } = out;
   const { lo, hi } = wxRange(w);
   const Wy64 = Float64Array.from(Wy);
   const h = new Float64Array(4 * H);
@@ -166,7 +170,7 @@ export function decomposeFast(w: Weights, xs: Uint8Array, S: Float32Array | Floa
     }
   }
   for (let t = 0; t < T; t++) totalLogit[t] = carrierLogit[t] + patternLogit[t];
-  return { T, H, K, carrierLogit, patternLogit, totalLogit, actualLogit, carrierOnlyLogp, psUnits, delta, topUnits, topContributions };
+  return out;
 }
 
 /** Insert unit j with contribution u into the K-slot list at `off`, ordered by |u| desc then unit asc. */
