@@ -13,7 +13,7 @@ import { ablation, ablationFast } from '../lib/analysis/ablation.ts';
 import { ablate, runWithHooks } from '../lib/rnn/hooks.ts';
 import { parseWeightsFile } from '../lib/rnn/weights.ts';
 import { isMain, paperWeightsFile } from './stage-bench.ts';
-import { EMBEDDED_PATH } from '../lib/data/embedded.ts';
+import { EMBEDDED_PATH } from '../lib/data/inputs.ts';
 
 export const TARGET_RATIO = 1.05;
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StageDef, StageOutput, StageResult } from '../lib/engine/types.ts';
-import { EMBEDDED_PATH } from '../lib/data/embedded.ts';
+import { EMBEDDED_PATH } from '../lib/data/inputs.ts';
 import { findPaperWeights } from '../lib/data/paper-weights.ts';
 import { parseWeightsFile, V } from '../lib/rnn/weights.ts';
 import { forwardTrace } from '../lib/rnn/forward.ts';

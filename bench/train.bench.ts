@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initParams, train, type KernelName } from '../lib/rnn/train.ts';
-import { EMBEDDED_PATH } from '../lib/data/embedded.ts';
+import { EMBEDDED_PATH } from '../lib/data/inputs.ts';
 import { wasmSupports, wasmUnavailableReason, type ThreadsOption } from '../lib/rnn/wasm-kernel.ts';
 
 export const TARGET_RATIO = 0.25;

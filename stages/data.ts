@@ -10,11 +10,10 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { defineStage } from '../lib/engine/types.ts';
-import { SOURCE_HINT } from '../lib/data/errors.ts';
-import { EMBEDDED_BYTES, EMBEDDED_NAME, EMBEDDED_PATH } from '../lib/data/embedded.ts';
-import { knownPrefixMismatch } from '../lib/data/known.ts';
-import { localSource, looksLikeZip, preview, readPrefix, type OnProgress, type Prefix } from '../lib/data/source.ts';
-// The downloader (fetch, zlib streams) is imported only when there is no local source.
+import { EMBEDDED_BYTES, EMBEDDED_NAME, EMBEDDED_PATH, SOURCE_HINT, localSource, looksLikeZip } from '../lib/data/inputs.ts';
+import type { OnProgress, Prefix } from '../lib/data/source.ts';
+// The readers (files, zips, the downloader) are imported when the stage runs: every
+// pipeline run loads this declaration, few run it.
 
 import type { Params } from '../schemas/data.params.ts';
 
@@ -46,6 +45,7 @@ export default defineStage<Params>({
     // The file the engine resolved and fingerprinted, when it did (else the same rule again).
     const declared = externals.source?.path;
     const src = declared ? (declared === EMBEDDED_PATH ? { kind: 'embedded' as const } : { kind: 'local' as const, file: declared }) : sourceOf(params, env);
+    const { preview, readPrefix } = await import('../lib/data/source.ts');
     let got: Prefix;
     if (src.kind === 'embedded') {
       const { readEmbedded } = await import('../lib/data/embedded.ts');
@@ -58,6 +58,7 @@ export default defineStage<Params>({
       got = await (await import('../lib/data/download.ts')).downloadPrefix(params.url, n, { onProgress });
     }
     const sha256 = createHash('sha256').update(got.bytes).digest('hex');
+    const { knownPrefixMismatch } = await import('../lib/data/known.ts');
     const mismatch = knownPrefixMismatch(got.bytes, sha256, got.source === 'download' ? params.url : got.name);
     if (mismatch) throw mismatch;
     return {

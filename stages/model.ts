@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineStage, type Tensor } from '../lib/engine/types.ts';
-import { PAPER_WEIGHTS_ENV, PAPER_WEIGHTS_NAME } from '../lib/data/paper-weights.ts';
+import { PAPER_WEIGHTS_ENV, PAPER_WEIGHTS_NAME } from '../lib/data/inputs.ts';
 import type { Params } from '../schemas/model.params.ts';
 
 export default defineStage<Params>({

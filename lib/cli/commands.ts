@@ -8,11 +8,9 @@ import { isatty } from 'node:tty';
 import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/plan.ts';
-import { allFresh } from '../engine/status.ts';
 import type { Entry } from '../engine/entry.ts';
 import { EngineError } from '../engine/errors.ts';
 import { CliError } from './errors.ts';
-import { Q3_PRESET } from './presets.ts';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -78,6 +76,14 @@ export interface BuildFlags extends Common {
   /** [remote] build the points on `worker` processes through this Redis queue. */
   queue?: string;
 }
+
+/** `report --q3`: SPEC §6.4, the decomposition against data size (issue 15). */
+export const Q3_PRESET = {
+  sweep: ['data.bytes=1024,2048,4096,8192,16384,32768,65536'],
+  seeds: [42, 43, 44],
+  sets: ['train.predictions=4092000'],
+  targets: ['trace', 'carrier-pattern', 'influence', 'timing-carrier'],
+};
 
 /** --q3 expands to its preset; the user's --set come after the preset's (and win). */
 function withPreset(o: BuildFlags): BuildFlags {
@@ -201,8 +207,9 @@ async function paperReference(
   return { label, runs: r.runs, ...reportPaths(p, r.entries.report) };
 }
 
-export function status(p: Pipeline, io: Io, o: Common & { exitCode?: boolean }): number {
-  const st = p.status({ overrides: parseSets(p, o.set), targets: defaultTargets(p) ?? undefined });
+export async function status(p: Pipeline, io: Io, o: Common & { exitCode?: boolean }): Promise<number> {
+  const { status: statusOf, allFresh } = await import('../engine/status.ts');
+  const st = statusOf(p, { overrides: parseSets(p, o.set), targets: defaultTargets(p) ?? undefined });
   if (o.json) io.out.write(JSON.stringify({ stages: st.map((s) => ({ name: s.name, state: s.state, reasons: s.reasons })) }) + '\n');
   else {
     for (const s of st) {
@@ -307,7 +314,7 @@ export async function exportTensor(p: Pipeline, io: Io, target: string, o: Commo
   let what: string;
   if (dot < 0) {
     const { serializeWeights, weightsFrom } = await import('../rnn/weights.ts');
-    const out = p.output(e);
+    const out = await p.output(e);
     bytes = serializeWeights(weightsFrom(out.tensors.params.data as Float32Array, out.json.H));
     what = `model weights (H=${out.json.H}, authors' layout: Wx, Wh, bh, Wy, by; little-endian float32)`;
   } else {
@@ -316,7 +323,7 @@ export async function exportTensor(p: Pipeline, io: Io, target: string, o: Commo
       const valid = Object.keys(e.outputs.tensors);
       throw new EngineError('unknown-tensor', `export: stage ${stage} has no tensor "${name}"\nvalid tensors of ${stage}: ${valid.join(', ') || '(none)'}`, `npx tsx pipeline.ts show ${stage} lists them`);
     }
-    const t = p.output(e).tensors[name];
+    const t = (await p.output(e)).tensors[name];
     const { toNpy } = await import('./npy.ts');
     bytes = toNpy(t);
     what = `${t.dtype} [${t.shape.join(', ')}] as .npy`;

@@ -12,7 +12,6 @@ import { Pipeline } from '../engine/pipeline.ts';
 import { makeReporter, silentReporter } from '../engine/progress.ts';
 import { describe, exitCodeOf } from './errors.ts';
 import * as cmd from './commands.ts';
-import { Q3_PRESET } from './presets.ts';
 // [remote] issue 16: lib/queue/cli.ts (and the remote cache it attaches) is imported only when a
 // remote cache or a queue is used: a no-op run does not pay for loading it.
 
@@ -33,6 +32,7 @@ const { Command, CommanderError, InvalidArgumentError, Option } = createRequire(
 type Command = Commander.Command;
 
 const PROG = 'npx tsx pipeline.ts';
+const { Q3_PRESET } = cmd;
 const Q3_WORDS = `the same as ${Q3_PRESET.sweep.map((x) => `--sweep ${x}`).join(' ')} --seeds ${Q3_PRESET.seeds.join(',')} ${Q3_PRESET.sets.map((x) => `--set ${x}`).join(' ')} --targets ${Q3_PRESET.targets.join(',')} (needs ENWIK9 or a download for data beyond 1 KiB; more --set may follow)`;
 
 function version(): string {
@@ -161,8 +161,8 @@ export async function main(o: MainOptions): Promise<number> {
     .description('show each stage as fresh, stale or missing, with the reasons')
     .addOption(opt.set()).option('--exit-code', 'exit 1 when a stage the report needs is not fresh, 0 when all are').addOption(opt.json())
     .addHelpText('after', '\n--json prints {"stages":[{"name","state","reasons":[...]}]}.')
-    .action((c) => {
-      code = cmd.status(p, io, c);
+    .action(async (c) => {
+      code = await cmd.status(p, io, c);
     });
   hook(program.command('dag'))
     .description('print the stage graph in force as Mermaid text (it depends on params: an imported model needs no training)')

@@ -18,6 +18,7 @@ import path from 'node:path';
 import type { Pipeline, Overrides, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/plan.ts';
+import { loadOutput } from '../engine/execute.ts';
 import type { Entry } from '../engine/entry.ts';
 import type { StageOutput } from '../engine/types.ts';
 import type { ReportJson } from '../report/audit.ts';
@@ -166,7 +167,7 @@ function lazyOutput(p: Pipeline, e: Entry): StageOutput {
     key: e.key.slice(0, 12),
     outputHash: e.outputHash,
     get tensors() {
-      return (full ??= p.output(e)).tensors;
+      return (full ??= loadOutput(p.store, e, p.stage(e.record.stage).schemas.output)).tensors;
     },
   };
 }

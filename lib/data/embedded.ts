@@ -4,18 +4,9 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { DataError } from './errors.ts';
 import { ENWIK9_PREFIX_SHA256 } from './known.ts';
-
-/** How many bytes are embedded. */
-export const EMBEDDED_BYTES = 1024;
-
-/** The embedded file's name, as shown in outputs and reports. */
-export const EMBEDDED_NAME = 'enwik9-head-1024.txt';
-
-/** Where the embedded file is (inside the project; never shown or keyed as a path). */
-export const EMBEDDED_PATH = fileURLToPath(new URL(`../../data/${EMBEDDED_NAME}`, import.meta.url));
+import { EMBEDDED_BYTES, EMBEDDED_NAME, EMBEDDED_PATH } from './inputs.ts';
 
 /** The first `n` (≤ 1024) embedded bytes, after checking the whole file's sha256. */
 export function readEmbedded(n: number, file = EMBEDDED_PATH): Uint8Array {

@@ -17,10 +17,6 @@ export class DataError extends Error {
   }
 }
 
-/** How to set the source; shared by the engine's missing-file check and our own errors. */
-export const SOURCE_HINT =
-  'set --set data.path=FILE or ENWIK9=FILE (enwik9, enwik8, a prefix of them, or enwik9.zip), or leave both unset: data.bytes <= 1024 reads the copy shipped in data/';
-
 /** What to do when the download fails: use a local copy instead. */
 export const LOCAL_COPY_HINT =
   'download http://mattmahoney.net/dc/enwik9.zip (or enwik9) yourself and point at the local copy: ENWIK9=FILE or --set data.path=FILE (any prefix of enwik9 at least data.bytes long works); data.bytes <= 1024 needs no download';

@@ -10,26 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PAPER_WEIGHTS_SHA256 } from './known.ts';
+import { PAPER_WEIGHTS_FILE, PAPER_WEIGHTS_URL } from './inputs.ts';
 
-export const PAPER_WEIGHTS_FILE = 'sat_model.bin';
-/** inimino/hutter commit 74ddb51 (the file is byte-identical in 86fbef8, efbaac3 and f808449). */
-export const PAPER_WEIGHTS_COMMIT = '74ddb51992a8c24544dc27796e9c7b4a86781f5b';
-export const PAPER_WEIGHTS_URL = `https://raw.githubusercontent.com/inimino/hutter/${PAPER_WEIGHTS_COMMIT}/${PAPER_WEIGHTS_FILE}`;
-/** How imported paper weights are named in outputs and reports, wherever the file lives. */
-export const PAPER_WEIGHTS_NAME = `paper:${PAPER_WEIGHTS_FILE}`;
 export { PAPER_WEIGHTS_SHA256 };
-
-/**
- * Environment variables read here. They say where the file is, never what it holds (the
- * pinned sha256 does), so they stay out of cache keys.
- */
-export const PAPER_WEIGHTS_ENV = [
-  'TOTAL_INTERP_PAPER_WEIGHTS', // a local copy
-  'TOTAL_INTERP_DOWNLOADS', // the download folder
-  'XDG_CACHE_HOME',
-  'HOME',
-  'TOTAL_INTERP_PAPER_WEIGHTS_URL', // another URL to fetch from (tests serve it on loopback)
-] as const;
 
 export type Env = Record<string, string | undefined>;
 

@@ -4,11 +4,11 @@
 // file by one positioned read, a zip by stream-inflating its first entry until N bytes are
 // out (lib/data/zip.ts). Without a local file the stage downloads (lib/data/download.ts).
 
-import { openSync, readSync, closeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { DataError, SOURCE_HINT, shortError } from './errors.ts';
-import { firstEntryPrefix, isZipMagic } from './zip.ts';
+import { DataError, shortError } from './errors.ts';
+import { SOURCE_HINT, isZipMagic } from './inputs.ts';
+import { firstEntryPrefix } from './zip.ts';
 
 export type SourceKind = 'embedded' | 'file' | 'zip' | 'download';
 
@@ -26,31 +26,6 @@ export interface Prefix {
 
 /** (bytes out so far, bytes read from the file or network). */
 export type OnProgress = (out: number, transferred: number) => void;
-
-/** The local source: the param data.path, else the env var ENWIK9, else null (download). */
-export function localSource(dataPath: string | null | undefined, env: Record<string, string | undefined>): string | null {
-  if (dataPath) return path.resolve(dataPath);
-  if (env.ENWIK9) return path.resolve(env.ENWIK9);
-  return null;
-}
-
-/**
- * Is `file` a zip? By its extension or, failing that, by its first four bytes. False when
- * it cannot be read (the engine's existence check then reports it).
- */
-export function looksLikeZip(file: string): boolean {
-  if (/\.zip$/i.test(file)) return true;
-  let fd: number | null = null;
-  try {
-    fd = openSync(file, 'r');
-    const b = new Uint8Array(4);
-    return readSync(fd, b, 0, 4, 0) === 4 && isZipMagic(b);
-  } catch {
-    return false;
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
-}
 
 /** Printable preview: ASCII 0x20..0x7e as is, every other byte as '.'. */
 export function preview(bytes: Uint8Array, max = 60): string {

@@ -53,11 +53,6 @@ export interface PrefixOptions {
   onProgress?: (out: number, consumed: number) => void;
 }
 
-/** Does `b` start with a zip local file header signature (PK\3\4)? */
-export function isZipMagic(b: Uint8Array): boolean {
-  return b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 3 && b[3] === 4;
-}
-
 function corrupt(label: string, what: string): DataError {
   return new DataError(
     'corrupt',

@@ -1,12 +1,12 @@
 // Writing a file atomically into the cache: a tmp file, every write's count checked, fsync,
 // rename into place; on any error the tmp file is removed and disk or permission errors
-// become one error naming the cache (cache-errors.ts). The file-system calls are
+// become one error naming the cache (errors.ts). The file-system calls are
 // injectable (WriteIo), so tests can play a full, read-only or foreign-owned disk.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { cacheWriteError } from './cache-errors.ts';
+import { cacheWriteError } from './errors.ts';
 
 /** The file-system calls a write makes: injectable, so tests can play a full or read-only disk. */
 export interface WriteIo {

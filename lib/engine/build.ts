@@ -4,12 +4,11 @@
 // The dry run is the plan itself, with stages downstream of a miss marked "would-run".
 
 import { upstreamClosure } from './graph.ts';
-import { EngineError } from './errors.ts';
+import { EngineError, cacheWriteError } from './errors.ts';
 import { isForced, plan, planStage, type Force } from './plan.ts';
 import { materialize } from './artifacts.ts';
 import type { Overrides, Params, Pipeline } from './pipeline.ts';
 import { CorruptError, type Entry } from './entry.ts';
-import { loadOutput } from './execute.ts';
 import type { StageOutput } from './types.ts';
 
 export interface StageRun {
@@ -96,6 +95,7 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
   // An upstream output that fails to read, decode or validate is corruption: drop its
   // entry, rebuild it, and read it again (its key is unchanged, so ours is too).
   const loadInputs = async (ups: readonly string[]): Promise<Record<string, StageOutput>> => {
+    const { loadOutput } = await import('./execute.ts');
     const inputs: Record<string, StageOutput> = {};
     for (const u of ups) {
       for (let attempt = 0; ; attempt++) {
@@ -123,7 +123,7 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     if (!forced && p.store.remote && (await p.store.remote.pull(p.store, name, keyed.key)) && !sp.entry) sp = planStage(p, name, params, entries, { forced, building: true, explain: false }); // [remote] a local miss is looked up remotely
     if (sp.entry) return cached(name, sp.entry, keyed.key);
     // Loaded only when something must run: a no-op build never pays for them.
-    const [{ lock, waitMessage }, { runStage }, { cacheWriteError }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts'), import('./cache-errors.ts')]);
+    const [{ lock, waitMessage }, { runStage }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts')]);
     // One lock per (stage, key): two processes building the same result wait for each other;
     // different results (other seeds, other params) build at the same time. The lock is a
     // lease its holder renews while it builds (lock.ts).

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CorruptError, type Entry } from './entry.ts';
 import type { KeyRecord } from './key.ts';
-import { CacheWriteError } from './cache-errors.ts';
+import { CacheWriteError } from './errors.ts';
 import type { ExternalFile, Progress } from './types.ts';
 
 export interface ChildJob {

@@ -11,6 +11,8 @@ import { EngineError } from './errors.ts';
 import { plan } from './plan.ts';
 import { linkedEntries } from './artifacts.ts';
 import { entryObjects, type Entry } from './entry.ts';
+import { listEntries, listObjects, listTmp, removeLegacy } from './store-list.ts';
+import { liveLocks } from './lease.ts';
 import type { Overrides, Pipeline } from './pipeline.ts';
 
 export interface GcOptions {
@@ -34,9 +36,9 @@ export interface GcResult {
 
 export function gc(p: Pipeline, opts: GcOptions = {}): GcResult {
   const grace = opts.graceMs ?? 10 * 60 * 1000;
-  const holders = p.store.liveLocks();
+  const holders = liveLocks(p.store.locksDir);
   if (holders.length) throw new EngineError('busy', `gc: another pipeline process is building (${holders.join(', ')})`, 'run gc again when it has finished');
-  const all: { stage: string; key: string; path: string; entry: Entry | null }[] = p.store.listEntries().map((e) => {
+  const all: { stage: string; key: string; path: string; entry: Entry | null }[] = listEntries(p.store.root).map((e) => {
     let entry: Entry | null = null;
     try {
       entry = p.store.getEntry(e.stage, e.key);
@@ -70,14 +72,14 @@ export function gc(p: Pipeline, opts: GcOptions = {}): GcResult {
     bytes += st.size;
     if (!opts.dryRun) fs.rmSync(x.path, { force: true });
   }
-  for (const o of p.store.listObjects()) {
+  for (const o of listObjects(p.store.root)) {
     if (keepObjects.has(o.hash) || now - o.mtimeMs < grace) continue;
     objects++;
     bytes += o.bytes;
     if (!opts.dryRun) fs.rmSync(o.path, { force: true });
   }
-  bytes += p.store.removeLegacy(opts.dryRun); // cache/validators/ of older engines: code, never data
-  for (const t of p.store.listTmp()) {
+  bytes += removeLegacy(p.store.root, opts.dryRun); // cache/validators/ of older engines: code, never data
+  for (const t of listTmp(p.store.root)) {
     if (now - t.mtimeMs < grace) continue;
     bytes += t.bytes;
     if (!opts.dryRun) fs.rmSync(t.path, { force: true });

@@ -1,7 +1,7 @@
 // Params: typed, defaulted and validated at the boundary, frozen, recorded in the key.
 // This file loads a stage's schemas, takes defaults from them, types `--set stage.p=v`
 // values by `schemas/<stage>.params.json`, and resolves a stage's params. Checking against
-// a schema is validate.ts (ajv) and params-check.ts (quickValid).
+// a schema is validate.ts (quickValid, then ajv).
 
 import fs from 'node:fs';
 import path from 'node:path';

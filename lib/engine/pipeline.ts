@@ -17,12 +17,11 @@ import { Store } from './store.ts';
 import type { Entry } from './entry.ts';
 import { makeKey, type Keyed } from './key.ts';
 import type { FingerprintMemo } from './fingerprint.ts';
-import { loadOutput } from './execute.ts';
 import { silentReporter, type Reporter } from './progress.ts';
 import type { ExternalFile, StageDef, StageOutput } from './types.ts';
 import { EngineError } from './errors.ts';
 import { build, type BuildOptions, type BuildResult } from './build.ts';
-import { status, type StageStatus } from './status.ts';
+import type { StageStatus } from './status.ts';
 
 export { explainChange } from './explain.ts';
 export { EngineError, EngineError as PipelineError } from './errors.ts';
@@ -59,16 +58,15 @@ export type Params = Record<string, Record<string, unknown>>;
 
 /** Import every stage module and its schemas. */
 export async function loadStages(root: string, stageFiles: string[], schemasDir: string): Promise<LoadedStage[]> {
-  const out: LoadedStage[] = [];
-  for (const file of stageFiles) {
-    const mod = await import(pathToFileURL(path.resolve(root, file)).href);
-    const def: StageDef | undefined = mod.default;
+  // All at once: the module loader reads and compiles one while this thread evaluates another.
+  const mods = await Promise.all(stageFiles.map((file) => import(pathToFileURL(path.resolve(root, file)).href)));
+  return stageFiles.map((file, i) => {
+    const def: StageDef | undefined = mods[i].default;
     if (!def || typeof def.name !== 'string' || typeof def.run !== 'function') {
       throw new EngineError('bad-stage', `${file}: default export is not a stage declaration`, 'export default defineStage({ name, inputs, run, ... })');
     }
-    out.push({ def, file, schemas: loadSchemas(schemasDir, def.name) });
-  }
-  return out;
+    return { def, file, schemas: loadSchemas(schemasDir, def.name) };
+  });
 }
 
 export class Pipeline {
@@ -218,9 +216,9 @@ export class Pipeline {
     return build(this, targets, opts);
   }
 
-  /** Fresh / stale / missing for every stage (see status.ts). */
-  status(opts: { overrides?: Overrides; targets?: string[] } = {}): StageStatus[] {
-    return status(this, opts);
+  /** Fresh / stale / missing for every stage (see status.ts; loaded when asked for). */
+  async status(opts: { overrides?: Overrides; targets?: string[] } = {}): Promise<StageStatus[]> {
+    return (await import('./status.ts')).status(this, opts);
   }
 
   /**
@@ -232,8 +230,8 @@ export class Pipeline {
     return JSON.parse(Buffer.from(bytes).toString('utf8'));
   }
 
-  /** Read a built stage's output, tensors included, with every check. */
-  output(entry: Entry): StageOutput {
-    return loadOutput(this.store, entry, this.byName.get(entry.record.stage)!.schemas.output);
+  /** Read a built stage's output, tensors included, with every check (execute.ts: loaded when asked for). */
+  async output(entry: Entry): Promise<StageOutput> {
+    return (await import('./execute.ts')).loadOutput(this.store, entry, this.byName.get(entry.record.stage)!.schemas.output);
   }
 }

@@ -76,7 +76,7 @@ export function cachedEntry(p: Pipeline, name: string, key: string, building: bo
 export function explainMiss(p: Pipeline, name: string, now: Keyed): string[] | null {
   const latest = p.store.latestEntry(name);
   let best: string[] | null = latest ? explainChange(latest, now) : null;
-  for (const { key } of p.store.listEntries().filter((e) => e.stage === name)) {
+  for (const key of p.store.keysOf(name)) {
     if (latest && key === latest.key) continue;
     let e: Entry | null = null;
     try {

@@ -22,8 +22,7 @@ import path from 'node:path';
 import { sha256, sha256Fd } from './hash.ts';
 import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
 import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, parseEntry, sealEntry, wellFormed, type Entry, type ObjectRef } from './entry.ts';
-import { listEntries, listObjects, listTmp, removeLegacy } from './store-list.ts';
-import { liveLocks } from './lease.ts';
+// Listing the whole store (gc) is in store-list.ts and lease.ts, imported by gc alone.
 import type { RemoteTier } from './remote.ts'; // [remote]
 
 // Re-exported for callers that import them with the Store; they are defined in entry.ts.
@@ -206,29 +205,20 @@ export class Store {
     }
   }
 
-  /** Every entry in the store as (stage, key) pairs. */
-  listEntries(): { stage: string; key: string; path: string }[] {
-    return listEntries(this.root);
+  /** The keys of one stage's entries. */
+  keysOf(stage: string): string[] {
+    let files: string[];
+    try {
+      files = fs.readdirSync(this.dir('entries', stage));
+    } catch {
+      return [];
+    }
+    return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
   }
 
-  /** Every object in the store with its size and modification time. */
-  listObjects(): { hash: string; path: string; bytes: number; mtimeMs: number }[] {
-    return listObjects(this.root);
-  }
-
-  /** Remove what older engines left that is not data (see store-list.ts); its bytes. */
-  removeLegacy(dryRun = false): number {
-    return removeLegacy(this.root, dryRun);
-  }
-
-  /** Partial writes left by killed processes. */
-  listTmp(): { path: string; bytes: number; mtimeMs: number }[] {
-    return listTmp(this.root);
-  }
-
-  /** Locks whose holders still hold them (lease not expired), as "stage-key (pid N on host H)". */
-  liveLocks(): string[] {
-    return liveLocks(this.dir('locks'));
+  /** Where the lock files are (lock.ts, lease.ts). */
+  get locksDir(): string {
+    return this.dir('locks');
   }
 
   lockPath(stage: string, key: string): string {

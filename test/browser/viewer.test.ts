@@ -54,9 +54,9 @@ describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
     const p = await Pipeline.load({ root: dir, stageFiles: STAGES, env: {} });
     const overrides = { model: { source: weights, hidden: H }, data: { path: text, bytes: TEXT.length } };
     const { entries } = await p.build(['viewer', 'decomposition', 'carrier-pattern'], { overrides });
-    html = path.join(p.reportsDir, p.output(entries.viewer).json.file);
-    dec = p.output(entries.decomposition).json;
-    psCount = p.output(entries['carrier-pattern']).json.psCountPerUnit;
+    html = path.join(p.reportsDir, (await p.output(entries.viewer)).json.file);
+    dec = (await p.output(entries.decomposition)).json;
+    psCount = (await p.output(entries['carrier-pattern'])).json.psCountPerUnit;
     browser = await launchChromium((found as { path: string }).path);
   }, 120_000);
 

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PAPER_WEIGHTS_URL } from '../../lib/data/inputs.ts';
 import {
-  PAPER_WEIGHTS_URL,
   PaperWeightsError,
   downloadsDir,
   fetchPaperWeights,

@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DataError } from '../../lib/data/errors.ts';
-import { localSource, looksLikeZip, preview, readPrefix } from '../../lib/data/source.ts';
-import { EMBEDDED_PATH } from '../../lib/data/embedded.ts';
+import { preview, readPrefix } from '../../lib/data/source.ts';
+import { localSource, looksLikeZip } from '../../lib/data/inputs.ts';
+import { EMBEDDED_PATH } from '../../lib/data/inputs.ts';
 import { makeZip, pseudoText } from './fixtures.ts';
 
 const REF = EMBEDDED_PATH; // the first 1024 bytes of enwik9, shipped in data/

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import zlib from 'node:zlib';
 import { DataError } from '../../lib/data/errors.ts';
-import { firstEntryPrefix, isZipMagic, parseLocalHeader } from '../../lib/data/zip.ts';
+import { firstEntryPrefix, parseLocalHeader } from '../../lib/data/zip.ts';
+import { isZipMagic } from '../../lib/data/inputs.ts';
 import { makeZip, pseudoBytes, pseudoText } from './fixtures.ts';
 
 /** `buf` as a stream of `size`-byte chunks that records how much was pulled and whether it was closed. */

@@ -49,7 +49,7 @@ describe('nothing executable in the cache', () => {
     const p = await loadToy(dir);
     const b = await p.build(['c'], { overrides: { a: { offset: 1 } } });
     expect(statuses(b.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
-    expect(p.output(b.entries.c).json).toEqual({ out: 11 });
+    expect((await p.output(b.entries.c)).json).toEqual({ out: 11 });
   }, 30_000);
 
   it('gc removes the generated validator modules older engines left in the cache', async () => {
@@ -105,7 +105,7 @@ describe('a full or unwritable disk', () => {
     // with space again, the build completes and is correct
     const p2 = await loadToy(dir);
     const r = await p2.build(['c']);
-    expect(p2.output(r.entries.c).json).toEqual({ out: 7 });
+    expect((await p2.output(r.entries.c)).json).toEqual({ out: 7 });
   });
 
   it('a write that returns 0 bytes is not taken for success', () => {
@@ -152,7 +152,7 @@ describe('a read-only cache', () => {
     for (const k of ['openSync', 'mkdirSync', 'renameSync'] as const) (p.store.io as any)[k] = () => { throw errno('EROFS'); };
     const r = await p.build(['c', 'd']);
     expect(statuses(r.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached', d: 'cached' });
-    expect(p.output(r.entries.c).json).toEqual({ out: 7 });
+    expect((await p.output(r.entries.c)).json).toEqual({ out: 7 });
     const notices = p.lines.filter((l) => /not writable/.test(l));
     expect(notices).toEqual([`warning: cache ${p.store.root} is not writable (EROFS): serving what is cached, but cannot record which results were used`]);
     // a miss on a read-only cache is an error naming it
@@ -191,7 +191,7 @@ describe('damage found when decoding, and oversized files', () => {
     const p2 = await loadToy(dir);
     const r = await p2.build(['c']);
     expect(statuses(r.runs)).toEqual({ a: 'ran', b: 'ran', c: 'ran' });
-    expect(p2.output(r.entries.c).json).toEqual({ out: 7 });
+    expect((await p2.output(r.entries.c)).json).toEqual({ out: 7 });
     expect(p2.lines.some((l) => /^warning: stage a: tensor v: not a valid msgpack tensor.*; recomputing a$/.test(l))).toBe(true);
     // and the damaged entry is gone: the next run is all hits
     expect(statuses((await (await loadToy(dir)).build(['c'])).runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
@@ -207,7 +207,7 @@ describe('damage found when decoding, and oversized files', () => {
     fs.rmSync(p.store.entryPath('b', built.entries.b.key));
     const p2 = await loadToy(dir);
     const r = await p2.build(['c'], { jobs: 2 });
-    expect(p2.output(r.entries.c).json).toEqual({ out: 7 });
+    expect((await p2.output(r.entries.c)).json).toEqual({ out: 7 });
     expect(p2.lines.some((l) => /stage a: tensor v: decodes as float64 \[2\], its entry says float64 \[4\]; recomputing a/.test(l))).toBe(true);
   }, 30_000);
 

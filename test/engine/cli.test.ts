@@ -95,7 +95,7 @@ describe('pipeline CLI (toy project, child processes)', () => {
     const { Pipeline } = await import('../../lib/engine/pipeline.ts');
     const p = await Pipeline.load({ root: dir, stageFiles: ['stages/a.ts', 'stages/b.ts', 'stages/c.ts', 'stages/d.ts', 'stages/slow.ts'], env: {} });
     const built = await p.build(['slow'], { overrides: { slow: { ms: 1500 } } });
-    expect(p.output(built.entries.slow).json).toEqual({ out: 60 }); // (0+1+2+3) * 10
+    expect((await p.output(built.entries.slow)).json).toEqual({ out: 60 }); // (0+1+2+3) * 10
   }, 30000);
 
   it('two concurrent runs on one cache both finish with correct results', async () => {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { lock, tryLock, waitMessage, LockTimeoutError } from '../../lib/engine/lock.ts';
-import { readHolder } from '../../lib/engine/lease.ts';
+import { liveLocks, readHolder } from '../../lib/engine/lease.ts';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
 import { loadToy, makeToy, statuses, TOY_STAGES } from './toy.ts';
 
@@ -118,6 +118,6 @@ describe('stage lock leases', () => {
     expect(lines.some((l) => l.startsWith(`  waiting for process ${process.pid}`))).toBe(true);
     rel();
     expect(statuses((await q.build(['a'])).runs)).toEqual({ a: 'ran' });
-    expect(q.store.liveLocks()).toEqual([]);
+    expect(liveLocks(q.store.locksDir)).toEqual([]);
   });
 });

@@ -5,8 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultsOf, loadSchemas } from '../../lib/engine/params.ts';
-import { quickValid } from '../../lib/engine/params-check.ts';
-import { ajvValid } from '../../lib/engine/validate.ts';
+import { ajvValid, quickValid } from '../../lib/engine/validate.ts';
 
 const schemasDir = path.resolve(import.meta.dirname, '../../schemas');
 const stages = fs.readdirSync(schemasDir).filter((f) => f.endsWith('.params.json')).map((f) => f.slice(0, -'.params.json'.length));

@@ -13,7 +13,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     const again = await loadToy(dir);
     const second = await again.build(['c', 'd']);
     expect(statuses(second.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached', d: 'cached' });
-    expect(again.output(second.entries.c).json).toEqual({ out: 7 }); // 0+1+2+3 + 1
+    expect((await again.output(second.entries.c)).json).toEqual({ out: 7 }); // 0+1+2+3 + 1
   });
 
   it('the fingerprint memo of an external file two stages declare lasts one build: a same-size rewrite between two builds of one process is seen', async () => {
@@ -32,13 +32,13 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     fs.writeFileSync(input, 'one');
     const p = await loadToy(dir, [...TOY_STAGES, 'stages/x.ts', 'stages/y.ts']);
     const first = await p.build(['y']);
-    expect(p.output(first.entries.y).json).toEqual({ text: 'one' });
+    expect((await p.output(first.entries.y)).json).toEqual({ text: 'one' });
     expect(p.fingerprints).toBeUndefined(); // the memo lives for one build only
     // same size, in place, at once (likely within one clock tick: same mtime and ctime)
     fs.writeFileSync(input, 'two');
     const second = await p.build(['y']);
     expect(statuses(second.runs)).toEqual({ x: 'ran', y: 'ran' });
-    expect(p.output(second.entries.y).json).toEqual({ text: 'two' });
+    expect((await p.output(second.entries.y)).json).toEqual({ text: 'two' });
   });
 
   it('a param change re-runs that stage and its downstream stages, and nothing else', async () => {
@@ -50,7 +50,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     expect(statuses(r.runs)).toEqual({ a: 'ran', b: 'ran', c: 'ran', d: 'ran' });
     const r2 = await (await loadToy(dir)).build(['c'], { overrides: { a: { offset: 1 } } });
     expect(statuses(r2.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
-    expect(p.output(r.entries.c).json).toEqual({ out: 11 });
+    expect((await p.output(r.entries.c)).json).toEqual({ out: 11 });
   });
 
   it('an unchanged upstream output leaves downstream cached (early cutoff)', async () => {
@@ -71,7 +71,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     await (await loadToy(dir)).build(['c', 'd']);
     fs.appendFileSync(path.join(dir, 'lib/util.ts'), 'export const unused = 1;\n');
     const p = await loadToy(dir);
-    const st = p.status({ targets: ['c', 'd'] });
+    const st = await p.status({ targets: ['c', 'd'] });
     const b = st.find((s) => s.name === 'b')!;
     expect(b.state).toBe('stale');
     expect(b.reasons).toContain('code changed: lib/util.ts');
@@ -82,7 +82,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
 
     fs.appendFileSync(path.join(dir, 'stages/d.ts'), '// edited\n');
     const p2 = await loadToy(dir);
-    expect(p2.status().find((s) => s.name === 'd')!.reasons).toEqual(['code changed: stages/d.ts']);
+    expect((await p2.status()).find((s) => s.name === 'd')!.reasons).toEqual(['code changed: stages/d.ts']);
     const r2 = await p2.build(['c', 'd']);
     expect(statuses(r2.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached', d: 'ran' });
   });
@@ -90,9 +90,9 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
   it('status names each reason: never built, param, upstream, corrupt entry', async () => {
     const dir = makeToy();
     const p = await loadToy(dir);
-    expect(p.status({ targets: ['c'] }).find((s) => s.name === 'a')).toMatchObject({ state: 'missing', reasons: ['never built'] });
+    expect((await p.status({ targets: ['c'] })).find((s) => s.name === 'a')).toMatchObject({ state: 'missing', reasons: ['never built'] });
     await p.build(['c']);
-    const st = (await loadToy(dir)).status({ overrides: { a: { n: 6 } } });
+    const st = await (await loadToy(dir)).status({ overrides: { a: { n: 6 } } });
     expect(st.find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['param a.n: 4 -> 6'] });
     expect(st.find((s) => s.name === 'b')).toMatchObject({ state: 'stale', reasons: ['upstream a stale'] });
   });
@@ -101,7 +101,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     const dir = makeToy();
     await (await loadToy(dir)).build(['a']);
     await (await loadToy(dir)).build(['a'], { overrides: { a: { n: 9 } } }); // the latest build
-    const st = (await loadToy(dir)).status({ overrides: { a: { offset: 1 } }, targets: ['a'] });
+    const st = await (await loadToy(dir)).status({ overrides: { a: { offset: 1 } }, targets: ['a'] });
     expect(st.find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['param a.offset: 0 -> 1'] });
   });
 
@@ -109,10 +109,10 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     const dir = makeToy();
     const p = await loadToy(dir);
     const r1 = await p.build(['e', 'd']);
-    expect(p.output(r1.entries.e).json).toEqual({ overrides: {} });
+    expect((await p.output(r1.entries.e)).json).toEqual({ overrides: {} });
     const r2 = await (await loadToy(dir)).build(['e', 'd'], { overrides: { d: {}, a: { n: 4 }, e: { tag: 'y' } } });
     expect(statuses(r2.runs)).toEqual({ a: 'cached', d: 'cached', e: 'ran' }); // n = 4 is the default: not an override
-    expect(p.output(r2.entries.e).json).toEqual({ overrides: { e: { tag: 'y' } } });
+    expect((await p.output(r2.entries.e)).json).toEqual({ overrides: { e: { tag: 'y' } } });
     const r3 = await (await loadToy(dir)).build(['d'], { overrides: { e: { tag: 'z' } } });
     expect(statuses(r3.runs)).toEqual({ a: 'cached', d: 'cached' }); // a stage that does not declare it is not affected
   });
@@ -128,11 +128,11 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     bytes[bytes.length - 1] ^= 0x01;
     fs.writeFileSync(obj, bytes);
     const p2 = await loadToy(dir);
-    expect(p2.status().find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['cache entry corrupt'] });
+    expect((await p2.status()).find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['cache entry corrupt'] });
     const r = await p2.build(['c']);
     expect(statuses(r.runs)).toEqual({ a: 'ran', b: 'cached', c: 'cached' });
     expect(p2.lines.some((l) => /^warning: stage a: .*fails its hash check.*recomputing/.test(l))).toBe(true);
-    expect(p2.output(r.entries.c).json).toEqual({ out: 7 });
+    expect((await p2.output(r.entries.c)).json).toEqual({ out: 7 });
 
     // truncated json object of b
     const bObj = p2.store.objectPath(r.entries.b.outputs.json.hash);
@@ -161,7 +161,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     fs.writeFileSync(schemaPath, JSON.stringify(s));
     const p = await loadToy(dir);
     // schema files are part of the code hash: b is stale by code, and its new output fails on write
-    expect(p.status().find((x) => x.name === 'b')!.reasons).toEqual(['code changed: schemas/b.output.json']);
+    expect((await p.status()).find((x) => x.name === 'b')!.reasons).toEqual(['code changed: schemas/b.output.json']);
     await expect(p.build(['b'])).rejects.toThrow(/fails schemas\/b\.output\.json on write/);
   });
 
@@ -177,7 +177,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     const p = await loadToy(dir);
     const r = await p.build(['c', 'd'], { jobs: 2 });
     expect(statuses(r.runs)).toEqual({ a: 'ran', b: 'ran', c: 'ran', d: 'ran' });
-    expect(p.output(r.entries.c).json).toEqual({ out: 7 });
+    expect((await p.output(r.entries.c)).json).toEqual({ out: 7 });
     const again = await (await loadToy(dir)).build(['c', 'd']);
     expect(statuses(again.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached', d: 'cached' });
   });

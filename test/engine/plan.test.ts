@@ -38,7 +38,7 @@ describe('plan', () => {
     expect(edited.order).toEqual(['a', 'b', 'c', 'd', 'slow', 'e']);
     expect(edited.stages.get('b')).toMatchObject({ state: 'stale', reasons: ['code changed: stages/b.ts'], needed: true });
     expect(edited.stages.get('d')!.needed).toBe(false);
-    const st = q.status({ targets: ['c'] });
+    const st = await q.status({ targets: ['c'] });
     for (const s of st) expect([s.state, s.reasons]).toEqual([edited.stages.get(s.name)!.state, edited.stages.get(s.name)!.reasons]);
     const dry = await q.build(['c'], { dryRun: true });
     expect(dry.runs.map((r) => [r.name, r.status, r.reasons])).toEqual([

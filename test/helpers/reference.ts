@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EMBEDDED_PATH } from '../../lib/data/embedded.ts';
+import { EMBEDDED_PATH } from '../../lib/data/inputs.ts';
 import { findPaperWeights } from '../../lib/data/paper-weights.ts';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

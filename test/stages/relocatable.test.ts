@@ -43,7 +43,7 @@ describe('relocatable results', () => {
     expect(second.ran).toEqual([]);
     expect(second.runs.every((r) => r.status === 'cached')).toBe(true);
     // the report is materialized in the second checkout too, with the same content
-    const rel = second.p.output(second.entries.report).json.report as string;
+    const rel = (await second.p.output(second.entries.report)).json.report as string;
     expect(fs.readFileSync(path.join(b, 'reports', rel), 'utf8')).toBe(fs.readFileSync(path.join(a, 'reports', rel), 'utf8'));
 
     const moved = path.join(base, 'moved', 'alice-elsewhere');
@@ -67,7 +67,7 @@ describe('relocatable results', () => {
     expect(first.ran).toContain('report');
     const second = await build(roots[1], cache, {}, imported(roots[1]));
     expect(second.ran).toEqual([]);
-    expect(second.p.output(second.entries.report).json.label).toBe(first.p.output(first.entries.report).json.label);
+    expect((await second.p.output(second.entries.report)).json.label).toBe((await first.p.output(first.entries.report)).json.label);
     expectNoPath([...allFiles(cache), ...allFiles(path.join(roots[1], 'reports'))], roots);
   }, 120_000);
 

@@ -48,7 +48,7 @@ describe.skipIf(!PAPER_WEIGHTS)('report on the paper weights (end to end)', () =
     dir = copyProject();
     p = await Pipeline.load({ root: dir, stageFiles: STAGES, env });
     const { entries } = await p.build(['report'], { overrides });
-    const out = p.output(entries.report).json;
+    const out = (await p.output(entries.report)).json;
     reportPath = path.join(p.reportsDir, out.report);
     reportMd = fs.readFileSync(reportPath, 'utf8');
     reportJson = JSON.parse(fs.readFileSync(path.join(p.reportsDir, out.reportJson), 'utf8'));
@@ -108,7 +108,7 @@ describe.skipIf(!PAPER_WEIGHTS)('report on the paper weights (end to end)', () =
     expect(again.runs.filter((r) => r.status !== 'cached').map((r) => r.name)).toEqual([]);
     fs.appendFileSync(path.join(dir, 'stages/influence.ts'), '\n// an edit that changes nothing computed\n');
     const p2 = await Pipeline.load({ root: dir, stageFiles: STAGES, env });
-    const st = p2.status({ overrides });
+    const st = await p2.status({ overrides });
     expect(st.find((s) => s.name === 'influence')).toMatchObject({ state: 'stale', reasons: ['code changed: stages/influence.ts'] });
     const edited = await p2.build(['report'], { overrides });
     expect(edited.runs.filter((r) => r.status === 'ran').map((r) => r.name)).toEqual(['influence']);
