@@ -36,6 +36,27 @@ function edges(): [string, string, string, string][] {
   return out;
 }
 
+/** Relative specifiers a module imports when it loads: not `import type`, not `import()`. */
+export function staticImportsOf(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
+  const re = /^\s*(?:import|export)\s+(?!type\b)[^'";]*?\bfrom\s*['"](\.[^'"]+)['"]|^\s*import\s*['"](\.[^'"]+)['"]/gm;
+  return [...code.matchAll(re)].map((m) => m[1] ?? m[2]);
+}
+
+/** Every project file a module loads with it (static imports, followed), relative to root. */
+function loadedWith(entries: string[]): Set<string> {
+  const seen = new Set<string>();
+  const stack = entries.map((e) => path.resolve(root, e));
+  while (stack.length) {
+    const f = stack.pop()!;
+    const rel = path.relative(root, f);
+    if (seen.has(rel)) continue;
+    seen.add(rel);
+    for (const spec of staticImportsOf(fs.readFileSync(f, 'utf8'))) stack.push(path.resolve(path.dirname(f), spec));
+  }
+  return seen;
+}
+
 function violations(list: [string, string, string, string][]): string[] {
   return list.filter(([, , lf, lt]) => lf !== lt && RANK[lt] >= RANK[lf]).map(([f, t, lf, lt]) => `${f} (${lf}) imports ${t} (${lt})`);
 }
@@ -59,5 +80,22 @@ describe('architecture', () => {
   it('no file in lib/engine is over 250 lines', () => {
     const long = fg.sync('lib/engine/*.ts', { cwd: root }).map((f) => [f, fs.readFileSync(path.join(root, f), 'utf8').split('\n').length - 1] as const).filter(([, n]) => n > 250);
     expect(long).toEqual([]);
+  });
+
+  it('a no-op run loads no kernel, reader or run-time-only engine file (they are imported when used)', () => {
+    // Each module costs a round trip to tsx's loader thread (issue 11: the no-op report no slower).
+    const stages = [...fs.readFileSync(path.join(root, 'pipeline.ts'), 'utf8').matchAll(/'(stages\/[\w-]+\.ts)'/g)].map((m) => m[1]);
+    expect(stages.length).toBeGreaterThan(15);
+    const loaded = [...loadedWith(['pipeline.ts', ...stages])];
+    const mayLoad = /^(pipeline\.ts|stages\/.*|schemas\/.*|lib\/engine\/.*|lib\/cli\/(main|commands|errors|args)\.ts|lib\/data\/inputs\.ts|lib\/rnn\/wasm-files\.ts|lib\/report\/viewer\/libs\.ts)$/;
+    expect(loaded.filter((f) => !mayLoad.test(f))).toEqual([]);
+    const runTimeOnly = ['execute', 'tensor', 'lock', 'lease', 'lock-renewer', 'store-list', 'status', 'gc', 'run-stage', 'child-runner', 'child', 'remote', 'remote-http'];
+    expect(loaded.filter((f) => runTimeOnly.some((n) => f === `lib/engine/${n}.ts`))).toEqual([]);
+    expect(loaded.length).toBeLessThan(50);
+  });
+
+  it('static imports are told from type-only and dynamic ones', () => {
+    const src = "import a from './a.ts';\nimport type { B } from './b.ts';\nimport {\n  c,\n  type D,\n} from './c.ts';\nexport { e } from './e.ts';\nexport type { F } from './f.ts';\nconst g = await import('./g.ts');\n// import h from './h.ts';\nimport './i.ts';\n";
+    expect(staticImportsOf(src)).toEqual(['./a.ts', './c.ts', './e.ts', './i.ts']);
   });
 });

@@ -1,10 +1,10 @@
-// What each command does, once commander has parsed its flags. Each handler returns the
+// What each command does, once args.ts has parsed its flags. Each handler returns the
 // exit code; errors are thrown (main.ts prints them).
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isatty } from 'node:tty';
+import { createRequire } from 'node:module';
 import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/plan.ts';
@@ -337,9 +337,11 @@ export async function exportTensor(p: Pipeline, io: Io, target: string, o: Commo
 
 /**
  * A yes/no prompt on the terminal (stderr), or null when stdin or stderr is not one.
- * isatty on the descriptors, not process.stdin: making that stream costs every run.
+ * isatty on the descriptors, not process.stdin: making that stream costs every run; and
+ * node:tty is required here, not imported, so that only a command that asks loads it.
  */
 export function terminalConfirm(): Io['confirm'] {
+  const { isatty } = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
   if (!isatty(0) || !isatty(2)) return null;
   return async (q) => {
     const { createInterface } = await import('node:readline/promises');

@@ -1,4 +1,4 @@
-// Help texts beyond commander's own: the stages and their params (top-level --help), and
+// Help texts beyond each command's flags (args.ts): the stages and their params (top-level --help), and
 // the graph in force as Mermaid or JSON (`dag`).
 
 import type { Params, Pipeline } from '../engine/pipeline.ts';
