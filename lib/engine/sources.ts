@@ -35,8 +35,8 @@ function resolveSpec(fromFile: string, spec: string): string | null {
 }
 
 export class SourceHasher {
-  private fileHash = new Map<string, string>();
-  private deps = new Map<string, string[]>();
+  /** Per file read: its sha256 and the files it imports (each file is read once). */
+  private files = new Map<string, { hash: string; deps: string[] }>();
   readonly root: string;
   readonly exclude: string[];
 
@@ -50,29 +50,22 @@ export class SourceHasher {
     return path.relative(this.root, p).split(path.sep).join('/');
   }
 
-  hashFile(abs: string): string {
-    let h = this.fileHash.get(abs);
-    if (h === undefined) {
-      h = sha256(fs.readFileSync(abs));
-      this.fileHash.set(abs, h);
-    }
-    return h;
-  }
-
-  private depsOf(abs: string): string[] {
-    let d = this.deps.get(abs);
-    if (d === undefined) {
-      d = [];
+  private read(abs: string): { hash: string; deps: string[] } {
+    let f = this.files.get(abs);
+    if (f === undefined) {
+      const bytes = fs.readFileSync(abs);
+      const deps: string[] = [];
       if (/\.[cm]?[jt]s$/.test(abs)) {
-        for (const spec of importsOf(fs.readFileSync(abs, 'utf8'))) {
+        for (const spec of importsOf(bytes.toString('utf8'))) {
           const r = resolveSpec(abs, spec);
           if (r === null) throw new Error(`${this.rel(abs)}: cannot resolve import "${spec}"`);
-          d.push(r);
+          deps.push(r);
         }
       }
-      this.deps.set(abs, d);
+      f = { hash: sha256(bytes), deps };
+      this.files.set(abs, f);
     }
-    return d;
+    return f;
   }
 
   /**
@@ -88,12 +81,13 @@ export class SourceHasher {
       if (seen.has(f)) continue;
       seen.add(f);
       if (this.exclude.some((x) => f.startsWith(x))) continue;
-      out[this.rel(f)] = this.hashFile(f);
-      for (const d of this.depsOf(f)) stack.push(d);
+      const { hash, deps } = this.read(f);
+      out[this.rel(f)] = hash;
+      for (const d of deps) stack.push(d);
     }
     for (const e of extra) {
       const f = path.resolve(this.root, e);
-      if (fs.existsSync(f)) out[this.rel(f)] = this.hashFile(f);
+      if (fs.existsSync(f)) out[this.rel(f)] = this.read(f).hash;
     }
     return out;
   }
