@@ -233,7 +233,11 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   const overrides = parseSets(p, o.set);
   // With --seeds, every seed's build is current: keep all of them.
   const sets = o.seeds ? o.seeds.map((seed) => ({ ...overrides, train: { ...(overrides.train ?? {}), seed } })) : [overrides];
-  const opts = { overrides: sets, graceMs: 0 };
+  // What sweeps' aggregates were read from (their points may have built no file of their own).
+  const { builtFromEntries } = await import('./reports.ts');
+  const recorded = builtFromEntries(p.reportsDir);
+  for (const f of recorded.unreadable) io.err.write(`warning: ${rel(f)} is not a list of cache entries; what it named is not protected\n`);
+  const opts = { overrides: sets, graceMs: 0, keep: recorded.ids };
   const { gc } = await import('../engine/gc.ts');
   const would = gc(p, { ...opts, dryRun: true });
   const summary = (r: typeof would, verb: string) =>

@@ -114,7 +114,7 @@ export const COMMANDS: CommandSpec[] = [
       flag.set, flag.seeds("also keep every listed seed's builds"), flag.dryRun('list what would be deleted; delete nothing'),
       { long: 'yes', short: 'y', help: 'delete without asking (needed when not on a terminal)' }, flag.json, flag.quiet,
     ],
-    after: '\nKept: what the given params reach, and every entry a file under reports/ was built from (with\neverything upstream of it). On a terminal gc asks before deleting; elsewhere it lists what would go\nand exits 2 unless --yes. Refuses to run while another pipeline process holds a stage lock.\n',
+    after: '\nKept: what the given params reach, every entry a file under reports/ was built from, and every\nentry a sweep\'s reports/<label>/built-from.json names (each with everything upstream of it).\nOn a terminal gc asks before deleting; elsewhere it lists what would go\nand exits 2 unless --yes. Refuses to run while another pipeline process holds a stage lock.\n',
   },
   {
     name: 'diff',

@@ -14,6 +14,31 @@ export function reportFiles(reportsDir: string): string[] {
   return fg.sync('*/report.json', { cwd: reportsDir, absolute: true, onlyFiles: true }).sort();
 }
 
+/**
+ * An aggregate's record of the cache entries it was read from ("stage/key"), beside its
+ * report.json: a sweep with --targets builds stages whose results appear in no file of
+ * their own, and gc keeps what any such record names.
+ */
+export const BUILT_FROM = 'built-from.json';
+
+export function builtFromFile(entries: Record<string, { key: string }>[]): string {
+  const ids = [...new Set(entries.flatMap((e) => Object.entries(e).map(([stage, x]) => `${stage}/${x.key}`)))].sort();
+  return JSON.stringify({ entries: ids }, null, 1) + '\n';
+}
+
+/** Every entry the aggregates under reports/ record (BUILT_FROM), and the files that could not be read. */
+export function builtFromEntries(reportsDir: string): { ids: string[]; unreadable: string[] } {
+  if (!fs.existsSync(reportsDir)) return { ids: [], unreadable: [] };
+  const ids: string[] = [];
+  const unreadable: string[] = [];
+  for (const f of fg.sync(`*/${BUILT_FROM}`, { cwd: reportsDir, absolute: true, onlyFiles: true }).sort()) {
+    const j = readJson<{ entries?: unknown }>(f);
+    if (Array.isArray(j?.entries) && j.entries.every((x) => typeof x === 'string')) ids.push(...(j.entries as string[]));
+    else unreadable.push(f);
+  }
+  return { ids, unreadable };
+}
+
 function readJson<T>(file: string): T | null {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;

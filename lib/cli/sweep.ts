@@ -23,7 +23,7 @@ import type { Entry } from '../engine/entry.ts';
 import type { StageOutput } from '../engine/types.ts';
 import type { ReportJson } from '../report/audit.ts';
 import type { PaperFigures } from '../report/compare.ts';
-import { findReference } from './reports.ts';
+import { BUILT_FROM, builtFromFile, findReference } from './reports.ts';
 import { CliError } from './errors.ts';
 
 /** One swept param: its values typed by the stage's schema, and as written. */
@@ -249,6 +249,7 @@ export async function runSweep(p: Pipeline, o: SweepOptions): Promise<SweepResul
     const { label, files } = await aggregateFiles(reports, reference, o.seeds);
     const dir = path.join(p.reportsDir, label);
     for (const [f, content] of Object.entries(files)) writeAtomic(path.join(dir, f), content);
+    writeAtomic(path.join(dir, BUILT_FROM), builtFromFile(runs.map((r) => r.entries)));
     return { kind: 'seeds', runs: out, report: path.join(dir, 'report.md'), reportJson: path.join(dir, 'report.json') };
   }
 
@@ -279,6 +280,7 @@ export async function runSweep(p: Pipeline, o: SweepOptions): Promise<SweepResul
   const files = await sweep.sweepFiles(s);
   const dir = path.join(p.reportsDir, label);
   for (const [f, content] of Object.entries(files)) writeAtomic(path.join(dir, f), content);
+  writeAtomic(path.join(dir, BUILT_FROM), builtFromFile(runs.map((r) => r.entries)));
   return { kind: 'sweep', runs: out, report: path.join(dir, 'report.md'), reportJson: path.join(dir, 'report.json') };
 }
 

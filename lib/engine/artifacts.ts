@@ -35,18 +35,18 @@ export function materialize(store: Store, reportsDir: string, entries: Entry[]):
 }
 
 /**
- * Entries (as "stage/key") that a file now in `reportsDir` came from, plus every entry
- * upstream of them. Upstream is found through the key record's input output-hashes: every
+ * Entries (as "stage/key") that a file now in `reportsDir` (null: none) came from, and the `roots` the
+ * caller names (what an aggregate was read from), plus every entry upstream of them. Upstream is found through the key record's input output-hashes: every
  * entry of that stage with that output hash is kept (equal outputs from different keys,
  * after an early cutoff, are all kept: keeping more is safe).
  */
-export function linkedEntries(reportsDir: string, all: { stage: string; key: string; entry: Entry }[]): Set<string> {
+export function linkedEntries(reportsDir: string | null, all: { stage: string; key: string; entry: Entry }[], roots: Iterable<string> = []): Set<string> {
   const fileHash = new Map<string, string | null>();
   const onDisk = (rel: string): string | null => {
     if (!fileHash.has(rel)) {
       let h: string | null = null;
       try {
-        h = sha256(fs.readFileSync(path.join(reportsDir, rel)));
+        h = sha256(fs.readFileSync(path.join(reportsDir!, rel)));
       } catch {
         h = null;
       }
@@ -61,10 +61,10 @@ export function linkedEntries(reportsDir: string, all: { stage: string; key: str
   }
   const byId = new Map(all.map((x) => [`${x.stage}/${x.key}`, x.entry]));
   const keep = new Set<string>();
-  const stack: string[] = [];
+  const stack: string[] = [...roots].filter((id) => byId.has(id));
   for (const { stage, key, entry } of all) {
     const arts = Object.entries(entry.outputs.artifacts);
-    if (arts.some(([rel, ref]) => onDisk(rel) === ref.hash)) stack.push(`${stage}/${key}`);
+    if (reportsDir !== null && arts.some(([rel, ref]) => onDisk(rel) === ref.hash)) stack.push(`${stage}/${key}`);
   }
   while (stack.length) {
     const id = stack.pop()!;

@@ -3,6 +3,9 @@
 //   - with `keepMaterialized` (the default), every entry a file now in the reports folder
 //     was built from, with its upstream closure (artifacts.ts), so a report on another
 //     model or other params keeps its analyses;
+//   - the entries named in `keep` ("stage/key", e.g. what a sweep's aggregate was read
+//     from: its points built only some stages, so no file of theirs is in the reports folder),
+//     with their upstream closure;
 //   - files younger than `graceMs` (a run in another process may have just written them).
 // The result lists what goes; `dryRun` deletes nothing.
 
@@ -20,6 +23,8 @@ export interface GcOptions {
   overrides?: Overrides[];
   /** Keep what the files in the reports folder were built from (default true). */
   keepMaterialized?: boolean;
+  /** Entries ("stage/key") kept with everything upstream of them. */
+  keep?: Iterable<string>;
   graceMs?: number;
   dryRun?: boolean;
 }
@@ -30,7 +35,7 @@ export interface GcResult {
   bytes: number;
   /** The entries deleted (or, on a dry run, that would be). */
   removed: { stage: string; key: string; builtAt: string | null; bytes: number }[];
-  /** Entries kept because a file in the reports folder came from them (or from downstream of them). */
+  /** Entries kept because a file in the reports folder, or `keep`, came from them (or from downstream of them). */
   keptForReports: number;
 }
 
@@ -52,9 +57,8 @@ export function gc(p: Pipeline, opts: GcOptions = {}): GcResult {
     const pl = plan(p, p.resolveAll(ov), null, { all: true });
     for (const [name, e] of Object.entries(pl.entries)) keep.add(`${name}/${e.key}`);
   }
-  const linked = opts.keepMaterialized === false
-    ? new Set<string>()
-    : linkedEntries(p.reportsDir, all.filter((x): x is typeof x & { entry: Entry } => x.entry !== null));
+  const intact = all.filter((x): x is typeof x & { entry: Entry } => x.entry !== null);
+  const linked = linkedEntries(opts.keepMaterialized === false ? null : p.reportsDir, intact, opts.keep);
   const keptForReports = [...linked].filter((id) => !keep.has(id)).length;
   for (const id of linked) keep.add(id);
   const keepObjects = new Set<string>();

@@ -119,4 +119,25 @@ describe('report --sweep (tiny models)', () => {
     expect(out.points.map((p: any) => p.values['data.bytes'])).toEqual([1024, 2048]);
     expect(out.stages.filter((s: any) => s.name === 'data')).toHaveLength(2);
   }, 120_000);
+
+  it('gc keeps what a --targets sweep built (recorded beside its aggregate), and drops it once the aggregate is gone', async () => {
+    const only = ['--sweep', 'data.bytes=320,384', '--targets', 'trace', ...TINY];
+    const r = await pipelineCli(dir, ['report', ...only, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const aggDir = path.dirname(JSON.parse(r.stdout).reportJson);
+    const recorded: string[] = JSON.parse(fs.readFileSync(path.join(aggDir, 'built-from.json'), 'utf8')).entries;
+    expect(recorded.filter((id) => id.startsWith('trace/'))).toHaveLength(2);
+    const cached = async () => JSON.parse((await pipelineCli(dir, ['run', 'trace', '--set', 'data.bytes=320', ...TINY, '--dry-run', '--json'])).stdout).stages.map((x: any) => x.status);
+
+    const gc = await pipelineCli(dir, ['gc', '--yes', '--json']);
+    expect(gc.code, gc.stderr).toBe(0);
+    for (const id of recorded) expect(fs.existsSync(path.join(dir, 'cache/entries', `${id}.json`)), id).toBe(true);
+    expect(await cached()).toEqual(['cached', 'cached', 'cached', 'cached']);
+
+    fs.rmSync(aggDir, { recursive: true });
+    const gc2 = await pipelineCli(dir, ['gc', '--yes', '--json']);
+    expect(gc2.code, gc2.stderr).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'cache/entries', `${recorded.find((id) => id.startsWith('trace/'))}.json`))).toBe(false);
+    expect(await cached()).toContain('would-run');
+  }, 120_000);
 });

@@ -197,6 +197,19 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     expect(gc(await loadToy(dir), { graceMs: 0, keepMaterialized: false }).bytes).toBe(0);
   });
 
+  it('gc keeps the entries the caller names (keep), with their upstream closure, even without reports', async () => {
+    const dir = makeToy();
+    await (await loadToy(dir)).build(['c']);
+    const other = await (await loadToy(dir)).build(['b'], { overrides: { a: { n: 9 } } });
+    const p = await loadToy(dir);
+    const dry = gc(p, { graceMs: 0, keepMaterialized: false, dryRun: true });
+    expect(dry.removed.map((r) => r.stage).sort()).toEqual(['a', 'b']); // n = 9's a and b
+    const kept = gc(p, { graceMs: 0, keepMaterialized: false, keep: [`b/${other.entries.b.key}`, 'nosuch/0000'] });
+    expect(kept.entries).toBe(0); // b named, a upstream of it; an id with no entry is ignored
+    expect(kept.keptForReports).toBe(2);
+    expect(statuses((await (await loadToy(dir)).build(['b'], { overrides: { a: { n: 9 } } })).runs)).toEqual({ a: 'cached', b: 'cached' });
+  });
+
   it('gc keeps every entry a file in reports/ was built from, with its upstream closure', async () => {
     const dir = makeToy();
     await (await loadToy(dir)).build(['c', 'd']);
