@@ -56,7 +56,10 @@ export function runInChild(job: ChildJob & { onProgress: Progress; onWarn: (m: s
         reject(childError(m));
       }
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': 'exit' can come before the child's last message has been read from
+    // the IPC pipe (the parent busy running another stage when both arrive), and a build that
+    // had finished was reported as a failure; 'close' waits for the pipe to drain.
+    child.on('close', (code, signal) => {
       if (!settled) reject(new Error(`worker process for stage ${job.name} exited (${signal ?? `code ${code}`}) before finishing`));
     });
     child.send({ type: 'job', job: payload });
