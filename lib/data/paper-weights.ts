@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PAPER_WEIGHTS_SHA256 } from './known.ts';
 import { PAPER_WEIGHTS_FILE, PAPER_WEIGHTS_URL } from './inputs.ts';
+import { openStream } from './stream.ts';
 
 export { PAPER_WEIGHTS_SHA256 };
 
@@ -106,47 +107,17 @@ export async function fetchPaperWeights(env: Env, opts: FetchOptions = {}): Prom
   const dest = path.join(dir, PAPER_WEIGHTS_FILE);
   const hint = fetchHint(env);
   const fail = (what: string) => new PaperWeightsError('network', `could not download the paper's weights from ${url}: ${what}`, hint);
-  const idleMs = opts.idleMs ?? 30_000;
-  const ac = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let stalled = false;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      stalled = true;
-      ac.abort();
-    }, idleMs);
-  };
+  const stream = await openStream(url, opts.idleMs ?? 30_000, fail);
   const chunks: Uint8Array[] = [];
-  let received = 0;
   try {
-    arm();
-    let res: Response;
-    try {
-      res = await fetch(url, { signal: ac.signal, redirect: 'follow' });
-    } catch (e) {
-      const err = e as { message?: string; cause?: { message?: string; code?: string } };
-      throw fail(stalled ? `no response within ${idleMs / 1000} s` : [err.message, err.cause?.message ?? err.cause?.code].filter(Boolean).join(': '));
-    }
-    if (res.status !== 200 || !res.body) {
-      await res.body?.cancel().catch(() => {});
-      throw fail(`HTTP ${res.status} ${res.statusText}`.trim());
-    }
-    const total = Number(res.headers.get('content-length') ?? 0);
-    try {
-      for await (const c of res.body) {
-        chunks.push(c);
-        received += c.length;
-        arm();
-        opts.onProgress?.(received, total);
-      }
-    } catch {
-      throw fail(stalled ? `no data for ${idleMs / 1000} s after ${received} bytes` : `the connection broke after ${received} bytes`);
+    for await (const c of stream.chunks) {
+      chunks.push(c);
+      opts.onProgress?.(stream.received(), stream.total);
     }
   } finally {
-    clearTimeout(timer);
-    ac.abort();
+    stream.close();
   }
+  const received = stream.received();
   const bytes = new Uint8Array(received);
   let o = 0;
   for (const c of chunks) {

@@ -5,7 +5,7 @@
 // network. One page rather than one per plot: each would carry the same 0.8 MB of
 // library code.
 
-import { inlineScript, scriptJson } from './viewer/libs.ts';
+import { NO_NETWORK_CSP, bundleScripts, scriptJson } from './viewer/libs.ts';
 
 type Spec = Record<string, any>;
 
@@ -33,16 +33,14 @@ export function interactiveSpec(spec: Spec): Spec {
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function interactivePlotsHtml(label: string, plots: { name: string; title: string; spec: object }[], libs: Record<string, string>): string {
-  for (const name of ['vega', 'vega-lite', 'vega-embed']) {
-    if (typeof libs[name] !== 'string' || !libs[name].length) throw new Error(`interactive plots: the ${name} bundle is missing\nhint: run npm ci`);
-  }
+  const bundles = bundleScripts(libs, 'interactive plots');
   const charts = plots.map((p) => ({ name: p.name, spec: interactiveSpec(p.spec as Spec) }));
   return [
     '<!doctype html>',
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:">`,
+    NO_NETWORK_CSP,
     `<title>Plots: ${esc(label)}</title>`,
     '<style>body{font:14px/1.4 system-ui,sans-serif;margin:1em 1.5em;color:#222} section{margin:1.5em 0} h2{font-size:1.05em} .note{color:#666}</style>',
     '</head>',
@@ -51,7 +49,7 @@ export function interactivePlotsHtml(label: string, plots: { name: string; title
     '<p class="note">Hover for values; on charts with a continuous axis the wheel zooms and a drag pans (double-click resets). <a href="../report.md">report.md</a></p>',
     ...plots.map((p) => `<section id="${esc(p.name)}"><h2>${esc(p.title)}</h2><div class="chart" id="chart-${esc(p.name)}"></div></section>`),
     `<script type="application/json" id="plot-specs">${scriptJson(charts)}</script>`,
-    ...['vega', 'vega-lite', 'vega-embed'].map((n) => `<script>${inlineScript(libs[n])}</script>`),
+    ...bundles,
     '<script>',
     '(function () {',
     "  var charts = JSON.parse(document.getElementById('plot-specs').textContent);",

@@ -5,22 +5,19 @@
 
 import { CLIENT_CSS, CLIENT_JS } from './client.ts';
 import type { ViewerData } from './data.ts';
-import { inlineScript, scriptJson } from './libs.ts';
+import { NO_NETWORK_CSP, bundleScripts, scriptJson } from './libs.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The page. `libs`: the text of the vega, vega-lite and vega-embed bundles, by name. */
 export function viewerHtml(data: ViewerData, libs: Record<string, string>): string {
-  for (const name of ['vega', 'vega-lite', 'vega-embed']) {
-    if (typeof libs[name] !== 'string' || !libs[name].length) throw new Error(`viewer: the ${name} bundle is missing\nhint: run npm ci`);
-  }
+  const bundles = bundleScripts(libs, 'viewer');
   return [
     '<!doctype html>',
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
-    // No network: a page that tries anything beyond itself is refused by the browser.
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:">`,
+    NO_NETWORK_CSP,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>total-interp viewer: ${esc(data.label)}</title>`,
     `<style>${CLIENT_CSS}</style>`,
@@ -39,7 +36,7 @@ export function viewerHtml(data: ViewerData, libs: Record<string, string>): stri
     '<section id="unit-panel" class="panel"></section>',
     '</main>',
     `<script type="application/json" id="viewer-data">${scriptJson(data)}</script>`,
-    ...['vega', 'vega-lite', 'vega-embed'].map((n) => `<script>${inlineScript(libs[n])}</script>`),
+    ...bundles,
     `<script>${CLIENT_JS}</script>`,
     '</body>',
     '</html>',

@@ -35,6 +35,20 @@ export async function readVegaBundles(externals: Record<string, ExternalFile>): 
   return Object.fromEntries(VEGA_BUNDLES.map(([name]) => [name, readFileSync(externals[name].path, 'utf8')]));
 }
 
+/**
+ * The three bundles as <script> elements, in load order; `what` names the page in the error
+ * when one is missing (a page without them would be blank).
+ */
+export function bundleScripts(libs: Record<string, string>, what: string): string[] {
+  return VEGA_BUNDLES.map(([name]) => {
+    if (typeof libs[name] !== 'string' || !libs[name].length) throw new Error(`${what}: the ${name} bundle is missing\nhint: run npm ci`);
+    return `<script>${inlineScript(libs[name])}</script>`;
+  });
+}
+
+/** No network: a page that tries to load anything beyond itself is refused by the browser. */
+export const NO_NETWORK_CSP = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:">`;
+
 /** A bundle safe inside a <script> element. */
 export function inlineScript(code: string): string {
   return code.replace(/<\/script/gi, '<\\/script');
