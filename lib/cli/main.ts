@@ -1,9 +1,10 @@
 // The command line: report (default), run, status, dag, gc, diff, show, export, worker.
 // Flags are per command, from one table (args.ts, on node:util parseArgs): unknown options
-// are errors with suggestions, stray words are errors, `--version`, per-command --help. Human output and progress go to stderr;
-// stdout carries only the result (a path, a listing, or with --json one JSON object; the
-// shapes are documented in README.md and stay stable). This is the one place that knows
-// the project's environment variables (TOTAL_INTERP_CACHE, TOTAL_INTERP_DEBUG).
+// are errors with suggestions, stray words are errors, `--version`, per-command --help.
+// Human output and progress go to stderr; stdout carries only the result (a path, a
+// listing, or with --json one JSON object; the shapes are documented in README.md and stay
+// stable). This is the one place that knows the project's environment variables
+// (TOTAL_INTERP_CACHE, TOTAL_INTERP_DEBUG).
 
 import fs from 'node:fs';
 import { Pipeline } from '../engine/pipeline.ts';
