@@ -28,6 +28,11 @@ export function benchHooks(reps = 41) {
     ['hooks, one at t=500', () => runWithHooks(w, xs, { hooks: [ablate('input', { steps: [500] })] })],
     ['hooks, readout every t', () => runWithHooks(w, xs, { hooks: [ablate('readout', { units: [8] })] })],
   ];
+  return timeVariants(variants, reps);
+}
+
+/** Each variant's median time over `reps` rounds, the variants interleaved within a round. */
+function timeVariants(variants: [string, () => unknown][], reps: number): { name: string; medianMs: number }[] {
   const runs = variants.map(() => [] as number[]);
   for (let r = 0; r < reps; r++) {
     variants.forEach(([, f], i) => {
@@ -48,15 +53,7 @@ export function benchAblation(reps = 3) {
     ['ablationFast', () => ablationFast(w, xs, tr.S, tr.logp, 50, lastT, 50, 1e-8)],
     ['ablation on hooks', () => ablation(w, xs, tr.S, tr.logp, 50, lastT, 50, 1e-8)],
   ];
-  const runs = variants.map(() => [] as number[]);
-  for (let r = 0; r < reps; r++) {
-    variants.forEach(([, f], i) => {
-      const t0 = performance.now();
-      f();
-      runs[i].push(performance.now() - t0);
-    });
-  }
-  return variants.map(([name], i) => ({ name, medianMs: median(runs[i]) }));
+  return timeVariants(variants, reps);
 }
 
 if (isMain(import.meta.url)) {

@@ -9,7 +9,8 @@ import { checkOutput, loadSchemas, resolveParams } from '../../lib/engine/params
 import stage from '../../stages/decomposition.ts';
 import type { StageDef, StageOutput } from '../../lib/engine/types.ts';
 import { maxDiff, randomBytes, randomFill, refBytes } from '../rnn/helpers.ts';
-import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';
+import { ctx } from '../rnn/stage-ctx.ts';
+import { upstream } from '../helpers/stages.ts';
 
 /** The paper's weights (test/helpers/reference.ts), or null: the tests that need them skip. */
 const PAPER = paperWeights();
@@ -28,18 +29,6 @@ function modelLogit(w: Weights, xs: Uint8Array, tr: Trace, t: number): number {
   return l;
 }
 
-function upstream(w: Weights, xs: Uint8Array, tr: Trace): Record<string, StageOutput> {
-  return {
-    model: output({ H: w.H }, { params: { dtype: 'float32', shape: [w.params.length], data: w.params } }),
-    data: dataOutput(xs),
-    trace: output({ H: w.H }, {
-      z: { dtype: 'float32', shape: [tr.T, w.H], data: tr.z },
-      S: { dtype: 'float32', shape: [tr.T, w.H], data: tr.S },
-      logp: { dtype: 'float64', shape: [tr.T, 256], data: tr.logp },
-      bits: { dtype: 'float64', shape: [tr.T - 1], data: tr.bits },
-    }),
-  };
-}
 
 async function runStage(inputs: Record<string, StageOutput>, overrides: Record<string, unknown> = {}) {
   const schemas = loadSchemas('schemas', 'decomposition');
@@ -143,7 +132,7 @@ describe('§5.4 decomposition at every position', () => {
 
   it('the stage emits the per-position tensors, its JSON row equal to their row at the position (tiny model)', async () => {
     const { w, xs, tr } = tinyModel(5, 35, 80);
-    const res = await runStage(upstream(w, xs, tr), { position: 40, topUnits: 3 });
+    const res = await runStage(upstream(w, xs), { position: 40, topUnits: 3 });
     expectConsistent(w, xs, tr, res.json, res.tensors, 40, 3);
   });
 
@@ -151,7 +140,7 @@ describe('§5.4 decomposition at every position', () => {
     const w = parseWeightsFile(new Uint8Array(readFileSync(PAPER!)));
     const xs = refBytes();
     const tr = forwardTrace(w, xs);
-    const res = await runStage(upstream(w, xs, tr));
+    const res = await runStage(upstream(w, xs));
     const j = res.json as any;
     expectConsistent(w, xs, tr, j, res.tensors, 29, 5);
     const close = (ours: number, spec: number, dp: number) => expect(Math.abs(ours - spec), `${ours} vs ${spec}`).toBeLessThanOrEqual(0.5 * 10 ** -dp + 1e-12);

@@ -10,7 +10,8 @@ import type { StageDef, StageOutput } from '../../lib/engine/types.ts';
 import { forwardTrace, mean } from '../../lib/rnn/forward.ts';
 import { parseWeightsFile } from '../../lib/rnn/weights.ts';
 import { REF_WEIGHTS, refBytes } from '../rnn/helpers.ts';
-import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';
+import { ctx } from '../rnn/stage-ctx.ts';
+import { upstream } from '../helpers/stages.ts';
 
 // Skipped where this machine has no copy of the paper's weights (test/helpers/reference.ts).
 const w = REF_WEIGHTS ? parseWeightsFile(new Uint8Array(readFileSync(REF_WEIGHTS))) : null!;
@@ -27,16 +28,7 @@ describe.skipIf(!REF_WEIGHTS)('§6.2 on the shipped weights', () => {
   const out: Record<string, any> = {};
   beforeAll(async () => {
     const tr = forwardTrace(w, xs);
-    const inputs = {
-      model: output({ H: w.H }, { params: { dtype: 'float32', shape: [w.params.length], data: w.params } }),
-      data: dataOutput(xs),
-      trace: output({ H: w.H }, {
-        z: { dtype: 'float32', shape: [tr.T, w.H], data: tr.z },
-        S: { dtype: 'float32', shape: [tr.T, w.H], data: tr.S },
-        logp: { dtype: 'float64', shape: [tr.T, 256], data: tr.logp },
-        bits: { dtype: 'float64', shape: [tr.T - 1], data: tr.bits },
-      }),
-    };
+    const inputs = upstream(w, xs);
     out.tc = await run(timingCarrier, inputs);
     out.pt = await run(patternTables, inputs);
     out.trained = mean(tr.bits);
