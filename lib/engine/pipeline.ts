@@ -105,7 +105,9 @@ export class Pipeline {
     this.reporter = opts.reporter ?? silentReporter;
     this.store.warn = (m) => this.reporter.line(`warning: ${m}`);
     this.lockOptions = opts.lock ?? {};
-    this.hasher = new SourceHasher(this.root);
+    // Each source's imports, kept by content hash in the cache: a run whose sources have not
+    // changed lexes nothing.
+    this.hasher = new SourceHasher(this.root, undefined, path.join(this.store.root, 'imports.json'));
   }
 
   static async load(opts: PipelineOptions): Promise<Pipeline> {

@@ -6,19 +6,60 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { sha256, hashJson } from './hash.ts';
+import { EngineError } from './errors.ts';
+import { realIo, writeAtomic } from './atomic-write.ts';
 
-const IMPORT_RE = /(?:\bimport|\bexport)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*[,)]/g;
+/** What a module imports: its relative specifiers, and the lines of any import() it computes. */
+export interface ModuleImports {
+  specs: string[];
+  computed: number[];
+}
 
-/** Relative import specifiers in a module's source. Comments are stripped first. */
-export function importsOf(source: string): string[] {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
-  const out: string[] = [];
-  for (const m of code.matchAll(IMPORT_RE)) {
-    const spec = m[1] ?? m[2] ?? m[3];
-    if (spec && (spec.startsWith('./') || spec.startsWith('../'))) out.push(spec);
+type Lexer = typeof import('es-module-lexer');
+let lexer: Lexer | null = null;
+
+/**
+ * es-module-lexer, loaded on first use (synchronously, through its CommonJS build): a real
+ * lexer of ES module syntax, so comments, strings and template literals that look like
+ * imports are not imports. It reads TypeScript sources as they are: it needs only the
+ * module syntax, which TypeScript shares with JavaScript.
+ */
+function lex(): Lexer {
+  if (!lexer) {
+    lexer = createRequire(import.meta.url)('es-module-lexer') as Lexer;
+    lexer.initSync();
   }
-  return out;
+  return lexer;
+}
+
+/**
+ * The relative imports of a module's source: static imports and re-exports (`import type`
+ * included), side-effect imports, and `import()` with a literal specifier. An `import()`
+ * whose specifier is computed cannot be followed; its line is returned in `computed`.
+ * (`export type { T } from` is TypeScript only and the lexer does not report it: it loads
+ * nothing at run time, so it cannot change a result.)
+ */
+export function scanImports(source: string): ModuleImports {
+  const [imports] = lex().parse(source);
+  const specs: string[] = [];
+  const computed: number[] = [];
+  for (const i of imports) {
+    // t: 1 static, 2 dynamic import(), 3 import.meta (not an import of anything).
+    if (i.t === 3) continue;
+    if (i.n === undefined) {
+      if (i.t === 2) computed.push(source.slice(0, i.ss).split('\n').length);
+      continue;
+    }
+    if (i.n.startsWith('./') || i.n.startsWith('../')) specs.push(i.n);
+  }
+  return { specs, computed };
+}
+
+/** Relative import specifiers in a module's source (see scanImports). */
+export function importsOf(source: string): string[] {
+  return scanImports(source).specs;
 }
 
 function resolveSpec(fromFile: string, spec: string): string | null {
@@ -34,35 +75,99 @@ function resolveSpec(fromFile: string, spec: string): string | null {
   return null;
 }
 
+/** The memo file's format: file content sha256 -> relative specifiers it imports. */
+const MEMO_VERSION = 1;
+
 export class SourceHasher {
   /** Per file read: its sha256 and the files it imports (each file is read once). */
   private files = new Map<string, { hash: string; deps: string[] }>();
+  /** Content sha256 -> its relative import specifiers: lexing depends on the bytes alone. */
+  private memo = new Map<string, string[]>();
+  private memoDirty = false;
+  /** How many sources this hasher lexed (the rest came from the memo). */
+  lexed = 0;
   readonly root: string;
   readonly exclude: string[];
+  /** Where the memo persists between runs (in the cache folder), or null for none. */
+  private readonly memoFile: string | null;
 
-  /** root: the project root (paths are reported relative to it). exclude: folders not followed. */
-  constructor(root: string, exclude: string[] = ['lib/engine']) {
+  /**
+   * root: the project root (paths are reported relative to it). exclude: folders not followed.
+   * memoFile: a file that keeps each source's imports by content hash, so that a run whose
+   * sources have not changed lexes nothing (and does not load the lexer).
+   */
+  constructor(root: string, exclude: string[] = ['lib/engine'], memoFile: string | null = null) {
     this.root = root;
     this.exclude = exclude.map((e) => path.resolve(root, e) + path.sep);
+    this.memoFile = memoFile;
+    if (memoFile) this.loadMemo(memoFile);
+  }
+
+  /** Reads the memo; anything unreadable or malformed is ignored (it is rebuilt by lexing). */
+  private loadMemo(file: string): void {
+    try {
+      const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (doc?.version !== MEMO_VERSION || typeof doc.files !== 'object' || doc.files === null) return;
+      for (const [hash, specs] of Object.entries(doc.files)) {
+        if (/^[0-9a-f]{64}$/.test(hash) && Array.isArray(specs) && specs.every((x) => typeof x === 'string' && (x.startsWith('./') || x.startsWith('../')))) {
+          this.memo.set(hash, specs as string[]);
+        }
+      }
+    } catch {
+      /* no memo yet, or unreadable: lex again */
+    }
+  }
+
+  /** Persists the memo when this run lexed something new; a cache that refuses the write loses only speed. */
+  saveMemo(): void {
+    if (!this.memoFile || !this.memoDirty) return;
+    try {
+      const files = Object.fromEntries([...this.memo].sort(([a], [b]) => (a < b ? -1 : 1)));
+      writeAtomic(realIo, path.dirname(this.memoFile), this.memoFile, JSON.stringify({ version: MEMO_VERSION, files }));
+      this.memoDirty = false;
+    } catch {
+      /* read-only cache: the next run lexes again */
+    }
   }
 
   private rel(p: string): string {
     return path.relative(this.root, p).split(path.sep).join('/');
   }
 
+  /** The relative specifiers a source imports, from the memo or by lexing it. */
+  private specsOf(abs: string, hash: string, bytes: Buffer): string[] {
+    let specs = this.memo.get(hash);
+    if (specs === undefined) {
+      const found = scanImports(bytes.toString('utf8'));
+      this.lexed++;
+      if (found.computed.length) {
+        throw new EngineError(
+          'bad-stage',
+          `${this.rel(abs)}:${found.computed[0]}: import() with a computed specifier: the engine cannot see what it loads, so a change there would not re-run the stages that depend on it`,
+          `import a literal path instead, e.g. await import('../lib/kernel.ts')`,
+        );
+      }
+      specs = found.specs;
+      this.memo.set(hash, specs);
+      this.memoDirty = true;
+    }
+    return specs;
+  }
+
   private read(abs: string): { hash: string; deps: string[] } {
     let f = this.files.get(abs);
     if (f === undefined) {
       const bytes = fs.readFileSync(abs);
+      const hash = sha256(bytes);
       const deps: string[] = [];
       if (/\.[cm]?[jt]s$/.test(abs)) {
-        for (const spec of importsOf(bytes.toString('utf8'))) {
+        for (const spec of this.specsOf(abs, hash, bytes)) {
           const r = resolveSpec(abs, spec);
           if (r === null) throw new Error(`${this.rel(abs)}: cannot resolve import "${spec}"`);
           deps.push(r);
         }
       }
-      f = { hash: sha256(bytes), deps };
+      f = { hash, deps };
       this.files.set(abs, f);
     }
     return f;
@@ -89,6 +194,7 @@ export class SourceHasher {
       const f = path.resolve(this.root, e);
       if (fs.existsSync(f)) out[this.rel(f)] = this.read(f).hash;
     }
+    this.saveMemo();
     return out;
   }
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importsOf, SourceHasher, diffCode } from '../../lib/engine/sources.ts';
+import { importsOf, SourceHasher, diffCode, codeHash } from '../../lib/engine/sources.ts';
 import { canonicalJson } from '../../lib/engine/hash.ts';
 
 describe('code hashing', () => {
@@ -29,5 +29,80 @@ describe('code hashing', () => {
   it('canonical JSON sorts keys and refuses NaN', () => {
     expect(canonicalJson({ b: 1, a: [2, { d: 1, c: 2 }] })).toBe('{"a":[2,{"c":2,"d":1}],"b":1}');
     expect(() => canonicalJson({ a: NaN })).toThrow(/non-finite number at \$\.a/);
+  });
+});
+
+describe('imports found by a lexer', () => {
+  const project = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-lex-'));
+    const w = (f: string, t: string) => (fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true }), fs.writeFileSync(path.join(dir, f), t));
+    return { dir, w };
+  };
+
+  it('a kernel reached only through await import() is in the key: changing it changes the code hash', () => {
+    const { dir, w } = project();
+    w('stages/s.ts', "export default { async run() { const k = await import('../lib/kernel.ts'); return k.f(); } };");
+    w('lib/kernel.ts', 'export const f = () => 1;');
+    const before = new SourceHasher(dir).closure(['stages/s.ts']);
+    expect(Object.keys(before).sort()).toEqual(['lib/kernel.ts', 'stages/s.ts']);
+    w('lib/kernel.ts', 'export const f = () => 2;');
+    const after = new SourceHasher(dir).closure(['stages/s.ts']);
+    expect(codeHash(after)).not.toBe(codeHash(before));
+    expect(diffCode(before, after)).toEqual(['code changed: lib/kernel.ts']);
+  });
+
+  it('a commented-out import, or one inside a string or template, changes nothing', () => {
+    const { dir, w } = project();
+    w('stages/s.ts', "// import z from '../lib/z.ts';\n/* await import('../lib/z.ts') */\nconst s = `import y from '../lib/z.ts'`;\nconst t = \"import('../lib/z.ts')\";\nexport default s + t;");
+    w('lib/z.ts', 'export const z = 1;');
+    const before = new SourceHasher(dir).closure(['stages/s.ts']);
+    expect(Object.keys(before)).toEqual(['stages/s.ts']);
+    w('lib/z.ts', 'export const z = 2;');
+    expect(codeHash(new SourceHasher(dir).closure(['stages/s.ts']))).toBe(codeHash(before));
+  });
+
+  it('an import() with a computed specifier is an error naming the file and line, not a silent gap', () => {
+    const { dir, w } = project();
+    w('stages/s.ts', "const name = 'kernel';\nexport default { run: () => import(`../lib/${name}.ts`) };");
+    let err: any = null;
+    try {
+      new SourceHasher(dir).closure(['stages/s.ts']);
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.reason).toBe('bad-stage');
+    expect(err?.message).toMatch(/^stages\/s\.ts:2: import\(\) with a computed specifier/);
+    expect(err?.hint).toMatch(/literal path/);
+  });
+
+  it('keeps each source\'s imports by content hash: an unchanged tree lexes nothing the second time, a changed file is lexed again', () => {
+    const { dir, w } = project();
+    w('stages/s.ts', "import { x } from '../lib/x.ts';");
+    w('lib/x.ts', 'export const x = 1;');
+    const memo = path.join(dir, 'cache', 'imports.json');
+    const first = new SourceHasher(dir, undefined, memo);
+    const a = first.closure(['stages/s.ts']);
+    expect(first.lexed).toBe(2);
+    const second = new SourceHasher(dir, undefined, memo);
+    expect(second.closure(['stages/s.ts'])).toEqual(a);
+    expect(second.lexed).toBe(0);
+    w('lib/x.ts', "import { y } from './y.ts';\nexport const x = y;");
+    w('lib/y.ts', 'export const y = 1;');
+    const third = new SourceHasher(dir, undefined, memo);
+    expect(Object.keys(third.closure(['stages/s.ts'])).sort()).toEqual(['lib/x.ts', 'lib/y.ts', 'stages/s.ts']);
+    expect(third.lexed).toBe(2);
+  });
+
+  it('a malformed memo is ignored and rebuilt, never trusted', () => {
+    const { dir, w } = project();
+    w('stages/s.ts', "import { x } from '../lib/x.ts';");
+    w('lib/x.ts', 'export const x = 1;');
+    const memo = path.join(dir, 'cache', 'imports.json');
+    fs.mkdirSync(path.dirname(memo), { recursive: true });
+    fs.writeFileSync(memo, '{"version":1,"files":{"not-a-hash":["/etc/passwd"]}');
+    const h = new SourceHasher(dir, undefined, memo);
+    expect(Object.keys(h.closure(['stages/s.ts'])).sort()).toEqual(['lib/x.ts', 'stages/s.ts']);
+    expect(h.lexed).toBe(2);
+    expect(JSON.parse(fs.readFileSync(memo, 'utf8')).version).toBe(1);
   });
 });
