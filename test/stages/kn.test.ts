@@ -8,7 +8,10 @@ import dataStage from '../../stages/data.ts';
 import knStage from '../../stages/kn.ts';
 import * as knSection from '../../lib/report/sections/kn.ts';
 import { knNaiveBpc } from '../../lib/analysis/kn.ts';
-import { asOutput, checkSection, output, runStage } from '../helpers/stages.ts';
+import { asOutput, checkSection, output, runStage, upstream } from '../helpers/stages.ts';
+import { evalBpc } from '../../lib/rnn/train.ts';
+import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
+import { randomFill } from '../rnn/helpers.ts';
 import { copyProject, pipelineCli } from '../helpers/project.ts';
 
 describe('kn stage', async () => {
@@ -43,6 +46,19 @@ describe('kn stage', async () => {
     expect(words).toContain(best.heldout_bpc.toFixed(3));
     expect(words).toContain(`${(8 - best.heldout_bpc).toFixed(3)} bpc`);
     expect(part.tables[0].positions).toBe('held-out t = 0..1022 (1023 positions) of bytes [1024, 2048) of enwik9');
+    expect(words).not.toContain('trained RNN'); // no model among the inputs
+  });
+
+  it('puts the model\'s own held-out bpc beside KN\'s in words, computed as training evaluates bpc', async () => {
+    const kn = asOutput(await runStage(knStage, { data }), 'kkn');
+    const H = 8;
+    const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 3, 0.3), H);
+    const { model } = upstream(w, xs);
+    const bpc = knSection.modelHeldoutBpc({ model, data });
+    expect(Math.abs(bpc! - evalBpc(w.params, H, hs))).toBeLessThan(1e-12);
+    const words = knSection.build({ kn, model, data }).tables[0].notes![0];
+    expect(words).toContain(`The trained RNN gets ${bpc!.toFixed(3)} bpc on the same held-out bytes`);
+    expect(knSection.modelHeldoutBpc({ model, data: output({ bytes: 1024 }, { bytes: data.tensors.bytes }) })).toBeNull();
   });
 
   it('refuses a run with no held-out text, with a hint', async () => {
