@@ -9,7 +9,7 @@ import { ENWIK9_PREFIX_SHA256 } from '../../lib/data/known.ts';
 import { asOutput, checkSection, close, figures, output, paperUpstream, refsOf, runStage } from '../helpers/stages.ts';
 import { tinyInputs } from '../helpers/tiny.ts';
 
-describe.skipIf(!PAPER_WEIGHTS)('decomposition stage on the shipped weights (docs/definitions.md §V)', () => {
+describe.skipIf(!PAPER_WEIGHTS)('decomposition stage on the shipped weights (the independent figures)', () => {
   it("at t = 29 gives 16.459 + 2.3804 = 18.839, top unit h8 at +1.749, 'm' -> 'e', and its report section", async () => {
     const out = await runStage(decomposition, paperUpstream());
     const j = out.json as any;
