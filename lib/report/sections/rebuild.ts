@@ -70,7 +70,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
         { q: 'Q2 pattern neurons: what byte sets do the top PS units detect at each carrier state?', a: q2Words(pt) },
         { q: 'Q4 weight reconstruction: can all weights be written from these descriptions?', a: q4Words(j, trained) },
       ],
-      notes: ['Q3 (data size) is answered separately (SPEC §6.4).'],
+      notes: ['Q3 (data size) is answered separately (docs/definitions.md §6.4).'],
       provenance: { stage: 'rebuild', key: out.key },
     });
   }
