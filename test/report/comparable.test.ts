@@ -25,8 +25,10 @@ import type { StageOutput } from '../../lib/engine/types.ts';
 import type { SectionPart } from '../../lib/report/types.ts';
 import decomposition from '../../stages/decomposition.ts';
 import * as decompositionSection from '../../lib/report/sections/decomposition.ts';
-import { asOutput, runStage } from '../helpers/stages.ts';
-import { tinyInputs } from '../helpers/tiny.ts';
+import { asOutput, runStage, upstream } from '../helpers/stages.ts';
+import { TINY_H } from '../helpers/tiny.ts';
+import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
+import { randomBytes, randomFill } from '../rnn/helpers.ts';
 
 const figures = JSON.parse(fs.readFileSync('lib/report/paper-figures.json', 'utf8')) as PaperFigures;
 const out = (json: any): StageOutput => ({ json, tensors: {}, key: 'k0123456789a', outputHash: 'h' });
@@ -59,8 +61,10 @@ const cells: SectionBuilder = (): SectionPart => ({
   ],
 });
 
+// A tiny random model on 160 bytes: long enough for the decomposition at position 100.
+const tiny = upstream(weightsFrom(randomFill(new Float32Array(paramCount(TINY_H)), 81, 1), TINY_H), randomBytes(160, 82));
 async function decompositionAt(position: number) {
-  return asOutput(await runStage(decomposition, tinyInputs(), { position }));
+  return asOutput(await runStage(decomposition, tiny, { position }));
 }
 
 function build(inputs: Record<string, StageOutput>, overrides: Record<string, Record<string, unknown>>, reference: ReportJson | null = null) {
@@ -107,15 +111,15 @@ describe('paper-figures.json declares the setting of every figure', () => {
 });
 
 describe('not comparable', () => {
-  it('decomposition.position = 60: every §5.4 cell and metric is neither ✔ nor ✘, and the summary counts them with the reason', async () => {
-    const r = build({ model: model(128, 4000), data: data(), decomposition: await decompositionAt(60) }, { decomposition: { position: 60 } });
-    const why = "decomposition.position = 60, the paper's figure is for 29";
+  it('decomposition.position = 100: every §5.4 cell and metric is neither ✔ nor ✘, and the summary counts them with the reason', async () => {
+    const r = build({ model: model(128, 4000), data: data(), decomposition: await decompositionAt(100) }, { decomposition: { position: 100 } });
+    const why = "decomposition.position = 100, the paper's figure is for 29";
     const dec = cmpCells(r.json).filter((c) => c.ref.startsWith('decomposition.pos29.'));
     expect(dec.length).toBeGreaterThanOrEqual(6);
     for (const c of dec) expect(c).toMatchObject({ status: 'n/c', why: `not comparable: ${why}`, notComparable: [why] });
     // the metric says its position; the old id stays as an alias with the same status
-    expect(r.json.metrics['decomposition.pos60.carrier_logit']).toMatchObject({ ref: 'decomposition.pos29.carrier_logit', paper: '16.23', status: 'n/c' });
-    expect(r.json.metrics.pos29_carrier_logit).toMatchObject({ aliasOf: 'decomposition.pos60.carrier_logit', status: 'n/c' });
+    expect(r.json.metrics['decomposition.pos100.carrier_logit']).toMatchObject({ ref: 'decomposition.pos29.carrier_logit', paper: '16.23', status: 'n/c' });
+    expect(r.json.metrics.pos29_carrier_logit).toMatchObject({ aliasOf: 'decomposition.pos100.carrier_logit', status: 'n/c' });
     // figures that do not depend on the position are still scored
     expect(r.json.metrics.trained_bpc.status).toBe('✘');
     expect(r.json.metrics.skip4_bpc.status).toBe('✔');
@@ -125,7 +129,7 @@ describe('not comparable', () => {
     expect(r.json.summary).toMatchObject({ notComparable: auditDec.length, notComparableWhy: { [why]: auditDec.length } });
     expect(r.json.summary.agree + r.json.summary.approx + r.json.summary.disagree).toBe(r.json.audit.length - auditDec.length);
     // Markdown: the cells, the Metrics table, the summary and the audit all say so
-    expect(r.markdown).toContain(`| \`decomposition.pos60.carrier_logit\` | `);
+    expect(r.markdown).toContain(`| \`decomposition.pos100.carrier_logit\` | `);
     expect(r.markdown).toMatch(new RegExp(`\\*\\*${auditDec.length}\\*\\* of the paper's figures are not comparable and not counted.*${why.replace(/[.()]/g, '\\$&')} \\(${auditDec.length} figures\\)`));
     const decRows = r.markdown.split('\n').filter((l) => /^\| (Carrier|Pattern|Total|Top unit)/.test(l));
     expect(decRows.length).toBe(4);
@@ -133,7 +137,7 @@ describe('not comparable', () => {
       expect(l).toContain(`not comparable: ${why}`);
       expect(l).not.toMatch(/[✔✘≈]/);
     }
-    expect(r.markdown).toMatch(/Older ids kept in report\.json for one release.*`pos29_carrier_logit` → `decomposition\.pos60\.carrier_logit`/);
+    expect(r.markdown).toMatch(/Older ids kept in report\.json for one release.*`pos29_carrier_logit` → `decomposition\.pos100\.carrier_logit`/);
   });
 
   it('H = 16, 50 epochs: every cell on the model is not comparable, the data-only ones are scored, and a seeds aggregate agrees', async () => {
