@@ -1,4 +1,4 @@
-// Report section for paper §6.2, open question 4 (SPEC §6.3): table rebuild (per
+// Report section for paper §6.2, open question 4 (docs/definitions.md §6.3): table rebuild (per
 // description level: size in JSON bytes and free numbers, the rebuilt RNN's bpc, X% and
 // the gap to the trained bpc) and the metrics rebuild.<level>.{bpc, x, size_bytes,
 // numbers}; then table answers_6_2, this model's answers to Q1, Q2 and Q4 in words.
