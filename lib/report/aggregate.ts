@@ -1,4 +1,4 @@
-// The aggregate over seeds (issue 7): for every metric and every numeric table cell, the
+// The aggregate over seeds: for every metric and every numeric table cell, the
 // mean ± sd and min–max over the seeds' reports, beside the paper's figure and the figure
 // on the paper's weights. Table rows are matched across seeds by their label (the first
 // text cell), not by position: Table 1's largest groups differ from seed to seed.
@@ -49,7 +49,8 @@ export function rowLabel(row: Record<string, ResolvedCell>, i: number): string {
 export function aggregate(label: string, trained: ReportJson[], reference: ReportJson | null, figures: PaperFigures): Aggregate {
   if (!trained.length) throw new Error('aggregate: no reports to aggregate');
   const metrics: Aggregate['metrics'] = {};
-  const ids = [...new Set(trained.flatMap((r) => Object.keys(r.metrics)))];
+  // Older ids kept as aliases (aliasOf) repeat a metric: the aggregate lists each once.
+  const ids = [...new Set(trained.flatMap((r) => Object.keys(r.metrics).filter((id) => !r.metrics[id].aliasOf)))];
   for (const id of ids) {
     const vals = trained.map((r) => r.metrics[id]?.value).filter((x): x is number => typeof x === 'number');
     const any = trained.find((r) => r.metrics[id])!.metrics[id];

@@ -1,9 +1,12 @@
-// The reproduction audit (issue 7): one row per paper figure that the report compares,
-// with the paper's value, the value on the paper's own weights, the value on our training
-// (mean ± sd over seeds when there are several), and a status. Built from report.json
-// documents only, so it works for one report or for an aggregate over seeds.
+// The reproduction audit: one row per paper figure that the report compares, with the
+// paper's value, the value on the paper's own weights, the value on our training (mean ±
+// sd over seeds when there are several), a status for each, and why: which ✘ case a
+// disagreement is, or which setting makes a figure not comparable (docs/definitions.md
+// §R.2). Built from report.json documents only, so it works for one report or for an
+// aggregate over seeds.
 
-import { statusOf, type PaperFigures, type ResolvedCmp, type ResolvedMetric, type ResolvedTable, type Status } from './compare.ts';
+import { judge, type PaperFigures, type ResolvedCmp, type ResolvedMetric, type ResolvedTable, type Status } from './compare.ts';
+import { CASE_REFERENCE, differences, notComparableText, trainingCase, type RunSetting } from './comparable.ts';
 
 /** The parts of report.json the audit and the aggregate read. */
 export interface ReportJson {
@@ -12,8 +15,15 @@ export interface ReportJson {
   data: { bytes: number; sha256: string; [k: string]: unknown };
   tables: Record<string, ResolvedTable>;
   metrics: Record<string, ResolvedMetric>;
+  /** Params that differ from their defaults (older reports and hand-made documents may lack it). */
+  overrides?: Record<string, Record<string, unknown>>;
   summary?: unknown;
   [k: string]: unknown;
+}
+
+/** What a report was computed on, for the comparability rules. */
+export function settingOf(r: Pick<ReportJson, 'model' | 'data' | 'overrides'>): RunSetting {
+  return { model: r.model as RunSetting['model'], data: r.data, overrides: r.overrides ?? {} };
 }
 
 export interface Spread {
@@ -32,15 +42,31 @@ export function spread(xs: number[]): Spread | null {
   return { n: v.length, mean, sd, min: Math.min(...v), max: Math.max(...v) };
 }
 
-/** Every value a report gives for each paper figure (metrics first, then table cells). */
-export function valuesByRef(r: ReportJson): Map<string, number | null> {
+/** Old figure ids (`aliases` in paper-figures.json) to their current ids. */
+function aliasMap(figures: PaperFigures | undefined): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [id, f] of Object.entries(figures ?? {})) for (const a of f.aliases ?? []) m.set(a, id);
+  return m;
+}
+
+/**
+ * Every value a report gives for each paper figure (metrics first, then table cells),
+ * keyed by the figure's current id (a report written before a rename says its old id).
+ */
+export function valuesByRef(r: ReportJson, figures?: PaperFigures): Map<string, number | null> {
+  const alias = aliasMap(figures);
+  const key = (id: string) => alias.get(id) ?? id;
   const out = new Map<string, number | null>();
-  for (const m of Object.values(r.metrics)) if (m.paper !== null && !out.has(m.id)) out.set(m.id, m.value);
+  for (const m of Object.values(r.metrics)) {
+    if (m.aliasOf || m.paper === null || m.paper === undefined) continue;
+    const k = key(m.ref ?? m.id);
+    if (!out.has(k)) out.set(k, m.value);
+  }
   for (const t of Object.values(r.tables)) {
     for (const row of t.rows) {
       for (const c of Object.values(row)) {
-        if (c && typeof c === 'object' && (c as ResolvedCmp).ref && !out.has((c as ResolvedCmp).ref!)) {
-          out.set((c as ResolvedCmp).ref!, (c as ResolvedCmp).ours);
+        if (c && typeof c === 'object' && (c as ResolvedCmp).ref && !out.has(key((c as ResolvedCmp).ref!))) {
+          out.set(key((c as ResolvedCmp).ref!), (c as ResolvedCmp).ours);
         }
       }
     }
@@ -61,6 +87,11 @@ export interface AuditRow {
   oursStatus: Status;
   /** The paper's figure lies inside our seeds' min–max. */
   paperWithinSeeds: boolean;
+  /** n/c: the settings where the paper's-weights report / our training differ from the figure's. */
+  referenceNotComparable?: string[];
+  oursNotComparable?: string[];
+  /** A ✘'s case (comparable.ts), or '' when the row has no ✘. */
+  why?: string;
 }
 
 export function isReferenceReport(r: ReportJson): boolean {
@@ -72,27 +103,37 @@ export function isReferenceReport(r: ReportJson): boolean {
  * models trained here (one per seed); `reference`: a report on the paper's weights.
  */
 export function auditRows(figures: PaperFigures, trained: ReportJson[], reference: ReportJson | null): AuditRow[] {
-  const refVals = reference ? valuesByRef(reference) : new Map<string, number | null>();
-  const seedVals = trained.map(valuesByRef);
+  const refVals = reference ? valuesByRef(reference, figures) : new Map<string, number | null>();
+  const refSetting = reference ? settingOf(reference) : null;
+  const seedVals = trained.map((r) => valuesByRef(r, figures));
+  const seedSettings = trained.map(settingOf);
   const refs = new Set<string>([...refVals.keys(), ...seedVals.flatMap((m) => [...m.keys()])]);
   const rows: AuditRow[] = [];
   const order = Object.keys(figures);
   for (const ref of [...refs].sort((a, b) => order.indexOf(a) - order.indexOf(b))) {
     const fig = figures[ref];
     if (!fig || fig.kind === 'config') continue;
-    const reference = refVals.get(ref) ?? null;
+    const refValue = refVals.get(ref) ?? null;
+    const rj = judge(refValue, ref, figures, refSetting);
     const ours = spread(seedVals.map((m) => m.get(ref)).filter((x): x is number => typeof x === 'number'));
+    // Our training is not comparable when any seed's report is not.
+    const oursDiffs = seedSettings.map((s) => differences(fig, s)).find((d) => d.length) ?? [];
+    const oursStatus: Status = !ours ? '' : oursDiffs.length ? 'n/c' : judge(ours.mean, ref, figures, null).status;
     const p = Number(fig.value);
+    const why = oursStatus === '✘' ? trainingCase(reference ? rj.status : null) : rj.status === '✘' ? CASE_REFERENCE : '';
     rows.push({
       ref,
       section: fig.section,
       quote: fig.quote,
       paper: fig.value,
-      reference,
-      referenceStatus: statusOf(reference, fig.value),
+      reference: refValue,
+      referenceStatus: rj.status,
       ours,
-      oursStatus: ours ? statusOf(ours.mean, fig.value) : '',
+      oursStatus,
       paperWithinSeeds: !!ours && ours.n > 1 && p >= ours.min && p <= ours.max,
+      ...(rj.notComparable ? { referenceNotComparable: rj.notComparable } : {}),
+      ...(oursStatus === 'n/c' ? { oursNotComparable: oursDiffs } : {}),
+      why,
     });
   }
   return rows;
@@ -101,26 +142,32 @@ export function auditRows(figures: PaperFigures, trained: ReportJson[], referenc
 const fmt = (x: number | null | undefined, d = 4) => (x === null || x === undefined ? '—' : Number.isInteger(x) ? String(x) : x.toFixed(d));
 const fmtSpread = (s: Spread | null) => (!s ? '—' : s.n === 1 ? fmt(s.mean) : `${fmt(s.mean)} ± ${fmt(s.sd)} (${fmt(s.min)}–${fmt(s.max)}, n=${s.n})`);
 
+/** A status as the audit prints it: n/c spelled out with its reasons. */
+const statusCell = (s: Status, nc: string[] | undefined) => (s === 'n/c' ? notComparableText(nc ?? []) : s);
+
 export function renderAudit(rows: AuditRow[], opts: { seeds: number }): string {
-  // Columns with nothing in them (no report on the paper's weights, or no trained model) are left out.
+  // Columns with nothing in them (no report on the paper's weights, or no trained model, or no ✘) are left out.
   const hasRef = rows.some((r) => r.reference !== null);
   const hasOurs = rows.some((r) => r.ours !== null);
-  const cols = ['figure', 'section', 'the paper says', 'paper', ...(hasRef ? ["paper's weights", 'status'] : []), ...(hasOurs ? ['our training', 'status'] : [])];
+  const hasWhy = rows.some((r) => r.why);
+  const cols = ['figure', 'section', 'the paper says', 'paper', ...(hasRef ? ["paper's weights", 'status'] : []), ...(hasOurs ? ['our training', 'status'] : []), ...(hasWhy ? ['why ✘'] : [])];
   const lines = [
     '## Reproduction audit',
     '',
     'One row per figure of the paper that this report recomputes.' +
       (hasRef ? ` "Paper's weights" is the value on the authors' shipped weights.` : '') +
       (hasOurs ? ` "Our training" is ${opts.seeds > 1 ? `the mean ± sd (min–max) over ${opts.seeds} seeds` : 'the value on the model trained here'}.` : '') +
-      ' Status: ✔ agrees to the paper\'s printed precision, ≈ within 10%, ✘ otherwise.',
+      " Status: ✔ agrees to the paper's printed precision (a figure printed as 0 or ~0: |ours| at most 10% of the largest figure in its column), ≈ within 10%, ✘ otherwise;" +
+      " not comparable: this run's setting differs from the one the paper's figure is for (not counted). Definitions: docs/definitions.md §R.2.",
     '',
     `| ${cols.join(' | ')} |`,
     `|${cols.map(() => '---').join('|')}|`,
   ];
   for (const r of rows) {
     const cells = [`\`${r.ref}\``, r.section, quoteCell(r.quote), r.paper];
-    if (hasRef) cells.push(fmt(r.reference), r.referenceStatus);
-    if (hasOurs) cells.push(fmtSpread(r.ours), `${r.oursStatus}${r.paperWithinSeeds ? ' (in seed range)' : ''}`);
+    if (hasRef) cells.push(fmt(r.reference), statusCell(r.referenceStatus, r.referenceNotComparable));
+    if (hasOurs) cells.push(fmtSpread(r.ours), `${statusCell(r.oursStatus, r.oursNotComparable)}${r.paperWithinSeeds ? ' (in seed range)' : ''}`);
+    if (hasWhy) cells.push(r.why ?? '');
     lines.push(`| ${cells.join(' | ')} |`);
   }
   lines.push('', auditSummary(rows, opts));
@@ -132,8 +179,9 @@ export const quoteCell = (q: string | undefined) => (q ? `“${q.replace(/\|/g, 
 
 /** The one-paragraph summary: how many reproduce, which do not, and the likely reason. */
 export function auditSummary(rows: AuditRow[], opts: { seeds: number }): string {
-  const withRef = rows.filter((r) => r.referenceStatus !== '');
-  const withOurs = rows.filter((r) => r.oursStatus !== '');
+  const scored = (s: Status) => s === '✔' || s === '≈' || s === '✘';
+  const withRef = rows.filter((r) => scored(r.referenceStatus));
+  const withOurs = rows.filter((r) => scored(r.oursStatus));
   const ok = (s: Status) => s === '✔' || s === '≈';
   const parts: string[] = [];
   if (withRef.length) {
@@ -166,8 +214,21 @@ export function auditSummary(rows: AuditRow[], opts: { seeds: number }): string 
         (bad.length ? `; ${bad.length} do not: ${bad.slice(0, 12).map((r) => `\`${r.ref}\``).join(', ')}${bad.length > 12 ? ', …' : ''}.` : '.'),
     );
   }
+  for (const [who, nc] of [
+    ["the paper's weights", rows.filter((r) => r.referenceStatus === 'n/c').map((r) => r.referenceNotComparable ?? [])],
+    ['our training', rows.filter((r) => r.oursStatus === 'n/c').map((r) => r.oursNotComparable ?? [])],
+  ] as const) {
+    if (nc.length) parts.push(`On ${who} ${nc.length} figure${nc.length > 1 ? 's are' : ' is'} not comparable (not counted): ${reasonCounts(nc)}.`);
+  }
   if (!parts.length) parts.push('No figure of the paper is compared here.');
   return parts.join(' ');
+}
+
+/** "<reason> (n figures); …" for the reasons of not-comparable figures, most frequent first. */
+export function reasonCounts(lists: readonly (readonly string[])[]): string {
+  const n = new Map<string, number>();
+  for (const l of lists) for (const r of l) n.set(r, (n.get(r) ?? 0) + 1);
+  return [...n].sort((a, b) => b[1] - a[1]).map(([r, k]) => `${r} (${k} figure${k > 1 ? 's' : ''})`).join('; ');
 }
 
 /** Which recipe trained the model, in one phrase (older train outputs lack init/recipe). */

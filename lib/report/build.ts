@@ -1,14 +1,16 @@
 // Assemble the report from the section builders: resolve every paper figure, compute
-// statuses, render Markdown from the same data that goes to report.json.
+// statuses (docs/definitions.md §R), render Markdown from the same data that goes to
+// report.json.
 
 import { createHash } from 'node:crypto';
 import type { StageOutput } from '../engine/types.ts';
-import { mergeParts, resolveMetric, resolveTable, type PaperFigures, type ResolvedMetric, type ResolvedTable } from './compare.ts';
+import { judge, mergeParts, resolveMetric, resolveTable, type PaperFigures, type ResolveContext, type ResolvedMetric, type ResolvedTable, type Status } from './compare.ts';
 import { renderReport, type ReportDoc } from './markdown.ts';
 import type { SectionPart, TableSpec } from './types.ts';
 import type { PlotData } from './plot-data.ts';
-import { auditRows, recipeLine, referenceInfo, referenceLine, renderAudit, type AuditRow, type ReportJson } from './audit.ts';
-import { countFigures, summaryBlock, worstFirst } from './summary.ts';
+import { auditRows, recipeLine, referenceInfo, referenceLine, renderAudit, settingOf, valuesByRef, type AuditRow, type ReportJson } from './audit.ts';
+import { countFigures, summaryBlock, worstFirst, type FigureCount } from './summary.ts';
+import { DEFINITIONS_HREF } from './definitions-link.ts';
 
 export type SectionBuilder = (inputs: Record<string, StageOutput>) => SectionPart;
 
@@ -20,7 +22,7 @@ export interface BuiltReport {
     data: Record<string, unknown>;
     tables: Record<string, ResolvedTable>;
     metrics: Record<string, ResolvedMetric>;
-    summary: { agree: number; approx: number; disagree: number };
+    summary: FigureCount;
     overrides: Record<string, Record<string, unknown>>;
     plots: PlotData | null;
     /** The report whose figures fill the audit's "paper's weights" column (null: none). */
@@ -105,20 +107,25 @@ export function buildReport(
     }
   }
   const merged = mergeParts(parts);
-  const tables = merged.tables.map((t) => resolveTable(t, figures));
-  const metrics = merged.metrics.map((m) => resolveMetric(m, figures));
   const m = inputs.model.json;
   const d = inputs.data.json;
-  // One counting of the paper's figures everywhere: the audit's rows (see summary.ts).
   const imported = m.source === 'import';
-  const draft = { label, model: m, data: d, tables: Object.fromEntries(tables.map((t) => [t.id, t])), metrics: Object.fromEntries(metrics.map((x) => [x.id, x])) };
   // On imported weights its values fill the "paper's weights" column; on a model trained
   // here the "our training" column, and a reference report on the paper's weights fills the
-  // other one.
+  // other one (and tells the two cases of a ✘ apart).
   const reference = imported ? null : (extra.reference ?? null);
+  const ctx: ResolveContext = {
+    setting: { model: m, data: d, overrides: extra.overrides ?? {} },
+    reference: reference ? referenceStatuses(reference, figures) : null,
+    imported,
+  };
+  const tables = merged.tables.map((t) => resolveTable(t, figures, ctx));
+  const metrics = merged.metrics.map((x) => resolveMetric(x, figures, ctx));
+  // One counting of the paper's figures everywhere: the audit's rows (see summary.ts).
+  const draft = { label, model: m, data: d, overrides: extra.overrides ?? {}, tables: Object.fromEntries(tables.map((t) => [t.id, t])), metrics: Object.fromEntries(metrics.map((x) => [x.id, x])) };
   const audit = auditRows(figures, imported ? [] : [draft as unknown as ReportJson], imported ? (draft as unknown as ReportJson) : reference);
-  const summary = countFigures(audit);
-  if (reference) tables.push(...sideBySide6(tables, metrics, reference, figures));
+  const summary = countFigures(audit, imported ? 'reference' : 'ours');
+  if (reference) tables.push(...sideBySide6(tables, metrics, reference, figures, ctx));
   const json = {
     label,
     model: m,
@@ -143,7 +150,7 @@ export function buildReport(
     title: `total-interp report: ${label}`,
     intro: [
       'Every table of *Toward Total Interpretability of a Tiny Elman RNN*, recomputed from raw bytes by this pipeline,',
-      "with the paper's printed figure beside ours. Definitions follow SPEC.md; nothing is tuned toward the paper.",
+      `with the paper's printed figure beside ours. Every figure is defined in the project's [docs/definitions.md](${DEFINITIONS_HREF}) (each table links its section); nothing is tuned toward the paper.`,
       '',
       `- Model: ${m.source === 'import' ? `imported weights \`${m.name}\`` : `trained here: ${recipeLine(m.train)}`}, H = ${m.H}, ${m.paramCount} parameters.`,
       ...(imported ? [] : [referenceLine(extra.reference ?? null)]),
@@ -171,12 +178,20 @@ export function plotBlocks(plots: { name?: string; title: string; file: string; 
   return out;
 }
 
+/** The paper's weights' status on each figure, judged on that report's own setting. */
+export function referenceStatuses(ref: ReportJson, figures: PaperFigures): Map<string, Status> {
+  const setting = settingOf(ref);
+  const out = new Map<string, Status>();
+  for (const [id, v] of valuesByRef(ref, figures)) out.set(id, judge(v, id, figures, setting).status);
+  return out;
+}
+
 /**
- * §6.2 on both models (issue 13): the answers on the paper's weights, from the reference
+ * §6.2 on both models: the answers on the paper's weights, from the reference
  * report, beside this model's, and the key §6 metrics of both side by side. The paper has
  * no §6.2 figures, so these are not in the audit.
  */
-function sideBySide6(tables: ResolvedTable[], metrics: ResolvedMetric[], ref: ReportJson, figures: PaperFigures): ResolvedTable[] {
+function sideBySide6(tables: ResolvedTable[], metrics: ResolvedMetric[], ref: ReportJson, figures: PaperFigures, ctx: ResolveContext): ResolvedTable[] {
   const out: ResolvedTable[] = [];
   const answers = ref.tables.answers_6_2;
   if (answers && tables.some((t) => t.id === 'answers_6_2')) {
@@ -200,7 +215,7 @@ function sideBySide6(tables: ResolvedTable[], metrics: ResolvedMetric[], ref: Re
       rows,
       notes: [`Paper's weights: report \`${ref.label}\` (the audit's paper's-weights column).`],
     };
-    out.push(resolveTable(spec, figures));
+    out.push(resolveTable(spec, figures, ctx));
   }
   return out;
 }

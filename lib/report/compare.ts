@@ -1,13 +1,18 @@
-// Ours against the paper: look a figure up in paper-figures.json, give a status.
+// Ours against the paper: look a figure up in paper-figures.json, give a status
+// (docs/definitions.md §R.2).
 //
 //   ✔  agrees to the paper's printed precision (ours rounded to the paper's decimals
-//      equals the paper's figure)
+//      equals the paper's figure); a figure printed as 0 or ~0: |ours| is near zero
+//      (comparable.ts: at most 10% of the largest figure in its column)
 //   ≈  within 10% of the paper's figure
-//   ✘  otherwise
+//   ✘  otherwise; the note says whether the paper's own weights disagree too
+//   n/c  not comparable: the run's setting differs from the one the paper's figure is
+//      for (its `depends`); neither agrees nor disagrees, and is not counted
 // The paper's figures are kept as the strings it printed, so their precision is known.
 
 import type { Cell, Cmp, MetricSpec, SectionPart, TableSpec } from './types.ts';
 import { isCmp } from './types.ts';
+import { differences, nearZeroStatus, notComparableText, printedZero, trainingCase, CASE_REFERENCE, type RunSetting } from './comparable.ts';
 
 export interface PaperFigure {
   value: string;
@@ -16,16 +21,26 @@ export interface PaperFigure {
   approx?: boolean;
   /** "config": a setting the paper states (seed, epochs), not a result; left out of the audit. */
   kind?: 'config';
+  /**
+   * The setting the figure was printed for: `data` ("enwik9:1024"), `model.H`,
+   * `train.<param>` (a model trained here), `<stage>.<param>`, each with the paper's value.
+   */
+  depends?: Record<string, string | number | boolean | number[]>;
+  /** The column or group the figure belongs to; its largest |figure| scales "near zero". */
+  column?: string;
+  /** Older ids of this figure (read from reports written before a rename). */
+  aliases?: string[];
 }
 export type PaperFigures = Record<string, PaperFigure>;
 
-export type Status = '✔' | '≈' | '✘' | '';
+export type Status = '✔' | '≈' | '✘' | 'n/c' | '';
 
 export function decimalsOf(printed: string): number {
   const m = /\.(\d+)$/.exec(printed.trim());
   return m ? m[1].length : 0;
 }
 
+/** The status of `ours` against a printed figure, by precision and the 10% band (no setting, no near-zero rule). */
 export function statusOf(ours: number | null, paper: string | undefined): Status {
   if (ours === null || paper === undefined || !Number.isFinite(ours)) return '';
   const p = Number(paper);
@@ -37,9 +52,30 @@ export function statusOf(ours: number | null, paper: string | undefined): Status
   return '✘';
 }
 
-/** The worse of two statuses (✘ > ≈ > ✔ > none). */
+export interface Judged {
+  status: Status;
+  /** For n/c: the settings that differ ("<key> = <ours>, the paper's figure is for <paper's>"). */
+  notComparable?: string[];
+}
+
+/**
+ * The status of `ours` against figure `ref` on a run with setting `setting`: n/c when the
+ * setting differs from the figure's, the near-zero rule for a figure printed as 0 or ~0,
+ * else statusOf().
+ */
+export function judge(ours: number | null, ref: string | null | undefined, figures: PaperFigures, setting?: RunSetting | null): Judged {
+  const fig = ref ? figures[ref] : undefined;
+  if (!fig) return { status: '' };
+  if (ours === null || ours === undefined || !Number.isFinite(ours) || !Number.isFinite(Number(fig.value))) return { status: '' };
+  const diffs = differences(fig, setting);
+  if (diffs.length) return { status: 'n/c', notComparable: diffs };
+  if (printedZero(fig)) return { status: nearZeroStatus(ours, fig, figures) };
+  return { status: statusOf(ours, fig.value) };
+}
+
+/** The worse of two statuses (✘ > ≈ > ✔ > n/c > none). */
 export function worse(a: Status, b: Status): Status {
-  const rank: Record<Status, number> = { '': 0, '✔': 1, '≈': 2, '✘': 3 };
+  const rank: Record<Status, number> = { '': 0, 'n/c': 1, '✔': 2, '≈': 3, '✘': 4 };
   return rank[a] >= rank[b] ? a : b;
 }
 
@@ -50,6 +86,9 @@ export interface ResolvedCmp {
   status: Status;
   digits?: number;
   approx?: boolean;
+  /** n/c: "not comparable: …"; ✘: which case it is (comparable.ts). */
+  why?: string;
+  notComparable?: string[];
 }
 export type ResolvedCell = string | number | null | ResolvedCmp;
 
@@ -62,9 +101,35 @@ export interface ResolvedTable extends Omit<TableSpec, 'rows'> {
 export interface ResolvedMetric extends MetricSpec {
   paper: string | null;
   status: Status;
+  why?: string;
+  notComparable?: string[];
 }
 
-export function resolveCell(c: Cell, figures: PaperFigures, where: string): ResolvedCell {
+/**
+ * What resolving needs besides the figures: this run's setting, and for a model trained
+ * here the paper's weights' status per figure (null: no paper's-weights column; for a
+ * report on imported weights, `imported`).
+ */
+export interface ResolveContext {
+  setting?: RunSetting | null;
+  reference?: Map<string, Status> | null;
+  imported?: boolean;
+}
+
+/** Why a ✘ is a ✘, in one of the cases of comparable.ts. */
+export function caseOf(ref: string | null, ctx: ResolveContext): string {
+  if (ctx.imported) return CASE_REFERENCE;
+  if (!ctx.reference) return trainingCase(null);
+  return trainingCase((ref && ctx.reference.get(ref)) || '');
+}
+
+function explained(j: Judged, ref: string | null, ctx: ResolveContext): { status: Status; why?: string; notComparable?: string[] } {
+  if (j.status === 'n/c') return { status: 'n/c', why: notComparableText(j.notComparable!), notComparable: j.notComparable };
+  if (j.status === '✘') return { status: '✘', why: caseOf(ref, ctx) };
+  return { status: j.status };
+}
+
+export function resolveCell(c: Cell, figures: PaperFigures, where: string, ctx: ResolveContext = {}): ResolvedCell {
   if (!isCmp(c)) return c;
   const cmp = c as Cmp;
   if (cmp.ref !== undefined && !(cmp.ref in figures)) {
@@ -75,36 +140,46 @@ export function resolveCell(c: Cell, figures: PaperFigures, where: string): Reso
     ours: cmp.ours,
     paper: fig?.value ?? null,
     ref: cmp.ref ?? null,
-    status: statusOf(cmp.ours, fig?.value),
+    ...explained(judge(cmp.ours, cmp.ref, figures, ctx.setting), cmp.ref ?? null, ctx),
     ...(cmp.digits !== undefined ? { digits: cmp.digits } : {}),
     ...(fig?.approx ? { approx: true } : {}),
   };
 }
 
-export function resolveTable(t: TableSpec, figures: PaperFigures): ResolvedTable {
+const isResolvedCmp = (c: ResolvedCell): c is ResolvedCmp => !!c && typeof c === 'object';
+
+export function resolveTable(t: TableSpec, figures: PaperFigures, ctx: ResolveContext = {}): ResolvedTable {
   const rows = t.rows.map((r, i) =>
-    Object.fromEntries(Object.entries(r).map(([k, c]) => [k, resolveCell(c, figures, `table ${t.id} row ${i} column ${k}`)])),
+    Object.fromEntries(Object.entries(r).map(([k, c]) => [k, resolveCell(c, figures, `table ${t.id} row ${i} column ${k}`, ctx)])),
   );
-  const rowStatus = rows.map((r) =>
-    Object.values(r).reduce<Status>((s, c) => (c && typeof c === 'object' ? worse(s, c.status) : s), ''),
-  );
+  const rowStatus = rows.map((r) => Object.values(r).reduce<Status>((s, c) => (isResolvedCmp(c) ? worse(s, c.status) : s), ''));
   const notes = [...(t.notes ?? [])];
-  const bad = rows.flatMap((r) => Object.entries(r).filter(([, c]) => c && typeof c === 'object' && c.status === '✘').map(([k, c]) => ({ r, k, c: c as ResolvedCmp })));
-  if (bad.length) {
-    const label = (r: Record<string, ResolvedCell>) => String(Object.values(r).find((v) => typeof v === 'string') ?? '');
-    const col = (k: string) => t.columns.find((c) => c.key === k)?.label ?? k;
-    const list = bad.slice(0, 4).map(({ r, k, c }) => `${label(r)} ${col(k)}: ours ${fmtNumber(c.ours, c.digits ?? digitsFor(c))} vs paper ${c.paper}`);
+  const label = (r: Record<string, ResolvedCell>) => String(Object.values(r).find((v) => typeof v === 'string') ?? '');
+  const col = (k: string) => t.columns.find((c) => c.key === k)?.label ?? k;
+  const cells = rows.flatMap((r) => Object.entries(r).filter((e): e is [string, ResolvedCmp] => isResolvedCmp(e[1])).map(([k, c]) => ({ r, k, c })));
+  const bad = cells.filter(({ c }) => c.status === '✘');
+  // One note per ✘ case, naming its cells.
+  const byCase = new Map<string, typeof bad>();
+  for (const b of bad) byCase.set(b.c.why ?? '', [...(byCase.get(b.c.why ?? '') ?? []), b]);
+  for (const [why, list] of byCase) {
+    const shown = list.slice(0, 4).map(({ r, k, c }) => `${label(r)} ${col(k)}: ours ${fmtNumber(c.ours, c.digits ?? digitsFor(c))} vs paper ${c.paper}`);
     notes.push(
-      `✘ ${bad.length} figure${bad.length > 1 ? 's' : ''} disagree${bad.length > 1 ? '' : 's'} with the paper (${list.join('; ')}${bad.length > 4 ? '; …' : ''}). ` +
-        'Computed exactly as SPEC.md defines it, not tuned; some of the paper\'s figures come from a different model than the shipped weights.',
+      `✘ ${list.length} figure${list.length > 1 ? 's' : ''} disagree${list.length > 1 ? '' : 's'} with the paper (${shown.join('; ')}${list.length > 4 ? '; …' : ''}): ${why}. ` +
+        'Computed as docs/definitions.md defines it, not tuned toward the paper.',
     );
+  }
+  const nc = cells.filter(({ c }) => c.status === 'n/c');
+  if (nc.length) {
+    const reasons = [...new Set(nc.flatMap(({ c }) => c.notComparable ?? []))];
+    notes.push(`${nc.length} figure${nc.length > 1 ? 's are' : ' is'} not compared with the paper (not comparable: ${reasons.join('; ')}).`);
   }
   return { ...t, rows, rowStatus, notes };
 }
 
-export function resolveMetric(m: MetricSpec, figures: PaperFigures): ResolvedMetric {
-  const fig = figures[m.id];
-  return { ...m, paper: fig?.value ?? null, status: statusOf(m.value, fig?.value) };
+export function resolveMetric(m: MetricSpec, figures: PaperFigures, ctx: ResolveContext = {}): ResolvedMetric {
+  const ref = m.ref ?? m.id;
+  const fig = figures[ref];
+  return { ...m, paper: fig?.value ?? null, ...explained(judge(m.value, fig ? ref : null, figures, ctx.setting), ref, ctx) };
 }
 
 export function digitsFor(c: { paper: string | null; digits?: number }): number {

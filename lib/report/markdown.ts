@@ -3,6 +3,8 @@
 // worst status of its comparisons.
 
 import { digitsFor, fmtNumber, type ResolvedCmp, type ResolvedCell, type ResolvedMetric, type ResolvedTable } from './compare.ts';
+import type { FigureCount } from './summary.ts';
+import { definitionLink } from './definitions-link.ts';
 
 export interface ReportDoc {
   label: string;
@@ -10,7 +12,7 @@ export interface ReportDoc {
   intro: string[];
   tables: ResolvedTable[];
   metrics: ResolvedMetric[];
-  summary: { agree: number; approx: number; disagree: number };
+  summary: FigureCount;
   /** Markdown blocks before the tables (the summary). */
   preface?: string[];
   /** Markdown shown right after a table (its plots), by table id. */
@@ -49,10 +51,12 @@ export function renderTable(t: ResolvedTable): string {
       cells.push(fmtCell(c));
       if (cmpCols.has(col.key)) cells.push(isCmp(c) && c.paper !== null ? `${c.approx ? '~' : ''}${c.paper}` : '');
     }
-    if (hasStatus) cells.push(t.rowStatus[i]);
+    if (hasStatus) cells.push(esc(rowStatusText(r, t.rowStatus[i])));
     lines.push(`| ${cells.join(' | ')} |`);
   });
   const meta = [`Positions: ${t.positions}.`];
+  const def = definitionLink(t.section, t.id);
+  if (def) meta.push(`Definition: ${def}.`);
   if (t.convention) meta.push(`Offsets: ${t.convention}.`);
   if (t.provenance) meta.push(`Provenance: \`${t.provenance.stage}@${t.provenance.key}\`.`);
   const out = [`### ${esc(t.title)} (${t.section})`, '', `<!-- table:${t.id} -->`, meta.join(' '), '', ...lines];
@@ -60,11 +64,30 @@ export function renderTable(t: ResolvedTable): string {
   return out.join('\n');
 }
 
+/**
+ * A row's status as printed: the worst of its comparable cells, then, if some cells are
+ * not comparable, "not comparable: …" with their reasons.
+ */
+function rowStatusText(r: Record<string, ResolvedCell>, worst: string): string {
+  const nc = [...new Set(Object.values(r).flatMap((c) => (isCmp(c) && c.status === 'n/c' ? (c.notComparable ?? []) : [])))];
+  const text = nc.length ? `not comparable: ${nc.join('; ')}` : '';
+  return worst === 'n/c' ? text : [worst, text].filter(Boolean).join('; ');
+}
+
+/** A metric's status as printed: ✘ with its case, n/c with its reasons. */
+const metricStatus = (m: ResolvedMetric) => (m.status === '✘' && m.why ? `✘: ${m.why}` : m.status === 'n/c' ? (m.why ?? 'not comparable') : m.status);
+
 export function renderMetrics(ms: ResolvedMetric[]): string {
   const lines = ['| metric | ours | paper | status | section | positions |', '|---|---|---|---|---|---|'];
+  const aliases = ms.filter((m) => m.aliasOf);
   for (const m of ms) {
+    if (m.aliasOf) continue;
     const d = m.paper !== null ? digitsFor({ paper: m.paper }) : 4;
-    lines.push(`| \`${m.id}\` | ${fmtNumber(m.value, d)} | ${m.paper ?? '—'} | ${m.status} | ${m.section} | ${esc(m.positions)} |`);
+    const def = definitionLink(m.section, m.id);
+    lines.push(`| \`${m.id}\` | ${fmtNumber(m.value, d)} | ${m.paper ?? '—'} | ${esc(metricStatus(m))} | ${def ?? m.section} | ${esc(m.positions)} |`);
+  }
+  if (aliases.length) {
+    lines.push('', `Older ids kept in report.json for one release, each with the value of the id it stands for: ${aliases.map((m) => `\`${m.id}\` → \`${m.aliasOf}\``).join(', ')}.`);
   }
   return lines.join('\n');
 }

@@ -1,16 +1,22 @@
-// The report's opening (issue 14): one counting of the paper's figures, used at the top and
-// in report.json's summary, the biggest disagreements in words, and the links to the
-// viewer, the interactive plots and the audit. A "figure" is one entry of
-// paper-figures.json that this report recomputes, settings (kind "config") left out: the
-// rows of the audit, each counted once however many tables show it.
+// The report's opening: one counting of the paper's figures, used at the top and in
+// report.json's summary, the biggest disagreements in words, and the links to the viewer,
+// the interactive plots and the audit. A "figure" is one entry of paper-figures.json that
+// this report recomputes, settings (kind "config") left out: the rows of the audit, each
+// counted once however many tables show it. A figure that is not comparable (the run's
+// setting differs from the paper's) is counted apart, with its reasons
+// (docs/definitions.md §R.2).
 
-import type { AuditRow } from './audit.ts';
+import { reasonCounts, type AuditRow } from './audit.ts';
 import type { Status } from './compare.ts';
 
 export interface FigureCount {
   agree: number;
   approx: number;
   disagree: number;
+  /** Figures not compared because the run's setting differs from the paper's (not in the three counts above). */
+  notComparable: number;
+  /** Each reason ("model.H = 16, the paper's figure is for 128") with how many figures it holds back. */
+  notComparableWhy: Record<string, number>;
 }
 
 /** A row's status on this report's model: the paper's weights when imported, else ours. */
@@ -21,19 +27,24 @@ const rowValue = (r: AuditRow): number | null => (r.reference !== null ? r.refer
 export type Column = 'reference' | 'ours';
 
 export function countFigures(rows: AuditRow[], column?: Column): FigureCount {
-  const c = { agree: 0, approx: 0, disagree: 0 };
+  const c: FigureCount = { agree: 0, approx: 0, disagree: 0, notComparable: 0, notComparableWhy: {} };
   for (const r of rows) {
-    const s = column === 'reference' ? r.referenceStatus : column === 'ours' ? r.oursStatus : rowStatus(r);
+    const col = column ?? (r.referenceStatus ? 'reference' : 'ours');
+    const s = col === 'reference' ? r.referenceStatus : r.oursStatus;
     if (s === '✔') c.agree++;
     else if (s === '≈') c.approx++;
     else if (s === '✘') c.disagree++;
+    else if (s === 'n/c') {
+      c.notComparable++;
+      for (const why of (col === 'reference' ? r.referenceNotComparable : r.oursNotComparable) ?? []) c.notComparableWhy[why] = (c.notComparableWhy[why] ?? 0) + 1;
+    }
   }
   return c;
 }
 
 /** The audit's order: ✘ first, then ≈, then ✔, then rows without a status; paper order within. */
 export function worstFirst(rows: AuditRow[]): AuditRow[] {
-  const rank: Record<Status, number> = { '✘': 0, '≈': 1, '✔': 2, '': 3 };
+  const rank: Record<Status, number> = { '✘': 0, '≈': 1, '✔': 2, 'n/c': 3, '': 4 };
   return rows.map((r, i) => ({ r, i })).sort((a, b) => rank[rowStatus(a.r)] - rank[rowStatus(b.r)] || a.i - b.i).map((x) => x.r);
 }
 
@@ -58,13 +69,19 @@ export function summaryBlock(
   o: { weights: { column: Column; words: string }[]; viewer: string | null; interactive: string | null },
 ): string {
   const lines = ['## Summary', ''];
-  const counted = o.weights.map((w) => ({ ...w, c: countFigures(rows, w.column) })).filter((w) => w.c.agree + w.c.approx + w.c.disagree > 0);
+  const all = o.weights.map((w) => ({ ...w, c: countFigures(rows, w.column) }));
+  const counted = all.filter((w) => w.c.agree + w.c.approx + w.c.disagree > 0);
   if (!counted.length) lines.push('No figure of the paper is compared here.');
   for (const { words, c } of counted) {
     const total = c.agree + c.approx + c.disagree;
     lines.push(`- On ${words}, **${c.agree + c.approx} of ${total}** of the paper's figures reproduce: ${c.agree} ✔ (to the paper's printed precision), ${c.approx} ≈ (within 10%); ${c.disagree} ✘ do not.`);
   }
-  if (counted.length) {
+  for (const { words, c } of all) {
+    if (!c.notComparable) continue;
+    const why = reasonCounts(Object.entries(c.notComparableWhy).flatMap(([r, k]) => Array.from({ length: k }, () => [r])));
+    lines.push(`- On ${words}, **${c.notComparable}** of the paper's figures are not comparable and not counted, because this run's setting differs from the paper's: ${why}.`);
+  }
+  if (counted.length || all.some((w) => w.c.notComparable)) {
     lines.push('', 'A figure is one number the paper prints that this report recomputes, counted once however many tables show it; the audit at the end lists them all.');
   }
   const worst = biggestDisagreements(rows, 5);

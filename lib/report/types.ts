@@ -1,4 +1,4 @@
-// The report's data model (SPEC §R). The report is data first: every table is built as
+// The report's data model (docs/definitions.md §R). The report is data first: every table is built as
 // this JSON, written to report.json, and the Markdown is rendered from it.
 //
 // Analysis code never holds a paper figure. A cell that compares with the paper names a
@@ -43,6 +43,10 @@ export interface MetricSpec {
   value: number | null;
   section: string;
   positions: string;
+  /** Key into paper-figures.json when it is not the id (e.g. decomposition.pos<t>.* against the paper's position 29). */
+  ref?: string;
+  /** An older id kept for one release: the metric it stands for (same value). Not rendered, not audited. */
+  aliasOf?: string;
 }
 
 /** What one section builder contributes to the report. */

@@ -60,7 +60,8 @@ describe('report.reference (tiny model, hand-written reference report)', () => {
     expect(top).toMatch(/No paper's-weights column in the audit: add it with `TOTAL_INTERP_PAPER_WEIGHTS=FILE npx tsx pipeline.ts report`/);
     expect(top).toMatch(/the authors' released trainer \(sgd \+ glibc init\), 3 epochs \(3069 predictions\), seed 42, lr cosine/);
     expect(md).toMatch(/- Recipe: the authors' released trainer \(SGD, cosine lr, glibc srand\(seed\)\/rand\(\) init\)/);
-    expect(auditTable(md).header.map((h) => h.text)).toEqual(['figure', 'section', 'the paper says', 'paper', 'our training', 'status']);
+    // a tiny model is not comparable with the paper's; the data-only figures it does score include a ✘, hence "why ✘"
+    expect(auditTable(md).header.map((h) => h.text)).toEqual(['figure', 'section', 'the paper says', 'paper', 'our training', 'status', 'why ✘']);
     expect(JSON.parse(fs.readFileSync(r.j.reportJson, 'utf8')).reference).toBeNull();
   }, 240_000);
 
@@ -74,10 +75,13 @@ describe('report.reference (tiny model, hand-written reference report)', () => {
     const md = fs.readFileSync(r.j.report, 'utf8');
     expect(md).toMatch(/Paper's weights column \(audit\): from the report `paperw`/);
     const t = auditTable(md);
-    expect(t.header.map((h) => h.text)).toEqual(['figure', 'section', 'the paper says', 'paper', "paper's weights", 'status', 'our training', 'status']);
+    expect(t.header.map((h) => h.text)).toEqual(['figure', 'section', 'the paper says', 'paper', "paper's weights", 'status', 'our training', 'status', 'why ✘']);
     const row = (id: string) => t.rows.find((cells) => cells[0].text === `\`${id}\``)!.map((c) => c.text);
     expect(row('trained_bpc').slice(3, 6)).toEqual(['0.079', '0.0792', '✔']);
     expect(row('mean_abs_preactivation').slice(3, 6)).toEqual(['60.5', '1.3068', '✘']);
+    // H = 8 against the paper's 128: our training is not comparable, and says why
+    expect(row('mean_abs_preactivation')[7]).toMatch(/^not comparable: model\.H = 8, the paper's figure is for 128; train\.epochs = 3, the paper's figure is for 4000$/);
+    expect(row('mean_abs_preactivation')[8]).toBe("the paper's own weights disagree (the printed figure is not reproducible from the released model)");
     const rj = JSON.parse(fs.readFileSync(r.j.reportJson, 'utf8'));
     expect(rj.reference).toMatchObject({ label: 'paperw', model: { source: 'import' } });
     expect(rj.audit.find((a: any) => a.ref === 'trained_bpc').reference).toBe(0.0792);

@@ -26,7 +26,7 @@ const rows = [
 
 describe('the report summary', () => {
   it('counts each figure once, by its status on this model', () => {
-    expect(countFigures(rows)).toEqual({ agree: 1, approx: 1, disagree: 4 });
+    expect(countFigures(rows)).toEqual({ agree: 1, approx: 1, disagree: 4, notComparable: 0, notComparableWhy: {} });
   });
 
   it('orders the audit ✘ first, then ≈, ✔, no status; paper order within', () => {

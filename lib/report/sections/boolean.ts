@@ -1,4 +1,4 @@
-// Report section for paper §3.2 (SPEC §3.2, §R): margins, the |z| histogram, sign readout
+// Report section for paper §3.2 (docs/definitions.md §3.2, §R): margins, the |z| histogram, sign readout
 // and sign dynamics. Data from the `boolean` stage.
 import type { StageOutput } from '../../engine/types.ts';
 import { span, type SectionPart } from '../types.ts';
@@ -35,7 +35,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
           { quantity: 'Sign readout bpc (real dynamics, readout from sign(S))', value: { ours: j.signReadoutBpc }, delta: { ours: j.signReadoutDelta } },
           { quantity: 'Sign dynamics bpc (±1 state from all −1)', value: { ours: j.signDynamicsBpc }, delta: { ours: j.signDynamicsDelta, ref: 'sign_dynamics_delta_bpc' } },
         ],
-        notes: [`bpc over ${positions} with probability floor ${j.floor} (SPEC §3.2); sign(0) = +1; Δ = sign model − float model at the same floor.`],
+        notes: [`bpc over ${positions} with probability floor ${j.floor} (docs/definitions.md §3.2); sign(0) = +1; Δ = sign model − float model at the same floor.`],
         provenance,
       },
       {

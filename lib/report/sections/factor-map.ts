@@ -1,4 +1,4 @@
-// Report section for paper §3.3 (SPEC §3.3, §R): Table 1 (the factor map) and the
+// Report section for paper §3.3 (docs/definitions.md §3.3, §R): Table 1 (the factor map) and the
 // explanation ladder with X% (eq. 2). Data from the `factor-map` stage.
 //
 // Table 1 shows *our* five largest best-pair groups. A group is compared with the paper
@@ -113,8 +113,8 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
         notes: [
           `X% = (8 − H)/(8 − H_trained) × 100 with H_trained = ${lad.hTrained.toFixed(6)}, the trained bpc over all ${j.N - 1} positions; probability floor ${lad.floor}.`,
           lad.fit.to === lad.scored.to
-            ? `Cell means are fitted on the scored positions (param factor-map.ladderFit = "scored"), which reproduces SPEC §V; SPEC §3.3's text fits on t = ${lad.fit.from}..${lad.fit.to + 1} (ladderFit = "all"), which moves level 1 in the 4th decimal.`
-            : `Cell means are fitted on t = ${lad.fit.from}..${lad.fit.to} as SPEC §3.3's text says (param factor-map.ladderFit = "all"); SPEC §V's level-1 figure comes from fitting on the scored positions (ladderFit = "scored").`,
+            ? `Cell means are fitted on the scored positions (param factor-map.ladderFit = "scored", the default of docs/definitions.md §3.3); fitting them on t = ${lad.fit.from}..${lad.fit.to + 1} instead (ladderFit = "all") moves level 1 in the 4th decimal.`
+            : `Cell means are fitted on t = ${lad.fit.from}..${lad.fit.to} (param factor-map.ladderFit = "all"); the default of docs/definitions.md §3.3 fits them on the scored positions (ladderFit = "scored"), which moves level 1 in the 4th decimal.`,
           `d2 chosen once per neuron from the other candidate offsets by the R² of the pair (${lad.d1}, d2) on ${tablePositions} (${d2}); word_len capped at ${lad.wordLenCap}; in_tag includes x_t.`,
         ],
         provenance,

@@ -41,7 +41,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
       id: 'training',
       title: 'Training summary',
       section: '§2',
-      positions: 'eval bpc over all N-1 positions, floor 1e-8; best = checkpoint kept by the best-train-bpc rule (SPEC §2)',
+      positions: 'eval bpc over all N-1 positions, floor 1e-8; best = checkpoint kept by the best-train-bpc rule (docs/definitions.md §2)',
       columns: [
         { key: 'quantity', label: 'Quantity' },
         { key: 'value', label: 'Value' },
@@ -63,7 +63,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
   return { tables, metrics: [] };
 }
 
-/** Which recipe ran, against the paper's text and the authors' released trainer (SPEC §2). */
+/** Which recipe ran, against the paper's text and the authors' released trainer (docs/definitions.md §2). */
 function recipeNote(tr: { optimizer?: string; init?: string }): string {
   const released = 'the authors\' released trainer (SGD, cosine lr, glibc srand(seed)/rand() init), which made the shipped weights';
   if (tr.optimizer === 'sgd' && tr.init === 'glibc') return `Recipe: ${released}. The paper's text says Adam (η = 0.001); \`--set train.optimizer=adam\` runs that instead.`;

@@ -1,4 +1,4 @@
-// Report section for paper §6.2, open question 4 (SPEC §6.3): table rebuild (per
+// Report section for paper §6.2, open question 4 (docs/definitions.md §6.3): table rebuild (per
 // description level: size in JSON bytes and free numbers, the rebuilt RNN's bpc, X% and
 // the gap to the trained bpc) and the metrics rebuild.<level>.{bpc, x, size_bytes,
 // numbers}; then table answers_6_2, this model's answers to Q1, Q2 and Q4 in words.
@@ -70,7 +70,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
         { q: 'Q2 pattern neurons: what byte sets do the top PS units detect at each carrier state?', a: q2Words(pt) },
         { q: 'Q4 weight reconstruction: can all weights be written from these descriptions?', a: q4Words(j, trained) },
       ],
-      notes: ['Q3 (data size) is answered separately (SPEC §6.4).'],
+      notes: ['Q3 (data size) is answered separately (docs/definitions.md §6.4).'],
       provenance: { stage: 'rebuild', key: out.key },
     });
   }

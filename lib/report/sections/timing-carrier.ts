@@ -1,4 +1,4 @@
-// Report section for paper §6.2, open question 1 (SPEC §6.1): table timing_carrier and
+// Report section for paper §6.2, open question 1 (docs/definitions.md §6.1): table timing_carrier and
 // the metrics timing_carrier.<set>.{cells, carrier_r2, sign_agreement, bpc, x,
 // heldout_bpc, heldout_sign_agreement}. Data from the `timing-carrier` stage. The paper
 // has no figures here: every cell is ours alone.
@@ -52,7 +52,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
         })),
         notes: [
           q1Words(j),
-          `Features of the prefix x_0..x_{t-1}: wl = word_len[t-1] (capped at ${j.wordLenCap}), tag = in_tag[t-1] (SPEC §3.3), x1 = x_{t-1}, x2 = x_{t-2}; t = 0 is its own cell. Each unit's carrier c_t = Wh·S[t-1] + bh is replaced by its cell mean ĉ; S' = tanh(ĉ + Wx[:, x_t]) (not fed forward) is read out through the trained Wy, by (floor ${j.floor}). X% (eq. 2) against the model's ${j.trainedBpc.toFixed(4)} bpc over all ${j.positions.count} positions.`,
+          `Features of the prefix x_0..x_{t-1}: wl = word_len[t-1] (capped at ${j.wordLenCap}), tag = in_tag[t-1] (docs/definitions.md §3.3), x1 = x_{t-1}, x2 = x_{t-2}; t = 0 is its own cell. Each unit's carrier c_t = Wh·S[t-1] + bh is replaced by its cell mean ĉ; S' = tanh(ĉ + Wx[:, x_t]) (not fed forward) is read out through the trained Wy, by (floor ${j.floor}). X% (eq. 2) against the model's ${j.trainedBpc.toFixed(4)} bpc over all ${j.positions.count} positions.`,
           'Held out: an odd position whose cell has no even position uses the mean carrier over the even positions.',
         ],
         provenance: { stage: 'timing-carrier', key: out.key },
