@@ -4,11 +4,13 @@
 // one), else for N ≤ 1024 the copy shipped with the project (data/enwik9-head-1024.txt),
 // else a streamed download of data.url (in the key as a param), stopped as soon as N bytes
 // are out. A local file, embedded or not, is declared as an external, so its content
-// fingerprint and name are in the cache key (only its first N bytes for a plain file), never
-// its path: ENWIK9 is a pathEnv. A prefix whose sha256 we know (1024 bytes, 1 MiB;
-// lib/data/known.ts) must match it. Reading is in lib/data/.
+// fingerprint is in the cache key (only its first N bytes for a plain file), never its path
+// nor its name: ENWIK9 is a pathEnv, and data.path enters keys as null. The output is the
+// bytes; where they came from (embedded, file, zip, download; the file's name, the zip
+// entry) is provenance, so the same bytes from another source re-run nothing downstream.
+// A prefix whose sha256 we know (1024 bytes, 1 MiB; lib/data/known.ts) must match it.
+// Reading is in lib/data/.
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { defineStage } from '../lib/engine/types.ts';
 import { EMBEDDED_BYTES, EMBEDDED_NAME, EMBEDDED_PATH, SOURCE_HINT, localSource, looksLikeZip } from '../lib/data/inputs.ts';
 import type { OnProgress, Prefix } from '../lib/data/source.ts';
@@ -30,8 +32,8 @@ export default defineStage<Params>({
   section: '§2',
   inputs: [],
   pathEnv: ['ENWIK9'],
-  // A data file enters keys by its name and content (the external), not its folder.
-  keyParams: (p) => (p.path ? { ...p, path: `file:${path.basename(p.path)}` } : p),
+  // A data file enters keys by its content (the external), not its folder or name.
+  keyParams: (p) => (p.path ? { ...p, path: null } : p),
   externals(params, env) {
     const src = sourceOf(params, env);
     if (src.kind === 'embedded') return [{ name: 'source', path: EMBEDDED_PATH, maxBytes: params.bytes, display: `embedded:${EMBEDDED_NAME}` }];
@@ -62,14 +64,8 @@ export default defineStage<Params>({
     const mismatch = knownPrefixMismatch(got.bytes, sha256, got.source === 'download' ? params.url : got.name);
     if (mismatch) throw mismatch;
     return {
-      json: {
-        bytes: n,
-        source: got.source,
-        name: got.name,
-        entry: got.entry,
-        sha256,
-        preview: preview(got.bytes),
-      },
+      json: { bytes: n, sha256, preview: preview(got.bytes) },
+      provenance: { source: got.source, name: got.name, entry: got.entry },
       tensors: { bytes: { dtype: 'uint8', shape: [n], data: got.bytes } },
     };
   },

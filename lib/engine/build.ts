@@ -9,14 +9,32 @@ import { isForced, plan, planStage, type Force } from './plan.ts';
 import { materialize } from './artifacts.ts';
 import type { Overrides, Params, Pipeline } from './pipeline.ts';
 import { CorruptError, type Entry } from './entry.ts';
+import { externalLabel } from './fingerprint.ts';
+import type { Keyed } from './key.ts';
 import type { StageOutput } from './types.ts';
+
+/**
+ * When a cached entry was built from the same bytes under other names than this build
+ * gives them (ENWIK9 vs the embedded copy, "paper" vs a renamed copy of the weights): the
+ * words for it, else null. The entry's outputs, and so its provenance, are the other run's.
+ */
+export function otherNames(entry: Entry, keyed: Keyed): string | null {
+  const was = entry.provenance?.files ?? {};
+  const diff = Object.entries(keyed.externals)
+    .map(([n, f]) => [n, externalLabel(f), was[n]] as const)
+    .filter(([, now, then]) => then !== undefined && then !== now);
+  return diff.length ? `built from identical bytes as ${diff.map(([n, now, then]) => `${then} (now ${n} is ${now})`).join(', ')}` : null;
+}
 
 export interface StageRun {
   name: string;
   status: 'ran' | 'cached' | 'would-run';
   key: string;
+  /** A run's own time: its `run` in the process that ran it (Entry.seconds), not the scheduler's wall clock. */
   seconds: number;
   reasons?: string[];
+  /** A cached entry built from identical bytes under other names: "built from identical bytes as <label>". */
+  note?: string;
 }
 
 export interface BuildOptions {
@@ -85,11 +103,12 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     }
   }
 
-  const cached = (name: string, entry: Entry, key: string, note = '') => {
+  const cached = (name: string, entry: Entry, keyed: Keyed, note = '') => {
     entries[name] = entry;
-    p.store.setLatest(name, key);
-    runs.set(name, { name, status: 'cached', key: key.slice(0, 12), seconds: 0 });
-    p.reporter.line(`  cached  ${name}${note}`);
+    p.store.setLatest(name, keyed.key);
+    const renamed = otherNames(entry, keyed);
+    runs.set(name, { name, status: 'cached', key: keyed.key.slice(0, 12), seconds: 0, ...(renamed ? { note: renamed } : {}) });
+    p.reporter.line(`  cached  ${name}${note}${renamed ? ` (${renamed})` : ''}`);
   };
 
   // An upstream output that fails to read, decode or validate is corruption: drop its
@@ -121,7 +140,7 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     let sp = planStage(p, name, params, entries, { forced, building: true, explain: false });
     const keyed = sp.keyed!;
     if (!forced && p.store.remote && (await p.store.remote.pull(p.store, name, keyed.key)) && !sp.entry) sp = planStage(p, name, params, entries, { forced, building: true, explain: false }); // [remote] a local miss is looked up remotely
-    if (sp.entry) return cached(name, sp.entry, keyed.key);
+    if (sp.entry) return cached(name, sp.entry, keyed);
     // Loaded only when something must run: a no-op build never pays for them.
     const [{ lock, waitMessage }, { runStage }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts')]);
     // One lock per (stage, key): two processes building the same result wait for each other;
@@ -139,7 +158,7 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
       if (!forced) {
         await p.store.remote?.pull(p.store, name, keyed.key); // [remote] another machine may have built it
         const again = planStage(p, name, params, entries, { building: true, explain: false });
-        if (again.entry) return cached(name, again.entry, keyed.key, ' (built by another process)');
+        if (again.entry) return cached(name, again.entry, keyed, ' (built by another process)');
       }
       const t0 = performance.now();
       const loaded = await loadInputs(sp.inputs);

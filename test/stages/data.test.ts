@@ -72,12 +72,13 @@ describe('data stage', () => {
     const { ctx: c, calls } = ctx({});
     const out = await stage.run(c);
     checkOutput(out, ref);
-    expect(out.json).toMatchObject({ source: 'embedded', name: 'enwik9-head-1024.txt', entry: null, sha256: ENWIK9_PREFIX_SHA256[1024] });
+    expect(out.json).toEqual({ bytes: 1024, sha256: ENWIK9_PREFIX_SHA256[1024], preview: expect.any(String) });
+    expect(out.provenance).toEqual({ source: 'embedded', name: 'enwik9-head-1024.txt', entry: null });
     expect(out.json.preview).toMatch(/^<mediawiki xmlns=/);
     expect(calls.at(-1)?.slice(0, 2)).toEqual([1024, 1024]);
     const short = await stage.run(ctx({ bytes: 100 }).ctx);
     checkOutput(short, ref.subarray(0, 100));
-    expect(short.json.source).toBe('embedded');
+    expect(short.provenance?.source).toBe('embedded');
   });
 
   it('checks the shipped bytes against their sha256: a damaged copy is an error with a hint', () => {
@@ -94,7 +95,9 @@ describe('data stage', () => {
     const { ctx: c, calls } = ctx({ path: REF });
     const out = await stage.run(c);
     checkOutput(out, ref);
-    expect(out.json).toMatchObject({ source: 'file', name: 'enwik_1024.txt', entry: null });
+    expect(out.provenance).toEqual({ source: 'file', name: 'enwik_1024.txt', entry: null });
+    // the same bytes as the shipped copy: the same output, only the provenance differs
+    expect(out.json).toEqual((await stage.run(ctx({}).ctx)).json);
     expect(out.json.preview).toBe(new TextDecoder().decode(ref.subarray(0, 60)));
     expect(out.json.preview).toMatch(/^<mediawiki xmlns=/);
     expect(calls.at(-1)?.slice(0, 2)).toEqual([1024, 1024]);
@@ -156,7 +159,7 @@ describe('data stage', () => {
       const { ctx: c, calls } = ctx({ bytes: 2000, url: server.url });
       const out = await stage.run(c);
       checkOutput(out, text.subarray(0, 2000));
-      expect(out.json).toMatchObject({ source: 'download', name: server.url, entry: 'enwik9' });
+      expect(out.provenance).toEqual({ source: 'download', name: server.url, entry: 'enwik9' });
       expect(calls.at(-1)?.[2]).toMatch(/downloaded \d+\.\d KB/);
       await expect.poll(server.abortedEarly, { timeout: 1000 }).toBe(true);
     } finally {
