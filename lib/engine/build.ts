@@ -35,6 +35,8 @@ export interface StageRun {
   reasons?: string[];
   /** A cached entry built from identical bytes under other names: "built from identical bytes as <label>". */
   note?: string;
+  /** Where a stage that ran ran: this process, or a child process (placement.ts). */
+  where?: 'here' | 'child';
 }
 
 export interface BuildOptions {
@@ -42,7 +44,7 @@ export interface BuildOptions {
   /** true: every stage; a list: those stages. */
   force?: Force;
   dryRun?: boolean;
-  /** Stages run at once, each in a child process when > 1. */
+  /** Stages run at once; when > 1, those expected to be long run in child processes (placement.ts). */
   jobs?: number;
 }
 
@@ -133,16 +135,17 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     return inputs;
   };
 
-  // inChild: run the stage in a child process, so that it uses another core while this
-  // process runs another stage (only when something else is running: a child costs a start-up).
-  const buildOne = async (name: string, inChild = false): Promise<void> => {
+  // alone: nothing else is running or ready to start. With jobs > 1, a stage that is not alone
+  // goes to a child process when its earlier runs say it is long, or when it was never timed
+  // (placement.ts): this process stays free to schedule and to show the others' progress.
+  const buildOne = async (name: string, alone = true): Promise<void> => {
     const forced = isForced(opts.force, name);
     let sp = planStage(p, name, params, entries, { forced, building: true, explain: false });
     const keyed = sp.keyed!;
     if (!forced && p.store.remote && (await p.store.remote.pull(p.store, name, keyed.key)) && !sp.entry) sp = planStage(p, name, params, entries, { forced, building: true, explain: false }); // [remote] a local miss is looked up remotely
     if (sp.entry) return cached(name, sp.entry, keyed);
     // Loaded only when something must run: a no-op build never pays for them.
-    const [{ lock, waitMessage }, { runStage }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts')]);
+    const [{ lock, waitMessage }, { runStage }, { expectedSeconds, placement }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts'), import('./placement.ts')]);
     // One lock per (stage, key): two processes building the same result wait for each other;
     // different results (other seeds, other params) build at the same time. The lock is a
     // lease its holder renews while it builds (lock.ts).
@@ -160,12 +163,14 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
         const again = planStage(p, name, params, entries, { building: true, explain: false });
         if (again.entry) return cached(name, again.entry, keyed, ' (built by another process)');
       }
-      const t0 = performance.now();
       const loaded = await loadInputs(sp.inputs);
       const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
+      const inChild = placement(expectedSeconds(p.store, name, keyed.key), { jobs, alone }) === 'child';
       entries[name] = await runStage(p, name, keyed, params, upstream, loaded, inChild);
-      const seconds = (performance.now() - t0) / 1000;
-      runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds });
+      // The stage's own time (its run() in the process that ran it), not this scheduler's wall
+      // clock, which also counts a child's start-up and any time this process was busy elsewhere.
+      const seconds = entries[name].seconds;
+      runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds, where: inChild ? 'child' : 'here' });
       p.reporter.line(`  ran     ${name}  ${seconds.toFixed(2)}s`);
       await p.store.remote?.push(p.store, entries[name]); // [remote] before the locks go: a waiter then finds it
     } finally {
@@ -181,12 +186,14 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     const pending = new Set(order);
     const running = new Map<string, Promise<void>>();
     let failure: unknown = null;
+    const ready = (name: string) => p.inputsOf(name, params).every((u) => name !== u && u in entries);
     while ((pending.size || running.size) && !failure) {
       for (const name of [...pending]) {
         if (running.size >= jobs) break;
-        if (p.inputsOf(name, params).every((u) => name !== u && u in entries)) {
+        if (ready(name)) {
           pending.delete(name);
-          running.set(name, buildOne(name, running.size > 0).catch((e) => { failure ??= e; }).finally(() => running.delete(name)));
+          const alone = running.size === 0 && ![...pending].some(ready);
+          running.set(name, buildOne(name, alone).catch((e) => { failure ??= e; }).finally(() => running.delete(name)));
         }
       }
       if (running.size === 0 && pending.size) throw new EngineError('internal', `cannot schedule: ${[...pending].join(', ')}`);
