@@ -6,9 +6,11 @@
 // held-out text from data/enwik9-head-2048.txt when it lies in the first 2048 bytes), else a
 // streamed download of data.url (in the key as a param), stopped as soon as the bytes it
 // needs are out. A local file, embedded or not, is declared as an external, so its content
-// fingerprint and name are in the cache key (only the prefix a run reads for a plain file),
-// never its path: ENWIK9 is a pathEnv. A prefix whose sha256 we know (1024, 2048 bytes,
-// 1 MiB; lib/data/known.ts) must match it. A held-out block that overlaps the training
+// fingerprint is in the cache key (only the prefix a run reads for a plain file), never its
+// path nor its name: ENWIK9 is a pathEnv, and data.path enters keys as null. The output is
+// the bytes; where they came from (embedded, file, zip, download; the file's name, the zip
+// entry) is provenance, so the same bytes from another source re-run nothing downstream.
+// A prefix whose sha256 we know (1024, 2048 bytes, 1 MiB; lib/data/known.ts) must match it. A held-out block that overlaps the training
 // prefix, or that a plain file is too short for, is a usage error before anything runs.
 // Reading is in lib/data/.
 import { createHash } from 'node:crypto';
@@ -60,8 +62,8 @@ export default defineStage<Params>({
   section: '§2',
   inputs: [],
   pathEnv: ['ENWIK9'],
-  // A data file enters keys by its name and content (the external), not its folder.
-  keyParams: (p) => (p.path ? { ...p, path: `file:${path.basename(p.path)}` } : p),
+  // A data file enters keys by its content (the external), not its folder or name.
+  keyParams: (p) => (p.path ? { ...p, path: null } : p),
   externals(params, env) {
     const held = heldoutOf(params); // throws a usage error on an overlapping block
     const src = sourceOf(params, env);
@@ -140,13 +142,11 @@ export default defineStage<Params>({
     return {
       json: {
         bytes: n,
-        source: got.source,
-        name: got.name,
-        entry: got.entry,
         sha256,
         preview: preview(got.bytes),
-        heldout: { offset: held.offset, bytes: held.bytes, sha256: createHash('sha256').update(heldout).digest('hex'), ...heldFrom },
+        heldout: { offset: held.offset, bytes: held.bytes, sha256: createHash('sha256').update(heldout).digest('hex') },
       },
+      provenance: { source: got.source, name: got.name, entry: got.entry, heldout: heldFrom },
       tensors: {
         bytes: { dtype: 'uint8', shape: [n], data: got.bytes },
         heldout: { dtype: 'uint8', shape: [held.bytes], data: heldout },

@@ -4,24 +4,25 @@
 // or a weights file in the authors' layout (model.source = a path). Importing declares no
 // upstream at all, so it can never trigger training.
 //
-// Relocatable: the output names the weights by a display name and their sha256, never by
-// where the file lives. The paper's file is pinned by the hash in lib/data/paper-weights.ts
-// (part of this stage's code hash), so where it was found (download folder, or
-// TOTAL_INTERP_PAPER_WEIGHTS) stays out of the key; a plain path is an external file,
-// fingerprinted by content.
+// Keyed by content: imported weights are an external file whose sha256 is the key, never
+// its folder or its name, so "paper", a path to sat_model.bin and a renamed copy of it are
+// one key (model.source enters keys as "import"). The paper's file is pinned by its sha256
+// (lib/data/inputs.ts), so it need not be on disk to plan; where it was found (download
+// folder, or TOTAL_INTERP_PAPER_WEIGHTS) stays out of the key. The output holds the weights
+// and their sha256; the name ("paper:sat_model.bin" or the file's basename) is provenance.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineStage, type Tensor } from '../lib/engine/types.ts';
-import { PAPER_WEIGHTS_ENV, PAPER_WEIGHTS_NAME } from '../lib/data/inputs.ts';
+import { PAPER_WEIGHTS_ENV, PAPER_WEIGHTS_NAME, PAPER_WEIGHTS_SHA256 } from '../lib/data/inputs.ts';
 import type { Params } from '../schemas/model.params.ts';
 
 export default defineStage<Params>({
   name: 'model',
   description: 'the weights to analyse: the train stage\'s best checkpoint, the paper\'s weights ("paper"), or a weights file',
   section: '§2',
-  // A weights file enters keys by its name and content (the external), not its folder.
-  keyParams: (p) => (p.source === 'train' || p.source === 'paper' ? p : { ...p, source: `file:${path.basename(p.source)}` }),
+  // Imported weights enter keys by their content (the external), not their folder or name.
+  keyParams: (p) => (p.source === 'train' ? p : { ...p, source: 'import' }),
   inputs: (p) => (p.source === 'train' ? ['train'] : []),
   pathEnv: PAPER_WEIGHTS_ENV,
   // The download (if any) happens before the build starts: offline, nothing is cached.
@@ -29,9 +30,12 @@ export default defineStage<Params>({
     if (p.source === 'paper') await (await import('../lib/data/paper-weights.ts')).fetchPaperWeights(env);
   },
   externals: (p) =>
-    p.source === 'train' || p.source === 'paper'
+    p.source === 'train'
       ? []
-      : [
+      : p.source === 'paper'
+        ? // Pinned: fetched by prepare, read and hash-checked by fetchPaperWeights in run.
+          [{ name: 'weights', path: '', sha256: PAPER_WEIGHTS_SHA256, display: PAPER_WEIGHTS_NAME }]
+        : [
           {
             name: 'weights',
             path: path.resolve(p.source),
@@ -79,7 +83,8 @@ export default defineStage<Params>({
     }
     const w = parseWeightsFile(bytes, params.hidden, where);
     return {
-      json: { source: 'import', name, sha256: createHash('sha256').update(bytes).digest('hex'), H: w.H, paramCount: w.params.length },
+      json: { source: 'import', sha256: createHash('sha256').update(bytes).digest('hex'), H: w.H, paramCount: w.params.length },
+      provenance: { name },
       tensors: { params: { dtype: 'float32', shape: [w.params.length], data: w.params } },
     };
   },

@@ -89,7 +89,7 @@ describe('architecture', () => {
     const loaded = [...loadedWith(['pipeline.ts', ...stages])];
     const mayLoad = /^(pipeline\.ts|stages\/.*|schemas\/.*|lib\/engine\/.*|lib\/cli\/(main|commands|errors|args)\.ts|lib\/data\/inputs\.ts|lib\/rnn\/wasm-files\.ts|lib\/report\/viewer\/libs\.ts)$/;
     expect(loaded.filter((f) => !mayLoad.test(f))).toEqual([]);
-    const runTimeOnly = ['execute', 'tensor', 'lock', 'lease', 'lock-renewer', 'store-list', 'status', 'gc', 'run-stage', 'child-runner', 'child', 'remote', 'remote-http'];
+    const runTimeOnly = ['execute', 'tensor', 'lock', 'lease', 'lock-renewer', 'store-list', 'status', 'gc', 'run-stage', 'child-runner', 'child', 'placement', 'remote', 'remote-http'];
     expect(loaded.filter((f) => runTimeOnly.some((n) => f === `lib/engine/${n}.ts`))).toEqual([]);
     expect(loaded.length).toBeLessThan(50);
   });

@@ -53,6 +53,7 @@ export function formatRuns(runs: (StageRun & { seed?: number; point?: Record<str
     ...(r.seed !== undefined ? { seed: r.seed } : {}),
     ...(r.point !== undefined ? { point: r.point } : {}),
     ...(r.reasons ? { reasons: r.reasons } : {}),
+    ...(r.note ? { note: r.note } : {}),
   }));
 }
 

@@ -64,7 +64,9 @@ export const PAPER_WEIGHTS_FILE = 'sat_model.bin';
 /** inimino/hutter commit 74ddb51 (the file is byte-identical in 86fbef8, efbaac3 and f808449). */
 export const PAPER_WEIGHTS_COMMIT = '74ddb51992a8c24544dc27796e9c7b4a86781f5b';
 export const PAPER_WEIGHTS_URL = `https://raw.githubusercontent.com/inimino/hutter/${PAPER_WEIGHTS_COMMIT}/${PAPER_WEIGHTS_FILE}`;
-/** How imported paper weights are named in outputs and reports, wherever the file lives. */
+/** sat_model.bin from the authors' repository (inimino/hutter, commit 74ddb51). */
+export const PAPER_WEIGHTS_SHA256 = '239036a0c2319f6835f56ee54bbc3ae8d19a10ab1224c26c77a3f66e59d2b68b';
+/** How imported paper weights are named in provenance and reports, wherever the file lives. */
 export const PAPER_WEIGHTS_NAME = `paper:${PAPER_WEIGHTS_FILE}`;
 
 /**

@@ -12,8 +12,8 @@ export const ENWIK9_PREFIX_SHA256: Readonly<Record<number, string>> = {
   1048576: '4fb5efa9f35df431737731bf3c8f38a467b69731940ff82a4ee0e218aae58834',
 };
 
-/** sat_model.bin from the authors' repository (inimino/hutter, commit 74ddb51). */
-export const PAPER_WEIGHTS_SHA256 = '239036a0c2319f6835f56ee54bbc3ae8d19a10ab1224c26c77a3f66e59d2b68b';
+// sat_model.bin's sha256 lives in inputs.ts: the model stage's declaration keys on it.
+export { PAPER_WEIGHTS_SHA256 } from './inputs.ts';
 
 /**
  * null when `bytes` is a prefix length we know and its sha256 matches, or one we do not

@@ -9,14 +9,34 @@ import { isForced, plan, planStage, type Force } from './plan.ts';
 import { materialize } from './artifacts.ts';
 import type { Overrides, Params, Pipeline } from './pipeline.ts';
 import { CorruptError, type Entry } from './entry.ts';
+import { externalLabel } from './fingerprint.ts';
+import type { Keyed } from './key.ts';
 import type { StageOutput } from './types.ts';
+
+/**
+ * When a cached entry was built from the same bytes under other names than this build
+ * gives them (ENWIK9 vs the embedded copy, "paper" vs a renamed copy of the weights): the
+ * words for it, else null. The entry's outputs, and so its provenance, are the other run's.
+ */
+export function otherNames(entry: Entry, keyed: Keyed): string | null {
+  const was = entry.provenance?.files ?? {};
+  const diff = Object.entries(keyed.externals)
+    .map(([n, f]) => [n, externalLabel(f), was[n]] as const)
+    .filter(([, now, then]) => then !== undefined && then !== now);
+  return diff.length ? `built from identical bytes as ${diff.map(([n, now, then]) => `${then} (now ${n} is ${now})`).join(', ')}` : null;
+}
 
 export interface StageRun {
   name: string;
   status: 'ran' | 'cached' | 'would-run';
   key: string;
+  /** A run's own time: its `run` in the process that ran it (Entry.seconds), not the scheduler's wall clock. */
   seconds: number;
   reasons?: string[];
+  /** A cached entry built from identical bytes under other names: "built from identical bytes as <label>". */
+  note?: string;
+  /** Where a stage that ran ran: this process, or a child process (placement.ts). */
+  where?: 'here' | 'child';
 }
 
 export interface BuildOptions {
@@ -24,7 +44,7 @@ export interface BuildOptions {
   /** true: every stage; a list: those stages. */
   force?: Force;
   dryRun?: boolean;
-  /** Stages run at once, each in a child process when > 1. */
+  /** Stages run at once; when > 1, those expected to be long run in child processes (placement.ts). */
   jobs?: number;
 }
 
@@ -85,11 +105,12 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     }
   }
 
-  const cached = (name: string, entry: Entry, key: string, note = '') => {
+  const cached = (name: string, entry: Entry, keyed: Keyed, note = '') => {
     entries[name] = entry;
-    p.store.setLatest(name, key);
-    runs.set(name, { name, status: 'cached', key: key.slice(0, 12), seconds: 0 });
-    p.reporter.line(`  cached  ${name}${note}`);
+    p.store.setLatest(name, keyed.key);
+    const renamed = otherNames(entry, keyed);
+    runs.set(name, { name, status: 'cached', key: keyed.key.slice(0, 12), seconds: 0, ...(renamed ? { note: renamed } : {}) });
+    p.reporter.line(`  cached  ${name}${note}${renamed ? ` (${renamed})` : ''}`);
   };
 
   // An upstream output that fails to read, decode or validate is corruption: drop its
@@ -114,16 +135,17 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     return inputs;
   };
 
-  // inChild: run the stage in a child process, so that it uses another core while this
-  // process runs another stage (only when something else is running: a child costs a start-up).
-  const buildOne = async (name: string, inChild = false): Promise<void> => {
+  // alone: nothing else is running or ready to start. With jobs > 1, a stage that is not alone
+  // goes to a child process when its earlier runs say it is long, or when it was never timed
+  // (placement.ts): this process stays free to schedule and to show the others' progress.
+  const buildOne = async (name: string, alone = true): Promise<void> => {
     const forced = isForced(opts.force, name);
     let sp = planStage(p, name, params, entries, { forced, building: true, explain: false });
     const keyed = sp.keyed!;
     if (!forced && p.store.remote && (await p.store.remote.pull(p.store, name, keyed.key)) && !sp.entry) sp = planStage(p, name, params, entries, { forced, building: true, explain: false }); // [remote] a local miss is looked up remotely
-    if (sp.entry) return cached(name, sp.entry, keyed.key);
+    if (sp.entry) return cached(name, sp.entry, keyed);
     // Loaded only when something must run: a no-op build never pays for them.
-    const [{ lock, waitMessage }, { runStage }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts')]);
+    const [{ lock, waitMessage }, { runStage }, { expectedSeconds, placement }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts'), import('./placement.ts')]);
     // One lock per (stage, key): two processes building the same result wait for each other;
     // different results (other seeds, other params) build at the same time. The lock is a
     // lease its holder renews while it builds (lock.ts).
@@ -139,14 +161,16 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
       if (!forced) {
         await p.store.remote?.pull(p.store, name, keyed.key); // [remote] another machine may have built it
         const again = planStage(p, name, params, entries, { building: true, explain: false });
-        if (again.entry) return cached(name, again.entry, keyed.key, ' (built by another process)');
+        if (again.entry) return cached(name, again.entry, keyed, ' (built by another process)');
       }
-      const t0 = performance.now();
       const loaded = await loadInputs(sp.inputs);
       const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
+      const inChild = placement(expectedSeconds(p.store, name, keyed.key), { jobs, alone }) === 'child';
       entries[name] = await runStage(p, name, keyed, params, upstream, loaded, inChild);
-      const seconds = (performance.now() - t0) / 1000;
-      runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds });
+      // The stage's own time (its run() in the process that ran it), not this scheduler's wall
+      // clock, which also counts a child's start-up and any time this process was busy elsewhere.
+      const seconds = entries[name].seconds;
+      runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds, where: inChild ? 'child' : 'here' });
       p.reporter.line(`  ran     ${name}  ${seconds.toFixed(2)}s`);
       await p.store.remote?.push(p.store, entries[name]); // [remote] before the locks go: a waiter then finds it
     } finally {
@@ -162,12 +186,14 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     const pending = new Set(order);
     const running = new Map<string, Promise<void>>();
     let failure: unknown = null;
+    const ready = (name: string) => p.inputsOf(name, params).every((u) => name !== u && u in entries);
     while ((pending.size || running.size) && !failure) {
       for (const name of [...pending]) {
         if (running.size >= jobs) break;
-        if (p.inputsOf(name, params).every((u) => name !== u && u in entries)) {
+        if (ready(name)) {
           pending.delete(name);
-          running.set(name, buildOne(name, running.size > 0).catch((e) => { failure ??= e; }).finally(() => running.delete(name)));
+          const alone = running.size === 0 && ![...pending].some(ready);
+          running.set(name, buildOne(name, alone).catch((e) => { failure ??= e; }).finally(() => running.delete(name)));
         }
       }
       if (running.size === 0 && pending.size) throw new EngineError('internal', `cannot schedule: ${[...pending].join(', ')}`);

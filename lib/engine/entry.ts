@@ -31,12 +31,24 @@ export interface Entry {
     tensors: Record<string, TensorRef>;
     artifacts: Record<string, ObjectRef>;
   };
-  /** Content hash of the output (volatile JSON keys excluded); what downstream keys use. */
+  /** Content hash of the output (volatile JSON keys and provenance excluded); what downstream keys use. */
   outputHash: string;
+  /**
+   * Where the inputs of the run that built it came from, never hashed into outputHash: the
+   * labels of its external files (`files`, by external name) and what the stage said
+   * (`stage`, StageResult.provenance). A later build reading the same bytes under another
+   * name reuses the entry and its provenance.
+   */
+  provenance?: Provenance;
   seconds: number;
   builtAt: string;
   /** sha256 of the canonical entry without this field: detects a damaged entry file. */
   check?: string;
+}
+
+export interface Provenance {
+  files: Record<string, string>;
+  stage: Record<string, unknown>;
 }
 
 // The key record is documented, versioned and built in key.ts.
@@ -110,6 +122,7 @@ export function wellFormed(e: any, stage: string): boolean {
     isRef(e.outputs.json) &&
     isMap(e.outputs.tensors, (t) => isRef(t) && typeof t.dtype === 'string' && Array.isArray(t.shape)) &&
     isMap(e.outputs.artifacts, isRef) &&
-    typeof e.outputHash === 'string'
+    typeof e.outputHash === 'string' &&
+    (e.provenance === undefined || (e.provenance !== null && typeof e.provenance === 'object' && isMap(e.provenance.files, (v) => typeof v === 'string') && isMap(e.provenance.stage, () => true)))
   );
 }

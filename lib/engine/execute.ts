@@ -8,6 +8,7 @@ import { decodeTensor, encodeTensor, checkTensor } from './tensor.ts';
 import type { Store } from './store.ts';
 import { CorruptError, type Entry, type ObjectRef, type TensorRef } from './entry.ts';
 import type { KeyRecord } from './key.ts';
+import { externalLabel } from './fingerprint.ts';
 import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from './types.ts';
 
 
@@ -48,7 +49,7 @@ export function loadOutput(store: Store, entry: Entry, outputSchema: any): Stage
     }
     tensors[name] = t;
   }
-  return { json, tensors, key: entry.key.slice(0, 12), outputHash: entry.outputHash };
+  return { json, tensors, key: entry.key.slice(0, 12), outputHash: entry.outputHash, provenance: entry.provenance?.stage ?? {} };
 }
 
 export interface ExecuteArgs {
@@ -67,7 +68,7 @@ export interface ExecuteArgs {
   warn: (m: string) => void;
 }
 
-/** Hash of a stage's output: the refs of its parts, with volatile JSON keys left out. */
+/** Hash of a stage's output: the refs of its parts, with volatile JSON keys left out (and provenance, which is not among them). */
 export function outputHashOf(json: Record<string, unknown>, volatile: readonly string[], tensors: Record<string, ObjectRef>, artifacts: Record<string, ObjectRef>): string {
   const stable: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(json)) if (!volatile.includes(k)) stable[k] = v;
@@ -116,12 +117,17 @@ export async function executeStage(a: ExecuteArgs): Promise<Entry> {
     throw new Error(`stage ${def.name}: JSON output does not survive JSON encoding (NaN, undefined or a typed array in it?)`);
   }
   const json = store.putObject(Buffer.from(jsonText, 'utf8'));
+  const provenance = result.provenance ?? {};
+  if (typeof provenance !== 'object' || provenance === null || Array.isArray(provenance) || canonicalJson(JSON.parse(JSON.stringify(provenance))) !== canonicalJson(provenance)) {
+    throw new Error(`stage ${def.name}: provenance must be a plain JSON object`);
+  }
   const entry: Entry = {
     key: a.key,
     record: a.record,
     codeFiles: a.codeFiles,
     outputs: { json, tensors, artifacts },
     outputHash: outputHashOf(result.json, def.volatile ?? [], tensors, artifacts),
+    provenance: { files: Object.fromEntries(Object.entries(a.externals).map(([n, f]) => [n, externalLabel(f)])), stage: provenance },
     seconds,
     builtAt: new Date().toISOString(),
   };

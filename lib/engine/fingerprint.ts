@@ -1,7 +1,8 @@
-// Fingerprints of external files (data, imported weights) for the cache key: a display name
-// (the basename, or ExternalFile.display) and the content, never the path, and no dates
-// wherever that is affordable. Two checkouts (or users) reading the same bytes from
-// different folders get the same key.
+// Fingerprints of external files (data, imported weights) for the cache key: the content
+// alone, never the path nor the name, and no dates wherever that is affordable. Two
+// checkouts (or users) reading the same bytes from different folders, under different
+// names, get the same key. The name is a label (externalLabel): it goes into the
+// provenance of what is built from the file.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,11 +23,22 @@ export class MissingFileError extends Error {
  */
 export type FingerprintMemo = Map<string, string>;
 
-export function fingerprint(f: ExternalFile, stage: string, memo?: FingerprintMemo): string {
-  return `${f.display ?? path.basename(f.path)} ${contentFingerprint(f, stage, memo)}`;
+/** What an external file is called in provenance and messages: its display name, else its basename. */
+export function externalLabel(f: ExternalFile): string {
+  return f.display ?? path.basename(f.path);
 }
 
-/** The content part: a prefix's or the whole file's sha256 (size, mtime and first MiB above 64 MiB). */
+/**
+ * What enters the key for an external file: a prefix's or the whole file's sha256 (size,
+ * mtime and first MiB above 64 MiB), or the sha256 pinned in code. A pinned hash and a
+ * file of those bytes (up to 64 MiB) give the same string.
+ */
+export function fingerprint(f: ExternalFile, stage: string, memo?: FingerprintMemo): string {
+  if (f.sha256 !== undefined) return `sha256:${f.sha256}`;
+  return contentFingerprint(f, stage, memo);
+}
+
+/** The fingerprint of the file's bytes as found on disk (fingerprint without a pinned hash). */
 export function contentFingerprint(f: ExternalFile, stage: string, memo?: FingerprintMemo): string {
   let st: fs.Stats;
   try {

@@ -14,7 +14,7 @@ import type { ExternalFile, StageDef } from './types.ts';
  * Engine format version: bump it when the way outputs are stored or keys are made
  * changes, so that no entry written the old way is ever served.
  */
-export const ENGINE_VERSION = 1;
+export const ENGINE_VERSION = 2;
 
 export interface KeyRecord {
   /** Engine format version: a change in how outputs are stored or keys are made. */
@@ -23,11 +23,11 @@ export interface KeyRecord {
   stage: string;
   /** Hash of the stage file, every project module it imports (transitively) and its schemas: the code that computes the result. */
   code: string;
-  /** Resolved params (defaults filled in): the stage's declared knobs; a param that names a file enters as its keyParams form (no folder). */
+  /** Resolved params (defaults filled in): the stage's declared knobs; a param that names a file enters as its keyParams form (no folder, no name). */
   params: unknown;
-  /** Upstream output content hashes (not keys): what the stage reads; equal content means early cutoff. */
+  /** Upstream output content hashes (not keys; provenance left out): what the stage reads; equal content means early cutoff. */
   inputs: Record<string, string>;
-  /** Fingerprints of declared external files (data, imported weights): content from outside the project. */
+  /** Content fingerprints of declared external files (data, imported weights), never their names: content from outside the project. */
   externals: Record<string, string>;
   /** Values of declared environment variables: anything else the stage reads from outside. */
   env: Record<string, string | null>;

@@ -30,7 +30,15 @@ export interface Tensor<A extends TypedArray = TypedArray> {
 
 /** What a stage returns. `json` is validated against the stage's output schema. */
 export interface StageResult {
+  /** What the stage computed: hashed, and what downstream keys stand for. */
   json: Record<string, unknown>;
+  /**
+   * Where its inputs came from (a source's kind, a file's name, a zip entry): stored beside
+   * the output, shown and reported, never hashed into the output's content hash. The same
+   * bytes read from another source give the same output hash, so nothing downstream runs
+   * again. `json` must not depend on anything that goes here.
+   */
+  provenance?: Record<string, unknown>;
   tensors?: Record<string, Tensor>;
   /**
    * Files for users (report.md, SVGs…), path relative to the project's `reports/`
@@ -45,8 +53,10 @@ export interface StageOutput {
   tensors: Record<string, Tensor>;
   /** Short cache key of the stage that produced it (for provenance in reports). */
   key: string;
-  /** Content hash of the whole output. */
+  /** Content hash of the whole output (provenance left out). */
   outputHash: string;
+  /** The producing run's provenance (StageResult.provenance), when it gave one. */
+  provenance?: Record<string, unknown>;
 }
 
 /** A file outside the cache that a stage reads (data, imported weights). */
@@ -56,10 +66,17 @@ export interface ExternalFile {
   /** Path as resolved (absolute). Used to read the file; never enters a key or an output. */
   path: string;
   /**
-   * How the file is named in the key beside its content fingerprint (default: its
-   * basename), e.g. "enwik9-head-1024.txt". Never a path.
+   * The file's label (default: its basename), e.g. "embedded:enwik9-head-1024.txt": recorded
+   * in the provenance of the entry built from it and shown, never part of a key (a file is
+   * its content; its name is a label). Never a path.
    */
   display?: string;
+  /**
+   * The file's sha256 when code pins it (the paper's weights): the fingerprint is then
+   * `sha256:<this>`, the same as that of any file with these bytes, without reading or even
+   * finding the file (the stage's `prepare` fetches it; its `run` checks what it reads).
+   */
+  sha256?: string;
   /**
    * Read at most this many bytes; the fingerprint then covers only the prefix
    * (enwik9 is 1 GB and we need its first kilobyte).
@@ -118,7 +135,7 @@ export interface StageDef<P = any> {
    * by status or dry runs, nor for a stage without inputs that is already cached.
    */
   prepare?: (params: P, env: Record<string, string | undefined>) => void | Promise<void>;
-  /** External files read by the stage; their content fingerprints enter the key. */
+  /** External files read by the stage; their content fingerprints (never their names) enter the key. */
   externals?: (params: P, env: Record<string, string | undefined>) => ExternalFile[];
   /**
    * Project files the stage's result depends on besides its own import graph
@@ -140,8 +157,9 @@ export interface StageDef<P = any> {
   /**
    * The params as they enter keys (and other stages' `overrides`), when some param only
    * says where a file is: its content is already in the key through an external file's
-   * fingerprint, and its folder must not be (results are relocatable). E.g. model.source =
-   * "../weights/w.bin" enters as "file:w.bin". Default: the params as they are.
+   * fingerprint, and neither its folder nor its name may be (results are relocatable, and
+   * the same bytes under another name are the same input). E.g. model.source =
+   * "../weights/w.bin" and "paper" both enter as "import". Default: the params as they are.
    */
   keyParams?: (params: P) => Record<string, unknown>;
   /** Tensor names the stage produces (checked after run). */

@@ -70,8 +70,9 @@ export function defaultLabel(inputs: Record<string, StageOutput>): string {
   const d = inputs.data.json;
   const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
   if (m.source === 'import') {
-    // m.name is a display name, never a path: "paper:sat_model.bin" or the file's basename.
-    const base = String(m.name ?? 'weights').replace(/^paper:/, 'paper-').replace(/\.[^.]*$/, '');
+    // The name is the model's provenance, never a path: "paper:sat_model.bin" or the file's
+    // basename, as the run that built the model named it.
+    const base = String(inputs.model.provenance?.name ?? 'weights').replace(/^paper:/, 'paper-').replace(/\.[^.]*$/, '');
     return clean(`import-${base}-n${d.bytes}`);
   }
   const t = m.train ?? {};
@@ -109,6 +110,7 @@ export function buildReport(
   const merged = mergeParts(parts);
   const m = inputs.model.json;
   const d = inputs.data.json;
+  const prov = provenanceOf(inputs);
   const imported = m.source === 'import';
   // On imported weights its values fill the "paper's weights" column; on a model trained
   // here the "our training" column, and a reference report on the paper's weights fills the
@@ -130,6 +132,7 @@ export function buildReport(
     label,
     model: m,
     data: d,
+    provenance: prov,
     tables: Object.fromEntries(tables.map((t) => [t.id, t])),
     metrics: Object.fromEntries(metrics.map((x) => [x.id, x])),
     summary,
@@ -152,9 +155,10 @@ export function buildReport(
       'Every table of *Toward Total Interpretability of a Tiny Elman RNN*, recomputed from raw bytes by this pipeline,',
       `with the paper's printed figure beside ours. Every figure is defined in the project's [docs/definitions.md](${DEFINITIONS_HREF}) (each table links its section); nothing is tuned toward the paper.`,
       '',
-      `- Model: ${m.source === 'import' ? `imported weights \`${m.name}\`` : `trained here: ${recipeLine(m.train)}`}, H = ${m.H}, ${m.paramCount} parameters.`,
+      `- Model: ${m.source === 'import' ? `imported weights (sha256 ${String(m.sha256).slice(0, 16)}…)` : `trained here: ${recipeLine(m.train)}`}, H = ${m.H}, ${m.paramCount} parameters.`,
       ...(imported ? [] : [referenceLine(extra.reference ?? null)]),
-      `- Data: ${d.bytes} bytes from ${d.source} \`${d.name}\` (sha256 ${String(d.sha256).slice(0, 16)}…).`,
+      `- Data: ${d.bytes} bytes (sha256 ${String(d.sha256).slice(0, 16)}…).`,
+      `- ${provenanceLine(prov)}`,
       `- Params changed from their defaults: ${overrideList(extra.overrides ?? {}).map((o) => `\`${o}\``).join(', ') || 'none'}.`,
     ],
     tables,
@@ -165,6 +169,30 @@ export function buildReport(
     appendix,
   };
   return { label, json: { ...json, reference: reference ? referenceInfo(reference) : null, audit }, markdown: renderReport(doc) };
+}
+
+/** Where the report's data and weights came from: the provenance of the runs that built them (never part of a key). */
+export interface ReportProvenance {
+  data: { source?: string; name?: string; entry?: string | null };
+  model: { name?: string } | null;
+}
+
+export function provenanceOf(inputs: Record<string, StageOutput>): ReportProvenance {
+  const d = (inputs.data.provenance ?? {}) as ReportProvenance['data'];
+  const m = inputs.model.json.source === 'import' ? ((inputs.model.provenance ?? {}) as { name?: string }) : null;
+  return { data: { source: d.source, name: d.name, entry: d.entry ?? null }, model: m ? { name: m.name } : null };
+}
+
+/**
+ * The report's one provenance line. The cache is keyed by content, so these are the names
+ * under which the bytes were read by the run that built them; the same bytes under another
+ * name (ENWIK9 vs the shipped copy, a renamed weights file) reuse every result.
+ */
+export function provenanceLine(p: ReportProvenance): string {
+  const d = p.data;
+  const data = d.name ? `${d.source ?? 'file'} \`${d.name}\`${d.entry ? ` (entry \`${d.entry}\`)` : ''}` : 'unknown';
+  const weights = p.model ? `; weights read from \`${p.model.name ?? 'unknown'}\`` : '';
+  return `Provenance: data read from ${data}${weights} (results are keyed by content: the same bytes under another name reuse them).`;
 }
 
 /** Markdown for each table's plots (image, then a link to its interactive version), by table id; '' for plots with no table here. */

@@ -26,6 +26,8 @@ export interface DiffResult {
   tables: { id: string; title: string; changes: Change[]; onlyInA: string[]; onlyInB: string[] }[];
   onlyInA: string[];
   onlyInB: string[];
+  /** Where the inputs were read from, when the two differ (not a change: results are keyed by content). */
+  provenance: { a: unknown; b: unknown } | null;
 }
 
 function value(c: ResolvedCell | undefined): number | string | null {
@@ -91,13 +93,22 @@ export function diffReports(A: ReportJson, B: ReportJson, agg: Aggregate | null 
     tables,
     onlyInA: Object.keys(A.tables).filter((k) => !B.tables[k]),
     onlyInB: Object.keys(B.tables).filter((k) => !A.tables[k]),
+    provenance: JSON.stringify(A.provenance ?? null) === JSON.stringify(B.provenance ?? null) ? null : { a: A.provenance ?? null, b: B.provenance ?? null },
   };
+}
+
+/** A report's provenance in one phrase: "data file enwik_1024.txt, weights paper:sat_model.bin". */
+function provenanceWords(p: any): string {
+  if (!p || typeof p !== 'object') return 'not recorded';
+  const d = p.data ?? {};
+  return `data ${d.source ?? '?'} ${d.name ?? '?'}${d.entry ? `:${d.entry}` : ''}${p.model ? `, weights ${p.model.name ?? '?'}` : ''}`;
 }
 
 const f = (x: number | string | null) => (x === null ? '—' : typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toPrecision(6)) : x);
 
 export function renderDiff(d: DiffResult): string {
   const out = [`diff ${d.a} -> ${d.b}`];
+  if (d.provenance) out.push(`provenance (not a change): ${provenanceWords(d.provenance.a)} -> ${provenanceWords(d.provenance.b)}`);
   const flag = (c: Change) => (c.flagged ? `  !! larger than the seed spread (2 sd = ${f(c.band)})` : '');
   out.push('', `metrics (${d.metrics.length} changed):`);
   for (const c of d.metrics) out.push(`  ${c.metric}: ${f(c.a)} -> ${f(c.b)}${c.delta !== null ? ` (Δ ${c.delta >= 0 ? '+' : ''}${f(c.delta)})` : ''}${flag(c)}`);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contentFingerprint, fingerprint, MissingFileError } from '../../lib/engine/fingerprint.ts';
+import { createHash } from 'node:crypto';
+import { externalLabel, fingerprint, MissingFileError } from '../../lib/engine/fingerprint.ts';
 
 describe('external file fingerprints', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-fp-'));
@@ -15,17 +16,22 @@ describe('external file fingerprints', () => {
     expect(fp(a, 6)).toBe(fp(b, 6));
     expect(fp(a, 7)).not.toBe(fp(b, 7));
   });
-  it('are a display name and the content, never the path: the same name and bytes in two folders agree', () => {
+  it('are the content alone, never the path nor the name: the same bytes in two folders under two names agree', () => {
     fs.mkdirSync(path.join(dir, 'one'));
     fs.mkdirSync(path.join(dir, 'two'));
     const a = w('one/weights.bin', 'same');
-    const b = w('two/weights.bin', 'same');
-    expect(fingerprint({ name: 'f', path: a }, 's')).toBe(fingerprint({ name: 'f', path: b }, 's'));
-    expect(fingerprint({ name: 'f', path: a }, 's')).toMatch(/^weights\.bin sha256:[0-9a-f]{64}$/);
+    const b = w('two/renamed.bin', 'same');
+    expect(fingerprint({ name: 'f', path: a }, 's')).toBe(fingerprint({ name: 'f', path: b, display: 'paper:sat_model.bin' }, 's'));
+    expect(fingerprint({ name: 'f', path: a }, 's')).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(fingerprint({ name: 'f', path: a }, 's')).not.toContain(dir);
-    // another display name, or other bytes, is another fingerprint
-    expect(fingerprint({ name: 'f', path: a, display: 'paper:sat_model.bin' }, 's')).toBe(`paper:sat_model.bin ${contentFingerprint({ name: 'f', path: b }, 's')}`);
-    w('two/weights.bin', 'changed');
+    // the name is a label, for provenance
+    expect(externalLabel({ name: 'f', path: b })).toBe('renamed.bin');
+    expect(externalLabel({ name: 'f', path: b, display: 'paper:sat_model.bin' })).toBe('paper:sat_model.bin');
+    // a hash pinned in code is the fingerprint of a file with those bytes, found or not
+    const pinned = createHash('sha256').update('same').digest('hex');
+    expect(fingerprint({ name: 'f', path: '', sha256: pinned }, 's')).toBe(fingerprint({ name: 'f', path: a }, 's'));
+    // other bytes are another fingerprint
+    w('two/renamed.bin', 'changed');
     expect(fingerprint({ name: 'f', path: a }, 's')).not.toBe(fingerprint({ name: 'f', path: b }, 's'));
   });
   it('with a memo (one build), a file is hashed once, and hashed again once it is replaced or rewritten', () => {

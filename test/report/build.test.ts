@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { overrideList, reportLabel, unlabelledOverrides } from '../../lib/report/build.ts';
+import { overrideList, provenanceLine, provenanceOf, reportLabel, unlabelledOverrides } from '../../lib/report/build.ts';
+import { diffReports, renderDiff } from '../../lib/report/diff.ts';
 import { recipeLine, referenceLine } from '../../lib/report/audit.ts';
 import type { StageOutput } from '../../lib/engine/types.ts';
 
@@ -39,5 +40,31 @@ describe('the recipe and reference lines', () => {
   it("say where the paper's-weights column comes from, or how to add it", () => {
     expect(referenceLine(null)).toMatch(/add it with `TOTAL_INTERP_PAPER_WEIGHTS=FILE npx tsx pipeline.ts report`.*`--set model.source=paper`/);
     expect(referenceLine({ label: 'import-sat_model-n1024' } as any)).toMatch(/from the report `import-sat_model-n1024`/);
+  });
+});
+
+describe('provenance in the report', () => {
+  const imported = (name: string, dataProv: Record<string, unknown>) => ({
+    model: { ...out({ source: 'import', sha256: 'ab'.repeat(32), H: 128, paramCount: 82304 }), provenance: { name } },
+    data: { ...out({ bytes: 1024, sha256: 'cd'.repeat(32) }), provenance: dataProv },
+  });
+
+  it('names the data and the weights as the run that built them read them, and labels the report by the weights name', () => {
+    const ins = imported('paper:sat_model.bin', { source: 'file', name: 'enwik_1024.txt', entry: null });
+    expect(provenanceOf(ins)).toEqual({ data: { source: 'file', name: 'enwik_1024.txt', entry: null }, model: { name: 'paper:sat_model.bin' } });
+    expect(provenanceLine(provenanceOf(ins))).toMatch(/^Provenance: data read from file `enwik_1024\.txt`; weights read from `paper:sat_model\.bin` \(results are keyed by content/);
+    expect(reportLabel(ins, {})).toBe('import-paper-sat_model-n1024');
+    // a model trained here has no weights name
+    expect(provenanceOf({ ...inputs, data: ins.data }).model).toBeNull();
+  });
+
+  it('diff: two reports that differ only in provenance show one provenance line and no change', () => {
+    const doc = (p: unknown) => ({ label: 'x', model: { source: 'import' }, data: { bytes: 1024, sha256: 's' }, tables: {}, metrics: { m: { value: 1 } as any }, provenance: p });
+    const a = doc({ data: { source: 'embedded', name: 'enwik9-head-1024.txt', entry: null }, model: { name: 'paper:sat_model.bin' } });
+    const b = doc({ data: { source: 'file', name: 'enwik_1024.txt', entry: null }, model: { name: 'weights.bin' } });
+    const d = diffReports(a, b);
+    expect([d.metrics, d.tables]).toEqual([[], []]);
+    expect(renderDiff(d).split('\n')[1]).toBe('provenance (not a change): data embedded enwik9-head-1024.txt, weights paper:sat_model.bin -> data file enwik_1024.txt, weights weights.bin');
+    expect(diffReports(a, a).provenance).toBeNull();
   });
 });

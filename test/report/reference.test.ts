@@ -85,9 +85,10 @@ describe('report.reference (tiny model, hand-written reference report)', () => {
     const rj = JSON.parse(fs.readFileSync(r.j.reportJson, 'utf8'));
     expect(rj.reference).toMatchObject({ label: 'paperw', model: { source: 'import' } });
     expect(rj.audit.find((a: any) => a.ref === 'trained_bpc').reference).toBe(0.0792);
-    // the key holds the label and the content hash, never the path
+    // the key holds the label (a param) and the content hash, never the path
     const entry = fs.readdirSync(path.join(dir, 'cache/entries/report')).map((f) => fs.readFileSync(path.join(dir, 'cache/entries/report', f), 'utf8')).find((s) => s.includes('"paperw"'))!;
-    expect(JSON.parse(entry).record.externals.paperw).toBe(`paperw sha256:${sha(path.join(dir, 'reports/paperw/report.json'))}`);
+    expect(JSON.parse(entry).record.params.reference).toBe('paperw');
+    expect(JSON.parse(entry).record.externals.paperw).toBe(`sha256:${sha(path.join(dir, 'reports/paperw/report.json'))}`);
     expect(entry).not.toContain(dir);
     // a new reference report re-runs the report, with its figure
     write('paperw', fakeReference('paperw', 'import', 0.0811));

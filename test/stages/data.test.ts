@@ -77,12 +77,13 @@ describe('data stage', () => {
     const { ctx: c, calls } = ctx({});
     const out = await stage.run(c);
     checkOutput(out, ref);
-    expect(out.json).toMatchObject({ source: 'embedded', name: 'enwik9-head-1024.txt', entry: null, sha256: ENWIK9_PREFIX_SHA256[1024] });
+    expect(out.json).toEqual({ bytes: 1024, sha256: ENWIK9_PREFIX_SHA256[1024], preview: expect.any(String) });
+    expect(out.provenance).toEqual({ source: 'embedded', name: 'enwik9-head-1024.txt', entry: null });
     expect(out.json.preview).toMatch(/^<mediawiki xmlns=/);
     expect(calls.at(-1)?.slice(0, 2)).toEqual([1024, 1024]);
     const short = await stage.run(ctx({ bytes: 100 }).ctx);
     checkOutput(short, ref.subarray(0, 100));
-    expect(short.json.source).toBe('embedded');
+    expect(short.provenance?.source).toBe('embedded');
   });
 
   it('checks the shipped bytes against their sha256: a damaged copy is an error with a hint', () => {
@@ -99,9 +100,11 @@ describe('data stage', () => {
     const { ctx: c, calls } = ctx({ path: REF2 });
     const out = await stage.run(c);
     checkOutput(out, ref);
-    expect(out.json).toMatchObject({ source: 'file', name: 'enwik_2048.txt', entry: null });
-    expect(out.json.heldout).toMatchObject({ offset: 1024, bytes: 1024, source: 'file', name: 'enwik_2048.txt' });
+    expect(out.provenance).toEqual({ source: 'file', name: 'enwik_2048.txt', entry: null, heldout: { source: 'file', name: 'enwik_2048.txt' } });
+    expect(out.json.heldout).toMatchObject({ offset: 1024, bytes: 1024 });
     expect(Buffer.from(out.tensors!.heldout.data as Uint8Array).equals(Buffer.from(ref2.subarray(1024)))).toBe(true);
+    // the same bytes as the shipped copy: the same output, only the provenance differs
+    expect(out.json).toEqual((await stage.run(ctx({}).ctx)).json);
     expect(out.json.preview).toBe(new TextDecoder().decode(ref.subarray(0, 60)));
     expect(out.json.preview).toMatch(/^<mediawiki xmlns=/);
     expect(calls.at(-1)?.slice(0, 2)).toEqual([2048, 2048]);
@@ -167,10 +170,10 @@ describe('data stage', () => {
       const { ctx: c, calls } = ctx({ bytes: 2000, url: server.url });
       const out = await stage.run(c);
       checkOutput(out, text.subarray(0, 2000));
-      expect(out.json).toMatchObject({ source: 'download', name: server.url, entry: 'enwik9' });
+      expect(out.provenance).toEqual({ source: 'download', name: server.url, entry: 'enwik9', heldout: { source: 'download', name: server.url } });
       // the held-out text [N, 2N) comes from the same download
       expect(Buffer.from(out.tensors!.heldout.data as Uint8Array).equals(Buffer.from(text.subarray(2000, 4000)))).toBe(true);
-      expect(out.json.heldout).toMatchObject({ offset: 2000, bytes: 2000, source: 'download', name: server.url });
+      expect(out.json.heldout).toMatchObject({ offset: 2000, bytes: 2000 });
       expect(calls.at(-1)?.[2]).toMatch(/downloaded \d+\.\d KB/);
       await expect.poll(server.abortedEarly, { timeout: 1000 }).toBe(true);
     } finally {

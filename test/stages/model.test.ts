@@ -44,30 +44,37 @@ describe('model stage', () => {
     expect(ext[0].hint).toMatch(/model\.source/);
   });
 
-  it('source = paper has no upstream and no external: its content is pinned by sha256 in code, not by where it lives', () => {
+  it('source = paper has no upstream; its external is pinned by sha256 in code, not by where it lives', () => {
     const p = imp('paper');
     expect((modelStage.inputs as (p: any) => string[])(p)).toEqual([]);
-    expect(modelStage.externals!(p, { TOTAL_INTERP_PAPER_WEIGHTS: '/anywhere/sat_model.bin' })).toEqual([]);
+    expect(modelStage.externals!(p, { TOTAL_INTERP_PAPER_WEIGHTS: '/anywhere/sat_model.bin' })).toEqual([
+      { name: 'weights', path: '', sha256: PAPER_WEIGHTS_SHA256, display: 'paper:sat_model.bin' },
+    ]);
+    // "paper", a path and a renamed copy enter keys alike: the content is in the external
+    expect(modelStage.keyParams!(p)).toEqual(modelStage.keyParams!(imp('/a/b/weights.bin')));
+    expect(modelStage.keyParams!(imp('train'))).toEqual(imp('train'));
     // where the file is found is read from the environment but kept out of the key
     expect(modelStage.env ?? []).toEqual([]);
     expect(modelStage.pathEnv).toEqual(expect.arrayContaining(['TOTAL_INTERP_PAPER_WEIGHTS', 'TOTAL_INTERP_DOWNLOADS']));
   });
 
-  it('imports a weights file by path, named by basename and sha256 in the output (never its folder)', async () => {
+  it('imports a weights file by path: sha256 in the output, its basename in the provenance (never its folder)', async () => {
     const dir = tmp();
     const file = path.join(dir, 'mine.bin');
     const w = new Float32Array(paramCount(4)).map((_, i) => i / 7);
     writeFileSync(file, new Uint8Array(w.buffer));
     const out = await modelStage.run(ctx(imp(file, 4), {}, { externals: { weights: { name: 'weights', path: file } } }));
     const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
-    expect(out.json).toEqual({ source: 'import', name: 'mine.bin', sha256: sha, H: 4, paramCount: paramCount(4) });
+    expect(out.json).toEqual({ source: 'import', sha256: sha, H: 4, paramCount: paramCount(4) });
+    expect(out.provenance).toEqual({ name: 'mine.bin' });
     expect(JSON.stringify(out.json)).not.toContain(dir);
     expect(Array.from(out.tensors!.params.data)).toEqual(Array.from(w));
   });
 
   it.skipIf(!PAPER_WEIGHTS)('source = paper reads TOTAL_INTERP_PAPER_WEIGHTS, or else the download folder, with the same output', async () => {
     const named = await modelStage.run(ctx(imp('paper'), {}, { env: { TOTAL_INTERP_PAPER_WEIGHTS: PAPER_WEIGHTS } }));
-    expect(named.json).toEqual({ source: 'import', name: 'paper:sat_model.bin', sha256: PAPER_WEIGHTS_SHA256, H: 128, paramCount: 82304 });
+    expect(named.json).toEqual({ source: 'import', sha256: PAPER_WEIGHTS_SHA256, H: 128, paramCount: 82304 });
+    expect(named.provenance).toEqual({ name: 'paper:sat_model.bin' });
     const t = named.tensors!.params;
     expect([t.dtype, t.shape]).toEqual(['float32', [82304]]);
     const downloads = tmp();

@@ -56,10 +56,10 @@ describe.skipIf(!PAPER_WEIGHTS)('report on the paper weights (end to end)', () =
   }, 120_000);
 
   it('names the weights and the data by name and content, never by where they are', () => {
-    expect(reportJson.model).toMatchObject({ source: 'import', name: 'paper:sat_model.bin' });
+    expect(reportJson.model).toMatchObject({ source: 'import', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(reportJson.provenance).toEqual({ data: { source: 'embedded', name: 'enwik9-head-1024.txt', entry: null }, model: { name: 'paper:sat_model.bin' } });
     expect(reportJson.label).toBe('import-paper-sat_model-n1024');
-    expect(reportMd).toContain('imported weights `paper:sat_model.bin`');
-    expect(reportMd).toContain('1024 bytes from embedded `enwik9-head-1024.txt`');
+    expect(reportMd).toContain('Provenance: data read from embedded `enwik9-head-1024.txt`; weights read from `paper:sat_model.bin`');
     for (const where of [dir, path.dirname(PAPER_WEIGHTS)]) {
       expect(reportMd).not.toContain(where);
       expect(JSON.stringify(reportJson)).not.toContain(where);

@@ -9,11 +9,15 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
   const m = inputs.model.json;
   const tr = m.train;
   const imported = m.source === 'import';
+  const dp = (inputs.data.provenance ?? {}) as { source?: string; name?: string };
+  const mp = (inputs.model.provenance ?? {}) as { name?: string };
   const params: TableSpec = {
     id: 'params',
     title: 'Model and training parameters',
     section: '§2',
-    positions: `data: ${data.bytes} bytes (${data.source}: ${data.name})`,
+    // Names are provenance (the run that built the input named them), not content: they go
+    // in the table's description, where diff does not look, and the rows hold hashes.
+    positions: `data: ${data.bytes} bytes (${dp.source ?? 'file'}: ${dp.name ?? 'unknown'})${imported ? `; weights: ${mp.name ?? 'unknown'}` : ''}`,
     columns: [
       { key: 'param', label: 'Parameter' },
       { key: 'value', label: 'Value' },
@@ -21,7 +25,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
     rows: [
       { param: 'Data bytes N', value: data.bytes },
       { param: 'Data sha256', value: String(data.sha256).slice(0, 16) },
-      { param: 'Weights', value: imported ? `imported: ${m.name}` : 'trained by this pipeline' },
+      { param: 'Weights', value: imported ? `imported: sha256 ${String(m.sha256).slice(0, 16)}` : 'trained by this pipeline' },
       { param: 'Hidden units H', value: { ours: m.H, ref: 'hidden' } },
       { param: 'Parameters', value: { ours: m.paramCount, ref: 'params_total' } },
       { param: 'Epochs', value: tr ? { ours: tr.epochs, ref: 'epochs' } : null },

@@ -1,0 +1,43 @@
+// Where a stage runs under --jobs N > 1: in this process, or in a child process. A child
+// costs a tsx start-up (300-600 ms) but keeps this process free: the scheduler starts the
+// next stage, and every other stage's progress and timing stay live. A long stage run here
+// blocks all of that (train in-process made skipgrams "take" 71 s). So the decision is the
+// stage's expected time, read from its previous runs in the cache:
+//   - nothing else running or ready: here (no other stage can start until it is done, so a
+//     child would only add its start-up);
+//   - expected over CHILD_ABOVE_S seconds: a child;
+//   - expected at most that: here (a start-up would cost more than the stage);
+//   - never timed: a child. A stage of unknown cost run here may block the build for
+//     minutes; a child costs at most its start-up.
+
+import type { Entry } from './entry.ts';
+import type { Store } from './store.ts';
+
+/** A stage expected to take longer than this (seconds of its own run) goes to a child process. */
+export const CHILD_ABOVE_S = 1;
+
+export type Placement = 'here' | 'child';
+
+/** `expected`: seconds from earlier runs, or null when the stage was never timed. */
+export function placement(expected: number | null, o: { jobs: number; alone: boolean }): Placement {
+  if (o.jobs <= 1 || o.alone) return 'here';
+  if (expected === null) return 'child';
+  return expected > CHILD_ABOVE_S ? 'child' : 'here';
+}
+
+/**
+ * A stage's expected seconds: those of the entry for this very key when there is one (a
+ * forced or corrupt re-run), else of its latest build with any key, else null. Entry.seconds
+ * is the stage's own run time in the process that ran it.
+ */
+export function expectedSeconds(store: Store, stage: string, key: string): number | null {
+  const read = (f: () => Entry | null) => {
+    try {
+      const e = f();
+      return e && Number.isFinite(e.seconds) ? e.seconds : null;
+    } catch {
+      return null; // a damaged entry says nothing about time
+    }
+  };
+  return read(() => store.getEntry(stage, key)) ?? read(() => store.latestEntry(stage));
+}

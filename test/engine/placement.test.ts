@@ -1,0 +1,67 @@
+// Where a stage runs under --jobs: its expected time from earlier runs in the cache decides;
+// a stage's reported seconds are its own, whatever runs beside it.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CHILD_ABOVE_S, expectedSeconds, placement } from '../../lib/engine/placement.ts';
+import { TOY_FILES, TOY_STAGES, loadToy, makeToy } from './toy.ts';
+
+// spin: a second wall-clock spinner beside the toy's `slow`, reading b like it, so both become
+// ready at once and `slow` (first in order) starts first.
+const FILES = {
+  ...TOY_FILES,
+  'stages/spin.ts': `export default { name: 'spin', description: 'spins too', inputs: ['b'],
+  run({ params, inputs }) { const end = performance.now() + params.ms; while (performance.now() < end) {} return { json: { out: inputs.b.json.sum } }; } };\n`,
+  'schemas/spin.params.json': JSON.stringify({ type: 'object', properties: { ms: { type: 'integer', default: 300 } }, additionalProperties: false }),
+};
+const STAGES = [...TOY_STAGES, 'stages/spin.ts'];
+
+describe('placement', () => {
+  it('runs a stage here when it is alone or jobs is 1, in a child when it is long or never timed, here when it is short', () => {
+    expect(placement(60, { jobs: 1, alone: false })).toBe('here');
+    expect(placement(60, { jobs: 2, alone: true })).toBe('here');
+    expect(placement(null, { jobs: 2, alone: true })).toBe('here');
+    expect(placement(CHILD_ABOVE_S + 0.01, { jobs: 2, alone: false })).toBe('child');
+    expect(placement(null, { jobs: 2, alone: false })).toBe('child');
+    expect(placement(CHILD_ABOVE_S, { jobs: 2, alone: false })).toBe('here');
+    expect(placement(0.05, { jobs: 4, alone: false })).toBe('here');
+  });
+
+  it('expects the seconds of the entry for this key, else of the latest build, else nothing', async () => {
+    const dir = makeToy(FILES);
+    const p = await loadToy(dir, STAGES);
+    expect(expectedSeconds(p.store, 'spin', '0'.repeat(64))).toBeNull();
+    const r = await p.build(['spin'], { overrides: { spin: { ms: 50 } } });
+    const e = r.entries.spin;
+    expect(e.seconds).toBeGreaterThanOrEqual(0.05);
+    expect(expectedSeconds(p.store, 'spin', e.key)).toBe(e.seconds);
+    expect(expectedSeconds(p.store, 'spin', '0'.repeat(64))).toBe(e.seconds); // another key: the latest build
+    // a damaged entry says nothing
+    fs.writeFileSync(path.join(p.store.root, 'entries', 'spin', `${e.key}.json`), '{');
+    expect(expectedSeconds(p.store, 'spin', e.key)).toBeNull();
+  });
+
+  it("with a long stage and another running at once, the other's reported seconds are its own (within 2x of its time alone)", async () => {
+    const dir = makeToy(FILES);
+    const overrides = { slow: { ms: 2500 }, spin: { ms: 300 } };
+    const alone = (await (await loadToy(dir, STAGES)).build(['spin'], { overrides, force: ['spin'] })).runs.find((r) => r.name === 'spin')!;
+    expect(alone.status).toBe('ran');
+    // Never timed, `slow` goes to a child (and used to run here, blocking this process: the
+    // spinner's reported time was then the scheduler's wall clock, over 2.5 s).
+    const both = await (await loadToy(dir, STAGES)).build(['slow', 'spin'], { overrides, force: ['slow', 'spin'], jobs: 2 });
+    const slow = both.runs.find((r) => r.name === 'slow')!;
+    const spin = both.runs.find((r) => r.name === 'spin')!;
+    expect(slow).toMatchObject({ status: 'ran', where: 'child' });
+    expect(spin.seconds).toBeGreaterThanOrEqual(0.3);
+    expect(spin.seconds).toBeLessThan(2 * alone.seconds);
+    // Timed now: `slow` (2.5 s) goes to a child, `spin` (0.3 s) runs here; each reports its own time.
+    const again = await (await loadToy(dir, STAGES)).build(['slow', 'spin'], { overrides, force: ['slow', 'spin'], jobs: 2 });
+    expect(again.runs.filter((r) => r.status === 'ran').map((r) => [r.name, r.where])).toEqual([
+      ['slow', 'child'],
+      ['spin', 'here'],
+    ]);
+    expect(again.runs.find((r) => r.name === 'spin')!.seconds).toBeLessThan(2 * alone.seconds);
+    expect(again.runs.find((r) => r.name === 'slow')!.seconds).toBeGreaterThanOrEqual(2.5);
+  }, 60_000);
+});
