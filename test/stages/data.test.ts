@@ -77,8 +77,8 @@ describe('data stage', () => {
     const { ctx: c, calls } = ctx({});
     const out = await stage.run(c);
     checkOutput(out, ref);
-    expect(out.json).toEqual({ bytes: 1024, sha256: ENWIK9_PREFIX_SHA256[1024], preview: expect.any(String) });
-    expect(out.provenance).toEqual({ source: 'embedded', name: 'enwik9-head-1024.txt', entry: null });
+    expect(out.json).toEqual({ bytes: 1024, sha256: ENWIK9_PREFIX_SHA256[1024], preview: expect.any(String), heldout: { offset: 1024, bytes: 1024, sha256: expect.any(String) } });
+    expect(out.provenance).toEqual({ source: 'embedded', name: 'enwik9-head-1024.txt', entry: null, heldout: { source: 'embedded', name: 'enwik9-head-2048.txt' } });
     expect(out.json.preview).toMatch(/^<mediawiki xmlns=/);
     expect(calls.at(-1)?.slice(0, 2)).toEqual([1024, 1024]);
     const short = await stage.run(ctx({ bytes: 100 }).ctx);
@@ -194,16 +194,16 @@ describe('data stage', () => {
         offset: n,
         bytes: n,
         sha256: createHash('sha256').update(ref2.subarray(n, 2 * n)).digest('hex'),
-        source: 'embedded',
-        name: 'enwik9-head-2048.txt',
       });
+      expect(out.provenance?.heldout).toEqual({ source: 'embedded', name: 'enwik9-head-2048.txt' });
     }
     // a pinned block inside the shipped bytes, and none at all
     const pinned = await stage.run(ctx({ bytes: 512, heldoutOffset: 1536, heldoutBytes: 512 }).ctx);
     expect(Buffer.from(pinned.tensors!.heldout.data as Uint8Array).equals(Buffer.from(ref2.subarray(1536)))).toBe(true);
     const none = await stage.run(ctx({ heldoutBytes: 0 }).ctx);
     expect(none.tensors!.heldout.shape).toEqual([0]);
-    expect(none.json.heldout).toMatchObject({ offset: 1024, bytes: 0, source: 'none', name: '' });
+    expect(none.json.heldout).toMatchObject({ offset: 1024, bytes: 0 });
+    expect(none.provenance?.heldout).toEqual({ source: 'none', name: '' });
     expect(stage.externals!(paramsWith({ heldoutBytes: 0 }), {}).map((e) => e.name)).toEqual(['source']);
   });
 
@@ -255,7 +255,7 @@ describe('data stage', () => {
     await expect(stage.run(ctx({ bytes: 2000, path: zip }).ctx)).rejects.toThrow(/short\.zip has 3000 bytes: the training prefix \[0, 2000\) but not all of the held-out block \[2000, 4000\)/);
     const out = await stage.run(ctx({ bytes: 2000, path: zip, heldoutBytes: 1000 }).ctx);
     expect(Buffer.from(out.tensors!.heldout.data as Uint8Array).equals(Buffer.from(pseudoText(3000, 7).subarray(2000)))).toBe(true);
-    expect(out.json.heldout).toMatchObject({ source: 'zip', name: 'short.zip' });
+    expect(out.provenance?.heldout).toEqual({ source: 'zip', name: 'short.zip' });
   });
 
   it.skipIf(!enwik1MiB())('the held-out text of a 64 KiB prefix is bytes [64 KiB, 128 KiB) of enwik9, and a fixed block [960 KiB, 1 MiB) can be pinned', async () => {
