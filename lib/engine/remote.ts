@@ -8,11 +8,9 @@
 // create_full_put_path on;`). We write no server of our own.
 //
 // The local store stays the first level. On a local miss the pipeline asks `pull`, which
-// fetches the entry and its objects, checks them exactly as a local read does (the entry's
-// own check hash, the record hashing to the key, every object's sha256 and size), and
-// writes them into the local store; what fails a check is ignored (a warning) and the stage
-// is built. After a build, `push` uploads the objects (HEAD first: content-addressed, so
-// an object already there is not sent again) and then the entry, so a reader that sees an
+// fetches the entry and its objects, checks them (below) and writes them into the local
+// store. After a build, `push` uploads the objects (HEAD first: content-addressed, so an
+// object already there is not sent again) and then the entry, so a reader that sees an
 // entry finds its objects.
 //
 // Credentials come from the URL (http://user:pass@host/…) or are passed in by the caller
@@ -34,13 +32,15 @@
 // outputHash), and an entry without a valid tag is not served. Whatever fails is one warning
 // and the stage is built locally: a remote can make a build slower, never wrong or stopped.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { canonicalJson, hashJson, sha256 } from './hash.ts';
+import { sha256 } from './hash.ts';
 import type { Store } from './store.ts';
-import { MAX_ENTRY_BYTES, entryObjects, entryProblem, type Declared, type Entry } from './entry.ts';
+import { MAX_ENTRY_BYTES, entryObjects, type Entry } from './entry.ts';
 import { HttpCache, TooLargeError, type RemoteOptions } from './remote-http.ts';
+import { checkEntry, entryTag, tensorMismatch } from './remote-entry.ts';
 
+export { checkEntry, entryTag } from './remote-entry.ts';
 export { HttpCache, RemoteError, TooLargeError, redactText, type Kind, type RemoteOptions } from './remote-http.ts';
+
 /** What a Store's `remote` offers the pipeline (see the lines marked [remote] in build.ts). */
 export interface RemoteTier {
   /** Before a local read: fetch (stage, key), or the objects its local entry lacks, into the local store. True when it is now local. */
@@ -176,18 +176,8 @@ export class RemoteCache extends HttpCache implements RemoteTier {
         return false;
       }
       const t = tensorRefs.get(ref.hash);
-      if (t) {
-        const { tensorHeader } = await import('./tensor.ts');
-        let h: { dtype: string; shape: number[] };
-        try {
-          h = tensorHeader(obj, what);
-        } catch (e) {
-          return refuse(`cas/${ref.hash}/tensor`, `has ${(e as Error).message}`);
-        }
-        if (h.dtype !== t.dtype || JSON.stringify(h.shape) !== JSON.stringify(t.shape)) {
-          return refuse(`cas/${ref.hash}/shape`, `says ${what} is ${t.dtype} ${JSON.stringify(t.shape)}, its file holds ${h.dtype} ${JSON.stringify(h.shape)}`);
-        }
-      }
+      const bad = t ? await tensorMismatch(obj, t, what) : null;
+      if (bad) return refuse(`cas/${ref.hash}/tensor`, bad);
       store.putObject(obj);
       this.stats.objectsDown++;
       this.stats.bytesDown += obj.byteLength;
@@ -250,39 +240,4 @@ export class RemoteCache extends HttpCache implements RemoteTier {
       this.stats.bytesUp += text.byteLength;
     }
   }
-}
-
-/** The HMAC-SHA256 under `hmacKey` of an entry: its canonical JSON without `check` and `tag`. */
-export function entryTag(hmacKey: string, entry: Entry): string {
-  const { check: _c, tag: _t, ...body } = entry as Entry & { tag?: string };
-  return createHmac('sha256', hmacKey).update(canonicalJson(body)).digest('hex');
-}
-
-/**
- * Parse and check a remote entry the way Store.getEntry checks a local one, and more: the
- * record must hash to the key it was asked for and, with `hmacKey`, carry a valid tag. An
- * Entry (with its tag), or why it was rejected. Never throws.
- */
-export function checkEntry(bytes: Uint8Array, stage: string, key: string, o: { declared?: Declared; hmacKey?: string | null } = {}): Entry | string {
-  let entry: Entry & { tag?: unknown };
-  try {
-    entry = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return 'is not valid JSON';
-  }
-  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return 'is not a cache entry';
-  const { check, tag, ...body } = entry;
-  try {
-    if (!check || sha256(canonicalJson(body)) !== check) return 'fails its checksum (damaged)';
-  } catch {
-    return 'fails its checksum (damaged)';
-  }
-  const why = entryProblem(entry, stage, o.declared);
-  if (why) return why;
-  if (entry.key !== key || hashJson(entry.record) !== key) return 'does not belong to this key';
-  if (o.hmacKey) {
-    if (typeof tag !== 'string' || !/^[0-9a-f]{64}$/.test(tag)) return 'has no HMAC tag (TOTAL_INTERP_REMOTE_KEY is set: only tagged entries are served)';
-    if (!timingSafeEqual(Buffer.from(tag, 'hex'), Buffer.from(entryTag(o.hmacKey, entry), 'hex'))) return 'has an HMAC tag that is not valid under TOTAL_INTERP_REMOTE_KEY';
-  }
-  return entry;
 }
