@@ -156,7 +156,7 @@ export interface Declared {
  * Why a parsed entry cannot be served, or null: every field the engine reads is there with
  * its type (so damage never surfaces as a TypeError), every ref is 64 hex characters (a ref
  * names a file in the store), every tensor ref is consistent (tensorRefProblem) and, when
- * the stage lists its tensors, the entry has exactly those, and every artifact name stays
+ * the stage lists its tensors, the entry has them (it may have more), and every artifact name stays
  * inside reports/<label>/ (artifactNameProblem).
  */
 export function entryProblem(e: any, stage: string, declared?: Declared): string | null {
@@ -173,11 +173,8 @@ export function entryProblem(e: any, stage: string, declared?: Declared): string
     const why = tensorRefProblem(t);
     if (why) return `has tensor ${JSON.stringify(n.slice(0, 100))} that ${why}`;
   }
-  if (declared?.tensors) {
-    const want = [...declared.tensors].sort().join(',');
-    const have = Object.keys(o.tensors).sort().join(',');
-    if (want !== have) return `has tensors [${have.slice(0, 200)}], the stage declares [${want}]`;
-  }
+  const lacking = (declared?.tensors ?? []).filter((n) => !Object.hasOwn(o.tensors, n));
+  if (lacking.length) return `has tensors [${Object.keys(o.tensors).join(',').slice(0, 200)}], without [${lacking.join(',')}] that the stage declares`;
   if (!o.artifacts || typeof o.artifacts !== 'object' || Array.isArray(o.artifacts)) return 'has no artifacts map';
   for (const [n, r] of Object.entries(o.artifacts)) {
     const why = artifactNameProblem(n);

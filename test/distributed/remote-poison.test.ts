@@ -21,7 +21,7 @@ function reseal(e: any): Buffer {
   return Buffer.from(JSON.stringify({ ...body, check: sha256(canonicalJson(body)) }));
 }
 
-describe('a poisoned remote cache', () => {
+describe('a poisoned remote cache', { timeout: 60_000 }, () => {
   let srv: FaultServer;
   const tmp: string[] = [];
   const fresh = () => {
