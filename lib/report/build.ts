@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { StageOutput } from '../engine/types.ts';
 import { mergeParts, resolveMetric, resolveTable, type PaperFigures, type ResolvedMetric, type ResolvedTable } from './compare.ts';
-import { renderReport, type ReportDoc } from './markdown.ts';
+import { mdCode, mdText, renderReport, type ReportDoc } from './markdown.ts';
 import type { SectionPart, TableSpec } from './types.ts';
 import type { PlotData } from './plot-data.ts';
 import { auditRows, recipeLine, referenceInfo, referenceLine, renderAudit, type AuditRow, type ReportJson } from './audit.ts';
@@ -145,10 +145,10 @@ export function buildReport(
       'Every table of *Toward Total Interpretability of a Tiny Elman RNN*, recomputed from raw bytes by this pipeline,',
       "with the paper's printed figure beside ours. Definitions follow SPEC.md; nothing is tuned toward the paper.",
       '',
-      `- Model: ${m.source === 'import' ? `imported weights \`${m.name}\`` : `trained here: ${recipeLine(m.train)}`}, H = ${m.H}, ${m.paramCount} parameters.`,
+      `- Model: ${m.source === 'import' ? `imported weights ${mdCode(m.name)}` : `trained here: ${recipeLine(m.train)}`}, H = ${m.H}, ${m.paramCount} parameters.`,
       ...(imported ? [] : [referenceLine(extra.reference ?? null)]),
-      `- Data: ${d.bytes} bytes from ${d.source} \`${d.name}\` (sha256 ${String(d.sha256).slice(0, 16)}…).`,
-      `- Params changed from their defaults: ${overrideList(extra.overrides ?? {}).map((o) => `\`${o}\``).join(', ') || 'none'}.`,
+      `- Data: ${d.bytes} bytes from ${mdText(d.source)} ${mdCode(d.name)} (sha256 ${mdText(String(d.sha256).slice(0, 16))}…).`,
+      `- Params changed from their defaults: ${overrideList(extra.overrides ?? {}).map(mdCode).join(', ') || 'none'}.`,
     ],
     tables,
     metrics,
