@@ -6,7 +6,7 @@ import { canonicalJson, hashJson } from './hash.ts';
 import { checkOutput } from './validate.ts';
 import { decodeTensor, encodeTensor, checkTensor } from './tensor.ts';
 import type { Store } from './store.ts';
-import { CorruptError, type Entry, type ObjectRef, type TensorRef } from './entry.ts';
+import { CorruptError, artifactNameProblem, type Entry, type ObjectRef, type TensorRef } from './entry.ts';
 import type { KeyRecord } from './key.ts';
 import { externalLabel } from './fingerprint.ts';
 import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from './types.ts';
@@ -48,6 +48,12 @@ export function loadOutput(store: Store, entry: Entry, outputSchema: any): Stage
       throw new CorruptError(`${what}: decodes as ${t.dtype} ${JSON.stringify(t.shape)}, its entry says ${ref.dtype} ${JSON.stringify(ref.shape)}`, at);
     }
     tensors[name] = t;
+  }
+  // The JSON and every tensor were just read and re-hashed: the entry's outputHash (what
+  // downstream keys use) must be theirs, so a re-sealed entry cannot pass other outputs off.
+  const declared = store.declared?.(stage);
+  if (declared && outputHashOf(json, declared.volatile ?? [], entry.outputs.tensors, entry.outputs.artifacts) !== entry.outputHash) {
+    throw new CorruptError(`stage ${stage}: cache entry ${entry.key.slice(0, 12)} has an outputHash that is not its outputs' (forged)`, at);
   }
   return { json, tensors, key: entry.key.slice(0, 12), outputHash: entry.outputHash, provenance: entry.provenance?.stage ?? {} };
 }
@@ -108,7 +114,8 @@ export async function executeStage(a: ExecuteArgs): Promise<Entry> {
   }
   const artifacts: Record<string, ObjectRef> = {};
   for (const [p, content] of Object.entries(result.artifacts ?? {})) {
-    if (p.startsWith('/') || p.split('/').includes('..')) throw new Error(`stage ${def.name}: artifact path must be relative inside reports/: ${p}`);
+    const bad = artifactNameProblem(p);
+    if (bad) throw new Error(`stage ${def.name}: artifact name ${bad} (it must be a file inside reports/<label>/)`);
     artifacts[p] = store.putObject(typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
   }
   const jsonText = JSON.stringify(result.json);

@@ -104,6 +104,7 @@ export class Pipeline {
     this.schemasDir = opts.schemasDir ?? path.join(this.root, 'schemas');
     this.reporter = opts.reporter ?? silentReporter;
     this.store.warn = (m) => this.reporter.line(`warning: ${m}`);
+    this.store.declared = (s) => this.byName.get(s)?.def; // entries read back are checked against their stage's tensors and volatile keys
     this.lockOptions = opts.lock ?? {};
     // Each source's imports, kept by content hash in the cache: a run whose sources have not
     // changed lexes nothing.

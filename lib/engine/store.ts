@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sha256, sha256Fd } from './hash.ts';
 import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
-import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, parseEntry, sealEntry, wellFormed, type Entry, type ObjectRef } from './entry.ts';
+import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, parseEntry, sealEntry, wellFormed, type Declared, type Entry, type ObjectRef } from './entry.ts';
 // Listing the whole store (gc) is in store-list.ts and lease.ts, imported by gc alone.
 import type { RemoteTier } from './remote.ts'; // [remote]
 
@@ -36,6 +36,12 @@ export class Store {
   io: WriteIo;
   /** Where the store's one-time notices go (the pipeline points it at its reporter). */
   warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`);
+  /**
+   * What each stage declares about its output (its tensor names, its volatile JSON keys):
+   * entries read back are checked against it, and outputHash recomputed with it. The
+   * pipeline points it at its stage declarations; without it those two checks are skipped.
+   */
+  declared?: (stage: string) => (Declared & { volatile?: readonly string[] }) | undefined;
   private toldReadOnly = false;
   constructor(root: string, io: Partial<WriteIo> = {}) {
     this.root = root;
@@ -46,7 +52,9 @@ export class Store {
     return path.join(this.root, ...parts);
   }
 
+  /** Where the object named `hash` is; only a name of 64 hex characters names a file here. */
   objectPath(hash: string): string {
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new CorruptError(`object name ${JSON.stringify(String(hash).slice(0, 80))} is not 64 hex characters (damaged or forged entry)`);
     return this.dir('objects', hash.slice(0, 2), hash);
   }
 
@@ -140,7 +148,7 @@ export class Store {
     } catch {
       return null; // removed since the stat
     }
-    return parseEntry(text, stage, key);
+    return parseEntry(text, stage, key, this.declared?.(stage));
   }
 
   /** Drop an entry (damaged, or its objects are); on a read-only cache there is nothing to do. */

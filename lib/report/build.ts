@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { StageOutput } from '../engine/types.ts';
 import { judge, mergeParts, resolveMetric, resolveTable, type PaperFigures, type ResolveContext, type ResolvedMetric, type ResolvedTable, type Status } from './compare.ts';
-import { renderReport, type ReportDoc } from './markdown.ts';
+import { mdCode, mdText, renderReport, type ReportDoc } from './markdown.ts';
 import type { SectionPart, TableSpec } from './types.ts';
 import type { PlotData } from './plot-data.ts';
 import { auditRows, recipeLine, referenceInfo, referenceLine, renderAudit, settingOf, valuesByRef, type AuditRow, type ReportJson } from './audit.ts';
@@ -159,7 +159,7 @@ export function buildReport(
       ...(imported ? [] : [referenceLine(extra.reference ?? null)]),
       `- Data: ${d.bytes} bytes (sha256 ${String(d.sha256).slice(0, 16)}…).`,
       `- ${provenanceLine(prov)}`,
-      `- Params changed from their defaults: ${overrideList(extra.overrides ?? {}).map((o) => `\`${o}\``).join(', ') || 'none'}.`,
+      `- Params changed from their defaults: ${overrideList(extra.overrides ?? {}).map(mdCode).join(', ') || 'none'}.`,
     ],
     tables,
     metrics,
@@ -190,8 +190,8 @@ export function provenanceOf(inputs: Record<string, StageOutput>): ReportProvena
  */
 export function provenanceLine(p: ReportProvenance): string {
   const d = p.data;
-  const data = d.name ? `${d.source ?? 'file'} \`${d.name}\`${d.entry ? ` (entry \`${d.entry}\`)` : ''}` : 'unknown';
-  const weights = p.model ? `; weights read from \`${p.model.name ?? 'unknown'}\`` : '';
+  const data = d.name ? `${mdText(d.source ?? 'file')} ${mdCode(d.name)}${d.entry ? ` (entry ${mdCode(d.entry)})` : ''}` : 'unknown';
+  const weights = p.model ? `; weights read from ${mdCode(p.model.name ?? 'unknown')}` : '';
   return `Provenance: data read from ${data}${weights} (results are keyed by content: the same bytes under another name reuse them).`;
 }
 
