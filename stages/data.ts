@@ -26,6 +26,7 @@ import {
   SOURCE_HINT,
   checkSourceLength,
   heldoutRange,
+  heldoutWithin,
   heldoutShort,
   localSource,
   looksLikeZip,
@@ -82,7 +83,7 @@ export default defineStage<Params>({
   tensors: ['bytes', 'heldout'],
   async run({ params, externals, env, progress }) {
     const n = params.bytes;
-    const held = heldoutOf(params);
+    let held = heldoutOf(params);
     // The file the engine resolved and fingerprinted, when it did (else the same rule again).
     const declared = externals.source?.path;
     const src: Source = declared ? (declared === EMBEDDED_PATH ? { kind: 'embedded' } : { kind: 'local', file: declared }) : sourceOf(params, env);
@@ -93,21 +94,28 @@ export default defineStage<Params>({
     // prefix and, when it comes from the same place, the held-out block after it.
     const need = held.bytes > 0 && heldSrc.kind !== 'embedded' ? held.need : n;
     if (src.kind === 'local') checkSourceLength(src.file, n, held);
+    const read = async (k: number): Promise<Prefix | null> => {
+      if (src.kind === 'local') return readPrefix(src.file, k, (out, transferred) => progress(out, k, `read ${transferred} bytes`));
+      if (src.kind === 'download' || k > n) {
+        const onProgress: OnProgress = (out, transferred) => progress(out, k, `downloaded ${(transferred / 1024).toFixed(1)} KB`);
+        return (await import('../lib/data/download.ts')).downloadPrefix(params.url, k, { onProgress });
+      }
+      return null;
+    };
     let whole: Prefix | null = null;
     try {
-      if (src.kind === 'local') {
-        whole = await readPrefix(src.file, need, (out, transferred) => progress(out, need, `read ${transferred} bytes`));
-      } else if (src.kind === 'download' || need > n) {
-        const onProgress: OnProgress = (out, transferred) => progress(out, need, `downloaded ${(transferred / 1024).toFixed(1)} KB`);
-        whole = await (await import('../lib/data/download.ts')).downloadPrefix(params.url, need, { onProgress });
-      }
+      whole = await read(need);
     } catch (e) {
-      // A source that ends before `need`: name the part it lacks, the prefix or the held-out block.
+      // A source that ends before `need`: the default held-out block shrinks to what follows
+      // the prefix; otherwise name the part it lacks, the prefix or the pinned block.
       const has = (e as { reason?: string; has?: number }).reason === 'short' ? (e as { has?: number }).has : undefined;
       if (need === n || has === undefined) throw e;
       const label = src.kind === 'local' ? src.file : params.url;
-      if (has >= n) throw heldoutShort(path.basename(label), has, n, held);
-      throw (await import('../lib/data/errors.ts')).shortError(label, has, n);
+      if (has >= n && !held.pinned) {
+        held = heldoutWithin(held, n, has);
+        whole = await read(held.bytes > 0 ? held.need : n);
+      } else if (has >= n) throw heldoutShort(path.basename(label), has, n, held);
+      else throw (await import('../lib/data/errors.ts')).shortError(label, has, n);
     }
     if (whole && whole.bytes.length > n) {
       const label = whole.source === 'download' ? params.url : whole.name;

@@ -215,8 +215,10 @@ export class Pipeline {
   }
 
   /** Build `targets` and everything upstream (see build.ts). */
-  build(targets: string[], opts: BuildOptions = {}): Promise<BuildResult> {
-    return build(this, targets, opts);
+  async build(targets: string[], opts: BuildOptions = {}): Promise<BuildResult> {
+    const r = await build(this, targets, opts);
+    this.hasher.saveMemo();
+    return r;
   }
 
   /** Fresh / stale / missing for every stage (see status.ts; loaded when asked for). */
