@@ -288,11 +288,16 @@ export async function show(p: Pipeline, io: Io, stage: string, o: Common & { bui
   const e = await entryOf(p, stage, parseSets(p, o.set), o.build, 'show');
   const json = p.json(e);
   const tensors = Object.fromEntries(Object.entries(e.outputs.tensors).map(([n, t]) => [n, { dtype: t.dtype, shape: t.shape }]));
+  // Where the inputs of the run that built it came from: shown, never part of a key.
+  const provenance = e.provenance ?? null;
   if (o.json) {
-    io.out.write(JSON.stringify({ stage, key: e.key.slice(0, 12), builtAt: e.builtAt, json, tensors }) + '\n');
+    io.out.write(JSON.stringify({ stage, key: e.key.slice(0, 12), builtAt: e.builtAt, json, tensors, provenance }) + '\n');
     return 0;
   }
   io.out.write(`${stage}  key ${e.key.slice(0, 12)}  built ${e.builtAt}\n\n${JSON.stringify(json, null, 2)}\n`);
+  if (provenance && (Object.keys(provenance.stage).length || Object.keys(provenance.files).length)) {
+    io.out.write(`\nprovenance (the run that built it; not part of any key)\n${JSON.stringify(provenance, null, 2)}\n`);
+  }
   const names = Object.keys(tensors);
   io.out.write(`\ntensors${names.length ? '' : ': (none)'}\n`);
   for (const n of names) io.out.write(`  ${n.padEnd(20)} ${tensors[n].dtype.padEnd(8)} [${tensors[n].shape.join(', ')}]\n`);
