@@ -2,7 +2,7 @@
 // entry file read back: its checksum, its key and its shape, so damage is reported as a
 // CorruptError and never surfaces as a TypeError or a wrong result.
 
-import { canonicalJson, sha256 } from './hash.ts';
+import { canonicalJson, hashJson, sha256 } from './hash.ts';
 import type { KeyRecord } from './key.ts';
 
 /** Entries are small JSON records; a larger file is damage, not an entry. */
@@ -202,4 +202,15 @@ export function entryProblem(e: any, stage: string, declared?: Declared): string
 /** Does a parsed entry have the fields the engine reads, each safe to use (entryProblem)? */
 export function wellFormed(e: any, stage: string, declared?: Declared): boolean {
   return entryProblem(e, stage, declared) === null;
+}
+
+/** Hash of a stage's output: the refs of its parts, with volatile JSON keys left out (provenance is never among them). */
+export function outputHashOf(json: Record<string, unknown>, volatile: readonly string[], tensors: Record<string, ObjectRef>, artifacts: Record<string, ObjectRef>): string {
+  const stable: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(json)) if (!volatile.includes(k)) stable[k] = v;
+  return hashJson({
+    json: canonicalJson(stable),
+    tensors: Object.fromEntries(Object.entries(tensors).map(([k, r]) => [k, r.hash])),
+    artifacts: Object.fromEntries(Object.entries(artifacts).map(([k, r]) => [k, r.hash])),
+  });
 }

@@ -7,7 +7,8 @@
 // before the remote counts as unreachable. A download is read as a stream and given up as
 // soon as it exceeds what the caller expects (an object's declared size, an entry's 16 MiB)
 // or the hard cap, TOTAL_INTERP_REMOTE_MAX_BYTES (default 8 GiB), so a huge or endless body
-// is never held in memory; and when no data arrives for `timeoutMs`.
+// is never held in memory; and when no data arrives for `timeoutMs`, or, after that long,
+// it averages less than MIN_RATE (64 KiB/s: a server trickling bytes holds a build up too).
 
 export type Kind = 'cas' | 'ac';
 
@@ -24,6 +25,9 @@ export interface RemoteOptions {
 
 /** The hard cap on one download when neither the caller nor TOTAL_INTERP_REMOTE_MAX_BYTES sets one. */
 export const DEFAULT_MAX_BYTES = 8 * 2 ** 30;
+
+/** The slowest average rate a download may keep up after its first timeoutMs (bytes per second). */
+export const MIN_RATE = 64 << 10;
 
 /** A download that was larger than allowed: refused after reading at most the limit. */
 export class TooLargeError extends Error {}
@@ -170,11 +174,18 @@ export class HttpCache {
       const parts: Uint8Array[] = [];
       let n = 0;
       const reader = res.body!.getReader();
+      const t0 = performance.now();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         alive();
         n += value.byteLength;
+        // A body that keeps trickling never trips the idle timer: past timeoutMs it must
+        // average MIN_RATE, or it is given up like a stalled one.
+        if (performance.now() - t0 > this.timeoutMs + (n / MIN_RATE) * 1000) {
+          await reader.cancel().catch(() => {});
+          throw new Error(`${what} came slower than ${MIN_RATE >> 10} KiB/s`);
+        }
         if (n > max) {
           await reader.cancel().catch(() => {});
           throw new TooLargeError(`${what} is more than the ${max} bytes expected`);

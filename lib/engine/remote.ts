@@ -34,7 +34,7 @@
 
 import { sha256 } from './hash.ts';
 import type { Store } from './store.ts';
-import { MAX_ENTRY_BYTES, entryObjects, type Entry } from './entry.ts';
+import { MAX_ENTRY_BYTES, entryObjects, outputHashOf, type Entry } from './entry.ts';
 import { HttpCache, TooLargeError, type RemoteOptions } from './remote-http.ts';
 import { checkEntry, entryTag, tensorMismatch } from './remote-entry.ts';
 
@@ -192,7 +192,6 @@ export class RemoteCache extends HttpCache implements RemoteTier {
     }
     // The outputHash is what downstream keys are made of: it must be these outputs' own,
     // or a re-sealed entry could pass other results off under it.
-    const { outputHashOf } = await import('./execute.ts');
     let json: Record<string, unknown>;
     try {
       json = JSON.parse(Buffer.from(store.getObject(entry.outputs.json, `stage ${stage}: json output`)).toString('utf8'));

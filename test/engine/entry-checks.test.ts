@@ -94,6 +94,20 @@ describe('local entries are checked on every read', { timeout: 30_000 }, () => {
     expect(p2.lines.join('\n')).toMatch(/warning: stage b: cache entry \w+ has an outputHash that is not its outputs' \(forged\); recomputing b/);
   });
 
+  it('a final entry whose artifact was swapped is refused before its file is written (outputHash)', async () => {
+    const dir = fresh();
+    const p = await loadToy(dir);
+    const built = await p.build(['c']);
+    const forged = p.store.putObject(Buffer.from('out=999\n'));
+    forge(p.store.entryPath('c', built.entries.c.key), (e) => ({ ...e, outputs: { ...e.outputs, artifacts: { 'toy/out.txt': forged } } }));
+    fs.rmSync(path.join(dir, 'reports', 'toy', 'out.txt'));
+    const p2 = await loadToy(dir);
+    const r = await p2.build(['c']);
+    expect(statuses(r.runs)).toEqual({ a: 'cached', b: 'cached', c: 'ran' });
+    expect(fs.readFileSync(path.join(dir, 'reports', 'toy', 'out.txt'), 'utf8')).toBe('out=7\n');
+    expect(p2.lines.join('\n')).toMatch(/stage c: cache entry \w+ has an outputHash that is not its outputs' \(forged\); recomputing/);
+  });
+
   it('an entry without a tensor the stage declares is refused', async () => {
     const dir = fresh();
     const p = await loadToy(dir);
