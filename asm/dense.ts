@@ -246,3 +246,37 @@ export function gradWeights(Wt: usize, H: i32, A: usize, R: usize, rOff: usize, 
     }
   }
 }
+
+/**
+ * The per-(t, s) part of scoreScales: for t = t0..t1-1 and each scale s = scales[si] (nS),
+ *   out[(t - t0)*nS + si] = (s·L[y] + b[y] - max) - ln Σ_k mult[k]·exp(s·L[k] + b[k] - max)
+ * with max = max_k (s·L[k] + b[k]), L = (t1 - t0, K) class logits, y[t] (i32) the target
+ * class: the log-probability of the target, as scoreScales computes it before bitsOf.
+ * l (K) is scratch.
+ */
+export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize, K: i32, t0: i32, t1: i32, scales: usize, nS: i32, l: usize): void {
+  for (let t = t0; t < t1; t++) {
+    const lo = at(L, (t - t0) * K);
+    const yk = load<i32>(ati(y, t));
+    for (let si = 0; si < nS; si++) {
+      const s = load<f64>(at(scales, si));
+      const sv = f64x2.splat(s);
+      let mv = f64x2.splat(-Infinity);
+      let k = 0;
+      for (; k + 2 <= K; k += 2) {
+        const v = f64x2.add(f64x2.mul(sv, v128.load(at(lo, k))), v128.load(at(b, k)));
+        v128.store(at(l, k), v);
+        mv = f64x2.max(mv, v);
+      }
+      let max = Math.max(f64x2.extract_lane(mv, 0), f64x2.extract_lane(mv, 1));
+      if (k < K) {
+        const v = s * load<f64>(at(lo, k)) + load<f64>(at(b, k));
+        store<f64>(at(l, k), v);
+        if (v > max) max = v;
+      }
+      let sum: f64 = 0;
+      for (k = 0; k < K; k++) sum += load<f64>(at(mult, k)) * jsExp(load<f64>(at(l, k)) - max);
+      store<f64>(at(out, (t - t0) * nS + si), load<f64>(at(l, yk)) - max - jsLog(sum));
+    }
+  }
+}

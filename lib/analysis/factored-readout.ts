@@ -262,6 +262,24 @@ export function scoreScales(
 ): void {
   const { K, mult } = cls;
   out.fill(0, 0, scales.length);
+  const nS = scales.length;
+  const nT = t1 - t0;
+  const d = denseArena({
+    L: ['f64', nT * K], b: ['f64', K], mult: ['f64', K], y: ['i32', t1], scales: ['f64', nS], lp: ['f64', nT * nS], l: ['f64', K],
+  });
+  if (d) {
+    // the log-probabilities in WebAssembly (the same operations), bitsOf summed here in the same order
+    d.v.L.set(L.subarray(0, nT * K));
+    d.v.b.set(b.subarray(0, K));
+    d.v.mult.set(mult);
+    d.v.y.set(y.subarray(0, t1));
+    d.v.scales.set(scales);
+    d.x.scaledLogp(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, t0, t1, d.p.scales, nS, d.p.l);
+    const lp = d.v.lp;
+    for (let i = 0; i < nT; i++) for (let si = 0; si < nS; si++) out[si] += bitsOf(lp[i * nS + si], floor);
+    for (let si = 0; si < nS; si++) out[si] /= nT;
+    return;
+  }
   for (let t = t0; t < t1; t++) {
     const lo = (t - t0) * K;
     const yk = y[t];

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Mv4, denseModule, denseUnavailableReason } from '../../lib/rnn/wasm-dense.ts';
 import {
-  byteClasses, factorBlocks, factoredGrad, factoredLogits, gdWork, targetClasses, type Factored,
+  byteClasses, factorBlocks, factoredGrad, factoredLogits, gdWork, scoreScales, targetClasses, type Factored,
 } from '../../lib/analysis/factored-readout.ts';
 import { readoutLogits4 } from '../../lib/rnn/forward.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
@@ -59,7 +59,7 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
     expect(bitDiffs(fast, js)).toEqual([]);
   });
 
-  it('factoredGrad and factoredLogits give the same bits as the JavaScript loops (odd K, block widths not multiples of 4, repeating rows)', () => {
+  it('factoredGrad, factoredLogits and scoreScales give the same bits as the JavaScript loops (odd K, block widths not multiples of 4, repeating rows)', () => {
     const T = 60;
     for (const [H, w, alphabet, K] of [[12, 6, 'abcdef', 7], [8, 4, 'abcdefg', 8], [10, 5, 'abc', 4]] as const) {
       const xs = randomBytes(T, 7, alphabet);
@@ -79,14 +79,16 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
         const loss = factoredGrad(dW, db, F, W, b, cls, y, 3, T - 1, 1e-10, gdWork(F, cls.K));
         const L = new Float64Array((T - 5) * cls.K);
         factoredLogits(L, F, W, cls.K, 2, T - 3);
-        return { dW, db, loss, L };
+        const bpc = new Float64Array(3);
+        scoreScales(bpc, L, b, cls, y, 2, T - 3, [0.5, 1, 1.7], 1e-3);
+        return { dW, db, loss, L, bpc };
       };
       expect(gdWork(F, cls.K).dense).not.toBeNull();
       const fast = run();
       const js = withJs(run);
       expect(withJs(() => gdWork(F, cls.K).dense)).toBeNull();
       expect(Object.is(fast.loss, js.loss), `loss ${fast.loss} vs ${js.loss}`).toBe(true);
-      for (const k of ['dW', 'db', 'L'] as const) {
+      for (const k of ['dW', 'db', 'L', 'bpc'] as const) {
         const bad = bitDiffs(fast[k], js[k]);
         expect(bad, `${k} H=${H} w=${w}: ${maxDiff(fast[k], js[k]).msg}`).toEqual([]);
       }
