@@ -10,8 +10,9 @@
 // order of float64 operations: the same sums in the same order, multiplies and adds
 // rounded separately (no fused multiply-add, so there is no relaxed-SIMD build of this
 // file: it would round the same). exp and log are JavaScript's own Math.exp and Math.log,
-// imported. So the analyses give the same bits with or without this module, and their
-// cache keys need not name it (test/rnn/wasm-dense.test.ts holds the kernels to that).
+// imported, or exp written out as V8 computes it (exp2v below). So the analyses give the
+// same bits with or without this module, and their cache keys need not name it
+// (test/rnn/wasm-dense.test.ts holds the kernels to that).
 //
 // All pointers are byte addresses; arrays are f64 unless said otherwise, row-major.
 
@@ -26,6 +27,60 @@
 // @ts-ignore: decorator
 @inline function ati(base: usize, index: i32): usize {
   return base + (<usize>index << 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// exp, two lanes at a time, bit for bit JavaScript's Math.exp
+//
+// V8's Math.exp is fdlibm's __ieee754_exp (src/base/ieee754.cc): x = k·ln2 + r with
+// r = hi - lo, exp(r) = 1 - ((lo - r·c/(2 - c)) - hi), c = r - r²·P(r²), times 2^k. The
+// general branch (1.5·ln2 ≤ |x| < 700: k is neither 0, ±1 nor below -1021) is written
+// here in f64x2 with the same operations in the same order; a lane outside it (small |x|,
+// overflow, underflow, NaN) is computed by the imported Math.exp itself. Tested against
+// Math.exp bit for bit on millions of arguments (test/rnn/wasm-dense.test.ts).
+
+const EXP_LO = reinterpret<f64>(0x3FF0A2B200000000); // the smallest |x| with the high word of 1.5·ln2
+const ln2HI: f64 = 6.93147180369123816490e-01;
+const ln2LO: f64 = 1.90821492927058770002e-10;
+const invln2: f64 = 1.44269504088896338700e+00;
+const P1: f64 = 1.66666666666666019037e-01;
+const P2: f64 = -2.77777777770155933842e-03;
+const P3: f64 = 6.61375632143793436117e-05;
+const P4: f64 = -1.65339022054652515390e-06;
+const P5: f64 = 4.13813679705723846039e-08;
+
+/** (exp x0, exp x1), each equal to Math.exp's. */
+// @ts-ignore: decorator
+@inline function exp2v(x: v128): v128 {
+  // k = (int)(invln2·x + (x < 0 ? -0.5 : 0.5)), truncated toward zero
+  const half = v128.bitselect(f64x2.splat(-0.5), f64x2.splat(0.5), f64x2.lt(x, f64x2.splat(0)));
+  const ki = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(f64x2.splat(invln2), x), half));
+  const t = f64x2.convert_low_i32x4_s(ki);
+  const hi = f64x2.sub(x, f64x2.mul(t, f64x2.splat(ln2HI)));
+  const lo = f64x2.mul(t, f64x2.splat(ln2LO));
+  const r = f64x2.sub(hi, lo);
+  const tt = f64x2.mul(r, r);
+  let p = f64x2.add(f64x2.splat(P4), f64x2.mul(tt, f64x2.splat(P5)));
+  p = f64x2.add(f64x2.splat(P3), f64x2.mul(tt, p));
+  p = f64x2.add(f64x2.splat(P2), f64x2.mul(tt, p));
+  p = f64x2.add(f64x2.splat(P1), f64x2.mul(tt, p));
+  const c = f64x2.sub(r, f64x2.mul(tt, p));
+  const y = f64x2.sub(f64x2.splat(1), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(f64x2.splat(2), c))), hi));
+  // 2^k: high word 0x3FF00000 + (k << 20), low word 0
+  const twopk = i64x2.add(i64x2.shl(i64x2.extend_low_i32x4_s(ki), 52), i64x2.splat(0x3FF0000000000000));
+  let e = f64x2.mul(y, twopk);
+  const ax = f64x2.abs(x);
+  const fast = v128.and(f64x2.ge(ax, f64x2.splat(EXP_LO)), f64x2.lt(ax, f64x2.splat(700)));
+  if (!i64x2.all_true(fast)) {
+    if (i64x2.extract_lane(fast, 0) == 0) e = f64x2.replace_lane(e, 0, jsExp(f64x2.extract_lane(x, 0)));
+    if (i64x2.extract_lane(fast, 1) == 0) e = f64x2.replace_lane(e, 1, jsExp(f64x2.extract_lane(x, 1)));
+  }
+  return e;
+}
+
+/** OUT[i] = exp(IN[i]) for i < n (n even), by exp2v: for the tests. */
+export function expTest(IN: usize, OUT: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) v128.store(at(OUT, i), exp2v(v128.load(at(IN, i))));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -180,14 +235,22 @@ export function gradRows(
       if (v > max) max = v;
     }
     let sum: f64 = 0;
-    for (let k = 0; k < K; k++) {
+    const mv = f64x2.splat(max);
+    let k = 0;
+    for (; k + 2 <= K; k += 2) {
+      const e = exp2v(f64x2.sub(v128.load(at(l, k)), mv));
+      v128.store(at(l, k), e);
+      sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
+      sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
+    }
+    if (k < K) {
       const e = jsExp(load<f64>(at(l, k)) - max);
       store<f64>(at(l, k), e);
       sum += load<f64>(at(mult, k)) * e;
     }
     const inv = 1 / sum;
     const iv = f64x2.splat(inv);
-    let k = 0;
+    k = 0;
     for (; k + 2 <= K; k += 2) v128.store(at(l, k), f64x2.mul(v128.load(at(l, k)), iv));
     if (k < K) store<f64>(at(l, k), load<f64>(at(l, k)) * inv);
     const ly = at(l, load<i32>(ati(y, t)));
@@ -275,7 +338,13 @@ export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize
         if (v > max) max = v;
       }
       let sum: f64 = 0;
-      for (k = 0; k < K; k++) sum += load<f64>(at(mult, k)) * jsExp(load<f64>(at(l, k)) - max);
+      const mx = f64x2.splat(max);
+      for (k = 0; k + 2 <= K; k += 2) {
+        const e = exp2v(f64x2.sub(v128.load(at(l, k)), mx));
+        sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
+        sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
+      }
+      if (k < K) sum += load<f64>(at(mult, k)) * jsExp(load<f64>(at(l, k)) - max);
       store<f64>(at(out, (t - t0) * nS + si), load<f64>(at(l, yk)) - max - jsLog(sum));
     }
   }

@@ -16,6 +16,7 @@ export interface DenseExports {
   gatherRows(L: number, tab: number, off: number, G: number, K: number, t0: number, t1: number): void;
   gradRows(A: number, db: number, nTab: number, l: number, tab: number, off: number, G: number, K: number, b: number, mult: number, y: number, t0: number, t1: number, eps: number): number;
   gradWeights(Wt: number, H: number, A: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number): void;
+  expTest(IN: number, OUT: number, n: number): void;
   scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number): void;
 }
 

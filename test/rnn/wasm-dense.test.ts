@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Mv4, denseModule, denseUnavailableReason } from '../../lib/rnn/wasm-dense.ts';
+import { Mv4, denseArena, denseModule, denseUnavailableReason } from '../../lib/rnn/wasm-dense.ts';
 import {
   byteClasses, factorBlocks, factoredGrad, factoredLogits, gdWork, scoreScales, targetClasses, type Factored,
 } from '../../lib/analysis/factored-readout.ts';
@@ -26,6 +26,24 @@ function bitDiffs(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
 
 describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build/dense.wasm)', () => {
   afterEach(() => delete process.env.TOTAL_INTERP_DENSE);
+
+  it('computes exp as Math.exp does, bit for bit (the f64x2 branch and the lanes it hands to Math.exp)', () => {
+    const n = 1 << 20;
+    const d = denseArena({ x: ['f64', n], e: ['f64', n] })!;
+    const x = d.v.x;
+    let s = 12345;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let i = 0; i < n; i++) {
+      const r = rnd();
+      // mostly the softmax's arguments (≤ 0), some positive, small, huge and special
+      x[i] = i % 7 === 0 ? (rnd() - 0.5) * 4 : i % 11 === 0 ? (rnd() - 0.5) * 1500 : -r * 60;
+    }
+    x.set([0, -0, 1, -1, 709.78, 709.79, -745.1, -745.2, -708, -707, 700, -700, NaN, Infinity, -Infinity, 1.5 * Math.LN2, -1.5 * Math.LN2, 0.5 * Math.LN2]);
+    d.x.expTest(d.p.x, d.p.e, n);
+    const bad: number[] = [];
+    for (let i = 0; i < n; i++) if (!Object.is(d.v.e[i], Math.exp(x[i]))) bad.push(i);
+    expect(bad.length, `first: ${bad.slice(0, 3).map((i) => `exp(${x[i]}) = ${d.v.e[i]}, Math.exp ${Math.exp(x[i])}`).join('; ')}`).toBe(0);
+  });
 
   it('mv4 gives the naive sums over j in order, bit for bit (rows not a multiple of 4, with and without init)', () => {
     for (const [rows, n] of [[7, 5], [16, 16], [1, 3]]) {
