@@ -137,6 +137,27 @@ export function mv4(out: usize, M: usize, rows: i32, n: i32, v: usize, init: usi
   }
 }
 
+/**
+ * In place over out (rows, 4) as mv4 leaves it: each of the four columns c becomes its log
+ * softmax, as lib/rnn/forward.ts logSoftmax computes it: max (the first of equal values),
+ * sum of exp(l - max) over q in order, lse = max + ln sum, l - lse. Lanes are two columns.
+ */
+export function logSoftmax4(out: usize, rows: i32): void {
+  for (let h = 0; h < 2; h++) {
+    const o = out + (<usize>h << 4); // columns 2h, 2h+1
+    let max = f64x2.splat(-Infinity);
+    for (let q = 0; q < rows; q++) {
+      const v = v128.load(at(o, q * 4));
+      max = v128.bitselect(v, max, f64x2.gt(v, max));
+    }
+    let sum = f64x2.splat(0);
+    for (let q = 0; q < rows; q++) sum = f64x2.add(sum, exp2v(f64x2.sub(v128.load(at(o, q * 4)), max)));
+    let lse = f64x2.replace_lane(max, 0, f64x2.extract_lane(max, 0) + jsLog(f64x2.extract_lane(sum, 0)));
+    lse = f64x2.replace_lane(lse, 1, f64x2.extract_lane(max, 1) + jsLog(f64x2.extract_lane(sum, 1)));
+    for (let q = 0; q < rows; q++) v128.store(at(o, q * 4), f64x2.sub(v128.load(at(o, q * 4)), lse));
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // the factored class readout (lib/analysis/factored-readout.ts): tables, logits, gradient
 //

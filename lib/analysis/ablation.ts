@@ -17,7 +17,7 @@
 // float32 state, logp its (N, V) log-probabilities.
 
 import { V, type Weights } from '../rnn/weights.ts';
-import { bitsOf, readoutLogits4 } from '../rnn/forward.ts';
+import { bitsOf, readoutLogits4, readoutLogp4 } from '../rnn/forward.ts';
 import { ablate, runWithHooks } from '../rnn/hooks.ts';
 import { Mv4 } from '../rnn/wasm-dense.ts';
 
@@ -131,6 +131,12 @@ function squash4(w: Weights, i: number, a0: number, a1: number, a2: number, a3: 
  * `logits` is (4, V) scratch.
  */
 function readout4(w: Weights, Wy64: Float64Array, h: Float64Array, o: Int32Array, logits: Float64Array, out: Float64Array): void {
+  if (Mv4.for(Wy64, V, w.H)) {
+    // the same arithmetic as below, whole log softmax in WebAssembly (readoutLogp4)
+    readoutLogp4(w, Wy64, h, logits, 0);
+    for (let i = 0; i < 4; i++) out[i] = logits[i * V + o[i]];
+    return;
+  }
   readoutLogits4(w, Wy64, h, logits, 0); // the trace's logits, bit for bit (lib/rnn/forward.ts)
   for (let i = 0; i < 4; i++) {
     const off = i * V;

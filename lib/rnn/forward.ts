@@ -197,6 +197,8 @@ export function readoutLogits4(w: Weights, Wy64: Float64Array, h: Float64Array, 
 
 /** readoutLogits4, then log softmax of each row: row i equals readoutLogp of h's row i bit for bit. */
 export function readoutLogp4(w: Weights, Wy64: Float64Array, h: Float64Array, out: Float64Array, outOff: number): void {
+  const k = Mv4.for(Wy64, V, w.H);
+  if (k) return k.run(h, 0, w.by, out, outOff, V, true); // the same operations in WebAssembly
   readoutLogits4(w, Wy64, h, out, outOff);
   for (let i = 0; i < 4; i++) logSoftmax(out, outOff + i * V, out, outOff + i * V);
 }

@@ -12,6 +12,7 @@ export const DENSE_WASM_FILE = fileURLToPath(new URL('../../build/dense.wasm', i
 
 export interface DenseExports {
   mv4(out: number, M: number, rows: number, n: number, v: number, init: number): void;
+  logSoftmax4(out: number, rows: number): void;
   fillTables(tab: number, nTab: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number, Wt: number): void;
   gatherRows(L: number, tab: number, off: number, G: number, K: number, t0: number, t1: number): void;
   gradRows(A: number, db: number, nTab: number, l: number, tab: number, off: number, G: number, K: number, b: number, mult: number, y: number, t0: number, t1: number, eps: number): number;
@@ -113,14 +114,16 @@ export class Mv4 {
 
   /**
    * out[outOff + c*outStride + q] = init[q] (or 0 when init is null) + Σ_j M[q*n + j] · v[vOff + c*n + j]
-   * for c < 4, q < rows: v holds four vectors of n one after the other.
+   * for c < 4, q < rows: v holds four vectors of n one after the other. With `logSoftmax`,
+   * each out_c is then replaced by its log softmax as forward.ts logSoftmax computes it.
    */
-  run(v: ArrayLike<number>, vOff: number, init: ArrayLike<number> | null, out: Float64Array, outOff: number, outStride: number): void {
+  run(v: ArrayLike<number>, vOff: number, init: ArrayLike<number> | null, out: Float64Array, outOff: number, outStride: number, logSoftmax = false): void {
     const { rows, n, d } = this;
     const vi = d.v.v;
     for (let c = 0; c < 4; c++) for (let j = 0; j < n; j++) vi[j * 4 + c] = v[vOff + c * n + j];
     if (init) for (let q = 0; q < rows; q++) d.v.init[q] = init[q];
     d.x.mv4(d.p.out, d.p.M, rows, n, d.p.v, init ? d.p.init : 0);
+    if (logSoftmax) d.x.logSoftmax4(d.p.out, rows);
     const o = d.v.out;
     for (let c = 0; c < 4; c++) {
       const base = outOff + c * outStride;

@@ -3,7 +3,7 @@ import { Mv4, denseArena, denseModule, denseUnavailableReason } from '../../lib/
 import {
   byteClasses, factorBlocks, factoredGrad, factoredLogits, gdWork, scoreScales, targetClasses, type Factored,
 } from '../../lib/analysis/factored-readout.ts';
-import { readoutLogits4 } from '../../lib/rnn/forward.ts';
+import { readoutLogits4, readoutLogp4 } from '../../lib/rnn/forward.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
 import { maxDiff, randomBytes, randomFill } from './helpers.ts';
 
@@ -67,14 +67,20 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
     }
   });
 
-  it('readoutLogits4 gives the same bits with the kernel as with its loops', () => {
-    const w = weightsFrom(randomFill(new Float32Array(paramCount(16)), 4, 0.5), 16);
-    const h = randomFill(new Float64Array(4 * 16), 5, 1);
-    const fast = new Float64Array(4 * 256 + 1);
-    readoutLogits4(w, Float64Array.from(w.Wy), h, fast, 1);
-    const js = new Float64Array(fast.length);
-    withJs(() => readoutLogits4(w, Float64Array.from(w.Wy), h, js, 1));
-    expect(bitDiffs(fast, js)).toEqual([]);
+  it('readoutLogits4 and readoutLogp4 give the same bits with the kernel as with their loops', () => {
+    for (const amp of [0.5, 8]) {
+      // amp 8: logits far apart, so that some exp(l - max) underflow
+      const w = weightsFrom(randomFill(new Float32Array(paramCount(16)), 4, amp), 16);
+      const h = randomFill(new Float64Array(4 * 16), 5, 1);
+      for (const f of [readoutLogits4, readoutLogp4]) {
+        const fast = new Float64Array(4 * 256 + 1);
+        f(w, Float64Array.from(w.Wy), h, fast, 1);
+        const js = new Float64Array(fast.length);
+        withJs(() => f(w, Float64Array.from(w.Wy), h, js, 1));
+        const bad = bitDiffs(fast, js);
+        expect(bad, `${f.name} amp ${amp}: ${maxDiff(fast, js).msg}`).toEqual([]);
+      }
+    }
   });
 
   it('factoredGrad, factoredLogits and scoreScales give the same bits as the JavaScript loops (odd K, block widths not multiples of 4, repeating rows)', () => {
