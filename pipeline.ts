@@ -24,6 +24,7 @@ export const STAGES = [
   'stages/pattern-tables.ts', //  §6.2 Q2 pattern units' lookup tables
   'stages/describe.ts', //        §6.2 Q4 descriptions, marginal to full
   'stages/rebuild.ts', //         §6.2 Q4 weights written back from them
+  'stages/rebuild-score.ts', //   §6.2 Q4 the rebuilt RNNs scored beside the trained one
   'stages/viewer.ts', //          the per-position viewer (reports/<label>/viewer.html)
   'stages/report.ts', //          the report
 ];

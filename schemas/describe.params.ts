@@ -10,7 +10,7 @@ export const schema = {
       "type": "integer",
       "minimum": 0,
       "maximum": 12,
-      "default": 3,
+      "default": 2,
       "description": "Decimals the cell carriers of a rule level are written with (fewer: a smaller description)"
     },
     "classes": {
@@ -19,6 +19,49 @@ export const schema = {
       "maximum": 128,
       "default": 16,
       "description": "Bytes (the most frequent) that get their own x1 / x2 feature unit in a rule level; the rest share one class"
+    },
+    "readoutDigits": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 12,
+      "default": 1,
+      "description": "Decimals of the model's readout (Wy on the described units, by) a rules_<set> level writes"
+    },
+    "fitDigits": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 12,
+      "default": 0,
+      "description": "Decimals of the readout fitted in describe that a rules_<set>_fit level writes (on the paper's weights 0 decimals cost 0.01 bpc against 1 and save 45% of the bits)"
+    },
+    "fitSteps": {
+      "type": "integer",
+      "minimum": 0,
+      "default": 60,
+      "description": "L-BFGS iterations of the readout that describe fits on a rule level's rebuilt states and writes into its rules_<set>_fit description; 0: no _fit levels"
+    },
+    "gain": {
+      "type": "number",
+      "exclusiveMinimum": 0,
+      "default": 20,
+      "description": "Weight scale a of the feature units a rebuild writes (large: they saturate at ±1); written into each rule description"
+    },
+    "margin": {
+      "type": "number",
+      "minimum": 0,
+      "default": 1,
+      "description": "Wx of a byte in an outer bin: this far beyond the last carrier threshold; written into each rule description"
+    },
+    "ridge": {
+      "type": "number",
+      "minimum": 0,
+      "default": 0.001,
+      "description": "Ridge penalty of the least-squares fit of each described unit's Wh row; written into each rule description"
+    },
+    "file": {
+      "type": "string",
+      "default": "",
+      "description": "A description (JSON, as describe writes it) that replaces the computed one of its level, e.g. one edited by hand; empty: none"
     }
   },
   "additionalProperties": false
