@@ -136,7 +136,7 @@ export function compareWithBase(reps: number, model: string): void {
     console.log(`\n(no commit "${ref}" to compare the no-op report with; set TOTAL_INTERP_BENCH_BASE=REF)`);
     return;
   }
-  const env = (cache: string) => ({ ...process.env, TOTAL_INTERP_CACHE: cache, ENWIK9: path.join(root, 'data/enwik9-head-1024.txt') });
+  const env = (cache: string) => ({ ...process.env, TOTAL_INTERP_CACHE: cache, ENWIK9: path.join(root, 'data/enwik9-head-2048.txt') });
   // Wall time swings with the machine's load; the process's own CPU time (user + system,
   // all threads, printed by a preload at exit) is the steadier comparison.
   const cpuPreload = `data:text/javascript,process.on('exit',()=>{const c=process.cpuUsage();process.stderr.write('\\ncpu-ms '+(c.user+c.system)/1000+'\\n')})`;

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { copyProject } from '../test/helpers/project.ts';
-import { REF_DATA } from '../test/helpers/reference.ts';
+import { EMBEDDED_HELDOUT_PATH } from '../lib/data/inputs.ts';
 import { mulberry32 } from '../lib/rnn/prng.ts';
 
 const argv = process.argv.slice(2);
@@ -57,7 +57,7 @@ interface Run {
 
 /** Run the CLI on a cache; `killAfterMs` sends SIGKILL then. Reads the report.json it names. */
 function cli(cache: string, args: string[], o: { killAfterMs?: number; asUser?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  const env = { ...process.env, ENWIK9: REF_DATA, TOTAL_INTERP_CACHE: cache, ...o.env };
+  const env = { ...process.env, ENWIK9: EMBEDDED_HELDOUT_PATH, TOTAL_INTERP_CACHE: cache, ...o.env };
   const node = [process.execPath, '--import', tsxLoader, path.join(project, 'pipeline.ts'), ...args, '--json'];
   const [cmd, ...rest] = o.asUser ? ['setpriv', `--reuid=${o.asUser}`, `--regid=${o.asUser === 'nobody' ? 'nogroup' : o.asUser}`, '--clear-groups', ...node] : node;
   const t0 = performance.now();

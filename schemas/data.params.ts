@@ -26,6 +26,26 @@ export const schema = {
       "pattern": "^https?://",
       "default": "http://mattmahoney.net/dc/enwik9.zip",
       "description": "The enwik9 zip to stream from when bytes > 1024 and neither path nor ENWIK9 is set (the Hutter Prize site's link)"
+    },
+    "heldoutOffset": {
+      "type": [
+        "integer",
+        "null"
+      ],
+      "minimum": 0,
+      "maximum": 1000000000,
+      "default": null,
+      "description": "First byte of the held-out text (an offset into enwik9). Null: data.bytes, i.e. the held-out text follows the training prefix. Must not overlap the training prefix [0, data.bytes)"
+    },
+    "heldoutBytes": {
+      "type": [
+        "integer",
+        "null"
+      ],
+      "minimum": 0,
+      "maximum": 1000000000,
+      "default": null,
+      "description": "Length of the held-out text in bytes. Null: data.bytes (the N bytes after an N-byte prefix). 0: no held-out text (a source holding only the training prefix). Otherwise at least 2"
     }
   },
   "additionalProperties": false

@@ -1,66 +1,142 @@
-// Paper §2 ("1024 bytes of enwik9"), SPEC §0 "Data", issue 3 part 1 and issue 10: the first
-// N = data.bytes bytes x_0..x_{N-1} of enwik9.
+// Paper §2 ("1024 bytes of enwik9"), docs/definitions.md §0 "Data" and §6.3: the first
+// N = data.bytes bytes x_0..x_{N-1} of enwik9, and the held-out text: by default the N bytes
+// after them (bytes N..2N-1), or the block data.heldoutOffset / data.heldoutBytes pin.
 // The source, in order: the param data.path, the env var ENWIK9 (a plain file or a zip of
-// one), else for N ≤ 1024 the copy shipped with the project (data/enwik9-head-1024.txt),
-// else a streamed download of data.url (in the key as a param), stopped as soon as N bytes
-// are out. A local file, embedded or not, is declared as an external, so its content
-// fingerprint and name are in the cache key (only its first N bytes for a plain file), never
-// its path: ENWIK9 is a pathEnv. A prefix whose sha256 we know (1024 bytes, 1 MiB;
-// lib/data/known.ts) must match it. Reading is in lib/data/.
+// one), else for N ≤ 1024 the copy shipped with the project (data/enwik9-head-1024.txt; the
+// held-out text from data/enwik9-head-2048.txt when it lies in the first 2048 bytes), else a
+// streamed download of data.url (in the key as a param), stopped as soon as the bytes it
+// needs are out. A local file, embedded or not, is declared as an external, so its content
+// fingerprint and name are in the cache key (only the prefix a run reads for a plain file),
+// never its path: ENWIK9 is a pathEnv. A prefix whose sha256 we know (1024, 2048 bytes,
+// 1 MiB; lib/data/known.ts) must match it. A held-out block that overlaps the training
+// prefix, or that a plain file is too short for, is a usage error before anything runs.
+// Reading is in lib/data/.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { defineStage } from '../lib/engine/types.ts';
-import { EMBEDDED_BYTES, EMBEDDED_NAME, EMBEDDED_PATH, SOURCE_HINT, localSource, looksLikeZip } from '../lib/data/inputs.ts';
+import { defineStage, type ExternalFile } from '../lib/engine/types.ts';
+import {
+  EMBEDDED_BYTES,
+  EMBEDDED_HELDOUT_BYTES,
+  EMBEDDED_HELDOUT_NAME,
+  EMBEDDED_HELDOUT_PATH,
+  EMBEDDED_NAME,
+  EMBEDDED_PATH,
+  SOURCE_HINT,
+  checkSourceLength,
+  heldoutRange,
+  heldoutShort,
+  localSource,
+  looksLikeZip,
+} from '../lib/data/inputs.ts';
 import type { OnProgress, Prefix } from '../lib/data/source.ts';
 // The readers (files, zips, the downloader) are imported when the stage runs: every
 // pipeline run loads this declaration, few run it.
 
 import type { Params } from '../schemas/data.params.ts';
 
-/** Where the bytes come from for these params: a local file, the embedded copy, or the network. */
-function sourceOf(params: Params, env: Record<string, string | undefined>): { kind: 'local'; file: string } | { kind: 'embedded' } | { kind: 'download' } {
+type Source = { kind: 'local'; file: string } | { kind: 'embedded' } | { kind: 'download' };
+
+/** Where the training bytes come from for these params: a local file, the embedded copy, or the network. */
+function sourceOf(params: Params, env: Record<string, string | undefined>): Source {
   const file = localSource(params.path, env);
   if (file) return { kind: 'local', file };
   return params.bytes <= EMBEDDED_BYTES ? { kind: 'embedded' } : { kind: 'download' };
 }
 
+/**
+ * Where the held-out bytes come from: the training bytes' file or download, except that an
+ * embedded training prefix takes them from the shipped 2048 bytes when those hold them.
+ */
+function heldoutSourceOf(train: Source, need: number): Source {
+  if (train.kind !== 'embedded') return train;
+  return need <= EMBEDDED_HELDOUT_BYTES ? { kind: 'embedded' } : { kind: 'download' };
+}
+
+const heldoutOf = (params: Params) => heldoutRange(params.bytes, params.heldoutOffset, params.heldoutBytes);
+
 export default defineStage<Params>({
   name: 'data',
-  description: 'the first data.bytes bytes of enwik9 (the shipped 1024, a file, its zip, or a streamed download)',
+  description: 'the first data.bytes bytes of enwik9 and the held-out text after them (the shipped 2048, a file, its zip, or a streamed download)',
   section: '§2',
   inputs: [],
   pathEnv: ['ENWIK9'],
   // A data file enters keys by its name and content (the external), not its folder.
   keyParams: (p) => (p.path ? { ...p, path: `file:${path.basename(p.path)}` } : p),
   externals(params, env) {
+    const held = heldoutOf(params); // throws a usage error on an overlapping block
     const src = sourceOf(params, env);
-    if (src.kind === 'embedded') return [{ name: 'source', path: EMBEDDED_PATH, maxBytes: params.bytes, display: `embedded:${EMBEDDED_NAME}` }];
-    if (src.kind === 'download') return [];
-    // A zip's first N inflated bytes can depend on any part of it: fingerprint it all.
-    return [{ name: 'source', path: src.file, maxBytes: looksLikeZip(src.file) ? undefined : params.bytes, hint: SOURCE_HINT }];
+    if (src.kind === 'local') {
+      checkSourceLength(src.file, params.bytes, held);
+      // A zip's first N inflated bytes can depend on any part of it: fingerprint it all.
+      return [{ name: 'source', path: src.file, maxBytes: looksLikeZip(src.file) ? undefined : held.need, hint: SOURCE_HINT }];
+    }
+    const out: ExternalFile[] = [];
+    if (src.kind === 'embedded') out.push({ name: 'source', path: EMBEDDED_PATH, maxBytes: params.bytes, display: `embedded:${EMBEDDED_NAME}` });
+    if (held.bytes > 0 && heldoutSourceOf(src, held.need).kind === 'embedded') {
+      out.push({ name: 'heldout', path: EMBEDDED_HELDOUT_PATH, maxBytes: held.need, display: `embedded:${EMBEDDED_HELDOUT_NAME}` });
+    }
+    return out;
   },
-  tensors: ['bytes'],
+  tensors: ['bytes', 'heldout'],
   async run({ params, externals, env, progress }) {
     const n = params.bytes;
+    const held = heldoutOf(params);
     // The file the engine resolved and fingerprinted, when it did (else the same rule again).
     const declared = externals.source?.path;
-    const src = declared ? (declared === EMBEDDED_PATH ? { kind: 'embedded' as const } : { kind: 'local' as const, file: declared }) : sourceOf(params, env);
+    const src: Source = declared ? (declared === EMBEDDED_PATH ? { kind: 'embedded' } : { kind: 'local', file: declared }) : sourceOf(params, env);
+    const heldSrc = heldoutSourceOf(src, held.need);
     const { preview, readPrefix } = await import('../lib/data/source.ts');
+    const { knownPrefixMismatch } = await import('../lib/data/known.ts');
+    // One read of every byte the run needs from a local file or the network: the training
+    // prefix and, when it comes from the same place, the held-out block after it.
+    const need = held.bytes > 0 && heldSrc.kind !== 'embedded' ? held.need : n;
+    if (src.kind === 'local') checkSourceLength(src.file, n, held);
+    let whole: Prefix | null = null;
+    try {
+      if (src.kind === 'local') {
+        whole = await readPrefix(src.file, need, (out, transferred) => progress(out, need, `read ${transferred} bytes`));
+      } else if (src.kind === 'download' || need > n) {
+        const onProgress: OnProgress = (out, transferred) => progress(out, need, `downloaded ${(transferred / 1024).toFixed(1)} KB`);
+        whole = await (await import('../lib/data/download.ts')).downloadPrefix(params.url, need, { onProgress });
+      }
+    } catch (e) {
+      // A source that ends before `need`: name the part it lacks, the prefix or the held-out block.
+      const has = (e as { reason?: string; has?: number }).reason === 'short' ? (e as { has?: number }).has : undefined;
+      if (need === n || has === undefined) throw e;
+      const label = src.kind === 'local' ? src.file : params.url;
+      if (has >= n) throw heldoutShort(path.basename(label), has, n, held);
+      throw (await import('../lib/data/errors.ts')).shortError(label, has, n);
+    }
+    if (whole && whole.bytes.length > n) {
+      const label = whole.source === 'download' ? params.url : whole.name;
+      const wrong = knownPrefixMismatch(whole.bytes, createHash('sha256').update(whole.bytes).digest('hex'), label);
+      if (wrong) throw wrong;
+    }
     let got: Prefix;
     if (src.kind === 'embedded') {
       const { readEmbedded } = await import('../lib/data/embedded.ts');
       got = { bytes: readEmbedded(n), source: 'embedded', name: EMBEDDED_NAME, entry: null, transferred: n };
       progress(n, n, `read ${n} embedded bytes`);
-    } else if (src.kind === 'local') {
-      got = await readPrefix(src.file, n, (out, transferred) => progress(out, n, `read ${transferred} bytes`));
     } else {
-      const onProgress: OnProgress = (out, transferred) => progress(out, n, `downloaded ${(transferred / 1024).toFixed(1)} KB`);
-      got = await (await import('../lib/data/download.ts')).downloadPrefix(params.url, n, { onProgress });
+      got = { ...whole!, bytes: whole!.bytes.length === n ? whole!.bytes : whole!.bytes.slice(0, n) };
     }
     const sha256 = createHash('sha256').update(got.bytes).digest('hex');
-    const { knownPrefixMismatch } = await import('../lib/data/known.ts');
     const mismatch = knownPrefixMismatch(got.bytes, sha256, got.source === 'download' ? params.url : got.name);
     if (mismatch) throw mismatch;
+
+    let heldout: Uint8Array;
+    let heldFrom: { source: Prefix['source'] | 'none'; name: string };
+    if (held.bytes === 0) {
+      heldout = new Uint8Array(0);
+      heldFrom = { source: 'none', name: '' };
+    } else if (heldSrc.kind === 'embedded') {
+      const { readEmbeddedRange } = await import('../lib/data/embedded.ts');
+      heldout = readEmbeddedRange(held.offset, held.bytes, externals.heldout?.path);
+      heldFrom = { source: 'embedded', name: EMBEDDED_HELDOUT_NAME };
+    } else {
+      heldout = whole!.bytes.slice(held.offset, held.need);
+      heldFrom = { source: whole!.source, name: whole!.name };
+    }
     return {
       json: {
         bytes: n,
@@ -69,8 +145,12 @@ export default defineStage<Params>({
         entry: got.entry,
         sha256,
         preview: preview(got.bytes),
+        heldout: { offset: held.offset, bytes: held.bytes, sha256: createHash('sha256').update(heldout).digest('hex'), ...heldFrom },
       },
-      tensors: { bytes: { dtype: 'uint8', shape: [n], data: got.bytes } },
+      tensors: {
+        bytes: { dtype: 'uint8', shape: [n], data: got.bytes },
+        heldout: { dtype: 'uint8', shape: [held.bytes], data: heldout },
+      },
     };
   },
 });

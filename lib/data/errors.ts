@@ -10,6 +10,8 @@ export type DataErrorReason =
 
 export class DataError extends Error {
   readonly reason: DataErrorReason;
+  /** For 'short': how many bytes the source has. */
+  has?: number;
   constructor(reason: DataErrorReason, what: string, hint: string) {
     super(`${what}\nhint: ${hint}`);
     this.name = 'DataError';
@@ -25,5 +27,7 @@ export const SHORT_HINT =
   'lower --set data.bytes=N, or point ENWIK9 / data.path at a longer prefix of enwik9 (or enwik9 itself)';
 
 export function shortError(what: string, has: number, n: number): DataError {
-  return new DataError('short', `${what} has ${has} bytes, fewer than the ${n} requested (data.bytes = ${n})`, SHORT_HINT);
+  const e = new DataError('short', `${what} has ${has} bytes, fewer than the ${n} requested (data.bytes = ${n})`, SHORT_HINT);
+  e.has = has;
+  return e;
 }

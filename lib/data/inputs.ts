@@ -4,7 +4,7 @@
 // readers are elsewhere, imported when a stage runs: embedded.ts (the shipped 1024 bytes),
 // source.ts and zip.ts (a local file or zip), download.ts, paper-weights.ts.
 
-import { openSync, readSync, closeSync } from 'node:fs';
+import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +16,15 @@ export const EMBEDDED_NAME = 'enwik9-head-1024.txt';
 
 /** Where the embedded file is (inside the project; never shown or keyed as a path). */
 export const EMBEDDED_PATH = fileURLToPath(new URL(`../../data/${EMBEDDED_NAME}`, import.meta.url));
+
+/**
+ * enwik9's first 2048 bytes also ship with the project (data/enwik9-head-2048.txt): the
+ * training KiB and the KiB after it, so that the default held-out text (the N bytes after
+ * an N ≤ 1024 prefix) needs no network.
+ */
+export const EMBEDDED_HELDOUT_BYTES = 2048;
+export const EMBEDDED_HELDOUT_NAME = 'enwik9-head-2048.txt';
+export const EMBEDDED_HELDOUT_PATH = fileURLToPath(new URL(`../../data/${EMBEDDED_HELDOUT_NAME}`, import.meta.url));
 
 /** How to set the source; shared by the engine's missing-file check and the data errors. */
 export const SOURCE_HINT =
@@ -69,3 +78,70 @@ export const PAPER_WEIGHTS_ENV = [
   'HOME',
   'TOTAL_INTERP_PAPER_WEIGHTS_URL', // another URL to fetch from (tests serve it on loopback)
 ] as const;
+
+/**
+ * A held-out block the params ask for that cannot be had: it overlaps the training prefix,
+ * or the source is too short for it. A usage error (the CLI exits 2), raised before
+ * anything runs. The message ends with a `hint:` line.
+ */
+export class HeldoutError extends Error {
+  readonly reason = 'usage';
+}
+
+export interface HeldoutRange {
+  /** First held-out byte (an offset into enwik9). */
+  offset: number;
+  /** Held-out length in bytes (0: no held-out text). */
+  bytes: number;
+  /** How many bytes of the source a run reads: the training prefix and the held-out block. */
+  need: number;
+}
+
+const HELDOUT_HINT =
+  'leave data.heldoutOffset and data.heldoutBytes null (the N bytes after the training prefix), set data.heldoutOffset >= data.bytes, or --set data.heldoutBytes=0 for no held-out text';
+
+/**
+ * The held-out block for training size `n`: by default bytes [n, 2n) of enwik9; `offset`
+ * and `bytes` (null = n) pin another block (e.g. one fixed block for every size). It must
+ * not overlap the training prefix [0, n) and must hold at least one prediction (2 bytes),
+ * unless it is empty.
+ */
+export function heldoutRange(n: number, offset: number | null | undefined, bytes: number | null | undefined): HeldoutRange {
+  const off = offset ?? n;
+  const len = bytes ?? n;
+  if (len === 0) return { offset: off, bytes: 0, need: n };
+  if (len < 2) throw new HeldoutError(`data.heldoutBytes = ${len}: a held-out text needs at least 2 bytes (one prediction)\nhint: ${HELDOUT_HINT}`);
+  if (off < n) {
+    throw new HeldoutError(
+      `the held-out block [${off}, ${off + len}) overlaps the training prefix [0, ${n}) (data.heldoutOffset = ${offset ?? 'null'}, data.bytes = ${n})\nhint: ${HELDOUT_HINT}`,
+    );
+  }
+  return { offset: off, bytes: len, need: off + len };
+}
+
+/**
+ * For a plain local file that holds the training prefix: a usage error when it is too short
+ * for the held-out block after it. Says nothing about a file shorter than the prefix (the
+ * reader reports it, as it always has), a zip (its inflated length is known only by reading
+ * it) or a file that cannot be read (the engine reports it missing).
+ */
+export function checkSourceLength(file: string, n: number, r: HeldoutRange): void {
+  if (r.bytes === 0 || looksLikeZip(file)) return;
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return;
+    size = st.size;
+  } catch {
+    return;
+  }
+  if (size < n || size >= r.need) return;
+  throw heldoutShort(path.basename(file), size, n, r);
+}
+
+/** The error for a source with the training prefix but not all of the held-out block. */
+export function heldoutShort(name: string, size: number, n: number, r: HeldoutRange): HeldoutError {
+  return new HeldoutError(
+    `source ${name} has ${size} bytes: the training prefix [0, ${n}) but not all of the held-out block [${r.offset}, ${r.need})\nhint: point ENWIK9 / data.path at a longer prefix of enwik9 (or enwik9 itself), pin another block with data.heldoutOffset / data.heldoutBytes, or --set data.heldoutBytes=0 for no held-out text`,
+  );
+}

@@ -8,6 +8,7 @@ import { DataError } from './errors.ts';
 /** sha256 of the first N bytes of enwik9, for the prefix lengths we know. */
 export const ENWIK9_PREFIX_SHA256: Readonly<Record<number, string>> = {
   1024: 'ef3e698d40b8b36d6d1776feccc25bab3d01de872a4fd8e56f5b929631568496',
+  2048: 'bc51ea2c32cc92722855012d7db27fe653c5d363676f632284291dfcfd267456',
   1048576: '4fb5efa9f35df431737731bf3c8f38a467b69731940ff82a4ee0e218aae58834',
 };
 

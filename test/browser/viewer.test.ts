@@ -52,7 +52,7 @@ describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
     const text = path.join(dir, 'synthetic.txt');
     fs.writeFileSync(text, TEXT);
     const p = await Pipeline.load({ root: dir, stageFiles: STAGES, env: {} });
-    const overrides = { model: { source: weights, hidden: H }, data: { path: text, bytes: TEXT.length } };
+    const overrides = { model: { source: weights, hidden: H }, data: { path: text, bytes: TEXT.length, heldoutBytes: 0 } };
     const { entries } = await p.build(['viewer', 'decomposition', 'carrier-pattern'], { overrides });
     html = path.join(p.reportsDir, (await p.output(entries.viewer)).json.file);
     dec = (await p.output(entries.decomposition)).json;

@@ -9,8 +9,8 @@ import Ajv from 'ajv';
 import stage from '../../stages/data.ts';
 import { bytesOf } from '../../lib/rnn/io.ts';
 import type { ExternalFile, StageResult } from '../../lib/engine/types.ts';
-import { readEmbedded } from '../../lib/data/embedded.ts';
-import { EMBEDDED_PATH } from '../../lib/data/inputs.ts';
+import { readEmbedded, readEmbeddedRange } from '../../lib/data/embedded.ts';
+import { EMBEDDED_HELDOUT_PATH, EMBEDDED_PATH } from '../../lib/data/inputs.ts';
 import { ENWIK9_PREFIX_SHA256 } from '../../lib/data/known.ts';
 import { makeZip, pseudoText, serve } from '../data/fixtures.ts';
 import { enwik1MiB } from '../helpers/reference.ts';
@@ -20,6 +20,10 @@ const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'data-stage-'));
 const REF = path.join(tmp(), 'enwik_1024.txt');
 copyFileSync(EMBEDDED_PATH, REF);
 const ref = new Uint8Array(readFileSync(REF));
+// enwik9's first 2048 bytes: the training KiB and the held-out KiB after it.
+const REF2 = path.join(tmp(), 'enwik_2048.txt');
+copyFileSync(EMBEDDED_HELDOUT_PATH, REF2);
+const ref2 = new Uint8Array(readFileSync(REF2));
 const paramsSchema = JSON.parse(readFileSync('schemas/data.params.json', 'utf8'));
 const outputSchema = JSON.parse(readFileSync('schemas/data.output.json', 'utf8'));
 const ajv = new Ajv.default({ useDefaults: true, strict: true });
@@ -29,7 +33,7 @@ const validateOutput = ajv.compile(outputSchema);
 function paramsWith(over: Record<string, unknown>) {
   const p: any = { ...over };
   expect(ajv.validate(paramsSchema, p), JSON.stringify(ajv.errors)).toBe(true);
-  return p as { bytes: number; path: string | null; url: string };
+  return p as { bytes: number; path: string | null; url: string; heldoutOffset: number | null; heldoutBytes: number | null };
 }
 
 function ctx(over: Record<string, unknown>, opts: { env?: Record<string, string>; externals?: Record<string, ExternalFile> } = {}) {
@@ -60,7 +64,7 @@ function checkOutput(out: StageResult, expected: Uint8Array) {
 
 describe('data stage', () => {
   it('has defaults N = 1024, no path, and the Hutter Prize enwik9 zip', () => {
-    expect(paramsWith({})).toEqual({ bytes: 1024, path: null, url: 'http://mattmahoney.net/dc/enwik9.zip' });
+    expect(paramsWith({})).toEqual({ bytes: 1024, path: null, url: 'http://mattmahoney.net/dc/enwik9.zip', heldoutOffset: null, heldoutBytes: null });
     expect(ajv.validate(paramsSchema, { bytes: 1 })).toBe(false);
     expect(ajv.validate(paramsSchema, { bites: 1 })).toBe(false);
   });
@@ -68,6 +72,7 @@ describe('data stage', () => {
   it('reads the first 1024 bytes of enwik9 shipped with the project when neither data.path nor ENWIK9 is set', async () => {
     expect(stage.externals!(paramsWith({}), {})).toEqual([
       { name: 'source', path: EMBEDDED_PATH, maxBytes: 1024, display: 'embedded:enwik9-head-1024.txt' },
+      { name: 'heldout', path: EMBEDDED_HELDOUT_PATH, maxBytes: 2048, display: 'embedded:enwik9-head-2048.txt' },
     ]);
     const { ctx: c, calls } = ctx({});
     const out = await stage.run(c);
@@ -91,13 +96,15 @@ describe('data stage', () => {
   });
 
   it('reads the reference prefix named by data.path', async () => {
-    const { ctx: c, calls } = ctx({ path: REF });
+    const { ctx: c, calls } = ctx({ path: REF2 });
     const out = await stage.run(c);
     checkOutput(out, ref);
-    expect(out.json).toMatchObject({ source: 'file', name: 'enwik_1024.txt', entry: null });
+    expect(out.json).toMatchObject({ source: 'file', name: 'enwik_2048.txt', entry: null });
+    expect(out.json.heldout).toMatchObject({ offset: 1024, bytes: 1024, source: 'file', name: 'enwik_2048.txt' });
+    expect(Buffer.from(out.tensors!.heldout.data as Uint8Array).equals(Buffer.from(ref2.subarray(1024)))).toBe(true);
     expect(out.json.preview).toBe(new TextDecoder().decode(ref.subarray(0, 60)));
     expect(out.json.preview).toMatch(/^<mediawiki xmlns=/);
-    expect(calls.at(-1)?.slice(0, 2)).toEqual([1024, 1024]);
+    expect(calls.at(-1)?.slice(0, 2)).toEqual([2048, 2048]);
   });
 
   it('reads the file the engine resolved, or else ENWIK9, with N = 100', async () => {
@@ -111,29 +118,33 @@ describe('data stage', () => {
   it('declares the local source with a prefix-only fingerprint for a plain file, a whole one for a zip', () => {
     const plain = stage.externals!(paramsWith({ path: 'x/enwik8' }), { ENWIK9: 'ignored' });
     expect(plain).toEqual([
-      { name: 'source', path: path.resolve('x/enwik8'), maxBytes: 1024, hint: expect.stringMatching(/data\.path=FILE or ENWIK9=FILE/) },
+      { name: 'source', path: path.resolve('x/enwik8'), maxBytes: 2048, hint: expect.stringMatching(/data\.path=FILE or ENWIK9=FILE/) },
     ]);
+    expect(stage.externals!(paramsWith({ path: 'x/enwik8', heldoutBytes: 0 }), {})[0].maxBytes).toBe(1024);
+    expect(stage.externals!(paramsWith({ path: 'x/enwik8', heldoutOffset: 5000, heldoutBytes: 100 }), {})[0].maxBytes).toBe(5100);
     expect(stage.externals!(paramsWith({ bytes: 50 }), { ENWIK9: 'enwik9.zip' })[0]).toMatchObject({ maxBytes: undefined });
     // beyond the shipped 1024 bytes with no local file: a download, no external
     expect(stage.externals!(paramsWith({ bytes: 1025 }), {})).toEqual([]);
+    // the shipped 1024 for training, the held-out text beyond the shipped 2048: a download, no held-out external
+    expect(stage.externals!(paramsWith({ heldoutOffset: 4096 }), {}).map((e) => e.name)).toEqual(['source']);
   });
 
   it('refuses a 1024-byte prefix that is not enwik9\'s (its sha256 is known), with a hint; other lengths are not checked', async () => {
     const file = path.join(tmp(), 'other.txt');
     writeFileSync(file, pseudoText(2000, 5));
-    await expect(stage.run(ctx({ path: file }).ctx)).rejects.toThrow(/the first 1024 bytes of other\.txt have sha256 [0-9a-f]{64}, not those of enwik9[^]*\nhint: /);
-    const out = await stage.run(ctx({ path: file, bytes: 1000 }).ctx);
+    await expect(stage.run(ctx({ path: file, heldoutBytes: 0 }).ctx)).rejects.toThrow(/the first 1024 bytes of other\.txt have sha256 [0-9a-f]{64}, not those of enwik9[^]*\nhint: /);
+    const out = await stage.run(ctx({ path: file, bytes: 1000, heldoutBytes: 0 }).ctx);
     checkOutput(out, pseudoText(2000, 5).subarray(0, 1000));
   });
 
   it('refuses a 1 MiB prefix that is not enwik9\'s', async () => {
     const file = path.join(tmp(), 'fake-1MiB.txt');
     writeFileSync(file, pseudoText(1 << 20, 6));
-    await expect(stage.run(ctx({ path: file, bytes: 1 << 20 }).ctx)).rejects.toThrow(/the first 1048576 bytes of fake-1MiB\.txt have sha256/);
+    await expect(stage.run(ctx({ path: file, bytes: 1 << 20, heldoutBytes: 0 }).ctx)).rejects.toThrow(/the first 1048576 bytes of fake-1MiB\.txt have sha256/);
   });
 
   it.skipIf(!enwik1MiB())('reads enwik9\'s first MiB and finds its known sha256 (TOTAL_INTERP_ENWIK9_1MIB)', async () => {
-    const out = await stage.run(ctx({ path: enwik1MiB(), bytes: 1 << 20 }).ctx);
+    const out = await stage.run(ctx({ path: enwik1MiB(), bytes: 1 << 20, heldoutBytes: 0 }).ctx);
     expect(out.json.sha256).toBe(ENWIK9_PREFIX_SHA256[1 << 20]);
     expect(Buffer.from(out.tensors!.bytes.data.subarray(0, 1024)).equals(Buffer.from(ref))).toBe(true);
   });
@@ -157,10 +168,100 @@ describe('data stage', () => {
       const out = await stage.run(c);
       checkOutput(out, text.subarray(0, 2000));
       expect(out.json).toMatchObject({ source: 'download', name: server.url, entry: 'enwik9' });
+      // the held-out text [N, 2N) comes from the same download
+      expect(Buffer.from(out.tensors!.heldout.data as Uint8Array).equals(Buffer.from(text.subarray(2000, 4000)))).toBe(true);
+      expect(out.json.heldout).toMatchObject({ offset: 2000, bytes: 2000, source: 'download', name: server.url });
       expect(calls.at(-1)?.[2]).toMatch(/downloaded \d+\.\d KB/);
       await expect.poll(server.abortedEarly, { timeout: 1000 }).toBe(true);
     } finally {
       await server.close();
     }
+  });
+
+  it('ships enwik9\'s first 2048 bytes (sha256 checked) and, offline, gives bytes [N, 2N) as the held-out text for N <= 1024', async () => {
+    expect(createHash('sha256').update(ref2).digest('hex')).toBe(ENWIK9_PREFIX_SHA256[2048]);
+    expect(Buffer.from(ref2.subarray(0, 1024)).equals(Buffer.from(ref))).toBe(true);
+    for (const n of [1024, 100]) {
+      const out = await stage.run(ctx({ bytes: n }, { externals: Object.fromEntries(stage.externals!(paramsWith({ bytes: n }), {}).map((e) => [e.name, e])) }).ctx);
+      checkOutput(out, ref.subarray(0, n));
+      const h = out.tensors!.heldout;
+      expect([h.dtype, h.shape]).toEqual(['uint8', [n]]);
+      expect(Buffer.from(h.data as Uint8Array).equals(Buffer.from(ref2.subarray(n, 2 * n)))).toBe(true);
+      expect(out.json.heldout).toEqual({
+        offset: n,
+        bytes: n,
+        sha256: createHash('sha256').update(ref2.subarray(n, 2 * n)).digest('hex'),
+        source: 'embedded',
+        name: 'enwik9-head-2048.txt',
+      });
+    }
+    // a pinned block inside the shipped bytes, and none at all
+    const pinned = await stage.run(ctx({ bytes: 512, heldoutOffset: 1536, heldoutBytes: 512 }).ctx);
+    expect(Buffer.from(pinned.tensors!.heldout.data as Uint8Array).equals(Buffer.from(ref2.subarray(1536)))).toBe(true);
+    const none = await stage.run(ctx({ heldoutBytes: 0 }).ctx);
+    expect(none.tensors!.heldout.shape).toEqual([0]);
+    expect(none.json.heldout).toMatchObject({ offset: 1024, bytes: 0, source: 'none', name: '' });
+    expect(stage.externals!(paramsWith({ heldoutBytes: 0 }), {}).map((e) => e.name)).toEqual(['source']);
+  });
+
+  it('checks the shipped 2048 bytes against their sha256', () => {
+    const bad = path.join(tmp(), 'enwik9-head-2048.txt');
+    const bytes = new Uint8Array(ref2);
+    bytes[1500] ^= 1;
+    writeFileSync(bad, bytes);
+    expect(() => readEmbeddedRange(1024, 1024, bad)).toThrow(/data\/enwik9-head-2048\.txt has sha256 [0-9a-f]{64}, not that of enwik9's first 2048 bytes[^]*\nhint: restore it/);
+    expect(() => readEmbeddedRange(1024, 1025)).toThrow(RangeError);
+  });
+
+  it('refuses a held-out block that overlaps the training prefix, or of 1 byte, as a usage error before reading anything', async () => {
+    for (const [over, what] of [
+      [{ heldoutOffset: 1000 }, /held-out block \[1000, 2024\) overlaps the training prefix \[0, 1024\)/],
+      [{ bytes: 2048, heldoutOffset: 0, heldoutBytes: 10 }, /held-out block \[0, 10\) overlaps the training prefix \[0, 2048\)/],
+      [{ heldoutBytes: 1 }, /data\.heldoutBytes = 1: a held-out text needs at least 2 bytes/],
+    ] as const) {
+      let err: any;
+      try {
+        stage.externals!(paramsWith(over), {});
+      } catch (e) {
+        err = e;
+      }
+      expect(err?.reason).toBe('usage');
+      expect(err.message).toMatch(what);
+      expect(err.message).toMatch(/\nhint: leave data\.heldoutOffset and data\.heldoutBytes null/);
+      await expect(stage.run(ctx(over).ctx)).rejects.toThrow(what);
+    }
+  });
+
+  it('refuses a plain file that holds the training prefix but not the held-out block, before reading it', async () => {
+    let err: any;
+    try {
+      stage.externals!(paramsWith({}), { ENWIK9: REF });
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.reason).toBe('usage');
+    expect(err.message).toMatch(/^source enwik_1024\.txt has 1024 bytes: the training prefix \[0, 1024\) but not all of the held-out block \[1024, 2048\)\nhint: .*data\.heldoutBytes=0/);
+    await expect(stage.run(ctx({ path: REF }).ctx)).rejects.toThrow(/but not all of the held-out block/);
+    // the same file with no held-out text is fine
+    checkOutput(await stage.run(ctx({ path: REF, heldoutBytes: 0 }).ctx), ref);
+  });
+
+  it('a zip that ends inside the held-out block says so', async () => {
+    const zip = path.join(tmp(), 'short.zip');
+    writeFileSync(zip, makeZip([{ name: 'enwik9', data: pseudoText(3000, 7) }]));
+    await expect(stage.run(ctx({ bytes: 2000, path: zip }).ctx)).rejects.toThrow(/short\.zip has 3000 bytes: the training prefix \[0, 2000\) but not all of the held-out block \[2000, 4000\)/);
+    const out = await stage.run(ctx({ bytes: 2000, path: zip, heldoutBytes: 1000 }).ctx);
+    expect(Buffer.from(out.tensors!.heldout.data as Uint8Array).equals(Buffer.from(pseudoText(3000, 7).subarray(2000)))).toBe(true);
+    expect(out.json.heldout).toMatchObject({ source: 'zip', name: 'short.zip' });
+  });
+
+  it.skipIf(!enwik1MiB())('the held-out text of a 64 KiB prefix is bytes [64 KiB, 128 KiB) of enwik9, and a fixed block [960 KiB, 1 MiB) can be pinned', async () => {
+    const head = new Uint8Array(readFileSync(enwik1MiB()!));
+    const n = 65536;
+    const out = await stage.run(ctx({ path: enwik1MiB(), bytes: n }).ctx);
+    expect(Buffer.from(out.tensors!.heldout.data as Uint8Array).equals(Buffer.from(head.subarray(n, 2 * n)))).toBe(true);
+    const q3 = await stage.run(ctx({ path: enwik1MiB(), bytes: n, heldoutOffset: 983040, heldoutBytes: 65536 }).ctx);
+    expect(Buffer.from(q3.tensors!.heldout.data as Uint8Array).equals(Buffer.from(head.subarray(983040)))).toBe(true);
+    expect(q3.json.heldout).toMatchObject({ offset: 983040, bytes: 65536 });
   });
 });

@@ -11,7 +11,8 @@ import { Pipeline } from '../../lib/engine/pipeline.ts';
 import { STAGES } from '../../pipeline.ts';
 import { copyProject } from '../helpers/project.ts';
 import { paramCount } from '../../lib/rnn/weights.ts';
-import { PAPER_WEIGHTS, REF_DATA } from '../helpers/reference.ts';
+import { PAPER_WEIGHTS } from '../helpers/reference.ts';
+import { EMBEDDED_HELDOUT_PATH } from '../../lib/data/inputs.ts';
 
 const TINY = { train: { hidden: 8, epochs: 3, evalEvery: 1 } };
 
@@ -77,7 +78,7 @@ describe('relocatable results', () => {
     const root = copyProject(path.join(base, 'project'));
     const [x, y] = ['x', 'y'].map((d) => {
       fs.mkdirSync(path.join(base, d));
-      fs.copyFileSync(REF_DATA, path.join(base, d, 'enwik9.txt'));
+      fs.copyFileSync(EMBEDDED_HELDOUT_PATH, path.join(base, d, 'enwik9.txt'));
       return path.join(base, d, 'enwik9.txt');
     });
     const first = await build(root, cache, { ENWIK9: x }, {}, ['data']);
@@ -85,7 +86,7 @@ describe('relocatable results', () => {
     expect((await build(root, cache, { ENWIK9: y }, {}, ['data'])).ran).toEqual([]);
     // another name for the same bytes is another source (the output names it)
     const z = path.join(base, 'y', 'other.txt');
-    fs.copyFileSync(REF_DATA, z);
+    fs.copyFileSync(EMBEDDED_HELDOUT_PATH, z);
     expect((await build(root, cache, { ENWIK9: z }, {}, ['data'])).ran).toEqual(['data']);
     expectNoPath(allFiles(cache), [x, y, z, path.join(base, 'x'), path.join(base, 'y')]);
   }, 60_000);
