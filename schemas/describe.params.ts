@@ -10,8 +10,8 @@ export const schema = {
       "type": "integer",
       "minimum": 0,
       "maximum": 12,
-      "default": 2,
-      "description": "Decimals the cell carriers of a rule level are written with (fewer: a smaller description)"
+      "default": 1,
+      "description": "Decimals the cell carriers of a rule level are written with (fewer: a smaller description; on the paper's weights 1 decimal costs the fitted levels about 0.01 bpc against 3 and saves 45% of their bits)"
     },
     "classes": {
       "type": "integer",
@@ -31,8 +31,8 @@ export const schema = {
       "type": "integer",
       "minimum": 0,
       "maximum": 12,
-      "default": 0,
-      "description": "Decimals of the readout fitted in describe that a rules_<set>_fit level writes (on the paper's weights 0 decimals cost 0.01 bpc against 1 and save 45% of the bits)"
+      "default": 1,
+      "description": "Decimals of the readout fitted in describe that a rules_<set>_fit level writes (on the paper's weights 0 decimals cost up to 0.8 bpc against 1)"
     },
     "fitSteps": {
       "type": "integer",

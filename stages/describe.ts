@@ -13,10 +13,13 @@
 // Each description is canonical JSON, stored as UTF-8 bytes in the tensor desc_<level>,
 // sized in free numbers, bytes and bits (8 × gzip level 9). describe.file replaces the
 // computed description of its level by one from a file (e.g. edited by hand); it is
-// checked like every description, and a bad one fails here, with nothing cached.
+// checked like every description when the build is planned, and a bad one is a usage error
+// before anything runs.
 // Kernels: lib/analysis/describe.ts, lib/analysis/rebuild.ts.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineStage } from '../lib/engine/types.ts';
+import { parseDescription } from '../lib/analysis/description-check.ts';
 import type { Params } from '../schemas/describe.params.ts';
 
 export default defineStage<Params>({
@@ -25,9 +28,21 @@ export default defineStage<Params>({
   section: '§6.2',
   inputs: ['model', 'data', 'timing-carrier', 'pattern-tables'],
   keyParams: (p) => (p.file ? { ...p, file: `file:${path.basename(p.file)}` } : p),
-  externals: (p) => (p.file ? [{ name: 'description', path: path.resolve(p.file), hint: 'describe.file names a description JSON file (e.g. one describe wrote, edited by hand); leave it empty for none' }] : []),
+  // A hand-edited description is checked when the build is planned: a bad one is a usage
+  // error before anything runs (a missing file is the engine's to report).
+  externals(p) {
+    if (!p.file) return [];
+    const file = path.resolve(p.file);
+    let text: string | null = null;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // reported by the engine as a missing external, with the hint below
+    }
+    if (text !== null) parseDescription(text, path.basename(file));
+    return [{ name: 'description', path: file, hint: 'describe.file names a description JSON file (e.g. one describe wrote, edited by hand); leave it empty for none' }];
+  },
   async run({ params, inputs, externals, progress }) {
-    const { readFileSync } = await import('node:fs');
     const { bytesOf, weightsOf } = await import('../lib/rnn/io.ts');
     const tc = await import('../lib/analysis/timing-carrier.ts');
     const ds = await import('../lib/analysis/describe.ts');
