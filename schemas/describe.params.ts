@@ -40,6 +40,20 @@ export const schema = {
       "default": 60,
       "description": "L-BFGS iterations of the readout that describe fits on a rule level's rebuilt states and writes into its rules_<set>_fit description; 0: no _fit levels"
     },
+    "rowDigits": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 12,
+      "default": 2,
+      "description": "Decimals of each unit's carrier rule (Wh row on the feature units, bh) in a rules_<set>_linear level"
+    },
+    "wxDigits": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 12,
+      "default": 1,
+      "description": "Decimals of each unit's Wx on the seen bytes in a rules_<set>_linear level"
+    },
     "gain": {
       "type": "number",
       "exclusiveMinimum": 0,

@@ -9,6 +9,9 @@
 //                     own readout of the described units, rounded;
 //   rules_<set>_fit   the same states, with a readout fitted here on the rebuilt states and
 //                     written, rounded, into the description;
+//   rules_<set>_linear  each described unit's carrier as a rule of the features (the row
+//                     the cell-carrier fit gives) and its Wx on the seen bytes, no cells,
+//                     with a readout fitted on those states;
 //   full              every weight.
 // Each description is canonical JSON, stored as UTF-8 bytes in the tensor desc_<level>,
 // sized in free numbers, bytes and bits (8 × gzip level 9). describe.file replaces the
@@ -75,7 +78,10 @@ export default defineStage<Params>({
       for (let t = 0; t < P; t++) if (first[ids[t]] < 0) first[ids[t]] = t;
       const d = ds.describeRules(w, xs, f, set, { ids, nCells, first }, chat, order, seen, opts);
       docs.push(d);
-      if (params.fitSteps > 0) docs.push(rb.withFittedReadout(d, xs, params.fitSteps, params.fitDigits));
+      if (params.fitSteps > 0) {
+        docs.push(rb.withFittedReadout(d, xs, params.fitSteps, params.fitDigits));
+        docs.push(rb.linearForm(d, xs, params.fitSteps, params.rowDigits, params.wxDigits, params.fitDigits));
+      }
     });
     docs.push(ds.describeFull(w));
     if (edited) {

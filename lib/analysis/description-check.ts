@@ -66,17 +66,26 @@ export function parseDescription(text: string, where: string): Description {
   } else if (level.startsWith('rules_')) {
     if (typeof d.header.set !== 'string') fail('header.set must name a feature set');
     const rb = d.header.rebuild;
-    if (!rb || !(rb.gain > 0) || !(rb.margin >= 0) || !(rb.ridge >= 0)) fail('header.rebuild must give gain > 0, margin ≥ 0 and ridge ≥ 0');
+    const linear = d.header.form === 'linear';
+    if (!rb || !(rb.gain > 0) || (!linear && !(rb.margin >= 0 && rb.ridge >= 0))) fail('header.rebuild must give gain > 0 (and, for cell carriers, margin ≥ 0 and ridge ≥ 0)');
     const bytes = (v: number[], path: string) => v.forEach((x, i) => Number.isInteger(x) && x >= 0 && x < V ? 0 : fail(`${path}[${i}] = ${x} is not a byte 0..255`));
-    if (!Array.isArray(b.cells) || b.cells.length < 1) fail('body.cells must be a non-empty array of cell keys');
-    b.cells.forEach((k: unknown, i: number) => nums(k, `body.cells[${i}]`));
-    nums(b.cellCount, 'body.cellCount', b.cells.length);
+    if (!linear) {
+      if (!Array.isArray(b.cells) || b.cells.length < 1) fail('body.cells must be a non-empty array of cell keys');
+      b.cells.forEach((k: unknown, i: number) => nums(k, `body.cells[${i}]`));
+      nums(b.cellCount, 'body.cellCount', b.cells.length);
+    }
     nums(b.seen, 'body.seen');
     bytes(b.seen, 'body.seen');
-    if (!Array.isArray(b.units)) fail('body.units must be an array');
+    if (!Array.isArray(b.units) || b.units.length > H) fail(`body.units must be an array of at most H = ${H} units`);
     b.units.forEach((u: any, r: number) => {
-      nums(u?.carrier, `body.units[${r}].carrier`, b.cells.length);
-      nums(u?.wxBin, `body.units[${r}].wxBin`, b.seen.length);
+      if (!Number.isInteger(u?.unit) || u.unit < 0 || u.unit >= H) fail(`body.units[${r}].unit must be a unit index 0..${H - 1}`);
+      if (linear) {
+        nums(u.row, `body.units[${r}].row`, b.units[0].row?.length);
+        nums(u.wx, `body.units[${r}].wx`, b.seen.length);
+      } else {
+        nums(u.carrier, `body.units[${r}].carrier`, b.cells.length);
+        nums(u.wxBin, `body.units[${r}].wxBin`, b.seen.length);
+      }
     });
     const ro = b.readout;
     if (!ro || typeof ro !== 'object') fail('body.readout is missing');

@@ -384,6 +384,76 @@ export function withFittedReadout(d: Description, xs: Uint8Array, iters: number,
   return out;
 }
 
+/**
+ * The linear form of a rule level: each described unit's carrier written as the rule the
+ * cell-carrier fit gives (its Wh row on the feature units, then bh, rounded to `rowDigits`)
+ * and its pattern table as its Wx on the seen bytes (rounded to `wxDigits`) instead of cell
+ * carriers and bins; a readout fitted on the states this form rebuilds (as withFittedReadout),
+ * rounded to `readoutDigits`. Level rules_<set>_linear. No cells are written: the rule
+ * holds for every cell.
+ */
+export function linearForm(d: Description, xs: Uint8Array, iters: number, rowDigits: number, wxDigits: number, readoutDigits: number): Description {
+  const { w, layout: L, units } = rebuildRules(d);
+  const H = w.H;
+  const seen = d.body.seen as number[];
+  const rnd = (x: number, k: number) => {
+    const y = Number(x.toFixed(k));
+    return y === 0 ? 0 : y;
+  };
+  const body: Record<string, any> = {
+    seen,
+    units: units.map((j, r) => {
+      const u = L.F + r;
+      return {
+        unit: j,
+        row: [...Array.from(w.Wh.subarray(u * H, u * H + L.F), (x) => rnd(x, rowDigits)), rnd(w.bh[u], rowDigits)],
+        wx: seen.map((v) => rnd(w.Wx[u * V + v], wxDigits)),
+      };
+    }),
+  };
+  const out: Description = {
+    header: {
+      ...structuredClone(d.header),
+      level: `${d.header.level}_linear`,
+      form: 'linear',
+      rebuild: { gain: d.header.rebuild.gain, rule: 'feature units at gain a; each described unit: Wh on the feature units and bh from its row, Wx on the seen bytes from wx (0 for the others)' },
+      row: `per described unit, its carrier as a rule of the features: the weights on the feature units in S[t-1] (in layout order) and then bh, rounded to ${rowDigits} decimals`,
+      wx: `per described unit and seen byte, Wx rounded to ${wxDigits} decimals (the pattern table: byte v switches the unit on where carrier + Wx[v] ≥ 0)`,
+    },
+    body,
+  };
+  delete out.header.cellKey;
+  delete out.header.cellCount;
+  delete out.header.carrier;
+  delete out.header.wxBin;
+  const { w: lw } = rebuildLinearStates(out);
+  fitReadout(lw, xs, iters);
+  out.header.readout = {
+    columns: 'all', source: 'fit',
+    rule: `per seen byte, a Wy row over all ${H} units and its by, fitted in describe on the states of this form (${iters} L-BFGS steps on the cross-entropy over t = 0..N-2), rounded to ${readoutDigits} decimals; byOther: the by of the bytes never seen`,
+  };
+  out.body.readout = packReadout(lw.Wy, lw.by, H, seen, [...Array(H).keys()], readoutDigits);
+  return out;
+}
+
+/** Wx, Wh, bh of a linear-form rule description (the readout left 0). */
+function rebuildLinearStates(d: Description): { w: Weights; layout: FeatureLayout; units: number[] } {
+  const H = d.header.H as number;
+  const w = zeroWeights(H);
+  const L = featureLayout(d.header);
+  writeFeatureUnits(w, L, d.header.rebuild.gain);
+  const units = d.body.units as { unit: number; row: number[]; wx: number[] }[];
+  const R = Math.min(units.length, H - L.F);
+  const seen = d.body.seen as number[];
+  for (let r = 0; r < R; r++) {
+    const u = L.F + r;
+    for (let i = 0; i < L.F; i++) w.Wh[u * H + i] = units[r].row[i] ?? 0;
+    w.bh[u] = units[r].row[L.F] ?? 0;
+    seen.forEach((v, i) => (w.Wx[u * V + v] = units[r].wx[i]));
+  }
+  return { w, layout: L, units: units.slice(0, R).map((u) => u.unit) };
+}
+
 /** bpc of a rebuilt RNN over all positions t = 0..N-2 (its own float32 forward pass). */
 export function evalBpc(w: Weights, xs: Uint8Array, floor: number): number {
   return mean(forwardTrace(w, xs, floor).bits);
@@ -401,7 +471,9 @@ export function rebuildFrom(d: Description): { w: Weights; unitMap: number[] | n
     return { w, unitMap: [...Array(w.H).keys()] };
   }
   if (level === 'marginal') return { w: rebuildMarginal(d), unitMap: null };
-  const { w, layout, units } = rebuildRules(d);
+  const linear = d.header.form === 'linear';
+  const { w, layout, units } = linear ? rebuildLinearStates(d) : rebuildRules(d);
+  if (linear) writeReadout(w, d, layout.F, units.length);
   const map = new Array(w.H).fill(-1);
   units.forEach((j, r) => (map[layout.F + r] = j));
   return { w, unitMap: map };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, countNumbers, describeFull, describeMarginal, describeRules, f32, gzipBits, parseDescription, sizeOf, wxBins, type RuleOpts } from '../../lib/analysis/describe.ts';
 import {
-  binValue, evalBpc, featureLayout, featuresOfKey, fitReadout, idealFeatures, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
+  binValue, evalBpc, featureLayout, featuresOfKey, fitReadout, idealFeatures, linearForm, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
 } from '../../lib/analysis/rebuild.ts';
 import { cellKey } from '../../lib/analysis/describe.ts';
 import { carrier } from '../../lib/analysis/carrier.ts';
@@ -223,6 +223,21 @@ describe('descriptions: size, what rebuild reads from them, bad input (docs/defi
     }
   });
 
+  it('the linear form writes the rows the cell fit gives: at full precision it rebuilds the same states', () => {
+    const { d } = rules('wl+tag');
+    const lin = linearForm(d, xs, 5, 12, 12, 3);
+    expect(lin.header.level).toBe('rules_wl_tag_linear');
+    expect(lin.body.cells).toBeUndefined();
+    const { w: a, unitMap } = rebuildFrom(parseDescription(sizeOf(lin).text, lin.header.level));
+    const { w: b, units } = rebuildRules(d);
+    for (let i = 0; i < a.Wh.length; i++) expect(a.Wh[i]).toBeCloseTo(b.Wh[i], 6);
+    for (let i = 0; i < a.bh.length; i++) expect(a.bh[i]).toBeCloseTo(b.bh[i], 6);
+    for (let i = 0; i < a.Wx.length; i++) expect(a.Wx[i]).toBeCloseTo(b.Wx[i], 6);
+    expect(unitMap!.filter((j) => j >= 0)).toEqual(units);
+    // and it is smaller than the cell form with the same readout precision
+    expect(sizeOf(linearForm(d, xs, 5, 2, 1, 1)).numbers).toBeLessThan(sizeOf(withFittedReadout(d, xs, 5, 1)).numbers);
+  });
+
   it('bad input: invalid JSON, a NaN, an Infinity, a wrong length or a non-byte gives one message and a hint', () => {
     const good = sizeOf(rules('wl+tag').d).text;
     const bad = (text: string, why: RegExp) => expect(() => parseDescription(text, 'x.json')).toThrow(why);
@@ -234,6 +249,7 @@ describe('descriptions: size, what rebuild reads from them, bad input (docs/defi
     bad(good.replace(/"seen":\[[0-9]+/, '"seen":[300'), /body\.seen\[0\] = 300 is not a byte/);
     bad(sizeOf(describeFull(w)).text.replace(/"bh":\[[-0-9.e]+/, '"bh":[null'), /body\.bh\[0\] is null, not a finite number/);
     bad('{"header":{"level":"other","H":4},"body":{}}', /unknown level "other"/);
+    bad(good.replace(/"unit":[0-9]+/, '"unit":99'), /body\.units\[0\]\.unit must be a unit index 0\.\.19/);
     expect(() => parseDescription(good, 'ok')).not.toThrow();
   });
 });

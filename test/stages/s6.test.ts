@@ -92,8 +92,8 @@ describe('§6.2 stages on a tiny model (H = 24)', () => {
     expect(sc.levels.find((l: any) => l.level === 'full').worthBits).toBe(sc.refs.every((r: any) => r.bpc > inputs.trace.json.bpc) ? 1 : 0);
   });
 
-  it('describe writes two rule levels per feature set that fits in H (model readout, fitted readout), and skips the ones that do not', async () => {
-    expect(inputs.describe.json.levels.map((l: any) => l.level)).toEqual(['marginal', ...SETS.flatMap((s) => [`rules_${s}`, `rules_${s}_fit`]), 'full']);
+  it('describe writes three rule levels per feature set that fits in H (model readout, fitted readout, linear form), and skips the ones that do not', async () => {
+    expect(inputs.describe.json.levels.map((l: any) => l.level)).toEqual(['marginal', ...SETS.flatMap((s) => [`rules_${s}`, `rules_${s}_fit`, `rules_${s}_linear`]), 'full']);
     const big = await run(describeStage, inputs, { classes: 9 }); // wl+tag+x1 needs 15 + 1 + 9 = 25 > 24 units, x1+x2 18
     expect(big.json.levels.map((l: any) => l.level)).not.toContain('rules_wl_tag_x1');
     for (const l of inputs.describe.json.levels) expect(l.bits % 8 === 0 && l.bits < 8 * l.bytes).toBe(true);

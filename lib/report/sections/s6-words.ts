@@ -51,6 +51,9 @@ const bitsText = (b: number) => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} Mbit` : b >
 export function levelContents(l: { level: string; set: string | null; readout: string | null }): string {
   if (l.level === 'marginal') return 'the counts of the target bytes (by = their logs); no recurrence';
   if (l.level === 'full') return 'every weight, each as the shortest decimal that reads back as the same float32';
+  if (l.set !== null && l.level.endsWith('_linear')) {
+    return `feature units computing ${l.set}; for the most pattern-sensitive units of the model, one per remaining unit: its carrier as a linear rule of the features (a Wh row and bh) and its Wx on the seen bytes (the pattern tables); a readout fitted in describe on these states, written rounded`;
+  }
   if (l.set !== null) {
     const states = `feature units computing ${l.set}; for the most pattern-sensitive units of the model, one per remaining unit: cell carriers, the cells' sizes and Wx bins over the seen bytes (the pattern tables)`;
     return l.readout === 'fit' ? `${states}; a readout fitted in describe on these states, written rounded` : `${states}; the model's own Wy, by for those units, rounded`;
