@@ -22,6 +22,7 @@ export const STAGES = [
   'stages/baselines.ts', //       §5.1 three failed attributions
   'stages/timing-carrier.ts', //  §6.2 Q1 the carrier from timing rules
   'stages/pattern-tables.ts', //  §6.2 Q2 pattern units' lookup tables
+  'stages/kn.ts', //              §6.5 the counting baseline: byte-level Kneser–Ney
   'stages/describe.ts', //        §6.2 Q4 descriptions, marginal to full
   'stages/rebuild.ts', //         §6.2 Q4 weights written back from them
   'stages/rebuild-score.ts', //   §6.2 Q4 the rebuilt RNNs scored beside the trained one

@@ -1,6 +1,6 @@
 // `npm run bench [-- NAME...]`: every benchmark, one after another, each in its own
 // process (so one's JIT warm-up and memory do not colour the next). Each prints medians
-// and ratios against its target. Names: train, engine, s3, s4, s5, s6, hooks, scale.
+// and ratios against its target. Names: train, engine, s3, s4, s5, s6, hooks, scale, kn.
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -18,6 +18,7 @@ const ALL: [string, string][] = [
   ['hooks', 'hook forward with no hooks vs forwardStates (target: ratio ≤ 1.05)'],
   ['s6', '§6.2 stages (target ≤ 5 s)'],
   ['scale', 'the Q3 analyses at N = 65536 (target ≤ 60 s together, ≤ 2 GB each)'],
+  ['kn', 'byte-level Kneser–Ney, orders 1..6, at 960 KiB and 512 KiB of training text (target ≤ 10 s of CPU, ≤ 1 GB each)'],
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !ALL.some(([n]) => n === w));

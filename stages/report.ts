@@ -33,6 +33,7 @@ export const SECTIONS = [
   { name: 'timing-carrier', needs: ['timing-carrier'], load: () => import('../lib/report/sections/timing-carrier.ts') },
   { name: 'pattern-tables', needs: ['pattern-tables'], load: () => import('../lib/report/sections/pattern-tables.ts') },
   { name: 'rebuild', needs: ['rebuild-score', 'timing-carrier', 'pattern-tables'], load: () => import('../lib/report/sections/rebuild.ts') },
+  { name: 'kn', needs: ['kn'], load: () => import('../lib/report/sections/kn.ts') },
 ];
 
 // The viewer (stages/viewer.ts) writes viewer.html into the same folder; the report links it.

@@ -16,6 +16,18 @@ export function bytesOf(data: StageOutput): Uint8Array {
   return tensor<Uint8Array>(data, 'bytes', 'data');
 }
 
+/**
+ * The `data` stage's held-out text (docs/definitions.md §6.3: by default bytes N..2N−1 of
+ * enwik9) and where it lies; an error with a hint when the run has none.
+ */
+export function heldoutOf(data: StageOutput): { bytes: Uint8Array; offset: number } {
+  const bytes = data.tensors.heldout?.data as Uint8Array | undefined;
+  if (!bytes || bytes.length < 2) {
+    throw new Error('stage data: no held-out text in this run (data.heldoutBytes = 0)\nhint: leave data.heldoutBytes null (the N bytes after the training prefix), or set it to at least 2');
+  }
+  return { bytes, offset: data.json.heldout?.offset ?? data.json.bytes };
+}
+
 /** The `model` stage's weights (float32, authors' layout). */
 export function weightsOf(model: StageOutput): Weights {
   const H = model.json.H as number;

@@ -1,0 +1,90 @@
+// The kn stage (docs/definitions.md §6.5) run as the engine runs it, on the data stage's own
+// output (the shipped bytes: 1024 training, the next 1024 held out), its report section, and
+// its bad input through the CLI: nothing is cached.
+import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import dataStage from '../../stages/data.ts';
+import knStage from '../../stages/kn.ts';
+import * as knSection from '../../lib/report/sections/kn.ts';
+import { knNaiveBpc } from '../../lib/analysis/kn.ts';
+import { asOutput, checkSection, output, runStage, upstream } from '../helpers/stages.ts';
+import { evalBpc } from '../../lib/rnn/train.ts';
+import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
+import { randomFill } from '../rnn/helpers.ts';
+import { copyProject, pipelineCli } from '../helpers/project.ts';
+
+describe('kn stage', async () => {
+  const data = asOutput(await runStage(dataStage, {}), 'kdata');
+  const xs = data.tensors.bytes.data as Uint8Array;
+  const hs = data.tensors.heldout.data as Uint8Array;
+
+  it('scores orders 1..6 on the held-out KiB, each equal to the naive definition, and names the best', async () => {
+    const j = (await runStage(knStage, { data })).json as any;
+    expect([j.N, j.heldout, j.positions, j.discount]).toEqual([1024, { offset: 1024, bytes: 1024 }, 1023, 0.8]);
+    expect(j.orders.map((o: any) => o.k)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const o of j.orders) expect(Math.abs(o.heldout_bpc - knNaiveBpc(xs, hs, o.k, 0.8)), `order ${o.k}`).toBeLessThan(1e-12);
+    expect(Math.abs(j.unigram_heldout_bpc - knNaiveBpc(xs, hs, 0, 0.8))).toBeLessThan(1e-12);
+    const min = Math.min(...j.orders.map((o: any) => o.heldout_bpc));
+    expect(j.best.heldout_bpc).toBe(min);
+    expect(j.orders[j.best.order - 1].heldout_bpc).toBe(min);
+    // contexts of order k are (k-1)-context pairs extended: never fewer than the order below
+    for (let k = 1; k < 6; k++) expect(j.orders[k].contexts).toBeGreaterThanOrEqual(j.orders[k - 1].contexts);
+    const three = (await runStage(knStage, { data }, { maxOrder: 3, discount: 0.5 })).json as any;
+    expect(three.orders).toHaveLength(3);
+    expect(Math.abs(three.orders[2].heldout_bpc - knNaiveBpc(xs, hs, 3, 0.5))).toBeLessThan(1e-12);
+  });
+
+  it('gives its report section: table kn, the §6.5 metric ids, and a sentence from the numbers', async () => {
+    const kn = asOutput(await runStage(knStage, { data }), 'kkn');
+    const part = knSection.build({ kn });
+    checkSection(part, ['kn'], ['kn.k1.heldout_bpc', 'kn.k2.heldout_bpc', 'kn.k3.heldout_bpc', 'kn.k4.heldout_bpc', 'kn.k5.heldout_bpc', 'kn.k6.heldout_bpc', 'kn.best.heldout_bpc', 'kn.best.order']);
+    const best = kn.json.best;
+    expect(part.metrics.find((m) => m.id === 'kn.best.order')!.value).toBe(best.order);
+    const words = part.tables[0].notes![0];
+    expect(words).toContain(`order ${best.order}`);
+    expect(words).toContain(best.heldout_bpc.toFixed(3));
+    expect(words).toContain(`${(8 - best.heldout_bpc).toFixed(3)} bpc`);
+    expect(part.tables[0].positions).toBe('held-out t = 0..1022 (1023 positions) of bytes [1024, 2048) of enwik9');
+    expect(words).not.toContain('trained RNN'); // no model among the inputs
+  });
+
+  it('puts the model\'s own held-out bpc beside KN\'s in words, computed as training evaluates bpc', async () => {
+    const kn = asOutput(await runStage(knStage, { data }), 'kkn');
+    const H = 8;
+    const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 3, 0.3), H);
+    const { model } = upstream(w, xs);
+    const bpc = knSection.modelHeldoutBpc({ model, data });
+    expect(Math.abs(bpc! - evalBpc(w.params, H, hs))).toBeLessThan(1e-12);
+    const words = knSection.build({ kn, model, data }).tables[0].notes![0];
+    expect(words).toContain(`The trained RNN gets ${bpc!.toFixed(3)} bpc on the same held-out bytes`);
+    expect(knSection.modelHeldoutBpc({ model, data: output({ bytes: 1024 }, { bytes: data.tensors.bytes }) })).toBeNull();
+  });
+
+  it('refuses a run with no held-out text, with a hint', async () => {
+    const none = output({ bytes: 1024, heldout: { offset: 1024, bytes: 0 } }, { bytes: data.tensors.bytes, heldout: { dtype: 'uint8', shape: [0], data: new Uint8Array(0) } });
+    await expect(runStage(knStage, { data: none })).rejects.toThrow(/no held-out text in this run[^]*\nhint: leave data\.heldoutBytes null/);
+  });
+
+  it('bad input through the CLI: an order of 0 or 20, or an overlapping held-out block, is an error with a hint, exit 2, nothing cached', async () => {
+    const dir = copyProject();
+    try {
+      const cache = path.join(dir, 'cache');
+      for (const [set, what] of [
+        ['kn.maxOrder=0', /^error: invalid params for stage kn:\nkn\.maxOrder: must be >= 1, got 0/],
+        ['kn.maxOrder=20', /^error: invalid params for stage kn:\nkn\.maxOrder: must be <= 16, got 20/],
+        ['data.heldoutOffset=512', /^error: the held-out block \[512, 1536\) overlaps the training prefix \[0, 1024\)/],
+      ] as const) {
+        const r = await pipelineCli(dir, ['run', 'kn', '--set', set], { TOTAL_INTERP_CACHE: cache });
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toMatch(what);
+        expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^hint: /);
+        // no object, entry or latest pointer: not a file anywhere under the cache
+        const files = fs.existsSync(cache) ? fs.readdirSync(cache, { recursive: true }).filter((f) => fs.statSync(path.join(cache, String(f))).isFile()) : [];
+        expect(files).toEqual([]);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
