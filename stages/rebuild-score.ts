@@ -5,8 +5,9 @@
 // own states); heldout_bpc on the held-out text (the data stage's heldout bytes), and T's
 // own. Reference rows, the data as its own description (bits = 8 × gzip-9 of the N training
 // bytes): ref_construction (§4.1, optimized Wy) and ref_reverse_iso (§4.2, its states and
-// readout; states 0 before its largest offset). worth_bits: 1 when no reference has both no
-// more bits and no higher bpc. Kernels: lib/analysis/rebuild-score.ts.
+// readout; states 0 before its largest offset), and ref_kn (§6.5 at its best order,
+// held-out bpc only). worth_bits: 1 when no reference has both no more bits and no higher
+// bpc. Kernels: lib/analysis/rebuild-score.ts.
 import { defineStage } from '../lib/engine/types.ts';
 import type { Params } from '../schemas/rebuild-score.params.ts';
 
@@ -14,7 +15,7 @@ export default defineStage<Params>({
   name: 'rebuild-score',
   description: 'Q4: each rebuilt RNN scored beside the trained one (bpc, KL, signs, held-out) and against the data as its own description',
   section: '§6.2',
-  inputs: ['rebuild', 'model', 'data', 'trace', 'construction', 'reverse-iso'],
+  inputs: ['rebuild', 'model', 'data', 'trace', 'construction', 'reverse-iso', 'kn'],
   async run({ params, inputs, progress }) {
     const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
     const { forwardTrace, mean } = await import('../lib/rnn/forward.ts');
@@ -57,6 +58,9 @@ export default defineStage<Params>({
       const heldoutBpc = heldout && heldout.length >= 2 ? sc.meanBits(sc.readoutLogpAll(sc.reverseStatesOn(xs, heldout, spec), heldout.length, H, Wy, by), heldout, params.floor) : null;
       refs.push({ name: 'reverse_iso', what: '§4.2 skip-bigram log-ratio states and their trained readout', bpc, klTrain: sc.klBits(T.logp, logp, 0, P), heldoutBpc });
     }
+    // §6.5's counting model at its best order: held-out bpc only (in-sample it has counted the byte it predicts)
+    const kn = inputs.kn.json;
+    refs.push({ name: 'kn', what: `§6.5 Kneser–Ney, its best order ${kn.best.order} of 1..${kn.orders.length} (held-out only)`, bpc: null, klTrain: null, heldoutBpc: kn.best.heldout_bpc });
     const refRows = refs.map((r) => ({ ...r, bytes: N, numbers: N, bits: textBits, x: r.bpc === null ? null : xPct(r.bpc), gap: r.bpc === null ? null : r.bpc - trainedBpc }));
 
     const all = inputs.rebuild.json.levels as any[];

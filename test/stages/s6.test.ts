@@ -10,6 +10,7 @@ import rebuildScore from '../../stages/rebuild-score.ts';
 import skipgrams from '../../stages/skipgrams.ts';
 import construction from '../../stages/construction.ts';
 import reverseIso from '../../stages/reverse-iso.ts';
+import kn from '../../stages/kn.ts';
 import * as tcSection from '../../lib/report/sections/timing-carrier.ts';
 import * as ptSection from '../../lib/report/sections/pattern-tables.ts';
 import * as rbSection from '../../lib/report/sections/rebuild.ts';
@@ -58,6 +59,7 @@ describe('§6.2 stages on a tiny model (H = 24)', () => {
     inputs.skipgrams = await run(skipgrams, inputs, { maxOffset: 12 });
     inputs.construction = await run(construction, inputs, { steps: 30, decayAt: [] });
     inputs['reverse-iso'] = await run(reverseIso, inputs, { steps: 30 });
+    inputs.kn = await run(kn, inputs, { maxOrder: 3 });
     inputs.describe = await run(describeStage, inputs, { classes: 4, fitSteps: 10 });
     inputs.rebuild = await run(rebuild, { describe: inputs.describe });
     inputs['rebuild-score'] = await run(rebuildScore, inputs);
@@ -79,11 +81,12 @@ describe('§6.2 stages on a tiny model (H = 24)', () => {
 
   it('the references are the training text as its own description, and worth_bits compares with them', () => {
     const sc = inputs['rebuild-score'].json;
-    expect(sc.refs.map((r: any) => r.name)).toEqual(['construction', 'reverse_iso']);
+    expect(sc.refs.map((r: any) => r.name)).toEqual(['construction', 'reverse_iso', 'kn']);
     for (const r of sc.refs) {
       expect(r.bits).toBe(8 * gzipSync(xs, { level: 9 }).length);
       expect(r.bytes).toBe(xs.length);
-      expect(Number.isFinite(r.bpc) && Number.isFinite(r.heldoutBpc) && r.klTrain > 0).toBe(true);
+      if (r.name === 'kn') expect([r.bpc, r.klTrain, r.heldoutBpc]).toEqual([null, null, inputs.kn.json.best.heldout_bpc]);
+      else expect(Number.isFinite(r.bpc) && Number.isFinite(r.heldoutBpc) && r.klTrain > 0).toBe(true);
     }
     for (const l of sc.levels) {
       const beaten = sc.refs.some((r: any) => r.bits <= l.bits && r.bpc <= l.bpc);
@@ -116,6 +119,7 @@ describe('§6.2 stages on a tiny model (H = 24)', () => {
       for (const k of ['bpc', 'x', 'size_bytes', 'numbers', 'bits', 'kl_train', 'heldout_bpc']) expect(ids).toContain(`rebuild.${r}.${k}`);
       expect(ids).not.toContain(`rebuild.${r}.sign_train`);
     }
+    expect([...ids].filter((id) => id.startsWith('rebuild.ref_kn.'))).toEqual(['rebuild.ref_kn.heldout_bpc']);
     expect(ids).toContain('rebuild.trained.heldout_bpc');
     for (const t of parts.flatMap((p) => p.tables)) expect(t.provenance?.stage, t.id).toBeDefined();
     const tables = parts.flatMap((p) => p.tables.map((t) => t.id));
@@ -127,7 +131,7 @@ describe('§6.2 stages on a tiny model (H = 24)', () => {
     expect(answers[2]).toMatch(/Worth their bits \(no reference has both no more bits and no higher bpc\): /);
     // the table marks the reference rows and ends with the trained model
     const rows = parts[2].tables[0].rows.map((r) => String(r.level));
-    expect(rows.slice(-3)).toEqual(['ref_construction (reference)', 'ref_reverse_iso (reference)', 'trained model']);
+    expect(rows.slice(-4)).toEqual(['ref_construction (reference)', 'ref_reverse_iso (reference)', 'ref_kn (reference)', 'trained model']);
   });
 
   it('bad input: describe on analyses of another model, rebuild without a description or with a broken one, too little data', async () => {

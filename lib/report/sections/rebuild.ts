@@ -34,6 +34,11 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
   }
   for (const r of j.refs) {
     const p = `rebuild.ref_${r.name}`;
+    if (r.bpc === null) {
+      // a counting model: held-out bpc only
+      put(`${p}.heldout_bpc`, r.heldoutBpc, heldPos);
+      continue;
+    }
     put(`${p}.bpc`, r.bpc);
     put(`${p}.x`, r.x);
     put(`${p}.size_bytes`, r.bytes, 'training text');

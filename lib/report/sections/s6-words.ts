@@ -84,9 +84,11 @@ export function q4Words(sc: Scores): string {
     );
   }
   if (sc.trainedHeldoutBpc !== null) {
+    const kn = sc.refs.find((r) => r.name === 'kn' && r.heldoutBpc !== null);
     parts.push(
       `On the held-out text the trained model gets ${f(sc.trainedHeldoutBpc)} bpc` +
-        (sc.trainedHeldoutBpc >= 8 ? ', worse than a uniform guess (8): it has memorised its training text, so what the descriptions reproduce is that memory.' : sc.trainedHeldoutBpc > 6 ? ', near a uniform guess (8): it has largely memorised its training text.' : '.'),
+        (sc.trainedHeldoutBpc >= 8 ? ', worse than a uniform guess (8): it has memorised its training text, so what the descriptions reproduce is that memory' : sc.trainedHeldoutBpc > 6 ? ', near a uniform guess (8): it has largely memorised its training text' : '') +
+        (kn ? `; counting alone (ref_kn, ${kn.what.replace(/ \(held-out only\)$/, '')}) gets ${f(kn.heldoutBpc!)} bpc there.` : '.'),
     );
   } else parts.push('The held-out figures are missing: the data stage gives no held-out text.');
   return parts.filter(Boolean).join(' ');
