@@ -1,5 +1,7 @@
-// Paper §6.2, open question 4 (SPEC §6.3): write every weight of an Elman RNN of the same
-// shape from a description (lib/analysis/describe.ts) and the data, nothing else.
+// Paper §6.2, open question 4 (docs/definitions.md §6.3): write every weight of an Elman
+// RNN of the same shape from a description (lib/analysis/describe.ts) alone. The rebuild
+// reads nothing else; the fitted readouts below run in describe, which writes what they
+// produce into the description.
 //
 // Rule levels. Units 0..F-1 compute the level's features themselves, with gain a:
 //   word length, thermometer units k = 1..cap (+1 iff word_len[t] ≥ k):
@@ -10,16 +12,17 @@
 //   x2, a copy of each x1 unit one step later:  z = a·S[t-1]_{x1 unit}
 // (S[-1] = 0 reads as "no byte", and the biases put every unit on the right side at t = 0.)
 // Each remaining unit r gets, from the description, its cell carriers ĉ_r(cell) and its Wx
-// bins. Its carrier row is the least-squares fit over positions t = 0..N-2
-//   min Σ_t (Wh[r]·φ_t + bh[r] − ĉ_r(cell(t)))² + ridge·|Wh[r]|²    t = 1..N-2
-// where φ_t are the ideal values of the feature units in S[t-1] (±1), and
-// Wh[r] is 0 on non-feature units. Its Wx row puts each seen byte in the middle of its bin
-// between thresholds −ĉ (the outer bins at ± margin beyond the last threshold).
-// Readout (all levels but full and marginal): Wy, by fitted on the rebuilt RNN's own
-// states over t = 0..N-2 by full-batch L-BFGS on the cross-entropy, from Wy = 0 and the
-// marginal by, as §4.2 fits a readout on a constructed trajectory (its loss and gradient
-// kernels, lib/analysis/factored-readout.ts; §4.2 uses plain gradient descent, which needs far
-// more steps for the same fit).
+// bins. Its carrier row is the weighted least-squares fit over the cells but the start cell
+//   min Σ_k n_k (Wh[r]·φ_k + bh[r] − ĉ_r(k))² + ridge·|Wh[r]|²
+// where n_k is the cell's number of positions (written in the description), φ_k the ideal
+// values of the feature units in S[t-1] (±1) for the cell's features: the same fit as over
+// positions t = 1..N-2. Wh[r] is 0 on non-feature units. Its Wx row puts each seen byte in
+// the middle of its bin between thresholds −ĉ (the outer bins at ± margin beyond the last
+// threshold). The linear form writes each unit's row and Wx directly instead.
+// Readout: as written in the description (the model's own on the described units, or one
+// that describe fitted on the rebuilt RNN's own states over t = 0..N-2 by full-batch
+// L-BFGS on the cross-entropy, from Wy = 0 and the marginal by, with §4.2's loss and
+// gradient kernels, lib/analysis/factored-readout.ts).
 
 import { V, zeroWeights, type Weights } from '../rnn/weights.ts';
 import { forwardStates, forwardTrace, mean } from '../rnn/forward.ts';

@@ -19,7 +19,7 @@ const STRINGS = [
   '>>> no tag yet <open and still open\nstill> closed',
 ];
 
-describe('rule rebuild: feature units (SPEC §6.3)', () => {
+describe('rule rebuild: feature units (docs/definitions.md §6.3)', () => {
   it('thermometer units hold word length and the bistable unit in-tag, exactly, on test strings', () => {
     const cap = 15;
     const L = featureLayout({ set: 'wl+tag', features: { wl: { cap } } });
