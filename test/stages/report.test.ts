@@ -24,9 +24,9 @@ const METRICS = [
   'bigram_bpc', 'skip4_bpc', 'skip4_patterns', 'skip8_bpc', 'skip8_patterns', 'analytic_wy_bpc', 'optimized_wy_bpc',
   'reverse_iso_bpc', 'ps_per_position', 'carrier_only_bpc', 'pattern_gain_bpc', 'byte_identity_fraction',
   'pos29_carrier_logit', 'pos29_pattern_logit', 'pos29_total_logit', 'ablation_d1_bits', 'ablation_d28_bits',
-  'decisive_d1', 'decisive_d3',
+  'decisive_d1', 'decisive_d3', 'kn.best.heldout_bpc', 'kn.best.order', 'kn.k1.heldout_bpc', 'kn.k6.heldout_bpc',
 ];
-const TABLES = ['params', 'table1_factor_map', 'ladder', 'skipgram', 'construction', 'table2_carrier_pattern', 'table3_influence', 'pos29_decomposition', 'baselines_5_1'];
+const TABLES = ['params', 'table1_factor_map', 'ladder', 'skipgram', 'construction', 'table2_carrier_pattern', 'table3_influence', 'pos29_decomposition', 'baselines_5_1', 'kn'];
 
 function imageLinks(tokens: Token[]): string[] {
   const out: string[] = [];
