@@ -7,8 +7,8 @@
 //                     and its pattern table as Wx bins (units chosen by their PS count from
 //                     pattern-tables), the cells' sizes, the seen bytes, and the model's
 //                     own readout of the described units, rounded;
-//   rules_<set>_fit   the same states, with a readout fitted here on the rebuilt states and
-//                     written, rounded, into the description;
+//   rules_<set>_fit   (with describe.cellsFit) the same states, with a readout fitted here
+//                     on the rebuilt states and written, rounded, into the description;
 //   rules_<set>_linear  each described unit's carrier as a rule of the features (the row
 //                     the cell-carrier fit gives) and its Wx on the seen bytes, no cells,
 //                     with a readout fitted on those states;
@@ -79,7 +79,7 @@ export default defineStage<Params>({
       const d = ds.describeRules(w, xs, f, set, { ids, nCells, first }, chat, order, seen, opts);
       docs.push(d);
       if (params.fitSteps > 0) {
-        docs.push(rb.withFittedReadout(d, xs, params.fitSteps, params.fitDigits));
+        if (params.cellsFit) docs.push(rb.withFittedReadout(d, xs, params.fitSteps, params.fitDigits));
         docs.push(rb.linearForm(d, xs, params.fitSteps, params.rowDigits, params.wxDigits, params.fitDigits));
       }
     });

@@ -60,7 +60,7 @@ describe('§6.2 stages on a tiny model (H = 24)', () => {
     inputs.construction = await run(construction, inputs, { steps: 30, decayAt: [] });
     inputs['reverse-iso'] = await run(reverseIso, inputs, { steps: 30 });
     inputs.kn = await run(kn, inputs, { maxOrder: 3 });
-    inputs.describe = await run(describeStage, inputs, { classes: 4, fitSteps: 10 });
+    inputs.describe = await run(describeStage, inputs, { classes: 4, fitSteps: 10, cellsFit: true });
     inputs.rebuild = await run(rebuild, { describe: inputs.describe });
     inputs['rebuild-score'] = await run(rebuildScore, inputs);
   }, 60_000);
