@@ -88,6 +88,26 @@ describe.skipIf(!PAPER_WEIGHTS)('report on the paper weights (end to end)', () =
     }
   });
 
+  it('Q4 (docs/definitions.md §6.3): every metric id, the full and marginal ends, the references, the words', () => {
+    const m = reportJson.metrics;
+    const levels = reportJson.tables.rebuild.rows.map((r: any) => String(r.level)).filter((l: string) => !l.includes('(reference)') && l !== 'trained model');
+    expect(levels).toContain('rules_wl_tag_x1_linear');
+    for (const l of levels) {
+      for (const k of ['bpc', 'x', 'size_bytes', 'numbers', 'bits', 'kl_train', 'heldout_bpc', 'worth_bits']) expect(m[`rebuild.${l}.${k}`], `${l}.${k}`).toBeDefined();
+      expect(m[`rebuild.${l}.sign_train`] !== undefined, l).toBe(l !== 'marginal');
+    }
+    for (const r of ['ref_construction', 'ref_reverse_iso']) for (const k of ['bpc', 'x', 'size_bytes', 'numbers', 'bits', 'kl_train', 'heldout_bpc']) expect(m[`rebuild.${r}.${k}`], `${r}.${k}`).toBeDefined();
+    expect(m['rebuild.ref_kn.heldout_bpc'].value).toBe(m['kn.best.heldout_bpc'].value);
+    expect(Math.abs(m['rebuild.full.bpc'].value - m.trained_bpc.value)).toBeLessThan(1e-6);
+    expect(m['rebuild.full.kl_train'].value).toBeLessThanOrEqual(1e-6);
+    // the marginal's bpc is the unigram entropy of the targets (4.7388 on the paper's data)
+    expect(m['rebuild.marginal.bpc'].value).toBeCloseTo(4.738808, 5);
+    // the shipped weights have memorised their KiB: worse than a uniform guess on the next one
+    expect(m['rebuild.trained.heldout_bpc'].value).toBeGreaterThan(8);
+    expect(reportJson.tables.rebuild.notes[0]).toMatch(/Worth their bits \(no reference has both no more bits and no higher bpc\): marginal, full\./);
+    expect(reportMd).toContain('plots/rebuild-bits.svg');
+  });
+
   it('report.md parses as Markdown, opens with the summary, ends with the audit, and every figure it links to exists and is SVG', () => {
     const tokens = marked.lexer(reportMd);
     const headings = tokens.filter((t) => t.type === 'heading').map((t) => (t as { text: string }).text);
