@@ -124,11 +124,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
         { q: 'Q4 weight reconstruction: can all weights be written from these descriptions, and are they worth their bits?', a: q4Words(j) },
       ],
       notes: ['Q3 (data size) is answered separately (docs/definitions.md §6.4).'],
-<<<<<<< HEAD
-      provenance: { stage: 'rebuild', key: out.key },
-=======
       provenance: { stage: 'rebuild-score', key: out.key },
->>>>>>> q4
     });
   }
   return { tables, metrics };
