@@ -59,8 +59,9 @@ export default defineStage<Params>({
       refs.push({ name: 'reverse_iso', what: '§4.2 skip-bigram log-ratio states and their trained readout', bpc, klTrain: sc.klBits(T.logp, logp, 0, P), heldoutBpc });
     }
     // §6.5's counting model at its best order: held-out bpc only (in-sample it has counted the byte it predicts)
+    // (none when the run has no held-out text: kn scored nothing)
     const kn = inputs.kn.json;
-    refs.push({ name: 'kn', what: `§6.5 Kneser–Ney, its best order ${kn.best.order} of 1..${kn.orders.length} (held-out only)`, bpc: null, klTrain: null, heldoutBpc: kn.best.heldout_bpc });
+    if (kn.best) refs.push({ name: 'kn', what: `§6.5 Kneser–Ney, its best order ${kn.best.order} of 1..${kn.orders.length} (held-out only)`, bpc: null, klTrain: null, heldoutBpc: kn.best.heldout_bpc });
     const refRows = refs.map((r) => ({ ...r, bytes: N, numbers: N, bits: textBits, x: r.bpc === null ? null : xPct(r.bpc), gap: r.bpc === null ? null : r.bpc - trainedBpc }));
 
     const all = inputs.rebuild.json.levels as any[];
@@ -77,7 +78,7 @@ export default defineStage<Params>({
       json: {
         N, H: wT.H, floor: params.floor, compressor: inputs.rebuild.json.compressor,
         positions: { first: 0, last: N - 2, count: P },
-        heldout: heldout ? { bytes: heldout.length, positions: heldout.length - 1 } : null,
+        heldout: heldout && heldout.length >= 2 ? { bytes: heldout.length, positions: heldout.length - 1 } : null,
         trainedBpc, trainedHeldoutBpc: hb(wT), unigramEntropy: unigram, levels, refs: refRows,
       },
     };
