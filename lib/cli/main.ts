@@ -128,6 +128,16 @@ export const COMMANDS: CommandSpec[] = [
     after: '\n--json prints {a, b, metrics:[{metric,a,b,delta,band,flagged}], tables:[{id,changes,onlyInA,onlyInB}], aggregate}.\n',
   },
   {
+    name: 'ls',
+    description: 'one row per report under reports/: its label, the params that differ from the defaults, headline metrics, when built, fresh or stale',
+    flags: [
+      { long: 'metrics', value: '<id,…>', parse: nameList('metric ids', '--metrics trained_bpc,pattern_gain_bpc'), help: `the metric columns (report.json metric ids, or figures, heldout_bpc, q4_best_gap; default: ${'trained_bpc,heldout_bpc,figures,ps_per_position,q4_best_gap'})` },
+      flag.json,
+      { long: 'csv', help: 'the same rows as CSV on stdout' },
+    ],
+    after: '\nfigures: the paper\'s figures that agree / are within 10% / disagree (✔/≈/✘). Q4 best gap: the rebuild level\nclosest to the trained bpc (not "full"), its bpc minus the trained bpc. state: the report stage for the\nreport\'s params today (fresh, stale: code, data or params changed, missing: its cache entry is gone).\n--json prints {"columns":[...],"reports":[{label,kind,params,metrics,q4Level,builtAt,state}]}.\n',
+  },
+  {
     name: 'show',
     description: "print a stage's JSON output as stored and list its tensors (dtype, shape), for the params in force",
     args: [{ name: 'stage' }],
@@ -230,6 +240,8 @@ export async function main(o: MainOptions): Promise<number> {
         return await cmd.gc(p, io, c);
       case 'diff':
         return (await import('./diff.ts')).runDiff(p.reportsDir, io, a0, a1, c);
+      case 'ls':
+        return await (await import('./ls.ts')).ls(p, io, c);
       case 'show':
         await prepare();
         return await cmd.show(p, io, a0, c);

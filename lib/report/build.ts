@@ -52,14 +52,35 @@ export function overrideList(overrides: Record<string, Record<string, unknown>>)
 }
 
 /**
- * Label for reports/<label>/: which model on which data, plus `-p<hash>` of any other
- * params that differ from their defaults, so runs with different params never overwrite
- * each other's report.
+ * Label for reports/<label>/: which model on which data, plus the other params that differ
+ * from their defaults in words (`-evalEvery=5`, `-influence.maxOffset=40`: train's params
+ * bare, other stages' with the stage), so runs with different params never overwrite each
+ * other's report. The words are lossless (names never hold "=" or "-"; values are numbers or
+ * plain words), so two param sets never share a label; where they would not be (a value
+ * with other characters, or words past 60 characters) a `-p<hash>` of the params stands
+ * in for them.
  */
 export function reportLabel(inputs: Record<string, StageOutput>, overrides: Record<string, Record<string, unknown>>): string {
-  const extra = overrideList(unlabelledOverrides(overrides));
+  const extra = unlabelledOverrides(overrides);
+  const list = overrideList(extra);
   const base = defaultLabel(inputs);
-  return extra.length ? `${base}-p${createHash('sha256').update(extra.join('\n')).digest('hex').slice(0, 8)}` : base;
+  if (!list.length) return base;
+  const words = labelWords(extra);
+  return words !== null ? `${base}-${words}` : `${base}-p${createHash('sha256').update(list.join('\n')).digest('hex').slice(0, 8)}`;
+}
+
+/** The params in words for a label, or null when words would be ambiguous or too long. */
+export function labelWords(overrides: Record<string, Record<string, unknown>>): string | null {
+  const parts: string[] = [];
+  for (const [stage, ps] of Object.entries(overrides)) {
+    for (const [k, v] of Object.entries(ps)) {
+      const value = typeof v === 'number' ? String(v) : typeof v === 'string' && /^[A-Za-z0-9._+]+$/.test(v) ? v : typeof v === 'boolean' ? String(v) : null;
+      if (value === null || !/^[A-Za-z0-9_]+$/.test(k) || !/^[A-Za-z0-9_]+$/.test(stage)) return null;
+      parts.push(`${stage === 'train' ? '' : `${stage}.`}${k}=${value}`);
+    }
+  }
+  const words = parts.sort().join('-');
+  return words.length <= 60 ? words : null;
 }
 
 /** Label for reports/<label>/: which model on which data. */

@@ -10,17 +10,20 @@ const inputs = {
 };
 
 describe('report labels', () => {
-  it('spell out the model and data, and add a hash of any other non-default params', () => {
+  it('spell out the model and data, then any other non-default params in words, or a hash where words would be lossy', () => {
     expect(reportLabel(inputs, {})).toBe('train-h128-adam-e4000-seed42-n1024');
     expect(reportLabel(inputs, { train: { seed: 42 }, data: { bytes: 1024, path: '/x' } })).toBe('train-h128-adam-e4000-seed42-n1024');
     const a = reportLabel(inputs, { influence: { maxOffset: 40 } });
     const b = reportLabel(inputs, { influence: { maxOffset: 30 } });
-    expect(a).toMatch(/^train-h128-adam-e4000-seed42-n1024-p[0-9a-f]{8}$/);
+    expect(a).toBe('train-h128-adam-e4000-seed42-n1024-influence.maxOffset=40');
     expect(a).not.toBe(b);
     expect(unlabelledOverrides({ model: { source: 'w.bin' }, train: { bptt: 20, seed: 1 }, report: { label: 'x' } })).toEqual({ train: { bptt: 20 } });
     // a reference report adds a column to the same analysis: same label
     expect(reportLabel(inputs, { report: { reference: 'import-sat_model-n1024' } })).toBe('train-h128-adam-e4000-seed42-n1024');
-    expect(reportLabel(inputs, { train: { init: 'mulberry32' } })).toMatch(/-p[0-9a-f]{8}$/);
+    expect(reportLabel(inputs, { train: { init: 'mulberry32', evalEvery: 5 } })).toBe('train-h128-adam-e4000-seed42-n1024-evalEvery=5-init=mulberry32');
+    // a value words cannot carry losslessly, or too many words: a hash
+    expect(reportLabel(inputs, { train: { init: 'a b/c' } })).toMatch(/^train-h128-adam-e4000-seed42-n1024-p[0-9a-f]{8}$/);
+    expect(reportLabel(inputs, { influence: { maxOffset: 40, a1234567890: 1, b1234567890: 2, c1234567890: 3 } })).toMatch(/-p[0-9a-f]{8}$/);
     expect(overrideList({ b: { y: 'txt' }, a: { x: [1, 2] } })).toEqual(['a.x=[1,2]', 'b.y=txt']);
   });
 });

@@ -25,8 +25,8 @@ describe('report --seeds (tiny models)', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(j.seeds.map((s: any) => s.seed)).toEqual([1, 2]);
     for (const s of j.seeds) expect(fs.existsSync(s.reportJson)).toBe(true);
-    // evalEvery is not spelled out in the label, so it gets a params hash
-    expect(j.report).toMatch(/aggregate-train-h8-sgd-e3-n1024-p[0-9a-f]{8}-seeds1-2[/\\]report\.md$/);
+    // evalEvery is not part of the model's words, so it follows them
+    expect(j.report).toMatch(/aggregate-train-h8-sgd-e3-n1024-evalEvery=1-seeds1-2[/\\]report\.md$/);
     const md = fs.readFileSync(j.report, 'utf8');
     const tokens = marked.lexer(md);
     expect(tokens.find((t) => t.type === 'heading' && (t as any).text === 'Reproduction audit')).toBeDefined();
@@ -50,7 +50,7 @@ describe('report --seeds (tiny models)', () => {
     const [a, b] = j.seeds.map((s: any) => path.basename(path.dirname(s.reportJson)));
     const d = await pipelineCli(dir, ['diff', a, b]);
     expect(d.code, d.stderr).toBe(0);
-    expect(d.stdout).toMatch(/^diff train-h8-sgd-e3-seed1-n1024-p[0-9a-f]{8} -> train-h8-sgd-e3-seed2-n1024-p[0-9a-f]{8}/);
+    expect(d.stdout).toMatch(/^diff train-h8-sgd-e3-seed1-n1024-evalEvery=1 -> train-h8-sgd-e3-seed2-n1024-evalEvery=1/);
     expect(d.stdout).toMatch(/trained_bpc: \S+ -> \S+/);
     expect(d.stdout).toMatch(/seed spread from aggregate-/);
     const dj = JSON.parse((await pipelineCli(dir, ['diff', a, b, '--json'])).stdout);
