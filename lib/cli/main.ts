@@ -123,9 +123,10 @@ export const COMMANDS: CommandSpec[] = [
     args: [{ name: 'a' }, { name: 'b' }],
     flags: [
       { long: 'aggregate', value: '<label>', help: 'flag changes beyond 2 sd of this aggregate over seeds (default: one that includes A or B)' },
+      { long: 'all', help: 'also list changes below the noise rule (a number that prints the same at the report\'s precision, or moved by less than 1e-6 relative)' },
       flag.exitCode('exit 1 when anything changed, 0 when the reports agree'), flag.json,
     ],
-    after: '\n--json prints {a, b, metrics:[{metric,a,b,delta,band,flagged}], tables:[{id,changes,onlyInA,onlyInB}], aggregate}.\n',
+    after: '\nFirst the params that differ (and from what: "(default)"), then metrics, then table cells.\n--json prints {a, b, params:[{param,a,b,default}], metrics:[{metric,a,b,delta,band,flagged,noise?}], tables:[{id,changes,onlyInA,onlyInB}], aggregate}.\n',
   },
   {
     name: 'ls',
@@ -239,7 +240,7 @@ export async function main(o: MainOptions): Promise<number> {
         await prepare();
         return await cmd.gc(p, io, c);
       case 'diff':
-        return (await import('./diff.ts')).runDiff(p.reportsDir, io, a0, a1, c);
+        return (await import('./diff.ts')).runDiff(p, io, a0, a1, c);
       case 'ls':
         return await (await import('./ls.ts')).ls(p, io, c);
       case 'show':
