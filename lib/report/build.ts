@@ -97,6 +97,25 @@ export function defaultLabel(inputs: Record<string, StageOutput>): string {
   return clean(`train-h${m.H}-${t.optimizer}-e${t.epochs}-seed${t.seed}-n${d.bytes}`);
 }
 
+/**
+ * A §5 or §6 table with a note linking its rows to the viewer: the §5.4 decomposition to
+ * its position and each of its top units (viewer.html#t=29&unit=8), a §6.2 pattern table
+ * to its unit, Tables 2 and 3 to the text at the paper's position. Other tables unchanged.
+ */
+export function withViewerLink(t: ResolvedTable, viewer: string, position: number | null): ResolvedTable {
+  const link = (words: string, hash: string) => `[${words}](${viewer}#${hash})`;
+  let note: string | null = null;
+  const unitOf = /^pattern_table_h(\d+)$/.exec(t.id);
+  if (unitOf) note = `In the viewer: ${link(`h${unitOf[1]}`, `unit=${unitOf[1]}`)}: its state along the text, its top contexts and this table.`;
+  else if (t.id === 'pos29_decomposition' && position !== null) {
+    const units = t.rows.map((r) => Object.values(r).find((v) => typeof v === 'string') as string | undefined).map((l) => /^h(\d+):/.exec(l ?? '')?.[1]).filter((u): u is string => u !== undefined);
+    note = `In the viewer: ${link(`t = ${position}`, `t=${position}`)}${units.length ? `; its top units ${units.map((u) => link(`h${u}`, `t=${position}&unit=${u}`)).join(', ')}` : ''}.`;
+  } else if ((t.id === 'table2_carrier_pattern' || t.id === 'table3_influence') && position !== null) {
+    note = `In the viewer: ${link('the text position by position', `t=${position}`)} (colour it by pattern gain or PS units; the heat map shows every unit).`;
+  }
+  return note ? { ...t, notes: [...(t.notes ?? []), note] } : t;
+}
+
 export function buildReport(
   inputs: Record<string, StageOutput>,
   builders: { name: string; needs: string[]; build: SectionBuilder }[],
@@ -126,7 +145,8 @@ export function buildReport(
     }
   }
   const merged = mergeParts(parts);
-  const tables = merged.tables.map((t) => resolveTable(t, figures));
+  const position = typeof inputs.decomposition?.json.position === 'number' ? (inputs.decomposition.json.position as number) : null;
+  const tables = merged.tables.map((t) => resolveTable(t, figures)).map((t) => (extra.viewer ? withViewerLink(t, extra.viewer, position) : t));
   const metrics = merged.metrics.map((m) => resolveMetric(m, figures));
   const m = inputs.model.json;
   const d = inputs.data.json;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { overrideList, reportLabel, unlabelledOverrides } from '../../lib/report/build.ts';
+import { overrideList, reportLabel, unlabelledOverrides, withViewerLink } from '../../lib/report/build.ts';
 import { recipeLine, referenceLine } from '../../lib/report/audit.ts';
 import type { StageOutput } from '../../lib/engine/types.ts';
 
@@ -42,5 +42,16 @@ describe('the recipe and reference lines', () => {
   it("say where the paper's-weights column comes from, or how to add it", () => {
     expect(referenceLine(null)).toMatch(/add it with `TOTAL_INTERP_PAPER_WEIGHTS=FILE npx tsx pipeline.ts report`.*`--set model.source=paper`/);
     expect(referenceLine({ label: 'import-sat_model-n1024' } as any)).toMatch(/from the report `import-sat_model-n1024`/);
+  });
+});
+
+describe('report rows link to the viewer', () => {
+  const table = (id: string, labels: string[]) => ({ id, title: id, section: '§5', positions: 't', columns: [{ key: 'c', label: 'C' }], rows: labels.map((c) => ({ c })), rowStatus: labels.map(() => '') }) as any;
+  it('the §5.4 decomposition to its position and top units, a pattern table to its unit, other tables not at all', () => {
+    const dec = withViewerLink(table('pos29_decomposition', ['Carrier', 'h8: Wy[o][j]·δ[j]', 'h3: Wy[o][j]·δ[j]']), 'viewer.html', 29);
+    expect(dec.notes).toEqual(['In the viewer: [t = 29](viewer.html#t=29); its top units [h8](viewer.html#t=29&unit=8), [h3](viewer.html#t=29&unit=3).']);
+    expect(withViewerLink(table('pattern_table_h12', ['start']), 'viewer.html', 29).notes?.[0]).toMatch(/^In the viewer: \[h12\]\(viewer\.html#unit=12\)/);
+    const other = table('skipgram', ['a']);
+    expect(withViewerLink(other, 'viewer.html', 29)).toBe(other);
   });
 });
