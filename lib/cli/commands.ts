@@ -227,7 +227,18 @@ export async function dag(p: Pipeline, io: Io, o: Common): Promise<number> {
   return 0;
 }
 
-const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+/** A byte count for people: 0 B, 812 B, 4.2 kB, 13.5 MB, 1.20 GB (powers of 1000, like du --si). */
+export function humanBytes(b: number): string {
+  if (b < 1000) return `${b} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = b / 1000;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)} ${units[i]}`;
+}
 
 export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dryRun?: boolean; yes?: boolean }): Promise<number> {
   const overrides = parseSets(p, o.set);
@@ -241,7 +252,7 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   const { gc } = await import('../engine/gc.ts');
   const would = gc(p, { ...opts, dryRun: true });
   const summary = (r: typeof would, verb: string) =>
-    `${verb} ${r.bytes} bytes (${r.entries} entries, ${r.objects} objects); kept ${r.keptForReports} entries that reports under ${rel(p.reportsDir)}/ were built from`;
+    `${verb} ${humanBytes(r.bytes)} (${r.entries} entries, ${r.objects} objects); kept ${r.keptForReports} entries that reports under ${rel(p.reportsDir)}/ were built from`;
   const list = () => {
     if (!o.quiet) for (const r of would.removed) io.err.write(`  ${r.stage.padEnd(16)} ${r.key.slice(0, 12)}  ${r.builtAt ?? '(damaged)'}\n`);
   };
@@ -255,9 +266,9 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   }
   if (!o.yes) {
     list();
-    const question = `delete ${would.entries} entries and ${would.objects} objects (${mb(would.bytes)})? [y/N] `;
+    const question = `delete ${would.entries} entries and ${would.objects} objects (${humanBytes(would.bytes)})? [y/N] `;
     if (!io.confirm) {
-      throw new CliError('confirm', `gc: would free ${would.bytes} bytes (${would.entries} entries, ${would.objects} objects); nothing deleted without --yes`, 'npx tsx pipeline.ts gc --yes deletes them; gc --dry-run only lists them');
+      throw new CliError('confirm', `gc: would free ${humanBytes(would.bytes)} (${would.entries} entries, ${would.objects} objects); nothing deleted without --yes`, 'npx tsx pipeline.ts gc --yes deletes them; gc --dry-run only lists them');
     }
     if (!(await io.confirm(question))) {
       io.err.write('nothing deleted\n');

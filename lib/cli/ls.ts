@@ -138,7 +138,7 @@ export async function ls(p: Pipeline, io: Io, o: { json?: boolean; csv?: boolean
   if (!rows.length) {
     const where = path.relative(process.cwd(), p.reportsDir) || p.reportsDir;
     if (o.json) io.out.write(JSON.stringify({ reports: [], columns }) + '\n');
-    else if (o.csv) io.out.write(['label', 'kind', 'params', ...columns, 'built', 'state'].join(',') + '\n');
+    else if (o.csv) io.out.write(['label', 'kind', 'params', ...columns, ...(columns.includes(Q4_GAP) ? ['q4_level'] : []), 'built', 'state'].join(',') + '\n');
     else io.err.write(`no reports under ${where}/ yet: npx tsx pipeline.ts report builds one\n`);
     return 0;
   }
@@ -152,8 +152,9 @@ export async function ls(p: Pipeline, io: Io, o: { json?: boolean; csv?: boolean
     return 0;
   }
   if (o.csv) {
-    io.out.write(['label', 'kind', 'params', ...columns, 'q4_level', 'built', 'state'].join(',') + '\n');
-    for (const r of rows) io.out.write([r.label, r.kind, paramWords(r.params), ...columns.map((c) => r.metrics[c]), r.q4Level, r.builtAt, r.state].map(csvCell).join(',') + '\n');
+    const q4 = columns.includes(Q4_GAP);
+    io.out.write(['label', 'kind', 'params', ...columns, ...(q4 ? ['q4_level'] : []), 'built', 'state'].join(',') + '\n');
+    for (const r of rows) io.out.write([r.label, r.kind, paramWords(r.params), ...columns.map((c) => r.metrics[c]), ...(q4 ? [r.q4Level] : []), r.builtAt, r.state].map(csvCell).join(',') + '\n');
     return 0;
   }
   const head = ['label', 'params', ...columns.map((c) => HEADERS[c] ?? c), 'built', 'state'];

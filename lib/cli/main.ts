@@ -24,6 +24,34 @@ export interface MainOptions {
   err?: NodeJS.WritableStream;
   /** gc's yes/no question; default: a prompt when stdin and stderr are terminals, else none. */
   confirm?: ((question: string) => Promise<boolean>) | null;
+  /** Handle Ctrl-C (SIGINT) and SIGTERM: one line, release this process's locks, exit 130 (143). Default true. */
+  signals?: boolean;
+}
+
+let interruptible = false;
+/**
+ * Ctrl-C: one line on stderr, every stage lock this process holds released at once (a
+ * waiting run, here or on another host, goes on without waiting for the lease to expire),
+ * an unfinished export's temporary file removed, exit 130 (SIGTERM: 143). Stages already
+ * built stay in the cache; the one running is not stored. Node runs the handler between
+ * steps of JavaScript: a stage that computes without pausing stops when it pauses.
+ */
+function exitOnInterrupt(err: NodeJS.WritableStream): void {
+  if (interruptible) return;
+  interruptible = true;
+  const stop = (signal: 'SIGINT' | 'SIGTERM') => {
+    Promise.all([import('../engine/lock.ts'), import('./out-file.ts')]).then(
+      ([{ releaseAllLocks }, { removePendingOutputs }]) => {
+        const n = releaseAllLocks();
+        removePendingOutputs();
+        err.write(`\ninterrupted (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}): stopped${n ? `, released ${n} lock${n === 1 ? '' : 's'}` : ''}; stages already built stay cached\n`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      },
+      () => process.exit(signal === 'SIGINT' ? 130 : 143),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
 const PROG = 'npx tsx pipeline.ts';
@@ -178,7 +206,8 @@ export async function main(o: MainOptions): Promise<number> {
     throw e;
   }
   if (parsed.kind === 'version') {
-    out.write(`${version()}\n`);
+    const { ENGINE_VERSION } = await import('../engine/key.ts');
+    out.write(`total-interp ${version()} (cache format ${ENGINE_VERSION}, node ${process.versions.node})\n`);
     return 0;
   }
   if (parsed.kind === 'help' && parsed.command) {
@@ -206,6 +235,8 @@ export async function main(o: MainOptions): Promise<number> {
     return 0;
   }
   command = parsed.command;
+  // The worker has its own graceful stop (it finishes or hands back its job).
+  if (o.signals !== false && command !== 'worker') exitOnInterrupt(err);
   let confirm: cmd.Io['confirm'] | undefined = o.confirm;
   const io: cmd.Io = {
     out,
