@@ -289,13 +289,16 @@ export const CLIENT_JS = String.raw`
     if (typeof pt.accuracy === 'number') sum.push('the table predicts the unit\u2019s sign at ' + (100 * pt.accuracy).toFixed(1) + '% of them');
     return (sum.length ? '<p>' + sum.join('; ') + '.</p>' : '') + '<table class="pt" id="' + id + '"><tr>' + head + '</tr>' + body + '</table>';
   }
-  // Its top-activating contexts: the positions with the largest state, and those with the
-  // largest pattern gain among the positions where it is PS (ties: the earlier position).
+  // Its top-activating contexts: the positions where its state is furthest from its mean
+  // state (a saturated unit sits near \u00b11 almost everywhere; what stands out is where it
+  // leaves that), and those with the largest pattern gain among the positions where it is
+  // PS. Ties: the earlier position.
   var CTX_K = 8;
+  function meanState(j) { var s = 0; for (var t = 0; t < T; t++) s += states[t * H + j]; return T ? s / T : 0; }
   function topContexts(j, by) {
-    var idx = [], g = D.quantities.patternGain;
+    var idx = [], g = D.quantities.patternGain, m = meanState(j);
     for (var t = 0; t < T; t++) if (by === 'state' || isPS(t, j)) idx.push(t);
-    idx.sort(by === 'state' ? function (a, b) { return states[b * H + j] - states[a * H + j] || a - b; } : function (a, b) { return g[b] - g[a] || a - b; });
+    idx.sort(by === 'state' ? function (a, b) { return Math.abs(states[b * H + j] - m) - Math.abs(states[a * H + j] - m) || a - b; } : function (a, b) { return g[b] - g[a] || a - b; });
     return idx.slice(0, CTX_K);
   }
   function contextHtml(t) {
@@ -308,7 +311,7 @@ export const CLIENT_JS = String.raw`
     var rows = function (list, val) { return list.map(function (t) { return '<tr><td><a data-t="' + t + '">t = ' + t + '</a></td><td class="num">' + val(t) + '</td><td>' + contextHtml(t) + '</td></tr>'; }).join(''); };
     var byS = topContexts(j, 'state'), byG = topContexts(j, 'gain');
     return '<h2>Top contexts</h2><table class="ctxs" id="' + id + '">' +
-      '<tr><th colspan="3">largest state S[t][h' + j + ']</th></tr>' + rows(byS, function (t) { return 'S ' + fmt(state(t, j), 2); }) +
+      '<tr><th colspan="3">state S[t][h' + j + '] furthest from its mean (' + fmt(meanState(j) / 127, 2) + ')</th></tr>' + rows(byS, function (t) { return 'S ' + fmt(state(t, j), 2); }) +
       '<tr><th colspan="3">largest pattern gain where h' + j + ' is PS</th></tr>' + (byG.length ? rows(byG, function (t) { return fmt(g[t], 3) + ' bits'; }) : '<tr><td colspan="3" class="muted">never PS</td></tr>') +
       '</table>';
   }
