@@ -107,7 +107,15 @@ export function lsRows(p: Pipeline, columns: string[] = DEFAULT_COLUMNS): LsRow[
     let params: Record<string, unknown> = flatOverrides(j.overrides);
     let state = '-';
     if (isAgg) params = { reports: j.reports.length, seeds: (j.seeds ?? []).join(',') };
-    else if (isSweep) params = Object.fromEntries((j.axes ?? []).map((a: Json) => [a.key ?? a.name, (a.values ?? []).join(',')]));
+    else if (isSweep) {
+      // The swept params (each with its values), then the fixed ones (`stage.param=value`).
+      params = Object.fromEntries((j.axes ?? []).map((a: Json) => [a.param ?? a.key ?? a.name, (a.values ?? []).join(',')]));
+      for (const f of Array.isArray(j.fixed) ? j.fixed : []) {
+        const i = String(f).indexOf('=');
+        if (i > 0) params[String(f).slice(0, i)] = String(f).slice(i + 1);
+      }
+      if (Array.isArray(j.seeds) && j.seeds.some((x: unknown) => x !== null)) params.seeds = j.seeds.join(',');
+    }
     else state = stateOf(p, j.overrides ?? {});
     rows.push({ label, kind: isAgg ? 'aggregate' : isSweep ? 'sweep' : 'report', params, metrics, q4Level: best?.level ?? null, builtAt, state });
   }
