@@ -326,14 +326,16 @@ export async function exportTensor(p: Pipeline, io: Io, target: string, o: Commo
   const ext = path.extname(o.out).toLowerCase();
   const npz = ext === '.npz';
   p.stage(stage);
+  // Where it goes is checked first: a directory, link, device or unwritable folder is refused before anything is built.
+  const { checkOutPath, probeOutPath, writeOutFile } = await import('./out-file.ts');
+  checkOutPath(o.out);
+  probeOutPath(o.out);
   if (tensorName === null && stage !== 'model' && !npz) {
     throw new CliError('usage', `export ${target}: a whole stage goes to a .npz file; one tensor to .npy as STAGE.TENSOR`, `npx tsx pipeline.ts export ${stage} --out ${stage}.npz, or show ${stage} to list its tensors`);
   }
   if (tensorName === null && stage === 'model' && ext === '.npy') {
     throw new CliError('usage', 'export model: the weights go to .npz (named arrays) or to the authors\' layout (.bin)', 'npx tsx pipeline.ts export model --out weights.npz (or --out weights.bin; model.params --out params.npy is the flat vector)');
   }
-  const { checkOutPath, writeOutFile } = await import('./out-file.ts');
-  checkOutPath(o.out);
   const e = await entryOf(p, stage, overrides, o.build, 'export');
   if (tensorName !== null && !(tensorName in e.outputs.tensors)) {
     const valid = Object.keys(e.outputs.tensors);

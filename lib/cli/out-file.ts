@@ -50,6 +50,32 @@ function refuse(out: string, why: string, hint = HINT_FILE): never {
   throw new CliError('usage', `--out ${JSON.stringify(out)}: ${why}; export writes only regular files and left it untouched`, hint);
 }
 
+/**
+ * Whether a file can be made where `out` would go: a temporary file (or folder, where
+ * folders are missing) is made in the nearest existing folder and removed again, so that an
+ * unwritable target is refused before anything is built.
+ */
+export function probeOutPath(out: string): void {
+  let dir = path.dirname(path.resolve(out));
+  let missing = false;
+  while (!fs.existsSync(dir) && path.dirname(dir) !== dir) {
+    dir = path.dirname(dir);
+    missing = true;
+  }
+  const probe = path.join(dir, `.${path.basename(out)}.probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    if (missing) {
+      fs.mkdirSync(probe);
+      fs.rmdirSync(probe);
+    } else {
+      fs.closeSync(fs.openSync(probe, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600));
+      fs.rmSync(probe, { force: true });
+    }
+  } catch (e) {
+    throw cannotWrite(out, e);
+  }
+}
+
 /** Why `out` cannot be written by writeOutFile, or null when it can (absent or a regular file). */
 export function checkOutPath(out: string): fs.Stats | null {
   if (out.trim() === '') refuse(out, 'is empty');
