@@ -1,4 +1,4 @@
-// The command line: report (default), run, status, dag, gc, diff, show, export, worker.
+// The command line: report (default), run, status, dag, gc, ls, diff, show, export, worker.
 // Flags are per command, from one table (args.ts, on node:util parseArgs): unknown options
 // are errors with suggestions, stray words are errors, `--version`, per-command --help.
 // Human output and progress go to stderr; stdout carries only the result (a path, a
