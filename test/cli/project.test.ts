@@ -54,7 +54,7 @@ describe('gc, show and export on a project copy with two tiny models', () => {
     expect(dry.stderr.match(/^\s+(train|model|trace)\s+[0-9a-f]{12}/gm)).toHaveLength(3);
     const noYes = await pipelineCli(dir, ['gc']); // not a terminal: says what would go, deletes nothing
     expect(noYes.code).toBe(2);
-    expect(noYes.stderr).toMatch(/^error: gc: would free \d+ bytes \(3 entries/m);
+    expect(noYes.stderr).toMatch(/^error: gc: would free \d+(\.\d+)? (B|kB|MB) \(3 entries/m);
     expect(noYes.stderr).toMatch(/^hint: .*--yes/m);
     expect(entryIds(dir)).toEqual(withExtra);
 

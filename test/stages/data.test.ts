@@ -132,18 +132,26 @@ describe('data stage', () => {
     expect(stage.externals!(paramsWith({ heldoutOffset: 4096 }), {}).map((e) => e.name)).toEqual(['source']);
   });
 
-  it('refuses a 1024-byte prefix that is not enwik9\'s (its sha256 is known), with a hint; other lengths are not checked', async () => {
+  it('refuses a 1024-byte prefix that claims to be enwik9 (ENWIK9) and is not (its sha256 is known), with a hint; other lengths are not checked', async () => {
     const file = path.join(tmp(), 'other.txt');
     writeFileSync(file, pseudoText(2000, 5));
-    await expect(stage.run(ctx({ path: file, heldoutBytes: 0 }).ctx)).rejects.toThrow(/the first 1024 bytes of other\.txt have sha256 [0-9a-f]{64}, not those of enwik9[^]*\nhint: /);
-    const out = await stage.run(ctx({ path: file, bytes: 1000, heldoutBytes: 0 }).ctx);
+    await expect(stage.run(ctx({}, { env: { ENWIK9: file } }).ctx)).rejects.toThrow(/the first 1024 bytes of other\.txt have sha256 [0-9a-f]{64}, not those of enwik9[^]*\nhint: .*data\.path=FILE/);
+    const out = await stage.run(ctx({ bytes: 1000 }, { env: { ENWIK9: file } }).ctx);
     checkOutput(out, pseudoText(2000, 5).subarray(0, 1000));
   });
 
-  it('refuses a 1 MiB prefix that is not enwik9\'s', async () => {
+  it('refuses a 1 MiB prefix from ENWIK9 that is not enwik9\'s', async () => {
     const file = path.join(tmp(), 'fake-1MiB.txt');
     writeFileSync(file, pseudoText(1 << 20, 6));
-    await expect(stage.run(ctx({ path: file, bytes: 1 << 20, heldoutBytes: 0 }).ctx)).rejects.toThrow(/the first 1048576 bytes of fake-1MiB\.txt have sha256/);
+    await expect(stage.run(ctx({ bytes: 1 << 20 }, { env: { ENWIK9: file } }).ctx)).rejects.toThrow(/the first 1048576 bytes of fake-1MiB\.txt have sha256/);
+  });
+
+  it("reads a user's own data.path as it is, at any length, and names it", async () => {
+    const file = path.join(tmp(), 'mine.txt');
+    writeFileSync(file, pseudoText(2000, 5));
+    const out = await stage.run(ctx({ path: file, bytes: 1024 }).ctx);
+    checkOutput(out, pseudoText(2000, 5).subarray(0, 1024));
+    expect(out.provenance).toMatchObject({ source: 'file', name: 'mine.txt' });
   });
 
   it.skipIf(!enwik1MiB())('reads enwik9\'s first MiB and finds its known sha256 (TOTAL_INTERP_ENWIK9_1MIB)', async () => {
