@@ -88,7 +88,7 @@ describe('CLI: help, version, quiet', () => {
     const one = await cli(dir, ['help', 'gc']);
     expect(one.stdout).toMatch(/^usage: npx tsx pipeline.ts gc /);
     expectUsageError(await cli(dir, ['help', 'nosuch']), /unknown command 'nosuch'/);
-  });
+  }, 30000);
 
   it('ls on a project with no reports says so; with one it prints its row, as CSV too', async () => {
     const d = makeToy();
@@ -102,7 +102,7 @@ describe('CLI: help, version, quiet', () => {
     expect(ls.stdout.split('\n')[2]).toMatch(/^r1 +n=7 +0\.5 +— +3\/1\/2 +— +0\.75 \(rules_x\) +\d{4}-\d\d-\d\d \d\d:\d\d +(fresh|stale|missing|unknown)$/);
     const csv = (await cli(d, ['ls', '--csv', '--metrics', 'trained_bpc,figures'])).stdout;
     expect(csv.split('\n')[1]).toMatch(/^r1,report,n=7,0\.5,3\/1\/2,\S+Z,\w+$/);
-  });
+  }, 30000);
 
   it('Ctrl-C while a stage waits (here on a timer): one line, its lock released at once, exit 130', async () => {
     // slow, made to wait instead of spinning: Node runs the handler when the stage pauses.
