@@ -54,7 +54,7 @@ describe('artifact names, refs and tensor refs', () => {
 describe('report.label', () => {
   it('is refused at param validation when it is not a plain folder name (before anything builds)', () => {
     for (const ok of ['my-run', 'train-h8-sgd-e30-seed42-n1024', 'a.b_c']) expect(checkParams('report', reportParams, { label: ok }), ok).toBeNull();
-    for (const bad of ['..', '.', '.hidden', '../x', 'a/b', '/abs', 'a\\b', '', 'x'.repeat(201)]) {
+    for (const bad of ['..', '.', '.hidden', '../x', 'a/b', '/abs', 'a\\b', '', 'x'.repeat(256)]) {
       expect(checkParams('report', reportParams, { label: bad }), bad).toMatch(/report\.label: must match pattern/);
     }
   });
