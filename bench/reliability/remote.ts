@@ -35,7 +35,7 @@ function filesUnder(dir: string): string[] {
 }
 
 export async function run(opts: { root: string; log: (s: string) => void; quick?: boolean }): Promise<Row[]> {
-  const work = fs.mkdtempSync(path.join(opts.root && fs.existsSync(opts.root) ? opts.root : os.tmpdir(), 'ti-rel-remote-'));
+  // Each machine is a toy project of its own in the system's temporary folder (makeToy), removed at the end; opts.root is not written.
   const srv: FaultServer = await startFaultServer({ hugeBytes: opts.quick ? 64 << 20 : 1 << 30, dripMs: 500 });
   const rows: Row[] = [];
   let outsideFiles = 0;
@@ -88,7 +88,7 @@ export async function run(opts: { root: string; log: (s: string) => void; quick?
         err = (e as Error).message.split('\n')[0];
       }
       const leaked = filesUnder(dir).filter((f) => !before.has(f) && !f.startsWith(`cache${path.sep}`) && !f.startsWith(path.join('reports', 'toy') + path.sep));
-      for (const name of o.escapes ?? []) if (fs.existsSync(path.resolve(dir, 'reports', name))) leaked.push(name);
+      for (const name of o.escapes ?? []) if (fs.statSync(path.resolve(dir, 'reports', name), { throwIfNoEntry: false })?.isFile()) leaked.push(name); // where the name would have put a file
       outsideFiles += leaked.length;
       return { ok, wrong: (!err && !ok) || err === 'other outputs' || leaked.length > 0, err, warnings, ms: performance.now() - t0, ran, retried };
     };
@@ -201,7 +201,6 @@ export async function run(opts: { root: string; log: (s: string) => void; quick?
   } finally {
     await srv.stop();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-    fs.rmSync(work, { recursive: true, force: true });
   }
 }
 

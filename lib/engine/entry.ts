@@ -141,7 +141,7 @@ export function tensorRefProblem(t: any): string | null {
 
 /** Sub-folders of reports/<label>/ that artifacts may be written into. */
 export const ARTIFACT_FOLDERS: readonly string[] = ['plots'];
-const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/; // a file name: at most 255 bytes
 
 /**
  * Why an artifact name cannot be written under reports/, or null. An artifact is

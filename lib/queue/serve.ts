@@ -79,6 +79,13 @@ const nginx = await startNginx({ port: o.cachePort, bind: o.bind, dir: path.join
   await redis.stop();
   return usage(`nginx: ${(e as Error).message}`);
 });
+// Ctrl-C stops both, from the moment the URLs can be seen (a signal then must not orphan them).
+const stop = async () => {
+  await Promise.all([redis.stop(), nginx.stop()]);
+  process.exit(0);
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
 const host = o.bind === '0.0.0.0' || o.bind === '::' ? 'THIS-HOST' : o.bind;
 const q = cred ? `redis://:${cred.redis}@${host}:${redis.port}` : `redis://${host}:${redis.port}`;
 const c = cred ? `http://${cred.user}:${cred.pass}@${host}:${nginx.port}/cache` : `http://${host}:${nginx.port}/cache`;
@@ -87,9 +94,3 @@ process.stderr.write(
     (cred ? `entry key:    TOTAL_INTERP_REMOTE_KEY=${cred.key}   (set it on every machine: untagged entries are then not served)\n(credentials in ${path.join(o.dir, 'credentials.json')}; ` : '(no passwords: this machine only; ') +
     `files under ${o.dir}; Ctrl-C stops both)\n`,
 );
-const stop = async () => {
-  await Promise.all([redis.stop(), nginx.stop()]);
-  process.exit(0);
-};
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);

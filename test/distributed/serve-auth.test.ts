@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { RemoteCache } from '../../lib/engine/remote.ts';
 import { sha256 } from '../../lib/engine/hash.ts';
 import { htpasswdLine, isLoopback, newPassword } from '../../lib/queue/servers.ts';
-import { missing, startNginx, startRedis, type Server } from '../helpers/servers.ts';
+import { freePort, missing, startNginx, startRedis, type Server } from '../helpers/servers.ts';
 
 const why = missing();
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -35,6 +35,45 @@ describe('serve.ts credentials', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  it.skipIf(!!why)('starts both servers with generated credentials, prints URLs that carry them, and keeps them across restarts', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-serve-'));
+    const [qp, cp] = [await freePort(), await freePort()];
+    const start = () =>
+      new Promise<{ stop: () => Promise<void>; out: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', tsxLoader, serveTs, '--dir', dir, '--queue-port', String(qp), '--cache-port', String(cp)], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let out = '';
+        const t = setTimeout(() => reject(new Error(`serve.ts did not start: ${out}`)), 30_000);
+        child.stderr!.on('data', (d) => {
+          out += d;
+          if (/Ctrl-C stops both/.test(out)) {
+            clearTimeout(t);
+            resolve({ out, stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGINT'))) });
+          }
+        });
+      });
+    const first = await start();
+    try {
+      const queue = first.out.match(/queue: +(\S+)/)![1];
+      const cache = first.out.match(/remote cache: +(\S+)/)![1];
+      expect(queue).toMatch(new RegExp(`^redis://:[A-Za-z0-9_-]{24}@127\\.0\\.0\\.1:${qp}$`));
+      expect(cache).toMatch(new RegExp(`^http://total-interp:[A-Za-z0-9_-]{24}@127\\.0\\.0\\.1:${cp}/cache$`));
+      expect(first.out).toMatch(/TOTAL_INTERP_REMOTE_KEY=[A-Za-z0-9_-]{24}/);
+      expect(fs.statSync(path.join(dir, 'credentials.json')).mode & 0o077).toBe(0);
+      const ok = new Redis(queue, { lazyConnect: true, maxRetriesPerRequest: 0 });
+      expect(await ok.ping()).toBe('PONG');
+      ok.disconnect();
+      const bytes = Buffer.from('via serve.ts');
+      expect(await new RemoteCache(cache, { key: '' }).put('cas', sha256(bytes), bytes)).toBe(true);
+      expect(await new RemoteCache(`http://127.0.0.1:${cp}/cache`, { key: '', warn: () => {} }).get('cas', sha256(bytes))).toBeNull(); // 401
+    } finally {
+      await first.stop();
+    }
+    const second = await start();
+    await second.stop();
+    expect(second.out).toBe(first.out); // the same credentials, so the workers' URLs stay valid
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
 
   it('loopback, passwords and htpasswd lines', () => {
     expect(['127.0.0.1', '127.1.2.3', '::1', 'localhost'].every(isLoopback)).toBe(true);

@@ -97,7 +97,9 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-sweep-'));
     dir = copyProject();
     STAGES = (await import(pathToFileURL(path.join(dir, 'pipeline.ts')).href)).STAGES;
-    [redis, nginx] = await Promise.all([startRedis(), startNginx()]);
+    // With credentials, as serve.ts starts them: the workers, the submitter and the CLI take them in their URLs.
+    [redis, nginx] = await Promise.all([startRedis({ password: 'sweep-redis-pw' }), startNginx({ auth: { user: 'sweep', pass: 'sweep-nginx-pw', everywhere: true } })]);
+    env.TOTAL_INTERP_REMOTE_KEY = 'sweep-entry-key'; // entries pushed are tagged, and only tagged ones are served
     remoteUrl = `${nginx.url}/cache`;
     const started = Promise.all([startWorker('A'), startWorker('B')]); // they load while the reference builds
     // The reference: a plain local run, no queue, no remote.

@@ -9,6 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJson, sha256 } from '../../lib/engine/hash.ts';
 import { artifactNameProblem, entryProblem, tensorRefProblem } from '../../lib/engine/entry.ts';
 import { materialize } from '../../lib/engine/artifacts.ts';
+import { checkParams } from '../../lib/engine/validate.ts';
+import reportParams from '../../schemas/report.params.json' with { type: 'json' };
 import { loadToy, makeToy, statuses } from './toy.ts';
 import { filesUnder } from '../helpers/servers.ts';
 
@@ -46,6 +48,15 @@ describe('artifact names, refs and tensor refs', () => {
     expect(tensorRefProblem({ hash: h, bytes: 72, dtype: 'float64', shape: [-4] })).toMatch(/shape/);
     expect(tensorRefProblem({ hash: 'ab', bytes: 72, dtype: 'float64', shape: [4] })).toMatch(/64 hex/);
     expect(entryProblem(null, 'a')).toMatch(/not an entry/);
+  });
+});
+
+describe('report.label', () => {
+  it('is refused at param validation when it is not a plain folder name (before anything builds)', () => {
+    for (const ok of ['my-run', 'train-h8-sgd-e30-seed42-n1024', 'a.b_c']) expect(checkParams('report', reportParams, { label: ok }), ok).toBeNull();
+    for (const bad of ['..', '.', '.hidden', '../x', 'a/b', '/abs', 'a\\b', '', 'x'.repeat(256)]) {
+      expect(checkParams('report', reportParams, { label: bad }), bad).toMatch(/report\.label: must match pattern/);
+    }
   });
 });
 
