@@ -169,7 +169,7 @@ async function submitToQueue(p: Pipeline, queue: string, points: { name: string;
   if (!p.store.remote) throw new CliError('usage', '--queue needs a remote cache shared with the workers', 'add --remote-cache http://HOST:PORT/cache (or set TOTAL_INTERP_REMOTE_CACHE)');
   if (force !== false) throw new CliError('usage', '--force cannot be combined with --queue', 'force the build on one machine, without --queue');
   const { submitSweep } = await import('../queue/submit.ts');
-  const results = await submitSweep(points.map((pt) => ({ label: pt.name, overrides: pt.overrides, targets })), { queue });
+  const results = await submitSweep(points.map((pt) => ({ label: pt.name, overrides: pt.overrides, targets })), { queue, pipeline: p });
   const ran = results.reduce((n, r) => n + r.runs.filter((x) => x.status === 'ran').length, 0);
   p.reporter.line(`queue: ${results.length} points done on ${new Set(results.map((r) => r.worker)).size} worker process(es), ${ran} stages ran there`);
 }
