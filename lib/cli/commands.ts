@@ -229,7 +229,7 @@ export async function dag(p: Pipeline, io: Io, o: Common): Promise<number> {
 
 const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 
-export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dryRun?: boolean; yes?: boolean }): Promise<number> {
+export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dryRun?: boolean; yes?: boolean; keepRecent?: number }): Promise<number> {
   const overrides = parseSets(p, o.set);
   // With --seeds, every seed's build is current: keep all of them.
   const sets = o.seeds ? o.seeds.map((seed) => ({ ...overrides, train: { ...(overrides.train ?? {}), seed } })) : [overrides];
@@ -237,7 +237,7 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   const { builtFromEntries } = await import('./reports.ts');
   const recorded = builtFromEntries(p.reportsDir);
   for (const f of recorded.unreadable) io.err.write(`warning: ${rel(f)} is not a list of cache entries; what it named is not protected\n`);
-  const opts = { overrides: sets, graceMs: 0, keep: recorded.ids };
+  const opts = { overrides: sets, graceMs: (o.keepRecent ?? 10) * 60_000, keep: recorded.ids };
   const { gc } = await import('../engine/gc.ts');
   const would = gc(p, { ...opts, dryRun: true });
   const summary = (r: typeof would, verb: string) =>

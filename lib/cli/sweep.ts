@@ -206,6 +206,18 @@ export interface SweepResult {
 }
 
 export async function runSweep(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
+  // From the first point until built-from.json names what the points built, gc must not
+  // delete any of it: the sweep holds the cache against gc throughout (gc-lock.ts).
+  const { holdAgainstGc } = await import('../engine/gc-lock.ts');
+  const release = await holdAgainstGc(p.store.locksDir, (who) => p.reporter.line(`waiting for gc (${who}) to finish…`));
+  try {
+    return await sweepHeld(p, o);
+  } finally {
+    release();
+  }
+}
+
+async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
   const src = o.overrides.model?.source;
   if (o.seeds && src !== undefined && src !== 'train') {
     throw new CliError('usage', '--seeds trains one model per seed; it cannot be combined with --set model.source=FILE');
