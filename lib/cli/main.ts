@@ -48,7 +48,10 @@ const minutes = (v: string) => {
 };
 const seedList = (v: string) => {
   if (!/^\d+(,\d+)*$/.test(v)) throw new Error(`expected a comma-separated list of integers, got ${JSON.stringify(v)} (e.g. --seeds 42,43,44)`);
-  return [...new Set(v.split(',').map(Number))];
+  const seeds = v.split(',').map(Number);
+  const twice = seeds.find((x, i) => seeds.indexOf(x) !== i);
+  if (twice !== undefined) throw new Error(`seed ${twice} is listed twice in ${JSON.stringify(v)}; each seed is one model (e.g. --seeds 42,43,44)`);
+  return seeds;
 };
 const nameList = (what: string, example: string) => (v: string) => {
   const xs = v.split(',').map((x) => x.trim());

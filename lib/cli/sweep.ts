@@ -66,6 +66,14 @@ export function parseSweep(p: Pipeline, specs: string[] = []): Axis[] {
         throw new ParamError(`--sweep ${s}: ${(e as Error).message.replace(/\nhint: --set /, `\nhint: --sweep `)}`);
       }
     });
+    // Two spellings of one value (01 and 1, 1e3 and 1000) would build one point twice and
+    // count it as two: an error, like a value written twice.
+    const seen = new Map<string, string>();
+    values.forEach((v, i) => {
+      const k = JSON.stringify(v);
+      if (seen.has(k)) throw new CliError('usage', `--sweep ${s}: ${seen.get(k)} and ${raw[i]} are the same value (${k}) of ${stage}.${param}`, `list each value of ${stage}.${param} once`);
+      seen.set(k, raw[i]);
+    });
     axes.push({ stage, param, key, raw, values });
   }
   return axes;
