@@ -93,7 +93,10 @@ const auditDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-rel-audit-'));
 fs.chmodSync(auditDir, 0o777); // the read-only check's unprivileged user appends there too
 let auditLog = path.join(auditDir, 'setup.log');
 /** The audit's env for a pipeline process of the current check. */
-const auditEnv = (): Record<string, string> => ({ NODE_OPTIONS: `--import ${AUDIT}`, TI_AUDIT_LOG: auditLog, TI_AUDIT_ROOT: project });
+const auditEnv = (): Record<string, string> => ({ NODE_OPTIONS: `--import ${AUDIT}`, TI_AUDIT_LOG: auditLog, TI_AUDIT_ROOT: project, ...NO_PAPER });
+// The machine's copy of the paper's weights stays out of it, as in the tests: a default
+// report would first build a second report on them (minutes, and nothing this measures).
+const NO_PAPER = { TOTAL_INTERP_PAPER_WEIGHTS: '', TOTAL_INTERP_DOWNLOADS: path.join(project, 'downloads') };
 /** Paths the current check's processes wrote (W) or read (R) outside what they may. */
 function auditOf(file: string): { W: string[]; R: string[] } {
   const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];

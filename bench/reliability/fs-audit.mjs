@@ -3,7 +3,8 @@
 // appends to TI_AUDIT_LOG each path that a process reads outside the places it may read
 // ("R path") or writes outside the places it may write ("W path"). Allowed:
 //   read:  the project (code, schemas, the data shipped in data/), node_modules, the cache
-//          (TOTAL_INTERP_CACHE), ENWIK9, TOTAL_INTERP_DOWNLOADS, TOTAL_INTERP_PAPER_WEIGHTS,
+//          (TOTAL_INTERP_CACHE), ENWIK9, the downloads folder (TOTAL_INTERP_DOWNLOADS, else
+//          $XDG_CACHE_HOME/total-interp or ~/.cache/total-interp), TOTAL_INTERP_PAPER_WEIGHTS,
 //          Node's and the system's own files, and TI_AUDIT_READ (':'-separated);
 //   write: the cache, the project's reports/, the downloads folder, and TI_AUDIT_WRITE.
 // tsx's transform cache (<tmp>/tsx-*) is the tool's, not the pipeline's: allowed for both.
@@ -31,8 +32,10 @@ if (log) {
   const common = [path.join(tmp, 'tsx-'), '/dev/null'];
   const system = ['/proc/', '/sys/', '/dev/', '/etc/ssl/', '/usr/lib/ssl/', '/etc/hosts', '/etc/resolv.conf', '/etc/nsswitch.conf', '/etc/host.conf', '/etc/gai.conf', '/etc/localtime', '/usr/share/zoneinfo/', path.dirname(path.dirname(process.execPath)) + '/'];
   const dirs = (xs) => xs.filter(Boolean).flatMap((x) => [path.resolve(x), real(path.resolve(x))]);
-  const readOk = [...dirs([root, path.join(root, 'node_modules'), env.TOTAL_INTERP_CACHE, env.ENWIK9, env.TOTAL_INTERP_DOWNLOADS, env.TOTAL_INTERP_PAPER_WEIGHTS, ...list(env.TI_AUDIT_READ)]), ...common, ...system];
-  const writeOk = [...dirs([log, env.TOTAL_INTERP_CACHE, path.join(root, 'reports'), env.TOTAL_INTERP_DOWNLOADS, ...list(env.TI_AUDIT_WRITE)]), ...common];
+  // The paper's weights are looked for in the downloads folder (lib/data/paper-weights.ts).
+  const downloads = env.TOTAL_INTERP_DOWNLOADS ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'total-interp');
+  const readOk = [...dirs([root, path.join(root, 'node_modules'), env.TOTAL_INTERP_CACHE, env.ENWIK9, downloads, env.TOTAL_INTERP_PAPER_WEIGHTS, ...list(env.TI_AUDIT_READ)]), ...common, ...system];
+  const writeOk = [...dirs([log, env.TOTAL_INTERP_CACHE, path.join(root, 'reports'), downloads, ...list(env.TI_AUDIT_WRITE)]), ...common];
   const under = (p, roots) => roots.some((r) => p === r || p.startsWith(r.endsWith('/') ? r : r + '/') || (r.endsWith('tsx-') && p.startsWith(r)));
   const seen = new Set();
   let busy = false;
