@@ -126,6 +126,7 @@ export async function submitSweep(points: PointJob[], o: SubmitOptions): Promise
     process.on('SIGTERM', onSignal);
   }
   let ok = false;
+  let unreachable = false;
   try {
     await beat.connect();
     await beat.set(hbKey, String(process.pid), 'PX', heartbeatMs);
@@ -141,6 +142,7 @@ export async function submitSweep(points: PointJob[], o: SubmitOptions): Promise
         lastOk = Date.now();
       } catch {
         if (Date.now() - lastOk > goneMs) {
+          unreachable = true;
           fail(new QueueError('stage-failed', `the queue at ${where} has not answered for ${Math.round((Date.now() - lastOk) / 1000)} s; giving up\nhint: restart redis-server and submit again (points already built are pulled from the caches); TOTAL_INTERP_QUEUE_GONE_MS sets how long to wait (now ${goneMs} ms)`));
         }
       }
@@ -204,15 +206,20 @@ export async function submitSweep(points: PointJob[], o: SubmitOptions): Promise
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    // Dying or done, the heartbeat goes; dying, the jobs go too (bounded: Redis may be gone).
-    const cleanup = async () => {
-      await beat.del(hbKey).catch(() => {});
-      if (!ok && parentId) await queue.remove(parentId, { removeChildren: true }).catch(() => {});
-      if (!ok) for (const id of byId.keys()) await queue.remove(id).catch(() => {});
-    };
-    await Promise.race([cleanup(), new Promise((r) => setTimeout(r, 3000).unref())]);
+    // Dying or done, the heartbeat goes; dying, the jobs go too (bounded: Redis may be gone,
+    // and when it has not answered there is nothing to wait for: its heartbeat expires).
+    const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 2000).unref())]);
+    if (!unreachable) {
+      await bounded(
+        (async () => {
+          await beat.del(hbKey).catch(() => {});
+          if (!ok && parentId) await queue.remove(parentId, { removeChildren: true }).catch(() => {});
+          if (!ok) for (const id of byId.keys()) await queue.remove(id).catch(() => {});
+        })(),
+      );
+    }
     beat.disconnect();
-    await Promise.race([Promise.allSettled([events.close(), flow.close(), queue.close()]), new Promise((r) => setTimeout(r, 3000).unref())]);
-    if (!ok) for (const x of [events, flow, queue]) void x.disconnect().catch(() => {});
+    if (ok) await bounded(Promise.allSettled([events.close(), flow.close(), queue.close()]));
+    else for (const x of [events, flow, queue]) void x.disconnect().catch(() => {});
   }
 }
