@@ -219,7 +219,10 @@ export async function submitSweep(points: PointJob[], o: SubmitOptions): Promise
       );
     }
     beat.disconnect();
-    if (ok) await bounded(Promise.allSettled([events.close(), flow.close(), queue.close()]));
-    else for (const x of [events, flow, queue]) void x.disconnect().catch(() => {});
+    // close() stops QueueEvents' reading loop (a bare disconnect would reconnect forever);
+    // it is waited for only while Redis answers, and the sockets are forced shut after.
+    const closing = Promise.allSettled([events.close(), flow.close(), queue.close()]);
+    if (!unreachable) await bounded(closing);
+    if (!ok) for (const x of [events, flow, queue]) void x.disconnect().catch(() => {});
   }
 }
