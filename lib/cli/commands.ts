@@ -170,7 +170,7 @@ async function submitToQueue(p: Pipeline, queue: string, points: { name: string;
   if (!p.store.remote) throw new CliError('usage', '--queue needs a remote cache shared with the workers', 'add --remote-cache http://HOST:PORT/cache (or set TOTAL_INTERP_REMOTE_CACHE)');
   if (force !== false) throw new CliError('usage', '--force cannot be combined with --queue', 'force the build on one machine, without --queue');
   const { submitSweep } = await import('../queue/submit.ts');
-  const results = await submitSweep(points.map((pt) => ({ label: pt.name, overrides: pt.overrides, targets })), { queue });
+  const results = await submitSweep(points.map((pt) => ({ label: pt.name, overrides: pt.overrides, targets })), { queue, pipeline: p });
   const ran = results.reduce((n, r) => n + r.runs.filter((x) => x.status === 'ran').length, 0);
   p.reporter.line(`queue: ${results.length} points done on ${new Set(results.map((r) => r.worker)).size} worker process(es), ${ran} stages ran there`);
 }
@@ -241,7 +241,7 @@ export function humanBytes(b: number): string {
   return `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)} ${units[i]}`;
 }
 
-export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dryRun?: boolean; yes?: boolean }): Promise<number> {
+export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dryRun?: boolean; yes?: boolean; keepRecent?: number }): Promise<number> {
   const overrides = parseSets(p, o.set);
   // With --seeds, every seed's build is current: keep all of them.
   const sets = o.seeds ? o.seeds.map((seed) => ({ ...overrides, train: { ...(overrides.train ?? {}), seed } })) : [overrides];
@@ -249,7 +249,7 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   const { builtFromEntries } = await import('./reports.ts');
   const recorded = builtFromEntries(p.reportsDir);
   for (const f of recorded.unreadable) io.err.write(`warning: ${rel(f)} is not a list of cache entries; what it named is not protected\n`);
-  const opts = { overrides: sets, graceMs: 0, keep: recorded.ids };
+  const opts = { overrides: sets, graceMs: (o.keepRecent ?? 10) * 60_000, keep: recorded.ids };
   const { gc } = await import('../engine/gc.ts');
   const would = gc(p, { ...opts, dryRun: true });
   const summary = (r: typeof would, verb: string) =>

@@ -70,9 +70,16 @@ const positiveInt = (v: string) => {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`expected a positive integer, got ${JSON.stringify(v)}`);
   return Number(v);
 };
+const minutes = (v: string) => {
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new Error(`expected a number of minutes (0 or more), got ${JSON.stringify(v)}`);
+  return Number(v);
+};
 const seedList = (v: string) => {
   if (!/^\d+(,\d+)*$/.test(v)) throw new Error(`expected a comma-separated list of integers, got ${JSON.stringify(v)} (e.g. --seeds 42,43,44)`);
-  return [...new Set(v.split(',').map(Number))];
+  const seeds = v.split(',').map(Number);
+  const twice = seeds.find((x, i) => seeds.indexOf(x) !== i);
+  if (twice !== undefined) throw new Error(`seed ${twice} is listed twice in ${JSON.stringify(v)}; each seed is one model (e.g. --seeds 42,43,44)`);
+  return seeds;
 };
 const nameList = (what: string, example: string) => (v: string) => {
   const xs = v.split(',').map((x) => x.trim());
@@ -141,9 +148,11 @@ export const COMMANDS: CommandSpec[] = [
     description: 'delete cache entries and objects that neither the given params nor any report under reports/ needs',
     flags: [
       flag.set, flag.seeds("also keep every listed seed's builds"), flag.dryRun('list what would be deleted; delete nothing'),
-      { long: 'yes', short: 'y', help: 'delete without asking (needed when not on a terminal)' }, flag.json, flag.quiet,
+      { long: 'yes', short: 'y', help: 'delete without asking (needed when not on a terminal)' },
+      { long: 'keep-recent', value: '<minutes>', parse: minutes, help: 'keep whatever was written in the last N minutes, needed or not (default 10: another run may be about to use it)' },
+      flag.json, flag.quiet,
     ],
-    after: '\nKept: what the given params reach, every entry a file under reports/ was built from, and every\nentry a sweep\'s reports/<label>/built-from.json names (each with everything upstream of it).\nOn a terminal gc asks before deleting; elsewhere it lists what would go\nand exits 2 unless --yes. Refuses to run while another pipeline process holds a stage lock.\n',
+    after: '\nKept: what the given params reach, every entry a file under reports/ was built from, and every\nentry a sweep\'s reports/<label>/built-from.json names (each with everything upstream of it).\nOn a terminal gc asks before deleting; elsewhere it lists what would go\nand exits 2 unless --yes. Refuses to run while a build or a sweep is in progress on this cache\n(a build that starts during gc waits for it).\n',
   },
   {
     name: 'diff',

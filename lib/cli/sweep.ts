@@ -66,6 +66,14 @@ export function parseSweep(p: Pipeline, specs: string[] = []): Axis[] {
         throw new ParamError(`--sweep ${s}: ${(e as Error).message.replace(/\nhint: --set /, `\nhint: --sweep `)}`);
       }
     });
+    // Two spellings of one value (01 and 1, 1e3 and 1000) would build one point twice and
+    // count it as two: an error, like a value written twice.
+    const seen = new Map<string, string>();
+    values.forEach((v, i) => {
+      const k = JSON.stringify(v);
+      if (seen.has(k)) throw new CliError('usage', `--sweep ${s}: ${seen.get(k)} and ${raw[i]} are the same value (${k}) of ${stage}.${param}`, `list each value of ${stage}.${param} once`);
+      seen.set(k, raw[i]);
+    });
     axes.push({ stage, param, key, raw, values });
   }
   return axes;
@@ -206,6 +214,18 @@ export interface SweepResult {
 }
 
 export async function runSweep(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
+  // From the first point until built-from.json names what the points built, gc must not
+  // delete any of it: the sweep holds the cache against gc throughout (gc-lock.ts).
+  const { holdAgainstGc } = await import('../engine/gc-lock.ts');
+  const release = await holdAgainstGc(p.store.locksDir, (who) => p.reporter.line(`waiting for gc (${who}) to finish…`));
+  try {
+    return await sweepHeld(p, o);
+  } finally {
+    release();
+  }
+}
+
+async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
   const src = o.overrides.model?.source;
   if (o.seeds && src !== undefined && src !== 'train') {
     throw new CliError('usage', '--seeds trains one model per seed; it cannot be combined with --set model.source=FILE');

@@ -74,12 +74,16 @@ export function dryRun(p: Pipeline, targets: string[], opts: BuildOptions = {}):
 /** Build `targets` and everything upstream of them. */
 export async function build(p: Pipeline, targets: string[], opts: BuildOptions = {}): Promise<BuildResult> {
   if (opts.dryRun) return dryRun(p, targets, opts);
+  // A shared hold against gc for the whole build (gc-lock.ts).
+  const { holdAgainstGc } = await import('./gc-lock.ts');
+  const release = await holdAgainstGc(p.store.locksDir, (who) => p.reporter.line(`  waiting for gc (${who}) to finish…`));
   // External files are hashed once in this build (the vega bundles are declared by two stages).
   p.fingerprints = new Map();
   try {
     return await buildTargets(p, targets, opts);
   } finally {
     p.fingerprints = undefined;
+    release();
   }
 }
 

@@ -7,15 +7,16 @@
 //     from: its points built only some stages, so no file of theirs is in the reports folder),
 //     with their upstream closure;
 //   - files younger than `graceMs` (a run in another process may have just written them).
+// gc holds gc-lock.ts's exclusive lock throughout: it refuses while a build or a sweep
+// holds the cache, and a build that starts meanwhile waits for it.
 // The result lists what goes; `dryRun` deletes nothing.
 
 import fs from 'node:fs';
-import { EngineError } from './errors.ts';
 import { plan } from './plan.ts';
 import { linkedEntries } from './artifacts.ts';
 import { entryObjects, type Entry } from './entry.ts';
 import { listEntries, listObjects, listTmp, removeLegacy } from './store-list.ts';
-import { liveLocks } from './lease.ts';
+import { lockForGc } from './gc-lock.ts';
 import type { Overrides, Pipeline } from './pipeline.ts';
 
 export interface GcOptions {
@@ -40,9 +41,16 @@ export interface GcResult {
 }
 
 export function gc(p: Pipeline, opts: GcOptions = {}): GcResult {
+  const release = lockForGc(p.store.locksDir);
+  try {
+    return collect(p, opts);
+  } finally {
+    release();
+  }
+}
+
+function collect(p: Pipeline, opts: GcOptions): GcResult {
   const grace = opts.graceMs ?? 10 * 60 * 1000;
-  const holders = liveLocks(p.store.locksDir);
-  if (holders.length) throw new EngineError('busy', `gc: another pipeline process is building (${holders.join(', ')})`, 'run gc again when it has finished');
   const all: { stage: string; key: string; path: string; entry: Entry | null }[] = listEntries(p.store.root).map((e) => {
     let entry: Entry | null = null;
     try {

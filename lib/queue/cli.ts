@@ -7,7 +7,10 @@
 //
 // Environment: TOTAL_INTERP_REMOTE_CACHE (URL), TOTAL_INTERP_REMOTE_CACHE_AUTH (user:pass),
 // TOTAL_INTERP_WORKER_CONCURRENCY (default: the cores), TOTAL_INTERP_QUEUE_LOCK_MS (job
-// and key lock lifetime; a dead worker's job is taken over after about this long; 30000).
+// and key lock lifetime; a dead worker's job is taken over after about this long; 30000),
+// TOTAL_INTERP_QUEUE_GONE_MS (a submitter gives up when Redis has not answered this long;
+// 30000), TOTAL_INTERP_QUEUE_HEARTBEAT_MS (a submitter's heartbeat lifetime: points of a
+// submitter dead this long are refused by the workers; 20000).
 
 import type { Overrides, Pipeline } from '../engine/pipeline.ts';
 import { RemoteCache } from '../engine/remote.ts';
@@ -84,7 +87,7 @@ export async function submitSeeds(p: Pipeline, o: { queue: string; seeds: number
   if (src !== undefined && src !== 'train') throw new QueueError('usage', '--seeds trains one model per seed; it cannot be combined with --set model.source=FILE\nhint: drop --set model.source');
   if (o.overrides.train?.seed !== undefined) throw new QueueError('usage', '--seeds and --set train.seed cannot be combined\nhint: list every seed in --seeds');
   const { submitSweep } = await import('./submit.ts');
-  const results = await submitSweep(seedPoints(o.seeds, o.overrides), { queue: o.queue });
+  const results = await submitSweep(seedPoints(o.seeds, o.overrides), { queue: o.queue, pipeline: p });
   const ran = results.reduce((n, r) => n + r.runs.filter((x) => x.status === 'ran').length, 0);
   p.reporter.line(`queue: ${results.length} points done on ${new Set(results.map((r) => r.worker)).size} worker process(es), ${ran} stages ran there`);
   return results;

@@ -24,6 +24,12 @@ export interface KeyLockOptions {
   prefix?: string;
   /** Told when a held lock was lost (expired before renewal: the process was stalled longer than ttl). */
   warn?: (m: string) => void;
+  /**
+   * This process is a worker's child: when the renewal thread sees the parent gone (the
+   * process was re-parented), it releases every lock held and kills the process, even while
+   * a stage blocks the main thread.
+   */
+  exitWithParent?: boolean;
 }
 
 export class RedisKeyLock {
@@ -35,6 +41,9 @@ export class RedisKeyLock {
   private renewerReady: Promise<Worker> | null = null;
   private url: string;
   private warn: (m: string) => void;
+  private exitWithParent: boolean;
+  /** Locks held now: name -> token. */
+  private held = new Map<string, string>();
   /** Locks taken (for tests: how many builds were guarded). */
   acquired = 0;
   /** Times a lock was found held by someone else. */
@@ -46,6 +55,7 @@ export class RedisKeyLock {
     this.pollMs = opts.pollMs ?? 200;
     this.prefix = opts.prefix ?? 'total-interp:lock:';
     this.warn = opts.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
+    this.exitWithParent = opts.exitWithParent ?? false;
     this.redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: false });
     this.redis.on('error', () => {});
   }
@@ -53,7 +63,7 @@ export class RedisKeyLock {
   /** The renewal thread, started on first use; resolves once its Redis connection is up. */
   private thread(): Promise<Worker> {
     if (!this.renewerReady) {
-      const w = new Worker(new URL('./renew-thread.mjs', import.meta.url), { workerData: { url: this.url, everyMs: Math.max(50, Math.floor(this.ttlMs / 3)) } });
+      const w = new Worker(new URL('./renew-thread.mjs', import.meta.url), { workerData: { url: this.url, everyMs: Math.max(50, Math.floor(this.ttlMs / 3)), exitWithParent: this.exitWithParent } });
       this.renewer = w;
       w.unref();
       this.renewerReady = new Promise((resolve, reject) => {
@@ -88,14 +98,24 @@ export class RedisKeyLock {
       await new Promise((r) => setTimeout(r, this.pollMs));
     }
     this.acquired++;
+    this.held.set(name, token);
     renewer.postMessage({ op: 'add', name, token, ttl: this.ttlMs });
     let released = false;
     return async () => {
       if (released) return;
       released = true;
+      this.held.delete(name);
       this.renewer?.postMessage({ op: 'del', name });
       await this.redis.eval(RELEASE, 1, name, token).catch(() => {});
     };
+  }
+
+  /** Release every lock this process holds (it is about to exit). */
+  async releaseAll(): Promise<void> {
+    const all = [...this.held];
+    this.held.clear();
+    for (const [name] of all) this.renewer?.postMessage({ op: 'del', name });
+    await Promise.all(all.map(([name, token]) => this.redis.eval(RELEASE, 1, name, token).catch(() => {})));
   }
 
   async close(): Promise<void> {

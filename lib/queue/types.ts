@@ -1,5 +1,7 @@
-// What travels through the queue. Job data holds no paths and no credentials: a point is
-// its stage overrides and targets, and each worker uses its own project, caches and remote.
+// What travels through the queue. Job data holds no paths, no URLs and no credentials: a
+// point is its stage overrides (values only: guard.ts refuses file and URL params at submit
+// and again at the worker), its targets, the sha256 of the data it expects, and its
+// submitter's id; each worker uses its own project, data sources, caches and remote.
 
 import type { Overrides, StageRun } from '../engine/pipeline.ts';
 
@@ -11,7 +13,14 @@ export interface PointJob {
   label: string;
   overrides: Overrides;
   targets: string[];
+  /** The training bytes the point expects, by sha256 (set by submitSweep; the worker checks what it read). */
+  data?: { sha256: string };
+  /** The submitter's id (set by submitSweep): its heartbeat key must exist when the point is built. */
+  submitter?: string;
 }
+
+/** The Redis key a live submitter keeps renewed (with a TTL) while its sweep runs. */
+export const submitterKey = (id: string) => `total-interp:submitter:${id}`;
 
 export interface PointResult {
   label: string;

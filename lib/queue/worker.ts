@@ -8,7 +8,7 @@
 
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'bullmq';
+import { ParentCommand, Worker } from 'bullmq';
 import { redactText } from '../engine/remote.ts';
 import { QUEUE_NAME, type PointResult, type WorkerConfig } from './types.ts';
 
@@ -46,6 +46,7 @@ export async function startWorker(o: WorkerOptions): Promise<{ worker: Worker; c
     // included: they never go into the queue, the caches or a log).
     workerForkOptions: { env: { ...process.env, TOTAL_INTERP_WORKER: JSON.stringify(cfg) } },
   });
+  guardChildPool(worker);
   worker.on('active', (job) => log(`worker: ${job.data?.label ?? job.name} started (job ${job.id}, attempt ${job.attemptsMade + 1})`));
   worker.on('completed', (job) => {
     const r = job.returnvalue as PointResult | undefined;
@@ -58,3 +59,33 @@ export async function startWorker(o: WorkerOptions): Promise<{ worker: Worker; c
   log(`worker: waiting for jobs on ${redactText(o.queue)} (concurrency ${concurrency}${o.remote ? `, remote cache ${redactText(o.remote)}` : ', no remote cache'})`);
   return { worker, close: () => worker.close() };
 }
+
+/**
+ * BullMQ hands a job's sandboxed process back to its pool as soon as the job's promise
+ * settles, which also happens while that process is still building: when the parent lost
+ * the job (a progress update failed because Redis restarted empty). The pool then gave
+ * that busy process the next job, which it refused ("cannot start a not idling child
+ * process"), failing every attempt of every later point. Here a process goes back to the
+ * pool only once it has said it finished (completed or failed); otherwise it is killed
+ * (its key locks expire; the pool forks a fresh one for the next job).
+ */
+function guardChildPool(worker: Worker): void {
+  type Child = { on(ev: 'message', f: (m: { cmd?: number }) => void): void };
+  const pool = (worker as unknown as { childPool?: { retain(f: string): Promise<Child>; release(c: Child): void; kill(c: Child, s?: string): Promise<void> } }).childPool;
+  if (!pool) return;
+  const idle = new WeakMap<Child, boolean>();
+  const retain = pool.retain.bind(pool);
+  const release = pool.release.bind(pool);
+  const done = new Set<number>([ParentCommand.Completed, ParentCommand.Failed, ParentCommand.Error]);
+  pool.retain = async (file: string) => {
+    const c = await retain(file);
+    if (!idle.has(c)) c.on('message', (m) => done.has(m?.cmd as number) && idle.set(c, true));
+    idle.set(c, false);
+    return c;
+  };
+  pool.release = (c: Child) => {
+    if (idle.get(c) === false) void pool.kill(c, 'SIGKILL').catch(() => {});
+    else release(c);
+  };
+}
+

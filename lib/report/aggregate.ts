@@ -3,6 +3,7 @@
 // on the paper's weights. Table rows are matched across seeds by their label (the first
 // text cell), not by position: Table 1's largest groups differ from seed to seed.
 
+import { createHash } from 'node:crypto';
 import type { PaperFigures, ResolvedCell, ResolvedCmp } from './compare.ts';
 import { auditRows, renderAudit, spread, type AuditRow, type ReportJson, type Spread } from './audit.ts';
 import { esc, noHtml } from './markdown.ts';
@@ -157,4 +158,17 @@ export function renderAggregate(a: Aggregate, plots: { title: string; file: stri
     out.push('');
   }
   return noHtml(out.join('\n')); // no HTML from the data, as in report.md (markdown.ts)
+}
+
+/** The longest label a sweep or seeds aggregate gets (a folder name; file systems stop at 255 bytes). */
+export const MAX_LABEL = 100;
+
+/**
+ * A label cut to MAX_LABEL characters: a longer one keeps its start and ends in a hash of
+ * the whole (the aggregate's report.json lists every value and seed in full).
+ */
+export function fitLabel(label: string, max = MAX_LABEL): string {
+  if (label.length <= max) return label;
+  const hash = createHash('sha256').update(label).digest('hex').slice(0, 12);
+  return `${label.slice(0, max - hash.length - 2).replace(/[-_.]+$/, '')}-h${hash}`;
 }

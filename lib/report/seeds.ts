@@ -2,7 +2,7 @@
 // computed from the seeds' report.json documents. The command line (lib/cli/sweep.ts)
 // builds the seeds, finds the reference report and writes these files.
 
-import { aggregate, renderAggregate, type Aggregate } from './aggregate.ts';
+import { aggregate, fitLabel, renderAggregate, type Aggregate } from './aggregate.ts';
 import type { ReportJson } from './audit.ts';
 import { renderPlots, type PlotData } from './plot-data.ts';
 import type { CurveSeries } from './plots.ts';
@@ -48,7 +48,7 @@ export async function aggregateFiles(
 ): Promise<{ label: string; aggregate: Aggregate; files: Record<string, string> }> {
   const figures = await paperFigures();
   const base = reports[0].label.replace(/-seed\d+/, '');
-  const label = `aggregate-${base}-seeds${seeds.join('-')}`;
+  const label = fitLabel(`aggregate-${base}-seeds${seeds.join('-')}`); // the seeds in full: report.json's seeds
   const agg = aggregate(label, reports, reference, figures);
   const { data, curves } = aggregatePlotData(reports);
   const plots = await renderPlots(data, curves);

@@ -9,7 +9,8 @@
 // (lib/cli/sweep.ts). Nothing here knows a stage; metrics are read from those documents.
 
 import { createHash } from 'node:crypto';
-import { aggregate, num, rowLabel, type Aggregate } from './aggregate.ts';
+import { aggregate, fitLabel, num, rowLabel, type Aggregate } from './aggregate.ts';
+export { fitLabel, MAX_LABEL } from './aggregate.ts';
 import { spread, type ReportJson, type Spread } from './audit.ts';
 import { noHtml } from './markdown.ts';
 import type { PaperFigures } from './compare.ts';
@@ -134,13 +135,13 @@ export interface SweepJson {
 
 const pointKey = (values: Record<string, unknown>) => JSON.stringify(values);
 
-/** The label reports/<label>/ gets: the swept params and values, the seeds, and a hash of the rest. */
+/** The label reports/<label>/ gets: the swept params and values, the seeds, and a hash of the rest (at most MAX_LABEL characters). */
 export function sweepLabel(axes: SweepAxis[], seeds: (number | null)[], fixed: string[], targets: string[]): string {
   const parts = axes.map((a) => `${a.param}-${a.values.map((v) => String(v)).join('-')}`);
   if (seeds.some((s) => s !== null)) parts.push(`seeds${seeds.join('-')}`);
   const extra = [...fixed, ...(targets.length === 1 && targets[0] === 'report' ? [] : [`targets=${targets.join(',')}`])];
   const hash = extra.length ? `-p${createHash('sha256').update(extra.join('\n')).digest('hex').slice(0, 8)}` : '';
-  return `sweep-${parts.join('-')}${hash}`.replace(/[^A-Za-z0-9._-]+/g, '_');
+  return fitLabel(`sweep-${parts.join('-')}${hash}`.replace(/[^A-Za-z0-9._-]+/g, '_'));
 }
 
 export function sweepAggregate(

@@ -128,4 +128,14 @@ describe("args: help from the same table", () => {
       expect(longs, c.name).not.toContain('help');
     }
   });
+
+  it("the project's --seeds: a seed listed twice (42 and 042) is an error, not one model counted twice", () => {
+    const seeds = COMMANDS.find((c) => c.name === 'report')!.flags.find((f) => f.long === 'seeds')!.parse!;
+    expect(seeds('42,43')).toEqual([42, 43]);
+    expect(() => seeds('42,042')).toThrow(/^seed 42 is listed twice in "42,042"/);
+    const keep = COMMANDS.find((c) => c.name === 'gc')!.flags.find((f) => f.long === 'keep-recent')!.parse!;
+    expect(keep('0')).toBe(0);
+    expect(keep('2.5')).toBe(2.5);
+    expect(() => keep('-1')).toThrow(/expected a number of minutes/);
+  });
 });

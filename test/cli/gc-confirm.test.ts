@@ -30,16 +30,21 @@ describe('gc asks before deleting', () => {
     expect((await run(['run', 'd', '--quiet'])).code).toBe(0);
     expect((await run(['run', 'd', '--quiet', '--set', 'a.n=9'])).code).toBe(0); // not kept by the defaults
     expect(entryCount(dir)).toBe(4);
-    const no = await run(['gc'], false);
+    // By default what was written in the last 10 minutes stays: nothing to ask about.
+    const recent = await run(['gc'], true);
+    expect(recent.asked).toEqual([]);
+    expect(recent.out).toMatch(/would free 0 bytes/);
+    expect(entryCount(dir)).toBe(4);
+    const no = await run(['gc', '--keep-recent', '0'], false);
     expect(no.code).toBe(0);
     expect(no.asked).toEqual([expect.stringMatching(/^delete 2 entries and \d+ objects \(.* [kM]?B\)\? \[y\/N\] $/)]);
     expect(no.err).toMatch(/nothing deleted/);
     expect(entryCount(dir)).toBe(4);
-    const yes = await run(['gc'], true);
+    const yes = await run(['gc', '--keep-recent', '0'], true);
     expect(yes.code).toBe(0);
     expect(yes.out).toMatch(/^freed \d+(\.\d+)? (B|kB|MB) \(2 entries/);
     expect(entryCount(dir)).toBe(2);
-    const none = await run(['gc']); // nothing left to delete: no question, no --yes needed
+    const none = await run(['gc', '--keep-recent', '0']); // nothing left to delete: no question, no --yes needed
     expect(none.code).toBe(0);
     expect(none.out).toMatch(/would free 0 B /);
   });

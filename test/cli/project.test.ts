@@ -37,7 +37,7 @@ describe('gc, show and export on a project copy with two tiny models', () => {
 
   it('gc --yes deletes neither report\'s entries; what no report and no param set needs goes, after asking', async () => {
     const before = entryIds(dir);
-    const gc1 = await pipelineCli(dir, ['gc', '--yes', '--json']);
+    const gc1 = await pipelineCli(dir, ['gc', '--yes', '--json', '--keep-recent', '0']);
     expect(gc1.code, gc1.stderr).toBe(0);
     expect(JSON.parse(gc1.stdout)).toMatchObject({ entries: 0, objects: 0 });
     expect(entryIds(dir)).toEqual(before);
@@ -49,16 +49,16 @@ describe('gc, show and export on a project copy with two tiny models', () => {
     const withExtra = entryIds(dir);
     expect(withExtra.length).toBe(before.length + 3); // train, model, trace
 
-    const dry = await pipelineCli(dir, ['gc', '--dry-run']);
+    const dry = await pipelineCli(dir, ['gc', '--dry-run', '--keep-recent', '0']);
     expect(dry.code).toBe(0);
     expect(dry.stderr.match(/^\s+(train|model|trace)\s+[0-9a-f]{12}/gm)).toHaveLength(3);
-    const noYes = await pipelineCli(dir, ['gc']); // not a terminal: says what would go, deletes nothing
+    const noYes = await pipelineCli(dir, ['gc', '--keep-recent', '0']); // not a terminal: says what would go, deletes nothing
     expect(noYes.code).toBe(2);
     expect(noYes.stderr).toMatch(/^error: gc: would free \d+(\.\d+)? (B|kB|MB) \(3 entries/m);
     expect(noYes.stderr).toMatch(/^hint: .*--yes/m);
     expect(entryIds(dir)).toEqual(withExtra);
 
-    const gc2 = await pipelineCli(dir, ['gc', '--yes', '--json']);
+    const gc2 = await pipelineCli(dir, ['gc', '--yes', '--json', '--keep-recent', '0']);
     expect(JSON.parse(gc2.stdout).entries).toBe(3);
     expect(entryIds(dir)).toEqual(before);
     for (const set of [TRAINED, IMPORTED]) expect((await pipelineCli(dir, ['status', '--exit-code', ...set])).code).toBe(0);

@@ -40,6 +40,13 @@ describe('sweep grid', () => {
     expect(gridPoints(axes, null, {}, []).map((x) => x.seed)).toEqual([null, null, null, null]);
   });
 
+  it('two spellings of one typed value are an error, not two points called n = 2', async () => {
+    const p = await load();
+    expect(() => parseSweep(p, ['train.seed=01,1'])).toThrow(/^--sweep train\.seed=01,1: 01 and 1 are the same value \(1\) of train\.seed$/);
+    expect(() => parseSweep(p, ['data.bytes=1024,2048,01024'])).toThrow(/1024 and 01024 are the same value \(1024\)/);
+    expect(parseSweep(p, ['train.seed=01,2'])[0].values).toEqual([1, 2]);
+  });
+
   it('a caller-supplied builder builds each point once; the aggregate is read from the cache', async () => {
     const p = await load();
     const inner = buildInProcess(p, false);

@@ -129,13 +129,13 @@ describe('report --sweep (tiny models)', () => {
     expect(recorded.filter((id) => id.startsWith('trace/'))).toHaveLength(2);
     const cached = async () => JSON.parse((await pipelineCli(dir, ['run', 'trace', '--set', 'data.bytes=320', ...TINY, '--dry-run', '--json'])).stdout).stages.map((x: any) => x.status);
 
-    const gc = await pipelineCli(dir, ['gc', '--yes', '--json']);
+    const gc = await pipelineCli(dir, ['gc', '--yes', '--json', '--keep-recent', '0']);
     expect(gc.code, gc.stderr).toBe(0);
     for (const id of recorded) expect(fs.existsSync(path.join(dir, 'cache/entries', `${id}.json`)), id).toBe(true);
     expect(await cached()).toEqual(['cached', 'cached', 'cached', 'cached']);
 
     fs.rmSync(aggDir, { recursive: true });
-    const gc2 = await pipelineCli(dir, ['gc', '--yes', '--json']);
+    const gc2 = await pipelineCli(dir, ['gc', '--yes', '--json', '--keep-recent', '0']);
     expect(gc2.code, gc2.stderr).toBe(0);
     expect(fs.existsSync(path.join(dir, 'cache/entries', `${recorded.find((id) => id.startsWith('trace/'))}.json`))).toBe(false);
     expect(await cached()).toContain('would-run');

@@ -50,6 +50,7 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
   const workers: WorkerProc[] = [];
   const env: Record<string, string> = {}; // the project copy reads the data shipped in data/
   let STAGES: string[];
+  let submitter: Pipeline; // the submitting machine's project: checks points, hashes their data
   /** Reference outputs of a plain local run: seed -> stage -> outputHash. */
   const reference: Record<number, Record<string, string>> = {};
   const events: PointEvent[] = [];
@@ -102,6 +103,7 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
     env.TOTAL_INTERP_REMOTE_KEY = 'sweep-entry-key'; // entries pushed are tagged, and only tagged ones are served
     remoteUrl = `${nginx.url}/cache`;
     const started = Promise.all([startWorker('A'), startWorker('B')]); // they load while the reference builds
+    submitter = await Pipeline.load({ root: dir, stageFiles: STAGES, cacheDir: path.join(tmp, 'cache-submitter'), reportsDir: path.join(tmp, 'reports-sub'), env });
     // The reference: a plain local run, no queue, no remote.
     const p = await Pipeline.load({ root: dir, stageFiles: STAGES, cacheDir: path.join(tmp, 'cache-reference'), reportsDir: path.join(tmp, 'reports-ref'), env });
     for (const seed of [42, 43, 44]) {
@@ -134,7 +136,7 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
   let first: PointResult[];
 
   it('two seeds on two workers: each stage key built once, results identical to a local run', async () => {
-    first = await submitSweep(seedPoints([42, 43], TINY), { queue: redis.url, onEvent: (e) => events.push(e), backoffMs: 200 });
+    first = await submitSweep(seedPoints([42, 43], TINY), { queue: redis.url, pipeline: submitter, onEvent: (e) => events.push(e), backoffMs: 200 });
     expect(first.map((r) => r.label)).toEqual(['seed42', 'seed43']);
     // Both workers took a point (concurrency 1 each, two points queued at once).
     expect(workers.map((w) => /\[seed4[23]\] building/.test(w.log()))).toEqual([true, true]);
@@ -156,7 +158,7 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
   }, 90_000);
 
   it('a worker SIGKILLed mid-job: the other takes the job over and completes it', async () => {
-    const done = submitSweep(seedPoints([44], TINY), { queue: redis.url, onEvent: (e) => events.push(e), backoffMs: 200 });
+    const done = submitSweep(seedPoints([44], TINY), { queue: redis.url, pipeline: submitter, onEvent: (e) => events.push(e), backoffMs: 200 });
     // Wait until a worker is inside seed 44's build (past the shared data stage).
     const t0 = Date.now();
     while (!events.some((e) => e.label === 'seed44' && e.status === 'start' && e.stage !== 'data')) {
@@ -185,7 +187,7 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
   it('a failing point is retried with backoff, then fails the sweep with its reason', async () => {
     const bad = [{ label: 'bad', overrides: { train: { hidden: 0 } }, targets: ['report'] }];
     const t0 = Date.now();
-    await expect(submitSweep(bad, { queue: redis.url, onEvent: (e) => events.push(e), attempts: 2, backoffMs: 300 })).rejects.toThrow(/^sweep failed: bad: invalid params for stage train: .*hidden.*\(after 2 attempts\)$/);
+    await expect(submitSweep(bad, { queue: redis.url, pipeline: submitter, onEvent: (e) => events.push(e), attempts: 2, backoffMs: 300 })).rejects.toThrow(/^sweep failed: bad: invalid params for stage train: .*hidden.*\(after 2 attempts\)$/);
     expect(events.filter((e) => e.label === 'bad' && e.status === 'failed')).toHaveLength(1); // the final failure (a retried attempt is not one)
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300); // the backoff was waited
   }, 30_000);

@@ -3,7 +3,7 @@
 // sentences following the numbers, the label, and the plot spec.
 
 import { describe, expect, it } from 'vitest';
-import { chooseMetrics, sweepAggregate, sweepFiles, sweepLabel, trend, type SweepPointInput } from '../../lib/report/sweep.ts';
+import { chooseMetrics, fitLabel, MAX_LABEL, sweepAggregate, sweepFiles, sweepLabel, trend, type SweepPointInput } from '../../lib/report/sweep.ts';
 import { sweepPlotSpec } from '../../lib/report/sweep-plots.ts';
 import type { ReportJson } from '../../lib/report/audit.ts';
 
@@ -100,6 +100,17 @@ describe('sweep aggregate', () => {
     expect(a).toMatch(/^sweep-data\.bytes-1024-4096-seeds42-43-p[0-9a-f]{8}$/);
     expect(sweepLabel(axes, [42, 43], ['train.hidden=16'], ['trace'])).not.toBe(a);
     expect(sweepLabel(axes, [null], [], ['report'])).toBe('sweep-data.bytes-1024-4096');
+  });
+
+  it('a label past 100 characters keeps its start and ends in a hash of the whole (60 values once made ENAMETOOLONG)', () => {
+    const many = [{ param: 'train.seed', values: Array.from({ length: 60 }, (_, i) => 1000 + i) }];
+    const long = sweepLabel(many, [null], [], ['report']);
+    expect(long.length).toBeLessThanOrEqual(MAX_LABEL);
+    expect(long).toMatch(/^sweep-train\.seed-1000-1001-.*-h[0-9a-f]{12}$/);
+    const other = sweepLabel([{ param: 'train.seed', values: [...many[0].values.slice(0, 59), 2000] }], [null], [], ['report']);
+    expect(other).not.toBe(long); // the last value differs only past the cut: the hash tells them apart
+    expect(other.length).toBe(long.length);
+    expect(fitLabel('short')).toBe('short');
   });
 
   it('plots: log2 x for a span of 8× or more, mean line, min–max band, a dot per seed; files per metric', async () => {
