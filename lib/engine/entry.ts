@@ -141,19 +141,21 @@ export function tensorRefProblem(t: any): string | null {
 
 /** Sub-folders of reports/<label>/ that artifacts may be written into. */
 export const ARTIFACT_FOLDERS: readonly string[] = ['plots'];
-const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/; // a file name: at most 255 bytes
+// A file name of at most 255 bytes; `=` and `+` because report labels spell params in words
+// (train-h8-sgd-e3-seed42-n1024-evalEvery=1).
+const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._=+-]{0,254}$/;
 
 /**
  * Why an artifact name cannot be written under reports/, or null. An artifact is
  * `<label>/<file>` or `<label>/<folder>/<file>` with <folder> one of ARTIFACT_FOLDERS; every
- * part is a plain name (letters, digits, `.`, `_`, `-`, not starting with a dot), so no name
+ * part is a plain name (letters, digits, `.`, `_`, `-`, `=`, `+`, not starting with a dot), so no name
  * is absolute, climbs with `..`, or reaches outside reports/<label>/.
  */
 export function artifactNameProblem(name: unknown): string | null {
   if (typeof name !== 'string') return 'is not a string';
   const parts = name.split('/');
   if (parts.length < 2 || parts.length > 3 || !parts.every((s) => SEGMENT.test(s))) {
-    return `${JSON.stringify(name.slice(0, 300))} is not <label>/<file> of plain names (letters, digits, . _ -, not starting with a dot)`;
+    return `${JSON.stringify(name.slice(0, 300))} is not <label>/<file> of plain names (letters, digits, . _ - = +, not starting with a dot)`;
   }
   if (parts.length === 3 && !ARTIFACT_FOLDERS.includes(parts[1])) return `${JSON.stringify(name)} is in folder ${parts[1]}/, not one of ${ARTIFACT_FOLDERS.join(', ')}`;
   return null;

@@ -32,7 +32,7 @@ function forge(file: string, change: (e: any) => any) {
 
 describe('artifact names, refs and tensor refs', () => {
   it('artifact names are <label>/<file> or <label>/plots/<file> of plain names', () => {
-    for (const ok of ['toy/out.txt', 'train-h8-sgd/report.md', 'x/plots/a-b.svg', 'x/plots/interactive.html']) expect(artifactNameProblem(ok), ok).toBeNull();
+    for (const ok of ['toy/out.txt', 'train-h8-sgd/report.md', 'x/plots/a-b.svg', 'x/plots/interactive.html', 'train-h8-sgd-e3-seed42-n1024-evalEvery=1-lr=0.5-x.y=a+b/viewer.html']) expect(artifactNameProblem(ok), ok).toBeNull();
     for (const bad of ['../x', 'x/../y', '/etc/passwd', 'x', 'x/', 'x//y', '.x/y', 'x/.y', 'x/..', '..', 'x/other/y.svg', 'x/plots/a/b.svg', 'x\\..\\y', 'x/y\0z', 'x/y z', 42]) {
       expect(artifactNameProblem(bad), String(bad)).not.toBeNull();
     }
