@@ -62,14 +62,20 @@ export default defineStage<Params>({
     // kernels load inside run, so that a no-op pipeline run does not pay for them
     const { bytesOf } = await import('../lib/rnn/io.ts');
     const { paramCount } = await import('../lib/rnn/weights.ts');
-    const { train } = await import('../lib/rnn/train.ts');
+    const { train, convergedOf, CONVERGED_TOL } = await import('../lib/rnn/train.ts');
     const xs = bytesOf(inputs.data);
     const H = params.hidden;
     const E = epochsFor(params, xs.length);
-    const r = train(xs, { ...params, epochs: E }, {
+    // The data stage's held-out text (docs/definitions.md §6.4): scored along the way, read-only.
+    const ho = inputs.data.tensors.heldout?.data as Uint8Array | undefined;
+    const heldout = ho && ho.length >= 2 ? ho : null;
+    const heldoutEvery = params.heldoutEvery ?? params.evalEvery;
+    const r = train(xs, { ...params, epochs: E, heldout, heldoutEvery }, {
       onEpoch: (e, _E, bpc) => progress(e, E, `epoch ${e} bpc ${bpc.toFixed(4)}`),
     });
     const n = paramCount(H);
+    const conv = heldout ? convergedOf(r.heldoutEpochs, r.heldoutBpc, E) : null;
+    const hj = inputs.data.json.heldout as { offset?: number; bytes?: number } | undefined;
     return {
       json: {
         hidden: H,
@@ -92,6 +98,21 @@ export default defineStage<Params>({
         bestEvalBpc: r.bestEvalBpc,
         finalEvalBpc: r.finalEvalBpc,
         curve: r.evalEpochs.map((epoch, i) => ({ epoch, trainBpc: r.curveTrainBpc[epoch - 1], evalBpc: r.evalBpc[i] })),
+        heldoutEvery,
+        heldout: heldout
+          ? {
+              offset: hj?.offset ?? xs.length,
+              bytes: heldout.length,
+              curve: r.heldoutEpochs.map((epoch, i) => ({ epoch, heldoutBpc: r.heldoutBpc[i] })),
+              bestBpc: Math.min(...r.heldoutBpc),
+              bestEpoch: r.heldoutEpochs[r.heldoutBpc.indexOf(Math.min(...r.heldoutBpc))],
+              checkpointBpc: r.bestCheckpointHeldoutBpc!,
+              improvementLastQuarter: conv!.improvement,
+              cutEpoch: conv!.cut,
+              tolerance: CONVERGED_TOL,
+            }
+          : null,
+        converged: conv ? conv.converged : null,
         msPerEpoch: r.msPerEpoch,
         msTotal: r.msTotal,
       },

@@ -59,6 +59,17 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
         { quantity: 'Best epoch', value: tr.bestEpoch },
         { quantity: 'Best-checkpoint eval bpc', value: { ours: tr.bestEvalBpc, ref: 'trained_bpc' } },
         { quantity: 'Final eval bpc', value: { ours: tr.finalEvalBpc } },
+        // The held-out curve (docs/definitions.md §6.4), when the data stage had held-out text.
+        ...(tr.heldout
+          ? [
+              { quantity: `Held-out bpc of the best checkpoint (bytes [${tr.heldout.offset}, ${tr.heldout.offset + tr.heldout.bytes}))`, value: { ours: tr.heldout.checkpointBpc } },
+              { quantity: 'Best held-out bpc along training (epoch)', value: `${tr.heldout.bestBpc.toFixed(4)} (epoch ${tr.heldout.bestEpoch} of ${tr.epochs})` },
+              {
+                quantity: 'Converged (best held-out bpc improved by < 0.01 over the last quarter)',
+                value: `${tr.converged ? 'yes' : 'no'} (improved by ${Number(tr.heldout.improvementLastQuarter).toFixed(4)} after epoch ${tr.heldout.cutEpoch})`,
+              },
+            ]
+          : []),
         ...(tr.kernel ? [{ quantity: 'Kernel', value: tr.kernel }] : []),
       ],
       provenance: { stage: 'model', key: inputs.model.key },
