@@ -29,6 +29,13 @@ export const schema = {
       "default": null,
       "description": "total predictions to train for (compute-matched runs; the paper's run is 4000 × 1023 = 4092000): epochs = max(1, round(predictions / (N - 1))); null: use epochs"
     },
+    "minEpochs": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 1000000,
+      "default": 1,
+      "description": "with predictions set, train at least this many epochs: epochs = max(minEpochs, round(predictions / (N - 1))). Q3's length rule (docs/q3.md): the paper's compute, and at least this many passes over a large text"
+    },
     "optimizer": {
       "enum": [
         "sgd",

@@ -21,10 +21,13 @@ import type { Params } from '../schemas/train.params.ts';
 // in the key: the binary that will run is declared as an external file. The thread count
 // does not change the result (tested), so it is not in the key.
 
-/** Epochs for a run: `epochs`, or round(predictions / (N - 1)) (at least 1) when predictions is set. */
-export function epochsFor(p: Pick<Params, 'epochs' | 'predictions'>, N: number): number {
+/**
+ * Epochs for a run: `epochs`, or when predictions is set round(predictions / (N - 1)) and at
+ * least minEpochs (default 1): the length rule of Q3 (docs/q3.md).
+ */
+export function epochsFor(p: Pick<Params, 'epochs' | 'predictions'> & Partial<Pick<Params, 'minEpochs'>>, N: number): number {
   if (p.predictions === null || p.predictions === undefined) return p.epochs;
-  return Math.max(1, Math.round(p.predictions / Math.max(1, N - 1)));
+  return Math.max(1, p.minEpochs ?? 1, Math.round(p.predictions / Math.max(1, N - 1)));
 }
 
 /** The recipe in words, for the JSON and the report. */
@@ -80,7 +83,7 @@ export default defineStage<Params>({
       json: {
         hidden: H,
         epochs: E,
-        epochsFrom: params.predictions === null ? 'epochs' : 'predictions',
+        epochsFrom: params.predictions === null ? 'epochs' : E === params.minEpochs && E > Math.round(params.predictions / Math.max(1, xs.length - 1)) ? 'minEpochs' : 'predictions',
         predictions: E * (xs.length - 1),
         optimizer: params.optimizer,
         init: params.init,

@@ -8,7 +8,7 @@ import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 const schema = (name: string) => JSON.parse(readFileSync(`schemas/${name}.json`, 'utf8'));
-const params = { hidden: 8, epochs: 4, predictions: null, optimizer: 'adam' as const, init: 'glibc' as const, seed: 42, bptt: 10, evalEvery: 2, heldoutEvery: null };
+const params = { hidden: 8, epochs: 4, predictions: null, optimizer: 'adam' as const, init: 'glibc' as const, seed: 42, bptt: 10, evalEvery: 2, heldoutEvery: null, minEpochs: 1 };
 
 describe('train stage', () => {
   it('trains from the data bytes and returns schema-valid json, the best checkpoint and the curve', async () => {
@@ -51,6 +51,12 @@ describe('train stage', () => {
     expect(epochsFor({ epochs: 4, predictions: null }, 41)).toBe(4);
     expect(epochsFor({ epochs: 1, predictions: 4000 * 1023 }, 1024)).toBe(4000);
     expect(epochsFor({ epochs: 1, predictions: 4000 * 1023 }, 65536)).toBe(62);
+    // minEpochs: at least that many passes (Q3's rule); below it, predictions decide
+    expect(epochsFor({ epochs: 1, predictions: 4000 * 1023, minEpochs: 100 }, 65536)).toBe(100);
+    expect(epochsFor({ epochs: 1, predictions: 4000 * 1023, minEpochs: 100 }, 1024)).toBe(4000);
+    const k = (await trainStage.run(ctx({ ...params, predictions: 130, minEpochs: 5, optimizer: 'sgd' as const }, { data: dataOutput(xs) }))).json as any;
+    expect(k).toMatchObject({ epochs: 5, epochsFrom: 'minEpochs', predictions: 200 });
+    expect(k.recipe.lrSchedule).toContain('π e/5');
   });
 
   it('scores the data stage\'s held-out text along the way and says whether the model converged; without one, null', async () => {
@@ -80,7 +86,7 @@ describe('train stage', () => {
   it("has defaults matching the authors' released recipe (H 128, 4000 epochs, sgd, glibc init, seed 42, BPTT-50) and rejects nothing silently", () => {
     const s = schema('train.params');
     const d = Object.fromEntries(Object.entries(s.properties).map(([k, v]: [string, any]) => [k, v.default]));
-    expect(d).toEqual({ hidden: 128, epochs: 4000, predictions: null, optimizer: 'sgd', init: 'glibc', seed: 42, bptt: 50, evalEvery: 50, heldoutEvery: null });
+    expect(d).toEqual({ hidden: 128, epochs: 4000, predictions: null, optimizer: 'sgd', init: 'glibc', seed: 42, bptt: 50, evalEvery: 50, heldoutEvery: null, minEpochs: 1 });
     expect(s.additionalProperties).toBe(false);
     expect(trainStage.volatile).toEqual(['msPerEpoch', 'msTotal']);
   });
