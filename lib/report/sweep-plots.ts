@@ -120,3 +120,36 @@ export function sweepLinesSpec(s: SweepJson, lines: { id: string; label: string 
     ],
   };
 }
+
+/**
+ * Every model's held-out curve (docs/definitions.md §6.4): held-out bpc against the
+ * fraction of its epochs run (sizes train different epoch counts), one line per model,
+ * coloured by size, dashed where the model did not converge.
+ */
+export function heldoutCurvesSpec(s: SweepJson, text: string): object {
+  const xParam = s.axes[0]?.param ?? 'point';
+  const values: Record<string, unknown>[] = [];
+  for (const r of s.rows) {
+    r.heldoutCurves?.forEach((c, k) => {
+      if (!c?.length) return;
+      const E = Math.max(...c.map((p) => p.epoch)) || 1;
+      for (const p of c) values.push({ t: p.epoch / E, bpc: p.heldoutBpc, size: String(r.values[xParam]), model: `${String(r.values[xParam])}/${String(r.seeds[k])}`, status: statusOf(r.converged?.[k]) });
+    });
+  }
+  const order = [...new Set(s.rows.map((r) => String(r.values[xParam])))];
+  return {
+    $schema: SCHEMA,
+    title: { text, subtitle: 'dashed: not converged (best held-out bpc improved by 0.01 or more over the last quarter)' },
+    width: 480,
+    height: 260,
+    data: { values },
+    mark: { type: 'line', point: false, opacity: 0.8 },
+    encoding: {
+      x: { field: 't', type: 'quantitative', title: 'epoch / epochs run', scale: { domain: [0, 1] } },
+      y: { field: 'bpc', type: 'quantitative', title: 'held-out bpc', scale: { zero: false } },
+      color: { field: 'size', type: 'ordinal', title: xParam, sort: order },
+      detail: { field: 'model' },
+      strokeDash: { field: 'status', type: 'nominal', title: null, scale: { domain: ['converged', NOT, 'no held-out curve'], range: [[1, 0], [4, 3], [1, 0]] } },
+    },
+  };
+}

@@ -13,7 +13,7 @@ import { aggregate, num, rowLabel, type Aggregate } from './aggregate.ts';
 import { spread, type ReportJson, type Spread } from './audit.ts';
 import type { PaperFigures } from './compare.ts';
 import { renderSvg } from './plots.ts';
-import { sweepLinesSpec, sweepPlotSpec } from './sweep-plots.ts';
+import { heldoutCurvesSpec, sweepLinesSpec, sweepPlotSpec } from './sweep-plots.ts';
 
 export interface SweepMetric {
   id: string;
@@ -162,6 +162,8 @@ export interface SweepRow {
   epochs: (number | null)[];
   /** Per seed: did the model converge (docs/definitions.md §6.4)? null: no held-out curve. */
   converged: (boolean | null)[];
+  /** Per seed: the held-out curve of its training (epoch 0 = the init), null without one. */
+  heldoutCurves?: ({ epoch: number; heldoutBpc: number }[] | null)[];
   metrics: Record<string, SweepCell>;
   /** The usual aggregate over this point's seeds (mean ± sd [min, max] of every metric and table cell). */
   aggregate: Omit<Aggregate, 'audit'>;
@@ -218,6 +220,7 @@ export function sweepAggregate(
       reports: pts.map((pt) => pt.report),
       epochs: pts.map((pt) => (typeof pt.doc.model.train?.epochs === 'number' ? (pt.doc.model.train.epochs as number) : null)),
       converged: pts.map((pt) => (typeof trainOf(pt.doc).converged === 'boolean' ? trainOf(pt.doc).converged! : null)),
+      ...(o.q3 ? { heldoutCurves: pts.map((pt) => (trainOf(pt.doc).heldout as { curve?: { epoch: number; heldoutBpc: number }[] } | null | undefined)?.curve ?? null) } : {}),
       metrics: cells,
       aggregate: agg,
     };
@@ -469,7 +472,7 @@ export function renderSweep(s: SweepJson, plots: { title: string; file: string }
       out.push(`| ${[...s.axes.map((a) => String(r.values[a.param])), ep, ...(withConv ? [conv] : []), ...ms.map((m) => fmtCell(r, m.id))].join(' | ')} |`);
     }
     out.push('');
-    if (g === BPC) for (const p of plots.filter((x) => x.file === BPC_PLOT)) out.push(`![${p.title}](${p.file})`, '');
+    if (g === BPC) for (const p of plots.filter((x) => x.file === BPC_PLOT || x.file === CURVES_PLOT)) out.push(`![${p.title}](${p.file})`, '');
     for (const m of ms) {
       const p = plots.find((x) => x.file === plotFile(m.id));
       if (p) out.push(`![${p.title}](${p.file})`, '');
@@ -491,6 +494,7 @@ export function renderSweep(s: SweepJson, plots: { title: string; file: string }
 }
 
 const BPC_PLOT = 'plots/bpc.svg';
+const CURVES_PLOT = 'plots/heldout-curves.svg';
 const plotFile = (id: string) => `plots/${id.replace(/[^A-Za-z0-9._-]+/g, '_')}.svg`;
 
 /** The sweep's files (relative to reports/<label>/): report.json, report.md and a plot per metric. */
@@ -508,6 +512,11 @@ export async function sweepFiles(s: SweepJson): Promise<Record<string, string>> 
     const title = `bpc against ${s.axes[0]?.param ?? 'point'}: in-sample, held-out and Kneser–Ney`;
     files[BPC_PLOT] = await renderSvg(sweepLinesSpec(s, lines.map((id) => ({ id, label: s.metrics.find((m) => m.id === id)!.label })), title));
     plots.unshift({ title, file: BPC_PLOT });
+  }
+  if (s.q3 && s.rows.some((r) => r.heldoutCurves?.some((c) => c?.length))) {
+    const title = 'held-out bpc along training (x: fraction of the epochs run), one line per model';
+    files[CURVES_PLOT] = await renderSvg(heldoutCurvesSpec(s, title));
+    plots.unshift({ title, file: CURVES_PLOT });
   }
   files['report.json'] = JSON.stringify(s, null, 1) + '\n';
   files['report.md'] = renderSweep(s, plots);

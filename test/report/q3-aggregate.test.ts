@@ -4,7 +4,7 @@
 // answers computed from the numbers (they change when the numbers do).
 import { describe, expect, it } from 'vitest';
 import { bestWorthLevel, chooseMetrics, fmtCell, q3Sentences, sweepAggregate, sweepFiles, type SweepPointInput } from '../../lib/report/sweep.ts';
-import { sweepLinesSpec, sweepPlotSpec } from '../../lib/report/sweep-plots.ts';
+import { heldoutCurvesSpec, sweepLinesSpec, sweepPlotSpec } from '../../lib/report/sweep-plots.ts';
 import type { ReportJson } from '../../lib/report/audit.ts';
 
 const m = (id: string, value: number) => ({ id, value, section: '§6', positions: 'all', paper: null, status: '' });
@@ -34,7 +34,7 @@ function doc(bytes: number, seed: number, p: P): ReportJson {
   }
   return {
     label: `n${bytes}-s${seed}`,
-    model: { source: 'train', train: { seed, epochs: 10, converged: p.conv, heldout: { checkpointBpc: p.heldout } } },
+    model: { source: 'train', train: { seed, epochs: 10, converged: p.conv, heldout: { checkpointBpc: p.heldout, curve: [{ epoch: 0, heldoutBpc: 8 }, { epoch: 5, heldoutBpc: p.heldout + 0.1 }, { epoch: 10, heldoutBpc: p.heldout }] } } },
     data: { bytes, sha256: String(bytes) },
     metrics,
     tables: {},
@@ -81,6 +81,10 @@ describe('Q3 aggregate', () => {
     // both of that model's lines are grey; Kneser–Ney has no training to converge
     expect(lines.layer[3].data.values).toEqual([expect.objectContaining({ line: 'in', value: 2, seed: '43' }), expect.objectContaining({ line: 'held', value: 5, seed: '43' })]);
     expect(lines.title.subtitle).toMatch(/not converged/);
+    // the curves: one line per model, x the fraction of its epochs, dashed where not converged
+    const curves = (heldoutCurvesSpec(s, 't') as any).data.values;
+    expect(curves).toHaveLength(3 * 6);
+    expect(curves.filter((v: any) => v.model === '65536/43').map((v: any) => [v.t, v.bpc, v.status])).toEqual([[0, 8, 'not converged'], [0.5, 5.1, 'not converged'], [1, 5, 'not converged']]);
   });
 
   it('answers from the numbers: convergence, the decomposition, the pattern regime, RNN against counting', () => {
@@ -109,6 +113,8 @@ describe('Q3 aggregate', () => {
   it('writes the combined bpc plot and states the rule in report.md', async () => {
     const files = await sweepFiles(aggregateOf(base));
     expect(Object.keys(files)).toContain('plots/bpc.svg');
+    expect(Object.keys(files)).toContain('plots/heldout-curves.svg');
+    expect(files['report.md']).toContain('![held-out bpc along training');
     expect(files['report.md']).toContain(`Training length: ${rule}.`);
     expect(files['report.md']).toMatch(/\| 65536 \| 10 \| 1 of 2 \|/);
     expect(files['report.md']).toContain('(not converged)');
