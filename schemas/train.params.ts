@@ -79,7 +79,7 @@ export const schema = {
       ],
       "minimum": 1,
       "default": null,
-      "description": "score the data stage's held-out text (a float32 forward over it, read-only: the training is the same without it) at the init, every this many epochs and after the last; the model is converged when its best held-out bpc improved by less than 0.01 over the last quarter of its training. Null: evalEvery. No held-out text (data.heldoutBytes = 0): no curve, converged null"
+      "description": "score the data stage's held-out text (a float32 forward over it, read-only: the training is the same without it) at the init, every this many epochs and after the last; the model is converged when its best held-out bpc improved by less than 0.01 over the last quarter of its training. Null: floor(E/8), at least 1 (about eight points per run). No held-out text (data.heldoutBytes = 0): no curve, converged null"
     }
   },
   "additionalProperties": false

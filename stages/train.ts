@@ -65,14 +65,14 @@ export default defineStage<Params>({
     // kernels load inside run, so that a no-op pipeline run does not pay for them
     const { bytesOf } = await import('../lib/rnn/io.ts');
     const { paramCount } = await import('../lib/rnn/weights.ts');
-    const { train, convergedOf, CONVERGED_TOL } = await import('../lib/rnn/train.ts');
+    const { train, convergedOf, heldoutEveryFor, CONVERGED_TOL } = await import('../lib/rnn/train.ts');
     const xs = bytesOf(inputs.data);
     const H = params.hidden;
     const E = epochsFor(params, xs.length);
     // The data stage's held-out text (docs/definitions.md §6.4): scored along the way, read-only.
     const ho = inputs.data.tensors.heldout?.data as Uint8Array | undefined;
     const heldout = ho && ho.length >= 2 ? ho : null;
-    const heldoutEvery = params.heldoutEvery ?? params.evalEvery;
+    const heldoutEvery = heldoutEveryFor(params.heldoutEvery, E);
     const r = train(xs, { ...params, epochs: E, heldout, heldoutEvery }, {
       onEpoch: (e, _E, bpc) => progress(e, E, `epoch ${e} bpc ${bpc.toFixed(4)}`),
     });

@@ -40,7 +40,7 @@ describe('held-out curve during training', () => {
       expect(plain.bestCheckpointHeldoutBpc).toBeNull();
       // epoch 0 (the init), every 2 epochs and the last
       expect(scored.heldoutEpochs).toEqual([0, 2, 4, 6, 8, 9]);
-    });
+    }, 60_000);
   }
 
   it('scores each point as a separate forward pass over the held-out text does', () => {

@@ -5,6 +5,7 @@ import trainStage, { epochsFor } from '../../stages/train.ts';
 import { paramCount } from '../../lib/rnn/weights.ts';
 import { randomBytes } from '../rnn/helpers.ts';
 import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';
+import { heldoutEveryFor } from '../../lib/rnn/train.ts';
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 const schema = (name: string) => JSON.parse(readFileSync(`schemas/${name}.json`, 'utf8'));
@@ -80,7 +81,9 @@ describe('train stage', () => {
     expect(Array.from(plain.tensors!.params.data)).toEqual(Array.from(out.tensors!.params.data));
     expect((plain.json as any).heldout).toBeNull();
     expect((plain.json as any).converged).toBeNull();
-    expect((plain.json as any).heldoutEvery).toBe(2); // null: evalEvery
+    expect((plain.json as any).heldoutEvery).toBe(1); // null: floor(E/8), at least 1
+    expect(heldoutEveryFor(null, 4000)).toBe(500);
+    expect(heldoutEveryFor(7, 4000)).toBe(7);
   });
 
   it("has defaults matching the authors' released recipe (H 128, 4000 epochs, sgd, glibc init, seed 42, BPTT-50) and rejects nothing silently", () => {
