@@ -36,6 +36,13 @@ export const schema = {
       "default": 1,
       "description": "with predictions set, train at least this many epochs: epochs = max(minEpochs, round(predictions / (N - 1))). Q3's length rule (docs/q3.md): the paper's compute, and at least this many passes over a large text"
     },
+    "maxDoublings": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 10,
+      "default": 0,
+      "description": "with held-out text: a model that did not converge (docs/definitions.md §6.4) trains again from its init with twice the epochs, the cosine schedule spanning them, at most this many times (Q3's length rule, docs/q3.md). 0: one run, as given"
+    },
     "optimizer": {
       "enum": [
         "sgd",

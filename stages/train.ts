@@ -68,22 +68,36 @@ export default defineStage<Params>({
     const { train, convergedOf, heldoutEveryFor, CONVERGED_TOL } = await import('../lib/rnn/train.ts');
     const xs = bytesOf(inputs.data);
     const H = params.hidden;
-    const E = epochsFor(params, xs.length);
+    const E0 = epochsFor(params, xs.length);
     // The data stage's held-out text (docs/definitions.md §6.4): scored along the way, read-only.
     const ho = inputs.data.tensors.heldout?.data as Uint8Array | undefined;
     const heldout = ho && ho.length >= 2 ? ho : null;
+    // Q3's length rule (docs/q3.md): a model that did not converge trains again from its
+    // init with twice the epochs (the cosine schedule spanning them), at most maxDoublings
+    // times; the last run is the model, the earlier ones are listed in `attempts`.
+    const attempts: { epochs: number; converged: boolean | null; improvementLastQuarter: number | null; bestHeldoutBpc: number | null }[] = [];
+    let E = E0;
+    let r: ReturnType<typeof train>;
+    let conv: ReturnType<typeof convergedOf> | null;
+    for (;;) {
+      const Ei = E;
+      r = train(xs, { ...params, epochs: Ei, heldout, heldoutEvery: heldoutEveryFor(params.heldoutEvery, Ei) }, {
+        onEpoch: (e, _E, bpc) => progress(e, Ei, `${attempts.length ? `run ${attempts.length + 1}: ` : ''}epoch ${e} bpc ${bpc.toFixed(4)}`),
+      });
+      conv = heldout ? convergedOf(r.heldoutEpochs, r.heldoutBpc, Ei) : null;
+      attempts.push({ epochs: Ei, converged: conv?.converged ?? null, improvementLastQuarter: conv?.improvement ?? null, bestHeldoutBpc: heldout ? Math.min(...r.heldoutBpc) : null });
+      if (conv?.converged !== false || attempts.length > params.maxDoublings) break;
+      E = 2 * Ei;
+    }
     const heldoutEvery = heldoutEveryFor(params.heldoutEvery, E);
-    const r = train(xs, { ...params, epochs: E, heldout, heldoutEvery }, {
-      onEpoch: (e, _E, bpc) => progress(e, E, `epoch ${e} bpc ${bpc.toFixed(4)}`),
-    });
     const n = paramCount(H);
-    const conv = heldout ? convergedOf(r.heldoutEpochs, r.heldoutBpc, E) : null;
     const hj = inputs.data.json.heldout as { offset?: number; bytes?: number } | undefined;
     return {
       json: {
         hidden: H,
         epochs: E,
-        epochsFrom: params.predictions === null ? 'epochs' : E === params.minEpochs && E > Math.round(params.predictions / Math.max(1, xs.length - 1)) ? 'minEpochs' : 'predictions',
+        epochsFrom: E !== E0 ? 'doubled' : params.predictions === null ? 'epochs' : E === params.minEpochs && E > Math.round(params.predictions / Math.max(1, xs.length - 1)) ? 'minEpochs' : 'predictions',
+        attempts,
         predictions: E * (xs.length - 1),
         optimizer: params.optimizer,
         init: params.init,

@@ -87,12 +87,13 @@ export const Q3_HELDOUT = { offset: 983040, bytes: 65536 };
 /**
  * `report --q3`: docs/definitions.md §6.4, the decomposition against data size, on models
  * trained by the length rule of docs/q3.md (the paper's compute, 4000 × 1023 predictions,
- * and at least train.minEpochs passes) and scored on one held-out block.
+ * then twice the epochs while the model has not converged, at most three times) and scored
+ * on one held-out block.
  */
 export const Q3_PRESET = {
   sweep: [`data.bytes=${Q3_SIZES.join(',')}`],
   seeds: [42, 43, 44],
-  sets: [`data.heldoutOffset=${Q3_HELDOUT.offset}`, `data.heldoutBytes=${Q3_HELDOUT.bytes}`, 'train.predictions=4092000', 'train.minEpochs=32'],
+  sets: [`data.heldoutOffset=${Q3_HELDOUT.offset}`, `data.heldoutBytes=${Q3_HELDOUT.bytes}`, 'train.predictions=4092000', 'train.maxDoublings=3'],
   targets: ['trace', 'carrier-pattern', 'influence', 'timing-carrier', 'kn'],
 };
 
@@ -113,8 +114,14 @@ function withPreset(o: BuildFlags): BuildFlags {
 function q3Rule(o: Overrides): string {
   const P = o.train?.predictions as number | null | undefined;
   const K = (o.train?.minEpochs as number | undefined) ?? 1;
-  if (P === null || P === undefined) return `every size trains ${(o.train?.epochs as number | undefined) ?? 4000} epochs (train.epochs; train.predictions unset)`;
-  return `epochs = max(${K}, round(${P} / (N − 1))): the paper's compute (${P} predictions) and at least ${K} passes over the text, the cosine schedule spanning the epochs run (docs/q3.md)`;
+  const D = (o.train?.maxDoublings as number | undefined) ?? 0;
+  const start = P === null || P === undefined ? `${(o.train?.epochs as number | undefined) ?? 4000} epochs (train.epochs)` : `epochs = max(${K}, round(${P} / (N − 1)))`;
+  return (
+    `${start}; ` +
+    (D > 0
+      ? `a model that has not converged trains again from its init with twice the epochs, at most ${D} time${D > 1 ? 's' : ''} (up to ${2 ** D}×), the cosine schedule spanning the epochs of each run (docs/q3.md)`
+      : 'one run per model, the cosine schedule spanning its epochs')
+  );
 }
 
 /**

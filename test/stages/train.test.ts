@@ -9,7 +9,7 @@ import { heldoutEveryFor } from '../../lib/rnn/train.ts';
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 const schema = (name: string) => JSON.parse(readFileSync(`schemas/${name}.json`, 'utf8'));
-const params = { hidden: 8, epochs: 4, predictions: null, optimizer: 'adam' as const, init: 'glibc' as const, seed: 42, bptt: 10, evalEvery: 2, heldoutEvery: null, minEpochs: 1 };
+const params = { hidden: 8, epochs: 4, predictions: null, optimizer: 'adam' as const, init: 'glibc' as const, seed: 42, bptt: 10, evalEvery: 2, heldoutEvery: null, minEpochs: 1, maxDoublings: 0 };
 
 describe('train stage', () => {
   it('trains from the data bytes and returns schema-valid json, the best checkpoint and the curve', async () => {
@@ -86,10 +86,31 @@ describe('train stage', () => {
     expect(heldoutEveryFor(7, 4000)).toBe(7);
   });
 
+  it('with maxDoublings, trains again with twice the epochs while the model has not converged; the model is the last run', async () => {
+    const xs = randomBytes(64, 3);
+    const hs = randomBytes(40, 4);
+    const data = output({ bytes: 64, heldout: { offset: 500, bytes: 40 } }, { bytes: { dtype: 'uint8', shape: [64], data: xs }, heldout: { dtype: 'uint8', shape: [40], data: hs } });
+    const p = { ...params, optimizer: 'adam' as const, epochs: 2, heldoutEvery: 1, maxDoublings: 3 };
+    const j = (await trainStage.run(ctx(p, { data }))).json as any;
+    const runs = j.attempts.map((a: any) => a.epochs);
+    // 2, 4, 8, 16 at most; each but the last did not converge, and the last is the model
+    expect(runs).toEqual([2, 4, 8, 16].slice(0, runs.length));
+    expect(j.attempts.slice(0, -1).every((a: any) => a.converged === false)).toBe(true);
+    expect(runs.length === 4 || j.attempts.at(-1).converged === true).toBe(true);
+    expect(j.epochs).toBe(runs.at(-1));
+    expect(j.converged).toBe(j.attempts.at(-1).converged);
+    expect(j.epochsFrom).toBe(runs.length > 1 ? 'doubled' : 'epochs');
+    // the last run is an ordinary run of that many epochs: the same weights
+    const direct = await trainStage.run(ctx({ ...p, epochs: j.epochs, maxDoublings: 0 }, { data }));
+    const again = await trainStage.run(ctx(p, { data }));
+    expect(Array.from(again.tensors!.params.data)).toEqual(Array.from(direct.tensors!.params.data));
+    expect(runs.length).toBeGreaterThan(1); // this setting does need a second run
+  }, 60_000);
+
   it("has defaults matching the authors' released recipe (H 128, 4000 epochs, sgd, glibc init, seed 42, BPTT-50) and rejects nothing silently", () => {
     const s = schema('train.params');
     const d = Object.fromEntries(Object.entries(s.properties).map(([k, v]: [string, any]) => [k, v.default]));
-    expect(d).toEqual({ hidden: 128, epochs: 4000, predictions: null, optimizer: 'sgd', init: 'glibc', seed: 42, bptt: 50, evalEvery: 50, heldoutEvery: null, minEpochs: 1 });
+    expect(d).toEqual({ hidden: 128, epochs: 4000, predictions: null, optimizer: 'sgd', init: 'glibc', seed: 42, bptt: 50, evalEvery: 50, heldoutEvery: null, minEpochs: 1, maxDoublings: 0 });
     expect(s.additionalProperties).toBe(false);
     expect(trainStage.volatile).toEqual(['msPerEpoch', 'msTotal']);
   });
