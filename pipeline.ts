@@ -25,6 +25,7 @@ export const STAGES = [
   'stages/kn.ts', //              §6.5 the counting baseline: byte-level Kneser–Ney
   'stages/describe.ts', //        §6.2 Q4 descriptions, marginal to full
   'stages/rebuild.ts', //         §6.2 Q4 weights written back from them
+  'stages/rebuild-score.ts', //   §6.2 Q4 the rebuilt RNNs scored beside the trained one
   'stages/viewer.ts', //          the per-position viewer (reports/<label>/viewer.html)
   'stages/report.ts', //          the report
 ];

@@ -1,6 +1,6 @@
 // `npm run bench [-- NAME...]`: every benchmark, one after another, each in its own
 // process (so one's JIT warm-up and memory do not colour the next). Each prints medians
-// and ratios against its target. Names: train, engine, s3, s4, s5, s6, hooks, scale, kn.
+// and ratios against its target. Names: train, engine, s3, s4, s5, s6, hooks, scale, kn, analyses.
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -19,6 +19,7 @@ const ALL: [string, string][] = [
   ['s6', '§6.2 stages (target ≤ 5 s)'],
   ['scale', 'the Q3 analyses at 64 KiB and 512 KiB, time and peak RSS per stage with the growth exponent (targets: ≤ 60 s of CPU together at 64 KiB, ≤ 2 GB each at 512 KiB)'],
   ['kn', 'byte-level Kneser–Ney, orders 1..6, at 960 KiB and 512 KiB of training text (target ≤ 10 s of CPU, ≤ 1 GB each)'],
+  ['analyses', "each analysis stage before (226bf55) and after in the same run, and the cold report's wall time (target ≤ 6 s)"],
 ];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !ALL.some(([n]) => n === w));

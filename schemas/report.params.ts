@@ -12,8 +12,8 @@ export const schema = {
         "null"
       ],
       "default": null,
-      "pattern": "^[A-Za-z0-9._-]+$",
-      "description": "folder name under reports/ (default: derived from the model and data, so runs do not overwrite each other)"
+      "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$",
+      "description": "folder name under reports/: letters, digits, . _ - and not starting with a dot, so never .. (default: derived from the model and data, so runs do not overwrite each other)"
     },
     "reference": {
       "type": [

@@ -10,9 +10,11 @@
 // path nor its name: ENWIK9 is a pathEnv, and data.path enters keys as null. The output is
 // the bytes; where they came from (embedded, file, zip, download; the file's name, the zip
 // entry) is provenance, so the same bytes from another source re-run nothing downstream.
-// A prefix whose sha256 we know (1024, 2048 bytes, 1 MiB; lib/data/known.ts) must match it. A held-out block that overlaps the training
-// prefix, or that a plain file is too short for, is a usage error before anything runs.
-// Reading is in lib/data/.
+// A source that claims to be enwik9 (ENWIK9, the download, the shipped copy) must match the
+// sha256 we know for its prefix (1024, 2048 bytes, 1 MiB; lib/data/known.ts); data.path is
+// the user's own text and is read as it is. A pinned held-out block that overlaps the
+// training prefix, or that a plain file is too short for, is a usage error before anything
+// runs. Reading is in lib/data/.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { defineStage, type ExternalFile } from '../lib/engine/types.ts';
@@ -26,6 +28,7 @@ import {
   SOURCE_HINT,
   checkSourceLength,
   heldoutRange,
+  heldoutWithin,
   heldoutShort,
   localSource,
   looksLikeZip,
@@ -82,7 +85,7 @@ export default defineStage<Params>({
   tensors: ['bytes', 'heldout'],
   async run({ params, externals, env, progress }) {
     const n = params.bytes;
-    const held = heldoutOf(params);
+    let held = heldoutOf(params);
     // The file the engine resolved and fingerprinted, when it did (else the same rule again).
     const declared = externals.source?.path;
     const src: Source = declared ? (declared === EMBEDDED_PATH ? { kind: 'embedded' } : { kind: 'local', file: declared }) : sourceOf(params, env);
@@ -93,23 +96,31 @@ export default defineStage<Params>({
     // prefix and, when it comes from the same place, the held-out block after it.
     const need = held.bytes > 0 && heldSrc.kind !== 'embedded' ? held.need : n;
     if (src.kind === 'local') checkSourceLength(src.file, n, held);
+    const read = async (k: number): Promise<Prefix | null> => {
+      if (src.kind === 'local') return readPrefix(src.file, k, (out, transferred) => progress(out, k, `read ${transferred} bytes`));
+      if (src.kind === 'download' || k > n) {
+        const onProgress: OnProgress = (out, transferred) => progress(out, k, `downloaded ${(transferred / 1024).toFixed(1)} KB`);
+        return (await import('../lib/data/download.ts')).downloadPrefix(params.url, k, { onProgress });
+      }
+      return null;
+    };
     let whole: Prefix | null = null;
     try {
-      if (src.kind === 'local') {
-        whole = await readPrefix(src.file, need, (out, transferred) => progress(out, need, `read ${transferred} bytes`));
-      } else if (src.kind === 'download' || need > n) {
-        const onProgress: OnProgress = (out, transferred) => progress(out, need, `downloaded ${(transferred / 1024).toFixed(1)} KB`);
-        whole = await (await import('../lib/data/download.ts')).downloadPrefix(params.url, need, { onProgress });
-      }
+      whole = await read(need);
     } catch (e) {
-      // A source that ends before `need`: name the part it lacks, the prefix or the held-out block.
+      // A source that ends before `need`: the default held-out block shrinks to what follows
+      // the prefix; otherwise name the part it lacks, the prefix or the pinned block.
       const has = (e as { reason?: string; has?: number }).reason === 'short' ? (e as { has?: number }).has : undefined;
       if (need === n || has === undefined) throw e;
       const label = src.kind === 'local' ? src.file : params.url;
-      if (has >= n) throw heldoutShort(path.basename(label), has, n, held);
-      throw (await import('../lib/data/errors.ts')).shortError(label, has, n);
+      if (has >= n && !held.pinned) {
+        held = heldoutWithin(held, n, has);
+        whole = await read(held.bytes > 0 ? held.need : n);
+      } else if (has >= n) throw heldoutShort(path.basename(label), has, n, held);
+      else throw (await import('../lib/data/errors.ts')).shortError(label, has, n);
     }
-    if (whole && whole.bytes.length > n) {
+    const claimsEnwik9 = !(src.kind === 'local' && params.path);
+    if (claimsEnwik9 && whole && whole.bytes.length > n) {
       const label = whole.source === 'download' ? params.url : whole.name;
       const wrong = knownPrefixMismatch(whole.bytes, createHash('sha256').update(whole.bytes).digest('hex'), label);
       if (wrong) throw wrong;
@@ -123,8 +134,12 @@ export default defineStage<Params>({
       got = { ...whole!, bytes: whole!.bytes.length === n ? whole!.bytes : whole!.bytes.slice(0, n) };
     }
     const sha256 = createHash('sha256').update(got.bytes).digest('hex');
-    const mismatch = knownPrefixMismatch(got.bytes, sha256, got.source === 'download' ? params.url : got.name);
-    if (mismatch) throw mismatch;
+    // What claims to be enwik9 (the download, ENWIK9, the embedded copy) must hash as it;
+    // a user's own data.path is any text, taken as given (the report names it).
+    if (claimsEnwik9) {
+      const mismatch = knownPrefixMismatch(got.bytes, sha256, got.source === 'download' ? params.url : got.name);
+      if (mismatch) throw mismatch;
+    }
 
     let heldout: Uint8Array;
     let heldFrom: { source: Prefix['source'] | 'none'; name: string };

@@ -1,23 +1,55 @@
-// Paper §6.2, open question 4, first half (SPEC §6.3): descriptions of what the model
-// computes, of increasing detail: `marginal` (nothing learned), one `rules_<set>` level per
-// SPEC §6.1 feature set whose feature units fit in H (feature definitions, each described unit's cell carriers from
-// `timing-carrier` and its pattern table as Wx bins, units chosen by their PS count from
-// `pattern-tables`), and `full` (every weight). Each description is a JSON document,
-// stored as UTF-8 bytes in the tensor desc_<level>; `rebuild` reads only these and the data.
-// Kernels: lib/analysis/describe.ts.
+// Paper §6.2, open question 4, first half (docs/definitions.md §6.3): descriptions of what
+// the model computes, of increasing detail, from which `rebuild` writes every weight back
+// with nothing else to read. Whatever a rebuild needs from the data is in them, counted:
+//   marginal          the counts of the target bytes (by = their logs);
+//   rules_<set>       one per §6.1 feature set whose feature units fit in H: feature
+//                     definitions, each described unit's cell carriers (timing-carrier)
+//                     and its pattern table as Wx bins (units chosen by their PS count from
+//                     pattern-tables), the cells' sizes, the seen bytes, and the model's
+//                     own readout of the described units, rounded;
+//   rules_<set>_fit   (with describe.cellsFit) the same states, with a readout fitted here
+//                     on the rebuilt states and written, rounded, into the description;
+//   rules_<set>_linear  each described unit's carrier as a rule of the features (the row
+//                     the cell-carrier fit gives) and its Wx on the seen bytes, no cells,
+//                     with a readout fitted on those states;
+//   full              every weight.
+// Each description is canonical JSON, stored as UTF-8 bytes in the tensor desc_<level>,
+// sized in free numbers, bytes and bits (8 × gzip level 9). describe.file replaces the
+// computed description of its level by one from a file (e.g. edited by hand); it is
+// checked like every description when the build is planned, and a bad one is a usage error
+// before anything runs.
+// Kernels: lib/analysis/describe.ts, lib/analysis/rebuild.ts.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { defineStage } from '../lib/engine/types.ts';
+import { parseDescription } from '../lib/analysis/description-check.ts';
 import type { Params } from '../schemas/describe.params.ts';
-
 
 export default defineStage<Params>({
   name: 'describe',
-  description: 'Q4: descriptions of the model from marginal to full, as JSON documents',
+  description: 'Q4: descriptions of the model from marginal to full, as JSON documents sized in bits',
   section: '§6.2',
   inputs: ['model', 'data', 'timing-carrier', 'pattern-tables'],
-  async run({ params, inputs }) {
+  keyParams: (p) => (p.file ? { ...p, file: `file:${path.basename(p.file)}` } : p),
+  // A hand-edited description is checked when the build is planned: a bad one is a usage
+  // error before anything runs (a missing file is the engine's to report).
+  externals(p) {
+    if (!p.file) return [];
+    const file = path.resolve(p.file);
+    let text: string | null = null;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // reported by the engine as a missing external, with the hint below
+    }
+    if (text !== null) parseDescription(text, path.basename(file));
+    return [{ name: 'description', path: file, hint: 'describe.file names a description JSON file (e.g. one describe wrote, edited by hand); leave it empty for none' }];
+  },
+  async run({ params, inputs, externals, progress }) {
     const { bytesOf, weightsOf } = await import('../lib/rnn/io.ts');
     const tc = await import('../lib/analysis/timing-carrier.ts');
     const ds = await import('../lib/analysis/describe.ts');
+    const rb = await import('../lib/analysis/rebuild.ts');
     const w = weightsOf(inputs.model);
     const xs = bytesOf(inputs.data);
     const tcj = inputs['timing-carrier'].json;
@@ -25,33 +57,48 @@ export default defineStage<Params>({
     if (tcj.H !== w.H || tcj.N !== xs.length || psCount.length !== w.H) {
       throw new Error(`stage describe: timing-carrier (H=${tcj.H}, N=${tcj.N}) and pattern-tables (H=${psCount.length}) do not match the model (H=${w.H}) and data (N=${xs.length})\nhint: re-run them on the same model and data`);
     }
+    // a hand-edited description is checked before anything is computed
+    const file = externals.description?.path;
+    const edited = file ? ds.parseDescription(readFileSync(file, 'utf8'), path.basename(file)) : null;
     const P = xs.length - 1;
     const f = tc.prefixFeatures(xs, tcj.wordLenCap);
     const seen = tc.seenBytes(xs);
     // The model's units, most pattern-sensitive first (ties: lower index).
     const order = [...psCount.keys()].sort((a, b) => psCount[b] - psCount[a] || a - b);
-    const docs = [ds.describeMarginal(w.H)];
-    for (const set of tc.FEATURE_SETS) {
-      // A level a rebuild cannot realise (more feature units than H) is not written.
-      if (ds.featureUnitCount(set, tcj.wordLenCap, ds.byteClassesOf(xs, params.classes).length) > w.H) continue;
+    const docs = [ds.describeMarginal(w.H, xs)];
+    const opts = { wordLenCap: tcj.wordLenCap, classes: params.classes, digits: params.digits, readoutDigits: params.readoutDigits, rebuild: { gain: params.gain, margin: params.margin, ridge: params.ridge } };
+    const sets = tc.FEATURE_SETS.filter((set) => ds.featureUnitCount(set, tcj.wordLenCap, ds.byteClassesOf(xs, params.classes).length) <= w.H);
+    sets.forEach((set, i) => {
+      progress(i, sets.length, `rules_${tc.setId(set)}`);
       const id = tc.setId(set);
       const ids = inputs['timing-carrier'].tensors[`cells_${id}`].data as Int32Array;
       const chat = inputs['timing-carrier'].tensors[`chat_${id}`].data as Float64Array;
       const nCells = chat.length / w.H;
       const first = new Int32Array(nCells).fill(-1);
       for (let t = 0; t < P; t++) if (first[ids[t]] < 0) first[ids[t]] = t;
-      const opts = { wordLenCap: tcj.wordLenCap, classes: params.classes, digits: params.digits };
-      docs.push(ds.describeRules(w, xs, f, set, { ids, nCells, first }, chat, order, seen, opts));
-    }
+      const d = ds.describeRules(w, xs, f, set, { ids, nCells, first }, chat, order, seen, opts);
+      docs.push(d);
+      if (params.fitSteps > 0) {
+        if (params.cellsFit) docs.push(rb.withFittedReadout(d, xs, params.fitSteps, params.fitDigits));
+        docs.push(rb.linearForm(d, xs, params.fitSteps, params.rowDigits, params.wxDigits, params.fitDigits));
+      }
+    });
     docs.push(ds.describeFull(w));
+    if (edited) {
+      const at = docs.findIndex((d) => d.header.level === edited.header.level);
+      if (at < 0) throw new Error(`stage describe: ${path.basename(file!)} describes level "${edited.header.level}", which this run does not write (${docs.map((d) => d.header.level).join(', ')})\nhint: edit a description of one of those levels`);
+      if (edited.header.H !== w.H) throw new Error(`stage describe: ${path.basename(file!)} has H = ${edited.header.H}, the model ${w.H}\nhint: edit a description written for this model`);
+      docs[at] = edited;
+    }
     const enc = new TextEncoder();
     const tensors: Record<string, any> = {};
     const levels = docs.map((d) => {
       const s = ds.sizeOf(d);
       const bytes = enc.encode(s.text);
       tensors[`desc_${d.header.level}`] = { dtype: 'uint8', shape: [bytes.length], data: bytes };
-      return { level: d.header.level as string, set: (d.header.set as string) ?? null, bytes: s.bytes, numbers: s.numbers };
+      const ro = d.header.readout?.source;
+      return { level: d.header.level as string, set: (d.header.set as string) ?? null, readout: ro ?? null, bytes: s.bytes, numbers: s.numbers, bits: s.bits, edited: d === edited };
     });
-    return { json: { H: w.H, N: xs.length, levels }, tensors };
+    return { json: { H: w.H, N: xs.length, compressor: ds.COMPRESSOR, levels }, tensors };
   },
 });

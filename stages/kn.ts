@@ -16,9 +16,15 @@ export default defineStage<Params>({
     const { bytesOf, heldoutOf } = await import('../lib/rnn/io.ts');
     const { knTrain, knScore } = await import('../lib/analysis/kn.ts');
     const xs = bytesOf(inputs.data);
-    const held = heldoutOf(inputs.data);
     const K = params.maxOrder;
     const D = params.discount;
+    // A source with nothing after the training prefix (a user's own text of exactly N bytes)
+    // has no held-out text: nothing to score, and the report leaves the section out.
+    const h = inputs.data.tensors.heldout;
+    if (!h || h.data.length < 2) {
+      return { json: { N: xs.length, heldout: { offset: inputs.data.json.heldout?.offset ?? xs.length, bytes: 0 }, positions: 0, discount: D, unigram_heldout_bpc: null, orders: [], best: null } };
+    }
+    const held = heldoutOf(inputs.data);
     progress(0, 2, `counting ${xs.length} bytes, orders 1..${K}`);
     const model = knTrain(xs, K);
     progress(1, 2, `scoring ${held.bytes.length} held-out bytes`);

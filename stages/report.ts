@@ -32,7 +32,7 @@ export const SECTIONS = [
   { name: 'decomposition', needs: ['decomposition'], load: () => import('../lib/report/sections/decomposition.ts') },
   { name: 'timing-carrier', needs: ['timing-carrier'], load: () => import('../lib/report/sections/timing-carrier.ts') },
   { name: 'pattern-tables', needs: ['pattern-tables'], load: () => import('../lib/report/sections/pattern-tables.ts') },
-  { name: 'rebuild', needs: ['rebuild', 'trace'], load: () => import('../lib/report/sections/rebuild.ts') },
+  { name: 'rebuild', needs: ['rebuild-score', 'timing-carrier', 'pattern-tables'], load: () => import('../lib/report/sections/rebuild.ts') },
   { name: 'kn', needs: ['kn'], load: () => import('../lib/report/sections/kn.ts') },
 ];
 

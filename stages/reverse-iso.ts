@@ -45,6 +45,7 @@ export default defineStage<Params>({
         steps: p.steps,
         firstBpc: r.bits[0],
         usesTrainedWeights: false,
+        spec: { bytesPerOffset: p.bytesPerOffset, clip: p.clip, smoothing: p.smoothing },
       },
       tensors: {
         Wy: { dtype: 'float64', shape: [V, r.H], data: r.Wy },

@@ -66,6 +66,7 @@ export default defineStage<Params>({
       psCountPerUnit: cp.json.psCountPerUnit,
       position: Math.min(inputs.decomposition.json.position, Math.max(0, N - 2)),
       patternTables: inputs[PATTERN_TABLES]?.json ?? null,
+      logp: tr.logp,
     });
     const html = viewerHtml(data, await readVegaBundles(externals));
     return {

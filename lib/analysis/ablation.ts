@@ -17,8 +17,9 @@
 // float32 state, logp its (N, V) log-probabilities.
 
 import { V, type Weights } from '../rnn/weights.ts';
-import { bitsOf, readoutLogits4 } from '../rnn/forward.ts';
+import { bitsOf, readoutLogits4, readoutLogp4 } from '../rnn/forward.ts';
 import { ablate, runWithHooks } from '../rnn/hooks.ts';
+import { Mv4 } from '../rnn/wasm-dense.ts';
 
 type States = Float32Array | Float64Array;
 
@@ -64,10 +65,17 @@ export function ablation(
 /**
  * Four float32 forward steps side by side, the arithmetic of forwardStates for each:
  * chain c goes from prev (4, H) to next (4, H) with byte xc (xc < 0: no input term, the
- * ablated step). Register-blocked over two rows of Wh × four chains (a last odd row alone).
+ * ablated step). Register-blocked over two rows of Wh × four chains (a last odd row alone),
+ * or the WebAssembly kernel mv (Wh·prev, the same sums in the same order) when given,
+ * with `acc` (4, H) scratch for its sums.
  */
-function step4(w: Weights, prev: Float64Array, x0: number, x1: number, x2: number, x3: number, next: Float64Array): void {
+function step4(w: Weights, prev: Float64Array, x0: number, x1: number, x2: number, x3: number, next: Float64Array, mv: Mv4 | null, acc: Float64Array): void {
   const { H, Wh } = w;
+  if (mv) {
+    mv.run(prev, 0, null, acc, 0, H);
+    for (let i = 0; i < H; i++) squash4(w, i, acc[i], acc[H + i], acc[2 * H + i], acc[3 * H + i], x0, x1, x2, x3, next);
+    return;
+  }
   const p1 = H, p2 = 2 * H, p3 = 3 * H;
   let i = 0;
   for (; i + 1 < H; i += 2) {
@@ -123,6 +131,12 @@ function squash4(w: Weights, i: number, a0: number, a1: number, a2: number, a3: 
  * `logits` is (4, V) scratch.
  */
 function readout4(w: Weights, Wy64: Float64Array, h: Float64Array, o: Int32Array, logits: Float64Array, out: Float64Array): void {
+  if (Mv4.for(Wy64, V, w.H)) {
+    // the same arithmetic as below, whole log softmax in WebAssembly (readoutLogp4)
+    readoutLogp4(w, Wy64, h, logits, 0);
+    for (let i = 0; i < 4; i++) out[i] = logits[i * V + o[i]];
+    return;
+  }
   readoutLogits4(w, Wy64, h, logits, 0); // the trace's logits, bit for bit (lib/rnn/forward.ts)
   for (let i = 0; i < 4; i++) {
     const off = i * V;
@@ -152,6 +166,8 @@ export function ablationFast(
 ): Float64Array {
   const { H } = w;
   const Wy64 = Float64Array.from(w.Wy); // exact copy, for readoutLogits4
+  const mv = Mv4.for(Float64Array.from(w.Wh), H, H); // Wh·S in WebAssembly, or null: step4's loops
+  const acc = new Float64Array(4 * H);
   const N = xs.length;
   const nT = lastT - firstT + 1;
   const out = new Float64Array(nT * D);
@@ -167,13 +183,13 @@ export function ablationFast(
       const t = s + i - 1;
       for (let j = 0; j < H; j++) a[i * H + j] = t >= 0 && t < N ? S[t * H + j] : 0;
     }
-    step4(w, a, -1, -1, -1, -1, b);
+    step4(w, a, -1, -1, -1, -1, b, mv, acc);
     const steps = Math.min(D, lastT - s + 1); // chain 0 runs longest
     for (let r = 0; r < steps; r++) {
       if (r > 0) {
         // byte x_T of each chain; chains past the end step on byte 0 and are not read
         const x = (i: number) => (s + i + r < N ? xs[s + i + r] : 0);
-        step4(w, b, x(0), x(1), x(2), x(3), a);
+        step4(w, b, x(0), x(1), x(2), x(3), a, mv, acc);
         const tmp = a;
         a = b;
         b = tmp;

@@ -1,32 +1,38 @@
-// Paper §6.2, open question 4 (SPEC §6.3): descriptions of what the model computes, of
-// increasing detail, from which `rebuild` writes every weight back using the data only.
+// Paper §6.2, open question 4 (docs/definitions.md §6.3): descriptions of what the model
+// computes, of increasing detail, from which `rebuild` writes every weight back with
+// nothing else to read: whatever a rebuild needs from the data is written here, counted.
 //
 // A description is a JSON document { header, body }. The header says how to read it (the
-// level, the shape, feature definitions, choices a rebuild could make from the data
-// alone); the body holds what was learned from the model. Its size is reported twice: the
-// UTF-8 bytes of the whole document, and the free numbers = the numeric leaves of the body.
+// level, the shape, feature definitions, the constants of the fixed rebuild procedure);
+// the body holds the numbers. Its size is reported three ways: free numbers (the numeric
+// leaves of the body), the UTF-8 bytes of its canonical JSON (keys sorted), and bits =
+// 8 × the gzip level 9 size of that JSON.
 //
 // Levels:
-//   marginal      no recurrence, by = log byte frequencies of the data: 0 free numbers.
-//   rules_<set>   one per SPEC §6.1 feature set. Feature units compute the set's features
+//   marginal      no recurrence: the counts of the target bytes (by = their logs).
+//   rules_<set>   one per §6.1 feature set. Feature units compute the set's features
 //                 (lib/analysis/rebuild.ts); every other unit, taken from the model's units
-//                 by pattern-sensitive count, is described by
+//                 by pattern-sensitive count and kept one to one with it, is described by
 //                   carrier[k]  its mean carrier ĉ in cell k (rounded), and
 //                   wxBin[i]    where Wx[j][v] of the i-th seen byte v falls among the
 //                               thresholds −ĉ: bin b means θ_{b-1} ≤ Wx < θ_b with θ the
 //                               sorted distinct −ĉ. This is the unit's pattern table
-//                               (SPEC §6.2) over all the level's cells at once: byte v
-//                               switches the unit on in cell k iff ĉ_k + Wx[j][v] ≥ 0.
+//                               (§6.2) over all the level's cells at once: byte v
+//                               switches the unit on in cell k iff ĉ_k + Wx[j][v] ≥ 0;
+//                 the cells' sizes (the weights of the carrier fit), the seen bytes, and
+//                 the model's own readout (Wy on those units, by), rounded.
+//   rules_<set>_fit  the same, with a readout fitted in describe on the rebuilt states
+//                 (lib/analysis/rebuild.ts withFittedReadout), rounded.
 //   full          every weight, each written with the fewest digits that give back the
 //                 same float32.
 
+import { gzipSync } from 'node:zlib';
 import { V, type Weights } from '../rnn/weights.ts';
 import { featuresOf, setId, type Cells, type FeatureSet, type PrefixFeatures } from './timing-carrier.ts';
 
-export interface Description {
-  header: Record<string, any>;
-  body: Record<string, any>;
-}
+import type { Description } from './description-check.ts';
+
+export type { Description };
 
 /** Numeric leaves of a JSON value. */
 export function countNumbers(v: unknown): number {
@@ -36,9 +42,29 @@ export function countNumbers(v: unknown): number {
   return 0;
 }
 
-export function sizeOf(d: Description): { bytes: number; numbers: number; text: string } {
-  const text = JSON.stringify(d);
-  return { bytes: new TextEncoder().encode(text).length, numbers: countNumbers(d.body), text };
+/** JSON with every object's keys sorted (recursively): one text per document. */
+export function canonicalJson(v: unknown): string {
+  const sort = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(sort);
+    if (x && typeof x === 'object') return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as Record<string, unknown>)[k])]));
+    return x;
+  };
+  return JSON.stringify(sort(v));
+}
+
+/** The compressor that sizes descriptions (and the reference rows' text), as the report names it. */
+export const COMPRESSOR = 'gzip level 9 (node:zlib gzipSync)';
+
+/** 8 × the gzip-9 size of some bytes: the description bits of docs/definitions.md §6.3. */
+export function gzipBits(bytes: Uint8Array): number {
+  return 8 * gzipSync(bytes, { level: 9 }).length;
+}
+
+/** Size of a description: its canonical JSON (the text stored and read back), UTF-8 bytes, free numbers, bits. */
+export function sizeOf(d: Description): { bytes: number; numbers: number; bits: number; text: string } {
+  const text = canonicalJson(d);
+  const utf8 = new TextEncoder().encode(text);
+  return { bytes: utf8.length, numbers: countNumbers(d.body), bits: gzipBits(utf8), text };
 }
 
 /**
@@ -61,13 +87,23 @@ const round = (x: number, digits: number) => {
   return y === 0 ? 0 : y; // no -0 in JSON
 };
 
-export function describeMarginal(H: number): Description {
+/** Count of each byte among the targets x_1..x_{N-1}. */
+export function targetCounts(xs: Uint8Array): Float64Array {
+  const n = new Float64Array(V);
+  for (let t = 1; t < xs.length; t++) n[xs[t]]++;
+  return n;
+}
+
+/** No recurrence; the counts of the bytes that occur as targets, from which by is written. */
+export function describeMarginal(H: number, xs: Uint8Array): Description {
+  const n = targetCounts(xs);
+  const bytes = [...n.keys()].filter((o) => n[o] > 0);
   return {
     header: {
       level: 'marginal', H,
-      rule: 'Wx, Wh, bh, Wy = 0; by[o] = ln(n_o / (N-1)) with n_o the count of byte o among the targets x_1..x_{N-1}; by = -1e4 for bytes that are never a target',
+      rule: 'Wx, Wh, bh, Wy = 0; by[o] = ln(count_o / Σ count) for the listed target bytes, −1e4 for every other byte',
     },
-    body: {},
+    body: { bytes, counts: bytes.map((o) => n[o]) },
   };
 }
 
@@ -122,27 +158,67 @@ export function wxBins(wx: ArrayLike<number>, carriers: readonly number[], seen:
 export interface RuleOpts {
   wordLenCap: number;
   classes: number;
+  /** decimals of the cell carriers */
   digits: number;
+  /** decimals of the readout copied from the model */
+  readoutDigits: number;
+  /** the constants of the fixed rebuild procedure (lib/analysis/rebuild.ts), written into the header */
+  rebuild: { gain: number; margin: number; ridge: number };
+}
+
+/**
+ * The readout a rule level carries: one row per seen byte (body.seen) over `columns`
+ * (the described units, or all H units), its by, and one by for every byte never seen
+ * (their Wy rows are 0).
+ */
+export interface Readout {
+  Wy: number[][];
+  by: number[];
+  byOther: number;
+}
+
+/**
+ * A readout (Wy (V, H), by (V)) as a description writes it: the rows of the seen bytes over
+ * the columns `cols`, rounded to `digits` decimals, and byOther = the mean by of the other
+ * bytes (their Wy rows are written back as 0).
+ */
+export function packReadout(Wy: ArrayLike<number>, by: ArrayLike<number>, H: number, seen: readonly number[], cols: readonly number[], digits: number): Readout {
+  const isSeen = new Uint8Array(V);
+  for (const v of seen) isSeen[v] = 1;
+  let other = 0;
+  let nOther = 0;
+  for (let v = 0; v < V; v++) if (!isSeen[v]) (other += by[v]), nOther++;
+  return {
+    Wy: seen.map((v) => cols.map((j) => round(Wy[v * H + j], digits))),
+    by: seen.map((v) => round(by[v], digits)),
+    byOther: round(nOther ? other / nOther : 0, digits),
+  };
 }
 
 /**
  * The rule level of a feature set: features, the reproduced units' cell carriers (from the
- * timing-carrier cell means ĉ (nCells, H)) and their Wx bins. `order` lists the model's
- * units, most important first; the first H − (feature units) are described.
+ * timing-carrier cell means ĉ (nCells, H)) and their Wx bins, the number of positions per
+ * cell (the weights of the carrier fit), the seen bytes, and the model's own readout of the
+ * described units, rounded. `order` lists the model's units, most important first; the
+ * first H − (feature units) are described, one to one with the rebuilt units F..H-1.
  */
 export function describeRules(
   w: Weights, xs: Uint8Array, f: PrefixFeatures, set: FeatureSet, cells: Cells, chat: Float64Array,
   order: readonly number[], seen: readonly number[], o: RuleOpts,
 ): Description {
-  const { H, Wx } = w;
+  const { H, Wx, Wy, by } = w;
   const use = featuresOf(set);
   const classes = byteClassesOf(xs, o.classes);
   const F = featureUnitCount(set, o.wordLenCap, classes.length);
   const R = Math.max(0, H - F);
-  const units = order.slice(0, R).map((j) => {
+  const described = order.slice(0, R);
+  const units = described.map((j) => {
     const carrier = Array.from(cells.first, (_, k) => round(chat[k * H + j], o.digits));
-    return { carrier, wxBin: wxBins(Wx.subarray(j * V, j * V + V), carrier, seen).bins };
+    return { unit: j, carrier, wxBin: wxBins(Wx.subarray(j * V, j * V + V), carrier, seen).bins };
   });
+  const count = new Array(cells.nCells).fill(0);
+  for (let t = 0; t + 1 < xs.length; t++) count[cells.ids[t]]++;
+  const readout = packReadout(Wy, by, H, seen, described, o.readoutDigits);
   return {
     header: {
       level: `rules_${setId(set)}`,
@@ -154,11 +230,17 @@ export function describeRules(
         ...(use.x1 ? { x1: { classes, units: 'one unit per class, +1 when the byte just read is that byte' } } : {}),
         ...(use.x2 ? { x2: { units: 'a copy of each x1 unit, one step later' } } : {}),
       },
-      cellKey: 'per cell, the values of the set\'s features of the prefix x_0..x_{t-1} (wl, tag, x1, x2, as used); [] is t = 0',
+      cellKey: 'per cell, the values of the set\'s features of the prefix x_0..x_{t-1} (wl, tag, x1, x2, as used; -1 before x_0); [] is t = 0',
+      cellCount: 'per cell, its number of positions t = 0..N-2 (the weights of each unit\'s carrier fit)',
+      seen: 'the bytes of the data, ascending',
       carrier: `per described unit, its mean carrier in each cell, rounded to ${o.digits} decimals`,
-      wxBin: 'per described unit and seen byte (ascending), the number of its thresholds −carrier (distinct, ascending) at or below Wx[j][byte]',
-      units: `the model's ${R} units with the most pattern-sensitive positions, most first`,
+      wxBin: 'per described unit and seen byte, the number of its thresholds −carrier (distinct, ascending) at or below Wx[j][byte]',
+      units: `the model's ${R} units with the most pattern-sensitive positions, most first (unit: its index in the model)`,
+      rebuild: { ...o.rebuild, rule: 'feature units at gain a; each described unit\'s Wh row and bh: ridge least squares of its cell carriers on the ideal feature values, cells weighted by cellCount, start cell left out; Wx of a seen byte: the middle of its bin, margin beyond the outer thresholds; 0 for unseen bytes' },
+      readout: { columns: 'described', source: 'model', rule: `per seen byte, the model's Wy row on the described units and its by, rounded to ${o.readoutDigits} decimals; byOther: the mean by of the other bytes; feature units read out 0` },
     },
-    body: { cells: Array.from(cells.first, (t) => cellKey(f, set, t)), units },
+    body: { cells: Array.from(cells.first, (t) => cellKey(f, set, t)), cellCount: count, seen: [...seen], units, readout },
   };
 }
+
+export { parseDescription, DescriptionError } from './description-check.ts';

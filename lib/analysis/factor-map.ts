@@ -11,7 +11,7 @@
 // p(x_{t+1}) = softmax(Wy·ĥ_t + by) is scored in bits; X% (eq. 2) = (8 - H)/(8 - H_trained).
 
 import { V, type Weights } from '../rnn/weights.ts';
-import { readoutLogp, bitsOf } from '../rnn/forward.ts';
+import { readoutLogpRows, bitsOf } from '../rnn/forward.ts';
 
 // ─── positions and cells ───────────────────────────────────────────────────────────
 
@@ -239,12 +239,10 @@ export function fillCellMeans(hs: Float64Array, Sn: Float64Array, ids: Int32Arra
  * x_{t+1}: -log2 max(softmax(Wy·hs[t-m] + by)[x_{t+1}], floor).
  */
 export function readoutBpc(w: Weights, hs: Float64Array, xs: Uint8Array, m: number, nScore: number, floor: number): number {
-  const logp = new Float64Array(V);
+  const logp = new Float64Array(nScore * V);
+  readoutLogpRows(w, hs, nScore, logp); // each row as readoutLogp gives it, four at a time
   let sum = 0;
-  for (let p = 0; p < nScore; p++) {
-    readoutLogp(w, hs, p * w.H, logp);
-    sum += bitsOf(logp[xs[m + p + 1]], floor);
-  }
+  for (let p = 0; p < nScore; p++) sum += bitsOf(logp[p * V + xs[m + p + 1]], floor);
   return nScore > 0 ? sum / nScore : 0;
 }
 

@@ -25,10 +25,14 @@
 //    has probability exp(l_k - lse) and gets that per-member gradient.
 //
 // Everything here is float64. Each fast kernel has a naive twin on the full (T, H)
-// trajectory and all 256 outputs (`naive*`), compared in test/analysis.
+// trajectory and all 256 outputs (`naive*`), compared in test/analysis. The table fill,
+// the per-position softmax and scatter and the dW product run in WebAssembly SIMD
+// (asm/dense.ts) when build/dense.wasm is there: the same operations in the same order,
+// so the same bits as the loops here, which are the fallback.
 
 import { V } from '../rnn/weights.ts';
 import { bitsOf } from '../rnn/forward.ts';
+import { denseArena } from '../rnn/wasm-dense.ts';
 
 // ---------------------------------------------------------------- block factorisation
 
@@ -229,6 +233,14 @@ function scatterRow(A: Float64Array, d: Float64Array, off: Int32Array, t: number
  */
 export function factoredLogits(L: Float64Array, F: Factored, W: Float64Array, K: number, t0: number, t1: number): void {
   const tb = tablesFor(F, K);
+  const d = denseFor(F, tb, t1 - t0);
+  if (d) {
+    transposeInto(d.v.Wt, W, K, F.H);
+    d.x.fillTables(d.p.tab, tb.tab.length, d.p.R, d.p.rOff, d.p.U, d.p.base, F.G, F.w, K, d.p.Wt);
+    d.x.gatherRows(d.p.L, d.p.tab, d.p.off, F.G, K, t0, t1);
+    L.set(d.v.L.subarray(0, (t1 - t0) * K));
+    return;
+  }
   fillTables(tb, F, W);
   const l = new Float64Array(K);
   for (let t = t0; t < t1; t++) {
@@ -250,6 +262,24 @@ export function scoreScales(
 ): void {
   const { K, mult } = cls;
   out.fill(0, 0, scales.length);
+  const nS = scales.length;
+  const nT = t1 - t0;
+  const d = denseArena({
+    L: ['f64', nT * K], b: ['f64', K], mult: ['f64', K], y: ['i32', t1], scales: ['f64', nS], lp: ['f64', nT * nS], l: ['f64', K],
+  });
+  if (d) {
+    // the log-probabilities in WebAssembly (the same operations), bitsOf summed here in the same order
+    d.v.L.set(L.subarray(0, nT * K));
+    d.v.b.set(b.subarray(0, K));
+    d.v.mult.set(mult);
+    d.v.y.set(y.subarray(0, t1));
+    d.v.scales.set(scales);
+    d.x.scaledLogp(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, t0, t1, d.p.scales, nS, d.p.l);
+    const lp = d.v.lp;
+    for (let i = 0; i < nT; i++) for (let si = 0; si < nS; si++) out[si] += bitsOf(lp[i * nS + si], floor);
+    for (let si = 0; si < nS; si++) out[si] /= nT;
+    return;
+  }
   for (let t = t0; t < t1; t++) {
     const lo = (t - t0) * K;
     const yk = y[t];
@@ -286,11 +316,48 @@ export interface GdWork {
   /** (H, K) scratch: Wᵀ, then dWᵀ */
   Wt: Float64Array;
   l: Float64Array;
+  /** the same buffers in the WebAssembly kernels' memory, or null (the loops here run) */
+  dense: DenseFactored | null;
 }
 
 export function gdWork(F: Factored, K: number): GdWork {
   const tb = tablesFor(F, K);
-  return { tb, A: new Float64Array(tb.tab.length), Wt: new Float64Array(F.H * K), l: new Float64Array(K) };
+  return { tb, A: new Float64Array(tb.tab.length), Wt: new Float64Array(F.H * K), l: new Float64Array(K), dense: denseFor(F, tb, 0) };
+}
+
+// ---------------------------------------------------------------- the WebAssembly kernels' buffers
+
+type DenseFactored = NonNullable<ReturnType<typeof denseFor>>;
+
+/**
+ * F's distinct rows (all blocks in one buffer, block g from rOff[g], U[g] rows), the table
+ * layout of tb and scratch for nL logit rows, in the dense module's memory; null without it.
+ */
+function denseFor(F: Factored, tb: Tables, nL: number) {
+  const { T, H, G, w } = F;
+  const { K } = tb;
+  const nR = F.rows.reduce((n, r) => n + r.length, 0);
+  const d = denseArena({
+    tab: ['f64', tb.tab.length], A: ['f64', tb.tab.length], Wt: ['f64', H * K], l: ['f64', K], L: ['f64', nL * K],
+    b: ['f64', K], db: ['f64', K], mult: ['f64', K], y: ['i32', T],
+    R: ['f64', nR], rOff: ['i32', G], U: ['i32', G], base: ['i32', G], off: ['i32', T * G],
+  });
+  if (!d) return null;
+  let r = 0;
+  for (let g = 0; g < G; g++) {
+    d.v.R.set(F.rows[g], r);
+    d.v.rOff[g] = r;
+    d.v.U[g] = F.rows[g].length / w;
+    r += F.rows[g].length;
+  }
+  d.v.base.set(tb.base);
+  d.v.off.set(tb.off);
+  return d;
+}
+
+/** Wt (H, K) = Wᵀ for W (K, H). */
+function transposeInto(Wt: Float64Array, W: Float64Array, K: number, H: number): void {
+  for (let k = 0; k < K; k++) for (let i = 0; i < H; i++) Wt[i * K + k] = W[k * H + i];
 }
 
 /**
@@ -305,8 +372,21 @@ export function factoredGrad(
 ): number {
   const { H, w, G } = F;
   const { K, mult } = cls;
-  const { tb, A, Wt, l } = work;
+  const { tb, A, Wt, l, dense: d } = work;
   const { tab, off, base } = tb;
+  if (d) {
+    // the same three steps in WebAssembly: tables of W, the positions, dWᵀ = Σ_g A_gᵀ R_g
+    transposeInto(d.v.Wt, W, K, H);
+    d.x.fillTables(d.p.tab, tab.length, d.p.R, d.p.rOff, d.p.U, d.p.base, G, w, K, d.p.Wt);
+    d.v.b.set(b.subarray(0, K));
+    d.v.mult.set(mult);
+    d.v.y.set(y.subarray(0, d.v.y.length));
+    const loss = d.x.gradRows(d.p.A, d.p.db, tab.length, d.p.l, d.p.tab, d.p.off, G, K, d.p.b, d.p.mult, d.p.y, t0, t1, eps);
+    d.x.gradWeights(d.p.Wt, H, d.p.A, d.p.R, d.p.rOff, d.p.U, d.p.base, G, w, K);
+    for (let k = 0; k < K; k++) for (let i = 0; i < H; i++) dW[k * H + i] = d.v.Wt[i * K + k];
+    db.set(d.v.db);
+    return loss;
+  }
   fillTables(tb, F, W, Wt);
   A.fill(0);
   db.fill(0);

@@ -14,6 +14,7 @@
 // influence and gradient-norm tables are (nT, D): M[(T - firstT)*D + d].
 
 import type { Weights } from '../rnn/weights.ts';
+import { Mv4 } from '../rnn/wasm-dense.ts';
 
 type States = Float32Array | Float64Array;
 
@@ -64,6 +65,7 @@ export function gradientsAt4(w: Weights, WhT: Float64Array, S: States, xs: Uint8
   const g0 = 0, g1 = D * H, g2 = 2 * D * H, g3 = 3 * D * H; // chain offsets in G
   const u0 = 0, u1 = H, u2 = 2 * H, u3 = 3 * H; // chain offsets in u
   const o0 = xs[T0 + 1] * H, o1 = xs[T1 + 1] * H, o2 = xs[T2 + 1] * H, o3 = xs[T3 + 1] * H;
+  const mv = Mv4.for(WhT, H, H);
   for (let j = 0; j < H; j++) {
     G[g0 + j] = Wy[o0 + j];
     G[g1 + j] = Wy[o1 + j];
@@ -81,7 +83,12 @@ export function gradientsAt4(w: Weights, WhT: Float64Array, S: States, xs: Uint8
       u[u2 + j] = G[g2 + next + j] * (1 - h2 * h2);
       u[u3 + j] = G[g3 + next + j] * (1 - h3 * h3);
     }
+    // Whᵀ·u for the four chains: in WebAssembly (the same sums in the same order), or
     // two rows of Whᵀ × four chains per pass over u (a last odd row alone)
+    if (mv) {
+      mv.run(u, 0, null, G, cur, D * H);
+      continue;
+    }
     let k = 0;
     for (; k + 1 < H; k += 2) {
       const row = k * H;

@@ -15,7 +15,7 @@
 // call to the RNN forward pass.
 
 import { V, type Weights } from '../rnn/weights.ts';
-import { readoutLogp, bitsOf } from '../rnn/forward.ts';
+import { readoutLogpRows, bitsOf } from '../rnn/forward.ts';
 
 /**
  * The UM's patterns, stored by source event (CSR), so that a step only visits the
@@ -113,11 +113,11 @@ export function evaluateUm(w: Weights, pat: Patterns, xs: Uint8Array, floor: num
     }
   }
   const bits = new Float64Array(Math.max(0, T - 1));
-  const logp = new Float64Array(V);
+  const logp = new Float64Array(bits.length * V);
+  readoutLogpRows(w, u, bits.length, logp); // each row as readoutLogp gives it, four at a time
   let sum = 0;
   for (let t = 0; t + 1 < T; t++) {
-    readoutLogp(w, u, t * H, logp);
-    bits[t] = bitsOf(logp[xs[t + 1]], floor);
+    bits[t] = bitsOf(logp[t * V + xs[t + 1]], floor);
     sum += bits[t];
   }
   return { u, bits, bpc: T > 1 ? sum / (T - 1) : 0, nPatterns: target.length };

@@ -1,5 +1,7 @@
-// Paper §6.2, open question 4 (SPEC §6.3): write every weight of an Elman RNN of the same
-// shape from a description (lib/analysis/describe.ts) and the data, nothing else.
+// Paper §6.2, open question 4 (docs/definitions.md §6.3): write every weight of an Elman
+// RNN of the same shape from a description (lib/analysis/describe.ts) alone. The rebuild
+// reads nothing else; the fitted readouts below run in describe, which writes what they
+// produce into the description.
 //
 // Rule levels. Units 0..F-1 compute the level's features themselves, with gain a:
 //   word length, thermometer units k = 1..cap (+1 iff word_len[t] ≥ k):
@@ -10,23 +12,24 @@
 //   x2, a copy of each x1 unit one step later:  z = a·S[t-1]_{x1 unit}
 // (S[-1] = 0 reads as "no byte", and the biases put every unit on the right side at t = 0.)
 // Each remaining unit r gets, from the description, its cell carriers ĉ_r(cell) and its Wx
-// bins. Its carrier row is the least-squares fit over positions t = 0..N-2
-//   min Σ_t (Wh[r]·φ_t + bh[r] − ĉ_r(cell(t)))² + ridge·|Wh[r]|²    t = 1..N-2
-// where φ_t are the ideal values of the feature units in S[t-1] (±1), and
-// Wh[r] is 0 on non-feature units. Its Wx row puts each seen byte in the middle of its bin
-// between thresholds −ĉ (the outer bins at ± margin beyond the last threshold).
-// Readout (all levels but full and marginal): Wy, by fitted on the rebuilt RNN's own
-// states over t = 0..N-2 by full-batch L-BFGS on the cross-entropy, from Wy = 0 and the
-// marginal by, as §4.2 fits a readout on a constructed trajectory (its loss and gradient
-// kernels, lib/analysis/factored-readout.ts; §4.2 uses plain gradient descent, which needs far
-// more steps for the same fit).
+// bins. Its carrier row is the weighted least-squares fit over the cells but the start cell
+//   min Σ_k n_k (Wh[r]·φ_k + bh[r] − ĉ_r(k))² + ridge·|Wh[r]|²
+// where n_k is the cell's number of positions (written in the description), φ_k the ideal
+// values of the feature units in S[t-1] (±1) for the cell's features: the same fit as over
+// positions t = 1..N-2. Wh[r] is 0 on non-feature units. Its Wx row puts each seen byte in
+// the middle of its bin between thresholds −ĉ (the outer bins at ± margin beyond the last
+// threshold). The linear form writes each unit's row and Wx directly instead.
+// Readout: as written in the description (the model's own on the described units, or one
+// that describe fitted on the rebuilt RNN's own states over t = 0..N-2 by full-batch
+// L-BFGS on the cross-entropy, from Wy = 0 and the marginal by, with §4.2's loss and
+// gradient kernels, lib/analysis/factored-readout.ts).
 
 import { V, zeroWeights, type Weights } from '../rnn/weights.ts';
 import { forwardStates, forwardTrace, mean } from '../rnn/forward.ts';
 import { byteClasses, factorBlocks, factoredBpc, factoredGrad, fromClasses, gdWork, targetClasses, toClasses } from './factored-readout.ts';
 import { marginalBias } from './construction.ts';
-import { featuresOf, prefixFeatures, seenBytes, type FeatureSet } from './timing-carrier.ts';
-import { cellKey, type Description } from './describe.ts';
+import { featuresOf, prefixFeatures, type FeatureSet } from './timing-carrier.ts';
+import { packReadout, type Description, type Readout } from './describe.ts';
 
 const WS = (v: number) => v === 0x20 || v === 0x0a || v === 0x09;
 
@@ -83,7 +86,29 @@ export function writeFeatureUnits(w: Weights, L: FeatureLayout, a: number): void
   });
 }
 
-/** Ideal values of the feature units in S[t-1], for t = 0..P-1: (P, F). */
+/**
+ * Ideal values of the feature units in S[t-1] for a position whose cell key (the values
+ * of the set's features of the prefix, lib/analysis/describe.ts cellKey) is `key`: ±1, and
+ * 0 for an x2 unit before x_1 (S[0] of an x2 unit is tanh(a·S[-1]) = 0).
+ */
+export function featuresOfKey(key: readonly number[], L: FeatureLayout): Float64Array {
+  const phi = new Float64Array(L.F);
+  const use = featuresOf(L.set);
+  let i = 0;
+  const wl = use.wl ? key[i++] : 0;
+  const tag = use.tag ? key[i++] : 0;
+  const x1 = use.x1 ? key[i++] : -1;
+  const x2 = use.x2 ? key[i++] : -1;
+  for (let k = 1; k <= L.cap; k++) phi[L.wl + k - 1] = wl >= k ? 1 : -1;
+  if (L.tag >= 0) phi[L.tag] = tag ? 1 : -1;
+  L.classes.forEach((b, c) => {
+    if (L.x1 >= 0) phi[L.x1 + c] = x1 === b ? 1 : -1;
+    if (L.x2 >= 0) phi[L.x2 + c] = x2 < 0 ? 0 : x2 === b ? 1 : -1;
+  });
+  return phi;
+}
+
+/** Ideal values of the feature units in S[t-1], for t = 0..P-1, computed from the bytes: (P, F). The naive twin of featuresOfKey over cells. */
 export function idealFeatures(xs: Uint8Array, L: FeatureLayout, P: number): Float64Array {
   const f = prefixFeatures(xs, Math.max(1, L.cap));
   const phi = new Float64Array(P * L.F);
@@ -101,11 +126,12 @@ export function idealFeatures(xs: Uint8Array, L: FeatureLayout, P: number): Floa
 
 /**
  * Ridge least squares with an intercept, many right-hand sides:
- *   for each column r of Y (P, R): β_r = argmin Σ_t (X_t·β + β0 − Y[t, r])² + ridge·|β|²
+ *   for each column r of Y (P, R): β_r = argmin Σ_t w_t (X_t·β + β0 − Y[t, r])² + ridge·|β|²
+ * (w_t = weight[t], 1 when not given)
  * X is (P, F). Returns (R, F + 1): β then β0. Gaussian elimination with partial pivoting
  * on the (F+1)² normal equations.
  */
-export function ridgeLS(X: Float64Array, Y: Float64Array, P: number, F: number, R: number, ridge: number): Float64Array {
+export function ridgeLS(X: Float64Array, Y: Float64Array, P: number, F: number, R: number, ridge: number, weight?: ArrayLike<number>): Float64Array {
   const n = F + 1;
   const A = new Float64Array(n * n);
   const B = new Float64Array(n * R);
@@ -113,10 +139,12 @@ export function ridgeLS(X: Float64Array, Y: Float64Array, P: number, F: number, 
   for (let t = 0; t < P; t++) {
     for (let i = 0; i < F; i++) row[i] = X[t * F + i];
     row[F] = 1;
+    const wt = weight ? weight[t] : 1;
+    if (wt === 0) continue;
     for (let i = 0; i < n; i++) {
       if (row[i] === 0) continue;
-      for (let k = 0; k < n; k++) A[i * n + k] += row[i] * row[k];
-      for (let r = 0; r < R; r++) B[i * R + r] += row[i] * Y[t * R + r];
+      for (let k = 0; k < n; k++) A[i * n + k] += wt * row[i] * row[k];
+      for (let r = 0; r < R; r++) B[i * R + r] += wt * row[i] * Y[t * R + r];
     }
   }
   for (let i = 0; i < F; i++) A[i * n + i] += ridge;
@@ -159,28 +187,37 @@ export interface RuleOptions {
   ridge: number;
 }
 
-/** Wx, Wh, bh of a rule level (Wy, by left 0). */
-export function rebuildRules(d: Description, xs: Uint8Array, o: RuleOptions): { w: Weights; layout: FeatureLayout } {
+/**
+ * Every weight of a rule level, from its description alone. Feature units as
+ * writeFeatureUnits; each described unit's carrier row (Wh on the feature units, bh) is
+ * the least-squares fit of its cell carriers over the cells but the start cell, each cell
+ * weighted by its number of positions (the same fit as over positions t = 1..N-2, since a
+ * position's ideal features depend on its cell only); its Wx row from its pattern bins;
+ * the readout as written.
+ */
+export function rebuildRules(d: Description): { w: Weights; layout: FeatureLayout; units: number[] } {
   const H = d.header.H as number;
+  const o = d.header.rebuild as RuleOptions;
   const w = zeroWeights(H);
   const L = featureLayout(d.header);
   writeFeatureUnits(w, L, o.gain);
-  const units = d.body.units as { carrier: number[]; wxBin: number[] }[];
+  const units = d.body.units as { unit: number; carrier: number[]; wxBin: number[] }[];
   const R = Math.min(units.length, H - L.F);
-  const P = xs.length - 1;
-  // cell of each position, by its feature tuple
-  const f = prefixFeatures(xs, Math.max(1, L.cap));
-  const index = new Map<string, number>((d.body.cells as number[][]).map((k, i) => [k.join(','), i]));
-  const Y = new Float64Array(P * R);
-  for (let t = 0; t < P; t++) {
-    const k = index.get(cellKey(f, L.set, t).join(','));
-    for (let r = 0; r < R; r++) Y[t * R + r] = k !== undefined ? units[r].carrier[k] : mean(units[r].carrier);
+  const cells = d.body.cells as number[][];
+  const count = d.body.cellCount as number[];
+  // cell 0 is the start cell (t = 0): every feature unit reads S[-1] = 0 there, a row no
+  // other position has, so it would only pull the fit (its carrier is then bh)
+  const C = cells.length - 1;
+  const X = new Float64Array(C * L.F);
+  const Y = new Float64Array(C * R);
+  const wt = new Float64Array(C);
+  for (let k = 1; k < cells.length; k++) {
+    X.set(featuresOfKey(cells[k], L), (k - 1) * L.F);
+    for (let r = 0; r < R; r++) Y[(k - 1) * R + r] = units[r].carrier[k];
+    wt[k - 1] = count[k];
   }
-  // Fitted over t = 1..N-2: at t = 0 every feature unit reads S[-1] = 0, a row no other
-  // position has, so the start cell would only pull the fit (its carrier is then bh).
-  const X = idealFeatures(xs, L, P);
-  const beta = ridgeLS(X.subarray(L.F), Y.subarray(R), P - 1, L.F, R, o.ridge);
-  const seen = seenBytes(xs);
+  const beta = ridgeLS(X, Y, C, L.F, R, o.ridge, wt);
+  const seen = d.body.seen as number[];
   for (let r = 0; r < R; r++) {
     const u = L.F + r;
     for (let i = 0; i < L.F; i++) w.Wh[u * H + i] = beta[r * (L.F + 1) + i];
@@ -188,7 +225,23 @@ export function rebuildRules(d: Description, xs: Uint8Array, o: RuleOptions): { 
     const theta = [...new Set(units[r].carrier.map((c) => (c === 0 ? 0 : -c)))].sort((a, b) => a - b);
     seen.forEach((v, i) => (w.Wx[u * V + v] = binValue(theta, units[r].wxBin[i], o.margin)));
   }
-  return { w, layout: L };
+  writeReadout(w, d, L.F, R);
+  return { w, layout: L, units: units.slice(0, R).map((u) => u.unit) };
+}
+
+/** The readout of a rule description into w: rows of the seen bytes over its columns, byOther for the rest. */
+export function writeReadout(w: Weights, d: Description, F: number, R: number): void {
+  const { H, Wy, by } = w;
+  const ro = d.body.readout as Readout;
+  const all = d.header.readout?.columns === 'all';
+  const seen = d.body.seen as number[];
+  by.fill(ro.byOther);
+  Wy.fill(0);
+  seen.forEach((v, i) => {
+    by[v] = ro.by[i];
+    if (all) for (let j = 0; j < H; j++) Wy[v * H + j] = ro.Wy[i][j];
+    else for (let r = 0; r < R; r++) Wy[v * H + F + r] = ro.Wy[i][r];
+  });
 }
 
 /** Every weight as written in a `full` description. */
@@ -204,12 +257,14 @@ export function rebuildFull(d: Description): Weights {
   return w;
 }
 
-/** No recurrence; by = ln of each byte's frequency among the targets x_1..x_{N-1}. */
-export function rebuildMarginal(d: Description, xs: Uint8Array): Weights {
+/** No recurrence; by = ln of each listed byte's share of the counts, −1e4 for the others. */
+export function rebuildMarginal(d: Description): Weights {
   const w = zeroWeights(d.header.H as number);
-  const n = new Float64Array(V);
-  for (let t = 1; t < xs.length; t++) n[xs[t]]++;
-  for (let o = 0; o < V; o++) w.by[o] = n[o] > 0 ? Math.log(n[o] / (xs.length - 1)) : -1e4;
+  const bytes = d.body.bytes as number[];
+  const counts = d.body.counts as number[];
+  const n = counts.reduce((a, b) => a + b, 0);
+  w.by.fill(-1e4);
+  bytes.forEach((o, i) => (w.by[o] = Math.log(counts[i] / n)));
   return w;
 }
 
@@ -312,7 +367,117 @@ export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e
   return { losses, bpc };
 }
 
+/**
+ * The rule description d with its readout replaced by one fitted on its own rebuilt states
+ * (fitReadout, `iters` L-BFGS steps on t = 0..N-2 of xs) and written for every unit,
+ * rounded to `digits` decimals: level rules_<set>_fit. The fit reads the data's next bytes;
+ * it happens here, in describe, and what it produced is in the description, counted.
+ */
+export function withFittedReadout(d: Description, xs: Uint8Array, iters: number, digits: number): Description {
+  const { w } = rebuildRules(d);
+  fitReadout(w, xs, iters);
+  const H = w.H;
+  const out: Description = structuredClone(d);
+  out.header.level = `${d.header.level}_fit`;
+  out.header.readout = {
+    columns: 'all', source: 'fit',
+    rule: `per seen byte, a Wy row over all ${H} units and its by, fitted in describe on the rebuilt states (${iters} L-BFGS steps on the cross-entropy over t = 0..N-2, from Wy = 0 and the smoothed marginal by), rounded to ${digits} decimals; byOther: the by of the bytes never seen`,
+  };
+  out.body.readout = packReadout(w.Wy, w.by, H, d.body.seen as number[], [...Array(H).keys()], digits);
+  return out;
+}
+
+/**
+ * The linear form of a rule level: each described unit's carrier written as the rule the
+ * cell-carrier fit gives (its Wh row on the feature units, then bh, rounded to `rowDigits`)
+ * and its pattern table as its Wx on the seen bytes (rounded to `wxDigits`) instead of cell
+ * carriers and bins; a readout fitted on the states this form rebuilds (as withFittedReadout),
+ * rounded to `readoutDigits`. Level rules_<set>_linear. No cells are written: the rule
+ * holds for every cell.
+ */
+export function linearForm(d: Description, xs: Uint8Array, iters: number, rowDigits: number, wxDigits: number, readoutDigits: number): Description {
+  const { w, layout: L, units } = rebuildRules(d);
+  const H = w.H;
+  const seen = d.body.seen as number[];
+  const rnd = (x: number, k: number) => {
+    const y = Number(x.toFixed(k));
+    return y === 0 ? 0 : y;
+  };
+  const body: Record<string, any> = {
+    seen,
+    units: units.map((j, r) => {
+      const u = L.F + r;
+      return {
+        unit: j,
+        row: [...Array.from(w.Wh.subarray(u * H, u * H + L.F), (x) => rnd(x, rowDigits)), rnd(w.bh[u], rowDigits)],
+        wx: seen.map((v) => rnd(w.Wx[u * V + v], wxDigits)),
+      };
+    }),
+  };
+  const out: Description = {
+    header: {
+      ...structuredClone(d.header),
+      level: `${d.header.level}_linear`,
+      form: 'linear',
+      rebuild: { gain: d.header.rebuild.gain, rule: 'feature units at gain a; each described unit: Wh on the feature units and bh from its row, Wx on the seen bytes from wx (0 for the others)' },
+      row: `per described unit, its carrier as a rule of the features: the weights on the feature units in S[t-1] (in layout order) and then bh, rounded to ${rowDigits} decimals`,
+      wx: `per described unit and seen byte, Wx rounded to ${wxDigits} decimals (the pattern table: byte v switches the unit on where carrier + Wx[v] ≥ 0)`,
+    },
+    body,
+  };
+  delete out.header.cellKey;
+  delete out.header.cellCount;
+  delete out.header.carrier;
+  delete out.header.wxBin;
+  const { w: lw } = rebuildLinearStates(out);
+  fitReadout(lw, xs, iters);
+  out.header.readout = {
+    columns: 'all', source: 'fit',
+    rule: `per seen byte, a Wy row over all ${H} units and its by, fitted in describe on the states of this form (${iters} L-BFGS steps on the cross-entropy over t = 0..N-2), rounded to ${readoutDigits} decimals; byOther: the by of the bytes never seen`,
+  };
+  out.body.readout = packReadout(lw.Wy, lw.by, H, seen, [...Array(H).keys()], readoutDigits);
+  return out;
+}
+
+/** Wx, Wh, bh of a linear-form rule description (the readout left 0). */
+function rebuildLinearStates(d: Description): { w: Weights; layout: FeatureLayout; units: number[] } {
+  const H = d.header.H as number;
+  const w = zeroWeights(H);
+  const L = featureLayout(d.header);
+  writeFeatureUnits(w, L, d.header.rebuild.gain);
+  const units = d.body.units as { unit: number; row: number[]; wx: number[] }[];
+  const R = Math.min(units.length, H - L.F);
+  const seen = d.body.seen as number[];
+  for (let r = 0; r < R; r++) {
+    const u = L.F + r;
+    for (let i = 0; i < L.F; i++) w.Wh[u * H + i] = units[r].row[i] ?? 0;
+    w.bh[u] = units[r].row[L.F] ?? 0;
+    seen.forEach((v, i) => (w.Wx[u * V + v] = units[r].wx[i]));
+  }
+  return { w, layout: L, units: units.slice(0, R).map((u) => u.unit) };
+}
+
 /** bpc of a rebuilt RNN over all positions t = 0..N-2 (its own float32 forward pass). */
 export function evalBpc(w: Weights, xs: Uint8Array, floor: number): number {
   return mean(forwardTrace(w, xs, floor).bits);
+}
+
+/**
+ * Every weight from a checked description (lib/analysis/describe.ts parseDescription), and
+ * which of the model's units each rebuilt unit stands for (-1: none; null: no unit is kept
+ * one to one, as in marginal).
+ */
+export function rebuildFrom(d: Description): { w: Weights; unitMap: number[] | null } {
+  const level = d.header.level as string;
+  if (level === 'full') {
+    const w = rebuildFull(d);
+    return { w, unitMap: [...Array(w.H).keys()] };
+  }
+  if (level === 'marginal') return { w: rebuildMarginal(d), unitMap: null };
+  const linear = d.header.form === 'linear';
+  const { w, layout, units } = linear ? rebuildLinearStates(d) : rebuildRules(d);
+  if (linear) writeReadout(w, d, layout.F, units.length);
+  const map = new Array(w.H).fill(-1);
+  units.forEach((j, r) => (map[layout.F + r] = j));
+  return { w, unitMap: map };
 }

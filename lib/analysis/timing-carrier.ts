@@ -17,7 +17,7 @@
 // All arithmetic float64; sign(0) = +1.
 
 import { V, type Weights } from '../rnn/weights.ts';
-import { bitsOf, readoutLogp } from '../rnn/forward.ts';
+import { bitsOf, readoutLogp, readoutLogpRows } from '../rnn/forward.ts';
 import { inTag, wordLength } from './factor-map.ts';
 
 export const FEATURE_SETS = ['none', 'wl', 'wl+tag', 'wl+tag+x1', 'x1', 'x1+x2'] as const;
@@ -161,27 +161,34 @@ const sgn = (v: number) => (v >= 0 ? 1 : -1);
  */
 export function substituted(w: Weights, xs: Uint8Array, S: Float32Array, chat: Float64Array, ids: Int32Array, P: number, floor: number, score?: Uint8Array): Substituted {
   const { H, Wx } = w;
-  const memo = new Map<number, Float64Array>();
+  // pass 1: each scored position's state, its sign agreement, and its distinct pair's row
+  const row = new Map<number, number>(); // key = cell·V + x → row of hs
+  const at = new Int32Array(P).fill(-1);
+  const hs: number[] = [];
   const h = new Float64Array(H);
   const unit = new Float64Array(H);
-  let bits = 0;
   let n = 0;
   for (let t = 0; t < P; t++) {
     if (score && !score[t]) continue;
     const x = xs[t];
     const key = ids[t] * V + x;
-    let logp = memo.get(key);
     const o = ids[t] * H;
     for (let j = 0; j < H; j++) h[j] = Math.tanh(chat[o + j] + Wx[j * V + x]);
-    if (!logp) {
-      logp = new Float64Array(V);
-      readoutLogp(w, h, 0, logp);
-      memo.set(key, logp);
+    let r = row.get(key);
+    if (r === undefined) {
+      r = row.size;
+      row.set(key, r);
+      for (let j = 0; j < H; j++) hs.push(h[j]);
     }
-    bits += bitsOf(logp[xs[t + 1]], floor);
+    at[t] = r;
     for (let j = 0; j < H; j++) if (sgn(h[j]) === sgn(S[t * H + j])) unit[j]++;
     n++;
   }
+  // pass 2: the readout of every distinct pair at once (readoutLogp's bits, four rows at a time)
+  const logp = new Float64Array(row.size * V);
+  readoutLogpRows(w, Float64Array.from(hs), row.size, logp);
+  let bits = 0;
+  for (let t = 0; t < P; t++) if (at[t] >= 0) bits += bitsOf(logp[at[t] * V + xs[t + 1]], floor);
   let agree = 0;
   for (let j = 0; j < H; j++) agree += unit[j];
   for (let j = 0; j < H; j++) unit[j] = n ? unit[j] / n : 0;

@@ -84,8 +84,11 @@ export function parse(argv: readonly string[], commands: readonly CommandSpec[])
   if (first === '-V' || first === '--version') return { kind: 'version' };
   if (first === '-h' || first === '--help') return { kind: 'help', command: null };
   if (first === 'help') {
-    if (argv.length === 1) return { kind: 'help', command: null };
-    return { kind: 'help', command: commandNamed(argv[1], commands).name };
+    // `help`, `help --help`, `help help`: the program's help; `help COMMAND`: that command's.
+    const what = argv[1];
+    if (what === undefined || what === 'help' || what.startsWith('-')) return { kind: 'help', command: null };
+    if (argv.length > 2) throw new ArgError(`help takes one command, got ${argv.length - 1} words`, `e.g. help ${commands[0].name}`);
+    return { kind: 'help', command: commandNamed(what, commands).name };
   }
   const spec = first !== undefined && !first.startsWith('-') ? commandNamed(first, commands) : commands[0];
   const rest = spec.name === first ? argv.slice(1) : argv.slice();

@@ -1,7 +1,6 @@
 // What each command does, once args.ts has parsed its flags. Each handler returns the
 // exit code; errors are thrown (main.ts prints them).
 
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -9,6 +8,7 @@ import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/plan.ts';
 import type { Entry } from '../engine/entry.ts';
+import type { Tensor } from '../engine/types.ts';
 import { EngineError } from '../engine/errors.ts';
 import { CliError } from './errors.ts';
 import { localSource, looksLikeZip } from '../data/inputs.ts';
@@ -297,7 +297,18 @@ export async function dag(p: Pipeline, io: Io, o: Common): Promise<number> {
   return 0;
 }
 
-const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+/** A byte count for people: 0 B, 812 B, 4.2 kB, 13.5 MB, 1.20 GB (powers of 1000, like du --si). */
+export function humanBytes(b: number): string {
+  if (b < 1000) return `${b} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = b / 1000;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)} ${units[i]}`;
+}
 
 export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dryRun?: boolean; yes?: boolean }): Promise<number> {
   const overrides = parseSets(p, o.set);
@@ -311,7 +322,7 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   const { gc } = await import('../engine/gc.ts');
   const would = gc(p, { ...opts, dryRun: true });
   const summary = (r: typeof would, verb: string) =>
-    `${verb} ${r.bytes} bytes (${r.entries} entries, ${r.objects} objects); kept ${r.keptForReports} entries that reports under ${rel(p.reportsDir)}/ were built from`;
+    `${verb} ${humanBytes(r.bytes)} (${r.entries} entries, ${r.objects} objects); kept ${r.keptForReports} entries that reports under ${rel(p.reportsDir)}/ were built from`;
   const list = () => {
     if (!o.quiet) for (const r of would.removed) io.err.write(`  ${r.stage.padEnd(16)} ${r.key.slice(0, 12)}  ${r.builtAt ?? '(damaged)'}\n`);
   };
@@ -325,9 +336,9 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   }
   if (!o.yes) {
     list();
-    const question = `delete ${would.entries} entries and ${would.objects} objects (${mb(would.bytes)})? [y/N] `;
+    const question = `delete ${would.entries} entries and ${would.objects} objects (${humanBytes(would.bytes)})? [y/N] `;
     if (!io.confirm) {
-      throw new CliError('confirm', `gc: would free ${would.bytes} bytes (${would.entries} entries, ${would.objects} objects); nothing deleted without --yes`, 'npx tsx pipeline.ts gc --yes deletes them; gc --dry-run only lists them');
+      throw new CliError('confirm', `gc: would free ${humanBytes(would.bytes)} (${would.entries} entries, ${would.objects} objects); nothing deleted without --yes`, 'npx tsx pipeline.ts gc --yes deletes them; gc --dry-run only lists them');
     }
     if (!(await io.confirm(question))) {
       io.err.write('nothing deleted\n');
@@ -357,52 +368,83 @@ export async function show(p: Pipeline, io: Io, stage: string, o: Common & { bui
   const e = await entryOf(p, stage, parseSets(p, o.set), o.build, 'show');
   const json = p.json(e);
   const tensors = Object.fromEntries(Object.entries(e.outputs.tensors).map(([n, t]) => [n, { dtype: t.dtype, shape: t.shape }]));
+  // Where the inputs of the run that built it came from: shown, never part of a key.
+  const provenance = e.provenance ?? null;
   if (o.json) {
-    io.out.write(JSON.stringify({ stage, key: e.key.slice(0, 12), builtAt: e.builtAt, json, tensors }) + '\n');
+    io.out.write(JSON.stringify({ stage, key: e.key.slice(0, 12), builtAt: e.builtAt, json, tensors, provenance }) + '\n');
     return 0;
   }
   io.out.write(`${stage}  key ${e.key.slice(0, 12)}  built ${e.builtAt}\n\n${JSON.stringify(json, null, 2)}\n`);
+  if (provenance && (Object.keys(provenance.stage).length || Object.keys(provenance.files).length)) {
+    io.out.write(`\nprovenance (the run that built it; not part of any key)\n${JSON.stringify(provenance, null, 2)}\n`);
+  }
   const names = Object.keys(tensors);
   io.out.write(`\ntensors${names.length ? '' : ': (none)'}\n`);
   for (const n of names) io.out.write(`  ${n.padEnd(20)} ${tensors[n].dtype.padEnd(8)} [${tensors[n].shape.join(', ')}]\n`);
   return 0;
 }
 
-function writeFile(file: string, bytes: Uint8Array) {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
-}
-
+/**
+ * `export`: what is written depends on the target and on --out's extension.
+ *   STAGE.TENSOR --out F.npy   one tensor as NumPy .npy
+ *   STAGE --out F.npz          every tensor of the stage, plus its JSON as the string array `json`
+ *   STAGE.TENSOR --out F.npz   that tensor, plus the stage's JSON
+ *   model --out F.npz          the weights by name: Wx (H,256), Wh (H,H), bh (H), Wy (256,H), by (256), plus `json`
+ *   model --out F.bin          the authors' layout (82,304 little-endian float32 for H = 128)
+ * --out must be absent or a regular file (lib/cli/out-file.ts); it is checked before anything is built.
+ */
 export async function exportTensor(p: Pipeline, io: Io, target: string, o: Common & { out: string; build: boolean }): Promise<number> {
   const overrides = parseSets(p, o.set);
   const dot = target.indexOf('.');
   const stage = dot < 0 ? target : target.slice(0, dot);
-  if (dot < 0 && stage !== 'model') {
-    p.stage(stage);
-    throw new CliError('usage', `export ${target}: name a tensor as STAGE.TENSOR, or "model" for the weights file`, `npx tsx pipeline.ts show ${stage} lists its tensors`);
+  const tensorName = dot < 0 ? null : target.slice(dot + 1);
+  const ext = path.extname(o.out).toLowerCase();
+  const npz = ext === '.npz';
+  p.stage(stage);
+  // Where it goes is checked first: a directory, link, device or unwritable folder is refused before anything is built.
+  const { checkOutPath, probeOutPath, writeOutFile } = await import('./out-file.ts');
+  checkOutPath(o.out);
+  probeOutPath(o.out);
+  if (tensorName === null && stage !== 'model' && !npz) {
+    throw new CliError('usage', `export ${target}: a whole stage goes to a .npz file; one tensor to .npy as STAGE.TENSOR`, `npx tsx pipeline.ts export ${stage} --out ${stage}.npz, or show ${stage} to list its tensors`);
+  }
+  if (tensorName === null && stage === 'model' && ext === '.npy') {
+    throw new CliError('usage', 'export model: the weights go to .npz (named arrays) or to the authors\' layout (.bin)', 'npx tsx pipeline.ts export model --out weights.npz (or --out weights.bin; model.params --out params.npy is the flat vector)');
   }
   const e = await entryOf(p, stage, overrides, o.build, 'export');
+  if (tensorName !== null && !(tensorName in e.outputs.tensors)) {
+    const valid = Object.keys(e.outputs.tensors);
+    throw new EngineError('unknown-tensor', `export: stage ${stage} has no tensor "${tensorName}"\nvalid tensors of ${stage}: ${valid.join(', ') || '(none)'}`, `npx tsx pipeline.ts show ${stage} lists them`);
+  }
+  const out = await p.output(e);
+  const { toNpy, stringNpy } = await import('./npy.ts');
   let bytes: Uint8Array;
   let what: string;
-  if (dot < 0) {
+  if (npz) {
+    let arrays: [string, Tensor][];
+    if (tensorName === null && stage === 'model') {
+      const { weightsFrom, V } = await import('../rnn/weights.ts');
+      const H = out.json.H as number;
+      const w = weightsFrom(out.tensors.params.data as Float32Array, H);
+      const f32 = (data: Float32Array, shape: number[]): Tensor => ({ dtype: 'float32', shape, data });
+      arrays = [['Wx', f32(w.Wx, [H, V])], ['Wh', f32(w.Wh, [H, H])], ['bh', f32(w.bh, [H])], ['Wy', f32(w.Wy, [V, H])], ['by', f32(w.by, [V])]];
+    } else {
+      arrays = Object.entries(out.tensors).filter(([n]) => tensorName === null || n === tensorName);
+    }
+    if (arrays.some(([n]) => n === 'json')) throw new Error(`export: stage ${stage} has a tensor named "json", which the .npz keeps for the stage's JSON`);
+    const { zip } = await import('./npz.ts');
+    bytes = zip([...arrays.map(([n, t]) => ({ name: `${n}.npy`, bytes: toNpy(t) })), { name: 'json.npy', bytes: stringNpy(JSON.stringify(out.json)) }]);
+    what = `.npz: ${arrays.map(([n, t]) => `${n} ${t.dtype} [${t.shape.join(', ')}]`).join(', ')}, json (the stage's JSON as a string)`;
+  } else if (tensorName === null) {
     const { serializeWeights, weightsFrom } = await import('../rnn/weights.ts');
-    const out = await p.output(e);
     bytes = serializeWeights(weightsFrom(out.tensors.params.data as Float32Array, out.json.H));
     what = `model weights (H=${out.json.H}, authors' layout: Wx, Wh, bh, Wy, by; little-endian float32)`;
   } else {
-    const name = target.slice(dot + 1);
-    if (!(name in e.outputs.tensors)) {
-      const valid = Object.keys(e.outputs.tensors);
-      throw new EngineError('unknown-tensor', `export: stage ${stage} has no tensor "${name}"\nvalid tensors of ${stage}: ${valid.join(', ') || '(none)'}`, `npx tsx pipeline.ts show ${stage} lists them`);
-    }
-    const t = (await p.output(e)).tensors[name];
-    const { toNpy } = await import('./npy.ts');
+    const t = out.tensors[tensorName];
     bytes = toNpy(t);
     what = `${t.dtype} [${t.shape.join(', ')}] as .npy`;
   }
-  writeFile(o.out, bytes);
+  writeOutFile(o.out, bytes);
   if (o.json) io.out.write(JSON.stringify({ target, out: o.out, bytes: bytes.length }) + '\n');
   else io.out.write(`${o.out}\n`);
   if (!o.quiet && !o.json) io.err.write(`wrote ${what}, ${bytes.length} bytes\n`);

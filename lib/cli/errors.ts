@@ -5,7 +5,7 @@
 import { reasonOf, type EngineReason } from '../engine/errors.ts';
 
 /** Reasons of errors raised by the command line itself. */
-export type CliReason = 'usage' | 'not-built' | 'no-report' | 'confirm';
+export type CliReason = 'usage' | 'not-built' | 'no-report' | 'confirm' | 'write-failed';
 export type Reason = EngineReason | CliReason | 'bug';
 
 export class CliError extends Error {
@@ -40,6 +40,7 @@ export function exitCodeOf(reason: Reason): 1 | 2 {
     case 'cache-write':
     case 'corrupt':
     case 'internal':
+    case 'write-failed':
     case 'bug':
       return 1;
     default: {

@@ -1,4 +1,4 @@
-// The command line: report (default), run, status, dag, gc, diff, show, export, worker.
+// The command line: report (default), run, status, dag, gc, ls, diff, show, export, worker.
 // Flags are per command, from one table (args.ts, on node:util parseArgs): unknown options
 // are errors with suggestions, stray words are errors, `--version`, per-command --help.
 // Human output and progress go to stderr; stdout carries only the result (a path, a
@@ -24,6 +24,34 @@ export interface MainOptions {
   err?: NodeJS.WritableStream;
   /** gc's yes/no question; default: a prompt when stdin and stderr are terminals, else none. */
   confirm?: ((question: string) => Promise<boolean>) | null;
+  /** Handle Ctrl-C (SIGINT) and SIGTERM: one line, release this process's locks, exit 130 (143). Default true. */
+  signals?: boolean;
+}
+
+let interruptible = false;
+/**
+ * Ctrl-C: one line on stderr, every stage lock this process holds released at once (a
+ * waiting run, here or on another host, goes on without waiting for the lease to expire),
+ * an unfinished export's temporary file removed, exit 130 (SIGTERM: 143). Stages already
+ * built stay in the cache; the one running is not stored. Node runs the handler between
+ * steps of JavaScript: a stage that computes without pausing stops when it pauses.
+ */
+function exitOnInterrupt(err: NodeJS.WritableStream): void {
+  if (interruptible) return;
+  interruptible = true;
+  const stop = (signal: 'SIGINT' | 'SIGTERM') => {
+    Promise.all([import('../engine/lock.ts'), import('./out-file.ts')]).then(
+      ([{ releaseAllLocks }, { removePendingOutputs }]) => {
+        const n = releaseAllLocks();
+        removePendingOutputs();
+        err.write(`\ninterrupted (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}): stopped${n ? `, released ${n} lock${n === 1 ? '' : 's'}` : ''}; stages already built stay cached\n`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      },
+      () => process.exit(signal === 'SIGINT' ? 130 : 143),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
 const PROG = 'npx tsx pipeline.ts';
@@ -123,9 +151,20 @@ export const COMMANDS: CommandSpec[] = [
     args: [{ name: 'a' }, { name: 'b' }],
     flags: [
       { long: 'aggregate', value: '<label>', help: 'flag changes beyond 2 sd of this aggregate over seeds (default: one that includes A or B)' },
+      { long: 'all', help: 'also list changes below the noise rule (a number that prints the same at the report\'s precision, or moved by less than 1e-6 relative)' },
       flag.exitCode('exit 1 when anything changed, 0 when the reports agree'), flag.json,
     ],
-    after: '\n--json prints {a, b, metrics:[{metric,a,b,delta,band,flagged}], tables:[{id,changes,onlyInA,onlyInB}], aggregate}.\n',
+    after: '\nFirst the params that differ (and from what: "(default)"), then metrics, then table cells.\n--json prints {a, b, params:[{param,a,b,default}], metrics:[{metric,a,b,delta,band,flagged,noise?}], tables:[{id,changes,onlyInA,onlyInB}], aggregate}.\n',
+  },
+  {
+    name: 'ls',
+    description: 'one row per report under reports/: its label, the params that differ from the defaults, headline metrics, when built, fresh or stale',
+    flags: [
+      { long: 'metrics', value: '<id,…>', parse: nameList('metric ids', '--metrics trained_bpc,pattern_gain_bpc'), help: `the metric columns (report.json metric ids, or figures, heldout_bpc, q4_best_gap; default: ${'trained_bpc,heldout_bpc,figures,ps_per_position,q4_best_gap'})` },
+      flag.json,
+      { long: 'csv', help: 'the same rows as CSV on stdout' },
+    ],
+    after: '\nfigures: the paper\'s figures that agree / are within 10% / disagree (✔/≈/✘). Q4 best gap: the rebuild level\nclosest to the trained bpc (not "full"), its bpc minus the trained bpc. state: the report stage for the\nreport\'s params today (fresh, stale: code, data or params changed, missing: its cache entry is gone).\n--json prints {"columns":[...],"reports":[{label,kind,params,metrics,q4Level,builtAt,state}]}.\n',
   },
   {
     name: 'show',
@@ -136,10 +175,10 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'export',
-    description: "write a stage's tensor as NumPy .npy (STAGE.TENSOR), or the model's weights in the authors' layout (model)",
+    description: "write a stage's tensors for NumPy: one as .npy (STAGE.TENSOR), all of them with the stage's JSON as .npz (STAGE), or the model's weights (.npz by name, or the authors' layout)",
     args: [{ name: 'target' }],
-    flags: [{ long: 'out', short: 'o', value: '<file>', required: true, help: 'where to write' }, flag.set, flag.noBuild, flag.json, flag.quiet],
-    after: `\nexamples:\n  ${PROG} export trace.z --out z.npy\n  ${PROG} export model --out weights.bin   (82,304 little-endian float32 for H=128: Wx, Wh, bh, Wy, by)\n`,
+    flags: [{ long: 'out', short: 'o', value: '<file>', required: true, help: 'the file to write: absent or a regular file (replaced, keeping its mode); a directory, link, device or FIFO is refused' }, flag.set, flag.noBuild, flag.json, flag.quiet],
+    after: `\nexamples:\n  ${PROG} export trace.z --out z.npy\n  ${PROG} export trace --out trace.npz     (z, S, logp, bits and "json", the stage's JSON as a string)\n  ${PROG} export model --out weights.npz   (Wx [H,256], Wh [H,H], bh [H], Wy [256,H], by [256] and "json")\n  ${PROG} export model --out weights.bin   (82,304 little-endian float32 for H=128: Wx, Wh, bh, Wy, by)\nLoading them in Python: docs/python.md.\n`,
   },
 ];
 
@@ -167,7 +206,8 @@ export async function main(o: MainOptions): Promise<number> {
     throw e;
   }
   if (parsed.kind === 'version') {
-    out.write(`${version()}\n`);
+    const { ENGINE_VERSION } = await import('../engine/key.ts');
+    out.write(`total-interp ${version()} (cache format ${ENGINE_VERSION}, node ${process.versions.node})\n`);
     return 0;
   }
   if (parsed.kind === 'help' && parsed.command) {
@@ -195,6 +235,8 @@ export async function main(o: MainOptions): Promise<number> {
     return 0;
   }
   command = parsed.command;
+  // The worker has its own graceful stop (it finishes or hands back its job).
+  if (o.signals !== false && command !== 'worker') exitOnInterrupt(err);
   let confirm: cmd.Io['confirm'] | undefined = o.confirm;
   const io: cmd.Io = {
     out,
@@ -229,7 +271,9 @@ export async function main(o: MainOptions): Promise<number> {
         await prepare();
         return await cmd.gc(p, io, c);
       case 'diff':
-        return (await import('./diff.ts')).runDiff(p.reportsDir, io, a0, a1, c);
+        return (await import('./diff.ts')).runDiff(p, io, a0, a1, c);
+      case 'ls':
+        return await (await import('./ls.ts')).ls(p, io, c);
       case 'show':
         await prepare();
         return await cmd.show(p, io, a0, c);

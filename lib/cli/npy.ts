@@ -17,8 +17,13 @@ const DESCR: Record<DType, string> = {
 };
 
 export function npyHeader(dtype: DType, shape: readonly number[]): Uint8Array {
+  return npyHeaderDescr(DESCR[dtype], shape);
+}
+
+/** A .npy v1.0 header for any NumPy dtype string ('<f4', '<U12', …). */
+export function npyHeaderDescr(descr: string, shape: readonly number[]): Uint8Array {
   const dims = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let dict = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${dims}, }`;
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${dims}, }`;
   const pre = 10; // magic (6) + version (2) + header length (2)
   const total = Math.ceil((pre + dict.length + 1) / 64) * 64;
   dict = dict.padEnd(total - pre - 1, ' ') + '\n';
@@ -56,4 +61,19 @@ export function parseNpyHeader(bytes: Uint8Array): { descr: string; fortranOrder
     shape: shape.split(',').map((s) => s.trim()).filter(Boolean).map(Number),
     offset: 10 + len,
   };
+}
+
+/**
+ * A string as a 0-d NumPy unicode array (dtype '<U{n}', UTF-32LE): numpy.load reads it
+ * without pickle, and `str(a)` (or `a.item()`) gives the string back.
+ */
+export function stringNpy(s: string): Uint8Array {
+  const cps = Array.from(s, (c) => c.codePointAt(0)!);
+  const n = Math.max(1, cps.length);
+  const head = npyHeaderDescr(`<U${n}`, []);
+  const out = new Uint8Array(head.length + 4 * n);
+  out.set(head);
+  const dv = new DataView(out.buffer, head.length);
+  cps.forEach((c, i) => dv.setUint32(4 * i, c, true));
+  return out;
 }

@@ -97,6 +97,13 @@ export interface HeldoutRange {
   bytes: number;
   /** How many bytes of the source a run reads: the training prefix and the held-out block. */
   need: number;
+  /**
+   * Whether the user pinned the block (data.heldoutOffset or data.heldoutBytes set): a pinned
+   * block the source cannot hold is an error; the default block (the N bytes after the
+   * prefix) shrinks to what the source has after the prefix, down to none, so any text file
+   * of at least N bytes works as data.
+   */
+  pinned: boolean;
 }
 
 const HELDOUT_HINT =
@@ -111,14 +118,21 @@ const HELDOUT_HINT =
 export function heldoutRange(n: number, offset: number | null | undefined, bytes: number | null | undefined): HeldoutRange {
   const off = offset ?? n;
   const len = bytes ?? n;
-  if (len === 0) return { offset: off, bytes: 0, need: n };
+  const pinned = offset != null || bytes != null;
+  if (len === 0) return { offset: off, bytes: 0, need: n, pinned };
   if (len < 2) throw new HeldoutError(`data.heldoutBytes = ${len}: a held-out text needs at least 2 bytes (one prediction)\nhint: ${HELDOUT_HINT}`);
   if (off < n) {
     throw new HeldoutError(
       `the held-out block [${off}, ${off + len}) overlaps the training prefix [0, ${n}) (data.heldoutOffset = ${offset ?? 'null'}, data.bytes = ${n})\nhint: ${HELDOUT_HINT}`,
     );
   }
-  return { offset: off, bytes: len, need: off + len };
+  return { offset: off, bytes: len, need: off + len, pinned };
+}
+
+/** The default held-out block cut to a source of `has` bytes: what follows the prefix, or none under 2 bytes. */
+export function heldoutWithin(r: HeldoutRange, n: number, has: number): HeldoutRange {
+  if (r.pinned || has >= r.need) return r;
+  return has - n >= 2 ? { offset: n, bytes: has - n, need: has, pinned: false } : { offset: n, bytes: 0, need: n, pinned: false };
 }
 
 /**
@@ -128,7 +142,7 @@ export function heldoutRange(n: number, offset: number | null | undefined, bytes
  * it) or a file that cannot be read (the engine reports it missing).
  */
 export function checkSourceLength(file: string, n: number, r: HeldoutRange): void {
-  if (r.bytes === 0 || looksLikeZip(file)) return;
+  if (r.bytes === 0 || !r.pinned || looksLikeZip(file)) return;
   let size: number;
   try {
     const st = statSync(file);

@@ -1,7 +1,8 @@
 // The sha256 of the files this project knows by content (the paper's reference files):
 // prefixes of enwik9 that any correct source must reproduce, and the paper's weights as the
-// authors released them. A file that claims to be one of these and hashes otherwise is
-// refused, so a damaged download or a wrong file never reaches the cache.
+// authors released them. A file that claims to be one of these (ENWIK9, the download, the
+// shipped copy; not a user's own data.path) and hashes otherwise is refused, so a damaged
+// download or a wrong file never reaches the cache.
 
 import { DataError } from './errors.ts';
 
@@ -25,6 +26,6 @@ export function knownPrefixMismatch(bytes: Uint8Array, sha256: string, label: st
   return new DataError(
     'mismatch',
     `the first ${bytes.length} bytes of ${label} have sha256 ${sha256}, not those of enwik9 (${want})`,
-    'point ENWIK9 / data.path at enwik9, enwik8 or a prefix of them (or enwik9.zip), or download it again if it is damaged',
+    'point ENWIK9 at enwik9, enwik8 or a prefix of them (or enwik9.zip), or download it again if it is damaged; for your own text use --set data.path=FILE (read as it is)',
   );
 }

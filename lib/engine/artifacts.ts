@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { sha256, sha256File } from './hash.ts';
-import type { Entry } from './entry.ts';
+import { CorruptError, artifactNameProblem, type Entry } from './entry.ts';
 import type { Store } from './store.ts';
 
 /** Write the entries' artifacts into `reportsDir`, only where they differ. Returns the paths. */
@@ -14,6 +14,9 @@ export function materialize(store: Store, reportsDir: string, entries: Entry[]):
   const written: string[] = [];
   for (const e of entries) {
     for (const [rel, ref] of Object.entries(e.outputs.artifacts)) {
+      // Checked when the entry was read too; here again because this is where a name becomes a path.
+      const bad = artifactNameProblem(rel);
+      if (bad) throw new CorruptError(`stage ${e.record.stage}: cache entry ${e.key.slice(0, 12)} has artifact ${bad} (forged)`, { stage: e.record.stage, key: e.key });
       const dest = path.join(reportsDir, rel);
       let same = false;
       try {

@@ -23,7 +23,7 @@ export function otherNames(entry: Entry, keyed: Keyed): string | null {
   const diff = Object.entries(keyed.externals)
     .map(([n, f]) => [n, externalLabel(f), was[n]] as const)
     .filter(([, now, then]) => then !== undefined && then !== now);
-  return diff.length ? `built from identical bytes as ${diff.map(([n, now, then]) => `${then} (now ${n} is ${now})`).join(', ')}` : null;
+  return diff.length ? `built from identical bytes named ${diff.map(([n, now, then]) => `${then}; here ${n} is ${now}`).join(', ')}` : null;
 }
 
 export interface StageRun {
@@ -33,7 +33,7 @@ export interface StageRun {
   /** A run's own time: its `run` in the process that ran it (Entry.seconds), not the scheduler's wall clock. */
   seconds: number;
   reasons?: string[];
-  /** A cached entry built from identical bytes under other names: "built from identical bytes as <label>". */
+  /** A cached entry built from identical bytes under other names: "built from identical bytes named <label>; here <external> is <label>". */
   note?: string;
   /** Where a stage that ran ran: this process, or a child process (placement.ts). */
   where?: 'here' | 'child';

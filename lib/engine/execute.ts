@@ -2,11 +2,11 @@
 // outputs (objects first, entry last, each atomically). Shared by the in-process runner
 // and the child-process runner (--jobs), so both store exactly the same thing.
 
-import { canonicalJson, hashJson } from './hash.ts';
+import { canonicalJson } from './hash.ts';
 import { checkOutput } from './validate.ts';
 import { decodeTensor, encodeTensor, checkTensor } from './tensor.ts';
 import type { Store } from './store.ts';
-import { CorruptError, type Entry, type ObjectRef, type TensorRef } from './entry.ts';
+import { CorruptError, artifactNameProblem, outputHashOf, type Entry, type ObjectRef, type TensorRef } from './entry.ts';
 import type { KeyRecord } from './key.ts';
 import { externalLabel } from './fingerprint.ts';
 import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from './types.ts';
@@ -49,6 +49,12 @@ export function loadOutput(store: Store, entry: Entry, outputSchema: any): Stage
     }
     tensors[name] = t;
   }
+  // The JSON and every tensor were just read and re-hashed: the entry's outputHash (what
+  // downstream keys use) must be theirs, so a re-sealed entry cannot pass other outputs off.
+  const declared = store.declared?.(stage);
+  if (declared && outputHashOf(json, declared.volatile ?? [], entry.outputs.tensors, entry.outputs.artifacts) !== entry.outputHash) {
+    throw new CorruptError(`stage ${stage}: cache entry ${entry.key.slice(0, 12)} has an outputHash that is not its outputs' (forged)`, at);
+  }
   return { json, tensors, key: entry.key.slice(0, 12), outputHash: entry.outputHash, provenance: entry.provenance?.stage ?? {} };
 }
 
@@ -68,16 +74,8 @@ export interface ExecuteArgs {
   warn: (m: string) => void;
 }
 
-/** Hash of a stage's output: the refs of its parts, with volatile JSON keys left out (and provenance, which is not among them). */
-export function outputHashOf(json: Record<string, unknown>, volatile: readonly string[], tensors: Record<string, ObjectRef>, artifacts: Record<string, ObjectRef>): string {
-  const stable: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(json)) if (!volatile.includes(k)) stable[k] = v;
-  return hashJson({
-    json: canonicalJson(stable),
-    tensors: Object.fromEntries(Object.entries(tensors).map(([k, r]) => [k, r.hash])),
-    artifacts: Object.fromEntries(Object.entries(artifacts).map(([k, r]) => [k, r.hash])),
-  });
-}
+// outputHashOf is defined in entry.ts (the store recomputes it on reads without loading this file).
+export { outputHashOf };
 
 export async function executeStage(a: ExecuteArgs): Promise<Entry> {
   const { store, def } = a;
@@ -108,7 +106,8 @@ export async function executeStage(a: ExecuteArgs): Promise<Entry> {
   }
   const artifacts: Record<string, ObjectRef> = {};
   for (const [p, content] of Object.entries(result.artifacts ?? {})) {
-    if (p.startsWith('/') || p.split('/').includes('..')) throw new Error(`stage ${def.name}: artifact path must be relative inside reports/: ${p}`);
+    const bad = artifactNameProblem(p);
+    if (bad) throw new Error(`stage ${def.name}: artifact name ${bad} (it must be a file inside reports/<label>/)`);
     artifacts[p] = store.putObject(typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
   }
   const jsonText = JSON.stringify(result.json);

@@ -29,6 +29,22 @@ export interface LockOptions {
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 2 * 3600_000;
 
+/** The release functions of every lock this process holds (for an interrupted run). */
+const held = new Set<() => void>();
+
+/** Release every lock this process holds (Ctrl-C: lib/cli/main.ts); returns how many. */
+export function releaseAllLocks(): number {
+  const n = held.size;
+  for (const r of [...held]) {
+    try {
+      r();
+    } catch {
+      // the file is gone already, or the disk refuses: its lease expires on its own
+    }
+  }
+  return n;
+}
+
 export class LockTimeoutError extends Error {
   readonly reason = 'lock-timeout';
 }
@@ -58,14 +74,17 @@ export function tryLock(file: string, leaseMs = DEFAULT_LEASE_MS): (() => void) 
     const r = getRenewer();
     r.worker.postMessage({ type: 'hold', file, holder: me });
     let released = false;
-    return () => {
+    const release = () => {
       if (released) return;
       released = true;
+      held.delete(release);
       withMutex(() => {
         if (readHolder(file)?.token === me.token) fs.rmSync(file, { force: true });
       });
       r.worker.postMessage({ type: 'drop', file });
     };
+    held.add(release);
+    return release;
   }
   const text = readText(file);
   const holder = parseHolder(text, file);

@@ -104,6 +104,7 @@ export class Pipeline {
     this.schemasDir = opts.schemasDir ?? path.join(this.root, 'schemas');
     this.reporter = opts.reporter ?? silentReporter;
     this.store.warn = (m) => this.reporter.line(`warning: ${m}`);
+    this.store.declared = (s) => this.byName.get(s)?.def; // entries read back are checked against their stage's tensors and volatile keys
     this.lockOptions = opts.lock ?? {};
     // Each source's imports, kept by content hash in the cache: a run whose sources have not
     // changed lexes nothing.
@@ -214,8 +215,10 @@ export class Pipeline {
   }
 
   /** Build `targets` and everything upstream (see build.ts). */
-  build(targets: string[], opts: BuildOptions = {}): Promise<BuildResult> {
-    return build(this, targets, opts);
+  async build(targets: string[], opts: BuildOptions = {}): Promise<BuildResult> {
+    const r = await build(this, targets, opts);
+    this.hasher.saveMemo();
+    return r;
   }
 
   /** Fresh / stale / missing for every stage (see status.ts; loaded when asked for). */

@@ -3,7 +3,7 @@
 // why (against the closest earlier build). Build, dry run, status and gc all start here.
 
 import { upstreamClosure, topoSort, type GraphNode } from './graph.ts';
-import { CorruptError, entryObjects, type Entry } from './entry.ts';
+import { CorruptError, type Entry } from './entry.ts';
 import { explainChange } from './explain.ts';
 import type { Keyed } from './key.ts';
 import type { Params, Pipeline } from './pipeline.ts';
@@ -54,7 +54,7 @@ export function cachedEntry(p: Pipeline, name: string, key: string, building: bo
     // Every object is re-hashed. The JSON was validated against the output schema when it was
     // written, and the schema file is part of the key, so an intact entry still satisfies it;
     // the schema is checked again whenever the JSON is actually read (loadOutput).
-    for (const { ref, what } of entryObjects(entry)) p.store.verifyObject(ref, what);
+    p.store.verifyEntry(entry); // and, for an entry with artifacts, its outputHash (store.ts)
     return { entry };
   } catch (e) {
     if (!(e instanceof CorruptError) && (e as { reason?: string }).reason !== 'corrupt') throw e;

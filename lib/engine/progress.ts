@@ -35,14 +35,18 @@ export function makeReporter(stream: NodeJS.WriteStream = process.stderr, opts: 
     stage(name) {
       const start = performance.now();
       let last = 0;
+      // The ETA is the rate since the stage's first report, not since it was started: a child
+      // process's start-up, or loading inputs, is not progress and would inflate the ETA.
+      let first: { at: number; frac: number } | null = null;
       const fn = ((done: number, total: number, message?: string) => {
         const now = performance.now();
+        const frac = total > 0 ? Math.min(1, done / total) : 0;
+        first ??= { at: now, frac };
         if (now - last < everyMs && done < total) return;
         if (!tty && now - start < 2000) return; // short stages print nothing extra
         last = now;
-        const frac = total > 0 ? Math.min(1, done / total) : 0;
         const elapsed = (now - start) / 1000;
-        const eta = frac > 0 ? (elapsed * (1 - frac)) / frac : NaN;
+        const eta = frac > first.frac ? (((now - first.at) / 1000) * (1 - frac)) / (frac - first.frac) : NaN;
         const msg = message ? `  ${message}` : '';
         const count = Number.isInteger(done) && Number.isInteger(total) ? `  ${done}/${total}` : '';
         if (tty) {

@@ -118,7 +118,11 @@ export class SourceHasher {
     }
   }
 
-  /** Persists the memo when this run lexed something new; a cache that refuses the write loses only speed. */
+  /**
+   * Persists the memo when this run lexed something new; a cache that refuses the write loses
+   * only speed. Called after a build that succeeded, so a run refused for bad input writes
+   * nothing into the cache.
+   */
   saveMemo(): void {
     if (!this.memoFile || !this.memoDirty) return;
     try {
@@ -194,7 +198,6 @@ export class SourceHasher {
       const f = path.resolve(this.root, e);
       if (fs.existsSync(f)) out[this.rel(f)] = this.read(f).hash;
     }
-    this.saveMemo();
     return out;
   }
 }

@@ -6,22 +6,17 @@
 //   cache/locks/<stage>-<key>.lock      held while a process builds that stage key
 //   cache/tmp/                          partial writes; renamed into place when complete
 //
-// Every write goes to tmp/ and is renamed into place, so a reader sees a complete file
-// or none. Every read re-hashes what it read: a truncated or bit-flipped object or entry
-// is reported as corrupt (never served) and the caller recomputes it. A read checks the
-// file's size against its entry's before reading it, so a damaged file never costs more
-// memory than the object it replaced.
-//
-// Writes check every write's count, and remove their tmp file on any error; a full disk,
-// a read-only or foreign-owned cache become one error naming the cache (atomic-write.ts).
-// A read-only cache still serves hits: only the `latest` pointers cannot be recorded, and
-// that is said once.
+// Every write goes to tmp/ and is renamed into place (atomic-write.ts: a full disk, a
+// read-only or foreign-owned cache become one error naming the cache). Every read re-hashes
+// what it read, after checking its size: a truncated or bit-flipped object or entry is
+// reported as corrupt (never served) and the caller recomputes it. A read-only cache still
+// serves hits; that the `latest` pointers cannot be recorded is said once.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { sha256, sha256Fd } from './hash.ts';
 import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
-import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, parseEntry, sealEntry, wellFormed, type Entry, type ObjectRef } from './entry.ts';
+import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, outputHashOf, parseEntry, sealEntry, wellFormed, type Declared, type Entry, type ObjectRef } from './entry.ts';
 // Listing the whole store (gc) is in store-list.ts and lease.ts, imported by gc alone.
 import type { RemoteTier } from './remote.ts'; // [remote]
 
@@ -36,6 +31,12 @@ export class Store {
   io: WriteIo;
   /** Where the store's one-time notices go (the pipeline points it at its reporter). */
   warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`);
+  /**
+   * What each stage declares about its output (its tensor names, its volatile JSON keys):
+   * entries read back are checked against it, and outputHash recomputed with it. The
+   * pipeline points it at its stage declarations; without it those two checks are skipped.
+   */
+  declared?: (stage: string) => (Declared & { volatile?: readonly string[] }) | undefined;
   private toldReadOnly = false;
   constructor(root: string, io: Partial<WriteIo> = {}) {
     this.root = root;
@@ -46,7 +47,9 @@ export class Store {
     return path.join(this.root, ...parts);
   }
 
+  /** Where the object named `hash` is; only a name of 64 hex characters names a file here. */
   objectPath(hash: string): string {
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new CorruptError(`object name ${JSON.stringify(String(hash).slice(0, 80))} is not 64 hex characters (damaged or forged entry)`);
     return this.dir('objects', hash.slice(0, 2), hash);
   }
 
@@ -119,6 +122,25 @@ export class Store {
     }
   }
 
+  /**
+   * Check every object of an entry and, for one with artifacts (files a build writes under
+   * reports/ even when nothing reads its output), that its outputHash is its outputs' own.
+   * Other entries have it recomputed where their output is read (loadOutput).
+   */
+  verifyEntry(entry: Entry): void {
+    const at = { stage: entry.record.stage, key: entry.key };
+    for (const { ref, what } of entryObjects(entry)) this.verifyObject(ref, what, at);
+    const declared = this.declared?.(at.stage);
+    if (!declared || !Object.keys(entry.outputs.artifacts).length) return;
+    let hash: string | null = null;
+    try {
+      hash = outputHashOf(JSON.parse(Buffer.from(this.getObject(entry.outputs.json, `stage ${at.stage}: json output`, at)).toString('utf8')), declared.volatile ?? [], entry.outputs.tensors, entry.outputs.artifacts);
+    } catch (e) {
+      if (e instanceof CorruptError) throw e;
+    }
+    if (hash !== entry.outputHash) throw badEntry(at.stage, at.key, "has an outputHash that is not its outputs' (forged)");
+  }
+
   entryPath(stage: string, key: string): string {
     return this.dir('entries', stage, `${key}.json`);
   }
@@ -140,7 +162,7 @@ export class Store {
     } catch {
       return null; // removed since the stat
     }
-    return parseEntry(text, stage, key);
+    return parseEntry(text, stage, key, this.declared?.(stage));
   }
 
   /** Drop an entry (damaged, or its objects are); on a read-only cache there is nothing to do. */

@@ -80,6 +80,22 @@ export function decodeTensor(buf: Uint8Array, where = 'tensor'): Tensor {
   return { dtype: obj.dtype, shape, data: new C(copy.buffer) as TypedArray };
 }
 
+/** A tensor file's dtype and shape, checked as decodeTensor checks them, without copying its data. */
+export function tensorHeader(buf: Uint8Array, where = 'tensor'): { dtype: DType; shape: number[] } {
+  let obj: any;
+  try {
+    obj = packr().unpack(buf);
+  } catch (e) {
+    throw new Error(`${where}: not a valid msgpack tensor (${(e as Error).message})`);
+  }
+  if (!obj || typeof obj !== 'object' || obj.format !== TENSOR_FORMAT) throw new Error(`${where}: not a ${TENSOR_FORMAT} record`);
+  const C = Object.hasOwn(CTORS, obj.dtype) ? CTORS[obj.dtype as DType] : null;
+  const shape: number[] = obj.shape;
+  if (!C || !(obj.data instanceof Uint8Array) || !Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`${where}: bad dtype, shape or data`);
+  if (obj.data.byteLength !== shape.reduce((a, b) => a * b, 1) * C.BYTES_PER_ELEMENT) throw new Error(`${where}: shape ${JSON.stringify(shape)} does not match its ${obj.data.byteLength} bytes of data`);
+  return { dtype: obj.dtype, shape };
+}
+
 /** Convenience: wrap a typed array as a tensor (1-D unless a shape is given). */
 export function tensor<A extends TypedArray>(data: A, shape: number[] = [data.length]): Tensor<A> {
   return { dtype: dtypeOf(data), shape, data };

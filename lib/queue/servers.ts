@@ -5,12 +5,18 @@
 // one folder; `stop()` stops it (and removes the folder when it was temporary).
 //
 // The binaries come from Debian packages (`apt-get install redis-server nginx`).
+//
+// Credentials: `password` gives redis-server a `requirepass` (in a mode-600 config file, not
+// on its command line where `ps` shows it); `auth` gives nginx Basic authentication from an
+// htpasswd file of salted SHA-1 ({SSHA}, which nginx reads; also mode 600). The URLs
+// returned carry them (redis://:PASS@…, http://USER:PASS@…), as the clients accept them.
 
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 
 export interface Server {
   url: string;
@@ -115,28 +121,55 @@ function folder(o: StartOptions, prefix: string): { dir: string; keep: boolean }
   return { dir: fs.mkdtempSync(path.join(os.tmpdir(), prefix)), keep: false };
 }
 
-/** redis-server, no persistence (the queue is rebuilt by submitting again). */
-export async function startRedis(o: StartOptions = {}): Promise<Server> {
+/** Is `bind` an address of this machine only? */
+export function isLoopback(bind: string): boolean {
+  return bind === 'localhost' || bind === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bind);
+}
+
+/** A random password for a server (24 URL-safe characters, 144 bits). */
+export function newPassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/** An htpasswd line nginx accepts: {SSHA} = base64(sha1(password + salt) + salt). */
+export function htpasswdLine(user: string, pass: string): string {
+  const salt = randomBytes(8);
+  const digest = createHash('sha1').update(pass).update(salt).digest();
+  return `${user}:{SSHA}${Buffer.concat([digest, salt]).toString('base64')}\n`;
+}
+
+/** redis-server, no persistence (the queue is rebuilt by submitting again); `password`: requirepass. */
+export async function startRedis(o: StartOptions & { password?: string } = {}): Promise<Server> {
   const { dir, keep } = folder(o, 'ti-redis-');
   const port = o.port ?? (await freePort());
   const bind = o.bind ?? '127.0.0.1';
-  const { proc, out } = start('redis-server', ['--port', String(port), '--bind', bind, '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', ...(bind === '127.0.0.1' ? [] : ['--protected-mode', 'no'])], dir);
-  await waitFor(port, 'PING\r\n', /\+PONG/, proc, 'redis-server', out);
-  return { url: `redis://127.0.0.1:${port}`, port, dir, proc, log: out, stop: stopper(proc, dir, keep) };
+  const conf = path.join(dir, 'redis.conf');
+  fs.writeFileSync(conf, o.password ? `requirepass "${o.password}"\n` : '', { mode: 0o600 });
+  fs.chmodSync(conf, 0o600);
+  const open = !isLoopback(bind) && !o.password;
+  const { proc, out } = start('redis-server', [conf, '--port', String(port), '--bind', bind, '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', ...(open ? ['--protected-mode', 'no'] : [])], dir);
+  await waitFor(port, 'PING\r\n', /\+PONG|-NOAUTH/, proc, 'redis-server', out);
+  const cred = o.password ? `:${encodeURIComponent(o.password)}@` : '';
+  return { url: `redis://${cred}127.0.0.1:${port}`, port, dir, proc, log: out, stop: stopper(proc, dir, keep) };
 }
 
 /**
  * nginx serving a WebDAV folder on a free loopback port: PUT/DELETE allowed, folders
  * created on PUT, no body size limit. With `auth`, the /private/ prefix asks for Basic
- * authentication with that user and password (the root prefix stays open).
+ * authentication with that user and password (the root prefix stays open), or every path
+ * with `everywhere` (serve.ts); the URL returned then carries them.
  */
-export async function startNginx(opts: StartOptions & { auth?: { user: string; pass: string } } = {}): Promise<Server & { root: string }> {
+export async function startNginx(opts: StartOptions & { auth?: { user: string; pass: string; everywhere?: boolean } } = {}): Promise<Server & { root: string }> {
   const { dir, keep } = folder(opts, 'ti-nginx-');
   const root = path.join(dir, 'www');
   fs.mkdirSync(root, { recursive: true });
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
   const port = opts.port ?? (await freePort());
-  if (opts.auth) fs.writeFileSync(path.join(dir, 'htpasswd'), `${opts.auth.user}:{PLAIN}${opts.auth.pass}\n`);
+  if (opts.auth) {
+    fs.writeFileSync(path.join(dir, 'htpasswd'), htpasswdLine(opts.auth.user, opts.auth.pass), { mode: 0o600 });
+    fs.chmodSync(path.join(dir, 'htpasswd'), 0o600);
+  }
+  const all = opts.auth?.everywhere ? `      auth_basic "cache";\n      auth_basic_user_file ${path.join(dir, 'htpasswd')};\n` : '';
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${path.join(dir, `${t}_temp`)};`).join('\n');
   const conf = `# written by lib/queue/servers.ts
 daemon off;
@@ -153,11 +186,11 @@ ${temp}
     root ${root};
     client_max_body_size 0;
     location / {
-      dav_methods PUT DELETE;
+${all}      dav_methods PUT DELETE;
       create_full_put_path on;
       dav_access user:rw;
     }
-${opts.auth ? `    location /private/ {
+${opts.auth && !opts.auth.everywhere ? `    location /private/ {
       auth_basic "cache";
       auth_basic_user_file ${path.join(dir, 'htpasswd')};
       dav_methods PUT DELETE;
@@ -185,5 +218,6 @@ ${opts.auth ? `    location /private/ {
     return s;
   };
   await waitFor(port, 'HEAD / HTTP/1.0\r\n\r\n', /^HTTP\/1\.\d \d{3}/, proc, 'nginx', log);
-  return { url: `http://127.0.0.1:${port}`, port, dir, root, proc, log, stop: stopper(proc, dir, keep) };
+  const cred = opts.auth?.everywhere ? `${encodeURIComponent(opts.auth.user)}:${encodeURIComponent(opts.auth.pass)}@` : '';
+  return { url: `http://${cred}127.0.0.1:${port}`, port, dir, root, proc, log, stop: stopper(proc, dir, keep) };
 }

@@ -5,6 +5,7 @@
 
 import type { PaperFigures, ResolvedCell, ResolvedCmp } from './compare.ts';
 import { auditRows, renderAudit, spread, type AuditRow, type ReportJson, type Spread } from './audit.ts';
+import { esc, noHtml } from './markdown.ts';
 
 export interface AggCell {
   spread: Spread | null;
@@ -147,7 +148,7 @@ export function renderAggregate(a: Aggregate, plots: { title: string; file: stri
       const cells: string[] = [];
       for (const c of t.columns) {
         const v = r.cells[c.key];
-        cells.push(typeof v === 'string' ? v.replace(/\|/g, '\\|') : fmtAgg(v));
+        cells.push(typeof v === 'string' ? esc(v) : fmtAgg(v)); // the seeds' cells may hold data (bytes)
         if (hasPaper.has(c.key)) cells.push(typeof v === 'object' ? (v.paper ?? '') : '');
         if (hasRef.has(c.key)) cells.push(typeof v === 'object' ? fmt(v.reference) : '');
       }
@@ -155,5 +156,5 @@ export function renderAggregate(a: Aggregate, plots: { title: string; file: stri
     }
     out.push('');
   }
-  return out.join('\n');
+  return noHtml(out.join('\n')); // no HTML from the data, as in report.md (markdown.ts)
 }

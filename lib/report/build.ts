@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { StageOutput } from '../engine/types.ts';
 import { judge, mergeParts, resolveMetric, resolveTable, type PaperFigures, type ResolveContext, type ResolvedMetric, type ResolvedTable, type Status } from './compare.ts';
-import { renderReport, type ReportDoc } from './markdown.ts';
+import { mdCode, mdText, renderReport, type ReportDoc } from './markdown.ts';
 import type { SectionPart, TableSpec } from './types.ts';
 import type { PlotData } from './plot-data.ts';
 import { auditRows, recipeLine, referenceInfo, referenceLine, renderAudit, settingOf, valuesByRef, type AuditRow, type ReportJson } from './audit.ts';
@@ -54,14 +54,35 @@ export function overrideList(overrides: Record<string, Record<string, unknown>>)
 }
 
 /**
- * Label for reports/<label>/: which model on which data, plus `-p<hash>` of any other
- * params that differ from their defaults, so runs with different params never overwrite
- * each other's report.
+ * Label for reports/<label>/: which model on which data, plus the other params that differ
+ * from their defaults in words (`-evalEvery=5`, `-influence.maxOffset=40`: train's params
+ * bare, other stages' with the stage), so runs with different params never overwrite each
+ * other's report. The words are lossless (names never hold "=" or "-"; values are numbers or
+ * plain words), so two param sets never share a label; where they would not be (a value
+ * with other characters, or words past 60 characters) a `-p<hash>` of the params stands
+ * in for them.
  */
 export function reportLabel(inputs: Record<string, StageOutput>, overrides: Record<string, Record<string, unknown>>): string {
-  const extra = overrideList(unlabelledOverrides(overrides));
+  const extra = unlabelledOverrides(overrides);
+  const list = overrideList(extra);
   const base = defaultLabel(inputs);
-  return extra.length ? `${base}-p${createHash('sha256').update(extra.join('\n')).digest('hex').slice(0, 8)}` : base;
+  if (!list.length) return base;
+  const words = labelWords(extra);
+  return words !== null ? `${base}-${words}` : `${base}-p${createHash('sha256').update(list.join('\n')).digest('hex').slice(0, 8)}`;
+}
+
+/** The params in words for a label, or null when words would be ambiguous or too long. */
+export function labelWords(overrides: Record<string, Record<string, unknown>>): string | null {
+  const parts: string[] = [];
+  for (const [stage, ps] of Object.entries(overrides)) {
+    for (const [k, v] of Object.entries(ps)) {
+      const value = typeof v === 'number' ? String(v) : typeof v === 'string' && /^[A-Za-z0-9._+]+$/.test(v) ? v : typeof v === 'boolean' ? String(v) : null;
+      if (value === null || !/^[A-Za-z0-9_]+$/.test(k) || !/^[A-Za-z0-9_]+$/.test(stage)) return null;
+      parts.push(`${stage === 'train' ? '' : `${stage}.`}${k}=${value}`);
+    }
+  }
+  const words = parts.sort().join('-');
+  return words.length <= 60 ? words : null;
 }
 
 /** Label for reports/<label>/: which model on which data. */
@@ -77,6 +98,25 @@ export function defaultLabel(inputs: Record<string, StageOutput>): string {
   }
   const t = m.train ?? {};
   return clean(`train-h${m.H}-${t.optimizer}-e${t.epochs}-seed${t.seed}-n${d.bytes}`);
+}
+
+/**
+ * A §5 or §6 table with a note linking its rows to the viewer: the §5.4 decomposition to
+ * its position and each of its top units (viewer.html#t=29&unit=8), a §6.2 pattern table
+ * to its unit, Tables 2 and 3 to the text at the paper's position. Other tables unchanged.
+ */
+export function withViewerLink(t: ResolvedTable, viewer: string, position: number | null): ResolvedTable {
+  const link = (words: string, hash: string) => `[${words}](${viewer}#${hash})`;
+  let note: string | null = null;
+  const unitOf = /^pattern_table_h(\d+)$/.exec(t.id);
+  if (unitOf) note = `In the viewer: ${link(`h${unitOf[1]}`, `unit=${unitOf[1]}`)}: its state along the text, its top contexts and this table.`;
+  else if (t.id === 'pos29_decomposition' && position !== null) {
+    const units = t.rows.map((r) => Object.values(r).find((v) => typeof v === 'string') as string | undefined).map((l) => /^h(\d+):/.exec(l ?? '')?.[1]).filter((u): u is string => u !== undefined);
+    note = `In the viewer: ${link(`t = ${position}`, `t=${position}`)}${units.length ? `; its top units ${units.map((u) => link(`h${u}`, `t=${position}&unit=${u}`)).join(', ')}` : ''}.`;
+  } else if ((t.id === 'table2_carrier_pattern' || t.id === 'table3_influence') && position !== null) {
+    note = `In the viewer: ${link('the text position by position', `t=${position}`)} (colour it by pattern gain or PS units; the heat map shows every unit).`;
+  }
+  return note ? { ...t, notes: [...(t.notes ?? []), note] } : t;
 }
 
 export function buildReport(
@@ -108,6 +148,7 @@ export function buildReport(
     }
   }
   const merged = mergeParts(parts);
+  const position = typeof inputs.decomposition?.json.position === 'number' ? (inputs.decomposition.json.position as number) : null;
   const m = inputs.model.json;
   const d = inputs.data.json;
   const prov = provenanceOf(inputs);
@@ -121,7 +162,7 @@ export function buildReport(
     reference: reference ? referenceStatuses(reference, figures) : null,
     imported,
   };
-  const tables = merged.tables.map((t) => resolveTable(t, figures, ctx));
+  const tables = merged.tables.map((t) => resolveTable(t, figures, ctx)).map((t) => (extra.viewer ? withViewerLink(t, extra.viewer, position) : t));
   const metrics = merged.metrics.map((x) => resolveMetric(x, figures, ctx));
   // One counting of the paper's figures everywhere: the audit's rows (see summary.ts).
   const draft = { label, model: m, data: d, overrides: extra.overrides ?? {}, tables: Object.fromEntries(tables.map((t) => [t.id, t])), metrics: Object.fromEntries(metrics.map((x) => [x.id, x])) };
@@ -159,7 +200,7 @@ export function buildReport(
       ...(imported ? [] : [referenceLine(extra.reference ?? null)]),
       `- Data: ${d.bytes} bytes (sha256 ${String(d.sha256).slice(0, 16)}…).`,
       `- ${provenanceLine(prov)}`,
-      `- Params changed from their defaults: ${overrideList(extra.overrides ?? {}).map((o) => `\`${o}\``).join(', ') || 'none'}.`,
+      `- Params changed from their defaults: ${overrideList(extra.overrides ?? {}).map(mdCode).join(', ') || 'none'}.`,
     ],
     tables,
     metrics,
@@ -190,8 +231,8 @@ export function provenanceOf(inputs: Record<string, StageOutput>): ReportProvena
  */
 export function provenanceLine(p: ReportProvenance): string {
   const d = p.data;
-  const data = d.name ? `${d.source ?? 'file'} \`${d.name}\`${d.entry ? ` (entry \`${d.entry}\`)` : ''}` : 'unknown';
-  const weights = p.model ? `; weights read from \`${p.model.name ?? 'unknown'}\`` : '';
+  const data = d.name ? `${mdText(d.source ?? 'file')} ${mdCode(d.name)}${d.entry ? ` (entry ${mdCode(d.entry)})` : ''}` : 'unknown';
+  const weights = p.model ? `; weights read from ${mdCode(p.model.name ?? 'unknown')}` : '';
   return `Provenance: data read from ${data}${weights} (results are keyed by content: the same bytes under another name reuse them).`;
 }
 

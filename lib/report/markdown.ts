@@ -21,7 +21,64 @@ export interface ReportDoc {
   appendix?: string[];
 }
 
-const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+// report.md is read in renderers that pass HTML through (GitHub strips scripts; marked,
+// many editors' previews and static-site tools do not). A string from the data (bytes,
+// file names, labels) must render as its characters and never as markup: mdText turns
+// every character Markdown or HTML gives a meaning to into an entity or an escape, and
+// renderReport's last step (noHtml) escapes any `<` left in the document besides the
+// report's own table markers, so a string that reached the page unescaped still cannot
+// open a tag, and links may only use http(s), mailto or relative targets.
+
+const ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '`': '&#96;', '|': '&#124;', '\\': '&#92;', '*': '&#42;', _: '&#95;', '[': '&#91;', ']': '&#93;', '!': '&#33;', '#': '&#35;', '~': '&#126;', $: '&#36;' };
+
+/** A data string as plain Markdown text: shown as its characters, never markup; one line. */
+export function mdText(s: unknown): string {
+  return String(s).replace(/[&<>"`|\\*_[\]!#~$]/g, (c) => ENTITY[c]).replace(/[\r\n]+/g, ' ');
+}
+
+/**
+ * A data string as an inline code span that nothing in it can close: the fence is one
+ * backtick longer than the longest run inside. A string with `<` or `|` (which a code span
+ * in a table or noHtml would show as an entity) is given as mdText instead.
+ */
+export function mdCode(s: unknown): string {
+  const t = String(s).replace(/[\r\n]+/g, ' ');
+  if (/[<|]/.test(t)) return mdText(t);
+  const fence = '`'.repeat(Math.max(0, ...(t.match(/`+/g) ?? []).map((r) => r.length)) + 1);
+  const pad = t.startsWith('`') || t.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${t}${pad}${fence}`;
+}
+
+/**
+ * A string a section wrote, which may hold data (bytes, names): its code spans of one
+ * backtick (metric ids, flags: `...` without `<`, `|` or a newline) are kept, everything
+ * else is mdText. What the report writes renders as before; what data brings renders as
+ * its characters.
+ */
+export function esc(s: string): string {
+  return String(s)
+    .split(/(`[^`<|\r\n]+`)/)
+    .map((part, i) => (i % 2 ? part : mdText(part)))
+    .join('');
+}
+
+/** The report's own markers, the only `<` the document may hold as written. */
+const MARKER = /^<!-- table:[A-Za-z0-9_.-]+ -->$/;
+
+/**
+ * The last step of rendering: every `<` outside the report's table markers becomes `&lt;`
+ * (inside a code span that shows as the entity, which the report does not need: data goes
+ * through mdText), and a link whose target has a scheme other than http(s) or mailto
+ * loses its link syntax.
+ */
+export function noHtml(md: string): string {
+  return md
+    .split('\n')
+    .map((line) => (MARKER.test(line) ? line : line.replace(/</g, '&lt;')))
+    .join('\n')
+    .replace(/\]\(\s*(?!(?:https?|mailto):)([A-Za-z][A-Za-z0-9+.-]*):/g, ']&#40;$1:');
+}
 
 function isCmp(c: ResolvedCell): c is ResolvedCmp {
   return typeof c === 'object' && c !== null;
@@ -54,13 +111,13 @@ export function renderTable(t: ResolvedTable): string {
     if (hasStatus) cells.push(esc(rowStatusText(r, t.rowStatus[i])));
     lines.push(`| ${cells.join(' | ')} |`);
   });
-  const meta = [`Positions: ${t.positions}.`];
+  const meta = [`Positions: ${esc(t.positions)}.`];
   const def = definitionLink(t.section, t.id);
   if (def) meta.push(`Definition: ${def}.`);
-  if (t.convention) meta.push(`Offsets: ${t.convention}.`);
-  if (t.provenance) meta.push(`Provenance: \`${t.provenance.stage}@${t.provenance.key}\`.`);
-  const out = [`### ${esc(t.title)} (${t.section})`, '', `<!-- table:${t.id} -->`, meta.join(' '), '', ...lines];
-  if (t.notes?.length) out.push('', ...t.notes.map((n) => `- ${n}`));
+  if (t.convention) meta.push(`Offsets: ${esc(t.convention)}.`);
+  if (t.provenance) meta.push(`Provenance: ${mdCode(`${t.provenance.stage}@${t.provenance.key}`)}.`);
+  const out = [`### ${esc(t.title)} (${esc(t.section)})`, '', `<!-- table:${t.id} -->`, meta.join(' '), '', ...lines];
+  if (t.notes?.length) out.push('', ...t.notes.map((n) => `- ${esc(n)}`));
   return out.join('\n');
 }
 
@@ -84,10 +141,10 @@ export function renderMetrics(ms: ResolvedMetric[]): string {
     if (m.aliasOf) continue;
     const d = m.paper !== null ? digitsFor({ paper: m.paper }) : 4;
     const def = definitionLink(m.section, m.id);
-    lines.push(`| \`${m.id}\` | ${fmtNumber(m.value, d)} | ${m.paper ?? '—'} | ${esc(metricStatus(m))} | ${def ?? m.section} | ${esc(m.positions)} |`);
+    lines.push(`| ${mdCode(m.id)} | ${fmtNumber(m.value, d)} | ${m.paper ?? '—'} | ${esc(metricStatus(m))} | ${def ?? esc(m.section)} | ${esc(m.positions)} |`);
   }
   if (aliases.length) {
-    lines.push('', `Older ids kept in report.json for one release, each with the value of the id it stands for: ${aliases.map((m) => `\`${m.id}\` → \`${m.aliasOf}\``).join(', ')}.`);
+    lines.push('', `Older ids kept in report.json for one release, each with the value of the id it stands for: ${aliases.map((m) => `${mdCode(m.id)} → ${mdCode(m.aliasOf!)}`).join(', ')}.`);
   }
   return lines.join('\n');
 }
@@ -109,5 +166,5 @@ export function renderReport(doc: ReportDoc): string {
   }
   parts.push('## Metrics', '', renderMetrics(doc.metrics), '');
   for (const a of doc.appendix ?? []) parts.push(a, '');
-  return parts.join('\n');
+  return noHtml(parts.join('\n'));
 }

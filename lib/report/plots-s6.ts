@@ -1,7 +1,8 @@
 // The plots of paper §6.2 (issue 13), vega-lite specs like lib/report/plots.ts (whose
 // renderer they use), kept in their own file:
-//   - Q4: bpc of each rebuilt RNN against its description's size (JSON bytes, log scale),
-//     one point per level labelled with its X%, the trained and unigram bpc as rules;
+//   - Q4: bpc of each rebuilt RNN against its description's bits (log scale), one point per
+//     level, the reference rows (the text as its own description) marked, the trained bpc
+//     as a line;
 //   - Q1: carrier R² per unit under the best feature set (lowest held-out bpc).
 // Non-finite values are dropped and counted in the subtitle; empty input says "no data".
 
@@ -9,10 +10,11 @@ import type { StageOutput } from '../engine/types.ts';
 import { renderSvg } from './plots.ts';
 import type { RenderedPlot } from './plot-data.ts';
 
-export interface LevelPoint { level: string; bytes: number; bpc: number; x: number }
+export interface LevelPoint { level: string; bits: number; bpc: number; worth: boolean }
+export interface RefPoint { name: string; bits: number; bpc: number }
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const finite = (v: number) => typeof v === 'number' && Number.isFinite(v);
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const frame = (text: string, notes: string[]) => ({ $schema: SCHEMA, title: notes.length ? { text, subtitle: notes.join('; ') } : { text }, width: 560, height: 280 });
 const empty = (text: string, notes: string[]) => ({
   ...frame(text, notes),
@@ -21,25 +23,31 @@ const empty = (text: string, notes: string[]) => ({
   encoding: { text: { field: 'msg', type: 'nominal' } },
 });
 
-/** bpc against description size, one labelled point per level, reference rules. */
-export function rebuildSizeSpec(levels: LevelPoint[], trainedBpc: number, unigram: number): object {
-  const text = 'Q4: rebuilt bpc against description size (§6.2)';
-  const values = levels.filter((l) => finite(l.bytes) && l.bytes > 0 && finite(l.bpc)).map((l) => ({ ...l, label: `${l.level} (X% ${l.x.toFixed(0)})` }));
-  const notes = levels.length > values.length ? [`${levels.length - values.length} levels dropped (non-finite)`] : [];
+/**
+ * bpc against description bits (log x): one labelled point per level (filled when worth its
+ * bits), the reference rows (the data as its own description) as red diamonds, the trained
+ * bpc as a dashed line.
+ */
+export function rebuildBitsSpec(levels: LevelPoint[], refs: RefPoint[], trainedBpc: number): object {
+  const text = 'Q4: rebuilt bpc against description bits (§6.2)';
+  const values = levels.filter((l) => finite(l.bits) && l.bits > 0 && finite(l.bpc)).map((l) => ({ ...l, kind: l.worth ? 'level, worth its bits' : 'level', label: l.level }));
+  const marks = refs.filter((r) => finite(r.bits) && r.bits > 0 && finite(r.bpc)).map((r) => ({ ...r, kind: 'reference: the text itself', label: `ref_${r.name}` }));
+  const dropped = levels.length - values.length + refs.length - marks.length;
+  const notes = dropped ? [`${dropped} points dropped (non-finite)`] : [];
   if (!values.length) return empty(text, notes);
-  const x = { field: 'bytes', type: 'quantitative', scale: { type: 'log' }, title: 'description size (JSON bytes, log)' };
-  const y = { field: 'bpc', type: 'quantitative', title: 'bpc of the rebuilt RNN' };
-  const refs = [
-    { name: `trained ${trainedBpc.toFixed(4)}`, bpc: trainedBpc },
-    { name: `unigram ${unigram.toFixed(4)}`, bpc: unigram },
-  ].filter((r) => finite(r.bpc));
+  const x = { field: 'bits', type: 'quantitative', scale: { type: 'log' }, title: 'description bits (8 × gzip-9 of its JSON, log)' };
+  const y = { field: 'bpc', type: 'quantitative', title: 'bpc on the training text' };
+  const color = { field: 'kind', type: 'nominal', title: null, scale: { domain: ['level', 'level, worth its bits', 'reference: the text itself'], range: ['#9ecae9', '#4c78a8', '#e45756'] } };
+  const shape = { field: 'kind', type: 'nominal', title: null, scale: { domain: ['level', 'level, worth its bits', 'reference: the text itself'], range: ['circle', 'circle', 'diamond'] } };
+  const line = finite(trainedBpc) ? [{ name: `trained ${trainedBpc.toFixed(4)}`, bpc: trainedBpc }] : [];
+  const points = [...values, ...marks];
   return {
     ...frame(text, notes),
     layer: [
-      { data: { values: refs }, mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { y: { field: 'bpc', type: 'quantitative' } } },
-      { data: { values: refs }, mark: { type: 'text', align: 'left', dx: 4, dy: -6, x: 0, color: '#555' }, encoding: { y: { field: 'bpc', type: 'quantitative' }, text: { field: 'name', type: 'nominal' } } },
-      { data: { values }, mark: { type: 'line', point: true, color: '#4c78a8' }, encoding: { x, y, order: { field: 'bytes', type: 'quantitative' } } },
-      { data: { values }, mark: { type: 'text', dx: 6, dy: -8, align: 'left', fontSize: 10 }, encoding: { x, y, text: { field: 'label', type: 'nominal' } } },
+      { data: { values: line }, mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { y: { field: 'bpc', type: 'quantitative' } } },
+      { data: { values: line }, mark: { type: 'text', align: 'left', dx: 4, dy: -6, x: 0, color: '#555' }, encoding: { y: { field: 'bpc', type: 'quantitative' }, text: { field: 'name', type: 'nominal' } } },
+      { data: { values: points }, mark: { type: 'point', filled: true, size: 70 }, encoding: { x, y, color, shape, tooltip: [{ field: 'label' }, { field: 'bits' }, { field: 'bpc' }] } },
+      { data: { values: points }, mark: { type: 'text', dx: 6, dy: -8, align: 'left', fontSize: 9 }, encoding: { x, y, text: { field: 'label', type: 'nominal' } } },
     ],
   };
 }
@@ -65,12 +73,12 @@ export function unitR2Spec(set: string, r2: number[]): object {
 /** Every §6.2 plot the inputs allow, rendered to SVG. */
 export async function renderS6Plots(inputs: Record<string, StageOutput>): Promise<RenderedPlot[]> {
   const out: RenderedPlot[] = [];
-  const rb = inputs.rebuild?.json;
-  const trained = inputs.trace?.json.bpc as number | undefined;
-  if (rb && trained !== undefined) {
-    const levels = rb.levels.map((l: any) => ({ level: l.level, bytes: l.bytes, bpc: l.bpc, x: ((8 - l.bpc) / (8 - trained)) * 100 }));
-    const spec = rebuildSizeSpec(levels, trained, rb.unigramEntropy);
-    out.push({ name: 'rebuild-size', title: 'Q4: rebuilt bpc against description size', table: 'rebuild', file: 'plots/rebuild-size.svg', spec, svg: await renderSvg(spec) });
+  const sc = inputs['rebuild-score']?.json;
+  if (sc) {
+    const levels = sc.levels.map((l: any) => ({ level: l.level, bits: l.bits, bpc: l.bpc, worth: l.worthBits === 1 }));
+    const refs = sc.refs.filter((r: any) => r.bpc !== null).map((r: any) => ({ name: r.name, bits: r.bits, bpc: r.bpc }));
+    const spec = rebuildBitsSpec(levels, refs, sc.trainedBpc);
+    out.push({ name: 'rebuild-bits', title: 'Q4: rebuilt bpc against description bits', table: 'rebuild', file: 'plots/rebuild-bits.svg', spec, svg: await renderSvg(spec) });
   }
   const tc = inputs['timing-carrier']?.json;
   if (tc) {

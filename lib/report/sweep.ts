@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { aggregate, num, rowLabel, type Aggregate } from './aggregate.ts';
 import { spread, type ReportJson, type Spread } from './audit.ts';
+import { noHtml } from './markdown.ts';
 import type { PaperFigures } from './compare.ts';
 import { renderSvg } from './plots.ts';
 import { heldoutCurvesSpec, sweepLinesSpec, sweepPlotSpec } from './sweep-plots.ts';
@@ -490,7 +491,7 @@ export function renderSweep(s: SweepJson, plots: { title: string; file: string }
     for (const id of ids) out.push(`| \`${id}\` | ${r.aggregate.metrics[id].section} | ${fmtSpread(r.aggregate.metrics[id].spread)} |`);
     out.push('');
   }
-  return out.join('\n');
+  return noHtml(out.join('\n')); // no HTML from the data, as in report.md (markdown.ts)
 }
 
 const BPC_PLOT = 'plots/bpc.svg';

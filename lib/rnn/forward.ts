@@ -7,6 +7,7 @@
 // (ablation, carrier-only, …) run lib/rnn/hooks.ts, the same pass with hook points.
 
 import { V, type Weights } from './weights.ts';
+import { Mv4 } from './wasm-dense.ts';
 
 export interface Trace {
   T: number; // number of positions (= data length N)
@@ -154,10 +155,13 @@ export function bitsOf(logp: number, floor = DEFAULT_FLOOR): number {
  * Logits of four state rows at once: h is (4, H) float64, out receives (4, V) at outOff,
  * row i equal to readoutLogits of h's row i bit for bit (each logit summed over j in order
  * from by[o]). Two output rows × four states per pass over h. `Wy64` is a float64 copy of
- * w.Wy (Float64Array.from(w.Wy), exact).
+ * w.Wy (Float64Array.from(w.Wy), exact), made once per run and not changed afterwards: the
+ * WebAssembly kernel (Mv4, the same sums in the same order) keeps its own copy of it.
  */
 export function readoutLogits4(w: Weights, Wy64: Float64Array, h: Float64Array, out: Float64Array, outOff: number): void {
   const { H, by } = w;
+  const k = Mv4.for(Wy64, V, H);
+  if (k) return k.run(h, 0, by, out, outOff, V);
   const h1o = H, h2o = 2 * H, h3o = 3 * H;
   const l0 = outOff, l1 = l0 + V, l2 = l1 + V, l3 = l2 + V;
   for (let q = 0; q < V; q += 2) {
@@ -193,6 +197,8 @@ export function readoutLogits4(w: Weights, Wy64: Float64Array, h: Float64Array, 
 
 /** readoutLogits4, then log softmax of each row: row i equals readoutLogp of h's row i bit for bit. */
 export function readoutLogp4(w: Weights, Wy64: Float64Array, h: Float64Array, out: Float64Array, outOff: number): void {
+  const k = Mv4.for(Wy64, V, w.H);
+  if (k) return k.run(h, 0, w.by, out, outOff, V, true); // the same operations in WebAssembly
   readoutLogits4(w, Wy64, h, out, outOff);
   for (let i = 0; i < 4; i++) logSoftmax(out, outOff + i * V, out, outOff + i * V);
 }

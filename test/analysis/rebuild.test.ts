@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { countNumbers, describeFull, describeMarginal, describeRules, f32, sizeOf, wxBins } from '../../lib/analysis/describe.ts';
+import { canonicalJson, countNumbers, describeFull, describeMarginal, describeRules, f32, gzipBits, parseDescription, sizeOf, wxBins, type RuleOpts } from '../../lib/analysis/describe.ts';
 import {
-  binValue, evalBpc, featureLayout, fitReadout, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, writeFeatureUnits,
+  binValue, evalBpc, featureLayout, featuresOfKey, fitReadout, idealFeatures, linearForm, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
 } from '../../lib/analysis/rebuild.ts';
+import { cellKey } from '../../lib/analysis/describe.ts';
 import { carrier } from '../../lib/analysis/carrier.ts';
 import { inTag, wordLength } from '../../lib/analysis/factor-map.ts';
 import { cellMeans, cellsOf, prefixFeatures, seenBytes } from '../../lib/analysis/timing-carrier.ts';
@@ -10,13 +11,15 @@ import { forwardStates, forwardTrace, mean } from '../../lib/rnn/forward.ts';
 import { V, paramCount, weightsFrom, zeroWeights } from '../../lib/rnn/weights.ts';
 import { randomBytes, randomFill } from '../rnn/helpers.ts';
 
+const OPTS: RuleOpts = { wordLenCap: 15, classes: 4, digits: 2, readoutDigits: 1, rebuild: { gain: 20, margin: 1, ridge: 0.001 } };
+
 const STRINGS = [
   '<page>\n  <title>AccessibleComputing</title>\n\t<id>10</id>',
   'a bb ccc dddd eeeee ffffff ggggggggggggggggggggggg x <<y>> >z< end',
   '>>> no tag yet <open and still open\nstill> closed',
 ];
 
-describe('rule rebuild: feature units (SPEC §6.3)', () => {
+describe('rule rebuild: feature units (docs/definitions.md §6.3)', () => {
   it('thermometer units hold word length and the bistable unit in-tag, exactly, on test strings', () => {
     const cap = 15;
     const L = featureLayout({ set: 'wl+tag', features: { wl: { cap } } });
@@ -91,7 +94,7 @@ describe('rebuild kernels', () => {
     const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 13, 1), H);
     const xs = randomBytes(300, 2, 'abcab <x>\n');
     const d = describeFull(w);
-    const back = rebuildFull(JSON.parse(sizeOf(d).text));
+    const back = rebuildFull(parseDescription(sizeOf(d).text, 'full'));
     expect(Math.abs(evalBpc(back, xs, 1e-8) - mean(forwardTrace(w, xs).bits))).toBeLessThan(1e-6);
     expect([...back.params]).toEqual([...w.params]);
     expect(sizeOf(d).numbers).toBe(paramCount(H));
@@ -99,9 +102,9 @@ describe('rebuild kernels', () => {
     for (let t = 1; t < xs.length; t++) n.set(xs[t], (n.get(xs[t]) ?? 0) + 1);
     let h = 0;
     for (const c of n.values()) h -= (c / (xs.length - 1)) * Math.log2(c / (xs.length - 1));
-    const m = describeMarginal(H);
-    expect(sizeOf(m).numbers).toBe(0);
-    expect(Math.abs(evalBpc(rebuildMarginal(m, xs), xs, 1e-8) - h)).toBeLessThan(1e-6);
+    const m = describeMarginal(H, xs);
+    expect(sizeOf(m).numbers).toBe(2 * n.size); // each target byte and its count
+    expect(Math.abs(evalBpc(rebuildMarginal(parseDescription(sizeOf(m).text, 'marginal')), xs, 1e-8) - h)).toBeLessThan(1e-6);
   });
 
   it('a rule rebuild of a wl model fits each described unit\'s cell carriers exactly', () => {
@@ -116,9 +119,9 @@ describe('rebuild kernels', () => {
     const cells = cellsOf(f, 'wl', P);
     const { chat } = cellMeans(c, H, cells, P);
     const order = [...Array(H).keys()];
-    const d = describeRules(w, xs, f, 'wl', cells, chat, order, seenBytes(xs), { wordLenCap: 15, classes: 4, digits: 6 });
+    const d = describeRules(w, xs, f, 'wl', cells, chat, order, seenBytes(xs), { ...OPTS, digits: 6, rebuild: { gain: 20, margin: 1, ridge: 0 } });
     expect(countNumbers(d.body)).toBe(sizeOf(d).numbers);
-    const { w: rw, layout } = rebuildRules(JSON.parse(sizeOf(d).text), xs, { gain: 20, margin: 1, ridge: 0 });
+    const { w: rw, layout } = rebuildRules(parseDescription(sizeOf(d).text, 'rules_wl'));
     expect(layout.F).toBe(15);
     const rc = carrier(rw, forwardStates(rw, xs).S, xs.length);
     const units = d.body.units as { carrier: number[] }[];
@@ -134,12 +137,119 @@ describe('readout fit of a rebuilt RNN', () => {
     const H = 10;
     const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 41, 1), H);
     const xs = new TextEncoder().encode(STRINGS.join(' ').repeat(2)); // structure the states can carry
-    const marginal = evalBpc(rebuildMarginal(describeMarginal(H), xs), xs, 1e-8);
+    const marginal = evalBpc(rebuildMarginal(describeMarginal(H, xs)), xs, 1e-8);
     const { losses, bpc } = fitReadout(w, xs, 40);
     expect(Math.abs(bpc - evalBpc(w, xs, 1e-8))).toBeLessThan(1e-9);
     for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThanOrEqual(losses[i - 1] + 1e-12);
     expect(losses[losses.length - 1]).toBeLessThan(marginal - 0.1);
     // the fitted float64 readout, stored as float32, scores the same through the real forward pass
     expect(Math.abs(evalBpc(w, xs, 1e-8) - losses[losses.length - 1])).toBeLessThan(1e-4);
+  });
+});
+
+describe('descriptions: size, what rebuild reads from them, bad input (docs/definitions.md §6.3)', () => {
+  const H = 20;
+  const xs = new TextEncoder().encode(STRINGS.join(' ').repeat(3));
+  const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 23, 0.5), H);
+  const P = xs.length - 1;
+  const c = carrier(w, forwardTrace(w, xs).S, xs.length);
+
+  function rules(set: 'wl+tag' | 'x1+x2' | 'none') {
+    const f = prefixFeatures(xs, 15);
+    const cells = cellsOf(f, set, P);
+    const { chat } = cellMeans(c, H, cells, P);
+    return { f, cells, d: describeRules(w, xs, f, set, cells, chat, [...Array(H).keys()].reverse(), seenBytes(xs), { ...OPTS, wordLenCap: 3, classes: 2 }) };
+  }
+
+  it('bits are 8 × the gzip-9 size of the canonical JSON, which reads back as the description', () => {
+    const d = rules('wl+tag').d;
+    const s = sizeOf(d);
+    expect(s.text).toBe(canonicalJson(JSON.parse(s.text)));
+    expect(s.bits).toBe(gzipBits(new TextEncoder().encode(s.text)));
+    expect(s.bits % 8).toBe(0);
+    expect(s.bits).toBeLessThan(8 * s.bytes); // JSON of numbers compresses
+    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: 3 } })).toBe('{"a":{"c":3,"d":[2,{"e":0,"f":1}]},"b":1}');
+  });
+
+  it('the carrier fit over cells weighted by their sizes equals the fit over positions, for every feature set', () => {
+    for (const set of ['wl+tag', 'x1+x2', 'none'] as const) {
+      const { f, cells, d } = rules(set);
+      const L = featureLayout(d.header);
+      // naive twin: the ideal features position by position, from the bytes
+      const X = idealFeatures(xs, L, P);
+      for (let t = 1; t < P; t++) expect([...featuresOfKey(cellKey(f, set, t), L)], `${set} t=${t}`).toEqual([...X.subarray(t * L.F, (t + 1) * L.F)]);
+      const units = d.body.units as { carrier: number[] }[];
+      const R = units.length;
+      const Y = new Float64Array(P * R);
+      for (let t = 0; t < P; t++) for (let r = 0; r < R; r++) Y[t * R + r] = units[r].carrier[cells.ids[t]];
+      const byPositions = ridgeLS(X.subarray(L.F), Y.subarray(R), P - 1, L.F, R, 0.001);
+      const { w: rw } = rebuildRules(d);
+      for (let r = 0; r < R; r++) {
+        for (let i = 0; i < L.F; i++) expect(rw.Wh[(L.F + r) * H + i]).toBeCloseTo(byPositions[r * (L.F + 1) + i], 4);
+        expect(rw.bh[L.F + r]).toBeCloseTo(byPositions[r * (L.F + 1) + L.F], 4);
+      }
+    }
+  });
+
+  it('a rule level keeps its units one to one with the model and writes the model\'s readout on them', () => {
+    const { d } = rules('wl+tag');
+    const { w: rw, unitMap } = rebuildFrom(parseDescription(sizeOf(d).text, 'rules_wl_tag'));
+    const F = featureLayout(d.header).F;
+    expect(unitMap!.slice(0, F).every((j) => j === -1)).toBe(true);
+    expect(unitMap!.slice(F)).toEqual([...Array(H).keys()].reverse().slice(0, H - F));
+    for (const v of seenBytes(xs)) {
+      for (let u = F; u < H; u++) expect(rw.Wy[v * H + u]).toBeCloseTo(w.Wy[v * H + unitMap![u]], 1);
+      expect(rw.Wy[v * H]).toBe(0); // feature units read out 0
+    }
+  });
+
+  it('a fitted readout, written rounded into the description, is what the rebuild reads back', () => {
+    const { d } = rules('wl+tag');
+    const fit = withFittedReadout(d, xs, 15, 3);
+    expect(fit.header.level).toBe('rules_wl_tag_fit');
+    const { w: a } = rebuildFrom(parseDescription(sizeOf(fit).text, fit.header.level));
+    const { w: b } = rebuildRules(d);
+    expect([...a.Wx]).toEqual([...b.Wx]); // the same states
+    expect(evalBpc(a, xs, 1e-8)).toBeLessThan(evalBpc(rebuildMarginal(describeMarginal(H, xs)), xs, 1e-8));
+    const wf = rebuildRules(d).w;
+    fitReadout(wf, xs, 15);
+    // rows of the seen bytes as fitted, to the 3 decimals written; the others are written as 0
+    const seen = new Set(seenBytes(xs));
+    for (let o = 0; o < V; o++) {
+      for (let j = 0; j < H; j++) {
+        if (seen.has(o)) expect(Math.abs(a.Wy[o * H + j] - wf.Wy[o * H + j])).toBeLessThanOrEqual(0.0005 + 1e-6);
+        else expect(a.Wy[o * H + j]).toBe(0);
+      }
+    }
+  });
+
+  it('the linear form writes the rows the cell fit gives: at full precision it rebuilds the same states', () => {
+    const { d } = rules('wl+tag');
+    const lin = linearForm(d, xs, 5, 12, 12, 3);
+    expect(lin.header.level).toBe('rules_wl_tag_linear');
+    expect(lin.body.cells).toBeUndefined();
+    const { w: a, unitMap } = rebuildFrom(parseDescription(sizeOf(lin).text, lin.header.level));
+    const { w: b, units } = rebuildRules(d);
+    for (let i = 0; i < a.Wh.length; i++) expect(a.Wh[i]).toBeCloseTo(b.Wh[i], 6);
+    for (let i = 0; i < a.bh.length; i++) expect(a.bh[i]).toBeCloseTo(b.bh[i], 6);
+    for (let i = 0; i < a.Wx.length; i++) expect(a.Wx[i]).toBeCloseTo(b.Wx[i], 6);
+    expect(unitMap!.filter((j) => j >= 0)).toEqual(units);
+    // and it is smaller than the cell form with the same readout precision
+    expect(sizeOf(linearForm(d, xs, 5, 2, 1, 1)).numbers).toBeLessThan(sizeOf(withFittedReadout(d, xs, 5, 1)).numbers);
+  });
+
+  it('bad input: invalid JSON, a NaN, an Infinity, a wrong length or a non-byte gives one message and a hint', () => {
+    const good = sizeOf(rules('wl+tag').d).text;
+    const bad = (text: string, why: RegExp) => expect(() => parseDescription(text, 'x.json')).toThrow(why);
+    bad(good.slice(0, -3), /description x\.json: not valid JSON[\s\S]*\nhint: /);
+    bad(good.replace(/"carrier":\[[-0-9.]+/, '"carrier":[NaN'), /not valid JSON/);
+    bad(good.replace(/"carrier":\[[-0-9.]+/, '"carrier":["NaN"'), /body\.units\[0\]\.carrier\[0\] is "NaN", not a finite number\nhint: /);
+    bad(good.replace(/"byOther":[-0-9.]+/, '"byOther":1e999'), /description\.body\.readout\.byOther is Infinity, not a finite number/);
+    bad(good.replace(/"cellCount":\[[0-9]+,/, '"cellCount":['), /body\.cellCount has \d+ numbers, expected \d+/);
+    bad(good.replace(/"seen":\[[0-9]+/, '"seen":[300'), /body\.seen\[0\] = 300 is not a byte/);
+    bad(sizeOf(describeFull(w)).text.replace(/"bh":\[[-0-9.e]+/, '"bh":[null'), /body\.bh\[0\] is null, not a finite number/);
+    bad('{"header":{"level":"other","H":4},"body":{}}', /unknown level "other"/);
+    bad(good.replace(/"unit":[0-9]+/, '"unit":99'), /body\.units\[0\]\.unit must be a unit index 0\.\.19/);
+    expect(() => parseDescription(good, 'ok')).not.toThrow();
   });
 });

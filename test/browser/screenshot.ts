@@ -1,7 +1,8 @@
 // npm run screenshot -- [LABEL]: a screenshot of reports/<LABEL>/viewer.html, written
 // beside it as viewer.png (report.md links it). A browser cannot run inside a pipeline
 // stage (stages are pure), so this is a separate step. With no label: every report
-// folder that has a viewer.html. Needs chromium (CHROMIUM_PATH or the PATH).
+// folder that has a viewer.html. Needs chromium (CHROMIUM_PATH or the PATH). It opens the
+// viewer at the paper's example, viewer.html#t=29&unit=8.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,15 +35,9 @@ async function main(labels: string[]): Promise<number> {
     for (const l of todo) {
       const page = await browser.context.newPage();
       await page.route('**/*', (r) => (r.request().url().startsWith('file:') ? r.continue() : r.abort()));
-      await page.goto(pathToFileURL(path.join(reports, l, 'viewer.html')).href);
+      // The paper's example: position 29 and unit 8 (a deep link, as the report's §5.4 rows give).
+      await page.goto(`${pathToFileURL(path.join(reports, l, 'viewer.html')).href}#t=29&unit=8`);
       await page.waitForSelector('body[data-ready="1"]');
-      // A position with the eq. 7 chart (the paper's t = 29 is before influence's first T).
-      const first = await page.evaluate(() => JSON.parse(document.getElementById('viewer-data')!.textContent!).influence?.firstT ?? null);
-      if (first !== null) {
-        await page.click(`#strip [data-t="${first + 71}"]`).catch(() => page.click(`#strip [data-t="${first}"]`));
-        await page.waitForSelector('#influence svg');
-      }
-      await page.selectOption('#unit', '8').catch(() => undefined);
       const out = path.join(reports, l, 'viewer.png');
       await page.screenshot({ path: out, fullPage: true });
       process.stdout.write(`${path.relative(process.cwd(), out)}\n`);

@@ -4,7 +4,10 @@
 // builds the viewer stage; viewer.html is opened from a file:// URL with every non-file
 // request refused, and the test checks: no console errors and no network requests; the
 // position panel at t = 29 shows the decomposition stage's logits; picking unit 8 shows
-// its PS count from the carrier-pattern stage; ← / → move the position. It saves a
+// its PS count from the carrier-pattern stage; ← / → move the position; the new panels
+// (top-k next bytes, the unit × position heat map, top contexts, the pattern table in
+// words, two units side by side) each show a value checked against the stage outputs;
+// deep links #t=…&unit=… open there, and one past the end says so. It saves a
 // screenshot, viewer.png, beside viewer.html. Skipped (with the reason printed) where no
 // chromium exists: CHROMIUM_PATH, else chromium / chromium-browser on the PATH.
 
@@ -43,6 +46,8 @@ describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
   let html: string;
   let dec: any;
   let psCount: number[];
+  let trace: { S: Float32Array; logp: Float64Array };
+  let patternTables: any;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
 
   beforeAll(async () => {
@@ -52,8 +57,11 @@ describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
     const text = path.join(dir, 'synthetic.txt');
     fs.writeFileSync(text, TEXT);
     const p = await Pipeline.load({ root: dir, stageFiles: STAGES, env: {} });
-    const overrides = { model: { source: weights, hidden: H }, data: { path: text, bytes: TEXT.length, heldoutBytes: 0 } };
-    const { entries } = await p.build(['viewer', 'decomposition', 'carrier-pattern'], { overrides });
+    const overrides = { model: { source: weights, hidden: H }, data: { path: text, bytes: TEXT.length } };
+    const { entries } = await p.build(['viewer', 'decomposition', 'carrier-pattern', 'trace', 'pattern-tables'], { overrides });
+    const tr = await p.output(entries.trace);
+    trace = { S: tr.tensors.S.data as Float32Array, logp: tr.tensors.logp.data as Float64Array };
+    patternTables = (await p.output(entries['pattern-tables'])).json;
     html = path.join(p.reportsDir, (await p.output(entries.viewer)).json.file);
     dec = (await p.output(entries.decomposition)).json;
     psCount = (await p.output(entries['carrier-pattern'])).json.psCountPerUnit;
@@ -113,6 +121,68 @@ describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
     expect(fs.statSync(path.join(path.dirname(html), 'viewer.png')).size).toBeGreaterThan(10_000);
     expect(errors).toEqual([]);
     expect(network).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('the new panels: top-k next bytes, heat map, top contexts, pattern table in words, two units side by side, deep links', async () => {
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
+    const T = TEXT.length - 1;
+
+    // a deep link to t = 29 and unit 8
+    await page.goto(`${pathToFileURL(html).href}#t=29&unit=8`);
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.textContent('#pos-t')).toBe('29');
+    expect(await page.inputValue('#unit')).toBe('8');
+    expect(await page.isHidden('#notice')).toBe(true);
+
+    // top-k: the most probable next byte's probability, from the trace's log p at t = 29
+    let best = -Infinity;
+    for (let o = 0; o < 256; o++) best = Math.max(best, trace.logp[29 * 256 + o]);
+    expect(await page.textContent('#topk-p0')).toBe(Math.exp(best).toFixed(4));
+
+    // top contexts of h8 by state: the first position whose (int8-quantized) S[t][8] is furthest from its mean
+    const q = (t: number) => Math.max(-127, Math.min(127, Math.round(trace.S[t * H + 8] * 127)));
+    let mean = 0;
+    for (let t = 0; t < T; t++) mean += q(t) / T;
+    let top = 0;
+    for (let t = 1; t < T; t++) if (Math.abs(q(t) - mean) > Math.abs(q(top) - mean)) top = t;
+    expect(await page.getAttribute('#contexts a[data-t]', 'data-t')).toBe(String(top));
+
+    // the heat map sorted by PS count: the unit with the most PS positions first
+    await page.selectOption('#hm-sort', 'ps');
+    const most = psCount.indexOf(Math.max(...psCount));
+    expect((await page.getAttribute('#heatmap', 'data-order'))!.split(',')[0]).toBe(String(most));
+    const box = (await page.locator('#heatmap').boundingBox())!;
+    await page.locator('#heatmap').click({ position: { x: box.width * (40.5 / TEXT.length), y: 1 } });
+    expect(await page.textContent('#pos-t')).toBe('40');
+    expect(await page.inputValue('#unit')).toBe(String(most));
+
+    // two units side by side
+    await page.selectOption('#unit2', '3');
+    expect(await page.locator('#unit-panel .card').count()).toBe(2);
+    expect(await page.textContent('#unit2-ps-count')).toBe(String(psCount[3]));
+
+    // the pattern table of a tabulated unit, with words for headers
+    const u = patternTables.units[0];
+    await page.goto(`${pathToFileURL(html).href}#t=5&unit=${u.unit}`);
+    await page.waitForSelector('body[data-ready="1"]');
+    const heads = await page.locator('#pattern-table th').allTextContents();
+    expect(heads.slice(0, 3)).toEqual(['prefix cell', 'mean carrier ĉ', 'positions']);
+    expect(await page.textContent('#pattern-table tr:nth-child(2) td:nth-child(3)')).toBe(String(u.rows[0].positions));
+    expect(await page.innerText('body')).not.toMatch(/_\{|psCount|onCount|"chat"/);
+
+    // a link past the end: a notice, and the last position
+    await page.goto(`${pathToFileURL(html).href}#t=99999&unit=999`);
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.textContent('#notice')).toMatch(new RegExp(`t = 99999, past the end of the text: it has ${TEXT.length} bytes.*t = ${T - 1}.*units h0\\.\\.h${H - 1}`));
+    expect(await page.textContent('#pos-t')).toBe(String(T - 1));
+    expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
 

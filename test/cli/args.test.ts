@@ -84,6 +84,9 @@ describe('args: parsing a command line against a flag table', () => {
     expect(parse(['-h'], TABLE)).toEqual({ kind: 'help', command: null });
     expect(parse(['help'], TABLE)).toEqual({ kind: 'help', command: null });
     expect(parse(['help', 'pair'], TABLE)).toEqual({ kind: 'help', command: 'pair' });
+    expect(parse(['help', '--help'], TABLE)).toEqual({ kind: 'help', command: null });
+    expect(parse(['help', 'help'], TABLE)).toEqual({ kind: 'help', command: null });
+    expect(() => parse(['help', 'nosuch'], TABLE)).toThrow(/unknown command 'nosuch'/);
     expect(parse(['pair', '--help'], TABLE)).toEqual({ kind: 'help', command: 'pair' });
     expect(parse(['-q', '-h'], TABLE)).toEqual({ kind: 'help', command: 'build' });
   });

@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cli, makeToy } from '../engine/toy.ts';
+import { cli, makeToy, TOY_FILES } from '../engine/toy.ts';
+import { ENGINE_VERSION } from '../../lib/engine/key.ts';
 
 const version = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -74,11 +75,63 @@ describe('CLI: help, version, quiet', () => {
     expect(report).not.toMatch(/--yes|--exit-code/);
   });
 
-  it('--version prints the version from package.json', async () => {
+  it('--version prints the version from package.json, the cache format and node\'s version', async () => {
     const r = await cli(dir, ['--version']);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(version);
+    expect(r.stdout.trim()).toBe(`total-interp ${version} (cache format ${ENGINE_VERSION}, node ${process.versions.node})`);
   });
+
+  it('help --help and help COMMAND print help; help NOSUCH is a usage error', async () => {
+    const top = await cli(dir, ['help', '--help']);
+    expect(top.code, top.stderr).toBe(0);
+    expect(top.stdout).toMatch(/^usage: npx tsx pipeline.ts \[options\] \[command\]/);
+    const one = await cli(dir, ['help', 'gc']);
+    expect(one.stdout).toMatch(/^usage: npx tsx pipeline.ts gc /);
+    expectUsageError(await cli(dir, ['help', 'nosuch']), /unknown command 'nosuch'/);
+  }, 30000);
+
+  it('ls on a project with no reports says so; with one it prints its row, as CSV too', async () => {
+    const d = makeToy();
+    const empty = await cli(d, ['ls']);
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toBe('');
+    expect(empty.stderr).toBe('no reports under reports/ yet: npx tsx pipeline.ts report builds one\n');
+    fs.mkdirSync(path.join(d, 'reports', 'r1'), { recursive: true });
+    fs.writeFileSync(path.join(d, 'reports', 'r1', 'report.json'), JSON.stringify({ label: 'r1', overrides: { a: { n: 7 } }, summary: { agree: 3, approx: 1, disagree: 2 }, metrics: { trained_bpc: { value: 0.5 }, 'rebuild.marginal.bpc': { value: 4.5 }, 'rebuild.rules_x.bpc': { value: 1.25 } }, tables: {} }));
+    const ls = await cli(d, ['ls']);
+    expect(ls.stdout.split('\n')[2]).toMatch(/^r1 +n=7 +0\.5 +— +3\/1\/2 +— +0\.75 \(rules_x\) +\d{4}-\d\d-\d\d \d\d:\d\d +(fresh|stale|missing|unknown)$/);
+    const csv = (await cli(d, ['ls', '--csv', '--metrics', 'trained_bpc,figures'])).stdout;
+    expect(csv.split('\n')[1]).toMatch(/^r1,report,n=7,0\.5,3\/1\/2,\S+Z,\w+$/);
+  }, 30000);
+
+  it('Ctrl-C while a stage waits (here on a timer): one line, its lock released at once, exit 130', async () => {
+    // slow, made to wait instead of spinning: Node runs the handler when the stage pauses.
+    const d = makeToy({ ...TOY_FILES, 'stages/slow.ts': `export default { name: 'slow', description: 'waits', inputs: ['b'],
+  async run({ params }) { await new Promise((r) => setTimeout(r, params.ms)); return { json: { out: 1 } }; } };\n` });
+    const t0 = Date.now();
+    let sentAt = 0;
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', tsxLoader, path.join(d, 'pipeline.ts'), 'run', 'slow', '--set', 'slow.ms=20000'], { cwd: d, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'TOTAL_INTERP_CACHE')) });
+      let stderr = '';
+      const poll = setInterval(() => {
+        const locks = path.join(d, 'cache', 'locks');
+        if (!sentAt && fs.existsSync(locks) && fs.readdirSync(locks).some((f) => f.startsWith('slow-'))) {
+          sentAt = Date.now();
+          child.kill('SIGINT');
+        }
+      }, 50);
+      child.stderr.on('data', (x) => (stderr += x));
+      child.on('close', (code) => {
+        clearInterval(poll);
+        resolve({ code, stderr });
+      });
+    });
+    expect(r.code).toBe(130);
+    expect(Date.now() - sentAt).toBeLessThan(5000); // not after the 20 s wait
+    expect(r.stderr.match(/^interrupted \(Ctrl-C\): stopped, released 1 lock; stages already built stay cached$/gm)).toHaveLength(1);
+    expect(fs.readdirSync(path.join(d, 'cache', 'locks')).filter((f) => f.endsWith('.lock'))).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(20000);
+  }, 30000);
 
   it('--quiet leaves stderr empty on success', async () => {
     const r = await cli(dir, ['run', 'c', '--quiet']);

@@ -32,15 +32,15 @@ describe('gc asks before deleting', () => {
     expect(entryCount(dir)).toBe(4);
     const no = await run(['gc'], false);
     expect(no.code).toBe(0);
-    expect(no.asked).toEqual([expect.stringMatching(/^delete 2 entries and \d+ objects \(.* MB\)\? \[y\/N\] $/)]);
+    expect(no.asked).toEqual([expect.stringMatching(/^delete 2 entries and \d+ objects \(.* [kM]?B\)\? \[y\/N\] $/)]);
     expect(no.err).toMatch(/nothing deleted/);
     expect(entryCount(dir)).toBe(4);
     const yes = await run(['gc'], true);
     expect(yes.code).toBe(0);
-    expect(yes.out).toMatch(/^freed \d+ bytes \(2 entries/);
+    expect(yes.out).toMatch(/^freed \d+(\.\d+)? (B|kB|MB) \(2 entries/);
     expect(entryCount(dir)).toBe(2);
     const none = await run(['gc']); // nothing left to delete: no question, no --yes needed
     expect(none.code).toBe(0);
-    expect(none.out).toMatch(/would free 0 bytes/);
+    expect(none.out).toMatch(/would free 0 B /);
   });
 });

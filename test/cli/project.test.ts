@@ -54,7 +54,7 @@ describe('gc, show and export on a project copy with two tiny models', () => {
     expect(dry.stderr.match(/^\s+(train|model|trace)\s+[0-9a-f]{12}/gm)).toHaveLength(3);
     const noYes = await pipelineCli(dir, ['gc']); // not a terminal: says what would go, deletes nothing
     expect(noYes.code).toBe(2);
-    expect(noYes.stderr).toMatch(/^error: gc: would free \d+ bytes \(3 entries/m);
+    expect(noYes.stderr).toMatch(/^error: gc: would free \d+(\.\d+)? (B|kB|MB) \(3 entries/m);
     expect(noYes.stderr).toMatch(/^hint: .*--yes/m);
     expect(entryIds(dir)).toEqual(withExtra);
 
@@ -78,6 +78,9 @@ describe('gc, show and export on a project copy with two tiny models', () => {
     expect(j.tensors.z).toEqual({ dtype: 'float32', shape: [expect.any(Number), H] });
     const text = await pipelineCli(dir, ['show', 'model', ...IMPORTED]);
     expect(text.stdout).toMatch(/^tensors\n\s+params\s+float32\s+\[4424\]$/m);
+    // the file's name is shown as provenance, outside the output
+    expect(text.stdout).toMatch(/^provenance \(the run that built it; not part of any key\)\n[^]*"name": "w8\.bin"/m);
+    expect(j.provenance).toEqual({ files: {}, stage: {} });
 
     const ex = await pipelineCli(dir, ['export', 'trace.z', '--out', 'z.npy', ...IMPORTED]);
     expect(ex.code, ex.stderr).toBe(0);

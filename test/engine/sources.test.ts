@@ -83,6 +83,7 @@ describe('imports found by a lexer', () => {
     const first = new SourceHasher(dir, undefined, memo);
     const a = first.closure(['stages/s.ts']);
     expect(first.lexed).toBe(2);
+    first.saveMemo();
     const second = new SourceHasher(dir, undefined, memo);
     expect(second.closure(['stages/s.ts'])).toEqual(a);
     expect(second.lexed).toBe(0);
@@ -91,6 +92,7 @@ describe('imports found by a lexer', () => {
     const third = new SourceHasher(dir, undefined, memo);
     expect(Object.keys(third.closure(['stages/s.ts'])).sort()).toEqual(['lib/x.ts', 'lib/y.ts', 'stages/s.ts']);
     expect(third.lexed).toBe(2);
+    expect(fs.existsSync(memo)).toBe(true);
   });
 
   it('a malformed memo is ignored and rebuilt, never trusted', () => {
@@ -103,6 +105,7 @@ describe('imports found by a lexer', () => {
     const h = new SourceHasher(dir, undefined, memo);
     expect(Object.keys(h.closure(['stages/s.ts'])).sort()).toEqual(['lib/x.ts', 'stages/s.ts']);
     expect(h.lexed).toBe(2);
+    h.saveMemo();
     expect(JSON.parse(fs.readFileSync(memo, 'utf8')).version).toBe(1);
   });
 });

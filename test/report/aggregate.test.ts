@@ -91,6 +91,29 @@ describe('aggregate over seeds', () => {
     expect(diffReports(seeds[0], seeds[0]).metrics).toEqual([]);
   });
 
+  it('diff leads with the params that differ (and from what), and leaves out float noise unless asked', () => {
+    const a = { ...report('a', 1, 0.08, 0.0693, [['(1, 7)', 50]]), overrides: { train: { seed: 1, hidden: 16 } } } as ReportJson;
+    const b = { ...report('b', 2, 0.08, 0.0693, [['(1, 7)', 50]]), overrides: { train: { seed: 2, hidden: 16, lr: 0.5 } } } as ReportJson;
+    const noisy = (r: ReportJson, x: number, bpc: number) => ({
+      ...r,
+      metrics: { ...r.metrics, trained_bpc: { ...r.metrics.trained_bpc, value: bpc }, max_diff: { id: 'max_diff', value: x, section: '§3.1', positions: 'all', paper: null, status: '' } },
+    }) as ReportJson;
+    // 3.99e-8 -> 3.67e-8 prints as 0.0000 both times; 0.08 -> 0.08 + 1e-9 is below 1e-6 relative
+    const d = diffReports(noisy(a, 3.99e-8, 0.08), noisy(b, 3.67e-8, 0.08 + 1e-9), null, { defaults: (k) => (k === 'train.lr' ? 0.01 : undefined) });
+    expect(d.params).toEqual([
+      { param: 'train.lr', a: null, b: 0.5, default: 0.01 },
+      { param: 'train.seed', a: 1, b: 2, default: undefined },
+    ]);
+    expect(d.metrics).toEqual([]);
+    const text = renderDiff(d);
+    expect(text.split('\n').slice(0, 5)).toEqual(['diff a -> b', '', 'params (2 differ):', '  train.lr: 0.01 (default) -> 0.5', '  train.seed: 1 -> 2']);
+    const all = diffReports(noisy(a, 3.99e-8, 0.08), noisy(b, 3.67e-8, 0.08 + 1e-9), null, { all: true });
+    expect(all.metrics.map((c) => [c.metric, c.noise])).toEqual([['trained_bpc', true], ['max_diff', true]]);
+    expect(renderDiff(all)).toMatch(/max_diff: 3\.99000e-8 -> 3\.67000e-8 .*\(noise/);
+    // a change that shows at the printed precision is a change
+    expect(diffReports(noisy(a, 0.5, 0.08), noisy(b, 0.5003, 0.08), null).metrics.map((c) => c.metric)).toEqual(['max_diff']);
+  });
+
   it('the audit summary says which failures fall within the seed range and which do not', () => {
     const row = (ref: string, reference: number, referenceStatus: AuditRow['referenceStatus'], within: boolean): AuditRow => ({
       ref, section: '§', quote: '', paper: '1', reference, referenceStatus, ours: spread([0.5, 1.5]), oursStatus: '✔', paperWithinSeeds: within,

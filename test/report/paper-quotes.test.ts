@@ -11,7 +11,7 @@ import { root } from '../helpers/project.ts';
 
 const paperFile = path.resolve(root, '../shared/paper.md');
 const hasPaper = fs.existsSync(paperFile);
-if (!hasPaper) console.log(`skipping the quote check: no ${paperFile}`);
+if (!hasPaper) console.log('skipping the quote check: no ../shared/paper.md beside the checkout');
 
 /** The paper's text as a reader sees it, without whitespace. */
 function plain(s: string): string {

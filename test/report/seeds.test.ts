@@ -25,8 +25,8 @@ describe('report --seeds (tiny models)', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(j.seeds.map((s: any) => s.seed)).toEqual([1, 2]);
     for (const s of j.seeds) expect(fs.existsSync(s.reportJson)).toBe(true);
-    // evalEvery is not spelled out in the label, so it gets a params hash
-    expect(j.report).toMatch(/aggregate-train-h8-sgd-e3-n1024-p[0-9a-f]{8}-seeds1-2[/\\]report\.md$/);
+    // evalEvery is not part of the model's words, so it follows them
+    expect(j.report).toMatch(/aggregate-train-h8-sgd-e3-n1024-evalEvery=1-seeds1-2[/\\]report\.md$/);
     const md = fs.readFileSync(j.report, 'utf8');
     const tokens = marked.lexer(md);
     expect(tokens.find((t) => t.type === 'heading' && (t as any).text === 'Reproduction audit')).toBeDefined();
@@ -50,13 +50,32 @@ describe('report --seeds (tiny models)', () => {
     const [a, b] = j.seeds.map((s: any) => path.basename(path.dirname(s.reportJson)));
     const d = await pipelineCli(dir, ['diff', a, b]);
     expect(d.code, d.stderr).toBe(0);
-    expect(d.stdout).toMatch(/^diff train-h8-sgd-e3-seed1-n1024-p[0-9a-f]{8} -> train-h8-sgd-e3-seed2-n1024-p[0-9a-f]{8}/);
+    expect(d.stdout).toMatch(/^diff train-h8-sgd-e3-seed1-n1024-evalEvery=1 -> train-h8-sgd-e3-seed2-n1024-evalEvery=1/);
+    expect(d.stdout).toMatch(/^\nparams \(1 differ\):\n  train\.seed: 1 -> 2\n\nmetrics/m); // params first
     expect(d.stdout).toMatch(/trained_bpc: \S+ -> \S+/);
+    expect(d.stdout).not.toMatch(/noise/);
     expect(d.stdout).toMatch(/seed spread from aggregate-/);
     const dj = JSON.parse((await pipelineCli(dir, ['diff', a, b, '--json'])).stdout);
     expect(dj.metrics.some((m: any) => m.metric === 'trained_bpc' && m.band !== null)).toBe(true);
+    const self = await pipelineCli(dir, ['diff', a, a]);
+    expect(self.code).toBe(2);
+    expect(self.stderr).toMatch(/^error: diff: .* are the same report .*\nhint: /m);
     const bad = await pipelineCli(dir, ['diff', a, 'nope']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/no report "nope"/);
+  }, 60_000);
+
+  it('ls lists the two seeds and their aggregate, with the params in words and their state', async () => {
+    const ls = await pipelineCli(dir, ['ls']);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout).toMatch(/^label +params +trained bpc/);
+    expect(ls.stdout).toMatch(/^train-h8-sgd-e3-seed1-n1024-evalEvery=1 +epochs=3 evalEvery=1 hidden=8 seed=1 .* fresh$/m);
+    expect(ls.stdout).toMatch(/^aggregate-train-h8-sgd-e3-n1024-evalEvery=1-seeds1-2 +aggregate: reports=2 seeds=1,2 /m);
+    const lj = JSON.parse((await pipelineCli(dir, ['ls', '--json', '--metrics', 'trained_bpc'])).stdout);
+    const seed1 = lj.reports.find((r: any) => r.label.includes('seed1'));
+    expect(seed1.metrics.trained_bpc).toBe(JSON.parse(fs.readFileSync(j.seeds[0].reportJson, 'utf8')).metrics.trained_bpc.value);
+    const csv = (await pipelineCli(dir, ['ls', '--csv'])).stdout.split('\n');
+    expect(csv[0]).toBe('label,kind,params,trained_bpc,heldout_bpc,figures,ps_per_position,q4_best_gap,q4_level,built,state');
+    expect(csv.length).toBe(3 + 2); // header, three rows, and the final newline
   }, 60_000);
 });

@@ -132,18 +132,26 @@ describe('data stage', () => {
     expect(stage.externals!(paramsWith({ heldoutOffset: 4096 }), {}).map((e) => e.name)).toEqual(['source']);
   });
 
-  it('refuses a 1024-byte prefix that is not enwik9\'s (its sha256 is known), with a hint; other lengths are not checked', async () => {
+  it('refuses a 1024-byte prefix that claims to be enwik9 (ENWIK9) and is not (its sha256 is known), with a hint; other lengths are not checked', async () => {
     const file = path.join(tmp(), 'other.txt');
     writeFileSync(file, pseudoText(2000, 5));
-    await expect(stage.run(ctx({ path: file, heldoutBytes: 0 }).ctx)).rejects.toThrow(/the first 1024 bytes of other\.txt have sha256 [0-9a-f]{64}, not those of enwik9[^]*\nhint: /);
-    const out = await stage.run(ctx({ path: file, bytes: 1000, heldoutBytes: 0 }).ctx);
+    await expect(stage.run(ctx({}, { env: { ENWIK9: file } }).ctx)).rejects.toThrow(/the first 1024 bytes of other\.txt have sha256 [0-9a-f]{64}, not those of enwik9[^]*\nhint: .*data\.path=FILE/);
+    const out = await stage.run(ctx({ bytes: 1000 }, { env: { ENWIK9: file } }).ctx);
     checkOutput(out, pseudoText(2000, 5).subarray(0, 1000));
   });
 
-  it('refuses a 1 MiB prefix that is not enwik9\'s', async () => {
+  it('refuses a 1 MiB prefix from ENWIK9 that is not enwik9\'s', async () => {
     const file = path.join(tmp(), 'fake-1MiB.txt');
     writeFileSync(file, pseudoText(1 << 20, 6));
-    await expect(stage.run(ctx({ path: file, bytes: 1 << 20, heldoutBytes: 0 }).ctx)).rejects.toThrow(/the first 1048576 bytes of fake-1MiB\.txt have sha256/);
+    await expect(stage.run(ctx({ bytes: 1 << 20 }, { env: { ENWIK9: file } }).ctx)).rejects.toThrow(/the first 1048576 bytes of fake-1MiB\.txt have sha256/);
+  });
+
+  it("reads a user's own data.path as it is, at any length, and names it", async () => {
+    const file = path.join(tmp(), 'mine.txt');
+    writeFileSync(file, pseudoText(2000, 5));
+    const out = await stage.run(ctx({ path: file, bytes: 1024 }).ctx);
+    checkOutput(out, pseudoText(2000, 5).subarray(0, 1024));
+    expect(out.provenance).toMatchObject({ source: 'file', name: 'mine.txt' });
   });
 
   it.skipIf(!enwik1MiB())('reads enwik9\'s first MiB and finds its known sha256 (TOTAL_INTERP_ENWIK9_1MIB)', async () => {
@@ -235,27 +243,43 @@ describe('data stage', () => {
     }
   });
 
-  it('refuses a plain file that holds the training prefix but not the held-out block, before reading it', async () => {
+  it('refuses a plain file that holds the training prefix but not a pinned held-out block, before reading it', async () => {
     let err: any;
     try {
-      stage.externals!(paramsWith({}), { ENWIK9: REF });
+      stage.externals!(paramsWith({ heldoutBytes: 1024 }), { ENWIK9: REF });
     } catch (e) {
       err = e;
     }
     expect(err?.reason).toBe('usage');
     expect(err.message).toMatch(/^source enwik_1024\.txt has 1024 bytes: the training prefix \[0, 1024\) but not all of the held-out block \[1024, 2048\)\nhint: .*data\.heldoutBytes=0/);
-    await expect(stage.run(ctx({ path: REF }).ctx)).rejects.toThrow(/but not all of the held-out block/);
+    await expect(stage.run(ctx({ path: REF, heldoutOffset: 1024 }).ctx)).rejects.toThrow(/but not all of the held-out block/);
     // the same file with no held-out text is fine
     checkOutput(await stage.run(ctx({ path: REF, heldoutBytes: 0 }).ctx), ref);
   });
 
-  it('a zip that ends inside the held-out block says so', async () => {
+  it('the default held-out block shrinks to what a source has after the prefix: a text of exactly N bytes has none', async () => {
+    expect(stage.externals!(paramsWith({}), { ENWIK9: REF })[0].name).toBe('source');
+    const exact = await stage.run(ctx({ path: REF }).ctx);
+    checkOutput(exact, ref);
+    expect(exact.json.heldout).toMatchObject({ offset: 1024, bytes: 0 });
+    expect(exact.tensors!.heldout.shape).toEqual([0]);
+    const file = path.join(tmp(), 'mine.txt');
+    const text = pseudoText(1100, 3);
+    writeFileSync(file, text);
+    const out = await stage.run(ctx({ path: file, bytes: 1000 }).ctx);
+    expect(out.json.heldout).toMatchObject({ offset: 1000, bytes: 100 });
+    expect(Buffer.from(out.tensors!.heldout.data as Uint8Array).equals(Buffer.from(text.subarray(1000)))).toBe(true);
+  });
+
+  it('a zip that ends inside the held-out block says so when the block is pinned, and shrinks it when not', async () => {
     const zip = path.join(tmp(), 'short.zip');
     writeFileSync(zip, makeZip([{ name: 'enwik9', data: pseudoText(3000, 7) }]));
-    await expect(stage.run(ctx({ bytes: 2000, path: zip }).ctx)).rejects.toThrow(/short\.zip has 3000 bytes: the training prefix \[0, 2000\) but not all of the held-out block \[2000, 4000\)/);
-    const out = await stage.run(ctx({ bytes: 2000, path: zip, heldoutBytes: 1000 }).ctx);
-    expect(Buffer.from(out.tensors!.heldout.data as Uint8Array).equals(Buffer.from(pseudoText(3000, 7).subarray(2000)))).toBe(true);
-    expect(out.provenance?.heldout).toEqual({ source: 'zip', name: 'short.zip' });
+    await expect(stage.run(ctx({ bytes: 2000, path: zip, heldoutBytes: 2000 }).ctx)).rejects.toThrow(/short\.zip has 3000 bytes: the training prefix \[0, 2000\) but not all of the held-out block \[2000, 4000\)/);
+    for (const pin of [{ heldoutBytes: 1000 }, {}]) {
+      const out = await stage.run(ctx({ bytes: 2000, path: zip, ...pin }).ctx);
+      expect(Buffer.from(out.tensors!.heldout.data as Uint8Array).equals(Buffer.from(pseudoText(3000, 7).subarray(2000)))).toBe(true);
+      expect(out.provenance?.heldout).toEqual({ source: 'zip', name: 'short.zip' });
+    }
   });
 
   it.skipIf(!enwik1MiB())('the held-out text of a 64 KiB prefix is bytes [64 KiB, 128 KiB) of enwik9, and a fixed block [960 KiB, 1 MiB) can be pinned', async () => {

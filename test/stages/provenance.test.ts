@@ -45,7 +45,7 @@ describe('results keyed by content, provenance beside them', () => {
     expect(viaEnv.ran).toEqual([]);
     // the reused entry is the embedded run's: its provenance says so, and the build says so
     expect((await viaEnv.p.output(viaEnv.entries.data)).provenance).toEqual({ source: 'embedded', name: 'enwik9-head-1024.txt', entry: null });
-    expect(viaEnv.runs.find((r) => r.name === 'data')!.note).toBe('built from identical bytes as embedded:enwik9-head-1024.txt (now source is enwik_1024.txt)');
+    expect(viaEnv.runs.find((r) => r.name === 'data')!.note).toBe('built from identical bytes named embedded:enwik9-head-1024.txt; here source is enwik_1024.txt');
     const viaPath = { ...TINY_TRAIN, data: { path: copyAs(REF_DATA, 'mine.txt') } };
     expect((await build(cache, {}, viaPath)).ran).toEqual([]);
     const st = await viaEnv.p.status({ overrides: viaPath, targets: TARGETS });
@@ -82,6 +82,6 @@ describe('results keyed by content, provenance beside them', () => {
     expect((await build(cache, env, { model: { source: PAPER_WEIGHTS } })).ran).toEqual([]);
     const renamed = await build(cache, {}, { model: { source: copyAs(PAPER_WEIGHTS, 'weights.bin') } });
     expect(renamed.ran).toEqual([]);
-    expect(renamed.runs.find((r) => r.name === 'model')!.note).toBe('built from identical bytes as paper:sat_model.bin (now weights is weights.bin)');
+    expect(renamed.runs.find((r) => r.name === 'model')!.note).toBe('built from identical bytes named paper:sat_model.bin; here weights is weights.bin');
   }, 120_000);
 });

@@ -89,7 +89,7 @@ describe('relocatable results', () => {
     fs.copyFileSync(EMBEDDED_HELDOUT_PATH, z);
     const renamed = await build(root, cache, { ENWIK9: z }, {}, ['data']);
     expect(renamed.ran).toEqual([]);
-    expect(renamed.runs[0].note).toBe('built from identical bytes as enwik9.txt (now source is other.txt)');
+    expect(renamed.runs[0].note).toBe('built from identical bytes named enwik9.txt; here source is other.txt');
     expectNoPath(allFiles(cache), [x, y, z, path.join(base, 'x'), path.join(base, 'y')]);
   }, 60_000);
 

@@ -25,9 +25,9 @@ const METRICS = [
   'reverse_iso_bpc', 'ps_per_position', 'carrier_only_bpc', 'pattern_gain_bpc', 'byte_identity_fraction',
   'decomposition.pos29.carrier_logit', 'decomposition.pos29.pattern_logit', 'decomposition.pos29.total_logit',
   'pos29_carrier_logit', 'pos29_pattern_logit', 'pos29_total_logit', 'ablation_d1_bits', 'ablation_d28_bits',
-  'decisive_d1', 'decisive_d3',
+  'decisive_d1', 'decisive_d3', 'kn.best.heldout_bpc', 'kn.best.order', 'kn.k1.heldout_bpc', 'kn.k6.heldout_bpc',
 ];
-const TABLES = ['params', 'table1_factor_map', 'ladder', 'skipgram', 'construction', 'table2_carrier_pattern', 'table3_influence', 'pos29_decomposition', 'baselines_5_1'];
+const TABLES = ['params', 'table1_factor_map', 'ladder', 'skipgram', 'construction', 'table2_carrier_pattern', 'table3_influence', 'pos29_decomposition', 'baselines_5_1', 'kn'];
 
 function imageLinks(tokens: Token[]): string[] {
   const out: string[] = [];
@@ -86,6 +86,26 @@ describe.skipIf(!PAPER_WEIGHTS)('report on the paper weights (end to end)', () =
       expect(t.positions, t.id).toMatch(/\S/);
       expect(t.provenance.key, t.id).toMatch(/^[0-9a-f]{12}$/);
     }
+  });
+
+  it('Q4 (docs/definitions.md §6.3): every metric id, the full and marginal ends, the references, the words', () => {
+    const m = reportJson.metrics;
+    const levels = reportJson.tables.rebuild.rows.map((r: any) => String(r.level)).filter((l: string) => !l.includes('(reference)') && l !== 'trained model');
+    expect(levels).toContain('rules_wl_tag_x1_linear');
+    for (const l of levels) {
+      for (const k of ['bpc', 'x', 'size_bytes', 'numbers', 'bits', 'kl_train', 'heldout_bpc', 'worth_bits']) expect(m[`rebuild.${l}.${k}`], `${l}.${k}`).toBeDefined();
+      expect(m[`rebuild.${l}.sign_train`] !== undefined, l).toBe(l !== 'marginal');
+    }
+    for (const r of ['ref_construction', 'ref_reverse_iso']) for (const k of ['bpc', 'x', 'size_bytes', 'numbers', 'bits', 'kl_train', 'heldout_bpc']) expect(m[`rebuild.${r}.${k}`], `${r}.${k}`).toBeDefined();
+    expect(m['rebuild.ref_kn.heldout_bpc'].value).toBe(m['kn.best.heldout_bpc'].value);
+    expect(Math.abs(m['rebuild.full.bpc'].value - m.trained_bpc.value)).toBeLessThan(1e-6);
+    expect(m['rebuild.full.kl_train'].value).toBeLessThanOrEqual(1e-6);
+    // the marginal's bpc is the unigram entropy of the targets (4.7388 on the paper's data)
+    expect(m['rebuild.marginal.bpc'].value).toBeCloseTo(4.738808, 5);
+    // the shipped weights have memorised their KiB: worse than a uniform guess on the next one
+    expect(m['rebuild.trained.heldout_bpc'].value).toBeGreaterThan(8);
+    expect(reportJson.tables.rebuild.notes[0]).toMatch(/Worth their bits \(no reference has both no more bits and no higher bpc\): marginal, full\./);
+    expect(reportMd).toContain('plots/rebuild-bits.svg');
   });
 
   it('report.md parses as Markdown, opens with the summary, ends with the audit, and every figure it links to exists and is SVG', () => {

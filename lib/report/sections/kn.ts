@@ -68,6 +68,8 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
   const out = inputs.kn;
   if (!out) throw new Error('report section kn: no output of stage "kn" among the inputs');
   const j = out.json as KnJson;
+  // No held-out text in this run (a source of exactly N bytes): nothing was scored.
+  if ((j.best as KnJson['best'] | null) === null || j.orders.length === 0) return { tables: [], metrics: [] };
   const h = j.heldout;
   const positions = `held-out ${span(0, j.positions - 1)} of bytes [${h.offset}, ${h.offset + h.bytes}) of enwik9`;
   const metrics: MetricSpec[] = j.orders.map((o) => ({ id: `kn.k${o.k}.heldout_bpc`, value: o.heldout_bpc, section: '§6.5', positions }));

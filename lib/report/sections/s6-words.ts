@@ -41,26 +41,55 @@ export function q2Words(pt: { units: PatternUnit[]; meanAccuracy: number; seenBy
   ].join(' ');
 }
 
-interface Level { level: string; bytes: number; numbers: number; bpc: number }
+export interface ScoredLevel { level: string; set: string | null; readout: string | null; bytes: number; numbers: number; bits: number; bpc: number; gap: number; klTrain: number; signTrain: number | null; heldoutBpc: number | null; worthBits: 0 | 1 }
+export interface RefRow { name: string; what: string; bits: number; bpc: number | null; heldoutBpc: number | null }
+export interface Scores { levels: ScoredLevel[]; refs: RefRow[]; trainedBpc: number; trainedHeldoutBpc: number | null; unigramEntropy: number; compressor: string }
 
-/** Q4: can the weights be written back from a description? */
-export function q4Words(rb: { levels: Level[]; unigramEntropy: number }, trainedBpc: number): string {
-  const full = rb.levels.find((l) => l.level === 'full');
-  const marg = rb.levels.find((l) => l.level === 'marginal');
-  const rules = rb.levels.filter((l) => l.level.startsWith('rules_'));
-  const best = rules.reduce((a, b) => (b.bpc < a.bpc ? b : a), rules[0]);
-  const wt = rules.find((l) => l.level === 'rules_wl_tag');
+const bitsText = (b: number) => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} Mbit` : b >= 1e4 ? `${(b / 1e3).toFixed(0)} kbit` : `${b} bits`);
+
+/** What a level's description holds, in words. */
+export function levelContents(l: { level: string; set: string | null; readout: string | null }): string {
+  if (l.level === 'marginal') return 'the counts of the target bytes (by = their logs); no recurrence';
+  if (l.level === 'full') return 'every weight, each as the shortest decimal that reads back as the same float32';
+  if (l.set !== null && l.level.endsWith('_linear')) {
+    return `feature units computing ${l.set}; for the most pattern-sensitive units of the model, one per remaining unit: its carrier as a linear rule of the features (a Wh row and bh) and its Wx on the seen bytes (the pattern tables); a readout fitted in describe on these states, written rounded`;
+  }
+  if (l.set !== null) {
+    const states = `feature units computing ${l.set}; for the most pattern-sensitive units of the model, one per remaining unit: cell carriers, the cells' sizes and Wx bins over the seen bytes (the pattern tables)`;
+    return l.readout === 'fit' ? `${states}; a readout fitted in describe on these states, written rounded` : `${states}; the model's own Wy, by for those units, rounded`;
+  }
+  return 'a description edited by hand';
+}
+
+/** Q4: can the weights be written back from a description, and is it worth its bits? */
+export function q4Words(sc: Scores): string {
+  const full = sc.levels.find((l) => l.level === 'full');
+  const marg = sc.levels.find((l) => l.level === 'marginal');
+  const rules = sc.levels.filter((l) => l.set !== null);
+  const best = rules.length ? rules.reduce((a, b) => (b.bpc < a.bpc ? b : a)) : null;
+  const worth = sc.levels.filter((l) => l.worthBits === 1).map((l) => l.level);
+  const refs = sc.refs.filter((r) => r.bpc !== null);
+  const bestRef = refs.length ? refs.reduce((a, b) => (b.bpc! < a.bpc! ? b : a)) : null;
   const parts = [
-    full ? `Written back from the full description (${full.numbers} numbers, ${full.bytes} bytes) the RNN gets ${f(full.bpc, 6)} bpc, the trained ${f(trainedBpc, 6)}` + (Math.abs(full.bpc - trainedBpc) <= 1e-6 ? ' (equal to 1e-6).' : ` (differs by ${(full.bpc - trainedBpc).toExponential(2)}).`) : '',
-    marg ? `The marginal description (${marg.numbers} free numbers) gives ${f(marg.bpc, 4)} bpc, the data's unigram entropy ${f(rb.unigramEntropy, 4)}.` : '',
+    full ? `Written back from the full description (${full.numbers} numbers, ${bitsText(full.bits)}) the RNN gets ${f(full.bpc, 6)} bpc, the trained ${f(sc.trainedBpc, 6)}, KL ${full.klTrain.toExponential(1)} bits.` : '',
+    marg ? `The marginal description (${marg.numbers} numbers, ${bitsText(marg.bits)}) gives ${f(marg.bpc, 4)} bpc, the unigram entropy ${f(sc.unigramEntropy, 4)}.` : '',
+    bestRef ? `The training text as its own description costs ${bitsText(bestRef.bits)} (${sc.compressor}), and a fixed procedure on it alone reaches ${f(bestRef.bpc!)} bpc (ref_${bestRef.name}).` : '',
+    `Worth their bits (no reference has both no more bits and no higher bpc): ${worth.length ? worth.join(', ') : 'no level'}.`,
   ];
   if (best) {
     parts.push(
-      `Between them, the best rule level is ${best.level} (${best.numbers} numbers, ${best.bytes} bytes): ${f(best.bpc)} bpc, a gap of ${f(best.bpc - trainedBpc)} bpc to the trained model, the paper's "honest measure of remaining mystery".` +
-        (wt ? ` From word length and in-tag alone (${wt.level}, ${wt.numbers} numbers) the rebuilt RNN gets ${f(wt.bpc)} bpc.` : ''),
-      `These rule rebuilds are a first attempt (feature units, least-squares carrier rows, Wx from the pattern bins, a readout refitted on the data); the best is ${f(best.bpc / trainedBpc, 1)} times the trained bpc` +
-        (best.bpc > 2 * trainedBpc ? ', so most of what the trained weights compute is not yet in a description short of all of them.' : ', close to the trained model.'),
+      `The best rule level, ${best.level}, gets ${f(best.bpc)} bpc at ${bitsText(best.bits)}: a gap of ${f(best.gap)} bpc to the trained model at ${bestRef ? `${(best.bits / bestRef.bits).toFixed(0)} times the bits of the text it explains` : 'those bits'}` +
+        (best.signTrain !== null ? `, with ${(100 * best.signTrain).toFixed(1)}% of its kept units' signs as in the model` : '') +
+        (best.worthBits ? ', and it is worth its bits.' : '; it is not worth its bits: a reference built from the text alone predicts as well or better with fewer bits.'),
     );
   }
+  if (sc.trainedHeldoutBpc !== null) {
+    const kn = sc.refs.find((r) => r.name === 'kn' && r.heldoutBpc !== null);
+    parts.push(
+      `On the held-out text the trained model gets ${f(sc.trainedHeldoutBpc)} bpc` +
+        (sc.trainedHeldoutBpc >= 8 ? ', worse than a uniform guess (8): it has memorised its training text, so what the descriptions reproduce is that memory' : sc.trainedHeldoutBpc > 6 ? ', near a uniform guess (8): it has largely memorised its training text' : '') +
+        (kn ? `; counting alone (ref_kn, ${kn.what.replace(/ \(held-out only\)$/, '')}) gets ${f(kn.heldoutBpc!)} bpc there.` : '.'),
+    );
+  } else parts.push('The held-out figures are missing: the data stage gives no held-out text.');
   return parts.filter(Boolean).join(' ');
 }

@@ -27,6 +27,21 @@ table.kv td.num { text-align: right; font-variant-numeric: tabular-nums; font-fa
 .ctx .cur { background: #ffd54f; } .ctx .tgt { background: #a5d6a7; }
 .units a { font-family: ui-monospace, monospace; margin-right: .5em; cursor: pointer; color: #1565c0; text-decoration: none; }
 .muted { color: #777; }
+#notice { background: #fff3cd; border: 1px solid #e0c36a; padding: .4em .7em; margin: .3em 0 .5em; }
+.cards { display: flex; gap: 1em; flex-wrap: wrap; }
+.cards .card { flex: 1 1 300px; min-width: 0; }
+table.kv td .bar { display: inline-block; height: 9px; background: #c0392b; vertical-align: middle; }
+tr.target td { font-weight: bold; }
+table.pt { border-collapse: collapse; font-size: 12.5px; margin: .3em 0; }
+table.pt th { text-align: left; font-weight: 600; border-bottom: 1px solid #ccc; padding: 1px 8px 1px 0; vertical-align: bottom; }
+table.pt td { padding: 1px 8px 1px 0; border-bottom: 1px solid #f0f0f0; }
+table.pt td.num { text-align: right; font-variant-numeric: tabular-nums; font-family: ui-monospace, monospace; }
+table.ctxs td { padding: 1px 8px 1px 0; }
+table.ctxs a { cursor: pointer; color: #1565c0; }
+#heatmap-panel { margin-top: 1em; }
+.hm-controls { display: flex; gap: 1.2em; flex-wrap: wrap; align-items: center; margin-bottom: .4em; }
+#hm-wrap { overflow-x: auto; }
+#heatmap { width: 100%; image-rendering: pixelated; cursor: crosshair; border: 1px solid #ddd; display: block; }
 @media (max-width: 800px) { main { grid-template-columns: 1fr; } }
 `;
 
@@ -61,12 +76,12 @@ export const CLIENT_JS = String.raw`
 
   // ---------------------------------------------------------------- colour scales
   var QUANT = [
-    { key: 'actualBits', label: 'actual bits of x_{t+1}', kind: 'seq' },
-    { key: 'carrierOnlyBits', label: 'carrier-only bits of x_{t+1}', kind: 'seq' },
+    { key: 'actualBits', label: 'actual bits of the next byte x\u209c\u208a\u2081', kind: 'seq' },
+    { key: 'carrierOnlyBits', label: 'carrier-only bits of the next byte x\u209c\u208a\u2081', kind: 'seq' },
     { key: 'patternGain', label: 'pattern gain (carrier-only \u2212 actual bits)', kind: 'div' },
     { key: 'psCount', label: 'number of pattern-sensitive units', kind: 'seq' },
-    { key: 'carrierLogit', label: 'carrier logit of x_{t+1} (\u00a75.4)', kind: 'div' },
-    { key: 'patternLogit', label: 'pattern logit of x_{t+1} (\u00a75.4)', kind: 'div' },
+    { key: 'carrierLogit', label: 'carrier logit of the next byte (\u00a75.4)', kind: 'div' },
+    { key: 'patternLogit', label: 'pattern logit of the next byte (\u00a75.4)', kind: 'div' },
   ];
   function values(key) {
     if (D.quantities[key]) return D.quantities[key];
@@ -88,12 +103,16 @@ export const CLIENT_JS = String.raw`
 
   // ---------------------------------------------------------------- state
   var sel = Math.min(Math.max(0, D.position), Math.max(0, T - 1));
-  var unit = null;
+  var unit = null, unit2 = null;
   var qSel = document.getElementById('quantity');
   var uSel = document.getElementById('unit');
+  var uSel2 = document.getElementById('unit2');
   QUANT.forEach(function (q) { qSel.appendChild(el('option', { value: q.key }, escHtml(q.label))); });
   qSel.appendChild(el('option', { value: 'unitState' }, 'state S[t] of the picked unit'));
-  D.units.forEach(function (u) { uSel.appendChild(el('option', { value: String(u.unit) }, 'h' + u.unit + ' (PS at ' + u.psCount + ')')); });
+  D.units.forEach(function (u) {
+    uSel.appendChild(el('option', { value: String(u.unit) }, 'h' + u.unit + ' (PS at ' + u.psCount + ')'));
+    uSel2.appendChild(el('option', { value: String(u.unit) }, 'h' + u.unit + ' (PS at ' + u.psCount + ')'));
+  });
 
   // ---------------------------------------------------------------- strip
   var strip = document.getElementById('strip');
@@ -143,6 +162,17 @@ export const CLIENT_JS = String.raw`
     if (r < 0 || r >= rows) return null;
     return I.values.slice(r * I.D, (r + 1) * I.D);
   }
+  function topkHtml(t, target) {
+    var K = D.topk; if (!K) return '';
+    var rows = '', inTop = false;
+    for (var i = 0; i < K.k; i++) {
+      var b = K.bytes[t * K.k + i], p = K.probs[t * K.k + i];
+      if (b === target) inTop = true;
+      rows += '<tr' + (b === target ? ' class="target"' : '') + '><td>' + escHtml(named(b)) + ' <span class="muted">' + hex(b) + '</span></td><td class="num"' + (i === 0 ? ' id="topk-p0"' : '') + '>' + p.toFixed(4) + '</td><td><span class="bar" style="width:' + Math.round(120 * p) + 'px"></span>' + (b === target ? ' the actual next byte' : '') + '</td></tr>';
+    }
+    return '<h2>Most probable next bytes</h2><table class="kv" id="topk"><tr><th>next byte</th><th>p</th><th></th></tr>' + rows + '</table>' +
+      (inTop ? '' : '<p class="muted" style="font-size:12px">the actual next byte ' + escHtml(named(target)) + ' is not among these ' + K.k + '</p>');
+  }
   function positionPanel() {
     var t = sel, P = document.getElementById('pos-panel');
     if (T === 0) { P.innerHTML = '<p class="muted">no positions</p>'; return; }
@@ -164,6 +194,7 @@ export const CLIENT_JS = String.raw`
       '<table class="kv"><tr><th></th><th>p(target)</th><th>bits</th></tr>' +
       '<tr><td>actual state S[t]</td><td class="num" id="p-actual">' + prob(q.actualBits[t]) + '</td><td class="num">' + fmt(q.actualBits[t], 4) + '</td></tr>' +
       '<tr><td>carrier-only state h\u2032<sub>t</sub></td><td class="num" id="p-carrier">' + prob(q.carrierOnlyBits[t]) + '</td><td class="num">' + fmt(q.carrierOnlyBits[t], 4) + '</td></tr></table>' +
+      topkHtml(t, o) +
       '<h2>\u00a75.4 decomposition of the target logit</h2>' +
       '<table class="kv">' +
       '<tr><td>carrier logit Wy[o]\u00b7h\u2032<sub>t</sub> + by[o]</td><td class="num" id="carrier-logit">' + signed(d.carrier[t], 3) + '</td><td class="num">' + fmt(tot ? 100 * d.carrier[t] / tot : NaN, 1) + '%</td></tr>' +
@@ -189,7 +220,7 @@ export const CLIENT_JS = String.raw`
       width: 'container', height: 140, data: { values: vals },
       mark: { type: 'bar' },
       encoding: {
-        x: { field: 'd', type: 'ordinal', title: 'offset d (byte x_{t\u2212d})', axis: { labelAngle: 0, values: [0, 5, 10, 15, 20, 25, 30, 35, 40, 45] } },
+        x: { field: 'd', type: 'ordinal', title: 'offset d (the byte d before t)', axis: { labelAngle: 0, values: [0, 5, 10, 15, 20, 25, 30, 35, 40, 45] } },
         y: { field: 'influence', type: 'quantitative', title: 'G\u00b7\u03b4' },
         color: { condition: { test: 'datum.influence < 0', value: '#5c8dd6' }, value: '#c0392b' },
         tooltip: [{ field: 'd' }, { field: 'byte' }, { field: 'influence', format: '.3f' }],
@@ -228,43 +259,199 @@ export const CLIENT_JS = String.raw`
     })(P, 0);
     return found === undefined ? null : found;
   }
+  // A §6.2 pattern table in words: one row per prefix cell (word length, inside a tag or not).
+  function cellWords(c) {
+    if (c === 'start') return 'start of the text';
+    var m = /^wl=(\d+)(\+?) tag=([01])$/.exec(String(c));
+    if (!m) return String(c);
+    return 'word length ' + m[1] + (m[2] ? ' or more' : '') + ', ' + (m[3] === '1' ? 'inside a tag' : 'outside a tag');
+  }
+  function words(k) { return String(k).replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase(); }
+  var PT_COLS = [
+    { key: 'cell', head: 'prefix cell', f: function (v) { return escHtml(cellWords(v)); } },
+    { key: 'chat', head: 'mean carrier \u0109', num: true, f: function (v) { return fmt(v, 3); } },
+    { key: 'positions', head: 'positions', num: true, f: String },
+    { key: 'ps', head: 'of them PS', num: true, f: String },
+    { key: 'on', head: 'bytes that switch the unit on', f: function (v, r) { return '<code>' + escHtml(v) + '</code>' + (r.onCount !== undefined ? ' <span class="muted">(' + r.onCount + ')</span>' : ''); } },
+  ];
+  function patternTableHtml(pt, id) {
+    var rows = pt && Array.isArray(pt.rows) ? pt.rows : null;
+    if (!rows || !rows.length || typeof rows[0] !== 'object') return '<div id="' + id + '">' + tableHtml(pt) + '</div>';
+    var known = PT_COLS.filter(function (c) { return rows[0][c.key] !== undefined; });
+    var extra = Object.keys(rows[0]).filter(function (k) { return k !== 'onCount' && !PT_COLS.some(function (c) { return c.key === k; }); });
+    var head = known.map(function (c) { return '<th>' + c.head + '</th>'; }).concat(extra.map(function (k) { return '<th>' + escHtml(words(k)) + '</th>'; })).join('');
+    var body = rows.map(function (r) {
+      return '<tr>' + known.map(function (c) { return '<td' + (c.num ? ' class="num"' : '') + '>' + c.f(r[c.key], r) + '</td>'; }).join('') +
+        extra.map(function (k) { return '<td>' + escHtml(cellText(r[k])) + '</td>'; }).join('') + '</tr>';
+    }).join('');
+    var sum = [];
+    if (typeof pt.psCount === 'number') sum.push('PS at ' + pt.psCount + ' positions');
+    if (typeof pt.accuracy === 'number') sum.push('the table predicts the unit\u2019s sign at ' + (100 * pt.accuracy).toFixed(1) + '% of them');
+    return (sum.length ? '<p>' + sum.join('; ') + '.</p>' : '') + '<table class="pt" id="' + id + '"><tr>' + head + '</tr>' + body + '</table>';
+  }
+  // Its top-activating contexts: the positions where its state is furthest from its mean
+  // state (a saturated unit sits near \u00b11 almost everywhere; what stands out is where it
+  // leaves that), and those with the largest pattern gain among the positions where it is
+  // PS. Ties: the earlier position.
+  var CTX_K = 8;
+  function meanState(j) { var s = 0; for (var t = 0; t < T; t++) s += states[t * H + j]; return T ? s / T : 0; }
+  function topContexts(j, by) {
+    var idx = [], g = D.quantities.patternGain, m = meanState(j);
+    for (var t = 0; t < T; t++) if (by === 'state' || isPS(t, j)) idx.push(t);
+    idx.sort(by === 'state' ? function (a, b) { return Math.abs(states[b * H + j] - m) - Math.abs(states[a * H + j] - m) || a - b; } : function (a, b) { return g[b] - g[a] || a - b; });
+    return idx.slice(0, CTX_K);
+  }
+  function contextHtml(t) {
+    var s = '', from = Math.max(0, t - 24), to = Math.min(N - 1, t + 4);
+    for (var i = from; i <= to; i++) s += i === t ? '<span class="cur">' + escHtml(ch(D.bytes[i])) + '</span>' : escHtml(ch(D.bytes[i]));
+    return '<span class="ctx">' + s + '</span>';
+  }
+  function contextsHtml(j, id) {
+    var g = D.quantities.patternGain;
+    var rows = function (list, val) { return list.map(function (t) { return '<tr><td><a data-t="' + t + '">t = ' + t + '</a></td><td class="num">' + val(t) + '</td><td>' + contextHtml(t) + '</td></tr>'; }).join(''); };
+    var byS = topContexts(j, 'state'), byG = topContexts(j, 'gain');
+    return '<h2>Top contexts</h2><table class="ctxs" id="' + id + '">' +
+      '<tr><th colspan="3">state S[t][h' + j + '] furthest from its mean (' + fmt(meanState(j) / 127, 2) + ')</th></tr>' + rows(byS, function (t) { return 'S ' + fmt(state(t, j), 2); }) +
+      '<tr><th colspan="3">largest pattern gain where h' + j + ' is PS</th></tr>' + (byG.length ? rows(byG, function (t) { return fmt(g[t], 3) + ' bits'; }) : '<tr><td colspan="3" class="muted">never PS</td></tr>') +
+      '</table>';
+  }
+  function unitCard(j, slot) {
+    var p = slot === 0 ? 'unit' : 'unit2', u = D.units[j];
+    var pt = patternTable(j);
+    return '<div class="card" data-unit="' + j + '"><h2>Unit h' + j + '</h2><table class="kv">' +
+      '<tr><td>Table 1 pair (state offsets)</td><td class="num" id="' + p + '-pair">' + (u.pair ? '(' + u.pair[0] + ', ' + u.pair[1] + ')' : '\u2014') + '</td></tr>' +
+      '<tr><td>R\u00b2 of its pair</td><td class="num" id="' + p + '-r2">' + fmt(u.r2, 4) + '</td></tr>' +
+      '<tr><td>positions where PS</td><td class="num"><span id="' + p + '-ps-count">' + u.psCount + '</span> of ' + T + '</td></tr>' +
+      '<tr><td>S[t] at t = ' + sel + '</td><td class="num">' + fmt(state(sel, j), 2) + (sel < T && isPS(sel, j) ? ' (PS)' : '') + '</td></tr></table>' +
+      contextsHtml(j, slot === 0 ? 'contexts' : 'contexts-2') +
+      (pt === undefined ? '<p class="muted">Pattern table: the \u00a76.2 pattern-tables stage has not run for this report.</p>' :
+        pt === null ? '<p class="muted">No pattern table for h' + j + ' (the \u00a76.2 stage tabulates the most pattern-sensitive units only).</p>' :
+        '<h2>Pattern table (\u00a76.2)</h2>' + patternTableHtml(pt, slot === 0 ? 'pattern-table' : 'pattern-table-2')) +
+      '</div>';
+  }
   function unitPanel() {
     var U = document.getElementById('unit-panel');
-    if (unit === null) { U.innerHTML = '<h2>Unit</h2><p class="muted">Pick a unit above (or click one in the position panel) to colour the text by its state.</p>'; return; }
-    var u = D.units[unit];
-    var pt = patternTable(unit);
-    U.innerHTML = '<h2>Unit h' + unit + '</h2><table class="kv">' +
-      '<tr><td>Table 1 pair (state offsets)</td><td class="num" id="unit-pair">' + (u.pair ? '(' + u.pair[0] + ', ' + u.pair[1] + ')' : '\u2014') + '</td></tr>' +
-      '<tr><td>R\u00b2 of its pair</td><td class="num" id="unit-r2">' + fmt(u.r2, 4) + '</td></tr>' +
-      '<tr><td>positions where PS</td><td class="num"><span id="unit-ps-count">' + u.psCount + '</span> of ' + T + '</td></tr>' +
-      '<tr><td>S[t] at t = ' + sel + '</td><td class="num">' + fmt(state(sel, unit), 2) + (sel < T && isPS(sel, unit) ? ' (PS)' : '') + '</td></tr></table>' +
-      (pt === undefined ? '<p class="muted">Pattern table: the \u00a76.2 pattern-tables stage has not run for this report.</p>' :
-        pt === null ? '<p class="muted">No pattern table for h' + unit + '.</p>' : '<h2>Pattern table</h2><div id="pattern-table">' + tableHtml(pt) + '</div>');
+    if (unit === null && unit2 === null) { U.innerHTML = '<h2>Unit</h2><p class="muted">Pick a unit above (or click one in the position panel or the heat map) to colour the text by its state and see its top contexts; pick a second to compare them side by side.</p>'; return; }
+    U.innerHTML = '<div class="cards">' + (unit !== null ? unitCard(unit, 0) : '') + (unit2 !== null ? unitCard(unit2, 1) : '') + '</div>';
   }
 
+  // ---------------------------------------------------------------- heat map
+  var hm = document.getElementById('heatmap'), hmWhat = document.getElementById('hm-what'), hmSort = document.getElementById('hm-sort');
+  var rowH = Math.max(2, Math.min(12, Math.floor(360 / Math.max(1, H))));
+  function unitOrder() {
+    var order = [], key = hmSort.value, score = [];
+    for (var j = 0; j < H; j++) {
+      order.push(j);
+      var v = 0;
+      if (key === 'ps') v = D.units[j].psCount;
+      else if (key === 'mean') { for (var t = 0; t < N; t++) v += Math.abs(states[t * H + j]); }
+      else if (key === 'at') v = states[sel * H + j];
+      score.push(v);
+    }
+    if (key !== 'unit') order.sort(function (a, b) { return score[b] - score[a] || a - b; });
+    return order;
+  }
+  var hmOrder = [];
+  function drawHeatmap() {
+    if (!hm.getContext || T === 0) return;
+    hmOrder = unitOrder();
+    hm.setAttribute('data-order', hmOrder.join(','));
+    var W = N, Hh = H * rowH;
+    hm.width = W; hm.height = Hh; hm.style.height = Math.min(480, Hh * Math.max(1, Math.floor(hm.clientWidth / W) || 1)) + 'px';
+    var ctx = hm.getContext('2d'), img = ctx.createImageData(W, Hh), px = img.data, ps = hmWhat.value === 'ps';
+    for (var r = 0; r < H; r++) {
+      var j = hmOrder[r];
+      for (var t = 0; t < W; t++) {
+        var rgb;
+        if (ps) rgb = t < T && isPS(t, j) ? [40, 40, 40] : [245, 245, 245];
+        else { var c = divColour(state(t, j)).match(/\d+/g); rgb = [+c[0], +c[1], +c[2]]; }
+        for (var y = 0; y < rowH; y++) { var o = ((r * rowH + y) * W + t) * 4; px[o] = rgb[0]; px[o + 1] = rgb[1]; px[o + 2] = rgb[2]; px[o + 3] = 255; }
+      }
+    }
+    ctx.putImageData(img, 0, 0);
+    ctx.fillStyle = 'rgba(0,0,0,0.9)'; ctx.fillRect(sel, 0, 1, Hh);
+    [unit, unit2].forEach(function (u) { if (u === null) return; var r = hmOrder.indexOf(u); ctx.strokeStyle = '#000'; ctx.lineWidth = 1; ctx.strokeRect(0.5, r * rowH + 0.5, W - 1, rowH - 1); });
+  }
+  function hmAt(e) {
+    var b = hm.getBoundingClientRect();
+    var t = Math.floor((e.clientX - b.left) / b.width * N), r = Math.floor((e.clientY - b.top) / b.height * H);
+    return { t: Math.max(0, Math.min(N - 1, t)), unit: hmOrder[Math.max(0, Math.min(H - 1, r))] };
+  }
+  hm.addEventListener('mousemove', function (e) {
+    var a = hmAt(e);
+    document.getElementById('hm-info').textContent = 'h' + a.unit + ' at t = ' + a.t + ' (' + named(D.bytes[a.t]) + '): S = ' + fmt(state(a.t, a.unit), 2) + (a.t < T && isPS(a.t, a.unit) ? ', PS' : '');
+  });
+  hm.addEventListener('click', function (e) { var a = hmAt(e); pickUnit(String(a.unit)); select(a.t); });
+  hmWhat.addEventListener('change', drawHeatmap);
+  hmSort.addEventListener('change', drawHeatmap);
+
   // ---------------------------------------------------------------- wiring
+  function writeHash() {
+    var h = '#t=' + sel + (unit !== null ? '&unit=' + unit : '') + (unit2 !== null ? '&unit2=' + unit2 : '');
+    try { if (location.hash !== h) history.replaceState(null, '', h); } catch (e) { /* a page without history (some file viewers) */ }
+  }
   function select(t) {
     if (T === 0) return;
     sel = Math.max(0, Math.min(T - 1, t));
     markStrip();
     positionPanel();
     unitPanel();
+    drawHeatmap();
+    writeHash();
     var c = cells[sel]; if (c && c.scrollIntoView) c.scrollIntoView({ block: 'nearest' });
   }
   function pickUnit(j) {
-    unit = j === '' || j === null ? null : Number(j);
+    unit = j === '' || j === null || j === undefined ? null : Number(j);
     uSel.value = unit === null ? '' : String(unit);
     if (unit !== null) qSel.value = 'unitState';
-    colourStrip(); markStrip(); unitPanel();
+    colourStrip(); markStrip(); unitPanel(); drawHeatmap(); writeHash();
+  }
+  function pickUnit2(j) {
+    unit2 = j === '' || j === null || j === undefined ? null : Number(j);
+    uSel2.value = unit2 === null ? '' : String(unit2);
+    unitPanel(); drawHeatmap(); writeHash();
+  }
+  // Deep links: #t=29&unit=8&unit2=5. A position past the end, or a unit that does not
+  // exist, is said in a notice and the nearest valid one shown.
+  function applyHash() {
+    var h = location.hash.replace(/^#/, ''), o = {}, notes = [];
+    h.split('&').forEach(function (kv) { var i = kv.indexOf('='); if (i > 0) o[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1)); });
+    if (o.t !== undefined) {
+      if (!/^\d+$/.test(o.t)) notes.push('"t=' + o.t + '" in the link is not a position; positions are t = 0..' + (T - 1) + '.');
+      else if (Number(o.t) > T - 1) { notes.push('The link asks for position t = ' + o.t + ', past the end of the text: it has ' + N + ' bytes, so the last position with a prediction is t = ' + (T - 1) + '. Showing t = ' + (T - 1) + '.'); sel = T - 1; }
+      else sel = Number(o.t);
+    }
+    function unitOf(key) {
+      if (o[key] === undefined) return undefined;
+      var v = String(o[key]).replace(/^h/, '');
+      if (!/^\d+$/.test(v) || Number(v) >= H) { notes.push('The link asks for unit ' + o[key] + ', but this model has units h0..h' + (H - 1) + '.'); return null; }
+      return Number(v);
+    }
+    var u1 = unitOf('unit'), u2 = unitOf('unit2');
+    if (u1 !== undefined) { unit = u1; uSel.value = u1 === null ? '' : String(u1); if (u1 !== null) qSel.value = 'unitState'; }
+    if (u2 !== undefined) { unit2 = u2; uSel2.value = u2 === null ? '' : String(u2); }
+    var box = document.getElementById('notice');
+    box.textContent = notes.join(' ');
+    box.hidden = notes.length === 0;
   }
   qSel.addEventListener('change', colourStrip);
   uSel.addEventListener('change', function () { pickUnit(uSel.value); });
-  document.getElementById('pos-panel').addEventListener('click', function (e) { var j = e.target.getAttribute && e.target.getAttribute('data-unit'); if (j !== null && j !== undefined) pickUnit(j); });
+  uSel2.addEventListener('change', function () { pickUnit2(uSel2.value); });
+  function onPanelClick(e) {
+    var a = e.target && e.target.closest ? e.target.closest('[data-unit],[data-t]') : null;
+    if (!a || a.classList.contains('card')) return;
+    if (a.getAttribute('data-t') !== null) select(Number(a.getAttribute('data-t')));
+    else pickUnit(a.getAttribute('data-unit'));
+  }
+  document.getElementById('pos-panel').addEventListener('click', onPanelClick);
+  document.getElementById('unit-panel').addEventListener('click', onPanelClick);
+  window.addEventListener('hashchange', function () { applyHash(); colourStrip(); select(sel); });
   document.addEventListener('keydown', function (e) {
     if (e.target && (e.target.tagName === 'SELECT' || e.target.tagName === 'INPUT')) return;
     if (e.key === 'ArrowLeft') { select(sel - 1); e.preventDefault(); }
     else if (e.key === 'ArrowRight') { select(sel + 1); e.preventDefault(); }
   });
+  applyHash();
   colourStrip();
   select(sel);
   document.body.setAttribute('data-ready', '1');

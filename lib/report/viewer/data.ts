@@ -44,7 +44,12 @@ export interface ViewerInput {
   position: number;
   /** The §6.2 pattern tables, when present, by unit (any JSON the stage gives). */
   patternTables: Record<string, unknown> | null;
+  /** (N × 256) natural-log next-byte probabilities of the trace (for the top-k predictions). */
+  logp?: ArrayLike<number>;
 }
+
+/** How many next-byte predictions the viewer lists at a position. */
+export const TOP_K = 5;
 
 export interface ViewerData {
   label: string;
@@ -62,6 +67,24 @@ export interface ViewerData {
   states: string;
   units: { unit: number; pair: [number, number] | null; r2: number | null; psCount: number }[];
   patternTables: Record<string, unknown> | null;
+  /** Per position t < N-1, the k most probable next bytes and their probabilities (4 decimals), row-major (T × k). */
+  topk: { k: number; bytes: number[]; probs: number[] } | null;
+}
+
+/** The k most probable next bytes at each of T positions from (T × 256) log-probabilities; ties to the lower byte. */
+export function topNext(logp: ArrayLike<number>, T: number, k: number): { bytes: number[]; probs: number[] } {
+  const bytes: number[] = [];
+  const probs: number[] = [];
+  const idx = Array.from({ length: 256 }, (_, o) => o);
+  for (let t = 0; t < T; t++) {
+    const row = t * 256;
+    const best = idx.slice().sort((a, b) => logp[row + b] - logp[row + a] || a - b).slice(0, k);
+    for (const o of best) {
+      bytes.push(o);
+      probs.push(round(Math.exp(logp[row + o]), 4));
+    }
+  }
+  return { bytes, probs };
 }
 
 const round = (x: number, d: number) => {
@@ -140,6 +163,7 @@ export function viewerData(v: ViewerInput): ViewerData {
       return { unit: j, pair: p ? ([p.d1, p.d2] as [number, number]) : null, r2: p ? round(p.r2, 4) : null, psCount: v.psCountPerUnit[j] ?? 0 };
     }),
     patternTables: v.patternTables,
+    topk: v.logp && v.logp.length >= T * 256 ? { k: TOP_K, ...topNext(v.logp, T, TOP_K) } : null,
   };
 }
 

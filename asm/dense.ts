@@ -1,0 +1,372 @@
+// WebAssembly SIMD kernels for the analyses' dense float64 products: the readout's forward
+// and gradient over many positions, and matrix × four-vector products. AssemblyScript,
+// built by `npm run build:wasm` into build/dense.wasm beside the training kernel, driven by
+// lib/rnn/wasm-dense.ts. Their JavaScript twins are the loops they replace (lib/analysis/
+// factored-readout.ts, lib/rnn/forward.ts readoutLogits4, lib/analysis/ablation.ts step4,
+// lib/analysis/influence.ts gradientsAt4) and the naive kernels beside those.
+//
+// Bit for bit. Every kernel vectorises across independent outputs (f64x2 lanes are two
+// classes k, or two of four chains c) and keeps, for each output, the JavaScript twin's
+// order of float64 operations: the same sums in the same order, multiplies and adds
+// rounded separately (no fused multiply-add, so there is no relaxed-SIMD build of this
+// file: it would round the same). exp and log are JavaScript's own Math.exp and Math.log,
+// imported, or exp written out as V8 computes it (exp2v below). So the analyses give the
+// same bits with or without this module, and their cache keys need not name it
+// (test/rnn/wasm-dense.test.ts holds the kernels to that).
+//
+// All pointers are byte addresses; arrays are f64 unless said otherwise, row-major.
+
+@external("env", "exp") declare function jsExp(x: f64): f64;
+@external("env", "log") declare function jsLog(x: f64): f64;
+
+// @ts-ignore: decorator
+@inline function at(base: usize, index: i32): usize {
+  return base + (<usize>index << 3);
+}
+
+// @ts-ignore: decorator
+@inline function ati(base: usize, index: i32): usize {
+  return base + (<usize>index << 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// exp, two lanes at a time, bit for bit JavaScript's Math.exp
+//
+// V8's Math.exp is fdlibm's __ieee754_exp (src/base/ieee754.cc): x = k·ln2 + r with
+// r = hi - lo, exp(r) = 1 - ((lo - r·c/(2 - c)) - hi), c = r - r²·P(r²), times 2^k. The
+// general branch (1.5·ln2 ≤ |x| < 700: k is neither 0, ±1 nor below -1021) is written
+// here in f64x2 with the same operations in the same order; a lane outside it (small |x|,
+// overflow, underflow, NaN) is computed by the imported Math.exp itself. Tested against
+// Math.exp bit for bit on millions of arguments (test/rnn/wasm-dense.test.ts).
+
+const EXP_LO = reinterpret<f64>(0x3FF0A2B200000000); // the smallest |x| with the high word of 1.5·ln2
+const ln2HI: f64 = 6.93147180369123816490e-01;
+const ln2LO: f64 = 1.90821492927058770002e-10;
+const invln2: f64 = 1.44269504088896338700e+00;
+const P1: f64 = 1.66666666666666019037e-01;
+const P2: f64 = -2.77777777770155933842e-03;
+const P3: f64 = 6.61375632143793436117e-05;
+const P4: f64 = -1.65339022054652515390e-06;
+const P5: f64 = 4.13813679705723846039e-08;
+
+/** (exp x0, exp x1), each equal to Math.exp's. */
+// @ts-ignore: decorator
+@inline function exp2v(x: v128): v128 {
+  // k = (int)(invln2·x + (x < 0 ? -0.5 : 0.5)), truncated toward zero
+  const half = v128.bitselect(f64x2.splat(-0.5), f64x2.splat(0.5), f64x2.lt(x, f64x2.splat(0)));
+  const ki = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(f64x2.splat(invln2), x), half));
+  const t = f64x2.convert_low_i32x4_s(ki);
+  const hi = f64x2.sub(x, f64x2.mul(t, f64x2.splat(ln2HI)));
+  const lo = f64x2.mul(t, f64x2.splat(ln2LO));
+  const r = f64x2.sub(hi, lo);
+  const tt = f64x2.mul(r, r);
+  let p = f64x2.add(f64x2.splat(P4), f64x2.mul(tt, f64x2.splat(P5)));
+  p = f64x2.add(f64x2.splat(P3), f64x2.mul(tt, p));
+  p = f64x2.add(f64x2.splat(P2), f64x2.mul(tt, p));
+  p = f64x2.add(f64x2.splat(P1), f64x2.mul(tt, p));
+  const c = f64x2.sub(r, f64x2.mul(tt, p));
+  const y = f64x2.sub(f64x2.splat(1), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(f64x2.splat(2), c))), hi));
+  // 2^k: high word 0x3FF00000 + (k << 20), low word 0
+  const twopk = i64x2.add(i64x2.shl(i64x2.extend_low_i32x4_s(ki), 52), i64x2.splat(0x3FF0000000000000));
+  let e = f64x2.mul(y, twopk);
+  const ax = f64x2.abs(x);
+  const fast = v128.and(f64x2.ge(ax, f64x2.splat(EXP_LO)), f64x2.lt(ax, f64x2.splat(700)));
+  if (!i64x2.all_true(fast)) {
+    if (i64x2.extract_lane(fast, 0) == 0) e = f64x2.replace_lane(e, 0, jsExp(f64x2.extract_lane(x, 0)));
+    if (i64x2.extract_lane(fast, 1) == 0) e = f64x2.replace_lane(e, 1, jsExp(f64x2.extract_lane(x, 1)));
+  }
+  return e;
+}
+
+/** OUT[i] = exp(IN[i]) for i < n (n even), by exp2v: for the tests. */
+export function expTest(IN: usize, OUT: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) v128.store(at(OUT, i), exp2v(v128.load(at(IN, i))));
+}
+
+// ---------------------------------------------------------------------------------------
+// matrix × four vectors
+
+/**
+ * out[q*4 + c] = init[q] + Σ_{j=0..n-1} M[q*n + j] · v[j*4 + c]   for q < rows, c < 4,
+ * summed over j in order from init[q] (init = 0: from 0). M is (rows, n), v is (n, 4): four
+ * vectors interleaved, out is (rows, 4). Blocked four rows × four vectors.
+ */
+export function mv4(out: usize, M: usize, rows: i32, n: i32, v: usize, init: usize): void {
+  let q = 0;
+  for (; q + 4 <= rows; q += 4) {
+    const m0 = at(M, q * n);
+    const m1 = at(m0, n);
+    const m2 = at(m1, n);
+    const m3 = at(m2, n);
+    let a0 = f64x2.splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+    if (init != 0) {
+      a0 = b0 = v128.load64_splat(at(init, q));
+      a1 = b1 = v128.load64_splat(at(init, q + 1));
+      a2 = b2 = v128.load64_splat(at(init, q + 2));
+      a3 = b3 = v128.load64_splat(at(init, q + 3));
+    }
+    for (let j = 0; j < n; j++) {
+      const x = v128.load(at(v, j * 4));
+      const y = v128.load(at(v, j * 4), 16);
+      const w0 = v128.load64_splat(at(m0, j));
+      const w1 = v128.load64_splat(at(m1, j));
+      const w2 = v128.load64_splat(at(m2, j));
+      const w3 = v128.load64_splat(at(m3, j));
+      a0 = f64x2.add(a0, f64x2.mul(w0, x)); b0 = f64x2.add(b0, f64x2.mul(w0, y));
+      a1 = f64x2.add(a1, f64x2.mul(w1, x)); b1 = f64x2.add(b1, f64x2.mul(w1, y));
+      a2 = f64x2.add(a2, f64x2.mul(w2, x)); b2 = f64x2.add(b2, f64x2.mul(w2, y));
+      a3 = f64x2.add(a3, f64x2.mul(w3, x)); b3 = f64x2.add(b3, f64x2.mul(w3, y));
+    }
+    const o = at(out, q * 4);
+    v128.store(o, a0); v128.store(o, b0, 16);
+    v128.store(o, a1, 32); v128.store(o, b1, 48);
+    v128.store(o, a2, 64); v128.store(o, b2, 80);
+    v128.store(o, a3, 96); v128.store(o, b3, 112);
+  }
+  for (; q < rows; q++) {
+    const m0 = at(M, q * n);
+    let a0 = init != 0 ? v128.load64_splat(at(init, q)) : f64x2.splat(0);
+    let b0 = a0;
+    for (let j = 0; j < n; j++) {
+      const w0 = v128.load64_splat(at(m0, j));
+      a0 = f64x2.add(a0, f64x2.mul(w0, v128.load(at(v, j * 4))));
+      b0 = f64x2.add(b0, f64x2.mul(w0, v128.load(at(v, j * 4), 16)));
+    }
+    v128.store(at(out, q * 4), a0);
+    v128.store(at(out, q * 4), b0, 16);
+  }
+}
+
+/**
+ * In place over out (rows, 4) as mv4 leaves it: each of the four columns c becomes its log
+ * softmax, as lib/rnn/forward.ts logSoftmax computes it: max (the first of equal values),
+ * sum of exp(l - max) over q in order, lse = max + ln sum, l - lse. Lanes are two columns.
+ */
+export function logSoftmax4(out: usize, rows: i32): void {
+  for (let h = 0; h < 2; h++) {
+    const o = out + (<usize>h << 4); // columns 2h, 2h+1
+    let max = f64x2.splat(-Infinity);
+    for (let q = 0; q < rows; q++) {
+      const v = v128.load(at(o, q * 4));
+      max = v128.bitselect(v, max, f64x2.gt(v, max));
+    }
+    let sum = f64x2.splat(0);
+    for (let q = 0; q < rows; q++) sum = f64x2.add(sum, exp2v(f64x2.sub(v128.load(at(o, q * 4)), max)));
+    let lse = f64x2.replace_lane(max, 0, f64x2.extract_lane(max, 0) + jsLog(f64x2.extract_lane(sum, 0)));
+    lse = f64x2.replace_lane(lse, 1, f64x2.extract_lane(max, 1) + jsLog(f64x2.extract_lane(sum, 1)));
+    for (let q = 0; q < rows; q++) v128.store(at(o, q * 4), f64x2.sub(v128.load(at(o, q * 4)), lse));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// the factored class readout (lib/analysis/factored-readout.ts): tables, logits, gradient
+//
+// Block g of the trajectory has U[g] distinct rows of width w, R + rOff[g]·8: (U[g], w).
+// Its table tab + base[g]·8 is (U[g], K); off[t*G + g] (i32) is the element index in tab
+// where position t reads block g. Wt is (H, K) = Wᵀ.
+
+/** tab[base[g] + u*K + k] = Σ_j R_g[u*w + j] · Wt[(g*w + j)*K + k], j in fours as fillTables sums them. */
+export function fillTables(tab: usize, nTab: i32, R: usize, rOff: usize, U: usize, base: usize, G: i32, w: i32, K: i32, Wt: usize): void {
+  memory.fill(tab, 0, <usize>nTab << 3);
+  for (let g = 0; g < G; g++) {
+    const Rg = at(R, load<i32>(ati(rOff, g)));
+    const Ug = load<i32>(ati(U, g));
+    const tg = at(tab, load<i32>(ati(base, g)));
+    for (let u = 0; u < Ug; u++) {
+      const to = at(tg, u * K);
+      const ro = at(Rg, u * w);
+      let j = 0;
+      for (; j + 4 <= w; j += 4) {
+        const r0 = v128.load64_splat(at(ro, j)), r1 = v128.load64_splat(at(ro, j + 1));
+        const r2 = v128.load64_splat(at(ro, j + 2)), r3 = v128.load64_splat(at(ro, j + 3));
+        const w0 = at(Wt, (g * w + j) * K), w1 = at(w0, K), w2 = at(w1, K), w3 = at(w2, K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const s = f64x2.add(f64x2.add(f64x2.add(
+            f64x2.mul(r0, v128.load(at(w0, k))), f64x2.mul(r1, v128.load(at(w1, k)))),
+            f64x2.mul(r2, v128.load(at(w2, k)))), f64x2.mul(r3, v128.load(at(w3, k))));
+          v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), s));
+        }
+        if (k < K) {
+          const s = f64x2.extract_lane(r0, 0) * load<f64>(at(w0, k)) + f64x2.extract_lane(r1, 0) * load<f64>(at(w1, k))
+            + f64x2.extract_lane(r2, 0) * load<f64>(at(w2, k)) + f64x2.extract_lane(r3, 0) * load<f64>(at(w3, k));
+          store<f64>(at(to, k), load<f64>(at(to, k)) + s);
+        }
+      }
+      for (; j < w; j++) {
+        const r = load<f64>(at(ro, j));
+        const rv = f64x2.splat(r);
+        const wo = at(Wt, (g * w + j) * K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), f64x2.mul(rv, v128.load(at(wo, k)))));
+        if (k < K) store<f64>(at(to, k), load<f64>(at(to, k)) + r * load<f64>(at(wo, k)));
+      }
+    }
+  }
+}
+
+/** l[k] = b[k] (b = 0: 0) + Σ_g tab[off[t*G + g] + k], blocks in fours as gatherRow sums them. */
+// @ts-ignore: decorator
+@inline function gatherRow(l: usize, tab: usize, off: usize, t: i32, G: i32, K: i32, b: usize): void {
+  if (b == 0) memory.fill(l, 0, <usize>K << 3);
+  else memory.copy(l, b, <usize>K << 3);
+  const o = ati(off, t * G);
+  let g = 0;
+  for (; g + 4 <= G; g += 4) {
+    const a0 = at(tab, load<i32>(ati(o, g))), a1 = at(tab, load<i32>(ati(o, g + 1)));
+    const a2 = at(tab, load<i32>(ati(o, g + 2))), a3 = at(tab, load<i32>(ati(o, g + 3)));
+    let k = 0;
+    for (; k + 2 <= K; k += 2) {
+      const s = f64x2.add(f64x2.add(f64x2.add(v128.load(at(a0, k)), v128.load(at(a1, k))), v128.load(at(a2, k))), v128.load(at(a3, k)));
+      v128.store(at(l, k), f64x2.add(v128.load(at(l, k)), s));
+    }
+    if (k < K) store<f64>(at(l, k), load<f64>(at(l, k)) + (load<f64>(at(a0, k)) + load<f64>(at(a1, k)) + load<f64>(at(a2, k)) + load<f64>(at(a3, k))));
+  }
+  for (; g < G; g++) {
+    const a0 = at(tab, load<i32>(ati(o, g)));
+    let k = 0;
+    for (; k + 2 <= K; k += 2) v128.store(at(l, k), f64x2.add(v128.load(at(l, k)), v128.load(at(a0, k))));
+    if (k < K) store<f64>(at(l, k), load<f64>(at(l, k)) + load<f64>(at(a0, k)));
+  }
+}
+
+/** L[(t - t0)*K + k] = Σ_g tab[off[t*G + g] + k] for t = t0..t1-1: class logits without bias. */
+export function gatherRows(L: usize, tab: usize, off: usize, G: i32, K: i32, t0: i32, t1: i32): void {
+  for (let t = t0; t < t1; t++) gatherRow(at(L, (t - t0) * K), tab, off, t, G, K, 0);
+}
+
+/**
+ * The per-position part of factoredGrad over t = t0..t1-1: logits l = b + gathered tables,
+ * p = softmax over classes with multiplicities mult (K), d = p - onehot(y[t]) (y is i32);
+ * db[k] += d[k] (db zeroed first), A[off[t*G + g] + k] += d[k] for every block (A zeroed
+ * first, nTab elements), and returns Σ_t -ln(p_t(y_t) + eps). l (K) is scratch.
+ */
+export function gradRows(
+  A: usize, db: usize, nTab: i32, l: usize, tab: usize, off: usize, G: i32, K: i32,
+  b: usize, mult: usize, y: usize, t0: i32, t1: i32, eps: f64,
+): f64 {
+  memory.fill(A, 0, <usize>nTab << 3);
+  memory.fill(db, 0, <usize>K << 3);
+  let loss: f64 = 0;
+  for (let t = t0; t < t1; t++) {
+    gatherRow(l, tab, off, t, G, K, b);
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) {
+      const v = load<f64>(at(l, k));
+      if (v > max) max = v;
+    }
+    let sum: f64 = 0;
+    const mv = f64x2.splat(max);
+    let k = 0;
+    for (; k + 2 <= K; k += 2) {
+      const e = exp2v(f64x2.sub(v128.load(at(l, k)), mv));
+      v128.store(at(l, k), e);
+      sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
+      sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
+    }
+    if (k < K) {
+      const e = jsExp(load<f64>(at(l, k)) - max);
+      store<f64>(at(l, k), e);
+      sum += load<f64>(at(mult, k)) * e;
+    }
+    const inv = 1 / sum;
+    const iv = f64x2.splat(inv);
+    k = 0;
+    for (; k + 2 <= K; k += 2) v128.store(at(l, k), f64x2.mul(v128.load(at(l, k)), iv));
+    if (k < K) store<f64>(at(l, k), load<f64>(at(l, k)) * inv);
+    const ly = at(l, load<i32>(ati(y, t)));
+    loss -= jsLog(load<f64>(ly) + eps);
+    store<f64>(ly, load<f64>(ly) - 1);
+    k = 0;
+    for (; k + 2 <= K; k += 2) v128.store(at(db, k), f64x2.add(v128.load(at(db, k)), v128.load(at(l, k))));
+    if (k < K) store<f64>(at(db, k), load<f64>(at(db, k)) + load<f64>(at(l, k)));
+    // scatter: A[off + k] += d[k] per block, blocks in order
+    const o = ati(off, t * G);
+    for (let g = 0; g < G; g++) {
+      const a = at(A, load<i32>(ati(o, g)));
+      k = 0;
+      for (; k + 2 <= K; k += 2) v128.store(at(a, k), f64x2.add(v128.load(at(a, k)), v128.load(at(l, k))));
+      if (k < K) store<f64>(at(a, k), load<f64>(at(a, k)) + load<f64>(at(l, k)));
+    }
+  }
+  return loss;
+}
+
+/** dWᵀ (H, K) into Wt: Wt[(g*w + j)*K + k] = Σ_u R_g[u*w + j] · A[base[g] + u*K + k], u in fours as factoredGrad sums them. */
+export function gradWeights(Wt: usize, H: i32, A: usize, R: usize, rOff: usize, U: usize, base: usize, G: i32, w: i32, K: i32): void {
+  memory.fill(Wt, 0, <usize>(H * K) << 3);
+  for (let g = 0; g < G; g++) {
+    const Rg = at(R, load<i32>(ati(rOff, g)));
+    const Ug = load<i32>(ati(U, g));
+    const ag = at(A, load<i32>(ati(base, g)));
+    for (let j = 0; j < w; j++) {
+      const wo = at(Wt, (g * w + j) * K);
+      let u = 0;
+      for (; u + 4 <= Ug; u += 4) {
+        const r0 = v128.load64_splat(at(Rg, u * w + j)), r1 = v128.load64_splat(at(Rg, (u + 1) * w + j));
+        const r2 = v128.load64_splat(at(Rg, (u + 2) * w + j)), r3 = v128.load64_splat(at(Rg, (u + 3) * w + j));
+        const a0 = at(ag, u * K), a1 = at(a0, K), a2 = at(a1, K), a3 = at(a2, K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const s = f64x2.add(f64x2.add(f64x2.add(
+            f64x2.mul(r0, v128.load(at(a0, k))), f64x2.mul(r1, v128.load(at(a1, k)))),
+            f64x2.mul(r2, v128.load(at(a2, k)))), f64x2.mul(r3, v128.load(at(a3, k))));
+          v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), s));
+        }
+        if (k < K) {
+          const s = f64x2.extract_lane(r0, 0) * load<f64>(at(a0, k)) + f64x2.extract_lane(r1, 0) * load<f64>(at(a1, k))
+            + f64x2.extract_lane(r2, 0) * load<f64>(at(a2, k)) + f64x2.extract_lane(r3, 0) * load<f64>(at(a3, k));
+          store<f64>(at(wo, k), load<f64>(at(wo, k)) + s);
+        }
+      }
+      for (; u < Ug; u++) {
+        const r = load<f64>(at(Rg, u * w + j));
+        const rv = f64x2.splat(r);
+        const ao = at(ag, u * K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), f64x2.mul(rv, v128.load(at(ao, k)))));
+        if (k < K) store<f64>(at(wo, k), load<f64>(at(wo, k)) + r * load<f64>(at(ao, k)));
+      }
+    }
+  }
+}
+
+/**
+ * The per-(t, s) part of scoreScales: for t = t0..t1-1 and each scale s = scales[si] (nS),
+ *   out[(t - t0)*nS + si] = (s·L[y] + b[y] - max) - ln Σ_k mult[k]·exp(s·L[k] + b[k] - max)
+ * with max = max_k (s·L[k] + b[k]), L = (t1 - t0, K) class logits, y[t] (i32) the target
+ * class: the log-probability of the target, as scoreScales computes it before bitsOf.
+ * l (K) is scratch.
+ */
+export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize, K: i32, t0: i32, t1: i32, scales: usize, nS: i32, l: usize): void {
+  for (let t = t0; t < t1; t++) {
+    const lo = at(L, (t - t0) * K);
+    const yk = load<i32>(ati(y, t));
+    for (let si = 0; si < nS; si++) {
+      const s = load<f64>(at(scales, si));
+      const sv = f64x2.splat(s);
+      let mv = f64x2.splat(-Infinity);
+      let k = 0;
+      for (; k + 2 <= K; k += 2) {
+        const v = f64x2.add(f64x2.mul(sv, v128.load(at(lo, k))), v128.load(at(b, k)));
+        v128.store(at(l, k), v);
+        mv = f64x2.max(mv, v);
+      }
+      let max = Math.max(f64x2.extract_lane(mv, 0), f64x2.extract_lane(mv, 1));
+      if (k < K) {
+        const v = s * load<f64>(at(lo, k)) + load<f64>(at(b, k));
+        store<f64>(at(l, k), v);
+        if (v > max) max = v;
+      }
+      let sum: f64 = 0;
+      const mx = f64x2.splat(max);
+      for (k = 0; k + 2 <= K; k += 2) {
+        const e = exp2v(f64x2.sub(v128.load(at(l, k)), mx));
+        sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
+        sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
+      }
+      if (k < K) sum += load<f64>(at(mult, k)) * jsExp(load<f64>(at(l, k)) - max);
+      store<f64>(at(out, (t - t0) * nS + si), load<f64>(at(l, yk)) - max - jsLog(sum));
+    }
+  }
+}

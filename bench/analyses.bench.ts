@@ -1,0 +1,141 @@
+// Benchmark: each analysis stage on the paper's weights, this tree against a base commit
+// (default 226bf55, the tree before the dense WebAssembly kernels; TOTAL_INTERP_BENCH_BASE=REF
+// picks another), in the same run, interleaved, each run in a fresh process (a stage's
+// first run in a fresh process is what the pipeline pays). The base is checked out with
+// `git archive` into a temp folder, with this tree's node_modules linked and its own
+// build/ (`npm run build:wasm`), once. A stage's outputs are hashed: "same" says both
+// trees gave the same bits. Then the cold `report` on the paper's weights from an empty
+// cache, default --jobs, both trees, with the load average beside it.
+// Target: the cold report in ≤ 6 s wall on two cores.
+//   npx tsx bench/analyses.bench.ts [reps]
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const STAGES = [
+  'trace', 'skipgrams', 'construction', 'reverse-iso', 'baselines', 'influence', 'carrier-pattern',
+  'decomposition', 'factor-map', 'timing-carrier', 'pattern-tables', 'isomorphism', 'boolean',
+];
+const NEEDS_SKIPGRAMS = new Set(['reverse-iso', 'factor-map']);
+
+/** Child mode: run one stage of the tree at `tree` once; print {ms, hash} as JSON. */
+async function child(tree: string, name: string): Promise<void> {
+  const sb = await import(pathToFileURL(path.join(tree, 'bench/stage-bench.ts')).href);
+  const inputs = sb.referenceInputs();
+  if (NEEDS_SKIPGRAMS.has(name)) {
+    const sk = (await import(pathToFileURL(path.join(tree, 'stages/skipgrams.ts')).href)).default;
+    inputs.skipgrams = sb.output((await sb.runStage(sk, inputs)).json, {}, 'skipgrams');
+  }
+  const def = (await import(pathToFileURL(path.join(tree, `stages/${name}.ts`)).href)).default;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const res = await sb.runStage(def, inputs);
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const h = createHash('sha256');
+  h.update(JSON.stringify(res.json));
+  for (const [k, t] of Object.entries(res.tensors ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const d = (t as { data: ArrayBufferView }).data;
+    h.update(k);
+    h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  }
+  console.log(JSON.stringify({ ms, cpuMs: (c.user + c.system) / 1000, hash: h.digest('hex').slice(0, 16) }));
+}
+
+/** The base commit's tree in a temp folder, with node_modules linked and its wasm built. */
+function baseTree(ref: string): string {
+  const sha = spawnSync('git', ['rev-parse', '--short', ref], { cwd: root, encoding: 'utf8' }).stdout.trim();
+  if (!sha) throw new Error(`unknown commit ${ref}\nhint: TOTAL_INTERP_BENCH_BASE=<a commit of this repository>`);
+  const dir = path.join(os.tmpdir(), `total-interp-bench-${sha}`);
+  if (!fs.existsSync(path.join(dir, 'build', 'rnn.wasm'))) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const tar = spawnSync('sh', ['-c', `git archive ${sha} | tar -x -C "${dir}"`], { cwd: root, encoding: 'utf8' });
+    if (tar.status !== 0) throw new Error(`git archive ${sha} failed: ${tar.stderr}`);
+    fs.symlinkSync(fs.realpathSync(path.join(root, 'node_modules')), path.join(dir, 'node_modules'));
+    const b = spawnSync('npm', ['run', 'build:wasm'], { cwd: dir, encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(`npm run build:wasm in ${dir} failed: ${b.stderr}`);
+  }
+  return dir;
+}
+
+function runChild(tree: string, stage: string): { ms: number; cpuMs: number; hash: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', tree, stage], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${stage} in ${tree} failed (${r.status}):\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+/** Wall ms, and CPU ms of the whole process tree (user + system, from /usr/bin/time when there is one, else NaN). */
+function coldReport(tree: string, weights: string): { ms: number; cpuMs: number; load: string } {
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-cold-'));
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+  const cmd = ['npx', 'tsx', 'pipeline.ts', 'report', '--set', `model.source=${weights}`];
+  const t0 = performance.now();
+  const r = spawnSync(timeBin ?? cmd[0], timeBin ? ['-f', 'cpu %U %S', ...cmd] : cmd.slice(1), {
+    cwd: tree, encoding: 'utf8', env: { ...process.env, TOTAL_INTERP_CACHE: cache },
+  });
+  const ms = performance.now() - t0;
+  fs.rmSync(cache, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`cold report in ${tree} failed (${r.status}):\n${r.stderr}`);
+  const m = /cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { ms, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, load };
+}
+
+function row(name: string, m: { b: number; a: number; cb: number; ca: number }, note: string): void {
+  const f = (x: number) => x.toFixed(0).padStart(7);
+  console.log(`${name.padEnd(16)} ${f(m.b)} / ${f(m.a)}          ${f(m.cb)} / ${f(m.ca)}   ${(m.ca / m.cb).toFixed(2).padStart(14)}  ${note}`);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const { paperWeightsFile } = await import('./stage-bench.ts');
+  const weights = paperWeightsFile();
+  const reps = Number(process.argv[2] ?? 3);
+  const ref = process.env.TOTAL_INTERP_BENCH_BASE ?? '226bf55';
+  const base = baseTree(ref);
+  console.log(`stage              wall ms before / after     CPU ms before / after   CPU after/before  outputs   (medians of ${reps}, interleaved; base ${ref})`);
+  const sum = { b: 0, a: 0, cb: 0, ca: 0 };
+  for (const stage of STAGES) {
+    const b: number[] = [];
+    const a: number[] = [];
+    const cb: number[] = [];
+    const ca: number[] = [];
+    let hb = '';
+    let ha = '';
+    for (let i = 0; i < reps; i++) {
+      const rb = runChild(base, stage);
+      const ra = runChild(root, stage);
+      b.push(rb.ms);
+      a.push(ra.ms);
+      cb.push(rb.cpuMs);
+      ca.push(ra.cpuMs);
+      hb = rb.hash;
+      ha = ra.hash;
+    }
+    const m = { b: median(b), a: median(a), cb: median(cb), ca: median(ca) };
+    for (const k of ['b', 'a', 'cb', 'ca'] as const) sum[k] += m[k];
+    row(stage, m, hb === ha ? 'same bits' : 'DIFFER');
+  }
+  row('all', sum, '');
+  const before: ReturnType<typeof coldReport>[] = [];
+  const after: ReturnType<typeof coldReport>[] = [];
+  for (let i = 0; i < reps; i++) {
+    before.push(coldReport(base, weights));
+    after.push(coldReport(root, weights));
+  }
+  const best = (rs: ReturnType<typeof coldReport>[]) => rs.reduce((x, y) => (y.ms < x.ms ? y : x));
+  const [bb, ba] = [best(before), best(after)];
+  console.log(`cold report, default --jobs, best of ${reps} by wall time:`);
+  console.log(`  before ${(bb.ms / 1000).toFixed(1)} s wall, ${(bb.cpuMs / 1000).toFixed(1)} s CPU (load average ${bb.load})`);
+  console.log(`  after  ${(ba.ms / 1000).toFixed(1)} s wall, ${(ba.cpuMs / 1000).toFixed(1)} s CPU (load average ${ba.load}); target ≤ 6 s wall: ${ba.ms <= 6000 ? 'met' : 'NOT met'}`);
+}
+
+if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4]);
+else await main();

@@ -1,0 +1,137 @@
+// The analyses' dense float64 kernels in WebAssembly (asm/dense.ts, built by `npm run
+// build:wasm` into build/dense.wasm): a loader and an arena of named typed-array views in
+// the module's memory. The kernels give the same bits as the JavaScript loops they stand
+// in for (asm/dense.ts says how), so callers use them when the module is there and fall
+// back to those loops when it is not (no build, or TOTAL_INTERP_DENSE=js), and the choice
+// never reaches a result or a cache key.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const DENSE_WASM_FILE = fileURLToPath(new URL('../../build/dense.wasm', import.meta.url));
+
+export interface DenseExports {
+  mv4(out: number, M: number, rows: number, n: number, v: number, init: number): void;
+  logSoftmax4(out: number, rows: number): void;
+  fillTables(tab: number, nTab: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number, Wt: number): void;
+  gatherRows(L: number, tab: number, off: number, G: number, K: number, t0: number, t1: number): void;
+  gradRows(A: number, db: number, nTab: number, l: number, tab: number, off: number, G: number, K: number, b: number, mult: number, y: number, t0: number, t1: number, eps: number): number;
+  gradWeights(Wt: number, H: number, A: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number): void;
+  expTest(IN: number, OUT: number, n: number): void;
+  scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number): void;
+}
+
+let mod: WebAssembly.Module | null | undefined;
+let reason = '';
+
+/** The compiled dense module, or null (reason in denseUnavailableReason()): missing build, or TOTAL_INTERP_DENSE=js. */
+export function denseModule(): WebAssembly.Module | null {
+  if (process.env.TOTAL_INTERP_DENSE === 'js') {
+    reason = 'TOTAL_INTERP_DENSE=js';
+    return null;
+  }
+  if (mod === undefined) {
+    mod = null;
+    try {
+      if (!existsSync(DENSE_WASM_FILE)) throw new Error(`${DENSE_WASM_FILE} is missing (npm run build:wasm)`);
+      mod = new WebAssembly.Module(readFileSync(DENSE_WASM_FILE));
+    } catch (e) {
+      reason = (e as Error).message;
+    }
+  }
+  return mod;
+}
+
+export function denseUnavailableReason(): string {
+  return denseModule() ? '' : reason;
+}
+
+type Spec = Record<string, readonly ['f64' | 'i32', number]>;
+type Views<S extends Spec> = { [K in keyof S]: S[K][0] extends 'f64' ? Float64Array : Int32Array };
+
+/** Below this the module's own data lies; the arena starts here. */
+const BASE = 65536;
+
+/**
+ * One instance of the dense module with a memory holding the named arrays of `spec`
+ * (each 16-byte aligned, zeroed): `v.name` is the typed-array view, `p.name` its byte
+ * address for the kernels. Null when the module is unavailable.
+ */
+export function denseArena<S extends Spec>(spec: S): { x: DenseExports; v: Views<S>; p: Record<keyof S, number> } | null {
+  const m = denseModule();
+  if (!m) return null;
+  let top = BASE;
+  const p = {} as Record<keyof S, number>;
+  for (const k of Object.keys(spec) as (keyof S)[]) {
+    const [type, n] = spec[k];
+    p[k] = top;
+    top += Math.ceil(((type === 'f64' ? 8 : 4) * n) / 16) * 16 + 16;
+  }
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(top / 65536) });
+  const x = new WebAssembly.Instance(m, {
+    env: { memory, exp: Math.exp, log: Math.log, abort: () => { throw new Error('wasm abort'); } },
+  }).exports as unknown as DenseExports;
+  const v = {} as Record<keyof S, Float64Array | Int32Array>;
+  for (const k of Object.keys(spec) as (keyof S)[]) {
+    const [type, n] = spec[k];
+    v[k] = type === 'f64' ? new Float64Array(memory.buffer, p[k], n) : new Int32Array(memory.buffer, p[k], n);
+  }
+  return { x, v: v as Views<S>, p };
+}
+
+// ---------------------------------------------------------------------------------------
+// matrix × four vectors
+
+const mv4s = new WeakMap<Float64Array, Mv4 | null>();
+
+/**
+ * out_c = init + M·v_c for four vectors c at once, M (rows, n) float64, each output summed
+ * over j in order from init (or 0): the register-blocked four-chain loops of the analyses
+ * (readoutLogits4, the ablation's step, the backward gradients) in WebAssembly, bit for bit.
+ */
+export class Mv4 {
+  private constructor(
+    private readonly d: NonNullable<ReturnType<typeof mv4Arena>>,
+    readonly rows: number,
+    readonly n: number,
+  ) {}
+
+  /**
+   * The kernel for M, or null without the module. Cached per M array: M must not change
+   * afterwards (callers pass a private float64 copy, made once per run).
+   */
+  static for(M: Float64Array, rows: number, n: number): Mv4 | null {
+    let k = mv4s.get(M);
+    if (k === undefined) {
+      if (M.length !== rows * n) throw new Error(`Mv4: M has ${M.length} values, expected rows·n = ${rows}·${n}`);
+      const d = mv4Arena(rows, n);
+      k = d ? new Mv4(d, rows, n) : null;
+      if (d) d.v.M.set(M);
+      mv4s.set(M, k);
+    }
+    return k;
+  }
+
+  /**
+   * out[outOff + c*outStride + q] = init[q] (or 0 when init is null) + Σ_j M[q*n + j] · v[vOff + c*n + j]
+   * for c < 4, q < rows: v holds four vectors of n one after the other. With `logSoftmax`,
+   * each out_c is then replaced by its log softmax as forward.ts logSoftmax computes it.
+   */
+  run(v: ArrayLike<number>, vOff: number, init: ArrayLike<number> | null, out: Float64Array, outOff: number, outStride: number, logSoftmax = false): void {
+    const { rows, n, d } = this;
+    const vi = d.v.v;
+    for (let c = 0; c < 4; c++) for (let j = 0; j < n; j++) vi[j * 4 + c] = v[vOff + c * n + j];
+    if (init) for (let q = 0; q < rows; q++) d.v.init[q] = init[q];
+    d.x.mv4(d.p.out, d.p.M, rows, n, d.p.v, init ? d.p.init : 0);
+    if (logSoftmax) d.x.logSoftmax4(d.p.out, rows);
+    const o = d.v.out;
+    for (let c = 0; c < 4; c++) {
+      const base = outOff + c * outStride;
+      for (let q = 0; q < rows; q++) out[base + q] = o[q * 4 + c];
+    }
+  }
+}
+
+function mv4Arena(rows: number, n: number) {
+  return denseArena({ M: ['f64', rows * n], v: ['f64', 4 * n], init: ['f64', rows], out: ['f64', 4 * rows] });
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { klBits, meanBits, readoutLogpAll, reverseStatesOn, signAgreement, worthBits } from '../../lib/analysis/rebuild-score.ts';
+import { reverseHidden } from '../../lib/analysis/reverse-iso.ts';
+import { naiveBits } from '../../lib/analysis/factored-readout.ts';
+import { V } from '../../lib/rnn/weights.ts';
+import { randomBytes, randomFill } from '../rnn/helpers.ts';
+
+describe('rebuild scores (docs/definitions.md §6.3)', () => {
+  it('kl_train is 0 for the same distributions and Σ p (log2 p − log2 q) otherwise', () => {
+    const T = 3;
+    const a = new Float64Array(T * V).fill(Math.log(1 / V));
+    expect(klBits(a, a, 0, T)).toBe(0);
+    // p puts 1/2 on byte 0 and 1/2 on byte 1; q is uniform: KL = 1·log2(0.5·256) = 7 bits
+    const p = new Float64Array(T * V).fill(-Infinity);
+    for (let t = 0; t < T; t++) p[t * V] = p[t * V + 1] = Math.log(0.5);
+    expect(klBits(p, a, 0, T)).toBeCloseTo(7, 12);
+  });
+
+  it('sign agreement counts only mapped units, sign(0) = +1', () => {
+    const SR = Float64Array.from([1, -1, 0, /* t1 */ -1, -1, 2]);
+    const ST = Float64Array.from([5, 0, /* t1 */ 3, -2]);
+    // rebuilt unit 0 ↔ model unit 1, unit 2 ↔ model unit 0, unit 1 unmapped
+    // t0: sign(1) vs sign(0)=+ ✓, sign(0)=+ vs sign(5) ✓; t1: sign(-1) vs sign(-2) ✓, sign(2) vs sign(3) ✓
+    expect(signAgreement(SR, 3, ST, 2, [1, -1, 0], 2)).toBe(1);
+    expect(signAgreement(SR, 3, ST, 2, [0, -1, 1], 2)).toBe(0.5);
+    expect(signAgreement(SR, 3, ST, 2, [-1, -1, -1], 2)).toBeNull();
+  });
+
+  it('the §4.2 states on the training text itself are reverse-iso\'s own (naive twin: reverseHidden)', () => {
+    const xs = randomBytes(400, 5, 'the cat <sat> on a mat\n');
+    const spec = { offsets: [1, 3, 7], bytesPerOffset: 4, clip: 3, smoothing: 0.001 };
+    expect([...reverseStatesOn(xs, xs, spec)]).toEqual([...reverseHidden(xs, spec).Hs]);
+    // on other text: the tables stay the training text's, rows before the largest offset are 0
+    const other = randomBytes(50, 6, 'a mat sat');
+    const Hs = reverseStatesOn(xs, other, spec);
+    expect([...Hs.subarray(0, 7 * 12)].every((v) => v === 0)).toBe(true);
+    expect(Hs.some((v) => v !== 0)).toBe(true);
+  });
+
+  it('readout log-probabilities give the bits of the naive readout', () => {
+    const T = 30, H = 6;
+    const xs = randomBytes(T, 8, 'abc d');
+    const Hs = randomFill(new Float64Array(T * H), 2, 1);
+    const Wy = randomFill(new Float64Array(V * H), 3, 1);
+    const by = randomFill(new Float64Array(V), 4, 1);
+    const naive = naiveBits(Hs, H, Wy, by, xs, 0, T - 1, 1e-8);
+    expect(meanBits(readoutLogpAll(Hs, T, H, Wy, by), xs, 1e-8)).toBeCloseTo(naive.reduce((a, b) => a + b, 0) / (T - 1), 12);
+  });
+
+  it('worth_bits: 0 only when a reference has both no more bits and no higher bpc', () => {
+    const refs = [{ bits: 100, bpc: 1 }, { bits: 50, bpc: null }];
+    expect(worthBits({ bits: 200, bpc: 2 }, refs)).toBe(0);
+    expect(worthBits({ bits: 100, bpc: 1 }, refs)).toBe(0); // ties count against it
+    expect(worthBits({ bits: 99, bpc: 5 }, refs)).toBe(1);
+    expect(worthBits({ bits: 1e6, bpc: 0.5 }, refs)).toBe(1);
+    expect(worthBits({ bits: 60, bpc: 9 }, [{ bits: 50, bpc: null }])).toBe(1); // a reference without an in-sample bpc does not count
+  });
+});
