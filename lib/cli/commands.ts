@@ -1,6 +1,7 @@
 // What each command does, once args.ts has parsed its flags. Each handler returns the
 // exit code; errors are thrown (main.ts prints them).
 
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';

@@ -247,7 +247,8 @@ export function sweepAggregate(
 /** Four significant digits (integers as they are), so that small figures do not print as 0.0000. */
 const f = (x: number) => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 1000 ? x.toFixed(1) : x === 0 ? '0' : x.toPrecision(4));
 const fmtSpread = (s: Spread | null | undefined) => (!s ? '—' : s.n === 1 ? f(s.mean) : `${f(s.mean)} ± ${s.sd === null ? '—' : f(s.sd)} [${f(s.min)}, ${f(s.max)}]`);
-const grey = (x: string) => `<span style="color:#999">${x}</span>`;
+/** A non-converged figure in Markdown (which carries no HTML, so no colour): in italics, labelled. */
+const grey = (x: string) => `*${x}*`;
 
 /**
  * A row's cell: the spread over its models, and when some did not converge the spread over
@@ -447,7 +448,7 @@ export function renderSweep(s: SweepJson, plots: { title: string; file: string }
     'Cells are mean ± sd [min, max] over seeds; plots show the mean, the min–max band and each seed.',
     ...(s.q3
       ? [
-          `Training length: ${s.q3.rule}. A model is converged when its best held-out bpc improved by less than 0.01 over the last quarter of its training (docs/definitions.md §6.4); a figure from one that is not is greyed and labelled, in the tables (beside the spread over the converged ones) and in the plots (grey dots).`,
+          `Training length: ${s.q3.rule}. A model is converged when its best held-out bpc improved by less than 0.01 over the last quarter of its training (docs/definitions.md §6.4); a figure from one that is not is set apart and labelled: in the tables in italics with "(not converged)", beside the spread over the converged ones, and in the plots as grey dots.`,
           'held-out bpc: the best checkpoint (the weights every analysis reads) scored on the held-out block; Kneser–Ney: the same block, counted on the same training prefix (docs/definitions.md §6.5). The §6.3 columns read the rebuild stage\'s figures where a point has them, else "—".',
         ]
       : []),

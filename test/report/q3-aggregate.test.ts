@@ -72,7 +72,7 @@ describe('Q3 aggregate', () => {
 
   it('greys a non-converged figure and labels it, beside the spread over the converged ones', () => {
     const s = aggregateOf(base);
-    expect(fmtCell(s.rows[2], 'heldout_bpc')).toBe('2.500; <span style="color:#999">5 (not converged)</span>');
+    expect(fmtCell(s.rows[2], 'heldout_bpc')).toBe('2.500; *5 (not converged)*');
     expect(fmtCell(s.rows[1], 'heldout_bpc')).toBe('3 ± 0 [3, 3]');
     const dots = (sweepPlotSpec(s, 'heldout_bpc', 't') as any).layer[2];
     expect(dots.data.values.filter((d: any) => d.status === 'not converged')).toEqual([expect.objectContaining({ x: 65536, value: 5, seed: '43' })]);
