@@ -29,6 +29,20 @@ export const schema = {
       "default": null,
       "description": "total predictions to train for (compute-matched runs; the paper's run is 4000 × 1023 = 4092000): epochs = max(1, round(predictions / (N - 1))); null: use epochs"
     },
+    "minEpochs": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 1000000,
+      "default": 1,
+      "description": "with predictions set, train at least this many epochs: epochs = max(minEpochs, round(predictions / (N - 1))). Q3's length rule (docs/q3.md): the paper's compute, and at least this many passes over a large text"
+    },
+    "maxDoublings": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 10,
+      "default": 0,
+      "description": "with held-out text: a model that did not converge (docs/definitions.md §6.4) trains again from its init with twice the epochs, the cosine schedule spanning them, at most this many times (Q3's length rule, docs/q3.md). 0: one run, as given"
+    },
     "optimizer": {
       "enum": [
         "sgd",
@@ -64,6 +78,15 @@ export const schema = {
       "minimum": 1,
       "default": 50,
       "description": "record the eval bpc (full forward over the data) every this many epochs, and after the last"
+    },
+    "heldoutEvery": {
+      "type": [
+        "integer",
+        "null"
+      ],
+      "minimum": 1,
+      "default": null,
+      "description": "score the data stage's held-out text (a float32 forward over it, read-only: the training is the same without it) at the init, every this many epochs and after the last; the model is converged when its best held-out bpc improved by less than 0.01 over the last quarter of its training. Null: floor(E/8), at least 1 (about eight points per run). No held-out text (data.heldoutBytes = 0): no curve, converged null"
     }
   },
   "additionalProperties": false

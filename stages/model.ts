@@ -54,7 +54,7 @@ export default defineStage<Params>({
       }
       // The training summary and curve travel with the model so the report can show them
       // (timings stay behind: they are volatile and would defeat early cutoff here).
-      const { bestEvalBpc, finalEvalBpc, epochs, optimizer, seed, bestEpoch, kernel, bptt, curve, init, recipe, predictions, epochsFrom } = t.json;
+      const { bestEvalBpc, finalEvalBpc, epochs, optimizer, seed, bestEpoch, kernel, bptt, curve, init, recipe, predictions, epochsFrom, heldout, converged } = t.json;
       const tensors: Record<string, Tensor> = { params: { dtype: 'float32', shape: [paramCount(H)], data: w.data as Float32Array } };
       if (t.tensors.curveTrainBpc) tensors.curveTrainBpc = t.tensors.curveTrainBpc;
       return {
@@ -62,7 +62,8 @@ export default defineStage<Params>({
           source: 'train',
           H,
           paramCount: paramCount(H),
-          train: { bestEvalBpc, finalEvalBpc, epochs, optimizer, seed, bestEpoch, kernel, bptt, curve, init, recipe, predictions, epochsFrom },
+          // the held-out curve and the convergence flag travel too (docs/definitions.md §6.4)
+          train: { bestEvalBpc, finalEvalBpc, epochs, optimizer, seed, bestEpoch, kernel, bptt, curve, init, recipe, predictions, epochsFrom, heldout: heldout ?? null, converged: converged ?? null },
         },
         tensors,
       };

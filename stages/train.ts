@@ -21,10 +21,13 @@ import type { Params } from '../schemas/train.params.ts';
 // in the key: the binary that will run is declared as an external file. The thread count
 // does not change the result (tested), so it is not in the key.
 
-/** Epochs for a run: `epochs`, or round(predictions / (N - 1)) (at least 1) when predictions is set. */
-export function epochsFor(p: Pick<Params, 'epochs' | 'predictions'>, N: number): number {
+/**
+ * Epochs for a run: `epochs`, or when predictions is set round(predictions / (N - 1)) and at
+ * least minEpochs (default 1): the length rule of Q3 (docs/q3.md).
+ */
+export function epochsFor(p: Pick<Params, 'epochs' | 'predictions'> & Partial<Pick<Params, 'minEpochs'>>, N: number): number {
   if (p.predictions === null || p.predictions === undefined) return p.epochs;
-  return Math.max(1, Math.round(p.predictions / Math.max(1, N - 1)));
+  return Math.max(1, p.minEpochs ?? 1, Math.round(p.predictions / Math.max(1, N - 1)));
 }
 
 /** The recipe in words, for the JSON and the report. */
@@ -62,19 +65,39 @@ export default defineStage<Params>({
     // kernels load inside run, so that a no-op pipeline run does not pay for them
     const { bytesOf } = await import('../lib/rnn/io.ts');
     const { paramCount } = await import('../lib/rnn/weights.ts');
-    const { train } = await import('../lib/rnn/train.ts');
+    const { train, convergedOf, heldoutEveryFor, CONVERGED_TOL } = await import('../lib/rnn/train.ts');
     const xs = bytesOf(inputs.data);
     const H = params.hidden;
-    const E = epochsFor(params, xs.length);
-    const r = train(xs, { ...params, epochs: E }, {
-      onEpoch: (e, _E, bpc) => progress(e, E, `epoch ${e} bpc ${bpc.toFixed(4)}`),
-    });
+    const E0 = epochsFor(params, xs.length);
+    // The data stage's held-out text (docs/definitions.md §6.4): scored along the way, read-only.
+    const ho = inputs.data.tensors.heldout?.data as Uint8Array | undefined;
+    const heldout = ho && ho.length >= 2 ? ho : null;
+    // Q3's length rule (docs/q3.md): a model that did not converge trains again from its
+    // init with twice the epochs (the cosine schedule spanning them), at most maxDoublings
+    // times; the last run is the model, the earlier ones are listed in `attempts`.
+    const attempts: { epochs: number; converged: boolean | null; improvementLastQuarter: number | null; bestHeldoutBpc: number | null }[] = [];
+    let E = E0;
+    let r: ReturnType<typeof train>;
+    let conv: ReturnType<typeof convergedOf> | null;
+    for (;;) {
+      const Ei = E;
+      r = train(xs, { ...params, epochs: Ei, heldout, heldoutEvery: heldoutEveryFor(params.heldoutEvery, Ei) }, {
+        onEpoch: (e, _E, bpc) => progress(e, Ei, `${attempts.length ? `run ${attempts.length + 1}: ` : ''}epoch ${e} bpc ${bpc.toFixed(4)}`),
+      });
+      conv = heldout ? convergedOf(r.heldoutEpochs, r.heldoutBpc, Ei) : null;
+      attempts.push({ epochs: Ei, converged: conv?.converged ?? null, improvementLastQuarter: conv?.improvement ?? null, bestHeldoutBpc: heldout ? Math.min(...r.heldoutBpc) : null });
+      if (conv?.converged !== false || attempts.length > params.maxDoublings) break;
+      E = 2 * Ei;
+    }
+    const heldoutEvery = heldoutEveryFor(params.heldoutEvery, E);
     const n = paramCount(H);
+    const hj = inputs.data.json.heldout as { offset?: number; bytes?: number } | undefined;
     return {
       json: {
         hidden: H,
         epochs: E,
-        epochsFrom: params.predictions === null ? 'epochs' : 'predictions',
+        epochsFrom: E !== E0 ? 'doubled' : params.predictions === null ? 'epochs' : E === params.minEpochs && E > Math.round(params.predictions / Math.max(1, xs.length - 1)) ? 'minEpochs' : 'predictions',
+        attempts,
         predictions: E * (xs.length - 1),
         optimizer: params.optimizer,
         init: params.init,
@@ -92,6 +115,21 @@ export default defineStage<Params>({
         bestEvalBpc: r.bestEvalBpc,
         finalEvalBpc: r.finalEvalBpc,
         curve: r.evalEpochs.map((epoch, i) => ({ epoch, trainBpc: r.curveTrainBpc[epoch - 1], evalBpc: r.evalBpc[i] })),
+        heldoutEvery,
+        heldout: heldout
+          ? {
+              offset: hj?.offset ?? xs.length,
+              bytes: heldout.length,
+              curve: r.heldoutEpochs.map((epoch, i) => ({ epoch, heldoutBpc: r.heldoutBpc[i] })),
+              bestBpc: Math.min(...r.heldoutBpc),
+              bestEpoch: r.heldoutEpochs[r.heldoutBpc.indexOf(Math.min(...r.heldoutBpc))],
+              checkpointBpc: r.bestCheckpointHeldoutBpc!,
+              improvementLastQuarter: conv!.improvement,
+              cutEpoch: conv!.cut,
+              tolerance: CONVERGED_TOL,
+            }
+          : null,
+        converged: conv ? conv.converged : null,
         msPerEpoch: r.msPerEpoch,
         msTotal: r.msTotal,
       },

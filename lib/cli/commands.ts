@@ -1,6 +1,7 @@
 // What each command does, once args.ts has parsed its flags. Each handler returns the
 // exit code; errors are thrown (main.ts prints them).
 
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -11,6 +12,7 @@ import type { Entry } from '../engine/entry.ts';
 import type { Tensor } from '../engine/types.ts';
 import { EngineError } from '../engine/errors.ts';
 import { CliError } from './errors.ts';
+import { localSource, looksLikeZip } from '../data/inputs.ts';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -78,19 +80,85 @@ export interface BuildFlags extends Common {
   queue?: string;
 }
 
-/** `report --q3`: SPEC §6.4, the decomposition against data size (issue 15). */
+/** Q3's sizes (docs/definitions.md §6.4): prefixes of enwik9 of 1, 2, 4, …, 512 KiB. */
+export const Q3_SIZES = Array.from({ length: 10 }, (_, i) => 1024 << i);
+/** Q3's held-out text for every size: enwik9 bytes [960 KiB, 1 MiB), after every training prefix. */
+export const Q3_HELDOUT = { offset: 983040, bytes: 65536 };
+
+/**
+ * `report --q3`: docs/definitions.md §6.4, the decomposition against data size, on models
+ * trained by the length rule of docs/q3.md (the paper's compute, 4000 × 1023 predictions,
+ * then twice the epochs while the model has not converged, at most three times) and scored
+ * on one held-out block.
+ */
 export const Q3_PRESET = {
-  sweep: ['data.bytes=1024,2048,4096,8192,16384,32768,65536'],
+  sweep: [`data.bytes=${Q3_SIZES.join(',')}`],
   seeds: [42, 43, 44],
-  sets: ['train.predictions=4092000'],
-  targets: ['trace', 'carrier-pattern', 'influence', 'timing-carrier'],
+  sets: [`data.heldoutOffset=${Q3_HELDOUT.offset}`, `data.heldoutBytes=${Q3_HELDOUT.bytes}`, 'train.predictions=4092000', 'train.maxDoublings=3'],
+  targets: ['trace', 'carrier-pattern', 'influence', 'timing-carrier', 'kn'],
 };
 
-/** --q3 expands to its preset; the user's --set come after the preset's (and win). */
+/**
+ * --q3 expands to its preset; `--sweep data.bytes=…` picks a subset of sizes and `--seeds`
+ * other seeds. The user's --set come after the preset's (and win).
+ */
 function withPreset(o: BuildFlags): BuildFlags {
   if (!o.q3) return o;
-  if (o.sweep || o.seeds || o.targets) throw new CliError('usage', '--q3 is a preset of --sweep, --seeds and --targets; it cannot be combined with them', 'write the sweep out in full instead (see report --help for what --q3 expands to)');
-  return { ...o, sweep: Q3_PRESET.sweep, seeds: Q3_PRESET.seeds, targets: Q3_PRESET.targets, set: [...Q3_PRESET.sets, ...(o.set ?? [])] };
+  if (o.targets) throw new CliError('usage', '--q3 is a preset of --sweep, --seeds and --targets; it cannot be combined with --targets', 'write the sweep out in full instead (see report --help for what --q3 expands to)');
+  if (o.sweep && (o.sweep.length !== 1 || !/^data\.bytes=/.test(o.sweep[0]))) {
+    throw new CliError('usage', `--q3 takes one --sweep, of data.bytes (its sizes); got ${o.sweep.map((x) => `--sweep ${x}`).join(' ')}`, 'e.g. report --q3 --sweep data.bytes=1024,8192 --seeds 42');
+  }
+  return { ...o, sweep: o.sweep ?? Q3_PRESET.sweep, seeds: o.seeds ?? Q3_PRESET.seeds, targets: Q3_PRESET.targets, set: [...Q3_PRESET.sets, ...(o.set ?? [])] };
+}
+
+/** Q3's training-length rule in words, from the train params the sweep resolves to. */
+function q3Rule(o: Overrides): string {
+  const P = o.train?.predictions as number | null | undefined;
+  const K = (o.train?.minEpochs as number | undefined) ?? 1;
+  const D = (o.train?.maxDoublings as number | undefined) ?? 0;
+  const start = P === null || P === undefined ? `${(o.train?.epochs as number | undefined) ?? 4000} epochs (train.epochs)` : `epochs = max(${K}, round(${P} / (N − 1)))`;
+  return (
+    `${start}; ` +
+    (D > 0
+      ? `a model that has not converged trains again from its init with twice the epochs, at most ${D} time${D > 1 ? 's' : ''} (up to ${2 ** D}×), the cosine schedule spanning the epochs of each run (docs/q3.md)`
+      : 'one run per model, the cosine schedule spanning its epochs')
+  );
+}
+
+/**
+ * Q3's sizes against its held-out block and the data source, before anything trains: a size
+ * that reaches into the held-out block, a held-out block the params move onto a size, or a
+ * local source (data.path, ENWIK9) too short for a size or for the block.
+ */
+function checkQ3(sizes: number[], overrides: Overrides, env: Record<string, string | undefined>): void {
+  const off = (overrides.data?.heldoutOffset as number | null | undefined) ?? Q3_HELDOUT.offset;
+  const len = (overrides.data?.heldoutBytes as number | null | undefined) ?? Q3_HELDOUT.bytes;
+  const over = sizes.filter((n) => n > off);
+  if (over.length) {
+    throw new CliError(
+      'usage',
+      `--q3: data.bytes = ${over.join(', ')} overlaps the held-out block [${off}, ${off + len}) that every size is scored on`,
+      `Q3 sizes go up to ${off} bytes (${off / 1024} KiB): choose them with --q3 --sweep data.bytes=…`,
+    );
+  }
+  const file = localSource(overrides.data?.path as string | null | undefined, env);
+  if (!file || looksLikeZip(file)) return; // a download or a zip: enwik9 itself, long enough
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    return; // the data stage reports a missing file
+  }
+  const short = sizes.filter((n) => n > size);
+  if (short.length || size < off + len) {
+    throw new CliError(
+      'usage',
+      short.length
+        ? `--q3: data.bytes = ${short.join(', ')} is more than the ${size} bytes of the data source ${path.basename(file)}`
+        : `--q3: the data source ${path.basename(file)} has ${size} bytes, fewer than the held-out block [${off}, ${off + len}) needs`,
+      `point ENWIK9 (or --set data.path) at the first ${off + len} bytes of enwik9 or more, or choose smaller sizes with --q3 --sweep data.bytes=…`,
+    );
+  }
 }
 
 export async function build(p: Pipeline, io: Io, targets: string[], flags: BuildFlags): Promise<number> {
@@ -110,6 +178,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
     const seedAxis = parsed.find((a) => a.key === 'train.seed');
     if (seedAxis && o.seeds) throw new CliError('usage', '--seeds and --sweep train.seed cannot be combined', 'give the seeds once');
     const axes = parsed.filter((a) => a !== seedAxis);
+    if (o.q3) checkQ3(axes.find((a) => a.key === 'data.bytes')!.values as number[], overrides, process.env);
     const r = await runSweep(p, {
       axes,
       seeds: o.seeds ?? (seedAxis ? (seedAxis.values as number[]) : null),
@@ -123,6 +192,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
       quiet: o.quiet,
       reference: o.reference,
       metrics: o.metrics,
+      q3: o.q3 ? { rule: q3Rule(overrides) } : undefined,
     });
     const stages = r.runs.flatMap((s) => s.stages.map((x) => ({ ...x, ...(s.seed !== null ? { seed: s.seed } : {}), ...(Object.keys(s.values).length ? { point: s.values } : {}) })));
     if (o.json) {

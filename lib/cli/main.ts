@@ -56,7 +56,7 @@ function exitOnInterrupt(err: NodeJS.WritableStream): void {
 
 const PROG = 'npx tsx pipeline.ts';
 const { Q3_PRESET } = cmd;
-const Q3_WORDS = `the same as ${Q3_PRESET.sweep.map((x) => `--sweep ${x}`).join(' ')} --seeds ${Q3_PRESET.seeds.join(',')} ${Q3_PRESET.sets.map((x) => `--set ${x}`).join(' ')} --targets ${Q3_PRESET.targets.join(',')} (needs ENWIK9 or a download for data beyond 1 KiB; more --set may follow)`;
+const Q3_WORDS = `the same as ${Q3_PRESET.sweep.map((x) => `--sweep ${x}`).join(' ')} --seeds ${Q3_PRESET.seeds.join(',')} ${Q3_PRESET.sets.map((x) => `--set ${x}`).join(' ')} --targets ${Q3_PRESET.targets.join(',')} (needs the first MiB of enwik9: ENWIK9 or a download; --sweep data.bytes=… picks sizes up to 960 KiB, --seeds other seeds, more --set may follow)`;
 
 function version(): string {
   try {
@@ -111,7 +111,7 @@ export const COMMANDS: CommandSpec[] = [
       { long: 'sweep', value: '<stage.param=v1,v2,…>', repeat: true, help: 'one build per value (repeatable: the grid is every combination), typed like --set; with an aggregate report' },
       { long: 'targets', value: '<stage,…>', parse: nameList('stages', '--targets trace,influence'), help: 'with --sweep/--seeds: build only these stages (and upstream) at each point, not the report' },
       { long: 'metrics', value: '<id,…>', parse: nameList('metric ids', '--metrics trained_bpc,pattern_gain_bpc'), help: 'with --sweep: the figures the aggregate shows (default: the SPEC §6.4 ones present, else every metric)' },
-      { long: 'q3', help: `SPEC §6.4: ${Q3_WORDS}` },
+      { long: 'q3', help: `Q3, docs/definitions.md §6.4 and docs/q3.md: ${Q3_WORDS}` },
       { long: 'reference', value: '<label>', help: "with --seeds: the paper's-weights column from this report (default: the newest report on imported weights)" },
       { long: 'queue', value: '<url>', help: 'with --seeds/--sweep: build the points on `worker` processes through this Redis queue (needs --remote-cache)' }, // [remote]
       flag.remote, flag.json, flag.quiet,

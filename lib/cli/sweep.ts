@@ -202,6 +202,8 @@ export interface SweepOptions {
   metrics?: string[];
   /** How a point is built (default: in this process, or in child processes with jobs > 1). */
   builder?: PointBuilder;
+  /** report --q3: the training-length rule in words, for the aggregate (lib/report/sweep.ts). */
+  q3?: { rule: string };
   /** Called with every point once they are checked, before any is built (a queue submits them here). */
   prepare?: (points: Point[], targets: string[]) => Promise<void>;
 }
@@ -288,7 +290,7 @@ async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
     const doc = buildReport(ins, builders, figures, defaultLabel(ins)).json as unknown as ReportJson;
     inputs.push({ values: r.values, seed: r.seed, doc, report: r.report ? path.relative(p.reportsDir, r.report).split(path.sep).join('/') : null });
   });
-  const chosen = sweep.chooseMetrics(inputs.map((x) => x.doc), o.metrics);
+  const chosen = sweep.chooseMetrics(inputs.map((x) => x.doc), o.metrics, !!o.q3);
   if (chosen.unknown.length) {
     throw new CliError('usage', `--metrics: no figure "${chosen.unknown.join('", "')}" at these points\navailable: ${chosen.available.join(', ')}`, 'name metrics the sweep\'s targets compute (report metric ids, or the Q3 ids above)');
   }
@@ -296,7 +298,7 @@ async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
   const seeds = o.seeds ?? [null];
   const fixed = overrideList(o.overrides);
   const label = sweep.sweepLabel(axes, seeds, fixed, o.targets);
-  const s = sweep.sweepAggregate({ label, axes, seeds, targets: o.targets, fixed }, inputs, chosen.metrics, figures);
+  const s = sweep.sweepAggregate({ label, axes, seeds, targets: o.targets, fixed, q3: o.q3 }, inputs, chosen.metrics, figures);
   const files = await sweep.sweepFiles(s);
   const dir = path.join(p.reportsDir, label);
   for (const [f, content] of Object.entries(files)) writeAtomic(path.join(dir, f), content);

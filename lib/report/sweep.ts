@@ -15,7 +15,7 @@ import { spread, type ReportJson, type Spread } from './audit.ts';
 import { noHtml } from './markdown.ts';
 import type { PaperFigures } from './compare.ts';
 import { renderSvg } from './plots.ts';
-import { sweepPlotSpec } from './sweep-plots.ts';
+import { heldoutCurvesSpec, sweepLinesSpec, sweepPlotSpec } from './sweep-plots.ts';
 
 export interface SweepMetric {
   id: string;
@@ -45,13 +45,45 @@ const cell = (table: string, row: string, col: string) => (r: ReportJson) => {
  */
 const trainedBpc = (r: ReportJson) => metric('trained_bpc')(r) ?? cell('training', 'Best-checkpoint eval bpc', 'value')(r);
 
+/** The model's held-out bpc: its best checkpoint scored on the data stage's held-out text during training. */
+const trainOf = (r: ReportJson) => (r.model.train ?? {}) as { heldout?: { checkpointBpc?: number } | null; converged?: boolean | null };
+const heldoutBpc = (r: ReportJson) => {
+  const v = trainOf(r).heldout?.checkpointBpc;
+  return typeof v === 'number' ? v : null;
+};
+
+/**
+ * The §6.3 level worth its bits with the lowest bpc (levels whose rebuild.<level>.worth_bits
+ * is 1, references apart); null when the point has no Q4 figures or no level is worth them.
+ */
+export function bestWorthLevel(r: ReportJson): { level: string; bpc: number; bits: number } | null {
+  let best: { level: string; bpc: number; bits: number } | null = null;
+  for (const [id, m] of Object.entries(r.metrics)) {
+    const hit = /^rebuild\.([^.]+)\.worth_bits$/.exec(id);
+    if (!hit || hit[1].startsWith('ref_') || m.value !== 1) continue;
+    const bpc = metric(`rebuild.${hit[1]}.bpc`)(r);
+    const bits = metric(`rebuild.${hit[1]}.bits`)(r);
+    if (bpc === null || bits === null) continue;
+    if (!best || bpc < best.bpc) best = { level: hit[1], bpc, bits };
+  }
+  return best;
+}
+
+/** The text as its own description (docs/definitions.md §6.3): 8 × gzip-9 bytes of the training text, from a reference row. */
+const textBits = (r: ReportJson) => metric('rebuild.ref_reverse_iso.bits')(r) ?? metric('rebuild.ref_construction.bits')(r);
+
+const BPC = 'bpc: in-sample, held-out and counting (§6.4, §6.5)';
+const Q4 = 'The best description worth its bits (§6.3)';
 const T2 = 'Table 2: carrier/pattern (§5.2)';
 const T3 = 'Table 3: signed influence (§5.3)';
 const Q1 = 'Timing rules build the carrier (§6.1)';
 
 /** The SPEC §6.4 figures (Q3), in the order the aggregate shows them. */
 export const Q3_METRICS: SweepMetric[] = [
-  { id: 'trained_bpc', label: 'trained bpc', group: 'Training (§2)', pick: trainedBpc },
+  { id: 'trained_bpc', label: 'in-sample bpc', group: BPC, pick: trainedBpc },
+  { id: 'heldout_bpc', label: 'held-out bpc', group: BPC, pick: heldoutBpc },
+  { id: 'kn.best.heldout_bpc', label: 'Kneser–Ney held-out bpc (best order)', group: BPC, pick: metric('kn.best.heldout_bpc') },
+  { id: 'kn.best.order', label: 'Kneser–Ney best order', group: BPC, pick: metric('kn.best.order') },
   { id: 'ps_per_position', label: 'PS units per position', group: T2, pick: metric('ps_per_position') },
   { id: 'carrier_only_bpc', label: 'carrier-only bpc', group: T2, pick: metric('carrier_only_bpc') },
   { id: 'pattern_gain_bpc', label: 'pattern gain (bpc)', group: T2, pick: metric('pattern_gain_bpc') },
@@ -68,14 +100,29 @@ export const Q3_METRICS: SweepMetric[] = [
       { id: `timing_carrier.${set}.heldout_bpc`, label: `${name} held-out bpc`, group: Q1, pick: metric(`timing_carrier.${set}.heldout_bpc`) },
     ];
   }),
+  {
+    id: 'rebuild.best_worth.gap',
+    label: 'bpc gap of the best level worth its bits',
+    group: Q4,
+    pick: (r) => {
+      const b = bestWorthLevel(r);
+      const t = trainedBpc(r);
+      return b && t !== null ? b.bpc - t : null;
+    },
+  },
+  { id: 'rebuild.best_worth.bits', label: 'its description bits', group: Q4, pick: (r) => bestWorthLevel(r)?.bits ?? null },
+  { id: 'rebuild.text_bits', label: 'the text as its own description (bits)', group: Q4, pick: textBits },
 ];
+
+/** The Q3 metrics its report shows as a column even where no point has them ("—"): the §6.3 ones, built on another branch's stages. */
+const Q3_ALWAYS = new Set(['rebuild.best_worth.gap', 'rebuild.best_worth.bits']);
 
 /**
  * The metrics a sweep shows. `wanted`: ids (of Q3_METRICS or of report metrics), in that
  * order; unknown ids are returned in `unknown`. Default: the Q3 figures the documents
  * have, else every metric they have.
  */
-export function chooseMetrics(docs: ReportJson[], wanted?: string[]): { metrics: SweepMetric[]; unknown: string[]; available: string[] } {
+export function chooseMetrics(docs: ReportJson[], wanted?: string[], q3 = false): { metrics: SweepMetric[]; unknown: string[]; available: string[] } {
   const has = (m: SweepMetric) => docs.some((d) => m.pick(d) !== null);
   const reportIds = [...new Set(docs.flatMap((d) => Object.keys(d.metrics)))];
   const byId = new Map<string, SweepMetric>(Q3_METRICS.map((m) => [m.id, m]));
@@ -85,8 +132,8 @@ export function chooseMetrics(docs: ReportJson[], wanted?: string[]): { metrics:
     const unknown = wanted.filter((w) => !available.includes(w));
     return { metrics: wanted.filter((w) => available.includes(w)).map((w) => byId.get(w)!), unknown, available };
   }
-  const q3 = Q3_METRICS.filter(has);
-  return { metrics: q3.length ? q3 : [...byId.values()].filter(has), unknown: [], available };
+  const shown = Q3_METRICS.filter((m) => has(m) || (q3 && Q3_ALWAYS.has(m.id)));
+  return { metrics: shown.some(has) ? shown : [...byId.values()].filter(has), unknown: [], available };
 }
 
 export interface SweepAxis {
@@ -115,6 +162,10 @@ export interface SweepRow {
   seeds: (number | null)[];
   reports: (string | null)[];
   epochs: (number | null)[];
+  /** Per seed: did the model converge (docs/definitions.md §6.4)? null: no held-out curve. */
+  converged: (boolean | null)[];
+  /** Per seed: the held-out curve of its training (epoch 0 = the init), null without one. */
+  heldoutCurves?: ({ epoch: number; heldoutBpc: number }[] | null)[];
   metrics: Record<string, SweepCell>;
   /** The usual aggregate over this point's seeds (mean ± sd [min, max] of every metric and table cell). */
   aggregate: Omit<Aggregate, 'audit'>;
@@ -131,6 +182,12 @@ export interface SweepJson {
   metrics: { id: string; label: string; group: string }[];
   rows: SweepRow[];
   summary: string[];
+  /** Set by report --q3: the training-length rule in words and the held-out block. */
+  q3?: Q3Info;
+}
+
+export interface Q3Info {
+  rule: string;
 }
 
 const pointKey = (values: Record<string, unknown>) => JSON.stringify(values);
@@ -145,7 +202,7 @@ export function sweepLabel(axes: SweepAxis[], seeds: (number | null)[], fixed: s
 }
 
 export function sweepAggregate(
-  o: { label: string; axes: SweepAxis[]; seeds: (number | null)[]; targets: string[]; fixed: string[] },
+  o: { label: string; axes: SweepAxis[]; seeds: (number | null)[]; targets: string[]; fixed: string[]; q3?: Q3Info },
   points: SweepPointInput[],
   metrics: SweepMetric[],
   figures: PaperFigures,
@@ -164,6 +221,8 @@ export function sweepAggregate(
       seeds: pts.map((pt) => pt.seed),
       reports: pts.map((pt) => pt.report),
       epochs: pts.map((pt) => (typeof pt.doc.model.train?.epochs === 'number' ? (pt.doc.model.train.epochs as number) : null)),
+      converged: pts.map((pt) => (typeof trainOf(pt.doc).converged === 'boolean' ? trainOf(pt.doc).converged! : null)),
+      ...(o.q3 ? { heldoutCurves: pts.map((pt) => (trainOf(pt.doc).heldout as { curve?: { epoch: number; heldoutBpc: number }[] } | null | undefined)?.curve ?? null) } : {}),
       metrics: cells,
       aggregate: agg,
     };
@@ -178,8 +237,9 @@ export function sweepAggregate(
     metrics: metrics.map(({ id, label, group }) => ({ id, label, group })),
     rows,
     summary: [],
+    ...(o.q3 ? { q3: o.q3 } : {}),
   };
-  s.summary = sweepSentences(s);
+  s.summary = [...sweepSentences(s), ...(o.q3 ? q3Sentences(s) : [])];
   return s;
 }
 
@@ -188,6 +248,25 @@ export function sweepAggregate(
 /** Four significant digits (integers as they are), so that small figures do not print as 0.0000. */
 const f = (x: number) => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 1000 ? x.toFixed(1) : x === 0 ? '0' : x.toPrecision(4));
 const fmtSpread = (s: Spread | null | undefined) => (!s ? '—' : s.n === 1 ? f(s.mean) : `${f(s.mean)} ± ${s.sd === null ? '—' : f(s.sd)} [${f(s.min)}, ${f(s.max)}]`);
+/** A non-converged figure in Markdown (which carries no HTML, so no colour): in italics, labelled. */
+const grey = (x: string) => `*${x}*`;
+
+/**
+ * A row's cell: the spread over its models, and when some did not converge the spread over
+ * those that did, then theirs greyed and labelled "not converged" (never mixed in silently).
+ */
+export function fmtCell(r: SweepRow, id: string): string {
+  const c = r.metrics[id];
+  if (!c) return '—';
+  const conv = r.converged ?? [];
+  if (!conv.some((x) => x === false)) return fmtSpread(c.spread);
+  const ok = c.values.filter((v, i): v is number => v !== null && conv[i] !== false);
+  const bad = c.values.filter((v, i): v is number => v !== null && conv[i] === false);
+  if (!ok.length && !bad.length) return '—';
+  const badWords = bad.length ? grey(`${bad.map(f).join(', ')} (not converged)`) : '';
+  return ok.length ? `${fmtSpread(spread(ok))}${badWords ? `; ${badWords}` : ''}` : badWords;
+}
+
 const pointName = (s: SweepJson, r: SweepRow) => s.axes.map((a) => `${a.param} = ${String(r.values[a.param])}`).join(', ');
 
 /** How a metric moves along the rows: first and last mean, steps up and down, and against the seed spread. */
@@ -269,6 +348,96 @@ export function sweepSentences(s: SweepJson): string[] {
   return out;
 }
 
+// ---------------------------------------------------------------- Q3's answers
+
+const sizeName = (n: number) => (n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`);
+/** A metric's values at a row from the models that converged (or whose convergence is unknown). */
+const convergedValues = (r: SweepRow, id: string) => (r.metrics[id]?.values ?? []).filter((v, i): v is number => v !== null && r.converged[i] !== false);
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+
+/** The smallest size from which `holds` is true at that row and every larger one (rows in size order); null if never. */
+function fromSize(rows: SweepRow[], holds: (r: SweepRow) => boolean | null): { from: number | null; rows: SweepRow[] } {
+  const known = rows.filter((r) => holds(r) !== null);
+  let from: number | null = null;
+  for (let i = known.length - 1; i >= 0 && holds(known[i]); i--) from = Number(known[i].values['data.bytes']);
+  return { from, rows: known };
+}
+
+/**
+ * The sentences that answer Q3 (docs/definitions.md §6.4), from the numbers: how many
+ * models converged under the stated rule, whether the decomposition holds, whether the
+ * pattern regime grows, from what size the RNN beats counting on held-out text, and from
+ * what size a description of the model is cheaper than the text. Only converged models
+ * (and those without a curve) count; the others are named.
+ */
+export function q3Sentences(s: SweepJson): string[] {
+  const out: string[] = [];
+  const rows = [...s.rows].filter((r) => typeof r.values['data.bytes'] === 'number').sort((a, b) => Number(a.values['data.bytes']) - Number(b.values['data.bytes']));
+  if (!rows.length) return out;
+  const size = (r: SweepRow) => sizeName(Number(r.values['data.bytes']));
+  const all = rows.flatMap((r) => r.converged);
+  const yes = all.filter((c) => c === true).length;
+  const no = rows.filter((r) => r.converged.some((c) => c === false));
+  out.push(
+    `Training length: ${s.q3?.rule ?? 'as the fixed params say'}. ${yes} of ${all.length} models converged (best held-out bpc improved by less than 0.01 over the last quarter of training)` +
+      (no.length
+        ? `; not converged: ${no.map((r) => `${r.converged.filter((c) => c === false).length} of ${r.converged.length} at ${size(r)}`).join(', ')}. Their figures are greyed in the tables and plots, and the sentences below leave them out.`
+        : '.'),
+  );
+  const at = (id: string) => (r: SweepRow) => mean(convergedValues(r, id));
+  // Does the decomposition hold: a positive pattern gain for every converged model.
+  const gain = rows.filter((r) => convergedValues(r, 'pattern_gain_bpc').length);
+  if (gain.length) {
+    const fails = gain.filter((r) => convergedValues(r, 'pattern_gain_bpc').some((v) => v <= 0));
+    out.push(
+      fails.length
+        ? `The decomposition breaks at ${fails.map(size).join(', ')}: there the carrier alone predicts as well as the model for some converged model (pattern gain ≤ 0).`
+        : `The decomposition holds at every size with converged models (${gain.map(size).join(', ')}): the carrier alone is worse than the model for every one of them (pattern gain ${f(Math.min(...gain.flatMap((r) => convergedValues(r, 'pattern_gain_bpc'))))} bpc or more).`,
+    );
+  }
+  // Does the pattern regime grow: PS units per position and the pattern gain, first to last size.
+  const grow = (['ps_per_position', 'pattern_gain_bpc'] as const).map((id) => {
+    const pts = rows.map((r) => ({ r, m: at(id)(r) })).filter((x): x is { r: SweepRow; m: number } => x.m !== null);
+    return pts.length >= 2 ? { id, first: pts[0], last: pts[pts.length - 1] } : null;
+  });
+  if (grow[0] || grow[1]) {
+    const words = grow.filter((g) => g !== null).map((g) => `${g!.id === 'ps_per_position' ? 'PS units per position' : 'the pattern gain'} goes from ${f(g!.first.m)} at ${size(g!.first.r)} to ${f(g!.last.m)} at ${size(g!.last.r)}`);
+    const up = grow.filter((g) => g !== null && g.last.m > g.first.m).length;
+    const n = grow.filter((g) => g !== null).length;
+    out.push(`The pattern regime ${up === n ? 'grows' : up === 0 ? 'does not grow' : 'grows by one measure only'} with the data: ${words.join('; ')} (means over converged models).`);
+  }
+  // From what size the RNN beats counting on held-out text.
+  const beat = fromSize(rows, (r) => {
+    const m = at('heldout_bpc')(r);
+    const k = mean((r.metrics['kn.best.heldout_bpc']?.values ?? []).filter((v): v is number => v !== null));
+    return m === null || k === null ? null : m < k;
+  });
+  if (beat.rows.length) {
+    const pairs = beat.rows.map((r) => `${size(r)} ${f(at('heldout_bpc')(r)!)} vs ${f(mean((r.metrics['kn.best.heldout_bpc']?.values ?? []).filter((v): v is number => v !== null))!)}`).join(', ');
+    out.push(
+      beat.from === null
+        ? `The RNN does not beat counting on the held-out text at the largest size here: its held-out bpc against Kneser–Ney's best order (${pairs}).`
+        : `The RNN beats counting on the held-out text from ${sizeName(beat.from)} on${beat.from === Number(beat.rows[0].values['data.bytes']) ? ' (at every size here)' : ''}: its held-out bpc against Kneser–Ney's best order (${pairs}).`,
+    );
+  } else out.push('No size here has both a held-out bpc of a converged model and a Kneser–Ney figure, so whether the RNN beats counting cannot be said.');
+  // From what size a description of the model is cheaper than the text it explains.
+  const cheaper = fromSize(rows, (r) => {
+    const b = at('rebuild.best_worth.bits')(r);
+    const t = at('rebuild.text_bits')(r);
+    return b === null || t === null ? null : b < t;
+  });
+  if (!cheaper.rows.length) {
+    out.push('No point has the §6.3 figures (the rebuild stage was not built, or no level is worth its bits), so from what size a description of the model is cheaper than the text cannot be said here.');
+  } else {
+    out.push(
+      cheaper.from === null
+        ? `At the largest size here the best description worth its bits still takes more bits than the text itself (8 × gzip-9 bytes).`
+        : `From ${sizeName(cheaper.from)} on, the best description worth its bits takes fewer bits than the text itself (8 × gzip-9 bytes).`,
+    );
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- the files
 
 export function renderSweep(s: SweepJson, plots: { title: string; file: string }[]): string {
@@ -278,6 +447,12 @@ export function renderSweep(s: SweepJson, plots: { title: string; file: string }
       (s.seeds.some((x) => x !== null) ? `; seeds ${s.seeds.join(', ')}` : '') +
       `. Built: ${s.targets.join(', ')} and their upstream stages. Fixed: ${s.fixed.map((x) => `\`${x}\``).join(', ') || 'defaults'}.`,
     'Cells are mean ± sd [min, max] over seeds; plots show the mean, the min–max band and each seed.',
+    ...(s.q3
+      ? [
+          `Training length: ${s.q3.rule}. A model is converged when its best held-out bpc improved by less than 0.01 over the last quarter of its training (docs/definitions.md §6.4); a figure from one that is not is set apart and labelled: in the tables in italics with "(not converged)", beside the spread over the converged ones, and in the plots as grey dots.`,
+          'held-out bpc: the best checkpoint (the weights every analysis reads) scored on the held-out block; Kneser–Ney: the same block, counted on the same training prefix (docs/definitions.md §6.5). The §6.3 columns read the rebuild stage\'s figures where a point has them, else "—".',
+        ]
+      : []),
     ...(s.metrics.some((m) => m.id === 'trained_bpc')
       ? ["trained bpc: the model's eval bpc over all N − 1 positions (`trained_bpc` of the isomorphism stage where it was built, else the training's best-checkpoint eval bpc, the same quantity)."]
       : []),
@@ -291,13 +466,16 @@ export function renderSweep(s: SweepJson, plots: { title: string; file: string }
   for (const g of groups) {
     const ms = s.metrics.filter((m) => m.group === g);
     out.push(`## ${g}`, '');
-    const head = [...s.axes.map((a) => `\`${a.param}\``), 'epochs', ...ms.map((m) => m.label)];
+    const withConv = s.rows.some((r) => (r.converged ?? []).some((c) => c !== null));
+    const head = [...s.axes.map((a) => `\`${a.param}\``), 'epochs', ...(withConv ? ['converged'] : []), ...ms.map((m) => m.label)];
     out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
     for (const r of s.rows) {
       const ep = [...new Set(r.epochs.filter((e) => e !== null))].join('/') || '—';
-      out.push(`| ${[...s.axes.map((a) => String(r.values[a.param])), ep, ...ms.map((m) => fmtSpread(r.metrics[m.id]?.spread))].join(' | ')} |`);
+      const conv = `${r.converged.filter((c) => c === true).length} of ${r.converged.length}`;
+      out.push(`| ${[...s.axes.map((a) => String(r.values[a.param])), ep, ...(withConv ? [conv] : []), ...ms.map((m) => fmtCell(r, m.id))].join(' | ')} |`);
     }
     out.push('');
+    if (g === BPC) for (const p of plots.filter((x) => x.file === BPC_PLOT || x.file === CURVES_PLOT)) out.push(`![${p.title}](${p.file})`, '');
     for (const m of ms) {
       const p = plots.find((x) => x.file === plotFile(m.id));
       if (p) out.push(`![${p.title}](${p.file})`, '');
@@ -318,6 +496,8 @@ export function renderSweep(s: SweepJson, plots: { title: string; file: string }
   return noHtml(out.join('\n')); // no HTML from the data, as in report.md (markdown.ts)
 }
 
+const BPC_PLOT = 'plots/bpc.svg';
+const CURVES_PLOT = 'plots/heldout-curves.svg';
 const plotFile = (id: string) => `plots/${id.replace(/[^A-Za-z0-9._-]+/g, '_')}.svg`;
 
 /** The sweep's files (relative to reports/<label>/): report.json, report.md and a plot per metric. */
@@ -328,6 +508,18 @@ export async function sweepFiles(s: SweepJson): Promise<Record<string, string>> 
     const title = `${m.label} against ${s.axes[0]?.param ?? 'point'}`;
     files[plotFile(m.id)] = await renderSvg(sweepPlotSpec(s, m.id, title));
     plots.push({ title, file: plotFile(m.id) });
+  }
+  // Q3's bpc plot: in-sample, held-out and Kneser–Ney on one axis.
+  const lines = ['trained_bpc', 'heldout_bpc', 'kn.best.heldout_bpc'].filter((id) => s.metrics.some((m) => m.id === id));
+  if (s.q3 && lines.length > 1) {
+    const title = `bpc against ${s.axes[0]?.param ?? 'point'}: in-sample, held-out and Kneser–Ney`;
+    files[BPC_PLOT] = await renderSvg(sweepLinesSpec(s, lines.map((id) => ({ id, label: s.metrics.find((m) => m.id === id)!.label })), title));
+    plots.unshift({ title, file: BPC_PLOT });
+  }
+  if (s.q3 && s.rows.some((r) => r.heldoutCurves?.some((c) => c?.length))) {
+    const title = 'held-out bpc along training (x: fraction of the epochs run), one line per model';
+    files[CURVES_PLOT] = await renderSvg(heldoutCurvesSpec(s, title));
+    plots.unshift({ title, file: CURVES_PLOT });
   }
   files['report.json'] = JSON.stringify(s, null, 1) + '\n';
   files['report.md'] = renderSweep(s, plots);

@@ -50,7 +50,54 @@ export type InitName = TrainParams['init'];
  * schemas/train.params.json (no third declaration to drift). evalEvery: eval bpc every
  * this many epochs (and after the last); init: the init PRNG (default glibc, the authors').
  */
-export type TrainOptions = Pick<TrainParams, 'hidden' | 'epochs' | 'optimizer' | 'seed' | 'bptt' | 'evalEvery'> & Partial<Pick<TrainParams, 'init'>>;
+export type TrainOptions = Pick<TrainParams, 'hidden' | 'epochs' | 'optimizer' | 'seed' | 'bptt' | 'evalEvery'> &
+  Partial<Pick<TrainParams, 'init'>> & {
+    /**
+     * Held-out text (docs/definitions.md §6.4): scored by the same float32 forward as the
+     * eval bpc, at epoch 0 (the init), every `heldoutEvery` epochs and after the last. It
+     * only reads the weights: the training, its curve and its weights are the same with or
+     * without it.
+     */
+    heldout?: Uint8Array | null;
+    /** Held-out eval interval in epochs (default: heldoutEveryFor(null, E), eight points along the run). */
+    heldoutEvery?: number | null;
+  };
+
+/**
+ * The held-out eval interval: `every`, or when null ⌊E/8⌋ (at least 1), so that a run of any
+ * length gets about eight points besides the init and one of them falls at ⌊3E/4⌋ when 8
+ * divides E. One pass over the 64 KiB Q3 block costs about 5.5 s of CPU (JavaScript
+ * forward and readout), so a fixed number of points keeps short runs on large held-out
+ * text affordable.
+ */
+export function heldoutEveryFor(every: number | null | undefined, E: number): number {
+  return every ?? Math.max(1, Math.floor(E / 8));
+}
+
+/** What a model counts as converged (docs/definitions.md §6.4): its best held-out bpc improved by less than this over the last quarter of its training. */
+export const CONVERGED_TOL = 0.01;
+
+/**
+ * The convergence rule of docs/definitions.md §6.4 on a held-out curve (epochs ascending,
+ * starting at 0 = the init): the best held-out bpc over points at epochs ≤ ⌊3E/4⌋ minus the
+ * best over all points is below `tol`. A coarse curve (no point between an earlier one and
+ * ⌊3E/4⌋) measures the improvement over a longer stretch than the last quarter, which
+ * can only make a model count as not converged. null when the curve is empty or has no
+ * point at or before ⌊3E/4⌋.
+ */
+export function convergedOf(epochs: readonly number[], bpc: readonly number[], E: number, tol = CONVERGED_TOL): { converged: boolean | null; improvement: number | null; cut: number } {
+  const cut = Math.floor((3 * E) / 4);
+  let before = Infinity;
+  let all = Infinity;
+  for (let i = 0; i < epochs.length; i++) {
+    if (!Number.isFinite(bpc[i])) continue;
+    all = Math.min(all, bpc[i]);
+    if (epochs[i] <= cut) before = Math.min(before, bpc[i]);
+  }
+  if (!Number.isFinite(before)) return { converged: null, improvement: null, cut };
+  const improvement = before - all;
+  return { converged: improvement < tol, improvement, cut };
+}
 
 export interface TrainResult {
   kernel: KernelName;
@@ -66,6 +113,11 @@ export interface TrainResult {
   /** Eval points: epochs and their eval bpc. */
   evalEpochs: number[];
   evalBpc: number[];
+  /** Held-out eval points (empty without held-out text): epochs (0 = the init) and their held-out bpc. */
+  heldoutEpochs: number[];
+  heldoutBpc: number[];
+  /** Held-out bpc of the best checkpoint (the weights the analyses read); null without held-out text. */
+  bestCheckpointHeldoutBpc: number | null;
   /** Wall time of the epochs (evals excluded), ms. Not deterministic. */
   msPerEpoch: number;
   msTotal: number;
@@ -174,9 +226,11 @@ export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {})
   const { hidden: H, epochs: E, optimizer, seed, bptt, evalEvery } = opt;
   const N = xs.length;
   if (N < 2) throw new Error(`train: need at least 2 bytes of data, got ${N}`);
-  if (!(H >= 1 && E >= 1 && bptt >= 1 && evalEvery >= 1)) {
-    throw new Error(`train: hidden, epochs, bptt and evalEvery must be ≥ 1, got ${JSON.stringify(opt)}`);
+  const heldoutEvery = heldoutEveryFor(opt.heldoutEvery, E);
+  if (!(H >= 1 && E >= 1 && bptt >= 1 && evalEvery >= 1 && heldoutEvery >= 1)) {
+    throw new Error(`train: hidden, epochs, bptt, evalEvery and heldoutEvery must be ≥ 1, got ${JSON.stringify({ ...opt, heldout: opt.heldout?.length })}`);
   }
+  const heldout = opt.heldout && opt.heldout.length >= 2 ? opt.heldout : null;
   const now = hooks.now ?? (() => performance.now());
   const be = makeBackend(hooks.backend ?? 'auto', initParams(H, seed, opt.init ?? 'glibc'), H, xs, Math.min(bptt, N - 1), hooks.threads);
   const P = N - 1; // predictions per epoch
@@ -186,6 +240,15 @@ export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {})
   let bestEpoch = 0;
   const evalEpochs: number[] = [];
   const evalBpcs: number[] = [];
+  const heldoutEpochs: number[] = [];
+  const heldoutBpcs: number[] = [];
+  // The held-out evals read the weights and nothing else (no draws, no state of the kernel).
+  const scoreHeldout = (e: number) => {
+    if (!heldout) return;
+    heldoutEpochs.push(e);
+    heldoutBpcs.push(evalBpc(be.params, H, heldout));
+  };
+  scoreHeldout(0);
   let step = 0;
   let ms = 0;
   const t0 = now();
@@ -213,6 +276,7 @@ export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {})
       evalEpochs.push(e);
       evalBpcs.push(evalBpc(be.params, H, xs));
     }
+    if (e % heldoutEvery === 0 || e === E) scoreHeldout(e);
     hooks.onEpoch?.(e, E, bpc);
   }
 
@@ -229,6 +293,9 @@ export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {})
     curveTrainBpc: curve,
     evalEpochs,
     evalBpc: evalBpcs,
+    heldoutEpochs,
+    heldoutBpc: heldoutBpcs,
+    bestCheckpointHeldoutBpc: heldout ? evalBpc(best, H, heldout) : null,
     msPerEpoch: ms / E,
     msTotal: now() - t0,
   };

@@ -99,7 +99,7 @@ describe('report --sweep (tiny models)', () => {
       sweep('--sweep', 'data.bytes=256,1'),
       sweep('--sweep', 'data.bytes=256', '--set', 'data.bytes=512'),
       sweep('--targets', 'trace'),
-      sweep('--q3', '--seeds', '1'),
+      sweep('--q3', '--targets', 'trace'),
     ]);
     expectUsageError(unknownParam, /unknown param "data\.nope"\nvalid params of data: bytes, path, url/);
     expectUsageError(unknownStage, /unknown stage "nope"/);
@@ -109,7 +109,7 @@ describe('report --sweep (tiny models)', () => {
     expectUsageError(outOfRange, /data\.bytes/);
     expectUsageError(twice, /--sweep data\.bytes and --set data\.bytes cannot be combined/);
     expectUsageError(targetsAlone, /--targets applies to a sweep/);
-    expectUsageError(q3Mixed, /--q3 is a preset/);
+    expectUsageError(q3Mixed, /--q3 is a preset of --sweep, --seeds and --targets; it cannot be combined with --targets/);
   }, 120_000);
 
   it.skipIf(!enwik1MiB())('data beyond 1 KiB comes from ENWIK9 in every point', async () => {

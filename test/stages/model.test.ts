@@ -22,7 +22,7 @@ describe('model stage', () => {
     expect(modelStage.externals!(p, {})).toEqual([]);
     const w = new Float32Array(paramCount(4)).map((_, i) => i);
     const train = output(
-      { hidden: 4, bestEvalBpc: 1.5, finalEvalBpc: 1.6, epochs: 3, optimizer: 'sgd', seed: 7, bestEpoch: 2, kernel: 'ts' },
+      { hidden: 4, bestEvalBpc: 1.5, finalEvalBpc: 1.6, epochs: 3, optimizer: 'sgd', seed: 7, bestEpoch: 2, kernel: 'ts', heldout: { bestBpc: 3.5 }, converged: false },
       { params: { dtype: 'float32', shape: [w.length], data: w } },
     );
     const out = await modelStage.run(ctx(p, { train }));
@@ -30,7 +30,8 @@ describe('model stage', () => {
       source: 'train',
       H: 4,
       paramCount: paramCount(4),
-      train: { bestEvalBpc: 1.5, finalEvalBpc: 1.6, epochs: 3, optimizer: 'sgd', seed: 7, bestEpoch: 2, kernel: 'ts' },
+      // the held-out curve and the convergence flag travel with the model
+      train: { bestEvalBpc: 1.5, finalEvalBpc: 1.6, epochs: 3, optimizer: 'sgd', seed: 7, bestEpoch: 2, kernel: 'ts', heldout: { bestBpc: 3.5 }, converged: false },
     });
     expect(out.tensors!.params.data).toBe(w);
   });

@@ -4,11 +4,12 @@ import AjvModule from 'ajv';
 import trainStage, { epochsFor } from '../../stages/train.ts';
 import { paramCount } from '../../lib/rnn/weights.ts';
 import { randomBytes } from '../rnn/helpers.ts';
-import { ctx, dataOutput } from '../rnn/stage-ctx.ts';
+import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';
+import { heldoutEveryFor } from '../../lib/rnn/train.ts';
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 const schema = (name: string) => JSON.parse(readFileSync(`schemas/${name}.json`, 'utf8'));
-const params = { hidden: 8, epochs: 4, predictions: null, optimizer: 'adam' as const, init: 'glibc' as const, seed: 42, bptt: 10, evalEvery: 2 };
+const params = { hidden: 8, epochs: 4, predictions: null, optimizer: 'adam' as const, init: 'glibc' as const, seed: 42, bptt: 10, evalEvery: 2, heldoutEvery: null, minEpochs: 1, maxDoublings: 0 };
 
 describe('train stage', () => {
   it('trains from the data bytes and returns schema-valid json, the best checkpoint and the curve', async () => {
@@ -51,12 +52,65 @@ describe('train stage', () => {
     expect(epochsFor({ epochs: 4, predictions: null }, 41)).toBe(4);
     expect(epochsFor({ epochs: 1, predictions: 4000 * 1023 }, 1024)).toBe(4000);
     expect(epochsFor({ epochs: 1, predictions: 4000 * 1023 }, 65536)).toBe(62);
+    // minEpochs: at least that many passes (Q3's rule); below it, predictions decide
+    expect(epochsFor({ epochs: 1, predictions: 4000 * 1023, minEpochs: 100 }, 65536)).toBe(100);
+    expect(epochsFor({ epochs: 1, predictions: 4000 * 1023, minEpochs: 100 }, 1024)).toBe(4000);
+    const k = (await trainStage.run(ctx({ ...params, predictions: 130, minEpochs: 5, optimizer: 'sgd' as const }, { data: dataOutput(xs) }))).json as any;
+    expect(k).toMatchObject({ epochs: 5, epochsFrom: 'minEpochs', predictions: 200 });
+    expect(k.recipe.lrSchedule).toContain('π e/5');
   });
+
+  it('scores the data stage\'s held-out text along the way and says whether the model converged; without one, null', async () => {
+    const xs = randomBytes(64, 3);
+    const hs = randomBytes(40, 4);
+    const data = output({ bytes: 64, heldout: { offset: 500, bytes: 40 } }, { bytes: { dtype: 'uint8', shape: [64], data: xs }, heldout: { dtype: 'uint8', shape: [40], data: hs } });
+    const out = await trainStage.run(ctx({ ...params, epochs: 8, heldoutEvery: 2 }, { data }));
+    const ajv = new Ajv({ allErrors: true });
+    expect(ajv.validate(schema('train.output'), out.json), ajv.errorsText()).toBe(true);
+    const j = out.json as any;
+    expect(j.heldoutEvery).toBe(2);
+    expect(j.heldout.curve.map((c: any) => c.epoch)).toEqual([0, 2, 4, 6, 8]);
+    expect(j.heldout).toMatchObject({ offset: 500, bytes: 40, cutEpoch: 6, tolerance: 0.01 });
+    const bpcs = j.heldout.curve.map((c: any) => c.heldoutBpc);
+    expect(j.heldout.bestBpc).toBe(Math.min(...bpcs));
+    const before = Math.min(...bpcs.slice(0, 4));
+    expect(j.heldout.improvementLastQuarter).toBe(before - j.heldout.bestBpc);
+    expect(j.converged).toBe(before - j.heldout.bestBpc < 0.01);
+    // the weights are those of a run without held-out text
+    const plain = await trainStage.run(ctx({ ...params, epochs: 8 }, { data: dataOutput(xs) }));
+    expect(Array.from(plain.tensors!.params.data)).toEqual(Array.from(out.tensors!.params.data));
+    expect((plain.json as any).heldout).toBeNull();
+    expect((plain.json as any).converged).toBeNull();
+    expect((plain.json as any).heldoutEvery).toBe(1); // null: floor(E/8), at least 1
+    expect(heldoutEveryFor(null, 4000)).toBe(500);
+    expect(heldoutEveryFor(7, 4000)).toBe(7);
+  });
+
+  it('with maxDoublings, trains again with twice the epochs while the model has not converged; the model is the last run', async () => {
+    const xs = randomBytes(64, 3);
+    const hs = randomBytes(40, 4);
+    const data = output({ bytes: 64, heldout: { offset: 500, bytes: 40 } }, { bytes: { dtype: 'uint8', shape: [64], data: xs }, heldout: { dtype: 'uint8', shape: [40], data: hs } });
+    const p = { ...params, optimizer: 'adam' as const, epochs: 2, heldoutEvery: 1, maxDoublings: 3 };
+    const j = (await trainStage.run(ctx(p, { data }))).json as any;
+    const runs = j.attempts.map((a: any) => a.epochs);
+    // 2, 4, 8, 16 at most; each but the last did not converge, and the last is the model
+    expect(runs).toEqual([2, 4, 8, 16].slice(0, runs.length));
+    expect(j.attempts.slice(0, -1).every((a: any) => a.converged === false)).toBe(true);
+    expect(runs.length === 4 || j.attempts.at(-1).converged === true).toBe(true);
+    expect(j.epochs).toBe(runs.at(-1));
+    expect(j.converged).toBe(j.attempts.at(-1).converged);
+    expect(j.epochsFrom).toBe(runs.length > 1 ? 'doubled' : 'epochs');
+    // the last run is an ordinary run of that many epochs: the same weights
+    const direct = await trainStage.run(ctx({ ...p, epochs: j.epochs, maxDoublings: 0 }, { data }));
+    const again = await trainStage.run(ctx(p, { data }));
+    expect(Array.from(again.tensors!.params.data)).toEqual(Array.from(direct.tensors!.params.data));
+    expect(runs.length).toBeGreaterThan(1); // this setting does need a second run
+  }, 60_000);
 
   it("has defaults matching the authors' released recipe (H 128, 4000 epochs, sgd, glibc init, seed 42, BPTT-50) and rejects nothing silently", () => {
     const s = schema('train.params');
     const d = Object.fromEntries(Object.entries(s.properties).map(([k, v]: [string, any]) => [k, v.default]));
-    expect(d).toEqual({ hidden: 128, epochs: 4000, predictions: null, optimizer: 'sgd', init: 'glibc', seed: 42, bptt: 50, evalEvery: 50 });
+    expect(d).toEqual({ hidden: 128, epochs: 4000, predictions: null, optimizer: 'sgd', init: 'glibc', seed: 42, bptt: 50, evalEvery: 50, heldoutEvery: null, minEpochs: 1, maxDoublings: 0 });
     expect(s.additionalProperties).toBe(false);
     expect(trainStage.volatile).toEqual(['msPerEpoch', 'msTotal']);
   });

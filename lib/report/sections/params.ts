@@ -54,11 +54,22 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
         { quantity: 'Recipe', value: tr.recipe?.name ?? tr.optimizer },
         { quantity: 'Optimizer', value: tr.optimizer },
         ...(tr.init ? [{ quantity: 'Init PRNG', value: tr.init }] : []),
-        { quantity: 'Epochs', value: tr.epochsFrom === 'predictions' ? `${tr.epochs} (from train.predictions)` : tr.epochs },
+        { quantity: 'Epochs', value: tr.epochsFrom === 'predictions' ? `${tr.epochs} (from train.predictions)` : tr.epochsFrom === 'minEpochs' ? `${tr.epochs} (train.minEpochs: more than train.predictions gives)` : tr.epochs },
         ...(tr.predictions ? [{ quantity: 'Predictions', value: tr.predictions }] : []),
         { quantity: 'Best epoch', value: tr.bestEpoch },
         { quantity: 'Best-checkpoint eval bpc', value: { ours: tr.bestEvalBpc, ref: 'trained_bpc' } },
         { quantity: 'Final eval bpc', value: { ours: tr.finalEvalBpc } },
+        // The held-out curve (docs/definitions.md §6.4), when the data stage had held-out text.
+        ...(tr.heldout
+          ? [
+              { quantity: `Held-out bpc of the best checkpoint (bytes [${tr.heldout.offset}, ${tr.heldout.offset + tr.heldout.bytes}))`, value: { ours: tr.heldout.checkpointBpc } },
+              { quantity: 'Best held-out bpc along training (epoch)', value: `${tr.heldout.bestBpc.toFixed(4)} (epoch ${tr.heldout.bestEpoch} of ${tr.epochs})` },
+              {
+                quantity: 'Converged (best held-out bpc improved by < 0.01 over the last quarter)',
+                value: `${tr.converged ? 'yes' : 'no'} (improved by ${Number(tr.heldout.improvementLastQuarter).toFixed(4)} after epoch ${tr.heldout.cutEpoch})`,
+              },
+            ]
+          : []),
         ...(tr.kernel ? [{ quantity: 'Kernel', value: tr.kernel }] : []),
       ],
       provenance: { stage: 'model', key: inputs.model.key },

@@ -1,0 +1,122 @@
+// Q3's aggregate (docs/definitions.md §6.4) on hand-made report documents: each seed's
+// convergence read from the model's training summary, non-converged figures greyed and
+// labelled in the table and the plots, the held-out / Kneser–Ney / §6.3 columns, and the
+// answers computed from the numbers (they change when the numbers do).
+import { describe, expect, it } from 'vitest';
+import { bestWorthLevel, chooseMetrics, fmtCell, q3Sentences, sweepAggregate, sweepFiles, type SweepPointInput } from '../../lib/report/sweep.ts';
+import { heldoutCurvesSpec, sweepLinesSpec, sweepPlotSpec } from '../../lib/report/sweep-plots.ts';
+import type { ReportJson } from '../../lib/report/audit.ts';
+
+const m = (id: string, value: number) => ({ id, value, section: '§6', positions: 'all', paper: null, status: '' });
+
+interface P { trained: number; heldout: number; kn: number; conv: boolean; gain?: number; ps?: number; worthBits?: number; textBits?: number }
+
+function doc(bytes: number, seed: number, p: P): ReportJson {
+  const metrics: Record<string, unknown> = {
+    trained_bpc: m('trained_bpc', p.trained),
+    'kn.best.heldout_bpc': m('kn.best.heldout_bpc', p.kn),
+    'kn.best.order': m('kn.best.order', 3),
+    pattern_gain_bpc: m('pattern_gain_bpc', p.gain ?? 0.5),
+    ps_per_position: m('ps_per_position', p.ps ?? 3),
+  };
+  if (p.worthBits !== undefined) {
+    Object.assign(metrics, {
+      'rebuild.rules.worth_bits': m('rebuild.rules.worth_bits', 1),
+      'rebuild.rules.bpc': m('rebuild.rules.bpc', p.trained + 0.4),
+      'rebuild.rules.bits': m('rebuild.rules.bits', p.worthBits),
+      'rebuild.full.worth_bits': m('rebuild.full.worth_bits', 0),
+      'rebuild.full.bpc': m('rebuild.full.bpc', p.trained),
+      'rebuild.full.bits': m('rebuild.full.bits', 1e9),
+      'rebuild.ref_reverse_iso.worth_bits': m('rebuild.ref_reverse_iso.worth_bits', 1),
+      'rebuild.ref_reverse_iso.bpc': m('rebuild.ref_reverse_iso.bpc', 0.1),
+      'rebuild.ref_reverse_iso.bits': m('rebuild.ref_reverse_iso.bits', p.textBits!),
+    });
+  }
+  return {
+    label: `n${bytes}-s${seed}`,
+    model: { source: 'train', train: { seed, epochs: 10, converged: p.conv, heldout: { checkpointBpc: p.heldout, curve: [{ epoch: 0, heldoutBpc: 8 }, { epoch: 5, heldoutBpc: p.heldout + 0.1 }, { epoch: 10, heldoutBpc: p.heldout }] } } },
+    data: { bytes, sha256: String(bytes) },
+    metrics,
+    tables: {},
+  } as unknown as ReportJson;
+}
+
+const sizes = [1024, 8192, 65536];
+const seeds = [42, 43];
+const rule = 'epochs = max(20, round(4092000 / (N − 1)))';
+function aggregateOf(at: (bytes: number, seed: number) => P) {
+  const points: SweepPointInput[] = sizes.flatMap((bytes) => seeds.map((seed) => ({ values: { 'data.bytes': bytes }, seed, doc: doc(bytes, seed, at(bytes, seed)), report: null })));
+  const { metrics } = chooseMetrics(points.map((p) => p.doc), undefined, true);
+  return sweepAggregate({ label: 'q3', axes: [{ param: 'data.bytes', values: sizes }], seeds, targets: ['kn'], fixed: [], q3: { rule } }, points, metrics, {});
+}
+
+// RNN worse than counting at 1 KiB (memorised), better from 8 KiB; seed 43 at 64 KiB not converged.
+const base = (bytes: number, seed: number): P => ({
+  trained: bytes === 1024 ? 0.1 : 2,
+  heldout: bytes === 1024 ? 8 : bytes === 8192 ? 3 : seed === 43 ? 5 : 2.5,
+  kn: bytes === 1024 ? 4 : 3.5,
+  conv: !(bytes === 65536 && seed === 43),
+  ps: bytes / 1024,
+  gain: bytes === 1024 ? 0.25 : 0.5,
+});
+
+describe('Q3 aggregate', () => {
+  it('reads each seed\'s convergence and the held-out, Kneser–Ney and §6.3 figures', () => {
+    const s = aggregateOf(base);
+    expect(s.rows.map((r) => r.converged)).toEqual([[true, true], [true, true], [true, false]]);
+    expect(s.metrics.map((x) => x.id)).toEqual(expect.arrayContaining(['trained_bpc', 'heldout_bpc', 'kn.best.heldout_bpc', 'kn.best.order', 'rebuild.best_worth.gap', 'rebuild.best_worth.bits']));
+    expect(s.rows[2].metrics.heldout_bpc.values).toEqual([2.5, 5]);
+    // no rebuild at any point: the §6.3 columns are there, empty
+    expect(s.rows[0].metrics['rebuild.best_worth.bits'].values).toEqual([null, null]);
+  });
+
+  it('greys a non-converged figure and labels it, beside the spread over the converged ones', () => {
+    const s = aggregateOf(base);
+    expect(fmtCell(s.rows[2], 'heldout_bpc')).toBe('2.500; *5 (not converged)*');
+    expect(fmtCell(s.rows[1], 'heldout_bpc')).toBe('3 ± 0 [3, 3]');
+    const dots = (sweepPlotSpec(s, 'heldout_bpc', 't') as any).layer[2];
+    expect(dots.data.values.filter((d: any) => d.status === 'not converged')).toEqual([expect.objectContaining({ x: 65536, value: 5, seed: '43' })]);
+    expect(dots.encoding.color.scale.range[1]).toBe('#bbbbbb');
+    const lines = sweepLinesSpec(s, [{ id: 'trained_bpc', label: 'in' }, { id: 'heldout_bpc', label: 'held' }, { id: 'kn.best.heldout_bpc', label: 'kn' }], 't') as any;
+    // both of that model's lines are grey; Kneser–Ney has no training to converge
+    expect(lines.layer[3].data.values).toEqual([expect.objectContaining({ line: 'in', value: 2, seed: '43' }), expect.objectContaining({ line: 'held', value: 5, seed: '43' })]);
+    expect(lines.title.subtitle).toMatch(/not converged/);
+    // the curves: one line per model, x the fraction of its epochs, dashed where not converged
+    const curves = (heldoutCurvesSpec(s, 't') as any).data.values;
+    expect(curves).toHaveLength(3 * 6);
+    expect(curves.filter((v: any) => v.model === '65536/43').map((v: any) => [v.t, v.bpc, v.status])).toEqual([[0, 8, 'not converged'], [0.5, 5.1, 'not converged'], [1, 5, 'not converged']]);
+  });
+
+  it('answers from the numbers: convergence, the decomposition, the pattern regime, RNN against counting', () => {
+    const w = q3Sentences(aggregateOf(base));
+    expect(w[0]).toBe(`Training length: ${rule}. 5 of 6 models converged (best held-out bpc improved by less than 0.01 over the last quarter of training); not converged: 1 of 2 at 64 KiB. Their figures are greyed in the tables and plots, and the sentences below leave them out.`);
+    expect(w.join('\n')).toMatch(/The decomposition holds at every size with converged models \(1 KiB, 8 KiB, 64 KiB\)/);
+    expect(w.join('\n')).toMatch(/The pattern regime grows with the data: PS units per position goes from 1 at 1 KiB to 64 at 64 KiB; the pattern gain goes from 0.2500 at 1 KiB to 0.5000 at 64 KiB/);
+    // the non-converged 5.0 is left out: at 64 KiB the RNN's 2.5 beats KN's 3.5
+    expect(w.join('\n')).toMatch(/The RNN beats counting on the held-out text from 8 KiB on: its held-out bpc against Kneser–Ney's best order \(1 KiB 8 vs 4, 8 KiB 3 vs 3.500, 64 KiB 2.500 vs 3.500\)/);
+    expect(w.join('\n')).toMatch(/cannot be said here/); // no §6.3 figures
+    // counting wins at the largest size: "does not beat"; a negative gain breaks the decomposition
+    const worse = q3Sentences(aggregateOf((b, s) => ({ ...base(b, s), kn: b === 65536 ? 2 : 3.5, gain: b === 8192 ? -0.1 : 0.5 })));
+    expect(worse.join('\n')).toMatch(/does not beat counting on the held-out text at the largest size/);
+    expect(worse.join('\n')).toMatch(/The decomposition breaks at 8 KiB/);
+  });
+
+  it('finds the best level worth its bits and the size from which it is cheaper than the text', () => {
+    const s = aggregateOf((b, seed) => ({ ...base(b, seed), worthBits: 50_000, textBits: b * 3 }));
+    const d = doc(8192, 42, { ...base(8192, 42), worthBits: 50_000, textBits: 8192 * 3 });
+    expect(bestWorthLevel(d)).toEqual({ level: 'rules', bpc: 2.4, bits: 50_000 });
+    expect(s.rows[1].metrics['rebuild.best_worth.gap'].values[0]).toBeCloseTo(0.4, 12);
+    // text bits 3 × N: 3072, 24576, 196608 against 50,000 → cheaper from 64 KiB
+    expect(q3Sentences(s).join('\n')).toMatch(/From 64 KiB on, the best description worth its bits takes fewer bits than the text itself/);
+  });
+
+  it('writes the combined bpc plot and states the rule in report.md', async () => {
+    const files = await sweepFiles(aggregateOf(base));
+    expect(Object.keys(files)).toContain('plots/bpc.svg');
+    expect(Object.keys(files)).toContain('plots/heldout-curves.svg');
+    expect(files['report.md']).toContain('![held-out bpc along training');
+    expect(files['report.md']).toContain(`Training length: ${rule}.`);
+    expect(files['report.md']).toMatch(/\| 65536 \| 10 \| 1 of 2 \|/);
+    expect(files['report.md']).toContain('(not converged)');
+  }, 60_000);
+});
