@@ -3,10 +3,10 @@
 //   2. the real pipeline on the paper's weights: no-op `report` and `status`
 //   3. a synthetic 20-stage DAG: no-op `run`
 //   4. the no-op `report` against another commit (default: the merge base with main, or on
-//      main the tree before issue 11, b917944; TOTAL_INTERP_BENCH_BASE=REF
+//      main 226bf55, the tree before the last redesign; TOTAL_INTERP_BENCH_BASE=REF
 //      picks another, =none skips), checked out with `git archive` into a temp folder and
-//      timed in the same run, interleaved with this tree's (issue 11: no slower than before)
-// Target (issue 2): the engine adds at most 150 ms over bare tsx start-up.
+//      timed in the same run, interleaved with this tree's (no slower than before)
+// Target: the engine adds at most 150 ms over bare tsx start-up.
 //   npx tsx bench/engine.bench.ts [reps]
 
 import { spawnSync } from 'node:child_process';
@@ -120,16 +120,16 @@ function checkoutOf(ref: string): string | null {
   return dir;
 }
 
-/** The tree before issue 11's redesign (the "before" of its no-op acceptance). */
-const ISSUE_11_BASE = 'b917944';
+/** On main, the tree before the engine's last redesign (the "before" of the no-op comparison). */
+const MAIN_BASE = '226bf55';
 
 export function compareWithBase(reps: number, model: string): void {
   // Default: where this branch left main (the tree "before"); main itself once merged.
-  // On main itself, the merge base is HEAD: compare with the tree issue 11 was filed against.
+  // On main itself, the merge base is HEAD: compare with the tree before the last redesign.
   const mb = spawnSync('git', ['merge-base', 'HEAD', 'main'], { cwd: root, encoding: 'utf8' });
   const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' });
   const onMain = mb.status === 0 && mb.stdout.trim() === head.stdout.trim();
-  const ref = process.env.TOTAL_INTERP_BENCH_BASE ?? (mb.status !== 0 ? 'main' : onMain ? ISSUE_11_BASE : mb.stdout.trim().slice(0, 12));
+  const ref = process.env.TOTAL_INTERP_BENCH_BASE ?? (mb.status !== 0 ? 'main' : onMain ? MAIN_BASE : mb.stdout.trim().slice(0, 12));
   if (ref === 'none') return;
   const base = checkoutOf(ref);
   if (!base) {

@@ -5,7 +5,7 @@
 // intervention's shape), for scale; and §5.1 ablation (T = 50..N-3, d < 50) by its
 // definition on the hook forward against ablationFast, the kernel the stage runs
 // (lib/analysis/ablation.ts), which is why that specialised kernel stays.
-// Target (issue 11 item 5): no hooks runs as fast as forwardStates (ratio ≤ 1.05).
+// Target: no hooks runs as fast as forwardStates (ratio ≤ 1.05).
 //   node --import tsx bench/hooks.bench.ts [reps]
 import { readFileSync } from 'node:fs';
 import { forwardStates, forwardTrace } from '../lib/rnn/forward.ts';

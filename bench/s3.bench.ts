@@ -1,5 +1,5 @@
 // Benchmark: the four §3 analysis stages (isomorphism, boolean, skipgrams, factor-map) on
-// the paper's weights and data. Budget (issue 4): all four together ≤ 3 s (the authors'
+// the paper's weights and data. Budget: all four together ≤ 3 s (the authors'
 // C tools take about 1.3 s).   node --import tsx bench/s3.bench.ts [reps]
 import isomorphism from '../stages/isomorphism.ts';
 import boolean from '../stages/boolean.ts';

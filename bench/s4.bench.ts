@@ -1,5 +1,5 @@
 // Benchmark: the two §4 stages (construction, reverse-iso) on the reference data.
-// Budget (issue 5): both together ≤ 10 s (the authors' C tools take about 250 s).
+// Budget: both together ≤ 10 s (the authors' C tools take about 250 s).
 //   node --import tsx bench/s4.bench.ts [reps]
 import construction from '../stages/construction.ts';
 import reverseIso from '../stages/reverse-iso.ts';

@@ -1,6 +1,6 @@
 // Benchmark: the four §5 analysis stages (carrier-pattern, influence, decomposition,
 // baselines) on the paper's weights and the N = 1024 reference bytes.
-// Budget (issue 6): all four together ≤ 10 s.   node --import tsx bench/s5.bench.ts [reps]
+// Budget: all four together ≤ 10 s.   node --import tsx bench/s5.bench.ts [reps]
 import carrierPattern from '../stages/carrier-pattern.ts';
 import influence from '../stages/influence.ts';
 import decomposition from '../stages/decomposition.ts';

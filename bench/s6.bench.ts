@@ -1,7 +1,7 @@
 // Benchmark: the four §6.2 stages (timing-carrier, pattern-tables, describe, rebuild) on
 // the paper's weights and the N = 1024 reference bytes; each stage's output feeds the next
 // (rebuild-score needs construction and reverse-iso, which their own benches time).
-// Budget (issue 13): all four together ≤ 5 s.   node --import tsx bench/s6.bench.ts [reps]
+// Budget: all four together ≤ 5 s.   node --import tsx bench/s6.bench.ts [reps]
 import timingCarrier from '../stages/timing-carrier.ts';
 import patternTables from '../stages/pattern-tables.ts';
 import describe from '../stages/describe.ts';

@@ -1,4 +1,4 @@
-// Training speed (issue 15 part 4): ms per epoch of the SPEC §2 trainer at H = 128 on the
+// Training speed: ms per epoch of the docs/definitions.md §2 trainer at H = 128 on the
 // 1024 reference bytes (BPTT-50, sgd), against a plain C -O3 build of the same loop
 // (bench/c/train.c) timed in the same run; the target is ≤ 0.25× the C time. Then the cost
 // per prediction at 1 KiB and 64 KiB of data (prefixes of enwik9's first MiB, named by

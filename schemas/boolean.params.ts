@@ -11,13 +11,13 @@ export const schema = {
       "exclusiveMinimum": 0,
       "maximum": 1,
       "default": 1e-30,
-      "description": "Probability floor of the §3.2 bpc, -log2 max(p, floor) (SPEC §3.2: the authors' 1e-30)"
+      "description": "Probability floor of the §3.2 bpc, -log2 max(p, floor) (docs/definitions.md §3.2: the authors' 1e-30)"
     },
     "threshold": {
       "type": "number",
       "minimum": 0,
       "default": 1,
-      "description": "Margin threshold: the fraction of neuron-steps with |z| > threshold (SPEC §3.2: 1)"
+      "description": "Margin threshold: the fraction of neuron-steps with |z| > threshold (docs/definitions.md §3.2: 1)"
     },
     "binWidth": {
       "type": "number",

@@ -11,7 +11,7 @@ export const schema = {
       "exclusiveMinimum": 0,
       "maximum": 1,
       "default": 1e-8,
-      "description": "Probability floor for bits, -log2 max(p, floor), for both the actual and the carrier-only bpc (SPEC §0 default; §5 names no other)"
+      "description": "Probability floor for bits, -log2 max(p, floor), for both the actual and the carrier-only bpc (docs/definitions.md §0 default; §5 names no other)"
     },
     "topUnits": {
       "type": "integer",

@@ -10,29 +10,29 @@ export const schema = {
       "type": "integer",
       "minimum": 1,
       "default": 16,
-      "description": "Groups of the shift register; group g holds the code of the byte read g steps ago (SPEC §4.1: 16)"
+      "description": "Groups of the shift register; group g holds the code of the byte read g steps ago (docs/definitions.md §4.1: 16)"
     },
     "units": {
       "type": "integer",
       "minimum": 1,
       "default": 8,
-      "description": "Units per group = bits of the sign code s(x, j), j = 0..units-1 (SPEC §4.1: 8; H = groups · units)"
+      "description": "Units per group = bits of the sign code s(x, j), j = 0..units-1 (docs/definitions.md §4.1: 8; H = groups · units)"
     },
     "inputWeight": {
       "type": "number",
       "default": 10,
-      "description": "Wx[j][x] = inputWeight · s(x, j) for group 0 (SPEC §4.1: 10)"
+      "description": "Wx[j][x] = inputWeight · s(x, j) for group 0 (docs/definitions.md §4.1: 10)"
     },
     "shiftWeight": {
       "type": "number",
       "default": 5,
-      "description": "Wh[8g+j][8(g-1)+j], the shift from group g-1 to g (SPEC §4.1: 5)"
+      "description": "Wh[8g+j][8(g-1)+j], the shift from group g-1 to g (docs/definitions.md §4.1: 5)"
     },
     "alphaStep": {
       "type": "number",
       "exclusiveMinimum": 0,
       "default": 0.5,
-      "description": "Analytic Wy smoothing grid α = k · alphaStep, k = 1..alphaCount (SPEC §4.1: 0.5..5.0)"
+      "description": "Analytic Wy smoothing grid α = k · alphaStep, k = 1..alphaCount (docs/definitions.md §4.1: 0.5..5.0)"
     },
     "alphaCount": {
       "type": "integer",
@@ -44,7 +44,7 @@ export const schema = {
       "type": "number",
       "exclusiveMinimum": 0,
       "default": 0.05,
-      "description": "Analytic Wy scale grid s = k · scaleStep, k = 1..scaleCount (SPEC §4.1: 0.05..3.0)"
+      "description": "Analytic Wy scale grid s = k · scaleStep, k = 1..scaleCount (docs/definitions.md §4.1: 0.05..3.0)"
     },
     "scaleCount": {
       "type": "integer",
@@ -56,25 +56,25 @@ export const schema = {
       "type": "number",
       "exclusiveMinimum": 0,
       "default": 1e-30,
-      "description": "Probability floor of the eval bpc, -log2 max(p, floor) (SPEC §4.1: 1e-30)"
+      "description": "Probability floor of the eval bpc, -log2 max(p, floor) (docs/definitions.md §4.1: 1e-30)"
     },
     "steps": {
       "type": "integer",
       "minimum": 1,
       "default": 1000,
-      "description": "Full-batch gradient-descent steps of the optimized Wy (SPEC §4.1: 1000)"
+      "description": "Full-batch gradient-descent steps of the optimized Wy (docs/definitions.md §4.1: 1000)"
     },
     "lr": {
       "type": "number",
       "exclusiveMinimum": 0,
       "default": 0.5,
-      "description": "Initial learning rate; the summed gradient is multiplied by lr / positions (SPEC §4.1: 0.5)"
+      "description": "Initial learning rate; the summed gradient is multiplied by lr / positions (docs/definitions.md §4.1: 0.5)"
     },
     "decay": {
       "type": "number",
       "exclusiveMinimum": 0,
       "default": 0.3,
-      "description": "Factor applied to lr at each entry of decayAt (SPEC §4.1: 0.3)"
+      "description": "Factor applied to lr at each entry of decayAt (docs/definitions.md §4.1: 0.3)"
     },
     "decayAt": {
       "type": "array",
@@ -87,13 +87,13 @@ export const schema = {
         600,
         800
       ],
-      "description": "lr is multiplied by decay once this many steps are done: step k uses lr · decay^#{a ≤ k} (SPEC §4.1: after 300, 600, 800 steps)"
+      "description": "lr is multiplied by decay once this many steps are done: step k uses lr · decay^#{a ≤ k} (docs/definitions.md §4.1: after 300, 600, 800 steps)"
     },
     "gdFirst": {
       "type": "integer",
       "minimum": 0,
       "default": 16,
-      "description": "First gradient-descent position; the positions are t = gdFirst..N-3 (SPEC §4.1: 16)"
+      "description": "First gradient-descent position; the positions are t = gdFirst..N-3 (docs/definitions.md §4.1: 16)"
     }
   },
   "additionalProperties": false

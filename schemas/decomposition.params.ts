@@ -24,7 +24,7 @@ export const schema = {
       "exclusiveMinimum": 0,
       "maximum": 1,
       "default": 1e-8,
-      "description": "Probability floor for the bits of x_{t+1} under the carrier-only and the actual state (SPEC §0 default)"
+      "description": "Probability floor for the bits of x_{t+1} under the carrier-only and the actual state (docs/definitions.md §0 default)"
     },
     "context": {
       "type": "integer",

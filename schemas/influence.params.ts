@@ -17,13 +17,13 @@ export const schema = {
       "type": "integer",
       "minimum": 0,
       "default": 50,
-      "description": "First output position T (SPEC §5: T = 50..N-3); must be ≥ maxOffset - 1 so that every offset exists"
+      "description": "First output position T (docs/definitions.md §5: T = 50..N-3); must be ≥ maxOffset - 1 so that every offset exists"
     },
     "maxPositions": {
       "type": "integer",
       "minimum": 1,
       "default": 65536,
-      "description": "Average over every T = firstT..N-3 (the SPEC) when there are at most this many (the default covers every N up to 64 KiB); above it over an evenly spread sample of this many, in blocks of blockLength consecutive T. Beware: a sample can misstate the signed means at long offsets, which a few positions dominate"
+      "description": "Average over every T = firstT..N-3 (the definition) when there are at most this many (the default covers every N up to 64 KiB); above it over an evenly spread sample of this many, in blocks of blockLength consecutive T. Beware: a sample can misstate the signed means at long offsets, which a few positions dominate"
     },
     "blockLength": {
       "type": "integer",

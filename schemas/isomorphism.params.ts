@@ -11,7 +11,7 @@ export const schema = {
       "exclusiveMinimum": 0,
       "maximum": 1,
       "default": 1e-8,
-      "description": "Probability floor of the UM's bpc, -log2 max(p, floor) (SPEC §0 default 1e-8, the trace's floor)"
+      "description": "Probability floor of the UM's bpc, -log2 max(p, floor) (docs/definitions.md §0 default 1e-8, the trace's floor)"
     }
   },
   "additionalProperties": false

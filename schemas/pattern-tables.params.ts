@@ -11,14 +11,14 @@ export const schema = {
       "minimum": 1,
       "maximum": 1024,
       "default": 5,
-      "description": "How many units with the most pattern-sensitive positions get a table (SPEC §6.2: five)"
+      "description": "How many units with the most pattern-sensitive positions get a table (docs/definitions.md §6.2: five)"
     },
     "wordLenCap": {
       "type": "integer",
       "minimum": 1,
       "maximum": 255,
       "default": 15,
-      "description": "word_len is capped at this value (SPEC §3.3: 15)"
+      "description": "word_len is capped at this value (docs/definitions.md §3.3: 15)"
     }
   },
   "additionalProperties": false

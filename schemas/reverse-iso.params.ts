@@ -11,37 +11,37 @@ export const schema = {
       "minimum": 1,
       "maximum": 256,
       "default": 16,
-      "description": "Units per offset: unit 16g + i uses the i-th most frequent byte (SPEC §4.2: 16; H = offsets · bytesPerOffset)"
+      "description": "Units per offset: unit 16g + i uses the i-th most frequent byte (docs/definitions.md §4.2: 16; H = offsets · bytesPerOffset)"
     },
     "clip": {
       "type": "number",
       "exclusiveMinimum": 0,
       "default": 3,
-      "description": "Hidden values are clip(ln(p(y|a)/p(y)), -clip, clip) (SPEC §4.2: 3)"
+      "description": "Hidden values are clip(ln(p(y|a)/p(y)), -clip, clip) (docs/definitions.md §4.2: 3)"
     },
     "smoothing": {
       "type": "number",
       "exclusiveMinimum": 0,
       "default": 0.001,
-      "description": "Added to every count: p(y|a) = (c + e)/(Σc + 256e), p(y) = (count + e)/(N + 256e) (SPEC §4.2: 0.001)"
+      "description": "Added to every count: p(y|a) = (c + e)/(Σc + 256e), p(y) = (count + e)/(N + 256e) (docs/definitions.md §4.2: 0.001)"
     },
     "steps": {
       "type": "integer",
       "minimum": 1,
       "default": 500,
-      "description": "Full-batch gradient-descent steps on (Wy, by) (SPEC §4.2: 500)"
+      "description": "Full-batch gradient-descent steps on (Wy, by) (docs/definitions.md §4.2: 500)"
     },
     "lr": {
       "type": "number",
       "exclusiveMinimum": 0,
       "default": 0.5,
-      "description": "Step: (Wy, by) -= lr · mean over positions of the gradient (SPEC §4.2: 0.5)"
+      "description": "Step: (Wy, by) -= lr · mean over positions of the gradient (docs/definitions.md §4.2: 0.5)"
     },
     "eps": {
       "type": "number",
       "minimum": 0,
       "default": 1e-10,
-      "description": "Reported loss per position -ln(p + eps) (SPEC §4.2: 1e-10)"
+      "description": "Reported loss per position -ln(p + eps) (docs/definitions.md §4.2: 1e-10)"
     }
   },
   "additionalProperties": false

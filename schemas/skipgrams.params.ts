@@ -10,13 +10,13 @@ export const schema = {
       "type": "integer",
       "minimum": 1,
       "default": 30,
-      "description": "Greedy candidates are the skip-gram offsets 1..maxOffset (SPEC §3.4: 30)"
+      "description": "Greedy candidates are the skip-gram offsets 1..maxOffset (docs/definitions.md §3.4: 30)"
     },
     "maxK": {
       "type": "integer",
       "minimum": 1,
       "default": 8,
-      "description": "Length of the greedy path k = 1..maxK, starting from [1] (SPEC §3.4: 8)"
+      "description": "Length of the greedy path k = 1..maxK, starting from [1] (docs/definitions.md §3.4: 8)"
     }
   },
   "additionalProperties": false

@@ -11,14 +11,14 @@ export const schema = {
       "exclusiveMinimum": 0,
       "maximum": 1,
       "default": 1e-8,
-      "description": "Probability floor for bits, -log2 max(p, floor) (SPEC §6.1: 1e-8)"
+      "description": "Probability floor for bits, -log2 max(p, floor) (docs/definitions.md §6.1: 1e-8)"
     },
     "wordLenCap": {
       "type": "integer",
       "minimum": 1,
       "maximum": 255,
       "default": 15,
-      "description": "word_len is capped at this value (SPEC §3.3: 15)"
+      "description": "word_len is capped at this value (docs/definitions.md §3.3: 15)"
     }
   },
   "additionalProperties": false

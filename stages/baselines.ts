@@ -1,11 +1,11 @@
-// Paper §5.1 "Three failed approaches". Implements SPEC §5 (§5.1 baselines) for output
+// Paper §5.1 "Three failed approaches". Implements docs/definitions.md §5 (§5.1 baselines) for output
 // positions T = firstT..N-3 and state offsets d = 0..maxOffset-1:
 //   gradient  raw(T, d) = |Σ_j G[T-d]_j (1 - S[T-d]_j²) Wx[j][x_{T-d}]|, and raw / Σ_d raw per T
 //   ablation  Δbits(T, d): step T-d re-run without its Wx term, forward to T, minus actual
 //   decisive  fraction of nodes (T, j) from which a path of d decisive Wh terms exists,
 //             d = 1..maxDepth (the chain recursion is spelled out in lib/analysis/decisive-chains.ts)
 // Gradient and ablation cost O(maxOffset·H²) per T or more; above `maxPositions` output
-// positions (never at N = 1024, where T = 50..1021 are all used, as the SPEC defines) they
+// positions (never at N = 1024, where T = 50..1021 are all used, as defined) they
 // average over evenly spread blocks of consecutive T (lib/analysis/position-blocks.ts),
 // and the JSON's `sample` says so. Decisive chains are cheap and always use every T.
 // Ablation re-runs the modified float32 dynamics (that is the analysis; defined on the hook

@@ -1,4 +1,4 @@
-// Paper §3.2 "Boolean automaton" (SPEC §3.2): how saturated the tanh units are (margins
+// Paper §3.2 "Boolean automaton" (docs/definitions.md §3.2): how saturated the tanh units are (margins
 // |z_t[j]| of eq. 3 over t = 0..N-2, all units, with a histogram), and what the model
 // predicts with only signs: sign readout (real dynamics, readout from sign(S[t])) and sign
 // dynamics (a ±1 state from all -1, s_t = sign(z) of the ±1 previous state). bpc with the

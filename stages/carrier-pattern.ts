@@ -1,4 +1,4 @@
-// Paper §5.2 "The carrier/pattern decomposition", Table 2. Implements SPEC §5, eq. 5:
+// Paper §5.2 "The carrier/pattern decomposition", Table 2. Implements docs/definitions.md §5, eq. 5:
 //   z_t[j] = c_t[j] + Wx[j][x_t],  c_t = Wh·S[t-1] + bh;  unit j is pattern-sensitive (PS)
 //   at t iff min_v (c_t[j] + Wx[j][v]) ≤ 0 ≤ max_v (c_t[j] + Wx[j][v]).
 // Over positions t = 0..N-2: PS and carrier-determined units per position, the actual

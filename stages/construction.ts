@@ -1,4 +1,4 @@
-// Paper §4.1 "The shift-register is not the trained RNN" (SPEC §4.1): an Elman RNN written
+// Paper §4.1 "The shift-register is not the trained RNN" (docs/definitions.md §4.1): an Elman RNN written
 // by hand from byte statistics. A 32-bit sign hash s(x, j) gives each byte an 8-unit ±1
 // code; group 0 reads it (Wx = 10·s), Wh shifts group g-1 into group g (5.0), so group g
 // of S[t] holds the code of x_{t-g}; by = ln((count + 0.5)/(N + 128)). The readout Wy is

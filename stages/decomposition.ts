@@ -1,4 +1,4 @@
-// Paper §5.4 "Output decomposition". Implements SPEC §5 (§5.4): at each position t with
+// Paper §5.4 "Output decomposition". Implements docs/definitions.md §5 (§5.4): at each position t with
 // target o = x_{t+1}, the model's logit Wy[o]·S[t] + by[o] splits into
 //   carrier logit  Wy[o]·h'_t + by[o]   (h'_t: PS units at tanh(c_t), the others at S[t])
 //   pattern logit  Wy[o]·δ_t            (δ_t: eq. 6)

@@ -1,4 +1,4 @@
-// Paper §3.3 "Factor map" (SPEC §3.3): Table 1 and the explanation ladder. The candidate
+// Paper §3.3 "Factor map" (docs/definitions.md §3.3): Table 1 and the explanation ladder. The candidate
 // offsets are the §3.4 greedy skip-gram list read from the `skipgrams` stage, used as
 // *state* offsets (x_{t-d} for the state S[t]), positions t = m..N-1, m = max offset.
 // Table 1: each neuron's best pair (d1, d2) by the R² of its in-sample cell means over
@@ -7,7 +7,7 @@
 import { defineStage } from '../lib/engine/types.ts';
 import type { Params } from '../schemas/factor-map.params.ts';
 
-/** The ladder's fixed first offset (SPEC §3.3: state offset 1; the greedy list starts from it). */
+/** The ladder's fixed first offset (docs/definitions.md §3.3: state offset 1; the greedy list starts from it). */
 const LADDER_D1 = 1;
 
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.

@@ -1,13 +1,13 @@
-// Paper §5.3 "Jacobian × pattern deviation", Table 3. Implements SPEC §5, eqs. 6-7:
+// Paper §5.3 "Jacobian × pattern deviation", Table 3. Implements docs/definitions.md §5, eqs. 6-7:
 //   δ_t[j] = S[t][j] - tanh(c_t[j]) if unit j is pattern-sensitive at t, else 0   (eq. 6)
 //   G[T] = Wy[o], G[s] = Whᵀ (G[s+1] ⊙ (1 - S[s+1]²))    (o = x_{T+1}, float64)
 //   influence(T, d) = G[T-d] · δ_{T-d}                                            (eq. 7)
-// for state offsets d = 0..maxOffset-1 and output positions T = firstT..N-3 (the SPEC's
+// for state offsets d = 0..maxOffset-1 and output positions T = firstT..N-3 (the definition's
 // range: 972 positions at N = 1024). Per d: signed mean, unsigned mean |·|, mean ‖G[T-d]‖
 // and decay = unsigned(d) / unsigned(0); all rows are kept, plus the band means of Table 3.
 // Each T costs a maxOffset-step backward pass, O(50·H²): about 20 s of CPU for all 65,484
 // positions of 64 KiB. The default `maxPositions` covers every N up to 64 KiB, so Table 3
-// is the SPEC's at every Q3 data size; above it (or with a smaller setting) the means run
+// is the definition's at every Q3 data size; above it (or with a smaller setting) the means run
 // over evenly spread blocks of consecutive T (lib/analysis/position-blocks.ts) and
 // `sample` says so. A sample is a poor estimate of the signed means at long offsets, which
 // a few positions dominate (measured on the paper's weights at 64 KiB: the 20-49 band's

@@ -1,4 +1,4 @@
-// Paper §3.1 "RNN–UM isomorphism" (SPEC §3.1): the RNN rewritten as a UM in the doubled
+// Paper §3.1 "RNN–UM isomorphism" (docs/definitions.md §3.1): the RNN rewritten as a UM in the doubled
 // event space {h_j+, h_j-}, P(h_j+) = σ(2 z_j), each weight a pattern of strength |w|,
 // evaluated on its own in float64 (lib/analysis/isomorphism.ts) and compared with the
 // float32 forward trace: bpc of both, and max_{t,j} |P(h_j+) - P(h_j-) - S[t]_j|.

@@ -1,4 +1,4 @@
-// SPEC §1-2: the model every analysis reads. Either the train stage's best checkpoint
+// docs/definitions.md §1-2: the model every analysis reads. Either the train stage's best checkpoint
 // (model.source = "train"), the paper's own weights by name (model.source = "paper":
 // sat_model.bin from the authors' repository, pinned by sha256; lib/data/paper-weights.ts),
 // or a weights file in the authors' layout (model.source = a path). Importing declares no

@@ -1,6 +1,6 @@
-// Paper §6.2, open question 2 (SPEC §6.2): what byte sets do the pattern-sensitive units
+// Paper §6.2, open question 2 (docs/definitions.md §6.2): what byte sets do the pattern-sensitive units
 // detect? For the units with the most pattern-sensitive positions (eq. 5), a lookup table
-// over the `wl+tag` cells of SPEC §6.1: the cell's mean carrier ĉ, its positions, how often
+// over the `wl+tag` cells of docs/definitions.md §6.1: the cell's mean carrier ĉ, its positions, how often
 // the unit is PS there, and the bytes v seen in the data with ĉ + Wx[j][v] ≥ 0 (those
 // that switch it on). Table accuracy of unit j: the fraction of positions where
 // sign(ĉ_t[j] + Wx[j][x_t]) = sign S[t][j]; reported for every unit and as a mean.

@@ -1,4 +1,4 @@
-// The report (SPEC §R): every table of the paper with the paper's figure beside ours and
+// The report (docs/definitions.md §R): every table of the paper with the paper's figure beside ours and
 // a status, written as reports/<label>/report.json and the report.md rendered from it.
 // The paper's figures come from lib/report/paper-figures.json and feed only the "paper"
 // column and the status.

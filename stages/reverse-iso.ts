@@ -1,4 +1,4 @@
-// Paper §4.2 "The reverse isomorphism" (SPEC §4.2). Hidden states are written from data
+// Paper §4.2 "The reverse isomorphism" (docs/definitions.md §4.2). Hidden states are written from data
 // alone: unit 16g + i carries clip(ln(p(y_i | x_{t-d_g}) / p(y_i)), ±3), the skip-bigram
 // log-likelihood ratio of the i-th most frequent byte y_i given the byte d_g steps back
 // (d_g: the §3.3 offset list from skipgrams, used as state offsets). Only the readout

@@ -1,4 +1,4 @@
-// Paper §3.4 "UM learning without backpropagation" (SPEC §3.4): skip-gram counting. For
+// Paper §3.4 "UM learning without backpropagation" (docs/definitions.md §3.4): skip-gram counting. For
 // offsets (d_1..d_k) (skip-gram convention: x_{t-d} predicts x_t), the in-sample
 // conditional entropy H = -Σ n(c,y)/M log2(n(c,y)/n(c)) over t = max(d)..N-1, and the
 // greedy path from [1] to maxK offsets. Its offset list feeds factor-map (§3.3) and

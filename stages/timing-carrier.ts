@@ -1,4 +1,4 @@
-// Paper §6.2, open question 1 (SPEC §6.1): can timing rules build the carrier?
+// Paper §6.2, open question 1 (docs/definitions.md §6.1): can timing rules build the carrier?
 // The carrier c_t = Wh·S[t-1] + bh (eq. 5) is replaced by its mean ĉ over cells of prefix
 // features (word length, in-tag, previous bytes); S'[t] = tanh(ĉ_t + Wx[:, x_t]) is read
 // out through the trained Wy, by. Per feature set: cells, carrier R², sign agreement, bpc,

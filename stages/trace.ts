@@ -1,4 +1,4 @@
-// SPEC §0 (paper eqs. 3-4): the one float32 forward pass of the chosen model over the
+// docs/definitions.md §0 (paper eqs. 3-4): the one float32 forward pass of the chosen model over the
 // data. Every analysis reads z_t, S[t], the log-probabilities and the bits from here
 // instead of running its own forward pass. The math is lib/rnn/forward.ts.
 import { defineStage } from '../lib/engine/types.ts';

@@ -1,4 +1,4 @@
-// Paper §2 ("BPTT-50, Adam (η = 0.001), 4000 epochs on 1024 bytes … Seed 42"); SPEC §2.
+// Paper §2 ("BPTT-50, Adam (η = 0.001), 4000 epochs on 1024 bytes … Seed 42"); docs/definitions.md §2.
 // Trains the Elman RNN of eqs. 3-4 from the seeded init on the data stage's bytes:
 // truncated BPTT with the state carried across chunks, summed chunk gradients, global
 // clip 5, the authors' cosine sgd (default) or adam, and the best-checkpoint rule. The
@@ -7,7 +7,7 @@
 // is in lib/rnn/train.ts (driver), lib/rnn/prng.ts (init), lib/rnn/bptt*.ts and
 // asm/rnn.ts (chunk kernels).
 //
-// Compute-matched runs (SPEC §6.4): `predictions` sets the total number of predictions
+// Compute-matched runs (docs/definitions.md §6.4): `predictions` sets the total number of predictions
 // instead of `epochs`; epochs = max(1, round(predictions / (N - 1))), and the cosine
 // schedule spans the epochs actually run.
 import { defineStage } from '../lib/engine/types.ts';
@@ -50,7 +50,7 @@ const PRNG: Record<InitName, string> = {
 
 export default defineStage<Params>({
   name: 'train',
-  description: 'trains the RNN (SPEC §2): best checkpoint, training curve, eval bpc',
+  description: 'trains the RNN (docs/definitions.md §2): best checkpoint, training curve, eval bpc',
   section: '§2',
   inputs: ['data'],
   // The WebAssembly kernels' source: build/rnn*.wasm, loaded at run time, are built from it.

@@ -1,4 +1,4 @@
-// The per-position viewer (issue 14): reports/<label>/viewer.html, one self-contained file
+// The per-position viewer: reports/<label>/viewer.html, one self-contained file
 // (data embedded as JSON; vega, vega-lite and vega-embed inlined) that opens from disk
 // with no server and no network. It shows, along the text, what the §5 stages computed
 // at every position: bits, carrier-only bits, pattern gain, PS units, the §5.4

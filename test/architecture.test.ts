@@ -83,7 +83,7 @@ describe('architecture', () => {
   });
 
   it('a no-op run loads no kernel, reader or run-time-only engine file (they are imported when used)', () => {
-    // Each module costs a round trip to tsx's loader thread (issue 11: the no-op report no slower).
+    // Each module costs a round trip to tsx's loader thread, and the no-op report is the command run most.
     const stages = [...fs.readFileSync(path.join(root, 'pipeline.ts'), 'utf8').matchAll(/'(stages\/[\w-]+\.ts)'/g)].map((m) => m[1]);
     expect(stages.length).toBeGreaterThan(15);
     const loaded = [...loadedWith(['pipeline.ts', ...stages])];

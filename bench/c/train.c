@@ -1,5 +1,5 @@
 /*
- * The C yardstick of bench/train.bench.ts: the SPEC §2 training epoch written as the
+ * The C yardstick of bench/train.bench.ts: the docs/definitions.md §2 training epoch written as the
  * obvious single-threaded loop (the steps of the naive twin lib/rnn/bptt.ts, with the two
  * transposed products Wyᵀ·dy and Whᵀ·dz walked row by row, as C's row-major arrays want,
  * and each exp taken once), built by the benchmark with `gcc -O3 -march=native` and timed
@@ -11,7 +11,7 @@
  *
  * DATA: the training bytes. INIT: paramCount(H) float32 values, the authors' layout
  * (Wx (H,V) | Wh (H,H) | bh (H) | Wy (V,H) | by (V)), written by the benchmark from our own
- * init so that the losses can be compared. Optimizer: the SPEC §2 sgd (cosine lr, clip 5
+ * init so that the losses can be compared. Optimizer: the docs/definitions.md §2 sgd (cosine lr, clip 5
  * with the norm in double, summed chunk gradients). Prints one line per epoch:
  *   epoch E bpc B ms T
  * with B the epoch's training bpc (mean over its predictions while the weights change) and

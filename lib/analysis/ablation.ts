@@ -1,4 +1,4 @@
-// Paper §5.1 "Three failed approaches", the second: ablation. Implements SPEC §5 (§5.1
+// Paper §5.1 "Three failed approaches", the second: ablation. Implements docs/definitions.md §5 (§5.1
 // baselines), for output positions T = firstT..lastT and state offsets d = 0..D-1.
 //
 // Recompute step s = T-d without its Wx term (z'_s = Wh·S[s-1] + bh), run the float32

@@ -1,4 +1,4 @@
-// Paper §3.2 "Boolean automaton" (SPEC §3.2).
+// Paper §3.2 "Boolean automaton" (docs/definitions.md §3.2).
 //
 // Margins: over the neuron-steps t = 0..T-2, j = 0..H-1, the pre-activation z_t[j]
 // (eq. 3, z_t = Wx[:, x_t] + Wh·S[t-1] + bh): mean |z|, fraction with |z| > 1 and a

@@ -1,5 +1,5 @@
 // Paper §5.2 "The carrier/pattern decomposition" (eq. 5, Table 2), the pattern deviation
-// of §5.3 (eq. 6) and the §5.4 output decomposition. Implements SPEC §5.
+// of §5.3 (eq. 6) and the §5.4 output decomposition. Implements docs/definitions.md §5.
 //
 // At position t the pre-activation of unit j splits into a carrier and an input term
 // (eq. 5):
@@ -9,7 +9,7 @@
 // and carrier-determined otherwise. Since c_t[j] does not depend on v,
 //   min_v (c + Wx[j][v]) = c + min_v Wx[j][v]
 // so the row range of Wx is computed once (the naive twin loops over all 256 bytes).
-// The inequality is closed as in the SPEC; its boundary case (c + min Wx = 0 exactly,
+// The inequality is closed as defined; its boundary case (c + min Wx = 0 exactly,
 // every byte then giving sign +1) has measure zero on real weights.
 //
 // Carrier-only state at t (Table 2; one position at a time, never fed forward):

@@ -1,4 +1,4 @@
-// Paper §4.1 "The shift-register is not the trained RNN" (SPEC §4.1): an Elman RNN of the
+// Paper §4.1 "The shift-register is not the trained RNN" (docs/definitions.md §4.1): an Elman RNN of the
 // trained model's shape, written by hand from byte statistics.
 //
 //   s(x, j) ∈ {±1}                 a 32-bit sign hash of byte x for unit j of a group
@@ -10,7 +10,7 @@
 //              P from the next-byte histogram over t = g..N-2 with α added to every bin;
 //              (α, s) from a grid, scored by eval bpc (all positions, floor 1e-30);
 //   optimized  full-batch gradient descent on (Wy, by) from Wy = 0, positions t = 16..N-3.
-// The hidden trajectory does not depend on Wy: it is computed once (float32, SPEC §0) and
+// The hidden trajectory does not depend on Wy: it is computed once (float32, docs/definitions.md §0) and
 // every readout is scored on it through the kernels of factored-readout.ts.
 
 import { V, zeroWeights, type Weights } from '../rnn/weights.ts';

@@ -1,4 +1,4 @@
-// Paper §5.1 "Three failed approaches", the third: decisive chains. Implements SPEC §5
+// Paper §5.1 "Three failed approaches", the third: decisive chains. Implements docs/definitions.md §5
 // (§5.1 baselines).
 //
 // The term Wh[j][k]·S[t-1][k] is decisive for node (t, j) when removing it flips the sign

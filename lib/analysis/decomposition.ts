@@ -1,4 +1,4 @@
-// Paper §5.4 "Output decomposition", at every position. Implements SPEC §5 (§5.4).
+// Paper §5.4 "Output decomposition", at every position. Implements docs/definitions.md §5 (§5.4).
 //
 // At position t (0 ≤ t ≤ N-2) with target o = x_{t+1}, the state splits along eq. 6 as
 //   S[t] = h'_t + δ_t      h'_t: the carrier-only state (PS units at tanh(c_t), others S[t])

@@ -1,4 +1,4 @@
-// Paper §3.3 "Factor map": Table 1 and the explanation ladder (SPEC §3.3).
+// Paper §3.3 "Factor map": Table 1 and the explanation ladder (docs/definitions.md §3.3).
 //
 // State offsets: for the state S[t], offset d means the byte x_{t-d} (d = 0 is the byte
 // S[t] has just read). The candidate offsets are the §3.4 greedy skip-gram list, used
@@ -265,7 +265,7 @@ export interface Ladder {
 
 /**
  * The three ladder levels and the free-best-pair variant. Cell means are fitted over
- * t = m..N-1 (SPEC §3.3; `fitLastState = false` fits over t = m..N-2 instead, the scored
+ * t = m..N-1 (docs/definitions.md §3.3; `fitLastState = false` fits over t = m..N-2 instead, the scored
  * positions only) and scored over t = m..N-2. d1 is state offset `d1` (it must be in the list);
  * d2 is the neuron's best partner of d1 by Table 1's R² (ties to the first in list order).
  */

@@ -1,5 +1,5 @@
 // Paper §5.1 "Three failed approaches", the first: backward-gradient attribution.
-// Implements SPEC §5 (§5.1 baselines), for output positions T = firstT..lastT and state
+// Implements docs/definitions.md §5 (§5.1 baselines), for output positions T = firstT..lastT and state
 // offsets d = 0..D-1 (byte x_{T-d}).
 //
 // With G[s] = ∂L_T/∂S[s] (lib/analysis/influence.ts) and ∂S[s]_j/∂Wx[j][x_s] = 1 - S[s]_j²,

@@ -1,4 +1,4 @@
-// Paper §5.3 "Jacobian × pattern deviation" (eq. 7, Table 3). Implements SPEC §5.
+// Paper §5.3 "Jacobian × pattern deviation" (eq. 7, Table 3). Implements docs/definitions.md §5.
 //
 // For an output position T with target o = x_{T+1}, the logit L = Wy[o]·S[T] + by[o]
 // has the backward gradient G[s] = ∂L/∂S[s] (float64):
@@ -7,7 +7,7 @@
 // and the influence of the byte at state offset d (byte x_{T-d}) on L is
 //   influence(T, d) = G[T-d] · δ_{T-d}                                      (eq. 7)
 // with δ the pattern deviation of eq. 6 (lib/analysis/carrier.ts). The paper writes
-// g_{t-d+1}·δ_{t-d} in its h_{t+1} indexing; with S[t] = h_{t+1} (SPEC §0) that is
+// g_{t-d+1}·δ_{t-d} in its h_{t+1} indexing; with S[t] = h_{t+1} (docs/definitions.md §0) that is
 // G[T-d]·δ_{T-d}.
 //
 // Layouts (row-major): G for one T is (D, H): G[d*H + j] = ∂L_T/∂S[T-d]_j; the

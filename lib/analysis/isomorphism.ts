@@ -1,4 +1,4 @@
-// Paper §3.1 "RNN–UM isomorphism" (SPEC §3.1): the doubled event space.
+// Paper §3.1 "RNN–UM isomorphism" (docs/definitions.md §3.1): the doubled event space.
 //
 // Each hidden unit j becomes a binary event space {h_j+, h_j-} with
 //   P(h_j+) = σ(2 z_j),  P(h_j-) = 1 - P(h_j+)          (tanh z = 2σ(2z) - 1)

@@ -1,6 +1,6 @@
 // Which output positions T a per-position analysis visits when the text is long.
 //
-// The §5 tables average over every T = firstT..lastT (SPEC §5). At N = 1024 that is 972
+// The §5 tables average over every T = firstT..lastT (docs/definitions.md §5). At N = 1024 that is 972
 // positions and they are all used. Some analyses cost O(maxOffset · H²) or more per T
 // (the backward gradients of Table 3 and §5.1, the §5.1 ablation), which at N = 65536 is
 // minutes of plain JavaScript. Those stages take a param `maxPositions`: when the range
@@ -9,7 +9,7 @@
 // forward runs, each serving up to maxOffset consecutive T, are shared within a block).
 // The blocks start at firstT + round(i·(nT - B)/(k - 1)), i = 0..k-1, k = floor(max / B):
 // the first block starts at firstT, the last ends at lastT, none overlap. With the range
-// no longer than maxPositions, it is one block: the SPEC's definition, unchanged.
+// no longer than maxPositions, it is one block: the definition, unchanged.
 
 export interface PositionBlocks {
   /** inclusive [first, last] of each block, in increasing order */

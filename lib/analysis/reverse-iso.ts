@@ -1,4 +1,4 @@
-// Paper §4.2 "The reverse isomorphism keeps trained dynamics" (SPEC §4.2).
+// Paper §4.2 "The reverse isomorphism keeps trained dynamics" (docs/definitions.md §4.2).
 //
 // Hidden states are written from skip-bigram statistics alone; only the readout is trained.
 // It uses NO trained weights (whatever the paper says): no Wx, no Wh, no trained Wy.
@@ -108,7 +108,7 @@ export interface ReverseResult {
   bits: Float64Array;
 }
 
-/** SPEC §4.2 end to end on bytes xs. */
+/** docs/definitions.md §4.2 end to end on bytes xs. */
 export function reverseIso(
   xs: Uint8Array, spec: ReverseSpec, sched: GdSchedule, eps: number,
   progress?: (done: number, total: number) => void,

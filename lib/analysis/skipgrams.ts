@@ -1,4 +1,4 @@
-// Paper §3.4 "UM learning without backpropagation" (SPEC §3.4): skip-gram counting.
+// Paper §3.4 "UM learning without backpropagation" (docs/definitions.md §3.4): skip-gram counting.
 //
 // Offsets (d_1..d_k) in the skip-gram convention: byte x_{t-d} helps predict x_t. Over
 // t = m..N-1 with m = max(d) (M = N - m positions), context c_t = (x_{t-d_1}, …, x_{t-d_k}),

@@ -1,9 +1,9 @@
-// Paper §6.2, open questions 1 and 2 (SPEC §6.1, §6.2): can timing rules build the carrier,
+// Paper §6.2, open questions 1 and 2 (docs/definitions.md §6.1, §6.2): can timing rules build the carrier,
 // and which bytes switch the pattern-sensitive units on?
 //
 // Carrier (eq. 5): c_t = Wh·S[t-1] + bh. It depends on the prefix x_0..x_{t-1} only, so it
 // is described by features of that prefix:
-//   wl   = word_len[t-1]  (SPEC §3.3: non-whitespace run ending at t-1, capped)
+//   wl   = word_len[t-1]  (docs/definitions.md §3.3: non-whitespace run ending at t-1, capped)
 //   tag  = in_tag[t-1]    (1 after '<', 0 after '>', the byte itself included)
 //   x1   = x_{t-1},  x2 = x_{t-2}      (−1 before x_0)
 // A feature set groups positions t = 0..N-2 into cells (t = 0 is always its own cell: its
@@ -246,7 +246,7 @@ export function unitR2(c: Float64Array, H: number, chat: Float64Array, ids: Int3
   return res.map((r, j) => (tot[j] > 0 ? 1 - r / tot[j] : 0));
 }
 
-/** SPEC §6.1 for one feature set: in-sample figures and the even-fit / odd-score ones. */
+/** docs/definitions.md §6.1 for one feature set: in-sample figures and the even-fit / odd-score ones. */
 export function timingRow(w: Weights, xs: Uint8Array, S: Float32Array, c: Float64Array, f: PrefixFeatures, set: FeatureSet, floor: number): TimingRow {
   const { H } = w;
   const P = xs.length - 1; // positions t = 0..N-2

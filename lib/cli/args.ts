@@ -1,7 +1,6 @@
 // Parsing the command line from one table per command, on node:util's parseArgs (its
 // tokens: long and short flags, `--flag=value`, `-abc` groups, `--`), and printing each
-// command's help from the same table. Why not commander, which issue 11 suggested and which
-// this replaced: under tsx, requiring commander cost 13-16 ms of CPU on every run (measured
+// command's help from the same table. Why not commander, which this replaced: under tsx, requiring commander cost 13-16 ms of CPU on every run (measured
 // with process.cpuUsage around the require), 5 % of a no-op `report`, the command users run
 // most; parseArgs ships with Node and costs nothing to load. What commander gave is kept:
 // flags per command, unknown options as errors with a suggestion, stray words as errors,

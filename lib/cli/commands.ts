@@ -76,7 +76,7 @@ export interface BuildFlags extends Common {
   metrics?: string[];
   q3?: boolean;
   reference?: string;
-  /** [remote] build the points on `worker` processes through this Redis queue. */
+  /** build the points on `worker` processes through this Redis queue. */
   queue?: string;
 }
 
@@ -169,7 +169,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
   if (!o.sweep && !o.seeds && (o.targets || o.metrics)) {
     throw new CliError('usage', `${o.targets ? '--targets' : '--metrics'} applies to a sweep (--sweep or --seeds)`, o.targets ? `without a sweep: npx tsx pipeline.ts run ${o.targets.join(' ')}` : 'add --sweep stage.param=v1,v2');
   }
-  if (o.queue && !o.sweep && !o.seeds) throw new CliError('usage', '--queue goes with a sweep (report --seeds/--sweep: one job per point)', 'npx tsx pipeline.ts report --seeds 42,43 --queue redis://HOST:PORT --remote-cache URL'); // [remote]
+  if (o.queue && !o.sweep && !o.seeds) throw new CliError('usage', '--queue goes with a sweep (report --seeds/--sweep: one job per point)', 'npx tsx pipeline.ts report --seeds 42,43 --queue redis://HOST:PORT --remote-cache URL');
   if (o.sweep || o.seeds) {
     if (o.dryRun) throw new CliError('usage', `${o.sweep ? '--sweep' : '--seeds'} cannot be combined with --dry-run`);
     const { parseSweep, runSweep } = await import('./sweep.ts');
@@ -185,7 +185,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
       overrides,
       sets: o.set ?? [],
       targets: o.targets ?? targets,
-      // [remote] with --queue the workers build every point first; the local loop then pulls each from the remote cache
+      // with --queue the workers build every point first; the local loop then pulls each from the remote cache
       jobs: o.queue ? 1 : (o.jobs ?? cores()),
       prepare: o.queue ? (points, targets) => submitToQueue(p, o.queue!, points, targets, o.force ?? false) : undefined,
       force: o.force ?? false,
@@ -233,7 +233,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
 }
 
 /**
- * [remote] `report --sweep/--seeds … --queue URL`: one job per point on the workers, and wait
+ * `report --sweep/--seeds … --queue URL`: one job per point on the workers, and wait
  * (lib/queue/submit.ts); the caller's own build then finds every stage in the remote cache.
  */
 async function submitToQueue(p: Pipeline, queue: string, points: { name: string; overrides: Overrides }[], targets: string[], force: Force): Promise<void> {

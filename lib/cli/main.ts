@@ -12,7 +12,7 @@ import { makeReporter, silentReporter } from '../engine/progress.ts';
 import { describe, exitCodeOf } from './errors.ts';
 import * as cmd from './commands.ts';
 import { ArgError, commandHelp, parse, programHelp, type CommandSpec, type FlagSpec } from './args.ts';
-// [remote] issue 16: lib/queue/cli.ts (and the remote cache it attaches) is imported only when a
+// lib/queue/cli.ts (and the remote cache it attaches) is imported only when a
 // remote cache or a queue is used: a no-op run does not pay for loading it.
 
 export interface MainOptions {
@@ -96,7 +96,7 @@ const flag = {
   jobs: (extra = ''): FlagSpec => ({ long: 'jobs', short: 'j', value: '<n>', parse: positiveInt, help: `run up to N independent stages at once (default: the number of cores; a stage runs in a child process while another runs)${extra}` }),
   seeds: (help: string): FlagSpec => ({ long: 'seeds', value: '<list>', parse: seedList, help }),
   noBuild: { long: 'no-build', key: 'build', constant: false, help: 'do not build a stage that is not cached; say so instead' },
-  remote: { long: 'remote-cache', value: '<url>', help: 'a Bazel-style HTTP cache (GET/PUT /cas, /ac) behind the local one; or TOTAL_INTERP_REMOTE_CACHE' }, // [remote]
+  remote: { long: 'remote-cache', value: '<url>', help: 'a Bazel-style HTTP cache (GET/PUT /cas, /ac) behind the local one; or TOTAL_INTERP_REMOTE_CACHE' },
   exitCode: (help: string): FlagSpec => ({ long: 'exit-code', help }),
 } satisfies Record<string, FlagSpec | ((...a: any[]) => FlagSpec)>;
 
@@ -110,10 +110,10 @@ export const COMMANDS: CommandSpec[] = [
       flag.seeds('one trained model per seed, each with its report, plus an aggregate (mean ± sd, min–max, plots); with --sweep: the seeds of every point (as --sweep train.seed=…)'),
       { long: 'sweep', value: '<stage.param=v1,v2,…>', repeat: true, help: 'one build per value (repeatable: the grid is every combination), typed like --set; with an aggregate report' },
       { long: 'targets', value: '<stage,…>', parse: nameList('stages', '--targets trace,influence'), help: 'with --sweep/--seeds: build only these stages (and upstream) at each point, not the report' },
-      { long: 'metrics', value: '<id,…>', parse: nameList('metric ids', '--metrics trained_bpc,pattern_gain_bpc'), help: 'with --sweep: the figures the aggregate shows (default: the SPEC §6.4 ones present, else every metric)' },
+      { long: 'metrics', value: '<id,…>', parse: nameList('metric ids', '--metrics trained_bpc,pattern_gain_bpc'), help: 'with --sweep: the figures the aggregate shows (default: the docs/definitions.md §6.4 ones present, else every metric)' },
       { long: 'q3', help: `Q3, docs/definitions.md §6.4 and docs/q3.md: ${Q3_WORDS}` },
       { long: 'reference', value: '<label>', help: "with --seeds: the paper's-weights column from this report (default: the newest report on imported weights)" },
-      { long: 'queue', value: '<url>', help: 'with --seeds/--sweep: build the points on `worker` processes through this Redis queue (needs --remote-cache)' }, // [remote]
+      { long: 'queue', value: '<url>', help: 'with --seeds/--sweep: build the points on `worker` processes through this Redis queue (needs --remote-cache)' },
       flag.remote, flag.json, flag.quiet,
     ],
     after: '\n--json prints {"stages":[{"name","status","key","seconds"}],"report":PATH,"reportJson":PATH}\n(with --seeds/--sweep also "points":[{values,seed,report,reportJson}], report/reportJson being the aggregate\'s;\nwith --seeds alone also "seeds":[{seed,report,reportJson}]).\n\nexample:\n  ENWIK9=enwik9 ' + PROG + ' report --sweep data.bytes=1024,4096 --seeds 42,43 --jobs 2\n',
@@ -126,7 +126,7 @@ export const COMMANDS: CommandSpec[] = [
     after: '\n--json prints the same shape as report --json, with report/reportJson null unless the report was built.\n',
   },
   {
-    name: 'worker', // [remote] lib/queue/cli.ts
+    name: 'worker', // lib/queue/cli.ts
     description: 'build sweep points from a Redis queue (report --seeds … --queue) until stopped',
     flags: [{ long: 'queue', value: '<url>', help: 'the BullMQ queue: redis://HOST:PORT' }, flag.remote, flag.quiet],
     after: "\nOne sandboxed process per job, as many at once as cores (TOTAL_INTERP_WORKER_CONCURRENCY). A dead worker's job is\ntaken over by another after TOTAL_INTERP_QUEUE_LOCK_MS (30000). Credentials: in the URL, or TOTAL_INTERP_REMOTE_CACHE_AUTH=user:pass.\n",
@@ -259,7 +259,7 @@ export async function main(o: MainOptions): Promise<number> {
   const [a0, a1] = parsed.args;
   const prepare = async () => {
     p.reporter = c.quiet ? silentReporter : makeReporter(err as NodeJS.WriteStream);
-    if (c.remoteCache ?? env.TOTAL_INTERP_REMOTE_CACHE) (await import('../queue/cli.ts')).attachRemote(p, c.remoteCache, env); // [remote] --remote-cache URL or TOTAL_INTERP_REMOTE_CACHE
+    if (c.remoteCache ?? env.TOTAL_INTERP_REMOTE_CACHE) (await import('../queue/cli.ts')).attachRemote(p, c.remoteCache, env); // --remote-cache URL or TOTAL_INTERP_REMOTE_CACHE
   };
   try {
     switch (parsed.command) {
@@ -269,7 +269,7 @@ export async function main(o: MainOptions): Promise<number> {
       case 'run':
         await prepare();
         return await cmd.build(p, io, parsed.args, c);
-      case 'worker': // [remote]
+      case 'worker':
         await prepare();
         return await (await import('../queue/cli.ts')).workerCommand(p, c, env);
       case 'status':

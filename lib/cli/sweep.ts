@@ -263,7 +263,7 @@ async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, points.length)) }, worker));
   const out = runs.map(({ entries: _e, ...r }) => r);
 
-  // --seeds alone on the report: the seeds' aggregate with the audit (issue 7).
+  // --seeds alone on the report: the seeds' aggregate with the audit.
   if (!o.axes.length && o.seeds && o.targets.includes('report') && !o.metrics) {
     const reports: ReportJson[] = out.map((r) => JSON.parse(fs.readFileSync(r.reportJson!, 'utf8')));
     const reference = findReference(p.reportsDir, reports[0].data.sha256, o.reference);

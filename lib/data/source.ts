@@ -1,4 +1,4 @@
-// Where the `data` stage's bytes come from (issue 3, part 1): a local file, named by the
+// Where the `data` stage's bytes come from: a local file, named by the
 // param data.path or else the env var ENWIK9, that is either plain text (enwik9, enwik8,
 // or any prefix of them) or a zip of it. Only the first N bytes are ever read: a plain
 // file by one positioned read, a zip by stream-inflating its first entry until N bytes are

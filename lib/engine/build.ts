@@ -146,7 +146,7 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     const forced = isForced(opts.force, name);
     let sp = planStage(p, name, params, entries, { forced, building: true, explain: false });
     const keyed = sp.keyed!;
-    if (!forced && p.store.remote && (await p.store.remote.pull(p.store, name, keyed.key)) && !sp.entry) sp = planStage(p, name, params, entries, { forced, building: true, explain: false }); // [remote] a local miss is looked up remotely
+    if (!forced && p.store.remote && (await p.store.remote.pull(p.store, name, keyed.key)) && !sp.entry) sp = planStage(p, name, params, entries, { forced, building: true, explain: false }); // a local miss is looked up remotely
     if (sp.entry) return cached(name, sp.entry, keyed);
     // Loaded only when something must run: a no-op build never pays for them.
     const [{ lock, waitMessage }, { runStage }, { expectedSeconds, placement }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts'), import('./placement.ts')]);
@@ -159,11 +159,11 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     }).catch((e) => {
       throw cacheWriteError(e, p.store.root);
     });
-    const releaseShared = await p.store.remote?.lock?.(name, keyed.key, (h) => p.reporter.line(`  waiting for ${h} building ${name}…`)).catch((e) => { release(); throw e; }); // [remote]
+    const releaseShared = await p.store.remote?.lock?.(name, keyed.key, (h) => p.reporter.line(`  waiting for ${h} building ${name}…`)).catch((e) => { release(); throw e; });
     try {
       // Another process may have built it while we waited.
       if (!forced) {
-        await p.store.remote?.pull(p.store, name, keyed.key); // [remote] another machine may have built it
+        await p.store.remote?.pull(p.store, name, keyed.key); // another machine may have built it
         const again = planStage(p, name, params, entries, { building: true, explain: false });
         if (again.entry) return cached(name, again.entry, keyed, ' (built by another process)');
       }
@@ -176,9 +176,9 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
       const seconds = entries[name].seconds;
       runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds, where: inChild ? 'child' : 'here' });
       p.reporter.line(`  ran     ${name}  ${seconds.toFixed(2)}s`);
-      await p.store.remote?.push(p.store, entries[name]); // [remote] before the locks go: a waiter then finds it
+      await p.store.remote?.push(p.store, entries[name]); // before the locks go: a waiter then finds it
     } finally {
-      await releaseShared?.(); // [remote]
+      await releaseShared?.();
       release();
     }
   };

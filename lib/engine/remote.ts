@@ -41,7 +41,7 @@ import { checkEntry, entryTag, tensorMismatch } from './remote-entry.ts';
 export { checkEntry, entryTag } from './remote-entry.ts';
 export { HttpCache, RemoteError, TooLargeError, redactText, type Kind, type RemoteOptions } from './remote-http.ts';
 
-/** What a Store's `remote` offers the pipeline (see the lines marked [remote] in build.ts). */
+/** What a Store's `remote` offers the pipeline (build.ts pulls on a miss and pushes after a build). */
 export interface RemoteTier {
   /** Before a local read: fetch (stage, key), or the objects its local entry lacks, into the local store. True when it is now local. */
   pull(store: Store, stage: string, key: string): Promise<boolean>;

@@ -18,14 +18,14 @@ import { sha256, sha256Fd } from './hash.ts';
 import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
 import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, outputHashOf, parseEntry, sealEntry, wellFormed, type Declared, type Entry, type ObjectRef } from './entry.ts';
 // Listing the whole store (gc) is in store-list.ts and lease.ts, imported by gc alone.
-import type { RemoteTier } from './remote.ts'; // [remote]
+import type { RemoteTier } from './remote.ts';
 
 // Re-exported for callers that import them with the Store; they are defined in entry.ts.
 export type { Entry, ObjectRef };
 
 export class Store {
   readonly root: string;
-  /** [remote] Optional second level (remote.ts): pulled on a local miss, pushed after a build. */
+  /** Optional second level (remote.ts): pulled on a local miss, pushed after a build. */
   remote?: RemoteTier;
   /** Replaceable by tests, to play a full, read-only or foreign-owned disk. */
   io: WriteIo;

@@ -1,4 +1,4 @@
-// The plots of paper §6.2 (issue 13), vega-lite specs like lib/report/plots.ts (whose
+// The plots of paper §6.2, vega-lite specs like lib/report/plots.ts (whose
 // renderer they use), kept in their own file:
 //   - Q4: bpc of each rebuilt RNN against its description's bits (log scale), one point per
 //     level, the reference rows (the text as its own description) marked, the trained bpc

@@ -1,4 +1,4 @@
-// The report's plots (issue 7): vega-lite specs built from report data, rendered to SVG by
+// The report's plots: vega-lite specs built from report data, rendered to SVG by
 // vega's string renderer in Node. Nothing here draws SVG by hand.
 //   - training curves (§2): train bpc per epoch, one line per run/seed, eval bpc as points;
 //   - Table 3 (§5.3, eq. 7): signed and unsigned influence against state offset d = 0..49;

@@ -1,4 +1,4 @@
-// The aggregate over seeds (issue 7), as files: its report.json, report.md and plots,
+// The aggregate over seeds, as files: its report.json, report.md and plots,
 // computed from the seeds' report.json documents. The command line (lib/cli/sweep.ts)
 // builds the seeds, finds the reference report and writes these files.
 

@@ -1,4 +1,4 @@
-// The aggregate of a sweep (issue 15): chosen metrics against the swept params, one row
+// The aggregate of a sweep: chosen metrics against the swept params, one row
 // per point (a combination of the swept values), each cell the mean ± sd [min, max] over
 // that point's seeds; a plot per metric with the seed spread (mean line, min–max band,
 // every seed as a dot); a few sentences generated from the numbers; and, per point, the
@@ -78,7 +78,7 @@ const T2 = 'Table 2: carrier/pattern (§5.2)';
 const T3 = 'Table 3: signed influence (§5.3)';
 const Q1 = 'Timing rules build the carrier (§6.1)';
 
-/** The SPEC §6.4 figures (Q3), in the order the aggregate shows them. */
+/** The docs/definitions.md §6.4 figures (Q3), in the order the aggregate shows them. */
 export const Q3_METRICS: SweepMetric[] = [
   { id: 'trained_bpc', label: 'in-sample bpc', group: BPC, pick: trainedBpc },
   { id: 'heldout_bpc', label: 'held-out bpc', group: BPC, pick: heldoutBpc },

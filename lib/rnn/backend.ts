@@ -1,4 +1,4 @@
-// The training backend contract (SPEC §2): what lib/rnn/train.ts's epoch loop asks of a
+// The training backend contract (docs/definitions.md §2): what lib/rnn/train.ts's epoch loop asks of a
 // chunk kernel. It has its own file so that the kernels (lib/rnn/bptt-blocked.ts,
 // lib/rnn/wasm-kernel.ts) and the driver that picks one (lib/rnn/train.ts) all import it
 // and none imports another's module for its types.

@@ -1,4 +1,4 @@
-// Truncated BPTT over one chunk (paper §2, eqs. 3-4; SPEC §2), restructured for speed in
+// Truncated BPTT over one chunk (paper §2, eqs. 3-4; docs/definitions.md §2), restructured for speed in
 // plain TypeScript. Same mathematics as the naive twin in lib/rnn/bptt.ts (read that
 // first); only the two recurrences (Wh·S forward, Whᵀ·dz backward) stay per step. The
 // readout and every weight-gradient outer product become matrix-matrix products over the

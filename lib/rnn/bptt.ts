@@ -1,4 +1,4 @@
-// Truncated BPTT over one chunk (paper §2, eqs. 3-4; SPEC §2), the naive twin.
+// Truncated BPTT over one chunk (paper §2, eqs. 3-4; docs/definitions.md §2), the naive twin.
 //
 // This is the reference every faster kernel (lib/rnn/bptt-blocked.ts, the WebAssembly
 // kernel in asm/rnn.ts) is tested against, and the one the float64 finite-difference test

@@ -1,4 +1,4 @@
-// The forward pass of the Elman RNN over a byte sequence (paper eqs. 3-4, SPEC §0):
+// The forward pass of the Elman RNN over a byte sequence (paper eqs. 3-4, docs/definitions.md §0):
 //   z_t  = Wx[:, x_t] + Wh·S[t-1] + bh        (S[-1] = 0)
 //   S[t] = tanh(z_t)
 //   p(x_{t+1} | x_0..x_t) = softmax(Wy·S[t] + by)

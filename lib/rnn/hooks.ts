@@ -16,7 +16,7 @@
 // Each point's hooks run after its value is computed and before the next point reads it;
 // a hook may read the value, overwrite any of its entries, and read every earlier point
 // of the same step through `step` (e.g. a 'readout' hook sees step.carrier and step.S).
-// Values written at 'z' and 'S' are rounded to float32 (SPEC §0: the forward pass is
+// Values written at 'z' and 'S' are rounded to float32 (docs/definitions.md §0: the forward pass is
 // float32). 'S' feeds the next step; 'readout' only this step's prediction, so a
 // one-position substitution (the carrier-only state of Table 2) goes there.
 //

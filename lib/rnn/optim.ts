@@ -1,4 +1,4 @@
-// The update rules of SPEC §2 (paper §2: "Adam (η = 0.001)"; the authors' released
+// The update rules of docs/definitions.md §2 (paper §2: "Adam (η = 0.001)"; the authors' released
 // trainer: SGD with a cosine learning rate). Plain TypeScript twins of the WebAssembly
 // kernels; the driver in lib/rnn/train.ts calls them once per chunk:
 //   1. n² = Σ g² (float64: summing in float32 drifts the loss, PERFORMANCE.md)

@@ -1,4 +1,4 @@
-// The seeded PRNGs behind the weight init (SPEC §2, param train.init).
+// The seeded PRNGs behind the weight init (docs/definitions.md §2, param train.init).
 //
 // glibcRand: the authors' released trainer calls srand(seed) and rand() from glibc, so
 // this is glibc's random_r for the default TYPE_3 state (degree 31, separation 3),

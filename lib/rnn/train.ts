@@ -1,5 +1,5 @@
 // Training the Elman RNN (paper §2: "BPTT-50, Adam (η = 0.001), 4000 epochs on 1024
-// bytes … Seed 42"). Implements SPEC §2 exactly:
+// bytes … Seed 42"). Implements docs/definitions.md §2 exactly:
 //
 // - Init (`init`, lib/rnn/prng.ts): every weight (Wx, Wh, Wy) is (U - 0.5f)/H in float32,
 //   U from glibc's srand(seed)/rand() as (float)rand()/RAND_MAX (the authors' trainer)
@@ -136,7 +136,7 @@ export function initUniform(init: InitName, seed: number): () => number {
   return () => Math.fround(rand()) / 2147483648;
 }
 
-/** The SPEC §2 init: weights (U - 0.5f)/H in float32, per hidden row Wx then Wh, then Wy; biases 0. */
+/** The docs/definitions.md §2 init: weights (U - 0.5f)/H in float32, per hidden row Wx then Wh, then Wy; biases 0. */
 export function initParams(H: number, seed: number, init: InitName = 'glibc'): Float32Array {
   const params = new Float32Array(paramCount(H));
   const { Wx, Wh, Wy } = views(params, H);
@@ -221,7 +221,7 @@ export interface TrainHooks {
   now?: () => number;
 }
 
-/** Train from the SPEC §2 init. Deterministic except for the timings. */
+/** Train from the docs/definitions.md §2 init. Deterministic except for the timings. */
 export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {}): TrainResult {
   const { hidden: H, epochs: E, optimizer, seed, bptt, evalEvery } = opt;
   const N = xs.length;

@@ -1,5 +1,5 @@
 // The thin TypeScript driver of the WebAssembly SIMD training kernels (asm/rnn.ts, paper
-// §2 / SPEC §2; same mathematics as lib/rnn/bptt.ts). It lays the buffers out in one shared
+// §2 / docs/definitions.md §2; same mathematics as lib/rnn/bptt.ts). It lays the buffers out in one shared
 // WebAssembly memory, gives typed-array views of them, starts the second thread
 // (lib/rnn/wasm-worker.mjs) when asked for two, and wraps the kernels as a training Backend.
 // The modules are built by `npm run build:wasm` (lib/rnn/wasm-files.ts says which one this

@@ -1,4 +1,4 @@
-// The Elman RNN's parameters (paper §2, eqs. 3-4; SPEC §1).
+// The Elman RNN's parameters (paper §2, eqs. 3-4; docs/definitions.md §1).
 //
 // One flat Float32Array in the authors' file order, with named row-major views:
 //   Wx is (H, V): Wx[i*V + v]   input byte v  -> hidden unit i

@@ -16,7 +16,7 @@ function tiny(H: number, seed: number, amp: number, N = 40) {
 }
 
 /**
- * SPEC §5.1 ablation spelled out without hooks: for every (T, d) a fresh run — step s = T-d
+ * docs/definitions.md §5.1 ablation spelled out without hooks: for every (T, d) a fresh run — step s = T-d
  * as fround(Wh·S[s-1] + bh), then forwardStates on to T — and the bits of x_{T+1}.
  */
 function ablationSpelledOut(w: Weights, xs: Uint8Array, S: Float32Array, logp: Float64Array, firstT: number, lastT: number, D: number, floor: number): Float64Array {

@@ -41,7 +41,7 @@ describe('boolean automaton (§3.2)', () => {
     expect(mean(bitsFromLogp(logp, xs, 1e-30))).toBeCloseTo(-Math.log2(1e-30), 9);
   });
 
-  it.skipIf(!REF_WEIGHTS)('gives the SPEC §V margins and sign readout on the reference weights', () => {
+  it.skipIf(!REF_WEIGHTS)('gives the the cross-check figures (docs/definitions.md §V) margins and sign readout on the reference weights', () => {
     const xs = refBytes();
     const w = parseWeightsFile(new Uint8Array(readFileSync(REF_WEIGHTS)));
     const tr = forwardTrace(w, xs);

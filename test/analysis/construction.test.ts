@@ -14,9 +14,9 @@ import figures from '../../lib/report/paper-figures.json' with { type: 'json' };
 import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';
 import { maxDiff, randomBytes, randomFill, refBytes } from '../rnn/helpers.ts';
 
-const SPEC = { groups: 16, units: 8, inputWeight: 10, shiftWeight: 5 };
+const NET = { groups: 16, units: 8, inputWeight: 10, shiftWeight: 5 };
 const PARAMS = {
-  ...SPEC, alphaStep: 0.5, alphaCount: 10, scaleStep: 0.05, scaleCount: 60, floor: 1e-30,
+  ...NET, alphaStep: 0.5, alphaCount: 10, scaleStep: 0.05, scaleCount: 60, floor: 1e-30,
   steps: 1000, lr: 0.5, decay: 0.3, decayAt: [300, 600, 800], gdFirst: 16,
 };
 
@@ -46,7 +46,7 @@ describe('the shift-register network (§4.1)', () => {
   const xs = refBytes();
   const N = xs.length;
   const codes = signCodes(8);
-  const net = shiftRegister(codes, SPEC);
+  const net = shiftRegister(codes, NET);
   const { S } = forwardStates(net, xs);
 
   it('holds in group g the sign code of the byte read g steps earlier, at every position', () => {
@@ -158,7 +158,7 @@ describe('the shift-register network (§4.1)', () => {
     const dbb = maxDiff(fromClasses(db, 1, cls), nb);
     expect(dw.max, dw.msg).toBeLessThan(1e-12);
     expect(dbb.max, dbb.msg).toBeLessThan(1e-12);
-    // one step of SPEC §4.1 (lr 0.5 / positions) lowers the summed loss
+    // one step of docs/definitions.md §4.1 (lr 0.5 / positions) lowers the summed loss
     const step = 0.5 / (N - 2 - 16);
     const W2 = W.map((v, i) => v - step * dW[i]);
     const b2 = b.map((v, i) => v - step * db[i]);
@@ -167,7 +167,7 @@ describe('the shift-register network (§4.1)', () => {
   });
 });
 
-describe('the construction stage on the reference data (SPEC §V)', () => {
+describe('the construction stage on the reference data (the cross-check figures (docs/definitions.md §V))', () => {
   const xs = refBytes();
   const N = xs.length;
   let out: Awaited<ReturnType<typeof stage.run>>;
@@ -191,7 +191,7 @@ describe('the construction stage on the reference data (SPEC §V)', () => {
 
   it('gives at its best grid point the bpc of a direct evaluation of the constructed RNN', () => {
     const j = out.json as any;
-    const net = shiftRegister(signCodes(8), SPEC);
+    const net = shiftRegister(signCodes(8), NET);
     const { plus, minus } = splitCounts(xs, signCodes(8), 16, 8);
     const Wy = analyticWy(plus, minus, 128, j.alpha).map((v) => v * j.scale);
     const { S } = forwardStates(net, xs); // full forward, then the plain float64 readout

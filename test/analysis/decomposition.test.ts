@@ -136,7 +136,7 @@ describe('§5.4 decomposition at every position', () => {
     expectConsistent(w, xs, tr, res.json, res.tensors, 40, 3);
   });
 
-  it.skipIf(!PAPER)('on the paper weights: carrier + pattern = the model logit at all 1023 positions, row 29 = the JSON row (SPEC §V)', async () => {
+  it.skipIf(!PAPER)('on the paper weights: carrier + pattern = the model logit at all 1023 positions, row 29 = the JSON row (the cross-check figures (docs/definitions.md §V))', async () => {
     const w = parseWeightsFile(new Uint8Array(readFileSync(PAPER!)));
     const xs = refBytes();
     const tr = forwardTrace(w, xs);

@@ -91,7 +91,7 @@ describe('factor map (§3.3 Table 1)', () => {
     expect(groups.slice(1).map((g) => g.pair)).toEqual([[1, 8], [1, 2], [1, 5]]); // count ties: loop order
   });
 
-  it('counts word length and in-tag as SPEC §3.3 says', () => {
+  it('counts word length and in-tag as docs/definitions.md §3.3 says', () => {
     const xs = new Uint8Array(Buffer.from('ab cd\n<xyz>w\tq', 'latin1'));
     expect([...wordLength(xs, 3)]).toEqual([1, 2, 0, 1, 2, 0, 1, 2, 3, 3, 3, 3, 0, 1]);
     expect([...inTag(xs)]).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0]);
@@ -123,7 +123,7 @@ describe('factor map (§3.3 Table 1)', () => {
     expect(explainedPercent(4.25, 0.5)).toBe(50);
   });
 
-  it.skipIf(!REF_WEIGHTS)('gives Table 1 and the ladder of SPEC §V on the reference weights', () => {
+  it.skipIf(!REF_WEIGHTS)('gives Table 1 and the ladder of the cross-check figures (docs/definitions.md §V) on the reference weights', () => {
     const xs = refBytes();
     const w = parseWeightsFile(new Uint8Array(readFileSync(REF_WEIGHTS)));
     const tr = forwardTrace(w, xs);
@@ -143,7 +143,7 @@ describe('factor map (§3.3 Table 1)', () => {
     expect(lad.nScore).toBe(996);
     expect(Math.abs(lad.wordLen / 0.499 - 1)).toBeLessThan(1e-4);
     expect(Math.abs(lad.inTag / 0.4298 - 1)).toBeLessThan(1e-4);
-    // Level 1: SPEC §3.3's text fits cell means on t = 27..1023 and gives 0.85269; SPEC §V's
+    // Level 1: docs/definitions.md §3.3's text fits cell means on t = 27..1023 and gives 0.85269; the cross-check's
     // 0.8529 is what a fit on the scored positions t = 27..1022 gives (0.85288).
     expect(Math.abs(lad.twoOffset / 0.8529 - 1)).toBeLessThan(5e-4);
     const fitScored = explanationLadder(w, xs, tr.S, fm, 1, 15, 1e-10, false);

@@ -73,7 +73,7 @@ describe('UM isomorphism (doubled event space)', () => {
     expect(targets(minusEvent(2))).toContain(minusEvent(0));
   });
 
-  it.skipIf(!REF_WEIGHTS)('reproduces the trained bpc on the reference weights (SPEC §V)', () => {
+  it.skipIf(!REF_WEIGHTS)('reproduces the trained bpc on the reference weights (the cross-check figures (docs/definitions.md §V))', () => {
     const xs = refBytes();
     const w = parseWeightsFile(new Uint8Array(readFileSync(REF_WEIGHTS)));
     const tr = forwardTrace(w, xs);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { blockPositions, positionBlocks } from '../../lib/analysis/position-blocks.ts';
 
 describe('positionBlocks', () => {
-  it('is the whole range, one block, when it fits (the SPEC definition at N = 1024)', () => {
+  it('is the whole range, one block, when it fits (the definition at N = 1024)', () => {
     expect(positionBlocks(50, 1021, 4096, 256)).toEqual({ blocks: [[50, 1021]], count: 972, of: 972, sampled: false });
     expect(positionBlocks(50, 1021, 972, 256).sampled).toBe(false);
   });

@@ -83,7 +83,7 @@ describe('reverse isomorphism: the readout (§4.2)', () => {
   });
 });
 
-describe('the reverse-iso stage on the reference data (SPEC §V)', () => {
+describe('the reverse-iso stage on the reference data (the cross-check figures (docs/definitions.md §V))', () => {
   const xs = refBytes();
   let out: Awaited<ReturnType<typeof stage.run>>;
   beforeAll(async () => {

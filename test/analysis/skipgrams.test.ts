@@ -49,7 +49,7 @@ describe('skip-gram counting (§3.4)', () => {
     expect(maxDiff, `max |fast - naive| = ${maxDiff}`).toBeLessThan(1e-12);
   });
 
-  it('finds the SPEC §V greedy path on the reference data', () => {
+  it('finds the the cross-check figures (docs/definitions.md §V) greedy path on the reference data', () => {
     const xs = refBytes();
     const g = greedySkipgrams(xs, 30, 8);
     expect(g.map((s) => s.offsets.length)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);

@@ -31,7 +31,7 @@ function wordLengthModel(cap: number, readers: number, seed: number): Weights {
   return w;
 }
 
-describe('timing-carrier kernels (SPEC §6.1)', () => {
+describe('timing-carrier kernels (docs/definitions.md §6.1)', () => {
   it('prefix features are word_len, in_tag and the bytes of t-1, t-2 (−1 before the data)', () => {
     const f = prefixFeatures(TEXT, 15);
     const wl = wordLength(TEXT, 15);
@@ -95,7 +95,7 @@ describe('timing-carrier kernels (SPEC §6.1)', () => {
   });
 });
 
-describe('pattern-table kernels (SPEC §6.2)', () => {
+describe('pattern-table kernels (docs/definitions.md §6.2)', () => {
   it('the on-set is {v seen : ĉ + Wx[j][v] ≥ 0}, PS counts add up, accuracy matches a brute-force count', () => {
     const xs = randomBytes(400, 5, 'abc <d>e\n');
     const w = randomModel(10, 21, 1.5);

@@ -1,4 +1,4 @@
-// The viewer in a real browser (issue 14): Debian's chromium driven by playwright-core.
+// The viewer in a real browser: Debian's chromium driven by playwright-core.
 // A tiny synthetic model (H = 16, random weights from a fixed seed) on 200 bytes of
 // synthetic text is imported into a temporary copy of the project and the real engine
 // builds the viewer stage; viewer.html is opened from a file:// URL with every non-file

@@ -1,5 +1,5 @@
 // The default report audits our training against the paper's weights when they are on this
-// machine (issue 10 item 3): the CLI builds the report on them first, then ours with its
+// machine: the CLI builds the report on them first, then ours with its
 // label as the audit's "paper's weights" column; without them, one line says how to add it.
 // Needs the paper's weights (TOTAL_INTERP_PAPER_WEIGHTS); skipped where there is no copy.
 

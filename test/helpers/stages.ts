@@ -52,9 +52,9 @@ export function asOutput(r: StageResult, key = 'k'): StageOutput {
   return { json: r.json, tensors: r.tensors ?? {}, key, outputHash: `h-${key}` };
 }
 
-/** |ours - spec| within half a unit of the last printed decimal of SPEC §V. */
+/** |ours - spec| within half a unit of the last printed decimal of the cross-check figures (docs/definitions.md §V). */
 export function close(ours: number, spec: number, printedDecimals: number): void {
-  expect(Math.abs(ours - spec), `ours ${ours} vs SPEC §V ${spec}`).toBeLessThanOrEqual(0.5 * 10 ** -printedDecimals + 1e-12);
+  expect(Math.abs(ours - spec), `ours ${ours} vs the cross-check figures (docs/definitions.md §V) ${spec}`).toBeLessThanOrEqual(0.5 * 10 ** -printedDecimals + 1e-12);
 }
 
 /**

@@ -1,5 +1,5 @@
-// Every figure's `quote` in paper-figures.json is the paper's own text (issue 14: the audit
-// shows it beside the figure). Checked against ../shared/paper.md when it is there (CI has
+// Every figure's `quote` in paper-figures.json is the paper's own text (the audit shows it
+// beside the figure). Checked against ../shared/paper.md when it is there (CI has
 // it beside the clone), after undoing the paper's Markdown/LaTeX markup and ignoring
 // whitespace. A table row is quoted as "<table> row: cell | cell | …"; "…" skips text.
 

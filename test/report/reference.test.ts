@@ -1,4 +1,4 @@
-// report.reference (issue 10 item 3): a report on a model trained here takes the "paper's
+// report.reference: a report on a model trained here takes the "paper's
 // weights" column of its audit from another report under reports/, named by label. That
 // report.json is an external file of the report stage (its content, not its path, is in
 // the key). Without it, the report says in one line how to add the column. End to end on

@@ -1,4 +1,4 @@
-// The authors' recipe (SPEC §2): init = glibc srand(42)/rand(), so every Wx column of a
+// The authors' recipe (docs/definitions.md §2): init = glibc srand(42)/rand(), so every Wx column of a
 // byte that never occurs as an input (x_0..x_{N-2}) keeps its init value through training,
 // and on the paper's data those 204 columns (26,112 values) equal sat_model.bin bit for bit.
 import { describe, expect, it } from 'vitest';
@@ -71,7 +71,7 @@ describe('the sgd schedule in the driver', () => {
     const E = 3;
     const bptt = 20;
     const r = train(xs, { hidden: h, epochs: E, optimizer: 'sgd', init: 'glibc', seed: 9, bptt, evalEvery: 1 }, { backend: 'naive' });
-    // the same run written out from SPEC §2 with the naive pieces
+    // the same run written out from docs/definitions.md §2 with the naive pieces
     const p = initParams(h, 9, 'glibc');
     const g = new Float32Array(p.length);
     const s = new Float32Array(h);

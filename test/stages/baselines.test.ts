@@ -1,4 +1,4 @@
-// The baselines stage (§5.1) run as the engine runs it: SPEC §V on the paper's weights,
+// The baselines stage (§5.1) run as the engine runs it: the cross-check figures (docs/definitions.md §V) on the paper's weights,
 // shapes and bad params on a tiny model.
 import { describe, expect, it } from 'vitest';
 import baselines from '../../stages/baselines.ts';
@@ -11,7 +11,7 @@ import { upstream } from '../helpers/stages.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
 import { randomBytes, randomFill } from '../rnn/helpers.ts';
 
-describe.skipIf(!PAPER_WEIGHTS)('baselines stage on the shipped weights (SPEC §V)', () => {
+describe.skipIf(!PAPER_WEIGHTS)('baselines stage on the shipped weights (the cross-check figures (docs/definitions.md §V))', () => {
   it('gives ablation d = 1 (0.2030, 0.2097) and decisive depth 1 / 3 (0.1623 / 0.0091), and its report section', async () => {
     const out = await runStage(baselines, paperUpstream());
     const j = out.json as any;

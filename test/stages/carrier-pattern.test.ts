@@ -1,4 +1,4 @@
-// The carrier-pattern stage (§5.2, Table 2) run as the engine runs it: SPEC §V on the
+// The carrier-pattern stage (§5.2, Table 2) run as the engine runs it: the cross-check figures (docs/definitions.md §V) on the
 // paper's weights, invariants on a tiny model.
 import { describe, expect, it } from 'vitest';
 import carrierPattern from '../../stages/carrier-pattern.ts';
@@ -8,7 +8,7 @@ import { PAPER_WEIGHTS } from '../helpers/reference.ts';
 import { asOutput, checkSection, close, figures, paperUpstream, refsOf, runStage } from '../helpers/stages.ts';
 import { TINY_H, tinyInputs } from '../helpers/tiny.ts';
 
-describe.skipIf(!PAPER_WEIGHTS)('carrier-pattern stage on the shipped weights (SPEC §V)', () => {
+describe.skipIf(!PAPER_WEIGHTS)('carrier-pattern stage on the shipped weights (the cross-check figures (docs/definitions.md §V))', () => {
   it('gives Table 2: 17.838 PS units, carrier-only 0.33051 bpc, gain 0.25130, and its report section', async () => {
     const out = await runStage(carrierPattern, paperUpstream());
     const j = out.json as any;

@@ -23,7 +23,7 @@ describe.skipIf(!PAPER_WEIGHTS)('factor-map stage on the paper weights', () => {
     expect(f.all.meanR2).toBeCloseTo(0.83693, 5);
     expect(Math.abs(f.ladder.wordLen.bpc / 0.499 - 1)).toBeLessThan(1e-4);
     expect(Math.abs(f.ladder.inTag.bpc / 0.4298 - 1)).toBeLessThan(1e-4);
-    expect(Math.abs(f.ladder.twoOffset.bpc / 0.8529 - 1)).toBeLessThan(1e-4); // default ladderFit "scored" gives SPEC §V
+    expect(Math.abs(f.ladder.twoOffset.bpc / 0.8529 - 1)).toBeLessThan(1e-4); // default ladderFit "scored" gives the cross-check figures (docs/definitions.md §V)
     expect(f.ladder.hTrained).toBeCloseTo(0.079201, 6);
 
     const part = fmSection.build({ 'factor-map': asOutput(fm, 'kfm') });

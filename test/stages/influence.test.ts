@@ -1,4 +1,4 @@
-// The influence stage (§5.3, Table 3) run as the engine runs it: SPEC §V on the paper's
+// The influence stage (§5.3, Table 3) run as the engine runs it: the cross-check figures (docs/definitions.md §V) on the paper's
 // weights, shapes and bad params on a tiny model.
 import { describe, expect, it } from 'vitest';
 import influence from '../../stages/influence.ts';
@@ -11,7 +11,7 @@ import { upstream } from '../helpers/stages.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
 import { randomBytes, randomFill } from '../rnn/helpers.ts';
 
-describe.skipIf(!PAPER_WEIGHTS)('influence stage on the shipped weights (SPEC §V)', () => {
+describe.skipIf(!PAPER_WEIGHTS)('influence stage on the shipped weights (the cross-check figures (docs/definitions.md §V))', () => {
   it('gives Table 3 rows d = 0 (1.7497, 1.8205, 4.854) and d = 1 (0.7814, 1.1898, 5.916) over 972 positions, and its report section', async () => {
     const out = await runStage(influence, paperUpstream());
     const j = out.json as any;
@@ -55,7 +55,7 @@ describe('influence stage on long data: maxPositions samples blocks of T', () =>
   const D = 6;
   const firstT = 10; // T = 10..397: 388 positions
 
-  it('uses all positions when they fit (the SPEC), else the blocks, each row the same as in the full run', async () => {
+  it('uses all positions when they fit (the definition), else the blocks, each row the same as in the full run', async () => {
     const full = await runStage(influence, inputs, { maxOffset: D, firstT });
     expect(full.json.sample).toEqual({ sampled: false, of: 388, blocks: 1, blockLength: 388, maxPositions: 65536 });
     expect([...(full.tensors!.positions.data as Int32Array)]).toEqual(Array.from({ length: 388 }, (_, i) => firstT + i));

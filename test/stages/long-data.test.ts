@@ -1,4 +1,4 @@
-// Data beyond 1 KiB (issue 15 item 3): the 1 MiB head of enwik9 from
+// Data beyond 1 KiB: the 1 MiB head of enwik9 from
 // TOTAL_INTERP_ENWIK9_1MIB (CI sets it), else ../shared/reference/enwik9-head-1MiB.txt
 // (test/helpers/reference.ts); skipped where neither exists. The data stage reads a 64 KiB prefix of it, and the §5
 // stages run end to end at N = 4096 on a tiny trained model.

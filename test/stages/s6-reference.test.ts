@@ -1,4 +1,4 @@
-// The §6.2 stages on the shipped weights: what SPEC §6.2 and §6.3 say they must give there.
+// The §6.2 stages on the shipped weights: what docs/definitions.md §6.2 and §6.3 say they must give there.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import timingCarrier from '../../stages/timing-carrier.ts';
@@ -34,7 +34,7 @@ describe.skipIf(!REF_WEIGHTS)('§6.2 on the shipped weights', () => {
     out.trained = mean(tr.bits);
   }, 30_000);
 
-  it('the pattern tables are for the units the paper names: h8, h68, h16, h52, h112 (SPEC §6.2)', () => {
+  it('the pattern tables are for the units the paper names: h8, h68, h16, h52, h112 (docs/definitions.md §6.2)', () => {
     expect(out.pt.units.map((u: any) => u.unit)).toEqual([8, 68, 16, 52, 112]);
   });
 
@@ -47,7 +47,7 @@ describe.skipIf(!REF_WEIGHTS)('§6.2 on the shipped weights', () => {
     expect(out.pt.meanAccuracy).toBeCloseTo(out.tc.rows[2].signAgreement, 12);
   });
 
-  it('the full description written back gives trained_bpc 0.079201 (SPEC §V) to 1e-6', () => {
+  it('the full description written back gives trained_bpc 0.079201 (the cross-check figures (docs/definitions.md §V)) to 1e-6', () => {
     const back = rebuildFull(JSON.parse(sizeOf(describeFull(w)).text));
     expect(Math.abs(evalBpc(back, xs, 1e-8) - out.trained)).toBeLessThan(1e-6);
     expect(Math.abs(out.trained - 0.079201)).toBeLessThan(5e-7);

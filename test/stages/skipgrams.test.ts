@@ -1,5 +1,5 @@
-// The skipgrams stage (§3.4) run as the engine runs it. It reads only the data, so its SPEC
-// §V greedy path is checked on the shipped 1024 bytes on every machine; its report section
+// The skipgrams stage (§3.4) run as the engine runs it. It reads only the data, so its
+// greedy path (the cross-check figures, docs/definitions.md §V) is checked on the shipped 1024 bytes on every machine; its report section
 // also reads the trace (the paper's weights).
 import { describe, expect, it } from 'vitest';
 import skipgrams from '../../stages/skipgrams.ts';
@@ -10,7 +10,7 @@ import { asOutput, checkSection, ctx, dataOutput, paperUpstream, runStage } from
 describe('skipgrams stage', () => {
   const inputs = { data: dataOutput(refBytes()) };
 
-  it('finds the SPEC §V greedy path on the paper data', async () => {
+  it('finds the the cross-check figures (docs/definitions.md §V) greedy path on the paper data', async () => {
     const s = (await runStage(skipgrams, inputs)).json as any;
     expect(s.offsets).toEqual([1, 8, 20, 3, 27, 2, 12, 7]);
     expect(s.greedy.map((g: any) => g.k)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);

@@ -30,7 +30,7 @@ describe('trace stage', () => {
     expect(j.bpc).toBeCloseTo((t.bits.data as Float64Array).reduce((a, b) => a + b, 0) / 19, 12);
   });
 
-  it.skipIf(!REF_WEIGHTS)('on the paper weights gives 0.079201 bpc over all 1023 positions (SPEC §V)', async () => {
+  it.skipIf(!REF_WEIGHTS)('on the paper weights gives 0.079201 bpc over all 1023 positions (the cross-check figures (docs/definitions.md §V))', async () => {
     const p = { source: 'paper', hidden: 128 };
     const model = await modelStage.run(ctx(p, {}, { env: { TOTAL_INTERP_PAPER_WEIGHTS: REF_WEIGHTS } }));
     const out = await traceStage.run(ctx({}, { model: output(model.json, model.tensors), data: dataOutput(refBytes()) }));

@@ -1,4 +1,4 @@
-// Report section for paper §5.1 (SPEC §5, §R): the three baselines by offset (gradient
+// Report section for paper §5.1 (docs/definitions.md §5, §R): the three baselines by offset (gradient
 // attribution, ablation, decisive chains) and the metrics ablation_d1_bits,
 // ablation_d28_bits, decisive_d1, decisive_d3. Data from the `baselines` stage.
 import type { StageOutput } from '../../engine/types.ts';

@@ -1,4 +1,4 @@
-// Report section for paper §5.2, Table 2 (SPEC §5, §R): the carrier/pattern decomposition
+// Report section for paper §5.2, Table 2 (docs/definitions.md §5, §R): the carrier/pattern decomposition
 // and the metrics ps_per_position, carrier_only_bpc, pattern_gain_bpc,
 // byte_identity_fraction. Data from the `carrier-pattern` stage.
 //

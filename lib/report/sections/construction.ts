@@ -1,4 +1,4 @@
-// Report section for paper §4 (SPEC §4.1, §4.2, §R): the weight-construction table.
+// Report section for paper §4 (docs/definitions.md §4.1, §4.2, §R): the weight-construction table.
 // Rows: the shift-register RNN with analytic and with GD-optimized Wy (`construction`),
 // the reverse isomorphism (`reverse-iso`) and the trained model (`trace`), each with bpc
 // and X% = (8 - H) / (8 - H_trained) · 100 (eq. 2), H_trained the trained model's bpc over

@@ -1,4 +1,4 @@
-// Report section for paper §5.3, Table 3 (SPEC §5, §R): byte-to-output influence by state
+// Report section for paper §5.3, Table 3 (docs/definitions.md §5, §R): byte-to-output influence by state
 // offset, rows d = 0..4 and the band means. Data from the `influence` stage, whose JSON
 // keeps all offsets. A cell is compared with the paper where paper-figures.json has a
 // `table3.d<d>.<column>` (or `table3.d<from>-<to>.<column>`) key.

@@ -1,4 +1,4 @@
-// Report section for paper §3.1 (SPEC §3.1, §R): the UM isomorphism table and the
+// Report section for paper §3.1 (docs/definitions.md §3.1, §R): the UM isomorphism table and the
 // metrics trained_bpc, um_bpc, um_rnn_max_state_diff. Data from the `isomorphism` stage.
 import type { StageOutput } from '../../engine/types.ts';
 import { span, type SectionPart } from '../types.ts';

@@ -1,4 +1,4 @@
-// Report section for paper §6.2, open question 2 (SPEC §6.2): one table pattern_table_h<j>
+// Report section for paper §6.2, open question 2 (docs/definitions.md §6.2): one table pattern_table_h<j>
 // per top pattern-sensitive unit and the metrics pattern_table.h<j>.accuracy and
 // pattern_table.mean_accuracy. Data from the `pattern-tables` stage (no paper figures).
 import type { StageOutput } from '../../engine/types.ts';

@@ -1,4 +1,4 @@
-// Report section for paper §3.4 (SPEC §3.4, §R): skip-gram counting, the paper's rows
+// Report section for paper §3.4 (docs/definitions.md §3.4, §R): skip-gram counting, the paper's rows
 // (bigram, skip-4, skip-8, trained RNN) and the whole greedy path. Data from `skipgrams`;
 // the trained RNN's bpc from `trace`.
 import type { StageOutput } from '../../engine/types.ts';

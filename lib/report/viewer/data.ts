@@ -1,4 +1,4 @@
-// The data the per-position viewer embeds (issue 14): plain arrays assembled from the
+// The data the per-position viewer embeds: plain arrays assembled from the
 // stage outputs, rounded to what the viewer shows, so viewer.html stays small (~0.5 MB of
 // data for N = 1024, H = 128). Pure: no I/O, no analysis kernels (the viewer stage hands in
 // the §5.4 decomposition, from the decomposition stage's tensors when it has them, else
