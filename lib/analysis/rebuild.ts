@@ -310,20 +310,24 @@ export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e
   const xn = new Float64Array(D);
   const gn = new Float64Array(D);
   const losses = new Float64Array(iters);
+  const alpha = new Float64Array(memory + 1);
   for (let it = 0; it < iters; it++) {
     // two-loop recursion: q = H_k · g
+    // (the pair's arrays and factors read once per loop, not once per element)
     q.set(g);
-    const alpha: number[] = [];
     for (let i = Ss.length - 1; i >= 0; i--) {
-      alpha[i] = rho[i] * dot(Ss[i], q);
-      for (let j = 0; j < D; j++) q[j] -= alpha[i] * Ys[i][j];
+      const a = (alpha[i] = rho[i] * dot(Ss[i], q));
+      const yi = Ys[i];
+      for (let j = 0; j < D; j++) q[j] -= a * yi[j];
     }
     const last = Ss.length - 1;
     const gamma = last >= 0 ? dot(Ss[last], Ys[last]) / dot(Ys[last], Ys[last]) : 1 / Math.max(1, Math.sqrt(dot(g, g)));
     for (let j = 0; j < D; j++) q[j] *= gamma;
     for (let i = 0; i < Ss.length; i++) {
       const beta = rho[i] * dot(Ys[i], q);
-      for (let j = 0; j < D; j++) q[j] += Ss[i][j] * (alpha[i] - beta);
+      const c = alpha[i] - beta;
+      const si = Ss[i];
+      for (let j = 0; j < D; j++) q[j] += si[j] * c;
     }
     // x ← x − step·q with Armijo backtracking
     const slope = -dot(g, q);
