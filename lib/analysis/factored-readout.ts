@@ -48,10 +48,68 @@ export interface Factored {
   rows: Float64Array[];
 }
 
-/** Factor a (T, H) trajectory Hs[t*H + i] into G = H / w blocks of distinct rows (exact). */
+/**
+ * Factor a (T, H) trajectory Hs[t*H + i] into G = H / w blocks of distinct rows (exact).
+ * Rows are equal when their values are, element by element, as their decimal text would
+ * say (0 and -0 are one value, NaN equals NaN): factorBlocksNaive keys rows by that text.
+ * Here a row is hashed from its values (-0 as 0) and compared with the rows of the same
+ * hash, which finds the same ids in the same order without building a string per row.
+ */
 export function factorBlocks(Hs: Float32Array | Float64Array, T: number, H: number, w: number): Factored {
   if (H % w !== 0) throw new Error(`factorBlocks: H = ${H} is not a multiple of the block width ${w}`);
   if (Hs.length !== T * H) throw new Error(`factorBlocks: trajectory has ${Hs.length} values, expected T·H = ${T}·${H}`);
+  const G = H / w;
+  const idx = new Int32Array(G * T);
+  const rows: Float64Array[] = [];
+  // the bits of each value as float64 (every float32 is one exactly), -0 read as 0
+  const one = new Float64Array(1);
+  const bits = new Int32Array(one.buffer);
+  const first = new Int32Array(T); // position where distinct row u was first seen
+  for (let g = 0; g < G; g++) {
+    const buckets = new Map<number, number[]>();
+    let U = 0;
+    for (let t = 0; t < T; t++) {
+      const o = t * H + g * w;
+      let h = 0x811c9dc5 | 0;
+      for (let j = 0; j < w; j++) {
+        const v = Hs[o + j];
+        one[0] = v === 0 ? 0 : v !== v ? NaN : v;
+        h = Math.imul(h ^ bits[0], 0x01000193);
+        h = Math.imul(h ^ bits[1], 0x01000193);
+      }
+      let list = buckets.get(h);
+      let u = -1;
+      if (list === undefined) {
+        list = [];
+        buckets.set(h, list);
+      } else {
+        for (let c = 0; c < list.length && u < 0; c++) {
+          const p = first[list[c]] * H + g * w;
+          let same = true;
+          for (let j = 0; j < w && same; j++) {
+            const a = Hs[o + j];
+            const b = Hs[p + j];
+            same = a === b || (a !== a && b !== b);
+          }
+          if (same) u = list[c];
+        }
+      }
+      if (u < 0) {
+        u = U++;
+        first[u] = t;
+        list.push(u);
+      }
+      idx[g * T + t] = u;
+    }
+    const R = new Float64Array(U * w);
+    for (let u = 0; u < U; u++) for (let j = 0; j < w; j++) R[u * w + j] = Hs[first[u] * H + g * w + j];
+    rows.push(R);
+  }
+  return { T, H, w, G, idx, rows };
+}
+
+/** Naive twin of factorBlocks: rows keyed by their text. */
+export function factorBlocksNaive(Hs: Float32Array | Float64Array, T: number, H: number, w: number): Factored {
   const G = H / w;
   const idx = new Int32Array(G * T);
   const rows: Float64Array[] = [];

@@ -268,6 +268,85 @@ export function rebuildMarginal(d: Description): Weights {
   return w;
 }
 
+/** v·w summed in index order from 0. */
+function dotOf(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * The L-BFGS two-loop recursion: q = H_k · g from the pairs (s_i, y_i), oldest first, with
+ * rho_i = 1 / s_i·y_i, sy_i = s_i·y_i, yy_i = y_i·y_i and H_0 = (s·y / y·y of the newest
+ * pair) I (without pairs: 1 / max(1, |g|) I). Returns the slope -g·q. Each pass over q also
+ * forms the dot product the next step needs, the same products summed in the same order as
+ * lbfgsDirectionNaive, so the same bits with one pass per pair instead of two. alpha is
+ * scratch of at least the number of pairs.
+ */
+export function lbfgsDirection(
+  q: Float64Array, g: Float64Array, Ss: readonly Float64Array[], Ys: readonly Float64Array[],
+  rho: readonly number[], sy: readonly number[], yy: readonly number[], alpha: Float64Array,
+): number {
+  const D = q.length;
+  const m = Ss.length;
+  q.set(g);
+  let acc = m > 0 ? dotOf(Ss[m - 1], q) : 0;
+  for (let i = m - 1; i >= 0; i--) {
+    const a = (alpha[i] = rho[i] * acc);
+    const yi = Ys[i];
+    if (i > 0) {
+      const sn = Ss[i - 1];
+      let sum = 0;
+      for (let j = 0; j < D; j++) {
+        const v = (q[j] -= a * yi[j]);
+        sum += sn[j] * v;
+      }
+      acc = sum;
+    } else for (let j = 0; j < D; j++) q[j] -= a * yi[j];
+  }
+  const gamma = m > 0 ? sy[m - 1] / yy[m - 1] : 1 / Math.max(1, Math.sqrt(dotOf(g, g)));
+  {
+    const next = m > 0 ? Ys[0] : g;
+    let sum = 0;
+    for (let j = 0; j < D; j++) {
+      const v = (q[j] *= gamma);
+      sum += next[j] * v;
+    }
+    acc = sum;
+  }
+  for (let i = 0; i < m; i++) {
+    const c = alpha[i] - rho[i] * acc;
+    const si = Ss[i];
+    const next = i + 1 < m ? Ys[i + 1] : g;
+    let sum = 0;
+    for (let j = 0; j < D; j++) {
+      const v = (q[j] += si[j] * c);
+      sum += next[j] * v;
+    }
+    acc = sum;
+  }
+  return -acc;
+}
+
+/** Naive twin of lbfgsDirection: the textbook two loops, one dot product per pass. */
+export function lbfgsDirectionNaive(q: Float64Array, g: Float64Array, Ss: readonly Float64Array[], Ys: readonly Float64Array[], rho: readonly number[]): number {
+  const D = q.length;
+  q.set(g);
+  const alpha: number[] = [];
+  for (let i = Ss.length - 1; i >= 0; i--) {
+    alpha[i] = rho[i] * dotOf(Ss[i], q);
+    for (let j = 0; j < D; j++) q[j] -= alpha[i] * Ys[i][j];
+  }
+  const last = Ss.length - 1;
+  const gamma = last >= 0 ? dotOf(Ss[last], Ys[last]) / dotOf(Ys[last], Ys[last]) : 1 / Math.max(1, Math.sqrt(dotOf(g, g)));
+  for (let j = 0; j < D; j++) q[j] *= gamma;
+  for (let i = 0; i < Ss.length; i++) {
+    const beta = rho[i] * dotOf(Ys[i], q);
+    for (let j = 0; j < D; j++) q[j] += Ss[i][j] * (alpha[i] - beta);
+  }
+  return -dotOf(g, q);
+}
+
 /**
  * Fit Wy, by of w in place on its own states over t = 0..N-2: L-BFGS (memory 10, Armijo
  * backtracking from step 1) on the mean cross-entropy, from Wy = 0 and the marginal by.
@@ -306,27 +385,17 @@ export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e
   const Ss: Float64Array[] = [];
   const Ys: Float64Array[] = [];
   const rho: number[] = [];
+  // per pair, s·y and y·y (the scale of the initial inverse Hessian)
+  const sy: number[] = [];
+  const yy: number[] = [];
   const q = new Float64Array(D);
   const xn = new Float64Array(D);
   const gn = new Float64Array(D);
   const losses = new Float64Array(iters);
+  const alpha = new Float64Array(memory + 1);
   for (let it = 0; it < iters; it++) {
-    // two-loop recursion: q = H_k · g
-    q.set(g);
-    const alpha: number[] = [];
-    for (let i = Ss.length - 1; i >= 0; i--) {
-      alpha[i] = rho[i] * dot(Ss[i], q);
-      for (let j = 0; j < D; j++) q[j] -= alpha[i] * Ys[i][j];
-    }
-    const last = Ss.length - 1;
-    const gamma = last >= 0 ? dot(Ss[last], Ys[last]) / dot(Ys[last], Ys[last]) : 1 / Math.max(1, Math.sqrt(dot(g, g)));
-    for (let j = 0; j < D; j++) q[j] *= gamma;
-    for (let i = 0; i < Ss.length; i++) {
-      const beta = rho[i] * dot(Ys[i], q);
-      for (let j = 0; j < D; j++) q[j] += Ss[i][j] * (alpha[i] - beta);
-    }
-    // x ← x − step·q with Armijo backtracking
-    const slope = -dot(g, q);
+    // two-loop recursion: q = H_k · g, and the slope -g·q
+    const slope = lbfgsDirection(q, g, Ss, Ys, rho, sy, yy, alpha);
     let step = 1;
     let fn: number;
     for (;;) {
@@ -345,15 +414,19 @@ export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e
       s[j] = xn[j] - x[j];
       yv[j] = gn[j] - g[j];
     }
-    const sy = dot(s, yv);
-    if (sy > 1e-12) {
+    const sY = dot(s, yv);
+    if (sY > 1e-12) {
       Ss.push(s);
       Ys.push(yv);
-      rho.push(1 / sy);
+      rho.push(1 / sY);
+      sy.push(sY);
+      yy.push(dot(yv, yv));
       if (Ss.length > memory) {
         Ss.shift();
         Ys.shift();
         rho.shift();
+        sy.shift();
+        yy.shift();
       }
     }
     x.set(xn);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  byteClasses, factorBlocks, factoredGrad, fromClasses, gdWork, naiveBits, naiveGrad, targetClasses, type Factored,
+  byteClasses, factorBlocks, factorBlocksNaive, factoredGrad, fromClasses, gdWork, naiveBits, naiveGrad, targetClasses, type Factored,
 } from '../../lib/analysis/factored-readout.ts';
 import { mean } from '../../lib/rnn/forward.ts';
 import { V } from '../../lib/rnn/weights.ts';
@@ -26,6 +26,27 @@ describe('the factored readout kernels (§4)', () => {
     expect(cls.mult[cls.of[97]]).toBe(1);
     const tiny = factorBlocks(Float32Array.from([1, 2, 1, 2, 1, 3]), 3, 2, 2);
     expect(Array.from(tiny.idx)).toEqual([0, 0, 1]);
+  });
+
+  it('finds the same distinct rows as its naive twin (text keys): repeats, 0 and -0, NaN', () => {
+    // rows drawn from a few patterns, so that blocks repeat; some values -0, 0 or NaN
+    const T2 = 300;
+    const H2 = 12;
+    const pool = [0, -0, NaN, 0.5, -0.25, 1 / 3, Math.fround(0.1), 7];
+    for (const [w2, Arr] of [[3, Float32Array], [4, Float64Array], [12, Float32Array]] as const) {
+      const Hs2 = new Arr(T2 * H2);
+      let s = 12345;
+      for (let i = 0; i < Hs2.length; i++) {
+        s = (s * 1103515245 + 12345) >>> 0;
+        Hs2[i] = pool[(s >>> 16) % (w2 === 12 ? 2 : pool.length)] ;
+      }
+      const fast = factorBlocks(Hs2, T2, H2, w2);
+      const slow = factorBlocksNaive(Hs2, T2, H2, w2);
+      expect(Array.from(fast.idx)).toEqual(Array.from(slow.idx));
+      expect(fast.rows.map((r) => r.length)).toEqual(slow.rows.map((r) => r.length));
+      fast.rows.forEach((r, g) => r.forEach((v, i) => expect(Object.is(v, slow.rows[g][i]), `block ${g} value ${i}`).toBe(true)));
+      expect(Math.max(...fast.rows.map((r) => r.length / w2))).toBeLessThan(T2); // it did factor
+    }
   });
 
   it('matches the naive gradient on a trajectory that does not factor', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, countNumbers, describeFull, describeMarginal, describeRules, f32, gzipBits, parseDescription, sizeOf, wxBins, type RuleOpts } from '../../lib/analysis/describe.ts';
 import {
-  binValue, evalBpc, featureLayout, featuresOfKey, fitReadout, idealFeatures, linearForm, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
+  binValue, evalBpc, featureLayout, featuresOfKey, fitReadout, idealFeatures, lbfgsDirection, lbfgsDirectionNaive, linearForm, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
 } from '../../lib/analysis/rebuild.ts';
 import { cellKey } from '../../lib/analysis/describe.ts';
 import { carrier } from '../../lib/analysis/carrier.ts';
@@ -133,6 +133,26 @@ describe('rebuild kernels', () => {
 });
 
 describe('readout fit of a rebuilt RNN', () => {
+  it('the fused two-loop recursion gives the bits of the textbook one, with 0, 1, 3 and 10 pairs', () => {
+    const D = 37;
+    const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, x, i) => s + x * b[i], 0);
+    for (const m of [0, 1, 3, 10]) {
+      const Ss = Array.from({ length: m }, (_, i) => randomFill(new Float64Array(D), 100 + i, 1));
+      const Ys = Array.from({ length: m }, (_, i) => randomFill(new Float64Array(D), 200 + i, 1));
+      const sy = Ss.map((s, i) => dot(s, Ys[i]));
+      const yy = Ys.map((y) => dot(y, y));
+      const rho = sy.map((v) => 1 / v);
+      const g = randomFill(new Float64Array(D), 7 + m, 3);
+      const q = new Float64Array(D);
+      const qn = new Float64Array(D);
+      const slope = lbfgsDirection(q, g, Ss, Ys, rho, sy, yy, new Float64Array(m + 1));
+      const slopeN = lbfgsDirectionNaive(qn, g, Ss, Ys, rho);
+      expect(Object.is(slope, slopeN), `m = ${m}: slope ${slope} vs ${slopeN}`).toBe(true);
+      q.forEach((v, j) => expect(Object.is(v, qn[j]), `m = ${m}, q[${j}]`).toBe(true));
+      expect(q.some((v, j) => v !== g[j])).toBe(true); // it did something
+    }
+  });
+
   it('L-BFGS never increases the loss, beats the marginal, and its last loss is the rebuilt RNN\'s bpc', () => {
     const H = 10;
     const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 41, 1), H);

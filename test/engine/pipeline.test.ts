@@ -172,7 +172,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     expect(fs.readFileSync(path.join(dir, 'reports/toy/out.txt'), 'utf8')).toBe('out=7\n');
   });
 
-  it('--jobs 2 runs independent stages in child processes with the same results', async () => {
+  it('--jobs 2 runs independent stages (never timed: in this process) with the same results', async () => {
     const dir = makeToy();
     const p = await loadToy(dir);
     const r = await p.build(['c', 'd'], { jobs: 2 });

@@ -18,12 +18,12 @@ const FILES = {
 const STAGES = [...TOY_STAGES, 'stages/spin.ts'];
 
 describe('placement', () => {
-  it('runs a stage here when it is alone or jobs is 1, in a child when it is long or never timed, here when it is short', () => {
+  it('runs a stage here when it is alone or jobs is 1, in a child when it is long, here when it is short or never timed', () => {
     expect(placement(60, { jobs: 1, alone: false })).toBe('here');
     expect(placement(60, { jobs: 2, alone: true })).toBe('here');
     expect(placement(null, { jobs: 2, alone: true })).toBe('here');
     expect(placement(CHILD_ABOVE_S + 0.01, { jobs: 2, alone: false })).toBe('child');
-    expect(placement(null, { jobs: 2, alone: false })).toBe('child');
+    expect(placement(null, { jobs: 2, alone: false })).toBe('here');
     expect(placement(CHILD_ABOVE_S, { jobs: 2, alone: false })).toBe('here');
     expect(placement(0.05, { jobs: 4, alone: false })).toBe('here');
   });
@@ -47,12 +47,12 @@ describe('placement', () => {
     const overrides = { slow: { ms: 2500 }, spin: { ms: 300 } };
     const alone = (await (await loadToy(dir, STAGES)).build(['spin'], { overrides, force: ['spin'] })).runs.find((r) => r.name === 'spin')!;
     expect(alone.status).toBe('ran');
-    // Never timed, `slow` goes to a child (and used to run here, blocking this process: the
-    // spinner's reported time was then the scheduler's wall clock, over 2.5 s).
+    // `slow` was never timed: it runs here, blocking this process while it spins, and the
+    // spinner still reports its own seconds (not the scheduler's wall clock, over 2.5 s).
     const both = await (await loadToy(dir, STAGES)).build(['slow', 'spin'], { overrides, force: ['slow', 'spin'], jobs: 2 });
     const slow = both.runs.find((r) => r.name === 'slow')!;
     const spin = both.runs.find((r) => r.name === 'spin')!;
-    expect(slow).toMatchObject({ status: 'ran', where: 'child' });
+    expect(slow).toMatchObject({ status: 'ran', where: 'here' });
     expect(spin.seconds).toBeGreaterThanOrEqual(0.3);
     expect(spin.seconds).toBeLessThan(2 * alone.seconds);
     // Timed now: `slow` (2.5 s) goes to a child, `spin` (0.3 s) runs here; each reports its own time.
