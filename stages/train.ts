@@ -53,6 +53,8 @@ export default defineStage<Params>({
   description: 'trains the RNN (docs/definitions.md §2): best checkpoint, training curve, eval bpc',
   section: '§2',
   inputs: ['data'],
+  // Minutes of training: under --jobs its first run goes to a child process.
+  long: true,
   // The WebAssembly kernels' source: build/rnn*.wasm, loaded at run time, are built from it.
   extraSources: ['asm/rnn.ts'],
   externals: () => {

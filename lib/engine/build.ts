@@ -169,7 +169,7 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
       }
       const loaded = await loadInputs(sp.inputs);
       const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
-      const inChild = placement(expectedSeconds(p.store, name, keyed.key), { jobs, alone }) === 'child';
+      const inChild = placement(expectedSeconds(p.store, name, keyed.key), { jobs, alone, long: p.byName.get(name)!.def.long }) === 'child';
       entries[name] = await runStage(p, name, keyed, params, upstream, loaded, inChild);
       // The stage's own time (its run() in the process that ran it), not this scheduler's wall
       // clock, which also counts a child's start-up and any time this process was busy elsewhere.

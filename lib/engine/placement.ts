@@ -7,7 +7,8 @@
 //     child would only add its start-up);
 //   - expected over CHILD_ABOVE_S seconds: a child;
 //   - expected at most that: here (a start-up would cost more than the stage);
-//   - never timed: here. A child's start-up (tsx, the engine, its inputs read again) costs
+//   - never timed: here, unless the stage declares itself `long` (training: minutes in
+//     this process would stall everything else on its first run). A child's start-up (tsx, the engine, its inputs read again) costs
 //     about 1.5 s of CPU under load, more than most stages' own work, and a cold cache has
 //     no stage timed: a cold report of 21 stages on the paper's weights took 48 s of CPU with
 //     every untimed stage in a child against 15 s in-process. Once a stage has run, its time
@@ -26,9 +27,9 @@ export const CHILD_ABOVE_S = 1;
 export type Placement = 'here' | 'child';
 
 /** `expected`: seconds from earlier runs, or null when the stage was never timed. */
-export function placement(expected: number | null, o: { jobs: number; alone: boolean }): Placement {
+export function placement(expected: number | null, o: { jobs: number; alone: boolean; long?: boolean }): Placement {
   if (o.jobs <= 1 || o.alone) return 'here';
-  if (expected === null) return 'here';
+  if (expected === null) return o.long ? 'child' : 'here';
   return expected > CHILD_ABOVE_S ? 'child' : 'here';
 }
 

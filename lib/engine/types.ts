@@ -135,6 +135,13 @@ export interface StageDef<P = any> {
    * by status or dry runs, nor for a stage without inputs that is already cached.
    */
   prepare?: (params: P, env: Record<string, string | undefined>) => void | Promise<void>;
+  /**
+   * The stage can run for minutes (training). Under --jobs, a stage the cache has never
+   * timed runs in this process, as most stages take less than a child's start-up; a `long`
+   * one goes to a child instead, so that it never holds up the scheduler and the other
+   * stages' progress on its first run. Once timed, its recorded seconds decide.
+   */
+  long?: boolean;
   /** External files read by the stage; their content fingerprints (never their names) enter the key. */
   externals?: (params: P, env: Record<string, string | undefined>) => ExternalFile[];
   /**
