@@ -1,4 +1,4 @@
-// Paper §4 (SPEC §4.1, §4.2): the readout kernels shared by both weight constructions.
+// Paper §4 (docs/definitions.md §4.1, §4.2): the readout kernels shared by both weight constructions.
 //
 // Both constructions fix a hidden trajectory h_t (the shift register's float32 states in
 // §4.1, the log-likelihood-ratio features in §4.2) and then only score or train the
@@ -422,7 +422,7 @@ function transposeInto(Wt: Float64Array, W: Float64Array, K: number, H: number):
  * Gradient of Σ_t -ln p_t(y_t) over positions t0..t1-1 for the class readout (W, b):
  *   dW[k*H + i] = Σ_t (p_t(k) - [k = y_t]) · h_t[i],   db[k] = Σ_t (p_t(k) - [k = y_t])
  * with p_t(k) the probability of ONE member of class k. Returns Σ_t -ln(p_t(y_t) + eps),
- * the loss at (W, b) as SPEC §4.2 reports it.
+ * the loss at (W, b) as docs/definitions.md §4.2 reports it.
  */
 export function factoredGrad(
   dW: Float64Array, db: Float64Array, F: Factored, W: Float64Array, b: Float64Array,
@@ -498,7 +498,7 @@ export interface GdSchedule {
   lr: number;
   /**
    * lr is multiplied by `decay` once a listed number of steps is done: with [300], steps
-   * k = 0..299 use lr and k = 300.. use lr·decay (SPEC §4.1's "after steps k = 300, 600 and
+   * k = 0..299 use lr and k = 300.. use lr·decay (docs/definitions.md §4.1's "after steps k = 300, 600 and
    * 800", read as "after 300, 600 and 800 steps").
    */
   decay: number;
