@@ -27,6 +27,7 @@ import {
   EMBEDDED_PATH,
   SOURCE_HINT,
   checkSourceLength,
+  fileSize,
   heldoutRange,
   heldoutWithin,
   heldoutShort,
@@ -34,6 +35,7 @@ import {
   looksLikeZip,
 } from '../lib/data/inputs.ts';
 import type { OnProgress, Prefix } from '../lib/data/source.ts';
+import type { HeldoutRange } from '../lib/data/inputs.ts';
 // The readers (files, zips, the downloader) are imported when the stage runs: every
 // pipeline run loads this declaration, few run it.
 
@@ -57,6 +59,18 @@ function heldoutSourceOf(train: Source, need: number): Source {
   return need <= EMBEDDED_HELDOUT_BYTES ? { kind: 'embedded' } : { kind: 'download' };
 }
 
+/**
+ * ENWIK9 names a plain file that holds the training prefix but ends before the default
+ * held-out block, and the block lies in enwik9's first 2048 bytes, which ship with the
+ * project: those bytes are the held-out text (once the run has checked that the file's
+ * prefix is enwik9's), so a 1 KiB copy of enwik9 is the same data as the shipped one.
+ */
+function shortEnwik9(params: Params, file: string, held: HeldoutRange): boolean {
+  if (params.path || held.pinned || held.bytes === 0 || held.need > EMBEDDED_HELDOUT_BYTES || looksLikeZip(file)) return false;
+  const size = fileSize(file);
+  return size !== null && size >= params.bytes && size < held.need;
+}
+
 const heldoutOf = (params: Params) => heldoutRange(params.bytes, params.heldoutOffset, params.heldoutBytes);
 
 export default defineStage<Params>({
@@ -73,7 +87,9 @@ export default defineStage<Params>({
     if (src.kind === 'local') {
       checkSourceLength(src.file, params.bytes, held);
       // A zip's first N inflated bytes can depend on any part of it: fingerprint it all.
-      return [{ name: 'source', path: src.file, maxBytes: looksLikeZip(src.file) ? undefined : held.need, hint: SOURCE_HINT }];
+      const out: ExternalFile[] = [{ name: 'source', path: src.file, maxBytes: looksLikeZip(src.file) ? undefined : held.need, hint: SOURCE_HINT }];
+      if (shortEnwik9(params, src.file, held)) out.push({ name: 'heldout', path: EMBEDDED_HELDOUT_PATH, maxBytes: held.need, display: `embedded:${EMBEDDED_HELDOUT_NAME}` });
+      return out;
     }
     const out: ExternalFile[] = [];
     if (src.kind === 'embedded') out.push({ name: 'source', path: EMBEDDED_PATH, maxBytes: params.bytes, display: `embedded:${EMBEDDED_NAME}` });
@@ -86,6 +102,7 @@ export default defineStage<Params>({
   async run({ params, externals, env, progress }) {
     const n = params.bytes;
     let held = heldoutOf(params);
+    const wanted = held;
     // The file the engine resolved and fingerprinted, when it did (else the same rule again).
     const declared = externals.source?.path;
     const src: Source = declared ? (declared === EMBEDDED_PATH ? { kind: 'embedded' } : { kind: 'local', file: declared }) : sourceOf(params, env);
@@ -153,6 +170,17 @@ export default defineStage<Params>({
     } else {
       heldout = whole!.bytes.slice(held.offset, held.need);
       heldFrom = { source: whole!.source, name: whole!.name };
+    }
+    // A 1 KiB copy of enwik9 (shortEnwik9): its held-out text is the shipped bytes after it,
+    // once its prefix is checked against them byte for byte.
+    if (externals.heldout && src.kind === 'local' && held.bytes < wanted.bytes) {
+      const { readEmbeddedRange } = await import('../lib/data/embedded.ts');
+      const head = readEmbeddedRange(0, wanted.need, externals.heldout.path);
+      if (Buffer.from(head.subarray(0, n)).equals(Buffer.from(got.bytes))) {
+        held = wanted;
+        heldout = head.slice(wanted.offset, wanted.need);
+        heldFrom = { source: 'embedded', name: EMBEDDED_HELDOUT_NAME };
+      }
     }
     return {
       json: {

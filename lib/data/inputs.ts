@@ -129,6 +129,16 @@ export function heldoutRange(n: number, offset: number | null | undefined, bytes
   return { offset: off, bytes: len, need: off + len, pinned };
 }
 
+/** A plain file's size, or null when it is not a readable regular file. */
+export function fileSize(file: string): number | null {
+  try {
+    const st = statSync(file);
+    return st.isFile() ? st.size : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The default held-out block cut to a source of `has` bytes: what follows the prefix, or none under 2 bytes. */
 export function heldoutWithin(r: HeldoutRange, n: number, has: number): HeldoutRange {
   if (r.pinned || has >= r.need) return r;

@@ -257,6 +257,22 @@ describe('data stage', () => {
     checkOutput(await stage.run(ctx({ path: REF, heldoutBytes: 0 }).ctx), ref);
   });
 
+  it('a 1 KiB copy of enwik9 named by ENWIK9 takes its held-out text from the shipped bytes: the same output as the shipped copy', async () => {
+    const env = { ENWIK9: REF };
+    const ext = stage.externals!(paramsWith({}), env);
+    expect(ext.map((e) => e.name)).toEqual(['source', 'heldout']);
+    const out = await stage.run(ctx({}, { env, externals: Object.fromEntries(ext.map((e) => [e.name, e])) }).ctx);
+    const shipped = await stage.run(ctx({}, { externals: Object.fromEntries(stage.externals!(paramsWith({}), {}).map((e) => [e.name, e])) }).ctx);
+    expect(out.json).toEqual(shipped.json);
+    expect(Buffer.from(out.tensors!.heldout.data as Uint8Array).equals(Buffer.from(shipped.tensors!.heldout.data as Uint8Array))).toBe(true);
+    expect(out.provenance).toEqual({ source: 'file', name: 'enwik_1024.txt', entry: null, heldout: { source: 'embedded', name: 'enwik9-head-2048.txt' } });
+    // a file whose first KiB is not enwik9's gets no borrowed held-out text
+    const other = path.join(tmp(), 'other-1024.txt');
+    writeFileSync(other, pseudoText(1024, 9));
+    const e2 = stage.externals!(paramsWith({ heldoutBytes: null }), { ENWIK9: other });
+    await expect(stage.run(ctx({}, { env: { ENWIK9: other }, externals: Object.fromEntries(e2.map((e) => [e.name, e])) }).ctx)).rejects.toThrow(/not those of enwik9/);
+  });
+
   it('the default held-out block shrinks to what a source has after the prefix: a text of exactly N bytes has none', async () => {
     expect(stage.externals!(paramsWith({}), { ENWIK9: REF })[0].name).toBe('source');
     const exact = await stage.run(ctx({ path: REF }).ctx);
