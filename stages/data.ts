@@ -60,13 +60,13 @@ function heldoutSourceOf(train: Source, need: number): Source {
 }
 
 /**
- * ENWIK9 names a plain file that holds the training prefix but ends before the default
+ * A plain file (ENWIK9 or data.path) holds the training prefix but ends before the default
  * held-out block, and the block lies in enwik9's first 2048 bytes, which ship with the
  * project: those bytes are the held-out text (once the run has checked that the file's
  * prefix is enwik9's), so a 1 KiB copy of enwik9 is the same data as the shipped one.
  */
 function shortEnwik9(params: Params, file: string, held: HeldoutRange): boolean {
-  if (params.path || held.pinned || held.bytes === 0 || held.need > EMBEDDED_HELDOUT_BYTES || looksLikeZip(file)) return false;
+  if (held.pinned || held.bytes === 0 || held.need > EMBEDDED_HELDOUT_BYTES || looksLikeZip(file)) return false;
   const size = fileSize(file);
   return size !== null && size >= params.bytes && size < held.need;
 }
@@ -171,7 +171,7 @@ export default defineStage<Params>({
       heldout = whole!.bytes.slice(held.offset, held.need);
       heldFrom = { source: whole!.source, name: whole!.name };
     }
-    // A 1 KiB copy of enwik9 (shortEnwik9): its held-out text is the shipped bytes after it,
+    // A 1 KiB copy of enwik9 (shortEnwik9), whatever names it: its held-out text is the shipped bytes after it,
     // once its prefix is checked against them byte for byte.
     if (externals.heldout && src.kind === 'local' && held.bytes < wanted.bytes) {
       const { readEmbeddedRange } = await import('../lib/data/embedded.ts');

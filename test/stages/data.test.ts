@@ -257,7 +257,10 @@ describe('data stage', () => {
     checkOutput(await stage.run(ctx({ path: REF, heldoutBytes: 0 }).ctx), ref);
   });
 
-  it('a 1 KiB copy of enwik9 named by ENWIK9 takes its held-out text from the shipped bytes: the same output as the shipped copy', async () => {
+  it('a 1 KiB copy of enwik9, named by ENWIK9 or data.path, takes its held-out text from the shipped bytes: the same output as the shipped copy', async () => {
+    const byPath = stage.externals!(paramsWith({ path: REF }), {});
+    expect(byPath.map((e) => e.name)).toEqual(['source', 'heldout']);
+    expect((await stage.run(ctx({ path: REF }, { externals: Object.fromEntries(byPath.map((e) => [e.name, e])) }).ctx)).json.heldout.bytes).toBe(1024);
     const env = { ENWIK9: REF };
     const ext = stage.externals!(paramsWith({}), env);
     expect(ext.map((e) => e.name)).toEqual(['source', 'heldout']);
@@ -274,15 +277,19 @@ describe('data stage', () => {
   });
 
   it('the default held-out block shrinks to what a source has after the prefix: a text of exactly N bytes has none', async () => {
-    expect(stage.externals!(paramsWith({}), { ENWIK9: REF })[0].name).toBe('source');
-    const exact = await stage.run(ctx({ path: REF }).ctx);
-    checkOutput(exact, ref);
+    const file = path.join(tmp(), 'mine-1024.txt');
+    writeFileSync(file, pseudoText(1024, 4));
+    // the shipped bytes are declared (the file might be enwik9's first KiB), but this text is not: none borrowed
+    const ext = stage.externals!(paramsWith({ path: file }), {});
+    expect(ext.map((e) => e.name)).toEqual(['source', 'heldout']);
+    const exact = await stage.run(ctx({ path: file }, { externals: Object.fromEntries(ext.map((e) => [e.name, e])) }).ctx);
+    checkOutput(exact, pseudoText(1024, 4));
     expect(exact.json.heldout).toMatchObject({ offset: 1024, bytes: 0 });
     expect(exact.tensors!.heldout.shape).toEqual([0]);
-    const file = path.join(tmp(), 'mine.txt');
+    const mine = path.join(tmp(), 'mine.txt');
     const text = pseudoText(1100, 3);
-    writeFileSync(file, text);
-    const out = await stage.run(ctx({ path: file, bytes: 1000 }).ctx);
+    writeFileSync(mine, text);
+    const out = await stage.run(ctx({ path: mine, bytes: 1000 }).ctx);
     expect(out.json.heldout).toMatchObject({ offset: 1000, bytes: 100 });
     expect(Buffer.from(out.tensors!.heldout.data as Uint8Array).equals(Buffer.from(text.subarray(1000)))).toBe(true);
   });
