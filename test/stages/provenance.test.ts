@@ -11,6 +11,7 @@ import { Pipeline } from '../../lib/engine/pipeline.ts';
 import { STAGES } from '../../pipeline.ts';
 import { paramCount } from '../../lib/rnn/weights.ts';
 import { PAPER_WEIGHTS, REF_DATA, root } from '../helpers/reference.ts';
+import { EMBEDDED_HELDOUT_PATH } from '../../lib/data/inputs.ts';
 
 // A few analysis stages on a tiny model: what matters is what re-runs, not the figures.
 const TARGETS = ['isomorphism', 'boolean', 'skipgrams'];
@@ -37,17 +38,24 @@ function copyAs(src: string, name: string, flip?: number): string {
 }
 
 describe('results keyed by content, provenance beside them', () => {
-  it('the embedded copy, ENWIK9 and a data.path copy of the same 1024 bytes: the second and third build run nothing, status stays fresh', async () => {
+  // The copies hold 2048 bytes: the prefix and its default held-out text (the next 1024), as
+  // the shipped files do; a text of exactly 1024 bytes has no held-out text, so other data.
+  // The embedded run's data key has two files (the shipped 1024 and 2048), a local file's
+  // one, so the data stage reads again; its output is the same, so nothing after it runs.
+  it('the embedded copy, ENWIK9 and a data.path copy of the same 2048 bytes: the second and third build run nothing after data, status stays fresh', async () => {
     const cache = tmp('ti-prov-data-');
     const embedded = await build(cache, {}, TINY_TRAIN);
     expect(embedded.ran).toEqual(expect.arrayContaining(['data', 'train', ...ANALYSES]));
-    const viaEnv = await build(cache, { ENWIK9: copyAs(REF_DATA, 'enwik_1024.txt') }, TINY_TRAIN);
-    expect(viaEnv.ran).toEqual([]);
-    // the reused entry is the embedded run's: its provenance says so, and the build says so
-    expect((await viaEnv.p.output(viaEnv.entries.data)).provenance).toEqual({ source: 'embedded', name: 'enwik9-head-1024.txt', entry: null });
-    expect(viaEnv.runs.find((r) => r.name === 'data')!.note).toBe('built from identical bytes named embedded:enwik9-head-1024.txt; here source is enwik_1024.txt');
-    const viaPath = { ...TINY_TRAIN, data: { path: copyAs(REF_DATA, 'mine.txt') } };
-    expect((await build(cache, {}, viaPath)).ran).toEqual([]);
+    const viaEnv = await build(cache, { ENWIK9: copyAs(EMBEDDED_HELDOUT_PATH, 'enwik_2048.txt') }, TINY_TRAIN);
+    expect(viaEnv.ran).toEqual(['data']);
+    expect(viaEnv.entries.data.outputHash).toBe(embedded.entries.data.outputHash);
+    expect((await viaEnv.p.output(viaEnv.entries.data)).provenance).toMatchObject({ name: 'enwik_2048.txt' });
+    const viaPath = { ...TINY_TRAIN, data: { path: copyAs(EMBEDDED_HELDOUT_PATH, 'mine.txt') } };
+    const path3 = await build(cache, {}, viaPath);
+    expect(path3.ran).toEqual([]);
+    // the reused data entry is the ENWIK9 run's: its provenance says so, and the build says so
+    expect((await path3.p.output(path3.entries.data)).provenance).toMatchObject({ name: 'enwik_2048.txt' });
+    expect(path3.runs.find((r) => r.name === 'data')!.note).toBe('built from identical bytes named enwik_2048.txt; here source is mine.txt');
     const st = await viaEnv.p.status({ overrides: viaPath, targets: TARGETS });
     expect(st.filter((s) => s.needed && s.state !== 'fresh')).toEqual([]);
   }, 120_000);
