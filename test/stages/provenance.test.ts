@@ -58,6 +58,12 @@ describe('results keyed by content, provenance beside them', () => {
     expect(path3.runs.find((r) => r.name === 'data')!.note).toBe('built from identical bytes named enwik_2048.txt; here source is mine.txt');
     const st = await viaEnv.p.status({ overrides: viaPath, targets: TARGETS });
     expect(st.filter((s) => s.needed && s.state !== 'fresh')).toEqual([]);
+    // a copy of only the 1024 bytes is the same data too: its held-out text is the shipped bytes after it
+    for (const [env, over] of [[{ ENWIK9: copyAs(REF_DATA, 'enwik_1024.txt') }, TINY_TRAIN], [{}, { ...TINY_TRAIN, data: { path: copyAs(REF_DATA, 'kib.txt') } }]] as const) {
+      const kib = await build(cache, env, over);
+      expect(kib.ran.filter((s) => s !== 'data')).toEqual([]);
+      expect(kib.entries.data.outputHash).toBe(embedded.entries.data.outputHash);
+    }
   }, 120_000);
 
   it('one changed byte in the data re-runs everything downstream of it', async () => {
