@@ -81,6 +81,7 @@ export default defineStage<Params>({
   pathEnv: ['ENWIK9'],
   // A data file enters keys by its content (the external), not its folder or name.
   keyParams: (p) => (p.path ? { ...p, path: null } : p),
+  fileParams: (p) => (p.path ? ['path'] : []),
   externals(params, env) {
     const held = heldoutOf(params); // throws a usage error on an overlapping block
     const src = sourceOf(params, env);

@@ -23,6 +23,8 @@ export default defineStage<Params>({
   section: '§2',
   // Imported weights enter keys by their content (the external), not their folder or name.
   keyParams: (p) => (p.source === 'train' ? p : { ...p, source: 'import' }),
+  // Any source but the two names is a path.
+  fileParams: (p) => (p.source === 'train' || p.source === 'paper' ? [] : ['source']),
   inputs: (p) => (p.source === 'train' ? ['train'] : []),
   pathEnv: PAPER_WEIGHTS_ENV,
   // The download (if any) happens before the build starts: offline, nothing is cached.

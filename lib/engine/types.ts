@@ -169,6 +169,11 @@ export interface StageDef<P = any> {
    * "../weights/w.bin" and "paper" both enter as "import". Default: the params as they are.
    */
   keyParams?: (params: P) => Record<string, unknown>;
+  /**
+   * The params that, with these values, name a file on this machine (data.path, model.source
+   * as a path): a queued job may not set them, since a worker would read what they name.
+   */
+  fileParams?: (params: P) => readonly string[];
   /** Tensor names the stage produces (checked after run). */
   tensors?: readonly string[];
   run(ctx: RunContext<P>): StageResult | Promise<StageResult>;

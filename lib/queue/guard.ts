@@ -1,8 +1,8 @@
 // What a queued point may ask of a worker. Anyone who can write to the queue's Redis can
 // write a job, so the job is checked where it is submitted and again where it is built,
 // before anything is read:
-//   - it may set only params that are values, never a file or a URL: a param the stage's
-//     keyParams turns into its file form (data.path, model.source as a path), a param whose
+//   - it may set only params that are values, never a file or a URL: a param the
+//     stage declares a file (fileParams: data.path, model.source as a path), a param whose
 //     schema is a URL (data.url), and any string value that looks like a URL are refused;
 //   - it names the data it expects by the sha256 of the training bytes: the worker reads
 //     data only from its own configured sources (ENWIK9, the copy shipped in data/, its
@@ -50,14 +50,15 @@ export function jobParamProblems(p: Pipeline, overrides: unknown): string[] {
         out.push(`${name}=${JSON.stringify(v.slice(0, 60))} is a URL (a job may not make a worker fetch anything)`);
         continue;
       }
-      const keyParams = s.def.keyParams;
-      if (!keyParams) continue;
-      // A param whose key form differs from its value names a file (StageDef.keyParams).
+      const { fileParams, keyParams } = s.def;
+      if (!fileParams && !keyParams) continue;
+      // A param the stage declares a file (StageDef.fileParams) names one; a stage that
+      // declares none is judged by its keyParams: a param whose key form differs names a file.
       defaults ??= p.resolveAll({});
+      const params = { ...defaults[stage], [param]: v } as never;
       let changed: boolean;
       try {
-        const kp = keyParams({ ...defaults[stage], [param]: v } as never);
-        changed = JSON.stringify(kp[param]) !== JSON.stringify(v);
+        changed = fileParams ? fileParams(params).includes(param) : JSON.stringify(keyParams!(params)[param]) !== JSON.stringify(v);
       } catch {
         changed = true;
       }

@@ -128,7 +128,8 @@ describe('CLI: help, version, quiet', () => {
     });
     expect(r.code).toBe(130);
     expect(Date.now() - sentAt).toBeLessThan(5000); // not after the 20 s wait
-    expect(r.stderr.match(/^interrupted \(Ctrl-C\): stopped, released 1 lock; stages already built stay cached$/gm)).toHaveLength(1);
+    expect(r.stderr, r.stderr).toMatch(/^interrupted \(Ctrl-C\): stopped, released \d+ locks?; stages already built stay cached$/m);
+    expect(r.stderr.match(/^interrupted/gm)).toHaveLength(1);
     expect(fs.readdirSync(path.join(d, 'cache', 'locks')).filter((f) => f.endsWith('.lock'))).toEqual([]);
     expect(Date.now() - t0).toBeLessThan(20000);
   }, 30000);
