@@ -33,7 +33,7 @@ describe('gc asks before deleting', () => {
     // By default what was written in the last 10 minutes stays: nothing to ask about.
     const recent = await run(['gc'], true);
     expect(recent.asked).toEqual([]);
-    expect(recent.out).toMatch(/would free 0 bytes/);
+    expect(recent.out).toMatch(/would free 0 B /);
     expect(entryCount(dir)).toBe(4);
     const no = await run(['gc', '--keep-recent', '0'], false);
     expect(no.code).toBe(0);

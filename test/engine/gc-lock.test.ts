@@ -17,19 +17,20 @@ describe('the gc lock', () => {
     const p = await loadToy(dir);
     await p.build(['b']);
     let refused: unknown = null;
-    const run = cli(dir, ['run', 'slow', '--set', 'slow.ms=4000'], {
-      onStderr: (chunk) => {
-        if (refused === null && /slow/.test(chunk)) {
-          try {
-            gc(p, { graceMs: 0 });
-            refused = false;
-          } catch (e) {
-            refused = e;
-          }
+    const run = cli(dir, ['run', 'slow', '--set', 'slow.ms=4000']);
+    // once the other process holds slow's stage lock, its build is under way
+    const poll = setInterval(() => {
+      if (refused === null && fs.existsSync(p.store.locksDir) && fs.readdirSync(p.store.locksDir).some((f) => f.startsWith('slow-'))) {
+        try {
+          gc(p, { graceMs: 0 });
+          refused = false;
+        } catch (e) {
+          refused = e;
         }
-      },
-    });
+      }
+    }, 50);
     const r = await run;
+    clearInterval(poll);
     expect(r.code, r.stderr).toBe(0);
     expect(refused).toBeInstanceOf(Error);
     expect((refused as Error & { reason: string }).reason).toBe('busy');
