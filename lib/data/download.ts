@@ -7,8 +7,6 @@ import type { OnProgress, Prefix } from './source.ts';
 import { firstEntryPrefix } from './zip.ts';
 import { describeFetchError, openStream } from './stream.ts';
 
-/** The official enwik9 archive, as linked from http://prize.hutter1.net/. */
-export const ENWIK9_URL = 'http://mattmahoney.net/dc/enwik9.zip';
 
 export interface DownloadOptions {
   onProgress?: OnProgress;

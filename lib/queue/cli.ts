@@ -2,8 +2,6 @@
 // file only calls these functions:
 //   attachRemote   --remote-cache URL / TOTAL_INTERP_REMOTE_CACHE for report, run, worker
 //   workerCommand  `worker --queue redis://HOST:PORT [--remote-cache URL]`
-//   submitSeeds    `report --seeds 42,43 --queue redis://…`: the points go to the workers;
-//                  the caller's own build then pulls every seed from the remote cache
 //
 // Environment: TOTAL_INTERP_REMOTE_CACHE (URL), TOTAL_INTERP_REMOTE_CACHE_AUTH (user:pass),
 // TOTAL_INTERP_WORKER_CONCURRENCY (default: the cores), TOTAL_INTERP_QUEUE_LOCK_MS (job
@@ -14,7 +12,7 @@
 
 import type { Overrides, Pipeline } from '../engine/pipeline.ts';
 import { RemoteCache } from '../engine/remote.ts';
-import { QueueError, type PointJob, type PointResult } from './types.ts';
+import { QueueError, type PointJob } from './types.ts';
 // bullmq and ioredis load only when a queue is used (submit.ts, worker.ts): not on every run.
 
 type Env = Record<string, string | undefined>;
@@ -68,27 +66,8 @@ export async function workerCommand(p: Pipeline, o: { queue?: string; remoteCach
   return 0;
 }
 
-/** The points of `report --seeds`: one build of the report per seed. */
+/** The points of `report --seeds`: one build of the report per seed (the tests' and the reliability bench's). */
 export function seedPoints(seeds: number[], overrides: Overrides): PointJob[] {
   return seeds.map((seed) => ({ label: `seed${seed}`, overrides: { ...overrides, train: { ...(overrides.train ?? {}), seed } }, targets: ['report'] }));
 }
 
-/**
- * `report --seeds … --queue URL`: build every seed on the workers and wait. The caller then
- * runs its usual local loop, which finds every stage in the remote cache.
- */
-export async function submitSeeds(p: Pipeline, o: { queue: string; seeds: number[]; overrides: Overrides; force: boolean | readonly string[] }): Promise<PointResult[]> {
-  if (!p.store.remote) {
-    throw new QueueError('usage', '--queue needs a remote cache shared with the workers\nhint: add --remote-cache http://HOST:PORT/cache (or set TOTAL_INTERP_REMOTE_CACHE)');
-  }
-  if (o.force !== false) throw new QueueError('usage', '--force cannot be combined with --queue\nhint: force the build on one machine, without --queue');
-  // runSeeds' own checks, before any work is queued rather than after.
-  const src = o.overrides.model?.source;
-  if (src !== undefined && src !== 'train') throw new QueueError('usage', '--seeds trains one model per seed; it cannot be combined with --set model.source=FILE\nhint: drop --set model.source');
-  if (o.overrides.train?.seed !== undefined) throw new QueueError('usage', '--seeds and --set train.seed cannot be combined\nhint: list every seed in --seeds');
-  const { submitSweep } = await import('./submit.ts');
-  const results = await submitSweep(seedPoints(o.seeds, o.overrides), { queue: o.queue, pipeline: p });
-  const ran = results.reduce((n, r) => n + r.runs.filter((x) => x.status === 'ran').length, 0);
-  p.reporter.line(`queue: ${results.length} points done on ${new Set(results.map((r) => r.worker)).size} worker process(es), ${ran} stages ran there`);
-  return results;
-}

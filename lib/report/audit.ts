@@ -94,10 +94,6 @@ export interface AuditRow {
   why?: string;
 }
 
-export function isReferenceReport(r: ReportJson): boolean {
-  return r.model.source === 'import';
-}
-
 /**
  * Audit rows for every paper figure any of the reports compares. `trained`: reports of
  * models trained here (one per seed); `reference`: a report on the paper's weights.

@@ -37,8 +37,6 @@ export function mulberry32(seed: number): Prng {
   };
 }
 
-export const GLIBC_RAND_MAX = 2147483647;
-
 /** glibc's srand(seed) then rand(): returns the integer stream 0..RAND_MAX. */
 export function glibcRand(seed: number): () => number {
   const DEG = 31;

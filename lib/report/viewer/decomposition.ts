@@ -7,18 +7,15 @@
 import type { StageOutput, Tensor, TypedArray } from '../../engine/types.ts';
 import type { Decomposition } from './data.ts';
 
-const TENSORS = ['carrierLogit', 'patternLogit', 'totalLogit', 'topUnits'] as const;
-/** The per-unit contributions tensor, under either name. */
-const CONTRIB = ['topContrib', 'topContributions'] as const;
+const TENSORS = ['carrierLogit', 'patternLogit', 'totalLogit', 'topUnits', 'topContributions'] as const;
 
 /** The decomposition stage's per-position tensors, or null when it does not have them all. */
 export function fromStage(out: StageOutput | undefined, T: number): Decomposition | null {
   const tensors = out?.tensors;
-  const contrib = CONTRIB.map((n) => tensors?.[n]).find((x) => x);
-  if (!tensors || !contrib || !TENSORS.every((n) => tensors[n])) return null;
-  const t: Record<string, Tensor> = { ...tensors, topContrib: contrib };
+  if (!tensors || !TENSORS.every((n) => tensors[n])) return null;
+  const t: Record<string, Tensor> = tensors;
   const k = t.topUnits.shape[1] ?? 0;
-  if (t.carrierLogit.data.length !== T || t.topUnits.data.length !== T * k || t.topContrib.data.length !== T * k) return null;
+  if (t.carrierLogit.data.length !== T || t.topUnits.data.length !== T * k || t.topContributions.data.length !== T * k) return null;
   const arr = (a: TypedArray) => a as unknown as ArrayLike<number>;
   return {
     source: 'decomposition stage',
@@ -26,7 +23,7 @@ export function fromStage(out: StageOutput | undefined, T: number): Decompositio
     pattern: arr(t.patternLogit.data),
     total: arr(t.totalLogit.data),
     topUnits: arr(t.topUnits.data),
-    topContrib: arr(t.topContrib.data),
+    topContrib: arr(t.topContributions.data),
     k,
   };
 }
