@@ -8,6 +8,9 @@ import { Store } from './store.ts';
 import type { ChildJob } from './child-runner.ts';
 import type { StageOutput } from './types.ts';
 
+// The parent is gone (Ctrl-C, a kill): nothing will read this stage's result, so stop.
+process.on('disconnect', () => process.exit(1));
+
 process.on('message', async (m: any) => {
   if (m?.type !== 'job') return;
   const job: ChildJob = m.job;

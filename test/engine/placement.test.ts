@@ -26,7 +26,8 @@ describe('placement', () => {
     expect(placement(null, { jobs: 2, alone: false })).toBe('here');
     // a stage that declares itself long (training) goes to a child on its first run, unless alone
     expect(placement(null, { jobs: 2, alone: false, long: true })).toBe('child');
-    expect(placement(null, { jobs: 2, alone: true, long: true })).toBe('here');
+    expect(placement(null, { jobs: 2, alone: true, long: true })).toBe('child'); // even alone: Ctrl-C answered at once
+    expect(placement(null, { jobs: 1, alone: false, long: true })).toBe('here'); // --jobs 1: one process
     expect(placement(0.2, { jobs: 2, alone: false, long: true })).toBe('here'); // once timed, its time decides
     expect(placement(CHILD_ABOVE_S, { jobs: 2, alone: false })).toBe('here');
     expect(placement(0.05, { jobs: 4, alone: false })).toBe('here');
