@@ -57,6 +57,15 @@ function checkForce(p: Pipeline, force: Force | undefined) {
   for (const f of Array.isArray(force) ? force : []) p.stage(f, 'force');
 }
 
+// Stages in this process run one at a time (children run beside them): a stage's seconds are
+// the wall clock of its own run, and two interleaved here would each count the other's work.
+let hereTail: Promise<unknown> = Promise.resolve();
+function oneHere<T>(f: () => Promise<T>): Promise<T> {
+  const r = hereTail.then(f);
+  hereTail = r.catch(() => undefined);
+  return r;
+}
+
 /** What a build would do, without doing it. */
 export function dryRun(p: Pipeline, targets: string[], opts: BuildOptions = {}): BuildResult {
   for (const t of targets) p.stage(t);
@@ -170,7 +179,7 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
       const loaded = await loadInputs(sp.inputs);
       const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
       const inChild = placement(expectedSeconds(p.store, name, keyed.key), { jobs, alone, long: p.byName.get(name)!.def.long }) === 'child';
-      entries[name] = await runStage(p, name, keyed, params, upstream, loaded, inChild);
+      entries[name] = await (inChild ? runStage(p, name, keyed, params, upstream, loaded, true) : oneHere(() => runStage(p, name, keyed, params, upstream, loaded, false)));
       // The stage's own time (its run() in the process that ran it), not this scheduler's wall
       // clock, which also counts a child's start-up and any time this process was busy elsewhere.
       const seconds = entries[name].seconds;
