@@ -14,7 +14,7 @@
 
 import { V } from '../rnn/weights.ts';
 import { bitsOf, logSoftmax } from '../rnn/forward.ts';
-import { rankBytes, stateOffsetCounts, type ReverseSpec } from './reverse-iso.ts';
+import { reverseStates, reverseTables, type ReverseSpec } from './reverse-iso.ts';
 
 /** Mean KL(p_T ‖ p_R) in bits over positions t0..t1-1 of two (T, V) log-probability arrays. */
 export function klBits(logpT: Float64Array, logpR: Float64Array, t0: number, t1: number): number {
@@ -44,34 +44,7 @@ export function signAgreement(SR: ArrayLike<number>, HR: number, ST: ArrayLike<n
 
 /** The §4.2 hidden values (text.length, H) on `text`, from the tables of `train`; rows t < max offset are 0. */
 export function reverseStatesOn(train: Uint8Array, text: Uint8Array, spec: ReverseSpec): Float64Array {
-  const { offsets, bytesPerOffset: B, clip, smoothing: e } = spec;
-  const N = train.length;
-  const G = offsets.length;
-  const H = G * B;
-  const m = Math.max(...offsets);
-  const count = new Float64Array(V);
-  for (let t = 0; t < N; t++) count[train[t]]++;
-  const bytes = Array.from(rankBytes(count).subarray(0, B));
-  const Hs = new Float64Array(text.length * H);
-  for (let g = 0; g < G; g++) {
-    const c = stateOffsetCounts(train, offsets[g]);
-    const tg = new Float64Array(V * B);
-    for (let a = 0; a < V; a++) {
-      let n = 0;
-      for (let y = 0; y < V; y++) n += c[a * V + y];
-      for (let i = 0; i < B; i++) {
-        const y = bytes[i];
-        const py = (count[y] + e) / (N + V * e);
-        const pya = n > 0 ? (c[a * V + y] + e) / (n + V * e) : py;
-        tg[a * B + i] = Math.min(clip, Math.max(-clip, Math.log(pya / py)));
-      }
-    }
-    for (let t = m; t < text.length; t++) {
-      const a = text[t - offsets[g]];
-      for (let i = 0; i < B; i++) Hs[t * H + g * B + i] = tg[a * B + i];
-    }
-  }
-  return Hs;
+  return reverseStates(reverseTables(train, spec), text, spec);
 }
 
 /** log softmax(Wy·h_t + by) for every row of Hs (T, H): (T, V), float64. */

@@ -59,19 +59,25 @@ export interface ReverseSpec {
  * B = bytesPerOffset. Also returns the ranked bytes y_0..y_{B-1} and m.
  */
 export function reverseHidden(xs: Uint8Array, spec: ReverseSpec): { Hs: Float64Array; H: number; m: number; bytes: number[] } {
+  const m = Math.max(...spec.offsets);
+  if (!(m >= 1 && m < xs.length - 1)) throw new Error(`reverse-iso: offsets ${spec.offsets.join(',')} need 1 ≤ max < N - 1 = ${xs.length - 1}`);
+  const tables = reverseTables(xs, spec);
+  return { Hs: reverseStates(tables, xs, spec), H: tables.H, m, bytes: tables.bytes };
+}
+
+/**
+ * The log-ratio tables counted on `train`: lr[g][a*B + i] = clip(ln(p(y_i | a) / p(y_i)))
+ * for source byte a at offset d_g, and the B most frequent bytes y_i.
+ */
+export function reverseTables(train: Uint8Array, spec: ReverseSpec): { table: Float64Array[]; bytes: number[]; H: number } {
   const { offsets, bytesPerOffset: B, clip, smoothing: e } = spec;
-  const N = xs.length;
-  const G = offsets.length;
-  const H = G * B;
-  const m = Math.max(...offsets);
-  if (!(m >= 1 && m < N - 1)) throw new Error(`reverse-iso: offsets ${offsets.join(',')} need 1 ≤ max < N - 1 = ${N - 1}`);
+  const N = train.length;
   const count = new Float64Array(V);
-  for (let t = 0; t < N; t++) count[xs[t]]++;
+  for (let t = 0; t < N; t++) count[train[t]]++;
   const bytes = Array.from(rankBytes(count).subarray(0, B));
-  // lr[g][a*B + i] = clip(ln(p(y_i | a) / p(y_i))) for source byte a at offset d_g
   const table: Float64Array[] = [];
-  for (let g = 0; g < G; g++) {
-    const c = stateOffsetCounts(xs, offsets[g]);
+  for (const d of offsets) {
+    const c = stateOffsetCounts(train, d);
     const tg = new Float64Array(V * B);
     for (let a = 0; a < V; a++) {
       let n = 0;
@@ -85,14 +91,22 @@ export function reverseHidden(xs: Uint8Array, spec: ReverseSpec): { Hs: Float64A
     }
     table.push(tg);
   }
-  const Hs = new Float64Array(N * H);
-  for (let t = m; t < N; t++) {
-    for (let g = 0; g < G; g++) {
-      const a = xs[t - offsets[g]];
+  return { table, bytes, H: offsets.length * B };
+}
+
+/** The hidden values (text.length, H) the tables give on `text`; rows t < max offset are 0. */
+export function reverseStates(tables: { table: Float64Array[]; H: number }, text: Uint8Array, spec: ReverseSpec): Float64Array {
+  const { offsets, bytesPerOffset: B } = spec;
+  const { table, H } = tables;
+  const m = Math.max(...offsets);
+  const Hs = new Float64Array(text.length * H);
+  for (let t = m; t < text.length; t++) {
+    for (let g = 0; g < offsets.length; g++) {
+      const a = text[t - offsets[g]];
       for (let i = 0; i < B; i++) Hs[t * H + g * B + i] = table[g][a * B + i];
     }
   }
-  return { Hs, H, m, bytes };
+  return Hs;
 }
 
 export interface ReverseResult {
