@@ -171,9 +171,10 @@ describe('the construction stage on the reference data (the cross-check figures 
   const xs = refBytes();
   const N = xs.length;
   let out: Awaited<ReturnType<typeof stage.run>>;
+  // The stage at its real size (1000 steps of gradient descent): about 4 s of CPU.
   beforeAll(async () => {
     out = await stage.run(ctx(PARAMS, { data: dataOutput(xs) }));
-  });
+  }, 60_000);
 
   it('finds the analytic Wy 2.4906 bpc at α 2.5, s 0.10 and optimizes Wy to 0.3738', () => {
     const j = out.json as any;
