@@ -33,6 +33,8 @@ export interface CommandSpec {
   flags: FlagSpec[];
   /** Help text after the flags. */
   after?: string;
+  /** Another name of two words, as other tools spell it ('exp show': DVC's name for `ls`). */
+  alias?: string;
 }
 
 export type Parsed =
@@ -77,8 +79,29 @@ export function suggest(word: string, names: readonly string[]): string | null {
   return best !== null && bestD <= Math.max(1, Math.floor(word.length * 0.4)) ? best : null;
 }
 
+/**
+ * `argv` with a command's two-word alias written as its name (`exp show --json` is `ls
+ * --json`; `help exp show` is `help ls`). The first word of an alias alone, or with another
+ * second word, is a usage error naming what it can be followed by.
+ */
+export function unalias(argv: readonly string[], commands: readonly CommandSpec[]): string[] {
+  const at = argv[0] === 'help' ? 1 : 0;
+  const word = argv[at];
+  const aliased = commands.filter((c) => c.alias && c.alias.split(' ')[0] === word);
+  if (!aliased.length) return [...argv];
+  const c = aliased.find((x) => x.alias!.split(' ')[1] === argv[at + 1]);
+  if (c) return [...argv.slice(0, at), c.name, ...argv.slice(at + 2)];
+  const seconds = aliased.map((x) => x.alias!.split(' ')[1]);
+  const got = argv[at + 1];
+  throw new ArgError(
+    `${word} ${got === undefined ? 'needs a subcommand' : `has no subcommand '${got}'`}: ${aliased.map((x) => `${x.alias} (the same as ${x.name})`).join(', ')}`,
+    `e.g. ${word} ${seconds[0]} --help`,
+  );
+}
+
 /** Parse `argv` (without node and the script) against the commands; the first one is the default. */
 export function parse(argv: readonly string[], commands: readonly CommandSpec[]): Parsed {
+  argv = unalias(argv, commands);
   const first = argv[0];
   if (first === '-V' || first === '--version') return { kind: 'version' };
   if (first === '-h' || first === '--help') return { kind: 'help', command: null };
@@ -186,13 +209,14 @@ const usageArgs = (c: CommandSpec) => (c.args ?? []).map((a) => ` <${a.name}${a.
 /** One command's help: usage, description, its flags, and its text after them. */
 export function commandHelp(prog: string, c: CommandSpec, width = 80): string {
   const rows = [...c.flags, HELP].map((f): [string, string] => [label(f), f.help]);
-  return `usage: ${prog} ${c.name} [options]${usageArgs(c)}\n\n${wrap(c.description, width).join('\n')}\n\noptions:\n${columns(rows, width)}\n${c.after ?? ''}`;
+  const alias = c.alias ? `\n   or: ${prog} ${c.alias} [options]${usageArgs(c)}` : '';
+  return `usage: ${prog} ${c.name} [options]${usageArgs(c)}${alias}\n\n${wrap(c.description, width).join('\n')}\n\noptions:\n${columns(rows, width)}\n${c.after ?? ''}`;
 }
 
 /** The program's help: every command with its description. */
 export function programHelp(prog: string, description: string, commands: readonly CommandSpec[], width = 80): string {
   const opts = columns([['-V, --version', 'output the version number'], ['-h, --help', 'display help for command']], width);
-  const rows = commands.map((c): [string, string] => [`${c.name} [options]${usageArgs(c)}`, c.description]);
+  const rows = commands.map((c): [string, string] => [`${c.name} [options]${usageArgs(c)}`, `${c.description}${c.alias ? ` (also: ${c.alias})` : ''}`]);
   rows.push(['help [command]', 'display help for command']);
   return `usage: ${prog} [options] [command]\n\n${wrap(description, width).join('\n')}\n\noptions:\n${opts}\n\ncommands:\n${columns(rows, width)}\n`;
 }

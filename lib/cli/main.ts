@@ -11,7 +11,7 @@ import { Pipeline } from '../engine/pipeline.ts';
 import { makeReporter, silentReporter } from '../engine/progress.ts';
 import { describe, exitCodeOf } from './errors.ts';
 import * as cmd from './commands.ts';
-import { ArgError, commandHelp, parse, programHelp, type CommandSpec, type FlagSpec } from './args.ts';
+import { ArgError, commandHelp, parse, programHelp, unalias, type CommandSpec, type FlagSpec } from './args.ts';
 // lib/queue/cli.ts (and the remote cache it attaches) is imported only when a
 // remote cache or a queue is used: a no-op run does not pay for loading it.
 
@@ -167,6 +167,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'ls',
+    alias: 'exp show',
     description: 'one row per report under reports/: its label, the params that differ from the defaults, headline metrics, when built, fresh or stale',
     flags: [
       { long: 'metrics', value: '<id,…>', parse: nameList('metric ids', '--metrics trained_bpc,pattern_gain_bpc'), help: `the metric columns (report.json metric ids, or figures, heldout_bpc, q4_best_gap; default: ${'trained_bpc,heldout_bpc,figures,ps_per_position,q4_best_gap'})` },
@@ -191,13 +192,23 @@ export const COMMANDS: CommandSpec[] = [
   },
 ];
 
+/** The command the words name (an alias as its command), for an error's hint before they are parsed. */
+function commandWord(argv: readonly string[]): string {
+  try {
+    const w = unalias(argv, COMMANDS)[0];
+    return w && COMMANDS.some((c) => c.name === w) ? w : 'report';
+  } catch {
+    return 'report';
+  }
+}
+
 /** Run the command line; returns the exit code. */
 export async function main(o: MainOptions): Promise<number> {
   const env = o.env ?? process.env;
   const out = o.out ?? process.stdout;
   const err = o.err ?? process.stderr;
   const json = o.argv.includes('--json');
-  let command = o.argv[0] && COMMANDS.some((c) => c.name === o.argv[0]) ? o.argv[0] : 'report';
+  let command = commandWord(o.argv);
   const fail = (e: unknown): number => {
     const d = describe(e, `${PROG} ${command} --help`);
     err.write(`error: ${d.message}\n`);

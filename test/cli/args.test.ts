@@ -91,6 +91,19 @@ describe('args: parsing a command line against a flag table', () => {
     expect(parse(['-q', '-h'], TABLE)).toEqual({ kind: 'help', command: 'build' });
   });
 
+  it("a two-word alias is its command: flags, help and the project's exp show", () => {
+    const aliased: CommandSpec[] = [...TABLE, { name: 'ls', alias: 'exp show', description: 'a table', flags: [{ long: 'json', help: '' }] }];
+    expect(parse(['exp', 'show', '--json'], aliased)).toEqual(parse(['ls', '--json'], aliased));
+    expect(parse(['exp', 'show', '--help'], aliased)).toEqual({ kind: 'help', command: 'ls' });
+    expect(parse(['help', 'exp', 'show'], aliased)).toEqual({ kind: 'help', command: 'ls' });
+    expect(() => parse(['exp'], aliased)).toThrow(/^exp needs a subcommand: exp show \(the same as ls\)$/);
+    expect(() => parse(['exp', 'list'], aliased)).toThrow(/^exp has no subcommand 'list': exp show \(the same as ls\)$/);
+    expect(commandHelp('prog', aliased[3])).toMatch(/^usage: prog ls \[options\]\n   or: prog exp show \[options\]\n/);
+    expect(programHelp('prog', 'what it does', aliased)).toMatch(/a table \(also: exp show\)/);
+    // the project's table
+    expect(parse(['exp', 'show', '--csv', '--metrics', 'trained_bpc'], COMMANDS)).toEqual(parse(['ls', '--csv', '--metrics', 'trained_bpc'], COMMANDS));
+  });
+
   it('suggestions only for near misses', () => {
     expect(suggest('forse', ['force', 'set'])).toBe('force');
     expect(suggest('dryrun', ['dry-run', 'jobs'])).toBe('dry-run');
