@@ -3,7 +3,7 @@
 // outputs and the entry itself (same code as in-process: execute.ts), and sends back the
 // entry. Progress and warnings come back over IPC.
 
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CorruptError, type Entry } from './entry.ts';
@@ -40,10 +40,16 @@ function childError(m: { message: string; stack?: string; reason?: string; stage
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const childMain = fileURLToPath(new URL('./child.ts', import.meta.url));
 
+// Children still running when this process exits (Ctrl-C) are stopped with it: a child
+// busy in a stage's run() would notice its parent gone only when the run returned.
+const live = new Set<ChildProcess>();
+process.on('exit', () => live.forEach((c) => c.kill()));
+
 export function runInChild(job: ChildJob & { onProgress: Progress; onWarn: (m: string) => void }): Promise<Entry> {
   const { onProgress, onWarn, ...payload } = job;
   return new Promise((resolve, reject) => {
     const child = fork(childMain, [], { execArgv: ['--import', tsxLoader], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    live.add(child);
     let settled = false;
     child.on('message', (m: any) => {
       if (m.type === 'progress') onProgress(m.done, m.total, m.message);
@@ -60,6 +66,7 @@ export function runInChild(job: ChildJob & { onProgress: Progress; onWarn: (m: s
     // the IPC pipe (the parent busy running another stage when both arrive), and a build that
     // had finished was reported as a failure; 'close' waits for the pipe to drain.
     child.on('close', (code, signal) => {
+      live.delete(child);
       if (!settled) reject(new Error(`worker process for stage ${job.name} exited (${signal ?? `code ${code}`}) before finishing`));
     });
     child.send({ type: 'job', job: payload });

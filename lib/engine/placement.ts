@@ -1,11 +1,11 @@
-// Where a stage runs under --jobs N > 1: in this process, or in a child process. A child
+// Where a stage runs: in this process, or in a child process. A child
 // costs a tsx start-up (300-600 ms) but keeps this process free: the scheduler starts the
 // next stage, and every other stage's progress and timing stay live. A long stage run here
 // blocks all of that (train in-process made skipgrams "take" 71 s). So the decision is the
 // stage's expected time, read from its previous runs in the cache:
-//   - nothing else running or ready: here (no other stage can start until it is done, so a
-//     child would only add its start-up), except a stage that declares itself `long`, which
-//     always runs in a child, so that Ctrl-C is answered at once;
+//   - nothing else running or ready, or --jobs 1: here (no other stage can start until it is
+//     done, so a child would only add its start-up), except a stage that declares itself
+//     `long`, which always runs in a child, so that Ctrl-C is answered at once;
 //   - expected over CHILD_ABOVE_S seconds: a child;
 //   - expected at most that: here (a start-up would cost more than the stage);
 //   - never timed: here, unless the stage declares itself `long` (training: minutes in
@@ -29,10 +29,10 @@ export type Placement = 'here' | 'child';
 
 /** `expected`: seconds from earlier runs, or null when the stage was never timed. */
 export function placement(expected: number | null, o: { jobs: number; alone: boolean; long?: boolean }): Placement {
-  if (o.jobs <= 1) return 'here';
-  // A long stage (training) runs in a child even alone: minutes here would leave Ctrl-C
-  // unanswered until it returned (a signal is handled between tasks), for one start-up.
+  // A long stage (training) runs in a child even alone or with --jobs 1: minutes here would
+  // leave Ctrl-C unanswered until it returned (a signal is handled between tasks), for one start-up.
   if (o.long && (expected === null || expected > CHILD_ABOVE_S)) return 'child';
+  if (o.jobs <= 1) return 'here';
   if (o.alone) return 'here';
   if (expected === null) return 'here';
   return expected > CHILD_ABOVE_S ? 'child' : 'here';

@@ -135,6 +135,40 @@ describe('CLI: help, version, quiet', () => {
     expect(Date.now() - t0).toBeLessThan(20000);
   }, 30000);
 
+  it('Ctrl-C with --jobs 1 while a long stage computes without pausing: it runs in a child, so one line, its lock released, exit 130 at once', async () => {
+    // slow declared long and spinning for 20 s: in this process it would answer only when done.
+    const d = makeToy({ ...TOY_FILES, 'stages/slow.ts': `import fs from 'node:fs';
+export default { name: 'slow', description: 'spins', inputs: ['b'], long: true,
+  run({ params }) { fs.writeFileSync('slow.pid', String(process.pid)); const end = performance.now() + params.ms; while (performance.now() < end) {} return { json: { out: 1 } }; } };\n` });
+    let sentAt = 0;
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', tsxLoader, path.join(d, 'pipeline.ts'), 'run', 'slow', '--jobs', '1', '--set', 'slow.ms=20000'], { cwd: d, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'TOTAL_INTERP_CACHE')) });
+      let stderr = '';
+      const poll = setInterval(() => {
+        // the stage is running (its pid written) and its lock held
+        if (!sentAt && fs.existsSync(path.join(d, 'slow.pid')) && fs.readdirSync(path.join(d, 'cache', 'locks')).some((f) => f.startsWith('slow-'))) {
+          sentAt = Date.now();
+          child.kill('SIGINT'); // to this process alone (kill -INT), not its group as a terminal would
+        }
+      }, 50);
+      child.stderr.on('data', (x) => (stderr += x));
+      child.on('close', (code) => {
+        clearInterval(poll);
+        resolve({ code, stderr });
+      });
+    });
+    expect(r.code, r.stderr).toBe(130);
+    expect(Date.now() - sentAt).toBeLessThan(5000); // not after the 20 s spin
+    expect(r.stderr.match(/^interrupted \(Ctrl-C\): stopped, released \d+ locks?; stages already built stay cached$/gm), r.stderr).toHaveLength(1);
+    expect(r.stderr.split('\n').filter((l) => /^(error|warning)/.test(l))).toEqual([]);
+    expect(fs.readdirSync(path.join(d, 'cache', 'locks')).filter((f) => f.endsWith('.lock'))).toEqual([]);
+    // the stage ran in a child process, and that child is gone with its parent
+    const pid = Number(fs.readFileSync(path.join(d, 'slow.pid'), 'utf8'));
+    const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    for (let i = 0; i < 40 && alive(); i++) await new Promise((res) => setTimeout(res, 50));
+    expect(alive()).toBe(false);
+  }, 30000);
+
   it('--quiet leaves stderr empty on success', async () => {
     const r = await cli(dir, ['run', 'c', '--quiet']);
     expect(r.code).toBe(0);

@@ -18,7 +18,7 @@ const FILES = {
 const STAGES = [...TOY_STAGES, 'stages/spin.ts'];
 
 describe('placement', () => {
-  it('runs a stage here when it is alone or jobs is 1, in a child when it is long, here when it is short or never timed', () => {
+  it('runs a stage here when it is alone or jobs is 1, in a child when it is long (even then), here when it is short or never timed', () => {
     expect(placement(60, { jobs: 1, alone: false })).toBe('here');
     expect(placement(60, { jobs: 2, alone: true })).toBe('here');
     expect(placement(null, { jobs: 2, alone: true })).toBe('here');
@@ -27,7 +27,8 @@ describe('placement', () => {
     // a stage that declares itself long (training) goes to a child on its first run, unless alone
     expect(placement(null, { jobs: 2, alone: false, long: true })).toBe('child');
     expect(placement(null, { jobs: 2, alone: true, long: true })).toBe('child'); // even alone: Ctrl-C answered at once
-    expect(placement(null, { jobs: 1, alone: false, long: true })).toBe('here'); // --jobs 1: one process
+    expect(placement(null, { jobs: 1, alone: true, long: true })).toBe('child'); // --jobs 1 too
+    expect(placement(0.2, { jobs: 1, alone: true, long: true })).toBe('here'); // unless its runs say it is short
     expect(placement(0.2, { jobs: 2, alone: false, long: true })).toBe('here'); // once timed, its time decides
     expect(placement(CHILD_ABOVE_S, { jobs: 2, alone: false })).toBe('here');
     expect(placement(0.05, { jobs: 4, alone: false })).toBe('here');
