@@ -2,8 +2,13 @@
 // (data embedded as JSON; vega, vega-lite and vega-embed inlined) that opens from disk
 // with no server and no network. It shows, along the text, what the §5 stages computed
 // at every position: bits, carrier-only bits, pattern gain, PS units, the §5.4
-// decomposition and the eq. 7 influence of the previous bytes; and per unit its state,
-// Table 1 pair, PS count and (when the §6.2 stage has run) its pattern table.
+// decomposition and the eq. 7 influence of the previous bytes; and per unit its state, its
+// carrier c_t = Wh·S[t-1] + bh (eq. 5, computed here from the model and the trace by the
+// carrier-pattern stage's kernel, which stores only the PS mask it derives from it), Table 1
+// pair, PS count and (when the §6.2 stage has run) its pattern table.
+//
+// The page embeds a window of the text, viewer.offset and viewer.length (default: the first
+// 4 KiB), and says which: a page with every position of a long text would be huge.
 //
 // The label is the report's (same folder as report.md): report.label when set, else the
 // label derived from the model, data and overrides, so the stage sees the overrides.
@@ -31,6 +36,7 @@ export default defineStage<Params>({
     const { viewerHtml } = await import('../lib/report/viewer/html.ts');
     const { fromKernel, fromStage } = await import('../lib/report/viewer/decomposition.ts');
     const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
+    const { carrier } = await import('../lib/analysis/carrier.ts');
 
     const label = (overrides.report?.label as string | undefined) ?? reportLabel(inputs, overrides);
     const xs = bytesOf(inputs.data);
@@ -67,10 +73,12 @@ export default defineStage<Params>({
       position: Math.min(inputs.decomposition.json.position, Math.max(0, N - 2)),
       patternTables: inputs[PATTERN_TABLES]?.json ?? null,
       logp: tr.logp,
+      carrier: carrier(w, tr.S, N),
+      window: { offset: params.offset, length: params.length },
     });
     const html = viewerHtml(data, await readVegaBundles(externals));
     return {
-      json: { label, file: `${label}/viewer.html`, bytes: Buffer.byteLength(html), decomposition: dec.source, patternTables: data.patternTables !== null },
+      json: { label, file: `${label}/viewer.html`, bytes: Buffer.byteLength(html), decomposition: dec.source, patternTables: data.patternTables !== null, window: { offset: data.offset, length: data.N, textBytes: N } },
       artifacts: { [`${label}/viewer.html`]: html },
     };
   },

@@ -7,7 +7,10 @@
 // its PS count from the carrier-pattern stage; ← / → move the position; the new panels
 // (top-k next bytes, the unit × position heat map, top contexts, the pattern table in
 // words, two units side by side) each show a value checked against the stage outputs;
-// deep links #t=…&unit=… open there, and one past the end says so. It saves a
+// deep links #t=…&unit=… open there, and one past the end says so; the heat map's carrier
+// view shows c_t = Wh·S[t-1] + bh as the model and trace give it. A second page holds a
+// window of the text (viewer.offset = 50, viewer.length = 100 of the 200 bytes): it says
+// which, numbers positions as in the text, and a link outside it gets a notice. It saves a
 // screenshot, viewer.png, beside viewer.html. Skipped (with the reason printed) where no
 // chromium exists: CHROMIUM_PATH, else chromium / chromium-browser on the PATH.
 
@@ -16,7 +19,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
-import { paramCount } from '../../lib/rnn/weights.ts';
+import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
+import { carrierNaive } from '../../lib/analysis/carrier.ts';
 import { STAGES } from '../../pipeline.ts';
 import { copyProject } from '../helpers/project.ts';
 import { findChromium, launchChromium } from './chromium.ts';
@@ -48,6 +52,9 @@ describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
   let psCount: number[];
   let trace: { S: Float32Array; logp: Float64Array };
   let patternTables: any;
+  let carriers: Float64Array;
+  let carrierLogit: Float64Array;
+  let windowHtml: string;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
 
   beforeAll(async () => {
@@ -65,6 +72,11 @@ describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
     html = path.join(p.reportsDir, (await p.output(entries.viewer)).json.file);
     dec = (await p.output(entries.decomposition)).json;
     psCount = (await p.output(entries['carrier-pattern'])).json.psCountPerUnit;
+    carrierLogit = (await p.output(entries.decomposition)).tensors.carrierLogit.data as Float64Array;
+    carriers = carrierNaive(weightsFrom(syntheticWeights(H, 7), H), trace.S, TEXT.length);
+    // the same model and text, a page holding bytes 50..149 (in another report folder: its label names the window)
+    const win = await p.build(['viewer'], { overrides: { ...overrides, viewer: { offset: 50, length: 100 } } });
+    windowHtml = path.join(p.reportsDir, (await p.output(win.entries.viewer)).json.file);
     browser = await launchChromium((found as { path: string }).path);
   }, 120_000);
 
@@ -163,6 +175,21 @@ describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
     expect(await page.textContent('#pos-t')).toBe('40');
     expect(await page.inputValue('#unit')).toBe(String(most));
 
+    // the carrier view: c_t[j] = Wh·S[t-1] + bh from the model and the trace; sorted by its
+    // value at the selected position (t = 40), the largest carrier there comes first
+    await page.selectOption('#hm-what', 'carrier');
+    await page.selectOption('#hm-sort', 'at');
+    expect(await page.getAttribute('#heatmap', 'data-what')).toBe('carrier');
+    const at40 = Array.from({ length: H }, (_, j) => carriers[40 * H + j]);
+    const first = at40.indexOf(Math.max(...at40));
+    expect((await page.getAttribute('#heatmap', 'data-order'))!.split(',')[0]).toBe(String(first));
+    expect(await page.textContent('#hm-legend')).toMatch(/carrier/);
+    await page.locator('#heatmap').hover({ position: { x: box.width * (40.5 / TEXT.length), y: 1 } });
+    const info = (await page.textContent('#hm-info'))!;
+    expect(info).toMatch(new RegExp(`^h${first} at t = 40 `));
+    expect(Number(info.match(/carrier c = (-?[\d.]+)/)![1])).toBeCloseTo(carriers[40 * H + first], 2);
+    expect(Number(await page.textContent('#unit-carrier'))).toBeCloseTo(carriers[40 * H + most], 2); // the unit card (unit `most`, picked by the click above)
+
     // two units side by side
     await page.selectOption('#unit2', '3');
     expect(await page.locator('#unit-panel .card').count()).toBe(2);
@@ -182,6 +209,42 @@ describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
     await page.waitForSelector('body[data-ready="1"]');
     expect(await page.textContent('#notice')).toMatch(new RegExp(`t = 99999, past the end of the text: it has ${TEXT.length} bytes.*t = ${T - 1}.*units h0\\.\\.h${H - 1}`));
     expect(await page.textContent('#pos-t')).toBe(String(T - 1));
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('a window of the text: says which, numbers positions as in the text, and a link outside it gets a notice', async () => {
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
+    const url = pathToFileURL(windowHtml).href;
+
+    await page.goto(`${url}#t=120`);
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.textContent('#window')).toMatch(/^A window of the text: bytes 50\.\.149 of 200 \(positions t = 50\.\.148\)/);
+    expect(await page.locator('#strip .b').count()).toBe(100);
+    expect(await page.getAttribute('#strip .b >> nth=0', 'data-t')).toBe('50');
+    expect(await page.isHidden('#notice')).toBe(true);
+    // t = 120 of the text, with the decomposition stage's number at that position
+    expect(await page.textContent('#pos-t')).toBe('120');
+    expect(await page.textContent('#carrier-logit')).toBe(`${carrierLogit[120] > 0 ? '+' : ''}${carrierLogit[120].toFixed(3)}`);
+    await page.click('#strip [data-t="60"]');
+    expect(await page.textContent('#pos-t')).toBe('60');
+    expect(new URL(page.url()).hash).toBe('#t=60');
+
+    // before the window (the paper's t = 29) and after it: a notice naming the window, the nearest end shown
+    await page.goto(`${url}#t=29`);
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.textContent('#notice')).toMatch(/t = 29, outside the window this page holds \(positions t = 50\.\.148 of the 200-byte text\)\. Showing t = 50\. To see it, build the viewer with --set viewer\.offset=0\./);
+    expect(await page.textContent('#pos-t')).toBe('50');
+    await page.goto(`${url}#t=170`);
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.textContent('#notice')).toMatch(/t = 170, outside the window .* Showing t = 148\./);
+    expect(await page.textContent('#pos-t')).toBe('148');
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -1,14 +1,15 @@
 // The viewer's data and page, without a browser (test/browser/viewer.test.ts opens it in
 // chromium): bit packing round-trips, the per-position §5.4 decomposition equals the
 // decomposition stage's kernel at every position and sums to the model's logit, the
-// decomposition stage's tensors are used when present, and the page fetches nothing.
+// decomposition stage's tensors are used when present, the carriers keep their values to
+// half a step, a window embeds its part of every array, and the page fetches nothing.
 
 import { describe, expect, it } from 'vitest';
 import type { StageOutput } from '../../lib/engine/types.ts';
 import { carrier, patternSensitive } from '../../lib/analysis/carrier.ts';
 import { forwardTrace } from '../../lib/rnn/forward.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
-import { packBits, packStates, topByMagnitude, unpackBits, viewerData } from '../../lib/report/viewer/data.ts';
+import { TOP_K, packBits, packCarriers, packStates, topByMagnitude, topNext, unpackBits, viewerData, viewerWindow } from '../../lib/report/viewer/data.ts';
 import { fromKernel, fromStage } from '../../lib/report/viewer/decomposition.ts';
 import { decompose } from '../../lib/analysis/decomposition.ts';
 import { viewerHtml } from '../../lib/report/viewer/html.ts';
@@ -67,6 +68,43 @@ describe('viewer data', () => {
     expect(fromStage(out(tensors), T + 1)).toBeNull();
   });
 
+  it('packs the carriers as int16 at max |c| / 32767: each within half a step', () => {
+    const { scale, data } = packCarriers(c);
+    const b = Buffer.from(data, 'base64');
+    expect(b.length).toBe(2 * c.length);
+    let m = 0;
+    for (const x of c) m = Math.max(m, Math.abs(x));
+    expect(scale).toBe(m / 32767);
+    for (let i = 0; i < c.length; i++) expect(Math.abs(b.readInt16LE(2 * i) * scale - c[i])).toBeLessThanOrEqual(scale / 2 + 1e-12);
+  });
+
+  it('embeds a window of the text: its bytes and positions, numbered as in the text, moved back when it runs past the end', () => {
+    const k = 2;
+    const dec = fromKernel(decompose(w, xs, k), k);
+    const N = xs.length;
+    const base = { label: 'x', bytes: xs, H, S: tr.S, ps, actualBits: tr.bits, carrierOnlyBits: tr.bits, decomposition: dec, pairs: [], psCountPerUnit: [], position: 29, patternTables: null, logp: tr.logp, carrier: c };
+    const influence = { firstT: 10, D: 3, values: Float64Array.from({ length: 20 * 3 }, (_, i) => i) }; // T = 10..29
+    const d = viewerData({ ...base, influence, window: { offset: 20, length: 30 } });
+    expect([d.offset, d.N, d.textBytes]).toEqual([20, 30, N]);
+    expect(d.bytes).toEqual(Array.from(xs.subarray(20, 50)));
+    expect(d.quantities.actualBits).toHaveLength(29); // positions 20..48, whose next byte is in the window
+    expect(d.quantities.actualBits[0]).toBe(Math.round(tr.bits[20] * 1e4) / 1e4);
+    expect(d.decomposition.topUnits).toEqual(Array.from(dec.topUnits).slice(20 * k, 49 * k));
+    expect(Buffer.from(d.states, 'base64')).toEqual(Buffer.from(packStates(tr.S.subarray(20 * H, 50 * H)), 'base64'));
+    expect(Array.from(unpackBits(d.psBits, 30 * H))).toEqual(Array.from(ps.subarray(20 * H, 50 * H)));
+    const q = Buffer.from(d.carriers!.data, 'base64');
+    expect(Math.abs(q.readInt16LE(2 * (3 * H + 1)) * d.carriers!.scale - c[23 * H + 1])).toBeLessThanOrEqual(d.carriers!.scale);
+    expect(d.influence).toEqual({ firstT: 20, D: 3, values: Array.from(influence.values.subarray(30, 60)), computed: [10, 29] });
+    // the top-k rows are the window's: the first is position 20's
+    expect(d.topk!.bytes.slice(0, TOP_K)).toEqual(topNext(tr.logp, 1, TOP_K, 20).bytes);
+    // past the end: the last 30 bytes, and what was asked for kept
+    const end = viewerData({ ...base, influence: null, window: { offset: 1000, length: 30 } });
+    expect([end.offset, end.N, end.requested]).toEqual([N - 30, 30, { offset: 1000, length: 30 }]);
+    // longer than the text: all of it
+    expect(viewerWindow(N, { offset: 5, length: 4096 })).toEqual({ from: 0, to: N });
+    expect(viewerWindow(N, undefined)).toEqual({ from: 0, to: N });
+  });
+
   it('rejects inputs of the wrong size with a message naming them', () => {
     const base = {
       label: 'x', bytes: xs, H, S: tr.S, ps, actualBits: tr.bits, carrierOnlyBits: tr.bits,
@@ -74,6 +112,7 @@ describe('viewer data', () => {
     };
     expect(() => viewerData(base)).not.toThrow();
     expect(() => viewerData({ ...base, carrierOnlyBits: tr.bits.subarray(1) })).toThrow(/carrierOnlyBits has/);
+    expect(() => viewerData({ ...base, carrier: c.subarray(1) })).toThrow(/carrier has/);
   });
 });
 

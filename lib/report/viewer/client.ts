@@ -11,7 +11,10 @@ h2 { font-size: 1.05em; margin: .2em 0 .4em; }
 .sub { margin: 0 0 .6em; color: #555; }
 #controls { display: flex; gap: 1.2em; align-items: center; flex-wrap: wrap; margin-bottom: .5em; }
 #legend { display: inline-flex; align-items: center; gap: .4em; font-size: 12px; color: #444; }
-#legend .bar { width: 160px; height: 12px; border: 1px solid #ccc; }
+#legend .bar, #hm-legend .bar { display: inline-block; width: 160px; height: 12px; border: 1px solid #ccc; vertical-align: middle; }
+#hm-legend { font-size: 12px; color: #444; }
+#hm-legend .swatch { display: inline-block; width: 12px; height: 12px; border: 1px solid #ccc; vertical-align: middle; }
+#window { margin: 0 0 .5em; color: #555; }
 #strip { font: 13px/1.55 ui-monospace, SFMono-Regular, Menlo, monospace; display: flex; flex-wrap: wrap; border: 1px solid #ddd; padding: 4px; max-height: 38vh; overflow-y: auto; }
 #strip .b { display: inline-block; min-width: 1ch; padding: 0 1px; cursor: pointer; white-space: pre; border-bottom: 2px solid transparent; }
 #strip .b.ctl { color: #777; }
@@ -49,13 +52,31 @@ export const CLIENT_JS = String.raw`
 (function () {
   'use strict';
   var D = JSON.parse(document.getElementById('viewer-data').textContent);
+  // The page holds a window of the text: local index i (0..N-1) is position O + i of the
+  // text. Arrays are indexed locally; every t shown or linked is the text's.
   var N = D.N, H = D.H, T = Math.max(0, N - 1);
+  var O = D.offset || 0, TEXT_N = D.textBytes || N, TEXT_T = Math.max(0, TEXT_N - 1);
 
   function b64bytes(s) { var bin = atob(s), a = new Uint8Array(bin.length); for (var i = 0; i < bin.length; i++) a[i] = bin.charCodeAt(i); return a; }
   var psPacked = b64bytes(D.psBits);
   function isPS(t, j) { var i = t * H + j; return (psPacked[i >> 3] >> (i & 7)) & 1; }
   var states = new Int8Array(b64bytes(D.states).buffer);
   function state(t, j) { return states[t * H + j] / 127; }
+  // carriers: int16 little-endian at D.carriers.scale
+  var carriers = null;
+  if (D.carriers) {
+    var cb = b64bytes(D.carriers.data), dv = new DataView(cb.buffer);
+    carriers = new Float32Array(cb.length / 2);
+    for (var ci = 0; ci < carriers.length; ci++) carriers[ci] = dv.getInt16(2 * ci, true) * D.carriers.scale;
+  }
+  function carrierAt(t, j) { return carriers ? carriers[t * H + j] : NaN; }
+  // the carrier's colour saturates at the 99th percentile of |c| (a few large carriers
+  // would otherwise wash the rest out)
+  var cRange = 1;
+  if (carriers && carriers.length) {
+    var absC = Float32Array.from(carriers, Math.abs).sort();
+    cRange = absC[Math.min(absC.length - 1, Math.floor(0.99 * absC.length))] || 1;
+  }
 
   function ch(b) {
     if (b === 10) return '\u21b5'; if (b === 9) return '\u21e5'; if (b === 32) return '\u2423';
@@ -102,7 +123,7 @@ export const CLIENT_JS = String.raw`
   function maxAbs(v) { var m = 0; for (var i = 0; i < v.length; i++) if (isFinite(v[i]) && Math.abs(v[i]) > m) m = Math.abs(v[i]); return m || 1; }
 
   // ---------------------------------------------------------------- state
-  var sel = Math.min(Math.max(0, D.position), Math.max(0, T - 1));
+  var sel = D.position >= O && D.position - O < T ? D.position - O : 0;
   var unit = null, unit2 = null;
   var qSel = document.getElementById('quantity');
   var uSel = document.getElementById('unit');
@@ -119,12 +140,12 @@ export const CLIENT_JS = String.raw`
   var cells = [];
   for (var t = 0; t < N; t++) {
     var b = D.bytes[t];
-    var c = el('span', { 'class': 'b' + ((b < 33 || b >= 127) ? ' ctl' : ''), 'data-t': String(t) });
+    var c = el('span', { 'class': 'b' + ((b < 33 || b >= 127) ? ' ctl' : ''), 'data-t': String(O + t) });
     c.textContent = ch(b);
     strip.appendChild(c);
     cells.push(c);
   }
-  strip.addEventListener('click', function (e) { var t = e.target.getAttribute && e.target.getAttribute('data-t'); if (t !== null && t !== undefined) select(Number(t)); });
+  strip.addEventListener('click', function (e) { var t = e.target.getAttribute && e.target.getAttribute('data-t'); if (t !== null && t !== undefined) select(Number(t) - O); });
 
   function colourStrip() {
     var key = qSel.value;
@@ -141,7 +162,7 @@ export const CLIENT_JS = String.raw`
       var x = t2 < v.length ? v[t2] : null;
       // sqrt: most positions are near 0 bits; the few expensive ones should not wash the rest out
       cells[t2].style.background = (x === null || !isFinite(x)) ? '#eee' : q.kind === 'seq' ? seqColour(Math.sqrt(Math.max(0, x) / m)) : divColour((x < 0 ? -1 : 1) * Math.sqrt(Math.abs(x) / m));
-      cells[t2].title = 't = ' + t2 + ': ' + (x === null ? 'no prediction' : q.label + ' = ' + fmt(x, 4));
+      cells[t2].title = 't = ' + (O + t2) + ': ' + (x === null ? 'no prediction' : q.label + ' = ' + fmt(x, 4));
     }
     legend.innerHTML = (q.kind === 'seq' ? '0' : fmt(-m, 2)) + ' <span class="bar" style="background:linear-gradient(90deg,' + (q.kind === 'seq' ? seqColour(0) : divColour(-1)) + ',' + (q.kind === 'seq' ? seqColour(0.5) : '#fff') + ',' + seqColour(1) + ')"></span> ' + fmt(m, 2) + ' (square-root scale)';
   }
@@ -158,7 +179,7 @@ export const CLIENT_JS = String.raw`
   var view = null;
   function influenceRow(t) {
     var I = D.influence; if (!I) return null;
-    var r = t - I.firstT, rows = I.values.length / I.D;
+    var r = O + t - I.firstT, rows = I.values.length / I.D;
     if (r < 0 || r >= rows) return null;
     return I.values.slice(r * I.D, (r + 1) * I.D);
   }
@@ -189,7 +210,7 @@ export const CLIENT_JS = String.raw`
     for (var j2 = 0; j2 < H; j2++) if (isPS(t, j2)) ps.push(j2);
     var tot = d.total[t];
     P.innerHTML =
-      '<h2>Position t = <span id="pos-t">' + t + '</span>: byte ' + escHtml(named(x)) + ' (' + hex(x) + ') \u2192 target ' + escHtml(named(o)) + ' (' + hex(o) + ')' + (t === D.position ? ' <span class="muted">(the paper\u2019s \u00a75.4 example)</span>' : '') + '</h2>' +
+      '<h2>Position t = <span id="pos-t">' + (O + t) + '</span>: byte ' + escHtml(named(x)) + ' (' + hex(x) + ') \u2192 target ' + escHtml(named(o)) + ' (' + hex(o) + ')' + (O + t === D.position ? ' <span class="muted">(the paper\u2019s \u00a75.4 example)</span>' : '') + '</h2>' +
       '<div class="ctx">' + ctx + '</div>' +
       '<table class="kv"><tr><th></th><th>p(target)</th><th>bits</th></tr>' +
       '<tr><td>actual state S[t]</td><td class="num" id="p-actual">' + prob(q.actualBits[t]) + '</td><td class="num">' + fmt(q.actualBits[t], 4) + '</td></tr>' +
@@ -211,10 +232,10 @@ export const CLIENT_JS = String.raw`
     var box = document.getElementById('influence');
     var row = influenceRow(t);
     if (!row) {
-      box.innerHTML = '<p class="muted">' + (D.influence ? 'computed for t = ' + D.influence.firstT + '..' + (D.influence.firstT + D.influence.values.length / D.influence.D - 1) + ' only' : 'no influence stage output') + '</p>';
+      box.innerHTML = '<p class="muted">' + (D.influence ? 'computed for t = ' + D.influence.computed[0] + '..' + D.influence.computed[1] + ' only' : 'no influence stage output') + '</p>';
       return;
     }
-    var vals = row.map(function (v, dd) { return { d: dd, influence: v, byte: named(D.bytes[t - dd]) }; });
+    var vals = row.map(function (v, dd) { return { d: dd, influence: v, byte: t - dd >= 0 ? named(D.bytes[t - dd]) : '(before the window)' }; });
     var spec = {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       width: 'container', height: 140, data: { values: vals },
@@ -308,7 +329,7 @@ export const CLIENT_JS = String.raw`
   }
   function contextsHtml(j, id) {
     var g = D.quantities.patternGain;
-    var rows = function (list, val) { return list.map(function (t) { return '<tr><td><a data-t="' + t + '">t = ' + t + '</a></td><td class="num">' + val(t) + '</td><td>' + contextHtml(t) + '</td></tr>'; }).join(''); };
+    var rows = function (list, val) { return list.map(function (t) { return '<tr><td><a data-t="' + (O + t) + '">t = ' + (O + t) + '</a></td><td class="num">' + val(t) + '</td><td>' + contextHtml(t) + '</td></tr>'; }).join(''); };
     var byS = topContexts(j, 'state'), byG = topContexts(j, 'gain');
     return '<h2>Top contexts</h2><table class="ctxs" id="' + id + '">' +
       '<tr><th colspan="3">state S[t][h' + j + '] furthest from its mean (' + fmt(meanState(j) / 127, 2) + ')</th></tr>' + rows(byS, function (t) { return 'S ' + fmt(state(t, j), 2); }) +
@@ -322,7 +343,8 @@ export const CLIENT_JS = String.raw`
       '<tr><td>Table 1 pair (state offsets)</td><td class="num" id="' + p + '-pair">' + (u.pair ? '(' + u.pair[0] + ', ' + u.pair[1] + ')' : '\u2014') + '</td></tr>' +
       '<tr><td>R\u00b2 of its pair</td><td class="num" id="' + p + '-r2">' + fmt(u.r2, 4) + '</td></tr>' +
       '<tr><td>positions where PS</td><td class="num"><span id="' + p + '-ps-count">' + u.psCount + '</span> of ' + T + '</td></tr>' +
-      '<tr><td>S[t] at t = ' + sel + '</td><td class="num">' + fmt(state(sel, j), 2) + (sel < T && isPS(sel, j) ? ' (PS)' : '') + '</td></tr></table>' +
+      '<tr><td>S[t] at t = ' + (O + sel) + '</td><td class="num">' + fmt(state(sel, j), 2) + (sel < T && isPS(sel, j) ? ' (PS)' : '') + '</td></tr>' +
+      (carriers ? '<tr><td>carrier c<sub>t</sub> = Wh\u00b7S[t\u22121] + bh at t = ' + (O + sel) + '</td><td class="num" id="' + p + '-carrier">' + fmt(carrierAt(sel, j), 3) + '</td></tr>' : '') + '</table>' +
       contextsHtml(j, slot === 0 ? 'contexts' : 'contexts-2') +
       (pt === undefined ? '<p class="muted">Pattern table: the \u00a76.2 pattern-tables stage has not run for this report.</p>' :
         pt === null ? '<p class="muted">No pattern table for h' + j + ' (the \u00a76.2 stage tabulates the most pattern-sensitive units only).</p>' :
@@ -338,14 +360,19 @@ export const CLIENT_JS = String.raw`
   // ---------------------------------------------------------------- heat map
   var hm = document.getElementById('heatmap'), hmWhat = document.getElementById('hm-what'), hmSort = document.getElementById('hm-sort');
   var rowH = Math.max(2, Math.min(12, Math.floor(360 / Math.max(1, H))));
+  // What the heat map shows at (t, j): the state, the carrier, or 1/0 for PS.
+  function shown(t, j) {
+    var what = hmWhat.value;
+    return what === 'carrier' ? carrierAt(t, j) : what === 'ps' ? (t < T && isPS(t, j) ? 1 : 0) : state(t, j);
+  }
   function unitOrder() {
     var order = [], key = hmSort.value, score = [];
     for (var j = 0; j < H; j++) {
       order.push(j);
       var v = 0;
       if (key === 'ps') v = D.units[j].psCount;
-      else if (key === 'mean') { for (var t = 0; t < N; t++) v += Math.abs(states[t * H + j]); }
-      else if (key === 'at') v = states[sel * H + j];
+      else if (key === 'mean') { for (var t = 0; t < N; t++) v += Math.abs(shown(t, j)); }
+      else if (key === 'at') v = shown(sel, j);
       score.push(v);
     }
     if (key !== 'unit') order.sort(function (a, b) { return score[b] - score[a] || a - b; });
@@ -358,17 +385,21 @@ export const CLIENT_JS = String.raw`
     hm.setAttribute('data-order', hmOrder.join(','));
     var W = N, Hh = H * rowH;
     hm.width = W; hm.height = Hh; hm.style.height = Math.min(480, Hh * Math.max(1, Math.floor(hm.clientWidth / W) || 1)) + 'px';
-    var ctx = hm.getContext('2d'), img = ctx.createImageData(W, Hh), px = img.data, ps = hmWhat.value === 'ps';
+    var ctx = hm.getContext('2d'), img = ctx.createImageData(W, Hh), px = img.data, what = hmWhat.value;
     for (var r = 0; r < H; r++) {
       var j = hmOrder[r];
       for (var t = 0; t < W; t++) {
         var rgb;
-        if (ps) rgb = t < T && isPS(t, j) ? [40, 40, 40] : [245, 245, 245];
-        else { var c = divColour(state(t, j)).match(/\d+/g); rgb = [+c[0], +c[1], +c[2]]; }
+        if (what === 'ps') rgb = t < T && isPS(t, j) ? [40, 40, 40] : [245, 245, 245];
+        else { var c = divColour(what === 'carrier' ? carrierAt(t, j) / cRange : state(t, j)).match(/\d+/g); rgb = [+c[0], +c[1], +c[2]]; }
         for (var y = 0; y < rowH; y++) { var o = ((r * rowH + y) * W + t) * 4; px[o] = rgb[0]; px[o + 1] = rgb[1]; px[o + 2] = rgb[2]; px[o + 3] = 255; }
       }
     }
     ctx.putImageData(img, 0, 0);
+    hm.setAttribute('data-what', what);
+    document.getElementById('hm-legend').innerHTML = what === 'ps' ? '<span class="swatch" style="background:#282828"></span> PS <span class="swatch" style="background:#f5f5f5"></span> not PS' :
+      what === 'carrier' ? fmt(-cRange, 2) + ' <span class="bar" style="background:linear-gradient(90deg,' + divColour(-1) + ',#fff,' + divColour(1) + ')"></span> ' + fmt(cRange, 2) + ' carrier c<sub>t</sub>[j] (beyond: the end colour; 99% of |c| lie within)' :
+      '\u22121 <span class="bar" style="background:linear-gradient(90deg,' + divColour(-1) + ',#fff,' + divColour(1) + ')"></span> +1 state S[t][j]';
     ctx.fillStyle = 'rgba(0,0,0,0.9)'; ctx.fillRect(sel, 0, 1, Hh);
     [unit, unit2].forEach(function (u) { if (u === null) return; var r = hmOrder.indexOf(u); ctx.strokeStyle = '#000'; ctx.lineWidth = 1; ctx.strokeRect(0.5, r * rowH + 0.5, W - 1, rowH - 1); });
   }
@@ -379,7 +410,7 @@ export const CLIENT_JS = String.raw`
   }
   hm.addEventListener('mousemove', function (e) {
     var a = hmAt(e);
-    document.getElementById('hm-info').textContent = 'h' + a.unit + ' at t = ' + a.t + ' (' + named(D.bytes[a.t]) + '): S = ' + fmt(state(a.t, a.unit), 2) + (a.t < T && isPS(a.t, a.unit) ? ', PS' : '');
+    document.getElementById('hm-info').textContent = 'h' + a.unit + ' at t = ' + (O + a.t) + ' (' + named(D.bytes[a.t]) + '): S = ' + fmt(state(a.t, a.unit), 2) + (carriers ? ', carrier c = ' + fmt(carrierAt(a.t, a.unit), 3) : '') + (a.t < T && isPS(a.t, a.unit) ? ', PS' : '');
   });
   hm.addEventListener('click', function (e) { var a = hmAt(e); pickUnit(String(a.unit)); select(a.t); });
   hmWhat.addEventListener('change', drawHeatmap);
@@ -387,7 +418,7 @@ export const CLIENT_JS = String.raw`
 
   // ---------------------------------------------------------------- wiring
   function writeHash() {
-    var h = '#t=' + sel + (unit !== null ? '&unit=' + unit : '') + (unit2 !== null ? '&unit2=' + unit2 : '');
+    var h = '#t=' + (O + sel) + (unit !== null ? '&unit=' + unit : '') + (unit2 !== null ? '&unit2=' + unit2 : '');
     try { if (location.hash !== h) history.replaceState(null, '', h); } catch (e) { /* a page without history (some file viewers) */ }
   }
   function select(t) {
@@ -411,15 +442,21 @@ export const CLIENT_JS = String.raw`
     uSel2.value = unit2 === null ? '' : String(unit2);
     unitPanel(); drawHeatmap(); writeHash();
   }
-  // Deep links: #t=29&unit=8&unit2=5. A position past the end, or a unit that does not
-  // exist, is said in a notice and the nearest valid one shown.
+  // Deep links: #t=29&unit=8&unit2=5 (t in the text). A position past the end, one outside
+  // the window this page embeds, or a unit that does not exist, is said in a notice and the
+  // nearest valid one shown.
   function applyHash() {
     var h = location.hash.replace(/^#/, ''), o = {}, notes = [];
     h.split('&').forEach(function (kv) { var i = kv.indexOf('='); if (i > 0) o[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1)); });
     if (o.t !== undefined) {
-      if (!/^\d+$/.test(o.t)) notes.push('"t=' + o.t + '" in the link is not a position; positions are t = 0..' + (T - 1) + '.');
-      else if (Number(o.t) > T - 1) { notes.push('The link asks for position t = ' + o.t + ', past the end of the text: it has ' + N + ' bytes, so the last position with a prediction is t = ' + (T - 1) + '. Showing t = ' + (T - 1) + '.'); sel = T - 1; }
-      else sel = Number(o.t);
+      var want = Number(o.t);
+      if (!/^\d+$/.test(o.t)) notes.push('"t=' + o.t + '" in the link is not a position; positions are t = ' + O + '..' + (O + T - 1) + '.');
+      else if (want > TEXT_T - 1) { notes.push('The link asks for position t = ' + o.t + ', past the end of the text: it has ' + TEXT_N + ' bytes, so the last position with a prediction is t = ' + (TEXT_T - 1) + '. Showing t = ' + (O + T - 1) + (O + T - 1 < TEXT_T - 1 ? ', the last in this page\u2019s window' : '') + '.'); sel = T - 1; }
+      else if (want < O || want > O + T - 1) {
+        sel = want < O ? 0 : T - 1;
+        notes.push('The link asks for position t = ' + o.t + ', outside the window this page holds (positions t = ' + O + '..' + (O + T - 1) + ' of the ' + TEXT_N + '-byte text). Showing t = ' + (O + sel) + '. To see it, build the viewer with --set viewer.offset=' + Math.max(0, want - 64) + '.');
+      }
+      else sel = want - O;
     }
     function unitOf(key) {
       if (o[key] === undefined) return undefined;
@@ -440,7 +477,7 @@ export const CLIENT_JS = String.raw`
   function onPanelClick(e) {
     var a = e.target && e.target.closest ? e.target.closest('[data-unit],[data-t]') : null;
     if (!a || a.classList.contains('card')) return;
-    if (a.getAttribute('data-t') !== null) select(Number(a.getAttribute('data-t')));
+    if (a.getAttribute('data-t') !== null) select(Number(a.getAttribute('data-t')) - O);
     else pickUnit(a.getAttribute('data-unit'));
   }
   document.getElementById('pos-panel').addEventListener('click', onPanelClick);
@@ -451,6 +488,11 @@ export const CLIENT_JS = String.raw`
     if (e.key === 'ArrowLeft') { select(sel - 1); e.preventDefault(); }
     else if (e.key === 'ArrowRight') { select(sel + 1); e.preventDefault(); }
   });
+  // which window of the text this page holds
+  var win = document.getElementById('window');
+  win.innerHTML = O === 0 && N === TEXT_N ? 'The whole text: ' + TEXT_N + ' bytes, positions t = 0..' + (TEXT_T - 1) + '.' :
+    'A window of the text: bytes ' + O + '..' + (O + N - 1) + ' of ' + TEXT_N + ' (positions t = ' + O + '..' + (O + T - 1) + '). Another window: <code>--set viewer.offset=N --set viewer.length=L</code>.' +
+    (D.requested.offset !== O ? ' (viewer.offset = ' + D.requested.offset + ' asked for a window past the end; it ends at the last byte instead.)' : '');
   applyHash();
   colourStrip();
   select(sel);

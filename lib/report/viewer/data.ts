@@ -8,8 +8,14 @@
 // pattern gain (their difference), number of pattern-sensitive (PS) units, the §5.4
 // decomposition (carrier, pattern, total logit; top units by |Wy[o][j]·δ_t[j]|), and the
 // eq. 7 influence of the previous bytes where the influence stage computed it.
-// Per unit: its state S[t][j] along the text (int8, S·127), its Table 1 pair and R², its PS
-// count and, when the §6.2 stage has run, its pattern table.
+// Per unit: its state S[t][j] and its carrier c_t[j] along the text (int8 S·127; int16 at a
+// scale), its Table 1 pair and R², its PS count and, when the §6.2 stage has run, its
+// pattern table.
+//
+// A window: the page embeds bytes [offset, offset + length) of the text, not all of it (a
+// long text would make a page of hundreds of MB), and says so. Positions keep their number
+// in the text (t is absolute); the per-position arrays hold the window's positions, those
+// whose next byte is in the window.
 
 export interface Decomposition {
   /** Where the numbers come from: "decomposition stage" or "viewer stage". */
@@ -46,6 +52,10 @@ export interface ViewerInput {
   patternTables: Record<string, unknown> | null;
   /** (N × 256) natural-log next-byte probabilities of the trace (for the top-k predictions). */
   logp?: ArrayLike<number>;
+  /** (N × H) carrier c_t = Wh·S[t-1] + bh (docs/definitions.md §5, eq. 5). */
+  carrier?: ArrayLike<number>;
+  /** The bytes the page embeds: [offset, offset + length) of the text (default: all of it). */
+  window?: { offset: number; length: number };
 }
 
 /** How many next-byte predictions the viewer lists at a position. */
@@ -53,30 +63,39 @@ export const TOP_K = 5;
 
 export interface ViewerData {
   label: string;
+  /** Bytes in the window; the window's local index i is position t = offset + i of the text. */
   N: number;
   H: number;
+  /** The paper's example position, in the text. */
   position: number;
-  /** The text, as byte values. */
+  /** The window: its first byte in the text, the text's length, and what the params asked for. */
+  offset: number;
+  textBytes: number;
+  requested: { offset: number; length: number };
+  /** The window's bytes, as byte values. */
   bytes: number[];
   quantities: Record<'actualBits' | 'carrierOnlyBits' | 'patternGain' | 'psCount', number[]>;
   decomposition: { source: string; k: number; carrier: number[]; pattern: number[]; total: number[]; topUnits: number[]; topContrib: number[] };
-  influence: { firstT: number; D: number; values: number[] } | null;
+  /** eq. 7 rows for the window's positions T = firstT.., and the positions the stage computed (in the text). */
+  influence: { firstT: number; D: number; values: number[]; computed: [number, number] } | null;
   /** (N × H) PS mask, one bit per (t, j), row-major, base64. */
   psBits: string;
   /** (N × H) states as int8 round(S·127), base64. */
   states: string;
+  /** (N × H) carriers as int16 round(c / scale), little-endian, base64 (scale: max |c| / 32767). */
+  carriers: { scale: number; data: string } | null;
   units: { unit: number; pair: [number, number] | null; r2: number | null; psCount: number }[];
   patternTables: Record<string, unknown> | null;
   /** Per position t < N-1, the k most probable next bytes and their probabilities (4 decimals), row-major (T × k). */
   topk: { k: number; bytes: number[]; probs: number[] } | null;
 }
 
-/** The k most probable next bytes at each of T positions from (T × 256) log-probabilities; ties to the lower byte. */
-export function topNext(logp: ArrayLike<number>, T: number, k: number): { bytes: number[]; probs: number[] } {
+/** The k most probable next bytes at positions from..from+T-1 of (N × 256) log-probabilities; ties to the lower byte. */
+export function topNext(logp: ArrayLike<number>, T: number, k: number, from = 0): { bytes: number[]; probs: number[] } {
   const bytes: number[] = [];
   const probs: number[] = [];
   const idx = Array.from({ length: 256 }, (_, o) => o);
-  for (let t = 0; t < T; t++) {
+  for (let t = from; t < from + T; t++) {
     const row = t * 256;
     const best = idx.slice().sort((a, b) => logp[row + b] - logp[row + a] || a - b).slice(0, k);
     for (const o of best) {
@@ -116,54 +135,98 @@ export function packStates(S: ArrayLike<number>): string {
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('base64');
 }
 
+/** Carriers as int16 at one scale (max |c| / 32767: the largest keeps 15 bits), base64. */
+export function packCarriers(c: ArrayLike<number>): { scale: number; data: string } {
+  let m = 0;
+  for (let i = 0; i < c.length; i++) if (Number.isFinite(c[i])) m = Math.max(m, Math.abs(c[i]));
+  const scale = m > 0 ? m / 32767 : 1;
+  const out = new Int16Array(c.length);
+  for (let i = 0; i < c.length; i++) out[i] = Number.isFinite(c[i]) ? Math.round(c[i] / scale) : 0;
+  const le = Buffer.alloc(out.length * 2);
+  for (let i = 0; i < out.length; i++) le.writeInt16LE(out[i], 2 * i);
+  return { scale, data: le.toString('base64') };
+}
+
+/** Bytes [offset, offset + length) of a text of N bytes, moved back to fit when it runs past the end. */
+export function viewerWindow(N: number, w: { offset: number; length: number } | undefined): { from: number; to: number } {
+  if (!w) return { from: 0, to: N };
+  const length = Math.min(N, Math.max(2, w.length));
+  const from = Math.max(0, Math.min(w.offset, N - length));
+  return { from, to: from + length };
+}
+
+/** A slice of an array-like, as numbers. */
+const part = (a: ArrayLike<number>, from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => a[from + i]);
+
 export function viewerData(v: ViewerInput): ViewerData {
-  const N = v.bytes.length;
+  const textN = v.bytes.length;
   const H = v.H;
-  const T = Math.max(0, N - 1);
+  const textT = Math.max(0, textN - 1);
   for (const [name, a, n] of [
-    ['S', v.S, N * H],
-    ['ps', v.ps, N * H],
-    ['actualBits', v.actualBits, T],
-    ['carrierOnlyBits', v.carrierOnlyBits, T],
-    ['decomposition.carrier', v.decomposition.carrier, T],
-    ['decomposition.topUnits', v.decomposition.topUnits, T * v.decomposition.k],
+    ['S', v.S, textN * H],
+    ['ps', v.ps, textN * H],
+    ['actualBits', v.actualBits, textT],
+    ['carrierOnlyBits', v.carrierOnlyBits, textT],
+    ['decomposition.carrier', v.decomposition.carrier, textT],
+    ['decomposition.topUnits', v.decomposition.topUnits, textT * v.decomposition.k],
+    ...(v.carrier ? [['carrier', v.carrier, textN * H] as const] : []),
   ] as const) {
-    if (a.length !== n) throw new Error(`viewer: ${name} has ${a.length} entries, expected ${n} (N = ${N}, H = ${H})`);
+    if (a.length !== n) throw new Error(`viewer: ${name} has ${a.length} entries, expected ${n} (N = ${textN}, H = ${H})`);
   }
+  // The window: bytes a..b-1, positions a..a+T-1 (their next byte in the window).
+  const { from: a, to: b } = viewerWindow(textN, v.window);
+  const N = b - a;
+  const T = Math.max(0, N - 1);
   const psCount = new Array<number>(T).fill(0);
-  for (let t = 0; t < T; t++) for (let j = 0; j < H; j++) psCount[t] += v.ps[t * H + j] ? 1 : 0;
-  const gain = Array.from({ length: T }, (_, t) => v.carrierOnlyBits[t] - v.actualBits[t]);
+  for (let i = 0; i < T; i++) for (let j = 0; j < H; j++) psCount[i] += v.ps[(a + i) * H + j] ? 1 : 0;
+  const gain = Array.from({ length: T }, (_, i) => v.carrierOnlyBits[a + i] - v.actualBits[a + i]);
   const d = v.decomposition;
+  const k = d.k;
+  const inf = v.influence;
+  // eq. 7 rows for T = firstT..: those in the window
+  const infFrom = inf ? Math.max(inf.firstT, a) : 0;
+  const infTo = inf ? Math.min(inf.firstT + inf.values.length / Math.max(1, inf.D), a + T) : 0;
   return {
     label: v.label,
     N,
     H,
     position: v.position,
-    bytes: Array.from(v.bytes),
+    offset: a,
+    textBytes: textN,
+    requested: v.window ? { offset: v.window.offset, length: v.window.length } : { offset: 0, length: textN },
+    bytes: Array.from(v.bytes.subarray(a, b)),
     quantities: {
-      actualBits: rounded(v.actualBits, 4),
-      carrierOnlyBits: rounded(v.carrierOnlyBits, 4),
+      actualBits: rounded(part(v.actualBits, a, a + T), 4),
+      carrierOnlyBits: rounded(part(v.carrierOnlyBits, a, a + T), 4),
       patternGain: rounded(gain, 4),
       psCount,
     },
     decomposition: {
       source: d.source,
-      k: d.k,
-      carrier: rounded(d.carrier, 4),
-      pattern: rounded(d.pattern, 4),
-      total: rounded(d.total, 4),
-      topUnits: Array.from(d.topUnits),
-      topContrib: rounded(d.topContrib, 4),
+      k,
+      carrier: rounded(part(d.carrier, a, a + T), 4),
+      pattern: rounded(part(d.pattern, a, a + T), 4),
+      total: rounded(part(d.total, a, a + T), 4),
+      topUnits: part(d.topUnits, a * k, (a + T) * k),
+      topContrib: rounded(part(d.topContrib, a * k, (a + T) * k), 4),
     },
-    influence: v.influence ? { firstT: v.influence.firstT, D: v.influence.D, values: rounded(v.influence.values, 3) } : null,
-    psBits: packBits(v.ps),
-    states: packStates(v.S),
+    influence: inf
+      ? {
+          firstT: infFrom,
+          D: inf.D,
+          values: infTo > infFrom ? rounded(part(inf.values, (infFrom - inf.firstT) * inf.D, (infTo - inf.firstT) * inf.D), 3) : [],
+          computed: [inf.firstT, inf.firstT + inf.values.length / Math.max(1, inf.D) - 1],
+        }
+      : null,
+    psBits: packBits(part(v.ps, a * H, b * H)),
+    states: packStates(part(v.S, a * H, b * H)),
+    carriers: v.carrier ? packCarriers(part(v.carrier, a * H, b * H)) : null,
     units: Array.from({ length: H }, (_, j) => {
       const p = v.pairs[j];
       return { unit: j, pair: p ? ([p.d1, p.d2] as [number, number]) : null, r2: p ? round(p.r2, 4) : null, psCount: v.psCountPerUnit[j] ?? 0 };
     }),
     patternTables: v.patternTables,
-    topk: v.logp && v.logp.length >= T * 256 ? { k: TOP_K, ...topNext(v.logp, T, TOP_K) } : null,
+    topk: v.logp && v.logp.length >= textT * 256 ? { k: TOP_K, ...topNext(v.logp, T, TOP_K, a) } : null,
   };
 }
 
