@@ -24,7 +24,7 @@ export const schema = {
       "minimum": 2,
       "maximum": 65536,
       "default": 4096,
-      "description": "Bytes in the window the page embeds (about 0.6 KB of page per byte at H = 128): the whole text up to this size"
+      "description": "Bytes in the window the page embeds (about 0.7 KB of page per byte at H = 128, besides the eq. 7 rows): the whole text up to this size"
     }
   },
   "additionalProperties": false
