@@ -38,6 +38,8 @@ tr.target td { font-weight: bold; }
 table.pt { border-collapse: collapse; font-size: 12.5px; margin: .3em 0; }
 table.pt th { text-align: left; font-weight: 600; border-bottom: 1px solid #ccc; padding: 1px 8px 1px 0; vertical-align: bottom; }
 table.pt td { padding: 1px 8px 1px 0; border-bottom: 1px solid #f0f0f0; }
+table.pt td:first-child { white-space: nowrap; }
+table.pt td code { overflow-wrap: anywhere; }
 table.pt td.num { text-align: right; font-variant-numeric: tabular-nums; font-family: ui-monospace, monospace; }
 table.ctxs td { padding: 1px 8px 1px 0; }
 table.ctxs a { cursor: pointer; color: #1565c0; }
@@ -222,7 +224,7 @@ export const CLIENT_JS = String.raw`
       '<tr><td>pattern logit Wy[o]\u00b7\u03b4<sub>t</sub></td><td class="num" id="pattern-logit">' + signed(d.pattern[t], 3) + '</td><td class="num">' + fmt(tot ? 100 * d.pattern[t] / tot : NaN, 1) + '%</td></tr>' +
       '<tr><td>total</td><td class="num" id="total-logit">' + signed(tot, 3) + '</td><td></td></tr></table>' +
       '<table class="kv units"><tr><th>top units by |Wy[o][j]\u00b7\u03b4<sub>t</sub>[j]|</th><th></th></tr>' + (tops || '<tr><td class="muted">no pattern-sensitive unit</td></tr>') + '</table>' +
-      '<p class="units"><b id="ps-count">' + ps.length + '</b> pattern-sensitive units at t: ' + ps.map(function (j) { return '<a data-unit="' + j + '">h' + j + '</a>'; }).join('') + '</p>' +
+      '<p class="units"><b id="ps-count">' + ps.length + '</b> pattern-sensitive units at t: ' + ps.map(function (j) { return '<a data-unit="' + j + '">h' + j + '</a>'; }).join(' ') + '</p>' +
       '<h2>Influence of the previous bytes (eq. 7)</h2><div id="influence"></div>' +
       '<p class="muted" style="font-size:12px">decomposition from the ' + escHtml(d.source) + '</p>';
     drawInfluence(t);
