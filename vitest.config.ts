@@ -15,7 +15,9 @@ import { defineConfig, defaultExclude } from 'vitest/config';
 //   - test/stages/describe-file.test.ts: hand-edited descriptions through the CLI (10 s);
 //   - test/stages/kn-cli.test.ts, test/stages/s6-dag-cli.test.ts: the CLI's side of the kn
 //     and §6.3 DAG tests, whose in-process halves stay unit tests (3 s, 1 s);
-//   - test/cli/q3.test.ts: `report --q3` refusals through the CLI (4 s).
+//   - test/cli/q3.test.ts: `report --q3` refusals through the CLI (4 s);
+//   - test/stages/provenance.test.ts: builds the real stages, training included, in a temporary
+//     cache again and again (3 s; training, a `long` stage, runs in a child process).
 export const E2E = [
   'test/browser/**',
   'test/distributed/**',
@@ -37,6 +39,7 @@ export const E2E = [
   'test/stages/describe-file.test.ts',
   'test/stages/kn-cli.test.ts',
   'test/stages/long-data.test.ts',
+  'test/stages/provenance.test.ts',
   'test/stages/relocatable.test.ts',
   'test/stages/report.test.ts',
   'test/stages/s6-dag-cli.test.ts',
