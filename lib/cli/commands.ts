@@ -280,7 +280,7 @@ async function paperReference(
 
 export async function status(p: Pipeline, io: Io, o: Common & { exitCode?: boolean }): Promise<number> {
   const { status: statusOf, allFresh } = await import('../engine/status.ts');
-  const st = statusOf(p, { overrides: parseSets(p, o.set), targets: defaultTargets(p) ?? undefined });
+  const st = statusOf(plan(p.project, p.store, p.resolveAll(parseSets(p, o.set)), defaultTargets(p), { all: true }));
   if (o.json) io.out.write(JSON.stringify({ stages: st.map((s) => ({ name: s.name, state: s.state, reasons: s.reasons })) }) + '\n');
   else {
     for (const s of st) {
@@ -319,9 +319,9 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   const { builtFromEntries } = await import('./reports.ts');
   const recorded = builtFromEntries(p.reportsDir);
   for (const f of recorded.unreadable) io.err.write(`warning: ${rel(f)} is not a list of cache entries; what it named is not protected\n`);
-  const opts = { overrides: sets, graceMs: (o.keepRecent ?? 10) * 60_000, keep: recorded.ids };
+  const opts = { reportsDir: p.reportsDir, overrides: sets, graceMs: (o.keepRecent ?? 10) * 60_000, keep: recorded.ids };
   const { gc } = await import('../engine/gc.ts');
-  const would = gc(p, { ...opts, dryRun: true });
+  const would = gc(p.project, p.store, { ...opts, dryRun: true });
   const summary = (r: typeof would, verb: string) =>
     `${verb} ${humanBytes(r.bytes)} (${r.entries} entries, ${r.objects} objects); kept ${r.keptForReports} entries that reports under ${rel(p.reportsDir)}/ were built from`;
   const list = () => {
@@ -346,7 +346,7 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
       return 0;
     }
   }
-  const r = gc(p, { ...opts, dryRun: false });
+  const r = gc(p.project, p.store, { ...opts, dryRun: false });
   if (o.json) io.out.write(JSON.stringify({ ...r, dryRun: false }) + '\n');
   else io.out.write(summary(r, 'freed') + '\n');
   return 0;
@@ -356,7 +356,7 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
 async function entryOf(p: Pipeline, name: string, overrides: Overrides, build: boolean, what: string): Promise<Entry> {
   p.stage(name);
   if (build) return (await p.build([name], { overrides })).entries[name];
-  const pl = plan(p, p.resolveAll(overrides), [name]);
+  const pl = plan(p.project, p.store, p.resolveAll(overrides), [name]);
   const e = pl.entries[name];
   if (!e) {
     const s = pl.stages.get(name)!;

@@ -182,7 +182,7 @@ function lazyOutput(p: Pipeline, e: Entry): StageOutput {
 
 /** The point's entries, read from the cache after its build (every target must be there). */
 function entriesOf(p: Pipeline, pt: Point, targets: string[]): Record<string, Entry> {
-  const pl = plan(p, p.resolveAll(pt.overrides), targets);
+  const pl = plan(p.project, p.store, p.resolveAll(pt.overrides), targets);
   for (const t of targets) {
     if (!pl.entries[t]) throw new CliError('not-built', `${pt.name}: stage ${t} is not in the cache after its build`, 'run the sweep again (a point builder must build into this cache)');
   }

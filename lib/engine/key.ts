@@ -7,7 +7,6 @@
 
 import { hashJson } from './hash.ts';
 import { fingerprint, type FingerprintMemo } from './fingerprint.ts';
-import type { Entry } from './entry.ts';
 import type { ExternalFile, StageDef } from './types.ts';
 
 /**
@@ -40,7 +39,8 @@ export interface KeyInputs {
   def: StageDef;
   code: { files: Record<string, string>; hash: string };
   params: Record<string, unknown>;
-  upstream: Record<string, Entry>;
+  /** Upstream entries (only their outputHash enters). */
+  upstream: Record<string, { outputHash: string }>;
   externals: Record<string, ExternalFile>;
   env: Record<string, string | undefined>;
   /** Non-default params of the whole pipeline; used only when def.overrides. */

@@ -1,8 +1,7 @@
-// `status`: every stage fresh, stale or missing, with the reasons, from the plan.
+// `status`: every stage fresh, stale or missing, with the reasons, read off a plan.
 // Nothing is built or written.
 
-import { plan } from './plan.ts';
-import type { Overrides, Pipeline } from './pipeline.ts';
+import type { Plan } from './plan.ts';
 
 export interface StageStatus {
   name: string;
@@ -14,8 +13,8 @@ export interface StageStatus {
   needed: boolean;
 }
 
-export function status(p: Pipeline, opts: { overrides?: Overrides; targets?: readonly string[] } = {}): StageStatus[] {
-  const pl = plan(p, p.resolveAll(opts.overrides ?? {}), opts.targets ?? null, { all: true });
+/** The status of every stage a plan covers (plan it with `all: true` for every stage). */
+export function status(pl: Plan): StageStatus[] {
   return pl.order.map((name) => {
     const s = pl.stages.get(name)!;
     return { name, state: s.state, reasons: s.reasons, ...(s.keyed ? { key: s.keyed.key.slice(0, 12) } : {}), needed: s.needed };

@@ -6,22 +6,27 @@
 //   cache/locks/<stage>-<key>.lock      held while a process builds that stage key
 //   cache/tmp/                          partial writes; renamed into place when complete
 //
-// Every write goes to tmp/ and is renamed into place (atomic-write.ts: a full disk, a
-// read-only or foreign-owned cache become one error naming the cache). Every read re-hashes
-// what it read, after checking its size: a truncated or bit-flipped object or entry is
-// reported as corrupt (never served) and the caller recomputes it. A read-only cache still
-// serves hits; that the `latest` pointers cannot be recorded is said once.
+// Every write goes through atomic-write.ts. Every read re-hashes what it read after checking
+// its size: a damaged object or entry is reported as corrupt (never served) and recomputed.
+// A read-only cache still serves hits; that `latest` cannot be recorded is said once.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { sha256, sha256Fd } from './hash.ts';
 import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
 import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, outputHashOf, parseEntry, sealEntry, wellFormed, type Declared, type Entry, type ObjectRef } from './entry.ts';
-// Listing the whole store (gc) is in store-list.ts and lease.ts, imported by gc alone.
-import type { RemoteTier } from './remote.ts';
-
-// Re-exported for callers that import them with the Store; they are defined in entry.ts.
+// Listing the whole store (gc) is in store-list.ts, imported by gc alone. Entry, ObjectRef: entry.ts.
 export type { Entry, ObjectRef };
+
+/** The store's optional second level (remote.ts; lib/queue adds a key lock): build.ts pulls on a miss, pushes after a build. */
+export interface RemoteTier {
+  /** Fetch (stage, key), or the objects its local entry lacks, into the local store; true when it is now local. */
+  pull(store: Store, stage: string, key: string): Promise<boolean>;
+  /** Upload the entry's objects, then the entry. Never throws. */
+  push(store: Store, entry: Entry): Promise<void>;
+  /** A cross-machine lock around a stage build: resolves with its release once held; `onWait` is told who holds it. */
+  lock?(stage: string, key: string, onWait: (holder: string) => void): Promise<() => Promise<void>>;
+}
 
 export class Store {
   readonly root: string;
@@ -31,11 +36,7 @@ export class Store {
   io: WriteIo;
   /** Where the store's one-time notices go (the pipeline points it at its reporter). */
   warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`);
-  /**
-   * What each stage declares about its output (its tensor names, its volatile JSON keys):
-   * entries read back are checked against it, and outputHash recomputed with it. The
-   * pipeline points it at its stage declarations; without it those two checks are skipped.
-   */
+  /** Each stage's declared tensors and volatile keys, to check entries read back (set by the pipeline; none: unchecked). */
   declared?: (stage: string) => (Declared & { volatile?: readonly string[] }) | undefined;
   private toldReadOnly = false;
   constructor(root: string, io: Partial<WriteIo> = {}) {

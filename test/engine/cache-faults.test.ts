@@ -58,9 +58,9 @@ describe('nothing executable in the cache', () => {
     await p.build(['c']);
     fs.mkdirSync(path.join(p.store.root, 'validators'));
     fs.writeFileSync(path.join(p.store.root, 'validators/params-abc.mjs'), 'export const v0 = () => true;\n');
-    expect(gc(p, { graceMs: 0, dryRun: true }).bytes).toBeGreaterThan(0);
+    expect(gc(p.project, p.store, { reportsDir: p.reportsDir,  graceMs: 0, dryRun: true }).bytes).toBeGreaterThan(0);
     expect(fs.existsSync(path.join(p.store.root, 'validators'))).toBe(true);
-    gc(p, { graceMs: 0 });
+    gc(p.project, p.store, { reportsDir: p.reportsDir,  graceMs: 0 });
     expect(filesUnder(p.store.root).filter((f) => CODE_FILE.test(f))).toEqual([]);
     expect(statuses((await (await loadToy(dir)).build(['c'])).runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
   });

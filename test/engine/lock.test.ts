@@ -109,7 +109,7 @@ describe('stage lock leases', () => {
   it('the pipeline passes its lock options on: a build behind a held lock gives up with that error', async () => {
     const dir = makeToy();
     const p = await loadToy(dir);
-    const key = p.record('a', p.resolveAll({}).a, {}).key;
+    const key = p.project.record('a', p.resolveAll({}).a, {}).key;
     const rel = tryLock(p.store.lockPath('a', key)) as () => void;
     const q = await Pipeline.load({ root: dir, stageFiles: TOY_STAGES, env: {}, lock: { timeoutMs: 200 } });
     const lines: string[] = [];

@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadToy, makeToy, statuses, TOY_FILES, TOY_STAGES } from './toy.ts';
-import { gc } from '../../lib/engine/gc.ts';
+import { gc, type GcOptions } from '../../lib/engine/gc.ts';
+import type { Pipeline } from '../../lib/engine/pipeline.ts';
+
+const gcOf = (p: Pipeline, o: Omit<GcOptions, 'reportsDir'>) => gc(p.project, p.store, { reportsDir: p.reportsDir, ...o });
 
 describe('pipeline cache behaviour (toy stages, in-process)', () => {
   it('runs everything once, then a fresh stage is skipped', async () => {
@@ -33,7 +36,6 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     const p = await loadToy(dir, [...TOY_STAGES, 'stages/x.ts', 'stages/y.ts']);
     const first = await p.build(['y']);
     expect((await p.output(first.entries.y)).json).toEqual({ text: 'one' });
-    expect(p.fingerprints).toBeUndefined(); // the memo lives for one build only
     // same size, in place, at once (likely within one clock tick: same mtime and ctime)
     fs.writeFileSync(input, 'two');
     const second = await p.build(['y']);
@@ -189,12 +191,12 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     const p = await loadToy(dir);
     // reports/toy/out.txt now holds the n = 9 build's artifact; leave that link out here
     // (the next test covers it).
-    const freed = gc(p, { graceMs: 0, keepMaterialized: false });
+    const freed = gc(p.project, p.store, { reportsDir: p.reportsDir,  graceMs: 0, keepMaterialized: false });
     expect(freed.bytes).toBeGreaterThan(0);
     expect(freed.entries).toBe(3); // a, b, c for n = 9
     const r = await (await loadToy(dir)).build(['c']);
     expect(statuses(r.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
-    expect(gc(await loadToy(dir), { graceMs: 0, keepMaterialized: false }).bytes).toBe(0);
+    expect(gcOf(await loadToy(dir), { graceMs: 0, keepMaterialized: false }).bytes).toBe(0);
   });
 
   it('gc keeps the entries the caller names (keep), with their upstream closure, even without reports', async () => {
@@ -202,9 +204,9 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     await (await loadToy(dir)).build(['c']);
     const other = await (await loadToy(dir)).build(['b'], { overrides: { a: { n: 9 } } });
     const p = await loadToy(dir);
-    const dry = gc(p, { graceMs: 0, keepMaterialized: false, dryRun: true });
+    const dry = gc(p.project, p.store, { reportsDir: p.reportsDir,  graceMs: 0, keepMaterialized: false, dryRun: true });
     expect(dry.removed.map((r) => r.stage).sort()).toEqual(['a', 'b']); // n = 9's a and b
-    const kept = gc(p, { graceMs: 0, keepMaterialized: false, keep: [`b/${other.entries.b.key}`, 'nosuch/0000'] });
+    const kept = gc(p.project, p.store, { reportsDir: p.reportsDir,  graceMs: 0, keepMaterialized: false, keep: [`b/${other.entries.b.key}`, 'nosuch/0000'] });
     expect(kept.entries).toBe(0); // b named, a upstream of it; an id with no entry is ignored
     expect(kept.keptForReports).toBe(2);
     expect(statuses((await (await loadToy(dir)).build(['b'], { overrides: { a: { n: 9 } } })).runs)).toEqual({ a: 'cached', b: 'cached' });
@@ -215,16 +217,16 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     await (await loadToy(dir)).build(['c', 'd']);
     await (await loadToy(dir)).build(['c', 'd'], { overrides: { a: { n: 9 } } }); // reports/toy/out.txt is now n = 9's
     const p = await loadToy(dir);
-    const dry = gc(p, { graceMs: 0, dryRun: true });
+    const dry = gc(p.project, p.store, { reportsDir: p.reportsDir,  graceMs: 0, dryRun: true });
     // n = 9's a, b, c are kept for the file on disk (d is not upstream of it and goes);
     // the defaults' builds are kept as the current params' reach.
     expect(dry.removed.map((r) => r.stage)).toEqual(['d']);
     expect(dry.keptForReports).toBe(3);
-    expect(gc(p, { graceMs: 0 }).entries).toBe(1);
+    expect(gc(p.project, p.store, { reportsDir: p.reportsDir,  graceMs: 0 }).entries).toBe(1);
     const r = await (await loadToy(dir)).build(['c'], { overrides: { a: { n: 9 } } });
     expect(statuses(r.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
     // Once the file is gone (or rewritten by another build), nothing links those entries.
     fs.rmSync(path.join(dir, 'reports/toy/out.txt'));
-    expect(gc(await loadToy(dir), { graceMs: 0 }).entries).toBe(3);
+    expect(gcOf(await loadToy(dir), { graceMs: 0 }).entries).toBe(3);
   });
 });

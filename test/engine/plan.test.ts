@@ -13,7 +13,7 @@ describe('plan', () => {
     const dir = makeToy();
     const p = await loadToy(dir);
     const params = p.resolveAll({});
-    const before = plan(p, params, ['c']);
+    const before = plan(p.project, p.store, params, ['c']);
     expect(before.order).toEqual(['a', 'b', 'c']);
     expect(before.stages.get('a')).toMatchObject({ state: 'missing', reasons: ['never built'], blockedBy: [] });
     expect(before.stages.get('a')!.keyed!.record).toMatchObject({ engine: ENGINE_VERSION, stage: 'a', params: { n: 4, offset: 0 } });
@@ -21,7 +21,7 @@ describe('plan', () => {
     expect(before.stages.get('b')!.keyed).toBeUndefined();
 
     const built = await p.build(['c']);
-    const after = plan(p, params, ['c']);
+    const after = plan(p.project, p.store, params, ['c']);
     for (const name of after.order) {
       const s = after.stages.get(name)!;
       expect(s.state).toBe('fresh');
@@ -30,11 +30,11 @@ describe('plan', () => {
     }
     // The key is the record's hash, made by the one function in key.ts.
     const a = after.stages.get('a')!;
-    expect(makeKey({ def: p.byName.get('a')!.def, code: p.code('a'), params: params.a, upstream: {}, externals: {}, env: {}, overrides: {} }).key).toBe(a.keyed!.key);
+    expect(makeKey({ def: p.byName.get('a')!.def, code: p.project.code('a'), params: params.a, upstream: {}, externals: {}, env: {}, overrides: {} }).key).toBe(a.keyed!.key);
 
     fs.appendFileSync(path.join(dir, 'stages/b.ts'), '// edit\n');
     const q = await loadToy(dir);
-    const edited = plan(q, params, ['c'], { all: true });
+    const edited = plan(q.project, q.store, params, ['c'], { all: true });
     expect(edited.order).toEqual(['a', 'b', 'c', 'd', 'slow', 'e']);
     expect(edited.stages.get('b')).toMatchObject({ state: 'stale', reasons: ['code changed: stages/b.ts'], needed: true });
     expect(edited.stages.get('d')!.needed).toBe(false);
