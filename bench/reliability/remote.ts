@@ -15,9 +15,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { RemoteCache } from '../../lib/engine/remote.ts';
-import { canonicalJson, sha256 } from '../../lib/engine/hash.ts';
-import { encodeTensor } from '../../lib/engine/tensor.ts';
+import { RemoteCache } from '../../lib/engine/keep/remote.ts';
+import { canonicalJson, sha256 } from '../../lib/engine/keep/hash.ts';
+import { encodeTensor } from '../../lib/engine/keep/tensor.ts';
 import { loadToy, makeToy } from '../../test/engine/toy.ts';
 import { startFaultServer, type Fault, type FaultServer } from '../../test/helpers/fault-server.ts';
 

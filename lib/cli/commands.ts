@@ -7,8 +7,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
-import { plan, type Force } from '../engine/plan.ts';
-import type { Entry } from '../engine/entry.ts';
+import { plan, type Force } from '../engine/decide/plan.ts';
+import type { Entry } from '../engine/keep/entry.ts';
 import type { Tensor } from '../engine/types.ts';
 import { EngineError } from '../engine/errors.ts';
 import { CliError } from './errors.ts';
@@ -279,7 +279,7 @@ async function paperReference(
 }
 
 export async function status(p: Pipeline, io: Io, o: Common & { exitCode?: boolean }): Promise<number> {
-  const { status: statusOf, allFresh } = await import('../engine/status.ts');
+  const { status: statusOf, allFresh } = await import('../engine/decide/status.ts');
   const st = statusOf(plan(p.project, p.store, p.resolveAll(parseSets(p, o.set)), defaultTargets(p), { all: true }));
   if (o.json) io.out.write(JSON.stringify({ stages: st.map((s) => ({ name: s.name, state: s.state, reasons: s.reasons })) }) + '\n');
   else {
@@ -320,7 +320,7 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   const recorded = builtFromEntries(p.reportsDir);
   for (const f of recorded.unreadable) io.err.write(`warning: ${rel(f)} is not a list of cache entries; what it named is not protected\n`);
   const opts = { reportsDir: p.reportsDir, overrides: sets, graceMs: (o.keepRecent ?? 10) * 60_000, keep: recorded.ids };
-  const { gc } = await import('../engine/gc.ts');
+  const { gc } = await import('../engine/keep/gc.ts');
   const would = gc(p.project, p.store, { ...opts, dryRun: true });
   const summary = (r: typeof would, verb: string) =>
     `${verb} ${humanBytes(r.bytes)} (${r.entries} entries, ${r.objects} objects); kept ${r.keptForReports} entries that reports under ${rel(p.reportsDir)}/ were built from`;

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pipeline } from '../engine/pipeline.ts';
-import { plan } from '../engine/plan.ts';
+import { plan } from '../engine/decide/plan.ts';
 import { reportFiles } from './reports.ts';
 import type { Io } from './commands.ts';
 import { CliError } from './errors.ts';

@@ -8,7 +8,7 @@
 
 import fs from 'node:fs';
 import { Pipeline } from '../engine/pipeline.ts';
-import { makeReporter, silentReporter } from '../engine/progress.ts';
+import { makeReporter, silentReporter } from '../engine/run/progress.ts';
 import { describe, exitCodeOf } from './errors.ts';
 import * as cmd from './commands.ts';
 import { ArgError, commandHelp, parse, programHelp, type CommandSpec, type FlagSpec } from './args.ts';
@@ -40,7 +40,7 @@ function exitOnInterrupt(err: NodeJS.WritableStream): void {
   if (interruptible) return;
   interruptible = true;
   const stop = (signal: 'SIGINT' | 'SIGTERM') => {
-    Promise.all([import('../engine/lock.ts'), import('./out-file.ts')]).then(
+    Promise.all([import('../engine/guard/lock.ts'), import('./out-file.ts')]).then(
       ([{ releaseAllLocks }, { removePendingOutputs }]) => {
         const n = releaseAllLocks();
         removePendingOutputs();
@@ -215,7 +215,7 @@ export async function main(o: MainOptions): Promise<number> {
     throw e;
   }
   if (parsed.kind === 'version') {
-    const { ENGINE_VERSION } = await import('../engine/key.ts');
+    const { ENGINE_VERSION } = await import('../engine/decide/key.ts');
     out.write(`total-interp ${version()} (cache format ${ENGINE_VERSION}, node ${process.versions.node})\n`);
     return 0;
   }

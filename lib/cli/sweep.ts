@@ -17,9 +17,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Pipeline, Overrides, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
-import { plan, type Force } from '../engine/plan.ts';
-import { loadOutput } from '../engine/execute.ts';
-import type { Entry } from '../engine/entry.ts';
+import { plan, type Force } from '../engine/decide/plan.ts';
+import { loadOutput } from '../engine/run/execute.ts';
+import type { Entry } from '../engine/keep/entry.ts';
 import type { StageOutput } from '../engine/types.ts';
 import type { ReportJson } from '../report/audit.ts';
 import type { PaperFigures } from '../report/compare.ts';
@@ -218,7 +218,7 @@ export interface SweepResult {
 export async function runSweep(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
   // From the first point until built-from.json names what the points built, gc must not
   // delete any of it: the sweep holds the cache against gc throughout (gc-lock.ts).
-  const { holdAgainstGc } = await import('../engine/gc-lock.ts');
+  const { holdAgainstGc } = await import('../engine/guard/gc-lock.ts');
   const release = await holdAgainstGc(p.store.locksDir, (who) => p.reporter.line(`waiting for gc (${who}) to finish…`));
   try {
     return await sweepHeld(p, o);

@@ -10,24 +10,24 @@
 // the caller passes the cache folder, the targets and the environment in.
 
 import path from 'node:path';
-import type { GraphNode } from './graph.ts';
-import type { LockOptions } from './lock.ts';
-import { Store } from './store.ts';
-import type { Entry } from './entry.ts';
-import { silentReporter, type Reporter } from './progress.ts';
+import type { GraphNode } from './decide/graph.ts';
+import type { LockOptions } from './guard/lock.ts';
+import { Store } from './keep/store.ts';
+import type { Entry } from './keep/entry.ts';
+import { silentReporter, type Reporter } from './run/progress.ts';
 import type { StageOutput } from './types.ts';
 import { Project, type LoadedStage, type Overrides, type Params } from './project.ts';
-import { build, dryRun, checkTargets, type BuildOptions, type BuildResult } from './build.ts';
-import { plan } from './plan.ts';
-import type { StageStatus } from './status.ts';
+import { build, dryRun, checkTargets, type BuildOptions, type BuildResult } from './run/build.ts';
+import { plan } from './decide/plan.ts';
+import type { StageStatus } from './decide/status.ts';
 
-export { explainChange } from './explain.ts';
+export { explainChange } from './decide/explain.ts';
 export { EngineError, EngineError as PipelineError } from './errors.ts';
 export { Project, loadStages } from './project.ts';
 export type { LoadedStage, Overrides, Params } from './project.ts';
-export type { StageRun, BuildOptions, BuildResult } from './build.ts';
-export type { StageStatus } from './status.ts';
-export type { GcOptions, GcResult } from './gc.ts';
+export type { StageRun, BuildOptions, BuildResult } from './run/build.ts';
+export type { StageStatus } from './decide/status.ts';
+export type { GcOptions, GcResult } from './keep/gc.ts';
 
 export interface PipelineOptions {
   /** Project root: code paths and schemas are relative to it. */
@@ -116,7 +116,7 @@ export class Pipeline {
   /** Fresh / stale / missing for every stage (see status.ts; loaded when asked for). */
   async status(opts: { overrides?: Overrides; targets?: string[] } = {}): Promise<StageStatus[]> {
     const pl = plan(this.project, this.store, this.resolveAll(opts.overrides ?? {}), opts.targets ?? null, { all: true });
-    return (await import('./status.ts')).status(pl);
+    return (await import('./decide/status.ts')).status(pl);
   }
 
   /**
@@ -130,6 +130,6 @@ export class Pipeline {
 
   /** Read a built stage's output, tensors included, with every check (execute.ts: loaded when asked for). */
   async output(entry: Entry): Promise<StageOutput> {
-    return (await import('./execute.ts')).loadOutput(this.store, entry, this.project.stage(entry.record.stage).schemas.output);
+    return (await import('./run/execute.ts')).loadOutput(this.store, entry, this.project.stage(entry.record.stage).schemas.output);
   }
 }

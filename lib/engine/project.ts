@@ -6,12 +6,12 @@
 
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { validateGraph, GraphError, type GraphNode } from './graph.ts';
+import { validateGraph, GraphError, type GraphNode } from './decide/graph.ts';
 import { loadSchemas, resolveParams, schemaPaths, ParamError, type Schemas } from './params.ts';
-import { SourceHasher, codeHash } from './sources.ts';
-import type { Entry } from './entry.ts';
-import { makeKey, type Keyed } from './key.ts';
-import type { FingerprintMemo } from './fingerprint.ts';
+import { SourceHasher, codeHash } from './decide/sources.ts';
+import type { Entry } from './keep/entry.ts';
+import { makeKey, type Keyed } from './decide/key.ts';
+import type { FingerprintMemo } from './decide/fingerprint.ts';
 import type { ExternalFile, StageDef } from './types.ts';
 import { EngineError } from './errors.ts';
 

@@ -1,4 +1,4 @@
-// The CLI side of the queue and the remote cache, kept out of lib/engine/cli.ts so that
+// The CLI side of the queue and the remote cache, kept out of lib/cli/main.ts so that
 // file only calls these functions:
 //   attachRemote   --remote-cache URL / TOTAL_INTERP_REMOTE_CACHE for report, run, worker
 //   workerCommand  `worker --queue redis://HOST:PORT [--remote-cache URL]`
@@ -11,7 +11,7 @@
 // submitter dead this long are refused by the workers; 20000).
 
 import type { Overrides, Pipeline } from '../engine/pipeline.ts';
-import { RemoteCache } from '../engine/remote.ts';
+import { RemoteCache } from '../engine/keep/remote.ts';
 import { QueueError, type PointJob } from './types.ts';
 // bullmq and ioredis load only when a queue is used (submit.ts, worker.ts): not on every run.
 

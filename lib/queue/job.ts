@@ -12,7 +12,7 @@ import os from 'node:os';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pipeline } from '../engine/pipeline.ts';
-import { RemoteCache } from '../engine/remote.ts';
+import { RemoteCache } from '../engine/keep/remote.ts';
 import { RedisKeyLock } from './keylock.ts';
 import { checkPointJob } from './guard.ts';
 import { withLock } from './tier.ts';

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { FlowProducer, Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { redactText } from '../engine/remote.ts';
+import { redactText } from '../engine/keep/remote.ts';
 import type { Pipeline } from '../engine/pipeline.ts';
 import { checkPointJob, dataParams } from './guard.ts';
 import { QUEUE_NAME, QueueError, submitterKey, type PointEvent, type PointJob, type PointResult } from './types.ts';

@@ -1,8 +1,8 @@
 // A remote tier for the Store that adds the Redis key lock to a remote cache (either may
 // be absent: a queue without a remote cache still never builds one key twice at once).
 
-import type { Store, Entry } from '../engine/store.ts';
-import type { RemoteTier } from '../engine/remote.ts';
+import type { Store, Entry } from '../engine/keep/store.ts';
+import type { RemoteTier } from '../engine/keep/remote.ts';
 import type { RedisKeyLock } from './keylock.ts';
 
 export function withLock(remote: RemoteTier | null, locker: RedisKeyLock): RemoteTier {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
-import { silentReporter } from '../../lib/engine/progress.ts';
+import { silentReporter } from '../../lib/engine/run/progress.ts';
 import { buildInProcess, gridPoints, parseSweep, runSweep, type PointBuilder } from '../../lib/cli/sweep.ts';
 import { STAGES } from '../../pipeline.ts';
 import { root } from '../helpers/reference.ts';

@@ -1,4 +1,4 @@
-// The HTTP remote cache (lib/engine/remote.ts) against a real nginx WebDAV server on
+// The HTTP remote cache (lib/engine/keep/remote.ts) against a real nginx WebDAV server on
 // loopback, with the toy pipeline of test/engine/toy.ts: a build pushes entries and
 // objects; a second machine (an empty local cache) is served from the remote and runs
 // nothing; damaged remote entries and objects are refused and rebuilt; an unreachable
@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteCache, redactText } from '../../lib/engine/remote.ts';
-import { sha256 } from '../../lib/engine/hash.ts';
+import { RemoteCache, redactText } from '../../lib/engine/keep/remote.ts';
+import { sha256 } from '../../lib/engine/keep/hash.ts';
 import { filesUnder, freePort, missing, startNginx, type Server } from '../helpers/servers.ts';
 import { loadToy, makeToy } from '../engine/toy.ts';
 

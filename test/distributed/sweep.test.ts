@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pipeline, type Overrides } from '../../lib/engine/pipeline.ts';
-import { RemoteCache } from '../../lib/engine/remote.ts';
+import { RemoteCache } from '../../lib/engine/keep/remote.ts';
 import { submitSweep } from '../../lib/queue/submit.ts';
 import { seedPoints } from '../../lib/queue/cli.ts';
 import type { PointEvent, PointResult } from '../../lib/queue/types.ts';

@@ -7,15 +7,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, loadToy, makeToy, statuses, TOY_FILES, TOY_STAGES } from './toy.ts';
-import { sha256, canonicalJson } from '../../lib/engine/hash.ts';
-import { Store } from '../../lib/engine/store.ts';
-import { CorruptError, type Entry } from '../../lib/engine/entry.ts';
+import { sha256, canonicalJson } from '../../lib/engine/keep/hash.ts';
+import { Store } from '../../lib/engine/keep/store.ts';
+import { CorruptError, type Entry } from '../../lib/engine/keep/entry.ts';
 import { defaultsOf, loadSchemas } from '../../lib/engine/params.ts';
 import { checkParams } from '../../lib/engine/validate.ts';
 import { parseWeightsFile, paramCount } from '../../lib/rnn/weights.ts';
 import { loadReport } from '../../lib/cli/reports.ts';
 import { describe as describeError, exitCodeOf } from '../../lib/cli/errors.ts';
-import { gc } from '../../lib/engine/gc.ts';
+import { gc } from '../../lib/engine/keep/gc.ts';
 
 const CODE_FILE = /\.(m|c)?js$/;
 
@@ -201,7 +201,7 @@ describe('damage found when decoding, and oversized files', () => {
     const dir = makeToy();
     const p = await loadToy(dir);
     const built = await p.build(['b']);
-    const { encodeTensor } = await import('../../lib/engine/tensor.ts');
+    const { encodeTensor } = await import('../../lib/engine/keep/tensor.ts');
     // a well-formed tensor of the wrong shape
     replaceTensor(p.store, built.entries.a, 'v', encodeTensor({ dtype: 'float64', shape: [2], data: new Float64Array([5, 5]) }));
     fs.rmSync(p.store.entryPath('b', built.entries.b.key));

@@ -1,4 +1,4 @@
-// gc against running builds and sweeps (lib/engine/gc-lock.ts): a build holds the cache
+// gc against running builds and sweeps (lib/engine/guard/gc-lock.ts): a build holds the cache
 // shared, gc exclusively. gc refuses while a build (another process's, here the toy CLI
 // spinning in its `slow` stage) or a sweep's hold is live, and goes ahead once it is gone or
 // its holder dead; a build that starts while gc holds its lock waits for it.
@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { gc } from '../../lib/engine/gc.ts';
-import { GC_LOCK, holdAgainstGc, lockForGc } from '../../lib/engine/gc-lock.ts';
+import { gc } from '../../lib/engine/keep/gc.ts';
+import { GC_LOCK, holdAgainstGc, lockForGc } from '../../lib/engine/guard/gc-lock.ts';
 import { cli, loadToy, makeToy } from './toy.ts';
 
 describe('the gc lock', () => {

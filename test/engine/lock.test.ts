@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { lock, tryLock, waitMessage, LockTimeoutError } from '../../lib/engine/lock.ts';
-import { liveLocks, readHolder } from '../../lib/engine/lease.ts';
+import { lock, tryLock, waitMessage, LockTimeoutError } from '../../lib/engine/guard/lock.ts';
+import { liveLocks, readHolder } from '../../lib/engine/guard/lease.ts';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
 import { loadToy, makeToy, statuses, TOY_STAGES } from './toy.ts';
 
@@ -76,7 +76,7 @@ describe('stage lock leases', () => {
   it('a holder inside a long synchronous computation keeps its lease (renewed from a worker thread)', async () => {
     const f = tmpLock();
     const rel = tryLock(f, 300) as () => void;
-    const lockTs = fileURLToPath(new URL('../../lib/engine/lock.ts', import.meta.url));
+    const lockTs = fileURLToPath(new URL('../../lib/engine/guard/lock.ts', import.meta.url));
     // another process tries to take the lock every 20 ms for ~1.2 s, starting now
     const child = spawn(process.execPath, ['--import', tsxLoader, '-e', `
       const { tryLock } = await import(${JSON.stringify(pathToFileURL(lockTs).href)});

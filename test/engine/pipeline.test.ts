@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadToy, makeToy, statuses, TOY_FILES, TOY_STAGES } from './toy.ts';
-import { gc, type GcOptions } from '../../lib/engine/gc.ts';
+import { gc, type GcOptions } from '../../lib/engine/keep/gc.ts';
 import type { Pipeline } from '../../lib/engine/pipeline.ts';
 
 const gcOf = (p: Pipeline, o: Omit<GcOptions, 'reportsDir'>) => gc(p.project, p.store, { reportsDir: p.reportsDir, ...o });

@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { plan } from '../../lib/engine/plan.ts';
-import { makeKey, ENGINE_VERSION } from '../../lib/engine/key.ts';
+import { plan } from '../../lib/engine/decide/plan.ts';
+import { makeKey, ENGINE_VERSION } from '../../lib/engine/decide/key.ts';
 import { loadToy, makeToy } from './toy.ts';
 
 describe('plan', () => {

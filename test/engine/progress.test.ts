@@ -2,7 +2,7 @@
 // (or anything before the stage's own work) does not inflate it.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { makeReporter } from '../../lib/engine/progress.ts';
+import { makeReporter } from '../../lib/engine/run/progress.ts';
 
 afterEach(() => vi.useRealTimers());
 

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importsOf, SourceHasher, diffCode, codeHash } from '../../lib/engine/sources.ts';
-import { canonicalJson } from '../../lib/engine/hash.ts';
+import { importsOf, SourceHasher, diffCode, codeHash } from '../../lib/engine/decide/sources.ts';
+import { canonicalJson } from '../../lib/engine/keep/hash.ts';
 
 describe('code hashing', () => {
   it('finds static, re-export, side-effect and dynamic relative imports, not packages or comments', () => {

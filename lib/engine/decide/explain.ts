@@ -2,7 +2,7 @@
 // every staleness reason is a small check that can be told to the user).
 
 import { diffCode } from './sources.ts';
-import type { Entry } from './entry.ts';
+import type { Entry } from '../keep/entry.ts';
 import type { KeyRecord } from './key.ts';
 
 function flatten(prefix: string, v: unknown, out: Record<string, string>) {

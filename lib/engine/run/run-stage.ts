@@ -4,13 +4,13 @@
 
 import { executeStage } from './execute.ts';
 import { runInChild } from './child-runner.ts';
-import { EngineError } from './errors.ts';
-import type { Keyed } from './key.ts';
-import type { Params, Project } from './project.ts';
-import type { Store } from './store.ts';
+import { EngineError } from '../errors.ts';
+import type { Keyed } from '../decide/key.ts';
+import type { Params, Project } from '../project.ts';
+import type { Store } from '../keep/store.ts';
 import type { Reporter } from './progress.ts';
-import type { Entry } from './entry.ts';
-import type { StageOutput } from './types.ts';
+import type { Entry } from '../keep/entry.ts';
+import type { StageOutput } from '../types.ts';
 
 /** `loaded`: the upstream outputs, already read and checked by the caller (build.ts). */
 export async function runStage(

@@ -6,10 +6,10 @@
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CorruptError, type Entry } from './entry.ts';
-import type { KeyRecord } from './key.ts';
-import { CacheWriteError } from './errors.ts';
-import type { ExternalFile, Progress } from './types.ts';
+import { CorruptError, type Entry } from '../keep/entry.ts';
+import type { KeyRecord } from '../decide/key.ts';
+import { CacheWriteError } from '../errors.ts';
+import type { ExternalFile, Progress } from '../types.ts';
 
 export interface ChildJob {
   root: string;

@@ -3,10 +3,10 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { executeStage, loadOutput } from './execute.ts';
-import { loadSchemas } from './params.ts';
-import { Store } from './store.ts';
+import { loadSchemas } from '../params.ts';
+import { Store } from '../keep/store.ts';
 import type { ChildJob } from './child-runner.ts';
-import type { StageOutput } from './types.ts';
+import type { StageOutput } from '../types.ts';
 
 // The parent is gone (Ctrl-C, a kill): nothing will read this stage's result, so stop.
 process.on('disconnect', () => process.exit(1));

@@ -3,18 +3,18 @@
 // its upstream entries are known, and run what misses under a per-(stage, key) lock.
 // The dry run is the plan itself, with stages downstream of a miss marked "would-run".
 
-import { upstreamClosure } from './graph.ts';
-import { EngineError, cacheWriteError } from './errors.ts';
-import { isForced, planStage, type Force, type Lookup, type Plan } from './plan.ts';
-import { materialize } from './artifacts.ts';
-import type { Overrides, Params, Project } from './project.ts';
-import type { Store } from './store.ts';
+import { upstreamClosure } from '../decide/graph.ts';
+import { EngineError, cacheWriteError } from '../errors.ts';
+import { isForced, planStage, type Force, type Lookup, type Plan } from '../decide/plan.ts';
+import { materialize } from '../keep/artifacts.ts';
+import type { Overrides, Params, Project } from '../project.ts';
+import type { Store } from '../keep/store.ts';
 import type { Reporter } from './progress.ts';
-import type { LockOptions } from './lock.ts';
-import { CorruptError, type Entry } from './entry.ts';
-import { externalLabel } from './fingerprint.ts';
-import type { Keyed } from './key.ts';
-import type { StageOutput } from './types.ts';
+import type { LockOptions } from '../guard/lock.ts';
+import { CorruptError, type Entry } from '../keep/entry.ts';
+import { externalLabel } from '../decide/fingerprint.ts';
+import type { Keyed } from '../decide/key.ts';
+import type { StageOutput } from '../types.ts';
 
 /**
  * When a cached entry was built from the same bytes under other names than this build
@@ -97,7 +97,7 @@ export function dryRun(pl: Plan): BuildResult {
 export async function build(project: Project, store: Store, targets: string[], opts: BuildOptions, settings: BuildSettings): Promise<BuildResult> {
   checkTargets(project, targets, opts.force);
   // A shared hold against gc for the whole build (gc-lock.ts).
-  const { holdAgainstGc } = await import('./gc-lock.ts');
+  const { holdAgainstGc } = await import('../guard/gc-lock.ts');
   const release = await holdAgainstGc(store.locksDir, (who) => settings.reporter.line(`  waiting for gc (${who}) to finish…`));
   try {
     // External files are hashed once in this build (the vega bundles are declared by two stages).
@@ -169,7 +169,7 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
     if (!forced && store.remote && (await store.remote.pull(store, name, keyed.key)) && !sp.entry) sp = planStage(lk, name, params, entries, { forced, building: true, explain: false }); // a local miss is looked up remotely
     if (sp.entry) return cached(name, sp.entry, keyed);
     // Loaded only when something must run: a no-op build never pays for them.
-    const [{ lock, waitMessage }, { runStage }, { expectedSeconds, placement }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts'), import('./placement.ts')]);
+    const [{ lock, waitMessage }, { runStage }, { expectedSeconds, placement }] = await Promise.all([import('../guard/lock.ts'), import('./run-stage.ts'), import('./placement.ts')]);
     // One lock per (stage, key): two processes building the same result wait for each other;
     // different results (other seeds, other params) build at the same time. The lock is a
     // lease its holder renews while it builds (lock.ts).

@@ -6,8 +6,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { sha256, sha256File } from './hash.ts';
-import type { ExternalFile } from './types.ts';
+import { sha256, sha256File } from '../keep/hash.ts';
+import type { ExternalFile } from '../types.ts';
 
 /** A missing external file: the message names the file and how to set it. */
 export class MissingFileError extends Error {

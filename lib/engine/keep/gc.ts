@@ -12,12 +12,12 @@
 // The result lists what goes; `dryRun` deletes nothing.
 
 import fs from 'node:fs';
-import { plan } from './plan.ts';
+import { plan } from '../decide/plan.ts';
 import { linkedEntries } from './artifacts.ts';
 import { entryObjects, type Entry } from './entry.ts';
 import { listEntries, listObjects, listTmp, removeLegacy } from './store-list.ts';
-import { lockForGc } from './gc-lock.ts';
-import type { Overrides, Project } from './project.ts';
+import { lockForGc } from '../guard/gc-lock.ts';
+import type { Overrides, Project } from '../project.ts';
 import type { Store } from './store.ts';
 
 export interface GcOptions {

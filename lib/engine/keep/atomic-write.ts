@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { cacheWriteError } from './errors.ts';
+import { cacheWriteError } from '../errors.ts';
 
 /** The file-system calls a write makes: injectable, so tests can play a full or read-only disk. */
 export interface WriteIo {

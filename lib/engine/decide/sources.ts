@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { sha256, hashJson } from './hash.ts';
-import { EngineError } from './errors.ts';
-import { realIo, writeAtomic } from './atomic-write.ts';
+import { sha256, hashJson } from '../keep/hash.ts';
+import { EngineError } from '../errors.ts';
+import { realIo, writeAtomic } from '../keep/atomic-write.ts';
 
 /** What a module imports: its relative specifiers, and the lines of any import() it computes. */
 export interface ModuleImports {

@@ -3,12 +3,12 @@
 // why (against the closest earlier build). Build, dry run, status and gc all start here.
 
 import { upstreamClosure, topoSort, type GraphNode } from './graph.ts';
-import { CorruptError, type Entry } from './entry.ts';
+import { CorruptError, type Entry } from '../keep/entry.ts';
 import { explainChange } from './explain.ts';
 import type { Keyed } from './key.ts';
 import type { FingerprintMemo } from './fingerprint.ts';
-import type { Params, Project } from './project.ts';
-import type { Store } from './store.ts';
+import type { Params, Project } from '../project.ts';
+import type { Store } from '../keep/store.ts';
 
 export type PlanState = 'fresh' | 'stale' | 'missing';
 

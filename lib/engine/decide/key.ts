@@ -5,9 +5,9 @@
 // *outputs* (content hashes), not upstream keys, enter the record: a re-run that produces
 // identical output stops invalidation there (early cutoff).
 
-import { hashJson } from './hash.ts';
+import { hashJson } from '../keep/hash.ts';
 import { fingerprint, type FingerprintMemo } from './fingerprint.ts';
-import type { ExternalFile, StageDef } from './types.ts';
+import type { ExternalFile, StageDef } from '../types.ts';
 
 /**
  * Engine format version: bump it when the way outputs are stored or keys are made

@@ -2,7 +2,7 @@
 // (CI, pipes) a plain line every few seconds. Stages call progress(done, total, msg) as
 // often as they like: rendering is throttled here.
 
-import type { Progress } from './types.ts';
+import type { Progress } from '../types.ts';
 
 export interface Reporter {
   /** Progress callback for one stage. */

@@ -3,7 +3,7 @@
 // CorruptError and never surfaces as a TypeError or a wrong result.
 
 import { canonicalJson, hashJson, sha256 } from './hash.ts';
-import type { KeyRecord } from './key.ts';
+import type { KeyRecord } from '../decide/key.ts';
 
 /** Entries are small JSON records; a larger file is damage, not an entry. */
 export const MAX_ENTRY_BYTES = 16 << 20;
