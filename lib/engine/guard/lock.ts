@@ -4,7 +4,7 @@
 // The lock is a lease. The file names its holder (pid, host, since, a random token) and
 // when its lease expires; the holder renews it every lease/3 from a worker thread, which
 // keeps running while the main thread is inside a long synchronous stage (a 60 s training
-// kernel cannot starve it; lock-renewer.ts). A lock whose lease is stale (lease.ts) is broken.
+// kernel cannot starve it; renewal.ts). A lock whose lease is stale (lease.ts) is broken.
 // Breaking is a rename to a unique name, so of several waiters exactly one breaks it.
 // A waiter says who holds the lock, since when, and how to clear it; it gives up with an
 // error after `timeoutMs`.
@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_LEASE_MS, describeHolder, parseHolder, readHolder, readText, record, staleness, writeAll, type Holder } from './lease.ts';
-import { getRenewer, withMutex } from './lock-renewer.ts';
+import { getRenewer, withMutex } from './renewal.ts';
 
 export interface LockOptions {
   /** Lease length; the holder renews every lease/3. Default 30 s. */
@@ -72,7 +72,7 @@ export function tryLock(file: string, leaseMs = DEFAULT_LEASE_MS): (() => void) 
       throw e;
     }
     const r = getRenewer();
-    r.worker.postMessage({ type: 'hold', file, holder: me });
+    r.worker.postMessage({ op: 'hold-file', file, holder: me });
     let released = false;
     const release = () => {
       if (released) return;
@@ -81,7 +81,7 @@ export function tryLock(file: string, leaseMs = DEFAULT_LEASE_MS): (() => void) 
       withMutex(() => {
         if (readHolder(file)?.token === me.token) fs.rmSync(file, { force: true });
       });
-      r.worker.postMessage({ type: 'drop', file });
+      r.worker.postMessage({ op: 'drop-file', file });
     };
     held.add(release);
     return release;
