@@ -237,7 +237,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
  * (lib/queue/submit.ts); the caller's own build then finds every stage in the remote cache.
  */
 async function submitToQueue(p: Pipeline, queue: string, points: { name: string; overrides: Overrides }[], targets: string[], force: Force): Promise<void> {
-  if (!p.store.remote) throw new CliError('usage', '--queue needs a remote cache shared with the workers', 'add --remote-cache http://HOST:PORT/cache (or set TOTAL_INTERP_REMOTE_CACHE)');
+  if (!p.remote) throw new CliError('usage', '--queue needs a remote cache shared with the workers', 'add --remote-cache http://HOST:PORT/cache (or set TOTAL_INTERP_REMOTE_CACHE)');
   if (force !== false) throw new CliError('usage', '--force cannot be combined with --queue', 'force the build on one machine, without --queue');
   const { submitSweep } = await import('../queue/submit.ts');
   const results = await submitSweep(points.map((pt) => ({ label: pt.name, overrides: pt.overrides, targets })), { queue, pipeline: p });

@@ -259,7 +259,7 @@ export async function main(o: MainOptions): Promise<number> {
   const [a0, a1] = parsed.args;
   const prepare = async () => {
     p.reporter = c.quiet ? silentReporter : makeReporter(err as NodeJS.WriteStream);
-    if (c.remoteCache ?? env.TOTAL_INTERP_REMOTE_CACHE) (await import('../queue/cli.ts')).attachRemote(p, c.remoteCache, env); // --remote-cache URL or TOTAL_INTERP_REMOTE_CACHE
+    if (c.remoteCache ?? env.TOTAL_INTERP_REMOTE_CACHE) await (await import('../queue/cli.ts')).attachRemote(p, c.remoteCache, env); // --remote-cache URL or TOTAL_INTERP_REMOTE_CACHE
   };
   try {
     switch (parsed.command) {

@@ -12,7 +12,9 @@
 import path from 'node:path';
 import type { GraphNode } from './decide/graph.ts';
 import type { LockOptions } from './guard/lock.ts';
-import { Store } from './keep/store.ts';
+import { LocalStore, type Store } from './keep/store.ts';
+import type { Layers } from './keep/layered.ts';
+import type { RemoteTier } from './keep/store-api.ts';
 import type { Entry } from './keep/entry.ts';
 import { silentReporter, type Reporter } from './run/progress.ts';
 import type { StageOutput } from './types.ts';
@@ -49,7 +51,10 @@ export interface PipelineOptions {
 
 export class Pipeline {
   readonly project: Project;
-  readonly store: Store;
+  /** The store the jobs are given: the local cache, or it with layers behind it (layer). */
+  store: Store;
+  /** The remote cache behind the store, when one was layered (for callers that need one: --queue). */
+  remote: RemoteTier | null = null;
   readonly reportsDir: string;
   readonly debug: boolean;
   reporter: Reporter;
@@ -62,12 +67,24 @@ export class Pipeline {
     this.reporter = opts.reporter ?? silentReporter;
     this.debug = opts.debug ?? false;
     this.lockOptions = opts.lock ?? {};
+    this.store = this.wire(store);
+  }
+
+  private wire(store: Store): Store {
     store.warn = (m) => this.reporter.line(`warning: ${m}`);
-    store.declared = (s) => project.byName.get(s)?.def; // entries read back are checked against their stage's tensors and volatile keys
+    store.declared = (s) => this.project.byName.get(s)?.def; // entries read back are checked against their stage's tensors and volatile keys
+    return store;
+  }
+
+  /** Put a remote cache and/or a key lock shared with other machines behind the local store (keep/layered.ts, loaded only then). */
+  async layer(layers: Layers): Promise<void> {
+    const { LayeredStore } = await import('./keep/layered.ts');
+    this.remote = layers.remote ?? null;
+    this.store = this.wire(new LayeredStore(this.store.root, layers, this.store.io));
   }
 
   static async load(opts: PipelineOptions): Promise<Pipeline> {
-    const store = new Store(opts.cacheDir ?? path.join(path.resolve(opts.root), 'cache'));
+    const store = new LocalStore(opts.cacheDir ?? path.join(path.resolve(opts.root), 'cache'));
     // Each source's imports, kept by content hash in the cache: a run whose sources have not
     // changed lexes nothing.
     const project = await Project.load({ ...opts, importsMemo: path.join(store.root, 'imports.json') });

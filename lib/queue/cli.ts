@@ -17,12 +17,12 @@ import { QueueError, type PointJob } from './types.ts';
 
 type Env = Record<string, string | undefined>;
 
-/** Give the pipeline's store its remote cache, if one is configured. */
-export function attachRemote(p: Pipeline, flag: string | undefined, env: Env = process.env, warn?: (m: string) => void): RemoteCache | null {
+/** Put the configured remote cache, if any, behind the pipeline's store. */
+export async function attachRemote(p: Pipeline, flag: string | undefined, env: Env = process.env, warn?: (m: string) => void): Promise<RemoteCache | null> {
   const url = flag ?? env.TOTAL_INTERP_REMOTE_CACHE;
   if (!url) return null;
   const remote = new RemoteCache(url, { auth: env.TOTAL_INTERP_REMOTE_CACHE_AUTH, warn: warn ?? ((m) => p.reporter.line(`warning: ${m}`)) });
-  p.store.remote = remote;
+  await p.layer({ remote });
   return remote;
 }
 

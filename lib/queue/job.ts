@@ -15,7 +15,6 @@ import { Pipeline } from '../engine/pipeline.ts';
 import { RemoteCache } from '../engine/keep/remote.ts';
 import { RedisKeyLock } from './keylock.ts';
 import { checkPointJob } from './guard.ts';
-import { withLock } from './tier.ts';
 import { QueueError, submitterKey, type PointEvent, type PointJob, type PointResult, type WorkerConfig } from './types.ts';
 
 let loaded: Promise<Pipeline> | null = null;
@@ -48,7 +47,7 @@ async function load(cfg: WorkerConfig): Promise<Pipeline> {
   redis = new Redis(cfg.queue, { maxRetriesPerRequest: 2 });
   redis.on('error', () => {});
   const remote = cfg.remote ? new RemoteCache(cfg.remote, { auth: cfg.remoteAuth, warn }) : null;
-  p.store.remote = withLock(remote, locker);
+  await p.layer({ remote, keyLock: locker });
   return p;
 }
 

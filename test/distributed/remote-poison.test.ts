@@ -34,7 +34,7 @@ describe('a poisoned remote cache', { timeout: 60_000 }, () => {
   async function seeded(opts: { key?: string } = {}) {
     const prefix = `/p${++n}`;
     const a = await loadToy(fresh());
-    a.store.remote = new RemoteCache(srv.url + prefix, { key: opts.key ?? '', warn: () => {} });
+    await a.layer({ remote: new RemoteCache(srv.url + prefix, { key: opts.key ?? '', warn: () => {} }) });
     const built = await a.build(['c']);
     const ac = (s: string) => `${prefix}/ac/${built.entries[s].key}`;
     const entry = (s: string) => JSON.parse(srv.files.get(ac(s))!.toString());
@@ -47,7 +47,7 @@ describe('a poisoned remote cache', { timeout: 60_000 }, () => {
     const p = await loadToy(dir);
     const warnings: string[] = [];
     const remote = new RemoteCache(srv.url + prefix, { key: opts.key ?? '', warn: (m) => warnings.push(m), timeoutMs: 2000 });
-    p.store.remote = remote;
+    await p.layer({ remote: remote });
     const r = await p.build(['c']);
     const out = (await p.output(r.entries.c)).json;
     const outside = filesUnder(dir).filter((f) => !before.has(f) && !/^(cache|reports)\//.test(f));

@@ -85,7 +85,7 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
   async function pullLocally(seeds: number[], cacheDir: string) {
     const p = await Pipeline.load({ root: dir, stageFiles: STAGES, cacheDir, reportsDir: path.join(tmp, 'reports-pull'), env });
     const remote = new RemoteCache(remoteUrl);
-    p.store.remote = remote;
+    await p.layer({ remote });
     const out: Record<number, { statuses: string[]; hashes: Record<string, string> }> = {};
     for (const seed of seeds) {
       const { runs, entries } = await p.build(['report'], { overrides: { ...TINY, train: { ...TINY.train, seed } } });

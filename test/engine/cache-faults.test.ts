@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, loadToy, makeToy, statuses, TOY_FILES, TOY_STAGES } from './toy.ts';
 import { sha256, canonicalJson } from '../../lib/engine/keep/hash.ts';
-import { Store } from '../../lib/engine/keep/store.ts';
+import { LocalStore, type Store } from '../../lib/engine/keep/store.ts';
 import { CorruptError, type Entry } from '../../lib/engine/keep/entry.ts';
 import { defaultsOf, loadSchemas } from '../../lib/engine/params.ts';
 import { checkParams } from '../../lib/engine/validate.ts';
@@ -110,7 +110,7 @@ describe('a full or unwritable disk', () => {
 
   it('a write that returns 0 bytes is not taken for success', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-store-'));
-    const s = new Store(root, { writeSync: () => 0 });
+    const s = new LocalStore(root, { writeSync: () => 0 });
     expect(() => s.putObject(new Uint8Array([1, 2, 3]))).toThrow(/cannot write to the cache .*ENOSPC/);
     expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
     expect(fs.existsSync(path.join(root, 'objects'))).toBe(true);
@@ -120,7 +120,7 @@ describe('a full or unwritable disk', () => {
   it('EACCES and EROFS become the same one error with a hint', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-store-'));
     for (const code of ['EACCES', 'EROFS']) {
-      const s = new Store(root, { openSync: () => { throw errno(code); } });
+      const s = new LocalStore(root, { openSync: () => { throw errno(code); } });
       const e = (() => { try { s.putObject(new Uint8Array([code.length])); } catch (x) { return x as Error; } })()!;
       expect(e.message.split('\n')).toEqual([
         `cannot write to the cache ${root}: ${code === 'EACCES' ? 'permission denied' : 'the file system is read-only'} (${code})`,

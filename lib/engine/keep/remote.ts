@@ -33,7 +33,7 @@
 // and the stage is built locally: a remote can make a build slower, never wrong or stopped.
 
 import { sha256 } from './hash.ts';
-import type { RemoteTier, Store } from './store.ts';
+import type { RemoteTier, Store } from './store-api.ts';
 import { MAX_ENTRY_BYTES, entryObjects, outputHashOf, type Entry } from './entry.ts';
 import { HttpCache, TooLargeError, type RemoteOptions } from './remote-http.ts';
 import { checkEntry, entryTag, tensorMismatch } from './remote-entry.ts';
@@ -41,7 +41,7 @@ import { checkEntry, entryTag, tensorMismatch } from './remote-entry.ts';
 export { checkEntry, entryTag } from './remote-entry.ts';
 export { HttpCache, RemoteError, TooLargeError, redactText, type Kind, type RemoteOptions } from './remote-http.ts';
 
-export type { RemoteTier } from './store.ts';
+export type { RemoteTier } from './store-api.ts';
 
 export interface RemoteStats {
   /** Entries found remotely and verified. */

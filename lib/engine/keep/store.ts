@@ -15,23 +15,13 @@ import path from 'node:path';
 import { sha256, sha256Fd } from './hash.ts';
 import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
 import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, outputHashOf, parseEntry, sealEntry, wellFormed, type Declared, type Entry, type ObjectRef } from './entry.ts';
+import type { Store } from './store-api.ts';
 // Listing the whole store (gc) is in store-list.ts, imported by gc alone. Entry, ObjectRef: entry.ts.
-export type { Entry, ObjectRef };
+export type { Entry, ObjectRef, Store };
 
-/** The store's optional second level (remote.ts; lib/queue adds a key lock): build.ts pulls on a miss, pushes after a build. */
-export interface RemoteTier {
-  /** Fetch (stage, key), or the objects its local entry lacks, into the local store; true when it is now local. */
-  pull(store: Store, stage: string, key: string): Promise<boolean>;
-  /** Upload the entry's objects, then the entry. Never throws. */
-  push(store: Store, entry: Entry): Promise<void>;
-  /** A cross-machine lock around a stage build: resolves with its release once held; `onWait` is told who holds it. */
-  lock?(stage: string, key: string, onWait: (holder: string) => void): Promise<() => Promise<void>>;
-}
-
-export class Store {
+/** The cache folder as a Store: every layer (layered.ts) reads and writes through it. */
+export class LocalStore implements Store {
   readonly root: string;
-  /** Optional second level (remote.ts): pulled on a local miss, pushed after a build. */
-  remote?: RemoteTier;
   /** Replaceable by tests, to play a full, read-only or foreign-owned disk. */
   io: WriteIo;
   /** Where the store's one-time notices go (the pipeline points it at its reporter). */
@@ -239,6 +229,16 @@ export class Store {
     return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
   }
 
+  /** Nothing behind the local cache: no pull, no push, no lock beyond this machine's. */
+  pull(_stage: string, _key: string): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+  push(_entry: Entry): Promise<void> {
+    return Promise.resolve();
+  }
+  lockKey(_stage: string, _key: string, _onWait: (holder: string) => void): Promise<(() => Promise<void>) | null> {
+    return Promise.resolve(null);
+  }
   /** Where the lock files are (lock.ts, lease.ts). */
   get locksDir(): string {
     return this.dir('locks');

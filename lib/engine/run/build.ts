@@ -166,7 +166,7 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
     const forced = isForced(opts.force, name);
     let sp = planStage(lk, name, params, entries, { forced, building: true, explain: false });
     const keyed = sp.keyed!;
-    if (!forced && store.remote && (await store.remote.pull(store, name, keyed.key)) && !sp.entry) sp = planStage(lk, name, params, entries, { forced, building: true, explain: false }); // a local miss is looked up remotely
+    if (!forced && (await store.pull(name, keyed.key)) && !sp.entry) sp = planStage(lk, name, params, entries, { forced, building: true, explain: false }); // a further layer may have it
     if (sp.entry) return cached(name, sp.entry, keyed);
     // Loaded only when something must run: a no-op build never pays for them.
     const [{ lock, waitMessage }, { runStage }, { expectedSeconds, placement }] = await Promise.all([import('../guard/lock.ts'), import('./run-stage.ts'), import('./placement.ts')]);
@@ -179,11 +179,11 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
     }).catch((e) => {
       throw cacheWriteError(e, store.root);
     });
-    const releaseShared = await store.remote?.lock?.(name, keyed.key, (h) => reporter.line(`  waiting for ${h} building ${name}…`)).catch((e) => { release(); throw e; });
+    const releaseShared = await store.lockKey(name, keyed.key, (h) => reporter.line(`  waiting for ${h} building ${name}…`)).catch((e) => { release(); throw e; });
     try {
       // Another process may have built it while we waited.
       if (!forced) {
-        await store.remote?.pull(store, name, keyed.key); // another machine may have built it
+        await store.pull(name, keyed.key); // another machine may have built it
         const again = planStage(lk, name, params, entries, { building: true, explain: false });
         if (again.entry) return cached(name, again.entry, keyed, ' (built by another process)');
       }
@@ -197,7 +197,7 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
       const seconds = entries[name].seconds;
       runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds, where: inChild ? 'child' : 'here' });
       reporter.line(`  ran     ${name}  ${seconds.toFixed(2)}s`);
-      await store.remote?.push(store, entries[name]); // before the locks go: a waiter then finds it
+      await store.push(entries[name]); // before the locks go: a waiter then finds it
     } finally {
       await releaseShared?.();
       release();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { executeStage, loadOutput } from './execute.ts';
 import { loadSchemas } from '../params.ts';
-import { Store } from '../keep/store.ts';
+import { LocalStore } from '../keep/store.ts';
 import type { ChildJob } from './child-runner.ts';
 import type { StageOutput } from '../types.ts';
 
@@ -15,7 +15,7 @@ process.on('message', async (m: any) => {
   if (m?.type !== 'job') return;
   const job: ChildJob = m.job;
   try {
-    const store = new Store(job.cacheDir);
+    const store = new LocalStore(job.cacheDir);
     const mod = await import(pathToFileURL(path.resolve(job.root, job.stageFile)).href);
     const def = mod.default;
     const inputs: Record<string, StageOutput> = {};
