@@ -13,6 +13,7 @@ import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pipeline } from '../engine/pipeline.ts';
 import { RemoteCache } from '../engine/keep/remote.ts';
+import { eventLine } from '../engine/run/progress.ts';
 import { RedisKeyLock } from './keylock.ts';
 import { checkPointJob } from './guard.ts';
 import { QueueError, submitterKey, type PointEvent, type PointJob, type PointResult, type WorkerConfig } from './types.ts';
@@ -87,11 +88,11 @@ export default async function processPoint(job: SandboxedJob<PointJob>): Promise
   p.reporter = {
     line(text) {
       process.stderr.write(`[${label}] ${text.trim()}\n`);
-      const t = text.trim();
-      const m = /^(ran|cached)\s+(\S+)/.exec(t);
-      const w = /^waiting for .* building (\S+?)…/.exec(t);
-      if (m) send({ stage: m[2], status: m[1] as 'ran' | 'cached', detail: t });
-      else if (w) send({ stage: w[1], status: 'waiting', detail: t });
+    },
+    // The build's events go to the submitter as they are (a stage's failure reaches it as the job's).
+    event(e) {
+      const detail = eventLine(e)?.trim();
+      if (e.kind === 'ran' || e.kind === 'cached' || e.kind === 'waiting') send({ stage: e.stage, status: e.kind, detail });
     },
     stage(name) {
       send({ stage: name, status: 'start' });

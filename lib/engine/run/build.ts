@@ -9,7 +9,7 @@ import { isForced, planStage, type Force, type Lookup, type Plan } from '../deci
 import { materialize } from '../keep/artifacts.ts';
 import type { Overrides, Params, Project } from '../project.ts';
 import type { Store } from '../keep/store.ts';
-import type { Reporter } from './progress.ts';
+import { emit, type Reporter } from './progress.ts';
 import type { LockOptions } from '../guard/lock.ts';
 import { CorruptError, type Entry } from '../keep/entry.ts';
 import { externalLabel } from '../decide/fingerprint.ts';
@@ -129,12 +129,12 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
     }
   }
 
-  const cached = (name: string, entry: Entry, keyed: Keyed, note = '') => {
+  const cached = (name: string, entry: Entry, keyed: Keyed, byOther = false) => {
     entries[name] = entry;
     store.setLatest(name, keyed.key);
     const renamed = otherNames(entry, keyed);
     runs.set(name, { name, status: 'cached', key: keyed.key.slice(0, 12), seconds: 0, ...(renamed ? { note: renamed } : {}) });
-    reporter.line(`  cached  ${name}${note}${renamed ? ` (${renamed})` : ''}`);
+    emit(reporter, { kind: 'cached', stage: name, ...(byOther ? { byOther } : {}), ...(renamed ? { note: renamed } : {}) });
   };
 
   // An upstream output that fails to read, decode or validate is corruption: drop its
@@ -179,24 +179,27 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
     }).catch((e) => {
       throw cacheWriteError(e, store.root);
     });
-    const releaseShared = await store.lockKey(name, keyed.key, (h) => reporter.line(`  waiting for ${h} building ${name}…`)).catch((e) => { release(); throw e; });
+    const releaseShared = await store.lockKey(name, keyed.key, (h) => emit(reporter, { kind: 'waiting', stage: name, holder: h })).catch((e) => { release(); throw e; });
     try {
       // Another process may have built it while we waited.
       if (!forced) {
         await store.pull(name, keyed.key); // another machine may have built it
         const again = planStage(lk, name, params, entries, { building: true, explain: false });
-        if (again.entry) return cached(name, again.entry, keyed, ' (built by another process)');
+        if (again.entry) return cached(name, again.entry, keyed, true);
       }
       const loaded = await loadInputs(sp.inputs);
       const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
       const inChild = placement(expectedSeconds(store, name, keyed.key), { jobs, alone, long: project.stage(name).def.long }) === 'child';
       const site = { project, store, reporter, debug: settings.debug };
-      entries[name] = await (inChild ? runStage(site, name, keyed, params, upstream, loaded, true) : oneHere(() => runStage(site, name, keyed, params, upstream, loaded, false)));
+      entries[name] = await (inChild ? runStage(site, name, keyed, params, upstream, loaded, true) : oneHere(() => runStage(site, name, keyed, params, upstream, loaded, false))).catch((e) => {
+        emit(reporter, { kind: 'failed', stage: name, message: (e as Error).message });
+        throw e;
+      });
       // The stage's own time (its run() in the process that ran it), not this scheduler's wall
       // clock, which also counts a child's start-up and any time this process was busy elsewhere.
       const seconds = entries[name].seconds;
       runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds, where: inChild ? 'child' : 'here' });
-      reporter.line(`  ran     ${name}  ${seconds.toFixed(2)}s`);
+      emit(reporter, { kind: 'ran', stage: name, seconds, where: inChild ? 'child' : 'here' });
       await store.push(entries[name]); // before the locks go: a waiter then finds it
     } finally {
       await releaseShared?.();
