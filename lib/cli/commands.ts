@@ -32,7 +32,7 @@ export function parseSets(p: Pipeline, sets: string[] = []): Overrides {
   const out: Overrides = {};
   for (const s of sets) {
     const m = /^([^.=]+)\.([^=]+)=(.*)$/s.exec(s);
-    if (!m) throw new ParamError(`--set ${s}: expected stage.param=value\nhint: --set train.seed=43`);
+    if (!m) throw new ParamError(`--set ${s}: expected stage.param=value`, '--set train.seed=43');
     const [, stage, param, raw] = m;
     const st = p.byName.get(stage);
     if (!st) throw new ParamError(`--set ${s}: unknown stage "${stage}"\nvalid stages: ${p.stageNames.join(', ')}`);

@@ -46,11 +46,11 @@ export function parseSweep(p: Pipeline, specs: string[] = []): Axis[] {
     if (!m) throw new CliError('usage', `--sweep ${s}: expected stage.param=v1,v2,…`, `e.g. ${EXAMPLE}`);
     const [, stage, param, list] = m;
     const st = p.byName.get(stage);
-    if (!st) throw new ParamError(`--sweep ${s}: unknown stage "${stage}"\nvalid stages: ${p.stageNames.join(', ')}\nhint: e.g. ${EXAMPLE}`);
+    if (!st) throw new ParamError(`--sweep ${s}: unknown stage "${stage}"\nvalid stages: ${p.stageNames.join(', ')}`, `e.g. ${EXAMPLE}`);
     const prop = st.schemas.params?.properties?.[param];
     if (!prop) {
       const names = paramNames(st.schemas.params);
-      throw new ParamError(`--sweep ${s}: unknown param "${stage}.${param}"\nvalid params of ${stage}: ${names.length ? names.join(', ') : '(none)'}\nhint: e.g. ${EXAMPLE}`);
+      throw new ParamError(`--sweep ${s}: unknown param "${stage}.${param}"\nvalid params of ${stage}: ${names.length ? names.join(', ') : '(none)'}`, `e.g. ${EXAMPLE}`);
     }
     const raw = list.split(',').map((v) => v.trim());
     if (list.trim() === '' || raw.some((v) => v === '')) {
@@ -63,7 +63,8 @@ export function parseSweep(p: Pipeline, specs: string[] = []): Axis[] {
       try {
         return parseValue(stage, param, v, prop);
       } catch (e) {
-        throw new ParamError(`--sweep ${s}: ${(e as Error).message.replace(/\nhint: --set /, `\nhint: --sweep `)}`);
+        const problem = (e as ParamError).problem;
+        throw new ParamError(`--sweep ${s}: ${(e as Error).message}`, problem?.kind === 'bad-value' ? `--sweep ${problem.stage}.${problem.param}=<${problem.expected}>` : (e as ParamError).hint);
       }
     });
     // Two spellings of one value (01 and 1, 1e3 and 1000) would build one point twice and

@@ -35,7 +35,7 @@ function intEnv(env: Env, name: string, fallback: number): number {
 
 /** `worker`: serve the queue until SIGINT/SIGTERM. */
 export async function workerCommand(p: Pipeline, o: { queue?: string; remoteCache?: string }, env: Env = process.env): Promise<number> {
-  if (!o.queue) throw new QueueError('usage', 'worker: --queue is required\nhint: npx tsx pipeline.ts worker --queue redis://127.0.0.1:6379 --remote-cache http://HOST:PORT/cache');
+  if (!o.queue) throw new QueueError('usage', 'worker: --queue is required', 'npx tsx pipeline.ts worker --queue redis://127.0.0.1:6379 --remote-cache http://HOST:PORT/cache');
   const remote = o.remoteCache ?? env.TOTAL_INTERP_REMOTE_CACHE;
   if (remote) new RemoteCache(remote); // a bad URL is a usage error now, not in every job
   else p.reporter.line('warning: worker without --remote-cache: points it builds stay in its local cache (other machines rebuild them)');

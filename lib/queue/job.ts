@@ -57,7 +57,7 @@ async function admit(p: Pipeline, job: SandboxedJob<PointJob>): Promise<void> {
   try {
     checkPointJob(p, job.data, 'worker', true);
   } catch (e) {
-    throw e instanceof QueueError ? new UnrecoverableError(e.message.split('\nhint:')[0]) : e;
+    throw e instanceof QueueError ? new UnrecoverableError(e.message) : e;
   }
   if (!(await redis!.exists(submitterKey(job.data.submitter!)))) {
     throw new UnrecoverableError(`refused job ${job.data.label}: its submitter is gone (no heartbeat in the queue); a dead submitter's points are not built`);

@@ -55,8 +55,10 @@ export interface WorkerConfig {
 /** A queue problem with a reason the CLI understands ('usage' exits 2). */
 export class QueueError extends Error {
   readonly reason: string;
-  constructor(reason: string, message: string) {
+  readonly hint?: string;
+  constructor(reason: string, message: string, hint?: string) {
     super(message);
     this.reason = reason;
+    if (hint !== undefined) this.hint = hint;
   }
 }

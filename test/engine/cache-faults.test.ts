@@ -98,7 +98,7 @@ describe('a full or unwritable disk', () => {
       throw errno('ENOSPC');
     };
     const err = await p.build(['c']).catch((e) => e);
-    expect(err.message).toMatch(new RegExp(`^cannot write to the cache ${p.store.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: no space left on the device \\(ENOSPC\\)\nhint: free space on that disk, or use another cache directory with TOTAL_INTERP_CACHE=DIR$`));
+    expect([err.message, err.hint]).toEqual([`cannot write to the cache ${p.store.root}: no space left on the device (ENOSPC)`, 'free space on that disk, or use another cache directory']);
     expect(writes).toBeGreaterThan(1);
     expect(fs.readdirSync(path.join(p.store.root, 'tmp'))).toEqual([]);
     expect(objectsMatchTheirNames(p.store.root)).toBe(true);
@@ -121,10 +121,10 @@ describe('a full or unwritable disk', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-store-'));
     for (const code of ['EACCES', 'EROFS']) {
       const s = new LocalStore(root, { openSync: () => { throw errno(code); } });
-      const e = (() => { try { s.putObject(new Uint8Array([code.length])); } catch (x) { return x as Error; } })()!;
-      expect(e.message.split('\n')).toEqual([
+      const e = (() => { try { s.putObject(new Uint8Array([code.length])); } catch (x) { return x as Error & { hint?: string }; } })()!;
+      expect([e.message, e.hint]).toEqual([
         `cannot write to the cache ${root}: ${code === 'EACCES' ? 'permission denied' : 'the file system is read-only'} (${code})`,
-        'hint: make that directory writable, or use another cache directory with TOTAL_INTERP_CACHE=DIR',
+        'make that directory writable, or use another cache directory',
       ]);
     }
   });
@@ -157,7 +157,8 @@ describe('a read-only cache', () => {
     expect(notices).toEqual([`warning: cache ${p.store.root} is not writable (EROFS): serving what is cached, but cannot record which results were used`]);
     // a miss on a read-only cache is an error naming it
     const err = await p.build(['c'], { overrides: { a: { n: 5 } } }).catch((e) => e);
-    expect(err.message).toMatch(/^cannot write to the cache .*EROFS\)\nhint: make that directory writable/);
+    expect(err.message).toMatch(/^cannot write to the cache .*EROFS\)$/);
+    expect(err.hint).toMatch(/^make that directory writable/);
   });
 
   it('a hit records nothing when there is nothing new to record (no write at all)', async () => {

@@ -57,9 +57,8 @@ describe('external file fingerprints', () => {
   it('a missing file is an error naming the stage, the path and the hint', () => {
     const missing = path.join(dir, 'nope.bin');
     expect(() => fingerprint({ name: 'weights', path: missing, hint: 'set model.source' }, 'model')).toThrow(MissingFileError);
-    expect(() => fingerprint({ name: 'weights', path: missing, hint: 'set model.source' }, 'model')).toThrow(
-      new RegExp(`stage model: weights file not found: ${missing.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\nhint: set model.source`),
-    );
+    const err = (() => { try { fingerprint({ name: 'weights', path: missing, hint: 'set model.source' }, 'model'); } catch (e) { return e as MissingFileError; } })()!;
+    expect([err.message, err.hint]).toEqual([`stage model: weights file not found: ${missing}`, 'set model.source']);
     expect(() => fingerprint({ name: 'weights', path: dir }, 'model')).toThrow(/weights is not a file/);
   });
 });

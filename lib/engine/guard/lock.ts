@@ -15,6 +15,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_LEASE_MS, describeHolder, parseHolder, readHolder, readText, record, staleness, writeAll, type Holder } from './lease.ts';
 import { getRenewer, withMutex } from './renewal.ts';
+import { EngineError } from '../errors.ts';
 
 export interface LockOptions {
   /** Lease length; the holder renews every lease/3. Default 30 s. */
@@ -45,8 +46,11 @@ export function releaseAllLocks(): number {
   return n;
 }
 
-export class LockTimeoutError extends Error {
-  readonly reason = 'lock-timeout';
+export class LockTimeoutError extends EngineError {
+  declare readonly reason: 'lock-timeout';
+  constructor(message: string, hint?: string) {
+    super('lock-timeout', message, hint);
+  }
 }
 
 /** Try once. Returns a release function, or the current holder. */
@@ -142,8 +146,8 @@ export async function lock(file: string, opts: LockOptions | ((h: Holder) => voi
       const who = last ? describeHolder(last) : 'another process';
       throw new LockTimeoutError(
         `gave up after ${((Date.now() - t0) / 1000).toFixed(0)} s waiting for the lock ${file}, held by ${who}` +
-          (last ? ` (lease until ${new Date(last.expires).toISOString()})` : '') +
-          `\nhint: if no process is building it, delete ${file}${o.advice ? `; ${o.advice}` : ''}`,
+          (last ? ` (lease until ${new Date(last.expires).toISOString()})` : ''),
+        `if no process is building it, delete ${file}${o.advice ? `; ${o.advice}` : ''}`,
       );
     }
     await new Promise((res) => setTimeout(res, Math.min(delay, Math.max(1, timeoutMs - (Date.now() - t0)))));

@@ -4,7 +4,7 @@
 // The dry run is the plan itself, with stages downstream of a miss marked "would-run".
 
 import { upstreamClosure } from '../decide/graph.ts';
-import { EngineError, cacheWriteError } from '../errors.ts';
+import { EngineError, cacheWriteError, splitHint } from '../errors.ts';
 import { isForced, planStage, type Force, type Lookup, type Plan } from '../decide/plan.ts';
 import { materialize } from '../keep/artifacts.ts';
 import type { Overrides, Params, Project } from '../project.ts';
@@ -125,7 +125,8 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
     try {
       await def.prepare(params[name] as any, project.envOf(name));
     } catch (e) {
-      throw new EngineError('stage-failed', `stage ${name} failed: ${(e as Error).message}`);
+      const { message, hint } = splitHint((e as Error).message, (e as { hint?: string }).hint);
+      throw new EngineError('stage-failed', `stage ${name} failed: ${message}`, hint);
     }
   }
 

@@ -29,11 +29,11 @@ export interface ChildJob {
 }
 
 /** The child's error as the same class the engine would have thrown in-process. */
-function childError(m: { message: string; stack?: string; reason?: string; stage?: string; key?: string; code?: string }): Error {
+function childError(m: { message: string; stack?: string; reason?: string; stage?: string; key?: string; code?: string; hint?: string }): Error {
   let e: Error;
   if (m.reason === 'corrupt') e = new CorruptError(m.message, m.stage && m.key ? { stage: m.stage, key: m.key } : undefined);
-  else if (m.reason === 'cache-write') e = new CacheWriteError(m.message, m.code ?? 'EIO');
-  else e = new Error(m.message);
+  else if (m.reason === 'cache-write') e = new CacheWriteError(m.message, m.code ?? 'EIO', m.hint);
+  else e = m.hint !== undefined ? Object.assign(new Error(m.message), { hint: m.hint }) : new Error(m.message);
   return Object.assign(e, { stack: m.stack });
 }
 

@@ -43,9 +43,9 @@ process.on('message', async (m: any) => {
     });
     process.send!({ type: 'done', entry }, () => process.exit(0));
   } catch (e) {
-    const err = e as Error & { reason?: string; stage?: string; key?: string; code?: string };
-    // reason/stage/key/code let the parent rebuild the same error (corrupt input, cache full…).
-    const { reason, stage, key, code } = err;
-    process.send!({ type: 'error', message: err.message, stack: err.stack, reason, stage, key, code }, () => process.exit(1));
+    const err = e as Error & { reason?: string; stage?: string; key?: string; code?: string; hint?: string };
+    // reason/stage/key/code/hint let the parent rebuild the same error (corrupt input, cache full…).
+    const { reason, stage, key, code, hint } = err;
+    process.send!({ type: 'error', message: err.message, stack: err.stack, reason, stage, key, code, hint }, () => process.exit(1));
   }
 });

@@ -4,7 +4,7 @@
 
 import { executeStage } from './execute.ts';
 import { runInChild } from './child-runner.ts';
-import { EngineError } from '../errors.ts';
+import { EngineError, splitHint } from '../errors.ts';
 import type { Keyed } from '../decide/key.ts';
 import type { Params, Project } from '../project.ts';
 import type { Store } from '../keep/store.ts';
@@ -52,7 +52,7 @@ export async function runStage(
     }
     return await executeStage({ ...job, store, def: s.def, inputs: loaded, outputSchema: s.schemas.output, progress, warn });
   } catch (e) {
-    const err = e as Error & { reason?: string };
+    const err = e as Error & { reason?: string; hint?: string };
     // A full or read-only cache is not the stage's failure: its error names the cache.
     if (err.reason === 'cache-write') throw err;
     // A message is enough for a deliberate error; a TypeError or the like is a bug, so show
@@ -60,7 +60,8 @@ export async function runStage(
     const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;
     const frames = (err.stack ?? '').split('\n').filter((l) => l.startsWith('    at '));
     const where = bug || at.debug ? `\n${frames.slice(0, at.debug ? undefined : 3).join('\n')}` : '';
-    throw new EngineError('stage-failed', `stage ${name} failed: ${err.message}${where}`);
+    const { message, hint } = splitHint(err.message, err.hint);
+    throw new EngineError('stage-failed', `stage ${name} failed: ${message}${where}`, hint);
   } finally {
     progress.done();
   }
