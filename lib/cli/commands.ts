@@ -9,6 +9,7 @@ import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/decide/plan.ts';
 import type { Entry } from '../engine/keep/entry.ts';
+import type { Staleness } from '../engine/decide/explain.ts';
 import type { Tensor } from '../engine/types.ts';
 import { EngineError } from '../engine/errors.ts';
 import { CliError } from './errors.ts';
@@ -46,6 +47,45 @@ export function parseSets(p: Pipeline, sets: string[] = []): Overrides {
   return out;
 }
 
+// The words for the engine's staleness reasons (lib/engine/decide/explain.ts), as `status`,
+// `run --dry-run` and their --json print them.
+const unset = (v: string | null) => v ?? '(unset)';
+
+/** One staleness reason in words. */
+export function wordReason(r: Staleness): string {
+  switch (r.kind) {
+    case 'engine':
+      return `engine format changed: ${r.was} -> ${r.now}`;
+    case 'code':
+      return r.file === null ? 'code changed' : `code ${r.change}: ${r.file}`;
+    case 'param':
+      return `param ${r.stage}.${r.param}: ${unset(r.was)} -> ${unset(r.now)}`;
+    case 'upstream':
+      return r.how === 'new' ? `new input ${r.stage}` : r.how === 'removed' ? `input ${r.stage} removed` : `upstream ${r.stage} ${r.how === 'will-run' ? 'will run' : r.how}`;
+    case 'external':
+      return `external file ${r.name} changed`;
+    case 'env':
+      return `env ${r.name}: ${unset(r.was)} -> ${unset(r.now)}`;
+    case 'key':
+      return 'key changed';
+    case 'forced':
+      return 'forced';
+    case 'corrupt':
+      return 'cache entry corrupt';
+    case 'never-built':
+      return 'never built';
+    case 'error':
+      return r.message;
+    default: {
+      const never: never = r;
+      return never;
+    }
+  }
+}
+
+/** Reasons in words; runs read back from a child's --json output carry their words already. */
+const words = (rs: readonly (Staleness | string)[]) => rs.map((x) => (typeof x === 'string' ? x : wordReason(x)));
+
 export function formatRuns(runs: (StageRun & { seed?: number; point?: Record<string, unknown> })[]) {
   return runs.map((r) => ({
     name: r.name,
@@ -54,7 +94,7 @@ export function formatRuns(runs: (StageRun & { seed?: number; point?: Record<str
     seconds: Number(r.seconds.toFixed(3)),
     ...(r.seed !== undefined ? { seed: r.seed } : {}),
     ...(r.point !== undefined ? { point: r.point } : {}),
-    ...(r.reasons ? { reasons: r.reasons } : {}),
+    ...(r.reasons ? { reasons: words(r.reasons) } : {}),
     ...(r.note ? { note: r.note } : {}),
   }));
 }
@@ -225,7 +265,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
     io.out.write(JSON.stringify({ stages: formatRuns(runs), report, reportJson, ...(ref ? { reference: { label: ref.label, stages: formatRuns(ref.runs), report: ref.report, reportJson: ref.reportJson } } : {}) }) + '\n');
     return 0;
   }
-  if (o.dryRun) for (const r of runs) io.out.write(`${r.status.padEnd(9)} ${r.name}${r.reasons ? `  (${r.reasons.join('; ')})` : ''}\n`);
+  if (o.dryRun) for (const r of runs) io.out.write(`${r.status.padEnd(9)} ${r.name}${r.reasons ? `  (${words(r.reasons).join('; ')})` : ''}\n`);
   const ran = runs.filter((r) => r.status === 'ran').length;
   if (!o.dryRun && !o.quiet) io.err.write(`${ran} ran, ${runs.length - ran} cached\n`);
   if (report) io.out.write(`${rel(report)}\n`);
@@ -281,11 +321,11 @@ async function paperReference(
 export async function status(p: Pipeline, io: Io, o: Common & { exitCode?: boolean }): Promise<number> {
   const { status: statusOf, allFresh } = await import('../engine/decide/status.ts');
   const st = statusOf(plan(p.project, p.store, p.resolveAll(parseSets(p, o.set)), defaultTargets(p), { all: true }));
-  if (o.json) io.out.write(JSON.stringify({ stages: st.map((s) => ({ name: s.name, state: s.state, reasons: s.reasons })) }) + '\n');
+  if (o.json) io.out.write(JSON.stringify({ stages: st.map((s) => ({ name: s.name, state: s.state, reasons: words(s.reasons) })) }) + '\n');
   else {
     for (const s of st) {
       io.out.write(`${s.state.padEnd(8)} ${s.name.padEnd(16)}${s.needed ? '' : ' (not used by the report with these params)'}\n`);
-      for (const r of s.reasons) io.out.write(`           ${r}\n`);
+      for (const r of words(s.reasons)) io.out.write(`           ${r}\n`);
     }
   }
   return o.exitCode && !allFresh(st) ? 1 : 0;
@@ -360,7 +400,7 @@ async function entryOf(p: Pipeline, name: string, overrides: Overrides, build: b
   const e = pl.entries[name];
   if (!e) {
     const s = pl.stages.get(name)!;
-    throw new CliError('not-built', `${what}: stage ${name} is not built for these params (${s.state}: ${s.reasons[0] ?? ''})`, `npx tsx pipeline.ts run ${name} builds it (or leave out --no-build)`);
+    throw new CliError('not-built', `${what}: stage ${name} is not built for these params (${s.state}: ${words(s.reasons)[0] ?? ''})`, `npx tsx pipeline.ts run ${name} builds it (or leave out --no-build)`);
   }
   return e;
 }

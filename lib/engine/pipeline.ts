@@ -23,7 +23,7 @@ import { build, dryRun, checkTargets, type BuildOptions, type BuildResult } from
 import { plan } from './decide/plan.ts';
 import type { StageStatus } from './decide/status.ts';
 
-export { explainChange } from './decide/explain.ts';
+export { explainChange, type Staleness } from './decide/explain.ts';
 export { EngineError, EngineError as PipelineError } from './errors.ts';
 export { Project, loadStages } from './project.ts';
 export type { LoadedStage, Overrides, Params } from './project.ts';

@@ -3,8 +3,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadToy, makeToy, statuses, TOY_FILES, TOY_STAGES } from './toy.ts';
 import { gc, type GcOptions } from '../../lib/engine/keep/gc.ts';
-import type { Pipeline } from '../../lib/engine/pipeline.ts';
+import type { Pipeline, StageStatus } from '../../lib/engine/pipeline.ts';
+import { wordReason } from '../../lib/cli/commands.ts';
 
+const worded = (st: StageStatus[]) => st.map((s) => ({ ...s, reasons: s.reasons.map(wordReason) }));
 const gcOf = (p: Pipeline, o: Omit<GcOptions, 'reportsDir'>) => gc(p.project, p.store, { reportsDir: p.reportsDir, ...o });
 
 describe('pipeline cache behaviour (toy stages, in-process)', () => {
@@ -73,7 +75,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     await (await loadToy(dir)).build(['c', 'd']);
     fs.appendFileSync(path.join(dir, 'lib/util.ts'), 'export const unused = 1;\n');
     const p = await loadToy(dir);
-    const st = await p.status({ targets: ['c', 'd'] });
+    const st = worded(await p.status({ targets: ['c', 'd'] }));
     const b = st.find((s) => s.name === 'b')!;
     expect(b.state).toBe('stale');
     expect(b.reasons).toContain('code changed: lib/util.ts');
@@ -84,7 +86,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
 
     fs.appendFileSync(path.join(dir, 'stages/d.ts'), '// edited\n');
     const p2 = await loadToy(dir);
-    expect((await p2.status()).find((s) => s.name === 'd')!.reasons).toEqual(['code changed: stages/d.ts']);
+    expect(worded(await p2.status()).find((s) => s.name === 'd')!.reasons).toEqual(['code changed: stages/d.ts']);
     const r2 = await p2.build(['c', 'd']);
     expect(statuses(r2.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached', d: 'ran' });
   });
@@ -92,9 +94,9 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
   it('status names each reason: never built, param, upstream, corrupt entry', async () => {
     const dir = makeToy();
     const p = await loadToy(dir);
-    expect((await p.status({ targets: ['c'] })).find((s) => s.name === 'a')).toMatchObject({ state: 'missing', reasons: ['never built'] });
+    expect(worded(await p.status({ targets: ['c'] })).find((s) => s.name === 'a')).toMatchObject({ state: 'missing', reasons: ['never built'] });
     await p.build(['c']);
-    const st = await (await loadToy(dir)).status({ overrides: { a: { n: 6 } } });
+    const st = worded(await (await loadToy(dir)).status({ overrides: { a: { n: 6 } } }));
     expect(st.find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['param a.n: 4 -> 6'] });
     expect(st.find((s) => s.name === 'b')).toMatchObject({ state: 'stale', reasons: ['upstream a stale'] });
   });
@@ -103,7 +105,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     const dir = makeToy();
     await (await loadToy(dir)).build(['a']);
     await (await loadToy(dir)).build(['a'], { overrides: { a: { n: 9 } } }); // the latest build
-    const st = await (await loadToy(dir)).status({ overrides: { a: { offset: 1 } }, targets: ['a'] });
+    const st = worded(await (await loadToy(dir)).status({ overrides: { a: { offset: 1 } }, targets: ['a'] }));
     expect(st.find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['param a.offset: 0 -> 1'] });
   });
 
@@ -130,7 +132,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     bytes[bytes.length - 1] ^= 0x01;
     fs.writeFileSync(obj, bytes);
     const p2 = await loadToy(dir);
-    expect((await p2.status()).find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['cache entry corrupt'] });
+    expect(worded(await p2.status()).find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['cache entry corrupt'] });
     const r = await p2.build(['c']);
     expect(statuses(r.runs)).toEqual({ a: 'ran', b: 'cached', c: 'cached' });
     expect(p2.lines.some((l) => /^warning: stage a: .*fails its hash check.*recomputing/.test(l))).toBe(true);
@@ -163,7 +165,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     fs.writeFileSync(schemaPath, JSON.stringify(s));
     const p = await loadToy(dir);
     // schema files are part of the code hash: b is stale by code, and its new output fails on write
-    expect((await p.status()).find((x) => x.name === 'b')!.reasons).toEqual(['code changed: schemas/b.output.json']);
+    expect(worded(await p.status()).find((x) => x.name === 'b')!.reasons).toEqual(['code changed: schemas/b.output.json']);
     await expect(p.build(['b'])).rejects.toThrow(/fails schemas\/b\.output\.json on write/);
   });
 

@@ -22,7 +22,7 @@ describe('code hashing', () => {
     expect(Object.keys(before).sort()).toEqual(['lib/x.ts', 'lib/y.ts', 'stages/s.ts']);
     w('lib/y.ts', `export const y = 2;`);
     const after = new SourceHasher(dir).closure(['stages/s.ts']);
-    expect(diffCode(before, after)).toEqual(['code changed: lib/y.ts']);
+    expect(diffCode(before, after)).toEqual([{ change: 'changed', file: 'lib/y.ts' }]);
     w('stages/s.ts', `import { x } from '../lib/missing.ts';`);
     expect(() => new SourceHasher(dir).closure(['stages/s.ts'])).toThrow(/cannot resolve import "..\/lib\/missing.ts"/);
   });
@@ -48,7 +48,7 @@ describe('imports found by a lexer', () => {
     w('lib/kernel.ts', 'export const f = () => 2;');
     const after = new SourceHasher(dir).closure(['stages/s.ts']);
     expect(codeHash(after)).not.toBe(codeHash(before));
-    expect(diffCode(before, after)).toEqual(['code changed: lib/kernel.ts']);
+    expect(diffCode(before, after)).toEqual([{ change: 'changed', file: 'lib/kernel.ts' }]);
   });
 
   it('a commented-out import, or one inside a string or template, changes nothing', () => {

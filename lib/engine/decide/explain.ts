@@ -1,9 +1,34 @@
-// Why a stage is stale: the named differences between two key records (targets' habit:
-// every staleness reason is a small check that can be told to the user).
+// Why a stage is stale: typed reasons, each from one small named check on two key records
+// (targets' habit: every staleness reason can be named to the user). The caller words them
+// (lib/cli/reasons.ts); the engine only says what differs.
 
 import { diffCode } from './sources.ts';
 import type { Entry } from '../keep/entry.ts';
 import type { KeyRecord } from './key.ts';
+
+/** One reason a stage's key is not in the cache (or why it will run). */
+export type Staleness =
+  /** The engine's format version changed (key.ts ENGINE_VERSION). */
+  | { kind: 'engine'; was: number; now: number }
+  /** A file of the stage's code closure changed, came or went (file null: only the hash is known). */
+  | { kind: 'code'; change: 'added' | 'changed' | 'removed'; file: string | null }
+  /** A param's value, as JSON (null: unset). */
+  | { kind: 'param'; stage: string; param: string; was: string | null; now: string | null }
+  /** An upstream's output changed, an input came or went, or an upstream is not built yet. */
+  | { kind: 'upstream'; stage: string; how: 'changed' | 'new' | 'removed' | 'missing' | 'stale' | 'will-run' }
+  /** A declared external file's content changed. */
+  | { kind: 'external'; name: string }
+  /** A declared environment variable's value. */
+  | { kind: 'env'; name: string; was: string | null; now: string | null }
+  /** The records differ in nothing named above. */
+  | { kind: 'key' }
+  | { kind: 'forced' }
+  | { kind: 'corrupt' }
+  | { kind: 'never-built' }
+  /** The key could not be made (a missing external file): its error's first line. */
+  | { kind: 'error'; message: string };
+
+type Check = (b: KeyRecord, a: KeyRecord, before: Entry, now: { codeFiles: Record<string, string> }) => Staleness[];
 
 function flatten(prefix: string, v: unknown, out: Record<string, string>) {
   if (v && typeof v === 'object' && !Array.isArray(v)) {
@@ -11,33 +36,37 @@ function flatten(prefix: string, v: unknown, out: Record<string, string>) {
   } else out[prefix] = JSON.stringify(v);
 }
 
-/** Human reasons why `now` differs from `before` (both key records of one stage). */
-export function explainChange(before: Entry, now: { record: KeyRecord; codeFiles: Record<string, string> }): string[] {
-  const b = before.record;
-  const a = now.record;
-  const r: string[] = [];
-  if (b.engine !== a.engine) r.push(`engine format changed: ${b.engine} -> ${a.engine}`);
-  if (b.code !== a.code) {
-    const d = diffCode(before.codeFiles ?? {}, now.codeFiles);
-    r.push(...(d.length ? d : ['code changed']));
-  }
+const keys = (x: object, y: object) => new Set([...Object.keys(x), ...Object.keys(y)]);
+
+export const engineChanged: Check = (b, a) => (b.engine !== a.engine ? [{ kind: 'engine', was: b.engine, now: a.engine }] : []);
+
+export const codeChanged: Check = (b, a, before, now) => {
+  if (b.code === a.code) return [];
+  const d = diffCode(before.codeFiles ?? {}, now.codeFiles);
+  return d.length ? d.map((x) => ({ kind: 'code', ...x })) : [{ kind: 'code', change: 'changed', file: null }];
+};
+
+export const paramsChanged: Check = (b, a) => {
   const pb: Record<string, string> = {};
   const pa: Record<string, string> = {};
   flatten('', b.params, pb);
   flatten('', a.params, pa);
-  for (const k of new Set([...Object.keys(pb), ...Object.keys(pa)])) {
-    if (pb[k] !== pa[k]) r.push(`param ${a.stage}.${k}: ${pb[k] ?? '(unset)'} -> ${pa[k] ?? '(unset)'}`);
-  }
-  for (const k of new Set([...Object.keys(b.inputs), ...Object.keys(a.inputs)])) {
-    if (!(k in b.inputs)) r.push(`new input ${k}`);
-    else if (!(k in a.inputs)) r.push(`input ${k} removed`);
-    else if (b.inputs[k] !== a.inputs[k]) r.push(`upstream ${k} changed`);
-  }
-  for (const k of new Set([...Object.keys(b.externals), ...Object.keys(a.externals)])) {
-    if (b.externals[k] !== a.externals[k]) r.push(`external file ${k} changed`);
-  }
-  for (const k of new Set([...Object.keys(b.env), ...Object.keys(a.env)])) {
-    if (b.env[k] !== a.env[k]) r.push(`env ${k}: ${b.env[k] ?? '(unset)'} -> ${a.env[k] ?? '(unset)'}`);
-  }
-  return r.length ? r : ['key changed'];
+  return [...keys(pb, pa)].filter((k) => pb[k] !== pa[k]).map((k) => ({ kind: 'param', stage: a.stage, param: k, was: pb[k] ?? null, now: pa[k] ?? null }));
+};
+
+export const upstreamChanged: Check = (b, a) =>
+  [...keys(b.inputs, a.inputs)].flatMap((k): Staleness[] =>
+    !(k in b.inputs) ? [{ kind: 'upstream', stage: k, how: 'new' }] : !(k in a.inputs) ? [{ kind: 'upstream', stage: k, how: 'removed' }] : b.inputs[k] !== a.inputs[k] ? [{ kind: 'upstream', stage: k, how: 'changed' }] : [],
+  );
+
+export const externalsChanged: Check = (b, a) => [...keys(b.externals, a.externals)].filter((k) => b.externals[k] !== a.externals[k]).map((k) => ({ kind: 'external', name: k }));
+
+export const envChanged: Check = (b, a) => [...keys(b.env, a.env)].filter((k) => b.env[k] !== a.env[k]).map((k) => ({ kind: 'env', name: k, was: b.env[k] ?? null, now: a.env[k] ?? null }));
+
+const CHECKS: Check[] = [engineChanged, codeChanged, paramsChanged, upstreamChanged, externalsChanged, envChanged];
+
+/** Why `now` differs from `before` (both key records of one stage), check by check. */
+export function explainChange(before: Entry, now: { record: KeyRecord; codeFiles: Record<string, string> }): Staleness[] {
+  const r = CHECKS.flatMap((check) => check(before.record, now.record, before, now));
+  return r.length ? r : [{ kind: 'key' }];
 }

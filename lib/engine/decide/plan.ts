@@ -4,7 +4,7 @@
 
 import { upstreamClosure, topoSort, type GraphNode } from './graph.ts';
 import { CorruptError, type Entry } from '../keep/entry.ts';
-import { explainChange } from './explain.ts';
+import { explainChange, type Staleness } from './explain.ts';
 import type { Keyed } from './key.ts';
 import type { FingerprintMemo } from './fingerprint.ts';
 import type { Params, Project } from '../project.ts';
@@ -18,7 +18,8 @@ export interface StagePlan {
   /** In the closure of the targets. */
   needed: boolean;
   state: PlanState;
-  reasons: string[];
+  /** Why it is stale or missing (typed; the caller words them): empty when fresh. */
+  reasons: Staleness[];
   /** Upstream stages not in the cache: until they are built, this stage's key is unknown. */
   blockedBy: string[];
   /** Key, record and what the runner needs; absent while blocked (or when the record failed). */
@@ -86,9 +87,9 @@ export function cachedEntry(lk: Lookup, name: string, key: string, building: boo
  * several seeds or models in one cache, "the last build" is often not the one the user
  * changed, so the closest record gives the clearest reason.
  */
-export function explainMiss(store: Store, name: string, now: Keyed): string[] | null {
+export function explainMiss(store: Store, name: string, now: Keyed): Staleness[] | null {
   const latest = store.latestEntry(name);
-  let best: string[] | null = latest ? explainChange(latest, now) : null;
+  let best: Staleness[] | null = latest ? explainChange(latest, now) : null;
   for (const key of store.keysOf(name)) {
     if (latest && key === latest.key) continue;
     let e: Entry | null = null;
@@ -118,12 +119,12 @@ export function planStage(
   const inputs = lk.project.inputsOf(name, params);
   const keyed = lk.project.record(name, params[name], Object.fromEntries(inputs.map((u) => [u, entries[u]])), params, lk.fingerprints);
   const base = { name, inputs, needed: o.needed ?? true, blockedBy: [], keyed };
-  if (o.forced) return { ...base, state: 'stale', reasons: ['forced'] };
+  if (o.forced) return { ...base, state: 'stale', reasons: [{ kind: 'forced' }] };
   const hit = cachedEntry(lk, name, keyed.key, o.building ?? false);
   if (hit.entry) return { ...base, state: 'fresh', reasons: [], entry: hit.entry };
-  if (hit.corrupt) return { ...base, state: 'stale', reasons: ['cache entry corrupt'] };
+  if (hit.corrupt) return { ...base, state: 'stale', reasons: [{ kind: 'corrupt' }] };
   const why = o.explain === false ? null : explainMiss(lk.store, name, keyed);
-  return why ? { ...base, state: 'stale', reasons: why } : { ...base, state: 'missing', reasons: ['never built'] };
+  return why ? { ...base, state: 'stale', reasons: why } : { ...base, state: 'missing', reasons: [{ kind: 'never-built' }] };
 }
 
 /**
@@ -148,8 +149,9 @@ export function plan(project: Project, store: Store, params: Params, targets: re
     const isNeeded = neededSet.has(name);
     if (blockedBy.length) {
       const built = store.latestEntry(name) !== null;
-      const reasons = blockedBy.map((u) => `upstream ${u} ${stages.get(u)!.state}`);
-      stages.set(name, { name, inputs, needed: isNeeded, blockedBy, state: built ? 'stale' : 'missing', reasons: built ? reasons : [...reasons, 'never built'] });
+      // An upstream not in the cache is itself stale or missing (a fresh one would be in `entries`).
+      const reasons = blockedBy.map((u): Staleness => ({ kind: 'upstream', stage: u, how: stages.get(u)!.state === 'stale' ? 'stale' : 'missing' }));
+      stages.set(name, { name, inputs, needed: isNeeded, blockedBy, state: built ? 'stale' : 'missing', reasons: built ? reasons : [...reasons, { kind: 'never-built' }] });
       continue;
     }
     let sp: StagePlan;
@@ -158,7 +160,7 @@ export function plan(project: Project, store: Store, params: Params, targets: re
     } catch (e) {
       if (o.strict) throw e;
       const built = store.latestEntry(name) !== null;
-      sp = { name, inputs, needed: isNeeded, blockedBy: [], state: built ? 'stale' : 'missing', reasons: [(e as Error).message.split('\n')[0]] };
+      sp = { name, inputs, needed: isNeeded, blockedBy: [], state: built ? 'stale' : 'missing', reasons: [{ kind: 'error', message: (e as Error).message.split('\n')[0] }] };
     }
     if (sp.entry) entries[name] = sp.entry;
     stages.set(name, sp);

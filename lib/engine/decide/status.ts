@@ -2,11 +2,12 @@
 // Nothing is built or written.
 
 import type { Plan } from './plan.ts';
+import type { Staleness } from './explain.ts';
 
 export interface StageStatus {
   name: string;
   state: 'fresh' | 'stale' | 'missing';
-  reasons: string[];
+  reasons: Staleness[];
   /** Short key, when the stage's upstreams are fresh. */
   key?: string;
   /** In the closure of the targets (default: every stage). */

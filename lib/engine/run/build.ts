@@ -14,6 +14,7 @@ import type { LockOptions } from '../guard/lock.ts';
 import { CorruptError, type Entry } from '../keep/entry.ts';
 import { externalLabel } from '../decide/fingerprint.ts';
 import type { Keyed } from '../decide/key.ts';
+import type { Staleness } from '../decide/explain.ts';
 import type { StageOutput } from '../types.ts';
 
 /**
@@ -35,7 +36,7 @@ export interface StageRun {
   key: string;
   /** A run's own time: its `run` in the process that ran it (Entry.seconds), not the scheduler's wall clock. */
   seconds: number;
-  reasons?: string[];
+  reasons?: Staleness[];
   /** A cached entry built from identical bytes under other names: "built from identical bytes named <label>; here <external> is <label>". */
   note?: string;
   /** Where a stage that ran ran: this process, or a child process (placement.ts). */
@@ -86,7 +87,7 @@ function oneHere<T>(f: () => Promise<T>): Promise<T> {
 export function dryRun(pl: Plan): BuildResult {
   const runs = pl.order.map((name): StageRun => {
     const s = pl.stages.get(name)!;
-    if (s.blockedBy.length) return { name, status: 'would-run', key: '', seconds: 0, reasons: s.blockedBy.map((u) => `upstream ${u} will run`) };
+    if (s.blockedBy.length) return { name, status: 'would-run', key: '', seconds: 0, reasons: s.blockedBy.map((u): Staleness => ({ kind: 'upstream', stage: u, how: 'will-run' })) };
     const key = s.keyed!.key.slice(0, 12);
     return s.state === 'fresh' ? { name, status: 'cached', key, seconds: 0 } : { name, status: 'would-run', key, seconds: 0, reasons: s.reasons };
   });
