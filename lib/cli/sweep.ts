@@ -19,6 +19,7 @@ import type { Pipeline, Overrides, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/decide/plan.ts';
 import { loadOutput } from '../engine/run/execute.ts';
+import { writeFileAtomic } from '../engine/keep/atomic-write.ts';
 import type { Entry } from '../engine/keep/entry.ts';
 import type { StageOutput } from '../engine/types.ts';
 import type { ReportJson } from '../report/audit.ts';
@@ -161,13 +162,6 @@ export interface PointRun {
   reportJson: string | null;
 }
 
-function writeAtomic(file: string, content: string | Uint8Array) {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, content);
-  fs.renameSync(tmp, file);
-}
-
 /** A stage output whose tensors are read only when a section asks for them. */
 function lazyOutput(p: Pipeline, e: Entry): StageOutput {
   let full: StageOutput | undefined;
@@ -271,8 +265,8 @@ async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
     const { aggregateFiles } = await import('../report/seeds.ts');
     const { label, files } = await aggregateFiles(reports, reference, o.seeds);
     const dir = path.join(p.reportsDir, label);
-    for (const [f, content] of Object.entries(files)) writeAtomic(path.join(dir, f), content);
-    writeAtomic(path.join(dir, BUILT_FROM), builtFromFile(runs.map((r) => r.entries)));
+    for (const [f, content] of Object.entries(files)) writeFileAtomic(path.join(dir, f), content);
+    writeFileAtomic(path.join(dir, BUILT_FROM), builtFromFile(runs.map((r) => r.entries)));
     return { kind: 'seeds', runs: out, report: path.join(dir, 'report.md'), reportJson: path.join(dir, 'report.json') };
   }
 
@@ -302,8 +296,8 @@ async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
   const s = sweep.sweepAggregate({ label, axes, seeds, targets: o.targets, fixed, q3: o.q3 }, inputs, chosen.metrics, figures);
   const files = await sweep.sweepFiles(s);
   const dir = path.join(p.reportsDir, label);
-  for (const [f, content] of Object.entries(files)) writeAtomic(path.join(dir, f), content);
-  writeAtomic(path.join(dir, BUILT_FROM), builtFromFile(runs.map((r) => r.entries)));
+  for (const [f, content] of Object.entries(files)) writeFileAtomic(path.join(dir, f), content);
+  writeFileAtomic(path.join(dir, BUILT_FROM), builtFromFile(runs.map((r) => r.entries)));
   return { kind: 'sweep', runs: out, report: path.join(dir, 'report.md'), reportJson: path.join(dir, 'report.json') };
 }
 
