@@ -10,6 +10,7 @@ import { parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/decide/plan.ts';
 import type { Entry } from '../engine/keep/entry.ts';
 import type { Staleness } from '../engine/decide/explain.ts';
+import type { PointRunner } from './sweep.ts';
 import type { Tensor } from '../engine/types.ts';
 import { EngineError } from '../engine/errors.ts';
 import { CliError } from './errors.ts';
@@ -118,6 +119,22 @@ export interface BuildFlags extends Common {
   reference?: string;
   /** build the points on `worker` processes through this Redis queue. */
   queue?: string;
+  /** A sweep point's overrides as JSON, from the sweep that started this process (sweep.ts childRunner, TOTAL_INTERP_POINT). */
+  point?: string;
+}
+
+/** A point's overrides as its sweep serialized them (typed values, read as they are). */
+function pointOverrides(json: string): Overrides {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    v = null;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.values(v).every((x) => x && typeof x === 'object' && !Array.isArray(x))) {
+    throw new CliError('usage', `TOTAL_INTERP_POINT: expected {"stage": {"param": value}}, got ${json.slice(0, 80)}`, 'it is set by a sweep for the processes it starts; unset it');
+  }
+  return v as Overrides;
 }
 
 /** Q3's sizes (docs/definitions.md §6.4): prefixes of enwik9 of 1, 2, 4, …, 512 KiB. */
@@ -203,7 +220,7 @@ function checkQ3(sizes: number[], overrides: Overrides, env: Record<string, stri
 
 export async function build(p: Pipeline, io: Io, targets: string[], flags: BuildFlags): Promise<number> {
   const o = withPreset(flags);
-  const overrides = parseSets(p, o.set);
+  const overrides = o.point !== undefined ? { ...parseSets(p, o.set), ...pointOverrides(o.point) } : parseSets(p, o.set);
   for (const t of targets) p.stage(t);
   for (const f of Array.isArray(o.force) ? o.force : []) p.stage(f, '--force');
   if (!o.sweep && !o.seeds && (o.targets || o.metrics)) {
@@ -212,7 +229,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
   if (o.queue && !o.sweep && !o.seeds) throw new CliError('usage', '--queue goes with a sweep (report --seeds/--sweep: one job per point)', 'npx tsx pipeline.ts report --seeds 42,43 --queue redis://HOST:PORT --remote-cache URL');
   if (o.sweep || o.seeds) {
     if (o.dryRun) throw new CliError('usage', `${o.sweep ? '--sweep' : '--seeds'} cannot be combined with --dry-run`);
-    const { parseSweep, runSweep } = await import('./sweep.ts');
+    const { parseSweep, runSweep, inProcessRunner } = await import('./sweep.ts');
     // --seeds is shorthand for --sweep train.seed=…: a swept train.seed is the seeds.
     const parsed = parseSweep(p, o.sweep);
     const seedAxis = parsed.find((a) => a.key === 'train.seed');
@@ -223,11 +240,10 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
       axes,
       seeds: o.seeds ?? (seedAxis ? (seedAxis.values as number[]) : null),
       overrides,
-      sets: o.set ?? [],
       targets: o.targets ?? targets,
       // with --queue the workers build every point first; the local loop then pulls each from the remote cache
       jobs: o.queue ? 1 : (o.jobs ?? cores()),
-      prepare: o.queue ? (points, targets) => submitToQueue(p, o.queue!, points, targets, o.force ?? false) : undefined,
+      runner: o.queue ? queueRunner(p, o.queue, o.force ?? false, inProcessRunner) : undefined,
       force: o.force ?? false,
       quiet: o.quiet,
       reference: o.reference,
@@ -276,7 +292,16 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
  * `report --sweep/--seeds … --queue URL`: one job per point on the workers, and wait
  * (lib/queue/submit.ts); the caller's own build then finds every stage in the remote cache.
  */
-async function submitToQueue(p: Pipeline, queue: string, points: { name: string; overrides: Overrides }[], targets: string[], force: Force): Promise<void> {
+/**
+ * On a queue's workers: every point is submitted at start and built there; then each is
+ * built here in turn, which pulls what the workers built from the remote cache.
+ */
+function queueRunner(p: Pipeline, queue: string, force: Force, inProcessRunner: (p: Pipeline, force: Force) => PointRunner): PointRunner {
+  const here = inProcessRunner(p, force);
+  return { start: (points, targets) => submitToQueue(p, queue, points, targets, force), run: here.run };
+}
+
+async function submitToQueue(p: Pipeline, queue: string, points: readonly { name: string; overrides: Overrides }[], targets: string[], force: Force): Promise<void> {
   if (!p.remote) throw new CliError('usage', '--queue needs a remote cache shared with the workers', 'add --remote-cache http://HOST:PORT/cache (or set TOTAL_INTERP_REMOTE_CACHE)');
   if (force !== false) throw new CliError('usage', '--force cannot be combined with --queue', 'force the build on one machine, without --queue');
   const { submitSweep } = await import('../queue/submit.ts');

@@ -268,7 +268,8 @@ export async function main(o: MainOptions): Promise<number> {
         return await cmd.build(p, io, ['report'], c);
       case 'run':
         await prepare();
-        return await cmd.build(p, io, parsed.args, c);
+        // A sweep's child process gets its point as JSON (lib/cli/sweep.ts childRunner).
+        return await cmd.build(p, io, parsed.args, { ...c, point: env.TOTAL_INTERP_POINT });
       case 'worker':
         await prepare();
         return await (await import('../queue/cli.ts')).workerCommand(p, c, env);

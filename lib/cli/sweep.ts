@@ -1,9 +1,11 @@
 // `report --sweep PARAM=v1,v2,… [--sweep …] [--seeds 42,43,…] [--targets stage,…]`: one
 // ordinary cached build per point of the grid (every combination of the swept values,
-// times every seed; --seeds is shorthand for --sweep train.seed=…). A point is built by a
-// `PointBuilder`, a function of (overrides, targets): in this process, or with --jobs N as
-// N child pipeline processes at once (the per-(stage, key) locks make shared stages, like
-// data, build once). A queue can supply its own builder; the aggregate only reads the cache.
+// times every seed; --seeds is shorthand for --sweep train.seed=…). A point is its typed
+// overrides; a `PointRunner` builds it: in this process, or with --jobs N in N child
+// pipeline processes at once (each given the point's overrides as JSON, serialized once; the
+// per-(stage, key) locks make shared stages, like data, build once), or on a queue's workers
+// (lib/cli/commands.ts: submitted at start, then pulled from the remote cache). The
+// aggregate only reads the cache.
 //
 // Afterwards each point's stage outputs are read back from the cache and turned into a
 // report-shaped document by the report's own section builders (only the sections whose
@@ -81,25 +83,23 @@ export function parseSweep(p: Pipeline, specs: string[] = []): Axis[] {
   return axes;
 }
 
-/** One point of the grid: the swept values (seed apart), the seed, its overrides and --set strings. */
+/** One point of the grid: the swept values (seed apart), the seed, and its typed overrides (the --set ones included). */
 export interface Point {
   values: Record<string, unknown>;
   seed: number | null;
   overrides: Overrides;
-  sets: string[];
   /** For progress lines: `data.bytes=1024 seed=42`. */
   name: string;
 }
 
 /** The grid: every combination of the axes' values (first axis slowest), times every seed. */
-export function gridPoints(axes: Axis[], seeds: number[] | null, base: Overrides, baseSets: string[]): Point[] {
-  let combos: { values: Record<string, unknown>; overrides: Overrides; sets: string[] }[] = [{ values: {}, overrides: base, sets: baseSets }];
+export function gridPoints(axes: Axis[], seeds: number[] | null, base: Overrides): Point[] {
+  let combos: { values: Record<string, unknown>; overrides: Overrides }[] = [{ values: {}, overrides: base }];
   for (const a of axes) {
     combos = combos.flatMap((c) =>
-      a.values.map((v, i) => ({
+      a.values.map((v) => ({
         values: { ...c.values, [a.key]: v },
         overrides: { ...c.overrides, [a.stage]: { ...(c.overrides[a.stage] ?? {}), [a.param]: v } },
-        sets: [...c.sets, `${a.key}=${a.raw[i]}`],
       })),
     );
   }
@@ -110,32 +110,43 @@ export function gridPoints(axes: Axis[], seeds: number[] | null, base: Overrides
       values: c.values,
       seed,
       overrides: { ...c.overrides, train: { ...(c.overrides.train ?? {}), seed } },
-      sets: [...c.sets, `train.seed=${seed}`],
       name: name(c.values, seed),
     })),
   );
 }
 
-/** Builds one point (its targets and everything upstream) into the cache; returns what ran. */
-export type PointBuilder = (pt: { overrides: Overrides; sets: string[]; targets: string[]; name: string }) => Promise<StageRun[]>;
+/** What builds the points: one interface for in-process, child-process and queue runs. */
+export interface PointRunner {
+  /** Once, with every point checked, before any is built (a queue submits them all here). */
+  start?(points: readonly Point[], targets: string[]): Promise<void>;
+  /** Build one point (its targets and everything upstream) into this cache; what ran. */
+  run(pt: Point, targets: string[]): Promise<StageRun[]>;
+}
 
 /** In this process, one point after the other. */
-export function buildInProcess(p: Pipeline, force: Force): PointBuilder {
-  return async (pt) => {
-    p.reporter.line(`${pt.name}:`);
-    return (await p.build(pt.targets, { overrides: pt.overrides, force })).runs;
+export function inProcessRunner(p: Pipeline, force: Force): PointRunner {
+  return {
+    async run(pt, targets) {
+      p.reporter.line(`${pt.name}:`);
+      return (await p.build(targets, { overrides: pt.overrides, force })).runs;
+    },
   };
 }
 
 const forceArgs = (force: Force) => (force === true ? ['--force'] : Array.isArray(force) ? force.flatMap((f) => ['--force', f]) : []);
 
-/** In a child pipeline process (`run TARGETS --json --set …`); its stderr lines are prefixed with the point. */
-export function buildInChild(force: Force, quiet = false): PointBuilder {
-  return (pt) =>
+/** The environment variable a child pipeline reads its point from: the point's overrides as JSON. */
+export const POINT_ENV = 'TOTAL_INTERP_POINT';
+
+/** In a child pipeline process (`run TARGETS --json`, the point in POINT_ENV); its stderr lines are prefixed with the point. */
+export function childRunner(force: Force, quiet = false): PointRunner {
+  return {
+    run: (pt, targets) =>
     new Promise((resolve, reject) => {
-      const argv = ['run', ...pt.targets, '--json', '--jobs', '1', // points already run side by side
-         ...pt.sets.flatMap((s) => ['--set', s]), ...forceArgs(force), ...(quiet ? ['--quiet'] : [])];
-      const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const argv = ['run', ...targets, '--json', '--jobs', '1', // points already run side by side
+         ...forceArgs(force), ...(quiet ? ['--quiet'] : [])];
+      const env = { ...process.env, [POINT_ENV]: JSON.stringify(pt.overrides) };
+      const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
@@ -151,7 +162,8 @@ export function buildInChild(force: Force, quiet = false): PointBuilder {
           reject(new Error(`${pt.name}: could not read the child's JSON output`));
         }
       });
-    });
+    }),
+  };
 }
 
 export interface PointRun {
@@ -188,19 +200,16 @@ export interface SweepOptions {
   axes: Axis[];
   seeds: number[] | null;
   overrides: Overrides;
-  sets: string[];
   targets: string[];
   jobs: number;
   force: Force;
   quiet?: boolean;
   reference?: string;
   metrics?: string[];
-  /** How a point is built (default: in this process, or in child processes with jobs > 1). */
-  builder?: PointBuilder;
   /** report --q3: the training-length rule in words, for the aggregate (lib/report/sweep.ts). */
   q3?: { rule: string };
-  /** Called with every point once they are checked, before any is built (a queue submits them here). */
-  prepare?: (points: Point[], targets: string[]) => Promise<void>;
+  /** What builds the points (default: in this process, or with jobs > 1 in child processes). */
+  runner?: PointRunner;
 }
 
 export interface SweepResult {
@@ -233,16 +242,16 @@ async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
   if (o.seeds && o.overrides.train?.seed !== undefined) throw new CliError('usage', '--seeds and --set train.seed cannot be combined');
   if (o.seeds && o.axes.some((a) => a.key === 'train.seed')) throw new CliError('usage', '--seeds and --sweep train.seed cannot be combined', 'give the seeds once');
   for (const t of o.targets) p.stage(t, '--targets');
-  const points = gridPoints(o.axes, o.seeds, o.overrides, o.sets);
+  const points = gridPoints(o.axes, o.seeds, o.overrides);
   for (const pt of points) p.resolveAll(pt.overrides); // every point's params are valid before anything runs
-  await o.prepare?.(points, o.targets);
+  const runner = o.runner ?? (o.jobs > 1 ? childRunner(o.force, o.quiet) : inProcessRunner(p, o.force));
+  await runner.start?.(points, o.targets);
 
-  const build = o.builder ?? (o.jobs > 1 ? buildInChild(o.force, o.quiet) : buildInProcess(p, o.force));
   const runs: (PointRun & { entries: Record<string, Entry> })[] = new Array(points.length);
   const queue = points.map((pt, i) => ({ pt, i }));
   const worker = async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
-      const stages = await build({ overrides: job.pt.overrides, sets: job.pt.sets, targets: o.targets, name: job.pt.name });
+      const stages = await runner.run(job.pt, o.targets);
       const entries = entriesOf(p, job.pt, o.targets);
       const rj = entries.report ? p.json(entries.report) : null;
       runs[job.i] = {
