@@ -2,22 +2,14 @@
 // one `hint:` line, and an exit code chosen by an exhaustive switch over the reasons.
 // With --json the same error is also one object on stdout: {"error":{reason,message,hint}}.
 
-import { reasonOf, splitHint, type EngineReason } from '../engine/errors.ts';
+import { ReasonedError, reasonOf, splitHint, type EngineReason } from '../engine/errors.ts';
 import type { ParamProblem } from '../engine/params.ts';
 
 /** Reasons of errors raised by the command line itself. */
 export type CliReason = 'usage' | 'not-built' | 'no-report' | 'confirm' | 'write-failed';
 export type Reason = EngineReason | CliReason | 'bug';
 
-export class CliError extends Error {
-  readonly reason: CliReason;
-  readonly hint?: string;
-  constructor(reason: CliReason, message: string, hint?: string) {
-    super(message);
-    this.reason = reason;
-    this.hint = hint;
-  }
-}
+export class CliError extends ReasonedError<CliReason> {}
 
 /** Exit code for each reason: 2 for anything the user asked wrongly, 1 for failures. */
 export function exitCodeOf(reason: Reason): 1 | 2 {

@@ -32,20 +32,25 @@ export type EngineReason =
   | 'internal';
 
 /**
- * The one error shape: a reason from the union above, a message, and a hint as its own
- * field (what to do about it; never a line of the message). Every error the engine raises
- * on purpose is one (ParamError, GraphError, MissingFileError, LockTimeoutError, CorruptError
- * and CacheWriteError only name their reason).
+ * The one error shape: a reason, a message, and a hint as its own field (what to do about
+ * it; never a line of the message). The engine's, the queue's and the CLI's errors are all
+ * one, each with its own union of reasons.
  */
-export class EngineError extends Error {
-  readonly reason: EngineReason;
+export class ReasonedError<R extends string = string> extends Error {
+  readonly reason: R;
   readonly hint?: string;
-  constructor(reason: EngineReason, message: string, hint?: string) {
+  constructor(reason: R, message: string, hint?: string) {
     super(message);
     this.reason = reason;
     if (hint !== undefined) this.hint = hint;
   }
 }
+
+/**
+ * Every error the engine raises on purpose (ParamError, GraphError, MissingFileError,
+ * LockTimeoutError, CorruptError, CacheWriteError and RemoteError only name their reason).
+ */
+export class EngineError extends ReasonedError<EngineReason> {}
 
 /**
  * Text written outside the engine (a stage's error, a data reader's) follows the project's

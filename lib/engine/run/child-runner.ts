@@ -7,25 +7,19 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CorruptError, type Entry } from '../keep/entry.ts';
-import type { KeyRecord } from '../decide/key.ts';
+import type { ExecuteArgs } from './execute.ts';
 import { CacheWriteError } from '../errors.ts';
-import type { ExternalFile, Progress } from '../types.ts';
+import type { Progress } from '../types.ts';
 
-export interface ChildJob {
+/** What the child needs: execute.ts's arguments that travel as data, and where to find the rest (stage, schemas, store, inputs). */
+export interface ChildJob extends Pick<ExecuteArgs, 'params' | 'record' | 'key' | 'codeFiles' | 'externals' | 'env' | 'overrides'> {
   root: string;
   stageFile: string;
   schemasDir: string;
   cacheDir: string;
   name: string;
-  params: Record<string, unknown>;
-  record: KeyRecord;
-  key: string;
-  codeFiles: Record<string, string>;
   inputs: Record<string, Entry>;
   inputSchemas: Record<string, unknown>;
-  externals: Record<string, ExternalFile>;
-  env: Record<string, string | undefined>;
-  overrides: Record<string, Record<string, unknown>>;
 }
 
 /** The child's error as the same class the engine would have thrown in-process. */
