@@ -6,7 +6,7 @@
 //      main 226bf55, the tree before the last redesign; TOTAL_INTERP_BENCH_BASE=REF
 //      picks another, =none skips), checked out with `git archive` into a temp folder and
 //      timed in the same run, interleaved with this tree's (no slower than before)
-// Target: the engine adds at most 150 ms over bare tsx start-up.
+// Target: the engine adds at most 50 ms over bare tsx start-up (each started the same way).
 //   npx tsx bench/engine.bench.ts [reps]
 
 import { spawnSync } from 'node:child_process';
@@ -99,8 +99,9 @@ export function benchEngine(reps = 7): void {
   console.log('| command | median ms | × its baseline | engine ms over its baseline |');
   console.log('|---|---|---|---|');
   for (const [name, ms, base] of rows) console.log(`| ${name} | ${ms.toFixed(0)} | ${(ms / base).toFixed(2)} | ${(ms - base).toFixed(0)} |`);
-  const over = median(report) - b;
-  console.log(`\nno-op report adds ${over.toFixed(0)} ms over bare npx tsx (target ≤ 150 ms): ${over <= 150 ? 'met' : 'NOT met'}`);
+  // npx itself costs a second or more and varies with load: the tsx binary's rows are the measure.
+  const over = median(reportTsx) - bt;
+  console.log(`\nno-op report adds ${over.toFixed(0)} ms over bare tsx (target ≤ 50 ms): ${over <= 50 ? 'met' : 'NOT met'}`);
   fs.rmSync(cache, { recursive: true, force: true });
   fs.rmSync(dag, { recursive: true, force: true });
   // An older tree may not know model.source=paper or the shipped data: name both as files.

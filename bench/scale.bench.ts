@@ -85,7 +85,7 @@ async function child(name: string, N: number, file: string): Promise<void> {
   const runMs = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  const { encodeTensor } = await import('../lib/engine/tensor.ts');
+  const { encodeTensor } = await import('../lib/engine/keep/tensor.ts');
   const t1 = performance.now();
   let bytes = 0;
   for (const t of Object.values(res.tensors ?? {})) bytes += encodeTensor(t).length;

@@ -15,9 +15,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { RemoteCache } from '../../lib/engine/remote.ts';
-import { canonicalJson, sha256 } from '../../lib/engine/hash.ts';
-import { encodeTensor } from '../../lib/engine/tensor.ts';
+import { RemoteCache } from '../../lib/engine/keep/remote.ts';
+import { canonicalJson, sha256 } from '../../lib/engine/keep/hash.ts';
+import { encodeTensor } from '../../lib/engine/keep/tensor.ts';
 import { loadToy, makeToy } from '../../test/engine/toy.ts';
 import { startFaultServer, type Fault, type FaultServer } from '../../test/helpers/fault-server.ts';
 
@@ -59,7 +59,7 @@ export async function run(opts: { root: string; log: (s: string) => void; quick?
     const seed = async (key = '') => {
       const prefix = `/p${++n}`;
       const p = await loadToy(fresh());
-      p.store.remote = new RemoteCache(srv.url + prefix, { key, warn: () => {} });
+      await p.layer({ remote: new RemoteCache(srv.url + prefix, { key, warn: () => {} }) });
       const b = await p.build(['c']);
       const ac = (s: string) => `${prefix}/ac/${b.entries[s].key}`;
       return { prefix, ac, entry: (s: string) => JSON.parse(srv.files.get(ac(s))!.toString()), put: (k: string, v: Buffer) => srv.files.set(k, v) };
@@ -78,7 +78,7 @@ export async function run(opts: { root: string; log: (s: string) => void; quick?
       try {
         const p = await loadToy(dir);
         const remote = new RemoteCache(srv.url + prefix, { key: o.key ?? '', warn: (m) => warnings.push(m), timeoutMs: o.timeoutMs ?? 10_000 });
-        p.store.remote = remote;
+        await p.layer({ remote: remote });
         const r = await p.build(['c']);
         ran = r.runs.filter((x) => x.status === 'ran').length;
         retried = remote.stats.retried;

@@ -7,8 +7,10 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
-import { plan, type Force } from '../engine/plan.ts';
-import type { Entry } from '../engine/entry.ts';
+import { plan, type Force } from '../engine/decide/plan.ts';
+import type { Entry } from '../engine/keep/entry.ts';
+import type { Staleness } from '../engine/decide/explain.ts';
+import type { PointRunner } from './sweep.ts';
 import type { Tensor } from '../engine/types.ts';
 import { EngineError } from '../engine/errors.ts';
 import { CliError } from './errors.ts';
@@ -32,7 +34,7 @@ export function parseSets(p: Pipeline, sets: string[] = []): Overrides {
   const out: Overrides = {};
   for (const s of sets) {
     const m = /^([^.=]+)\.([^=]+)=(.*)$/s.exec(s);
-    if (!m) throw new ParamError(`--set ${s}: expected stage.param=value\nhint: --set train.seed=43`);
+    if (!m) throw new ParamError(`--set ${s}: expected stage.param=value`, '--set train.seed=43');
     const [, stage, param, raw] = m;
     const st = p.byName.get(stage);
     if (!st) throw new ParamError(`--set ${s}: unknown stage "${stage}"\nvalid stages: ${p.stageNames.join(', ')}`);
@@ -46,6 +48,45 @@ export function parseSets(p: Pipeline, sets: string[] = []): Overrides {
   return out;
 }
 
+// The words for the engine's staleness reasons (lib/engine/decide/explain.ts), as `status`,
+// `run --dry-run` and their --json print them.
+const unset = (v: string | null) => v ?? '(unset)';
+
+/** One staleness reason in words. */
+export function wordReason(r: Staleness): string {
+  switch (r.kind) {
+    case 'engine':
+      return `engine format changed: ${r.was} -> ${r.now}`;
+    case 'code':
+      return r.file === null ? 'code changed' : `code ${r.change}: ${r.file}`;
+    case 'param':
+      return `param ${r.stage}.${r.param}: ${unset(r.was)} -> ${unset(r.now)}`;
+    case 'upstream':
+      return r.how === 'new' ? `new input ${r.stage}` : r.how === 'removed' ? `input ${r.stage} removed` : `upstream ${r.stage} ${r.how === 'will-run' ? 'will run' : r.how}`;
+    case 'external':
+      return `external file ${r.name} changed`;
+    case 'env':
+      return `env ${r.name}: ${unset(r.was)} -> ${unset(r.now)}`;
+    case 'key':
+      return 'key changed';
+    case 'forced':
+      return 'forced';
+    case 'corrupt':
+      return 'cache entry corrupt';
+    case 'never-built':
+      return 'never built';
+    case 'error':
+      return r.message;
+    default: {
+      const never: never = r;
+      return never;
+    }
+  }
+}
+
+/** Reasons in words; runs read back from a child's --json output carry their words already. */
+const words = (rs: readonly (Staleness | string)[]) => rs.map((x) => (typeof x === 'string' ? x : wordReason(x)));
+
 export function formatRuns(runs: (StageRun & { seed?: number; point?: Record<string, unknown> })[]) {
   return runs.map((r) => ({
     name: r.name,
@@ -54,7 +95,7 @@ export function formatRuns(runs: (StageRun & { seed?: number; point?: Record<str
     seconds: Number(r.seconds.toFixed(3)),
     ...(r.seed !== undefined ? { seed: r.seed } : {}),
     ...(r.point !== undefined ? { point: r.point } : {}),
-    ...(r.reasons ? { reasons: r.reasons } : {}),
+    ...(r.reasons ? { reasons: words(r.reasons) } : {}),
     ...(r.note ? { note: r.note } : {}),
   }));
 }
@@ -78,6 +119,22 @@ export interface BuildFlags extends Common {
   reference?: string;
   /** build the points on `worker` processes through this Redis queue. */
   queue?: string;
+  /** A sweep point's overrides as JSON, from the sweep that started this process (sweep.ts childRunner, TOTAL_INTERP_POINT). */
+  point?: string;
+}
+
+/** A point's overrides as its sweep serialized them (typed values, read as they are). */
+function pointOverrides(json: string): Overrides {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    v = null;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.values(v).every((x) => x && typeof x === 'object' && !Array.isArray(x))) {
+    throw new CliError('usage', `TOTAL_INTERP_POINT: expected {"stage": {"param": value}}, got ${json.slice(0, 80)}`, 'it is set by a sweep for the processes it starts; unset it');
+  }
+  return v as Overrides;
 }
 
 /** Q3's sizes (docs/definitions.md §6.4): prefixes of enwik9 of 1, 2, 4, …, 512 KiB. */
@@ -163,7 +220,7 @@ function checkQ3(sizes: number[], overrides: Overrides, env: Record<string, stri
 
 export async function build(p: Pipeline, io: Io, targets: string[], flags: BuildFlags): Promise<number> {
   const o = withPreset(flags);
-  const overrides = parseSets(p, o.set);
+  const overrides = o.point !== undefined ? { ...parseSets(p, o.set), ...pointOverrides(o.point) } : parseSets(p, o.set);
   for (const t of targets) p.stage(t);
   for (const f of Array.isArray(o.force) ? o.force : []) p.stage(f, '--force');
   if (!o.sweep && !o.seeds && (o.targets || o.metrics)) {
@@ -172,7 +229,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
   if (o.queue && !o.sweep && !o.seeds) throw new CliError('usage', '--queue goes with a sweep (report --seeds/--sweep: one job per point)', 'npx tsx pipeline.ts report --seeds 42,43 --queue redis://HOST:PORT --remote-cache URL');
   if (o.sweep || o.seeds) {
     if (o.dryRun) throw new CliError('usage', `${o.sweep ? '--sweep' : '--seeds'} cannot be combined with --dry-run`);
-    const { parseSweep, runSweep } = await import('./sweep.ts');
+    const { parseSweep, runSweep, inProcessRunner } = await import('./sweep.ts');
     // --seeds is shorthand for --sweep train.seed=…: a swept train.seed is the seeds.
     const parsed = parseSweep(p, o.sweep);
     const seedAxis = parsed.find((a) => a.key === 'train.seed');
@@ -183,11 +240,10 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
       axes,
       seeds: o.seeds ?? (seedAxis ? (seedAxis.values as number[]) : null),
       overrides,
-      sets: o.set ?? [],
       targets: o.targets ?? targets,
       // with --queue the workers build every point first; the local loop then pulls each from the remote cache
       jobs: o.queue ? 1 : (o.jobs ?? cores()),
-      prepare: o.queue ? (points, targets) => submitToQueue(p, o.queue!, points, targets, o.force ?? false) : undefined,
+      runner: o.queue ? queueRunner(p, o.queue, o.force ?? false, inProcessRunner) : undefined,
       force: o.force ?? false,
       quiet: o.quiet,
       reference: o.reference,
@@ -225,7 +281,7 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
     io.out.write(JSON.stringify({ stages: formatRuns(runs), report, reportJson, ...(ref ? { reference: { label: ref.label, stages: formatRuns(ref.runs), report: ref.report, reportJson: ref.reportJson } } : {}) }) + '\n');
     return 0;
   }
-  if (o.dryRun) for (const r of runs) io.out.write(`${r.status.padEnd(9)} ${r.name}${r.reasons ? `  (${r.reasons.join('; ')})` : ''}\n`);
+  if (o.dryRun) for (const r of runs) io.out.write(`${r.status.padEnd(9)} ${r.name}${r.reasons ? `  (${words(r.reasons).join('; ')})` : ''}\n`);
   const ran = runs.filter((r) => r.status === 'ran').length;
   if (!o.dryRun && !o.quiet) io.err.write(`${ran} ran, ${runs.length - ran} cached\n`);
   if (report) io.out.write(`${rel(report)}\n`);
@@ -236,8 +292,17 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
  * `report --sweep/--seeds … --queue URL`: one job per point on the workers, and wait
  * (lib/queue/submit.ts); the caller's own build then finds every stage in the remote cache.
  */
-async function submitToQueue(p: Pipeline, queue: string, points: { name: string; overrides: Overrides }[], targets: string[], force: Force): Promise<void> {
-  if (!p.store.remote) throw new CliError('usage', '--queue needs a remote cache shared with the workers', 'add --remote-cache http://HOST:PORT/cache (or set TOTAL_INTERP_REMOTE_CACHE)');
+/**
+ * On a queue's workers: every point is submitted at start and built there; then each is
+ * built here in turn, which pulls what the workers built from the remote cache.
+ */
+function queueRunner(p: Pipeline, queue: string, force: Force, inProcessRunner: (p: Pipeline, force: Force) => PointRunner): PointRunner {
+  const here = inProcessRunner(p, force);
+  return { start: (points, targets) => submitToQueue(p, queue, points, targets, force), run: here.run };
+}
+
+async function submitToQueue(p: Pipeline, queue: string, points: readonly { name: string; overrides: Overrides }[], targets: string[], force: Force): Promise<void> {
+  if (!p.remote) throw new CliError('usage', '--queue needs a remote cache shared with the workers', 'add --remote-cache http://HOST:PORT/cache (or set TOTAL_INTERP_REMOTE_CACHE)');
   if (force !== false) throw new CliError('usage', '--force cannot be combined with --queue', 'force the build on one machine, without --queue');
   const { submitSweep } = await import('../queue/submit.ts');
   const results = await submitSweep(points.map((pt) => ({ label: pt.name, overrides: pt.overrides, targets })), { queue, pipeline: p });
@@ -279,13 +344,13 @@ async function paperReference(
 }
 
 export async function status(p: Pipeline, io: Io, o: Common & { exitCode?: boolean }): Promise<number> {
-  const { status: statusOf, allFresh } = await import('../engine/status.ts');
-  const st = statusOf(p, { overrides: parseSets(p, o.set), targets: defaultTargets(p) ?? undefined });
-  if (o.json) io.out.write(JSON.stringify({ stages: st.map((s) => ({ name: s.name, state: s.state, reasons: s.reasons })) }) + '\n');
+  const { status: statusOf, allFresh } = await import('../engine/decide/status.ts');
+  const st = statusOf(plan(p.project, p.store, p.resolveAll(parseSets(p, o.set)), defaultTargets(p), { all: true }));
+  if (o.json) io.out.write(JSON.stringify({ stages: st.map((s) => ({ name: s.name, state: s.state, reasons: words(s.reasons) })) }) + '\n');
   else {
     for (const s of st) {
       io.out.write(`${s.state.padEnd(8)} ${s.name.padEnd(16)}${s.needed ? '' : ' (not used by the report with these params)'}\n`);
-      for (const r of s.reasons) io.out.write(`           ${r}\n`);
+      for (const r of words(s.reasons)) io.out.write(`           ${r}\n`);
     }
   }
   return o.exitCode && !allFresh(st) ? 1 : 0;
@@ -319,9 +384,9 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   const { builtFromEntries } = await import('./reports.ts');
   const recorded = builtFromEntries(p.reportsDir);
   for (const f of recorded.unreadable) io.err.write(`warning: ${rel(f)} is not a list of cache entries; what it named is not protected\n`);
-  const opts = { overrides: sets, graceMs: (o.keepRecent ?? 10) * 60_000, keep: recorded.ids };
-  const { gc } = await import('../engine/gc.ts');
-  const would = gc(p, { ...opts, dryRun: true });
+  const opts = { reportsDir: p.reportsDir, overrides: sets, graceMs: (o.keepRecent ?? 10) * 60_000, keep: recorded.ids };
+  const { gc } = await import('../engine/keep/gc.ts');
+  const would = gc(p.project, p.store, { ...opts, dryRun: true });
   const summary = (r: typeof would, verb: string) =>
     `${verb} ${humanBytes(r.bytes)} (${r.entries} entries, ${r.objects} objects); kept ${r.keptForReports} entries that reports under ${rel(p.reportsDir)}/ were built from`;
   const list = () => {
@@ -346,7 +411,7 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
       return 0;
     }
   }
-  const r = gc(p, { ...opts, dryRun: false });
+  const r = gc(p.project, p.store, { ...opts, dryRun: false });
   if (o.json) io.out.write(JSON.stringify({ ...r, dryRun: false }) + '\n');
   else io.out.write(summary(r, 'freed') + '\n');
   return 0;
@@ -356,11 +421,11 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
 async function entryOf(p: Pipeline, name: string, overrides: Overrides, build: boolean, what: string): Promise<Entry> {
   p.stage(name);
   if (build) return (await p.build([name], { overrides })).entries[name];
-  const pl = plan(p, p.resolveAll(overrides), [name]);
+  const pl = plan(p.project, p.store, p.resolveAll(overrides), [name]);
   const e = pl.entries[name];
   if (!e) {
     const s = pl.stages.get(name)!;
-    throw new CliError('not-built', `${what}: stage ${name} is not built for these params (${s.state}: ${s.reasons[0] ?? ''})`, `npx tsx pipeline.ts run ${name} builds it (or leave out --no-build)`);
+    throw new CliError('not-built', `${what}: stage ${name} is not built for these params (${s.state}: ${words(s.reasons)[0] ?? ''})`, `npx tsx pipeline.ts run ${name} builds it (or leave out --no-build)`);
   }
   return e;
 }

@@ -2,21 +2,14 @@
 // one `hint:` line, and an exit code chosen by an exhaustive switch over the reasons.
 // With --json the same error is also one object on stdout: {"error":{reason,message,hint}}.
 
-import { reasonOf, type EngineReason } from '../engine/errors.ts';
+import { ReasonedError, reasonOf, splitHint, type EngineReason } from '../engine/errors.ts';
+import type { ParamProblem } from '../engine/params.ts';
 
 /** Reasons of errors raised by the command line itself. */
 export type CliReason = 'usage' | 'not-built' | 'no-report' | 'confirm' | 'write-failed';
 export type Reason = EngineReason | CliReason | 'bug';
 
-export class CliError extends Error {
-  readonly reason: CliReason;
-  readonly hint?: string;
-  constructor(reason: CliReason, message: string, hint?: string) {
-    super(message);
-    this.reason = reason;
-    this.hint = hint;
-  }
-}
+export class CliError extends ReasonedError<CliReason> {}
 
 /** Exit code for each reason: 2 for anything the user asked wrongly, 1 for failures. */
 export function exitCodeOf(reason: Reason): 1 | 2 {
@@ -56,17 +49,26 @@ export interface Reported {
   hint: string | null;
 }
 
-/** Split an error into reason, message and hint (a trailing "hint: …" line of the message counts). */
+/** The hints that name the command line, for errors the engine raises without one. */
+function cliHint(reason: Reason, hint: string | undefined, problem: ParamProblem | undefined): string | undefined {
+  if (reason === 'cache-write' && hint) return `${hint} with TOTAL_INTERP_CACHE=DIR`;
+  if (hint !== undefined || !problem) return hint;
+  if (problem.kind === 'bad-value') return `--set ${problem.stage}.${problem.param}=<${problem.expected}>`;
+  if (problem.kind === 'unknown-param') return "npx tsx pipeline.ts --help lists every stage's params";
+  return 'npx tsx pipeline.ts --help lists every param with its default and description';
+}
+
+/**
+ * An error as reason, message and hint. Errors of the engine, the queue and the CLI carry
+ * their hint as a field; text from elsewhere (a data reader's error raised while planning)
+ * may end in the project's "hint: …" line, split off here (engine/errors.ts splitHint).
+ */
 export function describe(e: unknown, defaultHint: string): Reported {
-  const err = e as Error & { hint?: string };
+  const err = e as Error & { hint?: string; problem?: ParamProblem };
   const reason: Reason = e instanceof CliError ? e.reason : (reasonOf(e) ?? 'bug');
-  let message = String(err?.message ?? e);
-  let hint = err?.hint ?? null;
-  const m = /\nhint: ([^\n]*)$/.exec(message);
-  if (m) {
-    message = message.slice(0, m.index);
-    hint ??= m[1];
-  }
+  const split = splitHint(String(err?.message ?? e), err?.hint);
+  const message = split.message;
+  let hint = cliHint(reason, split.hint, err?.problem) ?? null;
   if (reason === 'bug' && !hint) hint = 'this is a bug; TOTAL_INTERP_DEBUG=1 prints the stack';
   return { reason, message, hint: hint ?? (exitCodeOf(reason) === 2 ? defaultHint : null) };
 }

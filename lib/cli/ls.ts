@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pipeline } from '../engine/pipeline.ts';
-import { plan } from '../engine/plan.ts';
+import { plan } from '../engine/decide/plan.ts';
 import { reportFiles } from './reports.ts';
 import type { Io } from './commands.ts';
 import { CliError } from './errors.ts';
@@ -125,7 +125,7 @@ export function lsRows(p: Pipeline, columns: string[] = DEFAULT_COLUMNS): LsRow[
 /** The report stage's plan state for a report's overrides. */
 function stateOf(p: Pipeline, overrides: Json): string {
   try {
-    const pl = plan(p, p.resolveAll(overrides), ['report']);
+    const pl = plan(p.project, p.store, p.resolveAll(overrides), ['report']);
     return pl.stages.get('report')?.state ?? 'unknown';
   } catch {
     return 'unknown';

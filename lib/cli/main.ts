@@ -8,7 +8,7 @@
 
 import fs from 'node:fs';
 import { Pipeline } from '../engine/pipeline.ts';
-import { makeReporter, silentReporter } from '../engine/progress.ts';
+import { makeReporter, silentReporter } from '../engine/run/progress.ts';
 import { describe, exitCodeOf } from './errors.ts';
 import * as cmd from './commands.ts';
 import { ArgError, commandHelp, parse, programHelp, unalias, type CommandSpec, type FlagSpec } from './args.ts';
@@ -40,7 +40,7 @@ function exitOnInterrupt(err: NodeJS.WritableStream): void {
   if (interruptible) return;
   interruptible = true;
   const stop = (signal: 'SIGINT' | 'SIGTERM') => {
-    Promise.all([import('../engine/lock.ts'), import('./out-file.ts')]).then(
+    Promise.all([import('../engine/guard/lock.ts'), import('./out-file.ts')]).then(
       ([{ releaseAllLocks }, { removePendingOutputs }]) => {
         const n = releaseAllLocks();
         removePendingOutputs();
@@ -226,7 +226,7 @@ export async function main(o: MainOptions): Promise<number> {
     throw e;
   }
   if (parsed.kind === 'version') {
-    const { ENGINE_VERSION } = await import('../engine/key.ts');
+    const { ENGINE_VERSION } = await import('../engine/decide/key.ts');
     out.write(`total-interp ${version()} (cache format ${ENGINE_VERSION}, node ${process.versions.node})\n`);
     return 0;
   }
@@ -270,7 +270,7 @@ export async function main(o: MainOptions): Promise<number> {
   const [a0, a1] = parsed.args;
   const prepare = async () => {
     p.reporter = c.quiet ? silentReporter : makeReporter(err as NodeJS.WriteStream);
-    if (c.remoteCache ?? env.TOTAL_INTERP_REMOTE_CACHE) (await import('../queue/cli.ts')).attachRemote(p, c.remoteCache, env); // --remote-cache URL or TOTAL_INTERP_REMOTE_CACHE
+    if (c.remoteCache ?? env.TOTAL_INTERP_REMOTE_CACHE) await (await import('../queue/cli.ts')).attachRemote(p, c.remoteCache, env); // --remote-cache URL or TOTAL_INTERP_REMOTE_CACHE
   };
   try {
     switch (parsed.command) {
@@ -279,7 +279,8 @@ export async function main(o: MainOptions): Promise<number> {
         return await cmd.build(p, io, ['report'], c);
       case 'run':
         await prepare();
-        return await cmd.build(p, io, parsed.args, c);
+        // A sweep's child process gets its point as JSON (lib/cli/sweep.ts childRunner).
+        return await cmd.build(p, io, parsed.args, { ...c, point: env.TOTAL_INTERP_POINT });
       case 'worker':
         await prepare();
         return await (await import('../queue/cli.ts')).workerCommand(p, c, env);

@@ -1,9 +1,11 @@
 // `report --sweep PARAM=v1,v2,… [--sweep …] [--seeds 42,43,…] [--targets stage,…]`: one
 // ordinary cached build per point of the grid (every combination of the swept values,
-// times every seed; --seeds is shorthand for --sweep train.seed=…). A point is built by a
-// `PointBuilder`, a function of (overrides, targets): in this process, or with --jobs N as
-// N child pipeline processes at once (the per-(stage, key) locks make shared stages, like
-// data, build once). A queue can supply its own builder; the aggregate only reads the cache.
+// times every seed; --seeds is shorthand for --sweep train.seed=…). A point is its typed
+// overrides; a `PointRunner` builds it: in this process, or with --jobs N in N child
+// pipeline processes at once (each given the point's overrides as JSON, serialized once; the
+// per-(stage, key) locks make shared stages, like data, build once), or on a queue's workers
+// (lib/cli/commands.ts: submitted at start, then pulled from the remote cache). The
+// aggregate only reads the cache.
 //
 // Afterwards each point's stage outputs are read back from the cache and turned into a
 // report-shaped document by the report's own section builders (only the sections whose
@@ -17,9 +19,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Pipeline, Overrides, StageRun } from '../engine/pipeline.ts';
 import { parseValue, paramNames, ParamError } from '../engine/params.ts';
-import { plan, type Force } from '../engine/plan.ts';
-import { loadOutput } from '../engine/execute.ts';
-import type { Entry } from '../engine/entry.ts';
+import { plan, type Force } from '../engine/decide/plan.ts';
+import { loadOutput } from '../engine/run/execute.ts';
+import { writeFileAtomic } from '../engine/keep/atomic-write.ts';
+import type { Entry } from '../engine/keep/entry.ts';
 import type { StageOutput } from '../engine/types.ts';
 import type { ReportJson } from '../report/audit.ts';
 import type { PaperFigures } from '../report/compare.ts';
@@ -46,11 +49,11 @@ export function parseSweep(p: Pipeline, specs: string[] = []): Axis[] {
     if (!m) throw new CliError('usage', `--sweep ${s}: expected stage.param=v1,v2,…`, `e.g. ${EXAMPLE}`);
     const [, stage, param, list] = m;
     const st = p.byName.get(stage);
-    if (!st) throw new ParamError(`--sweep ${s}: unknown stage "${stage}"\nvalid stages: ${p.stageNames.join(', ')}\nhint: e.g. ${EXAMPLE}`);
+    if (!st) throw new ParamError(`--sweep ${s}: unknown stage "${stage}"\nvalid stages: ${p.stageNames.join(', ')}`, `e.g. ${EXAMPLE}`);
     const prop = st.schemas.params?.properties?.[param];
     if (!prop) {
       const names = paramNames(st.schemas.params);
-      throw new ParamError(`--sweep ${s}: unknown param "${stage}.${param}"\nvalid params of ${stage}: ${names.length ? names.join(', ') : '(none)'}\nhint: e.g. ${EXAMPLE}`);
+      throw new ParamError(`--sweep ${s}: unknown param "${stage}.${param}"\nvalid params of ${stage}: ${names.length ? names.join(', ') : '(none)'}`, `e.g. ${EXAMPLE}`);
     }
     const raw = list.split(',').map((v) => v.trim());
     if (list.trim() === '' || raw.some((v) => v === '')) {
@@ -63,7 +66,8 @@ export function parseSweep(p: Pipeline, specs: string[] = []): Axis[] {
       try {
         return parseValue(stage, param, v, prop);
       } catch (e) {
-        throw new ParamError(`--sweep ${s}: ${(e as Error).message.replace(/\nhint: --set /, `\nhint: --sweep `)}`);
+        const problem = (e as ParamError).problem;
+        throw new ParamError(`--sweep ${s}: ${(e as Error).message}`, problem?.kind === 'bad-value' ? `--sweep ${problem.stage}.${problem.param}=<${problem.expected}>` : (e as ParamError).hint);
       }
     });
     // Two spellings of one value (01 and 1, 1e3 and 1000) would build one point twice and
@@ -79,25 +83,23 @@ export function parseSweep(p: Pipeline, specs: string[] = []): Axis[] {
   return axes;
 }
 
-/** One point of the grid: the swept values (seed apart), the seed, its overrides and --set strings. */
+/** One point of the grid: the swept values (seed apart), the seed, and its typed overrides (the --set ones included). */
 export interface Point {
   values: Record<string, unknown>;
   seed: number | null;
   overrides: Overrides;
-  sets: string[];
   /** For progress lines: `data.bytes=1024 seed=42`. */
   name: string;
 }
 
 /** The grid: every combination of the axes' values (first axis slowest), times every seed. */
-export function gridPoints(axes: Axis[], seeds: number[] | null, base: Overrides, baseSets: string[]): Point[] {
-  let combos: { values: Record<string, unknown>; overrides: Overrides; sets: string[] }[] = [{ values: {}, overrides: base, sets: baseSets }];
+export function gridPoints(axes: Axis[], seeds: number[] | null, base: Overrides): Point[] {
+  let combos: { values: Record<string, unknown>; overrides: Overrides }[] = [{ values: {}, overrides: base }];
   for (const a of axes) {
     combos = combos.flatMap((c) =>
-      a.values.map((v, i) => ({
+      a.values.map((v) => ({
         values: { ...c.values, [a.key]: v },
         overrides: { ...c.overrides, [a.stage]: { ...(c.overrides[a.stage] ?? {}), [a.param]: v } },
-        sets: [...c.sets, `${a.key}=${a.raw[i]}`],
       })),
     );
   }
@@ -108,32 +110,43 @@ export function gridPoints(axes: Axis[], seeds: number[] | null, base: Overrides
       values: c.values,
       seed,
       overrides: { ...c.overrides, train: { ...(c.overrides.train ?? {}), seed } },
-      sets: [...c.sets, `train.seed=${seed}`],
       name: name(c.values, seed),
     })),
   );
 }
 
-/** Builds one point (its targets and everything upstream) into the cache; returns what ran. */
-export type PointBuilder = (pt: { overrides: Overrides; sets: string[]; targets: string[]; name: string }) => Promise<StageRun[]>;
+/** What builds the points: one interface for in-process, child-process and queue runs. */
+export interface PointRunner {
+  /** Once, with every point checked, before any is built (a queue submits them all here). */
+  start?(points: readonly Point[], targets: string[]): Promise<void>;
+  /** Build one point (its targets and everything upstream) into this cache; what ran. */
+  run(pt: Point, targets: string[]): Promise<StageRun[]>;
+}
 
 /** In this process, one point after the other. */
-export function buildInProcess(p: Pipeline, force: Force): PointBuilder {
-  return async (pt) => {
-    p.reporter.line(`${pt.name}:`);
-    return (await p.build(pt.targets, { overrides: pt.overrides, force })).runs;
+export function inProcessRunner(p: Pipeline, force: Force): PointRunner {
+  return {
+    async run(pt, targets) {
+      p.reporter.line(`${pt.name}:`);
+      return (await p.build(targets, { overrides: pt.overrides, force })).runs;
+    },
   };
 }
 
 const forceArgs = (force: Force) => (force === true ? ['--force'] : Array.isArray(force) ? force.flatMap((f) => ['--force', f]) : []);
 
-/** In a child pipeline process (`run TARGETS --json --set …`); its stderr lines are prefixed with the point. */
-export function buildInChild(force: Force, quiet = false): PointBuilder {
-  return (pt) =>
+/** The environment variable a child pipeline reads its point from: the point's overrides as JSON. */
+export const POINT_ENV = 'TOTAL_INTERP_POINT';
+
+/** In a child pipeline process (`run TARGETS --json`, the point in POINT_ENV); its stderr lines are prefixed with the point. */
+export function childRunner(force: Force, quiet = false): PointRunner {
+  return {
+    run: (pt, targets) =>
     new Promise((resolve, reject) => {
-      const argv = ['run', ...pt.targets, '--json', '--jobs', '1', // points already run side by side
-         ...pt.sets.flatMap((s) => ['--set', s]), ...forceArgs(force), ...(quiet ? ['--quiet'] : [])];
-      const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const argv = ['run', ...targets, '--json', '--jobs', '1', // points already run side by side
+         ...forceArgs(force), ...(quiet ? ['--quiet'] : [])];
+      const env = { ...process.env, [POINT_ENV]: JSON.stringify(pt.overrides) };
+      const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
@@ -149,7 +162,8 @@ export function buildInChild(force: Force, quiet = false): PointBuilder {
           reject(new Error(`${pt.name}: could not read the child's JSON output`));
         }
       });
-    });
+    }),
+  };
 }
 
 export interface PointRun {
@@ -158,13 +172,6 @@ export interface PointRun {
   stages: StageRun[];
   report: string | null;
   reportJson: string | null;
-}
-
-function writeAtomic(file: string, content: string | Uint8Array) {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, content);
-  fs.renameSync(tmp, file);
 }
 
 /** A stage output whose tensors are read only when a section asks for them. */
@@ -182,7 +189,7 @@ function lazyOutput(p: Pipeline, e: Entry): StageOutput {
 
 /** The point's entries, read from the cache after its build (every target must be there). */
 function entriesOf(p: Pipeline, pt: Point, targets: string[]): Record<string, Entry> {
-  const pl = plan(p, p.resolveAll(pt.overrides), targets);
+  const pl = plan(p.project, p.store, p.resolveAll(pt.overrides), targets);
   for (const t of targets) {
     if (!pl.entries[t]) throw new CliError('not-built', `${pt.name}: stage ${t} is not in the cache after its build`, 'run the sweep again (a point builder must build into this cache)');
   }
@@ -193,19 +200,16 @@ export interface SweepOptions {
   axes: Axis[];
   seeds: number[] | null;
   overrides: Overrides;
-  sets: string[];
   targets: string[];
   jobs: number;
   force: Force;
   quiet?: boolean;
   reference?: string;
   metrics?: string[];
-  /** How a point is built (default: in this process, or in child processes with jobs > 1). */
-  builder?: PointBuilder;
   /** report --q3: the training-length rule in words, for the aggregate (lib/report/sweep.ts). */
   q3?: { rule: string };
-  /** Called with every point once they are checked, before any is built (a queue submits them here). */
-  prepare?: (points: Point[], targets: string[]) => Promise<void>;
+  /** What builds the points (default: in this process, or with jobs > 1 in child processes). */
+  runner?: PointRunner;
 }
 
 export interface SweepResult {
@@ -218,7 +222,7 @@ export interface SweepResult {
 export async function runSweep(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
   // From the first point until built-from.json names what the points built, gc must not
   // delete any of it: the sweep holds the cache against gc throughout (gc-lock.ts).
-  const { holdAgainstGc } = await import('../engine/gc-lock.ts');
+  const { holdAgainstGc } = await import('../engine/guard/gc-lock.ts');
   const release = await holdAgainstGc(p.store.locksDir, (who) => p.reporter.line(`waiting for gc (${who}) to finish…`));
   try {
     return await sweepHeld(p, o);
@@ -238,16 +242,16 @@ async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
   if (o.seeds && o.overrides.train?.seed !== undefined) throw new CliError('usage', '--seeds and --set train.seed cannot be combined');
   if (o.seeds && o.axes.some((a) => a.key === 'train.seed')) throw new CliError('usage', '--seeds and --sweep train.seed cannot be combined', 'give the seeds once');
   for (const t of o.targets) p.stage(t, '--targets');
-  const points = gridPoints(o.axes, o.seeds, o.overrides, o.sets);
+  const points = gridPoints(o.axes, o.seeds, o.overrides);
   for (const pt of points) p.resolveAll(pt.overrides); // every point's params are valid before anything runs
-  await o.prepare?.(points, o.targets);
+  const runner = o.runner ?? (o.jobs > 1 ? childRunner(o.force, o.quiet) : inProcessRunner(p, o.force));
+  await runner.start?.(points, o.targets);
 
-  const build = o.builder ?? (o.jobs > 1 ? buildInChild(o.force, o.quiet) : buildInProcess(p, o.force));
   const runs: (PointRun & { entries: Record<string, Entry> })[] = new Array(points.length);
   const queue = points.map((pt, i) => ({ pt, i }));
   const worker = async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
-      const stages = await build({ overrides: job.pt.overrides, sets: job.pt.sets, targets: o.targets, name: job.pt.name });
+      const stages = await runner.run(job.pt, o.targets);
       const entries = entriesOf(p, job.pt, o.targets);
       const rj = entries.report ? p.json(entries.report) : null;
       runs[job.i] = {
@@ -270,8 +274,8 @@ async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
     const { aggregateFiles } = await import('../report/seeds.ts');
     const { label, files } = await aggregateFiles(reports, reference, o.seeds);
     const dir = path.join(p.reportsDir, label);
-    for (const [f, content] of Object.entries(files)) writeAtomic(path.join(dir, f), content);
-    writeAtomic(path.join(dir, BUILT_FROM), builtFromFile(runs.map((r) => r.entries)));
+    for (const [f, content] of Object.entries(files)) writeFileAtomic(path.join(dir, f), content);
+    writeFileAtomic(path.join(dir, BUILT_FROM), builtFromFile(runs.map((r) => r.entries)));
     return { kind: 'seeds', runs: out, report: path.join(dir, 'report.md'), reportJson: path.join(dir, 'report.json') };
   }
 
@@ -301,8 +305,8 @@ async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
   const s = sweep.sweepAggregate({ label, axes, seeds, targets: o.targets, fixed, q3: o.q3 }, inputs, chosen.metrics, figures);
   const files = await sweep.sweepFiles(s);
   const dir = path.join(p.reportsDir, label);
-  for (const [f, content] of Object.entries(files)) writeAtomic(path.join(dir, f), content);
-  writeAtomic(path.join(dir, BUILT_FROM), builtFromFile(runs.map((r) => r.entries)));
+  for (const [f, content] of Object.entries(files)) writeFileAtomic(path.join(dir, f), content);
+  writeFileAtomic(path.join(dir, BUILT_FROM), builtFromFile(runs.map((r) => r.entries)));
   return { kind: 'sweep', runs: out, report: path.join(dir, 'report.md'), reportJson: path.join(dir, 'report.json') };
 }
 

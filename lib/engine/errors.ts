@@ -31,14 +31,36 @@ export type EngineReason =
   /** The scheduler reached a state it should never reach. */
   | 'internal';
 
-export class EngineError extends Error {
-  readonly reason: EngineReason;
+/**
+ * The one error shape: a reason, a message, and a hint as its own field (what to do about
+ * it; never a line of the message). The engine's, the queue's and the CLI's errors are all
+ * one, each with its own union of reasons.
+ */
+export class ReasonedError<R extends string = string> extends Error {
+  readonly reason: R;
   readonly hint?: string;
-  constructor(reason: EngineReason, message: string, hint?: string) {
+  constructor(reason: R, message: string, hint?: string) {
     super(message);
     this.reason = reason;
-    this.hint = hint;
+    if (hint !== undefined) this.hint = hint;
   }
+}
+
+/**
+ * Every error the engine raises on purpose (ParamError, GraphError, MissingFileError,
+ * LockTimeoutError, CorruptError, CacheWriteError and RemoteError only name their reason).
+ */
+export class EngineError extends ReasonedError<EngineReason> {}
+
+/**
+ * Text written outside the engine (a stage's error, a data reader's) follows the project's
+ * convention of a last line "hint: …": split into message and hint once, where such an
+ * error enters the engine (a stage's run or prepare, and the CLI for what reaches it directly).
+ */
+export function splitHint(text: string, hint?: string): { message: string; hint?: string } {
+  if (hint !== undefined) return { message: text, hint };
+  const m = /\nhint: ([^\n]*)$/.exec(text);
+  return m ? { message: text.slice(0, m.index), hint: m[1] } : { message: text };
 }
 
 const REASONS: ReadonlySet<string> = new Set<EngineReason>([
@@ -57,11 +79,11 @@ export function reasonOf(e: unknown): EngineReason | null {
 // directory. Each becomes one error naming the cache directory and one hint, instead of a
 // raw `ENOSPC: no space left on device, write`.
 
-export class CacheWriteError extends Error {
-  readonly reason = 'cache-write';
+export class CacheWriteError extends EngineError {
+  declare readonly reason: 'cache-write';
   readonly code: string;
-  constructor(message: string, code: string) {
-    super(message);
+  constructor(message: string, code: string, hint?: string) {
+    super('cache-write', message, hint);
     this.code = code;
   }
 }
@@ -86,9 +108,6 @@ export function cacheWriteError(e: unknown, cacheDir: string): unknown {
   if (e instanceof CacheWriteError || !isCacheIoError(e)) return e;
   const code = (e as NodeJS.ErrnoException).code!;
   const space = code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
-  return new CacheWriteError(
-    `cannot write to the cache ${cacheDir}: ${WHY[code]} (${code})\n` +
-      `hint: ${space ? 'free space on that disk' : 'make that directory writable'}, or use another cache directory with TOTAL_INTERP_CACHE=DIR`,
-    code,
-  );
+  // The caller says how to choose another cache directory (the CLI: TOTAL_INTERP_CACHE).
+  return new CacheWriteError(`cannot write to the cache ${cacheDir}: ${WHY[code]} (${code})`, code, `${space ? 'free space on that disk' : 'make that directory writable'}, or use another cache directory`);
 }

@@ -6,12 +6,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkParams } from './validate.ts';
+import { EngineError } from './errors.ts';
 
 // Re-exported for callers that import them with the other params functions.
 export { checkOutput, checkParams } from './validate.ts';
 
-export class ParamError extends Error {
-  readonly reason = 'param';
+/** What a param error is about, for the caller to word its hint (the CLI names --set, --help). */
+export type ParamProblem = { kind: 'unknown-param' | 'invalid'; stage: string } | { kind: 'bad-value'; stage: string; param: string; expected: string };
+
+export class ParamError extends EngineError {
+  declare readonly reason: 'param';
+  readonly problem?: ParamProblem;
+  constructor(message: string, hint?: string, problem?: ParamProblem) {
+    super('param', message, hint);
+    if (problem) this.problem = problem;
+  }
 }
 
 export interface Schemas {
@@ -30,7 +39,7 @@ export function loadSchemas(schemasDir: string, stage: string): Schemas {
   const p = schemaPaths(schemasDir, stage);
   const read = (f: string, required: boolean) => {
     if (!fs.existsSync(f)) {
-      if (required) throw new ParamError(`stage ${stage}: missing params schema ${f}\nhint: every stage needs schemas/${stage}.params.json (see docs/stages.md)`);
+      if (required) throw new ParamError(`stage ${stage}: missing params schema ${f}`, `every stage needs schemas/${stage}.params.json (see docs/stages.md)`);
       return null;
     }
     try {
@@ -63,7 +72,7 @@ export function paramNames(schema: any): string[] {
 export function parseValue(stage: string, param: string, raw: string, prop: any): unknown {
   const types: string[] = Array.isArray(prop?.type) ? prop.type : prop?.type ? [prop.type] : [];
   const bad = (expected: string) =>
-    new ParamError(`param ${stage}.${param}: expected ${expected}, got ${JSON.stringify(raw)} (string)\nhint: --set ${stage}.${param}=<${expected}>`);
+    new ParamError(`param ${stage}.${param}: expected ${expected}, got ${JSON.stringify(raw)} (string)`, undefined, { kind: 'bad-value', stage, param, expected });
   if (raw === 'null' && types.includes('null')) return null;
   if (types.includes('integer')) {
     if (!/^-?\d+$/.test(raw.trim())) throw bad('an integer');
@@ -102,15 +111,13 @@ export function resolveParams(stage: string, schema: any, overrides: Record<stri
   const names = paramNames(schema);
   for (const k of Object.keys(overrides)) {
     if (!names.includes(k)) {
-      throw new ParamError(
-        `unknown param "${stage}.${k}"\nvalid params of ${stage}: ${names.length ? names.join(', ') : '(none)'}\nhint: npx tsx pipeline.ts --help lists every stage's params`,
-      );
+      throw new ParamError(`unknown param "${stage}.${k}"\nvalid params of ${stage}: ${names.length ? names.join(', ') : '(none)'}`, undefined, { kind: 'unknown-param', stage });
     }
   }
   const value: Record<string, unknown> = { ...defaultsOf(schema), ...structuredClone(overrides) };
   if (Object.keys(overrides).length) {
     const err = checkParams(stage, schema, value);
-    if (err) throw new ParamError(`invalid params for stage ${stage}:\n${err}\nhint: npx tsx pipeline.ts --help lists every param with its default and description`);
+    if (err) throw new ParamError(`invalid params for stage ${stage}:\n${err}`, undefined, { kind: 'invalid', stage });
   }
   return Object.freeze(value);
 }

@@ -1,4 +1,4 @@
-// The CLI side of the queue and the remote cache, kept out of lib/engine/cli.ts so that
+// The CLI side of the queue and the remote cache, kept out of lib/cli/main.ts so that
 // file only calls these functions:
 //   attachRemote   --remote-cache URL / TOTAL_INTERP_REMOTE_CACHE for report, run, worker
 //   workerCommand  `worker --queue redis://HOST:PORT [--remote-cache URL]`
@@ -11,18 +11,18 @@
 // submitter dead this long are refused by the workers; 20000).
 
 import type { Overrides, Pipeline } from '../engine/pipeline.ts';
-import { RemoteCache } from '../engine/remote.ts';
+import { RemoteCache } from '../engine/keep/remote.ts';
 import { QueueError, type PointJob } from './types.ts';
 // bullmq and ioredis load only when a queue is used (submit.ts, worker.ts): not on every run.
 
 type Env = Record<string, string | undefined>;
 
-/** Give the pipeline's store its remote cache, if one is configured. */
-export function attachRemote(p: Pipeline, flag: string | undefined, env: Env = process.env, warn?: (m: string) => void): RemoteCache | null {
+/** Put the configured remote cache, if any, behind the pipeline's store. */
+export async function attachRemote(p: Pipeline, flag: string | undefined, env: Env = process.env, warn?: (m: string) => void): Promise<RemoteCache | null> {
   const url = flag ?? env.TOTAL_INTERP_REMOTE_CACHE;
   if (!url) return null;
   const remote = new RemoteCache(url, { auth: env.TOTAL_INTERP_REMOTE_CACHE_AUTH, warn: warn ?? ((m) => p.reporter.line(`warning: ${m}`)) });
-  p.store.remote = remote;
+  await p.layer({ remote });
   return remote;
 }
 
@@ -35,7 +35,7 @@ function intEnv(env: Env, name: string, fallback: number): number {
 
 /** `worker`: serve the queue until SIGINT/SIGTERM. */
 export async function workerCommand(p: Pipeline, o: { queue?: string; remoteCache?: string }, env: Env = process.env): Promise<number> {
-  if (!o.queue) throw new QueueError('usage', 'worker: --queue is required\nhint: npx tsx pipeline.ts worker --queue redis://127.0.0.1:6379 --remote-cache http://HOST:PORT/cache');
+  if (!o.queue) throw new QueueError('usage', 'worker: --queue is required', 'npx tsx pipeline.ts worker --queue redis://127.0.0.1:6379 --remote-cache http://HOST:PORT/cache');
   const remote = o.remoteCache ?? env.TOTAL_INTERP_REMOTE_CACHE;
   if (remote) new RemoteCache(remote); // a bad URL is a usage error now, not in every job
   else p.reporter.line('warning: worker without --remote-cache: points it builds stay in its local cache (other machines rebuild them)');

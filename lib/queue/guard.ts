@@ -92,7 +92,7 @@ export function checkPointJob(p: Pipeline, job: { label?: unknown; overrides?: u
     where === 'submit'
       ? 'a queued point may set only params that are values: each worker reads data from its own sources (its ENWIK9, the copy in data/); build file- or URL-sourced points without --queue'
       : 'the job was not built and nothing it names was read; submit points with `report --seeds/--sweep … --queue`';
-  throw new QueueError('usage', `${where === 'worker' ? 'refused job' : 'cannot queue point'} ${label}: ${problems.join('; ')}\nhint: ${hint}`);
+  throw new QueueError('usage', `${where === 'worker' ? 'refused job' : 'cannot queue point'} ${label}: ${problems.join('; ')}`, hint);
 }
 
 /** The data params of a point, for grouping points that read the same bytes. */

@@ -12,10 +12,10 @@ import os from 'node:os';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pipeline } from '../engine/pipeline.ts';
-import { RemoteCache } from '../engine/remote.ts';
+import { RemoteCache } from '../engine/keep/remote.ts';
+import { eventLine } from '../engine/run/progress.ts';
 import { RedisKeyLock } from './keylock.ts';
 import { checkPointJob } from './guard.ts';
-import { withLock } from './tier.ts';
 import { QueueError, submitterKey, type PointEvent, type PointJob, type PointResult, type WorkerConfig } from './types.ts';
 
 let loaded: Promise<Pipeline> | null = null;
@@ -48,7 +48,7 @@ async function load(cfg: WorkerConfig): Promise<Pipeline> {
   redis = new Redis(cfg.queue, { maxRetriesPerRequest: 2 });
   redis.on('error', () => {});
   const remote = cfg.remote ? new RemoteCache(cfg.remote, { auth: cfg.remoteAuth, warn }) : null;
-  p.store.remote = withLock(remote, locker);
+  await p.layer({ remote, keyLock: locker });
   return p;
 }
 
@@ -57,7 +57,7 @@ async function admit(p: Pipeline, job: SandboxedJob<PointJob>): Promise<void> {
   try {
     checkPointJob(p, job.data, 'worker', true);
   } catch (e) {
-    throw e instanceof QueueError ? new UnrecoverableError(e.message.split('\nhint:')[0]) : e;
+    throw e instanceof QueueError ? new UnrecoverableError(e.message) : e;
   }
   if (!(await redis!.exists(submitterKey(job.data.submitter!)))) {
     throw new UnrecoverableError(`refused job ${job.data.label}: its submitter is gone (no heartbeat in the queue); a dead submitter's points are not built`);
@@ -88,11 +88,11 @@ export default async function processPoint(job: SandboxedJob<PointJob>): Promise
   p.reporter = {
     line(text) {
       process.stderr.write(`[${label}] ${text.trim()}\n`);
-      const t = text.trim();
-      const m = /^(ran|cached)\s+(\S+)/.exec(t);
-      const w = /^waiting for .* building (\S+?)…/.exec(t);
-      if (m) send({ stage: m[2], status: m[1] as 'ran' | 'cached', detail: t });
-      else if (w) send({ stage: w[1], status: 'waiting', detail: t });
+    },
+    // The build's events go to the submitter as they are (a stage's failure reaches it as the job's).
+    event(e) {
+      const detail = eventLine(e)?.trim();
+      if (e.kind === 'ran' || e.kind === 'cached' || e.kind === 'waiting') send({ stage: e.stage, status: e.kind, detail });
     },
     stage(name) {
       send({ stage: name, status: 'start' });

@@ -1,7 +1,8 @@
 // A key-level lock in Redis, so that two machines never build the same stage key at the
 // same time (the file locks of lock.ts only see one machine). Around each stage build,
 // when a queue is in use: SET total-interp:lock:<stage>:<key> <token> NX PX ttl. The
-// holder's renewal runs in a worker thread (renew-thread.mjs), so a stage that blocks the
+// holder's renewal runs in the process's renewal thread (lib/engine/guard/renew-thread.mjs,
+// which renews the file leases too), so a stage that blocks the
 // event loop for minutes keeps its lock; a holder that dies stops renewing and its lock
 // expires after ttl, so a waiter takes over. Release deletes the key only if it still
 // holds our token.
@@ -11,8 +12,9 @@
 
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
+import { getRenewer } from '../engine/guard/renewal.ts';
 
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
@@ -32,6 +34,8 @@ export interface KeyLockOptions {
   exitWithParent?: boolean;
 }
 
+let connections = 0;
+
 export class RedisKeyLock {
   readonly ttlMs: number;
   private redis: Redis;
@@ -39,6 +43,9 @@ export class RedisKeyLock {
   private prefix: string;
   private renewer: Worker | null = null;
   private renewerReady: Promise<Worker> | null = null;
+  private detach: () => void = () => {};
+  /** This lock's connection in the renewal thread (one per RedisKeyLock, even to one server). */
+  private readonly conn = `keylock-${++connections}`;
   private url: string;
   private warn: (m: string) => void;
   private exitWithParent: boolean;
@@ -60,22 +67,29 @@ export class RedisKeyLock {
     this.redis.on('error', () => {});
   }
 
-  /** The renewal thread, started on first use; resolves once its Redis connection is up. */
+  /** The renewal thread, once it has its own connection to this Redis up. */
   private thread(): Promise<Worker> {
     if (!this.renewerReady) {
-      const w = new Worker(new URL('./renew-thread.mjs', import.meta.url), { workerData: { url: this.url, everyMs: Math.max(50, Math.floor(this.ttlMs / 3)), exitWithParent: this.exitWithParent } });
+      const w = getRenewer().worker;
       this.renewer = w;
-      w.unref();
       this.renewerReady = new Promise((resolve, reject) => {
-        w.on('message', (m) => {
+        const onMessage = (m: { op: string; conn?: string; name?: string }) => {
+          if (m.conn !== this.conn) return;
           if (m.op === 'ready') resolve(w);
-          else if (m.op === 'lost') this.warn(`lost the build lock ${m.name.slice(this.prefix.length)} (not renewed in time); another machine may build it too`);
-        });
-        w.on('error', (e: Error) => {
+          else if (m.op === 'lost') this.warn(`lost the build lock ${m.name!.slice(this.prefix.length)} (not renewed in time); another machine may build it too`);
+        };
+        const onError = (e: Error) => {
           this.warn(`lock renewal thread failed: ${e.message}`);
           reject(e);
-        });
+        };
+        w.on('message', onMessage);
+        w.on('error', onError);
+        this.detach = () => {
+          w.off('message', onMessage);
+          w.off('error', onError);
+        };
       });
+      w.postMessage({ op: 'connect', conn: this.conn, url: this.url, everyMs: Math.max(50, Math.floor(this.ttlMs / 3)), exitWithParent: this.exitWithParent });
     }
     return this.renewerReady;
   }
@@ -99,13 +113,13 @@ export class RedisKeyLock {
     }
     this.acquired++;
     this.held.set(name, token);
-    renewer.postMessage({ op: 'add', name, token, ttl: this.ttlMs });
+    renewer.postMessage({ op: 'hold-redis', conn: this.conn, name, token, ttl: this.ttlMs });
     let released = false;
     return async () => {
       if (released) return;
       released = true;
       this.held.delete(name);
-      this.renewer?.postMessage({ op: 'del', name });
+      this.renewer?.postMessage({ op: 'drop-redis', conn: this.conn, name });
       await this.redis.eval(RELEASE, 1, name, token).catch(() => {});
     };
   }
@@ -114,12 +128,14 @@ export class RedisKeyLock {
   async releaseAll(): Promise<void> {
     const all = [...this.held];
     this.held.clear();
-    for (const [name] of all) this.renewer?.postMessage({ op: 'del', name });
+    for (const [name] of all) this.renewer?.postMessage({ op: 'drop-redis', conn: this.conn, name });
     await Promise.all(all.map(([name, token]) => this.redis.eval(RELEASE, 1, name, token).catch(() => {})));
   }
 
+  /** Stop renewing on this connection (the thread stays: it may renew other leases). */
   async close(): Promise<void> {
-    await this.renewer?.terminate();
+    this.renewer?.postMessage({ op: 'disconnect', conn: this.conn });
+    this.detach();
     this.renewer = null;
     this.renewerReady = null;
     this.redis.disconnect();

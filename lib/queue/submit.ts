@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { FlowProducer, Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { redactText } from '../engine/remote.ts';
+import { redactText } from '../engine/keep/remote.ts';
 import type { Pipeline } from '../engine/pipeline.ts';
 import { checkPointJob, dataParams } from './guard.ts';
 import { QUEUE_NAME, QueueError, submitterKey, type PointEvent, type PointJob, type PointResult } from './types.ts';
@@ -48,7 +48,7 @@ export async function pingRedis(url: string): Promise<void> {
     await r.ping();
   } catch (e) {
     const err = (cause ?? e) as Error & { code?: string };
-    throw new QueueError('usage', `cannot reach the queue at ${redactText(url)}: ${err.code ?? redactText(err.message)}\nhint: start redis-server there, or check --queue redis://HOST:PORT`);
+    throw new QueueError('usage', `cannot reach the queue at ${redactText(url)}: ${err.code ?? redactText(err.message)}`, `start redis-server there, or check --queue redis://HOST:PORT`);
   } finally {
     r.disconnect();
   }
@@ -136,14 +136,14 @@ export async function submitSweep(points: PointJob[], o: SubmitOptions): Promise
       try {
         await beat.set(hbKey, String(process.pid), 'PX', heartbeatMs);
         if (parentId && (await queue.getJobState(parentId)) === 'unknown') {
-          fail(new QueueError('stage-failed', `the sweep's jobs are gone from the queue at ${where} (Redis restarted empty, or they were removed)\nhint: submit the sweep again; points already built are pulled from the caches`));
+          fail(new QueueError('stage-failed', `the sweep's jobs are gone from the queue at ${where} (Redis restarted empty, or they were removed)`, `submit the sweep again; points already built are pulled from the caches`));
           return;
         }
         lastOk = Date.now();
       } catch {
         if (Date.now() - lastOk > goneMs) {
           unreachable = true;
-          fail(new QueueError('stage-failed', `the queue at ${where} has not answered for ${Math.round((Date.now() - lastOk) / 1000)} s; giving up\nhint: restart redis-server and submit again (points already built are pulled from the caches); TOTAL_INTERP_QUEUE_GONE_MS sets how long to wait (now ${goneMs} ms)`));
+          fail(new QueueError('stage-failed', `the queue at ${where} has not answered for ${Math.round((Date.now() - lastOk) / 1000)} s; giving up`, `restart redis-server and submit again (points already built are pulled from the caches); TOTAL_INTERP_QUEUE_GONE_MS sets how long to wait (now ${goneMs} ms)`));
         }
       }
     };

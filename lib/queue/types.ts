@@ -4,6 +4,7 @@
 // submitter's id; each worker uses its own project, data sources, caches and remote.
 
 import type { Overrides, StageRun } from '../engine/pipeline.ts';
+import { ReasonedError } from '../engine/errors.ts';
 
 /** The queue every worker and submitter uses (one per Redis database). */
 export const QUEUE_NAME = 'total-interp-sweep';
@@ -53,10 +54,4 @@ export interface WorkerConfig {
 }
 
 /** A queue problem with a reason the CLI understands ('usage' exits 2). */
-export class QueueError extends Error {
-  readonly reason: string;
-  constructor(reason: string, message: string) {
-    super(message);
-    this.reason = reason;
-  }
-}
+export class QueueError extends ReasonedError {}

@@ -9,7 +9,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ParentCommand, Worker } from 'bullmq';
-import { redactText } from '../engine/remote.ts';
+import { redactText } from '../engine/keep/remote.ts';
 import { QUEUE_NAME, type PointResult, type WorkerConfig } from './types.ts';
 
 export interface WorkerOptions extends WorkerConfig {

@@ -18,7 +18,7 @@
 // not come from the released model).
 
 import { ENWIK9_PREFIX_SHA256 } from '../data/known.ts';
-import type { PaperFigure, PaperFigures, Status } from './compare.ts';
+import type { PaperFigure, PaperFigures, Status } from './types.ts';
 
 /** What a run was computed on: the parts of a report that settle comparability. */
 export interface RunSetting {

@@ -14,26 +14,8 @@ import type { Cell, Cmp, MetricSpec, SectionPart, TableSpec } from './types.ts';
 import { isCmp } from './types.ts';
 import { differences, nearZeroStatus, notComparableText, printedZero, trainingCase, CASE_REFERENCE, type RunSetting } from './comparable.ts';
 
-export interface PaperFigure {
-  value: string;
-  section: string;
-  quote: string;
-  approx?: boolean;
-  /** "config": a setting the paper states (seed, epochs), not a result; left out of the audit. */
-  kind?: 'config';
-  /**
-   * The setting the figure was printed for: `data` ("enwik9:1024"), `model.H`,
-   * `train.<param>` (a model trained here), `<stage>.<param>`, each with the paper's value.
-   */
-  depends?: Record<string, string | number | boolean | number[]>;
-  /** The column or group the figure belongs to; its largest |figure| scales "near zero". */
-  column?: string;
-  /** Older ids of this figure (read from reports written before a rename). */
-  aliases?: string[];
-}
-export type PaperFigures = Record<string, PaperFigure>;
-
-export type Status = '✔' | '≈' | '✘' | 'n/c' | '';
+export type { PaperFigure, PaperFigures, Status } from './types.ts';
+import type { PaperFigures, Status } from './types.ts';
 
 export function decimalsOf(printed: string): number {
   const m = /\.(\d+)$/.exec(printed.trim());

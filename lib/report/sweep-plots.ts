@@ -7,7 +7,7 @@
 // sweepLinesSpec draws several metrics on one axis (Q3's in-sample, held-out and
 // Kneser–Ney bpc), each its own line and band.
 
-import type { SweepJson } from './sweep.ts';
+import type { SweepJson } from './sweep-types.ts';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 

@@ -9,13 +9,15 @@
 // (lib/cli/sweep.ts). Nothing here knows a stage; metrics are read from those documents.
 
 import { createHash } from 'node:crypto';
-import { aggregate, fitLabel, num, rowLabel, type Aggregate } from './aggregate.ts';
+import { aggregate, fitLabel, num, rowLabel } from './aggregate.ts';
 export { fitLabel, MAX_LABEL } from './aggregate.ts';
 import { spread, type ReportJson, type Spread } from './audit.ts';
 import { noHtml } from './markdown.ts';
 import type { PaperFigures } from './compare.ts';
 import { renderSvg } from './plots.ts';
 import { heldoutCurvesSpec, sweepLinesSpec, sweepPlotSpec } from './sweep-plots.ts';
+import type { Q3Info, SweepAxis, SweepCell, SweepJson, SweepRow } from './sweep-types.ts';
+export type { SweepAxis, SweepCell, SweepJson, SweepRow, Q3Info } from './sweep-types.ts';
 
 export interface SweepMetric {
   id: string;
@@ -136,12 +138,6 @@ export function chooseMetrics(docs: ReportJson[], wanted?: string[], q3 = false)
   return { metrics: shown.some(has) ? shown : [...byId.values()].filter(has), unknown: [], available };
 }
 
-export interface SweepAxis {
-  /** stage.param */
-  param: string;
-  values: unknown[];
-}
-
 /** One built point: the swept values (seed apart), its seed, and its document. */
 export interface SweepPointInput {
   values: Record<string, unknown>;
@@ -149,45 +145,6 @@ export interface SweepPointInput {
   doc: ReportJson;
   /** The point's report.md, when the report stage was a target. */
   report: string | null;
-}
-
-export interface SweepCell {
-  spread: Spread | null;
-  /** Per seed, in the row's seed order (null: not computed). */
-  values: (number | null)[];
-}
-
-export interface SweepRow {
-  values: Record<string, unknown>;
-  seeds: (number | null)[];
-  reports: (string | null)[];
-  epochs: (number | null)[];
-  /** Per seed: did the model converge (docs/definitions.md §6.4)? null: no held-out curve. */
-  converged: (boolean | null)[];
-  /** Per seed: the held-out curve of its training (epoch 0 = the init), null without one. */
-  heldoutCurves?: ({ epoch: number; heldoutBpc: number }[] | null)[];
-  metrics: Record<string, SweepCell>;
-  /** The usual aggregate over this point's seeds (mean ± sd [min, max] of every metric and table cell). */
-  aggregate: Omit<Aggregate, 'audit'>;
-}
-
-export interface SweepJson {
-  label: string;
-  kind: 'sweep';
-  axes: SweepAxis[];
-  seeds: (number | null)[];
-  targets: string[];
-  /** Params set for every point (stage.param=value). */
-  fixed: string[];
-  metrics: { id: string; label: string; group: string }[];
-  rows: SweepRow[];
-  summary: string[];
-  /** Set by report --q3: the training-length rule in words and the held-out block. */
-  q3?: Q3Info;
-}
-
-export interface Q3Info {
-  rule: string;
 }
 
 const pointKey = (values: Record<string, unknown>) => JSON.stringify(values);

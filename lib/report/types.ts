@@ -63,3 +63,26 @@ export function isCmp(c: Cell): c is Cmp {
 export function span(from: number, to: number): string {
   return `t = ${from}..${to} (${to - from + 1} positions)`;
 }
+
+// The paper's printed figures (paper-figures.json) and a comparison's status: shared by
+// compare.ts and comparable.ts.
+export interface PaperFigure {
+  value: string;
+  section: string;
+  quote: string;
+  approx?: boolean;
+  /** "config": a setting the paper states (seed, epochs), not a result; left out of the audit. */
+  kind?: 'config';
+  /**
+   * The setting the figure was printed for: `data` ("enwik9:1024"), `model.H`,
+   * `train.<param>` (a model trained here), `<stage>.<param>`, each with the paper's value.
+   */
+  depends?: Record<string, string | number | boolean | number[]>;
+  /** The column or group the figure belongs to; its largest |figure| scales "near zero". */
+  column?: string;
+  /** Older ids of this figure (read from reports written before a rename). */
+  aliases?: string[];
+}
+export type PaperFigures = Record<string, PaperFigure>;
+
+export type Status = '✔' | '≈' | '✘' | 'n/c' | '';

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cli, makeToy, TOY_FILES } from '../engine/toy.ts';
-import { ENGINE_VERSION } from '../../lib/engine/key.ts';
+import { ENGINE_VERSION } from '../../lib/engine/decide/key.ts';
 
 const version = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

@@ -1,15 +1,15 @@
-// The sweep's grid and its point builder, in process on the real stages: every combination
-// of the swept values times every seed, typed by the schemas; a caller-supplied builder (as
-// a queue would be) is called once per point with its overrides, --set strings and targets,
-// and the aggregate is read back from the cache.
+// The sweep's grid and its point runner, in process on the real stages: every combination
+// of the swept values times every seed, typed by the schemas; a caller-supplied runner (as
+// a queue's is) is started once with every point, then run once per point with its typed
+// overrides and targets, and the aggregate is read back from the cache.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
-import { silentReporter } from '../../lib/engine/progress.ts';
-import { buildInProcess, gridPoints, parseSweep, runSweep, type PointBuilder } from '../../lib/cli/sweep.ts';
+import { silentReporter } from '../../lib/engine/run/progress.ts';
+import { inProcessRunner, gridPoints, parseSweep, runSweep, type PointRunner } from '../../lib/cli/sweep.ts';
 import { STAGES } from '../../pipeline.ts';
 import { root } from '../helpers/reference.ts';
 
@@ -24,7 +24,7 @@ describe('sweep grid', () => {
     const p = await load();
     const axes = parseSweep(p, ['data.bytes=256,512', 'train.optimizer=sgd,adam']);
     expect(axes.map((a) => a.values)).toEqual([[256, 512], ['sgd', 'adam']]);
-    const pts = gridPoints(axes, [1, 2], { train: { hidden: 8 } }, ['train.hidden=8']);
+    const pts = gridPoints(axes, [1, 2], { train: { hidden: 8 } });
     expect(pts.map((x) => x.name)).toEqual([
       'data.bytes=256 train.optimizer=sgd seed=1',
       'data.bytes=256 train.optimizer=sgd seed=2',
@@ -36,8 +36,8 @@ describe('sweep grid', () => {
       'data.bytes=512 train.optimizer=adam seed=2',
     ]);
     expect(pts[6].overrides).toEqual({ train: { hidden: 8, optimizer: 'adam', seed: 1 }, data: { bytes: 512 } });
-    expect(pts[6].sets).toEqual(['train.hidden=8', 'data.bytes=512', 'train.optimizer=adam', 'train.seed=1']);
-    expect(gridPoints(axes, null, {}, []).map((x) => x.seed)).toEqual([null, null, null, null]);
+    expect(JSON.parse(JSON.stringify(pts[6]))).toEqual(pts[6]); // a point is its typed values: it survives its one serialization
+    expect(gridPoints(axes, null, {}).map((x) => x.seed)).toEqual([null, null, null, null]);
   });
 
   it('two spellings of one typed value are an error, not two points called n = 2', async () => {
@@ -47,34 +47,38 @@ describe('sweep grid', () => {
     expect(parseSweep(p, ['train.seed=01,2'])[0].values).toEqual([1, 2]);
   });
 
-  it('a caller-supplied builder builds each point once; the aggregate is read from the cache', async () => {
+  it('a caller-supplied runner is started with every point, then builds each once; the aggregate is read from the cache', async () => {
     const p = await load();
-    const inner = buildInProcess(p, false);
-    const calls: { sets: string[]; targets: string[] }[] = [];
-    const builder: PointBuilder = async (pt) => {
-      calls.push({ sets: pt.sets, targets: pt.targets });
-      return inner(pt);
+    const inner = inProcessRunner(p, false);
+    const calls: { overrides: unknown; targets: string[] }[] = [];
+    let started: string[] = [];
+    const runner: PointRunner = {
+      start: async (points) => void (started = points.map((pt) => pt.name)),
+      run: async (pt, targets) => {
+        calls.push({ overrides: pt.overrides, targets });
+        return inner.run(pt, targets);
+      },
     };
     const r = await runSweep(p, {
       axes: parseSweep(p, ['data.bytes=64,128']),
       seeds: null,
       overrides: { train: { hidden: 4, epochs: 2 } },
-      sets: ['train.hidden=4', 'train.epochs=2'],
       targets: ['carrier-pattern'],
       jobs: 2,
       force: false,
-      builder,
+      runner,
     });
+    expect(started).toEqual(['data.bytes=64', 'data.bytes=128']);
     expect(calls).toEqual([
-      { sets: ['train.hidden=4', 'train.epochs=2', 'data.bytes=64'], targets: ['carrier-pattern'] },
-      { sets: ['train.hidden=4', 'train.epochs=2', 'data.bytes=128'], targets: ['carrier-pattern'] },
+      { overrides: { train: { hidden: 4, epochs: 2 }, data: { bytes: 64 } }, targets: ['carrier-pattern'] },
+      { overrides: { train: { hidden: 4, epochs: 2 }, data: { bytes: 128 } }, targets: ['carrier-pattern'] },
     ]);
     expect(r.kind).toBe('sweep');
     const agg = JSON.parse(fs.readFileSync(r.reportJson, 'utf8'));
     expect(agg.rows.map((x: any) => x.values['data.bytes'])).toEqual([64, 128]);
     expect(agg.rows.map((x: any) => x.metrics.ps_per_position.spread.n)).toEqual([1, 1]);
     // a builder that builds nothing is caught: the aggregate never reads a missing point
-    await expect(runSweep(p, { axes: parseSweep(p, ['data.bytes=96']), seeds: null, overrides: {}, sets: [], targets: ['trace'], jobs: 1, force: false, builder: async () => [] })).rejects.toThrow(
+    await expect(runSweep(p, { axes: parseSweep(p, ['data.bytes=96']), seeds: null, overrides: {}, targets: ['trace'], jobs: 1, force: false, runner: { run: async () => [] } })).rejects.toThrow(
       /stage trace is not in the cache after its build/,
     );
   }, 120_000);

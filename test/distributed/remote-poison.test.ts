@@ -1,4 +1,4 @@
-// A poisoned remote cache (lib/engine/remote.ts) against a fault-injecting HTTP server on
+// A poisoned remote cache (lib/engine/keep/remote.ts) against a fault-injecting HTTP server on
 // loopback (test/helpers/fault-server.ts), with the toy pipeline: forged entries re-sealed
 // with a valid checksum (escaping artifact names, other outputs under the same key, refs
 // that are not hex, missing fields, a wrong tensor shape), entries without a valid HMAC tag,
@@ -8,9 +8,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteCache, TooLargeError } from '../../lib/engine/remote.ts';
-import { canonicalJson, sha256 } from '../../lib/engine/hash.ts';
-import { encodeTensor } from '../../lib/engine/tensor.ts';
+import { RemoteCache, TooLargeError } from '../../lib/engine/keep/remote.ts';
+import { canonicalJson, sha256 } from '../../lib/engine/keep/hash.ts';
+import { encodeTensor } from '../../lib/engine/keep/tensor.ts';
 import { startFaultServer, type FaultServer } from '../helpers/fault-server.ts';
 import { loadToy, makeToy, statuses } from '../engine/toy.ts';
 import { filesUnder } from '../helpers/servers.ts';
@@ -34,7 +34,7 @@ describe('a poisoned remote cache', { timeout: 60_000 }, () => {
   async function seeded(opts: { key?: string } = {}) {
     const prefix = `/p${++n}`;
     const a = await loadToy(fresh());
-    a.store.remote = new RemoteCache(srv.url + prefix, { key: opts.key ?? '', warn: () => {} });
+    await a.layer({ remote: new RemoteCache(srv.url + prefix, { key: opts.key ?? '', warn: () => {} }) });
     const built = await a.build(['c']);
     const ac = (s: string) => `${prefix}/ac/${built.entries[s].key}`;
     const entry = (s: string) => JSON.parse(srv.files.get(ac(s))!.toString());
@@ -47,7 +47,7 @@ describe('a poisoned remote cache', { timeout: 60_000 }, () => {
     const p = await loadToy(dir);
     const warnings: string[] = [];
     const remote = new RemoteCache(srv.url + prefix, { key: opts.key ?? '', warn: (m) => warnings.push(m), timeoutMs: 2000 });
-    p.store.remote = remote;
+    await p.layer({ remote: remote });
     const r = await p.build(['c']);
     const out = (await p.output(r.entries.c)).json;
     const outside = filesUnder(dir).filter((f) => !before.has(f) && !/^(cache|reports)\//.test(f));

@@ -1,4 +1,4 @@
-// The HTTP remote cache (lib/engine/remote.ts) against a real nginx WebDAV server on
+// The HTTP remote cache (lib/engine/keep/remote.ts) against a real nginx WebDAV server on
 // loopback, with the toy pipeline of test/engine/toy.ts: a build pushes entries and
 // objects; a second machine (an empty local cache) is served from the remote and runs
 // nothing; damaged remote entries and objects are refused and rebuilt; an unreachable
@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteCache, redactText } from '../../lib/engine/remote.ts';
-import { sha256 } from '../../lib/engine/hash.ts';
+import { RemoteCache, redactText } from '../../lib/engine/keep/remote.ts';
+import { sha256 } from '../../lib/engine/keep/hash.ts';
 import { filesUnder, freePort, missing, startNginx, type Server } from '../helpers/servers.ts';
 import { loadToy, makeToy } from '../engine/toy.ts';
 
@@ -50,7 +50,7 @@ describe.skipIf(!!why)('remote HTTP cache on nginx WebDAV', () => {
     const prefix = `${nginx.url}/run1`;
     const a = { p: await loadToy(fresh()) };
     const ra = new RemoteCache(prefix);
-    a.p.store.remote = ra;
+    await a.p.layer({ remote: ra });
     const first = await a.p.build(['c']);
     expect(first.runs.map((r) => r.status)).toEqual(['ran', 'ran', 'ran']);
     expect(ra.stats.entriesUp).toBe(3);
@@ -59,7 +59,7 @@ describe.skipIf(!!why)('remote HTTP cache on nginx WebDAV', () => {
 
     const b = { p: await loadToy(fresh()) };
     const rb = new RemoteCache(prefix);
-    b.p.store.remote = rb;
+    await b.p.layer({ remote: rb });
     const second = await b.p.build(['c']);
     expect(second.runs.map((r) => r.status)).toEqual(['cached', 'cached', 'cached']);
     expect(rb.stats.hits).toBe(3);
@@ -70,7 +70,7 @@ describe.skipIf(!!why)('remote HTTP cache on nginx WebDAV', () => {
   it('a damaged remote entry or object is refused and rebuilt, and the remote is repaired', async () => {
     const prefix = `${nginx.url}/run2`;
     const a = { p: await loadToy(fresh()) };
-    a.p.store.remote = new RemoteCache(prefix);
+    await a.p.layer({ remote: new RemoteCache(prefix) });
     const first = await a.p.build(['c']);
     // Flip a byte in b's entry and truncate c's JSON object on the server.
     const acB = path.join(nginx.root, 'run2', 'ac', first.entries.b.key);
@@ -82,7 +82,7 @@ describe.skipIf(!!why)('remote HTTP cache on nginx WebDAV', () => {
     const b = { p: await loadToy(fresh()) };
     const warnings: string[] = [];
     const rb = new RemoteCache(prefix, { warn: (m) => warnings.push(m) });
-    b.p.store.remote = rb;
+    await b.p.layer({ remote: rb });
     const second = await b.p.build(['c']);
     expect(second.runs.map((r) => `${r.name}:${r.status}`)).toEqual(['a:cached', 'b:ran', 'c:ran']);
     expect(warnings.join('\n')).toMatch(/stage b .*fails its checksum/);
@@ -91,7 +91,7 @@ describe.skipIf(!!why)('remote HTTP cache on nginx WebDAV', () => {
     for (const s of ['a', 'b', 'c']) expect(second.entries[s].outputHash).toBe(first.entries[s].outputHash);
     // The rebuild pushed good copies: a third machine is served entirely.
     const c = { p: await loadToy(fresh()) };
-    c.p.store.remote = new RemoteCache(prefix);
+    await c.p.layer({ remote: new RemoteCache(prefix) });
     expect((await c.p.build(['c'])).runs.map((r) => r.status)).toEqual(['cached', 'cached', 'cached']);
   });
 
@@ -100,13 +100,13 @@ describe.skipIf(!!why)('remote HTTP cache on nginx WebDAV', () => {
     const a = { p: await loadToy(fresh()) };
     await a.p.build(['c']); // no remote yet
     const ra = new RemoteCache(prefix);
-    a.p.store.remote = ra;
+    await a.p.layer({ remote: ra });
     expect((await a.p.build(['c'])).runs.map((r) => r.status)).toEqual(['cached', 'cached', 'cached']);
     expect(ra.stats.entriesUp).toBe(3);
     await a.p.build(['c']); // known to be there now: nothing is sent again
     expect(ra.stats.entriesUp).toBe(3);
     const b = { p: await loadToy(fresh()) };
-    b.p.store.remote = new RemoteCache(prefix);
+    await b.p.layer({ remote: new RemoteCache(prefix) });
     expect((await b.p.build(['c'])).runs.map((r) => r.status)).toEqual(['cached', 'cached', 'cached']);
   });
 
@@ -115,7 +115,7 @@ describe.skipIf(!!why)('remote HTTP cache on nginx WebDAV', () => {
     const a = { p: await loadToy(fresh()) };
     const warnings: string[] = [];
     const r = new RemoteCache(`http://bob:hunter22@127.0.0.1:${port}/x`, { warn: (m) => warnings.push(m) });
-    a.p.store.remote = r;
+    await a.p.layer({ remote: r });
     const out = await a.p.build(['c']);
     expect(out.runs.map((x) => x.status)).toEqual(['ran', 'ran', 'ran']);
     expect(warnings.length).toBe(1);
@@ -141,7 +141,7 @@ describe.skipIf(!!why)('remote HTTP cache on nginx WebDAV', () => {
 
     // Nothing the pipeline stores carries them.
     const a = { p: await loadToy(fresh()) };
-    a.p.store.remote = viaUrl;
+    await a.p.layer({ remote: viaUrl });
     await a.p.build(['c']);
     for (const f of filesUnder(a.p.store.root)) expect(fs.readFileSync(path.join(a.p.store.root, f)).includes('s3cret')).toBe(false);
     for (const f of filesUnder(nginx.root)) expect(fs.readFileSync(path.join(nginx.root, f)).includes('s3cret')).toBe(false);

@@ -11,8 +11,8 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { RemoteCache } from '../../lib/engine/remote.ts';
-import { sha256 } from '../../lib/engine/hash.ts';
+import { RemoteCache } from '../../lib/engine/keep/remote.ts';
+import { sha256 } from '../../lib/engine/keep/hash.ts';
 import { htpasswdLine, isLoopback, newPassword } from '../../lib/queue/servers.ts';
 import { freePort, missing, startNginx, startRedis, type Server } from '../helpers/servers.ts';
 

@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pipeline, type Overrides } from '../../lib/engine/pipeline.ts';
-import { RemoteCache } from '../../lib/engine/remote.ts';
+import { RemoteCache } from '../../lib/engine/keep/remote.ts';
 import { submitSweep } from '../../lib/queue/submit.ts';
 import { seedPoints } from '../../lib/queue/cli.ts';
 import type { PointEvent, PointResult } from '../../lib/queue/types.ts';
@@ -85,7 +85,7 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
   async function pullLocally(seeds: number[], cacheDir: string) {
     const p = await Pipeline.load({ root: dir, stageFiles: STAGES, cacheDir, reportsDir: path.join(tmp, 'reports-pull'), env });
     const remote = new RemoteCache(remoteUrl);
-    p.store.remote = remote;
+    await p.layer({ remote });
     const out: Record<number, { statuses: string[]; hashes: Record<string, string> }> = {};
     for (const seed of seeds) {
       const { runs, entries } = await p.build(['report'], { overrides: { ...TINY, train: { ...TINY.train, seed } } });

@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canonicalJson, sha256 } from '../../lib/engine/hash.ts';
-import { artifactNameProblem, entryProblem, tensorRefProblem } from '../../lib/engine/entry.ts';
-import { materialize } from '../../lib/engine/artifacts.ts';
+import { canonicalJson, sha256 } from '../../lib/engine/keep/hash.ts';
+import { artifactNameProblem, entryProblem, tensorRefProblem } from '../../lib/engine/keep/entry.ts';
+import { materialize } from '../../lib/engine/keep/artifacts.ts';
 import { checkParams } from '../../lib/engine/validate.ts';
 import reportParams from '../../schemas/report.params.json' with { type: 'json' };
 import { loadToy, makeToy, statuses } from './toy.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findCycle, topoSort, upstreamClosure, validateGraph } from '../../lib/engine/graph.ts';
+import { findCycle, topoSort, upstreamClosure, validateGraph } from '../../lib/engine/decide/graph.ts';
 
 const g = (o: Record<string, string[]>) => Object.entries(o).map(([name, inputs]) => ({ name, inputs }));
 

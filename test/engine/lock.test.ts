@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { lock, tryLock, waitMessage, LockTimeoutError } from '../../lib/engine/lock.ts';
-import { liveLocks, readHolder } from '../../lib/engine/lease.ts';
+import { lock, tryLock, waitMessage, LockTimeoutError } from '../../lib/engine/guard/lock.ts';
+import { liveLocks, readHolder } from '../../lib/engine/guard/lease.ts';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
 import { loadToy, makeToy, statuses, TOY_STAGES } from './toy.ts';
 
@@ -76,7 +76,7 @@ describe('stage lock leases', () => {
   it('a holder inside a long synchronous computation keeps its lease (renewed from a worker thread)', async () => {
     const f = tmpLock();
     const rel = tryLock(f, 300) as () => void;
-    const lockTs = fileURLToPath(new URL('../../lib/engine/lock.ts', import.meta.url));
+    const lockTs = fileURLToPath(new URL('../../lib/engine/guard/lock.ts', import.meta.url));
     // another process tries to take the lock every 20 ms for ~1.2 s, starting now
     const child = spawn(process.execPath, ['--import', tsxLoader, '-e', `
       const { tryLock } = await import(${JSON.stringify(pathToFileURL(lockTs).href)});
@@ -102,14 +102,15 @@ describe('stage lock leases', () => {
     expect(told).toHaveLength(1);
     expect(told[0]).toMatch(new RegExp(`^  waiting for process ${process.pid} on host ${os.hostname()} since \\d{4}-\\d\\d-\\d\\dT.*, building train \\(lock ${f}; .*if that process is gone, delete the lock file\\)$`));
     expect(err).toBeInstanceOf(LockTimeoutError);
-    expect(err.message).toMatch(new RegExp(`^gave up after \\d+ s waiting for the lock ${f}, held by process ${process.pid} on host .* since .* \\(lease until .*\\)\nhint: if no process is building it, delete ${f}; to wait longer, raise the limit$`));
+    expect(err.message).toMatch(new RegExp(`^gave up after \\d+ s waiting for the lock ${f}, held by process ${process.pid} on host .* since .* \\(lease until .*\\)$`));
+    expect(err.hint).toBe(`if no process is building it, delete ${f}; to wait longer, raise the limit`);
     rel();
   });
 
   it('the pipeline passes its lock options on: a build behind a held lock gives up with that error', async () => {
     const dir = makeToy();
     const p = await loadToy(dir);
-    const key = p.record('a', p.resolveAll({}).a, {}).key;
+    const key = p.project.record('a', p.resolveAll({}).a, {}).key;
     const rel = tryLock(p.store.lockPath('a', key)) as () => void;
     const q = await Pipeline.load({ root: dir, stageFiles: TOY_STAGES, env: {}, lock: { timeoutMs: 200 } });
     const lines: string[] = [];

@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadToy, makeToy, statuses, TOY_FILES, TOY_STAGES } from './toy.ts';
-import { gc } from '../../lib/engine/gc.ts';
+import { gc, type GcOptions } from '../../lib/engine/keep/gc.ts';
+import type { Pipeline, StageStatus } from '../../lib/engine/pipeline.ts';
+import { wordReason } from '../../lib/cli/commands.ts';
+
+const worded = (st: StageStatus[]) => st.map((s) => ({ ...s, reasons: s.reasons.map(wordReason) }));
+const gcOf = (p: Pipeline, o: Omit<GcOptions, 'reportsDir'>) => gc(p.project, p.store, { reportsDir: p.reportsDir, ...o });
 
 describe('pipeline cache behaviour (toy stages, in-process)', () => {
   it('runs everything once, then a fresh stage is skipped', async () => {
@@ -33,7 +38,6 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     const p = await loadToy(dir, [...TOY_STAGES, 'stages/x.ts', 'stages/y.ts']);
     const first = await p.build(['y']);
     expect((await p.output(first.entries.y)).json).toEqual({ text: 'one' });
-    expect(p.fingerprints).toBeUndefined(); // the memo lives for one build only
     // same size, in place, at once (likely within one clock tick: same mtime and ctime)
     fs.writeFileSync(input, 'two');
     const second = await p.build(['y']);
@@ -71,7 +75,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     await (await loadToy(dir)).build(['c', 'd']);
     fs.appendFileSync(path.join(dir, 'lib/util.ts'), 'export const unused = 1;\n');
     const p = await loadToy(dir);
-    const st = await p.status({ targets: ['c', 'd'] });
+    const st = worded(await p.status({ targets: ['c', 'd'] }));
     const b = st.find((s) => s.name === 'b')!;
     expect(b.state).toBe('stale');
     expect(b.reasons).toContain('code changed: lib/util.ts');
@@ -82,7 +86,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
 
     fs.appendFileSync(path.join(dir, 'stages/d.ts'), '// edited\n');
     const p2 = await loadToy(dir);
-    expect((await p2.status()).find((s) => s.name === 'd')!.reasons).toEqual(['code changed: stages/d.ts']);
+    expect(worded(await p2.status()).find((s) => s.name === 'd')!.reasons).toEqual(['code changed: stages/d.ts']);
     const r2 = await p2.build(['c', 'd']);
     expect(statuses(r2.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached', d: 'ran' });
   });
@@ -90,9 +94,9 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
   it('status names each reason: never built, param, upstream, corrupt entry', async () => {
     const dir = makeToy();
     const p = await loadToy(dir);
-    expect((await p.status({ targets: ['c'] })).find((s) => s.name === 'a')).toMatchObject({ state: 'missing', reasons: ['never built'] });
+    expect(worded(await p.status({ targets: ['c'] })).find((s) => s.name === 'a')).toMatchObject({ state: 'missing', reasons: ['never built'] });
     await p.build(['c']);
-    const st = await (await loadToy(dir)).status({ overrides: { a: { n: 6 } } });
+    const st = worded(await (await loadToy(dir)).status({ overrides: { a: { n: 6 } } }));
     expect(st.find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['param a.n: 4 -> 6'] });
     expect(st.find((s) => s.name === 'b')).toMatchObject({ state: 'stale', reasons: ['upstream a stale'] });
   });
@@ -101,7 +105,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     const dir = makeToy();
     await (await loadToy(dir)).build(['a']);
     await (await loadToy(dir)).build(['a'], { overrides: { a: { n: 9 } } }); // the latest build
-    const st = await (await loadToy(dir)).status({ overrides: { a: { offset: 1 } }, targets: ['a'] });
+    const st = worded(await (await loadToy(dir)).status({ overrides: { a: { offset: 1 } }, targets: ['a'] }));
     expect(st.find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['param a.offset: 0 -> 1'] });
   });
 
@@ -128,7 +132,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     bytes[bytes.length - 1] ^= 0x01;
     fs.writeFileSync(obj, bytes);
     const p2 = await loadToy(dir);
-    expect((await p2.status()).find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['cache entry corrupt'] });
+    expect(worded(await p2.status()).find((s) => s.name === 'a')).toMatchObject({ state: 'stale', reasons: ['cache entry corrupt'] });
     const r = await p2.build(['c']);
     expect(statuses(r.runs)).toEqual({ a: 'ran', b: 'cached', c: 'cached' });
     expect(p2.lines.some((l) => /^warning: stage a: .*fails its hash check.*recomputing/.test(l))).toBe(true);
@@ -161,7 +165,7 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     fs.writeFileSync(schemaPath, JSON.stringify(s));
     const p = await loadToy(dir);
     // schema files are part of the code hash: b is stale by code, and its new output fails on write
-    expect((await p.status()).find((x) => x.name === 'b')!.reasons).toEqual(['code changed: schemas/b.output.json']);
+    expect(worded(await p.status()).find((x) => x.name === 'b')!.reasons).toEqual(['code changed: schemas/b.output.json']);
     await expect(p.build(['b'])).rejects.toThrow(/fails schemas\/b\.output\.json on write/);
   });
 
@@ -189,12 +193,12 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     const p = await loadToy(dir);
     // reports/toy/out.txt now holds the n = 9 build's artifact; leave that link out here
     // (the next test covers it).
-    const freed = gc(p, { graceMs: 0, keepMaterialized: false });
+    const freed = gc(p.project, p.store, { reportsDir: p.reportsDir,  graceMs: 0, keepMaterialized: false });
     expect(freed.bytes).toBeGreaterThan(0);
     expect(freed.entries).toBe(3); // a, b, c for n = 9
     const r = await (await loadToy(dir)).build(['c']);
     expect(statuses(r.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
-    expect(gc(await loadToy(dir), { graceMs: 0, keepMaterialized: false }).bytes).toBe(0);
+    expect(gcOf(await loadToy(dir), { graceMs: 0, keepMaterialized: false }).bytes).toBe(0);
   });
 
   it('gc keeps the entries the caller names (keep), with their upstream closure, even without reports', async () => {
@@ -202,9 +206,9 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     await (await loadToy(dir)).build(['c']);
     const other = await (await loadToy(dir)).build(['b'], { overrides: { a: { n: 9 } } });
     const p = await loadToy(dir);
-    const dry = gc(p, { graceMs: 0, keepMaterialized: false, dryRun: true });
+    const dry = gc(p.project, p.store, { reportsDir: p.reportsDir,  graceMs: 0, keepMaterialized: false, dryRun: true });
     expect(dry.removed.map((r) => r.stage).sort()).toEqual(['a', 'b']); // n = 9's a and b
-    const kept = gc(p, { graceMs: 0, keepMaterialized: false, keep: [`b/${other.entries.b.key}`, 'nosuch/0000'] });
+    const kept = gc(p.project, p.store, { reportsDir: p.reportsDir,  graceMs: 0, keepMaterialized: false, keep: [`b/${other.entries.b.key}`, 'nosuch/0000'] });
     expect(kept.entries).toBe(0); // b named, a upstream of it; an id with no entry is ignored
     expect(kept.keptForReports).toBe(2);
     expect(statuses((await (await loadToy(dir)).build(['b'], { overrides: { a: { n: 9 } } })).runs)).toEqual({ a: 'cached', b: 'cached' });
@@ -215,16 +219,16 @@ describe('pipeline cache behaviour (toy stages, in-process)', () => {
     await (await loadToy(dir)).build(['c', 'd']);
     await (await loadToy(dir)).build(['c', 'd'], { overrides: { a: { n: 9 } } }); // reports/toy/out.txt is now n = 9's
     const p = await loadToy(dir);
-    const dry = gc(p, { graceMs: 0, dryRun: true });
+    const dry = gc(p.project, p.store, { reportsDir: p.reportsDir,  graceMs: 0, dryRun: true });
     // n = 9's a, b, c are kept for the file on disk (d is not upstream of it and goes);
     // the defaults' builds are kept as the current params' reach.
     expect(dry.removed.map((r) => r.stage)).toEqual(['d']);
     expect(dry.keptForReports).toBe(3);
-    expect(gc(p, { graceMs: 0 }).entries).toBe(1);
+    expect(gc(p.project, p.store, { reportsDir: p.reportsDir,  graceMs: 0 }).entries).toBe(1);
     const r = await (await loadToy(dir)).build(['c'], { overrides: { a: { n: 9 } } });
     expect(statuses(r.runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
     // Once the file is gone (or rewritten by another build), nothing links those entries.
     fs.rmSync(path.join(dir, 'reports/toy/out.txt'));
-    expect(gc(await loadToy(dir), { graceMs: 0 }).entries).toBe(3);
+    expect(gcOf(await loadToy(dir), { graceMs: 0 }).entries).toBe(3);
   });
 });

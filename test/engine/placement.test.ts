@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHILD_ABOVE_S, expectedSeconds, placement } from '../../lib/engine/placement.ts';
+import { CHILD_ABOVE_S, expectedSeconds, placement } from '../../lib/engine/run/placement.ts';
 import { TOY_FILES, TOY_STAGES, loadToy, makeToy } from './toy.ts';
 
 // spin: a second wall-clock spinner beside the toy's `slow`, reading b like it, so both become

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importsOf, SourceHasher, diffCode, codeHash } from '../../lib/engine/sources.ts';
-import { canonicalJson } from '../../lib/engine/hash.ts';
+import { importsOf, SourceHasher, diffCode, codeHash } from '../../lib/engine/decide/sources.ts';
+import { canonicalJson } from '../../lib/engine/keep/hash.ts';
 
 describe('code hashing', () => {
   it('finds static, re-export, side-effect and dynamic relative imports, not packages or comments', () => {
@@ -22,7 +22,7 @@ describe('code hashing', () => {
     expect(Object.keys(before).sort()).toEqual(['lib/x.ts', 'lib/y.ts', 'stages/s.ts']);
     w('lib/y.ts', `export const y = 2;`);
     const after = new SourceHasher(dir).closure(['stages/s.ts']);
-    expect(diffCode(before, after)).toEqual(['code changed: lib/y.ts']);
+    expect(diffCode(before, after)).toEqual([{ change: 'changed', file: 'lib/y.ts' }]);
     w('stages/s.ts', `import { x } from '../lib/missing.ts';`);
     expect(() => new SourceHasher(dir).closure(['stages/s.ts'])).toThrow(/cannot resolve import "..\/lib\/missing.ts"/);
   });
@@ -48,7 +48,7 @@ describe('imports found by a lexer', () => {
     w('lib/kernel.ts', 'export const f = () => 2;');
     const after = new SourceHasher(dir).closure(['stages/s.ts']);
     expect(codeHash(after)).not.toBe(codeHash(before));
-    expect(diffCode(before, after)).toEqual(['code changed: lib/kernel.ts']);
+    expect(diffCode(before, after)).toEqual([{ change: 'changed', file: 'lib/kernel.ts' }]);
   });
 
   it('a commented-out import, or one inside a string or template, changes nothing', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTensor, encodeTensor, tensor } from '../../lib/engine/tensor.ts';
+import { decodeTensor, encodeTensor, tensor } from '../../lib/engine/keep/tensor.ts';
 import { Packr } from 'msgpackr';
 
 describe('tensor codec', () => {

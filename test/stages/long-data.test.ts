@@ -8,8 +8,8 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import stage from '../../stages/data.ts';
-import { Store } from '../../lib/engine/store.ts';
-import { loadOutput } from '../../lib/engine/execute.ts';
+import { LocalStore } from '../../lib/engine/keep/store.ts';
+import { loadOutput } from '../../lib/engine/run/execute.ts';
 import { loadSchemas } from '../../lib/engine/params.ts';
 import { copyProject, pipelineCli, type Run } from '../helpers/project.ts';
 import { REF_DATA, enwik1MiB } from '../helpers/reference.ts';
@@ -47,7 +47,7 @@ describe.skipIf(!HEAD)('data beyond 1 KiB (enwik9-head-1MiB.txt)', () => {
       expect(j.stages.map((s: any) => s.name).sort()).toEqual(['carrier-pattern', 'data', 'influence', 'model', 'trace', 'train']);
       expect(j.stages.every((s: any) => s.status === 'ran')).toBe(true);
       expect(j.report).toBeNull();
-      const store = new Store(path.join(dir, 'cache'));
+      const store = new LocalStore(path.join(dir, 'cache'));
       const load = (name: string) => {
         const e = store.latestEntry(name)!;
         return loadOutput(store, e, loadSchemas(path.join(dir, 'schemas'), name).output);

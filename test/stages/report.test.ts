@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { marked, type Token } from 'marked';
 import { XMLValidator } from 'fast-xml-parser';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
+import { wordReason } from '../../lib/cli/commands.ts';
 import { STAGES } from '../../pipeline.ts';
 import { copyProject } from '../helpers/project.ts';
 import { PAPER_WEIGHTS } from '../helpers/reference.ts';
@@ -137,7 +138,7 @@ describe.skipIf(!PAPER_WEIGHTS)('report on the paper weights (end to end)', () =
     expect(again.runs.filter((r) => r.status !== 'cached').map((r) => r.name)).toEqual([]);
     fs.appendFileSync(path.join(dir, 'stages/influence.ts'), '\n// an edit that changes nothing computed\n');
     const p2 = await Pipeline.load({ root: dir, stageFiles: STAGES, env });
-    const st = await p2.status({ overrides });
+    const st = (await p2.status({ overrides })).map((s) => ({ ...s, reasons: s.reasons.map(wordReason) }));
     expect(st.find((s) => s.name === 'influence')).toMatchObject({ state: 'stale', reasons: ['code changed: stages/influence.ts'] });
     const edited = await p2.build(['report'], { overrides });
     expect(edited.runs.filter((r) => r.status === 'ran').map((r) => r.name)).toEqual(['influence']);

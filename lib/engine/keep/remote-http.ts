@@ -10,6 +10,8 @@
 // is never held in memory; and when no data arrives for `timeoutMs`, or, after that long,
 // it averages less than MIN_RATE (64 KiB/s: a server trickling bytes holds a build up too).
 
+import { EngineError } from '../errors.ts';
+
 export type Kind = 'cas' | 'ac';
 
 export interface RemoteOptions {
@@ -41,8 +43,11 @@ function resetCode(e: unknown): string | null {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-export class RemoteError extends Error {
-  readonly reason = 'usage';
+export class RemoteError extends EngineError {
+  declare readonly reason: 'usage';
+  constructor(message: string, hint?: string) {
+    super('usage', message, hint);
+  }
 }
 
 export class HttpCache {
@@ -64,10 +69,10 @@ export class HttpCache {
     try {
       u = new URL(url);
     } catch {
-      throw new RemoteError(`--remote-cache: not a URL: ${redactText(url)}\nhint: --remote-cache http://HOST:PORT/PREFIX`);
+      throw new RemoteError(`--remote-cache: not a URL: ${redactText(url)}`, `--remote-cache http://HOST:PORT/PREFIX`);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-      throw new RemoteError(`--remote-cache: only http:// and https:// are supported, got ${u.protocol}\nhint: --remote-cache http://HOST:PORT/PREFIX`);
+      throw new RemoteError(`--remote-cache: only http:// and https:// are supported, got ${u.protocol}`, `--remote-cache http://HOST:PORT/PREFIX`);
     }
     const user = decodeURIComponent(u.username);
     const pass = decodeURIComponent(u.password);
@@ -86,7 +91,7 @@ export class HttpCache {
     const envMax = process.env.TOTAL_INTERP_REMOTE_MAX_BYTES;
     if (opts.maxBytes !== undefined) this.maxBytes = opts.maxBytes;
     else if (envMax) {
-      if (!/^\d+$/.test(envMax) || Number(envMax) < 1) throw new RemoteError(`TOTAL_INTERP_REMOTE_MAX_BYTES: expected a positive number of bytes, got ${JSON.stringify(envMax)}\nhint: e.g. TOTAL_INTERP_REMOTE_MAX_BYTES=4294967296 (4 GiB)`);
+      if (!/^\d+$/.test(envMax) || Number(envMax) < 1) throw new RemoteError(`TOTAL_INTERP_REMOTE_MAX_BYTES: expected a positive number of bytes, got ${JSON.stringify(envMax)}`, `e.g. TOTAL_INTERP_REMOTE_MAX_BYTES=4294967296 (4 GiB)`);
       this.maxBytes = Number(envMax);
     } else this.maxBytes = DEFAULT_MAX_BYTES;
   }

@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { sha256, hashJson } from './hash.ts';
-import { EngineError } from './errors.ts';
-import { realIo, writeAtomic } from './atomic-write.ts';
+import { sha256, hashJson } from '../keep/hash.ts';
+import { EngineError } from '../errors.ts';
+import { realIo, writeAtomic } from '../keep/atomic-write.ts';
 
 /** What a module imports: its relative specifiers, and the lines of any import() it computes. */
 export interface ModuleImports {
@@ -207,13 +207,13 @@ export function codeHash(files: Record<string, string>): string {
   return hashJson(files);
 }
 
-/** Human reasons for a code change: files changed, added or removed. */
-export function diffCode(before: Record<string, string>, after: Record<string, string>): string[] {
-  const out: string[] = [];
+/** The files of a code change: added, changed or removed (in that order, then by path). */
+export function diffCode(before: Record<string, string>, after: Record<string, string>): { change: 'added' | 'changed' | 'removed'; file: string }[] {
+  const out: { change: 'added' | 'changed' | 'removed'; file: string }[] = [];
   for (const [f, h] of Object.entries(after)) {
-    if (!(f in before)) out.push(`code added: ${f}`);
-    else if (before[f] !== h) out.push(`code changed: ${f}`);
+    if (!(f in before)) out.push({ change: 'added', file: f });
+    else if (before[f] !== h) out.push({ change: 'changed', file: f });
   }
-  for (const f of Object.keys(before)) if (!(f in after)) out.push(`code removed: ${f}`);
-  return out.sort();
+  for (const f of Object.keys(before)) if (!(f in after)) out.push({ change: 'removed', file: f });
+  return out.sort((x, y) => (x.change !== y.change ? (x.change < y.change ? -1 : 1) : x.file < y.file ? -1 : x.file > y.file ? 1 : 0));
 }

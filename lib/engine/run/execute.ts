@@ -2,14 +2,14 @@
 // outputs (objects first, entry last, each atomically). Shared by the in-process runner
 // and the child-process runner (--jobs), so both store exactly the same thing.
 
-import { canonicalJson } from './hash.ts';
-import { checkOutput } from './validate.ts';
-import { decodeTensor, encodeTensor, checkTensor } from './tensor.ts';
-import type { Store } from './store.ts';
-import { CorruptError, artifactNameProblem, outputHashOf, type Entry, type ObjectRef, type TensorRef } from './entry.ts';
-import type { KeyRecord } from './key.ts';
-import { externalLabel } from './fingerprint.ts';
-import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from './types.ts';
+import { canonicalJson } from '../keep/hash.ts';
+import { checkOutput } from '../validate.ts';
+import { decodeTensor, encodeTensor, checkTensor } from '../keep/tensor.ts';
+import type { Store } from '../keep/store.ts';
+import { CorruptError, artifactNameProblem, outputHashOf, type Entry, type ObjectRef, type TensorRef } from '../keep/entry.ts';
+import type { KeyRecord } from '../decide/key.ts';
+import { externalLabel } from '../decide/fingerprint.ts';
+import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from '../types.ts';
 
 
 /**

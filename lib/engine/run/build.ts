@@ -3,15 +3,19 @@
 // its upstream entries are known, and run what misses under a per-(stage, key) lock.
 // The dry run is the plan itself, with stages downstream of a miss marked "would-run".
 
-import { upstreamClosure } from './graph.ts';
-import { EngineError, cacheWriteError } from './errors.ts';
-import { isForced, plan, planStage, type Force } from './plan.ts';
-import { materialize } from './artifacts.ts';
-import type { Overrides, Params, Pipeline } from './pipeline.ts';
-import { CorruptError, type Entry } from './entry.ts';
-import { externalLabel } from './fingerprint.ts';
-import type { Keyed } from './key.ts';
-import type { StageOutput } from './types.ts';
+import { upstreamClosure } from '../decide/graph.ts';
+import { EngineError, cacheWriteError, splitHint } from '../errors.ts';
+import { isForced, planStage, type Force, type Lookup, type Plan } from '../decide/plan.ts';
+import { materialize } from '../keep/artifacts.ts';
+import type { Overrides, Params, Project } from '../project.ts';
+import type { Store } from '../keep/store.ts';
+import { emit, type Reporter } from './progress.ts';
+import type { LockOptions } from '../guard/lock.ts';
+import { CorruptError, type Entry } from '../keep/entry.ts';
+import { externalLabel } from '../decide/fingerprint.ts';
+import type { Keyed } from '../decide/key.ts';
+import type { Staleness } from '../decide/explain.ts';
+import type { StageOutput } from '../types.ts';
 
 /**
  * When a cached entry was built from the same bytes under other names than this build
@@ -32,7 +36,7 @@ export interface StageRun {
   key: string;
   /** A run's own time: its `run` in the process that ran it (Entry.seconds), not the scheduler's wall clock. */
   seconds: number;
-  reasons?: string[];
+  reasons?: Staleness[];
   /** A cached entry built from identical bytes under other names: "built from identical bytes named <label>; here <external> is <label>". */
   note?: string;
   /** Where a stage that ran ran: this process, or a child process (placement.ts). */
@@ -48,13 +52,26 @@ export interface BuildOptions {
   jobs?: number;
 }
 
+/** What the caller gives a build besides the project and the store. */
+export interface BuildSettings {
+  reporter: Reporter;
+  /** Where artifacts are materialized. */
+  reportsDir: string;
+  /** Print every frame of a failing stage's stack, not only a bug's first three. */
+  debug?: boolean;
+  /** Stage locks: lease length, how long to wait before giving up, advice for the error. */
+  lock?: Pick<LockOptions, 'leaseMs' | 'timeoutMs' | 'advice'>;
+}
+
 export interface BuildResult {
   runs: StageRun[];
   entries: Record<string, Entry>;
 }
 
-function checkForce(p: Pipeline, force: Force | undefined) {
-  for (const f of Array.isArray(force) ? force : []) p.stage(f, 'force');
+/** Unknown targets and forced stages are 'unknown-stage' errors, before anything is planned. */
+export function checkTargets(project: Project, targets: readonly string[], force: Force | undefined) {
+  for (const t of targets) project.stage(t);
+  for (const f of Array.isArray(force) ? force : []) project.stage(f, 'force');
 }
 
 // Stages in this process run one at a time (children run beside them): a stage's seconds are
@@ -66,41 +83,36 @@ function oneHere<T>(f: () => Promise<T>): Promise<T> {
   return r;
 }
 
-/** What a build would do, without doing it. */
-export function dryRun(p: Pipeline, targets: string[], opts: BuildOptions = {}): BuildResult {
-  for (const t of targets) p.stage(t);
-  checkForce(p, opts.force);
-  const pl = plan(p, p.resolveAll(opts.overrides ?? {}), targets, { force: opts.force, strict: true });
+/** What a build would do, read off its plan (planned with `force` and `strict`). */
+export function dryRun(pl: Plan): BuildResult {
   const runs = pl.order.map((name): StageRun => {
     const s = pl.stages.get(name)!;
-    if (s.blockedBy.length) return { name, status: 'would-run', key: '', seconds: 0, reasons: s.blockedBy.map((u) => `upstream ${u} will run`) };
+    if (s.blockedBy.length) return { name, status: 'would-run', key: '', seconds: 0, reasons: s.blockedBy.map((u): Staleness => ({ kind: 'upstream', stage: u, how: 'will-run' })) };
     const key = s.keyed!.key.slice(0, 12);
     return s.state === 'fresh' ? { name, status: 'cached', key, seconds: 0 } : { name, status: 'would-run', key, seconds: 0, reasons: s.reasons };
   });
   return { runs, entries: pl.entries };
 }
 
-/** Build `targets` and everything upstream of them. */
-export async function build(p: Pipeline, targets: string[], opts: BuildOptions = {}): Promise<BuildResult> {
-  if (opts.dryRun) return dryRun(p, targets, opts);
+/** Build `targets` and everything upstream of them (opts.dryRun: the caller plans instead; see dryRun). */
+export async function build(project: Project, store: Store, targets: string[], opts: BuildOptions, settings: BuildSettings): Promise<BuildResult> {
+  checkTargets(project, targets, opts.force);
   // A shared hold against gc for the whole build (gc-lock.ts).
-  const { holdAgainstGc } = await import('./gc-lock.ts');
-  const release = await holdAgainstGc(p.store.locksDir, (who) => p.reporter.line(`  waiting for gc (${who}) to finish…`));
-  // External files are hashed once in this build (the vega bundles are declared by two stages).
-  p.fingerprints = new Map();
+  const { holdAgainstGc } = await import('../guard/gc-lock.ts');
+  const release = await holdAgainstGc(store.locksDir, (who) => settings.reporter.line(`  waiting for gc (${who}) to finish…`));
   try {
-    return await buildTargets(p, targets, opts);
+    // External files are hashed once in this build (the vega bundles are declared by two stages).
+    return await buildTargets({ project, store, fingerprints: new Map(), warn: (l) => settings.reporter.line(l) }, targets, opts, settings);
   } finally {
-    p.fingerprints = undefined;
     release();
   }
 }
 
-async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions): Promise<BuildResult> {
-  for (const t of targets) p.stage(t);
-  checkForce(p, opts.force);
-  const params: Params = p.resolveAll(opts.overrides ?? {});
-  const order = upstreamClosure(p.graph(params), targets);
+async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, settings: BuildSettings): Promise<BuildResult> {
+  const { project, store } = lk;
+  const { reporter } = settings;
+  const params: Params = project.resolveAll(opts.overrides ?? {});
+  const order = upstreamClosure(project.graph(params), targets);
   const entries: Record<string, Entry> = {};
   const runs = new Map<string, StageRun>();
   const jobs = Math.max(1, opts.jobs ?? 1);
@@ -108,22 +120,23 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
   // Fetch what stages need from outside (the paper's weights) before anything runs, so a
   // failed fetch leaves the cache as it was. Skipped for a source stage already cached.
   for (const name of order) {
-    const def = p.stage(name).def;
+    const def = project.stage(name).def;
     if (!def.prepare) continue;
-    if (!isForced(opts.force, name) && !p.inputsOf(name, params).length && planStage(p, name, params, {}, { explain: false }).entry) continue;
+    if (!isForced(opts.force, name) && !project.inputsOf(name, params).length && planStage(lk, name, params, {}, { explain: false }).entry) continue;
     try {
-      await def.prepare(params[name] as any, p.envOf(name));
+      await def.prepare(params[name] as any, project.envOf(name));
     } catch (e) {
-      throw new EngineError('stage-failed', `stage ${name} failed: ${(e as Error).message}`);
+      const { message, hint } = splitHint((e as Error).message, (e as { hint?: string }).hint);
+      throw new EngineError('stage-failed', `stage ${name} failed: ${message}`, hint);
     }
   }
 
-  const cached = (name: string, entry: Entry, keyed: Keyed, note = '') => {
+  const cached = (name: string, entry: Entry, keyed: Keyed, byOther = false) => {
     entries[name] = entry;
-    p.store.setLatest(name, keyed.key);
+    store.setLatest(name, keyed.key);
     const renamed = otherNames(entry, keyed);
     runs.set(name, { name, status: 'cached', key: keyed.key.slice(0, 12), seconds: 0, ...(renamed ? { note: renamed } : {}) });
-    p.reporter.line(`  cached  ${name}${note}${renamed ? ` (${renamed})` : ''}`);
+    emit(reporter, { kind: 'cached', stage: name, ...(byOther ? { byOther } : {}), ...(renamed ? { note: renamed } : {}) });
   };
 
   // An upstream output that fails to read, decode or validate is corruption: drop its
@@ -134,12 +147,12 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     for (const u of ups) {
       for (let attempt = 0; ; attempt++) {
         try {
-          inputs[u] = loadOutput(p.store, entries[u], p.stage(u).schemas.output);
+          inputs[u] = loadOutput(store, entries[u], project.stage(u).schemas.output);
           break;
         } catch (e) {
           if (!(e instanceof CorruptError) || attempt >= 2) throw e;
-          p.reporter.line(`warning: ${e.message}; recomputing ${u}`);
-          p.store.dropEntry(u, entries[u].key);
+          reporter.line(`warning: ${e.message}; recomputing ${u}`);
+          store.dropEntry(u, entries[u].key);
           delete entries[u];
           await buildOne(u);
         }
@@ -153,39 +166,43 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
   // (placement.ts): this process stays free to schedule and to show the others' progress.
   const buildOne = async (name: string, alone = true): Promise<void> => {
     const forced = isForced(opts.force, name);
-    let sp = planStage(p, name, params, entries, { forced, building: true, explain: false });
+    let sp = planStage(lk, name, params, entries, { forced, building: true, explain: false });
     const keyed = sp.keyed!;
-    if (!forced && p.store.remote && (await p.store.remote.pull(p.store, name, keyed.key)) && !sp.entry) sp = planStage(p, name, params, entries, { forced, building: true, explain: false }); // a local miss is looked up remotely
+    if (!forced && (await store.pull(name, keyed.key)) && !sp.entry) sp = planStage(lk, name, params, entries, { forced, building: true, explain: false }); // a further layer may have it
     if (sp.entry) return cached(name, sp.entry, keyed);
     // Loaded only when something must run: a no-op build never pays for them.
-    const [{ lock, waitMessage }, { runStage }, { expectedSeconds, placement }] = await Promise.all([import('./lock.ts'), import('./run-stage.ts'), import('./placement.ts')]);
+    const [{ lock, waitMessage }, { runStage }, { expectedSeconds, placement }] = await Promise.all([import('../guard/lock.ts'), import('./run-stage.ts'), import('./placement.ts')]);
     // One lock per (stage, key): two processes building the same result wait for each other;
     // different results (other seeds, other params) build at the same time. The lock is a
     // lease its holder renews while it builds (lock.ts).
-    const release = await lock(p.store.lockPath(name, keyed.key), {
-      ...p.lockOptions,
-      onWait: (h, file) => p.reporter.line(waitMessage(h, file, name)),
+    const release = await lock(store.lockPath(name, keyed.key), {
+      ...settings.lock,
+      onWait: (h, file) => reporter.line(waitMessage(h, file, name)),
     }).catch((e) => {
-      throw cacheWriteError(e, p.store.root);
+      throw cacheWriteError(e, store.root);
     });
-    const releaseShared = await p.store.remote?.lock?.(name, keyed.key, (h) => p.reporter.line(`  waiting for ${h} building ${name}…`)).catch((e) => { release(); throw e; });
+    const releaseShared = await store.lockKey(name, keyed.key, (h) => emit(reporter, { kind: 'waiting', stage: name, holder: h })).catch((e) => { release(); throw e; });
     try {
       // Another process may have built it while we waited.
       if (!forced) {
-        await p.store.remote?.pull(p.store, name, keyed.key); // another machine may have built it
-        const again = planStage(p, name, params, entries, { building: true, explain: false });
-        if (again.entry) return cached(name, again.entry, keyed, ' (built by another process)');
+        await store.pull(name, keyed.key); // another machine may have built it
+        const again = planStage(lk, name, params, entries, { building: true, explain: false });
+        if (again.entry) return cached(name, again.entry, keyed, true);
       }
       const loaded = await loadInputs(sp.inputs);
       const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
-      const inChild = placement(expectedSeconds(p.store, name, keyed.key), { jobs, alone, long: p.byName.get(name)!.def.long }) === 'child';
-      entries[name] = await (inChild ? runStage(p, name, keyed, params, upstream, loaded, true) : oneHere(() => runStage(p, name, keyed, params, upstream, loaded, false)));
+      const inChild = placement(expectedSeconds(store, name, keyed.key), { jobs, alone, long: project.stage(name).def.long }) === 'child';
+      const site = { project, store, reporter, debug: settings.debug };
+      entries[name] = await (inChild ? runStage(site, name, keyed, params, upstream, loaded, true) : oneHere(() => runStage(site, name, keyed, params, upstream, loaded, false))).catch((e) => {
+        emit(reporter, { kind: 'failed', stage: name, message: (e as Error).message });
+        throw e;
+      });
       // The stage's own time (its run() in the process that ran it), not this scheduler's wall
       // clock, which also counts a child's start-up and any time this process was busy elsewhere.
       const seconds = entries[name].seconds;
       runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds, where: inChild ? 'child' : 'here' });
-      p.reporter.line(`  ran     ${name}  ${seconds.toFixed(2)}s`);
-      await p.store.remote?.push(p.store, entries[name]); // before the locks go: a waiter then finds it
+      emit(reporter, { kind: 'ran', stage: name, seconds, where: inChild ? 'child' : 'here' });
+      await store.push(entries[name]); // before the locks go: a waiter then finds it
     } finally {
       await releaseShared?.();
       release();
@@ -199,7 +216,7 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     const pending = new Set(order);
     const running = new Map<string, Promise<void>>();
     let failure: unknown = null;
-    const ready = (name: string) => p.inputsOf(name, params).every((u) => name !== u && u in entries);
+    const ready = (name: string) => project.inputsOf(name, params).every((u) => name !== u && u in entries);
     while ((pending.size || running.size) && !failure) {
       for (const name of [...pending]) {
         if (running.size >= jobs) break;
@@ -215,6 +232,6 @@ async function buildTargets(p: Pipeline, targets: string[], opts: BuildOptions):
     await Promise.all(running.values());
     if (failure) throw failure;
   }
-  materialize(p.store, p.reportsDir, order.map((n) => entries[n]));
+  materialize(store, settings.reportsDir, order.map((n) => entries[n]));
   return { runs: order.map((n) => runs.get(n)!), entries };
 }

@@ -6,36 +6,27 @@
 //   cache/locks/<stage>-<key>.lock      held while a process builds that stage key
 //   cache/tmp/                          partial writes; renamed into place when complete
 //
-// Every write goes to tmp/ and is renamed into place (atomic-write.ts: a full disk, a
-// read-only or foreign-owned cache become one error naming the cache). Every read re-hashes
-// what it read, after checking its size: a truncated or bit-flipped object or entry is
-// reported as corrupt (never served) and the caller recomputes it. A read-only cache still
-// serves hits; that the `latest` pointers cannot be recorded is said once.
+// Every write goes through atomic-write.ts. Every read re-hashes what it read after checking
+// its size: a damaged object or entry is reported as corrupt (never served) and recomputed.
+// A read-only cache still serves hits; that `latest` cannot be recorded is said once.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { sha256, sha256Fd } from './hash.ts';
 import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
 import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, outputHashOf, parseEntry, sealEntry, wellFormed, type Declared, type Entry, type ObjectRef } from './entry.ts';
-// Listing the whole store (gc) is in store-list.ts and lease.ts, imported by gc alone.
-import type { RemoteTier } from './remote.ts';
+import type { Store } from './store-api.ts';
+// Listing the whole store (gc) is in store-list.ts, imported by gc alone. Entry, ObjectRef: entry.ts.
+export type { Entry, ObjectRef, Store };
 
-// Re-exported for callers that import them with the Store; they are defined in entry.ts.
-export type { Entry, ObjectRef };
-
-export class Store {
+/** The cache folder as a Store: every layer (layered.ts) reads and writes through it. */
+export class LocalStore implements Store {
   readonly root: string;
-  /** Optional second level (remote.ts): pulled on a local miss, pushed after a build. */
-  remote?: RemoteTier;
   /** Replaceable by tests, to play a full, read-only or foreign-owned disk. */
   io: WriteIo;
   /** Where the store's one-time notices go (the pipeline points it at its reporter). */
   warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`);
-  /**
-   * What each stage declares about its output (its tensor names, its volatile JSON keys):
-   * entries read back are checked against it, and outputHash recomputed with it. The
-   * pipeline points it at its stage declarations; without it those two checks are skipped.
-   */
+  /** Each stage's declared tensors and volatile keys, to check entries read back (set by the pipeline; none: unchecked). */
   declared?: (stage: string) => (Declared & { volatile?: readonly string[] }) | undefined;
   private toldReadOnly = false;
   constructor(root: string, io: Partial<WriteIo> = {}) {
@@ -238,6 +229,16 @@ export class Store {
     return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
   }
 
+  /** Nothing behind the local cache: no pull, no push, no lock beyond this machine's. */
+  pull(_stage: string, _key: string): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+  push(_entry: Entry): Promise<void> {
+    return Promise.resolve();
+  }
+  lockKey(_stage: string, _key: string, _onWait: (holder: string) => void): Promise<(() => Promise<void>) | null> {
+    return Promise.resolve(null);
+  }
   /** Where the lock files are (lock.ts, lease.ts). */
   get locksDir(): string {
     return this.dir('locks');

@@ -3,7 +3,8 @@
 // CorruptError and never surfaces as a TypeError or a wrong result.
 
 import { canonicalJson, hashJson, sha256 } from './hash.ts';
-import type { KeyRecord } from './key.ts';
+import type { KeyRecord } from '../decide/key.ts';
+import { EngineError } from '../errors.ts';
 
 /** Entries are small JSON records; a larger file is damage, not an entry. */
 export const MAX_ENTRY_BYTES = 16 << 20;
@@ -54,13 +55,13 @@ export interface Provenance {
 // The key record is documented, versioned and built in key.ts.
 export type { KeyRecord };
 
-export class CorruptError extends Error {
-  readonly reason = 'corrupt';
+export class CorruptError extends EngineError {
+  declare readonly reason: 'corrupt';
   /** The entry the damage was found through, when known: the caller drops it and recomputes. */
   stage?: string;
   key?: string;
   constructor(message: string, at?: { stage: string; key: string }) {
-    super(message);
+    super('corrupt', message);
     if (at) {
       this.stage = at.stage;
       this.key = at.key;

@@ -19,8 +19,8 @@
 //     (Input size does not predict the time: construction reads 2 KB and is the longest
 //     stage; most stages read the trace, 3.5 MB, and take under 0.3 s.)
 
-import type { Entry } from './entry.ts';
-import type { Store } from './store.ts';
+import type { Entry } from '../keep/entry.ts';
+import type { Store } from '../keep/store.ts';
 
 /** A stage expected to take longer than this (seconds of its own run) goes to a child process. */
 export const CHILD_ABOVE_S = 1;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { sha256, sha256File } from './hash.ts';
 import { CorruptError, artifactNameProblem, type Entry } from './entry.ts';
 import type { Store } from './store.ts';
+import { writeFileAtomic } from './atomic-write.ts';
 
 /** Write the entries' artifacts into `reportsDir`, only where they differ. Returns the paths. */
 export function materialize(store: Store, reportsDir: string, entries: Entry[]): string[] {
@@ -25,11 +26,7 @@ export function materialize(store: Store, reportsDir: string, entries: Entry[]):
         same = false;
       }
       if (!same) {
-        const bytes = store.getObject(ref, `stage ${e.record.stage}: artifact ${rel}`);
-        fs.mkdirSync(path.dirname(dest), { recursive: true });
-        const tmp = `${dest}.tmp-${process.pid}`;
-        fs.writeFileSync(tmp, bytes);
-        fs.renameSync(tmp, dest);
+        writeFileAtomic(dest, store.getObject(ref, `stage ${e.record.stage}: artifact ${rel}`));
       }
       written.push(dest);
     }

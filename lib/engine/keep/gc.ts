@@ -12,14 +12,17 @@
 // The result lists what goes; `dryRun` deletes nothing.
 
 import fs from 'node:fs';
-import { plan } from './plan.ts';
+import { plan } from '../decide/plan.ts';
 import { linkedEntries } from './artifacts.ts';
 import { entryObjects, type Entry } from './entry.ts';
 import { listEntries, listObjects, listTmp, removeLegacy } from './store-list.ts';
-import { lockForGc } from './gc-lock.ts';
-import type { Overrides, Pipeline } from './pipeline.ts';
+import { lockForGc } from '../guard/gc-lock.ts';
+import type { Overrides, Project } from '../project.ts';
+import type { Store } from './store.ts';
 
 export interface GcOptions {
+  /** The reports folder whose files' entries are kept (with keepMaterialized). */
+  reportsDir: string;
   /** Param sets whose builds are kept (default: the defaults). */
   overrides?: Overrides[];
   /** Keep what the files in the reports folder were built from (default true). */
@@ -40,21 +43,21 @@ export interface GcResult {
   keptForReports: number;
 }
 
-export function gc(p: Pipeline, opts: GcOptions = {}): GcResult {
-  const release = lockForGc(p.store.locksDir);
+export function gc(project: Project, store: Store, opts: GcOptions): GcResult {
+  const release = lockForGc(store.locksDir);
   try {
-    return collect(p, opts);
+    return collect(project, store, opts);
   } finally {
     release();
   }
 }
 
-function collect(p: Pipeline, opts: GcOptions): GcResult {
+function collect(project: Project, store: Store, opts: GcOptions): GcResult {
   const grace = opts.graceMs ?? 10 * 60 * 1000;
-  const all: { stage: string; key: string; path: string; entry: Entry | null }[] = listEntries(p.store.root).map((e) => {
+  const all: { stage: string; key: string; path: string; entry: Entry | null }[] = listEntries(store.root).map((e) => {
     let entry: Entry | null = null;
     try {
-      entry = p.store.getEntry(e.stage, e.key);
+      entry = store.getEntry(e.stage, e.key);
     } catch {
       entry = null; // damaged: nothing keeps it
     }
@@ -62,11 +65,11 @@ function collect(p: Pipeline, opts: GcOptions): GcResult {
   });
   const keep = new Set<string>();
   for (const ov of opts.overrides ?? [{}]) {
-    const pl = plan(p, p.resolveAll(ov), null, { all: true });
+    const pl = plan(project, store, project.resolveAll(ov), null, { all: true });
     for (const [name, e] of Object.entries(pl.entries)) keep.add(`${name}/${e.key}`);
   }
   const intact = all.filter((x): x is typeof x & { entry: Entry } => x.entry !== null);
-  const linked = linkedEntries(opts.keepMaterialized === false ? null : p.reportsDir, intact, opts.keep);
+  const linked = linkedEntries(opts.keepMaterialized === false ? null : opts.reportsDir, intact, opts.keep);
   const keptForReports = [...linked].filter((id) => !keep.has(id)).length;
   for (const id of linked) keep.add(id);
   const keepObjects = new Set<string>();
@@ -84,14 +87,14 @@ function collect(p: Pipeline, opts: GcOptions): GcResult {
     bytes += st.size;
     if (!opts.dryRun) fs.rmSync(x.path, { force: true });
   }
-  for (const o of listObjects(p.store.root)) {
+  for (const o of listObjects(store.root)) {
     if (keepObjects.has(o.hash) || now - o.mtimeMs < grace) continue;
     objects++;
     bytes += o.bytes;
     if (!opts.dryRun) fs.rmSync(o.path, { force: true });
   }
-  bytes += removeLegacy(p.store.root, opts.dryRun); // cache/validators/ of older engines: code, never data
-  for (const t of listTmp(p.store.root)) {
+  bytes += removeLegacy(store.root, opts.dryRun); // cache/validators/ of older engines: code, never data
+  for (const t of listTmp(store.root)) {
     if (now - t.mtimeMs < grace) continue;
     bytes += t.bytes;
     if (!opts.dryRun) fs.rmSync(t.path, { force: true });

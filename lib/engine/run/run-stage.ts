@@ -4,15 +4,17 @@
 
 import { executeStage } from './execute.ts';
 import { runInChild } from './child-runner.ts';
-import { EngineError } from './errors.ts';
-import type { Keyed } from './key.ts';
-import type { Params, Pipeline } from './pipeline.ts';
-import type { Entry } from './entry.ts';
-import type { StageOutput } from './types.ts';
+import { EngineError, splitHint } from '../errors.ts';
+import type { Keyed } from '../decide/key.ts';
+import type { Params, Project } from '../project.ts';
+import type { Store } from '../keep/store.ts';
+import type { Reporter } from './progress.ts';
+import type { Entry } from '../keep/entry.ts';
+import type { StageOutput } from '../types.ts';
 
 /** `loaded`: the upstream outputs, already read and checked by the caller (build.ts). */
 export async function runStage(
-  p: Pipeline,
+  at: { project: Project; store: Store; reporter: Reporter; debug?: boolean },
   name: string,
   keyed: Keyed,
   params: Params,
@@ -20,44 +22,46 @@ export async function runStage(
   loaded: Record<string, StageOutput>,
   inChild: boolean,
 ): Promise<Entry> {
-  const s = p.byName.get(name)!;
-  const progress = p.reporter.stage(name);
-  const warn = (m: string) => p.reporter.line(`warning: stage ${name}: ${m}`);
+  const { project, store, reporter } = at;
+  const s = project.stage(name);
+  const progress = reporter.stage(name);
+  const warn = (m: string) => reporter.line(`warning: stage ${name}: ${m}`);
   const job = {
     params: params[name],
     record: keyed.record,
     key: keyed.key,
     codeFiles: keyed.codeFiles,
     externals: keyed.externals,
-    env: p.envOf(name),
+    env: project.envOf(name),
     overrides: keyed.overrides,
   };
   try {
     if (inChild) {
       return await runInChild({
         ...job,
-        root: p.root,
+        root: project.root,
         stageFile: s.file,
-        schemasDir: p.schemasDir,
-        cacheDir: p.store.root,
+        schemasDir: project.schemasDir,
+        cacheDir: store.root,
         name,
         inputs: upstream,
-        inputSchemas: Object.fromEntries(Object.keys(upstream).map((u) => [u, p.byName.get(u)!.schemas.output])),
+        inputSchemas: Object.fromEntries(Object.keys(upstream).map((u) => [u, project.stage(u).schemas.output])),
         onProgress: progress,
         onWarn: warn,
       });
     }
-    return await executeStage({ ...job, store: p.store, def: s.def, inputs: loaded, outputSchema: s.schemas.output, progress, warn });
+    return await executeStage({ ...job, store, def: s.def, inputs: loaded, outputSchema: s.schemas.output, progress, warn });
   } catch (e) {
-    const err = e as Error & { reason?: string };
+    const err = e as Error & { reason?: string; hint?: string };
     // A full or read-only cache is not the stage's failure: its error names the cache.
     if (err.reason === 'cache-write') throw err;
     // A message is enough for a deliberate error; a TypeError or the like is a bug, so show
     // where it happened (debug prints every frame).
     const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;
     const frames = (err.stack ?? '').split('\n').filter((l) => l.startsWith('    at '));
-    const where = bug || p.debug ? `\n${frames.slice(0, p.debug ? undefined : 3).join('\n')}` : '';
-    throw new EngineError('stage-failed', `stage ${name} failed: ${err.message}${where}`);
+    const where = bug || at.debug ? `\n${frames.slice(0, at.debug ? undefined : 3).join('\n')}` : '';
+    const { message, hint } = splitHint(err.message, err.hint);
+    throw new EngineError('stage-failed', `stage ${name} failed: ${message}${where}`, hint);
   } finally {
     progress.done();
   }

@@ -1,12 +1,14 @@
-// Writing a file atomically into the cache: a tmp file, every write's count checked, fsync,
-// rename into place; on any error the tmp file is removed and disk or permission errors
-// become one error naming the cache (errors.ts). The file-system calls are
+// The one atomic writer: a tmp file, every write's count checked, fsync, rename into place;
+// on any error the tmp file is removed. Into the cache (writeAtomic) the tmp file is staged
+// in <cache>/tmp/ and disk or permission errors become one error naming the cache
+// (errors.ts); elsewhere (writeFileAtomic: reports/, a sweep's aggregate) it sits beside the
+// destination, so the rename never crosses file systems. The file-system calls are
 // injectable (WriteIo), so tests can play a full, read-only or foreign-owned disk.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { cacheWriteError } from './errors.ts';
+import { cacheWriteError } from '../errors.ts';
 
 /** The file-system calls a write makes: injectable, so tests can play a full or read-only disk. */
 export interface WriteIo {
@@ -35,14 +37,26 @@ export const realIo: WriteIo = {
  * naming `cacheRoot`.
  */
 export function writeAtomic(io: WriteIo, cacheRoot: string, dest: string, bytes: string | Uint8Array): void {
+  try {
+    writeThrough(io, path.join(cacheRoot, 'tmp'), `${process.pid}-${randomBytes(6).toString('hex')}`, dest, bytes);
+  } catch (e) {
+    throw cacheWriteError(e, cacheRoot);
+  }
+}
+
+/** Write bytes atomically to a file outside the cache (its folder is made); errors are the file system's own. */
+export function writeFileAtomic(dest: string, bytes: string | Uint8Array, io: WriteIo = realIo): void {
+  writeThrough(io, path.dirname(dest), `.${path.basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`, dest, bytes);
+}
+
+function writeThrough(io: WriteIo, tmpDir: string, tmpName: string, dest: string, bytes: string | Uint8Array): void {
   const buf = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
   let tmp: string | null = null;
   let fd = -1;
   try {
-    const tmpDir = path.join(cacheRoot, 'tmp');
     io.mkdirSync(tmpDir, { recursive: true });
     io.mkdirSync(path.dirname(dest), { recursive: true });
-    tmp = path.join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+    tmp = path.join(tmpDir, tmpName);
     fd = io.openSync(tmp, 'w');
     for (let off = 0; off < buf.byteLength; ) {
       const n = io.writeSync(fd, buf, off, buf.byteLength - off);
@@ -66,6 +80,6 @@ export function writeAtomic(io: WriteIo, cacheRoot: string, dest: string, bytes:
         io.rmSync(tmp, { force: true });
       } catch {}
     }
-    throw cacheWriteError(e, cacheRoot);
+    throw e;
   }
 }

@@ -4,7 +4,7 @@
 // The lock is a lease. The file names its holder (pid, host, since, a random token) and
 // when its lease expires; the holder renews it every lease/3 from a worker thread, which
 // keeps running while the main thread is inside a long synchronous stage (a 60 s training
-// kernel cannot starve it; lock-renewer.ts). A lock whose lease is stale (lease.ts) is broken.
+// kernel cannot starve it; renewal.ts). A lock whose lease is stale (lease.ts) is broken.
 // Breaking is a rename to a unique name, so of several waiters exactly one breaks it.
 // A waiter says who holds the lock, since when, and how to clear it; it gives up with an
 // error after `timeoutMs`.
@@ -14,7 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_LEASE_MS, describeHolder, parseHolder, readHolder, readText, record, staleness, writeAll, type Holder } from './lease.ts';
-import { getRenewer, withMutex } from './lock-renewer.ts';
+import { getRenewer, withMutex } from './renewal.ts';
+import { EngineError } from '../errors.ts';
 
 export interface LockOptions {
   /** Lease length; the holder renews every lease/3. Default 30 s. */
@@ -45,8 +46,11 @@ export function releaseAllLocks(): number {
   return n;
 }
 
-export class LockTimeoutError extends Error {
-  readonly reason = 'lock-timeout';
+export class LockTimeoutError extends EngineError {
+  declare readonly reason: 'lock-timeout';
+  constructor(message: string, hint?: string) {
+    super('lock-timeout', message, hint);
+  }
 }
 
 /** Try once. Returns a release function, or the current holder. */
@@ -72,7 +76,7 @@ export function tryLock(file: string, leaseMs = DEFAULT_LEASE_MS): (() => void) 
       throw e;
     }
     const r = getRenewer();
-    r.worker.postMessage({ type: 'hold', file, holder: me });
+    r.worker.postMessage({ op: 'hold-file', file, holder: me });
     let released = false;
     const release = () => {
       if (released) return;
@@ -81,7 +85,7 @@ export function tryLock(file: string, leaseMs = DEFAULT_LEASE_MS): (() => void) 
       withMutex(() => {
         if (readHolder(file)?.token === me.token) fs.rmSync(file, { force: true });
       });
-      r.worker.postMessage({ type: 'drop', file });
+      r.worker.postMessage({ op: 'drop-file', file });
     };
     held.add(release);
     return release;
@@ -142,8 +146,8 @@ export async function lock(file: string, opts: LockOptions | ((h: Holder) => voi
       const who = last ? describeHolder(last) : 'another process';
       throw new LockTimeoutError(
         `gave up after ${((Date.now() - t0) / 1000).toFixed(0)} s waiting for the lock ${file}, held by ${who}` +
-          (last ? ` (lease until ${new Date(last.expires).toISOString()})` : '') +
-          `\nhint: if no process is building it, delete ${file}${o.advice ? `; ${o.advice}` : ''}`,
+          (last ? ` (lease until ${new Date(last.expires).toISOString()})` : ''),
+        `if no process is building it, delete ${file}${o.advice ? `; ${o.advice}` : ''}`,
       );
     }
     await new Promise((res) => setTimeout(res, Math.min(delay, Math.max(1, timeoutMs - (Date.now() - t0)))));

@@ -2,12 +2,47 @@
 // (CI, pipes) a plain line every few seconds. Stages call progress(done, total, msg) as
 // often as they like: rendering is throttled here.
 
-import type { Progress } from './types.ts';
+import type { Progress } from '../types.ts';
+
+/**
+ * What a build says about each stage, as data: a stage ran (its own seconds, where), was
+ * served from the cache (by another process, or built from the same bytes under other
+ * names: `note`), failed, or waits for another machine building it. The CLI prints it
+ * (eventLine), a queue worker forwards it to the submitter as it is.
+ */
+export type BuildEvent =
+  | { kind: 'ran'; stage: string; seconds: number; where: 'here' | 'child' }
+  | { kind: 'cached'; stage: string; byOther?: boolean; note?: string }
+  | { kind: 'failed'; stage: string; message: string }
+  | { kind: 'waiting'; stage: string; holder: string };
 
 export interface Reporter {
   /** Progress callback for one stage. */
   stage(name: string): Progress & { done(): void };
   line(text: string): void;
+  /** Told every build event as data, before its line (a worker forwards them). */
+  event?(e: BuildEvent): void;
+}
+
+/** The line a build event prints, or null (a failure is printed as the build's error). */
+export function eventLine(e: BuildEvent): string | null {
+  switch (e.kind) {
+    case 'ran':
+      return `  ran     ${e.stage}  ${e.seconds.toFixed(2)}s`;
+    case 'cached':
+      return `  cached  ${e.stage}${e.byOther ? ' (built by another process)' : ''}${e.note ? ` (${e.note})` : ''}`;
+    case 'waiting':
+      return `  waiting for ${e.holder} building ${e.stage}…`;
+    case 'failed':
+      return null;
+  }
+}
+
+/** Tell a reporter one build event: as data, then as its line. */
+export function emit(r: Reporter, e: BuildEvent): void {
+  r.event?.(e);
+  const text = eventLine(e);
+  if (text !== null) r.line(text);
 }
 
 function fmtTime(s: number): string {

@@ -5,10 +5,9 @@
 // *outputs* (content hashes), not upstream keys, enter the record: a re-run that produces
 // identical output stops invalidation there (early cutoff).
 
-import { hashJson } from './hash.ts';
+import { hashJson } from '../keep/hash.ts';
 import { fingerprint, type FingerprintMemo } from './fingerprint.ts';
-import type { Entry } from './entry.ts';
-import type { ExternalFile, StageDef } from './types.ts';
+import type { ExternalFile, StageDef } from '../types.ts';
 
 /**
  * Engine format version: bump it when the way outputs are stored or keys are made
@@ -40,7 +39,8 @@ export interface KeyInputs {
   def: StageDef;
   code: { files: Record<string, string>; hash: string };
   params: Record<string, unknown>;
-  upstream: Record<string, Entry>;
+  /** Upstream entries (only their outputHash enters). */
+  upstream: Record<string, { outputHash: string }>;
   externals: Record<string, ExternalFile>;
   env: Record<string, string | undefined>;
   /** Non-default params of the whole pipeline; used only when def.overrides. */

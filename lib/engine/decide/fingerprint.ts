@@ -6,12 +6,16 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { sha256, sha256File } from './hash.ts';
-import type { ExternalFile } from './types.ts';
+import { sha256, sha256File } from '../keep/hash.ts';
+import type { ExternalFile } from '../types.ts';
+import { EngineError } from '../errors.ts';
 
 /** A missing external file: the message names the file and how to set it. */
-export class MissingFileError extends Error {
-  readonly reason = 'missing-file';
+export class MissingFileError extends EngineError {
+  declare readonly reason: 'missing-file';
+  constructor(message: string, hint?: string) {
+    super('missing-file', message, hint);
+  }
 }
 
 /**
@@ -44,9 +48,9 @@ export function contentFingerprint(f: ExternalFile, stage: string, memo?: Finger
   try {
     st = fs.statSync(f.path);
   } catch {
-    throw new MissingFileError(`stage ${stage}: ${f.name} file not found: ${f.path}` + (f.hint ? `\nhint: ${f.hint}` : ''));
+    throw new MissingFileError(`stage ${stage}: ${f.name} file not found: ${f.path}`, f.hint);
   }
-  if (!st.isFile()) throw new MissingFileError(`stage ${stage}: ${f.name} is not a file: ${f.path}` + (f.hint ? `\nhint: ${f.hint}` : ''));
+  if (!st.isFile()) throw new MissingFileError(`stage ${stage}: ${f.name} is not a file: ${f.path}`, f.hint);
   const readPrefix = (n: number) => {
     const fd = fs.openSync(f.path, 'r');
     try {

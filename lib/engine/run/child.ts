@@ -3,10 +3,10 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { executeStage, loadOutput } from './execute.ts';
-import { loadSchemas } from './params.ts';
-import { Store } from './store.ts';
+import { loadSchemas } from '../params.ts';
+import { LocalStore } from '../keep/store.ts';
 import type { ChildJob } from './child-runner.ts';
-import type { StageOutput } from './types.ts';
+import type { StageOutput } from '../types.ts';
 
 // The parent is gone (Ctrl-C, a kill): nothing will read this stage's result, so stop.
 process.on('disconnect', () => process.exit(1));
@@ -15,7 +15,7 @@ process.on('message', async (m: any) => {
   if (m?.type !== 'job') return;
   const job: ChildJob = m.job;
   try {
-    const store = new Store(job.cacheDir);
+    const store = new LocalStore(job.cacheDir);
     const mod = await import(pathToFileURL(path.resolve(job.root, job.stageFile)).href);
     const def = mod.default;
     const inputs: Record<string, StageOutput> = {};
@@ -43,9 +43,9 @@ process.on('message', async (m: any) => {
     });
     process.send!({ type: 'done', entry }, () => process.exit(0));
   } catch (e) {
-    const err = e as Error & { reason?: string; stage?: string; key?: string; code?: string };
-    // reason/stage/key/code let the parent rebuild the same error (corrupt input, cache full…).
-    const { reason, stage, key, code } = err;
-    process.send!({ type: 'error', message: err.message, stack: err.stack, reason, stage, key, code }, () => process.exit(1));
+    const err = e as Error & { reason?: string; stage?: string; key?: string; code?: string; hint?: string };
+    // reason/stage/key/code/hint let the parent rebuild the same error (corrupt input, cache full…).
+    const { reason, stage, key, code, hint } = err;
+    process.send!({ type: 'error', message: err.message, stack: err.stack, reason, stage, key, code, hint }, () => process.exit(1));
   }
 });

@@ -1,16 +1,17 @@
 // The stage graph: validation (duplicates, unknown inputs, cycles) and topological order.
 // A cycle error prints its path, `a -> b -> a`.
 
+import { EngineError } from '../errors.ts';
+
 export interface GraphNode {
   name: string;
   inputs: readonly string[];
 }
 
-export class GraphError extends Error {
-  readonly reason: 'duplicate' | 'unknown-input' | 'cycle' | 'unknown-stage';
-  constructor(reason: GraphError['reason'], message: string) {
-    super(message);
-    this.reason = reason;
+export class GraphError extends EngineError {
+  declare readonly reason: 'duplicate' | 'unknown-input' | 'cycle' | 'unknown-stage';
+  constructor(reason: GraphError['reason'], message: string, hint?: string) {
+    super(reason, message, hint);
   }
 }
 
@@ -18,7 +19,7 @@ export class GraphError extends Error {
 export function validateGraph(nodes: readonly GraphNode[]): void {
   const names = new Set<string>();
   for (const n of nodes) {
-    if (names.has(n.name)) throw new GraphError('duplicate', `duplicate stage name "${n.name}"\nhint: every stage in pipeline.ts needs a unique name`);
+    if (names.has(n.name)) throw new GraphError('duplicate', `duplicate stage name "${n.name}"`, 'every stage in pipeline.ts needs a unique name');
     names.add(n.name);
   }
   for (const n of nodes) {

@@ -6,34 +6,28 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CorruptError, type Entry } from './entry.ts';
-import type { KeyRecord } from './key.ts';
-import { CacheWriteError } from './errors.ts';
-import type { ExternalFile, Progress } from './types.ts';
+import { CorruptError, type Entry } from '../keep/entry.ts';
+import type { ExecuteArgs } from './execute.ts';
+import { CacheWriteError } from '../errors.ts';
+import type { Progress } from '../types.ts';
 
-export interface ChildJob {
+/** What the child needs: execute.ts's arguments that travel as data, and where to find the rest (stage, schemas, store, inputs). */
+export interface ChildJob extends Pick<ExecuteArgs, 'params' | 'record' | 'key' | 'codeFiles' | 'externals' | 'env' | 'overrides'> {
   root: string;
   stageFile: string;
   schemasDir: string;
   cacheDir: string;
   name: string;
-  params: Record<string, unknown>;
-  record: KeyRecord;
-  key: string;
-  codeFiles: Record<string, string>;
   inputs: Record<string, Entry>;
   inputSchemas: Record<string, unknown>;
-  externals: Record<string, ExternalFile>;
-  env: Record<string, string | undefined>;
-  overrides: Record<string, Record<string, unknown>>;
 }
 
 /** The child's error as the same class the engine would have thrown in-process. */
-function childError(m: { message: string; stack?: string; reason?: string; stage?: string; key?: string; code?: string }): Error {
+function childError(m: { message: string; stack?: string; reason?: string; stage?: string; key?: string; code?: string; hint?: string }): Error {
   let e: Error;
   if (m.reason === 'corrupt') e = new CorruptError(m.message, m.stage && m.key ? { stage: m.stage, key: m.key } : undefined);
-  else if (m.reason === 'cache-write') e = new CacheWriteError(m.message, m.code ?? 'EIO');
-  else e = new Error(m.message);
+  else if (m.reason === 'cache-write') e = new CacheWriteError(m.message, m.code ?? 'EIO', m.hint);
+  else e = m.hint !== undefined ? Object.assign(new Error(m.message), { hint: m.hint }) : new Error(m.message);
   return Object.assign(e, { stack: m.stack });
 }
 

@@ -5,7 +5,7 @@
 
 import { createRequire } from 'node:module';
 import type { Packr } from 'msgpackr';
-import type { DType, Tensor, TypedArray } from './types.ts';
+import type { DType, Tensor, TypedArray } from '../types.ts';
 
 export const TENSOR_FORMAT = 'total-interp/tensor@1';
 

@@ -3,10 +3,12 @@
 // why (against the closest earlier build). Build, dry run, status and gc all start here.
 
 import { upstreamClosure, topoSort, type GraphNode } from './graph.ts';
-import { CorruptError, type Entry } from './entry.ts';
-import { explainChange } from './explain.ts';
+import { CorruptError, type Entry } from '../keep/entry.ts';
+import { explainChange, type Staleness } from './explain.ts';
 import type { Keyed } from './key.ts';
-import type { Params, Pipeline } from './pipeline.ts';
+import type { FingerprintMemo } from './fingerprint.ts';
+import type { Params, Project } from '../project.ts';
+import type { Store } from '../keep/store.ts';
 
 export type PlanState = 'fresh' | 'stale' | 'missing';
 
@@ -16,7 +18,8 @@ export interface StagePlan {
   /** In the closure of the targets. */
   needed: boolean;
   state: PlanState;
-  reasons: string[];
+  /** Why it is stale or missing (typed; the caller words them): empty when fresh. */
+  reasons: Staleness[];
   /** Upstream stages not in the cache: until they are built, this stage's key is unknown. */
   blockedBy: string[];
   /** Key, record and what the runner needs; absent while blocked (or when the record failed). */
@@ -39,6 +42,17 @@ export interface Plan {
 
 export type Force = boolean | readonly string[];
 
+/**
+ * What planning one stage reads: the project, the store, the external files already
+ * hashed in this plan or build (hashed once each), and where a dropped entry is said.
+ */
+export interface Lookup {
+  project: Project;
+  store: Store;
+  fingerprints: FingerprintMemo;
+  warn?: (line: string) => void;
+}
+
 export function isForced(force: Force | undefined, name: string): boolean {
   return force === true || (Array.isArray(force) && force.includes(name));
 }
@@ -47,21 +61,21 @@ export function isForced(force: Force | undefined, name: string): boolean {
  * A cached entry that passes every check, or null. When building, a damaged entry is
  * reported as a warning and dropped; status and dry runs leave the store alone.
  */
-export function cachedEntry(p: Pipeline, name: string, key: string, building: boolean): { entry: Entry | null; corrupt?: string } {
+export function cachedEntry(lk: Lookup, name: string, key: string, building: boolean): { entry: Entry | null; corrupt?: string } {
   try {
-    const entry = p.store.getEntry(name, key);
+    const entry = lk.store.getEntry(name, key);
     if (!entry) return { entry: null };
     // Every object is re-hashed. The JSON was validated against the output schema when it was
     // written, and the schema file is part of the key, so an intact entry still satisfies it;
     // the schema is checked again whenever the JSON is actually read (loadOutput).
-    p.store.verifyEntry(entry); // and, for an entry with artifacts, its outputHash (store.ts)
+    lk.store.verifyEntry(entry); // and, for an entry with artifacts, its outputHash (store.ts)
     return { entry };
   } catch (e) {
     if (!(e instanceof CorruptError) && (e as { reason?: string }).reason !== 'corrupt') throw e;
     const msg = (e as Error).message;
     if (building) {
-      p.reporter.line(`warning: ${msg.startsWith('stage') ? msg : `stage ${name}: ${msg}`}; recomputing`);
-      p.store.dropEntry(name, key);
+      lk.warn?.(`warning: ${msg.startsWith('stage') ? msg : `stage ${name}: ${msg}`}; recomputing`);
+      lk.store.dropEntry(name, key);
     }
     return { entry: null, corrupt: msg };
   }
@@ -73,14 +87,14 @@ export function cachedEntry(p: Pipeline, name: string, key: string, building: bo
  * several seeds or models in one cache, "the last build" is often not the one the user
  * changed, so the closest record gives the clearest reason.
  */
-export function explainMiss(p: Pipeline, name: string, now: Keyed): string[] | null {
-  const latest = p.store.latestEntry(name);
-  let best: string[] | null = latest ? explainChange(latest, now) : null;
-  for (const key of p.store.keysOf(name)) {
+export function explainMiss(store: Store, name: string, now: Keyed): Staleness[] | null {
+  const latest = store.latestEntry(name);
+  let best: Staleness[] | null = latest ? explainChange(latest, now) : null;
+  for (const key of store.keysOf(name)) {
     if (latest && key === latest.key) continue;
     let e: Entry | null = null;
     try {
-      e = p.store.getEntry(name, key);
+      e = store.getEntry(name, key);
     } catch {
       continue;
     }
@@ -96,21 +110,21 @@ export function explainMiss(p: Pipeline, name: string, now: Keyed): string[] | n
  * adds the reasons of a miss (it reads older entries, so a build skips it).
  */
 export function planStage(
-  p: Pipeline,
+  lk: Lookup,
   name: string,
   params: Params,
   entries: Record<string, Entry>,
   o: { forced?: boolean; building?: boolean; explain?: boolean; needed?: boolean } = {},
 ): StagePlan {
-  const inputs = p.inputsOf(name, params);
-  const keyed = p.record(name, params[name], Object.fromEntries(inputs.map((u) => [u, entries[u]])), params);
+  const inputs = lk.project.inputsOf(name, params);
+  const keyed = lk.project.record(name, params[name], Object.fromEntries(inputs.map((u) => [u, entries[u]])), params, lk.fingerprints);
   const base = { name, inputs, needed: o.needed ?? true, blockedBy: [], keyed };
-  if (o.forced) return { ...base, state: 'stale', reasons: ['forced'] };
-  const hit = cachedEntry(p, name, keyed.key, o.building ?? false);
+  if (o.forced) return { ...base, state: 'stale', reasons: [{ kind: 'forced' }] };
+  const hit = cachedEntry(lk, name, keyed.key, o.building ?? false);
   if (hit.entry) return { ...base, state: 'fresh', reasons: [], entry: hit.entry };
-  if (hit.corrupt) return { ...base, state: 'stale', reasons: ['cache entry corrupt'] };
-  const why = o.explain === false ? null : explainMiss(p, name, keyed);
-  return why ? { ...base, state: 'stale', reasons: why } : { ...base, state: 'missing', reasons: ['never built'] };
+  if (hit.corrupt) return { ...base, state: 'stale', reasons: [{ kind: 'corrupt' }] };
+  const why = o.explain === false ? null : explainMiss(lk.store, name, keyed);
+  return why ? { ...base, state: 'stale', reasons: why } : { ...base, state: 'missing', reasons: [{ kind: 'never-built' }] };
 }
 
 /**
@@ -119,17 +133,10 @@ export function planStage(
  * `strict`: an error while making a key (a missing external file) is thrown; otherwise it
  * becomes the stage's reason.
  */
-export function plan(p: Pipeline, params: Params, targets: readonly string[] | null, o: { force?: Force; all?: boolean; strict?: boolean } = {}): Plan {
-  p.fingerprints = new Map();
-  try {
-    return planAll(p, params, targets, o);
-  } finally {
-    p.fingerprints = undefined;
-  }
-}
-
-function planAll(p: Pipeline, params: Params, targets: readonly string[] | null, o: { force?: Force; all?: boolean; strict?: boolean }): Plan {
-  const nodes = p.graph(params);
+export function plan(project: Project, store: Store, params: Params, targets: readonly string[] | null, o: { force?: Force; all?: boolean; strict?: boolean } = {}): Plan {
+  // External files are hashed once in this plan (a file two stages declare).
+  const lk: Lookup = { project, store, fingerprints: new Map() };
+  const nodes = project.graph(params);
   const everything = topoSort(nodes);
   const needed = targets ? upstreamClosure(nodes, targets) : everything;
   const neededSet = new Set(needed);
@@ -137,22 +144,23 @@ function planAll(p: Pipeline, params: Params, targets: readonly string[] | null,
   const stages = new Map<string, StagePlan>();
   const entries: Record<string, Entry> = {};
   for (const name of order) {
-    const inputs = p.inputsOf(name, params);
+    const inputs = project.inputsOf(name, params);
     const blockedBy = inputs.filter((u) => !entries[u]);
     const isNeeded = neededSet.has(name);
     if (blockedBy.length) {
-      const built = p.store.latestEntry(name) !== null;
-      const reasons = blockedBy.map((u) => `upstream ${u} ${stages.get(u)!.state}`);
-      stages.set(name, { name, inputs, needed: isNeeded, blockedBy, state: built ? 'stale' : 'missing', reasons: built ? reasons : [...reasons, 'never built'] });
+      const built = store.latestEntry(name) !== null;
+      // An upstream not in the cache is itself stale or missing (a fresh one would be in `entries`).
+      const reasons = blockedBy.map((u): Staleness => ({ kind: 'upstream', stage: u, how: stages.get(u)!.state === 'stale' ? 'stale' : 'missing' }));
+      stages.set(name, { name, inputs, needed: isNeeded, blockedBy, state: built ? 'stale' : 'missing', reasons: built ? reasons : [...reasons, { kind: 'never-built' }] });
       continue;
     }
     let sp: StagePlan;
     try {
-      sp = planStage(p, name, params, entries, { forced: isForced(o.force, name), needed: isNeeded });
+      sp = planStage(lk, name, params, entries, { forced: isForced(o.force, name), needed: isNeeded });
     } catch (e) {
       if (o.strict) throw e;
-      const built = p.store.latestEntry(name) !== null;
-      sp = { name, inputs, needed: isNeeded, blockedBy: [], state: built ? 'stale' : 'missing', reasons: [(e as Error).message.split('\n')[0]] };
+      const built = store.latestEntry(name) !== null;
+      sp = { name, inputs, needed: isNeeded, blockedBy: [], state: built ? 'stale' : 'missing', reasons: [{ kind: 'error', message: (e as Error).message.split('\n')[0] }] };
     }
     if (sp.entry) entries[name] = sp.entry;
     stages.set(name, sp);

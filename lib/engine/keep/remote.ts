@@ -33,7 +33,7 @@
 // and the stage is built locally: a remote can make a build slower, never wrong or stopped.
 
 import { sha256 } from './hash.ts';
-import type { Store } from './store.ts';
+import type { RemoteTier, Store } from './store-api.ts';
 import { MAX_ENTRY_BYTES, entryObjects, outputHashOf, type Entry } from './entry.ts';
 import { HttpCache, TooLargeError, type RemoteOptions } from './remote-http.ts';
 import { checkEntry, entryTag, tensorMismatch } from './remote-entry.ts';
@@ -41,18 +41,7 @@ import { checkEntry, entryTag, tensorMismatch } from './remote-entry.ts';
 export { checkEntry, entryTag } from './remote-entry.ts';
 export { HttpCache, RemoteError, TooLargeError, redactText, type Kind, type RemoteOptions } from './remote-http.ts';
 
-/** What a Store's `remote` offers the pipeline (build.ts pulls on a miss and pushes after a build). */
-export interface RemoteTier {
-  /** Before a local read: fetch (stage, key), or the objects its local entry lacks, into the local store. True when it is now local. */
-  pull(store: Store, stage: string, key: string): Promise<boolean>;
-  /** After a build: upload the entry's objects, then the entry. Never throws. */
-  push(store: Store, entry: Entry): Promise<void>;
-  /**
-   * Optional cross-machine lock around a stage build (the Redis key lock of lib/queue):
-   * resolves with a release function once held; `onWait` is told who holds it.
-   */
-  lock?(stage: string, key: string, onWait: (holder: string) => void): Promise<() => Promise<void>>;
-}
+export type { RemoteTier } from './store-api.ts';
 
 export interface RemoteStats {
   /** Entries found remotely and verified. */

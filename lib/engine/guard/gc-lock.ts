@@ -12,7 +12,7 @@
 
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { EngineError } from './errors.ts';
+import { EngineError } from '../errors.ts';
 import { describeHolder, liveLocks, readHolder, staleness } from './lease.ts';
 import { tryLock } from './lock.ts';
 
