@@ -370,3 +370,44 @@ export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// the forward pass's pre-activations (lib/rnn/forward.ts forwardStates), sixteen units per pass
+//
+// Wp holds Wh (H, H) packed by blocks of sixteen rows: Wp[(b*H + j)*16 + r] = Wh[(16b + r)*H + j]
+// (rows past H are 0 and their sums are thrown away), so one pass over j reads 128
+// contiguous bytes per j and keeps sixteen row sums in eight f64x2 registers. Each row's
+// sum runs over j in order from 0 with a multiply and an add rounded separately: the sum
+// forwardStates' plainStep forms; then z = fround((Wx[i][x] + sum) + bh[i]) as plainStep.
+// S = fround(tanh z) is the caller's (JavaScript's own Math.tanh; a call per unit from
+// here would cost more than the product), and so is writing S into prev for the next step.
+
+/**
+ * z (H, f32) of one step on byte x from prev (H, f64: S[t-1]). Wx (H, 256) and bh (H) are
+ * f32, Wp as above with HB = ceil(H/16) blocks, acc (16·HB, f64) is scratch.
+ */
+export function forwardZ(z: usize, x: i32, H: i32, Wp: usize, Wx: usize, bh: usize, prev: usize, acc: usize): void {
+  const HB = (H + 15) >> 4;
+  for (let b = 0; b < HB; b++) {
+    let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    let wp = Wp + ((<usize>(b * H)) << 7);
+    for (let j = 0; j < H; j++) {
+      const p = v128.load64_splat(at(prev, j));
+      a0 = f64x2.add(a0, f64x2.mul(v128.load(wp), p));
+      a1 = f64x2.add(a1, f64x2.mul(v128.load(wp, 16), p));
+      a2 = f64x2.add(a2, f64x2.mul(v128.load(wp, 32), p));
+      a3 = f64x2.add(a3, f64x2.mul(v128.load(wp, 48), p));
+      a4 = f64x2.add(a4, f64x2.mul(v128.load(wp, 64), p));
+      a5 = f64x2.add(a5, f64x2.mul(v128.load(wp, 80), p));
+      a6 = f64x2.add(a6, f64x2.mul(v128.load(wp, 96), p));
+      a7 = f64x2.add(a7, f64x2.mul(v128.load(wp, 112), p));
+      wp += 128;
+    }
+    const o = at(acc, b << 4);
+    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+    v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
+  }
+  for (let i = 0; i < H; i++) {
+    store<f32>(ati(z, i), <f32>((<f64>load<f32>(ati(Wx, (i << 8) + x)) + load<f64>(at(acc, i))) + <f64>load<f32>(ati(bh, i))));
+  }
+}

@@ -18,7 +18,8 @@ export default defineStage<Params>({
   inputs: ['rebuild', 'model', 'data', 'trace', 'construction', 'reverse-iso', 'kn'],
   async run({ params, inputs, progress }) {
     const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
-    const { forwardTrace, mean } = await import('../lib/rnn/forward.ts');
+    const { mean } = await import('../lib/rnn/forward.ts');
+    const { forwardTraceFast: forwardTrace } = await import('../lib/analysis/forward-fast.ts');
     const { weightsFrom } = await import('../lib/rnn/weights.ts');
     const { gzipBits } = await import('../lib/analysis/describe.ts');
     const sc = await import('../lib/analysis/rebuild-score.ts');

@@ -19,6 +19,7 @@ export interface DenseExports {
   gradWeights(Wt: number, H: number, A: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number): void;
   expTest(IN: number, OUT: number, n: number): void;
   scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number): void;
+  forwardZ(z: number, x: number, H: number, Wp: number, Wx: number, bh: number, prev: number, acc: number): void;
 }
 
 let mod: WebAssembly.Module | null | undefined;
@@ -46,8 +47,11 @@ export function denseUnavailableReason(): string {
   return denseModule() ? '' : reason;
 }
 
-type Spec = Record<string, readonly ['f64' | 'i32', number]>;
-type Views<S extends Spec> = { [K in keyof S]: S[K][0] extends 'f64' ? Float64Array : Int32Array };
+type Kind = 'f64' | 'i32' | 'f32' | 'u8';
+type Spec = Record<string, readonly [Kind, number]>;
+type ViewOf<T extends Kind> = T extends 'f64' ? Float64Array : T extends 'i32' ? Int32Array : T extends 'f32' ? Float32Array : Uint8Array;
+type Views<S extends Spec> = { [K in keyof S]: ViewOf<S[K][0]> };
+const BYTES: Record<Kind, number> = { f64: 8, i32: 4, f32: 4, u8: 1 };
 
 /** Below this the module's own data lies; the arena starts here. */
 const BASE = 65536;
@@ -65,16 +69,17 @@ export function denseArena<S extends Spec>(spec: S): { x: DenseExports; v: Views
   for (const k of Object.keys(spec) as (keyof S)[]) {
     const [type, n] = spec[k];
     p[k] = top;
-    top += Math.ceil(((type === 'f64' ? 8 : 4) * n) / 16) * 16 + 16;
+    top += Math.ceil((BYTES[type] * n) / 16) * 16 + 16;
   }
   const memory = new WebAssembly.Memory({ initial: Math.ceil(top / 65536) });
   const x = new WebAssembly.Instance(m, {
     env: { memory, exp: Math.exp, log: Math.log, abort: () => { throw new Error('wasm abort'); } },
   }).exports as unknown as DenseExports;
-  const v = {} as Record<keyof S, Float64Array | Int32Array>;
+  const v = {} as Record<keyof S, ArrayBufferView>;
+  const make = { f64: Float64Array, i32: Int32Array, f32: Float32Array, u8: Uint8Array };
   for (const k of Object.keys(spec) as (keyof S)[]) {
     const [type, n] = spec[k];
-    v[k] = type === 'f64' ? new Float64Array(memory.buffer, p[k], n) : new Int32Array(memory.buffer, p[k], n);
+    v[k] = new make[type](memory.buffer, p[k], n);
   }
   return { x, v: v as Views<S>, p };
 }
@@ -134,4 +139,61 @@ export class Mv4 {
 
 function mv4Arena(rows: number, n: number) {
   return denseArena({ M: ['f64', rows * n], v: ['f64', 4 * n], init: ['f64', rows], out: ['f64', 4 * rows] });
+}
+
+// ---------------------------------------------------------------------------------------
+// the forward pass's states
+
+/** What forwardStatesDense reads of a model: H and its float32 Wx (H, 256), Wh (H, H), bh (H). */
+export interface RecurrentWeights {
+  H: number;
+  Wx: Float32Array;
+  Wh: Float32Array;
+  bh: Float32Array;
+}
+
+/**
+ * z and S (T, H) float32 of the forward pass over xs from S[-1] = h0 (default 0), in
+ * WebAssembly: bit for bit lib/rnn/forward.ts forwardStates (each unit's Wh·S[t-1] summed
+ * over j in order, z = fround(Wx[i][x] + sum + bh[i]), S = fround(Math.tanh z)), about
+ * ten times faster at H = 128. Null without the module (the caller runs forwardStates).
+ */
+/**
+ * z and S (T, H) float32 of the forward pass over xs from S[-1] = h0 (default 0), bit for
+ * bit lib/rnn/forward.ts forwardStates (each unit's Wh·S[t-1] summed over j in order,
+ * z = fround(Wx[i][x] + sum + bh[i]), S = fround(Math.tanh z)): the product and z in
+ * WebAssembly (forwardZ), tanh here. Null without the module (the caller runs forwardStates).
+ */
+export function forwardStatesDense(w: RecurrentWeights, xs: Uint8Array, h0?: Float32Array): { z: Float32Array; S: Float32Array } | null {
+  const { H } = w;
+  const T = xs.length;
+  const HB = Math.ceil(H / 16);
+  const d = denseArena({ zt: ['f32', H], Wp: ['f64', HB * H * 16], Wx: ['f32', H * 256], bh: ['f32', H], prev: ['f64', H], acc: ['f64', HB * 16] });
+  if (!d) return null;
+  // Wp[(b*H + j)*16 + r] = Wh[(16b + r)*H + j]: sixteen rows side by side per j
+  const Wp = d.v.Wp;
+  for (let i = 0; i < H; i++) {
+    const b = i >> 4;
+    const r = i & 15;
+    for (let j = 0; j < H; j++) Wp[(b * H + j) * 16 + r] = w.Wh[i * H + j];
+  }
+  d.v.Wx.set(w.Wx);
+  d.v.bh.set(w.bh);
+  const prev = d.v.prev;
+  const zt = d.v.zt;
+  if (h0) for (let j = 0; j < H; j++) prev[j] = h0[j];
+  const z = new Float32Array(T * H);
+  const S = new Float32Array(T * H);
+  for (let t = 0; t < T; t++) {
+    d.x.forwardZ(d.p.zt, xs[t], H, d.p.Wp, d.p.Wx, d.p.bh, d.p.prev, d.p.acc);
+    const o = t * H;
+    for (let i = 0; i < H; i++) {
+      const zi = zt[i];
+      const si = Math.fround(Math.tanh(zi));
+      z[o + i] = zi;
+      S[o + i] = si;
+      prev[i] = si;
+    }
+  }
+  return { z, S };
 }

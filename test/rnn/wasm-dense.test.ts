@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Mv4, denseArena, denseModule, denseUnavailableReason } from '../../lib/rnn/wasm-dense.ts';
+import { Mv4, denseArena, denseModule, denseUnavailableReason, forwardStatesDense } from '../../lib/rnn/wasm-dense.ts';
 import {
   byteClasses, factorBlocks, factoredGrad, factoredLogits, gdWork, scoreScales, targetClasses, type Factored,
 } from '../../lib/analysis/factored-readout.ts';
-import { readoutLogits4, readoutLogp4 } from '../../lib/rnn/forward.ts';
+import { forwardStatesNaive, readoutLogits4, readoutLogp4 } from '../../lib/rnn/forward.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
 import { maxDiff, randomBytes, randomFill } from './helpers.ts';
 
@@ -115,6 +115,22 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
       for (const k of ['dW', 'db', 'L', 'bpc'] as const) {
         const bad = bitDiffs(fast[k], js[k]);
         expect(bad, `${k} H=${H} w=${w}: ${maxDiff(fast[k], js[k]).msg}`).toEqual([]);
+      }
+    }
+  });
+
+  it('forwardStatesDense gives forwardStatesNaive\'s z and S bit for bit (H not a multiple of 16, saturating weights, a given S[-1])', () => {
+    for (const [H, amp] of [[128, 0.3], [21, 2], [16, 0.05], [3, 1]] as const) {
+      const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), H, amp), H);
+      const xs = randomBytes(300, H + 1, 'abcdefgh <>\n');
+      const h0 = randomFill(new Float32Array(H), H + 2, 1);
+      for (const start of [undefined, h0]) {
+        const naive = forwardStatesNaive(w, xs, start);
+        const fast = forwardStatesDense(w, xs, start)!;
+        for (const k of ['z', 'S'] as const) {
+          const bad = bitDiffs(fast[k], naive[k]);
+          expect(bad.length, `H=${H} ${k}: ${bad.length} differ, first at ${bad[0]}: ${fast[k][bad[0]]} vs ${naive[k][bad[0]]}; ${maxDiff(fast[k], naive[k]).msg}`).toBe(0);
+        }
       }
     }
   });
