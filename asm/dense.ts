@@ -35,8 +35,9 @@
 // V8's Math.exp is fdlibm's __ieee754_exp (src/base/ieee754.cc): x = k·ln2 + r with
 // r = hi - lo, exp(r) = 1 - ((lo - r·c/(2 - c)) - hi), c = r - r²·P(r²), times 2^k. The
 // general branch (1.5·ln2 ≤ |x| < 700: k is neither 0, ±1 nor below -1021) is written
-// here in f64x2 with the same operations in the same order; a lane outside it (small |x|,
-// overflow, underflow, NaN) is computed by the imported Math.exp itself. Tested against
+// here in f64x2 with the same operations in the same order; a lane outside it goes to
+// expScalar below (the other branches, one lane; overflow, deep underflow and NaN to the
+// imported Math.exp itself). Tested against
 // Math.exp bit for bit on millions of arguments (test/rnn/wasm-dense.test.ts).
 
 const EXP_LO = reinterpret<f64>(0x3FF0A2B200000000); // the smallest |x| with the high word of 1.5·ln2
@@ -48,6 +49,49 @@ const P2: f64 = -2.77777777770155933842e-03;
 const P3: f64 = 6.61375632143793436117e-05;
 const P4: f64 = -1.65339022054652515390e-06;
 const P5: f64 = 4.13813679705723846039e-08;
+
+const twom1000: f64 = 9.33263618503218878990e-302; // 2^-1000
+
+/**
+ * exp x as V8's Math.exp computes it, one lane: every branch of __ieee754_exp written out
+ * (|x| ≤ 0.5·ln2: k = 0 and its own last step; below 1.5·ln2: k = ±1; x = 1: e; below
+ * -708.4: the 2^-1000 scaling), except |x| ≥ 709.78, x ≥ 512 and NaN, which Math.exp
+ * computes itself (overflow, underflow to 0, and the special values). The lanes exp2v does not
+ * take (the softmax's own max gives exp(0) in every row) and odd tails come here instead
+ * of a call out to JavaScript.
+ */
+export function expScalar(x: f64): f64 {
+  const hx = <u32>(reinterpret<u64>(x) >>> 32);
+  const xsb = <i32>(hx >>> 31);
+  const ix = hx & 0x7FFFFFFF;
+  // |x| ≥ 709.78..., not finite, or x ≥ 512 (k up to 1024, which 2^k as built here cannot hold)
+  if (ix >= 0x40862E42 || (xsb == 0 && ix >= 0x40800000)) return jsExp(x);
+  let hi: f64 = 0;
+  let lo: f64 = 0;
+  let k: i32 = 0;
+  if (ix > 0x3FD62E42) {
+    if (ix < 0x3FF0A2B2) {
+      if (x == 1.0) return 2.718281828459045;
+      hi = xsb ? x - -ln2HI : x - ln2HI; // x - ln2HI[xsb]
+      lo = xsb ? -ln2LO : ln2LO;
+      k = 1 - xsb - xsb;
+    } else {
+      k = <i32>(invln2 * x + (xsb ? -0.5 : 0.5));
+      const t = <f64>k;
+      hi = x - t * ln2HI;
+      lo = t * ln2LO;
+    }
+    x = hi - lo;
+  } else if (ix < 0x3E300000) {
+    return 1 + x; // |x| < 2^-28
+  }
+  const t = x * x;
+  const c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  if (k == 0) return 1 - ((x * c) / (c - 2.0) - x);
+  const y = 1 - ((lo - (x * c) / (2.0 - c)) - hi);
+  if (k >= -1021) return y * reinterpret<f64>(<u64>(0x3FF00000 + (k << 20)) << 32);
+  return y * reinterpret<f64>(<u64>(0x3FF00000 + ((k + 1000) << 20)) << 32) * twom1000;
+}
 
 /** (exp x0, exp x1), each equal to Math.exp's. */
 // @ts-ignore: decorator
@@ -72,8 +116,8 @@ const P5: f64 = 4.13813679705723846039e-08;
   const ax = f64x2.abs(x);
   const fast = v128.and(f64x2.ge(ax, f64x2.splat(EXP_LO)), f64x2.lt(ax, f64x2.splat(700)));
   if (!i64x2.all_true(fast)) {
-    if (i64x2.extract_lane(fast, 0) == 0) e = f64x2.replace_lane(e, 0, jsExp(f64x2.extract_lane(x, 0)));
-    if (i64x2.extract_lane(fast, 1) == 0) e = f64x2.replace_lane(e, 1, jsExp(f64x2.extract_lane(x, 1)));
+    if (i64x2.extract_lane(fast, 0) == 0) e = f64x2.replace_lane(e, 0, expScalar(f64x2.extract_lane(x, 0)));
+    if (i64x2.extract_lane(fast, 1) == 0) e = f64x2.replace_lane(e, 1, expScalar(f64x2.extract_lane(x, 1)));
   }
   return e;
 }
@@ -240,44 +284,55 @@ export function gatherRows(L: usize, tab: usize, off: usize, G: i32, K: i32, t0:
  * p = softmax over classes with multiplicities mult (K), d = p - onehot(y[t]) (y is i32);
  * db[k] += d[k] (db zeroed first), A[off[t*G + g] + k] += d[k] for every block (A zeroed
  * first, nTab elements), and returns Σ_t -ln(p_t(y_t) + eps). l (K) is scratch.
+ *
+ * Positions that read the same table rows in every block have the same logits, so the same
+ * p: code[t] (i32) = 2·slot + 1 at the first position of a slot (p is computed and kept in
+ * P + slot·K·8) and 2·slot at the others (p is copied from there). The same bits as
+ * computing it again, without the gather, the max and the K exponentials.
  */
 export function gradRows(
   A: usize, db: usize, nTab: i32, l: usize, tab: usize, off: usize, G: i32, K: i32,
-  b: usize, mult: usize, y: usize, t0: i32, t1: i32, eps: f64,
+  b: usize, mult: usize, y: usize, t0: i32, t1: i32, eps: f64, code: usize, P: usize,
 ): f64 {
   memory.fill(A, 0, <usize>nTab << 3);
   memory.fill(db, 0, <usize>K << 3);
   let loss: f64 = 0;
   for (let t = t0; t < t1; t++) {
-    gatherRow(l, tab, off, t, G, K, b);
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) {
-      const v = load<f64>(at(l, k));
-      if (v > max) max = v;
+    const c = load<i32>(ati(code, t));
+    const keep = at(P, (c >> 1) * K);
+    if ((c & 1) == 0) memory.copy(l, keep, <usize>K << 3);
+    else {
+      gatherRow(l, tab, off, t, G, K, b);
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) {
+        const v = load<f64>(at(l, k));
+        if (v > max) max = v;
+      }
+      let sum: f64 = 0;
+      const mv = f64x2.splat(max);
+      let k = 0;
+      for (; k + 2 <= K; k += 2) {
+        const e = exp2v(f64x2.sub(v128.load(at(l, k)), mv));
+        v128.store(at(l, k), e);
+        sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
+        sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
+      }
+      if (k < K) {
+        const e = expScalar(load<f64>(at(l, k)) - max);
+        store<f64>(at(l, k), e);
+        sum += load<f64>(at(mult, k)) * e;
+      }
+      const inv = 1 / sum;
+      const iv = f64x2.splat(inv);
+      k = 0;
+      for (; k + 2 <= K; k += 2) v128.store(at(l, k), f64x2.mul(v128.load(at(l, k)), iv));
+      if (k < K) store<f64>(at(l, k), load<f64>(at(l, k)) * inv);
+      memory.copy(keep, l, <usize>K << 3);
     }
-    let sum: f64 = 0;
-    const mv = f64x2.splat(max);
-    let k = 0;
-    for (; k + 2 <= K; k += 2) {
-      const e = exp2v(f64x2.sub(v128.load(at(l, k)), mv));
-      v128.store(at(l, k), e);
-      sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
-      sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
-    }
-    if (k < K) {
-      const e = jsExp(load<f64>(at(l, k)) - max);
-      store<f64>(at(l, k), e);
-      sum += load<f64>(at(mult, k)) * e;
-    }
-    const inv = 1 / sum;
-    const iv = f64x2.splat(inv);
-    k = 0;
-    for (; k + 2 <= K; k += 2) v128.store(at(l, k), f64x2.mul(v128.load(at(l, k)), iv));
-    if (k < K) store<f64>(at(l, k), load<f64>(at(l, k)) * inv);
     const ly = at(l, load<i32>(ati(y, t)));
     loss -= jsLog(load<f64>(ly) + eps);
     store<f64>(ly, load<f64>(ly) - 1);
-    k = 0;
+    let k = 0;
     for (; k + 2 <= K; k += 2) v128.store(at(db, k), f64x2.add(v128.load(at(db, k)), v128.load(at(l, k))));
     if (k < K) store<f64>(at(db, k), load<f64>(at(db, k)) + load<f64>(at(l, k)));
     // scatter: A[off + k] += d[k] per block, blocks in order
@@ -336,12 +391,24 @@ export function gradWeights(Wt: usize, H: i32, A: usize, R: usize, rOff: usize, 
  *   out[(t - t0)*nS + si] = (s·L[y] + b[y] - max) - ln Σ_k mult[k]·exp(s·L[k] + b[k] - max)
  * with max = max_k (s·L[k] + b[k]), L = (t1 - t0, K) class logits, y[t] (i32) the target
  * class: the log-probability of the target, as scoreScales computes it before bitsOf.
- * l (K) is scratch.
+ * l (K) is scratch. Rows of L that are equal share max and ln Σ: code[t] as in gradRows,
+ * with (max, ln Σ) per scale kept in norm + (slot·nS + si)·16.
  */
-export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize, K: i32, t0: i32, t1: i32, scales: usize, nS: i32, l: usize): void {
+export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize, K: i32, t0: i32, t1: i32, scales: usize, nS: i32, l: usize, code: usize, norm: usize): void {
   for (let t = t0; t < t1; t++) {
     const lo = at(L, (t - t0) * K);
     const yk = load<i32>(ati(y, t));
+    const c = load<i32>(ati(code, t));
+    const kept = norm + (<usize>((c >> 1) * nS) << 4);
+    if ((c & 1) == 0) {
+      for (let si = 0; si < nS; si++) {
+        const s = load<f64>(at(scales, si));
+        const ly = s * load<f64>(at(lo, yk)) + load<f64>(at(b, yk));
+        const nk = kept + (<usize>si << 4);
+        store<f64>(at(out, (t - t0) * nS + si), ly - load<f64>(nk) - load<f64>(nk, 8));
+      }
+      continue;
+    }
     for (let si = 0; si < nS; si++) {
       const s = load<f64>(at(scales, si));
       const sv = f64x2.splat(s);
@@ -365,8 +432,12 @@ export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize
         sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
         sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
       }
-      if (k < K) sum += load<f64>(at(mult, k)) * jsExp(load<f64>(at(l, k)) - max);
-      store<f64>(at(out, (t - t0) * nS + si), load<f64>(at(l, yk)) - max - jsLog(sum));
+      if (k < K) sum += load<f64>(at(mult, k)) * expScalar(load<f64>(at(l, k)) - max);
+      const ls = jsLog(sum);
+      const nk = kept + (<usize>si << 4);
+      store<f64>(nk, max);
+      store<f64>(nk, ls, 8);
+      store<f64>(at(out, (t - t0) * nS + si), load<f64>(at(l, yk)) - max - ls);
     }
   }
 }

@@ -15,10 +15,11 @@ export interface DenseExports {
   logSoftmax4(out: number, rows: number): void;
   fillTables(tab: number, nTab: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number, Wt: number): void;
   gatherRows(L: number, tab: number, off: number, G: number, K: number, t0: number, t1: number): void;
-  gradRows(A: number, db: number, nTab: number, l: number, tab: number, off: number, G: number, K: number, b: number, mult: number, y: number, t0: number, t1: number, eps: number): number;
+  gradRows(A: number, db: number, nTab: number, l: number, tab: number, off: number, G: number, K: number, b: number, mult: number, y: number, t0: number, t1: number, eps: number, code: number, P: number): number;
   gradWeights(Wt: number, H: number, A: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number): void;
   expTest(IN: number, OUT: number, n: number): void;
-  scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number): void;
+  expScalar(x: number): number;
+  scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number, code: number, norm: number): void;
   forwardZ(z: number, x: number, H: number, Wp: number, Wx: number, bh: number, prev: number, acc: number): void;
 }
 
