@@ -37,13 +37,34 @@ export type { Description };
 /** Numeric leaves of a JSON value. */
 export function countNumbers(v: unknown): number {
   if (typeof v === 'number') return 1;
-  if (Array.isArray(v)) return v.reduce((s: number, x) => s + countNumbers(x), 0);
-  if (v && typeof v === 'object') return Object.values(v).reduce((s: number, x) => s + countNumbers(x), 0);
-  return 0;
+  let n = 0;
+  if (Array.isArray(v)) for (let i = 0; i < v.length; i++) n += typeof v[i] === 'number' ? 1 : countNumbers(v[i]);
+  else if (v && typeof v === 'object') for (const x of Object.values(v)) n += countNumbers(x);
+  return n;
 }
 
-/** JSON with every object's keys sorted (recursively): one text per document. */
+/** True when no element of the array is an object or array (JSON.stringify writes it as it is, nothing to sort). */
+function flatArray(x: unknown[]): boolean {
+  for (let i = 0; i < x.length; i++) if (x[i] !== null && typeof x[i] === 'object') return false;
+  return true;
+}
+
+/**
+ * JSON with every object's keys sorted (recursively): one text per document. An array of
+ * numbers and strings (the bulk of a description: a full level's 82,000 weights) is handed
+ * to JSON.stringify as it is, since a copy of it would be written the same.
+ */
 export function canonicalJson(v: unknown): string {
+  const sort = (x: unknown): unknown => {
+    if (Array.isArray(x)) return flatArray(x) ? x : x.map(sort);
+    if (x && typeof x === 'object') return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as Record<string, unknown>)[k])]));
+    return x;
+  };
+  return JSON.stringify(sort(v));
+}
+
+/** Naive twin of canonicalJson: every array copied, element by element. */
+export function canonicalJsonNaive(v: unknown): string {
   const sort = (x: unknown): unknown => {
     if (Array.isArray(x)) return x.map(sort);
     if (x && typeof x === 'object') return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as Record<string, unknown>)[k])]));
