@@ -443,42 +443,156 @@ export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize
 }
 
 // ---------------------------------------------------------------------------------------
-// the forward pass's pre-activations (lib/rnn/forward.ts forwardStates), sixteen units per pass
+// tanh, bit for bit JavaScript's Math.tanh
+//
+// V8's Math.tanh is fdlibm's (src/base/ieee754.cc tanh, with its expm1): written out here
+// branch for branch, the same operations in the same order, so that the forward step
+// needs no call out to JavaScript per unit. Tested against Math.tanh bit for bit on
+// millions of arguments, float32 ones (what the forward pass gives it) and others.
+
+const Q1: f64 = -3.33333333333331316428e-02;
+const Q2: f64 = 1.58730158725481460165e-03;
+const Q3: f64 = -7.93650757867487942473e-05;
+const Q4: f64 = 4.00821782732936239552e-06;
+const Q5: f64 = -2.01099218183624371326e-07;
+
+/** expm1 x as fdlibm computes it, for the arguments tanh gives it (-44 ≤ x ≤ 44, not NaN). */
+function expm1(x: f64): f64 {
+  const hw = <u32>(reinterpret<u64>(x) >>> 32);
+  const neg = (hw >>> 31) != 0;
+  const hx = hw & 0x7FFFFFFF;
+  if (hx >= 0x4043687A && neg) return 1.0e-300 - 1.0; // x < -56·ln2: -1
+  let hi: f64 = 0;
+  let lo: f64 = 0;
+  let c: f64 = 0;
+  let k: i32 = 0;
+  if (hx > 0x3FD62E42) {
+    if (hx < 0x3FF0A2B2) {
+      if (!neg) {
+        hi = x - ln2HI;
+        lo = ln2LO;
+        k = 1;
+      } else {
+        hi = x + ln2HI;
+        lo = -ln2LO;
+        k = -1;
+      }
+    } else {
+      k = <i32>(invln2 * x + (neg ? -0.5 : 0.5));
+      const t = <f64>k;
+      hi = x - t * ln2HI;
+      lo = t * ln2LO;
+    }
+    x = hi - lo;
+    c = (hi - x) - lo;
+  } else if (hx < 0x3C900000) {
+    const t = 1.0e300 + x;
+    return x - (t - (1.0e300 + x));
+  }
+  const hfx = 0.5 * x;
+  const hxs = x * hfx;
+  const r1 = 1.0 + hxs * (Q1 + hxs * (Q2 + hxs * (Q3 + hxs * (Q4 + hxs * Q5))));
+  let t = 3.0 - r1 * hfx;
+  let e = hxs * ((r1 - t) / (6.0 - x * t));
+  if (k == 0) return x - (x * e - hxs);
+  const twopk = reinterpret<f64>(<u64>(0x3FF00000 + (k << 20)) << 32);
+  e = x * (e - c) - c;
+  e -= hxs;
+  if (k == -1) return 0.5 * (x - e) - 0.5;
+  if (k == 1) {
+    if (x < -0.25) return -2.0 * (e - (x + 0.5));
+    return 1.0 + 2.0 * (x - e);
+  }
+  let y: f64;
+  if (k <= -2 || k > 56) {
+    y = 1.0 - (e - x);
+    y = y * twopk; // k ≤ 64 here: no 2^1024
+    return y - 1.0;
+  }
+  if (k < 20) {
+    t = reinterpret<f64>(<u64>(0x3FF00000 - (0x200000 >> k)) << 32); // 1 - 2^-k
+    y = t - (e - x);
+    y = y * twopk;
+  } else {
+    t = reinterpret<f64>(<u64>((0x3FF - k) << 20) << 32); // 2^-k
+    y = x - (e + t);
+    y += 1.0;
+    y = y * twopk;
+  }
+  return y;
+}
+
+/** tanh x, equal to Math.tanh's. */
+export function tanh(x: f64): f64 {
+  const jx = <u32>(reinterpret<u64>(x) >>> 32);
+  const ix = jx & 0x7FFFFFFF;
+  if (ix >= 0x7FF00000) return (jx >>> 31) == 0 ? 1.0 / x + 1.0 : 1.0 / x - 1.0; // ±Infinity, NaN
+  let z: f64;
+  if (ix < 0x40360000) { // |x| < 22
+    if (ix < 0x3E300000) { // |x| < 2^-28
+      if (1.0e300 + x > 1.0) return x;
+    }
+    if (ix >= 0x3FF00000) { // |x| ≥ 1
+      const t = expm1(2.0 * Math.abs(x));
+      z = 1.0 - 2.0 / (t + 2.0);
+    } else {
+      const t = expm1(-2.0 * Math.abs(x));
+      z = -t / (t + 2.0);
+    }
+  } else {
+    z = 1.0 - 1.0e-300; // |x| ≥ 22: ±1
+  }
+  return (jx >>> 31) == 0 ? z : -z;
+}
+
+// ---------------------------------------------------------------------------------------
+// the forward pass's states (lib/rnn/forward.ts forwardStates), sixteen units per pass
 //
 // Wp holds Wh (H, H) packed by blocks of sixteen rows: Wp[(b*H + j)*16 + r] = Wh[(16b + r)*H + j]
 // (rows past H are 0 and their sums are thrown away), so one pass over j reads 128
 // contiguous bytes per j and keeps sixteen row sums in eight f64x2 registers. Each row's
 // sum runs over j in order from 0 with a multiply and an add rounded separately: the sum
-// forwardStates' plainStep forms; then z = fround((Wx[i][x] + sum) + bh[i]) as plainStep.
-// S = fround(tanh z) is the caller's (JavaScript's own Math.tanh; a call per unit from
-// here would cost more than the product), and so is writing S into prev for the next step.
+// forwardStates' plainStep forms; then, as plainStep, z = fround((Wx[i][x] + sum) + bh[i])
+// and S = fround(tanh z) (tanh above, Math.tanh's bits), and S is the next step's prev.
 
 /**
- * z (H, f32) of one step on byte x from prev (H, f64: S[t-1]). Wx (H, 256) and bh (H) are
- * f32, Wp as above with HB = ceil(H/16) blocks, acc (16·HB, f64) is scratch.
+ * Steps t = t0..t1-1: z and S (T, H) f32 for the bytes xs (T, u8), from prev (H, f64:
+ * S[t0-1], overwritten with each S[t]). Wx (H, 256) and bh (H) are f32, Wp as above with
+ * HB = ceil(H/16) blocks, acc (16·HB, f64) is scratch. (The driver calls it a few steps at
+ * a time: V8 moves a WebAssembly function to its optimising compiler between calls, not
+ * inside one long call.)
  */
-export function forwardZ(z: usize, x: i32, H: i32, Wp: usize, Wx: usize, bh: usize, prev: usize, acc: usize): void {
+export function forwardSteps(z: usize, S: usize, xs: usize, t0: i32, t1: i32, H: i32, Wp: usize, Wx: usize, bh: usize, prev: usize, acc: usize): void {
   const HB = (H + 15) >> 4;
-  for (let b = 0; b < HB; b++) {
-    let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    let wp = Wp + ((<usize>(b * H)) << 7);
-    for (let j = 0; j < H; j++) {
-      const p = v128.load64_splat(at(prev, j));
-      a0 = f64x2.add(a0, f64x2.mul(v128.load(wp), p));
-      a1 = f64x2.add(a1, f64x2.mul(v128.load(wp, 16), p));
-      a2 = f64x2.add(a2, f64x2.mul(v128.load(wp, 32), p));
-      a3 = f64x2.add(a3, f64x2.mul(v128.load(wp, 48), p));
-      a4 = f64x2.add(a4, f64x2.mul(v128.load(wp, 64), p));
-      a5 = f64x2.add(a5, f64x2.mul(v128.load(wp, 80), p));
-      a6 = f64x2.add(a6, f64x2.mul(v128.load(wp, 96), p));
-      a7 = f64x2.add(a7, f64x2.mul(v128.load(wp, 112), p));
-      wp += 128;
+  for (let t = t0; t < t1; t++) {
+    for (let b = 0; b < HB; b++) {
+      let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+      let wp = Wp + ((<usize>(b * H)) << 7);
+      for (let j = 0; j < H; j++) {
+        const p = v128.load64_splat(at(prev, j));
+        a0 = f64x2.add(a0, f64x2.mul(v128.load(wp), p));
+        a1 = f64x2.add(a1, f64x2.mul(v128.load(wp, 16), p));
+        a2 = f64x2.add(a2, f64x2.mul(v128.load(wp, 32), p));
+        a3 = f64x2.add(a3, f64x2.mul(v128.load(wp, 48), p));
+        a4 = f64x2.add(a4, f64x2.mul(v128.load(wp, 64), p));
+        a5 = f64x2.add(a5, f64x2.mul(v128.load(wp, 80), p));
+        a6 = f64x2.add(a6, f64x2.mul(v128.load(wp, 96), p));
+        a7 = f64x2.add(a7, f64x2.mul(v128.load(wp, 112), p));
+        wp += 128;
+      }
+      const o = at(acc, b << 4);
+      v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+      v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
     }
-    const o = at(acc, b << 4);
-    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
-    v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
-  }
-  for (let i = 0; i < H; i++) {
-    store<f32>(ati(z, i), <f32>((<f64>load<f32>(ati(Wx, (i << 8) + x)) + load<f64>(at(acc, i))) + <f64>load<f32>(ati(bh, i))));
+    const x = <i32>load<u8>(xs + <usize>t);
+    const zt = z + (<usize>(t * H) << 2);
+    const st = S + (<usize>(t * H) << 2);
+    for (let i = 0; i < H; i++) {
+      const zi = <f32>((<f64>load<f32>(ati(Wx, (i << 8) + x)) + load<f64>(at(acc, i))) + <f64>load<f32>(ati(bh, i)));
+      const si = <f32>tanh(<f64>zi);
+      store<f32>(ati(zt, i), zi);
+      store<f32>(ati(st, i), si);
+      store<f64>(at(prev, i), <f64>si);
+    }
   }
 }

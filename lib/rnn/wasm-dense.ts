@@ -19,8 +19,9 @@ export interface DenseExports {
   gradWeights(Wt: number, H: number, A: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number): void;
   expTest(IN: number, OUT: number, n: number): void;
   expScalar(x: number): number;
+  tanh(x: number): number;
   scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number, code: number, norm: number): void;
-  forwardZ(z: number, x: number, H: number, Wp: number, Wx: number, bh: number, prev: number, acc: number): void;
+  forwardSteps(z: number, S: number, xs: number, t0: number, t1: number, H: number, Wp: number, Wx: number, bh: number, prev: number, acc: number): void;
 }
 
 let mod: WebAssembly.Module | null | undefined;
@@ -156,20 +157,18 @@ export interface RecurrentWeights {
 /**
  * z and S (T, H) float32 of the forward pass over xs from S[-1] = h0 (default 0), in
  * WebAssembly: bit for bit lib/rnn/forward.ts forwardStates (each unit's Wh·S[t-1] summed
- * over j in order, z = fround(Wx[i][x] + sum + bh[i]), S = fround(Math.tanh z)), about
- * ten times faster at H = 128. Null without the module (the caller runs forwardStates).
- */
-/**
- * z and S (T, H) float32 of the forward pass over xs from S[-1] = h0 (default 0), bit for
- * bit lib/rnn/forward.ts forwardStates (each unit's Wh·S[t-1] summed over j in order,
- * z = fround(Wx[i][x] + sum + bh[i]), S = fround(Math.tanh z)): the product and z in
- * WebAssembly (forwardZ), tanh here. Null without the module (the caller runs forwardStates).
+ * over j in order, z = fround(Wx[i][x] + sum + bh[i]), S = fround(tanh z) with Math.tanh's
+ * bits), some five times faster at H = 128. Null without the module (the caller runs
+ * forwardStates).
  */
 export function forwardStatesDense(w: RecurrentWeights, xs: Uint8Array, h0?: Float32Array): { z: Float32Array; S: Float32Array } | null {
   const { H } = w;
   const T = xs.length;
   const HB = Math.ceil(H / 16);
-  const d = denseArena({ zt: ['f32', H], Wp: ['f64', HB * H * 16], Wx: ['f32', H * 256], bh: ['f32', H], prev: ['f64', H], acc: ['f64', HB * 16] });
+  const d = denseArena({
+    z: ['f32', T * H], S: ['f32', T * H], xs: ['u8', T], Wp: ['f64', HB * H * 16],
+    Wx: ['f32', H * 256], bh: ['f32', H], prev: ['f64', H], acc: ['f64', HB * 16],
+  });
   if (!d) return null;
   // Wp[(b*H + j)*16 + r] = Wh[(16b + r)*H + j]: sixteen rows side by side per j
   const Wp = d.v.Wp;
@@ -180,21 +179,11 @@ export function forwardStatesDense(w: RecurrentWeights, xs: Uint8Array, h0?: Flo
   }
   d.v.Wx.set(w.Wx);
   d.v.bh.set(w.bh);
-  const prev = d.v.prev;
-  const zt = d.v.zt;
-  if (h0) for (let j = 0; j < H; j++) prev[j] = h0[j];
-  const z = new Float32Array(T * H);
-  const S = new Float32Array(T * H);
-  for (let t = 0; t < T; t++) {
-    d.x.forwardZ(d.p.zt, xs[t], H, d.p.Wp, d.p.Wx, d.p.bh, d.p.prev, d.p.acc);
-    const o = t * H;
-    for (let i = 0; i < H; i++) {
-      const zi = zt[i];
-      const si = Math.fround(Math.tanh(zi));
-      z[o + i] = zi;
-      S[o + i] = si;
-      prev[i] = si;
-    }
-  }
-  return { z, S };
+  d.v.xs.set(xs);
+  if (h0) for (let j = 0; j < H; j++) d.v.prev[j] = h0[j];
+  for (let t = 0; t < T; t += STEPS) d.x.forwardSteps(d.p.z, d.p.S, d.p.xs, t, Math.min(T, t + STEPS), H, d.p.Wp, d.p.Wx, d.p.bh, d.p.prev, d.p.acc);
+  return { z: d.v.z.slice(), S: d.v.S.slice() };
 }
+
+/** Steps per call of forwardSteps (see asm/dense.ts). */
+const STEPS = 16;

@@ -46,6 +46,25 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
     expect(bad.length, `first: ${bad.slice(0, 3).map((i) => `exp(${x[i]}) = ${d.v.e[i]}, Math.exp ${Math.exp(x[i])}`).join('; ')}`).toBe(0);
   });
 
+  it('computes tanh as Math.tanh does, bit for bit (float32 arguments as the forward pass gives, and others)', () => {
+    const { tanh } = denseArena({})!.x;
+    let s = 4242;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    const bad: number[] = [];
+    const check = (x: number) => {
+      if (!Object.is(tanh(x), Math.tanh(x))) bad.push(x);
+    };
+    for (let i = 0; i < 300000; i++) {
+      u[0] = (rnd() * 2 ** 32) >>> 0; // any float32 bit pattern
+      check(f[0]);
+      check((rnd() - 0.5) * [1e-9, 1, 4, 50, 100][i % 5]);
+    }
+    for (const x of [0, -0, 1, -1, 22, -22, 21.99, 2 ** -28, 2 ** -29, 5e-324, 0.5 * Math.LN2, 1.5 * Math.LN2, 28 * Math.LN2, 0.25, -0.25, NaN, Infinity, -Infinity, 1e300]) check(x);
+    expect(bad.length, `first: ${bad.slice(0, 3).map((x) => `tanh(${x}) = ${tanh(x)}, Math.tanh ${Math.tanh(x)}`).join('; ')}`).toBe(0);
+  });
+
   it('computes exp one lane at a time as Math.exp does in every branch (|x| ≤ 0.5·ln2, ≤ 1.5·ln2, tiny, x = 1, deep underflow)', () => {
     const { expScalar } = denseArena({})!.x;
     let s = 777;
