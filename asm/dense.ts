@@ -596,3 +596,26 @@ export function forwardSteps(z: usize, S: usize, xs: usize, t0: i32, t1: i32, H:
     }
   }
 }
+
+/**
+ * Four float32 forward steps side by side (lib/analysis/ablation.ts step4): chain c goes
+ * from prev (4, H: chains one after another, f64) to next (4, H, f64) with byte xc (xc < 0:
+ * no input term). Wh·prev_c by mv4 (each row summed over j in order from 0), then as
+ * squash4: next = fround(tanh(fround((Wx[i][xc] + sum) + bh[i]))), or fround(sum + bh[i])
+ * without the input term. M is Wh (H, H) f64; v (H, 4) and out (H, 4) are scratch; Wx
+ * (H, 256) and bh (H) are f32.
+ */
+export function step4(next: usize, prev: usize, v: usize, out: usize, M: usize, H: i32, Wx: usize, bh: usize, x0: i32, x1: i32, x2: i32, x3: i32): void {
+  for (let c = 0; c < 4; c++) for (let j = 0; j < H; j++) store<f64>(at(v, j * 4 + c), load<f64>(at(prev, c * H + j)));
+  mv4(out, M, H, H, v, 0);
+  for (let i = 0; i < H; i++) {
+    const b = <f64>load<f32>(ati(bh, i));
+    const wx = ati(Wx, i << 8);
+    for (let c = 0; c < 4; c++) {
+      const xc = c == 0 ? x0 : c == 1 ? x1 : c == 2 ? x2 : x3;
+      const a = load<f64>(at(out, i * 4 + c));
+      const z = xc >= 0 ? <f32>((<f64>load<f32>(ati(wx, xc)) + a) + b) : <f32>(a + b);
+      store<f64>(at(next, c * H + i), <f64><f32>tanh(<f64>z));
+    }
+  }
+}

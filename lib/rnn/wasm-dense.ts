@@ -20,6 +20,7 @@ export interface DenseExports {
   expTest(IN: number, OUT: number, n: number): void;
   expScalar(x: number): number;
   tanh(x: number): number;
+  step4(next: number, prev: number, v: number, out: number, M: number, H: number, Wx: number, bh: number, x0: number, x1: number, x2: number, x3: number): void;
   scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number, code: number, norm: number): void;
   forwardSteps(z: number, S: number, xs: number, t0: number, t1: number, H: number, Wp: number, Wx: number, bh: number, prev: number, acc: number): void;
 }
@@ -187,3 +188,48 @@ export function forwardStatesDense(w: RecurrentWeights, xs: Uint8Array, h0?: Flo
 
 /** Steps per call of forwardSteps (see asm/dense.ts). */
 const STEPS = 16;
+
+// ---------------------------------------------------------------------------------------
+// four forward steps side by side (the ablation's chains)
+
+const step4s = new WeakMap<Float32Array, Step4 | null>();
+
+/**
+ * Four float32 forward steps at once, chain c from prev_c with byte x_c (x_c < 0: no input
+ * term): the ablation's step4 (lib/analysis/ablation.ts) in WebAssembly, bit for bit, tanh
+ * included.
+ */
+export class Step4 {
+  private constructor(private readonly d: NonNullable<ReturnType<typeof step4Arena>>, readonly H: number) {}
+
+  /** The kernel for w's Wx, Wh, bh, or null without the module. Cached per w.Wh array: w must not change afterwards. */
+  static for(w: RecurrentWeights): Step4 | null {
+    let k = step4s.get(w.Wh);
+    if (k === undefined) {
+      const d = step4Arena(w.H);
+      k = d ? new Step4(d, w.H) : null;
+      if (d) {
+        for (let i = 0; i < w.Wh.length; i++) d.v.M[i] = w.Wh[i];
+        d.v.Wx.set(w.Wx);
+        d.v.bh.set(w.bh);
+      }
+      step4s.set(w.Wh, k);
+    }
+    return k;
+  }
+
+  /** next (4, H) from prev (4, H), chains one after another. */
+  run(prev: Float64Array, x0: number, x1: number, x2: number, x3: number, next: Float64Array): void {
+    const { d, H } = this;
+    d.v.prev.set(prev.subarray(0, 4 * H));
+    d.x.step4(d.p.next, d.p.prev, d.p.v, d.p.out, d.p.M, H, d.p.Wx, d.p.bh, x0, x1, x2, x3);
+    next.set(d.v.next);
+  }
+}
+
+function step4Arena(H: number) {
+  return denseArena({
+    M: ['f64', H * H], prev: ['f64', 4 * H], next: ['f64', 4 * H], v: ['f64', 4 * H], out: ['f64', 4 * H],
+    Wx: ['f32', H * 256], bh: ['f32', H],
+  });
+}
