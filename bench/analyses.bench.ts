@@ -120,7 +120,8 @@ function coldReport(tree: string, weights: string): { ms: number; cpuMs: number;
 
 function row(name: string, m: { b: number; a: number; cb: number; ca: number }, note: string): void {
   const f = (x: number) => (Number.isNaN(x) ? '—' : x.toFixed(0)).padStart(7);
-  console.log(`${name.padEnd(16)} ${f(m.b)} / ${f(m.a)}          ${f(m.cb)} / ${f(m.ca)}   ${(m.ca / m.cb).toFixed(2).padStart(14)}  ${note}`);
+  const ratio = Number.isNaN(m.cb) ? '—' : (m.ca / m.cb).toFixed(2);
+  console.log(`${name.padEnd(16)} ${f(m.b)} / ${f(m.a)}          ${f(m.cb)} / ${f(m.ca)}   ${ratio.padStart(14)}  ${note}`);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -133,6 +134,8 @@ async function main(): Promise<void> {
   const base = baseTree(ref);
   console.log(`stage              wall ms before / after     CPU ms before / after   CPU after/before  outputs   (medians of ${reps}, interleaved; base ${ref})`);
   const sum = { b: 0, a: 0, cb: 0, ca: 0 };
+  const per = new Map<string, { b: number; a: number; cb: number; ca: number }>();
+  const six = ['describe', 'rebuild', 'rebuild-score'];
   for (const stage of STAGES) {
     const b: number[] = [];
     const a: number[] = [];
@@ -153,10 +156,18 @@ async function main(): Promise<void> {
     }
     const missing = Number.isNaN(b[0]);
     const m = { b: median(b), a: median(a), cb: median(cb), ca: median(ca) };
+    per.set(stage, m);
     if (!missing) for (const k of ['b', 'a', 'cb', 'ca'] as const) sum[k] += m[k];
-    row(stage, m, missing ? `after only (not a stage at ${ref})` : hb === ha ? 'same bits' : 'DIFFER');
+    row(stage, m, missing ? `after only (not a stage at ${ref})` : hb === ha ? 'same bits' : six.includes(stage) ? 'differ (its work changed, see below)' : 'DIFFER');
   }
   row('all', sum, 'the stages both trees have');
+  // the §6.2 work moved between stages: at the base, describe wrote the descriptions and
+  // rebuild fitted readouts and scored; now describe fits, rebuild writes and rebuild-score scores
+  const q = six.map((s) => per.get(s));
+  if (q.every((m) => m)) {
+    const add = (k: 'b' | 'a' | 'cb' | 'ca') => q.reduce((t, m) => t + (Number.isNaN(m![k]) ? 0 : m![k]), 0);
+    row('§6.2 together', { b: add('b'), a: add('a'), cb: add('cb'), ca: add('ca') }, six.join(' + '));
+  }
   const before: ReturnType<typeof coldReport>[] = [];
   const after: ReturnType<typeof coldReport>[] = [];
   for (let i = 0; i < reps; i++) {
