@@ -619,3 +619,48 @@ export function step4(next: usize, prev: usize, v: usize, out: usize, M: usize, 
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// one step of the UM's evidence (lib/analysis/isomorphism.ts evaluateUm)
+//
+// E+ and E- (Hp, f64) come in holding the evidence from the byte and the bias events; the
+// hidden sources follow in event order, h_k+ then h_k- for k = 0..H-1, each adding its
+// pattern's strength times its probability: with C (4, H, Hp) the strengths by source
+// sign and target sign (Cpp[k][j]: from h_k+ to h_j+; Cmp from h_k- to h_j+; Cpm, Cmm to
+// h_j-; 0 where there is no pattern, which adds +0 and changes no sum), for each j
+//   E+_j += Cpp[k][j]·P+_k;  E+_j += Cmp[k][j]·P-_k;  E-_j += Cpm[k][j]·P+_k;  E-_j += Cmm[k][j]·P-_k
+// the sums evaluateUm forms pattern by pattern. Then P+_j = 1 / (1 + exp(-2 (E+_j - E-_j))),
+// P-_j = 1 - P+_j, u_j = P+_j - P-_j, as evaluateUm (exp as Math.exp). Eight units per pass.
+
+export function umStep(u: usize, Ep: usize, Em: usize, Pp: usize, Pm: usize, C: usize, H: i32, Hp: i32): void {
+  const plane = <usize>(H * Hp) << 3;
+  for (let j0 = 0; j0 < Hp; j0 += 8) {
+    let p0 = v128.load(at(Ep, j0)), p1 = v128.load(at(Ep, j0 + 2)), p2 = v128.load(at(Ep, j0 + 4)), p3 = v128.load(at(Ep, j0 + 6));
+    let m0 = v128.load(at(Em, j0)), m1 = v128.load(at(Em, j0 + 2)), m2 = v128.load(at(Em, j0 + 4)), m3 = v128.load(at(Em, j0 + 6));
+    for (let k = 0; k < H; k++) {
+      const pp = v128.load64_splat(at(Pp, k));
+      const pm = v128.load64_splat(at(Pm, k));
+      const cpp = at(C, k * Hp + j0);
+      const cmp = cpp + plane;
+      const cpm = cmp + plane;
+      const cmm = cpm + plane;
+      p0 = f64x2.add(f64x2.add(p0, f64x2.mul(v128.load(cpp), pp)), f64x2.mul(v128.load(cmp), pm));
+      p1 = f64x2.add(f64x2.add(p1, f64x2.mul(v128.load(cpp, 16), pp)), f64x2.mul(v128.load(cmp, 16), pm));
+      p2 = f64x2.add(f64x2.add(p2, f64x2.mul(v128.load(cpp, 32), pp)), f64x2.mul(v128.load(cmp, 32), pm));
+      p3 = f64x2.add(f64x2.add(p3, f64x2.mul(v128.load(cpp, 48), pp)), f64x2.mul(v128.load(cmp, 48), pm));
+      m0 = f64x2.add(f64x2.add(m0, f64x2.mul(v128.load(cpm), pp)), f64x2.mul(v128.load(cmm), pm));
+      m1 = f64x2.add(f64x2.add(m1, f64x2.mul(v128.load(cpm, 16), pp)), f64x2.mul(v128.load(cmm, 16), pm));
+      m2 = f64x2.add(f64x2.add(m2, f64x2.mul(v128.load(cpm, 32), pp)), f64x2.mul(v128.load(cmm, 32), pm));
+      m3 = f64x2.add(f64x2.add(m3, f64x2.mul(v128.load(cpm, 48), pp)), f64x2.mul(v128.load(cmm, 48), pm));
+    }
+    v128.store(at(Ep, j0), p0); v128.store(at(Ep, j0 + 2), p1); v128.store(at(Ep, j0 + 4), p2); v128.store(at(Ep, j0 + 6), p3);
+    v128.store(at(Em, j0), m0); v128.store(at(Em, j0 + 2), m1); v128.store(at(Em, j0 + 4), m2); v128.store(at(Em, j0 + 6), m3);
+  }
+  for (let j = 0; j < H; j++) {
+    const z = load<f64>(at(Ep, j)) - load<f64>(at(Em, j));
+    const pPlus = 1 / (1 + expScalar(-2 * z));
+    store<f64>(at(Pp, j), pPlus);
+    store<f64>(at(Pm, j), 1 - pPlus);
+    store<f64>(at(u, j), pPlus - (1 - pPlus));
+  }
+}

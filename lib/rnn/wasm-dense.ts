@@ -20,6 +20,7 @@ export interface DenseExports {
   expTest(IN: number, OUT: number, n: number): void;
   expScalar(x: number): number;
   tanh(x: number): number;
+  umStep(u: number, Ep: number, Em: number, Pp: number, Pm: number, C: number, H: number, Hp: number): void;
   step4(next: number, prev: number, v: number, out: number, M: number, H: number, Wx: number, bh: number, x0: number, x1: number, x2: number, x3: number): void;
   scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number, code: number, norm: number): void;
   forwardSteps(z: number, S: number, xs: number, t0: number, t1: number, H: number, Wp: number, Wx: number, bh: number, prev: number, acc: number): void;
