@@ -558,11 +558,12 @@ export function tanh(x: f64): f64 {
 /**
  * Steps t = t0..t1-1: z and S (T, H) f32 for the bytes xs (T, u8), from prev (H, f64:
  * S[t0-1], overwritten with each S[t]). Wx (H, 256) and bh (H) are f32, Wp as above with
- * HB = ceil(H/16) blocks, acc (16·HB, f64) is scratch. (The driver calls it a few steps at
- * a time: V8 moves a WebAssembly function to its optimising compiler between calls, not
- * inside one long call.)
+ * HB = ceil(H/16) blocks, acc (16·HB, f64) is scratch. With `sign`, S = sign z (±1,
+ * sign(0) = +1) instead of tanh z: the §3.2 sign dynamics. (The driver calls it a few
+ * steps at a time: V8 moves a WebAssembly function to its optimising compiler between
+ * calls, not inside one long call.)
  */
-export function forwardSteps(z: usize, S: usize, xs: usize, t0: i32, t1: i32, H: i32, Wp: usize, Wx: usize, bh: usize, prev: usize, acc: usize): void {
+export function forwardSteps(z: usize, S: usize, xs: usize, t0: i32, t1: i32, H: i32, Wp: usize, Wx: usize, bh: usize, prev: usize, acc: usize, sign: i32): void {
   const HB = (H + 15) >> 4;
   for (let t = t0; t < t1; t++) {
     for (let b = 0; b < HB; b++) {
@@ -589,7 +590,7 @@ export function forwardSteps(z: usize, S: usize, xs: usize, t0: i32, t1: i32, H:
     const st = S + (<usize>(t * H) << 2);
     for (let i = 0; i < H; i++) {
       const zi = <f32>((<f64>load<f32>(ati(Wx, (i << 8) + x)) + load<f64>(at(acc, i))) + <f64>load<f32>(ati(bh, i)));
-      const si = <f32>tanh(<f64>zi);
+      const si = sign ? (zi >= 0 ? <f32>1 : <f32>-1) : <f32>tanh(<f64>zi);
       store<f32>(ati(zt, i), zi);
       store<f32>(ati(st, i), si);
       store<f64>(at(prev, i), <f64>si);

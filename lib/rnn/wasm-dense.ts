@@ -23,7 +23,7 @@ export interface DenseExports {
   umStep(u: number, Ep: number, Em: number, Pp: number, Pm: number, C: number, H: number, Hp: number): void;
   step4(next: number, prev: number, v: number, out: number, M: number, H: number, Wx: number, bh: number, x0: number, x1: number, x2: number, x3: number): void;
   scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number, code: number, norm: number): void;
-  forwardSteps(z: number, S: number, xs: number, t0: number, t1: number, H: number, Wp: number, Wx: number, bh: number, prev: number, acc: number): void;
+  forwardSteps(z: number, S: number, xs: number, t0: number, t1: number, H: number, Wp: number, Wx: number, bh: number, prev: number, acc: number, sign: number): void;
 }
 
 let mod: WebAssembly.Module | null | undefined;
@@ -163,7 +163,21 @@ export interface RecurrentWeights {
  * bits), some five times faster at H = 128. Null without the module (the caller runs
  * forwardStates).
  */
-export function forwardStatesDense(w: RecurrentWeights, xs: Uint8Array, h0?: Float32Array): { z: Float32Array; S: Float32Array } | null {
+export function forwardStatesDense(w: RecurrentWeights, xs: Uint8Array, h0?: ArrayLike<number>): { z: Float32Array; S: Float32Array } | null {
+  return statesDense(w, xs, h0, 0);
+}
+
+/**
+ * The §3.2 sign dynamics (lib/analysis/boolean.ts signDynamics), in WebAssembly: s_t =
+ * sign(fround(Wx[i][x_t] + Σ_j Wh[i][j] s_{t-1}[j] + bh[i])) (sign(0) = +1), s_{-1} = -1,
+ * each sum over j in order, as (T, H) float64 ±1. Null without the module.
+ */
+export function signStatesDense(w: RecurrentWeights, xs: Uint8Array): Float64Array | null {
+  const r = statesDense(w, xs, new Float64Array(w.H).fill(-1), 1);
+  return r && Float64Array.from(r.S);
+}
+
+function statesDense(w: RecurrentWeights, xs: Uint8Array, h0: ArrayLike<number> | undefined, sign: number): { z: Float32Array; S: Float32Array } | null {
   const { H } = w;
   const T = xs.length;
   const HB = Math.ceil(H / 16);
@@ -183,7 +197,7 @@ export function forwardStatesDense(w: RecurrentWeights, xs: Uint8Array, h0?: Flo
   d.v.bh.set(w.bh);
   d.v.xs.set(xs);
   if (h0) for (let j = 0; j < H; j++) d.v.prev[j] = h0[j];
-  for (let t = 0; t < T; t += STEPS) d.x.forwardSteps(d.p.z, d.p.S, d.p.xs, t, Math.min(T, t + STEPS), H, d.p.Wp, d.p.Wx, d.p.bh, d.p.prev, d.p.acc);
+  for (let t = 0; t < T; t += STEPS) d.x.forwardSteps(d.p.z, d.p.S, d.p.xs, t, Math.min(T, t + STEPS), H, d.p.Wp, d.p.Wx, d.p.bh, d.p.prev, d.p.acc, sign);
   return { z: d.v.z.slice(), S: d.v.S.slice() };
 }
 
