@@ -35,8 +35,9 @@
 // V8's Math.exp is fdlibm's __ieee754_exp (src/base/ieee754.cc): x = k·ln2 + r with
 // r = hi - lo, exp(r) = 1 - ((lo - r·c/(2 - c)) - hi), c = r - r²·P(r²), times 2^k. The
 // general branch (1.5·ln2 ≤ |x| < 700: k is neither 0, ±1 nor below -1021) is written
-// here in f64x2 with the same operations in the same order; a lane outside it (small |x|,
-// overflow, underflow, NaN) is computed by the imported Math.exp itself. Tested against
+// here in f64x2 with the same operations in the same order; a lane outside it goes to
+// expScalar below (the other branches, one lane; overflow, deep underflow and NaN to the
+// imported Math.exp itself). Tested against
 // Math.exp bit for bit on millions of arguments (test/rnn/wasm-dense.test.ts).
 
 const EXP_LO = reinterpret<f64>(0x3FF0A2B200000000); // the smallest |x| with the high word of 1.5·ln2
@@ -48,6 +49,49 @@ const P2: f64 = -2.77777777770155933842e-03;
 const P3: f64 = 6.61375632143793436117e-05;
 const P4: f64 = -1.65339022054652515390e-06;
 const P5: f64 = 4.13813679705723846039e-08;
+
+const twom1000: f64 = 9.33263618503218878990e-302; // 2^-1000
+
+/**
+ * exp x as V8's Math.exp computes it, one lane: every branch of __ieee754_exp written out
+ * (|x| ≤ 0.5·ln2: k = 0 and its own last step; below 1.5·ln2: k = ±1; x = 1: e; below
+ * -708.4: the 2^-1000 scaling), except |x| ≥ 709.78, x ≥ 512 and NaN, which Math.exp
+ * computes itself (overflow, underflow to 0, and the special values). The lanes exp2v does not
+ * take (the softmax's own max gives exp(0) in every row) and odd tails come here instead
+ * of a call out to JavaScript.
+ */
+export function expScalar(x: f64): f64 {
+  const hx = <u32>(reinterpret<u64>(x) >>> 32);
+  const xsb = <i32>(hx >>> 31);
+  const ix = hx & 0x7FFFFFFF;
+  // |x| ≥ 709.78..., not finite, or x ≥ 512 (k up to 1024, which 2^k as built here cannot hold)
+  if (ix >= 0x40862E42 || (xsb == 0 && ix >= 0x40800000)) return jsExp(x);
+  let hi: f64 = 0;
+  let lo: f64 = 0;
+  let k: i32 = 0;
+  if (ix > 0x3FD62E42) {
+    if (ix < 0x3FF0A2B2) {
+      if (x == 1.0) return 2.718281828459045;
+      hi = xsb ? x - -ln2HI : x - ln2HI; // x - ln2HI[xsb]
+      lo = xsb ? -ln2LO : ln2LO;
+      k = 1 - xsb - xsb;
+    } else {
+      k = <i32>(invln2 * x + (xsb ? -0.5 : 0.5));
+      const t = <f64>k;
+      hi = x - t * ln2HI;
+      lo = t * ln2LO;
+    }
+    x = hi - lo;
+  } else if (ix < 0x3E300000) {
+    return 1 + x; // |x| < 2^-28
+  }
+  const t = x * x;
+  const c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  if (k == 0) return 1 - ((x * c) / (c - 2.0) - x);
+  const y = 1 - ((lo - (x * c) / (2.0 - c)) - hi);
+  if (k >= -1021) return y * reinterpret<f64>(<u64>(0x3FF00000 + (k << 20)) << 32);
+  return y * reinterpret<f64>(<u64>(0x3FF00000 + ((k + 1000) << 20)) << 32) * twom1000;
+}
 
 /** (exp x0, exp x1), each equal to Math.exp's. */
 // @ts-ignore: decorator
@@ -72,8 +116,8 @@ const P5: f64 = 4.13813679705723846039e-08;
   const ax = f64x2.abs(x);
   const fast = v128.and(f64x2.ge(ax, f64x2.splat(EXP_LO)), f64x2.lt(ax, f64x2.splat(700)));
   if (!i64x2.all_true(fast)) {
-    if (i64x2.extract_lane(fast, 0) == 0) e = f64x2.replace_lane(e, 0, jsExp(f64x2.extract_lane(x, 0)));
-    if (i64x2.extract_lane(fast, 1) == 0) e = f64x2.replace_lane(e, 1, jsExp(f64x2.extract_lane(x, 1)));
+    if (i64x2.extract_lane(fast, 0) == 0) e = f64x2.replace_lane(e, 0, expScalar(f64x2.extract_lane(x, 0)));
+    if (i64x2.extract_lane(fast, 1) == 0) e = f64x2.replace_lane(e, 1, expScalar(f64x2.extract_lane(x, 1)));
   }
   return e;
 }
@@ -240,44 +284,55 @@ export function gatherRows(L: usize, tab: usize, off: usize, G: i32, K: i32, t0:
  * p = softmax over classes with multiplicities mult (K), d = p - onehot(y[t]) (y is i32);
  * db[k] += d[k] (db zeroed first), A[off[t*G + g] + k] += d[k] for every block (A zeroed
  * first, nTab elements), and returns Σ_t -ln(p_t(y_t) + eps). l (K) is scratch.
+ *
+ * Positions that read the same table rows in every block have the same logits, so the same
+ * p: code[t] (i32) = 2·slot + 1 at the first position of a slot (p is computed and kept in
+ * P + slot·K·8) and 2·slot at the others (p is copied from there). The same bits as
+ * computing it again, without the gather, the max and the K exponentials.
  */
 export function gradRows(
   A: usize, db: usize, nTab: i32, l: usize, tab: usize, off: usize, G: i32, K: i32,
-  b: usize, mult: usize, y: usize, t0: i32, t1: i32, eps: f64,
+  b: usize, mult: usize, y: usize, t0: i32, t1: i32, eps: f64, code: usize, P: usize,
 ): f64 {
   memory.fill(A, 0, <usize>nTab << 3);
   memory.fill(db, 0, <usize>K << 3);
   let loss: f64 = 0;
   for (let t = t0; t < t1; t++) {
-    gatherRow(l, tab, off, t, G, K, b);
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) {
-      const v = load<f64>(at(l, k));
-      if (v > max) max = v;
+    const c = load<i32>(ati(code, t));
+    const keep = at(P, (c >> 1) * K);
+    if ((c & 1) == 0) memory.copy(l, keep, <usize>K << 3);
+    else {
+      gatherRow(l, tab, off, t, G, K, b);
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) {
+        const v = load<f64>(at(l, k));
+        if (v > max) max = v;
+      }
+      let sum: f64 = 0;
+      const mv = f64x2.splat(max);
+      let k = 0;
+      for (; k + 2 <= K; k += 2) {
+        const e = exp2v(f64x2.sub(v128.load(at(l, k)), mv));
+        v128.store(at(l, k), e);
+        sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
+        sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
+      }
+      if (k < K) {
+        const e = expScalar(load<f64>(at(l, k)) - max);
+        store<f64>(at(l, k), e);
+        sum += load<f64>(at(mult, k)) * e;
+      }
+      const inv = 1 / sum;
+      const iv = f64x2.splat(inv);
+      k = 0;
+      for (; k + 2 <= K; k += 2) v128.store(at(l, k), f64x2.mul(v128.load(at(l, k)), iv));
+      if (k < K) store<f64>(at(l, k), load<f64>(at(l, k)) * inv);
+      memory.copy(keep, l, <usize>K << 3);
     }
-    let sum: f64 = 0;
-    const mv = f64x2.splat(max);
-    let k = 0;
-    for (; k + 2 <= K; k += 2) {
-      const e = exp2v(f64x2.sub(v128.load(at(l, k)), mv));
-      v128.store(at(l, k), e);
-      sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
-      sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
-    }
-    if (k < K) {
-      const e = jsExp(load<f64>(at(l, k)) - max);
-      store<f64>(at(l, k), e);
-      sum += load<f64>(at(mult, k)) * e;
-    }
-    const inv = 1 / sum;
-    const iv = f64x2.splat(inv);
-    k = 0;
-    for (; k + 2 <= K; k += 2) v128.store(at(l, k), f64x2.mul(v128.load(at(l, k)), iv));
-    if (k < K) store<f64>(at(l, k), load<f64>(at(l, k)) * inv);
     const ly = at(l, load<i32>(ati(y, t)));
     loss -= jsLog(load<f64>(ly) + eps);
     store<f64>(ly, load<f64>(ly) - 1);
-    k = 0;
+    let k = 0;
     for (; k + 2 <= K; k += 2) v128.store(at(db, k), f64x2.add(v128.load(at(db, k)), v128.load(at(l, k))));
     if (k < K) store<f64>(at(db, k), load<f64>(at(db, k)) + load<f64>(at(l, k)));
     // scatter: A[off + k] += d[k] per block, blocks in order
@@ -336,12 +391,24 @@ export function gradWeights(Wt: usize, H: i32, A: usize, R: usize, rOff: usize, 
  *   out[(t - t0)*nS + si] = (s·L[y] + b[y] - max) - ln Σ_k mult[k]·exp(s·L[k] + b[k] - max)
  * with max = max_k (s·L[k] + b[k]), L = (t1 - t0, K) class logits, y[t] (i32) the target
  * class: the log-probability of the target, as scoreScales computes it before bitsOf.
- * l (K) is scratch.
+ * l (K) is scratch. Rows of L that are equal share max and ln Σ: code[t] as in gradRows,
+ * with (max, ln Σ) per scale kept in norm + (slot·nS + si)·16.
  */
-export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize, K: i32, t0: i32, t1: i32, scales: usize, nS: i32, l: usize): void {
+export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize, K: i32, t0: i32, t1: i32, scales: usize, nS: i32, l: usize, code: usize, norm: usize): void {
   for (let t = t0; t < t1; t++) {
     const lo = at(L, (t - t0) * K);
     const yk = load<i32>(ati(y, t));
+    const c = load<i32>(ati(code, t));
+    const kept = norm + (<usize>((c >> 1) * nS) << 4);
+    if ((c & 1) == 0) {
+      for (let si = 0; si < nS; si++) {
+        const s = load<f64>(at(scales, si));
+        const ly = s * load<f64>(at(lo, yk)) + load<f64>(at(b, yk));
+        const nk = kept + (<usize>si << 4);
+        store<f64>(at(out, (t - t0) * nS + si), ly - load<f64>(nk) - load<f64>(nk, 8));
+      }
+      continue;
+    }
     for (let si = 0; si < nS; si++) {
       const s = load<f64>(at(scales, si));
       const sv = f64x2.splat(s);
@@ -365,8 +432,236 @@ export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize
         sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
         sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
       }
-      if (k < K) sum += load<f64>(at(mult, k)) * jsExp(load<f64>(at(l, k)) - max);
-      store<f64>(at(out, (t - t0) * nS + si), load<f64>(at(l, yk)) - max - jsLog(sum));
+      if (k < K) sum += load<f64>(at(mult, k)) * expScalar(load<f64>(at(l, k)) - max);
+      const ls = jsLog(sum);
+      const nk = kept + (<usize>si << 4);
+      store<f64>(nk, max);
+      store<f64>(nk, ls, 8);
+      store<f64>(at(out, (t - t0) * nS + si), load<f64>(at(l, yk)) - max - ls);
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// tanh, bit for bit JavaScript's Math.tanh
+//
+// V8's Math.tanh is fdlibm's (src/base/ieee754.cc tanh, with its expm1): written out here
+// branch for branch, the same operations in the same order, so that the forward step
+// needs no call out to JavaScript per unit. Tested against Math.tanh bit for bit on
+// millions of arguments, float32 ones (what the forward pass gives it) and others.
+
+const Q1: f64 = -3.33333333333331316428e-02;
+const Q2: f64 = 1.58730158725481460165e-03;
+const Q3: f64 = -7.93650757867487942473e-05;
+const Q4: f64 = 4.00821782732936239552e-06;
+const Q5: f64 = -2.01099218183624371326e-07;
+
+/** expm1 x as fdlibm computes it, for the arguments tanh gives it (-44 ≤ x ≤ 44, not NaN). */
+function expm1(x: f64): f64 {
+  const hw = <u32>(reinterpret<u64>(x) >>> 32);
+  const neg = (hw >>> 31) != 0;
+  const hx = hw & 0x7FFFFFFF;
+  if (hx >= 0x4043687A && neg) return 1.0e-300 - 1.0; // x < -56·ln2: -1
+  let hi: f64 = 0;
+  let lo: f64 = 0;
+  let c: f64 = 0;
+  let k: i32 = 0;
+  if (hx > 0x3FD62E42) {
+    if (hx < 0x3FF0A2B2) {
+      if (!neg) {
+        hi = x - ln2HI;
+        lo = ln2LO;
+        k = 1;
+      } else {
+        hi = x + ln2HI;
+        lo = -ln2LO;
+        k = -1;
+      }
+    } else {
+      k = <i32>(invln2 * x + (neg ? -0.5 : 0.5));
+      const t = <f64>k;
+      hi = x - t * ln2HI;
+      lo = t * ln2LO;
+    }
+    x = hi - lo;
+    c = (hi - x) - lo;
+  } else if (hx < 0x3C900000) {
+    const t = 1.0e300 + x;
+    return x - (t - (1.0e300 + x));
+  }
+  const hfx = 0.5 * x;
+  const hxs = x * hfx;
+  const r1 = 1.0 + hxs * (Q1 + hxs * (Q2 + hxs * (Q3 + hxs * (Q4 + hxs * Q5))));
+  let t = 3.0 - r1 * hfx;
+  let e = hxs * ((r1 - t) / (6.0 - x * t));
+  if (k == 0) return x - (x * e - hxs);
+  const twopk = reinterpret<f64>(<u64>(0x3FF00000 + (k << 20)) << 32);
+  e = x * (e - c) - c;
+  e -= hxs;
+  if (k == -1) return 0.5 * (x - e) - 0.5;
+  if (k == 1) {
+    if (x < -0.25) return -2.0 * (e - (x + 0.5));
+    return 1.0 + 2.0 * (x - e);
+  }
+  let y: f64;
+  if (k <= -2 || k > 56) {
+    y = 1.0 - (e - x);
+    y = y * twopk; // k ≤ 64 here: no 2^1024
+    return y - 1.0;
+  }
+  if (k < 20) {
+    t = reinterpret<f64>(<u64>(0x3FF00000 - (0x200000 >> k)) << 32); // 1 - 2^-k
+    y = t - (e - x);
+    y = y * twopk;
+  } else {
+    t = reinterpret<f64>(<u64>((0x3FF - k) << 20) << 32); // 2^-k
+    y = x - (e + t);
+    y += 1.0;
+    y = y * twopk;
+  }
+  return y;
+}
+
+/** tanh x, equal to Math.tanh's. */
+export function tanh(x: f64): f64 {
+  const jx = <u32>(reinterpret<u64>(x) >>> 32);
+  const ix = jx & 0x7FFFFFFF;
+  if (ix >= 0x7FF00000) return (jx >>> 31) == 0 ? 1.0 / x + 1.0 : 1.0 / x - 1.0; // ±Infinity, NaN
+  let z: f64;
+  if (ix < 0x40360000) { // |x| < 22
+    if (ix < 0x3E300000) { // |x| < 2^-28
+      if (1.0e300 + x > 1.0) return x;
+    }
+    if (ix >= 0x3FF00000) { // |x| ≥ 1
+      const t = expm1(2.0 * Math.abs(x));
+      z = 1.0 - 2.0 / (t + 2.0);
+    } else {
+      const t = expm1(-2.0 * Math.abs(x));
+      z = -t / (t + 2.0);
+    }
+  } else {
+    z = 1.0 - 1.0e-300; // |x| ≥ 22: ±1
+  }
+  return (jx >>> 31) == 0 ? z : -z;
+}
+
+// ---------------------------------------------------------------------------------------
+// the forward pass's states (lib/rnn/forward.ts forwardStates), sixteen units per pass
+//
+// Wp holds Wh (H, H) packed by blocks of sixteen rows: Wp[(b*H + j)*16 + r] = Wh[(16b + r)*H + j]
+// (rows past H are 0 and their sums are thrown away), so one pass over j reads 128
+// contiguous bytes per j and keeps sixteen row sums in eight f64x2 registers. Each row's
+// sum runs over j in order from 0 with a multiply and an add rounded separately: the sum
+// forwardStates' plainStep forms; then, as plainStep, z = fround((Wx[i][x] + sum) + bh[i])
+// and S = fround(tanh z) (tanh above, Math.tanh's bits), and S is the next step's prev.
+
+/**
+ * Steps t = t0..t1-1: z and S (T, H) f32 for the bytes xs (T, u8), from prev (H, f64:
+ * S[t0-1], overwritten with each S[t]). Wx (H, 256) and bh (H) are f32, Wp as above with
+ * HB = ceil(H/16) blocks, acc (16·HB, f64) is scratch. With `sign`, S = sign z (±1,
+ * sign(0) = +1) instead of tanh z: the §3.2 sign dynamics. (The driver calls it a few
+ * steps at a time: V8 moves a WebAssembly function to its optimising compiler between
+ * calls, not inside one long call.)
+ */
+export function forwardSteps(z: usize, S: usize, xs: usize, t0: i32, t1: i32, H: i32, Wp: usize, Wx: usize, bh: usize, prev: usize, acc: usize, sign: i32): void {
+  const HB = (H + 15) >> 4;
+  for (let t = t0; t < t1; t++) {
+    for (let b = 0; b < HB; b++) {
+      let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+      let wp = Wp + ((<usize>(b * H)) << 7);
+      for (let j = 0; j < H; j++) {
+        const p = v128.load64_splat(at(prev, j));
+        a0 = f64x2.add(a0, f64x2.mul(v128.load(wp), p));
+        a1 = f64x2.add(a1, f64x2.mul(v128.load(wp, 16), p));
+        a2 = f64x2.add(a2, f64x2.mul(v128.load(wp, 32), p));
+        a3 = f64x2.add(a3, f64x2.mul(v128.load(wp, 48), p));
+        a4 = f64x2.add(a4, f64x2.mul(v128.load(wp, 64), p));
+        a5 = f64x2.add(a5, f64x2.mul(v128.load(wp, 80), p));
+        a6 = f64x2.add(a6, f64x2.mul(v128.load(wp, 96), p));
+        a7 = f64x2.add(a7, f64x2.mul(v128.load(wp, 112), p));
+        wp += 128;
+      }
+      const o = at(acc, b << 4);
+      v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+      v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
+    }
+    const x = <i32>load<u8>(xs + <usize>t);
+    const zt = z + (<usize>(t * H) << 2);
+    const st = S + (<usize>(t * H) << 2);
+    for (let i = 0; i < H; i++) {
+      const zi = <f32>((<f64>load<f32>(ati(Wx, (i << 8) + x)) + load<f64>(at(acc, i))) + <f64>load<f32>(ati(bh, i)));
+      const si = sign ? (zi >= 0 ? <f32>1 : <f32>-1) : <f32>tanh(<f64>zi);
+      store<f32>(ati(zt, i), zi);
+      store<f32>(ati(st, i), si);
+      store<f64>(at(prev, i), <f64>si);
+    }
+  }
+}
+
+/**
+ * Four float32 forward steps side by side (lib/analysis/ablation.ts step4): chain c goes
+ * from prev (4, H: chains one after another, f64) to next (4, H, f64) with byte xc (xc < 0:
+ * no input term). Wh·prev_c by mv4 (each row summed over j in order from 0), then as
+ * squash4: next = fround(tanh(fround((Wx[i][xc] + sum) + bh[i]))), or fround(sum + bh[i])
+ * without the input term. M is Wh (H, H) f64; v (H, 4) and out (H, 4) are scratch; Wx
+ * (H, 256) and bh (H) are f32.
+ */
+export function step4(next: usize, prev: usize, v: usize, out: usize, M: usize, H: i32, Wx: usize, bh: usize, x0: i32, x1: i32, x2: i32, x3: i32): void {
+  for (let c = 0; c < 4; c++) for (let j = 0; j < H; j++) store<f64>(at(v, j * 4 + c), load<f64>(at(prev, c * H + j)));
+  mv4(out, M, H, H, v, 0);
+  for (let i = 0; i < H; i++) {
+    const b = <f64>load<f32>(ati(bh, i));
+    const wx = ati(Wx, i << 8);
+    for (let c = 0; c < 4; c++) {
+      const xc = c == 0 ? x0 : c == 1 ? x1 : c == 2 ? x2 : x3;
+      const a = load<f64>(at(out, i * 4 + c));
+      const z = xc >= 0 ? <f32>((<f64>load<f32>(ati(wx, xc)) + a) + b) : <f32>(a + b);
+      store<f64>(at(next, c * H + i), <f64><f32>tanh(<f64>z));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// one step of the UM's evidence (lib/analysis/isomorphism.ts evaluateUm)
+//
+// E+ and E- (Hp, f64) come in holding the evidence from the byte and the bias events; the
+// hidden sources follow in event order, h_k+ then h_k- for k = 0..H-1, each adding its
+// pattern's strength times its probability: with C (4, H, Hp) the strengths by source
+// sign and target sign (Cpp[k][j]: from h_k+ to h_j+; Cmp from h_k- to h_j+; Cpm, Cmm to
+// h_j-; 0 where there is no pattern, which adds +0 and changes no sum), for each j
+//   E+_j += Cpp[k][j]·P+_k;  E+_j += Cmp[k][j]·P-_k;  E-_j += Cpm[k][j]·P+_k;  E-_j += Cmm[k][j]·P-_k
+// the sums evaluateUm forms pattern by pattern. Then P+_j = 1 / (1 + exp(-2 (E+_j - E-_j))),
+// P-_j = 1 - P+_j, u_j = P+_j - P-_j, as evaluateUm (exp as Math.exp). Eight units per pass.
+
+export function umStep(u: usize, Ep: usize, Em: usize, Pp: usize, Pm: usize, C: usize, H: i32, Hp: i32): void {
+  const plane = <usize>(H * Hp) << 3;
+  for (let j0 = 0; j0 < Hp; j0 += 8) {
+    let p0 = v128.load(at(Ep, j0)), p1 = v128.load(at(Ep, j0 + 2)), p2 = v128.load(at(Ep, j0 + 4)), p3 = v128.load(at(Ep, j0 + 6));
+    let m0 = v128.load(at(Em, j0)), m1 = v128.load(at(Em, j0 + 2)), m2 = v128.load(at(Em, j0 + 4)), m3 = v128.load(at(Em, j0 + 6));
+    for (let k = 0; k < H; k++) {
+      const pp = v128.load64_splat(at(Pp, k));
+      const pm = v128.load64_splat(at(Pm, k));
+      const cpp = at(C, k * Hp + j0);
+      const cmp = cpp + plane;
+      const cpm = cmp + plane;
+      const cmm = cpm + plane;
+      p0 = f64x2.add(f64x2.add(p0, f64x2.mul(v128.load(cpp), pp)), f64x2.mul(v128.load(cmp), pm));
+      p1 = f64x2.add(f64x2.add(p1, f64x2.mul(v128.load(cpp, 16), pp)), f64x2.mul(v128.load(cmp, 16), pm));
+      p2 = f64x2.add(f64x2.add(p2, f64x2.mul(v128.load(cpp, 32), pp)), f64x2.mul(v128.load(cmp, 32), pm));
+      p3 = f64x2.add(f64x2.add(p3, f64x2.mul(v128.load(cpp, 48), pp)), f64x2.mul(v128.load(cmp, 48), pm));
+      m0 = f64x2.add(f64x2.add(m0, f64x2.mul(v128.load(cpm), pp)), f64x2.mul(v128.load(cmm), pm));
+      m1 = f64x2.add(f64x2.add(m1, f64x2.mul(v128.load(cpm, 16), pp)), f64x2.mul(v128.load(cmm, 16), pm));
+      m2 = f64x2.add(f64x2.add(m2, f64x2.mul(v128.load(cpm, 32), pp)), f64x2.mul(v128.load(cmm, 32), pm));
+      m3 = f64x2.add(f64x2.add(m3, f64x2.mul(v128.load(cpm, 48), pp)), f64x2.mul(v128.load(cmm, 48), pm));
+    }
+    v128.store(at(Ep, j0), p0); v128.store(at(Ep, j0 + 2), p1); v128.store(at(Ep, j0 + 4), p2); v128.store(at(Ep, j0 + 6), p3);
+    v128.store(at(Em, j0), m0); v128.store(at(Em, j0 + 2), m1); v128.store(at(Em, j0 + 4), m2); v128.store(at(Em, j0 + 6), m3);
+  }
+  for (let j = 0; j < H; j++) {
+    const z = load<f64>(at(Ep, j)) - load<f64>(at(Em, j));
+    const pPlus = 1 / (1 + expScalar(-2 * z));
+    store<f64>(at(Pp, j), pPlus);
+    store<f64>(at(Pm, j), 1 - pPlus);
+    store<f64>(at(u, j), pPlus - (1 - pPlus));
   }
 }

@@ -28,7 +28,7 @@ export default defineStage<Params>({
   tensors: ['paramsAnalytic', 'paramsOptimized', 'gridBpc', 'gdBits'],
   async run({ params: p, inputs, progress }) {
     const { bytesOf } = await import('../lib/rnn/io.ts');
-    const { forwardStates } = await import('../lib/rnn/forward.ts');
+    const { forwardStatesFast } = await import('../lib/analysis/forward-fast.ts');
     const { V } = await import('../lib/rnn/weights.ts');
     const { analyticGrid, analyticWy, distinctCodes, grid, marginalBias, optimizeWy, shiftRegister, signCodes, splitCounts } = await import('../lib/analysis/construction.ts');
     const { byteClasses, factorBlocks, factoredBpc, fromClasses, targetClasses } = await import('../lib/analysis/factored-readout.ts');
@@ -40,7 +40,7 @@ export default defineStage<Params>({
     }
     const codes = signCodes(p.units);
     const net = shiftRegister(codes, p);
-    const { S } = forwardStates(net, xs); // once: S does not depend on Wy
+    const { S } = forwardStatesFast(net, xs); // once: S does not depend on Wy
     const F = factorBlocks(S, N, H, p.units);
     const cls = byteClasses(xs);
     const by = marginalBias(xs);

@@ -65,6 +65,10 @@ export default defineStage<Params>({
     const seen = tc.seenBytes(xs);
     // The model's units, most pattern-sensitive first (ties: lower index).
     const order = [...psCount.keys()].sort((a, b) => psCount[b] - psCount[a] || a - b);
+    // the full level first: its gzip (the largest) runs on the thread pool while the rule
+    // levels' readouts are fitted below
+    const full = ds.describeFull(w);
+    const fullSize = ds.sizeOfAsync(full);
     const docs = [ds.describeMarginal(w.H, xs)];
     const opts = { wordLenCap: tcj.wordLenCap, classes: params.classes, digits: params.digits, readoutDigits: params.readoutDigits, rebuild: { gain: params.gain, margin: params.margin, ridge: params.ridge } };
     const sets = tc.FEATURE_SETS.filter((set) => ds.featureUnitCount(set, tcj.wordLenCap, ds.byteClassesOf(xs, params.classes).length) <= w.H);
@@ -83,19 +87,19 @@ export default defineStage<Params>({
         docs.push(rb.linearForm(d, xs, params.fitSteps, params.rowDigits, params.wxDigits, params.fitDigits));
       }
     });
-    docs.push(ds.describeFull(w));
+    docs.push(full);
     if (edited) {
       const at = docs.findIndex((d) => d.header.level === edited.header.level);
       if (at < 0) throw new Error(`stage describe: ${path.basename(file!)} describes level "${edited.header.level}", which this run does not write (${docs.map((d) => d.header.level).join(', ')})\nhint: edit a description of one of those levels`);
       if (edited.header.H !== w.H) throw new Error(`stage describe: ${path.basename(file!)} has H = ${edited.header.H}, the model ${w.H}\nhint: edit a description written for this model`);
       docs[at] = edited;
     }
-    const enc = new TextEncoder();
+    const sizes = await Promise.all(docs.map((d) => (d === full ? fullSize : ds.sizeOfAsync(d))));
+    if (!docs.includes(full)) await fullSize; // replaced by an edited description: let it finish
     const tensors: Record<string, any> = {};
-    const levels = docs.map((d) => {
-      const s = ds.sizeOf(d);
-      const bytes = enc.encode(s.text);
-      tensors[`desc_${d.header.level}`] = { dtype: 'uint8', shape: [bytes.length], data: bytes };
+    const levels = docs.map((d, i) => {
+      const s = sizes[i];
+      tensors[`desc_${d.header.level}`] = { dtype: 'uint8', shape: [s.utf8.length], data: s.utf8 };
       const ro = d.header.readout?.source;
       return { level: d.header.level as string, set: (d.header.set as string) ?? null, readout: ro ?? null, bytes: s.bytes, numbers: s.numbers, bits: s.bits, edited: d === edited };
     });

@@ -18,7 +18,8 @@ export default defineStage<Params>({
   inputs: ['rebuild', 'model', 'data', 'trace', 'construction', 'reverse-iso', 'kn'],
   async run({ params, inputs, progress }) {
     const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
-    const { forwardTrace, mean } = await import('../lib/rnn/forward.ts');
+    const { bitsOf, mean } = await import('../lib/rnn/forward.ts');
+    const { forwardTraceFast: forwardTrace } = await import('../lib/analysis/forward-fast.ts');
     const { weightsFrom } = await import('../lib/rnn/weights.ts');
     const { gzipBits } = await import('../lib/analysis/describe.ts');
     const sc = await import('../lib/analysis/rebuild-score.ts');
@@ -29,7 +30,17 @@ export default defineStage<Params>({
     const wT = weightsOf(inputs.model);
     if (T.T !== N || T.H !== wT.H) throw new Error(`stage rebuild-score: trace (T=${T.T}, H=${T.H}) does not match data (N=${N}) and model (H=${wT.H})\nhint: re-run trace on the same model and data`);
     const heldout = (inputs.data.tensors.heldout?.data as Uint8Array | undefined) ?? null;
-    const hb = (w: Parameters<typeof forwardTrace>[0]) => (heldout && heldout.length >= 2 ? mean(forwardTrace(w, heldout, params.floor).bits) : null);
+    // A rebuild whose every weight is the model's (the full level) has the model's trace:
+    // the trace stage's states and log-probabilities, bits at this stage's floor.
+    const isModel = (w: Parameters<typeof forwardTrace>[0]) => w.params.length === wT.params.length && w.params.every((v, i) => Object.is(v, wT.params[i]));
+    const modelTrace = () => {
+      const bits = new Float64Array(P);
+      for (let t = 0; t < P; t++) bits[t] = bitsOf(T.logp[t * 256 + xs[t + 1]], params.floor);
+      return { S: T.S, logp: T.logp, bits };
+    };
+    let trainedHeldout: number | null | undefined;
+    const hbOf = (w: Parameters<typeof forwardTrace>[0]) => (heldout && heldout.length >= 2 ? mean(forwardTrace(w, heldout, params.floor).bits) : null);
+    const hb = (w: Parameters<typeof forwardTrace>[0]) => (isModel(w) ? (trainedHeldout ??= hbOf(wT)) : hbOf(w));
     const trainedBpc = mean(T.bits);
     const xPct = (h: number) => ((8 - h) / (8 - trainedBpc)) * 100;
     const n = new Float64Array(256);
@@ -68,7 +79,7 @@ export default defineStage<Params>({
     const levels = all.map((l, i) => {
       progress(i, all.length, l.level);
       const w = weightsFrom(inputs.rebuild.tensors[`params_${l.level}`].data as Float32Array, inputs.rebuild.json.H);
-      const tr = forwardTrace(w, xs, params.floor);
+      const tr = isModel(w) ? modelTrace() : forwardTrace(w, xs, params.floor);
       const bpc = mean(tr.bits);
       const signTrain = l.unitMap ? sc.signAgreement(tr.S, w.H, T.S, T.H, l.unitMap, P) : null;
       const row = { level: l.level, set: l.set, readout: l.readout, edited: l.edited, bytes: l.bytes, numbers: l.numbers, bits: l.bits, bpc, x: xPct(bpc), gap: bpc - trainedBpc, klTrain: sc.klBits(T.logp, tr.logp, 0, P), signTrain, heldoutBpc: hb(w) };

@@ -19,7 +19,7 @@
 import { V, type Weights } from '../rnn/weights.ts';
 import { bitsOf, readoutLogits4, readoutLogp4 } from '../rnn/forward.ts';
 import { ablate, runWithHooks } from '../rnn/hooks.ts';
-import { Mv4 } from '../rnn/wasm-dense.ts';
+import { Mv4, Step4 } from '../rnn/wasm-dense.ts';
 
 type States = Float32Array | Float64Array;
 
@@ -66,11 +66,12 @@ export function ablation(
  * Four float32 forward steps side by side, the arithmetic of forwardStates for each:
  * chain c goes from prev (4, H) to next (4, H) with byte xc (xc < 0: no input term, the
  * ablated step). Register-blocked over two rows of Wh × four chains (a last odd row alone),
- * or the WebAssembly kernel mv (Wh·prev, the same sums in the same order) when given,
- * with `acc` (4, H) scratch for its sums.
+ * or the WebAssembly kernels when given: the whole step (ws, tanh included), else mv
+ * (Wh·prev, the same sums in the same order) with `acc` (4, H) scratch for its sums.
  */
-function step4(w: Weights, prev: Float64Array, x0: number, x1: number, x2: number, x3: number, next: Float64Array, mv: Mv4 | null, acc: Float64Array): void {
+function step4(w: Weights, prev: Float64Array, x0: number, x1: number, x2: number, x3: number, next: Float64Array, mv: Mv4 | null, acc: Float64Array, ws: Step4 | null = null): void {
   const { H, Wh } = w;
+  if (ws) return ws.run(prev, x0, x1, x2, x3, next);
   if (mv) {
     mv.run(prev, 0, null, acc, 0, H);
     for (let i = 0; i < H; i++) squash4(w, i, acc[i], acc[H + i], acc[2 * H + i], acc[3 * H + i], x0, x1, x2, x3, next);
@@ -167,6 +168,7 @@ export function ablationFast(
   const { H } = w;
   const Wy64 = Float64Array.from(w.Wy); // exact copy, for readoutLogits4
   const mv = Mv4.for(Float64Array.from(w.Wh), H, H); // Wh·S in WebAssembly, or null: step4's loops
+  const ws = Step4.for(w); // the whole step in WebAssembly, or null
   const acc = new Float64Array(4 * H);
   const N = xs.length;
   const nT = lastT - firstT + 1;
@@ -183,13 +185,13 @@ export function ablationFast(
       const t = s + i - 1;
       for (let j = 0; j < H; j++) a[i * H + j] = t >= 0 && t < N ? S[t * H + j] : 0;
     }
-    step4(w, a, -1, -1, -1, -1, b, mv, acc);
+    step4(w, a, -1, -1, -1, -1, b, mv, acc, ws);
     const steps = Math.min(D, lastT - s + 1); // chain 0 runs longest
     for (let r = 0; r < steps; r++) {
       if (r > 0) {
         // byte x_T of each chain; chains past the end step on byte 0 and are not read
         const x = (i: number) => (s + i + r < N ? xs[s + i + r] : 0);
-        step4(w, b, x(0), x(1), x(2), x(3), a, mv, acc);
+        step4(w, b, x(0), x(1), x(2), x(3), a, mv, acc, ws);
         const tmp = a;
         a = b;
         b = tmp;

@@ -8,7 +8,8 @@
 // read out from s_t. bpc of p(x_{t+1}) = softmax(Wy·s_t + by) with the §3.2 floor.
 
 import { V, type Weights } from '../rnn/weights.ts';
-import { readoutLogp, bitsOf } from '../rnn/forward.ts';
+import { readoutLogp, readoutLogpRows, bitsOf } from '../rnn/forward.ts';
+import { signStatesDense } from '../rnn/wasm-dense.ts';
 
 export interface MarginStats {
   meanAbs: number;
@@ -39,8 +40,22 @@ export function marginStats(z: Float32Array, H: number, steps: number, threshold
   return { meanAbs: n ? sum / n : 0, fracAbove: n ? above / n : 0, hist, count: n };
 }
 
-/** bits of predicting x_{t+1} from state rows hs (T, H): hs[t*H + j], for t = 0..T-2. */
+/**
+ * bits of predicting x_{t+1} from state rows hs (T, H): hs[t*H + j], for t = 0..T-2. The
+ * log-probabilities of all rows four at a time (readoutLogpRows: readoutLogp's bits, in
+ * WebAssembly when it is there).
+ */
 export function readoutBits(w: Weights, hs: Float64Array, xs: Uint8Array, floor: number): Float64Array {
+  const T = xs.length;
+  const bits = new Float64Array(Math.max(0, T - 1));
+  const logp = new Float64Array(bits.length * V);
+  readoutLogpRows(w, hs, bits.length, logp);
+  for (let t = 0; t + 1 < T; t++) bits[t] = bitsOf(logp[t * V + xs[t + 1]], floor);
+  return bits;
+}
+
+/** Naive twin of readoutBits: one row's log softmax at a time. */
+export function readoutBitsNaive(w: Weights, hs: Float64Array, xs: Uint8Array, floor: number): Float64Array {
   const T = xs.length;
   const bits = new Float64Array(Math.max(0, T - 1));
   const logp = new Float64Array(V);
@@ -64,6 +79,11 @@ export function signOf(S: Float32Array): Float64Array {
  * in the forward pass, sign(0) = +1.
  */
 export function signDynamics(w: Weights, xs: Uint8Array): Float64Array {
+  return signStatesDense(w, xs) ?? signDynamicsNaive(w, xs);
+}
+
+/** signDynamics one row of Wh at a time (its twin in WebAssembly: lib/rnn/wasm-dense.ts signStatesDense). */
+export function signDynamicsNaive(w: Weights, xs: Uint8Array): Float64Array {
   const { H, Wx, Wh, bh } = w;
   const T = xs.length;
   const s = new Float64Array(T * H);

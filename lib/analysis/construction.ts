@@ -15,7 +15,7 @@
 
 import { V, zeroWeights, type Weights } from '../rnn/weights.ts';
 import {
-  factoredGd, factoredLogits, scoreScales, targetClasses, toClasses,
+  contextCodes, factoredGd, factoredLogits, scoreScales, targetClasses, toClasses,
   type Classes, type Factored, type GdSchedule,
 } from './factored-readout.ts';
 
@@ -157,12 +157,13 @@ export function analyticGrid(
   const L = new Float64Array((t1 - t0) * cls.K);
   const bpc = new Float64Array(alphas.length * scales.length);
   const row = new Float64Array(scales.length);
+  const ctx = contextCodes(F, t0, t1); // positions with equal logit rows, scored once per s
   let best = Infinity;
   let ai = 0;
   let si = 0;
   for (let a = 0; a < alphas.length; a++) {
     factoredLogits(L, F, toClasses(analyticWy(plus, minus, H, alphas[a]), H, cls), cls.K, t0, t1);
-    scoreScales(row, L, b, cls, y, t0, t1, scales, floor);
+    scoreScales(row, L, b, cls, y, t0, t1, scales, floor, ctx);
     for (let s = 0; s < scales.length; s++) {
       bpc[a * scales.length + s] = row[s];
       if (row[s] < best) [best, ai, si] = [row[s], a, s];

@@ -26,7 +26,7 @@
 //   full          every weight, each written with the fewest digits that give back the
 //                 same float32.
 
-import { gzipSync } from 'node:zlib';
+import { gzip, gzipSync } from 'node:zlib';
 import { V, type Weights } from '../rnn/weights.ts';
 import { featuresOf, setId, type Cells, type FeatureSet, type PrefixFeatures } from './timing-carrier.ts';
 
@@ -37,13 +37,34 @@ export type { Description };
 /** Numeric leaves of a JSON value. */
 export function countNumbers(v: unknown): number {
   if (typeof v === 'number') return 1;
-  if (Array.isArray(v)) return v.reduce((s: number, x) => s + countNumbers(x), 0);
-  if (v && typeof v === 'object') return Object.values(v).reduce((s: number, x) => s + countNumbers(x), 0);
-  return 0;
+  let n = 0;
+  if (Array.isArray(v)) for (let i = 0; i < v.length; i++) n += typeof v[i] === 'number' ? 1 : countNumbers(v[i]);
+  else if (v && typeof v === 'object') for (const x of Object.values(v)) n += countNumbers(x);
+  return n;
 }
 
-/** JSON with every object's keys sorted (recursively): one text per document. */
+/** True when no element of the array is an object or array (JSON.stringify writes it as it is, nothing to sort). */
+function flatArray(x: unknown[]): boolean {
+  for (let i = 0; i < x.length; i++) if (x[i] !== null && typeof x[i] === 'object') return false;
+  return true;
+}
+
+/**
+ * JSON with every object's keys sorted (recursively): one text per document. An array of
+ * numbers and strings (the bulk of a description: a full level's 82,000 weights) is handed
+ * to JSON.stringify as it is, since a copy of it would be written the same.
+ */
 export function canonicalJson(v: unknown): string {
+  const sort = (x: unknown): unknown => {
+    if (Array.isArray(x)) return flatArray(x) ? x : x.map(sort);
+    if (x && typeof x === 'object') return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as Record<string, unknown>)[k])]));
+    return x;
+  };
+  return JSON.stringify(sort(v));
+}
+
+/** Naive twin of canonicalJson: every array copied, element by element. */
+export function canonicalJsonNaive(v: unknown): string {
   const sort = (x: unknown): unknown => {
     if (Array.isArray(x)) return x.map(sort);
     if (x && typeof x === 'object') return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as Record<string, unknown>)[k])]));
@@ -60,11 +81,43 @@ export function gzipBits(bytes: Uint8Array): number {
   return 8 * gzipSync(bytes, { level: 9 }).length;
 }
 
+/**
+ * gzipBits on libuv's thread pool: the same zlib with the same settings on the same bytes,
+ * so the same size. One output buffer larger than any deflate output of these bytes, so
+ * that the whole compression is one task on the pool (with the default 16 KiB buffers,
+ * each next buffer waits for this thread to be free).
+ */
+export function gzipBitsAsync(bytes: Uint8Array): Promise<number> {
+  const chunkSize = Math.max(16384, bytes.length + (bytes.length >> 8) + 1024);
+  return new Promise((resolve, reject) => gzip(bytes, { level: 9, chunkSize }, (err, out) => (err ? reject(err) : resolve(8 * out.length))));
+}
+
+export interface Size {
+  bytes: number;
+  numbers: number;
+  bits: number;
+  /** the canonical JSON */
+  text: string;
+  /** its UTF-8 bytes, as stored */
+  utf8: Uint8Array;
+}
+
 /** Size of a description: its canonical JSON (the text stored and read back), UTF-8 bytes, free numbers, bits. */
-export function sizeOf(d: Description): { bytes: number; numbers: number; bits: number; text: string } {
+export function sizeOf(d: Description): Size {
   const text = canonicalJson(d);
   const utf8 = new TextEncoder().encode(text);
-  return { bytes: utf8.length, numbers: countNumbers(d.body), bits: gzipBits(utf8), text };
+  return { bytes: utf8.length, numbers: countNumbers(d.body), bits: gzipBits(utf8), text, utf8 };
+}
+
+/**
+ * sizeOf with the compression on the thread pool: describe starts the full level's (about
+ * a megabyte, some 0.4 s of gzip -9) before it fits the rule levels' readouts, which then
+ * run beside it.
+ */
+export async function sizeOfAsync(d: Description): Promise<Size> {
+  const text = canonicalJson(d);
+  const utf8 = new TextEncoder().encode(text);
+  return { bytes: utf8.length, numbers: countNumbers(d.body), bits: await gzipBitsAsync(utf8), text, utf8 };
 }
 
 /**

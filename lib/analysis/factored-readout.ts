@@ -191,6 +191,29 @@ export function targetClasses(xs: Uint8Array, cls: Classes): Int32Array {
   return y;
 }
 
+/**
+ * Positions t0..t1-1 that read the same row in every block have the same logits: code[t] =
+ * 2·slot + 1 at the first position of each such group (slots numbered in order) and 2·slot
+ * at the others; `slots` groups in all. The WebAssembly kernels compute a group's softmax
+ * once and reuse it (the same bits); code is 0 outside t0..t1-1.
+ */
+export function contextCodes(F: Factored, t0: number, t1: number): { code: Int32Array; slots: number } {
+  const { T, G, idx } = F;
+  const code = new Int32Array(T);
+  const seen = new Map<string, number>();
+  const key = new Array<number>(G);
+  for (let t = t0; t < t1; t++) {
+    for (let g = 0; g < G; g++) key[g] = idx[g * T + t];
+    const k = key.join(',');
+    const s = seen.get(k);
+    if (s === undefined) {
+      code[t] = 2 * seen.size + 1;
+      seen.set(k, seen.size);
+    } else code[t] = 2 * s;
+  }
+  return { code, slots: seen.size };
+}
+
 // ---------------------------------------------------------------- logits
 
 /**
@@ -317,22 +340,29 @@ export function factoredLogits(L: Float64Array, F: Factored, W: Float64Array, K:
 export function scoreScales(
   out: Float64Array, L: Float64Array, b: Float64Array, cls: Classes, y: Int32Array,
   t0: number, t1: number, scales: readonly number[], floor: number,
+  ctx: { code: Int32Array; slots: number } | null = null,
 ): void {
   const { K, mult } = cls;
   out.fill(0, 0, scales.length);
   const nS = scales.length;
   const nT = t1 - t0;
+  // without codes every position is its own group
+  const slots = ctx ? ctx.slots : nT;
   const d = denseArena({
     L: ['f64', nT * K], b: ['f64', K], mult: ['f64', K], y: ['i32', t1], scales: ['f64', nS], lp: ['f64', nT * nS], l: ['f64', K],
+    code: ['i32', t1], norm: ['f64', 2 * slots * nS],
   });
   if (d) {
-    // the log-probabilities in WebAssembly (the same operations), bitsOf summed here in the same order
+    // the log-probabilities in WebAssembly (the same operations), bitsOf summed here in the same order;
+    // rows of L with the same code share their max and log-sum (ctx: contextCodes of the positions)
     d.v.L.set(L.subarray(0, nT * K));
     d.v.b.set(b.subarray(0, K));
     d.v.mult.set(mult);
     d.v.y.set(y.subarray(0, t1));
     d.v.scales.set(scales);
-    d.x.scaledLogp(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, t0, t1, d.p.scales, nS, d.p.l);
+    if (ctx) d.v.code.set(ctx.code.subarray(0, t1));
+    else for (let t = t0; t < t1; t++) d.v.code[t] = 2 * (t - t0) + 1;
+    d.x.scaledLogp(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, t0, t1, d.p.scales, nS, d.p.l, d.p.code, d.p.norm);
     const lp = d.v.lp;
     for (let i = 0; i < nT; i++) for (let si = 0; si < nS; si++) out[si] += bitsOf(lp[i * nS + si], floor);
     for (let si = 0; si < nS; si++) out[si] /= nT;
@@ -376,11 +406,13 @@ export interface GdWork {
   l: Float64Array;
   /** the same buffers in the WebAssembly kernels' memory, or null (the loops here run) */
   dense: DenseFactored | null;
+  /** contextCodes of the positions last asked for, in dense.v.code */
+  ctx: { t0: number; t1: number } | null;
 }
 
 export function gdWork(F: Factored, K: number): GdWork {
   const tb = tablesFor(F, K);
-  return { tb, A: new Float64Array(tb.tab.length), Wt: new Float64Array(F.H * K), l: new Float64Array(K), dense: denseFor(F, tb, 0) };
+  return { tb, A: new Float64Array(tb.tab.length), Wt: new Float64Array(F.H * K), l: new Float64Array(K), dense: denseFor(F, tb, 0), ctx: null };
 }
 
 // ---------------------------------------------------------------- the WebAssembly kernels' buffers
@@ -399,6 +431,7 @@ function denseFor(F: Factored, tb: Tables, nL: number) {
     tab: ['f64', tb.tab.length], A: ['f64', tb.tab.length], Wt: ['f64', H * K], l: ['f64', K], L: ['f64', nL * K],
     b: ['f64', K], db: ['f64', K], mult: ['f64', K], y: ['i32', T],
     R: ['f64', nR], rOff: ['i32', G], U: ['i32', G], base: ['i32', G], off: ['i32', T * G],
+    code: ['i32', T], P: ['f64', T * K],
   });
   if (!d) return null;
   let r = 0;
@@ -439,7 +472,11 @@ export function factoredGrad(
     d.v.b.set(b.subarray(0, K));
     d.v.mult.set(mult);
     d.v.y.set(y.subarray(0, d.v.y.length));
-    const loss = d.x.gradRows(d.p.A, d.p.db, tab.length, d.p.l, d.p.tab, d.p.off, G, K, d.p.b, d.p.mult, d.p.y, t0, t1, eps);
+    if (!work.ctx || work.ctx.t0 !== t0 || work.ctx.t1 !== t1) {
+      d.v.code.set(contextCodes(F, t0, t1).code);
+      work.ctx = { t0, t1 };
+    }
+    const loss = d.x.gradRows(d.p.A, d.p.db, tab.length, d.p.l, d.p.tab, d.p.off, G, K, d.p.b, d.p.mult, d.p.y, t0, t1, eps, d.p.code, d.p.P);
     d.x.gradWeights(d.p.Wt, H, d.p.A, d.p.R, d.p.rOff, d.p.U, d.p.base, G, w, K);
     for (let k = 0; k < K; k++) for (let i = 0; i < H; i++) dW[k * H + i] = d.v.Wt[i * K + k];
     db.set(d.v.db);

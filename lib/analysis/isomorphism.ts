@@ -16,6 +16,7 @@
 
 import { V, type Weights } from '../rnn/weights.ts';
 import { readoutLogpRows, bitsOf } from '../rnn/forward.ts';
+import { denseArena } from '../rnn/wasm-dense.ts';
 
 /**
  * The UM's patterns, stored by source event (CSR), so that a step only visits the
@@ -84,7 +85,13 @@ export interface UmResult {
  * hidden events, P(h_j+) = σ(2 (E(h_j+) - E(h_j-))), then the readout predicts x_{t+1}.
  */
 export function evaluateUm(w: Weights, pat: Patterns, xs: Uint8Array, floor: number): UmResult {
-  const { H } = w;
+  const u = umStatesDense(pat, xs) ?? umStates(pat, xs);
+  return readUm(w, u, xs, floor, pat.target.length);
+}
+
+/** The UM's unit values u (T, H) on xs, pattern by pattern: the definition, and the fallback of umStatesDense. */
+export function umStates(pat: Patterns, xs: Uint8Array): Float64Array {
+  const { H } = pat;
   const T = xs.length;
   const { start, target, strength, nEvents } = pat;
   const P = new Float64Array(nEvents); // probabilities of the source events at step t
@@ -112,6 +119,61 @@ export function evaluateUm(w: Weights, pat: Patterns, xs: Uint8Array, floor: num
       u[t * H + j] = pPlus - (1 - pPlus);
     }
   }
+  return u;
+}
+
+/**
+ * umStates with the hidden sources' evidence in WebAssembly (asm/dense.ts umStep: the same
+ * sums in the same order, each target's hidden terms h_k+ then h_k- for k ascending, a
+ * missing pattern adding +0), the byte and bias events' evidence here first. Null without
+ * the module, or for pattern sets buildPatterns does not make (a hidden source reaching a
+ * byte or bias event, or one source reaching one target twice): umStates then.
+ */
+export function umStatesDense(pat: Patterns, xs: Uint8Array): Float64Array | null {
+  const { H, start, target, strength, nEvents } = pat;
+  const Hp = Math.ceil(H / 8) * 8;
+  const T = xs.length;
+  if (nEvents !== V + 1 + 2 * H) return null;
+  const d = denseArena({ u: ['f64', H], Ep: ['f64', Hp], Em: ['f64', Hp], Pp: ['f64', H], Pm: ['f64', H], C: ['f64', 4 * H * Hp] });
+  if (!d) return null;
+  // C planes: 0 Cpp, 1 Cmp (to h_j+ from h_k+, h_k-), 2 Cpm, 3 Cmm (to h_j-)
+  const C = d.v.C;
+  const seen = new Uint8Array(4 * H * Hp);
+  for (let k = 0; k < H; k++) {
+    for (const [src, fromMinus] of [[plusEvent(k), 0], [minusEvent(k), 1]] as const) {
+      for (let q = start[src]; q < start[src + 1]; q++) {
+        const tg = target[q] - (V + 1);
+        if (tg < 0) return null;
+        const j = tg >> 1;
+        const toMinus = tg & 1;
+        const at = (toMinus * 2 + fromMinus) * H * Hp + k * Hp + j;
+        if (seen[at]) return null;
+        seen[at] = 1;
+        C[at] = strength[q];
+      }
+    }
+  }
+  const u = new Float64Array(T * H);
+  d.v.Pp.fill(0.5, 0, H); // h = 0 before x_0
+  d.v.Pm.fill(0.5, 0, H);
+  const E = new Float64Array(nEvents);
+  for (let t = 0; t < T; t++) {
+    // the byte x_t's and the bias's patterns, in event order (P = 1)
+    E.fill(0);
+    for (const s of [xs[t], BIAS_EVENT]) for (let q = start[s]; q < start[s + 1]; q++) E[target[q]] += strength[q] * 1;
+    for (let j = 0; j < H; j++) {
+      d.v.Ep[j] = E[plusEvent(j)];
+      d.v.Em[j] = E[minusEvent(j)];
+    }
+    d.x.umStep(d.p.u, d.p.Ep, d.p.Em, d.p.Pp, d.p.Pm, d.p.C, H, Hp);
+    u.set(d.v.u, t * H);
+  }
+  return u;
+}
+
+/** The UM's readout of u: bits per prediction and their mean. */
+function readUm(w: Weights, u: Float64Array, xs: Uint8Array, floor: number, nPatterns: number): UmResult {
+  const T = xs.length;
   const bits = new Float64Array(Math.max(0, T - 1));
   const logp = new Float64Array(bits.length * V);
   readoutLogpRows(w, u, bits.length, logp); // each row as readoutLogp gives it, four at a time
@@ -120,7 +182,7 @@ export function evaluateUm(w: Weights, pat: Patterns, xs: Uint8Array, floor: num
     bits[t] = bitsOf(logp[t * V + xs[t + 1]], floor);
     sum += bits[t];
   }
-  return { u, bits, bpc: T > 1 ? sum / (T - 1) : 0, nPatterns: target.length };
+  return { u, bits, bpc: T > 1 ? sum / (T - 1) : 0, nPatterns };
 }
 
 /** max over t, j of |u[t][j] - S[t][j]| and where it occurs. */

@@ -14,6 +14,7 @@
 
 import { V } from '../rnn/weights.ts';
 import { bitsOf, logSoftmax } from '../rnn/forward.ts';
+import { Mv4 } from '../rnn/wasm-dense.ts';
 import { reverseStates, reverseTables, type ReverseSpec } from './reverse-iso.ts';
 
 /** Mean KL(p_T ‖ p_R) in bits over positions t0..t1-1 of two (T, V) log-probability arrays. */
@@ -47,10 +48,22 @@ export function reverseStatesOn(train: Uint8Array, text: Uint8Array, spec: Rever
   return reverseStates(reverseTables(train, spec), text, spec);
 }
 
-/** log softmax(Wy·h_t + by) for every row of Hs (T, H): (T, V), float64. */
+/**
+ * log softmax(Wy·h_t + by) for every row of Hs (T, H): (T, V), float64. Four rows at a time
+ * in WebAssembly when it is there (Mv4: each logit summed over j in order from by[o], then
+ * forward.ts's logSoftmax, the same bits); the rest, or everything without it, here.
+ */
 export function readoutLogpAll(Hs: ArrayLike<number>, T: number, H: number, Wy: ArrayLike<number>, by: ArrayLike<number>): Float64Array {
   const out = new Float64Array(T * V);
-  for (let t = 0; t < T; t++) {
+  const mv = Mv4.for(Float64Array.from(Wy), V, H);
+  let t0 = 0;
+  if (mv) for (; t0 + 4 <= T; t0 += 4) mv.run(Hs, t0 * H, by, out, t0 * V, V, true);
+  return readoutLogpAllNaive(Hs, T, H, Wy, by, out, t0);
+}
+
+/** Naive twin of readoutLogpAll (rows t0..T-1 into out): one logit at a time. */
+export function readoutLogpAllNaive(Hs: ArrayLike<number>, T: number, H: number, Wy: ArrayLike<number>, by: ArrayLike<number>, out = new Float64Array(T * V), t0 = 0): Float64Array {
+  for (let t = t0; t < T; t++) {
     for (let o = 0; o < V; o++) {
       let acc = by[o];
       for (let j = 0; j < H; j++) acc += Wy[o * H + j] * Hs[t * H + j];

@@ -25,7 +25,8 @@
 // gradient kernels, lib/analysis/factored-readout.ts).
 
 import { V, zeroWeights, type Weights } from '../rnn/weights.ts';
-import { forwardStates, forwardTrace, mean } from '../rnn/forward.ts';
+import { mean } from '../rnn/forward.ts';
+import { forwardStatesFast, forwardTraceFast } from './forward-fast.ts';
 import { byteClasses, factorBlocks, factoredBpc, factoredGrad, fromClasses, gdWork, targetClasses, toClasses } from './factored-readout.ts';
 import { marginalBias } from './construction.ts';
 import { featuresOf, prefixFeatures, type FeatureSet } from './timing-carrier.ts';
@@ -360,7 +361,7 @@ export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e
   const { H } = w;
   const N = xs.length;
   const n = N - 1;
-  const { S } = forwardStates(w, xs);
+  const { S } = forwardStatesFast(w, xs);
   const Fb = factorBlocks(S, N, H, H);
   const cls = byteClasses(xs);
   const y = targetClasses(xs, cls);
@@ -532,7 +533,7 @@ function rebuildLinearStates(d: Description): { w: Weights; layout: FeatureLayou
 
 /** bpc of a rebuilt RNN over all positions t = 0..N-2 (its own float32 forward pass). */
 export function evalBpc(w: Weights, xs: Uint8Array, floor: number): number {
-  return mean(forwardTrace(w, xs, floor).bits);
+  return mean(forwardTraceFast(w, xs, floor).bits);
 }
 
 /**

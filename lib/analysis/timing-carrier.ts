@@ -165,23 +165,23 @@ export function substituted(w: Weights, xs: Uint8Array, S: Float32Array, chat: F
   const row = new Map<number, number>(); // key = cell·V + x → row of hs
   const at = new Int32Array(P).fill(-1);
   const hs: number[] = [];
-  const h = new Float64Array(H);
   const unit = new Float64Array(H);
   let n = 0;
   for (let t = 0; t < P; t++) {
     if (score && !score[t]) continue;
     const x = xs[t];
     const key = ids[t] * V + x;
-    const o = ids[t] * H;
-    for (let j = 0; j < H; j++) h[j] = Math.tanh(chat[o + j] + Wx[j * V + x]);
     let r = row.get(key);
     if (r === undefined) {
+      // a new (cell, byte) pair: its state, once (a pair seen again has the same one)
       r = row.size;
       row.set(key, r);
-      for (let j = 0; j < H; j++) hs.push(h[j]);
+      const o = ids[t] * H;
+      for (let j = 0; j < H; j++) hs.push(Math.tanh(chat[o + j] + Wx[j * V + x]));
     }
     at[t] = r;
-    for (let j = 0; j < H; j++) if (sgn(h[j]) === sgn(S[t * H + j])) unit[j]++;
+    const ho = r * H;
+    for (let j = 0; j < H; j++) if (sgn(hs[ho + j]) === sgn(S[t * H + j])) unit[j]++;
     n++;
   }
   // pass 2: the readout of every distinct pair at once (readoutLogp's bits, four rows at a time)

@@ -15,10 +15,15 @@ export interface DenseExports {
   logSoftmax4(out: number, rows: number): void;
   fillTables(tab: number, nTab: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number, Wt: number): void;
   gatherRows(L: number, tab: number, off: number, G: number, K: number, t0: number, t1: number): void;
-  gradRows(A: number, db: number, nTab: number, l: number, tab: number, off: number, G: number, K: number, b: number, mult: number, y: number, t0: number, t1: number, eps: number): number;
+  gradRows(A: number, db: number, nTab: number, l: number, tab: number, off: number, G: number, K: number, b: number, mult: number, y: number, t0: number, t1: number, eps: number, code: number, P: number): number;
   gradWeights(Wt: number, H: number, A: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number): void;
   expTest(IN: number, OUT: number, n: number): void;
-  scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number): void;
+  expScalar(x: number): number;
+  tanh(x: number): number;
+  umStep(u: number, Ep: number, Em: number, Pp: number, Pm: number, C: number, H: number, Hp: number): void;
+  step4(next: number, prev: number, v: number, out: number, M: number, H: number, Wx: number, bh: number, x0: number, x1: number, x2: number, x3: number): void;
+  scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number, code: number, norm: number): void;
+  forwardSteps(z: number, S: number, xs: number, t0: number, t1: number, H: number, Wp: number, Wx: number, bh: number, prev: number, acc: number, sign: number): void;
 }
 
 let mod: WebAssembly.Module | null | undefined;
@@ -46,8 +51,11 @@ export function denseUnavailableReason(): string {
   return denseModule() ? '' : reason;
 }
 
-type Spec = Record<string, readonly ['f64' | 'i32', number]>;
-type Views<S extends Spec> = { [K in keyof S]: S[K][0] extends 'f64' ? Float64Array : Int32Array };
+type Kind = 'f64' | 'i32' | 'f32' | 'u8';
+type Spec = Record<string, readonly [Kind, number]>;
+type ViewOf<T extends Kind> = T extends 'f64' ? Float64Array : T extends 'i32' ? Int32Array : T extends 'f32' ? Float32Array : Uint8Array;
+type Views<S extends Spec> = { [K in keyof S]: ViewOf<S[K][0]> };
+const BYTES: Record<Kind, number> = { f64: 8, i32: 4, f32: 4, u8: 1 };
 
 /** Below this the module's own data lies; the arena starts here. */
 const BASE = 65536;
@@ -65,16 +73,17 @@ export function denseArena<S extends Spec>(spec: S): { x: DenseExports; v: Views
   for (const k of Object.keys(spec) as (keyof S)[]) {
     const [type, n] = spec[k];
     p[k] = top;
-    top += Math.ceil(((type === 'f64' ? 8 : 4) * n) / 16) * 16 + 16;
+    top += Math.ceil((BYTES[type] * n) / 16) * 16 + 16;
   }
   const memory = new WebAssembly.Memory({ initial: Math.ceil(top / 65536) });
   const x = new WebAssembly.Instance(m, {
     env: { memory, exp: Math.exp, log: Math.log, abort: () => { throw new Error('wasm abort'); } },
   }).exports as unknown as DenseExports;
-  const v = {} as Record<keyof S, Float64Array | Int32Array>;
+  const v = {} as Record<keyof S, ArrayBufferView>;
+  const make = { f64: Float64Array, i32: Int32Array, f32: Float32Array, u8: Uint8Array };
   for (const k of Object.keys(spec) as (keyof S)[]) {
     const [type, n] = spec[k];
-    v[k] = type === 'f64' ? new Float64Array(memory.buffer, p[k], n) : new Int32Array(memory.buffer, p[k], n);
+    v[k] = new make[type](memory.buffer, p[k], n);
   }
   return { x, v: v as Views<S>, p };
 }
@@ -134,4 +143,108 @@ export class Mv4 {
 
 function mv4Arena(rows: number, n: number) {
   return denseArena({ M: ['f64', rows * n], v: ['f64', 4 * n], init: ['f64', rows], out: ['f64', 4 * rows] });
+}
+
+// ---------------------------------------------------------------------------------------
+// the forward pass's states
+
+/** What forwardStatesDense reads of a model: H and its float32 Wx (H, 256), Wh (H, H), bh (H). */
+export interface RecurrentWeights {
+  H: number;
+  Wx: Float32Array;
+  Wh: Float32Array;
+  bh: Float32Array;
+}
+
+/**
+ * z and S (T, H) float32 of the forward pass over xs from S[-1] = h0 (default 0), in
+ * WebAssembly: bit for bit lib/rnn/forward.ts forwardStates (each unit's Wh·S[t-1] summed
+ * over j in order, z = fround(Wx[i][x] + sum + bh[i]), S = fround(tanh z) with Math.tanh's
+ * bits), some five times faster at H = 128. Null without the module (the caller runs
+ * forwardStates).
+ */
+export function forwardStatesDense(w: RecurrentWeights, xs: Uint8Array, h0?: ArrayLike<number>): { z: Float32Array; S: Float32Array } | null {
+  return statesDense(w, xs, h0, 0);
+}
+
+/**
+ * The §3.2 sign dynamics (lib/analysis/boolean.ts signDynamics), in WebAssembly: s_t =
+ * sign(fround(Wx[i][x_t] + Σ_j Wh[i][j] s_{t-1}[j] + bh[i])) (sign(0) = +1), s_{-1} = -1,
+ * each sum over j in order, as (T, H) float64 ±1. Null without the module.
+ */
+export function signStatesDense(w: RecurrentWeights, xs: Uint8Array): Float64Array | null {
+  const r = statesDense(w, xs, new Float64Array(w.H).fill(-1), 1);
+  return r && Float64Array.from(r.S);
+}
+
+function statesDense(w: RecurrentWeights, xs: Uint8Array, h0: ArrayLike<number> | undefined, sign: number): { z: Float32Array; S: Float32Array } | null {
+  const { H } = w;
+  const T = xs.length;
+  const HB = Math.ceil(H / 16);
+  const d = denseArena({
+    z: ['f32', T * H], S: ['f32', T * H], xs: ['u8', T], Wp: ['f64', HB * H * 16],
+    Wx: ['f32', H * 256], bh: ['f32', H], prev: ['f64', H], acc: ['f64', HB * 16],
+  });
+  if (!d) return null;
+  // Wp[(b*H + j)*16 + r] = Wh[(16b + r)*H + j]: sixteen rows side by side per j
+  const Wp = d.v.Wp;
+  for (let i = 0; i < H; i++) {
+    const b = i >> 4;
+    const r = i & 15;
+    for (let j = 0; j < H; j++) Wp[(b * H + j) * 16 + r] = w.Wh[i * H + j];
+  }
+  d.v.Wx.set(w.Wx);
+  d.v.bh.set(w.bh);
+  d.v.xs.set(xs);
+  if (h0) for (let j = 0; j < H; j++) d.v.prev[j] = h0[j];
+  for (let t = 0; t < T; t += STEPS) d.x.forwardSteps(d.p.z, d.p.S, d.p.xs, t, Math.min(T, t + STEPS), H, d.p.Wp, d.p.Wx, d.p.bh, d.p.prev, d.p.acc, sign);
+  return { z: d.v.z.slice(), S: d.v.S.slice() };
+}
+
+/** Steps per call of forwardSteps (see asm/dense.ts). */
+const STEPS = 16;
+
+// ---------------------------------------------------------------------------------------
+// four forward steps side by side (the ablation's chains)
+
+const step4s = new WeakMap<Float32Array, Step4 | null>();
+
+/**
+ * Four float32 forward steps at once, chain c from prev_c with byte x_c (x_c < 0: no input
+ * term): the ablation's step4 (lib/analysis/ablation.ts) in WebAssembly, bit for bit, tanh
+ * included.
+ */
+export class Step4 {
+  private constructor(private readonly d: NonNullable<ReturnType<typeof step4Arena>>, readonly H: number) {}
+
+  /** The kernel for w's Wx, Wh, bh, or null without the module. Cached per w.Wh array: w must not change afterwards. */
+  static for(w: RecurrentWeights): Step4 | null {
+    let k = step4s.get(w.Wh);
+    if (k === undefined) {
+      const d = step4Arena(w.H);
+      k = d ? new Step4(d, w.H) : null;
+      if (d) {
+        for (let i = 0; i < w.Wh.length; i++) d.v.M[i] = w.Wh[i];
+        d.v.Wx.set(w.Wx);
+        d.v.bh.set(w.bh);
+      }
+      step4s.set(w.Wh, k);
+    }
+    return k;
+  }
+
+  /** next (4, H) from prev (4, H), chains one after another. */
+  run(prev: Float64Array, x0: number, x1: number, x2: number, x3: number, next: Float64Array): void {
+    const { d, H } = this;
+    d.v.prev.set(prev.subarray(0, 4 * H));
+    d.x.step4(d.p.next, d.p.prev, d.p.v, d.p.out, d.p.M, H, d.p.Wx, d.p.bh, x0, x1, x2, x3);
+    next.set(d.v.next);
+  }
+}
+
+function step4Arena(H: number) {
+  return denseArena({
+    M: ['f64', H * H], prev: ['f64', 4 * H], next: ['f64', 4 * H], v: ['f64', 4 * H], out: ['f64', 4 * H],
+    Wx: ['f32', H * 256], bh: ['f32', H],
+  });
 }

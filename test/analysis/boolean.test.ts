@@ -3,7 +3,9 @@ import { REF_WEIGHTS, refBytes } from '../rnn/helpers.ts';
 import { readFileSync } from 'node:fs';
 import { parseWeightsFile, zeroWeights } from '../../lib/rnn/weights.ts';
 import { forwardTrace, mean } from '../../lib/rnn/forward.ts';
-import { bitsFromLogp, marginStats, readoutBits, signDynamics, signOf } from '../../lib/analysis/boolean.ts';
+import { bitsFromLogp, marginStats, readoutBits, readoutBitsNaive, signDynamics, signDynamicsNaive, signOf } from '../../lib/analysis/boolean.ts';
+import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
+import { randomBytes, randomFill } from '../rnn/helpers.ts';
 
 describe('boolean automaton (§3.2)', () => {
   it('computes margins and the |z| histogram by hand', () => {
@@ -18,6 +20,19 @@ describe('boolean automaton (§3.2)', () => {
     expect(m.hist[1]).toBe(1); // 0.75
     expect(m.hist[3]).toBe(1); // 1.5 in [1.5, 2)
     expect(m.hist[20]).toBe(1); // 12: overflow
+  });
+
+  it('gives its naive twins\' bits: the sign dynamics (in WebAssembly when built) and the readout four rows at a time', () => {
+    for (const H of [16, 11]) {
+      const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), H, 0.7), H);
+      w.Wx[3] = 0; // a z of exactly 0 somewhere is possible: sign(0) = +1 in both
+      const xs = randomBytes(90, H + 1, 'ab c<>');
+      const [s, sn] = [signDynamics(w, xs), signDynamicsNaive(w, xs)];
+      expect([...s.keys()].filter((i) => !Object.is(s[i], sn[i]))).toEqual([]);
+      const hs = randomFill(new Float64Array(xs.length * H), 5, 1);
+      const [b, bn] = [readoutBits(w, hs, xs, 1e-8), readoutBitsNaive(w, hs, xs, 1e-8)];
+      expect([...b.keys()].filter((i) => !Object.is(b[i], bn[i]))).toEqual([]);
+    }
   });
 
   it('reads sign(0) as +1', () => {

@@ -3,7 +3,8 @@ import { REF_WEIGHTS, refBytes } from '../rnn/helpers.ts';
 import { readFileSync } from 'node:fs';
 import { V, paramCount, parseWeightsFile, weightsFrom, type Weights } from '../../lib/rnn/weights.ts';
 import { forwardTrace, mean } from '../../lib/rnn/forward.ts';
-import { BIAS_EVENT, buildPatterns, evaluateUm, maxStateDiff, minusEvent, plusEvent } from '../../lib/analysis/isomorphism.ts';
+import { BIAS_EVENT, buildPatterns, evaluateUm, maxStateDiff, minusEvent, plusEvent, umStates, umStatesDense } from '../../lib/analysis/isomorphism.ts';
+import { denseModule } from '../../lib/rnn/wasm-dense.ts';
 
 function mulberry32(seed: number) {
   return () => {
@@ -53,6 +54,25 @@ describe('UM isomorphism (doubled event space)', () => {
       expect(d32, `max |UM - float32 RNN| = ${d32}`).toBeLessThan(1e-5);
       expect(Math.abs(um.bpc - mean(tr.bits))).toBeLessThan(1e-5);
     }
+  });
+
+  it.skipIf(!denseModule())('the UM\'s states with the hidden evidence in WebAssembly are the pattern-by-pattern ones, bit for bit (H not a multiple of 8, missing patterns, saturated units)', () => {
+    for (const [H, scale] of [[13, 1], [8, 6], [2, 0.3]] as const) {
+      const w = randomModel(H, scale, H);
+      for (let i = 0; i < H * H; i += 3) w.Wh[i] = 0; // no pattern there
+      w.bh[0] = 0;
+      const xs = new Uint8Array(Array.from({ length: 120 }, (_, t) => 'ab <c>\n'.charCodeAt(t % 7)));
+      const pat = buildPatterns(w);
+      const [slow, fast] = [umStates(pat, xs), umStatesDense(pat, xs)!];
+      const differ = [...slow.keys()].filter((i) => !Object.is(slow[i], fast[i]));
+      expect(differ.length, `H=${H}: first at ${differ[0]}: ${fast[differ[0]]} vs ${slow[differ[0]]}`).toBe(0);
+    }
+    // a source reaching one target twice is not a pattern set the kernel takes: the definition runs
+    const w = randomModel(3, 1, 9);
+    const pat = buildPatterns(w);
+    const s = plusEvent(1);
+    pat.target[pat.start[s] + 1] = pat.target[pat.start[s]];
+    expect(umStatesDense(pat, new Uint8Array([1, 2, 3]))).toBeNull();
   });
 
   it('makes one pattern per non-zero Wx and bh weight and a mirrored pair per Wh weight', () => {

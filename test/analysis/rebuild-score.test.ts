@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { klBits, meanBits, readoutLogpAll, reverseStatesOn, signAgreement, worthBits } from '../../lib/analysis/rebuild-score.ts';
+import { klBits, meanBits, readoutLogpAll, readoutLogpAllNaive, reverseStatesOn, signAgreement, worthBits } from '../../lib/analysis/rebuild-score.ts';
 import { reverseHidden } from '../../lib/analysis/reverse-iso.ts';
 import { naiveBits } from '../../lib/analysis/factored-readout.ts';
 import { V } from '../../lib/rnn/weights.ts';
@@ -45,6 +45,10 @@ describe('rebuild scores (docs/definitions.md §6.3)', () => {
     const by = randomFill(new Float64Array(V), 4, 1);
     const naive = naiveBits(Hs, H, Wy, by, xs, 0, T - 1, 1e-8);
     expect(meanBits(readoutLogpAll(Hs, T, H, Wy, by), xs, 1e-8)).toBeCloseTo(naive.reduce((a, b) => a + b, 0) / (T - 1), 12);
+    // four rows at a time (the WebAssembly kernel when built) and one at a time: the same bits
+    const [fast, slow] = [readoutLogpAll(Hs, T, H, Wy, by), readoutLogpAllNaive(Hs, T, H, Wy, by)];
+    const differ = [...fast.keys()].filter((i) => !Object.is(fast[i], slow[i]));
+    expect(differ.length, `first at ${differ[0]}: ${fast[differ[0]]} vs ${slow[differ[0]]}`).toBe(0);
   });
 
   it('worth_bits: 0 only when a reference has both no more bits and no higher bpc', () => {

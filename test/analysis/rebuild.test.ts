@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, countNumbers, describeFull, describeMarginal, describeRules, f32, gzipBits, parseDescription, sizeOf, wxBins, type RuleOpts } from '../../lib/analysis/describe.ts';
+import { canonicalJson, canonicalJsonNaive, countNumbers, gzipBitsAsync, sizeOfAsync, describeFull, describeMarginal, describeRules, f32, gzipBits, parseDescription, sizeOf, wxBins, type RuleOpts } from '../../lib/analysis/describe.ts';
 import {
   binValue, evalBpc, featureLayout, featuresOfKey, fitReadout, idealFeatures, lbfgsDirection, lbfgsDirectionNaive, linearForm, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
 } from '../../lib/analysis/rebuild.ts';
@@ -189,6 +189,17 @@ describe('descriptions: size, what rebuild reads from them, bad input (docs/defi
     expect(s.bits % 8).toBe(0);
     expect(s.bits).toBeLessThan(8 * s.bytes); // JSON of numbers compresses
     expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: 3 } })).toBe('{"a":{"c":3,"d":[2,{"e":0,"f":1}]},"b":1}');
+  });
+
+  it('canonicalJson writes what its naive twin writes (flat arrays passed as they are, nested ones sorted), and sizeOfAsync what sizeOf gives', async () => {
+    const odd = { z: [[{ b: 1, a: 2 }], [], [null, -0, NaN, 'x"y', undefined, Infinity]], a: [1.5, -0, 1e-7, 'é'], m: { y: [], x: [[3, 2], { d: [{ c: 0, b: -1 }] }] } };
+    expect(canonicalJson(odd)).toBe(canonicalJsonNaive(odd));
+    const d = rules('x1+x2').d;
+    expect(canonicalJson(d)).toBe(canonicalJsonNaive(d));
+    const [a, s] = [await sizeOfAsync(d), sizeOf(d)];
+    expect({ ...a, utf8: [...a.utf8] }).toEqual({ ...s, utf8: [...s.utf8] });
+    const big = new TextEncoder().encode(canonicalJson(describeFull(weightsFrom(randomFill(new Float32Array(paramCount(16)), 3, 1), 16))));
+    expect(await gzipBitsAsync(big)).toBe(gzipBits(big));
   });
 
   it('the carrier fit over cells weighted by their sizes equals the fit over positions, for every feature set', () => {

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Mv4, denseArena, denseModule, denseUnavailableReason } from '../../lib/rnn/wasm-dense.ts';
+import { Mv4, denseArena, denseModule, denseUnavailableReason, forwardStatesDense } from '../../lib/rnn/wasm-dense.ts';
 import {
-  byteClasses, factorBlocks, factoredGrad, factoredLogits, gdWork, scoreScales, targetClasses, type Factored,
+  byteClasses, contextCodes, factorBlocks, factoredGrad, factoredLogits, gdWork, scoreScales, targetClasses, type Factored,
 } from '../../lib/analysis/factored-readout.ts';
-import { readoutLogits4, readoutLogp4 } from '../../lib/rnn/forward.ts';
+import { forwardStatesNaive, readoutLogits4, readoutLogp4 } from '../../lib/rnn/forward.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
 import { maxDiff, randomBytes, randomFill } from './helpers.ts';
 
@@ -38,11 +38,48 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
       // mostly the softmax's arguments (≤ 0), some positive, small, huge and special
       x[i] = i % 7 === 0 ? (rnd() - 0.5) * 4 : i % 11 === 0 ? (rnd() - 0.5) * 1500 : -r * 60;
     }
-    x.set([0, -0, 1, -1, 709.78, 709.79, -745.1, -745.2, -708, -707, 700, -700, NaN, Infinity, -Infinity, 1.5 * Math.LN2, -1.5 * Math.LN2, 0.5 * Math.LN2]);
+    x.set([0, -0, 1, -1, 709.78, 709.79, -745.1, -745.2, -708, -707, 700, -700, NaN, Infinity, -Infinity, 1.5 * Math.LN2, -1.5 * Math.LN2, 0.5 * Math.LN2,
+      -0.5 * Math.LN2, 2 ** -28, -(2 ** -28), 2 ** -29, -(2 ** -29), 5e-324, -5e-324, 1e-300, -708.5, -709, -709.7, 708.5, 709.7, 0.34657359027997264, 1.0397207708399179]);
     d.x.expTest(d.p.x, d.p.e, n);
     const bad: number[] = [];
     for (let i = 0; i < n; i++) if (!Object.is(d.v.e[i], Math.exp(x[i]))) bad.push(i);
     expect(bad.length, `first: ${bad.slice(0, 3).map((i) => `exp(${x[i]}) = ${d.v.e[i]}, Math.exp ${Math.exp(x[i])}`).join('; ')}`).toBe(0);
+  });
+
+  it('computes tanh as Math.tanh does, bit for bit (float32 arguments as the forward pass gives, and others)', () => {
+    const { tanh } = denseArena({})!.x;
+    let s = 4242;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    const bad: number[] = [];
+    const check = (x: number) => {
+      if (!Object.is(tanh(x), Math.tanh(x))) bad.push(x);
+    };
+    for (let i = 0; i < 300000; i++) {
+      u[0] = (rnd() * 2 ** 32) >>> 0; // any float32 bit pattern
+      check(f[0]);
+      check((rnd() - 0.5) * [1e-9, 1, 4, 50, 100][i % 5]);
+    }
+    for (const x of [0, -0, 1, -1, 22, -22, 21.99, 2 ** -28, 2 ** -29, 5e-324, 0.5 * Math.LN2, 1.5 * Math.LN2, 28 * Math.LN2, 0.25, -0.25, NaN, Infinity, -Infinity, 1e300]) check(x);
+    expect(bad.length, `first: ${bad.slice(0, 3).map((x) => `tanh(${x}) = ${tanh(x)}, Math.tanh ${Math.tanh(x)}`).join('; ')}`).toBe(0);
+  });
+
+  it('computes exp one lane at a time as Math.exp does in every branch (|x| ≤ 0.5·ln2, ≤ 1.5·ln2, tiny, x = 1, deep underflow)', () => {
+    const { expScalar } = denseArena({})!.x;
+    let s = 777;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const bad: number[] = [];
+    for (let i = 0; i < 400000; i++) {
+      const r = rnd() - 0.5;
+      // by |x|: below 2^-28, the k = 0 and k = ±1 branches, the general one, near the underflow
+      const x = [r * 2 ** -27, r * Math.LN2, r * 3 * Math.LN2, r * 100, -708 - 1.8 * Math.abs(r), r * 1400][i % 6];
+      if (!Object.is(expScalar(x), Math.exp(x))) bad.push(x);
+    }
+    for (const x of [0, -0, 1, -1, 2 ** -28, -(2 ** -28), 0.5 * Math.LN2, -0.5 * Math.LN2, 1.5 * Math.LN2, -1.5 * Math.LN2, 5e-324, NaN, Infinity, -Infinity, 709.78, -745.2]) {
+      if (!Object.is(expScalar(x), Math.exp(x))) bad.push(x);
+    }
+    expect(bad.length, `first: ${bad.slice(0, 3).map((x) => `exp(${x}) = ${expScalar(x)}, Math.exp ${Math.exp(x)}`).join('; ')}`).toBe(0);
   });
 
   it('mv4 gives the naive sums over j in order, bit for bit (rows not a multiple of 4, with and without init)', () => {
@@ -83,7 +120,7 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
     }
   });
 
-  it('factoredGrad, factoredLogits and scoreScales give the same bits as the JavaScript loops (odd K, block widths not multiples of 4, repeating rows)', () => {
+  it('factoredGrad, factoredLogits and scoreScales give the same bits as the JavaScript loops (odd K, block widths not multiples of 4, repeating rows and contexts)', () => {
     const T = 60;
     for (const [H, w, alphabet, K] of [[12, 6, 'abcdef', 7], [8, 4, 'abcdefg', 8], [10, 5, 'abc', 4]] as const) {
       const xs = randomBytes(T, 7, alphabet);
@@ -105,16 +142,37 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
         factoredLogits(L, F, W, cls.K, 2, T - 3);
         const bpc = new Float64Array(3);
         scoreScales(bpc, L, b, cls, y, 2, T - 3, [0.5, 1, 1.7], 1e-3);
-        return { dW, db, loss, L, bpc };
+        // positions with the same rows in every block scored once per scale
+        const ctx = contextCodes(F, 2, T - 3);
+        const bpcCtx = new Float64Array(3);
+        scoreScales(bpcCtx, L, b, cls, y, 2, T - 3, [0.5, 1, 1.7], 1e-3, ctx);
+        return { dW, db, loss, L, bpc, bpcCtx, slots: ctx.slots };
       };
       expect(gdWork(F, cls.K).dense).not.toBeNull();
       const fast = run();
       const js = withJs(run);
       expect(withJs(() => gdWork(F, cls.K).dense)).toBeNull();
       expect(Object.is(fast.loss, js.loss), `loss ${fast.loss} vs ${js.loss}`).toBe(true);
-      for (const k of ['dW', 'db', 'L', 'bpc'] as const) {
+      expect(fast.slots).toBe(5); // the rows repeat every five positions: contexts are shared
+      for (const k of ['dW', 'db', 'L', 'bpc', 'bpcCtx'] as const) {
         const bad = bitDiffs(fast[k], js[k]);
         expect(bad, `${k} H=${H} w=${w}: ${maxDiff(fast[k], js[k]).msg}`).toEqual([]);
+      }
+    }
+  });
+
+  it('forwardStatesDense gives forwardStatesNaive\'s z and S bit for bit (H not a multiple of 16, saturating weights, a given S[-1])', () => {
+    for (const [H, amp] of [[128, 0.3], [21, 2], [16, 0.05], [3, 1]] as const) {
+      const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), H, amp), H);
+      const xs = randomBytes(300, H + 1, 'abcdefgh <>\n');
+      const h0 = randomFill(new Float32Array(H), H + 2, 1);
+      for (const start of [undefined, h0]) {
+        const naive = forwardStatesNaive(w, xs, start);
+        const fast = forwardStatesDense(w, xs, start)!;
+        for (const k of ['z', 'S'] as const) {
+          const bad = bitDiffs(fast[k], naive[k]);
+          expect(bad.length, `H=${H} ${k}: ${bad.length} differ, first at ${bad[0]}: ${fast[k][bad[0]]} vs ${naive[k][bad[0]]}; ${maxDiff(fast[k], naive[k]).msg}`).toBe(0);
+        }
       }
     }
   });

@@ -6,7 +6,8 @@
 // comparison in words: the metric for it belongs to the Q4 section).
 import type { StageOutput } from '../../engine/types.ts';
 import { span, type Cell, type MetricSpec, type SectionPart } from '../types.ts';
-import { DEFAULT_FLOOR, bitsOf, forwardStates, readoutLogp } from '../../rnn/forward.ts';
+import { DEFAULT_FLOOR, bitsOf, forwardStates, readoutLogpRows } from '../../rnn/forward.ts';
+import { forwardStatesDense } from '../../rnn/wasm-dense.ts';
 import { heldoutOf, weightsOf } from '../../rnn/io.ts';
 import { V } from '../../rnn/weights.ts';
 
@@ -30,13 +31,13 @@ export function modelHeldoutBpc(inputs: Record<string, StageOutput>): number | n
   if (!inputs.model || !inputs.data?.tensors.heldout || inputs.data.tensors.heldout.data.length < 2) return null;
   const w = weightsOf(inputs.model);
   const hs = heldoutOf(inputs.data).bytes;
-  const { S } = forwardStates(w, hs);
-  const logp = new Float64Array(V);
+  // the states from the WebAssembly kernel when it is there (the same bits), every row's
+  // log softmax four rows at a time (readoutLogpRows: readoutLogp's bits)
+  const { S } = forwardStatesDense(w, hs) ?? forwardStates(w, hs);
+  const logp = new Float64Array(hs.length * V);
+  readoutLogpRows(w, S, hs.length, logp);
   let bits = 0;
-  for (let t = 0; t + 1 < hs.length; t++) {
-    readoutLogp(w, S, t * w.H, logp);
-    bits += bitsOf(logp[hs[t + 1]], DEFAULT_FLOOR);
-  }
+  for (let t = 0; t + 1 < hs.length; t++) bits += bitsOf(logp[t * V + hs[t + 1]], DEFAULT_FLOOR);
   return bits / (hs.length - 1);
 }
 
