@@ -18,7 +18,7 @@ export default defineStage<Params>({
   inputs: ['rebuild', 'model', 'data', 'trace', 'construction', 'reverse-iso', 'kn'],
   async run({ params, inputs, progress }) {
     const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
-    const { forwardTrace, mean } = await import('../lib/rnn/forward.ts');
+    const { forwardTrace, logpOf, mean } = await import('../lib/rnn/forward.ts');
     const { weightsFrom } = await import('../lib/rnn/weights.ts');
     const { gzipBits } = await import('../lib/analysis/describe.ts');
     const sc = await import('../lib/analysis/rebuild-score.ts');
@@ -28,6 +28,7 @@ export default defineStage<Params>({
     const T = traceOf(inputs.trace);
     const wT = weightsOf(inputs.model);
     if (T.T !== N || T.H !== wT.H) throw new Error(`stage rebuild-score: trace (T=${T.T}, H=${T.H}) does not match data (N=${N}) and model (H=${wT.H})\nhint: re-run trace on the same model and data`);
+    const logpT = logpOf(T, wT); // the trained model's rows, for the KL of each rebuilt model
     const heldout = (inputs.data.tensors.heldout?.data as Uint8Array | undefined) ?? null;
     const hb = (w: Parameters<typeof forwardTrace>[0]) => (heldout && heldout.length >= 2 ? mean(forwardTrace(w, heldout, params.floor).bits) : null);
     const trainedBpc = mean(T.bits);
@@ -45,7 +46,7 @@ export default defineStage<Params>({
       const w = weightsFrom(cons.tensors.paramsOptimized.data as Float32Array, cons.json.H);
       const tr = forwardTrace(w, xs, params.floor);
       const bpc = mean(tr.bits);
-      refs.push({ name: 'construction', what: '§4.1 shift register with the optimized Wy', bpc, klTrain: sc.klBits(T.logp, tr.logp, 0, P), heldoutBpc: hb(w) });
+      refs.push({ name: 'construction', what: '§4.1 shift register with the optimized Wy', bpc, klTrain: sc.klBits(logpT, tr.logp, 0, P), heldoutBpc: hb(w) });
     }
     const ri = inputs['reverse-iso'];
     {
@@ -56,7 +57,7 @@ export default defineStage<Params>({
       const logp = sc.readoutLogpAll(sc.reverseStatesOn(xs, xs, spec), N, H, Wy, by);
       const bpc = sc.meanBits(logp, xs, params.floor);
       const heldoutBpc = heldout && heldout.length >= 2 ? sc.meanBits(sc.readoutLogpAll(sc.reverseStatesOn(xs, heldout, spec), heldout.length, H, Wy, by), heldout, params.floor) : null;
-      refs.push({ name: 'reverse_iso', what: '§4.2 skip-bigram log-ratio states and their trained readout', bpc, klTrain: sc.klBits(T.logp, logp, 0, P), heldoutBpc });
+      refs.push({ name: 'reverse_iso', what: '§4.2 skip-bigram log-ratio states and their trained readout', bpc, klTrain: sc.klBits(logpT, logp, 0, P), heldoutBpc });
     }
     // §6.5's counting model at its best order: held-out bpc only (in-sample it has counted the byte it predicts)
     // (none when the run has no held-out text: kn scored nothing)
@@ -71,7 +72,7 @@ export default defineStage<Params>({
       const tr = forwardTrace(w, xs, params.floor);
       const bpc = mean(tr.bits);
       const signTrain = l.unitMap ? sc.signAgreement(tr.S, w.H, T.S, T.H, l.unitMap, P) : null;
-      const row = { level: l.level, set: l.set, readout: l.readout, edited: l.edited, bytes: l.bytes, numbers: l.numbers, bits: l.bits, bpc, x: xPct(bpc), gap: bpc - trainedBpc, klTrain: sc.klBits(T.logp, tr.logp, 0, P), signTrain, heldoutBpc: hb(w) };
+      const row = { level: l.level, set: l.set, readout: l.readout, edited: l.edited, bytes: l.bytes, numbers: l.numbers, bits: l.bits, bpc, x: xPct(bpc), gap: bpc - trainedBpc, klTrain: sc.klBits(logpT, tr.logp, 0, P), signTrain, heldoutBpc: hb(w) };
       return { ...row, worthBits: sc.worthBits(row, refRows) };
     });
     return {
