@@ -116,7 +116,9 @@ function q3Rule(o: Overrides): string {
   const P = o.train?.predictions as number | null | undefined;
   const K = (o.train?.minEpochs as number | undefined) ?? 1;
   const D = (o.train?.maxDoublings as number | undefined) ?? 0;
-  const start = P === null || P === undefined ? `${(o.train?.epochs as number | undefined) ?? 4000} epochs (train.epochs)` : `epochs = max(${K}, round(${P} / (N − 1)))`;
+  const g = (o.train?.predictionsGrowth as number | undefined) ?? 0;
+  const budget = g === 0 ? `${P}` : `${P} × ((N − 1) / 1023)^${g}`;
+  const start = P === null || P === undefined ? `${(o.train?.epochs as number | undefined) ?? 4000} epochs (train.epochs)` : `epochs = max(${K}, round(${budget} / (N − 1)))`;
   return (
     `${start}; ` +
     (D > 0
