@@ -104,13 +104,14 @@ export default defineStage<Params>({
       E = 2 * Ei;
     }
     const heldoutEvery = heldoutEveryFor(params.heldoutEvery, E);
+    const fromBudget = Math.round((budgetFor(params, xs.length) ?? 0) / Math.max(1, xs.length - 1));
     const n = paramCount(H);
     const hj = inputs.data.json.heldout as { offset?: number; bytes?: number } | undefined;
     return {
       json: {
         hidden: H,
         epochs: E,
-        epochsFrom: E !== E0 ? 'doubled' : params.predictions === null ? 'epochs' : E === params.minEpochs && E > Math.round(budgetFor(params, xs.length)! / Math.max(1, xs.length - 1)) ? 'minEpochs' : 'predictions',
+        epochsFrom: E !== E0 ? 'doubled' : params.predictions === null ? 'epochs' : E === params.minEpochs && E > fromBudget ? 'minEpochs' : 'predictions',
         attempts,
         predictions: E * (xs.length - 1),
         optimizer: params.optimizer,
