@@ -50,8 +50,8 @@ export function benchAblation(reps = 3) {
   const tr = forwardTrace(w, xs);
   const lastT = xs.length - 3;
   const variants: [string, () => unknown][] = [
-    ['ablationFast', () => ablationFast(w, xs, tr.S, tr.logp, 50, lastT, 50, 1e-8)],
-    ['ablation on hooks', () => ablation(w, xs, tr.S, tr.logp, 50, lastT, 50, 1e-8)],
+    ['ablationFast', () => ablationFast(w, xs, tr.S, tr.lpNext, 50, lastT, 50, 1e-8)],
+    ['ablation on hooks', () => ablation(w, xs, tr.S, tr.lpNext, 50, lastT, 50, 1e-8)],
   ];
   return timeVariants(variants, reps);
 }

@@ -45,6 +45,7 @@ export function referenceInputs(): Record<string, StageOutput> {
       z: { dtype: 'float32', shape: [N, H], data: tr.z },
       S: { dtype: 'float32', shape: [N, H], data: tr.S },
       logp: { dtype: 'float64', shape: [N, V], data: tr.logp },
+      lpNext: { dtype: 'float64', shape: [tr.lpNext.length], data: tr.lpNext },
       bits: { dtype: 'float64', shape: [N - 1], data: tr.bits },
     }, 'trace'),
   };

@@ -5,7 +5,14 @@ export const schema = {
   "$schema": "http://json-schema.org/draft-07/schema#",
   "title": "trace stage params",
   "type": "object",
-  "properties": {},
+  "properties": {
+    "logpMaxBytes": {
+      "type": "integer",
+      "minimum": 0,
+      "default": 65536,
+      "description": "store the full (T, 256) float64 log-probabilities (tensor logp, 2 KiB per position) only when N is at most this; the log-probability of each next byte (lpNext) is always stored"
+    }
+  },
   "additionalProperties": false
 } as const;
 

@@ -29,6 +29,13 @@ export const schema = {
       "default": null,
       "description": "total predictions to train for (compute-matched runs; the paper's run is 4000 × 1023 = 4092000): epochs = max(1, round(predictions / (N - 1))); null: use epochs"
     },
+    "predictionsGrowth": {
+      "type": "number",
+      "minimum": 0,
+      "maximum": 2,
+      "default": 0,
+      "description": "with predictions set, the budget grows with the data: total = predictions × ((N − 1) / 1023)^predictionsGrowth, so the paper's run (N = 1024) is unchanged at any value; 0: the same predictions at every size (compute-matched). Q3's length rule (docs/q3.md)"
+    },
     "minEpochs": {
       "type": "integer",
       "minimum": 1,

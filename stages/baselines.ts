@@ -60,7 +60,7 @@ export default defineStage<Params>({
     for (const [a, b] of pb.blocks) {
       const done = row;
       abl.set(
-        ablationFast(w, xs, tr.S, tr.logp, a, b, D, params.floor, (d, total) => progress(1 + (done + (d / total) * (b - a + 1)) / count, 3, 'ablation')),
+        ablationFast(w, xs, tr.S, tr.lpNext, a, b, D, params.floor, (d, total) => progress(1 + (done + (d / total) * (b - a + 1)) / count, 3, 'ablation')),
         row * D,
       );
       row += b - a + 1;

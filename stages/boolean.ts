@@ -15,15 +15,15 @@ export default defineStage<Params>({
   tensors: ['signReadoutBits', 'signDynamicsBits'],
   async run({ params, inputs }) {
     const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
-    const { mean } = await import('../lib/rnn/forward.ts');
-    const { bitsFromLogp, marginStats, readoutBits, signDynamics, signOf } = await import('../lib/analysis/boolean.ts');
+    const { bitsOf, mean } = await import('../lib/rnn/forward.ts');
+    const { marginStats, readoutBits, signDynamics, signOf } = await import('../lib/analysis/boolean.ts');
     const xs = bytesOf(inputs.data);
     const w = weightsOf(inputs.model);
     const trace = traceOf(inputs.trace);
     const N = xs.length;
     if (trace.T !== N) throw new Error(`boolean: trace has ${trace.T} positions, data has ${N} bytes\nhint: rebuild the trace: npx tsx pipeline.ts run trace --force trace`);
     const m = marginStats(trace.z, w.H, N - 1, params.threshold, params.binWidth, params.binMax);
-    const floatBpc = mean(bitsFromLogp(trace.logp, xs, params.floor));
+    const floatBpc = mean(trace.lpNext.map((lp) => bitsOf(lp, params.floor)));
     const readout = readoutBits(w, signOf(trace.S), xs, params.floor);
     const dynamics = readoutBits(w, signDynamics(w, xs), xs, params.floor);
     const signReadoutBpc = mean(readout);

@@ -20,7 +20,6 @@ export default defineStage<Params>({
   tensors: ['ps', 'carrierOnlyBits'],
   async run({ params, inputs }) {
     const { bitsOf, mean } = await import('../lib/rnn/forward.ts');
-    const { V } = await import('../lib/rnn/weights.ts');
     const { carrier, carrierOnlyBitsFast, patternSensitive, psCounts } = await import('../lib/analysis/carrier.ts');
     const { traceInputs } = await import('../lib/analysis/trace-inputs.ts');
     const { w, xs, tr, N, H } = traceInputs('carrier-pattern', inputs);
@@ -31,7 +30,7 @@ export default defineStage<Params>({
     const nPos = last + 1;
 
     const actual = new Float64Array(nPos);
-    for (let t = 0; t <= last; t++) actual[t] = bitsOf(tr.logp[t * V + xs[t + 1]], params.floor);
+    for (let t = 0; t <= last; t++) actual[t] = bitsOf(tr.lpNext[t], params.floor);
     const coBits = carrierOnlyBitsFast(w, xs, tr.S, c, params.floor);
     const { perPosition, perUnit } = psCounts(ps, H, 0, last);
 

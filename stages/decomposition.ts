@@ -21,7 +21,6 @@ export default defineStage<Params>({
   tensors: ['carrierLogit', 'patternLogit', 'totalLogit', 'topUnits', 'topContributions'],
   async run({ params, inputs }) {
     const { bitsOf } = await import('../lib/rnn/forward.ts');
-    const { V } = await import('../lib/rnn/weights.ts');
     const { decomposeFast } = await import('../lib/analysis/decomposition.ts');
     const { carrier } = await import('../lib/analysis/carrier.ts');
     const { byteChar } = await import('../lib/analysis/byte-char.ts');
@@ -61,7 +60,7 @@ export default defineStage<Params>({
         psUnits: dec.psUnits[t],
         floor: params.floor,
         carrierOnlyBits: bitsOf(dec.carrierOnlyLogp[t], params.floor),
-        actualBits: bitsOf(tr.logp[t * V + o], params.floor),
+        actualBits: bitsOf(tr.lpNext[t], params.floor), // log p(x_{t+1} = o)
         topUnits,
       },
       tensors: {

@@ -18,7 +18,7 @@ export default defineStage<Params>({
   inputs: ['rebuild', 'model', 'data', 'trace', 'construction', 'reverse-iso', 'kn'],
   async run({ params, inputs, progress }) {
     const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
-    const { bitsOf, mean } = await import('../lib/rnn/forward.ts');
+    const { bitsOf, logpOf, mean } = await import('../lib/rnn/forward.ts');
     const { forwardTraceFast: forwardTrace } = await import('../lib/analysis/forward-fast.ts');
     const { weightsFrom } = await import('../lib/rnn/weights.ts');
     const { gzipBits } = await import('../lib/analysis/describe.ts');
@@ -29,14 +29,15 @@ export default defineStage<Params>({
     const T = traceOf(inputs.trace);
     const wT = weightsOf(inputs.model);
     if (T.T !== N || T.H !== wT.H) throw new Error(`stage rebuild-score: trace (T=${T.T}, H=${T.H}) does not match data (N=${N}) and model (H=${wT.H})\nhint: re-run trace on the same model and data`);
+    const logpT = logpOf(T, wT); // the trained model's rows, for the KL of each rebuilt model
     const heldout = (inputs.data.tensors.heldout?.data as Uint8Array | undefined) ?? null;
     // A rebuild whose every weight is the model's (the full level) has the model's trace:
     // the trace stage's states and log-probabilities, bits at this stage's floor.
     const isModel = (w: Parameters<typeof forwardTrace>[0]) => w.params.length === wT.params.length && w.params.every((v, i) => Object.is(v, wT.params[i]));
     const modelTrace = () => {
       const bits = new Float64Array(P);
-      for (let t = 0; t < P; t++) bits[t] = bitsOf(T.logp[t * 256 + xs[t + 1]], params.floor);
-      return { S: T.S, logp: T.logp, bits };
+      for (let t = 0; t < P; t++) bits[t] = bitsOf(logpT[t * 256 + xs[t + 1]], params.floor);
+      return { S: T.S, logp: logpT, bits };
     };
     let trainedHeldout: number | null | undefined;
     const hbOf = (w: Parameters<typeof forwardTrace>[0]) => (heldout && heldout.length >= 2 ? mean(forwardTrace(w, heldout, params.floor).bits) : null);
@@ -56,7 +57,7 @@ export default defineStage<Params>({
       const w = weightsFrom(cons.tensors.paramsOptimized.data as Float32Array, cons.json.H);
       const tr = forwardTrace(w, xs, params.floor);
       const bpc = mean(tr.bits);
-      refs.push({ name: 'construction', what: '§4.1 shift register with the optimized Wy', bpc, klTrain: sc.klBits(T.logp, tr.logp, 0, P), heldoutBpc: hb(w) });
+      refs.push({ name: 'construction', what: '§4.1 shift register with the optimized Wy', bpc, klTrain: sc.klBits(logpT, tr.logp, 0, P), heldoutBpc: hb(w) });
     }
     const ri = inputs['reverse-iso'];
     {
@@ -67,7 +68,7 @@ export default defineStage<Params>({
       const logp = sc.readoutLogpAll(sc.reverseStatesOn(xs, xs, spec), N, H, Wy, by);
       const bpc = sc.meanBits(logp, xs, params.floor);
       const heldoutBpc = heldout && heldout.length >= 2 ? sc.meanBits(sc.readoutLogpAll(sc.reverseStatesOn(xs, heldout, spec), heldout.length, H, Wy, by), heldout, params.floor) : null;
-      refs.push({ name: 'reverse_iso', what: '§4.2 skip-bigram log-ratio states and their trained readout', bpc, klTrain: sc.klBits(T.logp, logp, 0, P), heldoutBpc });
+      refs.push({ name: 'reverse_iso', what: '§4.2 skip-bigram log-ratio states and their trained readout', bpc, klTrain: sc.klBits(logpT, logp, 0, P), heldoutBpc });
     }
     // §6.5's counting model at its best order: held-out bpc only (in-sample it has counted the byte it predicts)
     // (none when the run has no held-out text: kn scored nothing)
@@ -82,7 +83,7 @@ export default defineStage<Params>({
       const tr = isModel(w) ? modelTrace() : forwardTrace(w, xs, params.floor);
       const bpc = mean(tr.bits);
       const signTrain = l.unitMap ? sc.signAgreement(tr.S, w.H, T.S, T.H, l.unitMap, P) : null;
-      const row = { level: l.level, set: l.set, readout: l.readout, edited: l.edited, bytes: l.bytes, numbers: l.numbers, bits: l.bits, bpc, x: xPct(bpc), gap: bpc - trainedBpc, klTrain: sc.klBits(T.logp, tr.logp, 0, P), signTrain, heldoutBpc: hb(w) };
+      const row = { level: l.level, set: l.set, readout: l.readout, edited: l.edited, bytes: l.bytes, numbers: l.numbers, bits: l.bits, bpc, x: xPct(bpc), gap: bpc - trainedBpc, klTrain: sc.klBits(logpT, tr.logp, 0, P), signTrain, heldoutBpc: hb(w) };
       return { ...row, worthBits: sc.worthBits(row, refRows) };
     });
     return {

@@ -7,9 +7,10 @@
 // is in lib/rnn/train.ts (driver), lib/rnn/prng.ts (init), lib/rnn/bptt*.ts and
 // asm/rnn.ts (chunk kernels).
 //
-// Compute-matched runs (docs/definitions.md §6.4): `predictions` sets the total number of predictions
-// instead of `epochs`; epochs = max(1, round(predictions / (N - 1))), and the cosine
-// schedule spans the epochs actually run.
+// Runs by a prediction budget (docs/definitions.md §6.4): `predictions` sets the total number of
+// predictions instead of `epochs`, grown with the data by `predictionsGrowth` (0: compute-matched);
+// epochs = max(minEpochs, round(budget / (N - 1))), and the cosine schedule spans the epochs
+// actually run.
 import { defineStage } from '../lib/engine/types.ts';
 import type { InitName } from '../lib/rnn/train.ts';
 import { WASM_FILES, preferredWasm } from '../lib/rnn/wasm-files.ts';
@@ -22,12 +23,23 @@ import type { Params } from '../schemas/train.params.ts';
 // does not change the result (tested), so it is not in the key.
 
 /**
- * Epochs for a run: `epochs`, or when predictions is set round(predictions / (N - 1)) and at
+ * The prediction budget at N bytes: predictions × ((N − 1) / 1023)^growth, exactly
+ * `predictions` when growth is 0 or N = 1024 (the paper's run); null without predictions.
+ */
+export function budgetFor(p: Pick<Params, 'predictions'> & Partial<Pick<Params, 'predictionsGrowth'>>, N: number): number | null {
+  if (p.predictions === null || p.predictions === undefined) return null;
+  const g = p.predictionsGrowth ?? 0;
+  return g === 0 ? p.predictions : p.predictions * ((Math.max(1, N - 1) / 1023) ** g);
+}
+
+/**
+ * Epochs for a run: `epochs`, or when predictions is set round(budget / (N - 1)) and at
  * least minEpochs (default 1): the length rule of Q3 (docs/q3.md).
  */
-export function epochsFor(p: Pick<Params, 'epochs' | 'predictions'> & Partial<Pick<Params, 'minEpochs'>>, N: number): number {
-  if (p.predictions === null || p.predictions === undefined) return p.epochs;
-  return Math.max(1, p.minEpochs ?? 1, Math.round(p.predictions / Math.max(1, N - 1)));
+export function epochsFor(p: Pick<Params, 'epochs' | 'predictions'> & Partial<Pick<Params, 'minEpochs' | 'predictionsGrowth'>>, N: number): number {
+  const B = budgetFor(p, N);
+  if (B === null) return p.epochs;
+  return Math.max(1, p.minEpochs ?? 1, Math.round(B / Math.max(1, N - 1)));
 }
 
 /** The recipe in words, for the JSON and the report. */
@@ -92,13 +104,14 @@ export default defineStage<Params>({
       E = 2 * Ei;
     }
     const heldoutEvery = heldoutEveryFor(params.heldoutEvery, E);
+    const fromBudget = Math.round((budgetFor(params, xs.length) ?? 0) / Math.max(1, xs.length - 1));
     const n = paramCount(H);
     const hj = inputs.data.json.heldout as { offset?: number; bytes?: number } | undefined;
     return {
       json: {
         hidden: H,
         epochs: E,
-        epochsFrom: E !== E0 ? 'doubled' : params.predictions === null ? 'epochs' : E === params.minEpochs && E > Math.round(params.predictions / Math.max(1, xs.length - 1)) ? 'minEpochs' : 'predictions',
+        epochsFrom: E !== E0 ? 'doubled' : params.predictions === null ? 'epochs' : E === params.minEpochs && E > fromBudget ? 'minEpochs' : 'predictions',
         attempts,
         predictions: E * (xs.length - 1),
         optimizer: params.optimizer,

@@ -14,7 +14,7 @@
 // changes nothing gives Δ = 0 exactly.
 //
 // Layout (row-major): Δbits is (nT, D): M[(T - firstT)*D + d]; S is the trace's (N, H)
-// float32 state, logp its (N, V) log-probabilities.
+// float32 state, lpNext its log-probability of the next byte at each position.
 
 import { V, type Weights } from '../rnn/weights.ts';
 import { bitsOf, readoutLogits4, readoutLogp4 } from '../rnn/forward.ts';
@@ -28,7 +28,7 @@ export function ablation(
   w: Weights,
   xs: Uint8Array,
   S: States,
-  logp: Float64Array,
+  lpNext: Float64Array,
   firstT: number,
   lastT: number,
   D: number,
@@ -51,7 +51,7 @@ export function ablation(
           fn: (lp, step) => {
             const T = step.t;
             const o = xs[T + 1];
-            out[(T - firstT) * D + (T - s)] = bitsOf(lp[o], floor) - bitsOf(logp[T * V + o], floor);
+            out[(T - firstT) * D + (T - s)] = bitsOf(lp[o], floor) - bitsOf(lpNext[T], floor);
           },
         },
       ],
@@ -152,13 +152,13 @@ function readout4(w: Weights, Wy64: Float64Array, h: Float64Array, o: Int32Array
 /**
  * Δbits(T, d), (nT, D): one forward run per ablated step s, four runs (s..s+3) in lock
  * step; run i reads its bits at T = s + i + r for r = 0..D-1 (capped at lastT), d = T - (s+i).
- * logp is the trace's (N, V).
+ * lpNext is the trace's log p(x_{T+1}) at each T.
  */
 export function ablationFast(
   w: Weights,
   xs: Uint8Array,
   S: States,
-  logp: Float64Array,
+  lpNext: Float64Array,
   firstT: number,
   lastT: number,
   D: number,
@@ -202,7 +202,7 @@ export function ablationFast(
       for (let i = 0; i < 4; i++) {
         const T = s + i + r;
         if (T < firstT || T > lastT) continue;
-        const actual = bitsOf(logp[T * V + xs[T + 1]], floor);
+        const actual = bitsOf(lpNext[T], floor);
         out[(T - firstT) * D + r] = bitsOf(lp[i], floor) - actual;
       }
     }

@@ -20,7 +20,11 @@ export function forwardTraceFast(w: Weights, xs: Uint8Array, floor = DEFAULT_FLO
   const { z, S } = forwardStatesFast(w, xs);
   const logp = new Float64Array(T * V);
   readoutLogpRows(w, S, T, logp);
-  const bits = new Float64Array(Math.max(0, T - 1));
-  for (let t = 0; t + 1 < T; t++) bits[t] = bitsOf(logp[t * V + xs[t + 1]], floor);
-  return { T, H: w.H, z, S, logp, bits };
+  const lpNext = new Float64Array(Math.max(0, T - 1));
+  const bits = new Float64Array(lpNext.length);
+  for (let t = 0; t + 1 < T; t++) {
+    lpNext[t] = logp[t * V + xs[t + 1]];
+    bits[t] = bitsOf(lpNext[t], floor);
+  }
+  return { T, H: w.H, z, S, logp, lpNext, bits };
 }

@@ -4,13 +4,13 @@
 
 import type { StageOutput } from '../engine/types.ts';
 import { bytesOf, traceOf, weightsOf } from '../rnn/io.ts';
-import type { Trace } from '../rnn/forward.ts';
+import type { StoredTrace } from '../rnn/forward.ts';
 import type { Weights } from '../rnn/weights.ts';
 
 export interface TraceInputs {
   w: Weights;
   xs: Uint8Array;
-  tr: Trace;
+  tr: StoredTrace;
   N: number;
   H: number;
 }

@@ -25,6 +25,8 @@ export interface SweepRow {
   converged: (boolean | null)[];
   /** Per seed: the held-out curve of its training (epoch 0 = the init), null without one. */
   heldoutCurves?: ({ epoch: number; heldoutBpc: number }[] | null)[];
+  /** Q3: the tables of this point's reports that average over a sample of positions, and which. */
+  sampled?: { title: string; positions: string }[];
   metrics: Record<string, SweepCell>;
   /** The usual aggregate over this point's seeds (mean ± sd [min, max] of every metric and table cell). */
   aggregate: Omit<Aggregate, 'audit'>;

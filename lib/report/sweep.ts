@@ -179,7 +179,7 @@ export function sweepAggregate(
       reports: pts.map((pt) => pt.report),
       epochs: pts.map((pt) => (typeof pt.doc.model.train?.epochs === 'number' ? (pt.doc.model.train.epochs as number) : null)),
       converged: pts.map((pt) => (typeof trainOf(pt.doc).converged === 'boolean' ? trainOf(pt.doc).converged! : null)),
-      ...(o.q3 ? { heldoutCurves: pts.map((pt) => (trainOf(pt.doc).heldout as { curve?: { epoch: number; heldoutBpc: number }[] } | null | undefined)?.curve ?? null) } : {}),
+      ...(o.q3 ? { heldoutCurves: pts.map((pt) => (trainOf(pt.doc).heldout as { curve?: { epoch: number; heldoutBpc: number }[] } | null | undefined)?.curve ?? null), sampled: sampledTables(pts[0].doc) } : {}),
       metrics: cells,
       aggregate: agg,
     };
@@ -321,6 +321,18 @@ function fromSize(rows: SweepRow[], holds: (r: SweepRow) => boolean | null): { f
 }
 
 /**
+ * The tables of a report that average over a sample of positions rather than all of them
+ * (an analysis whose exact form grows faster than N samples beyond a stated size; its
+ * table's positions line then says how many, in "evenly spread blocks").
+ */
+function sampledTables(doc: ReportJson): { title: string; positions: string }[] {
+  const tables = Object.values((doc as { tables?: Record<string, { title?: unknown; positions?: unknown }> }).tables ?? {});
+  return tables
+    .filter((t) => typeof t.positions === 'string' && /evenly spread/.test(t.positions))
+    .map((t) => ({ title: String(t.title ?? ''), positions: t.positions as string }));
+}
+
+/**
  * The sentences that answer Q3 (docs/definitions.md §6.4), from the numbers: how many
  * models converged under the stated rule, whether the decomposition holds, whether the
  * pattern regime grows, from what size the RNN beats counting on held-out text, and from
@@ -340,6 +352,13 @@ export function q3Sentences(s: SweepJson): string[] {
       (no.length
         ? `; not converged: ${no.map((r) => `${r.converged.filter((c) => c === false).length} of ${r.converged.length} at ${size(r)}`).join(', ')}. Their figures are greyed in the tables and plots, and the sentences below leave them out.`
         : '.'),
+  );
+  // Where positions are sampled, and how many.
+  const sampled = rows.filter((r) => r.sampled?.length);
+  out.push(
+    sampled.length
+      ? `Sampled positions (beyond a stated size these analyses average over a stated sample instead of every position): ${sampled.map((r) => `at ${size(r)}, ${r.sampled!.map((t) => `${t.title.split(':')[0]}: ${t.positions}`).join('; ')}`).join('; ')}.`
+      : 'Every figure here is over every position: no analysis sampled positions at these sizes.',
   );
   const at = (id: string) => (r: SweepRow) => mean(convergedValues(r, id));
   // Does the decomposition hold: a positive pattern gain for every converged model.

@@ -18,9 +18,19 @@ export interface Trace {
   S: Float32Array;
   /** (T, V): log p(next byte = o) at position t, natural log */
   logp: Float64Array;
+  /** (T-1): log p(x_{t+1}) at position t = 0..T-2 (natural log), the row of logp read at the next byte */
+  lpNext: Float64Array;
   /** (T-1): -log2 max(p(x_{t+1}), floor) for t = 0..T-2 */
   bits: Float64Array;
 }
+
+/**
+ * The trace as the `trace` stage stores it: the full (T, V) log-probabilities only up to a
+ * stated size (they are 2 KiB per position in float64, 1 GiB at 512 KiB), the log-probability
+ * of the next byte always. Every analysis that scores the model's own prediction reads
+ * lpNext; a full row, where one is needed beyond that size, is readoutLogp of S's row.
+ */
+export type StoredTrace = Omit<Trace, 'logp'> & { logp?: Float64Array };
 
 export const DEFAULT_FLOOR = 1e-8;
 
@@ -208,9 +218,8 @@ export function readoutLogp4(w: Weights, Wy64: Float64Array, h: Float64Array, ou
  * readoutLogp(w, S, t*H, logp, t*V) bit for bit, four rows at a time (readoutLogp4; about
  * 2× faster at H = 128; test/rnn/forward.test.ts compares them).
  */
-export function readoutLogpRows(w: Weights, S: Float32Array | Float64Array, T: number, logp: Float64Array): void {
+export function readoutLogpRows(w: Weights, S: ArrayLike<number>, T: number, logp: Float64Array, Wy64 = Float64Array.from(w.Wy)): void {
   const { H } = w;
-  const Wy64 = Float64Array.from(w.Wy);
   const h = new Float64Array(4 * H);
   let t = 0;
   for (; t + 3 < T; t += 4) {
@@ -227,9 +236,64 @@ export function forwardTrace(w: Weights, xs: Uint8Array, floor = DEFAULT_FLOOR):
   const { z, S } = forwardStates(w, xs);
   const logp = new Float64Array(T * V);
   readoutLogpRows(w, S, T, logp);
-  const bits = new Float64Array(Math.max(0, T - 1));
-  for (let t = 0; t + 1 < T; t++) bits[t] = bitsOf(logp[t * V + xs[t + 1]], floor);
-  return { T, H, z, S, logp, bits };
+  const { lpNext, bits } = nextOf(logp, xs, floor);
+  return { T, H, z, S, logp, lpNext, bits };
+}
+
+/** lpNext[t] = logp[t, x_{t+1}] and its bits, t = 0..T-2. */
+function nextOf(logp: Float64Array, xs: Uint8Array, floor: number): { lpNext: Float64Array; bits: Float64Array } {
+  const n = Math.max(0, xs.length - 1);
+  const lpNext = new Float64Array(n);
+  const bits = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    lpNext[t] = logp[t * V + xs[t + 1]];
+    bits[t] = bitsOf(lpNext[t], floor);
+  }
+  return { lpNext, bits };
+}
+
+/** Positions per block of forwardTraceStored's readout (a multiple of 4: readoutLogpRows's grouping). */
+export const TRACE_BLOCK = 4096;
+
+/**
+ * The trace the `trace` stage stores, in bounded memory: the states as forwardStates gives
+ * them, then the readout over blocks of TRACE_BLOCK positions, keeping of each row the
+ * log-probability of the next byte (and the whole row only when `keepLogp`). Every row is
+ * readoutLogp's, so lpNext, bits and logp equal forwardTrace's bit for bit
+ * (test/rnn/forward.test.ts); without the full rows the readout needs TRACE_BLOCK × V
+ * float64 (8 MiB) instead of T × V.
+ */
+export function forwardTraceStored(w: Weights, xs: Uint8Array, keepLogp: boolean, floor = DEFAULT_FLOOR): StoredTrace {
+  const T = xs.length;
+  const { H } = w;
+  const { z, S } = forwardStates(w, xs);
+  const Wy64 = Float64Array.from(w.Wy);
+  const logp = keepLogp ? new Float64Array(T * V) : undefined;
+  const block = keepLogp ? null : new Float64Array(TRACE_BLOCK * V);
+  const n = Math.max(0, T - 1);
+  const lpNext = new Float64Array(n);
+  const bits = new Float64Array(n);
+  for (let t0 = 0; t0 < T; t0 += TRACE_BLOCK) {
+    const m = Math.min(TRACE_BLOCK, T - t0);
+    const rows = logp ? logp.subarray(t0 * V, (t0 + m) * V) : block!;
+    readoutLogpRows(w, S.subarray(t0 * H, (t0 + m) * H), m, rows, Wy64);
+    for (let t = t0; t < t0 + m && t < n; t++) {
+      lpNext[t] = rows[(t - t0) * V + xs[t + 1]];
+      bits[t] = bitsOf(lpNext[t], floor);
+    }
+  }
+  return { T, H, z, S, logp, lpNext, bits };
+}
+
+/**
+ * The (T, V) log-probabilities of a stored trace: its own when the trace stage kept them,
+ * else readoutLogpRows over its states (the same rows, bit for bit; T × V float64).
+ */
+export function logpOf(tr: StoredTrace, w: Weights): Float64Array {
+  if (tr.logp) return tr.logp;
+  const logp = new Float64Array(tr.T * V);
+  readoutLogpRows(w, tr.S, tr.T, logp);
+  return logp;
 }
 
 /** Naive twin of forwardTrace: forwardStatesNaive, then readoutLogp one row at a time. */
@@ -239,9 +303,8 @@ export function forwardTraceNaive(w: Weights, xs: Uint8Array, floor = DEFAULT_FL
   const { z, S } = forwardStatesNaive(w, xs);
   const logp = new Float64Array(T * V);
   for (let t = 0; t < T; t++) readoutLogp(w, S, t * H, logp, t * V);
-  const bits = new Float64Array(Math.max(0, T - 1));
-  for (let t = 0; t + 1 < T; t++) bits[t] = bitsOf(logp[t * V + xs[t + 1]], floor);
-  return { T, H, z, S, logp, bits };
+  const { lpNext, bits } = nextOf(logp, xs, floor);
+  return { T, H, z, S, logp, lpNext, bits };
 }
 
 /** Mean of an array (0 for empty). float64 accumulation. */

@@ -3,7 +3,7 @@
 
 import type { StageOutput, Tensor } from '../engine/types.ts';
 import { V, weightsFrom, type Weights } from './weights.ts';
-import type { Trace } from './forward.ts';
+import type { StoredTrace } from './forward.ts';
 
 function tensor<A>(out: StageOutput, name: string, stage: string): A {
   const t: Tensor | undefined = out.tensors[name];
@@ -34,8 +34,11 @@ export function weightsOf(model: StageOutput): Weights {
   return weightsFrom(tensor<Float32Array>(model, 'params', 'model'), H);
 }
 
-/** The `trace` stage's forward pass. */
-export function traceOf(trace: StageOutput): Trace {
+/**
+ * The `trace` stage's forward pass: `logp` (T, V) only when the stage stored it (N up to
+ * trace.logpMaxBytes), `lpNext` always.
+ */
+export function traceOf(trace: StageOutput): StoredTrace {
   const z = tensor<Float32Array>(trace, 'z', 'trace');
   const H = trace.json.H as number;
   return {
@@ -43,7 +46,8 @@ export function traceOf(trace: StageOutput): Trace {
     H,
     z,
     S: tensor<Float32Array>(trace, 'S', 'trace'),
-    logp: tensor<Float64Array>(trace, 'logp', 'trace'),
+    logp: trace.tensors.logp?.data as Float64Array | undefined,
+    lpNext: tensor<Float64Array>(trace, 'lpNext', 'trace'),
     bits: tensor<Float64Array>(trace, 'bits', 'trace'),
   };
 }

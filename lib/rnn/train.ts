@@ -31,7 +31,7 @@
 // every kernel meets is lib/rnn/backend.ts.
 
 import { V, paramCount, views, weightsFrom } from './weights.ts';
-import { DEFAULT_FLOOR, bitsOf, forwardStates, readoutLogp } from './forward.ts';
+import { DEFAULT_FLOOR, forwardTraceStored } from './forward.ts';
 import { glibcRand, mulberry32 } from './prng.ts';
 import { chunkGradNaive } from './bptt.ts';
 import { ADAM, adamStep, gradSumSq, clipScale, sgdLearningRate, sgdStep } from './optim.ts';
@@ -151,17 +151,18 @@ export function initParams(H: number, seed: number, init: InitName = 'glibc'): F
   return params;
 }
 
-/** Eval bpc: float32 forward from S[-1] = 0, mean over t = 0..N-2 of -log2 max(p(x_{t+1}), floor). */
+/**
+ * Eval bpc: float32 forward from S[-1] = 0, mean over t = 0..N-2 of -log2 max(p(x_{t+1}), floor).
+ * The trace's pass (forwardTraceStored): the readout runs four rows at a time in
+ * WebAssembly over blocks of positions, each row bit for bit readoutLogp's, so the figure
+ * is the one-row-at-a-time loop's exactly (test/rnn/heldout.test.ts) at about half its
+ * cost; the held-out curve of a Q3 run makes about ten passes over 64 KiB.
+ */
 export function evalBpc(params: Float32Array, H: number, xs: Uint8Array, floor = DEFAULT_FLOOR): number {
-  const w = weightsFrom(params, H);
-  const { S } = forwardStates(w, xs);
-  const logp = new Float64Array(V);
-  let bits = 0;
-  for (let t = 0; t + 1 < xs.length; t++) {
-    readoutLogp(w, S, t * H, logp);
-    bits += bitsOf(logp[xs[t + 1]], floor);
-  }
-  return bits / (xs.length - 1);
+  const { bits } = forwardTraceStored(weightsFrom(params, H), xs, false, floor);
+  let sum = 0;
+  for (let t = 0; t < bits.length; t++) sum += bits[t];
+  return sum / bits.length;
 }
 
 /** The naive twin as a backend: every array float32, lib/rnn/bptt.ts per step. */

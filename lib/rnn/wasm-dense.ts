@@ -172,9 +172,9 @@ export function forwardStatesDense(w: RecurrentWeights, xs: Uint8Array, h0?: Arr
  * sign(fround(Wx[i][x_t] + Σ_j Wh[i][j] s_{t-1}[j] + bh[i])) (sign(0) = +1), s_{-1} = -1,
  * each sum over j in order, as (T, H) float64 ±1. Null without the module.
  */
-export function signStatesDense(w: RecurrentWeights, xs: Uint8Array): Float64Array | null {
+export function signStatesDense(w: RecurrentWeights, xs: Uint8Array): Int8Array | null {
   const r = statesDense(w, xs, new Float64Array(w.H).fill(-1), 1);
-  return r && Float64Array.from(r.S);
+  return r && Int8Array.from(r.S);
 }
 
 function statesDense(w: RecurrentWeights, xs: Uint8Array, h0: ArrayLike<number> | undefined, sign: number): { z: Float32Array; S: Float32Array } | null {

@@ -45,7 +45,7 @@ describe('ablation (§5.1)', () => {
   it('on the hook forward equals a fresh re-run for every (T, d) on tiny models (odd and even H)', () => {
     for (const H of [5, 6]) {
       const { w, xs, tr } = tiny(H, 31, 1.2);
-      const hooked = ablation(w, xs, tr.S, tr.logp, 10, 37, 8, 1e-8);
+      const hooked = ablation(w, xs, tr.S, tr.lpNext, 10, 37, 8, 1e-8);
       const d = maxDiff(hooked, ablationSpelledOut(w, xs, tr.S, tr.logp, 10, 37, 8, 1e-8));
       expect(d.max, `H=${H}: ${d.msg}`).toBe(0);
       expect(hooked.some((v) => Math.abs(v) > 1e-3)).toBe(true);
@@ -56,7 +56,7 @@ describe('ablation (§5.1)', () => {
     for (const H of [5, 6]) {
       const { w, xs, tr } = tiny(H, 31, 1.2);
       for (const [firstT, lastT, D] of [[10, 37, 8], [7, 30, 8], [3, 36, 1]]) {
-        const d = maxDiff(ablationFast(w, xs, tr.S, tr.logp, firstT, lastT, D, 1e-8), ablation(w, xs, tr.S, tr.logp, firstT, lastT, D, 1e-8));
+        const d = maxDiff(ablationFast(w, xs, tr.S, tr.lpNext, firstT, lastT, D, 1e-8), ablation(w, xs, tr.S, tr.lpNext, firstT, lastT, D, 1e-8));
         expect(d.max, `H=${H} T=${firstT}..${lastT} D=${D}: ${d.msg}`).toBe(0);
       }
     }
@@ -66,7 +66,7 @@ describe('ablation (§5.1)', () => {
     const w = parseWeightsFile(new Uint8Array(readFileSync(PAPER!)));
     const xs = refBytes();
     const tr = forwardTrace(w, xs);
-    const d = maxDiff(ablationFast(w, xs, tr.S, tr.logp, 50, 56, 50, 1e-8), ablation(w, xs, tr.S, tr.logp, 50, 56, 50, 1e-8));
+    const d = maxDiff(ablationFast(w, xs, tr.S, tr.lpNext, 50, 56, 50, 1e-8), ablation(w, xs, tr.S, tr.lpNext, 50, 56, 50, 1e-8));
     expect(d.max, d.msg).toBe(0);
   });
 
@@ -76,7 +76,7 @@ describe('ablation (§5.1)', () => {
     for (let j = 0; j < 4; j++) w.Wx[j * V + b] = 0;
     const tr = forwardTrace(w, xs);
     const D = 6;
-    for (const out of [ablation(w, xs, tr.S, tr.logp, 10, 30, D, 1e-8), ablationFast(w, xs, tr.S, tr.logp, 10, 30, D, 1e-8)]) {
+    for (const out of [ablation(w, xs, tr.S, tr.lpNext, 10, 30, D, 1e-8), ablationFast(w, xs, tr.S, tr.lpNext, 10, 30, D, 1e-8)]) {
       let checked = 0;
       for (let T = 10; T <= 30; T++) {
         for (let d = 0; d < D; d++) {

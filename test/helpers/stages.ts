@@ -27,6 +27,7 @@ export function upstream(w: Weights, xs: Uint8Array): Record<string, StageOutput
       z: { dtype: 'float32', shape: [T, w.H], data: tr.z },
       S: { dtype: 'float32', shape: [T, w.H], data: tr.S },
       logp: { dtype: 'float64', shape: [T, V], data: tr.logp },
+      lpNext: { dtype: 'float64', shape: [tr.lpNext.length], data: tr.lpNext },
       bits: { dtype: 'float64', shape: [T - 1], data: tr.bits },
     }),
   };

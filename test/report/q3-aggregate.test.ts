@@ -37,7 +37,10 @@ function doc(bytes: number, seed: number, p: P): ReportJson {
     model: { source: 'train', train: { seed, epochs: 10, converged: p.conv, heldout: { checkpointBpc: p.heldout, curve: [{ epoch: 0, heldoutBpc: 8 }, { epoch: 5, heldoutBpc: p.heldout + 0.1 }, { epoch: 10, heldoutBpc: p.heldout }] } } },
     data: { bytes, sha256: String(bytes) },
     metrics,
-    tables: {},
+    tables:
+      bytes >= 65536
+        ? { table3_influence: { title: 'Table 3: byte-to-output influence by offset', positions: `65536 of the ${bytes - 51} output positions T = 50..${bytes - 2}, in 64 evenly spread blocks of 1024 consecutive T (influence.maxPositions)`, rows: [] }, table2: { title: 'Table 2', positions: 't = 0..9', rows: [] } }
+        : { table3_influence: { title: 'Table 3: byte-to-output influence by offset', positions: `T = 50..${bytes - 2}`, rows: [] } },
   } as unknown as ReportJson;
 }
 
@@ -95,6 +98,8 @@ describe('Q3 aggregate', () => {
     // the non-converged 5.0 is left out: at 64 KiB the RNN's 2.5 beats KN's 3.5
     expect(w.join('\n')).toMatch(/The RNN beats counting on the held-out text from 8 KiB on: its held-out bpc against Kneser–Ney's best order \(1 KiB 8 vs 4, 8 KiB 3 vs 3.500, 64 KiB 2.500 vs 3.500\)/);
     expect(w.join('\n')).toMatch(/cannot be said here/); // no §6.3 figures
+    // where positions were sampled, and how many: only the 64 KiB influence table
+    expect(w[1]).toBe('Sampled positions (beyond a stated size these analyses average over a stated sample instead of every position): at 64 KiB, Table 3: 65536 of the 65485 output positions T = 50..65534, in 64 evenly spread blocks of 1024 consecutive T (influence.maxPositions).');
     // counting wins at the largest size: "does not beat"; a negative gain breaks the decomposition
     const worse = q3Sentences(aggregateOf((b, s) => ({ ...base(b, s), kn: b === 65536 ? 2 : 3.5, gain: b === 8192 ? -0.1 : 0.5 })));
     expect(worse.join('\n')).toMatch(/does not beat counting on the held-out text at the largest size/);

@@ -4,9 +4,9 @@
 // whose answer is known.
 import { describe, expect, it } from 'vitest';
 import { CONVERGED_TOL, convergedOf, evalBpc, train, type TrainOptions } from '../../lib/rnn/train.ts';
-import { forwardStates, readoutLogp, bitsOf, DEFAULT_FLOOR } from '../../lib/rnn/forward.ts';
-import { V, weightsFrom } from '../../lib/rnn/weights.ts';
-import { randomBytes } from './helpers.ts';
+import { forwardStates, readoutLogp, bitsOf, DEFAULT_FLOOR, TRACE_BLOCK } from '../../lib/rnn/forward.ts';
+import { V, paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
+import { randomBytes, randomFill } from './helpers.ts';
 
 const bits = (a: Float32Array | Float64Array) => Array.from(new Uint32Array(a.slice().buffer));
 
@@ -54,6 +54,15 @@ describe('held-out curve during training', () => {
     expect(r.bestCheckpointHeldoutBpc).toBe(evalBpc(r.params, H, heldout));
     // training lowers held-out bpc on text from the same source
     expect(Math.min(...r.heldoutBpc)).toBeLessThan(r.heldoutBpc[0]);
+  });
+
+  it('evalBpc (the readout over blocks, in WebAssembly where built) equals the one-row loop bit for bit, over more than one block', () => {
+    const H = 16;
+    const params = randomFill(new Float32Array(paramCount(H)), 5, 0.8);
+    for (const n of [2, 3, TRACE_BLOCK + 7]) {
+      const hs = randomBytes(n, n);
+      expect(evalBpc(params, H, hs)).toBe(forwardBpc(params, H, hs));
+    }
   });
 
   it('ignores a held-out text shorter than 2 bytes (no prediction to score)', () => {

@@ -31,6 +31,7 @@ function upstream(w: Weights, xs: Uint8Array): Record<string, StageOutput> {
       z: { dtype: 'float32', shape: [tr.T, w.H], data: tr.z },
       S: { dtype: 'float32', shape: [tr.T, w.H], data: tr.S },
       logp: { dtype: 'float64', shape: [tr.T, 256], data: tr.logp },
+      lpNext: { dtype: 'float64', shape: [tr.lpNext.length], data: tr.lpNext },
       bits: { dtype: 'float64', shape: [tr.T - 1], data: tr.bits },
     }),
   };

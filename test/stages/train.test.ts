@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import AjvModule from 'ajv';
-import trainStage, { epochsFor } from '../../stages/train.ts';
+import trainStage, { budgetFor, epochsFor } from '../../stages/train.ts';
 import { paramCount } from '../../lib/rnn/weights.ts';
 import { randomBytes } from '../rnn/helpers.ts';
 import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';
@@ -9,7 +9,7 @@ import { heldoutEveryFor } from '../../lib/rnn/train.ts';
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 const schema = (name: string) => JSON.parse(readFileSync(`schemas/${name}.json`, 'utf8'));
-const params = { hidden: 8, epochs: 4, predictions: null, optimizer: 'adam' as const, init: 'glibc' as const, seed: 42, bptt: 10, evalEvery: 2, heldoutEvery: null, minEpochs: 1, maxDoublings: 0 };
+const params = { hidden: 8, epochs: 4, predictions: null, optimizer: 'adam' as const, init: 'glibc' as const, seed: 42, bptt: 10, evalEvery: 2, heldoutEvery: null, minEpochs: 1, maxDoublings: 0, predictionsGrowth: 0 };
 
 describe('train stage', () => {
   it('trains from the data bytes and returns schema-valid json, the best checkpoint and the curve', async () => {
@@ -52,6 +52,11 @@ describe('train stage', () => {
     expect(epochsFor({ epochs: 4, predictions: null }, 41)).toBe(4);
     expect(epochsFor({ epochs: 1, predictions: 4000 * 1023 }, 1024)).toBe(4000);
     expect(epochsFor({ epochs: 1, predictions: 4000 * 1023 }, 65536)).toBe(62);
+    // a budget that grows with N: unchanged at N = 1024, × 64^g at 64 KiB
+    expect(epochsFor({ epochs: 1, predictions: 4000 * 1023, predictionsGrowth: 0.5 }, 1024)).toBe(4000);
+    expect(epochsFor({ epochs: 1, predictions: 4000 * 1023, predictionsGrowth: 0.5 }, 65536)).toBe(Math.round((4000 * 1023 * Math.sqrt(65535 / 1023)) / 65535));
+    expect(epochsFor({ epochs: 1, predictions: 4000 * 1023, predictionsGrowth: 1 }, 65536)).toBe(4000);
+    expect(budgetFor({ predictions: 4000 * 1023, predictionsGrowth: 0 }, 65536)).toBe(4000 * 1023);
     // minEpochs: at least that many passes (Q3's rule); below it, predictions decide
     expect(epochsFor({ epochs: 1, predictions: 4000 * 1023, minEpochs: 100 }, 65536)).toBe(100);
     expect(epochsFor({ epochs: 1, predictions: 4000 * 1023, minEpochs: 100 }, 1024)).toBe(4000);
@@ -110,7 +115,7 @@ describe('train stage', () => {
   it("has defaults matching the authors' released recipe (H 128, 4000 epochs, sgd, glibc init, seed 42, BPTT-50) and rejects nothing silently", () => {
     const s = schema('train.params');
     const d = Object.fromEntries(Object.entries(s.properties).map(([k, v]: [string, any]) => [k, v.default]));
-    expect(d).toEqual({ hidden: 128, epochs: 4000, predictions: null, optimizer: 'sgd', init: 'glibc', seed: 42, bptt: 50, evalEvery: 50, heldoutEvery: null, minEpochs: 1, maxDoublings: 0 });
+    expect(d).toEqual({ hidden: 128, epochs: 4000, predictions: null, optimizer: 'sgd', init: 'glibc', seed: 42, bptt: 50, evalEvery: 50, heldoutEvery: null, minEpochs: 1, maxDoublings: 0, predictionsGrowth: 0 });
     expect(s.additionalProperties).toBe(false);
     expect(trainStage.volatile).toEqual(['msPerEpoch', 'msTotal']);
   });
