@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const ALL: [string, string][] = [
-  ['train', 'training ms/epoch against a C -O3 build of the same loop (target ≤ 0.25× C at H = 128, N = 1024), cost per prediction at 1 and 64 KiB'],
+  ['train', 'training ms/epoch against a C -O3 build of the same loop (target ≤ 0.30× C on one thread at H = 128), throughput per core on 1 and 2 threads at 1 KiB and 512 KiB, cost per prediction at 1 and 64 KiB'],
   ['engine', 'engine no-op cost (target ≤ 50 ms over bare tsx start-up)'],
   ['s3', '§3 stages on the paper weights (target ≤ 3 s)'],
   ['s4', '§4 stages (target ≤ 10 s)'],

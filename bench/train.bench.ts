@@ -1,8 +1,10 @@
 // Training speed: ms per epoch of the docs/definitions.md §2 trainer at H = 128 on the
 // 1024 reference bytes (BPTT-50, sgd), against a plain C -O3 build of the same loop
-// (bench/c/train.c) timed in the same run; the target is ≤ 0.25× the C time. Then the cost
-// per prediction at 1 KiB and 64 KiB of data (prefixes of enwik9's first MiB, named by
-// TOTAL_INTERP_ENWIK9_1MIB or found in ../shared/reference/), which should stay flat within 20%.
+// (bench/c/train.c) timed in the same run; the target is ≤ 0.30× the C time on one thread
+// (under load training falls back to one thread, so that kernel decides a long run's
+// time). Then the cost per prediction at 1 KiB and 64 KiB of data (prefixes of enwik9's
+// first MiB, named by TOTAL_INTERP_ENWIK9_1MIB or found in ../shared/reference/), which
+// should stay flat within 20%.
 //
 // The C yardstick is built here with `gcc -O3 -march=native` into a temporary folder and
 // starts from our own init (written to a file), so its training bpc must match ours to
@@ -25,7 +27,7 @@ import { initParams, train, type KernelName } from '../lib/rnn/train.ts';
 import { EMBEDDED_PATH } from '../lib/data/inputs.ts';
 import { wasmSupports, wasmUnavailableReason, type ThreadsOption } from '../lib/rnn/wasm-kernel.ts';
 
-export const TARGET_RATIO = 0.25;
+export const TARGET_RATIO = 0.3;
 const H = 128;
 const BPTT = 50;
 const SEED = 42;

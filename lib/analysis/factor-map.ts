@@ -11,7 +11,7 @@
 // p(x_{t+1}) = softmax(Wy·ĥ_t + by) is scored in bits; X% (eq. 2) = (8 - H)/(8 - H_trained).
 
 import { V, type Weights } from '../rnn/weights.ts';
-import { readoutLogpRows, bitsOf } from '../rnn/forward.ts';
+import { TRACE_BLOCK, readoutLogpRows, bitsOf } from '../rnn/forward.ts';
 
 // ─── positions and cells ───────────────────────────────────────────────────────────
 
@@ -48,9 +48,12 @@ export function byteKeys(xs: Uint8Array, ds: readonly number[], m: number, P: nu
   return keys;
 }
 
-/** Neuron-major copy Sn (H, P): Sn[j*P + p] = S[(m+p)*H + j] in float64. */
-export function neuronMajor(S: Float32Array, H: number, m: number, P: number): Float64Array {
-  const Sn = new Float64Array(H * P);
+/**
+ * Neuron-major copy Sn (H, P): Sn[j*P + p] = S[(m+p)*H + j]. float32 like S: every value
+ * reads back as the same float64, at half the memory (256 MiB at 512 KiB, H = 128).
+ */
+export function neuronMajor(S: Float32Array, H: number, m: number, P: number): Float32Array {
+  const Sn = new Float32Array(H * P);
   for (let p = 0; p < P; p++) for (let j = 0; j < H; j++) Sn[j * P + p] = S[(m + p) * H + j];
   return Sn;
 }
@@ -61,7 +64,7 @@ export function neuronMajor(S: Float32Array, H: number, m: number, P: number): F
  * R² of every neuron's in-sample cell means. Sn is (H, P): Sn[j*P + p]; ids (P) are the
  * cells, shared by all neurons. out (H) gets R² per neuron. Flat accumulators, two passes.
  */
-export function cellR2(out: Float64Array, Sn: Float64Array, ids: Int32Array, nCells: number, H: number, P: number): void {
+export function cellR2(out: Float64Array, Sn: Float32Array | Float64Array, ids: Int32Array, nCells: number, H: number, P: number): void {
   const count = new Float64Array(nCells);
   for (let p = 0; p < P; p++) count[ids[p]]++;
   const sum = new Float64Array(nCells);
@@ -223,7 +226,7 @@ export function inTag(xs: Uint8Array): Int32Array {
  * Fill neuron j's column of hs (P, H): hs[p*H + j] = the mean of Sn[j] over its cell
  * ids[p], fitted on the first nFit positions (a cell never seen in the fit gives 0).
  */
-export function fillCellMeans(hs: Float64Array, Sn: Float64Array, ids: Int32Array, nCells: number, j: number, H: number, P: number, nFit = P): void {
+export function fillCellMeans(hs: Float64Array, Sn: Float32Array | Float64Array, ids: Int32Array, nCells: number, j: number, H: number, P: number, nFit = P): void {
   const sum = new Float64Array(nCells);
   const count = new Float64Array(nCells);
   const row = j * P;
@@ -239,10 +242,17 @@ export function fillCellMeans(hs: Float64Array, Sn: Float64Array, ids: Int32Arra
  * x_{t+1}: -log2 max(softmax(Wy·hs[t-m] + by)[x_{t+1}], floor).
  */
 export function readoutBpc(w: Weights, hs: Float64Array, xs: Uint8Array, m: number, nScore: number, floor: number): number {
-  const logp = new Float64Array(nScore * V);
-  readoutLogpRows(w, hs, nScore, logp); // each row as readoutLogp gives it, four at a time
+  // each row as readoutLogp gives it, four at a time, over blocks of positions (the whole
+  // (nScore, V) float64 would be 1 GiB at 512 KiB); the sum in the same order
+  const { H } = w;
+  const Wy64 = Float64Array.from(w.Wy);
+  const logp = new Float64Array(Math.min(TRACE_BLOCK, nScore) * V);
   let sum = 0;
-  for (let p = 0; p < nScore; p++) sum += bitsOf(logp[p * V + xs[m + p + 1]], floor);
+  for (let p0 = 0; p0 < nScore; p0 += TRACE_BLOCK) {
+    const n = Math.min(TRACE_BLOCK, nScore - p0);
+    readoutLogpRows(w, hs.subarray(p0 * H, (p0 + n) * H), n, logp, Wy64);
+    for (let p = p0; p < p0 + n; p++) sum += bitsOf(logp[(p - p0) * V + xs[m + p + 1]], floor);
+  }
   return nScore > 0 ? sum / nScore : 0;
 }
 

@@ -15,7 +15,7 @@
 // call to the RNN forward pass.
 
 import { V, type Weights } from '../rnn/weights.ts';
-import { readoutLogpRows, bitsOf } from '../rnn/forward.ts';
+import { TRACE_BLOCK, readoutLogpRows, bitsOf } from '../rnn/forward.ts';
 import { denseArena } from '../rnn/wasm-dense.ts';
 
 /**
@@ -174,13 +174,20 @@ export function umStatesDense(pat: Patterns, xs: Uint8Array): Float64Array | nul
 /** The UM's readout of u: bits per prediction and their mean. */
 function readUm(w: Weights, u: Float64Array, xs: Uint8Array, floor: number, nPatterns: number): UmResult {
   const T = xs.length;
+  const { H } = w;
   const bits = new Float64Array(Math.max(0, T - 1));
-  const logp = new Float64Array(bits.length * V);
-  readoutLogpRows(w, u, bits.length, logp); // each row as readoutLogp gives it, four at a time
+  // each row as readoutLogp gives it, four at a time, over blocks of positions (the whole
+  // (T, V) float64 would be 1 GiB at 512 KiB)
+  const Wy64 = Float64Array.from(w.Wy);
+  const logp = new Float64Array(Math.min(TRACE_BLOCK, bits.length) * V);
   let sum = 0;
-  for (let t = 0; t + 1 < T; t++) {
-    bits[t] = bitsOf(logp[t * V + xs[t + 1]], floor);
-    sum += bits[t];
+  for (let t0 = 0; t0 < bits.length; t0 += TRACE_BLOCK) {
+    const m = Math.min(TRACE_BLOCK, bits.length - t0);
+    readoutLogpRows(w, u.subarray(t0 * H, (t0 + m) * H), m, logp, Wy64);
+    for (let t = t0; t < t0 + m; t++) {
+      bits[t] = bitsOf(logp[(t - t0) * V + xs[t + 1]], floor);
+      sum += bits[t];
+    }
   }
   return { u, bits, bpc: T > 1 ? sum / (T - 1) : 0, nPatterns };
 }

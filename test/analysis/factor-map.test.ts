@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { REF_WEIGHTS, refBytes } from '../rnn/helpers.ts';
 import { readFileSync } from 'node:fs';
 import { V, paramCount, parseWeightsFile, weightsFrom } from '../../lib/rnn/weights.ts';
-import { bitsOf, forwardTrace, mean, readoutLogp } from '../../lib/rnn/forward.ts';
+import { TRACE_BLOCK, bitsOf, forwardTrace, mean, readoutLogp } from '../../lib/rnn/forward.ts';
 import { greedySkipgrams } from '../../lib/analysis/skipgrams.ts';
 import {
   cellR2,
@@ -14,6 +14,7 @@ import {
   inTag,
   pairGroups,
   pairsInOrder,
+  readoutBpc,
   wordLength,
 } from '../../lib/analysis/factor-map.ts';
 
@@ -115,6 +116,22 @@ describe('factor map (§3.3 Table 1)', () => {
     const exact = sum / (xs.length - 1 - fm.m);
     expect(lad.nScore).toBe(xs.length - 1 - fm.m);
     for (const v of [lad.twoOffset, lad.wordLen, lad.inTag, lad.freeBestPair]) expect(v).toBeCloseTo(exact, 5);
+  });
+
+  it('readoutBpc (blocks of positions) equals the one-row readout over more than one block', () => {
+    const H = 4;
+    const rnd = lcg(3);
+    const w = weightsFrom(Float32Array.from({ length: paramCount(H) }, () => rnd() - 0.5), H);
+    const P = TRACE_BLOCK + 5;
+    const xs = Uint8Array.from({ length: P + 3 }, () => Math.floor(rnd() * 256));
+    const hs = Float64Array.from({ length: P * H }, () => rnd() * 2 - 1);
+    const lp = new Float64Array(V);
+    let sum = 0;
+    for (let p = 0; p < P; p++) {
+      readoutLogp(w, hs, p * H, lp);
+      sum += bitsOf(lp[xs[1 + p + 1]], 1e-8);
+    }
+    expect(readoutBpc(w, hs, xs, 1, P, 1e-8)).toBe(sum / P);
   });
 
   it('computes X% of eq. 2', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { REF_WEIGHTS, refBytes } from '../rnn/helpers.ts';
 import { readFileSync } from 'node:fs';
 import { V, paramCount, parseWeightsFile, weightsFrom, type Weights } from '../../lib/rnn/weights.ts';
-import { forwardTrace, mean } from '../../lib/rnn/forward.ts';
+import { TRACE_BLOCK, bitsOf, forwardTrace, mean, readoutLogp } from '../../lib/rnn/forward.ts';
 import { BIAS_EVENT, buildPatterns, evaluateUm, maxStateDiff, minusEvent, plusEvent, umStates, umStatesDense } from '../../lib/analysis/isomorphism.ts';
 import { denseModule } from '../../lib/rnn/wasm-dense.ts';
 
@@ -73,6 +73,21 @@ describe('UM isomorphism (doubled event space)', () => {
     const s = plusEvent(1);
     pat.target[pat.start[s] + 1] = pat.target[pat.start[s]];
     expect(umStatesDense(pat, new Uint8Array([1, 2, 3]))).toBeNull();
+  });
+
+  it('scores the UM states by the readout over blocks of positions: each bit as readoutLogp of its row gives it, over more than one block', () => {
+    const rnd = mulberry32(9);
+    const xs = Uint8Array.from({ length: TRACE_BLOCK + 9 }, () => Math.floor(rnd() * 256));
+    const w = randomModel(4, 0.8, 5);
+    const um = evaluateUm(w, buildPatterns(w), xs, 1e-8);
+    const lp = new Float64Array(V);
+    let sum = 0;
+    for (let t = 0; t + 1 < xs.length; t++) {
+      readoutLogp(w, um.u, t * w.H, lp);
+      expect(um.bits[t]).toBe(bitsOf(lp[xs[t + 1]], 1e-8));
+      sum += um.bits[t];
+    }
+    expect(um.bpc).toBe(sum / (xs.length - 1));
   });
 
   it('makes one pattern per non-zero Wx and bh weight and a mirrored pair per Wh weight', () => {
