@@ -51,12 +51,17 @@ export function paramWords(params: Record<string, unknown>): string {
   return words.join(' ') || '(defaults)';
 }
 
+/** The trained model's bpc on the held-out text (rebuild-score's `rebuild.trained.heldout_bpc`). */
 function heldout(metrics: Json): number | null {
-  for (const [id, m] of Object.entries(metrics)) if (/^[a-z_]*held_?out[a-z_]*bpc$/.test(id) && typeof m?.value === 'number') return m.value;
-  return null;
+  const m = metrics['rebuild.trained.heldout_bpc'];
+  return typeof m?.value === 'number' ? m.value : null;
 }
 
-/** The Q4 level (not `full`, which gives the trained bpc back by construction) closest to the trained bpc. */
+/**
+ * The Q4 level closest to the trained bpc: a level rebuilt from its description, not `full`
+ * (the trained bpc back by construction) and not a reference (`ref_…`, a model built from the
+ * text by a fixed procedure, not a description of this one).
+ */
 function q4Best(metrics: Json, value: (m: any) => number | null): { level: string; gap: number } | null {
   const trained = value(metrics.trained_bpc);
   if (trained === null) return null;
@@ -64,7 +69,7 @@ function q4Best(metrics: Json, value: (m: any) => number | null): { level: strin
   for (const [id, m] of Object.entries(metrics)) {
     const hit = /^rebuild\.([^.]+)\.bpc$/.exec(id);
     const v = value(m);
-    if (!hit || hit[1] === 'full' || v === null) continue;
+    if (!hit || hit[1] === 'full' || hit[1].startsWith('ref_') || v === null) continue;
     if (!best || v - trained < best.gap) best = { level: hit[1], gap: v - trained };
   }
   return best;

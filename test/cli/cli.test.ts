@@ -97,9 +97,10 @@ describe('CLI: help, version, quiet', () => {
     expect(empty.stdout).toBe('');
     expect(empty.stderr).toBe('no reports under reports/ yet: npx tsx pipeline.ts report builds one\n');
     fs.mkdirSync(path.join(d, 'reports', 'r1'), { recursive: true });
-    fs.writeFileSync(path.join(d, 'reports', 'r1', 'report.json'), JSON.stringify({ label: 'r1', overrides: { a: { n: 7 } }, summary: { agree: 3, approx: 1, disagree: 2 }, metrics: { trained_bpc: { value: 0.5 }, 'rebuild.marginal.bpc': { value: 4.5 }, 'rebuild.rules_x.bpc': { value: 1.25 } }, tables: {} }));
+    fs.writeFileSync(path.join(d, 'reports', 'r1', 'report.json'), JSON.stringify({ label: 'r1', overrides: { a: { n: 7 } }, summary: { agree: 3, approx: 1, disagree: 2 }, metrics: { trained_bpc: { value: 0.5 }, 'rebuild.trained.heldout_bpc': { value: 6.25 }, 'rebuild.marginal.heldout_bpc': { value: 5 }, 'rebuild.marginal.bpc': { value: 4.5 }, 'rebuild.rules_x.bpc': { value: 1.25 }, 'rebuild.ref_construction.bpc': { value: 0.75 }, 'rebuild.full.bpc': { value: 0.5 } }, tables: {} }));
     const ls = await cli(d, ['ls']);
-    expect(ls.stdout.split('\n')[2]).toMatch(/^r1 +n=7 +0\.5 +— +3\/1\/2 +— +0\.75 \(rules_x\) +\d{4}-\d\d-\d\d \d\d:\d\d +(fresh|stale|missing|unknown)$/);
+    // held-out: the trained model's; the best Q4 level: a described level, not full nor a reference
+    expect(ls.stdout.split('\n')[2]).toMatch(/^r1 +n=7 +0\.5 +6\.25 +3\/1\/2 +— +0\.75 \(rules_x\) +\d{4}-\d\d-\d\d \d\d:\d\d +(fresh|stale|missing|unknown)$/);
     expect((await cli(d, ['exp', 'show'])).stdout).toBe(ls.stdout); // DVC's name for it
     const csv = (await cli(d, ['ls', '--csv', '--metrics', 'trained_bpc,figures'])).stdout;
     expect(csv.split('\n')[1]).toMatch(/^r1,report,n=7,0\.5,3\/1\/2,\S+Z,\w+$/);
