@@ -1,9 +1,9 @@
-// Running one planned stage: in this process, or (with --jobs N > 1) in a child process
-// so independent stages use several cores. Both paths execute the same code (execute.ts)
-// and store exactly the same entry. A failure becomes an EngineError 'stage-failed'.
+// Running one planned stage: in this process, in a worker of the build's pool, or in a
+// child process of its own (placement.ts). Every path executes the same code (execute.ts)
+// and stores exactly the same entry. A failure becomes an EngineError 'stage-failed'.
 
 import { executeStage } from './execute.ts';
-import { runInChild } from './child-runner.ts';
+import { runInChild, type ChildWorker } from './child-runner.ts';
 import { EngineError, splitHint } from '../errors.ts';
 import type { Keyed } from '../decide/key.ts';
 import type { Params, Project } from '../project.ts';
@@ -20,7 +20,7 @@ export async function runStage(
   params: Params,
   upstream: Record<string, Entry>,
   loaded: Record<string, StageOutput>,
-  inChild: boolean,
+  site: 'here' | 'child' | ChildWorker,
 ): Promise<Entry> {
   const { project, store, reporter } = at;
   const s = project.stage(name);
@@ -36,8 +36,8 @@ export async function runStage(
     overrides: keyed.overrides,
   };
   try {
-    if (inChild) {
-      return await runInChild({
+    if (site !== 'here') {
+      const run = {
         ...job,
         root: project.root,
         stageFile: s.file,
@@ -48,7 +48,8 @@ export async function runStage(
         inputSchemas: Object.fromEntries(Object.keys(upstream).map((u) => [u, project.stage(u).schemas.output])),
         onProgress: progress,
         onWarn: warn,
-      });
+      };
+      return await (site === 'child' ? runInChild(run) : site.run(run));
     }
     return await executeStage({ ...job, store, def: s.def, inputs: loaded, outputSchema: s.schemas.output, progress, warn });
   } catch (e) {
