@@ -75,13 +75,6 @@ export function checkTargets(project: Project, targets: readonly string[], force
   for (const f of Array.isArray(force) ? force : []) project.stage(f, 'force');
 }
 
-/** For each stage of `order` (in dependency order), the number of stages on the longest chain below it. */
-export function chainBelow(order: readonly string[], inputsOf: (name: string) => readonly string[]): Map<string, number> {
-  const depth = new Map(order.map((n) => [n, 0]));
-  for (const n of [...order].reverse()) for (const u of inputsOf(n)) if (depth.has(u)) depth.set(u, Math.max(depth.get(u)!, depth.get(n)! + 1));
-  return depth;
-}
-
 /** What a build would do, read off its plan (planned with `force` and `strict`). */
 export function dryRun(pl: Plan): BuildResult {
   const runs = pl.order.map((name): StageRun => {
@@ -141,6 +134,9 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
     emit(reporter, { kind: 'cached', stage: name, ...(byOther ? { byOther } : {}), ...(renamed ? { note: renamed } : {}) });
   };
 
+  // Outputs this build wrote were validated when written (here or in a worker) and are re-hashed
+  // on reads: no schema check (nor its ~20 ms compile per process) on reading them.
+  const checked = (u: string) => runs.get(u)?.status === 'ran';
   // An upstream output that fails to read, decode or validate is corruption: drop its
   // entry, rebuild it, and read it again (its key is unchanged, so ours is too).
   const loadInputs = async (ups: readonly string[]): Promise<Record<string, StageOutput>> => {
@@ -149,7 +145,7 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
     for (const u of ups) {
       for (let attempt = 0; ; attempt++) {
         try {
-          inputs[u] = loadOutput(store, entries[u], project.stage(u).schemas.output);
+          inputs[u] = loadOutput(store, entries[u], checked(u) ? null : project.stage(u).schemas.output);
           break;
         } catch (e) {
           if (!(e instanceof CorruptError) || attempt >= 2) throw e;
@@ -197,7 +193,7 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
       const want = placement(expectedSeconds(store, name, keyed.key), { jobs, alone, long: project.stage(name).def.long });
       const slot = want === 'child' || want === 'here' ? want : await slots.slot(want === 'here-first' ? 'here' : 'pool');
       const where: Site = typeof slot === 'string' ? slot : 'pool';
-      const run = () => runStage({ project, store, reporter, debug: settings.debug }, name, keyed, params, upstream, loaded, slot);
+      const run = () => runStage({ project, store, reporter, debug: settings.debug, checked }, name, keyed, params, upstream, loaded, slot);
       entries[name] = await (slot === 'here' ? oneHere(run, want !== 'here') : run()).catch((e) => {
         emit(reporter, { kind: 'failed', stage: name, message: (e as Error).message });
         throw e;
@@ -222,7 +218,8 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
       // Parallel: a stage starts when all its inputs are done; at most `jobs` at a time, those
       // with the longest chain of stages below them first (on a cold report: the chain through
       // describe, rebuild and rebuild-score before the stages only the report reads).
-      const depth = chainBelow(order, (n) => project.inputsOf(n, params));
+      const depth = new Map(order.map((n) => [n, 0])); // stages on the longest chain below each
+      for (const n of [...order].reverse()) for (const u of project.inputsOf(n, params)) depth.set(u, Math.max(depth.get(u) ?? 0, depth.get(n)! + 1));
       const pending = new Set([...order].sort((a, b) => depth.get(b)! - depth.get(a)!));
       const running = new Map<string, Promise<void>>();
       let failure: unknown = null;

@@ -27,6 +27,7 @@ export interface ChildJob extends Pick<ExecuteArgs, 'params' | 'record' | 'key' 
   cacheDir: string;
   name: string;
   inputs: Record<string, Entry>;
+  /** Each input's output schema; null for one validated when this build wrote it. */
   inputSchemas: Record<string, unknown>;
 }
 
@@ -64,7 +65,7 @@ export class ChildWorker {
 
   /** Called when the worker becomes free: started, done with a stage, or gone. */
   constructor(private readonly onFree: () => void = () => {}) {
-    this.child = fork(childMain, [], { execArgv: ['--import', tsxLoader], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(childMain, [], { execArgv: ['--import', tsxLoader, ...(process.env.POOL_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.POOL_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     live.add(this.child);
     this.child.on('message', (m: any) => {
       if (m?.type === 'ready') {

@@ -14,7 +14,7 @@ import type { StageOutput } from '../types.ts';
 
 /** `loaded`: the upstream outputs, already read and checked by the caller (build.ts). */
 export async function runStage(
-  at: { project: Project; store: Store; reporter: Reporter; debug?: boolean },
+  at: { project: Project; store: Store; reporter: Reporter; debug?: boolean; checked?: (stage: string) => boolean },
   name: string,
   keyed: Keyed,
   params: Params,
@@ -45,7 +45,7 @@ export async function runStage(
         cacheDir: store.root,
         name,
         inputs: upstream,
-        inputSchemas: Object.fromEntries(Object.keys(upstream).map((u) => [u, project.stage(u).schemas.output])),
+        inputSchemas: Object.fromEntries(Object.keys(upstream).map((u) => [u, at.checked?.(u) ? null : project.stage(u).schemas.output])),
         onProgress: progress,
         onWarn: warn,
       };
