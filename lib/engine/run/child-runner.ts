@@ -44,6 +44,8 @@ function childError(m: { message: string; stack?: string; reason?: string; stage
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const childMain = fileURLToPath(new URL('./child.ts', import.meta.url));
+// `node --cpu-prof` on the build profiles its workers too (one profile per process).
+const profiling = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
 
 // Children still running when this process exits (Ctrl-C) are stopped with it: a child
 // busy in a stage's run() would notice its parent gone only when the run returned.
@@ -65,7 +67,7 @@ export class ChildWorker {
 
   /** Called when the worker becomes free: started, done with a stage, or gone. */
   constructor(private readonly onFree: () => void = () => {}) {
-    this.child = fork(childMain, [], { execArgv: ['--import', tsxLoader, ...(process.env.POOL_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.POOL_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(childMain, [], { execArgv: ['--import', tsxLoader, ...profiling], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     live.add(this.child);
     this.child.on('message', (m: any) => {
       if (m?.type === 'ready') {
