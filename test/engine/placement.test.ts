@@ -56,14 +56,13 @@ describe('placement', () => {
     const alone = (await (await loadToy(dir, STAGES)).build(['spin'], { overrides, force: ['spin'] })).runs.find((r) => r.name === 'spin')!;
     expect(alone.status).toBe('ran');
     // Both never timed: `slow` takes this process while the pool's worker starts, `spin`
-    // waits for the worker. Each reports its own seconds: not the scheduler's wall clock, which
-    // counts the worker's start-up, and not `slow`'s 2.5 s beside it.
+    // waits for the worker (or, on a machine so loaded that the worker starts after 2.5 s, for
+    // this process). Each reports its own seconds: not the scheduler's wall clock, which counts
+    // the wait and the worker's start-up, and not `slow`'s 2.5 s beside it.
     const both = await (await loadToy(dir, STAGES)).build(['slow', 'spin'], { overrides, force: ['slow', 'spin'], jobs: 2 });
-    expect(both.runs.filter((r) => r.status === 'ran').map((r) => [r.name, r.where])).toEqual([
-      ['slow', 'here'],
-      ['spin', 'pool'],
-    ]);
     const spin = both.runs.find((r) => r.name === 'spin')!;
+    expect(both.runs.find((r) => r.name === 'slow')!.where).toBe('here');
+    expect(spin.status).toBe('ran');
     expect(spin.seconds).toBeGreaterThanOrEqual(0.3);
     expect(spin.seconds).toBeLessThan(2 * alone.seconds);
     expect(both.runs.find((r) => r.name === 'slow')!.seconds).toBeGreaterThanOrEqual(2.5);
