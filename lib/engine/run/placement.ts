@@ -1,7 +1,7 @@
 // Where a stage runs: in this process, in a worker of the build's pool, or in a child
 // process of its own (child-runner.ts). This process runs one stage at a time (its
 // seconds are its own wall clock, build.ts); so does each pool worker. A worker costs a
-// tsx start-up (~1-1.5 s of CPU) once per build, not per stage, and keeps this process
+// tsx start-up (~0.7 s to start, more under load) once per build, not per stage, and keeps this process
 // free to schedule and to show the others' progress. The decision:
 //   - a stage that declares itself `long` (training), never timed or timed over
 //     CHILD_ABOVE_S: a child of its own, even alone or with --jobs 1, so that Ctrl-C is
