@@ -16,6 +16,7 @@ import { externalLabel } from '../decide/fingerprint.ts';
 import type { Keyed } from '../decide/key.ts';
 import type { Staleness } from '../decide/explain.ts';
 import type { StageOutput } from '../types.ts';
+import type { Site, Slots } from './placement.ts';
 
 /**
  * When a cached entry was built from the same bytes under other names than this build
@@ -39,8 +40,8 @@ export interface StageRun {
   reasons?: Staleness[];
   /** A cached entry built from identical bytes under other names: "built from identical bytes named <label>; here <external> is <label>". */
   note?: string;
-  /** Where a stage that ran ran: this process, or a child process (placement.ts). */
-  where?: 'here' | 'child';
+  /** Where a stage that ran ran: this process, a worker of the build's pool, or a child of its own (placement.ts). */
+  where?: Site;
 }
 
 export interface BuildOptions {
@@ -48,7 +49,7 @@ export interface BuildOptions {
   /** true: every stage; a list: those stages. */
   force?: Force;
   dryRun?: boolean;
-  /** Stages run at once; when > 1, those expected to be long run in child processes (placement.ts). */
+  /** Stages run at once; when > 1, beside this process a pool of up to jobs - 1 worker processes (placement.ts). */
   jobs?: number;
 }
 
@@ -72,15 +73,6 @@ export interface BuildResult {
 export function checkTargets(project: Project, targets: readonly string[], force: Force | undefined) {
   for (const t of targets) project.stage(t);
   for (const f of Array.isArray(force) ? force : []) project.stage(f, 'force');
-}
-
-// Stages in this process run one at a time (children run beside them): a stage's seconds are
-// the wall clock of its own run, and two interleaved here would each count the other's work.
-let hereTail: Promise<unknown> = Promise.resolve();
-function oneHere<T>(f: () => Promise<T>): Promise<T> {
-  const r = hereTail.then(f);
-  hereTail = r.catch(() => undefined);
-  return r;
 }
 
 /** What a build would do, read off its plan (planned with `force` and `strict`). */
@@ -116,7 +108,10 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
   const entries: Record<string, Entry> = {};
   const runs = new Map<string, StageRun>();
   const jobs = Math.max(1, opts.jobs ?? 1);
-
+  // This process and the pool's workers (placement.ts), made at the first miss; the pool starts
+  // at a miss when another is running or two stages below it could run at once.
+  let slots: Slots | null = null;
+  const missing = new Set<string>();
   // Fetch what stages need from outside (the paper's weights) before anything runs, so a
   // failed fetch leaves the cache as it was. Skipped for a source stage already cached.
   for (const name of order) {
@@ -139,6 +134,9 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
     emit(reporter, { kind: 'cached', stage: name, ...(byOther ? { byOther } : {}), ...(renamed ? { note: renamed } : {}) });
   };
 
+  // Outputs this build wrote were validated when written (here or in a worker) and are re-hashed
+  // on reads: no schema check (nor its ~20 ms compile per process) on reading them.
+  const checked = (u: string) => runs.get(u)?.status === 'ran';
   // An upstream output that fails to read, decode or validate is corruption: drop its
   // entry, rebuild it, and read it again (its key is unchanged, so ours is too).
   const loadInputs = async (ups: readonly string[]): Promise<Record<string, StageOutput>> => {
@@ -147,7 +145,7 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
     for (const u of ups) {
       for (let attempt = 0; ; attempt++) {
         try {
-          inputs[u] = loadOutput(store, entries[u], project.stage(u).schemas.output);
+          inputs[u] = loadOutput(store, entries[u], checked(u) ? null : project.stage(u).schemas.output);
           break;
         } catch (e) {
           if (!(e instanceof CorruptError) || attempt >= 2) throw e;
@@ -162,16 +160,17 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
   };
 
   // alone: nothing else is running or ready to start. With jobs > 1, a stage that is not alone
-  // goes to a child process when its earlier runs say it is long, or when it was never timed
-  // (placement.ts): this process stays free to schedule and to show the others' progress.
+  // runs in a pool worker or here, whichever is free (placement.ts): a cold build uses every core.
   const buildOne = async (name: string, alone = true): Promise<void> => {
     const forced = isForced(opts.force, name);
     let sp = planStage(lk, name, params, entries, { forced, building: true, explain: false });
     const keyed = sp.keyed!;
     if (!forced && (await store.pull(name, keyed.key)) && !sp.entry) sp = planStage(lk, name, params, entries, { forced, building: true, explain: false }); // a further layer may have it
     if (sp.entry) return cached(name, sp.entry, keyed);
+    missing.add(name);
     // Loaded only when something must run: a no-op build never pays for them.
-    const [{ lock, waitMessage }, { runStage }, { expectedSeconds, placement }] = await Promise.all([import('../guard/lock.ts'), import('./run-stage.ts'), import('./placement.ts')]);
+    const [{ lock, waitMessage }, { runStage }, { expectedSeconds, placement, Slots, oneHere }] = await Promise.all([import('../guard/lock.ts'), import('./run-stage.ts'), import('./placement.ts')]);
+    await (slots ??= new Slots(jobs)).startPool(missing.size > 1, order, (n) => project.inputsOf(n, params), name);
     // One lock per (stage, key): two processes building the same result wait for each other;
     // different results (other seeds, other params) build at the same time. The lock is a
     // lease its holder renews while it builds (lock.ts).
@@ -191,46 +190,57 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
       }
       const loaded = await loadInputs(sp.inputs);
       const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
-      const inChild = placement(expectedSeconds(store, name, keyed.key), { jobs, alone, long: project.stage(name).def.long }) === 'child';
-      const site = { project, store, reporter, debug: settings.debug };
-      entries[name] = await (inChild ? runStage(site, name, keyed, params, upstream, loaded, true) : oneHere(() => runStage(site, name, keyed, params, upstream, loaded, false))).catch((e) => {
+      const want = placement(expectedSeconds(store, name, keyed.key), { jobs, alone, long: project.stage(name).def.long });
+      const slot = want === 'child' || want === 'here' ? want : await slots.slot(want === 'here-first' ? 'here' : 'pool');
+      const where: Site = typeof slot === 'string' ? slot : 'pool';
+      const run = () => runStage({ project, store, reporter, debug: settings.debug, checked }, name, keyed, params, upstream, loaded, slot);
+      entries[name] = await (slot === 'here' ? oneHere(run, want !== 'here') : run()).catch((e) => {
         emit(reporter, { kind: 'failed', stage: name, message: (e as Error).message });
         throw e;
       });
       // The stage's own time (its run() in the process that ran it), not this scheduler's wall
       // clock, which also counts a child's start-up and any time this process was busy elsewhere.
       const seconds = entries[name].seconds;
-      runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds, where: inChild ? 'child' : 'here' });
-      emit(reporter, { kind: 'ran', stage: name, seconds, where: inChild ? 'child' : 'here' });
+      runs.set(name, { name, status: 'ran', key: keyed.key.slice(0, 12), seconds, where });
+      emit(reporter, { kind: 'ran', stage: name, seconds, where });
       await store.push(entries[name]); // before the locks go: a waiter then finds it
     } finally {
+      missing.delete(name);
       await releaseShared?.();
       release();
     }
   };
 
-  if (jobs <= 1) {
-    for (const name of order) await buildOne(name);
-  } else {
-    // Parallel: a stage starts when all its inputs are done; at most `jobs` at a time.
-    const pending = new Set(order);
-    const running = new Map<string, Promise<void>>();
-    let failure: unknown = null;
-    const ready = (name: string) => project.inputsOf(name, params).every((u) => name !== u && u in entries);
-    while ((pending.size || running.size) && !failure) {
-      for (const name of [...pending]) {
-        if (running.size >= jobs) break;
-        if (ready(name)) {
-          pending.delete(name);
-          const alone = running.size === 0 && ![...pending].some(ready);
-          running.set(name, buildOne(name, alone).catch((e) => { failure ??= e; }).finally(() => running.delete(name)));
+  try {
+    if (jobs <= 1) {
+      for (const name of order) await buildOne(name);
+    } else {
+      // Parallel: a stage starts when all its inputs are done; at most `jobs` at a time, those
+      // with the longest chain of stages below them first (on a cold report: the chain through
+      // describe, rebuild and rebuild-score before the stages only the report reads).
+      const depth = new Map(order.map((n) => [n, 0])); // stages on the longest chain below each
+      for (const n of [...order].reverse()) for (const u of project.inputsOf(n, params)) depth.set(u, Math.max(depth.get(u) ?? 0, depth.get(n)! + 1));
+      const pending = new Set([...order].sort((a, b) => depth.get(b)! - depth.get(a)!));
+      const running = new Map<string, Promise<void>>();
+      let failure: unknown = null;
+      const ready = (name: string) => project.inputsOf(name, params).every((u) => name !== u && u in entries);
+      while ((pending.size || running.size) && !failure) {
+        for (const name of [...pending]) {
+          if (running.size >= jobs) break;
+          if (ready(name)) {
+            pending.delete(name);
+            const alone = running.size === 0 && ![...pending].some(ready);
+            running.set(name, buildOne(name, alone).catch((e) => { failure ??= e; }).finally(() => running.delete(name)));
+          }
         }
+        if (running.size === 0 && pending.size) throw new EngineError('internal', `cannot schedule: ${[...pending].join(', ')}`);
+        await Promise.race(running.values());
       }
-      if (running.size === 0 && pending.size) throw new EngineError('internal', `cannot schedule: ${[...pending].join(', ')}`);
-      await Promise.race(running.values());
+      await Promise.all(running.values());
+      if (failure) throw failure;
     }
-    await Promise.all(running.values());
-    if (failure) throw failure;
+  } finally {
+    (slots as Slots | null)?.close();
   }
   materialize(store, settings.reportsDir, order.map((n) => entries[n]));
   return { runs: order.map((n) => runs.get(n)!), entries };

@@ -17,6 +17,7 @@ import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from '../t
  * read, decode or validate it is corruption: a CorruptError naming the entry, which the
  * caller drops and recomputes.
  */
+/** `outputSchema` null: the JSON was validated when this build wrote it (build.ts); its bytes are still hash-checked. */
 export function loadOutput(store: Store, entry: Entry, outputSchema: any): StageOutput {
   const stage = entry.record.stage;
   const at = { stage, key: entry.key };

@@ -1,41 +1,43 @@
-// Where a stage runs: in this process, or in a child process. A child
-// costs a tsx start-up (300-600 ms) but keeps this process free: the scheduler starts the
-// next stage, and every other stage's progress and timing stay live. A long stage run here
-// blocks all of that (train in-process made skipgrams "take" 71 s). So the decision is the
-// stage's expected time, read from its previous runs in the cache:
-//   - nothing else running or ready, or --jobs 1: here (no other stage can start until it is
-//     done, so a child would only add its start-up), except a stage that declares itself
-//     `long`, which always runs in a child, so that Ctrl-C is answered at once;
-//   - expected over CHILD_ABOVE_S seconds: a child;
-//   - expected at most that: here (a start-up would cost more than the stage);
-//   - never timed: here, unless the stage declares itself `long` (training: minutes in
-//     this process would stall everything else on its first run). A child's start-up (tsx, the engine, its inputs read again) costs
-//     about 1.5 s of CPU under load, more than most stages' own work, and a cold cache has
-//     no stage timed: a cold report of 21 stages on the paper's weights took 48 s of CPU with
-//     every untimed stage in a child against 15 s in-process. Once a stage has run, its time
-//     is in the cache (under any key: expectedSeconds), and a long one goes to a child from
-//     its next build on. The stage's own seconds are measured in the process that runs it,
-//     so a stage run here does not distort the others' reported times.
-//     (Input size does not predict the time: construction reads 2 KB and is the longest
-//     stage; most stages read the trace, 3.5 MB, and take under 0.3 s.)
+// Where a stage runs: in this process, in a worker of the build's pool, or in a child
+// process of its own (child-runner.ts). This process runs one stage at a time (its
+// seconds are its own wall clock, build.ts); so does each pool worker. A worker costs a
+// tsx start-up (~0.7 s to start, more under load) once per build, not per stage, and keeps this process
+// free to schedule and to show the others' progress. The decision:
+//   - a stage that declares itself `long` (training), never timed or timed over
+//     CHILD_ABOVE_S: a child of its own, even alone or with --jobs 1, so that Ctrl-C is
+//     answered at once (a signal is handled between tasks), and minutes of it never hold
+//     a pool worker;
+//   - --jobs 1, or nothing else running or ready: here (no other stage can start until it
+//     is done, so a worker would only add its IPC and its reading of the inputs);
+//   - otherwise the first slot free, here or a started pool worker (build.ts waits for one),
+//     so a never-timed stage too runs beside the others: a cold cache has no stage timed,
+//     and run here one at a time a cold report used one core. A stage timed at most
+//     HERE_BELOW_S prefers this process (a worker would spend more reading its inputs again
+//     than it takes); every other stage prefers a free worker, leaving this process free.
+// A worker still starting takes nothing: the stages go here meanwhile, and the first
+// stages of a cold build (data, model, trace: a chain) never wait for a start-up.
 
 import type { Entry } from '../keep/entry.ts';
 import type { Store } from '../keep/store.ts';
+import type { ChildWorker, StagePool } from './child-runner.ts';
 
-/** A stage expected to take longer than this (seconds of its own run) goes to a child process. */
+/** A `long` stage expected to take longer than this (seconds of its own run) goes to a child of its own. */
 export const CHILD_ABOVE_S = 1;
 
-export type Placement = 'here' | 'child';
+/** A stage timed at most this prefers this process to a pool worker. */
+export const HERE_BELOW_S = 0.1;
 
-/** `expected`: seconds from earlier runs, or null when the stage was never timed. */
+/** Where a stage ran. */
+export type Site = 'here' | 'pool' | 'child';
+
+/** here: this process, now or after what runs here; child: one of its own; else the first free slot, this process or a pool worker, the one named first if both are free. */
+export type Placement = 'here' | 'child' | 'here-first' | 'pool-first';
+
+/** `expected`: seconds from earlier runs, or null when the stage was never timed. `alone`: nothing else is running or ready to start. */
 export function placement(expected: number | null, o: { jobs: number; alone: boolean; long?: boolean }): Placement {
-  // A long stage (training) runs in a child even alone or with --jobs 1: minutes here would
-  // leave Ctrl-C unanswered until it returned (a signal is handled between tasks), for one start-up.
   if (o.long && (expected === null || expected > CHILD_ABOVE_S)) return 'child';
-  if (o.jobs <= 1) return 'here';
-  if (o.alone) return 'here';
-  if (expected === null) return 'here';
-  return expected > CHILD_ABOVE_S ? 'child' : 'here';
+  if (o.jobs <= 1 || o.alone) return 'here';
+  return expected !== null && expected <= HERE_BELOW_S ? 'here-first' : 'pool-first';
 }
 
 /**
@@ -53,4 +55,106 @@ export function expectedSeconds(store: Store, stage: string, key: string): numbe
     }
   };
   return read(() => store.getEntry(stage, key)) ?? read(() => store.latestEntry(stage));
+}
+/**
+ * Whether two stages of `order` that cannot be cached yet could run at once: `from` (a
+ * miss) and everything downstream of it hold two stages neither of which is upstream of
+ * the other. A build that will only run a chain (a changed report) starts no pool.
+ */
+export function parallelBelow(order: readonly string[], inputsOf: (name: string) => readonly string[], from: string): boolean {
+  const below = new Set([from]);
+  for (const n of order) if (inputsOf(n).some((u) => below.has(u))) below.add(n);
+  const ancestors = new Map<string, Set<string>>();
+  for (const n of order) {
+    const a = new Set<string>();
+    for (const u of inputsOf(n)) {
+      a.add(u);
+      for (const x of ancestors.get(u) ?? []) a.add(x);
+    }
+    ancestors.set(n, a);
+  }
+  const members = order.filter((n) => below.has(n));
+  return members.some((a, i) => members.slice(i + 1).some((b) => !ancestors.get(b)!.has(a) && !ancestors.get(a)!.has(b)));
+}
+
+// ---- slots: this process and the build's pool workers ----
+
+// Stages in this process run one at a time (workers run beside them): a stage's seconds are
+// the wall clock of its own run, and two interleaved here would each count the other's work.
+// `hereQueued` counts the stages running or waiting here, from the moment one is given this
+// process (Slots reserves it before the stage runs); `hereFree` listeners hear it fall to zero.
+let hereTail: Promise<unknown> = Promise.resolve();
+let hereQueued = 0;
+const hereFree = new Set<() => void>();
+
+/** Run `f` in this process after what runs here; `reserved`: Slots has counted it already. */
+export function oneHere<T>(f: () => Promise<T>, reserved = false): Promise<T> {
+  if (!reserved) hereQueued++;
+  const r = hereTail.then(f).finally(() => {
+    // Heard after one turn of the event loop has read what the workers sent while this
+    // process ran the stage (a worker now started, or done): a stage waiting for a worker is
+    // then given it, not this process because that message was still unread.
+    if (--hereQueued === 0) setImmediate(() => setImmediate(() => hereQueued === 0 && hereFree.forEach((l) => l())));
+  });
+  hereTail = r.catch(() => undefined);
+  return r;
+}
+
+export type Slot = 'here' | ChildWorker;
+
+/**
+ * One build's slots: this process and the pool's workers (started by startPool). A stage
+ * asks for one with slot(); those waiting are served first come first served as slots free
+ * (a worker started or done, this process done), and a slot is reserved when handed out.
+ */
+export class Slots {
+  pool: StagePool | null = null;
+  private readonly waiting: { prefer: 'here' | 'pool'; give: (s: Slot) => void }[] = [];
+  constructor(private readonly jobs: number) {
+    hereFree.add(this.wake);
+  }
+
+  /**
+   * At a miss (`from`): start the pool (up to jobs - 1 workers, one now), once, when another
+   * miss is running or two stages below this one could run at once (parallelBelow).
+   */
+  async startPool(others: boolean, order: readonly string[], inputsOf: (name: string) => readonly string[], from: string): Promise<void> {
+    if (this.jobs <= 1 || this.pool || !(others || parallelBelow(order, inputsOf, from))) return;
+    const { StagePool } = await import('./child-runner.ts');
+    if (this.pool) return;
+    this.pool = new StagePool(this.jobs - 1, this.wake);
+    this.pool.grow();
+  }
+
+  private take(prefer: 'here' | 'pool'): Slot | null {
+    const w = prefer === 'pool' ? this.pool?.take() : null;
+    if (w) return w;
+    if (hereQueued === 0) {
+      hereQueued++;
+      return 'here';
+    }
+    const other = this.pool?.take();
+    if (other) return other;
+    this.pool?.grow(); // every slot is busy: one more worker, when jobs allows
+    return null;
+  }
+
+  private readonly wake = (): void => {
+    while (this.waiting.length) {
+      const s = this.take(this.waiting[0].prefer);
+      if (!s) return;
+      this.waiting.shift()!.give(s);
+    }
+  };
+
+  /** A free slot, the preferred kind when both are free; waits for one. */
+  slot(prefer: 'here' | 'pool'): Promise<Slot> {
+    const s = this.waiting.length ? null : this.take(prefer);
+    return s ? Promise.resolve(s) : new Promise((give) => this.waiting.push({ prefer, give }));
+  }
+
+  close(): void {
+    hereFree.delete(this.wake);
+    this.pool?.close();
+  }
 }

@@ -11,7 +11,7 @@ import type { Progress } from '../types.ts';
  * (eventLine), a queue worker forwards it to the submitter as it is.
  */
 export type BuildEvent =
-  | { kind: 'ran'; stage: string; seconds: number; where: 'here' | 'child' }
+  | { kind: 'ran'; stage: string; seconds: number; where: 'here' | 'pool' | 'child' }
   | { kind: 'cached'; stage: string; byOther?: boolean; note?: string }
   | { kind: 'failed'; stage: string; message: string }
   | { kind: 'waiting'; stage: string; holder: string };

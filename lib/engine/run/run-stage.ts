@@ -1,9 +1,9 @@
-// Running one planned stage: in this process, or (with --jobs N > 1) in a child process
-// so independent stages use several cores. Both paths execute the same code (execute.ts)
-// and store exactly the same entry. A failure becomes an EngineError 'stage-failed'.
+// Running one planned stage: in this process, in a worker of the build's pool, or in a
+// child process of its own (placement.ts). Every path executes the same code (execute.ts)
+// and stores exactly the same entry. A failure becomes an EngineError 'stage-failed'.
 
 import { executeStage } from './execute.ts';
-import { runInChild } from './child-runner.ts';
+import { runInChild, type ChildWorker } from './child-runner.ts';
 import { EngineError, splitHint } from '../errors.ts';
 import type { Keyed } from '../decide/key.ts';
 import type { Params, Project } from '../project.ts';
@@ -14,13 +14,13 @@ import type { StageOutput } from '../types.ts';
 
 /** `loaded`: the upstream outputs, already read and checked by the caller (build.ts). */
 export async function runStage(
-  at: { project: Project; store: Store; reporter: Reporter; debug?: boolean },
+  at: { project: Project; store: Store; reporter: Reporter; debug?: boolean; checked?: (stage: string) => boolean },
   name: string,
   keyed: Keyed,
   params: Params,
   upstream: Record<string, Entry>,
   loaded: Record<string, StageOutput>,
-  inChild: boolean,
+  site: 'here' | 'child' | ChildWorker,
 ): Promise<Entry> {
   const { project, store, reporter } = at;
   const s = project.stage(name);
@@ -36,8 +36,8 @@ export async function runStage(
     overrides: keyed.overrides,
   };
   try {
-    if (inChild) {
-      return await runInChild({
+    if (site !== 'here') {
+      const run = {
         ...job,
         root: project.root,
         stageFile: s.file,
@@ -45,10 +45,11 @@ export async function runStage(
         cacheDir: store.root,
         name,
         inputs: upstream,
-        inputSchemas: Object.fromEntries(Object.keys(upstream).map((u) => [u, project.stage(u).schemas.output])),
+        inputSchemas: Object.fromEntries(Object.keys(upstream).map((u) => [u, at.checked?.(u) ? null : project.stage(u).schemas.output])),
         onProgress: progress,
         onWarn: warn,
-      });
+      };
+      return await (site === 'child' ? runInChild(run) : site.run(run));
     }
     return await executeStage({ ...job, store, def: s.def, inputs: loaded, outputSchema: s.schemas.output, progress, warn });
   } catch (e) {
