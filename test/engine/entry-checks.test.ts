@@ -4,6 +4,7 @@
 // with a warning and rebuilt; nothing is written outside the cache and reports/.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJson, sha256 } from '../../lib/engine/keep/hash.ts';
@@ -126,5 +127,42 @@ describe('local entries are checked on every read', { timeout: 30_000 }, () => {
     forge(p.store.entryPath('a', built.entries.a.key), (e) => ({ ...e, outputs: { ...e.outputs, tensors: {} } }));
     const p2 = await loadToy(dir);
     expect(() => p2.store.getEntry('a', built.entries.a.key)).toThrow(/has tensors \[\], without \[v\] that the stage declares/);
+  });
+});
+
+describe('objects only checked (a hit) are known by their stat once settled', () => {
+  it('a settled intact object is not read again; one rewritten in place, same size and mtime, is found damaged', async () => {
+    const { LocalStore } = await import('../../lib/engine/keep/store.ts');
+    const { CorruptError } = await import('../../lib/engine/keep/entry.ts');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-verified-'));
+    const later = () => Date.now() + 10_000; // the object was written more than 2 s ago
+    const s1 = new LocalStore(root);
+    s1.clock = later;
+    const ref = s1.putObject(new TextEncoder().encode('hello object'));
+    s1.verifyObject(ref, 'x');
+    s1.saveMemo();
+    const memo = JSON.parse(fs.readFileSync(path.join(root, 'verified.json'), 'utf8'));
+    expect(Object.keys(memo.objects)).toEqual([ref.hash]);
+    // Damage it in place keeping size and mtime: the ctime moves, so the memo does not vouch for it.
+    const p = s1.objectPath(ref.hash);
+    const st = fs.statSync(p);
+    fs.chmodSync(p, 0o644);
+    fs.writeFileSync(p, 'jello object');
+    fs.utimesSync(p, st.atime, st.mtime);
+    const s2 = new LocalStore(root);
+    s2.clock = later;
+    expect(() => s2.verifyObject(ref, 'x')).toThrow(CorruptError);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a fresh object (written in the last 2 s) is hashed on every check and not remembered', async () => {
+    const { LocalStore } = await import('../../lib/engine/keep/store.ts');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-verified-'));
+    const s = new LocalStore(root);
+    const ref = s.putObject(new TextEncoder().encode('fresh'));
+    s.verifyObject(ref, 'x');
+    s.saveMemo();
+    expect(fs.existsSync(path.join(root, 'verified.json'))).toBe(false);
+    fs.rmSync(root, { recursive: true, force: true });
   });
 });

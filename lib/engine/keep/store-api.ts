@@ -22,6 +22,8 @@ export interface Store {
   getObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): Uint8Array;
   verifyObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): void;
   verifyEntry(entry: Entry): void;
+  /** Keep what this run learnt about the cache for the next (objects found intact); best effort. */
+  saveMemo(): void;
   entryPath(stage: string, key: string): string;
   putEntry(entry: Entry): void;
   getEntry(stage: string, key: string): Entry | null;

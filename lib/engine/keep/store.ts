@@ -1,23 +1,26 @@
 // The cache store.
-//
 //   cache/objects/ab/abcdef…    content-addressed blobs, named by the sha256 of their bytes
 //   cache/entries/<stage>/<key>.json   one record per built stage key (see Entry)
 //   cache/entries/<stage>/latest       the key last built or used, for `status` reasons
 //   cache/locks/<stage>-<key>.lock      held while a process builds that stage key
 //   cache/tmp/                          partial writes; renamed into place when complete
+//   cache/verified.json, imports.json    objects found intact, sources' imports and hashes (memos)
 //
-// Every write goes through atomic-write.ts. Every read re-hashes what it read after checking
-// its size: a damaged object or entry is reported as corrupt (never served) and recomputed.
+// Every write goes through atomic-write.ts. Every read re-hashes what it read after checking its
+// size (an object only checked may be known intact by its stat: objects.ts): a damaged object
+// or entry is reported as corrupt (never served) and recomputed.
 // A read-only cache still serves hits; that `latest` cannot be recorded is said once.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { sha256, sha256Fd } from './hash.ts';
+import { StatMemo, sha256 } from './hash.ts';
+import { readObject } from './objects.ts';
 import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
 import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, outputHashOf, parseEntry, sealEntry, wellFormed, type Declared, type Entry, type ObjectRef } from './entry.ts';
 import type { Store } from './store-api.ts';
-// Listing the whole store (gc) is in store-list.ts, imported by gc alone. Entry, ObjectRef: entry.ts.
 export type { Entry, ObjectRef, Store };
+
+const VERIFIED_VERSION = 1;
 
 /** The cache folder as a Store: every layer (layered.ts) reads and writes through it. */
 export class LocalStore implements Store {
@@ -29,6 +32,10 @@ export class LocalStore implements Store {
   /** Each stage's declared tensors and volatile keys, to check entries read back (set by the pipeline; none: unchecked). */
   declared?: (stage: string) => (Declared & { volatile?: readonly string[] }) | undefined;
   private toldReadOnly = false;
+  /** Objects hashed intact and settled, by name (cache/verified.json, loaded on first use). */
+  private verified: StatMemo | null = null;
+  /** The wall clock that says when an object has settled (tests move it on). */
+  clock: () => number = Date.now;
   constructor(root: string, io: Partial<WriteIo> = {}) {
     this.root = root;
     this.io = { ...realIo, ...io };
@@ -71,46 +78,37 @@ export class LocalStore implements Store {
     return this.checkObject(ref, what, at, true)!;
   }
 
-  /** Check an object without keeping it: the same checks, read through one reused buffer. */
+  /** Check an object without keeping it (objects.ts: known intact by its stat, or re-hashed). */
   verifyObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): void {
     this.checkObject(ref, what, at, false);
   }
 
-  private checkObject(ref: ObjectRef, what: string, at: { stage: string; key: string } | undefined, keep: boolean): Uint8Array | null {
-    const p = this.objectPath(ref.hash);
-    const short = ref.hash.slice(0, 12);
-    let fd: number;
+  private verifiedMemo(): StatMemo {
+    if (!this.verified) {
+      let doc: any = null;
+      try {
+        doc = JSON.parse(fs.readFileSync(this.dir('verified.json'), 'utf8'));
+      } catch {
+        /* none yet, or unreadable: hash again */
+      }
+      this.verified = new StatMemo(doc?.version === VERIFIED_VERSION ? doc.objects : null);
+    }
+    return this.verified;
+  }
+
+  /** Keep which objects were found intact, for the next run (best effort: a read-only cache loses only speed). */
+  saveMemo(): void {
+    if (!this.verified?.dirty) return;
     try {
-      fd = fs.openSync(p, 'r');
+      this.writeAtomic(this.dir('verified.json'), JSON.stringify({ version: VERIFIED_VERSION, objects: this.verified }));
+      this.verified.dirty = false;
     } catch {
-      throw new CorruptError(`${what}: object ${short} is missing from the cache`, at);
+      /* read-only or full: verified again next run */
     }
-    try {
-      const size = fs.fstatSync(fd).size;
-      if (size !== ref.bytes) {
-        const how = size < ref.bytes ? 'truncated' : 'longer than written: appended to or replaced';
-        throw new CorruptError(`${what}: object ${short} has ${size} bytes, expected ${ref.bytes} (${how})`, at);
-      }
-      let buf: Buffer | null = null;
-      let off = 0;
-      let hash: string;
-      if (keep) {
-        buf = Buffer.allocUnsafe(size);
-        while (off < size) {
-          const n = fs.readSync(fd, buf, off, size - off, off);
-          if (n <= 0) break;
-          off += n;
-        }
-        hash = sha256(buf.subarray(0, off));
-      } else {
-        ({ hash, read: off } = sha256Fd(fd, size));
-      }
-      if (off !== size) throw new CorruptError(`${what}: object ${short} shrank while being read (${off} of ${size} bytes)`, at);
-      if (hash !== ref.hash) throw new CorruptError(`${what}: object ${short} fails its hash check (damaged)`, at);
-      return buf && new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    } finally {
-      fs.closeSync(fd);
-    }
+  }
+
+  private checkObject(ref: ObjectRef, what: string, at: { stage: string; key: string } | undefined, keep: boolean): Uint8Array | null {
+    return readObject(this.objectPath(ref.hash), ref, what, at, keep, this.verifiedMemo(), this.clock());
   }
 
   /**
@@ -120,9 +118,11 @@ export class LocalStore implements Store {
    */
   verifyEntry(entry: Entry): void {
     const at = { stage: entry.record.stage, key: entry.key };
-    for (const { ref, what } of entryObjects(entry)) this.verifyObject(ref, what, at);
     const declared = this.declared?.(at.stage);
-    if (!declared || !Object.keys(entry.outputs.artifacts).length) return;
+    const rehash = !!declared && Object.keys(entry.outputs.artifacts).length > 0;
+    // The JSON of an entry whose outputHash is recomputed is read below (and checked there): once.
+    for (const { ref, what } of entryObjects(entry)) if (!(rehash && ref === entry.outputs.json)) this.verifyObject(ref, what, at);
+    if (!rehash) return;
     let hash: string | null = null;
     try {
       hash = outputHashOf(JSON.parse(Buffer.from(this.getObject(entry.outputs.json, `stage ${at.stage}: json output`, at)).toString('utf8')), declared.volatile ?? [], entry.outputs.tensors, entry.outputs.artifacts);

@@ -8,7 +8,7 @@ import { decodeTensor, encodeTensor, checkTensor } from '../keep/tensor.ts';
 import type { Store } from '../keep/store.ts';
 import { CorruptError, artifactNameProblem, outputHashOf, type Entry, type ObjectRef, type TensorRef } from '../keep/entry.ts';
 import type { KeyRecord } from '../decide/key.ts';
-import { externalLabel } from '../decide/fingerprint.ts';
+import { externalLabel } from '../decide/key.ts';
 import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from '../types.ts';
 
 

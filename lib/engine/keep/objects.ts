@@ -1,0 +1,55 @@
+// Reading an object file back, checked: its size before anything is read, then its sha256
+// against its name. An object only checked (`keep` false: a hit's outputs, which a no-op
+// run does not read) is not read again when its stat is the one it had when it was last
+// hashed intact and settled (the memo; keep/hash.ts statKey says why that is safe); an
+// object read for use is always re-hashed.
+
+import fs from 'node:fs';
+import { sha256, sha256Fd, type StatMemo } from './hash.ts';
+import { CorruptError, type ObjectRef } from './entry.ts';
+
+/**
+ * The object at `p` (named by `ref`), or null when only checked. Throws CorruptError when
+ * missing or damaged. `now`: the clock read before the stat (see settled).
+ */
+export function readObject(p: string, ref: ObjectRef, what: string, at: { stage: string; key: string } | undefined, keep: boolean, memo: StatMemo, now: number): Uint8Array | null {
+  const short = ref.hash.slice(0, 12);
+  let fd: number;
+  try {
+    fd = fs.openSync(p, 'r');
+  } catch {
+    throw new CorruptError(`${what}: object ${short} is missing from the cache`, at);
+  }
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    const size = Number(st.size);
+    if (size !== ref.bytes) {
+      const how = size < ref.bytes ? 'truncated' : 'longer than written: appended to or replaced';
+      throw new CorruptError(`${what}: object ${short} has ${size} bytes, expected ${ref.bytes} (${how})`, at);
+    }
+    if (!keep && memo.get(ref.hash, st) === ref.hash) return null; // hashed intact, and not written since
+    let buf: Buffer | null = null;
+    let off = 0;
+    let hash: string;
+    if (keep) {
+      buf = Buffer.allocUnsafe(size);
+      while (off < size) {
+        const n = fs.readSync(fd, buf, off, size - off, off);
+        if (n <= 0) break;
+        off += n;
+      }
+      hash = sha256(buf.subarray(0, off));
+    } else {
+      ({ hash, read: off } = sha256Fd(fd, size));
+    }
+    if (off !== size) throw new CorruptError(`${what}: object ${short} shrank while being read (${off} of ${size} bytes)`, at);
+    if (hash !== ref.hash) {
+      memo.forget(ref.hash);
+      throw new CorruptError(`${what}: object ${short} fails its hash check (damaged)`, at);
+    }
+    memo.set(ref.hash, st, hash, now);
+    return buf && new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
