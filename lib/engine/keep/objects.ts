@@ -5,8 +5,56 @@
 // object read for use is always re-hashed.
 
 import fs from 'node:fs';
-import { sha256, sha256Fd, type StatMemo } from './hash.ts';
-import { CorruptError, type ObjectRef } from './entry.ts';
+import { StatMemo, sha256, sha256Fd } from './hash.ts';
+import { CorruptError, badEntry, entryObjects, outputHashOf, type Entry, type ObjectRef } from './entry.ts';
+import type { Store } from './store-api.ts';
+
+const VERIFIED_VERSION = 1;
+
+/** Objects hashed intact and settled, by name: the cache's verified.json. */
+export class VerifiedMemo extends StatMemo {
+  static load(file: string): VerifiedMemo {
+    let doc: any = null;
+    try {
+      doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      /* none yet, or unreadable: hash again */
+    }
+    return new VerifiedMemo(doc?.version === VERIFIED_VERSION ? doc.objects : null);
+  }
+
+  /** Write it when this run learnt something (a read-only or full cache loses only speed). */
+  save(write: (text: string) => void): void {
+    if (!this.dirty) return;
+    try {
+      write(JSON.stringify({ version: VERIFIED_VERSION, objects: this }));
+      this.dirty = false;
+    } catch {
+      /* verified again next run */
+    }
+  }
+}
+
+/**
+ * Check every object of an entry and, for one with artifacts (files a build writes under
+ * reports/ even when nothing reads its output), that its outputHash is its outputs' own.
+ * Other entries have it recomputed where their output is read (loadOutput).
+ */
+export function verifyEntry(store: Store, entry: Entry): void {
+  const at = { stage: entry.record.stage, key: entry.key };
+  const declared = store.declared?.(at.stage);
+  const rehash = !!declared && Object.keys(entry.outputs.artifacts).length > 0;
+  // The JSON of an entry whose outputHash is recomputed is read below (and checked there): once.
+  for (const { ref, what } of entryObjects(entry)) if (!(rehash && ref === entry.outputs.json)) store.verifyObject(ref, what, at);
+  if (!rehash) return;
+  let hash: string | null = null;
+  try {
+    hash = outputHashOf(JSON.parse(Buffer.from(store.getObject(entry.outputs.json, `stage ${at.stage}: json output`, at)).toString('utf8')), declared.volatile ?? [], entry.outputs.tensors, entry.outputs.artifacts);
+  } catch (e) {
+    if (e instanceof CorruptError) throw e;
+  }
+  if (hash !== entry.outputHash) throw badEntry(at.stage, at.key, "has an outputHash that is not its outputs' (forged)");
+}
 
 /**
  * The object at `p` (named by `ref`), or null when only checked. Throws CorruptError when

@@ -13,14 +13,12 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { StatMemo, sha256 } from './hash.ts';
-import { readObject } from './objects.ts';
+import { sha256 } from './hash.ts';
+import { VerifiedMemo, readObject, verifyEntry } from './objects.ts';
 import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
-import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, outputHashOf, parseEntry, sealEntry, wellFormed, type Declared, type Entry, type ObjectRef } from './entry.ts';
-import type { Store } from './store-api.ts';
-export type { Entry, ObjectRef, Store };
-
-const VERIFIED_VERSION = 1;
+import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, outputHashOf, parseEntry, sealEntry, wellFormed, type Declared, type Entry, type ObjectRef, type TensorRef } from './entry.ts';
+import type { Store, StoredResult } from './store-api.ts';
+export type { Entry, ObjectRef, Store, StoredResult };
 
 /** The cache folder as a Store: every layer (layered.ts) reads and writes through it. */
 export class LocalStore implements Store {
@@ -33,7 +31,7 @@ export class LocalStore implements Store {
   declared?: (stage: string) => (Declared & { volatile?: readonly string[] }) | undefined;
   private toldReadOnly = false;
   /** Objects hashed intact and settled, by name (cache/verified.json, loaded on first use). */
-  private verified: StatMemo | null = null;
+  private verified: VerifiedMemo | null = null;
   /** The wall clock that says when an object has settled (tests move it on). */
   clock: () => number = Date.now;
   constructor(root: string, io: Partial<WriteIo> = {}) {
@@ -83,53 +81,42 @@ export class LocalStore implements Store {
     this.checkObject(ref, what, at, false);
   }
 
-  private verifiedMemo(): StatMemo {
-    if (!this.verified) {
-      let doc: any = null;
-      try {
-        doc = JSON.parse(fs.readFileSync(this.dir('verified.json'), 'utf8'));
-      } catch {
-        /* none yet, or unreadable: hash again */
-      }
-      this.verified = new StatMemo(doc?.version === VERIFIED_VERSION ? doc.objects : null);
-    }
-    return this.verified;
-  }
-
-  /** Keep which objects were found intact, for the next run (best effort: a read-only cache loses only speed). */
-  saveMemo(): void {
-    if (!this.verified?.dirty) return;
-    try {
-      this.writeAtomic(this.dir('verified.json'), JSON.stringify({ version: VERIFIED_VERSION, objects: this.verified }));
-      this.verified.dirty = false;
-    } catch {
-      /* read-only or full: verified again next run */
-    }
-  }
-
   private checkObject(ref: ObjectRef, what: string, at: { stage: string; key: string } | undefined, keep: boolean): Uint8Array | null {
-    return readObject(this.objectPath(ref.hash), ref, what, at, keep, this.verifiedMemo(), this.clock());
+    this.verified ??= VerifiedMemo.load(this.dir('verified.json'));
+    return readObject(this.objectPath(ref.hash), ref, what, at, keep, this.verified, this.clock());
+  }
+
+  /** Every object of an entry checked, and for one with artifacts its outputHash (objects.ts). */
+  verifyEntry(entry: Entry): void {
+    verifyEntry(this, entry);
+  }
+
+  /** Keep which objects were found intact, for the next run (objects.ts; best effort). */
+  saveMemo(): void {
+    this.verified?.save((text) => this.writeAtomic(this.dir('verified.json'), text));
   }
 
   /**
-   * Check every object of an entry and, for one with artifacts (files a build writes under
-   * reports/ even when nothing reads its output), that its outputHash is its outputs' own.
-   * Other entries have it recomputed where their output is read (loadOutput).
+   * Store one stage's result: every output as an object (each tensor encoded as it is written), then the
+   * entry that names them, written last so that no entry names an object not yet there.
    */
-  verifyEntry(entry: Entry): void {
-    const at = { stage: entry.record.stage, key: entry.key };
-    const declared = this.declared?.(at.stage);
-    const rehash = !!declared && Object.keys(entry.outputs.artifacts).length > 0;
-    // The JSON of an entry whose outputHash is recomputed is read below (and checked there): once.
-    for (const { ref, what } of entryObjects(entry)) if (!(rehash && ref === entry.outputs.json)) this.verifyObject(ref, what, at);
-    if (!rehash) return;
-    let hash: string | null = null;
-    try {
-      hash = outputHashOf(JSON.parse(Buffer.from(this.getObject(entry.outputs.json, `stage ${at.stage}: json output`, at)).toString('utf8')), declared.volatile ?? [], entry.outputs.tensors, entry.outputs.artifacts);
-    } catch (e) {
-      if (e instanceof CorruptError) throw e;
-    }
-    if (hash !== entry.outputHash) throw badEntry(at.stage, at.key, "has an outputHash that is not its outputs' (forged)");
+  put(r: StoredResult): Entry {
+    const tensors: Record<string, TensorRef> = {};
+    for (const [name, t] of Object.entries(r.tensors)) tensors[name] = { ...this.putObject(t.encode()), dtype: t.dtype, shape: t.shape };
+    const artifacts: Record<string, ObjectRef> = {};
+    for (const [p, content] of Object.entries(r.artifacts)) artifacts[p] = this.putObject(typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+    const entry: Entry = {
+      key: r.key,
+      record: r.record,
+      codeFiles: r.codeFiles,
+      outputs: { json: this.putObject(Buffer.from(r.jsonText, 'utf8')), tensors, artifacts },
+      outputHash: outputHashOf(r.json, r.volatile, tensors, artifacts),
+      provenance: r.provenance,
+      seconds: r.seconds,
+      builtAt: new Date().toISOString(),
+    };
+    this.putEntry(entry);
+    return entry;
   }
 
   entryPath(stage: string, key: string): string {
