@@ -166,3 +166,29 @@ describe('objects only checked (a hit) are known by their stat once settled', ()
     fs.rmSync(root, { recursive: true, force: true });
   });
 });
+
+describe('entries read back are known sealed by their stat once settled', () => {
+  it('a settled entry changed in place (same size, mtime restored, seal kept) is refused', async () => {
+    const dir = fresh();
+    const p = await loadToy(dir);
+    const built = await p.build(['a']);
+    const later = () => Date.now() + 10_000; // the entry was written more than 2 s ago
+    const { LocalStore } = await import('../../lib/engine/keep/store.ts');
+    const s1 = new LocalStore(p.store.root);
+    s1.clock = later;
+    const file = s1.entryPath('a', built.entries.a.key);
+    expect(s1.getEntry('a', built.entries.a.key)?.key).toBe(built.entries.a.key);
+    s1.saveMemo();
+    expect(Object.keys(JSON.parse(fs.readFileSync(path.join(p.store.root, 'verified.json'), 'utf8')).objects)).toContain(`entries/a/${built.entries.a.key}`);
+    // One digit of its date changed in place, seal kept, the mtime put back: the ctime moves,
+    // so the seal is re-hashed and no longer matches.
+    const st = fs.statSync(file);
+    const text = fs.readFileSync(file, 'utf8');
+    const i = text.indexOf('"builtAt"') + 13;
+    fs.writeFileSync(file, text.slice(0, i) + (text[i] === '0' ? '1' : '0') + text.slice(i + 1));
+    fs.utimesSync(file, st.atime, st.mtime);
+    const s2 = new LocalStore(p.store.root);
+    s2.clock = later;
+    expect(() => s2.getEntry('a', built.entries.a.key)).toThrow(/fails its checksum/);
+  });
+});

@@ -128,10 +128,15 @@ export class LocalStore implements Store {
     this.setLatest(entry.record.stage, entry.key);
   }
 
-  /** The entry for (stage, key), null if absent; CorruptError if present but damaged. */
+  /**
+   * The entry for (stage, key), null if absent; CorruptError if present but damaged. Its seal
+   * is re-hashed unless the file is the one found intact before (same stat, settled: the
+   * verified memo, objects.ts); its fields are checked either way.
+   */
   getEntry(stage: string, key: string): Entry | null {
     const p = this.entryPath(stage, key);
-    const st = fs.statSync(p, { throwIfNoEntry: false });
+    const now = this.clock(); // before the stat: see settled
+    const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
     if (!st) return null;
     if (!st.isFile() || st.size > MAX_ENTRY_BYTES) throw badEntry(stage, key, `is ${st.isFile() ? `${st.size} bytes, too large to be an entry` : 'not a file'} (damaged)`);
     let text: string;
@@ -140,7 +145,11 @@ export class LocalStore implements Store {
     } catch {
       return null; // removed since the stat
     }
-    return parseEntry(text, stage, key, this.declared?.(stage));
+    const memo = (this.verified ??= VerifiedMemo.load(this.dir('verified.json')));
+    const name = `entries/${stage}/${key}`;
+    const entry = parseEntry(text, stage, key, this.declared?.(stage), memo.get(name, st));
+    memo.set(name, st, entry.check!, now);
+    return entry;
   }
 
   /** Drop an entry (damaged, or its objects are); on a read-only cache there is nothing to do. */
