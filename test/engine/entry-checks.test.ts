@@ -192,3 +192,22 @@ describe('entries read back are known sealed by their stat once settled', () => 
     expect(() => s2.getEntry('a', built.entries.a.key)).toThrow(/fails its checksum/);
   });
 });
+
+describe('a materialized file is known by its stat once settled', () => {
+  it('knownFileHash reads a settled file once, and again after an in-place edit that keeps size and mtime', async () => {
+    const { knownFileHash } = await import('../../lib/engine/keep/objects.ts');
+    const { StatMemo } = await import('../../lib/engine/keep/hash.ts');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-known-'));
+    const f = path.join(dir, 'report.md');
+    fs.writeFileSync(f, 'figure 1.23');
+    const memo = new StatMemo();
+    const later = Date.now() + 10_000;
+    expect(knownFileHash(memo, 'reports/x/report.md', f, later)).toBe(sha256('figure 1.23'));
+    expect(memo.dirty).toBe(true);
+    const st = fs.statSync(f);
+    fs.writeFileSync(f, 'figure 9.99');
+    fs.utimesSync(f, st.atime, st.mtime);
+    expect(knownFileHash(memo, 'reports/x/report.md', f, later)).toBe(sha256('figure 9.99'));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -30,7 +30,7 @@ export function sha256Fd(fd: number, size: number): { hash: string; read: number
 }
 
 /**
- * A file as the disk last saw it: size, modification and change times (ns) and inode, as
+ * A file as the disk last saw it: size, modification and change times (ns), device and inode, as
  * one string. Remembering a file's hash under it (the code hashes, objects verified) lets a
  * later run skip re-reading an unchanged file, and is safe because:
  * - every write to a file moves its ctime to the time of that write, and no call sets a
@@ -46,7 +46,7 @@ export function sha256Fd(fd: number, size: number): { hash: string; read: number
  * machine's by more than SETTLED_MS. An object read for use is always re-hashed.
  */
 export function statKey(st: fs.BigIntStats): string {
-  return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
+  return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.dev}:${st.ino}`;
 }
 
 export const SETTLED_MS = 2000;

@@ -5,7 +5,7 @@
 // object read for use is always re-hashed.
 
 import fs from 'node:fs';
-import { StatMemo, sha256, sha256Fd } from './hash.ts';
+import { StatMemo, sha256, sha256Fd, sha256File } from './hash.ts';
 import { CorruptError, badEntry, entryObjects, outputHashOf, type Entry, type ObjectRef } from './entry.ts';
 import type { Store } from './store-api.ts';
 
@@ -100,4 +100,18 @@ export function readObject(p: string, ref: ObjectRef, what: string, at: { stage:
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * The sha256 of a file outside the objects (a materialized artifact under reports/), known by
+ * its stat when it was hashed before and settled (the same memo, under `name`), else read
+ * and remembered. Throws as fs.statSync does.
+ */
+export function knownFileHash(memo: StatMemo, name: string, file: string, now: number): string {
+  const st = fs.statSync(file, { bigint: true });
+  const known = memo.get(name, st);
+  if (known !== undefined) return known;
+  const hash = sha256File(file);
+  memo.set(name, st, hash, now);
+  return hash;
 }

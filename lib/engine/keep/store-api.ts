@@ -5,6 +5,7 @@
 
 import type { Declared, Entry, ObjectRef } from './entry.ts';
 import type { KeyRecord } from '../decide/key.ts';
+import type { StatMemo } from './hash.ts';
 
 /** A stage's checked result as the store takes it: tensors as their encoders, the JSON as its text too. */
 export interface StoredResult {
@@ -39,6 +40,10 @@ export interface Store {
   getObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): Uint8Array;
   verifyObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): void;
   verifyEntry(entry: Entry): void;
+  /** Files' hashes known by their stat (objects, entries' seals, materialized artifacts): keep/objects.ts. */
+  readonly memo: StatMemo;
+  /** The clock `memo` judges a file settled by (tests move it on). */
+  clock: () => number;
   /** Keep what this run learnt about the cache for the next (objects found intact); best effort. */
   saveMemo(): void;
   entryPath(stage: string, key: string): string;

@@ -81,9 +81,13 @@ export class LocalStore implements Store {
     this.checkObject(ref, what, at, false);
   }
 
+  /** The verified memo (objects.ts), loaded on first use. */
+  get memo(): VerifiedMemo {
+    return (this.verified ??= VerifiedMemo.load(this.dir('verified.json')));
+  }
+
   private checkObject(ref: ObjectRef, what: string, at: { stage: string; key: string } | undefined, keep: boolean): Uint8Array | null {
-    this.verified ??= VerifiedMemo.load(this.dir('verified.json'));
-    return readObject(this.objectPath(ref.hash), ref, what, at, keep, this.verified, this.clock());
+    return readObject(this.objectPath(ref.hash), ref, what, at, keep, this.memo, this.clock());
   }
 
   /** Every object of an entry checked, and for one with artifacts its outputHash (objects.ts). */
@@ -145,7 +149,7 @@ export class LocalStore implements Store {
     } catch {
       return null; // removed since the stat
     }
-    const memo = (this.verified ??= VerifiedMemo.load(this.dir('verified.json')));
+    const memo = this.memo;
     const name = `entries/${stage}/${key}`;
     const entry = parseEntry(text, stage, key, this.declared?.(stage), memo.get(name, st));
     memo.set(name, st, entry.check!, now);
