@@ -76,8 +76,8 @@ interface Seen {
 }
 
 export class SourceHasher {
-  /** Per file read: its sha256 and the files it imports (each file is read once). */
-  private files = new Map<string, { hash: string; deps: string[] }>();
+  /** Per file read: its path relative to the root, its sha256 and the files it imports (each file is read once). */
+  private files = new Map<string, { rel: string; hash: string; deps: string[] }>();
   /** Content sha256 -> its relative import specifiers: lexing depends on the bytes alone. */
   private memo = new Map<string, string[]>();
   /** Each settled source's hash by its stat, by relative path. */
@@ -184,7 +184,7 @@ export class SourceHasher {
     return candidates.find((c) => this.statOf(c).st?.isFile()) ?? null;
   }
 
-  private read(abs: string): { hash: string; deps: string[] } {
+  private read(abs: string): { rel: string; hash: string; deps: string[] } {
     let f = this.files.get(abs);
     if (f === undefined) {
       const { st, at } = this.statOf(abs);
@@ -211,7 +211,7 @@ export class SourceHasher {
         if (r === null) throw new Error(`${rel}: cannot resolve import "${spec}"`);
         deps.push(r);
       }
-      f = { hash, deps };
+      f = { rel, hash, deps };
       this.files.set(abs, f);
     }
     return f;
@@ -230,13 +230,14 @@ export class SourceHasher {
       if (seen.has(f)) continue;
       seen.add(f);
       if (this.exclude.some((x) => f.startsWith(x))) continue;
-      const { hash, deps } = this.read(f);
-      out[this.rel(f)] = hash;
+      const { rel, hash, deps } = this.read(f);
+      out[rel] = hash;
       for (const d of deps) stack.push(d);
     }
     for (const e of extra) {
       const f = path.resolve(this.root, e);
-      if (this.statOf(f).st) out[this.rel(f)] = this.read(f).hash;
+      const r = this.statOf(f).st ? this.read(f) : null;
+      if (r) out[r.rel] = r.hash;
     }
     return out;
   }
