@@ -50,8 +50,10 @@ export interface Reported {
 }
 
 /** The hints that name the command line, for errors the engine raises without one. */
-function cliHint(reason: Reason, hint: string | undefined, problem: ParamProblem | undefined): string | undefined {
+function cliHint(reason: Reason, hint: string | undefined, problem: ParamProblem | undefined, e?: { what?: string }): string | undefined {
   if (reason === 'cache-write' && hint) return `${hint} with TOTAL_INTERP_CACHE=DIR`;
+  if (reason === 'usage' && e?.what === 'url') return '--remote-cache http://HOST:PORT/PREFIX (or TOTAL_INTERP_REMOTE_CACHE)'; // keep/remote-http.ts
+  if (reason === 'duplicate') return 'every stage in pipeline.ts needs a unique name'; // decide/graph.ts
   if (hint !== undefined || !problem) return hint;
   if (problem.kind === 'bad-value') return `--set ${problem.stage}.${problem.param}=<${problem.expected}>`;
   if (problem.kind === 'unknown-param') return "npx tsx pipeline.ts --help lists every stage's params";
@@ -68,7 +70,7 @@ export function describe(e: unknown, defaultHint: string): Reported {
   const reason: Reason = e instanceof CliError ? e.reason : (reasonOf(e) ?? 'bug');
   const split = splitHint(String(err?.message ?? e), err?.hint);
   const message = split.message;
-  let hint = cliHint(reason, split.hint, err?.problem) ?? null;
+  let hint = cliHint(reason, split.hint, err?.problem, err as { what?: string }) ?? null;
   if (reason === 'bug' && !hint) hint = 'this is a bug; TOTAL_INTERP_DEBUG=1 prints the stack';
   return { reason, message, hint: hint ?? (exitCodeOf(reason) === 2 ? defaultHint : null) };
 }

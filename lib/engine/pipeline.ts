@@ -127,6 +127,7 @@ export class Pipeline {
     }
     const r = await build(this.project, this.store, targets, opts, { reporter: this.reporter, reportsDir: this.reportsDir, debug: this.debug, lock: this.lockOptions });
     this.project.saveImports();
+    this.store.saveMemo();
     return r;
   }
 

@@ -11,7 +11,7 @@ import { loadSchemas, resolveParams, schemaPaths, ParamError, type Schemas } fro
 import { SourceHasher, codeHash } from './decide/sources.ts';
 import type { Entry } from './keep/entry.ts';
 import { makeKey, type Keyed } from './decide/key.ts';
-import type { FingerprintMemo } from './decide/fingerprint.ts';
+import type { FingerprintMemo } from './decide/key.ts';
 import type { ExternalFile, StageDef } from './types.ts';
 import { EngineError } from './errors.ts';
 

@@ -131,3 +131,24 @@ describe('pipeline CLI (toy project, child processes)', () => {
     }
   }, 30000);
 });
+
+describe('the engine names no flag or file of the CLI; the CLI words their hints', () => {
+  it('a bad remote cache URL and a duplicate stage name', async () => {
+    const { RemoteError, HttpCache } = await import('../../lib/engine/keep/remote-http.ts');
+    const { GraphError } = await import('../../lib/engine/decide/graph.ts');
+    const { describe: describeError } = await import('../../lib/cli/errors.ts');
+    let bad: unknown = null;
+    try {
+      new HttpCache('ftp://x/y');
+    } catch (e) {
+      bad = e;
+    }
+    expect(bad).toBeInstanceOf(RemoteError);
+    expect(`${(bad as Error).message} ${(bad as { hint?: string }).hint}`).not.toMatch(/--remote-cache|pipeline\.ts|npx/);
+    const r = describeError(bad, '');
+    expect(r.reason).toBe('usage');
+    expect(r.hint).toMatch(/^--remote-cache http:\/\/HOST:PORT\/PREFIX/);
+    const dup = new GraphError('duplicate', 'duplicate stage name "a"', 'every stage needs a unique name');
+    expect(describeError(dup, '').hint).toMatch(/pipeline\.ts/);
+  });
+});

@@ -4,6 +4,7 @@
 // with a warning and rebuilt; nothing is written outside the cache and reports/.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJson, sha256 } from '../../lib/engine/keep/hash.ts';
@@ -126,5 +127,87 @@ describe('local entries are checked on every read', { timeout: 30_000 }, () => {
     forge(p.store.entryPath('a', built.entries.a.key), (e) => ({ ...e, outputs: { ...e.outputs, tensors: {} } }));
     const p2 = await loadToy(dir);
     expect(() => p2.store.getEntry('a', built.entries.a.key)).toThrow(/has tensors \[\], without \[v\] that the stage declares/);
+  });
+});
+
+describe('objects only checked (a hit) are known by their stat once settled', () => {
+  it('a settled intact object is not read again; one rewritten in place, same size and mtime, is found damaged', async () => {
+    const { LocalStore } = await import('../../lib/engine/keep/store.ts');
+    const { CorruptError } = await import('../../lib/engine/keep/entry.ts');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-verified-'));
+    const later = () => Date.now() + 10_000; // the object was written more than 2 s ago
+    const s1 = new LocalStore(root);
+    s1.clock = later;
+    const ref = s1.putObject(new TextEncoder().encode('hello object'));
+    s1.verifyObject(ref, 'x');
+    s1.saveMemo();
+    const memo = JSON.parse(fs.readFileSync(path.join(root, 'verified.json'), 'utf8'));
+    expect(Object.keys(memo.objects)).toEqual([ref.hash]);
+    // Damage it in place keeping size and mtime: the ctime moves, so the memo does not vouch for it.
+    const p = s1.objectPath(ref.hash);
+    const st = fs.statSync(p);
+    fs.chmodSync(p, 0o644);
+    fs.writeFileSync(p, 'jello object');
+    fs.utimesSync(p, st.atime, st.mtime);
+    const s2 = new LocalStore(root);
+    s2.clock = later;
+    expect(() => s2.verifyObject(ref, 'x')).toThrow(CorruptError);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a fresh object (written in the last 2 s) is hashed on every check and not remembered', async () => {
+    const { LocalStore } = await import('../../lib/engine/keep/store.ts');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-verified-'));
+    const s = new LocalStore(root);
+    const ref = s.putObject(new TextEncoder().encode('fresh'));
+    s.verifyObject(ref, 'x');
+    s.saveMemo();
+    expect(fs.existsSync(path.join(root, 'verified.json'))).toBe(false);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+});
+
+describe('entries read back are known sealed by their stat once settled', () => {
+  it('a settled entry changed in place (same size, mtime restored, seal kept) is refused', async () => {
+    const dir = fresh();
+    const p = await loadToy(dir);
+    const built = await p.build(['a']);
+    const later = () => Date.now() + 10_000; // the entry was written more than 2 s ago
+    const { LocalStore } = await import('../../lib/engine/keep/store.ts');
+    const s1 = new LocalStore(p.store.root);
+    s1.clock = later;
+    const file = s1.entryPath('a', built.entries.a.key);
+    expect(s1.getEntry('a', built.entries.a.key)?.key).toBe(built.entries.a.key);
+    s1.saveMemo();
+    expect(Object.keys(JSON.parse(fs.readFileSync(path.join(p.store.root, 'verified.json'), 'utf8')).objects)).toContain(`entries/a/${built.entries.a.key}`);
+    // One digit of its date changed in place, seal kept, the mtime put back: the ctime moves,
+    // so the seal is re-hashed and no longer matches.
+    const st = fs.statSync(file);
+    const text = fs.readFileSync(file, 'utf8');
+    const i = text.indexOf('"builtAt"') + 13;
+    fs.writeFileSync(file, text.slice(0, i) + (text[i] === '0' ? '1' : '0') + text.slice(i + 1));
+    fs.utimesSync(file, st.atime, st.mtime);
+    const s2 = new LocalStore(p.store.root);
+    s2.clock = later;
+    expect(() => s2.getEntry('a', built.entries.a.key)).toThrow(/fails its checksum/);
+  });
+});
+
+describe('a materialized file is known by its stat once settled', () => {
+  it('knownFileHash reads a settled file once, and again after an in-place edit that keeps size and mtime', async () => {
+    const { knownFileHash } = await import('../../lib/engine/keep/objects.ts');
+    const { StatMemo } = await import('../../lib/engine/keep/hash.ts');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-known-'));
+    const f = path.join(dir, 'report.md');
+    fs.writeFileSync(f, 'figure 1.23');
+    const memo = new StatMemo();
+    const later = Date.now() + 10_000;
+    expect(knownFileHash(memo, 'reports/x/report.md', f, later)).toBe(sha256('figure 1.23'));
+    expect(memo.dirty).toBe(true);
+    const st = fs.statSync(f);
+    fs.writeFileSync(f, 'figure 9.99');
+    fs.utimesSync(f, st.atime, st.mtime);
+    expect(knownFileHash(memo, 'reports/x/report.md', f, later)).toBe(sha256('figure 9.99'));
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

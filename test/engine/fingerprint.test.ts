@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { externalLabel, fingerprint, MissingFileError } from '../../lib/engine/decide/fingerprint.ts';
+import { externalLabel, fingerprint, MissingFileError } from '../../lib/engine/decide/key.ts';
 
 describe('external file fingerprints', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-fp-'));

@@ -94,6 +94,31 @@ describe('stage lock leases', () => {
     rel();
   }, 15_000);
 
+  it('a lease held lazily (no thread at first) is handed to the renewal thread once a third of it has passed', async () => {
+    const f = tmpLock();
+    const lockTs = fileURLToPath(new URL('../../lib/engine/guard/lock.ts', import.meta.url));
+    // The holder, in a fresh process (no renewal thread yet): takes the lock lazily, lets its
+    // timer fire (100 ms), then blocks its main thread well past the 300 ms lease.
+    const holder = spawn(process.execPath, ['--import', tsxLoader, '-e', `
+      const { tryLock } = await import(${JSON.stringify(pathToFileURL(lockTs).href)});
+      const rel = tryLock(${JSON.stringify(f)}, 300, true);
+      await new Promise((s) => setTimeout(s, 200));
+      console.log('held');
+      const end = Date.now() + 1500; while (Date.now() < end) {}
+      rel();`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => holder.stdout.on('data', (d) => String(d).includes('held') && r()));
+    let got = false;
+    for (const end = Date.now() + 1000; Date.now() < end && !got; await new Promise((s) => setTimeout(s, 20))) {
+      const r = tryLock(f, 300);
+      if (typeof r === 'function') {
+        got = true;
+        r();
+      }
+    }
+    await new Promise((r) => holder.on('close', r));
+    expect(got).toBe(false);
+  }, 15_000);
+
   it('a waiting run is told who holds the lock and how to clear it, and gives up after the timeout', async () => {
     const f = tmpLock();
     const rel = tryLock(f) as () => void;

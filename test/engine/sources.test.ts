@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importsOf, SourceHasher, diffCode, codeHash } from '../../lib/engine/decide/sources.ts';
+import { importsOf, SourceHasher, codeHash } from '../../lib/engine/decide/sources.ts';
+import { diffCode } from '../../lib/engine/decide/explain.ts';
 import { canonicalJson } from '../../lib/engine/keep/hash.ts';
 
 describe('code hashing', () => {
@@ -101,11 +102,47 @@ describe('imports found by a lexer', () => {
     w('lib/x.ts', 'export const x = 1;');
     const memo = path.join(dir, 'cache', 'imports.json');
     fs.mkdirSync(path.dirname(memo), { recursive: true });
-    fs.writeFileSync(memo, '{"version":1,"files":{"not-a-hash":["/etc/passwd"]}');
+    fs.writeFileSync(memo, '{"version":2,"files":{"not-a-hash":["/etc/passwd"]},"stats":{"stages/s.ts":["1:2:3:4","not-a-hash"]}}');
     const h = new SourceHasher(dir, undefined, memo);
     expect(Object.keys(h.closure(['stages/s.ts'])).sort()).toEqual(['lib/x.ts', 'stages/s.ts']);
     expect(h.lexed).toBe(2);
     h.saveMemo();
-    expect(JSON.parse(fs.readFileSync(memo, 'utf8')).version).toBe(1);
+    expect(JSON.parse(fs.readFileSync(memo, 'utf8')).version).toBe(2);
+  });
+
+  it('knows a settled source by its stat (no read), and reads it again once it is written, even to the same size and mtime', () => {
+    const { dir, w } = project();
+    w('stages/s.ts', "import { x } from '../lib/x.ts';");
+    w('lib/x.ts', 'export const x = 1;');
+    const memo = path.join(dir, 'cache', 'imports.json');
+    const later = () => Date.now() + 10_000; // every file written more than 2 s ago
+    const first = new SourceHasher(dir, undefined, memo, later);
+    const a = first.closure(['stages/s.ts']);
+    expect(first.hashed).toBe(2);
+    first.saveMemo();
+    const second = new SourceHasher(dir, undefined, memo, later);
+    expect(second.closure(['stages/s.ts'])).toEqual(a);
+    expect(second.hashed).toBe(0);
+    // Same size, mtime set back: the ctime still moves, so the file is read again.
+    const x = path.join(dir, 'lib/x.ts');
+    const st = fs.statSync(x);
+    fs.writeFileSync(x, 'export const x = 2;');
+    fs.utimesSync(x, st.atime, st.mtime);
+    const third = new SourceHasher(dir, undefined, memo, later);
+    const c = third.closure(['stages/s.ts']);
+    expect(third.hashed).toBe(1);
+    expect(c['lib/x.ts']).not.toBe(a['lib/x.ts']);
+  });
+
+  it('reads a source written in the last 2 s on every run (its stat may not yet tell a later write apart)', () => {
+    const { dir, w } = project();
+    w('stages/s.ts', 'export const s = 1;');
+    const memo = path.join(dir, 'cache', 'imports.json');
+    for (let i = 0; i < 2; i++) {
+      const h = new SourceHasher(dir, undefined, memo);
+      h.closure(['stages/s.ts']);
+      expect(h.hashed).toBe(1);
+      h.saveMemo();
+    }
   });
 });

@@ -2,7 +2,6 @@
 // (targets' habit: every staleness reason can be named to the user). The caller words them
 // (lib/cli/reasons.ts); the engine only says what differs.
 
-import { diffCode } from './sources.ts';
 import type { Entry } from '../keep/entry.ts';
 import type { KeyRecord } from './key.ts';
 
@@ -69,4 +68,15 @@ const CHECKS: Check[] = [engineChanged, codeChanged, paramsChanged, upstreamChan
 export function explainChange(before: Entry, now: { record: KeyRecord; codeFiles: Record<string, string> }): Staleness[] {
   const r = CHECKS.flatMap((check) => check(before.record, now.record, before, now));
   return r.length ? r : [{ kind: 'key' }];
+}
+
+/** The files of a code change: added, changed or removed (in that order, then by path). */
+export function diffCode(before: Record<string, string>, after: Record<string, string>): { change: 'added' | 'changed' | 'removed'; file: string }[] {
+  const out: { change: 'added' | 'changed' | 'removed'; file: string }[] = [];
+  for (const [f, h] of Object.entries(after)) {
+    if (!(f in before)) out.push({ change: 'added', file: f });
+    else if (before[f] !== h) out.push({ change: 'changed', file: f });
+  }
+  for (const f of Object.keys(before)) if (!(f in after)) out.push({ change: 'removed', file: f });
+  return out.sort((x, y) => (x.change !== y.change ? (x.change < y.change ? -1 : 1) : x.file < y.file ? -1 : x.file > y.file ? 1 : 0));
 }

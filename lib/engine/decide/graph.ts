@@ -19,7 +19,7 @@ export class GraphError extends EngineError {
 export function validateGraph(nodes: readonly GraphNode[]): void {
   const names = new Set<string>();
   for (const n of nodes) {
-    if (names.has(n.name)) throw new GraphError('duplicate', `duplicate stage name "${n.name}"`, 'every stage in pipeline.ts needs a unique name');
+    if (names.has(n.name)) throw new GraphError('duplicate', `duplicate stage name "${n.name}"`, 'every stage needs a unique name');
     names.add(n.name);
   }
   for (const n of nodes) {

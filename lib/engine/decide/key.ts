@@ -5,9 +5,11 @@
 // *outputs* (content hashes), not upstream keys, enter the record: a re-run that produces
 // identical output stops invalidation there (early cutoff).
 
-import { hashJson } from '../keep/hash.ts';
-import { fingerprint, type FingerprintMemo } from './fingerprint.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { hashJson, sha256, sha256File } from '../keep/hash.ts';
 import type { ExternalFile, StageDef } from '../types.ts';
+import { EngineError } from '../errors.ts';
 
 /**
  * Engine format version: bump it when the way outputs are stored or keys are made
@@ -73,4 +75,78 @@ export function makeKey(k: KeyInputs): Keyed {
     ...(k.def.overrides ? { overrides } : {}),
   };
   return { record, key: hashJson(record), codeFiles: k.code.files, externals: k.externals, overrides };
+}
+
+// Fingerprints of external files (data, imported weights) for the cache key: the content
+// alone, never the path nor the name, and no dates wherever that is affordable. Two
+// checkouts (or users) reading the same bytes from different folders, under different
+// names, get the same key. The name is a label (externalLabel): it goes into the
+// provenance of what is built from the file.
+
+/** A missing external file: the message names the file and how to set it. */
+export class MissingFileError extends EngineError {
+  declare readonly reason: 'missing-file';
+  constructor(message: string, hint?: string) {
+    super('missing-file', message, hint);
+  }
+}
+
+/**
+ * Content fingerprints already made in one build or plan (see Pipeline.fingerprints): a
+ * file several stages declare (the vega bundles) is hashed once. Keyed by the path and
+ * the file's identity (device, inode, size, mtime, ctime), so a file replaced or written
+ * meanwhile is hashed again. Never kept across builds: a rewrite within one clock tick
+ * keeps mtime and ctime, and a later build must see it.
+ */
+export type FingerprintMemo = Map<string, string>;
+
+/** What an external file is called in provenance and messages: its display name, else its basename. */
+export function externalLabel(f: ExternalFile): string {
+  return f.display ?? path.basename(f.path);
+}
+
+/**
+ * What enters the key for an external file: a prefix's or the whole file's sha256 (size,
+ * mtime and first MiB above 64 MiB), or the sha256 pinned in code. A pinned hash and a
+ * file of those bytes (up to 64 MiB) give the same string.
+ */
+export function fingerprint(f: ExternalFile, stage: string, memo?: FingerprintMemo): string {
+  if (f.sha256 !== undefined) return `sha256:${f.sha256}`;
+  return contentFingerprint(f, stage, memo);
+}
+
+/** The fingerprint of the file's bytes as found on disk (fingerprint without a pinned hash). */
+export function contentFingerprint(f: ExternalFile, stage: string, memo?: FingerprintMemo): string {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(f.path);
+  } catch {
+    throw new MissingFileError(`stage ${stage}: ${f.name} file not found: ${f.path}`, f.hint);
+  }
+  if (!st.isFile()) throw new MissingFileError(`stage ${stage}: ${f.name} is not a file: ${f.path}`, f.hint);
+  const readPrefix = (n: number) => {
+    const fd = fs.openSync(f.path, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(n, st.size));
+      let got = 0;
+      while (got < buf.length) {
+        const r = fs.readSync(fd, buf, got, buf.length - got, got);
+        if (r === 0) break;
+        got += r;
+      }
+      return buf.subarray(0, got);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  const id = memo && `${f.path}\0${f.maxBytes ?? ''}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const known = id && memo.get(id);
+  if (known) return known;
+  let fp: string;
+  if (f.maxBytes !== undefined) fp = `prefix:${f.maxBytes}:${sha256(readPrefix(f.maxBytes))}`;
+  else if (st.size <= 64 << 20) fp = `sha256:${sha256File(f.path)}`;
+  // Large files (enwik9.zip): size, mtime and the first MiB, not 300 MB of hashing per run.
+  else fp = `stat:${st.size}:${st.mtimeMs}:${sha256(readPrefix(1 << 20))}`;
+  if (id) memo.set(id, fp);
+  return fp;
 }

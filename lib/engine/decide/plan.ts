@@ -6,7 +6,7 @@ import { upstreamClosure, topoSort, type GraphNode } from './graph.ts';
 import { CorruptError, type Entry } from '../keep/entry.ts';
 import { explainChange, type Staleness } from './explain.ts';
 import type { Keyed } from './key.ts';
-import type { FingerprintMemo } from './fingerprint.ts';
+import type { FingerprintMemo } from './key.ts';
 import type { Params, Project } from '../project.ts';
 import type { Store } from '../keep/store.ts';
 

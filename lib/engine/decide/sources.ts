@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { sha256, hashJson } from '../keep/hash.ts';
+import { sha256, hashJson, StatMemo } from '../keep/hash.ts';
 import { EngineError } from '../errors.ts';
 import { realIo, writeAtomic } from '../keep/atomic-write.ts';
 
@@ -62,42 +62,49 @@ export function importsOf(source: string): string[] {
   return scanImports(source).specs;
 }
 
-function resolveSpec(fromFile: string, spec: string): string | null {
-  const base = path.resolve(path.dirname(fromFile), spec);
-  const candidates = [base, `${base}.ts`, base.replace(/\.js$/, '.ts'), path.join(base, 'index.ts')];
-  for (const c of candidates) {
-    try {
-      if (fs.statSync(c).isFile()) return c;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
+/**
+ * The memo file's format: file content sha256 -> relative specifiers it imports, and each
+ * source's (relative path) last hash with the stat it had (statKey in keep/hash.ts says why
+ * an unchanged stat may stand for unchanged bytes).
+ */
+const MEMO_VERSION = 2;
+
+/** A stat taken in this run, with the clock read just before it (settled needs both). */
+interface Seen {
+  st: fs.BigIntStats | null;
+  at: number;
 }
 
-/** The memo file's format: file content sha256 -> relative specifiers it imports. */
-const MEMO_VERSION = 1;
-
 export class SourceHasher {
-  /** Per file read: its sha256 and the files it imports (each file is read once). */
-  private files = new Map<string, { hash: string; deps: string[] }>();
+  /** Per file read: its path relative to the root, its sha256 and the files it imports (each file is read once). */
+  private files = new Map<string, { rel: string; hash: string; deps: string[] }>();
   /** Content sha256 -> its relative import specifiers: lexing depends on the bytes alone. */
   private memo = new Map<string, string[]>();
+  /** Each settled source's hash by its stat, by relative path. */
+  private stats = new StatMemo();
+  /** Stats taken in this run (a file is stat'ed once, whether resolved or read). */
+  private seen = new Map<string, Seen>();
   private memoDirty = false;
   /** How many sources this hasher lexed (the rest came from the memo). */
   lexed = 0;
+  /** How many sources this hasher read (the rest were known by their stat). */
+  hashed = 0;
   readonly root: string;
   readonly exclude: string[];
+  /** The wall clock that says when a file has settled (tests move it on). */
+  private readonly clock: () => number;
   /** Where the memo persists between runs (in the cache folder), or null for none. */
   private readonly memoFile: string | null;
 
   /**
    * root: the project root (paths are reported relative to it). exclude: folders not followed.
    * memoFile: a file that keeps each source's imports by content hash, so that a run whose
-   * sources have not changed lexes nothing (and does not load the lexer).
+   * sources have not changed lexes nothing (and does not load the lexer), and keeps each
+   * settled source's hash by its stat, so such a run reads no source either.
    */
-  constructor(root: string, exclude: string[] = ['lib/engine'], memoFile: string | null = null) {
+  constructor(root: string, exclude: string[] = ['lib/engine'], memoFile: string | null = null, clock: () => number = Date.now) {
     this.root = root;
+    this.clock = clock;
     this.exclude = exclude.map((e) => path.resolve(root, e) + path.sep);
     this.memoFile = memoFile;
     if (memoFile) this.loadMemo(memoFile);
@@ -113,6 +120,7 @@ export class SourceHasher {
           this.memo.set(hash, specs as string[]);
         }
       }
+      this.stats = new StatMemo(doc.stats);
     } catch {
       /* no memo yet, or unreadable: lex again */
     }
@@ -124,11 +132,11 @@ export class SourceHasher {
    * nothing into the cache.
    */
   saveMemo(): void {
-    if (!this.memoFile || !this.memoDirty) return;
+    if (!this.memoFile || (!this.memoDirty && !this.stats.dirty)) return;
     try {
       const files = Object.fromEntries([...this.memo].sort(([a], [b]) => (a < b ? -1 : 1)));
-      writeAtomic(realIo, path.dirname(this.memoFile), this.memoFile, JSON.stringify({ version: MEMO_VERSION, files }));
-      this.memoDirty = false;
+      writeAtomic(realIo, path.dirname(this.memoFile), this.memoFile, JSON.stringify({ version: MEMO_VERSION, files, stats: this.stats }));
+      this.memoDirty = this.stats.dirty = false;
     } catch {
       /* read-only cache: the next run lexes again */
     }
@@ -158,20 +166,52 @@ export class SourceHasher {
     return specs;
   }
 
-  private read(abs: string): { hash: string; deps: string[] } {
+  /** A file's stat, taken once per run (null: absent), with the clock read before it. */
+  private statOf(abs: string): Seen {
+    let s = this.seen.get(abs);
+    if (!s) {
+      const at = this.clock();
+      s = { st: fs.statSync(abs, { bigint: true, throwIfNoEntry: false }) ?? null, at };
+      this.seen.set(abs, s);
+    }
+    return s;
+  }
+
+  /** Where a relative specifier points: the file itself, else with .ts, .js as .ts, or index.ts. */
+  private resolveSpec(fromFile: string, spec: string): string | null {
+    const base = path.resolve(path.dirname(fromFile), spec);
+    const candidates = [base, `${base}.ts`, base.replace(/\.js$/, '.ts'), path.join(base, 'index.ts')];
+    return candidates.find((c) => this.statOf(c).st?.isFile()) ?? null;
+  }
+
+  private read(abs: string): { rel: string; hash: string; deps: string[] } {
     let f = this.files.get(abs);
     if (f === undefined) {
-      const bytes = fs.readFileSync(abs);
-      const hash = sha256(bytes);
-      const deps: string[] = [];
-      if (/\.[cm]?[jt]s$/.test(abs)) {
-        for (const spec of this.specsOf(abs, hash, bytes)) {
-          const r = resolveSpec(abs, spec);
-          if (r === null) throw new Error(`${this.rel(abs)}: cannot resolve import "${spec}"`);
-          deps.push(r);
-        }
+      const { st, at } = this.statOf(abs);
+      if (!st) throw Object.assign(new Error(`ENOENT: no such file, open '${abs}'`), { code: 'ENOENT' });
+      const rel = this.rel(abs);
+      const code = /\.[cm]?[jt]s$/.test(abs);
+      const known = this.stats.get(rel, st);
+      let hash: string;
+      let specs: string[] = [];
+      if (known !== undefined && (!code || this.memo.has(known))) {
+        // Unchanged since it was hashed, settled (keep/hash.ts, statKey): its hash and imports stand.
+        hash = known;
+        if (code) specs = this.memo.get(hash)!;
+      } else {
+        const bytes = fs.readFileSync(abs);
+        this.hashed++;
+        hash = sha256(bytes);
+        if (code) specs = this.specsOf(abs, hash, bytes);
+        this.stats.set(rel, st, hash, at); // once settled; a file changed since, or still fresh, is read again next run
       }
-      f = { hash, deps };
+      const deps: string[] = [];
+      for (const spec of specs) {
+        const r = this.resolveSpec(abs, spec);
+        if (r === null) throw new Error(`${rel}: cannot resolve import "${spec}"`);
+        deps.push(r);
+      }
+      f = { rel, hash, deps };
       this.files.set(abs, f);
     }
     return f;
@@ -190,13 +230,14 @@ export class SourceHasher {
       if (seen.has(f)) continue;
       seen.add(f);
       if (this.exclude.some((x) => f.startsWith(x))) continue;
-      const { hash, deps } = this.read(f);
-      out[this.rel(f)] = hash;
+      const { rel, hash, deps } = this.read(f);
+      out[rel] = hash;
       for (const d of deps) stack.push(d);
     }
     for (const e of extra) {
       const f = path.resolve(this.root, e);
-      if (fs.existsSync(f)) out[this.rel(f)] = this.read(f).hash;
+      const r = this.statOf(f).st ? this.read(f) : null;
+      if (r) out[r.rel] = r.hash;
     }
     return out;
   }
@@ -205,15 +246,4 @@ export class SourceHasher {
 /** The single code hash that goes in the key. */
 export function codeHash(files: Record<string, string>): string {
   return hashJson(files);
-}
-
-/** The files of a code change: added, changed or removed (in that order, then by path). */
-export function diffCode(before: Record<string, string>, after: Record<string, string>): { change: 'added' | 'changed' | 'removed'; file: string }[] {
-  const out: { change: 'added' | 'changed' | 'removed'; file: string }[] = [];
-  for (const [f, h] of Object.entries(after)) {
-    if (!(f in before)) out.push({ change: 'added', file: f });
-    else if (before[f] !== h) out.push({ change: 'changed', file: f });
-  }
-  for (const f of Object.keys(before)) if (!(f in after)) out.push({ change: 'removed', file: f });
-  return out.sort((x, y) => (x.change !== y.change ? (x.change < y.change ? -1 : 1) : x.file < y.file ? -1 : x.file > y.file ? 1 : 0));
 }

@@ -22,7 +22,8 @@ export const GC_LOCK = 'gc.lock';
 export async function holdAgainstGc(locksDir: string, onWait?: (who: string) => void): Promise<() => void> {
   let release: () => void;
   try {
-    const r = tryLock(path.join(locksDir, `hold-${process.pid}-${randomBytes(6).toString('hex')}.lock`));
+    // Renewed lazily: a no-op build ends long before its lease needs renewing (renewal.ts).
+    const r = tryLock(path.join(locksDir, `hold-${process.pid}-${randomBytes(6).toString('hex')}.lock`), undefined, true);
     if (typeof r !== 'function') return () => {}; // a unique name: someone else's file cannot be there
     release = r;
   } catch {

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_LEASE_MS, describeHolder, parseHolder, readHolder, readText, record, staleness, writeAll, type Holder } from './lease.ts';
-import { getRenewer, withMutex } from './renewal.ts';
+import { dropFile, renewFile, withMutex } from './renewal.ts';
 import { EngineError } from '../errors.ts';
 
 export interface LockOptions {
@@ -54,7 +54,8 @@ export class LockTimeoutError extends EngineError {
 }
 
 /** Try once. Returns a release function, or the current holder. */
-export function tryLock(file: string, leaseMs = DEFAULT_LEASE_MS): (() => void) | Holder {
+/** lazily: the renewal thread takes the lease only once a third of it has passed (renewal.ts). */
+export function tryLock(file: string, leaseMs = DEFAULT_LEASE_MS, lazily = false): (() => void) | Holder {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const now = Date.now();
   const me: Holder = { pid: process.pid, host: os.hostname(), since: new Date(now).toISOString(), token: randomBytes(8).toString('hex'), leaseMs, expires: now + leaseMs };
@@ -75,8 +76,7 @@ export function tryLock(file: string, leaseMs = DEFAULT_LEASE_MS): (() => void) 
       fs.rmSync(file, { force: true });
       throw e;
     }
-    const r = getRenewer();
-    r.worker.postMessage({ op: 'hold-file', file, holder: me });
+    renewFile(file, me, lazily);
     let released = false;
     const release = () => {
       if (released) return;
@@ -85,7 +85,7 @@ export function tryLock(file: string, leaseMs = DEFAULT_LEASE_MS): (() => void) 
       withMutex(() => {
         if (readHolder(file)?.token === me.token) fs.rmSync(file, { force: true });
       });
-      r.worker.postMessage({ op: 'drop-file', file });
+      dropFile(file);
     };
     held.add(release);
     return release;
@@ -98,7 +98,7 @@ export function tryLock(file: string, leaseMs = DEFAULT_LEASE_MS): (() => void) 
     if (st && now - st.mtimeMs > 5000) breakLock(file, text);
     return { pid: -1, host: '?', since: '', token: '', leaseMs, expires: now + leaseMs };
   }
-  if (staleness(file, holder, now) && breakLock(file, text)) return tryLock(file, leaseMs);
+  if (staleness(file, holder, now) && breakLock(file, text)) return tryLock(file, leaseMs, lazily);
   return holder; // live, or another waiter is breaking it: try again later
 }
 

@@ -5,7 +5,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { sha256, sha256File } from './hash.ts';
+import { sha256 } from './hash.ts';
+import { knownFileHash } from './objects.ts';
 import { CorruptError, artifactNameProblem, type Entry } from './entry.ts';
 import type { Store } from './store.ts';
 import { writeFileAtomic } from './atomic-write.ts';
@@ -21,7 +22,8 @@ export function materialize(store: Store, reportsDir: string, entries: Entry[]):
       const dest = path.join(reportsDir, rel);
       let same = false;
       try {
-        same = fs.statSync(dest).size === ref.bytes && sha256File(dest) === ref.hash;
+        // Known by its stat when unchanged since it was last hashed (objects.ts knownFileHash).
+        same = fs.statSync(dest).size === ref.bytes && knownFileHash(store.memo, `reports/${rel}`, dest, store.clock()) === ref.hash;
       } catch {
         same = false;
       }

@@ -29,6 +29,74 @@ export function sha256Fd(fd: number, size: number): { hash: string; read: number
   return { hash: h.digest('hex'), read };
 }
 
+/**
+ * A file as the disk last saw it: size, modification and change times (ns), device and inode, as
+ * one string. Remembering a file's hash under it (the code hashes, objects verified) lets a
+ * later run skip re-reading an unchanged file, and is safe because:
+ * - every write to a file moves its ctime to the time of that write, and no call sets a
+ *   ctime back (touch -d, tar and rsync -t set an mtime, never a ctime); a file replaced by
+ *   a rename has another inode;
+ * - a hash is remembered only for a file whose mtime and ctime were at least SETTLED_MS
+ *   before it was read (settled): a later write then gets a time at least that much past
+ *   the remembered one, which differs on any file system whose clock ticks at most every
+ *   2 s (FAT's does; ext4, APFS and tmpfs tick in ns), so it can never look unchanged.
+ *   A file written within the last SETTLED_MS is re-hashed on every run until it settles.
+ * Not caught (as by git's index, which trusts the same fields): bytes changed under the file
+ * system (a raw device write, bit rot), and a file server whose clock runs behind this
+ * machine's by more than SETTLED_MS. An object read for use is always re-hashed.
+ */
+export function statKey(st: fs.BigIntStats): string {
+  return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.dev}:${st.ino}`;
+}
+
+export const SETTLED_MS = 2000;
+
+/** Whether a hash of a file with this stat, read no earlier than `readAtMs` (the clock read before the stat), may be remembered under statKey. */
+export function settled(st: fs.BigIntStats, readAtMs: number): boolean {
+  const last = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+  return BigInt(Math.floor(readAtMs)) * 1_000_000n - last >= BigInt(SETTLED_MS) * 1_000_000n;
+}
+
+/**
+ * Files' hashes known by their stat (statKey), kept as JSON by their owner: name -> [statKey,
+ * sha256]. A hash is remembered only for a settled file (written at least SETTLED_MS before
+ * `readAtMs`, the clock read before the stat); at most `max`, the most recently set last.
+ */
+export class StatMemo {
+  private map = new Map<string, [string, string]>();
+  dirty = false;
+  constructor(
+    json: unknown = null,
+    private readonly max = 4096,
+  ) {
+    for (const [name, v] of Object.entries(json && typeof json === 'object' ? json : {})) {
+      if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && /^[0-9a-f]{64}$/.test(v[1])) this.map.set(name, [v[0], v[1]]);
+    }
+  }
+  /** The hash remembered for `name` if its stat is still `st`. */
+  get(name: string, st: fs.BigIntStats): string | undefined {
+    const k = this.map.get(name);
+    return k && k[0] === statKey(st) ? k[1] : undefined;
+  }
+  /** Remember a hash just computed (or forget the name, when the file has not settled). */
+  set(name: string, st: fs.BigIntStats, hash: string, readAtMs: number): void {
+    const had = this.map.get(name);
+    if (!settled(st, readAtMs)) {
+      if (this.map.delete(name)) this.dirty = true;
+    } else if (!had || had[0] !== statKey(st) || had[1] !== hash) {
+      this.map.delete(name);
+      this.map.set(name, [statKey(st), hash]);
+      this.dirty = true;
+    }
+  }
+  forget(name: string): void {
+    if (this.map.delete(name)) this.dirty = true;
+  }
+  toJSON(): Record<string, [string, string]> {
+    return Object.fromEntries([...this.map].slice(-this.max));
+  }
+}
+
 /** The sha256 of a whole file (see sha256Fd); throws as fs.openSync does. */
 export function sha256File(file: string): string {
   const fd = fs.openSync(file, 'r');

@@ -45,8 +45,11 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 export class RemoteError extends EngineError {
   declare readonly reason: 'usage';
-  constructor(message: string, hint?: string) {
+  /** What is wrong, for the caller to word (the CLI names its flag and variables: lib/cli/errors.ts). */
+  readonly what: 'url' | 'max-bytes';
+  constructor(what: 'url' | 'max-bytes', message: string, hint?: string) {
     super('usage', message, hint);
+    this.what = what;
   }
 }
 
@@ -69,10 +72,10 @@ export class HttpCache {
     try {
       u = new URL(url);
     } catch {
-      throw new RemoteError(`--remote-cache: not a URL: ${redactText(url)}`, `--remote-cache http://HOST:PORT/PREFIX`);
+      throw new RemoteError('url', `remote cache: not a URL: ${redactText(url)}`, 'a URL such as http://HOST:PORT/PREFIX');
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-      throw new RemoteError(`--remote-cache: only http:// and https:// are supported, got ${u.protocol}`, `--remote-cache http://HOST:PORT/PREFIX`);
+      throw new RemoteError('url', `remote cache: only http:// and https:// are supported, got ${u.protocol}`, 'a URL such as http://HOST:PORT/PREFIX');
     }
     const user = decodeURIComponent(u.username);
     const pass = decodeURIComponent(u.password);
@@ -91,7 +94,7 @@ export class HttpCache {
     const envMax = process.env.TOTAL_INTERP_REMOTE_MAX_BYTES;
     if (opts.maxBytes !== undefined) this.maxBytes = opts.maxBytes;
     else if (envMax) {
-      if (!/^\d+$/.test(envMax) || Number(envMax) < 1) throw new RemoteError(`TOTAL_INTERP_REMOTE_MAX_BYTES: expected a positive number of bytes, got ${JSON.stringify(envMax)}`, `e.g. TOTAL_INTERP_REMOTE_MAX_BYTES=4294967296 (4 GiB)`);
+      if (!/^\d+$/.test(envMax) || Number(envMax) < 1) throw new RemoteError('max-bytes', `TOTAL_INTERP_REMOTE_MAX_BYTES: expected a positive number of bytes, got ${JSON.stringify(envMax)}`, `e.g. TOTAL_INTERP_REMOTE_MAX_BYTES=4294967296 (4 GiB)`);
       this.maxBytes = Number(envMax);
     } else this.maxBytes = DEFAULT_MAX_BYTES;
   }

@@ -4,6 +4,24 @@
 // none of them knows whether a remote is there.
 
 import type { Declared, Entry, ObjectRef } from './entry.ts';
+import type { KeyRecord } from '../decide/key.ts';
+import type { StatMemo } from './hash.ts';
+
+/** A stage's checked result as the store takes it: tensors as their encoders, the JSON as its text too. */
+export interface StoredResult {
+  key: string;
+  record: KeyRecord;
+  codeFiles: Record<string, string>;
+  json: Record<string, unknown>;
+  jsonText: string;
+  /** Keys of the JSON left out of the outputHash (StageDef.volatile). */
+  volatile: readonly string[];
+  /** Each tensor's file bytes (keep/tensor.ts), made when it is written. */
+  tensors: Record<string, { encode: () => Uint8Array; dtype: string; shape: number[] }>;
+  artifacts: Record<string, string | Uint8Array>;
+  provenance: Entry['provenance'];
+  seconds: number;
+}
 import type { WriteIo } from './atomic-write.ts';
 
 export interface Store {
@@ -22,8 +40,16 @@ export interface Store {
   getObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): Uint8Array;
   verifyObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): void;
   verifyEntry(entry: Entry): void;
+  /** Files' hashes known by their stat (objects, entries' seals, materialized artifacts): keep/objects.ts. */
+  readonly memo: StatMemo;
+  /** The clock `memo` judges a file settled by (tests move it on). */
+  clock: () => number;
+  /** Keep what this run learnt about the cache for the next (objects found intact); best effort. */
+  saveMemo(): void;
   entryPath(stage: string, key: string): string;
   putEntry(entry: Entry): void;
+  /** One stage's result stored: its objects, then its entry (returned). */
+  put(result: StoredResult): Entry;
   getEntry(stage: string, key: string): Entry | null;
   dropEntry(stage: string, key: string): void;
   setLatest(stage: string, key: string): void;

@@ -1,23 +1,24 @@
 // The cache store.
-//
 //   cache/objects/ab/abcdef…    content-addressed blobs, named by the sha256 of their bytes
 //   cache/entries/<stage>/<key>.json   one record per built stage key (see Entry)
 //   cache/entries/<stage>/latest       the key last built or used, for `status` reasons
 //   cache/locks/<stage>-<key>.lock      held while a process builds that stage key
 //   cache/tmp/                          partial writes; renamed into place when complete
+//   cache/verified.json, imports.json    objects found intact, sources' imports and hashes (memos)
 //
-// Every write goes through atomic-write.ts. Every read re-hashes what it read after checking
-// its size: a damaged object or entry is reported as corrupt (never served) and recomputed.
+// Every write goes through atomic-write.ts. Every read re-hashes what it read after checking its
+// size (an object only checked may be known intact by its stat: objects.ts): a damaged object
+// or entry is reported as corrupt (never served) and recomputed.
 // A read-only cache still serves hits; that `latest` cannot be recorded is said once.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { sha256, sha256Fd } from './hash.ts';
+import { sha256 } from './hash.ts';
+import { VerifiedMemo, readObject, verifyEntry } from './objects.ts';
 import { writeAtomic, realIo, type WriteIo } from './atomic-write.ts';
-import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, outputHashOf, parseEntry, sealEntry, wellFormed, type Declared, type Entry, type ObjectRef } from './entry.ts';
-import type { Store } from './store-api.ts';
-// Listing the whole store (gc) is in store-list.ts, imported by gc alone. Entry, ObjectRef: entry.ts.
-export type { Entry, ObjectRef, Store };
+import { CorruptError, MAX_ENTRY_BYTES, badEntry, entryObjects, outputHashOf, parseEntry, sealEntry, wellFormed, type Declared, type Entry, type ObjectRef, type TensorRef } from './entry.ts';
+import type { Store, StoredResult } from './store-api.ts';
+export type { Entry, ObjectRef, Store, StoredResult };
 
 /** The cache folder as a Store: every layer (layered.ts) reads and writes through it. */
 export class LocalStore implements Store {
@@ -29,6 +30,10 @@ export class LocalStore implements Store {
   /** Each stage's declared tensors and volatile keys, to check entries read back (set by the pipeline; none: unchecked). */
   declared?: (stage: string) => (Declared & { volatile?: readonly string[] }) | undefined;
   private toldReadOnly = false;
+  /** Objects hashed intact and settled, by name (cache/verified.json, loaded on first use). */
+  private verified: VerifiedMemo | null = null;
+  /** The wall clock that says when an object has settled (tests move it on). */
+  clock: () => number = Date.now;
   constructor(root: string, io: Partial<WriteIo> = {}) {
     this.root = root;
     this.io = { ...realIo, ...io };
@@ -71,65 +76,51 @@ export class LocalStore implements Store {
     return this.checkObject(ref, what, at, true)!;
   }
 
-  /** Check an object without keeping it: the same checks, read through one reused buffer. */
+  /** Check an object without keeping it (objects.ts: known intact by its stat, or re-hashed). */
   verifyObject(ref: ObjectRef, what: string, at?: { stage: string; key: string }): void {
     this.checkObject(ref, what, at, false);
   }
 
+  /** The verified memo (objects.ts), loaded on first use. */
+  get memo(): VerifiedMemo {
+    return (this.verified ??= VerifiedMemo.load(this.dir('verified.json')));
+  }
+
   private checkObject(ref: ObjectRef, what: string, at: { stage: string; key: string } | undefined, keep: boolean): Uint8Array | null {
-    const p = this.objectPath(ref.hash);
-    const short = ref.hash.slice(0, 12);
-    let fd: number;
-    try {
-      fd = fs.openSync(p, 'r');
-    } catch {
-      throw new CorruptError(`${what}: object ${short} is missing from the cache`, at);
-    }
-    try {
-      const size = fs.fstatSync(fd).size;
-      if (size !== ref.bytes) {
-        const how = size < ref.bytes ? 'truncated' : 'longer than written: appended to or replaced';
-        throw new CorruptError(`${what}: object ${short} has ${size} bytes, expected ${ref.bytes} (${how})`, at);
-      }
-      let buf: Buffer | null = null;
-      let off = 0;
-      let hash: string;
-      if (keep) {
-        buf = Buffer.allocUnsafe(size);
-        while (off < size) {
-          const n = fs.readSync(fd, buf, off, size - off, off);
-          if (n <= 0) break;
-          off += n;
-        }
-        hash = sha256(buf.subarray(0, off));
-      } else {
-        ({ hash, read: off } = sha256Fd(fd, size));
-      }
-      if (off !== size) throw new CorruptError(`${what}: object ${short} shrank while being read (${off} of ${size} bytes)`, at);
-      if (hash !== ref.hash) throw new CorruptError(`${what}: object ${short} fails its hash check (damaged)`, at);
-      return buf && new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    } finally {
-      fs.closeSync(fd);
-    }
+    return readObject(this.objectPath(ref.hash), ref, what, at, keep, this.memo, this.clock());
+  }
+
+  /** Every object of an entry checked, and for one with artifacts its outputHash (objects.ts). */
+  verifyEntry(entry: Entry): void {
+    verifyEntry(this, entry);
+  }
+
+  /** Keep which objects were found intact, for the next run (objects.ts; best effort). */
+  saveMemo(): void {
+    this.verified?.save((text) => this.writeAtomic(this.dir('verified.json'), text));
   }
 
   /**
-   * Check every object of an entry and, for one with artifacts (files a build writes under
-   * reports/ even when nothing reads its output), that its outputHash is its outputs' own.
-   * Other entries have it recomputed where their output is read (loadOutput).
+   * Store one stage's result: every output as an object (each tensor encoded as it is written), then the
+   * entry that names them, written last so that no entry names an object not yet there.
    */
-  verifyEntry(entry: Entry): void {
-    const at = { stage: entry.record.stage, key: entry.key };
-    for (const { ref, what } of entryObjects(entry)) this.verifyObject(ref, what, at);
-    const declared = this.declared?.(at.stage);
-    if (!declared || !Object.keys(entry.outputs.artifacts).length) return;
-    let hash: string | null = null;
-    try {
-      hash = outputHashOf(JSON.parse(Buffer.from(this.getObject(entry.outputs.json, `stage ${at.stage}: json output`, at)).toString('utf8')), declared.volatile ?? [], entry.outputs.tensors, entry.outputs.artifacts);
-    } catch (e) {
-      if (e instanceof CorruptError) throw e;
-    }
-    if (hash !== entry.outputHash) throw badEntry(at.stage, at.key, "has an outputHash that is not its outputs' (forged)");
+  put(r: StoredResult): Entry {
+    const tensors: Record<string, TensorRef> = {};
+    for (const [name, t] of Object.entries(r.tensors)) tensors[name] = { ...this.putObject(t.encode()), dtype: t.dtype, shape: t.shape };
+    const artifacts: Record<string, ObjectRef> = {};
+    for (const [p, content] of Object.entries(r.artifacts)) artifacts[p] = this.putObject(typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+    const entry: Entry = {
+      key: r.key,
+      record: r.record,
+      codeFiles: r.codeFiles,
+      outputs: { json: this.putObject(Buffer.from(r.jsonText, 'utf8')), tensors, artifacts },
+      outputHash: outputHashOf(r.json, r.volatile, tensors, artifacts),
+      provenance: r.provenance,
+      seconds: r.seconds,
+      builtAt: new Date().toISOString(),
+    };
+    this.putEntry(entry);
+    return entry;
   }
 
   entryPath(stage: string, key: string): string {
@@ -141,10 +132,15 @@ export class LocalStore implements Store {
     this.setLatest(entry.record.stage, entry.key);
   }
 
-  /** The entry for (stage, key), null if absent; CorruptError if present but damaged. */
+  /**
+   * The entry for (stage, key), null if absent; CorruptError if present but damaged. Its seal
+   * is re-hashed unless the file is the one found intact before (same stat, settled: the
+   * verified memo, objects.ts); its fields are checked either way.
+   */
   getEntry(stage: string, key: string): Entry | null {
     const p = this.entryPath(stage, key);
-    const st = fs.statSync(p, { throwIfNoEntry: false });
+    const now = this.clock(); // before the stat: see settled
+    const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
     if (!st) return null;
     if (!st.isFile() || st.size > MAX_ENTRY_BYTES) throw badEntry(stage, key, `is ${st.isFile() ? `${st.size} bytes, too large to be an entry` : 'not a file'} (damaged)`);
     let text: string;
@@ -153,7 +149,11 @@ export class LocalStore implements Store {
     } catch {
       return null; // removed since the stat
     }
-    return parseEntry(text, stage, key, this.declared?.(stage));
+    const memo = this.memo;
+    const name = `entries/${stage}/${key}`;
+    const entry = parseEntry(text, stage, key, this.declared?.(stage), memo.get(name, st));
+    memo.set(name, st, entry.check!, now);
+    return entry;
   }
 
   /** Drop an entry (damaged, or its objects are); on a read-only cache there is nothing to do. */

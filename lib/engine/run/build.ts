@@ -12,7 +12,7 @@ import type { Store } from '../keep/store.ts';
 import { emit, type Reporter } from './progress.ts';
 import type { LockOptions } from '../guard/lock.ts';
 import { CorruptError, type Entry } from '../keep/entry.ts';
-import { externalLabel } from '../decide/fingerprint.ts';
+import { externalLabel } from '../decide/key.ts';
 import type { Keyed } from '../decide/key.ts';
 import type { Staleness } from '../decide/explain.ts';
 import type { StageOutput } from '../types.ts';
@@ -90,17 +90,18 @@ export function dryRun(pl: Plan): BuildResult {
 export async function build(project: Project, store: Store, targets: string[], opts: BuildOptions, settings: BuildSettings): Promise<BuildResult> {
   checkTargets(project, targets, opts.force);
   // A shared hold against gc for the whole build (gc-lock.ts).
-  const { holdAgainstGc } = await import('../guard/gc-lock.ts');
+  const [{ holdAgainstGc }, { renewDue }] = await Promise.all([import('../guard/gc-lock.ts'), import('../guard/renewal.ts')]);
   const release = await holdAgainstGc(store.locksDir, (who) => settings.reporter.line(`  waiting for gc (${who}) to finish…`));
   try {
     // External files are hashed once in this build (the vega bundles are declared by two stages).
-    return await buildTargets({ project, store, fingerprints: new Map(), warn: (l) => settings.reporter.line(l) }, targets, opts, settings);
+    // The hold is renewed lazily: renewDue hands it to the renewal thread between stages once due.
+    return await buildTargets({ project, store, fingerprints: new Map(), warn: (l) => settings.reporter.line(l) }, targets, opts, { ...settings, renewDue });
   } finally {
     release();
   }
 }
 
-async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, settings: BuildSettings): Promise<BuildResult> {
+async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, settings: BuildSettings & { renewDue: () => void }): Promise<BuildResult> {
   const { project, store } = lk;
   const { reporter } = settings;
   const params: Params = project.resolveAll(opts.overrides ?? {});
@@ -162,6 +163,7 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
   // alone: nothing else is running or ready to start. With jobs > 1, a stage that is not alone
   // runs in a pool worker or here, whichever is free (placement.ts): a cold build uses every core.
   const buildOne = async (name: string, alone = true): Promise<void> => {
+    settings.renewDue();
     const forced = isForced(opts.force, name);
     let sp = planStage(lk, name, params, entries, { forced, building: true, explain: false });
     const keyed = sp.keyed!;

@@ -1,14 +1,14 @@
-// Running one stage: load its inputs from the store, call its pure `run`, write its
-// outputs (objects first, entry last, each atomically). Shared by the in-process runner
+// Running one stage: load its inputs from the store, call its pure `run`, check its outputs
+// (schema, tensors, artifact names, JSON round trip) and hand them to the store's `put`. Shared by the in-process runner
 // and the child-process runner (--jobs), so both store exactly the same thing.
 
 import { canonicalJson } from '../keep/hash.ts';
 import { checkOutput } from '../validate.ts';
 import { decodeTensor, encodeTensor, checkTensor } from '../keep/tensor.ts';
-import type { Store } from '../keep/store.ts';
-import { CorruptError, artifactNameProblem, outputHashOf, type Entry, type ObjectRef, type TensorRef } from '../keep/entry.ts';
+import type { Store, StoredResult } from '../keep/store.ts';
+import { CorruptError, artifactNameProblem, outputHashOf, type Entry } from '../keep/entry.ts';
 import type { KeyRecord } from '../decide/key.ts';
-import { externalLabel } from '../decide/fingerprint.ts';
+import { externalLabel } from '../decide/key.ts';
 import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from '../types.ts';
 
 
@@ -96,43 +96,40 @@ export async function executeStage(a: ExecuteArgs): Promise<Entry> {
   }
   const schemaErr = checkOutput(def.name, a.outputSchema, result.json, 'write');
   if (schemaErr) throw new Error(schemaErr);
-  const tensors: Record<string, TensorRef> = {};
+  const tensors: StoredResult['tensors'] = {};
   for (const [name, t] of Object.entries(result.tensors ?? {})) {
     checkTensor(t, `stage ${def.name}: tensor ${name}`);
-    const ref = store.putObject(encodeTensor(t));
-    tensors[name] = { ...ref, dtype: t.dtype, shape: t.shape };
+    tensors[name] = { encode: () => encodeTensor(t), dtype: t.dtype, shape: t.shape }; // encoded as written: one at a time in memory
   }
   for (const name of def.tensors ?? []) {
     if (!(name in tensors)) throw new Error(`stage ${def.name}: declared tensor "${name}" was not produced`);
   }
-  const artifacts: Record<string, ObjectRef> = {};
-  for (const [p, content] of Object.entries(result.artifacts ?? {})) {
+  for (const p of Object.keys(result.artifacts ?? {})) {
     const bad = artifactNameProblem(p);
     if (bad) throw new Error(`stage ${def.name}: artifact name ${bad} (it must be a file inside reports/<label>/)`);
-    artifacts[p] = store.putObject(typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
   }
   const jsonText = JSON.stringify(result.json);
   // Round-trip check: what downstream will read must equal what the stage returned.
   if (canonicalJson(JSON.parse(jsonText)) !== canonicalJson(result.json)) {
     throw new Error(`stage ${def.name}: JSON output does not survive JSON encoding (NaN, undefined or a typed array in it?)`);
   }
-  const json = store.putObject(Buffer.from(jsonText, 'utf8'));
   const provenance = result.provenance ?? {};
   if (typeof provenance !== 'object' || provenance === null || Array.isArray(provenance) || canonicalJson(JSON.parse(JSON.stringify(provenance))) !== canonicalJson(provenance)) {
     throw new Error(`stage ${def.name}: provenance must be a plain JSON object`);
   }
-  const entry: Entry = {
+  // Checked: the store writes it, objects first and the entry last.
+  return store.put({
     key: a.key,
     record: a.record,
     codeFiles: a.codeFiles,
-    outputs: { json, tensors, artifacts },
-    outputHash: outputHashOf(result.json, def.volatile ?? [], tensors, artifacts),
+    json: result.json,
+    jsonText,
+    volatile: def.volatile ?? [],
+    tensors,
+    artifacts: result.artifacts ?? {},
     provenance: { files: Object.fromEntries(Object.entries(a.externals).map(([n, f]) => [n, externalLabel(f)])), stage: provenance },
     seconds,
-    builtAt: new Date().toISOString(),
-  };
-  store.putEntry(entry);
-  return entry;
+  });
 }
 
 export { decodeTensor };
