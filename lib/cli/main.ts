@@ -188,7 +188,7 @@ export const COMMANDS: CommandSpec[] = [
     description: "write a stage's tensors for NumPy: one as .npy (STAGE.TENSOR), all of them with the stage's JSON as .npz (STAGE), or the model's weights (.npz by name, or the authors' layout)",
     args: [{ name: 'target' }],
     flags: [{ long: 'out', short: 'o', value: '<file>', required: true, help: 'the file to write: absent or a regular file (replaced, keeping its mode); a directory, link, device or FIFO is refused' }, flag.set, flag.noBuild, flag.json, flag.quiet],
-    after: `\nexamples:\n  ${PROG} export trace.z --out z.npy\n  ${PROG} export trace --out trace.npz     (z, S, logp, bits and "json", the stage's JSON as a string)\n  ${PROG} export model --out weights.npz   (Wx [H,256], Wh [H,H], bh [H], Wy [256,H], by [256] and "json")\n  ${PROG} export model --out weights.bin   (82,304 little-endian float32 for H=128: Wx, Wh, bh, Wy, by)\nLoading them in Python: docs/python.md.\n`,
+    after: `\nexamples:\n  ${PROG} export trace.z --out z.npy\n  ${PROG} export trace --out trace.npz     (z, S, lpNext, bits, logp up to trace.logpMaxBytes, and "json", the stage's JSON as a string)\n  ${PROG} export model --out weights.npz   (Wx [H,256], Wh [H,H], bh [H], Wy [256,H], by [256] and "json")\n  ${PROG} export model --out weights.bin   (82,304 little-endian float32 for H=128: Wx, Wh, bh, Wy, by)\nLoading them in Python: docs/python.md.\n`,
   },
 ];
 

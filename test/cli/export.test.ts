@@ -153,7 +153,7 @@ describe('export through the command line (a project copy, imported H = 8 weight
       expect(r.code, r.stderr).toBe(0);
     }
     const tr = unzip(new Uint8Array(fs.readFileSync(path.join(dir, 'trace.npz'))));
-    expect([...tr.keys()]).toEqual(['z.npy', 'S.npy', 'logp.npy', 'bits.npy', 'json.npy']);
+    expect([...tr.keys()]).toEqual(['z.npy', 'S.npy', 'lpNext.npy', 'bits.npy', 'logp.npy', 'json.npy']);
     expect(parseNpyHeader(tr.get('S.npy')!)).toMatchObject({ descr: '<f4', shape: [1024, H] });
     const w = unzip(new Uint8Array(fs.readFileSync(path.join(dir, 'weights.npz'))));
     expect([...w.keys()].map((k) => [k, parseNpyHeader(w.get(k)!).shape])).toEqual([
