@@ -30,6 +30,9 @@ let mod: WebAssembly.Module | null | undefined;
 let reason = '';
 
 /** The compiled dense module, or null (reason in denseUnavailableReason()): missing build, or TOTAL_INTERP_DENSE=js. */
+/** The kernels this file calls: a module without one of them is not used. */
+export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep'];
+
 export function denseModule(): WebAssembly.Module | null {
   if (process.env.TOTAL_INTERP_DENSE === 'js') {
     reason = 'TOTAL_INTERP_DENSE=js';
@@ -38,8 +41,14 @@ export function denseModule(): WebAssembly.Module | null {
   if (mod === undefined) {
     mod = null;
     try {
-      if (!existsSync(DENSE_WASM_FILE)) throw new Error(`${DENSE_WASM_FILE} is missing (npm run build:wasm)`);
-      mod = new WebAssembly.Module(readFileSync(DENSE_WASM_FILE));
+      if (!existsSync(DENSE_WASM_FILE)) throw new Error('build/dense.wasm is missing (npm run build:wasm)');
+      const m = new WebAssembly.Module(readFileSync(DENSE_WASM_FILE));
+      // A module built from an older asm/dense.ts lacks newer kernels: the JavaScript twins
+      // run instead of a call that would fail mid-stage.
+      const have = new Set(WebAssembly.Module.exports(m).map((e) => e.name));
+      const missing = DENSE_EXPORTS.filter((n) => !have.has(n));
+      if (missing.length) throw new Error(`build/dense.wasm is older than asm/dense.ts (no ${missing.join(', ')}; npm run build:wasm rebuilds it)`);
+      mod = m;
     } catch (e) {
       reason = (e as Error).message;
     }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Mv4, denseArena, denseModule, denseUnavailableReason, forwardStatesDense } from '../../lib/rnn/wasm-dense.ts';
+import { readFileSync } from 'node:fs';
+import { DENSE_EXPORTS, Mv4, denseArena, denseModule, denseUnavailableReason, forwardStatesDense } from '../../lib/rnn/wasm-dense.ts';
 import {
   byteClasses, contextCodes, factorBlocks, factoredGrad, factoredLogits, gdWork, scoreScales, targetClasses, type Factored,
 } from '../../lib/analysis/factored-readout.ts';
@@ -181,5 +182,13 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
     process.env.TOTAL_INTERP_DENSE = 'js';
     expect(denseModule()).toBeNull();
     expect(denseUnavailableReason()).toContain('TOTAL_INTERP_DENSE=js');
+  });
+});
+
+describe('the dense module the loader accepts', () => {
+  it('requires only kernels asm/dense.ts exports, so a current build is used and an older one (missing one of them) falls back to the JavaScript twins', () => {
+    const src = readFileSync(new URL('../../asm/dense.ts', import.meta.url), 'utf8');
+    const exported = new Set([...src.matchAll(/^export function (\w+)/gm)].map((m) => m[1]));
+    expect(DENSE_EXPORTS.filter((n) => !exported.has(n))).toEqual([]);
   });
 });
