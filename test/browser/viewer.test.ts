@@ -45,6 +45,18 @@ function syntheticWeights(h: number, seed: number): Float32Array {
   return w;
 }
 
+
+/** A page that records console errors and refuses every request but file: ones. */
+async function offlinePage(browser: Awaited<ReturnType<typeof launchChromium>>) {
+  const page = await browser.context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
+  return { page, errors };
+}
 describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
   let dir: string;
   let html: string;
@@ -137,13 +149,7 @@ describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
   }, 60_000);
 
   it('the new panels: top-k next bytes, heat map, top contexts, pattern table in words, two units side by side, deep links', async () => {
-    const page = await browser.context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
+    const { page, errors } = await offlinePage(browser);
     const T = TEXT.length - 1;
 
     // a deep link to t = 29 and unit 8
@@ -214,13 +220,7 @@ describe.skipIf(!('path' in found))('viewer.html in chromium', () => {
   }, 60_000);
 
   it('a window of the text: says which, numbers positions as in the text, and a link outside it gets a notice', async () => {
-    const page = await browser.context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
+    const { page, errors } = await offlinePage(browser);
     const url = pathToFileURL(windowHtml).href;
 
     await page.goto(`${url}#t=120`);

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cli, makeToy, TOY_FILES } from '../engine/toy.ts';
+import { interruptWhen } from '../helpers/interrupt.ts';
 import { ENGINE_VERSION } from '../../lib/engine/decide/key.ts';
 
 const version = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -141,23 +142,9 @@ describe('CLI: help, version, quiet', () => {
     const d = makeToy({ ...TOY_FILES, 'stages/slow.ts': `import fs from 'node:fs';
 export default { name: 'slow', description: 'spins', inputs: ['b'], long: true,
   run({ params }) { fs.writeFileSync('slow.pid', String(process.pid)); const end = performance.now() + params.ms; while (performance.now() < end) {} return { json: { out: 1 } }; } };\n` });
-    let sentAt = 0;
-    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', tsxLoader, path.join(d, 'pipeline.ts'), 'run', 'slow', '--jobs', '1', '--set', 'slow.ms=20000'], { cwd: d, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'TOTAL_INTERP_CACHE')) });
-      let stderr = '';
-      const poll = setInterval(() => {
-        // the stage is running (its pid written) and its lock held
-        if (!sentAt && fs.existsSync(path.join(d, 'slow.pid')) && fs.readdirSync(path.join(d, 'cache', 'locks')).some((f) => f.startsWith('slow-'))) {
-          sentAt = Date.now();
-          child.kill('SIGINT'); // to this process alone (kill -INT), not its group as a terminal would
-        }
-      }, 50);
-      child.stderr.on('data', (x) => (stderr += x));
-      child.on('close', (code) => {
-        clearInterval(poll);
-        resolve({ code, stderr });
-      });
-    });
+    // the stage is running (its pid written) and its lock held
+    const r = await interruptWhen(d, ['run', 'slow', '--jobs', '1', '--set', 'slow.ms=20000'], () => fs.existsSync(path.join(d, 'slow.pid')) && fs.readdirSync(path.join(d, 'cache', 'locks')).some((f) => f.startsWith('slow-')));
+    const { sentAt } = r;
     expect(r.code, r.stderr).toBe(130);
     expect(Date.now() - sentAt).toBeLessThan(5000); // not after the 20 s spin
     expect(r.stderr.match(/^interrupted \(Ctrl-C\): stopped, released \d+ locks?; stages already built stay cached$/gm), r.stderr).toHaveLength(1);

@@ -4,14 +4,10 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadToy, makeToy, statuses, TOY_FILES, TOY_STAGES } from './toy.ts';
 import { parallelBelow } from '../../lib/engine/run/placement.ts';
-
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+import { interruptWhen } from '../helpers/interrupt.ts';
 
 // A stage that reads `a`, writes `<dir>/<name>.started` (its pid), then waits (on a timer,
 // so the process it runs in stays responsive) until every stage in `waitFor` has started:
@@ -134,24 +130,8 @@ export default { name: '${name}', description: 'waits here, spins in a worker', 
     return { json: {} };
   } };\n`;
     const d = makeToy({ ...TOY_FILES, 'stages/slow.ts': either('slow'), 'stages/d.ts': either('d') });
-    let sentAt = 0;
-    let cliPid = 0;
-    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', tsxLoader, path.join(d, 'pipeline.ts'), 'run', 'slow', 'd', '--jobs', '2'], { cwd: d, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'TOTAL_INTERP_CACHE')) });
-      cliPid = child.pid!;
-      let stderr = '';
-      const poll = setInterval(() => {
-        if (!sentAt && fs.existsSync(path.join(d, 'd.started')) && fs.existsSync(path.join(d, 'slow.started'))) {
-          sentAt = Date.now();
-          child.kill('SIGINT'); // to this process alone, not its group as a terminal would
-        }
-      }, 50);
-      child.stderr.on('data', (x) => (stderr += x));
-      child.on('close', (code) => {
-        clearInterval(poll);
-        resolve({ code, stderr });
-      });
-    });
+    const r = await interruptWhen(d, ['run', 'slow', 'd', '--jobs', '2'], () => fs.existsSync(path.join(d, 'd.started')) && fs.existsSync(path.join(d, 'slow.started')));
+    const { sentAt, pid: cliPid } = r;
     expect(r.code, r.stderr).toBe(130);
     expect(Date.now() - sentAt).toBeLessThan(5000);
     expect(r.stderr.match(/^interrupted \(Ctrl-C\): stopped, released \d+ locks?; stages already built stay cached$/gm), r.stderr).toHaveLength(1);
