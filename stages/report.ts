@@ -61,29 +61,36 @@ export default defineStage<Params>({
       : []),
   ],
   async run({ params, inputs, externals, overrides = {}, warn }) {
-    const [{ buildReport, reportLabel }, { plotData, renderPlots }, { interactivePlotsHtml }, { readVegaBundles }, figures] = await Promise.all([
+    // The render thread starts first: vega loads there while this thread loads the builders.
+    (await import('../lib/report/plots.ts')).startRenderer();
+    const [{ buildReport, reportLabel }, { plotData, plotSpecs, renderAll }, { s6PlotSpecs }, { interactivePlotsHtml }, { readVegaBundles }, figures] = await Promise.all([
       import('../lib/report/build.ts'),
       import('../lib/report/plot-data.ts'),
+      import('../lib/report/plots-s6.ts'),
       import('../lib/report/interactive.ts'),
       import('../lib/report/viewer/libs.ts'),
       import('../lib/report/paper-figures.json', { with: { type: 'json' } }).then((m) => m.default),
     ]);
-    const builders = await Promise.all(SECTIONS.map(async (s) => ({ name: s.name, needs: s.needs, build: (await s.load()).build })));
     const label = params.label ?? reportLabel(inputs, overrides);
     const plots = plotData(inputs, figures as any);
-    const rendered = await renderPlots(plots);
-    rendered.push(...(await (await import('../lib/report/plots-s6.ts')).renderS6Plots(inputs))); // §6.2 plots
+    // every plot (the §6.2 ones last) renders on the render thread while the report is built here
+    const specs = [...plotSpecs(plots).map((p) => ({ ...p, file: `plots/${p.name}.svg` })), ...s6PlotSpecs(inputs)];
+    const rendering = renderAll(specs);
+    rendering.catch(() => {}); // awaited below; a build error thrown first must not leave it unhandled
+    const builders = await Promise.all(SECTIONS.map(async (s) => ({ name: s.name, needs: s.needs, build: (await s.load()).build })));
     const reference = params.reference ? readReference(params.reference, externals[params.reference]?.path, inputs, warn) : null;
-    const interactive = rendered.length ? 'plots/interactive.html' : null;
+    const interactive = specs.length ? 'plots/interactive.html' : null;
     const viewer = inputs.viewer?.json.file === `${label}/viewer.html` ? 'viewer.html' : null;
     const r = buildReport(inputs, builders, figures as any, label, {
       reference,
       plots,
-      plotLinks: rendered.map((p) => ({ name: p.name, title: p.title, file: p.file, table: p.table })),
+      plotLinks: specs.map((p) => ({ name: p.name, title: p.title, file: p.file, table: p.table })),
       interactive,
       viewer,
       overrides,
     });
+    const bundles = interactive ? await readVegaBundles(externals) : null;
+    const svgs = await rendering;
     return {
       json: {
         label,
@@ -96,8 +103,8 @@ export default defineStage<Params>({
       artifacts: {
         [`${label}/report.md`]: r.markdown,
         [`${label}/report.json`]: JSON.stringify(r.json, null, 1) + '\n',
-        ...Object.fromEntries(rendered.map((p) => [`${label}/${p.file}`, p.svg])),
-        ...(interactive ? { [`${label}/${interactive}`]: interactivePlotsHtml(label, rendered, await readVegaBundles(externals)) } : {}),
+        ...Object.fromEntries(svgs.map((p) => [`${label}/${p.file}`, p.svg])),
+        ...(interactive ? { [`${label}/${interactive}`]: interactivePlotsHtml(label, specs, bundles!) } : {}),
       },
     };
   },

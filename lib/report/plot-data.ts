@@ -151,9 +151,13 @@ export function plotSpecs(d: PlotData, curves?: CurveSeries[]): Omit<RenderedPlo
   return out;
 }
 
-/** Render every plot the data allows to SVG. */
+/** Render every plot the data allows to SVG (all asked of the render thread at once). */
 export async function renderPlots(d: PlotData, curves?: CurveSeries[]): Promise<RenderedPlot[]> {
-  const out: RenderedPlot[] = [];
-  for (const p of plotSpecs(d, curves)) out.push({ ...p, file: `plots/${p.name}.svg`, svg: await renderSvg(p.spec) });
-  return out;
+  return renderAll(plotSpecs(d, curves).map((p) => ({ ...p, file: `plots/${p.name}.svg` })));
+}
+
+/** Each plot with its SVG, in order; all are asked of the render thread at once. */
+export async function renderAll(plots: Omit<RenderedPlot, 'svg'>[]): Promise<RenderedPlot[]> {
+  const svgs = await Promise.all(plots.map((p) => renderSvg(p.spec)));
+  return plots.map((p, i) => ({ ...p, svg: svgs[i] }));
 }

@@ -7,8 +7,7 @@
 // Non-finite values are dropped and counted in the subtitle; empty input says "no data".
 
 import type { StageOutput } from '../engine/types.ts';
-import { renderSvg } from './plots.ts';
-import type { RenderedPlot } from './plot-data.ts';
+import { renderAll, type RenderedPlot } from './plot-data.ts';
 
 export interface LevelPoint { level: string; bits: number; bpc: number; worth: boolean }
 export interface RefPoint { name: string; bits: number; bpc: number }
@@ -70,20 +69,25 @@ export function unitR2Spec(set: string, r2: number[]): object {
   };
 }
 
-/** Every §6.2 plot the inputs allow, rendered to SVG. */
-export async function renderS6Plots(inputs: Record<string, StageOutput>): Promise<RenderedPlot[]> {
-  const out: RenderedPlot[] = [];
+/** Every §6.2 plot the inputs allow, without its SVG. */
+export function s6PlotSpecs(inputs: Record<string, StageOutput>): Omit<RenderedPlot, 'svg'>[] {
+  const out: Omit<RenderedPlot, 'svg'>[] = [];
   const sc = inputs['rebuild-score']?.json;
   if (sc) {
     const levels = sc.levels.map((l: any) => ({ level: l.level, bits: l.bits, bpc: l.bpc, worth: l.worthBits === 1 }));
     const refs = sc.refs.filter((r: any) => r.bpc !== null).map((r: any) => ({ name: r.name, bits: r.bits, bpc: r.bpc }));
     const spec = rebuildBitsSpec(levels, refs, sc.trainedBpc);
-    out.push({ name: 'rebuild-bits', title: 'Q4: rebuilt bpc against description bits', table: 'rebuild', file: 'plots/rebuild-bits.svg', spec, svg: await renderSvg(spec) });
+    out.push({ name: 'rebuild-bits', title: 'Q4: rebuilt bpc against description bits', table: 'rebuild', file: 'plots/rebuild-bits.svg', spec });
   }
   const tc = inputs['timing-carrier']?.json;
   if (tc) {
     const spec = unitR2Spec(tc.best.set, tc.best.unitR2);
-    out.push({ name: 'carrier-r2-per-unit', title: `Q1: carrier R² per unit under ${tc.best.set}`, table: 'timing_carrier', file: 'plots/carrier-r2-per-unit.svg', spec, svg: await renderSvg(spec) });
+    out.push({ name: 'carrier-r2-per-unit', title: `Q1: carrier R² per unit under ${tc.best.set}`, table: 'timing_carrier', file: 'plots/carrier-r2-per-unit.svg', spec });
   }
   return out;
+}
+
+/** Every §6.2 plot the inputs allow, rendered to SVG. */
+export async function renderS6Plots(inputs: Record<string, StageOutput>): Promise<RenderedPlot[]> {
+  return renderAll(s6PlotSpecs(inputs));
 }

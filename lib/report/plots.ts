@@ -16,10 +16,10 @@
 // and the count dropped is said in the plot's subtitle, so a gap is never silent. Empty
 // input gives a chart with its title and "no data" instead of a throw.
 //
-// vega and vega-lite are loaded by `renderSvg` on first use, never at module load: the
-// CLI's no-op start-up must not pay ~250 ms for them.
+// vega and vega-lite are loaded on the render thread by `renderSvg`'s first use, never at
+// module load: the CLI's no-op start-up must not pay ~250 ms for them.
 
-import type { TopLevelSpec } from 'vega-lite';
+import { Worker } from 'node:worker_threads';
 
 export interface CurveSeries { label: string; epoch: number[]; trainBpc: number[]; evalEpoch?: number[]; evalBpc?: number[] }
 export interface InfluenceRow { d: number; signed: number; unsigned: number }
@@ -385,32 +385,58 @@ export function psPerUnitSpec(units: UnitCount[], opts: { name?: number; paper?:
 
 // ---------------------------------------------------------------- rendering
 
-type Libs = { vega: typeof import('vega'); vl: typeof import('vega-lite') };
-let libs: Promise<Libs> | undefined;
+// vega and vega-lite run on worker threads, lib/report/render-svg-thread.mjs, started
+// without the TypeScript loader (vega's modules load at plain Node's speed) and unreferenced
+// while idle (they never keep the process alive). Each thread renders its plots one after
+// another; a plot goes to the thread with the fewest pending, so the main thread can build
+// the report meanwhile and two plots can render at once on two cores. A plot's bytes do not
+// depend on the thread (renderOne renumbers vega's ids per document).
 
-/** Compile a vega-lite spec and render it to an SVG string with vega's headless renderer. */
-export async function renderSvg(spec: object): Promise<string> {
-  libs ??= Promise.all([import('vega'), import('vega-lite')]).then(([vega, vl]) => ({ vega, vl }));
-  const { vega, vl } = await libs;
-  const view = new vega.View(vega.parse(vl.compile(spec as TopLevelSpec).spec), { renderer: 'none', logLevel: vega.Warn });
-  try {
-    return stableIds(await view.toSVG());
-  } finally {
-    view.finalize();
-  }
+interface Thread { w: Worker; pending: Map<number, { resolve: (svg: string) => void; reject: (e: Error) => void }> }
+let threads: Thread[] = [];
+let nextId = 0;
+
+/** Render threads to start (TOTAL_INTERP_RENDER_THREADS, default 1). */
+function threadCount(): number {
+  const n = Number(process.env.TOTAL_INTERP_RENDER_THREADS ?? 1);
+  return Number.isInteger(n) && n >= 1 ? n : 1;
 }
 
-/**
- * vega numbers clip paths and gradients from process-global counters, so the second render
- * of a chart would say clip7 where the first said clip1. Renumber them per document in
- * order of first appearance.
- */
-function stableIds(svg: string): string {
-  const ids = new Map<string, string>();
-  const rename = (id: string) => {
-    let s = ids.get(id);
-    if (s === undefined) ids.set(id, (s = `${id.replace(/\d+$/, '')}${ids.size + 1}`));
-    return s;
-  };
-  return svg.replace(/(id="|url\(#)((?:p_)?(?:clip|gradient_)\d+)(?=[")])/g, (_, pre: string, id: string) => pre + rename(id));
+function fail(t: Thread, e: Error): void {
+  threads = threads.filter((x) => x !== t);
+  for (const p of t.pending.values()) p.reject(e);
+  t.pending.clear();
+}
+
+function startThread(): Thread {
+  const t: Thread = { w: new Worker(new URL('./render-svg-thread.mjs', import.meta.url), { execArgv: [] }), pending: new Map() };
+  t.w.on('message', ({ id, svg, error }: { id: number; svg?: string; error?: string }) => {
+    const p = t.pending.get(id);
+    if (!p) return;
+    t.pending.delete(id);
+    if (t.pending.size === 0) t.w.unref();
+    if (error !== undefined) p.reject(new Error(`rendering a plot: ${error}\nhint: check the vega-lite spec; npm ci restores vega and vega-lite`));
+    else p.resolve(svg!);
+  });
+  t.w.on('error', (e) => fail(t, new Error(`the plot renderer stopped: ${e.message}\nhint: npm ci restores vega and vega-lite`)));
+  t.w.on('exit', (code) => fail(t, new Error(`the plot renderer exited (code ${code})\nhint: npm ci restores vega and vega-lite`)));
+  t.w.unref();
+  return t;
+}
+
+/** Start the render threads now (vega starts loading there at once); renderSvg does it on first use. */
+export function startRenderer(): void {
+  for (let n = threadCount(); threads.length < n; ) threads.push(startThread());
+}
+
+/** Compile a vega-lite spec and render it to an SVG string with vega's headless renderer, on a render thread. */
+export function renderSvg(spec: object): Promise<string> {
+  startRenderer();
+  const t = threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+  const id = nextId++;
+  return new Promise<string>((resolve, reject) => {
+    t.pending.set(id, { resolve, reject });
+    t.w.ref();
+    t.w.postMessage({ id, spec });
+  });
 }

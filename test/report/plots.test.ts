@@ -217,11 +217,13 @@ describe('every plot', () => {
 });
 
 describe('the plots module', () => {
-  it('loads vega only inside renderSvg (no value import at top level)', () => {
+  it('loads vega only on the render thread (no value import in plots.ts)', () => {
     const src = readFileSync(new URL('../../lib/report/plots.ts', import.meta.url), 'utf8');
     const topImports = src.split('\n').filter((l) => /^import\b/.test(l));
     for (const l of topImports) if (/['"]vega(-lite)?['"]/.test(l)) expect(l).toMatch(/^import type /);
-    expect(src).toContain("import('vega')");
+    expect(src).not.toContain("import('vega')");
+    const thread = readFileSync(new URL('../../lib/report/render-svg-thread.mjs', import.meta.url), 'utf8');
+    expect(thread).toContain("import('vega')");
   });
 });
 
