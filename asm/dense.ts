@@ -665,3 +665,113 @@ export function umStep(u: usize, Ep: usize, Em: usize, Pp: usize, Pm: usize, C: 
     store<f64>(at(u, j), pPlus - (1 - pPlus));
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// tanh, two lanes at a time, bit for bit Math.tanh (the scalar tanh and expm1 above,
+// branch for branch)
+//
+// For 2^-28 ≤ |x| < 22, tanh takes t = expm1(y) with y = 2|x| (|x| ≥ 1) or y = -2|x|, then
+// 1 - 2/(t + 2) or -t/(t + 2). In expm1, k = 0 below 0.5·ln2 (by the high word), ±1 below
+// 1.5·ln2, else (int)(invln2·y ± 0.5); with k = 0 or ±1 the general reduction
+// hi = y - k·ln2HI, lo = k·ln2LO gives the very values the scalar code's own branches form
+// (y - 0 = y, y - (-ln2HI) = y + ln2HI), so one reduction serves every lane and the
+// branches after the polynomial are selected per lane. tanh's arguments give k ∈ {0, -1,
+// -2, -3} (y in (-2, 0)) or 3 ≤ k ≤ 63 (y in [2, 44)), never k = 1. |x| ≥ 22 gives ±1,
+// |x| < 2^-28 gives x; a NaN or infinite lane goes to the scalar tanh.
+
+const TANH_TINY = reinterpret<f64>(0x3E30000000000000); // 2^-28
+const EXPM1_K0 = reinterpret<f64>(0x3FD62E4300000000); // the smallest |y| whose high word exceeds 0x3FD62E42
+
+// @ts-ignore: decorator
+@inline function expm1Tanh2v(y0: v128): v128 {
+  const ay = f64x2.abs(y0);
+  const neg = f64x2.lt(y0, f64x2.splat(0));
+  let kf = f64x2.trunc(f64x2.add(f64x2.mul(f64x2.splat(invln2), y0), v128.bitselect(f64x2.splat(-0.5), f64x2.splat(0.5), neg)));
+  kf = v128.bitselect(v128.bitselect(f64x2.splat(-1), f64x2.splat(1), neg), kf, f64x2.lt(ay, f64x2.splat(EXP_LO)));
+  kf = v128.and(kf, f64x2.ge(ay, f64x2.splat(EXPM1_K0))); // +0 below
+  const hi = f64x2.sub(y0, f64x2.mul(kf, f64x2.splat(ln2HI)));
+  const lo = f64x2.mul(kf, f64x2.splat(ln2LO));
+  const y = f64x2.sub(hi, lo);
+  const c = f64x2.sub(f64x2.sub(hi, y), lo);
+  const hfx = f64x2.mul(f64x2.splat(0.5), y);
+  const hxs = f64x2.mul(y, hfx);
+  let p = f64x2.add(f64x2.splat(Q4), f64x2.mul(hxs, f64x2.splat(Q5)));
+  p = f64x2.add(f64x2.splat(Q3), f64x2.mul(hxs, p));
+  p = f64x2.add(f64x2.splat(Q2), f64x2.mul(hxs, p));
+  p = f64x2.add(f64x2.splat(Q1), f64x2.mul(hxs, p));
+  const r1 = f64x2.add(f64x2.splat(1), f64x2.mul(hxs, p));
+  const t = f64x2.sub(f64x2.splat(3), f64x2.mul(r1, hfx));
+  const e = f64x2.mul(hxs, f64x2.div(f64x2.sub(r1, t), f64x2.sub(f64x2.splat(6), f64x2.mul(y, t))));
+  // k = 0
+  const r0 = f64x2.sub(y, f64x2.sub(f64x2.mul(y, e), hxs));
+  const e2 = f64x2.sub(f64x2.sub(f64x2.mul(y, f64x2.sub(e, c)), c), hxs);
+  // k = -1
+  const rm1 = f64x2.sub(f64x2.mul(f64x2.splat(0.5), f64x2.sub(y, e2)), f64x2.splat(0.5));
+  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(kf));
+  const twopk = i64x2.shl(i64x2.add(ki, i64x2.splat(0x3FF)), 52);
+  const twomk = i64x2.shl(i64x2.sub(i64x2.splat(0x3FF), ki), 52);
+  const ey = f64x2.sub(e2, y);
+  // k ≤ -2 or k > 56
+  const rOut = f64x2.sub(f64x2.mul(f64x2.sub(f64x2.splat(1), ey), twopk), f64x2.splat(1));
+  // 2 ≤ k < 20 (1 - 2^-k is exact)
+  const rMid = f64x2.mul(f64x2.sub(f64x2.sub(f64x2.splat(1), twomk), ey), twopk);
+  // 20 ≤ k ≤ 56
+  const rHigh = f64x2.mul(f64x2.add(f64x2.sub(y, f64x2.add(e2, twomk)), f64x2.splat(1)), twopk);
+  let r = v128.bitselect(rMid, rHigh, f64x2.lt(kf, f64x2.splat(20)));
+  r = v128.bitselect(rOut, r, v128.or(f64x2.le(kf, f64x2.splat(-2)), f64x2.gt(kf, f64x2.splat(56))));
+  r = v128.bitselect(rm1, r, f64x2.eq(kf, f64x2.splat(-1)));
+  return v128.bitselect(r0, r, f64x2.eq(kf, f64x2.splat(0)));
+}
+
+/** (tanh x0, tanh x1), each equal to Math.tanh's. */
+// @ts-ignore: decorator
+@inline function tanh2v(x: v128): v128 {
+  const a = f64x2.abs(x);
+  const big = f64x2.ge(a, f64x2.splat(1));
+  const t = expm1Tanh2v(f64x2.mul(v128.bitselect(f64x2.splat(2.0), f64x2.splat(-2.0), big), a));
+  const q = f64x2.div(v128.bitselect(f64x2.splat(2.0), f64x2.neg(t), big), f64x2.add(t, f64x2.splat(2.0)));
+  let z = v128.bitselect(f64x2.sub(f64x2.splat(1.0), q), q, big);
+  z = v128.bitselect(f64x2.splat(1.0 - 1.0e-300), z, f64x2.ge(a, f64x2.splat(22)));
+  z = v128.bitselect(f64x2.neg(z), z, i64x2.shr_s(x, 63));
+  z = v128.bitselect(x, z, f64x2.lt(a, f64x2.splat(TANH_TINY)));
+  if (!i64x2.all_true(f64x2.lt(a, f64x2.splat(Infinity)))) {
+    z = f64x2.replace_lane(z, 0, tanh(f64x2.extract_lane(x, 0)));
+    z = f64x2.replace_lane(z, 1, tanh(f64x2.extract_lane(x, 1)));
+  }
+  return z;
+}
+
+/** OUT[i] = tanh(IN[i]) for i < n (n even), by tanh2v: for the tests. */
+export function tanhTest(IN: usize, OUT: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) v128.store(at(OUT, i), tanh2v(v128.load(at(IN, i))));
+}
+
+/**
+ * step4 above with the squash two chains at a time (tanh2v): the same bits. Chain pairs
+ * (0, 1) and (2, 3) of unit i read out[i*4 + c] side by side; a chain with xc < 0 takes
+ * fround(sum + bh[i]), the others fround((Wx[i][xc] + sum) + bh[i]), then fround(tanh z).
+ */
+export function step4v(next: usize, prev: usize, v: usize, out: usize, M: usize, H: i32, Wx: usize, bh: usize, x0: i32, x1: i32, x2: i32, x3: i32): void {
+  for (let c = 0; c < 4; c++) for (let j = 0; j < H; j++) store<f64>(at(v, j * 4 + c), load<f64>(at(prev, c * H + j)));
+  mv4(out, M, H, H, v, 0);
+  const none01 = i64x2(x0 < 0 ? -1 : 0, x1 < 0 ? -1 : 0);
+  const none23 = i64x2(x2 < 0 ? -1 : 0, x3 < 0 ? -1 : 0);
+  const hb = <usize>H << 3;
+  for (let i = 0; i < H; i++) {
+    const b = f64x2.splat(<f64>load<f32>(ati(bh, i)));
+    const wx = ati(Wx, i << 8);
+    const w01 = f64x2(x0 >= 0 ? <f64>load<f32>(ati(wx, x0)) : 0, x1 >= 0 ? <f64>load<f32>(ati(wx, x1)) : 0);
+    const w23 = f64x2(x2 >= 0 ? <f64>load<f32>(ati(wx, x2)) : 0, x3 >= 0 ? <f64>load<f32>(ati(wx, x3)) : 0);
+    const a01 = v128.load(at(out, i * 4));
+    const a23 = v128.load(at(out, i * 4), 16);
+    const z01 = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(v128.bitselect(f64x2.add(a01, b), f64x2.add(f64x2.add(w01, a01), b), none01)));
+    const z23 = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(v128.bitselect(f64x2.add(a23, b), f64x2.add(f64x2.add(w23, a23), b), none23)));
+    const s01 = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(tanh2v(z01)));
+    const s23 = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(tanh2v(z23)));
+    const o = at(next, i);
+    store<f64>(o, f64x2.extract_lane(s01, 0));
+    store<f64>(o + hb, f64x2.extract_lane(s01, 1));
+    store<f64>(o + 2 * hb, f64x2.extract_lane(s23, 0));
+    store<f64>(o + 3 * hb, f64x2.extract_lane(s23, 1));
+  }
+}

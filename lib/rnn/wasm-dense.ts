@@ -22,6 +22,8 @@ export interface DenseExports {
   tanh(x: number): number;
   umStep(u: number, Ep: number, Em: number, Pp: number, Pm: number, C: number, H: number, Hp: number): void;
   step4(next: number, prev: number, v: number, out: number, M: number, H: number, Wx: number, bh: number, x0: number, x1: number, x2: number, x3: number): void;
+  step4v(next: number, prev: number, v: number, out: number, M: number, H: number, Wx: number, bh: number, x0: number, x1: number, x2: number, x3: number): void;
+  tanhTest(IN: number, OUT: number, n: number): void;
   scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number, code: number, norm: number): void;
   forwardSteps(z: number, S: number, xs: number, t0: number, t1: number, H: number, Wp: number, Wx: number, bh: number, prev: number, acc: number, sign: number): void;
 }
@@ -31,7 +33,7 @@ let reason = '';
 
 /** The compiled dense module, or null (reason in denseUnavailableReason()): missing build, or TOTAL_INTERP_DENSE=js. */
 /** The kernels this file calls: a module without one of them is not used. */
-export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep'];
+export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep', 'step4v'];
 
 export function denseModule(): WebAssembly.Module | null {
   if (process.env.TOTAL_INTERP_DENSE === 'js') {
@@ -246,7 +248,7 @@ export class Step4 {
   run(prev: Float64Array, x0: number, x1: number, x2: number, x3: number, next: Float64Array): void {
     const { d, H } = this;
     d.v.prev.set(prev.subarray(0, 4 * H));
-    d.x.step4(d.p.next, d.p.prev, d.p.v, d.p.out, d.p.M, H, d.p.Wx, d.p.bh, x0, x1, x2, x3);
+    d.x.step4v(d.p.next, d.p.prev, d.p.v, d.p.out, d.p.M, H, d.p.Wx, d.p.bh, x0, x1, x2, x3); // step4 with tanh two lanes at a time
     next.set(d.v.next);
   }
 }
