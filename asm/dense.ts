@@ -775,3 +775,33 @@ export function step4v(next: usize, prev: usize, v: usize, out: usize, M: usize,
     store<f64>(o + 3 * hb, f64x2.extract_lane(s23, 1));
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// the backward gradients of four output positions (lib/analysis/influence.ts gradientsAt4)
+
+/**
+ * G (4, D, H) f64, chain c's row d = 0 filled by the caller; for d = 1..D-1:
+ *   u_c[j] = G_c[d-1][j] · (1 - h·h),  h = S[T_c - d + 1][j]
+ *   G_c[d] = Whᵀ·u_c   (mv4: each sum over j in order from 0)
+ * the operations of gradientsAt4, in its order. Sb holds rows lo.. of the trace's S (f32,
+ * H wide); WhT is (H, H) f64; v (H, 4) and out (H, 4) are scratch.
+ */
+export function gradients4(G: usize, Sb: usize, lo: i32, WhT: usize, H: i32, D: i32, T0: i32, T1: i32, T2: i32, T3: i32, v: usize, out: usize): void {
+  const DH = D * H;
+  for (let d = 1; d < D; d++) {
+    for (let c = 0; c < 4; c++) {
+      const Tc = c == 0 ? T0 : c == 1 ? T1 : c == 2 ? T2 : T3;
+      const s = ati(Sb, (Tc - d + 1 - lo) * H);
+      const g = at(G, c * DH + (d - 1) * H);
+      for (let j = 0; j < H; j++) {
+        const h = <f64>load<f32>(ati(s, j));
+        store<f64>(at(v, j * 4 + c), load<f64>(at(g, j)) * (1 - h * h));
+      }
+    }
+    mv4(out, WhT, H, H, v, 0);
+    for (let c = 0; c < 4; c++) {
+      const g = at(G, c * DH + d * H);
+      for (let q = 0; q < H; q++) store<f64>(at(g, q), load<f64>(at(out, q * 4 + c)));
+    }
+  }
+}

@@ -14,7 +14,7 @@
 // influence and gradient-norm tables are (nT, D): M[(T - firstT)*D + d].
 
 import type { Weights } from '../rnn/weights.ts';
-import { Mv4 } from '../rnn/wasm-dense.ts';
+import { Mv4, denseArena } from '../rnn/wasm-dense.ts';
 
 type States = Float32Array | Float64Array;
 
@@ -137,7 +137,8 @@ export function gradientsAt4(w: Weights, WhT: Float64Array, S: States, xs: Uint8
 
 /**
  * Calls visit(T, G, base) for T = firstT..lastT, where G[base + d*H + j] = ∂L_T/∂S[T-d]_j,
- * computing the gradients four positions at a time (the tail repeats lastT and skips it).
+ * computing the gradients four positions at a time (the tail repeats lastT and skips it):
+ * gradientsAt4, or with float32 S and build/dense.wasm its steps in WebAssembly (same bits).
  */
 export function forEachGradient(
   w: Weights,
@@ -148,8 +149,27 @@ export function forEachGradient(
   D: number,
   visit: (T: number, G: Float64Array, base: number) => void,
 ): void {
-  const { H } = w;
+  const { H, Wy } = w;
   const WhT = transposeWh(w);
+  const k = S instanceof Float32Array ? denseArena({ G: ['f64', 4 * D * H], Sb: ['f32', (D + 3) * H], WhT: ['f64', H * H], v: ['f64', 4 * H], out: ['f64', 4 * H] }) : null;
+  if (k) {
+    // gradientsAt4's steps in WebAssembly (asm/dense.ts gradients4), the same bits; the
+    // rows of S the four chains read, T0 - D + 2 .. T3, are copied in per group
+    k.v.WhT.set(WhT);
+    const G = k.v.G;
+    for (let T = firstT; T <= lastT; T += 4) {
+      const T3 = Math.min(T + 3, lastT);
+      const lo = Math.max(0, T - D + 2);
+      k.v.Sb.set(S.subarray(lo * H, (T3 + 1) * H));
+      for (let i = 0; i < 4; i++) {
+        const o = xs[Math.min(T + i, lastT) + 1] * H;
+        for (let j = 0; j < H; j++) G[i * D * H + j] = Wy[o + j];
+      }
+      k.x.gradients4(k.p.G, k.p.Sb, lo, k.p.WhT, H, D, T, Math.min(T + 1, lastT), Math.min(T + 2, lastT), T3, k.p.v, k.p.out);
+      for (let i = 0; i < 4 && T + i <= lastT; i++) visit(T + i, G, i * D * H);
+    }
+    return;
+  }
   const G = new Float64Array(4 * D * H);
   const u = new Float64Array(4 * H);
   const Ts = new Int32Array(4);

@@ -74,6 +74,31 @@ describe('backward gradient G (§5.3, eq. 7)', () => {
 });
 
 describe('influence table (Table 3)', () => {
+  it('gives the same bits with the WebAssembly steps (gradients4) as with the JavaScript loops, from the first position the offsets allow', () => {
+    const H = 128;
+    const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 77, 0.2), H);
+    const xs = randomBytes(120, 78);
+    const tr = forwardTrace(w, xs);
+    const D = 50;
+    const collect = () => {
+      const out: number[] = [];
+      forEachGradient(w, tr.S, xs, D - 1, 110, D, (T, G, base) => out.push(T, ...G.subarray(base, base + D * H)));
+      return out;
+    };
+    const wasm = collect();
+    process.env.TOTAL_INTERP_DENSE = 'js';
+    let js: number[];
+    try {
+      js = collect();
+    } finally {
+      delete process.env.TOTAL_INTERP_DENSE;
+    }
+    expect(wasm.length).toBe(js.length);
+    const d = maxDiff(wasm, js);
+    expect(d.max, `max difference ${d.max}`).toBe(0);
+    for (let i = 0; i < js.length; i++) if (!Object.is(wasm[i], js[i])) expect.fail(`differs at ${i}: ${wasm[i]} vs ${js[i]}`);
+  });
+
   it('four positions at a time equals one at a time, bitwise, for odd and even H (two rows of Whᵀ per pass, a last odd row alone)', () => {
     for (const H of [1, 5, 8]) {
       const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 40 + H, 1), H);
