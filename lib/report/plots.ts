@@ -20,6 +20,7 @@
 // module load: the CLI's no-op start-up must not pay ~250 ms for them.
 
 import { Worker } from 'node:worker_threads';
+import { vegaBundleFiles } from './viewer/libs.ts';
 
 export interface CurveSeries { label: string; epoch: number[]; trainBpc: number[]; evalEpoch?: number[]; evalBpc?: number[] }
 export interface InfluenceRow { d: number; signed: number; unsigned: number }
@@ -386,7 +387,7 @@ export function psPerUnitSpec(units: UnitCount[], opts: { name?: number; paper?:
 // ---------------------------------------------------------------- rendering
 
 // vega and vega-lite run on worker threads, lib/report/render-svg-thread.mjs, started
-// without the TypeScript loader (vega's modules load at plain Node's speed) and unreferenced
+// without the TypeScript loader (it compiles their UMD bundles with a code cache) and unreferenced
 // while idle (they never keep the process alive). Each thread renders its plots one after
 // another; a plot goes to the thread with the fewest pending, so the main thread can build
 // the report meanwhile and two plots can render at once on two cores. A plot's bytes do not
@@ -409,7 +410,8 @@ function fail(t: Thread, e: Error): void {
 }
 
 function startThread(): Thread {
-  const t: Thread = { w: new Worker(new URL('./render-svg-thread.mjs', import.meta.url), { execArgv: [] }), pending: new Map() };
+  const bundles = Object.fromEntries(vegaBundleFiles().map((f) => [f.name, f.path]));
+  const t: Thread = { w: new Worker(new URL('./render-svg-thread.mjs', import.meta.url), { execArgv: [], workerData: bundles }), pending: new Map() };
   t.w.on('message', ({ id, svg, error }: { id: number; svg?: string; error?: string }) => {
     const p = t.pending.get(id);
     if (!p) return;
