@@ -9,7 +9,7 @@ import type { StageOutput } from '../../lib/engine/types.ts';
 import { carrier, patternSensitive } from '../../lib/analysis/carrier.ts';
 import { forwardTrace } from '../../lib/rnn/forward.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
-import { TOP_K, packBits, packCarriers, packStates, topByMagnitude, topNext, unpackBits, viewerData, viewerWindow } from '../../lib/report/viewer/data.ts';
+import { TOP_K, packBits, packCarriers, packStates, topByMagnitude, topNext, topNextNaive, unpackBits, viewerData, viewerWindow } from '../../lib/report/viewer/data.ts';
 import { fromKernel, fromStage } from '../../lib/report/viewer/decomposition.ts';
 import { decompose } from '../../lib/analysis/decomposition.ts';
 import { viewerHtml } from '../../lib/report/viewer/html.ts';
@@ -134,5 +134,18 @@ describe('viewer page', () => {
 
   it('refuses to build without the library bundles', () => {
     expect(() => viewerHtml(data, { ...libs, 'vega-embed': '' })).toThrow(/vega-embed bundle is missing/);
+  });
+});
+
+describe('topNext', () => {
+  it('gives topNextNaive\'s bytes and probabilities (ties to the lower byte, equal rows, -Infinity, k over 256)', () => {
+    let s = 99;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const T = 40;
+    const logp = new Float64Array(T * 256);
+    for (let i = 0; i < logp.length; i++) logp[i] = -Math.floor(rnd() * 12) / 2; // many ties
+    logp.fill(-3, 5 * 256, 6 * 256); // a row of equal values
+    for (let o = 0; o < 256; o += 3) logp[7 * 256 + o] = -Infinity;
+    for (const k of [1, 5, 17, 300]) for (const from of [0, 3]) expect(topNext(logp, T - from, k, from)).toEqual(topNextNaive(logp, T - from, k, from));
   });
 });

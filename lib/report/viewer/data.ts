@@ -90,8 +90,41 @@ export interface ViewerData {
   topk: { k: number; bytes: number[]; probs: number[] } | null;
 }
 
-/** The k most probable next bytes at positions from..from+T-1 of (N × 256) log-probabilities; ties to the lower byte. */
+/**
+ * The k most probable next bytes at positions from..from+T-1 of (N × 256) log-probabilities;
+ * ties to the lower byte. One pass over the bytes per position keeps the best k in order
+ * (a byte enters only when strictly more probable than the k-th, so of equal ones the lower
+ * stays first): topNextNaive's bytes, without sorting all 256.
+ */
 export function topNext(logp: ArrayLike<number>, T: number, k: number, from = 0): { bytes: number[]; probs: number[] } {
+  for (let t = from; t < from + T; t++) for (let o = 0; o < 256; o++) if (Number.isNaN(logp[t * 256 + o])) return topNextNaive(logp, T, k, from);
+  const bytes: number[] = [];
+  const probs: number[] = [];
+  const m = Math.min(k, 256);
+  const best = new Int32Array(m);
+  for (let t = from; t < from + T; t++) {
+    const row = t * 256;
+    let n = 0;
+    for (let o = 0; o < 256; o++) {
+      const v = logp[row + o];
+      if (n === m && !(v > logp[row + best[m - 1]])) continue;
+      let i = n < m ? n++ : m - 1;
+      while (i > 0 && v > logp[row + best[i - 1]]) {
+        best[i] = best[i - 1];
+        i--;
+      }
+      best[i] = o;
+    }
+    for (let i = 0; i < n; i++) {
+      bytes.push(best[i]);
+      probs.push(round(Math.exp(logp[row + best[i]]), 4));
+    }
+  }
+  return { bytes, probs };
+}
+
+/** Naive twin of topNext: sort all 256 bytes per position (ties to the lower byte). */
+export function topNextNaive(logp: ArrayLike<number>, T: number, k: number, from = 0): { bytes: number[]; probs: number[] } {
   const bytes: number[] = [];
   const probs: number[] = [];
   const idx = Array.from({ length: 256 }, (_, o) => o);
