@@ -805,3 +805,22 @@ export function gradients4(G: usize, Sb: usize, lo: i32, WhT: usize, H: i32, D: 
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// the ablation's readout (lib/analysis/ablation.ts readout4): four chains' log p of one
+// target each
+
+/**
+ * out[c] = log softmax(Wy·h_c + by)[o_c] for the four chains c, h (4, H) f64 chains one after
+ * another: h is laid out (H, 4) in v, then mv4 (init by) and logSoftmax4 into L (V, 4) as
+ * readoutLogp4 computes them, and each chain's target read off: the same bits.
+ */
+export function readoutPick4(out: usize, h: usize, v: usize, L: usize, Wy: usize, by: usize, V: i32, H: i32, o0: i32, o1: i32, o2: i32, o3: i32): void {
+  for (let c = 0; c < 4; c++) for (let j = 0; j < H; j++) store<f64>(at(v, j * 4 + c), load<f64>(at(h, c * H + j)));
+  mv4(L, Wy, V, H, v, by);
+  logSoftmax4(L, V);
+  store<f64>(out, load<f64>(at(L, o0 * 4)));
+  store<f64>(out, load<f64>(at(L, o1 * 4 + 1)), 8);
+  store<f64>(out, load<f64>(at(L, o2 * 4 + 2)), 16);
+  store<f64>(out, load<f64>(at(L, o3 * 4 + 3)), 24);
+}

@@ -19,7 +19,7 @@
 import { V, type Weights } from '../rnn/weights.ts';
 import { bitsOf, readoutLogits4, readoutLogp4 } from '../rnn/forward.ts';
 import { ablate, runWithHooks } from '../rnn/hooks.ts';
-import { Mv4, Step4 } from '../rnn/wasm-dense.ts';
+import { Mv4, Step4, denseArena } from '../rnn/wasm-dense.ts';
 
 type States = Float32Array | Float64Array;
 
@@ -125,13 +125,31 @@ function squash4(w: Weights, i: number, a0: number, a1: number, a2: number, a3: 
   next[3 * H + i] = Math.fround(Math.tanh(x3 >= 0 ? Math.fround(Wx[r + x3] + a3 + b) : Math.fround(a3 + b)));
 }
 
+/** The readout's weights and scratch in the dense module's memory (readoutPick4), or null without it. */
+function pickArena(w: Weights, Wy64: Float64Array) {
+  const d = denseArena({ Wy: ['f64', V * w.H], by: ['f64', V], h: ['f64', 4 * w.H], v: ['f64', 4 * w.H], L: ['f64', 4 * V], out: ['f64', 4] });
+  if (d) {
+    d.v.Wy.set(Wy64);
+    for (let q = 0; q < V; q++) d.v.by[q] = w.by[q];
+  }
+  return d;
+}
+type Pick = NonNullable<ReturnType<typeof pickArena>>;
+
 /**
  * Four readouts side by side: out[i] = log softmax(Wy·h_i + by)[o_i] for h (4, H), in the
  * arithmetic of readoutLogp (logits summed over j in order, then max, Σ exp, log); the
  * logits come from readoutLogits4, the trace's own blocked readout.
  * `logits` is (4, V) scratch.
  */
-function readout4(w: Weights, Wy64: Float64Array, h: Float64Array, o: Int32Array, logits: Float64Array, out: Float64Array): void {
+function readout4(w: Weights, Wy64: Float64Array, h: Float64Array, o: Int32Array, logits: Float64Array, out: Float64Array, pick: Pick | null = null): void {
+  if (pick) {
+    // readoutLogp4's kernels and the four targets read off, all in WebAssembly (readoutPick4)
+    pick.v.h.set(h.subarray(0, 4 * w.H));
+    pick.x.readoutPick4(pick.p.out, pick.p.h, pick.p.v, pick.p.L, pick.p.Wy, pick.p.by, V, w.H, o[0], o[1], o[2], o[3]);
+    for (let i = 0; i < 4; i++) out[i] = pick.v.out[i];
+    return;
+  }
   if (Mv4.for(Wy64, V, w.H)) {
     // the same arithmetic as below, whole log softmax in WebAssembly (readoutLogp4)
     readoutLogp4(w, Wy64, h, logits, 0);
@@ -169,6 +187,7 @@ export function ablationFast(
   const Wy64 = Float64Array.from(w.Wy); // exact copy, for readoutLogits4
   const mv = Mv4.for(Float64Array.from(w.Wh), H, H); // Wh·S in WebAssembly, or null: step4's loops
   const ws = Step4.for(w); // the whole step in WebAssembly, or null
+  const pick = pickArena(w, Wy64); // the whole readout in WebAssembly, or null
   const acc = new Float64Array(4 * H);
   const N = xs.length;
   const nT = lastT - firstT + 1;
@@ -198,7 +217,7 @@ export function ablationFast(
       }
       if (s + 3 + r < firstT) continue;
       for (let i = 0; i < 4; i++) tgt[i] = s + i + r + 1 < N ? xs[s + i + r + 1] : 0;
-      readout4(w, Wy64, b, tgt, logits, lp);
+      readout4(w, Wy64, b, tgt, logits, lp, pick);
       for (let i = 0; i < 4; i++) {
         const T = s + i + r;
         if (T < firstT || T > lastT) continue;

@@ -24,6 +24,7 @@ export interface DenseExports {
   step4(next: number, prev: number, v: number, out: number, M: number, H: number, Wx: number, bh: number, x0: number, x1: number, x2: number, x3: number): void;
   step4v(next: number, prev: number, v: number, out: number, M: number, H: number, Wx: number, bh: number, x0: number, x1: number, x2: number, x3: number): void;
   tanhTest(IN: number, OUT: number, n: number): void;
+  readoutPick4(out: number, h: number, v: number, L: number, Wy: number, by: number, V: number, H: number, o0: number, o1: number, o2: number, o3: number): void;
   gradients4(G: number, Sb: number, lo: number, WhT: number, H: number, D: number, T0: number, T1: number, T2: number, T3: number, v: number, out: number): void;
   scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number, code: number, norm: number): void;
   forwardSteps(z: number, S: number, xs: number, t0: number, t1: number, H: number, Wp: number, Wx: number, bh: number, prev: number, acc: number, sign: number): void;
@@ -34,7 +35,7 @@ let reason = '';
 
 /** The compiled dense module, or null (reason in denseUnavailableReason()): missing build, or TOTAL_INTERP_DENSE=js. */
 /** The kernels this file calls: a module without one of them is not used. */
-export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep', 'step4v', 'gradients4'];
+export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep', 'step4v', 'gradients4', 'readoutPick4'];
 
 export function denseModule(): WebAssembly.Module | null {
   if (process.env.TOTAL_INTERP_DENSE === 'js') {

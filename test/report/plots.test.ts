@@ -227,7 +227,7 @@ describe('the plots module', () => {
   });
 
   it('renders the same bytes from the UMD bundles as from the packages\' ES modules', async () => {
-    const { stableIds } = await import('../../lib/report/render-svg-thread.mjs');
+    const { stableIds } = (await import(new URL('../../lib/report/render-svg-thread.mjs', import.meta.url).href)) as { stableIds: (svg: string) => string };
     const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
     const esm = async (spec: object) => {
       const view = new vega.View(vega.parse(vl.compile(spec as any).spec), { renderer: 'none', logLevel: vega.Warn });
