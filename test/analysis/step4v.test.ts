@@ -1,8 +1,11 @@
-// The ablation's four-chain step with tanh two lanes at a time (asm/dense.ts step4v,
-// tanh2v) against its scalar twins: Math.tanh, and step4 (the scalar-tanh kernel, itself
-// the JavaScript squash's bits), bit for bit.
+// The ablation's WebAssembly kernels against their scalar twins, bit for bit: the
+// four-chain step with tanh two lanes at a time (asm/dense.ts step4v, tanh2v) against
+// Math.tanh and step4 (the scalar-tanh kernel, itself the JavaScript squash's bits), and the
+// readout of four chains' targets (readoutPick4) against readoutLogp.
 import { describe, expect, it } from 'vitest';
 import { denseArena, denseModule } from '../../lib/rnn/wasm-dense.ts';
+import { readoutLogp } from '../../lib/rnn/forward.ts';
+import { V, paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
 
 const rng = (seed: number) => () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
 
@@ -48,6 +51,26 @@ describe.skipIf(!denseModule())('step4v and tanh2v (build/dense.wasm)', () => {
         for (let i = 0; i < 4 * H; i++) max = Math.max(max, Math.abs(d.v.a[i] - d.v.b[i]));
         expect(bad.length, `H=${H} bytes ${xs}: max difference ${max}, first at ${bad[0]}: ${d.v.a[bad[0]]} vs ${d.v.b[bad[0]]}`).toBe(0);
         d.v.prev.set(d.v.b); // and step on from there
+      }
+    }
+  });
+
+  it('readoutPick4 gives readoutLogp\'s log-probability at each chain\'s target, bit for bit', () => {
+    for (const H of [128, 7]) {
+      const rnd = rng(300 + H);
+      const w = weightsFrom(Float32Array.from({ length: paramCount(H) }, () => (rnd() - 0.5) * 3), H);
+      const d = denseArena({ Wy: ['f64', V * H], by: ['f64', V], h: ['f64', 4 * H], v: ['f64', 4 * H], L: ['f64', 4 * V], out: ['f64', 4] })!;
+      for (let i = 0; i < V * H; i++) d.v.Wy[i] = w.Wy[i];
+      for (let q = 0; q < V; q++) d.v.by[q] = w.by[q];
+      const row = new Float64Array(V);
+      for (let rep = 0; rep < 20; rep++) {
+        for (let i = 0; i < 4 * H; i++) d.v.h[i] = Math.fround(rnd() * 2 - 1);
+        const o = [0, 1, 2, 3].map(() => Math.floor(rnd() * V));
+        d.x.readoutPick4(d.p.out, d.p.h, d.p.v, d.p.L, d.p.Wy, d.p.by, V, H, o[0], o[1], o[2], o[3]);
+        for (let c = 0; c < 4; c++) {
+          readoutLogp(w, d.v.h, c * H, row, 0);
+          if (!Object.is(d.v.out[c], row[o[c]])) expect.fail(`H=${H} chain ${c}: ${d.v.out[c]} vs readoutLogp ${row[o[c]]} (difference ${d.v.out[c] - row[o[c]]})`);
+        }
       }
     }
   });
