@@ -160,7 +160,7 @@ describe('architecture', () => {
     // (description-check: no imports; describe's declaration checks a hand-edited description with it)
     const mayLoad = /^(pipeline\.ts|stages\/.*|schemas\/.*|lib\/engine\/.*|lib\/cli\/(noop|main|commands|errors|args)\.ts|lib\/data\/inputs\.ts|lib\/rnn\/wasm-files\.ts|lib\/report\/viewer\/libs\.ts|lib\/analysis\/description-check\.ts)$/;
     expect(loaded.filter((f) => !mayLoad.test(f))).toEqual([]);
-    const runTimeOnly = ['run/execute', 'keep/tensor', 'guard/lock', 'guard/lease', 'guard/renewal', 'keep/store-list', 'decide/status', 'keep/gc', 'run/run-stage', 'run/child-runner', 'run/child', 'run/placement', 'keep/remote', 'keep/remote-http'];
+    const runTimeOnly = ['run/execute', 'keep/tensor', 'guard/lock', 'guard/lease', 'guard/renewal', 'keep/store-list', 'decide/status', 'keep/gc', 'run/run-stage', 'run/placement', 'keep/remote', 'keep/remote-http'];
     for (const n of runTimeOnly) expect(fs.existsSync(path.join(root, `lib/engine/${n}.ts`)), n).toBe(true);
     expect(loaded.filter((f) => runTimeOnly.some((n) => f === `lib/engine/${n}.ts`))).toEqual([]);
     expect(loaded.length).toBeLessThanOrEqual(51); // 22 stages, 28 modules and pipeline.ts

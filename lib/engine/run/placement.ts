@@ -1,5 +1,5 @@
 // Where a stage runs: in this process, in a worker of the build's pool, or in a child
-// process of its own (child-runner.ts). This process runs one stage at a time (its
+// process of its own (run-stage.ts). This process runs one stage at a time (its
 // seconds are its own wall clock, build.ts); so does each pool worker. A worker costs a
 // tsx start-up (~0.7 s to start, more under load) once per build, not per stage, and keeps this process
 // free to schedule and to show the others' progress. The decision:
@@ -19,7 +19,7 @@
 
 import type { Entry } from '../keep/entry.ts';
 import type { Store } from '../keep/store.ts';
-import type { ChildWorker, StagePool } from './child-runner.ts';
+import type { ChildWorker, StagePool } from './run-stage.ts';
 
 /** A `long` stage expected to take longer than this (seconds of its own run) goes to a child of its own. */
 export const CHILD_ABOVE_S = 1;
@@ -120,7 +120,7 @@ export class Slots {
    */
   async startPool(others: boolean, order: readonly string[], inputsOf: (name: string) => readonly string[], from: string): Promise<void> {
     if (this.jobs <= 1 || this.pool || !(others || parallelBelow(order, inputsOf, from))) return;
-    const { StagePool } = await import('./child-runner.ts');
+    const { StagePool } = await import('./run-stage.ts');
     if (this.pool) return;
     this.pool = new StagePool(this.jobs - 1, this.wake);
     this.pool.grow();
