@@ -12,8 +12,9 @@
 //   - otherwise the first slot free, here or a started pool worker (build.ts waits for one),
 //     so a never-timed stage too runs beside the others: a cold cache has no stage timed,
 //     and run here one at a time a cold report used one core. A stage timed at most
-//     HERE_BELOW_S prefers this process (a worker would spend more reading its inputs again
-//     than it takes); every other stage prefers a free worker, leaving this process free.
+//     HERE_BELOW_S (1 s, from its entries' seconds in the cache) prefers this process (a
+//     worker's IPC and its reading of the inputs are a large part of a short stage); every
+//     other stage prefers a free worker, leaving this process free.
 // A worker still starting takes nothing: the stages go here meanwhile, and the first
 // stages of a cold build (data, model, trace: a chain) never wait for a start-up.
 
@@ -25,7 +26,7 @@ import type { ChildWorker, StagePool } from './run-stage.ts';
 export const CHILD_ABOVE_S = 1;
 
 /** A stage timed at most this prefers this process to a pool worker. */
-export const HERE_BELOW_S = 0.1;
+export const HERE_BELOW_S = 1;
 
 /** Where a stage ran. */
 export type Site = 'here' | 'pool' | 'child';
