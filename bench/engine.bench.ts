@@ -170,14 +170,18 @@ export function compareWithBase(reps: number, model: string): void {
     t.wall.length = 0;
     t.cpu.length = 0;
   }
-  for (let i = 0; i < reps; i++) for (const t of i % 2 ? [...trees].reverse() : trees) run(t);
-  // Bare tsx on an empty script, started the same way, for the overhead.
+  // Bare tsx on an empty script, started the same way and interleaved with the trees, for the overhead.
   const bare = { name: 'bare tsx (empty script)', dir: root, cache: trees[0].cache, wall: [] as number[], cpu: [] as number[] };
-  for (let i = 0; i < reps; i++) {
+  const runBare = () => {
     const t0 = performance.now();
     const r = spawnSync(process.execPath, ['--import', cpuPreload, '--import', pathToFileURL(tsxLoader).href, path.join(os.tmpdir(), 'ti-empty.ts')], { cwd: root, encoding: 'utf8' });
     bare.wall.push(performance.now() - t0);
     bare.cpu.push(Number(/cpu-ms ([\d.]+)/.exec(r.stderr)?.[1] ?? NaN));
+  };
+  for (let i = 0; i < reps; i++) {
+    if (i % 2) runBare();
+    for (const t of i % 2 ? [...trees].reverse() : trees) run(t);
+    if (!(i % 2)) runBare();
   }
   console.log('| tree | wall median ms | CPU median ms (user + sys) |');
   console.log('|---|---|---|');
