@@ -78,6 +78,12 @@ export function benchEngine(reps = 7): void {
   const bareTsx = time(tsxBin, [empty], { cwd: root }, reps);
   const report = time('npx', ['tsx', 'pipeline.ts', 'report', '--set', model], { cwd: root, env }, reps);
   const reportTsx = time(tsxBin, ['pipeline.ts', 'report', '--set', model], { cwd: root, env }, reps);
+  // The same with the no-op memo removed before each run (lib/cli/noop.ts): the full CLI and engine.
+  const reportFull: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    fs.rmSync(path.join(cache, 'noop'), { recursive: true, force: true });
+    reportFull.push(...time(tsxBin, ['pipeline.ts', 'report', '--set', model], { cwd: root, env }, 1));
+  }
   const status = time('npx', ['tsx', 'pipeline.ts', 'status', '--set', model], { cwd: root, env }, reps);
 
   const dag = syntheticDag(20);
@@ -92,6 +98,7 @@ export function benchEngine(reps = 7): void {
     ['node_modules/.bin/tsx empty.ts (baseline)', bt, bt],
     ['npx tsx pipeline.ts report (no-op, paper weights)', median(report), b],
     ['node_modules/.bin/tsx pipeline.ts report (no-op)', median(reportTsx), bt],
+    ['node_modules/.bin/tsx pipeline.ts report (no-op, memo removed: full CLI)', median(reportFull), bt],
     ['npx tsx pipeline.ts status', median(status), b],
     ['npx tsx synthetic 20-stage DAG run (no-op)', median(dagNoop), b],
   ];
@@ -142,7 +149,8 @@ export function compareWithBase(reps: number, model: string): void {
   // all threads, printed by a preload at exit) is the steadier comparison.
   const cpuPreload = `data:text/javascript,process.on('exit',()=>{const c=process.cpuUsage();process.stderr.write('\\ncpu-ms '+(c.user+c.system)/1000+'\\n')})`;
   const tsxLoader = path.join(root, 'node_modules/tsx/dist/loader.mjs');
-  const run = (t: { dir: string; cache: string; wall: number[]; cpu: number[] }) => {
+  const run = (t: { dir: string; cache: string; wall: number[]; cpu: number[]; noMemo?: boolean }) => {
+    if (t.noMemo) fs.rmSync(path.join(t.cache, 'noop'), { recursive: true, force: true });
     const t0 = performance.now();
     const r = spawnSync(process.execPath, ['--import', cpuPreload, '--import', pathToFileURL(tsxLoader).href, 'pipeline.ts', 'report', '--set', model], { cwd: t.dir, env: env(t.cache), encoding: 'utf8' });
     const ms = performance.now() - t0;
@@ -153,6 +161,8 @@ export function compareWithBase(reps: number, model: string): void {
   const trees = [
     { name: 'this tree', dir: root, cache: fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-cache-')), wall: [] as number[], cpu: [] as number[] },
     { name: ref, dir: base, cache: fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-cache-')), wall: [] as number[], cpu: [] as number[] },
+    // This tree again with its no-op memo removed before each run (the full CLI; a tree without the memo is unaffected).
+    { name: 'this tree, memo removed', dir: root, cache: fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-cache-')), wall: [] as number[], cpu: [] as number[], noMemo: true },
   ];
   console.log(`\nno-op report, this tree vs ${ref} (interleaved, ${reps} runs each; building each once first)…`);
   for (const t of trees) {
@@ -160,10 +170,23 @@ export function compareWithBase(reps: number, model: string): void {
     t.wall.length = 0;
     t.cpu.length = 0;
   }
-  for (let i = 0; i < reps; i++) for (const t of i % 2 ? [...trees].reverse() : trees) run(t);
+  // Bare tsx on an empty script, started the same way and interleaved with the trees, for the overhead.
+  const bare = { name: 'bare tsx (empty script)', dir: root, cache: trees[0].cache, wall: [] as number[], cpu: [] as number[] };
+  const runBare = () => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['--import', cpuPreload, '--import', pathToFileURL(tsxLoader).href, path.join(os.tmpdir(), 'ti-empty.ts')], { cwd: root, encoding: 'utf8' });
+    bare.wall.push(performance.now() - t0);
+    bare.cpu.push(Number(/cpu-ms ([\d.]+)/.exec(r.stderr)?.[1] ?? NaN));
+  };
+  for (let i = 0; i < reps; i++) {
+    if (i % 2) runBare();
+    for (const t of i % 2 ? [...trees].reverse() : trees) run(t);
+    if (!(i % 2)) runBare();
+  }
   console.log('| tree | wall median ms | CPU median ms (user + sys) |');
   console.log('|---|---|---|');
-  for (const t of trees) console.log(`| ${t.name} | ${median(t.wall).toFixed(0)} | ${median(t.cpu).toFixed(0)} |`);
+  for (const t of [...trees, bare]) console.log(`| ${t.name} | ${median(t.wall).toFixed(0)} | ${median(t.cpu).toFixed(0)} |`);
+  for (const t of trees) console.log(`${t.name}: CPU ${(median(t.cpu) - median(bare.cpu)).toFixed(0)} ms over bare tsx`);
   const [a, b] = trees.map((t) => median(t.cpu));
   const wall = median(trees[0].wall) / median(trees[1].wall);
   console.log(`CPU this tree / ${ref}: ${(a / b).toFixed(3)}; wall: ${wall.toFixed(3)} (${a <= b && wall <= 1 ? 'no slower' : 'SLOWER'})`);

@@ -14,6 +14,7 @@ import { makeKey, type Keyed } from './decide/key.ts';
 import type { FingerprintMemo } from './decide/key.ts';
 import type { ExternalFile, StageDef } from './types.ts';
 import { EngineError } from './errors.ts';
+import { useStandaloneValidators } from './validate.ts';
 
 export interface LoadedStage {
   def: StageDef;
@@ -73,6 +74,7 @@ export class Project {
     }
     this.env = opts.env ?? process.env;
     this.schemasDir = opts.schemasDir ?? path.join(this.root, 'schemas');
+    useStandaloneValidators(path.join(this.schemasDir, 'validators'));
     this.hasher = new SourceHasher(this.root, undefined, opts.importsMemo);
   }
 

@@ -2,8 +2,11 @@
 // cannot say "valid") and its JSON outputs against `schemas/<stage>.output.json` on write
 // and on read, with ajv's errors turned into "where: what, got X (type)" lines.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { ValidateFunction, ErrorObject } from 'ajv';
+import { canonicalJson, sha256 } from './keep/hash.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -13,20 +16,54 @@ const require = createRequire(import.meta.url);
 // checked only when it has overrides, and then by quickValid (below) unless that cannot say
 // "valid". Nothing is generated into the cache: a cache holds data, never code that every
 // command would import.
+//
+// Output schemas are big (all of them: ~0.4 s of CPU to compile, in every process that
+// checks outputs), so each has its validator compiled ahead of time into the project
+// (schemas/validators/<stage>.output.cjs, `npm run schemas`: ajv's standalone code and the
+// sha256 of the schema it was made from). One is used only when that hash is the schema's
+// in hand; a stale or missing file means ajv compiles the schema, as before: slower, never wrong.
+
+/** The options every validator is compiled with (schemas/validators.ts uses the same). */
+export const AJV_OPTIONS = { allErrors: true, strict: false } as const;
+
+/** The hash a compiled-ahead validator carries: sha256 of the schema's canonical JSON. */
+export function schemaHash(schema: unknown): string {
+  return sha256(canonicalJson(schema));
+}
+
+let standaloneDir: string | null = null;
+/** Where compiled-ahead output validators are (<schemas>/validators); set by the project. */
+export function useStandaloneValidators(dir: string | null): void {
+  standaloneDir = dir;
+}
+
 const ajvCache = new WeakMap<object, ValidateFunction>();
 let ajv: any = null;
-function compile(schema: object): ValidateFunction {
-  let f = ajvCache.get(schema);
+function compile(schema: object, stage?: string): ValidateFunction {
+  let f = ajvCache.get(schema) ?? (stage ? standalone(schema, stage) : undefined);
   if (!f) {
     if (!ajv) {
       const m = require('ajv');
       const Ajv = m.default ?? m;
-      ajv = new Ajv({ allErrors: true, strict: false });
+      ajv = new Ajv({ ...AJV_OPTIONS });
     }
     f = ajv.compile(schema) as ValidateFunction;
-    ajvCache.set(schema, f);
   }
+  ajvCache.set(schema, f);
   return f;
+}
+
+/** The compiled-ahead validator of this stage's output schema, if there is one made from this very schema. */
+function standalone(schema: object, stage: string): ValidateFunction | undefined {
+  if (!standaloneDir) return undefined;
+  const file = path.join(standaloneDir, `${stage}.output.cjs`);
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const m = require(file);
+    return typeof m === 'function' && m.schemaHash === schemaHash(schema) ? (m as ValidateFunction) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Check a params object (defaults included) against the schema; null when valid. */
@@ -64,7 +101,7 @@ function describe(errors: ErrorObject[] | null | undefined, root: string, data?:
 /** Validate a JSON output against the stage's output schema (no defaults filled). */
 export function checkOutput(stage: string, schema: any, json: unknown, when: 'write' | 'read'): string | null {
   if (!schema) return null;
-  const validate = compile(schema);
+  const validate = compile(schema, stage);
   if (validate(json)) return null;
   return `stage ${stage}: JSON output fails schemas/${stage}.output.json on ${when}:\n${describe(validate.errors, 'output', json)}`;
 }

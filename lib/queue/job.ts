@@ -47,7 +47,7 @@ async function load(cfg: WorkerConfig): Promise<Pipeline> {
   locker = new RedisKeyLock(cfg.queue, { ttlMs: cfg.lockTtlMs, warn, exitWithParent: !!process.send });
   redis = new Redis(cfg.queue, { maxRetriesPerRequest: 2 });
   redis.on('error', () => {});
-  const remote = cfg.remote ? new RemoteCache(cfg.remote, { auth: cfg.remoteAuth, warn }) : null;
+  const remote = cfg.remote ? new RemoteCache(cfg.remote, { ...cfg.remoteSettings, warn }) : null;
   await p.layer({ remote, keyLock: locker });
   return p;
 }

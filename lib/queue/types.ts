@@ -41,6 +41,13 @@ export interface PointEvent {
   detail?: string;
 }
 
+/** A remote cache's settings besides its URL: credentials, the entry key (HMAC), the download cap. */
+export interface RemoteSettings {
+  auth?: string;
+  key?: string;
+  maxBytes?: number;
+}
+
 /** How the worker parent configures its sandboxed processors (env TOTAL_INTERP_WORKER, JSON). */
 export interface WorkerConfig {
   root: string;
@@ -48,7 +55,8 @@ export interface WorkerConfig {
   cacheDir: string;
   reportsDir: string;
   remote?: string;
-  remoteAuth?: string;
+  /** The remote cache's settings, read from the environment by the CLI (remoteSettings in cli.ts). */
+  remoteSettings?: RemoteSettings;
   queue: string;
   lockTtlMs: number;
 }

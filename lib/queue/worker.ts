@@ -31,7 +31,7 @@ export async function startWorker(o: WorkerOptions): Promise<{ worker: Worker; c
     cacheDir: o.cacheDir,
     reportsDir: o.reportsDir,
     remote: o.remote,
-    remoteAuth: o.remoteAuth,
+    remoteSettings: o.remoteSettings,
     queue: o.queue,
     lockTtlMs: o.lockTtlMs,
   };

@@ -33,7 +33,9 @@ describe('placement', () => {
     expect(placement(null, { jobs: 2, alone: true, long: true })).toBe('child'); // even alone: Ctrl-C answered at once
     expect(placement(null, { jobs: 1, alone: true, long: true })).toBe('child'); // --jobs 1 too
     expect(placement(0.2, { jobs: 1, alone: true, long: true })).toBe('here'); // unless its runs say it is short
-    expect(placement(0.2, { jobs: 2, alone: false, long: true })).toBe('pool-first'); // once timed, its time decides
+    expect(placement(0.2, { jobs: 2, alone: false, long: true })).toBe('here-first'); // once timed, its time decides
+    expect(placement(1.5, { jobs: 2, alone: false, long: true })).toBe('child');
+    expect(placement(0.9, { jobs: 2, alone: false })).toBe('here-first'); // under a second: this process first
   });
 
   it('expects the seconds of the entry for this key, else of the latest build, else nothing', async () => {

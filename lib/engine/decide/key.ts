@@ -57,6 +57,8 @@ export interface Keyed {
   key: string;
   codeFiles: Record<string, string>;
   externals: Record<string, ExternalFile>;
+  /** Each external file's label (externalLabel), for the provenance of what is built from it. */
+  labels: Record<string, string>;
   overrides: Record<string, Record<string, unknown>>;
 }
 
@@ -74,7 +76,8 @@ export function makeKey(k: KeyInputs): Keyed {
     env: Object.fromEntries(Object.entries(k.env).map(([x, v]) => [x, v ?? null])),
     ...(k.def.overrides ? { overrides } : {}),
   };
-  return { record, key: hashJson(record), codeFiles: k.code.files, externals: k.externals, overrides };
+  const labels = Object.fromEntries(Object.entries(k.externals).map(([x, f]) => [x, externalLabel(f)]));
+  return { record, key: hashJson(record), codeFiles: k.code.files, externals: k.externals, labels, overrides };
 }
 
 // Fingerprints of external files (data, imported weights) for the cache key: the content

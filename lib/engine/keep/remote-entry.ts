@@ -1,5 +1,5 @@
 // A remote entry as it arrives: parsed and checked like a local one (entry.ts), tied to the
-// key it was asked for, and, when the remote is keyed (TOTAL_INTERP_REMOTE_KEY), carrying a
+// key it was asked for, and, when the remote is keyed (an entry key, passed in by the CLI), carrying a
 // valid HMAC tag. Used by remote.ts for every entry it pulls and pushes.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -35,8 +35,8 @@ export function checkEntry(bytes: Uint8Array, stage: string, key: string, o: { d
   if (why) return why;
   if (entry.key !== key || hashJson(entry.record) !== key) return 'does not belong to this key';
   if (o.hmacKey) {
-    if (typeof tag !== 'string' || !/^[0-9a-f]{64}$/.test(tag)) return 'has no HMAC tag (TOTAL_INTERP_REMOTE_KEY is set: only tagged entries are served)';
-    if (!timingSafeEqual(Buffer.from(tag, 'hex'), Buffer.from(entryTag(o.hmacKey, entry), 'hex'))) return 'has an HMAC tag that is not valid under TOTAL_INTERP_REMOTE_KEY';
+    if (typeof tag !== 'string' || !/^[0-9a-f]{64}$/.test(tag)) return 'has no HMAC tag (an entry key is set: only tagged entries are served)';
+    if (!timingSafeEqual(Buffer.from(tag, 'hex'), Buffer.from(entryTag(o.hmacKey, entry), 'hex'))) return 'has an HMAC tag that is not valid under the entry key';
   }
   return entry;
 }

@@ -6,7 +6,7 @@
 // keep-alive that ran out while a long stage built) is retried once on a new connection
 // before the remote counts as unreachable. A download is read as a stream and given up as
 // soon as it exceeds what the caller expects (an object's declared size, an entry's 16 MiB)
-// or the hard cap, TOTAL_INTERP_REMOTE_MAX_BYTES (default 8 GiB), so a huge or endless body
+// or the hard cap (maxBytes, default 8 GiB), so a huge or endless body
 // is never held in memory; and when no data arrives for `timeoutMs`, or, after that long,
 // it averages less than MIN_RATE (64 KiB/s: a server trickling bytes holds a build up too).
 
@@ -15,17 +15,17 @@ import { EngineError } from '../errors.ts';
 export type Kind = 'cas' | 'ac';
 
 export interface RemoteOptions {
-  /** user:pass when not in the URL (from TOTAL_INTERP_REMOTE_CACHE_AUTH, read by the CLI). */
+  /** user:pass when not in the URL (the CLI reads it from its environment). */
   auth?: string;
   /** Where warnings go (one line each, without the "warning: " prefix). */
   warn?: (message: string) => void;
   /** Give up a request when no data has come for this long (default 60 s). */
   timeoutMs?: number;
-  /** The most any one download may be (default: TOTAL_INTERP_REMOTE_MAX_BYTES, else 8 GiB). */
+  /** The most any one download may be (default 8 GiB; the CLI passes its setting). */
   maxBytes?: number;
 }
 
-/** The hard cap on one download when neither the caller nor TOTAL_INTERP_REMOTE_MAX_BYTES sets one. */
+/** The hard cap on one download when the caller sets none. */
 export const DEFAULT_MAX_BYTES = 8 * 2 ** 30;
 
 /** The slowest average rate a download may keep up after its first timeoutMs (bytes per second). */
@@ -91,12 +91,8 @@ export class HttpCache {
     this.secrets = [auth, token, auth?.slice(auth.indexOf(':') + 1)].filter((s): s is string => !!s && s.length >= 3);
     this.warnFn = opts.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
     this.timeoutMs = opts.timeoutMs ?? 60_000;
-    const envMax = process.env.TOTAL_INTERP_REMOTE_MAX_BYTES;
-    if (opts.maxBytes !== undefined) this.maxBytes = opts.maxBytes;
-    else if (envMax) {
-      if (!/^\d+$/.test(envMax) || Number(envMax) < 1) throw new RemoteError('max-bytes', `TOTAL_INTERP_REMOTE_MAX_BYTES: expected a positive number of bytes, got ${JSON.stringify(envMax)}`, `e.g. TOTAL_INTERP_REMOTE_MAX_BYTES=4294967296 (4 GiB)`);
-      this.maxBytes = Number(envMax);
-    } else this.maxBytes = DEFAULT_MAX_BYTES;
+    if (opts.maxBytes !== undefined && !(Number.isSafeInteger(opts.maxBytes) && opts.maxBytes >= 1)) throw new RemoteError('max-bytes', `the download cap must be a positive number of bytes, got ${opts.maxBytes}`);
+    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   }
 
   /** Remove credentials from any text before it is shown. */

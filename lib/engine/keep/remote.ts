@@ -14,7 +14,7 @@
 // entry finds its objects.
 //
 // Credentials come from the URL (http://user:pass@host/…) or are passed in by the caller
-// (the CLI reads TOTAL_INTERP_REMOTE_CACHE_AUTH=user:pass). They are sent as a Basic
+// (the CLI passes them from its environment). They are sent as a Basic
 // Authorization header and never appear in a message: every message names the remote by
 // `redacted`, and any text that could echo them is scrubbed.
 //
@@ -27,7 +27,7 @@
 // reports/<label>/, tensor refs their files can hold, the tensors the stage declares), its
 // record hashes to the key asked for, every object matches its name and declared size (a
 // download is cut off past it), every tensor file's header matches its ref, and its
-// outputHash is recomputed from the objects. With TOTAL_INTERP_REMOTE_KEY set, every entry
+// outputHash is recomputed from the objects. With an entry key (`key`, passed in by the CLI), every entry
 // pushed carries `tag`, an HMAC-SHA256 under that key of the whole entry (key, record, refs,
 // outputHash), and an entry without a valid tag is not served. Whatever fails is one warning
 // and the stage is built locally: a remote can make a build slower, never wrong or stopped.
@@ -79,10 +79,10 @@ export class RemoteCache extends HttpCache implements RemoteTier {
   /** The HMAC key entries are tagged and checked with (null: none). */
   private hmacKey: string | null;
 
+  /** `key`: the HMAC key entries are tagged and checked with (the CLI passes its setting). */
   constructor(url: string, opts: RemoteOptions & { key?: string } = {}) {
     super(url, opts);
-    const k = opts.key ?? process.env.TOTAL_INTERP_REMOTE_KEY;
-    this.hmacKey = k ? k : null;
+    this.hmacKey = opts.key ? opts.key : null;
     this.secrets.push(...(this.hmacKey && this.hmacKey.length >= 3 ? [this.hmacKey] : []));
   }
 
@@ -133,7 +133,7 @@ export class RemoteCache extends HttpCache implements RemoteTier {
       if (typeof checked === 'string') return refuse(`ac/${key}/${sha256(bytes)}`, checked);
       entry = checked;
       const total = entryObjects(entry).reduce((n, o) => n + o.ref.bytes, 0);
-      if (total > this.maxBytes) return refuse(`ac/${key}/total`, `declares ${total} bytes of outputs, more than the ${this.maxBytes} allowed (TOTAL_INTERP_REMOTE_MAX_BYTES)`);
+      if (total > this.maxBytes) return refuse(`ac/${key}/total`, `declares ${total} bytes of outputs, more than the ${this.maxBytes} allowed (the download cap)`);
     }
     const tensorRefs = new Map(Object.values(entry.outputs.tensors).map((t) => [t.hash, t]));
     for (const { ref, what } of entryObjects(entry)) {

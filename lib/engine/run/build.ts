@@ -190,10 +190,11 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
         const again = planStage(lk, name, params, entries, { building: true, explain: false });
         if (again.entry) return cached(name, again.entry, keyed, true);
       }
-      const loaded = await loadInputs(sp.inputs);
-      const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
       const want = placement(expectedSeconds(store, name, keyed.key), { jobs, alone, long: project.stage(name).def.long });
       const slot = want === 'child' || want === 'here' ? want : await slots.slot(want === 'here-first' ? 'here' : 'pool');
+      // A worker reads its inputs itself: here only those from the cache are read first (a damaged one is rebuilt).
+      const loaded = await loadInputs(slot === 'here' ? sp.inputs : sp.inputs.filter((u) => !checked(u)));
+      const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
       const where: Site = typeof slot === 'string' ? slot : 'pool';
       const run = () => runStage({ project, store, reporter, debug: settings.debug, checked }, name, keyed, params, upstream, loaded, slot);
       entries[name] = await (slot === 'here' ? oneHere(run, want !== 'here') : run()).catch((e) => {

@@ -1,14 +1,16 @@
 // Running one stage: load its inputs from the store, call its pure `run`, check its outputs
-// (schema, tensors, artifact names, JSON round trip) and hand them to the store's `put`. Shared by the in-process runner
-// and the child-process runner (--jobs), so both store exactly the same thing.
+// (schema, tensors, artifact names, JSON round trip) and hand them to the store's `put`.
+// The same code in this process and in a worker (--jobs): this file is also the worker
+// process's entry (run-stage.ts forks it), so both store exactly the same thing.
 
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { canonicalJson } from '../keep/hash.ts';
-import { checkOutput } from '../validate.ts';
+import { checkOutput, useStandaloneValidators } from '../validate.ts';
 import { decodeTensor, encodeTensor, checkTensor } from '../keep/tensor.ts';
-import type { Store, StoredResult } from '../keep/store.ts';
+import { LocalStore, type Store, type StoredResult } from '../keep/store.ts';
 import { CorruptError, artifactNameProblem, outputHashOf, type Entry } from '../keep/entry.ts';
 import type { KeyRecord } from '../decide/key.ts';
-import { externalLabel } from '../decide/key.ts';
 import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from '../types.ts';
 
 
@@ -68,6 +70,8 @@ export interface ExecuteArgs {
   codeFiles: Record<string, string>;
   inputs: Record<string, StageOutput>;
   externals: Record<string, ExternalFile>;
+  /** Each external file's label, for the entry's provenance (Keyed.labels). */
+  labels: Record<string, string>;
   env: Record<string, string | undefined>;
   overrides: Record<string, Record<string, unknown>>;
   outputSchema: any;
@@ -99,7 +103,7 @@ export async function executeStage(a: ExecuteArgs): Promise<Entry> {
   const tensors: StoredResult['tensors'] = {};
   for (const [name, t] of Object.entries(result.tensors ?? {})) {
     checkTensor(t, `stage ${def.name}: tensor ${name}`);
-    tensors[name] = { encode: () => encodeTensor(t), dtype: t.dtype, shape: t.shape }; // encoded as written: one at a time in memory
+    tensors[name] = { encode: encodeTensor.bind(null, t), dtype: t.dtype, shape: t.shape }; // encoded as written: one at a time in memory
   }
   for (const name of def.tensors ?? []) {
     if (!(name in tensors)) throw new Error(`stage ${def.name}: declared tensor "${name}" was not produced`);
@@ -127,9 +131,69 @@ export async function executeStage(a: ExecuteArgs): Promise<Entry> {
     volatile: def.volatile ?? [],
     tensors,
     artifacts: result.artifacts ?? {},
-    provenance: { files: Object.fromEntries(Object.entries(a.externals).map(([n, f]) => [n, externalLabel(f)])), stage: provenance },
+    provenance: { files: a.labels, stage: provenance },
     seconds,
   });
 }
 
 export { decodeTensor };
+
+/** What a worker process needs: executeStage's arguments that travel as data, and where to find the rest (stage, schemas, store, inputs). */
+export interface ChildJob extends Pick<ExecuteArgs, 'params' | 'record' | 'key' | 'codeFiles' | 'externals' | 'labels' | 'env' | 'overrides' | 'outputSchema'> {
+  root: string;
+  stageFile: string;
+  schemasDir: string;
+  cacheDir: string;
+  name: string;
+  inputs: Record<string, Entry>;
+  /** Each input's output schema; null for one validated when this build wrote it. */
+  inputSchemas: Record<string, unknown>;
+}
+
+// ---- a worker process ----
+// Forked by run-stage.ts: it runs the stages sent to it one after another, each with its own
+// id, and stays up between them, so the modules and WebAssembly kernels it has loaded serve
+// the next stage without another tsx start-up.
+
+async function work(id: number, job: ChildJob): Promise<void> {
+  try {
+    useStandaloneValidators(path.join(job.schemasDir, 'validators'));
+    const store = new LocalStore(job.cacheDir);
+    const def = (await import(pathToFileURL(path.resolve(job.root, job.stageFile)).href)).default;
+    const inputs: Record<string, StageOutput> = {};
+    for (const [u, e] of Object.entries(job.inputs)) inputs[u] = loadOutput(store, e, job.inputSchemas[u]);
+    let last = 0;
+    const entry = await executeStage({
+      ...job,
+      store,
+      def,
+      params: Object.freeze(job.params),
+      inputs,
+      progress: (done, total, message) => {
+        const now = performance.now();
+        if (now - last < 50 && done < total) return;
+        last = now;
+        process.send!({ type: 'progress', id, done, total, message });
+      },
+      warn: (message) => process.send!({ type: 'warn', id, message }),
+    });
+    process.send!({ type: 'done', id, entry });
+  } catch (e) {
+    const err = e as Error & { reason?: string; stage?: string; key?: string; code?: string; hint?: string };
+    // reason/stage/key/code/hint let the parent rebuild the same error (corrupt input, cache full…).
+    const { reason, stage, key, code, hint } = err;
+    process.send!({ type: 'error', id, message: err.message, stack: err.stack, reason, stage, key, code, hint });
+  }
+}
+
+if (process.send && process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // The parent is gone (Ctrl-C, a kill) or done with this worker: nothing will read a result, so stop.
+  process.on('disconnect', () => process.exit(0));
+  // Jobs arrive one at a time (the parent sends the next only after this one's answer); they
+  // are chained anyway, so that a stage's seconds never count another's work.
+  let tail: Promise<void> = Promise.resolve();
+  process.on('message', (m: any) => {
+    if (m?.type === 'job') tail = tail.then(() => work(m.id, m.job));
+  });
+  process.send({ type: 'ready' });
+}

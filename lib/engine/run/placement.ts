@@ -1,5 +1,5 @@
 // Where a stage runs: in this process, in a worker of the build's pool, or in a child
-// process of its own (child-runner.ts). This process runs one stage at a time (its
+// process of its own (run-stage.ts). This process runs one stage at a time (its
 // seconds are its own wall clock, build.ts); so does each pool worker. A worker costs a
 // tsx start-up (~0.7 s to start, more under load) once per build, not per stage, and keeps this process
 // free to schedule and to show the others' progress. The decision:
@@ -12,20 +12,21 @@
 //   - otherwise the first slot free, here or a started pool worker (build.ts waits for one),
 //     so a never-timed stage too runs beside the others: a cold cache has no stage timed,
 //     and run here one at a time a cold report used one core. A stage timed at most
-//     HERE_BELOW_S prefers this process (a worker would spend more reading its inputs again
-//     than it takes); every other stage prefers a free worker, leaving this process free.
+//     HERE_BELOW_S (1 s, from its entries' seconds in the cache) prefers this process (a
+//     worker's IPC and its reading of the inputs are a large part of a short stage); every
+//     other stage prefers a free worker, leaving this process free.
 // A worker still starting takes nothing: the stages go here meanwhile, and the first
 // stages of a cold build (data, model, trace: a chain) never wait for a start-up.
 
 import type { Entry } from '../keep/entry.ts';
 import type { Store } from '../keep/store.ts';
-import type { ChildWorker, StagePool } from './child-runner.ts';
+import type { ChildWorker, StagePool } from './run-stage.ts';
 
 /** A `long` stage expected to take longer than this (seconds of its own run) goes to a child of its own. */
 export const CHILD_ABOVE_S = 1;
 
 /** A stage timed at most this prefers this process to a pool worker. */
-export const HERE_BELOW_S = 0.1;
+export const HERE_BELOW_S = 1;
 
 /** Where a stage ran. */
 export type Site = 'here' | 'pool' | 'child';
@@ -120,7 +121,7 @@ export class Slots {
    */
   async startPool(others: boolean, order: readonly string[], inputsOf: (name: string) => readonly string[], from: string): Promise<void> {
     if (this.jobs <= 1 || this.pool || !(others || parallelBelow(order, inputsOf, from))) return;
-    const { StagePool } = await import('./child-runner.ts');
+    const { StagePool } = await import('./run-stage.ts');
     if (this.pool) return;
     this.pool = new StagePool(this.jobs - 1, this.wake);
     this.pool.grow();

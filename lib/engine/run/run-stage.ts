@@ -1,16 +1,30 @@
 // Running one planned stage: in this process, in a worker of the build's pool, or in a
-// child process of its own (placement.ts). Every path executes the same code (execute.ts)
-// and stores exactly the same entry. A failure becomes an EngineError 'stage-failed'.
+// worker of its own (placement.ts). Every path executes the same code (execute.ts, which is
+// also the workers' entry) and stores exactly the same entry. A failure becomes an
+// EngineError 'stage-failed'.
+//
+// --jobs N: stages run in worker processes (Node with the tsx loader), so independent stages
+// use both cores. A worker loads its inputs from the store, runs the stage, writes the
+// outputs and the entry itself, and sends back the entry; progress and warnings come back
+// over IPC. It runs the stages sent to it one after another:
+//   - the pool (StagePool): workers started once per build, as soon as the build finds a
+//     stage to run and other stages that could run beside it, while this process plans
+//     and runs the first stages. A worker's tsx start-up (~1-1.5 s of CPU) is paid once,
+//     not per stage, and the modules and kernels it has loaded serve the stages after;
+//   - runInChild: a worker of its own for one stage, stopped after it (a `long` stage such
+//     as training, which would hold a pool worker for minutes).
 
-import { executeStage } from './execute.ts';
-import { runInChild, type ChildWorker } from './child-runner.ts';
-import { EngineError, splitHint } from '../errors.ts';
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { executeStage, type ChildJob } from './execute.ts';
+import { CacheWriteError, EngineError, splitHint } from '../errors.ts';
+import { CorruptError, type Entry } from '../keep/entry.ts';
 import type { Keyed } from '../decide/key.ts';
 import type { Params, Project } from '../project.ts';
 import type { Store } from '../keep/store.ts';
 import type { Reporter } from './progress.ts';
-import type { Entry } from '../keep/entry.ts';
-import type { StageOutput } from '../types.ts';
+import type { Progress, StageOutput } from '../types.ts';
 
 /** `loaded`: the upstream outputs, already read and checked by the caller (build.ts). */
 export async function runStage(
@@ -32,6 +46,7 @@ export async function runStage(
     key: keyed.key,
     codeFiles: keyed.codeFiles,
     externals: keyed.externals,
+    labels: keyed.labels,
     env: project.envOf(name),
     overrides: keyed.overrides,
   };
@@ -42,6 +57,7 @@ export async function runStage(
         root: project.root,
         stageFile: s.file,
         schemasDir: project.schemasDir,
+        outputSchema: s.schemas.output,
         cacheDir: store.root,
         name,
         inputs: upstream,
@@ -65,5 +81,145 @@ export async function runStage(
     throw new EngineError('stage-failed', `stage ${name} failed: ${message}${where}`, hint);
   } finally {
     progress.done();
+  }
+}
+
+// ---- worker processes ----
+
+export type ChildRun = ChildJob & { onProgress: Progress; onWarn: (m: string) => void };
+
+/** The child's error as the same class the engine would have thrown in-process. */
+function childError(m: { message: string; stack?: string; reason?: string; stage?: string; key?: string; code?: string; hint?: string }): Error {
+  let e: Error;
+  if (m.reason === 'corrupt') e = new CorruptError(m.message, m.stage && m.key ? { stage: m.stage, key: m.key } : undefined);
+  else if (m.reason === 'cache-write') e = new CacheWriteError(m.message, m.code ?? 'EIO', m.hint);
+  else e = m.hint !== undefined ? Object.assign(new Error(m.message), { hint: m.hint }) : new Error(m.message);
+  return Object.assign(e, { stack: m.stack });
+}
+
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const childMain = fileURLToPath(new URL('./execute.ts', import.meta.url));
+// `node --cpu-prof` on the build profiles its workers too (one profile per process).
+const profiling = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
+
+// Children still running when this process exits (Ctrl-C) are stopped with it: a child
+// busy in a stage's run() would notice its parent gone only when the run returned.
+const live = new Set<ChildProcess>();
+process.on('exit', () => live.forEach((c) => c.kill()));
+
+/**
+ * One worker process: runs one stage at a time. `ready` once its tsx start-up is done;
+ * `busy` from the moment a stage is given to it (while it starts too) until its answer.
+ */
+export class ChildWorker {
+  readonly child: ChildProcess;
+  ready = false;
+  busy = false;
+  /** Why the worker cannot take stages any more (it exited), or null. */
+  gone: string | null = null;
+  private nextId = 1;
+  private job: { id: number; name: string; run: ChildRun; resolve: (e: Entry) => void; reject: (e: Error) => void } | null = null;
+
+  /** Called when the worker becomes free: started, done with a stage, or gone. */
+  constructor(private readonly onFree: () => void = () => {}) {
+    this.child = fork(childMain, [], { execArgv: ['--import', tsxLoader, ...profiling], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    live.add(this.child);
+    this.child.on('message', (m: any) => {
+      if (m?.type === 'ready') {
+        this.ready = true;
+        this.onFree();
+        return;
+      }
+      const job = this.job;
+      if (!job || m?.id !== job.id) return;
+      if (m.type === 'progress') job.run.onProgress(m.done, m.total, m.message);
+      else if (m.type === 'warn') job.run.onWarn(m.message);
+      else if (m.type === 'done' || m.type === 'error') {
+        this.job = null;
+        this.busy = false;
+        if (m.type === 'done') job.resolve(m.entry);
+        else job.reject(childError(m));
+        this.onFree();
+      }
+    });
+    // 'close', not 'exit': 'exit' can come before the child's last message has been read from
+    // the IPC pipe (the parent busy running another stage when both arrive), and a build that
+    // had finished was reported as a failure; 'close' waits for the pipe to drain.
+    this.child.on('close', (code, signal) => {
+      live.delete(this.child);
+      this.gone = signal ?? `code ${code}`;
+      this.ready = false;
+      const job = this.job;
+      this.job = null;
+      if (job) job.reject(new Error(`worker process for stage ${job.name} exited (${this.gone}) before finishing`));
+      this.onFree();
+    });
+    // A fork that fails (no such file, too many processes) closes the child too.
+    this.child.on('error', () => {});
+  }
+
+  /** Run one stage in this worker; the caller has reserved it (StagePool.take) or owns it. */
+  run(run: ChildRun): Promise<Entry> {
+    if (this.gone) return Promise.reject(new Error(`worker process for stage ${run.name} exited (${this.gone}) before it started`));
+    this.busy = true;
+    const { onProgress, onWarn, ...job } = run;
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.job = { id, name: run.name, run, resolve, reject };
+      this.child.send({ type: 'job', id, job });
+    });
+  }
+
+  /** Done with it: the worker exits when it sees its channel closed (execute.ts). */
+  close(): void {
+    if (this.child.connected) this.child.disconnect();
+  }
+
+  kill(): void {
+    this.child.kill();
+  }
+}
+
+/** One stage in a worker of its own, stopped after it. */
+export async function runInChild(run: ChildRun): Promise<Entry> {
+  const w = new ChildWorker();
+  try {
+    return await w.run(run);
+  } finally {
+    w.close();
+  }
+}
+
+/**
+ * The build's worker processes: up to `size`, started by grow() and kept until close().
+ * `onFree` is called whenever a worker becomes free (started, done with a stage, gone).
+ */
+export class StagePool {
+  readonly workers: ChildWorker[] = [];
+  constructor(
+    readonly size: number,
+    private readonly onFree: () => void,
+  ) {}
+
+  private get alive(): ChildWorker[] {
+    return this.workers.filter((w) => !w.gone);
+  }
+
+  /** Start one more worker, when under size and none is starting already. */
+  grow(): void {
+    const alive = this.alive;
+    if (alive.length >= this.size || alive.some((w) => !w.ready)) return;
+    this.workers.push(new ChildWorker(this.onFree));
+  }
+
+  /** Reserve a started worker that runs nothing, or null. */
+  take(): ChildWorker | null {
+    const w = this.alive.find((x) => x.ready && !x.busy) ?? null;
+    if (w) w.busy = true;
+    return w;
+  }
+
+  close(): void {
+    for (const w of this.workers) w.close();
   }
 }
