@@ -84,7 +84,7 @@ async function readOutput(dir: string, name: string): Promise<StageOutput> {
   const { decodeTensor } = await import('../lib/engine/keep/tensor.ts');
   const meta = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { json: Record<string, unknown>; tensors: string[] };
   const tensors: StageOutput['tensors'] = {};
-  for (const t of meta.tensors) tensors[t] = decodeTensor(readFileSync(path.join(dir, `${name}.${t}.tensor`)), `${name}.${t}`);
+  for (const t of meta.tensors) tensors[t] = decodeTensor(readFileSync(path.join(dir, `${name}.${t}.tensor`)), `${name}.${t}`, { owned: true });
   return output(meta.json, tensors, name);
 }
 
