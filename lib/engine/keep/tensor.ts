@@ -88,7 +88,7 @@ export function decodeTensor(buf: Uint8Array, where = 'tensor', opts: { owned?: 
   const at = raw.byteOffset - (raw.byteOffset % align);
   if (opts.owned && raw.buffer === buf.buffer && at >= buf.byteOffset) {
     if (at !== raw.byteOffset) new Uint8Array(raw.buffer).copyWithin(at, raw.byteOffset, raw.byteOffset + raw.byteLength);
-    return { dtype: obj.dtype, shape, data: new C(raw.buffer, at, n) as TypedArray };
+    return { dtype: obj.dtype, shape, data: new C(raw.buffer as ArrayBuffer, at, n) as TypedArray };
   }
   const copy = new Uint8Array(raw.byteLength); // fresh ArrayBuffer: aligned for any dtype
   copy.set(raw);
