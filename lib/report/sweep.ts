@@ -162,7 +162,7 @@ const counts = (q3: boolean, id: string, converged: (boolean | null)[]) => (i: n
 
 /** A stage that averaged over a sample of positions instead of every one, as its output JSON says. */
 export interface SampledStage {
-  /** The stage, and the path of the sample in its JSON when not at the top ("rebuild-score kl"). */
+  /** The stage, and the sample's path in its JSON when not at the top ("construction grid" for its `gridSample`). */
   where: string;
   /** Positions visited, and of how many. */
   count: number | null;
@@ -191,7 +191,7 @@ export function sampledStages(outputs: Record<string, { json: unknown }>): Sampl
         const blocks = numOr(v.blocks);
         const blockLength = numOr(v.blockLength);
         const count = numOr(v.count) ?? (blocks !== null && blockLength !== null ? blocks * blockLength : numOr(o.count));
-        const path = [...at, ...(k === 'sample' ? [] : [k])];
+        const path = [...at, ...(k === 'sample' ? [] : [k.slice(0, -'Sample'.length)])];
         out.push({ where: [stage, ...path].join(' '), count, of: numOr(v.of)!, blocks, blockLength, maxPositions: numOr(v.maxPositions) });
       } else if (depth < 2) walk(stage, v, [...at, k], depth + 1);
     }

@@ -155,17 +155,19 @@ describe('Q3 aggregate', () => {
     const outputs = {
       influence: { json: { count: 65536, sample: { sampled: true, of: 524237, blocks: 64, blockLength: 1024, maxPositions: 65536 } } },
       baselines: { json: { sample: { sampled: false, of: 972, blocks: 1, blockLength: 972, maxPositions: 4096 } } },
-      'rebuild-score': { json: { kl: { klSample: { sampled: true, of: 524287, count: 65536 } }, levels: [{ sample: { sampled: true, of: 1 } }] } },
+      construction: { json: { gridSample: { sampled: true, count: 4096, of: 524287, blocks: 16, blockLength: 256, maxPositions: 4096 }, gdSample: { sampled: false, count: 50, of: 50, blocks: 1, blockLength: 50, maxPositions: 4096 } } },
+      'rebuild-score': { json: { kl: { sample: { sampled: true, of: 524287, count: 65536 } }, levels: [{ sample: { sampled: true, of: 1 } }] } },
       trace: { json: { H: 128 } },
     };
     const found = sampledStages(outputs);
     expect(found).toEqual([
+      { where: 'construction grid', count: 4096, of: 524287, blocks: 16, blockLength: 256, maxPositions: 4096 },
       { where: 'influence', count: 65536, of: 524237, blocks: 64, blockLength: 1024, maxPositions: 65536 },
-      { where: 'rebuild-score kl klSample', count: 65536, of: 524287, blocks: null, blockLength: null, maxPositions: null },
+      { where: 'rebuild-score kl', count: 65536, of: 524287, blocks: null, blockLength: null, maxPositions: null },
     ]);
     const s = aggregateOf(base, (b) => (b === 65536 ? found : []));
     expect(q3Sentences(s)[1]).toBe(
-      'Sampled positions (beyond a stated size these analyses average over a stated sample instead of every position): at 64 KiB, influence: 65536 of 524237 positions, 64 evenly spread blocks of 1024 (beyond maxPositions = 65536); rebuild-score kl klSample: 65536 of 524287 positions.',
+      'Sampled positions (beyond a stated size these analyses average over a stated sample instead of every position): at 64 KiB, construction grid: 4096 of 524287 positions, 16 evenly spread blocks of 256 (beyond maxPositions = 4096); influence: 65536 of 524237 positions, 64 evenly spread blocks of 1024 (beyond maxPositions = 65536); rebuild-score kl: 65536 of 524287 positions.',
     );
     expect(q3Sentences(aggregateOf(base, () => []))[1]).toBe('Every figure here is over every position: no analysis sampled positions at these sizes.');
   });
