@@ -232,7 +232,7 @@ async function main(): Promise<void> {
   }
   // The table of the named stages at every size, from this run or an earlier one in the same folder.
   console.log('');
-  console.log(`${'stage'.padEnd(16)} ${sizes.map((N) => `N=${N}: wall s / cpu s / peak MB`.padEnd(36)).join('')}growth ${sizes[0]} → ${sizes[sizes.length - 1]}`);
+  console.log(`${'stage'.padEnd(16)} ${sizes.map((N) => `N=${N}: wall s / cpu s / peak MB`.padEnd(36)).join('')}${sizes.length > 1 ? `growth ${sizes[0]} → ${sizes[sizes.length - 1]}` : ''}`);
   const totals = sizes.map(() => ({ wall: 0, cpu: 0, peak: 0, n: 0 }));
   for (const name of present) {
     if (!named.has(name)) continue;
