@@ -11,13 +11,14 @@
 // Budget: each stage ≤ 2 GB peak RSS. Training is not here (bench/train.bench.ts; its
 // memory is the weights and the data).
 //
-//   node --import tsx bench/scale.bench.ts [--sizes N[,N2…]] [--stages a,b…] [--dir DIR]
+//   node --import tsx bench/scale.bench.ts [--sizes N[,N2…]] [--stages a,b…] [--dir DIR] [--again]
 //   (default 65536,524288, every stage, a temporary folder; `N,… stage…` positionally as before)
 //
 // Naming stages measures those; the stages they read run first (marked "upstream"). With
 // --dir the outputs and measurements stay in DIR/<N>/: a later run reuses an upstream output
 // found there and its table shows every size measured so far, so the benchmark can be run
-// in pieces (a size, or a few stages, at a time) and still print the growth exponents.
+// in pieces (a size, or a few stages, at a time) and still print the growth exponents; a
+// stage measured there already is not run again (--again: measure it anew).
 // The data file comes from TOTAL_INTERP_ENWIK9_1MIB, else ../shared/reference/
 // enwik9-head-1MiB.txt; without it the benchmark says so and exits 0. The paper's weights
 // as for the other benchmarks (TOTAL_INTERP_PAPER_WEIGHTS or the download folder). Stages not in this
@@ -143,10 +144,11 @@ function measure(tsx: string, name: string, N: number, file: string, dir: string
 }
 
 /** The flags: sizes, stages, a kept work folder (positional N[,N…] and stage names as before). */
-export function parseArgs(args: string[]): { sizes: number[]; stages: string[]; dir: string | null } {
+export function parseArgs(args: string[]): { sizes: number[]; stages: string[]; dir: string | null; again: boolean } {
   let sizes: number[] | null = null;
   const stages: string[] = [];
   let dir: string | null = null;
+  let again = false;
   const list = (v: string | undefined, flag: string) => {
     if (!v) throw new Error(`${flag} needs a value`);
     return v.split(',').filter(Boolean);
@@ -156,15 +158,16 @@ export function parseArgs(args: string[]): { sizes: number[]; stages: string[]; 
     if (a === '--sizes') sizes = list(args[++i], a).map(Number);
     else if (a === '--stages') stages.push(...list(args[++i], a));
     else if (a === '--dir') dir = list(args[++i], a).join(',');
+    else if (a === '--again') again = true;
     else if (/^\d/.test(a) && sizes === null && !stages.length) sizes = a.split(',').map(Number);
-    else if (a.startsWith('--')) throw new Error(`unknown flag ${a} (--sizes N,… --stages a,b --dir DIR)`);
+    else if (a.startsWith('--')) throw new Error(`unknown flag ${a} (--sizes N,… --stages a,b --dir DIR --again)`);
     else stages.push(a);
   }
   const bad = (sizes ?? []).filter((n) => !Number.isInteger(n) || n < 2);
   if (bad.length) throw new Error(`--sizes: ${bad.join(', ')} is not a size in bytes`);
   const unknown = stages.filter((n) => !STAGES.includes(n));
   if (unknown.length) throw new Error(`unknown stage ${unknown.join(', ')} (stages: ${STAGES.join(' ')})`);
-  return { sizes: sizes ?? SIZES, stages, dir };
+  return { sizes: sizes ?? SIZES, stages, dir, again };
 }
 
 const measureFile = (dir: string, name: string) => path.join(dir, `${name}.measure.json`);
@@ -176,7 +179,7 @@ async function main(): Promise<void> {
   try {
     o = parseArgs(args);
   } catch (e) {
-    console.log(`error: ${(e as Error).message}\nhint: node --import tsx bench/scale.bench.ts [--sizes 65536,524288] [--stages trace,kn] [--dir /tmp/scale]`);
+    console.log(`error: ${(e as Error).message}\nhint: node --import tsx bench/scale.bench.ts [--sizes 65536,524288] [--stages trace,kn] [--dir /tmp/scale] [--again]`);
     process.exitCode = 2;
     return;
   }
@@ -224,6 +227,7 @@ async function main(): Promise<void> {
     sizes.forEach((N, i) => {
       const upstream = !named.has(name);
       if (upstream && existsSync(path.join(dirs[i], `${name}.json`))) return; // kept from an earlier run
+      if (!upstream && !o.again && existsSync(measureFile(dirs[i], name)) && existsSync(path.join(dirs[i], `${name}.json`))) return; // measured in an earlier run: in the table
       const m = measure(tsx, name, N, file, dirs[i]);
       if (!m) return;
       writeFileSync(measureFile(dirs[i], name), JSON.stringify({ ...m, at: new Date().toISOString(), load: loadavg()[0] }));
