@@ -93,7 +93,7 @@ async function readOutput(dir: string, name: string): Promise<StageOutput> {
   return output(meta.json, tensors, name);
 }
 
-/** Child: run one stage, print one JSON line {stage, runMs, cpuMs, encodeMs, rssMB, inputRssMB, outMB, json}; write its output into dir. */
+/** Child: run one stage, print one JSON line {stage, runMs, cpuMs, encodeMs, rssMB, inputRssMB, outMB, json, sampled}; write its output into dir. */
 async function child(name: string, N: number, file: string, dir: string): Promise<void> {
   const def = await stageDef(name);
   const roots = rootInputs(N, file);
@@ -122,10 +122,12 @@ async function child(name: string, N: number, file: string, dir: string): Promis
   writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ json: res.json, tensors: Object.keys(res.tensors ?? {}) }));
   const rssMB = process.resourceUsage().maxRSS / 1024;
   const j = res.json as Record<string, any>;
-  console.log(JSON.stringify({ stage: name, runMs, cpuMs, encodeMs, rssMB, inputRssMB, outMB: bytes / 2 ** 20, json: j.positions ?? j.count ?? null }));
+  const { sampledStages, sampleWords } = await import('../lib/report/sweep.ts');
+  const sampled = sampledStages({ [name]: { json: j } }).map((x) => `${x.where}: ${sampleWords(x)}`);
+  console.log(JSON.stringify({ stage: name, runMs, cpuMs, encodeMs, rssMB, inputRssMB, outMB: bytes / 2 ** 20, json: j.positions ?? j.count ?? null, sampled }));
 }
 
-interface Measure { runMs: number; cpuMs: number; encodeMs: number; rssMB: number; inputRssMB: number; outMB: number; json: unknown }
+interface Measure { runMs: number; cpuMs: number; encodeMs: number; rssMB: number; inputRssMB: number; outMB: number; json: unknown; sampled?: string[] }
 
 /** One stage at one size in its own process; null (with the reason printed) when it failed. */
 function measure(tsx: string, name: string, N: number, file: string, dir: string): Measure | null {
@@ -220,6 +222,7 @@ async function main(): Promise<void> {
       `${name.padEnd(16)} N=${String(N).padStart(7)} ${(m.runMs / 1000).toFixed(2).padStart(7)} s run (cpu ${(m.cpuMs / 1000).toFixed(2)} s) + ${(m.encodeMs / 1000).toFixed(2)} s encode` +
         `  peak RSS ${m.rssMB.toFixed(0).padStart(5)} MB (inputs alone ${m.inputRssMB.toFixed(0)} MB)  out ${m.outMB.toFixed(0)} MB` +
         (m.json ? `  positions ${JSON.stringify(m.json)}` : '') +
+        (m.sampled?.length ? `  sampled: ${m.sampled.join('; ')}` : '') +
         note,
     );
   for (const name of present) {
