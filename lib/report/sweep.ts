@@ -200,7 +200,7 @@ export function sampledStages(outputs: Record<string, { json: unknown }>): Sampl
   return out.sort((a, b) => a.where.localeCompare(b.where));
 }
 
-/** A sample in words: "65536 of 458701 positions, 64 evenly spread blocks of 1024 (maxPositions 65536)". */
+/** A sample in words: "65536 of 458701 positions, 64 evenly spread blocks of 1024 (beyond maxPositions = 65536)". */
 export function sampleWords(x: SampledStage): string {
   return (
     `${x.count ?? '?'} of ${x.of} positions` +
