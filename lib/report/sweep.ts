@@ -426,6 +426,29 @@ export function q3Sentences(s: SweepJson): string[] {
         ? `; not converged: ${no.map((r) => `${r.converged.filter((c) => c === false).length} of ${r.converged.length} at ${size(r)}`).join(', ')}. Their figures are greyed in the tables and plots, and the sentences below leave them out.`
         : '.'),
   );
+  // Overfitting: a converged model whose reported checkpoint is worse on the held-out text
+  // than the best point of its held-out curve (by more than 0.1 bpc) stopped improving there
+  // because it memorises its text, not because it learned the language.
+  const OVERFIT = 0.1;
+  const over = rows
+    .map((r) => {
+      const ms = r.converged.flatMap((c, i) => {
+        const curve = r.heldoutCurves?.[i];
+        const ck = r.metrics.heldout_bpc?.values[i];
+        if (c !== true || !curve?.length || typeof ck !== 'number') return [];
+        const best = curve.reduce((a, b) => (b.heldoutBpc < a.heldoutBpc ? b : a));
+        return ck - best.heldoutBpc > OVERFIT ? [{ best: best.heldoutBpc, ck }] : [];
+      });
+      return { r, ms, of: r.converged.filter((c) => c === true).length };
+    })
+    .filter((x) => x.ms.length);
+  if (over.length) {
+    out.push(
+      `Held-out bpc rose after its best point for ${over.reduce((a, x) => a + x.ms.length, 0)} converged models (the checkpoint the analyses read is worse on the held-out text than the best of its curve by more than ${OVERFIT} bpc): ` +
+        over.map((x) => `${x.ms.length} of ${x.of} at ${size(x.r)} (best ${f(mean(x.ms.map((m) => m.best))!)}, checkpoint ${f(mean(x.ms.map((m) => m.ck))!)})`).join(', ') +
+        '. These models memorise their text: they count as converged because the held-out text stopped improving, not because they learned the language.',
+    );
+  }
   // Where positions are sampled, and how many.
   const sampled = rows.filter((r) => r.sampled?.length);
   out.push(

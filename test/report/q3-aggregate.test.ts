@@ -151,6 +151,16 @@ describe('Q3 aggregate', () => {
     expect(q3Sentences(noneConv).join('\n')).toMatch(/\(1 KiB 8 vs 4, 8 KiB 3 vs 3\.500\)/);
   });
 
+  it('names the converged models whose held-out bpc rose after its best point (memorising their text)', () => {
+    // the curve is 8 at the init, heldout + 0.1 halfway, heldout at the end: at 1 KiB (heldout 8) the best is the init, 0 above; none overfit
+    expect(q3Sentences(aggregateOf(base)).join('\n')).not.toMatch(/rose after its best/);
+    // 1 KiB's checkpoint at 14 against the init's 8: both seeds; 8 KiB at 3, below its curve's 8: none
+    const s = aggregateOf((b, seed) => ({ ...base(b, seed), heldout: b === 1024 ? 14 : base(b, seed).heldout }));
+    expect(q3Sentences(s)[1]).toBe(
+      'Held-out bpc rose after its best point for 2 converged models (the checkpoint the analyses read is worse on the held-out text than the best of its curve by more than 0.1 bpc): 2 of 2 at 1 KiB (best 8, checkpoint 14). These models memorise their text: they count as converged because the held-out text stopped improving, not because they learned the language.',
+    );
+  });
+
   it('says where positions are sampled, from the stages\' output JSON', () => {
     const outputs = {
       influence: { json: { count: 65536, sample: { sampled: true, of: 524237, blocks: 64, blockLength: 1024, maxPositions: 65536 } } },
