@@ -159,7 +159,10 @@ export function parseArgs(args: string[]): { sizes: number[]; stages: string[]; 
     const a = args[i];
     if (a === '--sizes') sizes = list(args[++i], a).map(Number);
     else if (a === '--stages') stages.push(...list(args[++i], a));
-    else if (a === '--dir') dir = list(args[++i], a).join(',');
+    else if (a === '--dir') {
+      dir = args[++i];
+      if (!dir) throw new Error('--dir needs a folder');
+    }
     else if (a === '--again') again = true;
     else if (/^\d/.test(a) && sizes === null && !stages.length) sizes = a.split(',').map(Number);
     else if (a.startsWith('--')) throw new Error(`unknown flag ${a} (--sizes N,… --stages a,b --dir DIR --again)`);
@@ -271,4 +274,5 @@ async function main(): Promise<void> {
   console.log(`(load average now ${loadavg()[0].toFixed(1)} on ${cpus().length} cores: on a shared machine the wall time overstates the work; cpu is the stages' own time)`);
 }
 
-await main();
+// run when started as a script (the child mode too), not when a test imports parseArgs or growth
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) await main();
