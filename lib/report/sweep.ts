@@ -268,7 +268,8 @@ export function sweepAggregate(
     summary: [],
     ...(o.q3 ? { q3: o.q3 } : {}),
   };
-  s.summary = [...sweepSentences(s), ...(o.q3 ? q3Sentences(s) : [])];
+  // Q3's answers first, then the trends of every figure
+  s.summary = o.q3 ? [...q3Sentences(s), ...sweepSentences(s)] : sweepSentences(s);
   return s;
 }
 
@@ -505,7 +506,8 @@ export function q3Sentences(s: SweepJson): string[] {
     return ms.length ? ms.every((x) => x.bits !== null && x.bits < x.text) : null;
   });
   if (!cheaper.rows.length) {
-    out.push('No converged model has the §6.3 figures (the rebuild stage was not built), so from what size a description of the model is cheaper than the text cannot be said here.');
+    const built = rows.some((r) => r.metrics['rebuild.text_bits']?.values.some((v) => v !== null));
+    out.push(`No converged model has the §6.3 figures (${built ? 'the models that have them did not converge' : 'the rebuild stage was not built'}), so from what size a description of the model is cheaper than the text cannot be said here.`);
   } else {
     const pairs = cheaper.rows
       .map((r) => {
