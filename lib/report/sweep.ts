@@ -467,7 +467,7 @@ export function q3Sentences(s: SweepJson): string[] {
         ? `The decomposition breaks at ${fails.map(size).join(', ')}: there the carrier alone predicts as well as the model for some converged model (pattern gain ≤ 0).`
         : `The decomposition holds at every size with converged models (${gain.map(size).join(', ')}): the carrier alone is worse than the model for every one of them (pattern gain ${f(Math.min(...gain.flatMap((r) => convergedValues(r, 'pattern_gain_bpc'))))} bpc or more).`,
     );
-  }
+  } else out.push('No converged model has a pattern gain (Table 2), so whether the decomposition holds cannot be said here.');
   // Does the pattern regime grow: PS units per position and the pattern gain, first to last size.
   const grow = (['ps_per_position', 'pattern_gain_bpc'] as const).map((id) => {
     const pts = rows.map((r) => ({ r, m: at(id)(r) })).filter((x): x is { r: SweepRow; m: number } => x.m !== null);
@@ -478,7 +478,7 @@ export function q3Sentences(s: SweepJson): string[] {
     const up = grow.filter((g) => g !== null && g.last.m > g.first.m).length;
     const n = grow.filter((g) => g !== null).length;
     out.push(`The pattern regime ${up === n ? 'grows' : up === 0 ? 'does not grow' : 'grows by one measure only'} with the data: ${words.join('; ')} (means over converged models).`);
-  }
+  } else out.push('Fewer than two sizes have converged models with Table 2, so whether the pattern regime grows cannot be said here.');
   // From what size the RNN beats counting on held-out text.
   const beat = fromSize(rows, (r) => {
     const m = at('heldout_bpc')(r);

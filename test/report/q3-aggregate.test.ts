@@ -127,8 +127,12 @@ describe('Q3 aggregate', () => {
     // the figures are there but no model with them converged
     const unconv = aggregateOf((b, seed) => ({ ...base(b, seed), conv: false, worthBits: 1000, textBits: b * 3 }));
     expect(q3Sentences(unconv).join('\n')).toMatch(/No converged model has the §6.3 figures \(the models that have them did not converge\)/);
-    // Q3's answers come before the figures' trends
+    // Q3's answers come before the figures' trends; each of the four is answered or said to be unanswerable
     expect(unconv.summary[0]).toMatch(/^Training length: /);
+    const unanswered = unconv.summary.join('\n');
+    expect(unanswered).toMatch(/whether the decomposition holds cannot be said here/);
+    expect(unanswered).toMatch(/whether the pattern regime grows cannot be said here/);
+    expect(unanswered).toMatch(/whether the RNN beats counting cannot be said/);
   });
 
   it('leaves a model that did not converge out of every sentence and every mean, and greys only the figures that depend on it', () => {
