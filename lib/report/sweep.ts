@@ -48,9 +48,14 @@ const cell = (table: string, row: string, col: string) => (r: ReportJson) => {
 const trainedBpc = (r: ReportJson) => metric('trained_bpc')(r) ?? cell('training', 'Best-checkpoint eval bpc', 'value')(r);
 
 /** The model's held-out bpc: its best checkpoint scored on the data stage's held-out text during training. */
-const trainOf = (r: ReportJson) => (r.model.train ?? {}) as { heldout?: { checkpointBpc?: number } | null; converged?: boolean | null };
+const trainOf = (r: ReportJson) => (r.model.train ?? {}) as { heldout?: { checkpointBpc?: number; bestBpc?: number } | null; converged?: boolean | null };
 const heldoutBpc = (r: ReportJson) => {
   const v = trainOf(r).heldout?.checkpointBpc;
+  return typeof v === 'number' ? v : null;
+};
+/** The lowest point of the model's held-out curve (the init included): below the checkpoint's when the model memorises its text. */
+const heldoutBestBpc = (r: ReportJson) => {
+  const v = trainOf(r).heldout?.bestBpc;
   return typeof v === 'number' ? v : null;
 };
 
@@ -84,6 +89,7 @@ const Q1 = 'Timing rules build the carrier (§6.1)';
 export const Q3_METRICS: SweepMetric[] = [
   { id: 'trained_bpc', label: 'in-sample bpc', group: BPC, pick: trainedBpc },
   { id: 'heldout_bpc', label: 'held-out bpc', group: BPC, pick: heldoutBpc },
+  { id: 'heldout_best_bpc', label: 'best held-out bpc along training', group: BPC, pick: heldoutBestBpc },
   { id: 'kn.best.heldout_bpc', label: 'Kneser–Ney held-out bpc (best order)', group: BPC, pick: metric('kn.best.heldout_bpc') },
   { id: 'kn.best.order', label: 'Kneser–Ney best order', group: BPC, pick: metric('kn.best.order') },
   { id: 'ps_per_position', label: 'PS units per position', group: T2, pick: metric('ps_per_position') },
@@ -603,8 +609,8 @@ export async function sweepFiles(s: SweepJson): Promise<Record<string, string>> 
     files[plotFile(m.id)] = await renderSvg(sweepPlotSpec(s, m.id, title));
     plots.push({ title, file: plotFile(m.id) });
   }
-  // Q3's bpc plot: in-sample, held-out and Kneser–Ney on one axis.
-  const lines = ['trained_bpc', 'heldout_bpc', 'kn.best.heldout_bpc'].filter((id) => s.metrics.some((m) => m.id === id));
+  // Q3's bpc plot: in-sample, held-out (the checkpoint's and the curve's best) and Kneser–Ney on one axis.
+  const lines = ['trained_bpc', 'heldout_bpc', 'heldout_best_bpc', 'kn.best.heldout_bpc'].filter((id) => s.metrics.some((m) => m.id === id));
   if (s.q3 && lines.length > 1) {
     const title = `bpc against ${s.axes[0]?.param ?? 'point'}: in-sample, held-out and Kneser–Ney`;
     files[BPC_PLOT] = await renderSvg(sweepLinesSpec(s, lines.map((id) => ({ id, label: s.metrics.find((m) => m.id === id)!.label })), title));

@@ -34,7 +34,7 @@ function doc(bytes: number, seed: number, p: P): ReportJson {
   }
   return {
     label: `n${bytes}-s${seed}`,
-    model: { source: 'train', train: { seed, epochs: 10, converged: p.conv, heldout: { checkpointBpc: p.heldout, curve: [{ epoch: 0, heldoutBpc: 8 }, { epoch: 5, heldoutBpc: p.heldout + 0.1 }, { epoch: 10, heldoutBpc: p.heldout }] } } },
+    model: { source: 'train', train: { seed, epochs: 10, converged: p.conv, heldout: { checkpointBpc: p.heldout, bestBpc: Math.min(8, p.heldout), curve: [{ epoch: 0, heldoutBpc: 8 }, { epoch: 5, heldoutBpc: p.heldout + 0.1 }, { epoch: 10, heldoutBpc: p.heldout }] } } },
     data: { bytes, sha256: String(bytes) },
     metrics,
     tables:
@@ -69,6 +69,9 @@ describe('Q3 aggregate', () => {
     expect(s.rows.map((r) => r.converged)).toEqual([[true, true], [true, true], [true, false]]);
     expect(s.metrics.map((x) => x.id)).toEqual(expect.arrayContaining(['trained_bpc', 'heldout_bpc', 'kn.best.heldout_bpc', 'kn.best.order', 'rebuild.best_worth.gap', 'rebuild.best_worth.bits']));
     expect(s.rows[2].metrics.heldout_bpc.values).toEqual([2.5, 5]);
+    // the curve's lowest point beside the checkpoint's: the init's 8 at 1 KiB, where the checkpoint is no better
+    expect(s.rows[0].metrics.heldout_best_bpc.values).toEqual([8, 8]);
+    expect(s.metrics.map((x) => x.id).slice(0, 3)).toEqual(['trained_bpc', 'heldout_bpc', 'heldout_best_bpc']);
     // no rebuild at any point: the §6.3 columns are there, empty
     expect(s.rows[0].metrics['rebuild.best_worth.bits'].values).toEqual([null, null]);
   });
