@@ -11,9 +11,14 @@
 // Budget: each stage ≤ 2 GB peak RSS. Training is not here (bench/train.bench.ts; its
 // memory is the weights and the data).
 //
-//   node --import tsx bench/scale.bench.ts [N[,N2...] [STAGE...]]   (default 65536,524288, all stages)
+//   node --import tsx bench/scale.bench.ts [--sizes N[,N2…]] [--stages a,b…] [--dir DIR] [--again]
+//   (default 65536,524288, every stage, a temporary folder; `N,… stage…` positionally as before)
 //
-// Naming stages runs those and the stages they read (the upstream ones unmeasured).
+// Naming stages measures those; the stages they read run first (marked "upstream"). With
+// --dir the outputs and measurements stay in DIR/<N>/: a later run reuses an upstream output
+// found there and its table shows every size measured so far, so the benchmark can be run
+// in pieces (a size, or a few stages, at a time) and still print the growth exponents; a
+// stage measured there already is not run again (--again: measure it anew).
 // The data file comes from TOTAL_INTERP_ENWIK9_1MIB, else ../shared/reference/
 // enwik9-head-1MiB.txt; without it the benchmark says so and exits 0. The paper's weights
 // as for the other benchmarks (TOTAL_INTERP_PAPER_WEIGHTS or the download folder). Stages not in this
@@ -84,11 +89,11 @@ async function readOutput(dir: string, name: string): Promise<StageOutput> {
   const { decodeTensor } = await import('../lib/engine/keep/tensor.ts');
   const meta = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { json: Record<string, unknown>; tensors: string[] };
   const tensors: StageOutput['tensors'] = {};
-  for (const t of meta.tensors) tensors[t] = decodeTensor(readFileSync(path.join(dir, `${name}.${t}.tensor`)), `${name}.${t}`);
+  for (const t of meta.tensors) tensors[t] = decodeTensor(readFileSync(path.join(dir, `${name}.${t}.tensor`)), `${name}.${t}`, { owned: true });
   return output(meta.json, tensors, name);
 }
 
-/** Child: run one stage, print one JSON line {stage, runMs, cpuMs, encodeMs, rssMB, inputRssMB, outMB, json}; write its output into dir. */
+/** Child: run one stage, print one JSON line {stage, runMs, cpuMs, encodeMs, rssMB, inputRssMB, outMB, json, sampled}; write its output into dir. */
 async function child(name: string, N: number, file: string, dir: string): Promise<void> {
   const def = await stageDef(name);
   const roots = rootInputs(N, file);
@@ -117,10 +122,12 @@ async function child(name: string, N: number, file: string, dir: string): Promis
   writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ json: res.json, tensors: Object.keys(res.tensors ?? {}) }));
   const rssMB = process.resourceUsage().maxRSS / 1024;
   const j = res.json as Record<string, any>;
-  console.log(JSON.stringify({ stage: name, runMs, cpuMs, encodeMs, rssMB, inputRssMB, outMB: bytes / 2 ** 20, json: j.positions ?? j.count ?? null }));
+  const { sampledStages, sampleWords } = await import('../lib/report/sweep.ts');
+  const sampled = sampledStages({ [name]: { json: j } }).map((x) => `${x.where}: ${sampleWords(x)}`);
+  console.log(JSON.stringify({ stage: name, runMs, cpuMs, encodeMs, rssMB, inputRssMB, outMB: bytes / 2 ** 20, json: j.positions ?? j.count ?? null, sampled }));
 }
 
-interface Measure { runMs: number; cpuMs: number; encodeMs: number; rssMB: number; inputRssMB: number; outMB: number; json: unknown }
+interface Measure { runMs: number; cpuMs: number; encodeMs: number; rssMB: number; inputRssMB: number; outMB: number; json: unknown; sampled?: string[] }
 
 /** One stage at one size in its own process; null (with the reason printed) when it failed. */
 function measure(tsx: string, name: string, N: number, file: string, dir: string): Measure | null {
@@ -138,10 +145,50 @@ function measure(tsx: string, name: string, N: number, file: string, dir: string
   return JSON.parse(line);
 }
 
+/** The flags: sizes, stages, a kept work folder (positional N[,N…] and stage names as before). */
+export function parseArgs(args: string[]): { sizes: number[]; stages: string[]; dir: string | null; again: boolean } {
+  let sizes: number[] | null = null;
+  const stages: string[] = [];
+  let dir: string | null = null;
+  let again = false;
+  const list = (v: string | undefined, flag: string) => {
+    if (!v) throw new Error(`${flag} needs a value`);
+    return v.split(',').filter(Boolean);
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--sizes') sizes = list(args[++i], a).map(Number);
+    else if (a === '--stages') stages.push(...list(args[++i], a));
+    else if (a === '--dir') {
+      dir = args[++i];
+      if (!dir) throw new Error('--dir needs a folder');
+    }
+    else if (a === '--again') again = true;
+    else if (/^\d/.test(a) && sizes === null && !stages.length) sizes = a.split(',').map(Number);
+    else if (a.startsWith('--')) throw new Error(`unknown flag ${a} (--sizes N,… --stages a,b --dir DIR --again)`);
+    else stages.push(a);
+  }
+  const bad = (sizes ?? []).filter((n) => !Number.isInteger(n) || n < 2);
+  if (bad.length) throw new Error(`--sizes: ${bad.join(', ')} is not a size in bytes`);
+  const unknown = stages.filter((n) => !STAGES.includes(n));
+  if (unknown.length) throw new Error(`unknown stage ${unknown.join(', ')} (stages: ${STAGES.join(' ')})`);
+  return { sizes: sizes ?? SIZES, stages, dir, again };
+}
+
+const measureFile = (dir: string, name: string) => path.join(dir, `${name}.measure.json`);
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') return child(args[1], Number(args[2]), args[3], args[4]);
-  const sizes = args[0] ? args[0].split(',').map(Number) : SIZES;
+  let o: ReturnType<typeof parseArgs>;
+  try {
+    o = parseArgs(args);
+  } catch (e) {
+    console.log(`error: ${(e as Error).message}\nhint: node --import tsx bench/scale.bench.ts [--sizes 65536,524288] [--stages trace,kn] [--dir /tmp/scale] [--again]`);
+    process.exitCode = 2;
+    return;
+  }
+  const { sizes } = o;
   const file = dataFile();
   if (!file) {
     console.log('skipped: no enwik9-head-1MiB.txt (set TOTAL_INTERP_ENWIK9_1MIB or put it in ../shared/reference/)');
@@ -156,55 +203,76 @@ async function main(): Promise<void> {
   }
   console.log(`N = ${sizes.join(', ')} bytes of ${path.basename(file)}, the paper's weights (H = 128); each stage in its own process; load average ${loadavg()[0].toFixed(1)}`);
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const only = args.slice(1);
   const present = STAGES.filter((n) => {
     if (existsSync(path.join(here, '..', 'stages', `${n}.ts`))) return true;
     console.log(`${n.padEnd(16)} skipped (no stages/${n}.ts in this tree)`);
     return false;
   });
-  // the named stages and, unmeasured in the totals, every stage they read
-  const wanted = new Set(only.length ? only : present);
+  // the named stages, measured; every stage they read runs first where its output is not in the folder
+  const named = new Set(o.stages.length ? o.stages.filter((n) => present.includes(n)) : present);
+  const wanted = new Set(named);
   for (const n of [...present].reverse()) if (wanted.has(n)) for (const i of await inputNames(n)) if (present.includes(i)) wanted.add(i);
-  const dir = mkdtempSync(path.join(tmpdir(), 'scale-bench-'));
+  const root = o.dir ?? mkdtempSync(path.join(tmpdir(), 'scale-bench-'));
+  if (o.dir) console.log(`outputs and measurements kept in ${o.dir} (an upstream output there is reused; delete the folder after a code change)`);
+  else process.on('exit', () => rmSync(root, { recursive: true, force: true }));
   const dirs = sizes.map((N) => {
-    const d = path.join(dir, String(N));
-    mkdirSync(d);
+    const d = path.join(root, String(N));
+    mkdirSync(d, { recursive: true });
     return d;
   });
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const totals = sizes.map(() => ({ wall: 0, cpu: 0, peak: 0 }));
+  const line = (name: string, N: number, m: Measure, note = '') =>
+    console.log(
+      `${name.padEnd(16)} N=${String(N).padStart(7)} ${(m.runMs / 1000).toFixed(2).padStart(7)} s run (cpu ${(m.cpuMs / 1000).toFixed(2)} s) + ${(m.encodeMs / 1000).toFixed(2)} s encode` +
+        `  peak RSS ${m.rssMB.toFixed(0).padStart(5)} MB (inputs alone ${m.inputRssMB.toFixed(0)} MB)  out ${m.outMB.toFixed(0)} MB` +
+        (m.json ? `  positions ${JSON.stringify(m.json)}` : '') +
+        (m.sampled?.length ? `  sampled: ${m.sampled.join('; ')}` : '') +
+        note,
+    );
   for (const name of present) {
     if (!wanted.has(name)) continue;
-    const ms = sizes.map((N, i) => {
+    sizes.forEach((N, i) => {
+      const upstream = !named.has(name);
+      if (upstream && existsSync(path.join(dirs[i], `${name}.json`))) return; // kept from an earlier run
+      if (!upstream && !o.again && existsSync(measureFile(dirs[i], name)) && existsSync(path.join(dirs[i], `${name}.json`))) return; // measured in an earlier run: in the table
       const m = measure(tsx, name, N, file, dirs[i]);
-      if (m) {
-        totals[i].wall += m.runMs + m.encodeMs;
-        totals[i].cpu += m.cpuMs;
-        totals[i].peak = Math.max(totals[i].peak, m.rssMB);
-        console.log(
-          `${name.padEnd(16)} N=${String(N).padStart(7)} ${(m.runMs / 1000).toFixed(2).padStart(7)} s run (cpu ${(m.cpuMs / 1000).toFixed(2)} s) + ${(m.encodeMs / 1000).toFixed(2)} s encode` +
-            `  peak RSS ${m.rssMB.toFixed(0).padStart(5)} MB (inputs alone ${m.inputRssMB.toFixed(0)} MB)  out ${m.outMB.toFixed(0)} MB` +
-            (m.json ? `  positions ${JSON.stringify(m.json)}` : ''),
-        );
-      }
-      return m;
+      if (!m) return;
+      writeFileSync(measureFile(dirs[i], name), JSON.stringify({ ...m, at: new Date().toISOString(), load: loadavg()[0] }));
+      line(name, N, m, upstream ? '  (upstream)' : '');
     });
+  }
+  // The table of the named stages at every size, from this run or an earlier one in the same folder.
+  console.log('');
+  console.log(`${'stage'.padEnd(16)} ${sizes.map((N) => `N=${N}: wall s / cpu s / peak MB`.padEnd(36)).join('')}${sizes.length > 1 ? `growth ${sizes[0]} → ${sizes[sizes.length - 1]}` : ''}`);
+  const totals = sizes.map(() => ({ wall: 0, cpu: 0, peak: 0, n: 0 }));
+  for (const name of present) {
+    if (!named.has(name)) continue;
+    const ms: (Measure | null)[] = dirs.map((d) => (existsSync(measureFile(d, name)) ? JSON.parse(readFileSync(measureFile(d, name), 'utf8')) : null));
+    ms.forEach((m, i) => {
+      if (!m) return;
+      totals[i].wall += m.runMs + m.encodeMs;
+      totals[i].cpu += m.cpuMs;
+      totals[i].peak = Math.max(totals[i].peak, m.rssMB);
+      totals[i].n++;
+    });
+    const cells = ms.map((m) => (m ? `${((m.runMs + m.encodeMs) / 1000).toFixed(1)} / ${(m.cpuMs / 1000).toFixed(1)} / ${m.rssMB.toFixed(0)}${m.rssMB > BUDGET_RSS_MB ? ' OVER' : ''}` : 'not measured').padEnd(36));
     const [a, b] = [ms[0], ms[ms.length - 1]];
-    if (sizes.length > 1 && a && b) {
-      const g = (x: number | null) => (x === null ? '—' : x.toFixed(2));
-      const gc = growth(a.cpuMs, b.cpuMs, sizes[0], sizes[sizes.length - 1]);
-      const gr = growth(a.rssMB - a.inputRssMB, b.rssMB - b.inputRssMB, sizes[0], sizes[sizes.length - 1]);
-      console.log(`${name.padEnd(16)} growth ${sizes[0]} → ${sizes[sizes.length - 1]}: cpu ∝ N^${g(gc)}, RSS beyond its inputs ∝ N^${g(gr)}; peak RSS ${b.rssMB.toFixed(0)} MB: ${b.rssMB <= BUDGET_RSS_MB ? 'within' : 'OVER'} the ${BUDGET_RSS_MB} MB budget`);
-    }
+    const g = (x: number | null) => (x === null ? '—' : x.toFixed(2));
+    const growthWords =
+      sizes.length > 1 && a && b
+        ? `time ∝ N^${g(growth(a.runMs + a.encodeMs, b.runMs + b.encodeMs, sizes[0], sizes[sizes.length - 1]))}, cpu ∝ N^${g(growth(a.cpuMs, b.cpuMs, sizes[0], sizes[sizes.length - 1]))}, peak RSS ∝ N^${g(growth(a.rssMB, b.rssMB, sizes[0], sizes[sizes.length - 1]))} (beyond its inputs N^${g(growth(a.rssMB - a.inputRssMB, b.rssMB - b.inputRssMB, sizes[0], sizes[sizes.length - 1]))})`
+        : '—';
+    console.log(`${name.padEnd(16)} ${cells.join('')}${growthWords}`);
   }
   sizes.forEach((N, i) => {
     const t = totals[i];
+    if (!t.n) return;
     console.log(
-      `${'all'.padEnd(16)} N=${String(N).padStart(7)} ${(t.wall / 1000).toFixed(2).padStart(7)} s wall, ${(t.cpu / 1000).toFixed(2)} s run cpu; max peak RSS ${t.peak.toFixed(0)} MB, budget ${BUDGET_RSS_MB} MB per stage: ${t.peak <= BUDGET_RSS_MB ? 'met' : 'NOT met'}`,
+      `${'all'.padEnd(16)} N=${String(N).padStart(7)} ${t.n} stages: ${(t.wall / 1000).toFixed(2).padStart(7)} s wall, ${(t.cpu / 1000).toFixed(2)} s run cpu; max peak RSS ${t.peak.toFixed(0)} MB, budget ${BUDGET_RSS_MB} MB per stage: ${t.peak <= BUDGET_RSS_MB ? 'met' : 'NOT met'}`,
     );
     if (t.peak > BUDGET_RSS_MB) process.exitCode = 1;
   });
   console.log(`(load average now ${loadavg()[0].toFixed(1)} on ${cpus().length} cores: on a shared machine the wall time overstates the work; cpu is the stages' own time)`);
 }
 
-await main();
+// run when started as a script (the child mode too), not when a test imports parseArgs or growth
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) await main();

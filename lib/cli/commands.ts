@@ -152,7 +152,7 @@ export const Q3_PRESET = {
   sweep: [`data.bytes=${Q3_SIZES.join(',')}`],
   seeds: [42, 43, 44],
   sets: [`data.heldoutOffset=${Q3_HELDOUT.offset}`, `data.heldoutBytes=${Q3_HELDOUT.bytes}`, 'train.predictions=4092000', 'train.predictionsGrowth=0.25', 'train.maxDoublings=0'],
-  targets: ['trace', 'carrier-pattern', 'influence', 'timing-carrier', 'kn'],
+  targets: ['trace', 'carrier-pattern', 'influence', 'timing-carrier', 'kn', 'rebuild-score'],
 };
 
 /**

@@ -292,7 +292,7 @@ async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
     const ins: Record<string, StageOutput> = {};
     for (const [name, e] of Object.entries(r.entries)) if (name !== 'report' && name !== 'viewer') ins[name] = lazyOutput(p, e);
     const doc = buildReport(ins, builders, figures, defaultLabel(ins)).json as unknown as ReportJson;
-    inputs.push({ values: r.values, seed: r.seed, doc, report: r.report ? path.relative(p.reportsDir, r.report).split(path.sep).join('/') : null });
+    inputs.push({ values: r.values, seed: r.seed, doc, report: r.report ? path.relative(p.reportsDir, r.report).split(path.sep).join('/') : null, sampled: sweep.sampledStages(ins) });
   });
   const chosen = sweep.chooseMetrics(inputs.map((x) => x.doc), o.metrics, !!o.q3);
   if (chosen.unknown.length) {

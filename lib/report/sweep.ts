@@ -48,9 +48,14 @@ const cell = (table: string, row: string, col: string) => (r: ReportJson) => {
 const trainedBpc = (r: ReportJson) => metric('trained_bpc')(r) ?? cell('training', 'Best-checkpoint eval bpc', 'value')(r);
 
 /** The model's held-out bpc: its best checkpoint scored on the data stage's held-out text during training. */
-const trainOf = (r: ReportJson) => (r.model.train ?? {}) as { heldout?: { checkpointBpc?: number } | null; converged?: boolean | null };
+const trainOf = (r: ReportJson) => (r.model.train ?? {}) as { heldout?: { checkpointBpc?: number; bestBpc?: number } | null; converged?: boolean | null };
 const heldoutBpc = (r: ReportJson) => {
   const v = trainOf(r).heldout?.checkpointBpc;
+  return typeof v === 'number' ? v : null;
+};
+/** The lowest point of the model's held-out curve (the init included): below the checkpoint's when the model memorises its text. */
+const heldoutBestBpc = (r: ReportJson) => {
+  const v = trainOf(r).heldout?.bestBpc;
   return typeof v === 'number' ? v : null;
 };
 
@@ -84,6 +89,7 @@ const Q1 = 'Timing rules build the carrier (§6.1)';
 export const Q3_METRICS: SweepMetric[] = [
   { id: 'trained_bpc', label: 'in-sample bpc', group: BPC, pick: trainedBpc },
   { id: 'heldout_bpc', label: 'held-out bpc', group: BPC, pick: heldoutBpc },
+  { id: 'heldout_best_bpc', label: 'best held-out bpc along training', group: BPC, pick: heldoutBestBpc },
   { id: 'kn.best.heldout_bpc', label: 'Kneser–Ney held-out bpc (best order)', group: BPC, pick: metric('kn.best.heldout_bpc') },
   { id: 'kn.best.order', label: 'Kneser–Ney best order', group: BPC, pick: metric('kn.best.order') },
   { id: 'ps_per_position', label: 'PS units per position', group: T2, pick: metric('ps_per_position') },
@@ -145,6 +151,68 @@ export interface SweepPointInput {
   doc: ReportJson;
   /** The point's report.md, when the report stage was a target. */
   report: string | null;
+  /** Where the point's stages averaged over a sample of positions (sampledStages of their output JSON); absent: read from the tables' positions lines. */
+  sampled?: SampledStage[];
+}
+
+/**
+ * Figures that do not depend on the trained model (Kneser–Ney counts the training text; the
+ * text's own description is its gzip size): a model that did not converge does not grey them.
+ */
+export const modelFree = (id: string) => id.startsWith('kn.') || id === 'rebuild.text_bits';
+
+/** Per seed, whether its figures count: Q3 leaves a model that did not converge out of every spread and sentence (model-free figures apart). */
+const counts = (q3: boolean, id: string, converged: (boolean | null)[]) => (i: number) => !q3 || modelFree(id) || converged[i] !== false;
+
+// ---------------------------------------------------------------- sampled positions
+
+/** A stage that averaged over a sample of positions instead of every one, as its output JSON says. */
+export interface SampledStage {
+  /** The stage, and the sample's path in its JSON when not at the top ("construction grid" for its `gridSample`). */
+  where: string;
+  /** Positions visited, and of how many. */
+  count: number | null;
+  of: number;
+  blocks: number | null;
+  blockLength: number | null;
+  /** The stated size beyond which the stage samples (its maxPositions param), when it says. */
+  maxPositions: number | null;
+}
+
+const isObj = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
+const numOr = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+/**
+ * The samples the stages' output JSON records: an object under a key `sample` (or ending in
+ * `Sample`), at the top or up to two objects down, with `sampled: true` and the number of
+ * positions it is `of`; the count is its `count`, else blocks × blockLength, else the
+ * enclosing object's `count`. Arrays are not searched (per-level lists are not samples).
+ */
+export function sampledStages(outputs: Record<string, { json: unknown }>): SampledStage[] {
+  const out: SampledStage[] = [];
+  const walk = (stage: string, o: Record<string, unknown>, at: string[], depth: number) => {
+    for (const [k, v] of Object.entries(o)) {
+      if (!isObj(v)) continue;
+      if ((k === 'sample' || k.endsWith('Sample')) && v.sampled === true && numOr(v.of) !== null) {
+        const blocks = numOr(v.blocks);
+        const blockLength = numOr(v.blockLength);
+        const count = numOr(v.count) ?? (blocks !== null && blockLength !== null ? blocks * blockLength : numOr(o.count));
+        const path = [...at, ...(k === 'sample' ? [] : [k.slice(0, -'Sample'.length)])];
+        out.push({ where: [stage, ...path].join(' '), count, of: numOr(v.of)!, blocks, blockLength, maxPositions: numOr(v.maxPositions) });
+      } else if (depth < 2) walk(stage, v, [...at, k], depth + 1);
+    }
+  };
+  for (const [stage, o] of Object.entries(outputs)) if (isObj(o.json)) walk(stage, o.json, [], 0);
+  return out.sort((a, b) => a.where.localeCompare(b.where));
+}
+
+/** A sample in words: "65536 of 458701 positions, 64 evenly spread blocks of 1024 (beyond maxPositions = 65536)". */
+export function sampleWords(x: SampledStage): string {
+  return (
+    `${x.count ?? '?'} of ${x.of} positions` +
+    (x.blocks !== null && x.blockLength !== null ? `, ${x.blocks} evenly spread block${x.blocks === 1 ? '' : 's'} of ${x.blockLength}` : '') +
+    (x.maxPositions !== null ? ` (beyond maxPositions = ${x.maxPositions})` : '')
+  );
 }
 
 const pointKey = (values: Record<string, unknown>) => JSON.stringify(values);
@@ -166,20 +234,30 @@ export function sweepAggregate(
 ): SweepJson {
   const groups = new Map<string, SweepPointInput[]>();
   for (const pt of points) (groups.get(pointKey(pt.values)) ?? groups.set(pointKey(pt.values), []).get(pointKey(pt.values))!).push(pt);
+  const q3 = !!o.q3;
   const rows: SweepRow[] = [...groups.values()].map((pts) => {
+    const converged = pts.map((pt) => (typeof trainOf(pt.doc).converged === 'boolean' ? trainOf(pt.doc).converged! : null));
     const cells: Record<string, SweepCell> = {};
     for (const m of metrics) {
       const values = pts.map((pt) => m.pick(pt.doc));
-      cells[m.id] = { values, spread: spread(values.filter((v): v is number => v !== null)) };
+      const ok = counts(q3, m.id, converged);
+      cells[m.id] = { values, spread: spread(values.filter((v, i): v is number => v !== null && ok(i))) };
     }
-    const { audit: _audit, ...agg } = aggregate(`${o.label}:${pointKey(pts[0].values)}`, pts.map((pt) => pt.doc), null, figures);
+    // Q3: the per-point aggregate over the converged models (over all when none converged; renderSweep says which)
+    const kept = q3 && converged.some((c) => c !== false) ? pts.filter((_, i) => converged[i] !== false) : pts;
+    const { audit: _audit, ...agg } = aggregate(`${o.label}:${pointKey(pts[0].values)}`, kept.map((pt) => pt.doc), null, figures);
     return {
       values: pts[0].values,
       seeds: pts.map((pt) => pt.seed),
       reports: pts.map((pt) => pt.report),
       epochs: pts.map((pt) => (typeof pt.doc.model.train?.epochs === 'number' ? (pt.doc.model.train.epochs as number) : null)),
-      converged: pts.map((pt) => (typeof trainOf(pt.doc).converged === 'boolean' ? trainOf(pt.doc).converged! : null)),
-      ...(o.q3 ? { heldoutCurves: pts.map((pt) => (trainOf(pt.doc).heldout as { curve?: { epoch: number; heldoutBpc: number }[] } | null | undefined)?.curve ?? null), sampled: sampledTables(pts[0].doc) } : {}),
+      converged,
+      ...(o.q3
+        ? {
+            heldoutCurves: pts.map((pt) => (trainOf(pt.doc).heldout as { curve?: { epoch: number; heldoutBpc: number }[] } | null | undefined)?.curve ?? null),
+            sampled: pts[0].sampled ? pts[0].sampled.map((x) => ({ title: x.where, positions: sampleWords(x) })) : sampledTables(pts[0].doc),
+          }
+        : {}),
       metrics: cells,
       aggregate: agg,
     };
@@ -196,7 +274,8 @@ export function sweepAggregate(
     summary: [],
     ...(o.q3 ? { q3: o.q3 } : {}),
   };
-  s.summary = [...sweepSentences(s), ...(o.q3 ? q3Sentences(s) : [])];
+  // Q3's answers first, then the trends of every figure
+  s.summary = o.q3 ? [...q3Sentences(s), ...sweepSentences(s)] : sweepSentences(s);
   return s;
 }
 
@@ -216,7 +295,7 @@ export function fmtCell(r: SweepRow, id: string): string {
   const c = r.metrics[id];
   if (!c) return '—';
   const conv = r.converged ?? [];
-  if (!conv.some((x) => x === false)) return fmtSpread(c.spread);
+  if (modelFree(id) || !conv.some((x) => x === false)) return fmtSpread(c.spread);
   const ok = c.values.filter((v, i): v is number => v !== null && conv[i] !== false);
   const bad = c.values.filter((v, i): v is number => v !== null && conv[i] === false);
   if (!ok.length && !bad.length) return '—';
@@ -254,7 +333,7 @@ function trendWords(s: SweepJson, id: string, label: string): string | null {
       ? ', more than the widest seed spread'
       : ', within the widest seed spread'
     : '';
-  return `${label} ${dir} from ${f(t.first)} to ${f(t.last)}${shape}${spreadWords}`;
+  return t.last === t.first && steps === 0 ? `${label} stays at ${f(t.first)}${spreadWords}` : `${label} ${dir} from ${f(t.first)} to ${f(t.last)}${shape}${spreadWords}`;
 }
 
 /** A few sentences on what the figures show, computed from the rows (never written in). */
@@ -277,7 +356,8 @@ export function sweepSentences(s: SweepJson): string[] {
     if (w) (byGroup.get(m.group) ?? byGroup.set(m.group, []).get(m.group)!).push(w);
   }
   for (const [g, ws] of byGroup) out.push(`${g}: ${ws.join('; ')}.`);
-  const seedValues = (id: string, r: SweepRow) => r.metrics[id]?.values.filter((v): v is number => v !== null) ?? [];
+  // Q3: a model that did not converge is left out of every sentence
+  const seedValues = (id: string, r: SweepRow) => r.metrics[id]?.values.filter((v, i): v is number => v !== null && counts(!!s.q3, id, r.converged ?? [])(i)) ?? [];
   if (has('pattern_gain_bpc')) {
     const bad = s.rows.filter((r) => seedValues('pattern_gain_bpc', r).some((v) => v <= 0));
     const all = s.rows.flatMap((r) => seedValues('pattern_gain_bpc', r));
@@ -353,6 +433,29 @@ export function q3Sentences(s: SweepJson): string[] {
         ? `; not converged: ${no.map((r) => `${r.converged.filter((c) => c === false).length} of ${r.converged.length} at ${size(r)}`).join(', ')}. Their figures are greyed in the tables and plots, and the sentences below leave them out.`
         : '.'),
   );
+  // Overfitting: a converged model whose reported checkpoint is worse on the held-out text
+  // than the best point of its held-out curve (by more than 0.1 bpc) stopped improving there
+  // because it memorises its text, not because it learned the language.
+  const OVERFIT = 0.1;
+  const over = rows
+    .map((r) => {
+      const ms = r.converged.flatMap((c, i) => {
+        const curve = r.heldoutCurves?.[i];
+        const ck = r.metrics.heldout_bpc?.values[i];
+        if (c !== true || !curve?.length || typeof ck !== 'number') return [];
+        const best = curve.reduce((a, b) => (b.heldoutBpc < a.heldoutBpc ? b : a));
+        return ck - best.heldoutBpc > OVERFIT ? [{ best: best.heldoutBpc, ck }] : [];
+      });
+      return { r, ms, of: r.converged.filter((c) => c === true).length };
+    })
+    .filter((x) => x.ms.length);
+  if (over.length) {
+    out.push(
+      `Held-out bpc rose after its best point for ${over.reduce((a, x) => a + x.ms.length, 0)} converged models (the checkpoint the analyses read is worse on the held-out text than the best of its curve by more than ${OVERFIT} bpc): ` +
+        over.map((x) => `${x.ms.length} of ${x.of} at ${size(x.r)} (best ${f(mean(x.ms.map((m) => m.best))!)}, checkpoint ${f(mean(x.ms.map((m) => m.ck))!)})`).join(', ') +
+        '. These models memorise their text: they count as converged because the held-out text stopped improving, not because they learned the language.',
+    );
+  }
   // Where positions are sampled, and how many.
   const sampled = rows.filter((r) => r.sampled?.length);
   out.push(
@@ -370,7 +473,7 @@ export function q3Sentences(s: SweepJson): string[] {
         ? `The decomposition breaks at ${fails.map(size).join(', ')}: there the carrier alone predicts as well as the model for some converged model (pattern gain ≤ 0).`
         : `The decomposition holds at every size with converged models (${gain.map(size).join(', ')}): the carrier alone is worse than the model for every one of them (pattern gain ${f(Math.min(...gain.flatMap((r) => convergedValues(r, 'pattern_gain_bpc'))))} bpc or more).`,
     );
-  }
+  } else out.push('No converged model has a pattern gain (Table 2), so whether the decomposition holds cannot be said here.');
   // Does the pattern regime grow: PS units per position and the pattern gain, first to last size.
   const grow = (['ps_per_position', 'pattern_gain_bpc'] as const).map((id) => {
     const pts = rows.map((r) => ({ r, m: at(id)(r) })).filter((x): x is { r: SweepRow; m: number } => x.m !== null);
@@ -381,7 +484,7 @@ export function q3Sentences(s: SweepJson): string[] {
     const up = grow.filter((g) => g !== null && g.last.m > g.first.m).length;
     const n = grow.filter((g) => g !== null).length;
     out.push(`The pattern regime ${up === n ? 'grows' : up === 0 ? 'does not grow' : 'grows by one measure only'} with the data: ${words.join('; ')} (means over converged models).`);
-  }
+  } else out.push('Fewer than two sizes have converged models with Table 2, so whether the pattern regime grows cannot be said here.');
   // From what size the RNN beats counting on held-out text.
   const beat = fromSize(rows, (r) => {
     const m = at('heldout_bpc')(r);
@@ -396,19 +499,34 @@ export function q3Sentences(s: SweepJson): string[] {
         : `The RNN beats counting on the held-out text from ${sizeName(beat.from)} on${beat.from === Number(beat.rows[0].values['data.bytes']) ? ' (at every size here)' : ''}: its held-out bpc against Kneser–Ney's best order (${pairs}).`,
     );
   } else out.push('No size here has both a held-out bpc of a converged model and a Kneser–Ney figure, so whether the RNN beats counting cannot be said.');
-  // From what size a description of the model is cheaper than the text it explains.
+  // From what size a description of the model is cheaper than the text it explains: per
+  // converged model with the §6.3 figures, its best level worth its bits against its text's
+  // bits; a model with the figures but no level worth its bits has no cheaper description.
+  const cheapest = (r: SweepRow) => {
+    const text = r.metrics['rebuild.text_bits']?.values ?? [];
+    const bits = r.metrics['rebuild.best_worth.bits']?.values ?? [];
+    return text.flatMap((t, i) => (t === null || r.converged[i] === false ? [] : [{ text: t, bits: bits[i] ?? null }]));
+  };
   const cheaper = fromSize(rows, (r) => {
-    const b = at('rebuild.best_worth.bits')(r);
-    const t = at('rebuild.text_bits')(r);
-    return b === null || t === null ? null : b < t;
+    const ms = cheapest(r);
+    return ms.length ? ms.every((x) => x.bits !== null && x.bits < x.text) : null;
   });
   if (!cheaper.rows.length) {
-    out.push('No point has the §6.3 figures (the rebuild stage was not built, or no level is worth its bits), so from what size a description of the model is cheaper than the text cannot be said here.');
+    const built = rows.some((r) => r.metrics['rebuild.text_bits']?.values.some((v) => v !== null));
+    out.push(`No converged model has the §6.3 figures (${built ? 'the models that have them did not converge' : 'the rebuild stage was not built'}), so from what size a description of the model is cheaper than the text cannot be said here.`);
   } else {
+    const pairs = cheaper.rows
+      .map((r) => {
+        const ms = cheapest(r);
+        const worth = ms.filter((x) => x.bits !== null);
+        return `${size(r)} ${worth.length ? f(mean(worth.map((x) => x.bits!))!) : 'none worth its bits'}${worth.length && worth.length < ms.length ? ` (${ms.length - worth.length} of ${ms.length} none)` : ''} vs ${f(mean(ms.map((x) => x.text))!)}`;
+      })
+      .join(', ');
+    const all = cheaper.from === Number(cheaper.rows[0].values['data.bytes']);
     out.push(
       cheaper.from === null
-        ? `At the largest size here the best description worth its bits still takes more bits than the text itself (8 × gzip-9 bytes).`
-        : `From ${sizeName(cheaper.from)} on, the best description worth its bits takes fewer bits than the text itself (8 × gzip-9 bytes).`,
+        ? `At the largest size here a description of the model worth its bits does not take fewer bits than the text it explains (8 × gzip-9 bytes) for every converged model: description bits against the text's (${pairs}).`
+        : `From ${sizeName(cheaper.from)} on${all ? ' (at every size here)' : ''}, the best description of the model worth its bits takes fewer bits than the text it explains (8 × gzip-9 bytes), for every converged model: description bits against the text's (${pairs}).`,
     );
   }
   return out;
@@ -459,7 +577,13 @@ export function renderSweep(s: SweepJson, plots: { title: string; file: string }
   }
   out.push('## Every metric at each point (mean ± sd [min, max] over seeds)', '');
   for (const r of s.rows) {
-    out.push(`### ${pointName(s, r)}`, '', `Seeds ${r.seeds.join(', ')}${r.reports.some((x) => x) ? `; reports: ${r.reports.filter((x) => x).map((x) => `[${x}](../${x})`).join(', ')}` : ''}.`, '');
+    const notConv = r.seeds.filter((_, i) => r.converged?.[i] === false);
+    const convWords = !s.q3 || !notConv.length
+      ? ''
+      : notConv.length === r.seeds.length
+        ? ` ${grey(`None of these models converged: the table below is over all of them (not converged).`)}`
+        : ` ${grey(`Not converged: seed${notConv.length > 1 ? 's' : ''} ${notConv.join(', ')}, left out of the table below (its figures are in italics in the tables above).`)}`;
+    out.push(`### ${pointName(s, r)}`, '', `Seeds ${r.seeds.join(', ')}${r.reports.some((x) => x) ? `; reports: ${r.reports.filter((x) => x).map((x) => `[${x}](../${x})`).join(', ')}` : ''}.${convWords}`, '');
     const ids = Object.keys(r.aggregate.metrics);
     if (!ids.length) {
       out.push('(no report metrics at this point)', '');
@@ -485,8 +609,8 @@ export async function sweepFiles(s: SweepJson): Promise<Record<string, string>> 
     files[plotFile(m.id)] = await renderSvg(sweepPlotSpec(s, m.id, title));
     plots.push({ title, file: plotFile(m.id) });
   }
-  // Q3's bpc plot: in-sample, held-out and Kneser–Ney on one axis.
-  const lines = ['trained_bpc', 'heldout_bpc', 'kn.best.heldout_bpc'].filter((id) => s.metrics.some((m) => m.id === id));
+  // Q3's bpc plot: in-sample, held-out (the checkpoint's and the curve's best) and Kneser–Ney on one axis.
+  const lines = ['trained_bpc', 'heldout_bpc', 'heldout_best_bpc', 'kn.best.heldout_bpc'].filter((id) => s.metrics.some((m) => m.id === id));
   if (s.q3 && lines.length > 1) {
     const title = `bpc against ${s.axes[0]?.param ?? 'point'}: in-sample, held-out and Kneser–Ney`;
     files[BPC_PLOT] = await renderSvg(sweepLinesSpec(s, lines.map((id) => ({ id, label: s.metrics.find((m) => m.id === id)!.label })), title));

@@ -2,7 +2,8 @@
 // trains (a size reaching into the held-out block, a data source too short for a size or
 // for the block, a --sweep of anything but data.bytes), and a subset of sizes on tiny
 // models runs the protocol: every point scored on the held-out block [960 KiB, 1 MiB), with
-// Kneser–Ney there, its convergence and the training-length rule in the aggregate.
+// Kneser–Ney there, the §6.3 figures (rebuild-score), its convergence and the
+// training-length rule in the aggregate.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,12 +11,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { copyProject, pipelineCli, type Run } from '../helpers/project.ts';
 import { enwik1MiB } from '../helpers/reference.ts';
 
+/** Exit 2 with one error: line (first) and one hint: line, and nothing built or trained before them. */
 function expectUsageError(r: Run, pattern: RegExp) {
   expect(r.code, r.stderr).toBe(2);
   expect(r.stderr).toMatch(/^error: /);
   expect(r.stderr).toMatch(pattern);
-  expect(r.stderr.split('\n').filter((l) => l.startsWith('hint: '))).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/\bran\b/);
+  const lines = r.stderr.split('\n').filter((l) => l.trim());
+  expect(lines.filter((l) => l.startsWith('error: ')), r.stderr).toHaveLength(1);
+  expect(lines.filter((l) => l.startsWith('hint: ')), r.stderr).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/\bran\b|train:|epoch/);
+  expect(r.stdout).toBe('');
 }
 
 const TINY = ['--set', 'train.hidden=8', '--set', 'train.predictions=8000', '--set', 'train.minEpochs=4'];
@@ -30,10 +35,12 @@ describe('report --q3', () => {
   });
 
   it('refuses, before anything trains, a size above the source, a short source, an overlap and another sweep', async () => {
-    const [above, shortSource, overlap, other, targets] = await Promise.all([
+    const [above, shortSource, overlap, over960, other, targets] = await Promise.all([
       pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=1024,8192', ...TINY], { ENWIK9: short }),
       pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=1024,2048', ...TINY], { ENWIK9: short }),
       pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=1024,1048576', ...TINY]),
+      // over 960 KiB but within a 1 MiB source: the overlap is the reason, not the source's length
+      pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=2048,990000', ...TINY], enwik1MiB() ? { ENWIK9: enwik1MiB()! } : {}),
       pipelineCli(dir, ['report', '--q3', '--sweep', 'train.hidden=8,16']),
       pipelineCli(dir, ['report', '--q3', '--targets', 'trace']),
     ]);
@@ -41,6 +48,7 @@ describe('report --q3', () => {
     expectUsageError(shortSource, /--q3: the data source enwik9-head has 4096 bytes, fewer than the held-out block \[983040, 1048576\) needs/);
     expectUsageError(overlap, /--q3: data\.bytes = 1048576 overlaps the held-out block \[983040, 1048576\)/);
     expect(overlap.stderr).toMatch(/hint: Q3 sizes go up to 983040 bytes \(960 KiB\)/);
+    expectUsageError(over960, /--q3: data\.bytes = 990000 overlaps the held-out block \[983040, 1048576\)/);
     expectUsageError(other, /--q3 takes one --sweep, of data\.bytes/);
     expectUsageError(targets, /cannot be combined with --targets/);
     expect(fs.existsSync(path.join(dir, 'reports'))).toBe(false);
@@ -60,7 +68,11 @@ describe('report --q3', () => {
       expect(typeof row.converged[0]).toBe('boolean');
       for (let k = 1; k <= 6; k++) expect(row.aggregate.metrics[`kn.k${k}.heldout_bpc`].spread.n, `k${k}`).toBe(1);
       expect(row.metrics.heldout_bpc.values[0]).toBeGreaterThan(0);
+      // the §6.3 figures: rebuild-score is a Q3 target, so the text's bits are there at every point
+      expect(row.metrics['rebuild.text_bits'].values[0]).toBeGreaterThan(0);
     }
+    expect(j.stages.filter((s: any) => s.name === 'rebuild-score')).toHaveLength(2);
+    expect(agg.metrics.map((x: any) => x.id)).toEqual(expect.arrayContaining(['rebuild.best_worth.gap', 'rebuild.best_worth.bits', 'rebuild.text_bits']));
     // every point was scored on the one block [960 KiB, 1 MiB)
     const stages = j.stages.filter((s: any) => s.name === 'data');
     expect(stages).toHaveLength(2);

@@ -1,7 +1,8 @@
 // Tensor files describe themselves: msgpack of { format, dtype, shape, data } where data
 // is the raw little-endian bytes (a msgpack bin), never an array of numbers. The decoder
 // checks format, dtype, shape and byte length before use, and copies the bytes into a
-// fresh, aligned typed array (msgpackr hands back a Buffer view that may be misaligned).
+// fresh, aligned typed array (msgpackr hands back a Buffer view that may be misaligned),
+// or, when the caller owns the buffer, aligns them in place (decodeTensor's `owned`).
 
 import { createRequire } from 'node:module';
 import type { Packr } from 'msgpackr';
@@ -56,7 +57,15 @@ export function encodeTensor(t: Tensor): Uint8Array {
   return packr().pack({ format: TENSOR_FORMAT, dtype: t.dtype, shape: t.shape, data: bytes });
 }
 
-export function decodeTensor(buf: Uint8Array, where = 'tensor'): Tensor {
+/**
+ * A tensor file's record, checked (format, dtype, shape, byte length). The data is a fresh,
+ * aligned copy; with `owned` (the caller hands `buf` over and never reads it again, as a
+ * store read's fresh buffer) it stays in `buf`'s memory instead: viewed where it lies
+ * when that is aligned for its dtype, else moved down within `buf` (over the record's
+ * header, which precedes the data) to the nearest aligned offset. A tensor of hundreds of
+ * MB then costs its file's bytes once, not twice.
+ */
+export function decodeTensor(buf: Uint8Array, where = 'tensor', opts: { owned?: boolean } = {}): Tensor {
   let obj: any;
   try {
     obj = packr().unpack(buf);
@@ -74,6 +83,12 @@ export function decodeTensor(buf: Uint8Array, where = 'tensor'): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   if (raw.byteLength !== n * C.BYTES_PER_ELEMENT) {
     throw new Error(`${where}: shape ${JSON.stringify(shape)} of ${obj.dtype} needs ${n * C.BYTES_PER_ELEMENT} bytes, data has ${raw.byteLength}`);
+  }
+  const align = C.BYTES_PER_ELEMENT;
+  const at = raw.byteOffset - (raw.byteOffset % align);
+  if (opts.owned && raw.buffer === buf.buffer && at >= buf.byteOffset) {
+    if (at !== raw.byteOffset) new Uint8Array(raw.buffer).copyWithin(at, raw.byteOffset, raw.byteOffset + raw.byteLength);
+    return { dtype: obj.dtype, shape, data: new C(raw.buffer as ArrayBuffer, at, n) as TypedArray };
   }
   const copy = new Uint8Array(raw.byteLength); // fresh ArrayBuffer: aligned for any dtype
   copy.set(raw);

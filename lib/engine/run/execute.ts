@@ -43,7 +43,7 @@ export function loadOutput(store: Store, entry: Entry, outputSchema: any): Stage
     const bytes = store.getObject(ref, what, at);
     let t: Tensor;
     try {
-      t = decodeTensor(bytes, what);
+      t = decodeTensor(bytes, what, { owned: true }); // a fresh read, used for nothing else
     } catch (e) {
       throw new CorruptError((e as Error).message, at);
     }
