@@ -174,10 +174,10 @@ export function scoreOnText(
 ): TextScore[] {
   const n = text.length;
   const P = n - 1;
-  const B = Math.max(4, block - (block % 4));
+  const B = Math.max(4, Math.min(block - (block % 4), n + 3 - ((n + 3) % 4)));
   const out = new Float64Array(B * V);
-  const refOut = new Float64Array(B * V);
-  const pRef = new Float64Array(B * V);
+  const refOut = new Float64Array(ref ? B * V : 0);
+  const pRef = new Float64Array(ref ? B * V : 0);
   const bits = sources.map(() => new Float64Array(Math.max(0, P)));
   const kl = sources.map(() => 0);
   const agree = sources.map(() => 0);

@@ -244,5 +244,7 @@ describe('the construction stage on long data', () => {
     expect(Math.abs(mean(to.bits) / j.optimizedBpc - 1)).toBeLessThan(1e-4);
     const bits = out.tensors!.gdBits.data as Float64Array;
     for (let k = 1; k < bits.length; k++) expect(bits[k], `step ${k}`).toBeLessThanOrEqual(bits[k - 1]);
+    // the report's table says where and how many (the Q3 aggregate finds "evenly spread")
+    expect(build({ construction: output(out.json) }).tables[0].positions).toMatch(/gradient descent on 1024 of 5982 positions, in 8 evenly spread blocks/);
   }, 60_000);
 });
