@@ -94,6 +94,18 @@ export const schema = {
       "minimum": 0,
       "default": 16,
       "description": "First gradient-descent position; the positions are t = gdFirst..N-3 (docs/definitions.md §4.1: 16)"
+    },
+    "maxPositions": {
+      "type": "integer",
+      "minimum": 1,
+      "default": 4096,
+      "description": "The α × s grid and the gradient descent use every position (the definition) when their range holds at most this many; above it (long data) an evenly spread sample of this many, in blocks of blockLength consecutive t. The reported bpc of both readouts is always over every position t = 0..N-2"
+    },
+    "blockLength": {
+      "type": "integer",
+      "minimum": 1,
+      "default": 256,
+      "description": "Consecutive positions per block when maxPositions samples a range"
     }
   },
   "additionalProperties": false

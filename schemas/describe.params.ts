@@ -59,6 +59,18 @@ export const schema = {
       "default": 1,
       "description": "Decimals of each unit's Wx on the seen bytes in a rules_<set>_linear level"
     },
+    "maxPositions": {
+      "type": "integer",
+      "minimum": 1,
+      "default": 4096,
+      "description": "The readouts describe fits use every position t = 0..N-2 when there are at most this many; above it (long data) an evenly spread sample of this many, in blocks of blockLength consecutive t (the description's readout rule says so)"
+    },
+    "blockLength": {
+      "type": "integer",
+      "minimum": 1,
+      "default": 256,
+      "description": "Consecutive positions per block when maxPositions samples the fits' positions"
+    },
     "gain": {
       "type": "number",
       "exclusiveMinimum": 0,

@@ -19,6 +19,11 @@ function withReadout(net: Weights, Wy: ArrayLike<number>, by: ArrayLike<number>,
   return p;
 }
 
+/** The sample record of the output (schemas/construction.output.json). */
+function sampleOf(pb: { sampled: boolean; count: number; of: number; blocks: unknown[] }, p: Params) {
+  return { sampled: pb.sampled, count: pb.count, of: pb.of, blocks: pb.blocks.length, blockLength: pb.sampled ? Math.min(p.blockLength, p.maxPositions) : pb.count, maxPositions: p.maxPositions };
+}
+
 // Kernels are imported inside run: a no-op build loads this file only to learn its inputs.
 export default defineStage<Params>({
   name: 'construction',
@@ -30,8 +35,9 @@ export default defineStage<Params>({
     const { bytesOf } = await import('../lib/rnn/io.ts');
     const { forwardStatesFast } = await import('../lib/analysis/forward-fast.ts');
     const { V } = await import('../lib/rnn/weights.ts');
-    const { analyticGrid, analyticWy, distinctCodes, grid, marginalBias, optimizeWy, shiftRegister, signCodes, splitCounts } = await import('../lib/analysis/construction.ts');
-    const { byteClasses, factorBlocks, factoredBpc, fromClasses, targetClasses } = await import('../lib/analysis/factored-readout.ts');
+    const { analyticGridOn, analyticWy, distinctCodes, grid, marginalBias, optimizeWyOn, shiftRegister, signCodes, splitCounts } = await import('../lib/analysis/construction.ts');
+    const { byteClasses, factorBlocks, factoredBpc, factoredBitsBlocked, fromClasses, sampleFactored, sampleTargets, targetClasses, toClasses } = await import('../lib/analysis/factored-readout.ts');
+    const { blockPositions, positionBlocks } = await import('../lib/analysis/position-blocks.ts');
     const xs = bytesOf(inputs.data);
     const N = xs.length;
     const H = p.groups * p.units;
@@ -40,24 +46,41 @@ export default defineStage<Params>({
     }
     const codes = signCodes(p.units);
     const net = shiftRegister(codes, p);
-    const { S } = forwardStatesFast(net, xs); // once: S does not depend on Wy
-    const F = factorBlocks(S, N, H, p.units);
+    const F = factorBlocks(forwardStatesFast(net, xs).S, N, H, p.units); // once: S does not depend on Wy
     const cls = byteClasses(xs);
+    const y = targetClasses(xs, cls);
     const by = marginalBias(xs);
+    // Above maxPositions the grid and the descent fit on evenly spread blocks of their range;
+    // both bpc figures are still over every position t = 0..N-2.
+    const gridPb = positionBlocks(0, N - 2, p.maxPositions, p.blockLength);
+    const gdPb = positionBlocks(p.gdFirst, N - 3, p.maxPositions, p.blockLength);
+    const on = (pb: typeof gridPb, t0: number, t1: number) => {
+      if (!pb.sampled) return { F, y, t0, t1 };
+      const pos = blockPositions(pb);
+      return { F: sampleFactored(F, pos), y: sampleTargets(y, pos), t0: 0, t1: pos.length };
+    };
 
-    // analytic Wy: every (α, s) scored over all positions t = 0..N-2
+    // analytic Wy: every (α, s) scored over t = 0..N-2 (or its sample)
     const alphas = grid(p.alphaStep, p.alphaCount);
     const scales = grid(p.scaleStep, p.scaleCount);
     const { plus, minus } = splitCounts(xs, codes, p.groups, p.units);
     progress(0, 2, 'analytic Wy grid');
-    const g = analyticGrid(F, cls, xs, plus, minus, by, alphas, scales, 0, N - 1, p.floor);
-    const WyA = analyticWy(plus, minus, H, g.alpha).map((v) => v * g.scale);
+    const gs = on(gridPb, 0, N - 1);
+    const g = analyticGridOn(gs.F, cls, gs.y, plus, minus, by, alphas, scales, gs.t0, gs.t1, p.floor);
+    const WyA = analyticWy(plus, minus, H, g.alpha);
+    let analyticBpc = g.best;
+    if (gridPb.sampled) {
+      const out = new Float64Array(1);
+      factoredBitsBlocked(out, F, toClasses(WyA, H, cls), toClasses(by, 1, cls), cls, y, 0, N - 1, [g.scale], p.floor);
+      analyticBpc = out[0];
+    }
 
-    // optimized Wy: gradient descent on t = gdFirst..N-3, scored over t = 0..N-2
+    // optimized Wy: gradient descent on t = gdFirst..N-3 (or its sample), scored over t = 0..N-2
     progress(1, 2, 'optimized Wy');
     const sched = { steps: p.steps, lr: p.lr, decay: p.decay, decayAt: p.decayAt };
-    const opt = optimizeWy(F, cls, xs, by, p.gdFirst, N - 2, sched, 1e-10, (k, n) => progress(1 + k / n, 2, `GD step ${k}/${n}`));
-    const optimizedBpc = factoredBpc(F, opt.W, opt.b, cls, targetClasses(xs, cls), 0, N - 1, p.floor);
+    const ds = on(gdPb, p.gdFirst, N - 2);
+    const opt = optimizeWyOn(ds.F, cls, ds.y, by, ds.t0, ds.t1, sched, 1e-10, (k, n) => progress(1 + k / n, 2, `GD step ${k}/${n}`));
+    const optimizedBpc = factoredBpc(F, opt.W, opt.b, cls, y, 0, N - 1, p.floor);
     progress(2, 2);
 
     return {
@@ -69,19 +92,21 @@ export default defineStage<Params>({
         inputWeight: p.inputWeight,
         shiftWeight: p.shiftWeight,
         distinctCodes: distinctCodes(codes, p.units),
-        analyticBpc: g.best,
+        analyticBpc,
         alpha: g.alpha,
         scale: g.scale,
         optimizedBpc,
         grid: { alphas, scales },
         evalPositions: { from: 0, to: N - 2 },
         gdPositions: { from: p.gdFirst, to: N - 3 },
+        gridSample: sampleOf(gridPb, p),
+        gdSample: sampleOf(gdPb, p),
         steps: p.steps,
         schedule: { lr: p.lr, decay: p.decay, decayAt: p.decayAt },
         floor: p.floor,
       },
       tensors: {
-        paramsAnalytic: { dtype: 'float32', shape: [net.params.length], data: withReadout(net, WyA, by, V) },
+        paramsAnalytic: { dtype: 'float32', shape: [net.params.length], data: withReadout(net, WyA.map((v) => v * g.scale), by, V) },
         paramsOptimized: { dtype: 'float32', shape: [net.params.length], data: withReadout(net, fromClasses(opt.W, H, cls), fromClasses(opt.b, 1, cls), V) },
         gridBpc: { dtype: 'float64', shape: [alphas.length, scales.length], data: g.bpc },
         gdBits: { dtype: 'float64', shape: [p.steps], data: opt.losses.map((l) => l / Math.LN2) },

@@ -50,6 +50,7 @@ export default defineStage<Params>({
     const tc = await import('../lib/analysis/timing-carrier.ts');
     const ds = await import('../lib/analysis/describe.ts');
     const rb = await import('../lib/analysis/rebuild.ts');
+    const { positionBlocks } = await import('../lib/analysis/position-blocks.ts');
     const w = weightsOf(inputs.model);
     const xs = bytesOf(inputs.data);
     const tcj = inputs['timing-carrier'].json;
@@ -71,6 +72,10 @@ export default defineStage<Params>({
     const fullSize = ds.sizeOfAsync(full);
     const docs = [ds.describeMarginal(w.H, xs)];
     const opts = { wordLenCap: tcj.wordLenCap, classes: params.classes, digits: params.digits, readoutDigits: params.readoutDigits, rebuild: { gain: params.gain, margin: params.margin, ridge: params.ridge } };
+    // above maxPositions positions the readout fits use evenly spread blocks of them
+    const sample = { maxPositions: params.maxPositions, blockLength: params.blockLength };
+    const pb = positionBlocks(0, xs.length - 2, params.maxPositions, params.blockLength);
+    const fitSample = { sampled: pb.sampled, count: pb.count, of: pb.of, blocks: pb.blocks.length, blockLength: pb.blocks[0][1] - pb.blocks[0][0] + 1, maxPositions: params.maxPositions };
     const sets = tc.FEATURE_SETS.filter((set) => ds.featureUnitCount(set, tcj.wordLenCap, ds.byteClassesOf(xs, params.classes).length) <= w.H);
     sets.forEach((set, i) => {
       progress(i, sets.length, `rules_${tc.setId(set)}`);
@@ -83,8 +88,8 @@ export default defineStage<Params>({
       const d = ds.describeRules(w, xs, f, set, { ids, nCells, first }, chat, order, seen, opts);
       docs.push(d);
       if (params.fitSteps > 0) {
-        if (params.cellsFit) docs.push(rb.withFittedReadout(d, xs, params.fitSteps, params.fitDigits));
-        docs.push(rb.linearForm(d, xs, params.fitSteps, params.rowDigits, params.wxDigits, params.fitDigits));
+        if (params.cellsFit) docs.push(rb.withFittedReadout(d, xs, params.fitSteps, params.fitDigits, sample));
+        docs.push(rb.linearForm(d, xs, params.fitSteps, params.rowDigits, params.wxDigits, params.fitDigits, sample));
       }
     });
     docs.push(full);
@@ -103,6 +108,6 @@ export default defineStage<Params>({
       const ro = d.header.readout?.source;
       return { level: d.header.level as string, set: (d.header.set as string) ?? null, readout: ro ?? null, bytes: s.bytes, numbers: s.numbers, bits: s.bits, edited: d === edited };
     });
-    return { json: { H: w.H, N: xs.length, compressor: ds.COMPRESSOR, levels }, tensors };
+    return { json: { H: w.H, N: xs.length, compressor: ds.COMPRESSOR, fitSample, levels }, tensors };
   },
 });

@@ -10,6 +10,7 @@
 // bpc. Kernels: lib/analysis/rebuild-score.ts.
 import { defineStage } from '../lib/engine/types.ts';
 import type { Params } from '../schemas/rebuild-score.params.ts';
+import type { Weights } from '../lib/rnn/weights.ts';
 
 export default defineStage<Params>({
   name: 'rebuild-score',
@@ -18,8 +19,7 @@ export default defineStage<Params>({
   inputs: ['rebuild', 'model', 'data', 'trace', 'construction', 'reverse-iso', 'kn'],
   async run({ params, inputs, progress }) {
     const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
-    const { bitsOf, logpOf, mean } = await import('../lib/rnn/forward.ts');
-    const { forwardTraceFast: forwardTrace } = await import('../lib/analysis/forward-fast.ts');
+    const { mean } = await import('../lib/rnn/forward.ts');
     const { weightsFrom } = await import('../lib/rnn/weights.ts');
     const { gzipBits } = await import('../lib/analysis/describe.ts');
     const sc = await import('../lib/analysis/rebuild-score.ts');
@@ -29,19 +29,15 @@ export default defineStage<Params>({
     const T = traceOf(inputs.trace);
     const wT = weightsOf(inputs.model);
     if (T.T !== N || T.H !== wT.H) throw new Error(`stage rebuild-score: trace (T=${T.T}, H=${T.H}) does not match data (N=${N}) and model (H=${wT.H})\nhint: re-run trace on the same model and data`);
-    const logpT = logpOf(T, wT); // the trained model's rows, for the KL of each rebuilt model
     const heldout = (inputs.data.tensors.heldout?.data as Uint8Array | undefined) ?? null;
-    // A rebuild whose every weight is the model's (the full level) has the model's trace:
-    // the trace stage's states and log-probabilities, bits at this stage's floor.
-    const isModel = (w: Parameters<typeof forwardTrace>[0]) => w.params.length === wT.params.length && w.params.every((v, i) => Object.is(v, wT.params[i]));
-    const modelTrace = () => {
-      const bits = new Float64Array(P);
-      for (let t = 0; t < P; t++) bits[t] = bitsOf(logpT[t * 256 + xs[t + 1]], params.floor);
-      return { S: T.S, logp: logpT, bits };
-    };
+    // Every model is scored block by block beside the trained one's rows (lib/analysis/rebuild-score.ts
+    // scoreOnText): no (N, 256) array is held. A rebuild whose every weight is the model's (the full
+    // level) has the model's trace: the trace stage's states and log-probabilities.
+    const isModel = (w: Weights) => w.params.length === wT.params.length && w.params.every((v, i) => Object.is(v, wT.params[i]));
+    const ref = { src: sc.traceRows(T, wT), H: T.H };
     let trainedHeldout: number | null | undefined;
-    const hbOf = (w: Parameters<typeof forwardTrace>[0]) => (heldout && heldout.length >= 2 ? mean(forwardTrace(w, heldout, params.floor).bits) : null);
-    const hb = (w: Parameters<typeof forwardTrace>[0]) => (isModel(w) ? (trainedHeldout ??= hbOf(wT)) : hbOf(w));
+    const hbOf = (w: Weights) => (heldout && heldout.length >= 2 ? mean(sc.scoreOnText([sc.rnnRows(w, heldout)], heldout, params.floor, null, [null], [w.H])[0].bits) : null);
+    const hb = (w: Weights) => (isModel(w) ? (trainedHeldout ??= hbOf(wT)) : hbOf(w));
     const trainedBpc = mean(T.bits);
     const xPct = (h: number) => ((8 - h) / (8 - trainedBpc)) * 100;
     const n = new Float64Array(256);
@@ -49,26 +45,32 @@ export default defineStage<Params>({
     let unigram = 0;
     for (const c of n) if (c > 0) unigram -= (c / P) * Math.log2(c / P);
 
+    // the models on the training text, in one pass over its blocks: the two references built
+    // from the text alone, then each level
+    const cons = inputs.construction;
+    const wC = weightsFrom(cons.tensors.paramsOptimized.data as Float32Array, cons.json.H);
+    const ri = inputs['reverse-iso'];
+    const riSpec = { offsets: ri.json.offsets, ...ri.json.spec };
+    const riWy = ri.tensors.Wy.data as Float64Array;
+    const riBy = ri.tensors.by.data as Float64Array;
+    const riH = ri.json.H as number;
+    const all = inputs.rebuild.json.levels as any[];
+    const ws = all.map((l) => weightsFrom(inputs.rebuild.tensors[`params_${l.level}`].data as Float32Array, inputs.rebuild.json.H));
+    const same = ws.map(isModel);
+    const sources = [sc.rnnRows(wC, xs), sc.reverseRows(xs, xs, riSpec, riH, riWy, riBy), ...ws.map((w, i) => (same[i] ? sc.traceRows(T, wT) : sc.rnnRows(w, xs)))];
+    const maps = [null, null, ...all.map((l) => (l.unitMap as number[] | null) ?? null)];
+    progress(0, all.length + 2, 'training text');
+    const scored = sc.scoreOnText(sources, xs, params.floor, ref, maps, [wC.H, riH, ...ws.map((w) => w.H)]);
+    // the full level's bits at this stage's floor from the trace's rows, its KL 0: as scoreOnText gives them
+
     // the references: models built by a fixed procedure from the training text alone
     const textBits = gzipBits(xs);
     const refs: any[] = [];
-    const cons = inputs.construction;
+    refs.push({ name: 'construction', what: '§4.1 shift register with the optimized Wy', bpc: mean(scored[0].bits), klTrain: scored[0].kl, heldoutBpc: hb(wC) });
     {
-      const w = weightsFrom(cons.tensors.paramsOptimized.data as Float32Array, cons.json.H);
-      const tr = forwardTrace(w, xs, params.floor);
-      const bpc = mean(tr.bits);
-      refs.push({ name: 'construction', what: '§4.1 shift register with the optimized Wy', bpc, klTrain: sc.klBits(logpT, tr.logp, 0, P), heldoutBpc: hb(w) });
-    }
-    const ri = inputs['reverse-iso'];
-    {
-      const spec = { offsets: ri.json.offsets, ...ri.json.spec };
-      const Wy = ri.tensors.Wy.data as Float64Array;
-      const by = ri.tensors.by.data as Float64Array;
-      const H = ri.json.H as number;
-      const logp = sc.readoutLogpAll(sc.reverseStatesOn(xs, xs, spec), N, H, Wy, by);
-      const bpc = sc.meanBits(logp, xs, params.floor);
-      const heldoutBpc = heldout && heldout.length >= 2 ? sc.meanBits(sc.readoutLogpAll(sc.reverseStatesOn(xs, heldout, spec), heldout.length, H, Wy, by), heldout, params.floor) : null;
-      refs.push({ name: 'reverse_iso', what: '§4.2 skip-bigram log-ratio states and their trained readout', bpc, klTrain: sc.klBits(logpT, logp, 0, P), heldoutBpc });
+      const bpc = mean(scored[1].bits);
+      const heldoutBpc = heldout && heldout.length >= 2 ? mean(sc.scoreOnText([sc.reverseRows(xs, heldout, riSpec, riH, riWy, riBy)], heldout, params.floor, null, [null], [riH])[0].bits) : null;
+      refs.push({ name: 'reverse_iso', what: '§4.2 skip-bigram log-ratio states and their trained readout', bpc, klTrain: scored[1].kl, heldoutBpc });
     }
     // §6.5's counting model at its best order: held-out bpc only (in-sample it has counted the byte it predicts)
     // (none when the run has no held-out text: kn scored nothing)
@@ -76,14 +78,12 @@ export default defineStage<Params>({
     if (kn.best) refs.push({ name: 'kn', what: `§6.5 Kneser–Ney, its best order ${kn.best.order} of 1..${kn.orders.length} (held-out only)`, bpc: null, klTrain: null, heldoutBpc: kn.best.heldout_bpc });
     const refRows = refs.map((r) => ({ ...r, bytes: N, numbers: N, bits: textBits, x: r.bpc === null ? null : xPct(r.bpc), gap: r.bpc === null ? null : r.bpc - trainedBpc }));
 
-    const all = inputs.rebuild.json.levels as any[];
     const levels = all.map((l, i) => {
-      progress(i, all.length, l.level);
-      const w = weightsFrom(inputs.rebuild.tensors[`params_${l.level}`].data as Float32Array, inputs.rebuild.json.H);
-      const tr = isModel(w) ? modelTrace() : forwardTrace(w, xs, params.floor);
-      const bpc = mean(tr.bits);
-      const signTrain = l.unitMap ? sc.signAgreement(tr.S, w.H, T.S, T.H, l.unitMap, P) : null;
-      const row = { level: l.level, set: l.set, readout: l.readout, edited: l.edited, bytes: l.bytes, numbers: l.numbers, bits: l.bits, bpc, x: xPct(bpc), gap: bpc - trainedBpc, klTrain: sc.klBits(logpT, tr.logp, 0, P), signTrain, heldoutBpc: hb(w) };
+      progress(i + 2, all.length + 2, l.level);
+      const w = ws[i];
+      const r = scored[i + 2];
+      const bpc = mean(r.bits);
+      const row = { level: l.level, set: l.set, readout: l.readout, edited: l.edited, bytes: l.bytes, numbers: l.numbers, bits: l.bits, bpc, x: xPct(bpc), gap: bpc - trainedBpc, klTrain: r.kl, signTrain: l.unitMap ? r.sign : null, heldoutBpc: hb(w) };
       return { ...row, worthBits: sc.worthBits(row, refRows) };
     });
     return {

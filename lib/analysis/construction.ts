@@ -151,8 +151,15 @@ export function analyticGrid(
   F: Factored, cls: Classes, xs: Uint8Array, plus: Float64Array, minus: Float64Array, by: Float64Array,
   alphas: readonly number[], scales: readonly number[], t0: number, t1: number, floor: number,
 ): GridResult {
+  return analyticGridOn(F, cls, targetClasses(xs, cls), plus, minus, by, alphas, scales, t0, t1, floor);
+}
+
+/** analyticGrid with the target class of each position given (y[t], e.g. of sampled positions). */
+export function analyticGridOn(
+  F: Factored, cls: Classes, y: Int32Array, plus: Float64Array, minus: Float64Array, by: Float64Array,
+  alphas: readonly number[], scales: readonly number[], t0: number, t1: number, floor: number,
+): GridResult {
   const { H } = F;
-  const y = targetClasses(xs, cls);
   const b = toClasses(by, 1, cls);
   const L = new Float64Array((t1 - t0) * cls.K);
   const bpc = new Float64Array(alphas.length * scales.length);
@@ -179,9 +186,17 @@ export function optimizeWy(
   F: Factored, cls: Classes, xs: Uint8Array, by: Float64Array, t0: number, t1: number, sched: GdSchedule,
   eps: number, progress?: (done: number, total: number) => void,
 ): { W: Float64Array; b: Float64Array; losses: Float64Array } {
+  return optimizeWyOn(F, cls, targetClasses(xs, cls), by, t0, t1, sched, eps, progress);
+}
+
+/** optimizeWy with the target class of each position given (y[t], e.g. of sampled positions). */
+export function optimizeWyOn(
+  F: Factored, cls: Classes, y: Int32Array, by: Float64Array, t0: number, t1: number, sched: GdSchedule,
+  eps: number, progress?: (done: number, total: number) => void,
+): { W: Float64Array; b: Float64Array; losses: Float64Array } {
   const W = new Float64Array(cls.K * F.H);
   const b = toClasses(by, 1, cls);
-  const losses = factoredGd(F, W, b, cls, targetClasses(xs, cls), t0, t1, sched, eps, progress);
+  const losses = factoredGd(F, W, b, cls, y, t0, t1, sched, eps, progress);
   return { W, b, losses };
 }
 

@@ -314,7 +314,7 @@ function scatterRow(A: Float64Array, d: Float64Array, off: Int32Array, t: number
  */
 export function factoredLogits(L: Float64Array, F: Factored, W: Float64Array, K: number, t0: number, t1: number): void {
   const tb = tablesFor(F, K);
-  const d = denseFor(F, tb, t1 - t0);
+  const d = denseFor(F, tb, t1 - t0, 0);
   if (d) {
     transposeInto(d.v.Wt, W, K, F.H);
     d.x.fillTables(d.p.tab, tb.tab.length, d.p.R, d.p.rOff, d.p.U, d.p.base, F.G, F.w, K, d.p.Wt);
@@ -386,13 +386,90 @@ export function scoreScales(
   for (let si = 0; si < scales.length; si++) out[si] /= t1 - t0;
 }
 
-/** Mean bits of the readout (W, b) over t0..t1-1, floor as in bitsOf. */
+/** Mean bits of the readout (W, b) over t0..t1-1, floor as in bitsOf (in blocks: factoredBitsBlocked). */
 export function factoredBpc(F: Factored, W: Float64Array, b: Float64Array, cls: Classes, y: Int32Array, t0: number, t1: number, floor: number): number {
-  const L = new Float64Array((t1 - t0) * cls.K);
-  factoredLogits(L, F, W, cls.K, t0, t1);
   const out = new Float64Array(1);
-  scoreScales(out, L, b, cls, y, t0, t1, [1], floor);
+  factoredBitsBlocked(out, F, W, b, cls, y, t0, t1, [1], floor);
   return out[0];
+}
+
+/** Positions per block of factoredBitsBlocked: its memory is this many logit rows. */
+export const SCORE_BLOCK = 4096;
+
+/**
+ * scoreScales of the logits of (W, b) over t0..t1-1, in blocks of `block` positions so that
+ * no (t1 - t0, K) array is held: out[i] = mean_t -log2 max(p_t(y_t), floor) for logits
+ * s_i·(W·h_t) + b. Each position's log-probability is computed as scoreScales computes it
+ * (no context codes: every position on its own) and the bits are summed in position order,
+ * so the result has the same bits as factoredLogits + scoreScales over the whole range.
+ */
+export function factoredBitsBlocked(
+  out: Float64Array, F: Factored, W: Float64Array, b: Float64Array, cls: Classes, y: Int32Array,
+  t0: number, t1: number, scales: readonly number[], floor: number, block = SCORE_BLOCK,
+): void {
+  const { K, mult } = cls;
+  const nS = scales.length;
+  const nT = t1 - t0;
+  const B = Math.max(1, Math.min(block, nT));
+  out.fill(0, 0, nS);
+  const tb = tablesFor(F, K);
+  const d = denseFor(F, tb, B, 0, { scales: ['f64', nS], lp: ['f64', B * nS], norm: ['f64', 2 * B * nS] });
+  if (d) {
+    transposeInto(d.v.Wt, W, K, F.H);
+    d.x.fillTables(d.p.tab, tb.tab.length, d.p.R, d.p.rOff, d.p.U, d.p.base, F.G, F.w, K, d.p.Wt);
+    d.v.b.set(b.subarray(0, K));
+    d.v.mult.set(mult);
+    d.v.y.set(y.subarray(0, t1));
+    d.v.scales.set(scales);
+    const lp = d.v.lp;
+    for (let a = t0; a < t1; a += B) {
+      const c = Math.min(t1, a + B);
+      for (let t = a; t < c; t++) d.v.code[t] = 2 * (t - a) + 1;
+      d.x.gatherRows(d.p.L, d.p.tab, d.p.off, F.G, K, a, c);
+      d.x.scaledLogp(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, a, c, d.p.scales, nS, d.p.l, d.p.code, d.p.norm);
+      for (let i = 0; i < c - a; i++) for (let si = 0; si < nS; si++) out[si] += bitsOf(lp[i * nS + si], floor);
+    }
+    for (let si = 0; si < nS; si++) out[si] /= nT;
+    return;
+  }
+  fillTables(tb, F, W);
+  const l = new Float64Array(K);
+  for (let t = t0; t < t1; t++) {
+    gatherRow(l, tb.tab, tb.off, t, F.G, K, null);
+    const yk = y[t];
+    for (let si = 0; si < nS; si++) {
+      const s = scales[si];
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) {
+        const v = s * l[k] + b[k];
+        if (v > max) max = v;
+      }
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += mult[k] * Math.exp(s * l[k] + b[k] - max);
+      out[si] += bitsOf(s * l[yk] + b[yk] - max - Math.log(sum), floor);
+    }
+  }
+  for (let si = 0; si < nS; si++) out[si] /= nT;
+}
+
+/**
+ * F restricted to the positions pos, in that order: position i of the result is position
+ * pos[i] of F (the same distinct rows; blocks' ids gathered). Every kernel here treats
+ * positions independently, so scoring or fitting on it is scoring or fitting on those
+ * positions of F.
+ */
+export function sampleFactored(F: Factored, pos: Int32Array): Factored {
+  const T = pos.length;
+  const idx = new Int32Array(F.G * T);
+  for (let g = 0; g < F.G; g++) for (let i = 0; i < T; i++) idx[g * T + i] = F.idx[g * F.T + pos[i]];
+  return { T, H: F.H, w: F.w, G: F.G, idx, rows: F.rows };
+}
+
+/** Target classes at the positions pos: out[i] = y[pos[i]]. */
+export function sampleTargets(y: Int32Array, pos: Int32Array): Int32Array {
+  const out = new Int32Array(pos.length);
+  for (let i = 0; i < pos.length; i++) out[i] = y[pos[i]];
+  return out;
 }
 
 // ---------------------------------------------------------------- gradient descent
@@ -412,7 +489,7 @@ export interface GdWork {
 
 export function gdWork(F: Factored, K: number): GdWork {
   const tb = tablesFor(F, K);
-  return { tb, A: new Float64Array(tb.tab.length), Wt: new Float64Array(F.H * K), l: new Float64Array(K), dense: denseFor(F, tb, 0), ctx: null };
+  return { tb, A: new Float64Array(tb.tab.length), Wt: new Float64Array(F.H * K), l: new Float64Array(K), dense: denseFor(F, tb, 0, F.T), ctx: null };
 }
 
 // ---------------------------------------------------------------- the WebAssembly kernels' buffers
@@ -423,7 +500,7 @@ type DenseFactored = NonNullable<ReturnType<typeof denseFor>>;
  * F's distinct rows (all blocks in one buffer, block g from rOff[g], U[g] rows), the table
  * layout of tb and scratch for nL logit rows, in the dense module's memory; null without it.
  */
-function denseFor(F: Factored, tb: Tables, nL: number) {
+function denseFor<E extends Record<string, readonly ['f64' | 'i32', number]> = {}>(F: Factored, tb: Tables, nL: number, nP: number, extra?: E) {
   const { T, H, G, w } = F;
   const { K } = tb;
   const nR = F.rows.reduce((n, r) => n + r.length, 0);
@@ -431,7 +508,7 @@ function denseFor(F: Factored, tb: Tables, nL: number) {
     tab: ['f64', tb.tab.length], A: ['f64', tb.tab.length], Wt: ['f64', H * K], l: ['f64', K], L: ['f64', nL * K],
     b: ['f64', K], db: ['f64', K], mult: ['f64', K], y: ['i32', T],
     R: ['f64', nR], rOff: ['i32', G], U: ['i32', G], base: ['i32', G], off: ['i32', T * G],
-    code: ['i32', T], P: ['f64', T * K],
+    code: ['i32', T], P: ['f64', nP * K], ...(extra ?? ({} as E)),
   });
   if (!d) return null;
   let r = 0;

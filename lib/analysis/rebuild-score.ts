@@ -12,8 +12,9 @@
 // of the training text: unit 16g + i carries clip(ln(p(y_i | x_{t−d_g}) / p(y_i))) with the
 // counts and ranked bytes of the training text, t ≥ max d_g of the scored text.
 
-import { V } from '../rnn/weights.ts';
-import { bitsOf, logSoftmax } from '../rnn/forward.ts';
+import { V, type Weights } from '../rnn/weights.ts';
+import { bitsOf, logSoftmax, readoutLogpRows, type StoredTrace } from '../rnn/forward.ts';
+import { forwardStatesFast } from './forward-fast.ts';
 import { Mv4 } from '../rnn/wasm-dense.ts';
 import { reverseStates, reverseTables, type ReverseSpec } from './reverse-iso.ts';
 
@@ -53,9 +54,9 @@ export function reverseStatesOn(train: Uint8Array, text: Uint8Array, spec: Rever
  * in WebAssembly when it is there (Mv4: each logit summed over j in order from by[o], then
  * forward.ts's logSoftmax, the same bits); the rest, or everything without it, here.
  */
-export function readoutLogpAll(Hs: ArrayLike<number>, T: number, H: number, Wy: ArrayLike<number>, by: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(T * V);
-  const mv = Mv4.for(Float64Array.from(Wy), V, H);
+export function readoutLogpAll(Hs: ArrayLike<number>, T: number, H: number, Wy: ArrayLike<number>, by: ArrayLike<number>, out = new Float64Array(T * V)): Float64Array {
+  // Mv4 keeps its kernel per array: a Float64Array Wy is used as it is (callers do not change it)
+  const mv = Mv4.for(Wy instanceof Float64Array ? Wy : Float64Array.from(Wy), V, H);
   let t0 = 0;
   if (mv) for (; t0 + 4 <= T; t0 += 4) mv.run(Hs, t0 * H, by, out, t0 * V, V, true);
   return readoutLogpAllNaive(Hs, T, H, Wy, by, out, t0);
@@ -84,4 +85,143 @@ export function meanBits(logp: Float64Array, xs: Uint8Array, floor: number): num
 /** worth_bits of a row: 1 when no reference (with an in-sample bpc) has both bits ≤ and bpc ≤ its own. */
 export function worthBits(row: { bits: number; bpc: number }, refs: readonly { bits: number; bpc: number | null }[]): 0 | 1 {
   return refs.some((r) => r.bpc !== null && r.bits <= row.bits && r.bpc <= row.bpc) ? 0 : 1;
+}
+
+// ---------------------------------------------------------------- scoring in blocks of positions
+
+/** Positions per block of scoreOnText (a multiple of 4: readoutLogpRows' grouping). */
+export const SCORE_ROWS = 8192;
+
+/**
+ * A model scored on a text block by block, positions in order: `rows(a, b, out)` writes the
+ * (b - a, V) log-probabilities of positions a..b-1 into out and returns its states there
+ * ((b - a, H) float32) or null (no states to compare).
+ */
+export interface RowSource {
+  rows(a: number, b: number, out: Float64Array<ArrayBuffer>): Float32Array | null;
+}
+
+/**
+ * An Elman RNN as a RowSource on `text`: the forward pass from S[-1] = 0 (forwardStatesFast,
+ * carried from block to block, so the same states as one pass) and readoutLogpRows on each
+ * block (blocks start at multiples of 4, so the same four-row groups as over the whole text):
+ * the rows forwardTrace gives, bit for bit.
+ */
+export function rnnRows(w: Weights, text: Uint8Array): RowSource {
+  const Wy64 = Float64Array.from(w.Wy);
+  let h0: Float32Array | undefined;
+  return {
+    rows(a, b, out) {
+      const { S } = forwardStatesFast(w, text.subarray(a, b), h0);
+      h0 = S.slice((b - a - 1) * w.H, (b - a) * w.H);
+      readoutLogpRows(w, S, b - a, out, Wy64);
+      return S;
+    },
+  };
+}
+
+/** The rows of a stored trace (its own log-probabilities when kept, else readoutLogpRows of its states, as logpOf). */
+export function traceRows(tr: StoredTrace, w: Weights): RowSource {
+  const Wy64 = tr.logp ? null : Float64Array.from(w.Wy);
+  return {
+    rows(a, b, out) {
+      const S = tr.S.subarray(a * tr.H, b * tr.H);
+      if (tr.logp) out.set(tr.logp.subarray(a * V, b * V));
+      else readoutLogpRows(w, S, b - a, out, Wy64!);
+      return S;
+    },
+  };
+}
+
+/**
+ * The §4.2 reference as a RowSource on `text`: reverseStatesOn (rows before the largest
+ * offset 0) and readoutLogpAll on each block, with the tables of `train`.
+ */
+export function reverseRows(train: Uint8Array, text: Uint8Array, spec: ReverseSpec, H: number, Wy: ArrayLike<number>, by: ArrayLike<number>): RowSource {
+  const tables = reverseTables(train, spec);
+  const m = Math.max(...spec.offsets);
+  const Wy64 = Float64Array.from(Wy);
+  return {
+    rows(a, b, out) {
+      // a block from a ≥ m reads m bytes before it; its first m rows are that context
+      const from = a >= m ? a - m : 0;
+      const Hs = reverseStates(tables, text.subarray(from, b), spec).subarray((a - from) * H);
+      readoutLogpAll(Hs, b - a, H, Wy64, by, out);
+      return null;
+    },
+  };
+}
+
+export interface TextScore {
+  /** bits of each position t = 0..len-2 at the floor */
+  bits: Float64Array;
+  /** kl_train (bits) against the reference rows, when given */
+  kl: number | null;
+  /** sign_train against the reference states, where a unit map is given */
+  sign: number | null;
+}
+
+/**
+ * Every source's bits on text, positions t = 0..len-2, in blocks of `block` positions: no
+ * (len, V) array is held. With `ref` (the trained model's rows), each source's mean KL(p_ref ‖
+ * p) in bits over those positions, summed in position order as klBits sums it (the same bits);
+ * with a unit map (and states from both), the sign agreement as signAgreement counts it.
+ * `same[i]` marks a source whose rows are ref's own (its KL is 0, its signs agree).
+ */
+export function scoreOnText(
+  sources: readonly RowSource[], text: Uint8Array, floor: number, ref: { src: RowSource; H: number } | null,
+  maps: readonly (readonly number[] | null)[], Hs: readonly number[], block = SCORE_ROWS,
+): TextScore[] {
+  const n = text.length;
+  const P = n - 1;
+  const B = Math.max(4, Math.min(block - (block % 4), n + 3 - ((n + 3) % 4)));
+  const out = new Float64Array(B * V);
+  const refOut = new Float64Array(ref ? B * V : 0);
+  const pRef = new Float64Array(ref ? B * V : 0);
+  const bits = sources.map(() => new Float64Array(Math.max(0, P)));
+  const kl = sources.map(() => 0);
+  const agree = sources.map(() => 0);
+  const units = maps.map((m) => (m ? [...m.keys()].filter((u) => m[u] >= 0) : []));
+  for (let a = 0; a < n; a += B) {
+    const b = Math.min(n, a + B);
+
+    const top = Math.min(b, P); // positions a..top-1 are scored
+    let refS: Float32Array | null = null;
+    if (ref) {
+      refS = ref.src.rows(a, b, refOut);
+      for (let i = 0; i < (top - a) * V; i++) pRef[i] = Math.exp(refOut[i]);
+    }
+    sources.forEach((src, k) => {
+      const S = src.rows(a, b, out);
+      const bk = bits[k];
+      for (let t = a; t < top; t++) bk[t] = bitsOf(out[(t - a) * V + text[t + 1]], floor);
+      if (ref) {
+        let s = kl[k];
+        for (let t = a; t < top; t++) {
+          const o = (t - a) * V;
+          let d = 0;
+          for (let y = 0; y < V; y++) {
+            const p = pRef[o + y];
+            if (p > 0) d += p * (refOut[o + y] - out[o + y]);
+          }
+          s += d;
+        }
+        kl[k] = s;
+        const us = units[k];
+        const map = maps[k]!;
+        if (us.length && S && refS) {
+          const HR = Hs[k];
+          const HT = ref.H;
+          let c = 0;
+          for (let t = a; t < top; t++) for (const u of us) if ((S[(t - a) * HR + u] >= 0) === (refS[(t - a) * HT + map[u]] >= 0)) c++;
+          agree[k] += c;
+        }
+      }
+    });
+  }
+  return sources.map((_, k) => ({
+    bits: bits[k],
+    kl: ref ? kl[k] / P / Math.LN2 : null,
+    sign: units[k].length ? agree[k] / (P * units[k].length) : null,
+  }));
 }

@@ -27,7 +27,8 @@
 import { V, zeroWeights, type Weights } from '../rnn/weights.ts';
 import { mean } from '../rnn/forward.ts';
 import { forwardStatesFast, forwardTraceFast } from './forward-fast.ts';
-import { byteClasses, factorBlocks, factoredBpc, factoredGrad, fromClasses, gdWork, targetClasses, toClasses } from './factored-readout.ts';
+import { byteClasses, factorBlocks, factoredBpc, factoredGrad, fromClasses, gdWork, sampleTargets, targetClasses, toClasses } from './factored-readout.ts';
+import { blockPositions, positionBlocks } from './position-blocks.ts';
 import { marginalBias } from './construction.ts';
 import { featuresOf, prefixFeatures, type FeatureSet } from './timing-carrier.ts';
 import { packReadout, type Description, type Readout } from './describe.ts';
@@ -357,14 +358,25 @@ export function lbfgsDirectionNaive(q: Float64Array, g: Float64Array, Ss: readon
  * the factored readout of its states (bytes that never occur share one logit row, exactly
  * as the full 256-way softmax of `evalBpc` computes it, which the tests check).
  */
-export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e-8, memory = 10): { losses: Float64Array; bpc: number } {
+export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e-8, memory = 10, sample?: FitSample): { losses: Float64Array; bpc: number } {
   const { H } = w;
   const N = xs.length;
-  const n = N - 1;
-  const { S } = forwardStatesFast(w, xs);
-  const Fb = factorBlocks(S, N, H, H);
   const cls = byteClasses(xs);
-  const y = targetClasses(xs, cls);
+  const pb = positionBlocks(0, N - 2, sample?.maxPositions ?? Infinity, sample?.blockLength ?? 1);
+  let { S } = forwardStatesFast(w, xs);
+  let y = targetClasses(xs, cls);
+  let T = N;
+  if (pb.sampled) {
+    // the states and targets of the sampled positions only: the fit treats positions independently
+    const pos = blockPositions(pb);
+    const Ss = new Float32Array(pos.length * H);
+    for (let i = 0; i < pos.length; i++) Ss.set(S.subarray(pos[i] * H, pos[i] * H + H), i * H);
+    S = Ss;
+    y = sampleTargets(y, pos);
+    T = pos.length;
+  }
+  const n = pb.sampled ? T : N - 1;
+  const Fb = factorBlocks(S, T, H, H);
   const KH = cls.K * H;
   const D = KH + cls.K;
   // θ = [W (K, H), b (K)]
@@ -437,8 +449,26 @@ export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e
   }
   w.Wy.set(fromClasses(x.subarray(0, KH), H, cls));
   w.by.set(fromClasses(x.subarray(KH), 1, cls));
-  const bpc = factoredBpc(Fb, toClasses(w.Wy, H, cls), toClasses(w.by, 1, cls), cls, y, 0, n, floor);
-  return { losses, bpc };
+  // the bpc only when asked for: describe writes the readout and scores nothing here
+  let bpc: number | undefined;
+  return {
+    losses,
+    get bpc() {
+      return (bpc ??= factoredBpc(Fb, toClasses(w.Wy, H, cls), toClasses(w.by, 1, cls), cls, y, 0, n, floor));
+    },
+  };
+}
+
+/** Which positions a readout fit uses: every t = 0..N-2 up to maxPositions, above it evenly spread blocks of blockLength. */
+export interface FitSample {
+  maxPositions: number;
+  blockLength: number;
+}
+
+/** The words a description's readout rule uses for the positions of its fit. */
+function fitPositions(N: number, sample: FitSample | undefined): string {
+  const pb = positionBlocks(0, N - 2, sample?.maxPositions ?? Infinity, sample?.blockLength ?? 1);
+  return pb.sampled ? `${pb.count} of the positions t = 0..N-2, in ${pb.blocks.length} evenly spread blocks of ${pb.blocks[0][1] - pb.blocks[0][0] + 1}` : 't = 0..N-2';
 }
 
 /**
@@ -447,15 +477,15 @@ export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e
  * rounded to `digits` decimals: level rules_<set>_fit. The fit reads the data's next bytes;
  * it happens here, in describe, and what it produced is in the description, counted.
  */
-export function withFittedReadout(d: Description, xs: Uint8Array, iters: number, digits: number): Description {
+export function withFittedReadout(d: Description, xs: Uint8Array, iters: number, digits: number, sample?: FitSample): Description {
   const { w } = rebuildRules(d);
-  fitReadout(w, xs, iters);
+  fitReadout(w, xs, iters, undefined, undefined, sample);
   const H = w.H;
   const out: Description = structuredClone(d);
   out.header.level = `${d.header.level}_fit`;
   out.header.readout = {
     columns: 'all', source: 'fit',
-    rule: `per seen byte, a Wy row over all ${H} units and its by, fitted in describe on the rebuilt states (${iters} L-BFGS steps on the cross-entropy over t = 0..N-2, from Wy = 0 and the smoothed marginal by), rounded to ${digits} decimals; byOther: the by of the bytes never seen`,
+    rule: `per seen byte, a Wy row over all ${H} units and its by, fitted in describe on the rebuilt states (${iters} L-BFGS steps on the cross-entropy over ${fitPositions(xs.length, sample)}, from Wy = 0 and the smoothed marginal by), rounded to ${digits} decimals; byOther: the by of the bytes never seen`,
   };
   out.body.readout = packReadout(w.Wy, w.by, H, d.body.seen as number[], [...Array(H).keys()], digits);
   return out;
@@ -469,7 +499,7 @@ export function withFittedReadout(d: Description, xs: Uint8Array, iters: number,
  * rounded to `readoutDigits`. Level rules_<set>_linear. No cells are written: the rule
  * holds for every cell.
  */
-export function linearForm(d: Description, xs: Uint8Array, iters: number, rowDigits: number, wxDigits: number, readoutDigits: number): Description {
+export function linearForm(d: Description, xs: Uint8Array, iters: number, rowDigits: number, wxDigits: number, readoutDigits: number, sample?: FitSample): Description {
   const { w, layout: L, units } = rebuildRules(d);
   const H = w.H;
   const seen = d.body.seen as number[];
@@ -504,10 +534,10 @@ export function linearForm(d: Description, xs: Uint8Array, iters: number, rowDig
   delete out.header.carrier;
   delete out.header.wxBin;
   const { w: lw } = rebuildLinearStates(out);
-  fitReadout(lw, xs, iters);
+  fitReadout(lw, xs, iters, undefined, undefined, sample);
   out.header.readout = {
     columns: 'all', source: 'fit',
-    rule: `per seen byte, a Wy row over all ${H} units and its by, fitted in describe on the states of this form (${iters} L-BFGS steps on the cross-entropy over t = 0..N-2), rounded to ${readoutDigits} decimals; byOther: the by of the bytes never seen`,
+    rule: `per seen byte, a Wy row over all ${H} units and its by, fitted in describe on the states of this form (${iters} L-BFGS steps on the cross-entropy over ${fitPositions(xs.length, sample)}), rounded to ${readoutDigits} decimals; byOther: the by of the bytes never seen`,
   };
   out.body.readout = packReadout(lw.Wy, lw.by, H, seen, [...Array(H).keys()], readoutDigits);
   return out;

@@ -17,7 +17,7 @@ import { maxDiff, randomBytes, randomFill, refBytes } from '../rnn/helpers.ts';
 const NET = { groups: 16, units: 8, inputWeight: 10, shiftWeight: 5 };
 const PARAMS = {
   ...NET, alphaStep: 0.5, alphaCount: 10, scaleStep: 0.05, scaleCount: 60, floor: 1e-30,
-  steps: 1000, lr: 0.5, decay: 0.3, decayAt: [300, 600, 800], gdFirst: 16,
+  steps: 1000, lr: 0.5, decay: 0.3, decayAt: [300, 600, 800], gdFirst: 16, maxPositions: 4096, blockLength: 256,
 };
 
 /** s(x, j) in BigInt arithmetic mod 2^32: an implementation independent of Math.imul. */
@@ -223,4 +223,28 @@ describe('the construction stage on the reference data (the cross-check figures 
     expect(part.metrics.map((m) => m.id)).toEqual(['analytic_wy_bpc', 'optimized_wy_bpc', 'reverse_iso_bpc']);
     expect(t.notes!.join(' ')).toMatch(/NO trained weights/);
   });
+});
+
+describe('the construction stage on long data', () => {
+  // 6000 bytes with maxPositions 1024: the grid and the descent fit on evenly spread blocks,
+  // both bpc figures are over every position.
+  const xs = randomBytes(6000, 5, 'abcdefgh ijklmnop\n<>');
+  const P = { ...PARAMS, steps: 40, decayAt: [20], maxPositions: 1024, blockLength: 128 };
+  it('samples the fits above maxPositions, says so, and scores every position', async () => {
+    const out = await stage.run(ctx(P, { data: dataOutput(xs) }));
+    const j = out.json as any;
+    expect(j.gridSample).toEqual({ sampled: true, count: 1024, of: 5999, blocks: 8, blockLength: 128, maxPositions: 1024 });
+    expect(j.gdSample).toEqual({ sampled: true, count: 1024, of: 5982, blocks: 8, blockLength: 128, maxPositions: 1024 });
+    const net = shiftRegister(signCodes(8), NET);
+    const { S } = forwardStates(net, xs);
+    const { plus, minus } = splitCounts(xs, signCodes(8), 16, 8);
+    const Wy = analyticWy(plus, minus, 128, j.alpha).map((v) => v * j.scale);
+    expect(mean(naiveBits(S, 128, Wy, marginalBias(xs), xs, 0, xs.length - 1, 1e-30))).toBeCloseTo(j.analyticBpc, 12);
+    const to = forwardTrace(weightsFrom(out.tensors!.paramsOptimized.data as Float32Array, 128), xs, 1e-30);
+    expect(Math.abs(mean(to.bits) / j.optimizedBpc - 1)).toBeLessThan(1e-4);
+    const bits = out.tensors!.gdBits.data as Float64Array;
+    for (let k = 1; k < bits.length; k++) expect(bits[k], `step ${k}`).toBeLessThanOrEqual(bits[k - 1]);
+    // the report's table says where and how many (the Q3 aggregate finds "evenly spread")
+    expect(build({ construction: output(out.json) }).tables[0].positions).toMatch(/gradient descent on 1024 of 5982 positions, in 8 evenly spread blocks/);
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  byteClasses, factorBlocks, factorBlocksNaive, factoredGrad, fromClasses, gdWork, naiveBits, naiveGrad, targetClasses, type Factored,
+  byteClasses, factorBlocks, factorBlocksNaive, factoredBitsBlocked, factoredGrad, factoredLogits, fromClasses, gdWork, naiveBits, naiveGrad,
+  sampleFactored, sampleTargets, scoreScales, targetClasses, type Factored,
 } from '../../lib/analysis/factored-readout.ts';
 import { mean } from '../../lib/rnn/forward.ts';
 import { V } from '../../lib/rnn/weights.ts';
@@ -91,5 +92,25 @@ describe('the factored readout kernels (§4)', () => {
       by[o] = v;
       expect(db[cls.of[o]], `by[${o}]`).toBeCloseTo((up - down) / (2 * h), 6);
     }
+  });
+
+  it('scores in blocks with the same bits as over the whole range, and on a sample as on those positions', () => {
+    const scales = [1, 0.3, 2.5];
+    const whole = new Float64Array(3);
+    const L = new Float64Array((T - 1 - 2) * cls.K);
+    factoredLogits(L, F, W, cls.K, 2, T - 1);
+    scoreScales(whole, L, b, cls, y, 2, T - 1, scales, 1e-8);
+    for (const block of [1, 5, 16, 1000]) {
+      const got = new Float64Array(3);
+      factoredBitsBlocked(got, F, W, b, cls, y, 2, T - 1, scales, 1e-8, block);
+      expect(Array.from(got), `block ${block}`).toEqual(Array.from(whole));
+    }
+    // the sampled positions 3, 4, 10, 30 scored alone: the naive bits at those positions
+    const pos = Int32Array.from([3, 4, 10, 30]);
+    const got = new Float64Array(1);
+    factoredBitsBlocked(got, sampleFactored(F, pos), W, b, cls, sampleTargets(y, pos), 0, pos.length, [1], 1e-8);
+    const nb = naiveBits(Hs, H, fromClasses(W, H, cls), fromClasses(b, 1, cls), xs, 0, T - 1, 1e-8);
+    const want = mean(Array.from(pos, (t) => nb[t]));
+    expect(Math.abs(got[0] - want), `${got[0]} vs ${want}`).toBeLessThan(1e-12);
   });
 });

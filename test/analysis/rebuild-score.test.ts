@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { klBits, meanBits, readoutLogpAll, readoutLogpAllNaive, reverseStatesOn, signAgreement, worthBits } from '../../lib/analysis/rebuild-score.ts';
+import {
+  klBits, meanBits, readoutLogpAll, readoutLogpAllNaive, reverseRows, reverseStatesOn, rnnRows, scoreOnText, signAgreement, traceRows, worthBits,
+} from '../../lib/analysis/rebuild-score.ts';
+import { forwardTrace } from '../../lib/rnn/forward.ts';
+import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
 import { reverseHidden } from '../../lib/analysis/reverse-iso.ts';
 import { naiveBits } from '../../lib/analysis/factored-readout.ts';
 import { V } from '../../lib/rnn/weights.ts';
@@ -58,5 +62,32 @@ describe('rebuild scores (docs/definitions.md §6.3)', () => {
     expect(worthBits({ bits: 99, bpc: 5 }, refs)).toBe(1);
     expect(worthBits({ bits: 1e6, bpc: 0.5 }, refs)).toBe(1);
     expect(worthBits({ bits: 60, bpc: 9 }, [{ bits: 50, bpc: null }])).toBe(1); // a reference without an in-sample bpc does not count
+  });
+
+  it('scores in blocks as the whole-text arrays do, bit for bit: bits, kl_train, sign_train', () => {
+    const H = 8;
+    const xs = randomBytes(203, 8, 'the cat <sat> on a mat\n');
+    const wT = weightsFrom(randomFill(new Float32Array(paramCount(H)), 31, 0.6), H);
+    const wR = weightsFrom(randomFill(new Float32Array(paramCount(H)), 32, 0.6), H);
+    const tT = forwardTrace(wT, xs, 1e-8);
+    const tR = forwardTrace(wR, xs, 1e-8);
+    const spec = { offsets: [1, 3, 7], bytesPerOffset: 4, clip: 3, smoothing: 0.001 };
+    const Wy = randomFill(new Float64Array(V * 12), 33, 0.3);
+    const by = randomFill(new Float64Array(V), 34, 0.3);
+    const riLogp = readoutLogpAll(reverseStatesOn(xs, xs, spec), xs.length, 12, Wy, by);
+    const map = [3, -1, 0, 7, -1, -1, 2, 1];
+    const P = xs.length - 1;
+    for (const block of [8, 12, 60, 4096]) {
+      const ref = { src: traceRows(tT, wT), H };
+      const [r, t, ri] = scoreOnText([rnnRows(wR, xs), traceRows(tT, wT), reverseRows(xs, xs, spec, 12, Wy, by)], xs, 1e-8, ref, [map, [...Array(H).keys()], null], [H, H, 12], block);
+      expect(Array.from(r.bits), `block ${block}`).toEqual(Array.from(tR.bits));
+      expect(r.kl).toBe(klBits(tT.logp, tR.logp, 0, P));
+      expect(r.sign).toBe(signAgreement(tR.S, H, tT.S, H, map, P));
+      expect(t.kl).toBe(0);
+      expect(t.sign).toBe(1);
+      expect(meanBits(riLogp, xs, 1e-8)).toBe(ri.bits.reduce((a, b) => a + b, 0) / P);
+      expect(ri.kl).toBe(klBits(tT.logp, riLogp, 0, P));
+      expect(ri.sign).toBeNull();
+    }
   });
 });

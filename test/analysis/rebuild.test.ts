@@ -165,6 +165,24 @@ describe('readout fit of a rebuilt RNN', () => {
     // the fitted float64 readout, stored as float32, scores the same through the real forward pass
     expect(Math.abs(evalBpc(w, xs, 1e-8) - losses[losses.length - 1])).toBeLessThan(1e-4);
   });
+
+  it('fits on a sample of positions above maxPositions, and on every position (the same bits) below it', () => {
+    const H = 10;
+    const xs = new TextEncoder().encode(STRINGS.join(' ').repeat(2));
+    const fit = (sample?: { maxPositions: number; blockLength: number }) => {
+      const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 41, 1), H);
+      return { ...fitReadout(w, xs, 10, 1e-8, 10, sample), Wy: w.Wy.slice() };
+    };
+    const all = fit();
+    const roomy = fit({ maxPositions: xs.length, blockLength: 7 });
+    expect(Array.from(roomy.losses)).toEqual(Array.from(all.losses));
+    expect(Array.from(roomy.Wy)).toEqual(Array.from(all.Wy));
+    const some = fit({ maxPositions: 64, blockLength: 16 });
+    expect(Array.from(some.Wy)).not.toEqual(Array.from(all.Wy));
+    for (let i = 1; i < some.losses.length; i++) expect(some.losses[i]).toBeLessThanOrEqual(some.losses[i - 1] + 1e-12);
+    // on its 64 positions the last loss is the bpc of the fitted readout (stored as float32) there
+    expect(Math.abs(some.bpc - some.losses[some.losses.length - 1])).toBeLessThan(1e-6);
+  });
 });
 
 describe('descriptions: size, what rebuild reads from them, bad input (docs/definitions.md §6.3)', () => {

@@ -8,6 +8,13 @@ import { span, type Cell, type MetricSpec, type SectionPart } from '../types.ts'
 
 const fmt = (v: number) => String(Number(v.toPrecision(6)));
 
+/** Where the shift register's fits ran on a sample of positions (long data), in the words the Q3 aggregate looks for. */
+function fitSampled(j: Record<string, any> | undefined): string {
+  const say = (what: string, s: any) => `${what} on ${s.count} of ${s.of} positions, in ${s.blocks} evenly spread blocks of ${s.blockLength} consecutive t (construction.maxPositions)`;
+  const parts = [j?.gridSample?.sampled ? say('α × s grid', j.gridSample) : '', j?.gdSample?.sampled ? say('gradient descent', j.gdSample) : ''].filter(Boolean);
+  return parts.length ? `; shift register fitted by sample: ${parts.join('; ')}; both its bpc over every position` : '';
+}
+
 export function build(inputs: Record<string, StageOutput>): SectionPart {
   const c = inputs.construction;
   const r = inputs['reverse-iso'];
@@ -82,7 +89,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
         id: 'construction',
         title: 'Weight construction: writing an RNN from skip-patterns',
         section: '§4',
-        positions: 'per row (see the positions column); t predicts x_{t+1}',
+        positions: `per row (see the positions column); t predicts x_{t+1}${fitSampled(c?.json)}`,
         convention: 'state offsets',
         columns: [
           { key: 'construction', label: 'Construction' },
