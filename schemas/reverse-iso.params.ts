@@ -42,6 +42,18 @@ export const schema = {
       "minimum": 0,
       "default": 1e-10,
       "description": "Reported loss per position -ln(p + eps) (docs/definitions.md §4.2: 1e-10)"
+    },
+    "maxPositions": {
+      "type": "integer",
+      "minimum": 1,
+      "default": 4096,
+      "description": "The gradient descent uses every position t = max(offsets)..N-2 (the definition) when there are at most this many; above it (long data) an evenly spread sample of this many, in blocks of blockLength consecutive t. The reported bpc and firstBpc are always over every position"
+    },
+    "blockLength": {
+      "type": "integer",
+      "minimum": 1,
+      "default": 256,
+      "description": "Consecutive positions per block when maxPositions samples the descent's positions"
     }
   },
   "additionalProperties": false

@@ -33,7 +33,11 @@ export default defineStage<Params>({
     }
     const spec = { offsets, bytesPerOffset: p.bytesPerOffset, clip: p.clip, smoothing: p.smoothing };
     const sched = { steps: p.steps, lr: p.lr, decay: 1, decayAt: [] };
-    const r = reverseIso(xs, spec, sched, p.eps, (k, n) => progress(k, n, `GD step ${k}/${n}`));
+    // above maxPositions positions the descent fits on evenly spread blocks of them; bpc is over every position
+    const fit = { maxPositions: p.maxPositions, blockLength: p.blockLength };
+    const r = reverseIso(xs, spec, sched, p.eps, (k, n) => progress(k, n, `GD step ${k}/${n}`), fit);
+    const pb = r.sample;
+    const fitSample = { sampled: pb.sampled, count: pb.count, of: pb.of, blocks: pb.blocks.length, blockLength: pb.blocks[0][1] - pb.blocks[0][0] + 1, maxPositions: p.maxPositions };
     return {
       json: {
         bpc: r.bpc,
@@ -43,7 +47,8 @@ export default defineStage<Params>({
         N,
         positions: { from: r.m, to: N - 2 },
         steps: p.steps,
-        firstBpc: r.bits[0],
+        firstBpc: r.firstBpc,
+        fitSample,
         usesTrainedWeights: false,
         spec: { bytesPerOffset: p.bytesPerOffset, clip: p.clip, smoothing: p.smoothing },
       },

@@ -15,7 +15,11 @@
 
 import { V } from '../rnn/weights.ts';
 import { marginalBias } from './construction.ts';
-import { byteClasses, factorBlocks, factoredGd, fromClasses, targetClasses, toClasses, type GdSchedule } from './factored-readout.ts';
+import {
+  byteClasses, factorBlocks, factoredGd, factoredGrad, fromClasses, gdWork, lrAt, sampleFactored, sampleTargets, targetClasses, toClasses,
+  type GdSchedule,
+} from './factored-readout.ts';
+import { blockPositions, positionBlocks, type PositionBlocks } from './position-blocks.ts';
 
 /** Skip-bigram counts at state offset d: c[a*V + y] over t = d..N-2 (source x_{t-d}, target x_{t+1}). */
 export function stateOffsetCounts(xs: Uint8Array, d: number): Float64Array {
@@ -118,14 +122,29 @@ export interface ReverseResult {
   /** (V, H) and (V): the trained readout */
   Wy: Float64Array;
   by: Float64Array;
-  /** mean loss in bits at the start of each step */
+  /** mean loss in bits at the start of each step (over the fit's positions: its sample when sampled) */
   bits: Float64Array;
+  /** the loss in bits over every position t = m..N-2 at the start of the first step */
+  firstBpc: number;
+  /** the positions of t = m..N-2 the descent ran on */
+  sample: PositionBlocks;
 }
 
-/** docs/definitions.md §4.2 end to end on bytes xs. */
+/** Above maxPositions positions the descent fits on evenly spread blocks of blockLength of them. */
+export interface FitSample {
+  maxPositions: number;
+  blockLength: number;
+}
+
+/**
+ * docs/definitions.md §4.2 end to end on bytes xs. With `fit` and more than fit.maxPositions
+ * positions t = m..N-2, the descent runs on evenly spread blocks of them (position-blocks.ts)
+ * and the reported losses (bpc at the start of the last step, firstBpc) are still over every
+ * position; `bits` is then the sample's loss at each step.
+ */
 export function reverseIso(
   xs: Uint8Array, spec: ReverseSpec, sched: GdSchedule, eps: number,
-  progress?: (done: number, total: number) => void,
+  progress?: (done: number, total: number) => void, fit?: FitSample,
 ): ReverseResult {
   const N = xs.length;
   const { Hs, H, m, bytes } = reverseHidden(xs, spec);
@@ -133,9 +152,35 @@ export function reverseIso(
   const cls = byteClasses(xs);
   const W = new Float64Array(cls.K * H);
   const b = toClasses(marginalBias(xs), 1, cls);
-  const nats = factoredGd(F, W, b, cls, targetClasses(xs, cls), m, N - 1, sched, eps, progress);
-  const bits = nats.map((l) => l / Math.LN2);
+  const y = targetClasses(xs, cls);
+  const sample = positionBlocks(m, N - 2, fit ? fit.maxPositions : N, fit ? fit.blockLength : N);
+  let bits: Float64Array;
+  let bpc: number;
+  let firstBpc: number;
+  if (!sample.sampled) {
+    const nats = factoredGd(F, W, b, cls, y, m, N - 1, sched, eps, progress);
+    bits = nats.map((l) => l / Math.LN2);
+    bpc = bits[bits.length - 1];
+    firstBpc = bits[0];
+  } else {
+    // the descent on the sample; the loss over every position before the first and the last step
+    const pos = blockPositions(sample);
+    const Fs = sampleFactored(F, pos);
+    const ys = sampleTargets(y, pos);
+    const work = gdWork(F, cls.K);
+    const dW = new Float64Array(W.length);
+    const db = new Float64Array(b.length);
+    const lossAll = () => factoredGrad(dW, db, F, W, b, cls, y, m, N - 1, eps, work) / (N - 1 - m) / Math.LN2;
+    firstBpc = lossAll();
+    const head = factoredGd(Fs, W, b, cls, ys, 0, pos.length, { ...sched, steps: sched.steps - 1 }, eps, progress);
+    bpc = lossAll();
+    const last = factoredGd(Fs, W, b, cls, ys, 0, pos.length, { steps: 1, lr: lrAt(sched, sched.steps - 1), decay: 1, decayAt: [] }, eps);
+    bits = new Float64Array(sched.steps);
+    bits.set(head.map((l) => l / Math.LN2));
+    bits[sched.steps - 1] = last[0] / Math.LN2;
+    progress?.(sched.steps, sched.steps);
+  }
   const Wy = fromClasses(W, H, cls);
   const by = fromClasses(b, 1, cls);
-  return { bpc: bits[bits.length - 1], H, m, bytes, Wy, by, bits };
+  return { bpc, H, m, bytes, Wy, by, bits, firstBpc, sample };
 }
