@@ -23,6 +23,7 @@ export default defineStage<Params>({
     const { weightsFrom } = await import('../lib/rnn/weights.ts');
     const { gzipBits } = await import('../lib/analysis/describe.ts');
     const sc = await import('../lib/analysis/rebuild-score.ts');
+    const { blockPositions, positionBlocks } = await import('../lib/analysis/position-blocks.ts');
     const xs = bytesOf(inputs.data);
     const N = xs.length;
     const P = N - 1;
@@ -30,15 +31,24 @@ export default defineStage<Params>({
     const wT = weightsOf(inputs.model);
     if (T.T !== N || T.H !== wT.H) throw new Error(`stage rebuild-score: trace (T=${T.T}, H=${T.H}) does not match data (N=${N}) and model (H=${wT.H})\nhint: re-run trace on the same model and data`);
     const heldout = (inputs.data.tensors.heldout?.data as Uint8Array | undefined) ?? null;
+    // Above maxPositions positions of a text, every model is scored on evenly spread blocks of
+    // them (an RNN still runs forward over every position, from S[-1] = 0); the trained model's
+    // bpc is then over the same positions.
+    const trainPb = positionBlocks(0, N - 2, params.maxPositions, params.blockLength);
+    const heldPb = heldout && heldout.length >= 2 ? positionBlocks(0, heldout.length - 2, params.maxPositions, params.blockLength) : null;
+    const sampleOf = (pb: typeof trainPb) => ({ sampled: pb.sampled, count: pb.count, of: pb.of, blocks: pb.blocks.length, blockLength: pb.blocks[0][1] - pb.blocks[0][0] + 1, maxPositions: params.maxPositions });
+    const score = (pb: typeof trainPb, sources: any[], text: Uint8Array, ref: { src: any; H: number } | null, maps: (number[] | null)[], Hs: number[]) =>
+      pb.sampled ? sc.scoreOnBlocks(sources, text, params.floor, ref, maps, Hs, pb.blocks) : sc.scoreOnText(sources, text, params.floor, ref, maps, Hs);
+    const rnnOn = (pb: typeof trainPb, w: Weights, text: Uint8Array) => (pb.sampled ? sc.rnnRowsCarried(w, text) : sc.rnnRows(w, text));
     // Every model is scored block by block beside the trained one's rows (lib/analysis/rebuild-score.ts
     // scoreOnText): no (N, 256) array is held. A rebuild whose every weight is the model's (the full
     // level) has the model's trace: the trace stage's states and log-probabilities.
     const isModel = (w: Weights) => w.params.length === wT.params.length && w.params.every((v, i) => Object.is(v, wT.params[i]));
     const ref = { src: sc.traceRows(T, wT), H: T.H };
     let trainedHeldout: number | null | undefined;
-    const hbOf = (w: Weights) => (heldout && heldout.length >= 2 ? mean(sc.scoreOnText([sc.rnnRows(w, heldout)], heldout, params.floor, null, [null], [w.H])[0].bits) : null);
+    const hbOf = (w: Weights) => (heldout && heldPb ? mean(score(heldPb, [rnnOn(heldPb, w, heldout)], heldout, null, [null], [w.H])[0].bits) : null);
     const hb = (w: Weights) => (isModel(w) ? (trainedHeldout ??= hbOf(wT)) : hbOf(w));
-    const trainedBpc = mean(T.bits);
+    const trainedBpc = trainPb.sampled ? mean(Float64Array.from(blockPositions(trainPb), (t) => T.bits[t])) : mean(T.bits);
     const xPct = (h: number) => ((8 - h) / (8 - trainedBpc)) * 100;
     const n = new Float64Array(256);
     for (let t = 1; t < N; t++) n[xs[t]]++;
@@ -57,10 +67,10 @@ export default defineStage<Params>({
     const all = inputs.rebuild.json.levels as any[];
     const ws = all.map((l) => weightsFrom(inputs.rebuild.tensors[`params_${l.level}`].data as Float32Array, inputs.rebuild.json.H));
     const same = ws.map(isModel);
-    const sources = [sc.rnnRows(wC, xs), sc.reverseRows(xs, xs, riSpec, riH, riWy, riBy), ...ws.map((w, i) => (same[i] ? sc.traceRows(T, wT) : sc.rnnRows(w, xs)))];
+    const sources = [rnnOn(trainPb, wC, xs), sc.reverseRows(xs, xs, riSpec, riH, riWy, riBy), ...ws.map((w, i) => (same[i] ? sc.traceRows(T, wT) : rnnOn(trainPb, w, xs)))];
     const maps = [null, null, ...all.map((l) => (l.unitMap as number[] | null) ?? null)];
     progress(0, all.length + 2, 'training text');
-    const scored = sc.scoreOnText(sources, xs, params.floor, ref, maps, [wC.H, riH, ...ws.map((w) => w.H)]);
+    const scored = score(trainPb, sources, xs, ref, maps, [wC.H, riH, ...ws.map((w) => w.H)]);
     // the full level's bits at this stage's floor from the trace's rows, its KL 0: as scoreOnText gives them
 
     // the references: models built by a fixed procedure from the training text alone
@@ -69,7 +79,7 @@ export default defineStage<Params>({
     refs.push({ name: 'construction', what: '§4.1 shift register with the optimized Wy', bpc: mean(scored[0].bits), klTrain: scored[0].kl, heldoutBpc: hb(wC) });
     {
       const bpc = mean(scored[1].bits);
-      const heldoutBpc = heldout && heldout.length >= 2 ? mean(sc.scoreOnText([sc.reverseRows(xs, heldout, riSpec, riH, riWy, riBy)], heldout, params.floor, null, [null], [riH])[0].bits) : null;
+      const heldoutBpc = heldout && heldPb ? mean(score(heldPb, [sc.reverseRows(xs, heldout, riSpec, riH, riWy, riBy)], heldout, null, [null], [riH])[0].bits) : null;
       refs.push({ name: 'reverse_iso', what: '§4.2 skip-bigram log-ratio states and their trained readout', bpc, klTrain: scored[1].kl, heldoutBpc });
     }
     // §6.5's counting model at its best order: held-out bpc only (in-sample it has counted the byte it predicts)
@@ -91,6 +101,8 @@ export default defineStage<Params>({
         N, H: wT.H, floor: params.floor, compressor: inputs.rebuild.json.compressor,
         positions: { first: 0, last: N - 2, count: P },
         heldout: heldout && heldout.length >= 2 ? { bytes: heldout.length, positions: heldout.length - 1 } : null,
+        scoreSample: sampleOf(trainPb),
+        heldoutSample: heldPb ? sampleOf(heldPb) : null,
         trainedBpc, trainedHeldoutBpc: hb(wT), unigramEntropy: unigram, levels, refs: refRows,
       },
     };

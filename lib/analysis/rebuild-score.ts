@@ -225,3 +225,101 @@ export function scoreOnText(
     sign: units[k].length ? agree[k] / (P * units[k].length) : null,
   }));
 }
+
+// ---------------------------------------------------------------- scoring on a sample of positions
+
+/** A RowSource whose rows depend on every position before them (an RNN's states): skip(a, b) carries them over a..b-1 with no readout. */
+export interface CarriedRowSource extends RowSource {
+  skip(a: number, b: number): void;
+}
+
+/** rnnRows that can also skip: the forward pass alone over positions it does not score. Calls come in position order. */
+export function rnnRowsCarried(w: Weights, text: Uint8Array): CarriedRowSource {
+  const Wy64 = Float64Array.from(w.Wy);
+  let h0: Float32Array | undefined;
+  const forward = (a: number, b: number) => {
+    const { S } = forwardStatesFast(w, text.subarray(a, b), h0);
+    h0 = S.slice((b - a - 1) * w.H, (b - a) * w.H);
+    return S;
+  };
+  return {
+    skip(a, b) {
+      for (let s = a; s < b; s += SCORE_ROWS) forward(s, Math.min(b, s + SCORE_ROWS));
+    },
+    rows(a, b, out) {
+      const S = forward(a, b);
+      readoutLogpRows(w, S, b - a, out, Wy64);
+      return S;
+    },
+  };
+}
+
+/**
+ * scoreOnText on the positions of `blocks` alone (inclusive [first, last] ranges of t in
+ * 0..len-2, increasing, not overlapping): bits of each visited position in order, and the
+ * mean KL and sign agreement over them. A source with skip (an RNN) is carried over the
+ * positions between blocks without a readout, so its states are those of one pass from
+ * S[-1] = 0; a source without it is read at the block's positions alone (its rows do not
+ * depend on earlier ones: a stored trace, the §4.2 states).
+ */
+export function scoreOnBlocks(
+  sources: readonly (RowSource | CarriedRowSource)[], text: Uint8Array, floor: number, ref: { src: RowSource; H: number } | null,
+  maps: readonly (readonly number[] | null)[], Hs: readonly number[], blocks: readonly (readonly [number, number])[],
+): TextScore[] {
+  const L = Math.max(...blocks.map(([f, l]) => l - f + 1));
+  const count = blocks.reduce((s, [f, l]) => s + l - f + 1, 0);
+  const out = new Float64Array(L * V);
+  const refOut = new Float64Array(ref ? L * V : 0);
+  const pRef = new Float64Array(ref ? L * V : 0);
+  const bits = sources.map(() => new Float64Array(count));
+  const kl = sources.map(() => 0);
+  const agree = sources.map(() => 0);
+  const units = maps.map((m) => (m ? [...m.keys()].filter((u) => m[u] >= 0) : []));
+  let done = 0; // carried sources stand at position `done`
+  let i0 = 0; // index of the block's first position in bits
+  for (const [first, last] of blocks) {
+    if (first < done || last + 1 >= text.length) throw new Error(`scoreOnBlocks: block ${first}..${last} is out of order or past t = ${text.length - 2}`);
+    const a = first;
+    const b = last + 1;
+    let refS: Float32Array | null = null;
+    if (ref) {
+      refS = ref.src.rows(a, b, refOut);
+      for (let i = 0; i < (b - a) * V; i++) pRef[i] = Math.exp(refOut[i]);
+    }
+    sources.forEach((src, k) => {
+      if ('skip' in src) src.skip(done, a);
+      const S = src.rows(a, b, out);
+      const bk = bits[k];
+      for (let t = a; t < b; t++) bk[i0 + t - a] = bitsOf(out[(t - a) * V + text[t + 1]], floor);
+      if (ref) {
+        let s = kl[k];
+        for (let t = a; t < b; t++) {
+          const o = (t - a) * V;
+          let d = 0;
+          for (let y = 0; y < V; y++) {
+            const p = pRef[o + y];
+            if (p > 0) d += p * (refOut[o + y] - out[o + y]);
+          }
+          s += d;
+        }
+        kl[k] = s;
+        const us = units[k];
+        const map = maps[k]!;
+        if (us.length && S && refS) {
+          const HR = Hs[k];
+          const HT = ref.H;
+          let c = 0;
+          for (let t = a; t < b; t++) for (const u of us) if ((S[(t - a) * HR + u] >= 0) === (refS[(t - a) * HT + map[u]] >= 0)) c++;
+          agree[k] += c;
+        }
+      }
+    });
+    done = b;
+    i0 += b - a;
+  }
+  return sources.map((_, k) => ({
+    bits: bits[k],
+    kl: ref ? kl[k] / count / Math.LN2 : null,
+    sign: units[k].length ? agree[k] / (count * units[k].length) : null,
+  }));
+}

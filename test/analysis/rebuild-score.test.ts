@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  klBits, meanBits, readoutLogpAll, readoutLogpAllNaive, reverseRows, reverseStatesOn, rnnRows, scoreOnText, signAgreement, traceRows, worthBits,
+  klBits, meanBits, readoutLogpAll, readoutLogpAllNaive, reverseRows, reverseStatesOn, rnnRows, rnnRowsCarried, scoreOnBlocks, scoreOnText, signAgreement, traceRows, worthBits,
 } from '../../lib/analysis/rebuild-score.ts';
 import { forwardTrace } from '../../lib/rnn/forward.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
@@ -89,5 +89,35 @@ describe('rebuild scores (docs/definitions.md §6.3)', () => {
       expect(ri.kl).toBe(klBits(tT.logp, riLogp, 0, P));
       expect(ri.sign).toBeNull();
     }
+  });
+
+  it('scores on blocks of positions as the whole-text arrays give them there: bits, kl_train, sign_train', () => {
+    const H = 8;
+    const xs = randomBytes(203, 9, 'the cat <sat> on a mat\n');
+    const wT = weightsFrom(randomFill(new Float32Array(paramCount(H)), 41, 0.6), H);
+    const wR = weightsFrom(randomFill(new Float32Array(paramCount(H)), 42, 0.6), H);
+    const tT = forwardTrace(wT, xs, 1e-8);
+    const tR = forwardTrace(wR, xs, 1e-8);
+    const spec = { offsets: [1, 3, 7], bytesPerOffset: 4, clip: 3, smoothing: 0.001 };
+    const Wy = randomFill(new Float64Array(V * 12), 43, 0.3);
+    const by = randomFill(new Float64Array(V), 44, 0.3);
+    const riLogp = readoutLogpAll(reverseStatesOn(xs, xs, spec), xs.length, 12, Wy, by);
+    const map = [3, -1, 0, 7, -1, -1, 2, 1];
+    const blocks: [number, number][] = [[0, 9], [37, 53], [120, 122], [190, 201]];
+    const pos = blocks.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
+    const ref = { src: traceRows(tT, wT), H };
+    const [r, t, ri] = scoreOnBlocks([rnnRowsCarried(wR, xs), traceRows(tT, wT), reverseRows(xs, xs, spec, 12, Wy, by)], xs, 1e-8, ref, [map, [...Array(H).keys()], null], [H, H, 12], blocks);
+    const close = (a: number, b: number, what: string) => expect(Math.abs(a - b), `${what}: ${a} vs ${b}`).toBeLessThan(1e-12);
+    expect(r.bits.length).toBe(pos.length);
+    pos.forEach((p, i) => close(r.bits[i], tR.bits[p], `bits at t = ${p}`));
+    const klAt = (lq: Float64Array) => pos.reduce((s, p) => s + klBits(tT.logp, lq, p, p + 1), 0) / pos.length;
+    close(r.kl!, klAt(tR.logp), 'kl');
+    const units = map.flatMap((j, u) => (j >= 0 ? [u] : []));
+    const agree = pos.reduce((s, p) => s + units.filter((u) => (tR.S[p * H + u] >= 0) === (tT.S[p * H + map[u]] >= 0)).length, 0);
+    expect(r.sign).toBe(agree / (pos.length * units.length));
+    expect(t.kl).toBe(0);
+    expect(t.sign).toBe(1);
+    pos.forEach((p, i) => close(ri.bits[i], -Math.max(riLogp[p * V + xs[p + 1]], Math.log(1e-8)) / Math.LN2, `§4.2 bits at t = ${p}`));
+    close(ri.kl!, klAt(riLogp), '§4.2 kl');
   });
 });

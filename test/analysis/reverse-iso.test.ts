@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rankBytes, reverseHidden, stateOffsetCounts } from '../../lib/analysis/reverse-iso.ts';
+import { rankBytes, reverseHidden, reverseIso, stateOffsetCounts } from '../../lib/analysis/reverse-iso.ts';
+import { blockPositions, positionBlocks } from '../../lib/analysis/position-blocks.ts';
 import { marginalBias } from '../../lib/analysis/construction.ts';
 import {
-  byteClasses, factorBlocks, factoredGrad, fromClasses, gdWork, naiveGrad, targetClasses, toClasses,
+  byteClasses, factorBlocks, factoredGd, factoredGrad, fromClasses, gdWork, naiveGrad, sampleFactored, sampleTargets, targetClasses, toClasses,
 } from '../../lib/analysis/factored-readout.ts';
 import { V } from '../../lib/rnn/weights.ts';
 import stage from '../../stages/reverse-iso.ts';
@@ -10,7 +11,7 @@ import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';
 import { maxDiff, randomFill, refBytes } from '../rnn/helpers.ts';
 
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
-const PARAMS = { bytesPerOffset: 16, clip: 3, smoothing: 0.001, steps: 500, lr: 0.5, eps: 1e-10 };
+const PARAMS = { bytesPerOffset: 16, clip: 3, smoothing: 0.001, steps: 500, lr: 0.5, eps: 1e-10, maxPositions: 4096, blockLength: 256 };
 const OFFSETS = [1, 8, 20, 3, 27, 2, 12, 7];
 
 describe('reverse isomorphism: the hidden states (§4.2)', () => {
@@ -81,6 +82,31 @@ describe('reverse isomorphism: the readout (§4.2)', () => {
     const d2 = maxDiff(fromClasses(db, 1, cls), nb);
     expect(d2.max, d2.msg).toBeLessThan(1e-12);
   });
+
+  it('above maxPositions descends on evenly spread blocks and reports the loss over every position', () => {
+    const sched = { steps: 20, lr: 0.5, decay: 1, decayAt: [] };
+    const r = reverseIso(xs, spec, sched, 1e-10, undefined, { maxPositions: 256, blockLength: 64 });
+    const pb = positionBlocks(m, N - 2, 256, 64);
+    expect([r.sample.sampled, r.sample.count, r.sample.of, r.sample.blocks.length]).toEqual([true, 256, N - 1 - m, 4]);
+    // the same descent by hand: 19 steps on the sample, the naive loss over t = m..N-2, the last step
+    const F = factorBlocks(Hs, N, H, 16);
+    const cls = byteClasses(xs);
+    const y = targetClasses(xs, cls);
+    const pos = blockPositions(pb);
+    const Fs = sampleFactored(F, pos);
+    const W = new Float64Array(cls.K * H);
+    const b = toClasses(marginalBias(xs), 1, cls);
+    const lossAt = () => naiveGrad(new Float64Array(V * H), new Float64Array(V), Hs, H, fromClasses(W, H, cls), fromClasses(b, 1, cls), xs, m, N - 1, 1e-10) / (N - 1 - m) / Math.LN2;
+    expect(r.firstBpc).toBeCloseTo(lossAt(), 10);
+    factoredGd(Fs, W, b, cls, sampleTargets(y, pos), 0, pos.length, { ...sched, steps: 19 }, 1e-10);
+    expect(r.bpc).toBeCloseTo(lossAt(), 10);
+    factoredGd(Fs, W, b, cls, sampleTargets(y, pos), 0, pos.length, { ...sched, steps: 1 }, 1e-10);
+    expect(Array.from(r.Wy)).toEqual(Array.from(fromClasses(W, H, cls)));
+    // without the sample (the definition), the same call is the full descent
+    const full = reverseIso(xs, spec, sched, 1e-10, undefined, { maxPositions: 4096, blockLength: 256 });
+    expect(full.sample.sampled).toBe(false);
+    expect(full.bpc).toBe(full.bits[19]);
+  });
 });
 
 describe('the reverse-iso stage on the reference data (the cross-check figures (docs/definitions.md §V))', () => {
@@ -95,6 +121,7 @@ describe('the reverse-iso stage on the reference data (the cross-check figures (
     const j = out.json as any;
     expect(j.bpc).toBeCloseTo(0.1071, 4);
     expect(j.positions).toEqual({ from: 27, to: 1022 });
+    expect(j.fitSample).toEqual({ sampled: false, count: 996, of: 996, blocks: 1, blockLength: 996, maxPositions: 4096 });
     expect(j.offsets).toEqual(OFFSETS);
     expect(j.bytes.length).toBe(16);
     const bits = out.tensors!.bits.data as Float64Array;

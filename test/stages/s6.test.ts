@@ -80,6 +80,24 @@ describe('§6.2 stages on a tiny model (H = 24)', () => {
     for (const l of sc.levels.filter((l: any) => l.set)) expect(l.signTrain).toBeGreaterThan(0);
   });
 
+  it('above maxPositions every model is scored on the same evenly spread blocks of positions, stated in the output and the table', async () => {
+    const sc = (await run(rebuildScore, inputs, { maxPositions: 64, blockLength: 16 })).json;
+    const P = xs.length - 1;
+    expect(sc.scoreSample).toEqual({ sampled: true, count: 64, of: P, blocks: 4, blockLength: 16, maxPositions: 64 });
+    expect(sc.heldoutSample).toEqual({ sampled: true, count: 64, of: heldout.length - 1, blocks: 4, blockLength: 16, maxPositions: 64 });
+    const at = [0, 1, 2, 3].flatMap((i) => Array.from({ length: 16 }, (_, k) => Math.round((i * (P - 16)) / 3) + k));
+    const bits = inputs.trace.tensors.bits.data as Float64Array;
+    expect(sc.trainedBpc).toBe(mean(Float64Array.from(at, (t) => bits[t])));
+    const lv = Object.fromEntries(sc.levels.map((l: any) => [l.level, l]));
+    expect(Math.abs(lv.full.bpc - sc.trainedBpc)).toBeLessThan(1e-6);
+    expect(lv.full.klTrain).toBeLessThan(1e-6);
+    expect(lv.full.heldoutBpc).toBeCloseTo(sc.trainedHeldoutBpc, 9);
+    const table = rbSection.build({ ...inputs, 'rebuild-score': output(sc) }).tables!.find((t) => t.id === 'rebuild')!;
+    expect(table.positions).toContain(`scored on 64 of them in 4 evenly spread blocks of 16`);
+    const full = inputs['rebuild-score'].json;
+    expect([full.scoreSample.sampled, full.heldoutSample.sampled]).toEqual([false, false]);
+  });
+
   it('the references are the training text as its own description, and worth_bits compares with them', () => {
     const sc = inputs['rebuild-score'].json;
     expect(sc.refs.map((r: any) => r.name)).toEqual(['construction', 'reverse_iso', 'kn']);

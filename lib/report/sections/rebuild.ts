@@ -14,8 +14,10 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
   const out = inputs['rebuild-score'];
   if (!out) throw new Error('report section rebuild: no output of stage "rebuild-score" among the inputs');
   const j = out.json as Scores & { positions: { first: number; last: number }; heldout: { bytes: number; positions: number } | null; refs: any[]; levels: any[] };
-  const positions = span(j.positions.first, j.positions.last);
-  const heldPos = j.heldout ? `held-out text, t = 0..${j.heldout.positions - 1} (${j.heldout.positions} positions)` : 'no held-out text';
+  // above rebuild-score.maxPositions a text is scored on evenly spread blocks of its positions
+  const sampled = (x: any) => (x?.sampled ? `, scored on ${x.count} of them in ${x.blocks} evenly spread blocks of ${x.blockLength} (more than ${x.maxPositions})` : '');
+  const positions = span(j.positions.first, j.positions.last) + sampled((j as any).scoreSample);
+  const heldPos = j.heldout ? `held-out text, t = 0..${j.heldout.positions - 1} (${j.heldout.positions} positions${sampled((j as any).heldoutSample)})` : 'no held-out text';
   const metrics: MetricSpec[] = [];
   const put = (id: string, value: number | null, pos = positions) => {
     if (value !== null) metrics.push({ id, value, section: '§6.2', positions: pos });
