@@ -55,7 +55,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
       bpc: { ours: j.bpc, ref: 'reverse_iso_bpc' },
       x: { ours: x(j.bpc), ref: 'construction.reverse_iso.x' },
       positions: at,
-      note: `Hidden = clipped skip-bigram log ratios at state offsets [${j.offsets.join(', ')}] × top ${j.H / j.offsets.length} bytes; only (Wy, by) trained (${j.steps} GD steps); uses NO trained weights; loss −log2(p + 1e-10) at the start of the last step`,
+      note: `Hidden = clipped skip-bigram log ratios at state offsets [${j.offsets.join(', ')}] × top ${j.H / j.offsets.length} bytes; only (Wy, by) trained (${j.steps} GD steps); uses NO trained weights; loss −log2(p + 1e-10) at the start of the last step${j.fitSample?.sampled ? `; GD on ${j.fitSample.count} of the ${j.fitSample.of} positions in ${j.fitSample.blocks} evenly spread blocks of ${j.fitSample.blockLength} (more than ${j.fitSample.maxPositions}), the bpc over every position` : ''}`,
     });
     metrics.push({ id: 'reverse_iso_bpc', value: j.bpc, section: '§4.2', positions: at });
   }
