@@ -46,7 +46,7 @@ export const schema = {
     "maxPositions": {
       "type": "integer",
       "minimum": 1,
-      "default": 4096,
+      "default": 16384,
       "description": "The gradient descent uses every position t = max(offsets)..N-2 (the definition) when there are at most this many; above it (long data) an evenly spread sample of this many, in blocks of blockLength consecutive t. The reported bpc and firstBpc are always over every position"
     },
     "blockLength": {

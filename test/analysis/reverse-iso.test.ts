@@ -11,7 +11,7 @@ import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';
 import { maxDiff, randomFill, refBytes } from '../rnn/helpers.ts';
 
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
-const PARAMS = { bytesPerOffset: 16, clip: 3, smoothing: 0.001, steps: 500, lr: 0.5, eps: 1e-10, maxPositions: 4096, blockLength: 256 };
+const PARAMS = { bytesPerOffset: 16, clip: 3, smoothing: 0.001, steps: 500, lr: 0.5, eps: 1e-10, maxPositions: 16384, blockLength: 256 };
 const OFFSETS = [1, 8, 20, 3, 27, 2, 12, 7];
 
 describe('reverse isomorphism: the hidden states (§4.2)', () => {
@@ -121,7 +121,7 @@ describe('the reverse-iso stage on the reference data (the cross-check figures (
     const j = out.json as any;
     expect(j.bpc).toBeCloseTo(0.1071, 4);
     expect(j.positions).toEqual({ from: 27, to: 1022 });
-    expect(j.fitSample).toEqual({ sampled: false, count: 996, of: 996, blocks: 1, blockLength: 996, maxPositions: 4096 });
+    expect(j.fitSample).toEqual({ sampled: false, count: 996, of: 996, blocks: 1, blockLength: 996, maxPositions: 16384 });
     expect(j.offsets).toEqual(OFFSETS);
     expect(j.bytes.length).toBe(16);
     const bits = out.tensors!.bits.data as Float64Array;
