@@ -191,16 +191,31 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
         if (again.entry) return cached(name, again.entry, keyed, true);
       }
       const want = placement(expectedSeconds(store, name, keyed.key), { jobs, alone, long: project.stage(name).def.long });
-      const slot = want === 'child' || want === 'here' ? want : await slots.slot(want === 'here-first' ? 'here' : 'pool');
-      // A worker reads its inputs itself: here only those from the cache are read first (a damaged one is rebuilt).
-      const loaded = await loadInputs(slot === 'here' ? sp.inputs : sp.inputs.filter((u) => !checked(u)));
-      const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
-      const where: Site = typeof slot === 'string' ? slot : 'pool';
-      const run = () => runStage({ project, store, reporter, debug: settings.debug, checked }, name, keyed, params, upstream, loaded, slot);
-      entries[name] = await (slot === 'here' ? oneHere(run, want !== 'here') : run()).catch((e) => {
-        emit(reporter, { kind: 'failed', stage: name, message: (e as Error).message });
-        throw e;
-      });
+      let where: Site = 'here';
+      for (let attempt = 0; ; attempt++) {
+        const slot = want === 'child' || want === 'here' ? want : await slots.slot(want === 'here-first' ? 'here' : 'pool');
+        // A worker reads its inputs itself: here only those from the cache are read first (a damaged one is rebuilt).
+        const loaded = await loadInputs(slot === 'here' ? sp.inputs : sp.inputs.filter((u) => !checked(u)));
+        const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
+        where = typeof slot === 'string' ? slot : 'pool';
+        const run = () => runStage({ project, store, reporter, debug: settings.debug, checked }, name, keyed, params, upstream, loaded, slot);
+        try {
+          entries[name] = await (slot === 'here' ? oneHere(run, want !== 'here') : run());
+          break;
+        } catch (e) {
+          // An input tensor found damaged when the stage read it (tensors are read on first
+          // access): drop that input, rebuild it, and run this stage again (its key is unchanged).
+          const u = e instanceof CorruptError ? e.stage : undefined;
+          if (u === undefined || !sp.inputs.includes(u) || attempt >= 2) {
+            emit(reporter, { kind: 'failed', stage: name, message: (e as Error).message });
+            throw e;
+          }
+          reporter.line(`warning: ${(e as Error).message}; recomputing ${u}`);
+          store.dropEntry(u, entries[u].key);
+          delete entries[u];
+          await buildOne(u);
+        }
+      }
       // The stage's own time (its run() in the process that ran it), not this scheduler's wall
       // clock, which also counts a child's start-up and any time this process was busy elsewhere.
       const seconds = entries[name].seconds;
