@@ -12,24 +12,10 @@ import type { Store } from '../keep/store.ts';
 import { emit, type Reporter } from './progress.ts';
 import type { LockOptions } from '../guard/lock.ts';
 import { CorruptError, type Entry } from '../keep/entry.ts';
-import { externalLabel } from '../decide/key.ts';
-import type { Keyed } from '../decide/key.ts';
+import { otherNames, type Keyed } from '../decide/key.ts';
 import type { Staleness } from '../decide/explain.ts';
 import type { StageOutput } from '../types.ts';
 import type { Site, Slots } from './placement.ts';
-
-/**
- * When a cached entry was built from the same bytes under other names than this build
- * gives them (ENWIK9 vs the embedded copy, "paper" vs a renamed copy of the weights): the
- * words for it, else null. The entry's outputs, and so its provenance, are the other run's.
- */
-export function otherNames(entry: Entry, keyed: Keyed): string | null {
-  const was = entry.provenance?.files ?? {};
-  const diff = Object.entries(keyed.externals)
-    .map(([n, f]) => [n, externalLabel(f), was[n]] as const)
-    .filter(([, now, then]) => then !== undefined && then !== now);
-  return diff.length ? `built from identical bytes named ${diff.map(([n, now, then]) => `${then}; here ${n} is ${now}`).join(', ')}` : null;
-}
 
 export interface StageRun {
   name: string;
@@ -203,8 +189,7 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
           entries[name] = await (slot === 'here' ? oneHere(run, want !== 'here') : run());
           break;
         } catch (e) {
-          // An input tensor found damaged when the stage read it (tensors are read on first
-          // access): drop that input, rebuild it, and run this stage again (its key is unchanged).
+          // An input tensor found damaged when the stage read it (on first access): drop that input, rebuild it, run this stage again.
           const u = e instanceof CorruptError ? e.stage : undefined;
           if (u === undefined || !sp.inputs.includes(u) || attempt >= 2) {
             emit(reporter, { kind: 'failed', stage: name, message: (e as Error).message });
