@@ -199,7 +199,7 @@ describe('damage found when decoding, and oversized files', () => {
     expect(statuses((await (await loadToy(dir)).build(['c'])).runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
   });
 
-  it('the same with --jobs 2 (inputs read before the child starts)', async () => {
+  it('the same with --jobs 2 (a worker reads its inputs itself)', async () => {
     const dir = makeToy();
     const p = await loadToy(dir);
     const built = await p.build(['b']);

@@ -180,8 +180,8 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
       let where: Site = 'here';
       for (let attempt = 0; ; attempt++) {
         const slot = want === 'child' || want === 'here' ? want : await slots.slot(want === 'here-first' ? 'here' : 'pool');
-        // A worker reads its inputs itself: here only those from the cache are read first (a damaged one is rebuilt).
-        const loaded = await loadInputs(slot === 'here' ? sp.inputs : sp.inputs.filter((u) => !checked(u)));
+        // A worker reads its inputs itself (a damaged one comes back as a CorruptError, rebuilt below).
+        const loaded = await loadInputs(slot === 'here' ? sp.inputs : []);
         const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
         where = typeof slot === 'string' ? slot : 'pool';
         const run = () => runStage({ project, store, reporter, debug: settings.debug, checked }, name, keyed, params, upstream, loaded, slot);
