@@ -229,7 +229,7 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
       const ready = (name: string) => project.inputsOf(name, params).every((u) => name !== u && u in entries);
       while ((pending.size || running.size) && !failure) {
         for (const name of [...pending]) {
-          if (running.size >= jobs) break;
+          if (running.size >= jobs || (running.size && (slots as Slots | null)?.busy())) break; // chosen when a slot frees, by the order then
           if (ready(name)) {
             pending.delete(name);
             const alone = running.size === 0 && ![...pending].some(ready);
@@ -237,7 +237,7 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
           }
         }
         if (running.size === 0 && pending.size) throw new EngineError('internal', `cannot schedule: ${[...pending].join(', ')}`);
-        await Promise.race(running.values());
+        await Promise.race([...running.values(), (slots as Slots | null)?.freed()].filter((w) => w !== undefined)); // a stage done, or a slot free
       }
       await Promise.all(running.values());
       if (failure) throw failure;

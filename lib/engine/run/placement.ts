@@ -147,7 +147,26 @@ export class Slots {
     return null;
   }
 
+  private freeListeners: (() => void)[] = [];
+
+  /**
+   * Every slot taken or asked for, none about to free: a stage started now would wait, committed to
+   * the first slot that frees, ahead of stages that become ready meanwhile (build.ts starts it later).
+   */
+  busy(): boolean {
+    if (this.waiting.length) return true;
+    return hereQueued > 0 && !(this.pool?.workers.some((w) => !w.gone && w.ready && !w.busy) ?? false);
+  }
+
+  /** Resolves when a slot may have freed (a worker started or done, this process done). */
+  freed(): Promise<void> {
+    return new Promise((r) => this.freeListeners.push(r));
+  }
+
   private readonly wake = (): void => {
+    const l = this.freeListeners;
+    this.freeListeners = [];
+    l.forEach((f) => f());
     while (this.waiting.length) {
       const s = this.take(this.waiting[0].prefer);
       if (!s) return;
