@@ -824,3 +824,81 @@ export function readoutPick4(out: usize, h: usize, v: usize, L: usize, Wy: usize
   store<f64>(out, load<f64>(at(L, o2 * 4 + 2)), 16);
   store<f64>(out, load<f64>(at(L, o3 * 4 + 3)), 24);
 }
+
+// ---------------------------------------------------------------------------------------
+// the factored readout's gradient, one scatter per context
+
+/**
+ * factoredGrad's per-position part (as gradRows) with the scatter done once per context:
+ * positions that read the same table rows in every block have the same p, so their
+ * p - onehot(y) summed is n·p - Σ onehot(y). A starts at A0 (nTab: minus the scatter of the
+ * onehots, exact counts) and db at db0 (K: minus the targets' counts); then slot s (p kept
+ * in P + s·K·8, first seen at position sPos[s], n = sN[s] positions) adds n·p to db and to
+ * A at that position's rows, slots in order. The loss Σ_t -ln(p_t(y_t) + eps) is summed
+ * over positions in order, as gradRows sums it. code as gradRows' (first position of a
+ * slot odd). factoredGrad's loops (lib/analysis/factored-readout.ts) do the same in the same
+ * order: the same bits.
+ */
+export function gradRowsSlots(
+  A: usize, db: usize, nTab: i32, l: usize, tab: usize, off: usize, G: i32, K: i32,
+  b: usize, mult: usize, y: usize, t0: i32, t1: i32, eps: f64, code: usize, P: usize,
+  A0: usize, db0: usize, sPos: usize, sN: usize, nSlots: i32,
+): f64 {
+  memory.copy(A, A0, <usize>nTab << 3);
+  memory.copy(db, db0, <usize>K << 3);
+  let loss: f64 = 0;
+  for (let t = t0; t < t1; t++) {
+    const c = load<i32>(ati(code, t));
+    const p = at(P, (c >> 1) * K);
+    if ((c & 1) != 0) {
+      gatherRow(p, tab, off, t, G, K, b);
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) {
+        const v = load<f64>(at(p, k));
+        if (v > max) max = v;
+      }
+      let sum: f64 = 0;
+      const mv = f64x2.splat(max);
+      let k = 0;
+      for (; k + 2 <= K; k += 2) {
+        const e = exp2v(f64x2.sub(v128.load(at(p, k)), mv));
+        v128.store(at(p, k), e);
+        sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
+        sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
+      }
+      if (k < K) {
+        const e = expScalar(load<f64>(at(p, k)) - max);
+        store<f64>(at(p, k), e);
+        sum += load<f64>(at(mult, k)) * e;
+      }
+      const inv = 1 / sum;
+      const iv = f64x2.splat(inv);
+      k = 0;
+      for (; k + 2 <= K; k += 2) v128.store(at(p, k), f64x2.mul(v128.load(at(p, k)), iv));
+      if (k < K) store<f64>(at(p, k), load<f64>(at(p, k)) * inv);
+    }
+    loss -= jsLog(load<f64>(at(p, load<i32>(ati(y, t)))) + eps);
+  }
+  for (let s = 0; s < nSlots; s++) {
+    let d = at(P, s * K);
+    const n = load<f64>(at(sN, s));
+    if (n != 1) {
+      const nv = f64x2.splat(n);
+      let k = 0;
+      for (; k + 2 <= K; k += 2) v128.store(at(l, k), f64x2.mul(v128.load(at(d, k)), nv));
+      if (k < K) store<f64>(at(l, k), load<f64>(at(d, k)) * n);
+      d = l;
+    }
+    let k = 0;
+    for (; k + 2 <= K; k += 2) v128.store(at(db, k), f64x2.add(v128.load(at(db, k)), v128.load(at(d, k))));
+    if (k < K) store<f64>(at(db, k), load<f64>(at(db, k)) + load<f64>(at(d, k)));
+    const o = ati(off, load<i32>(ati(sPos, s)) * G);
+    for (let g = 0; g < G; g++) {
+      const a = at(A, load<i32>(ati(o, g)));
+      k = 0;
+      for (; k + 2 <= K; k += 2) v128.store(at(a, k), f64x2.add(v128.load(at(a, k)), v128.load(at(d, k))));
+      if (k < K) store<f64>(at(a, k), load<f64>(at(a, k)) + load<f64>(at(d, k)));
+    }
+  }
+  return loss;
+}

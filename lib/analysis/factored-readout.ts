@@ -481,20 +481,64 @@ export interface GdWork {
   /** (H, K) scratch: Wᵀ, then dWᵀ */
   Wt: Float64Array;
   l: Float64Array;
+  /** (T, K): each slot's probabilities */
+  P: Float64Array;
   /** the same buffers in the WebAssembly kernels' memory, or null (the loops here run) */
-  dense: DenseFactored | null;
-  /** contextCodes of the positions last asked for, in dense.v.code */
-  ctx: { t0: number; t1: number } | null;
+  dense: DenseGd | null;
+  /** the contexts of the positions and targets last asked for (in dense's buffers too) */
+  ctx: (SlotPlan & { t0: number; t1: number; y: Int32Array }) | null;
+}
+
+/**
+ * The positions t0..t1-1 grouped by context (contextCodes): slot s is first seen at
+ * position sPos[s] and holds sN[s] positions. A0 is minus the scatter of every position's
+ * onehot target (A0[off[t*G + g] + y[t]] -= 1 for each position and block), db0 minus the
+ * targets' counts: exact integers, so factoredGrad can start from them and scatter each
+ * slot's summed probabilities once.
+ */
+export interface SlotPlan {
+  code: Int32Array;
+  slots: number;
+  sPos: Int32Array;
+  sN: Float64Array;
+  A0: Float64Array;
+  db0: Float64Array;
+}
+
+export function slotPlan(F: Factored, tb: Tables, y: Int32Array, t0: number, t1: number): SlotPlan {
+  const { G } = F;
+  const { K, off } = tb;
+  const { code, slots } = contextCodes(F, t0, t1);
+  const sPos = new Int32Array(slots);
+  const sN = new Float64Array(slots);
+  const A0 = new Float64Array(tb.tab.length);
+  const db0 = new Float64Array(K);
+  for (let t = t0; t < t1; t++) {
+    const s = code[t] >> 1;
+    if (code[t] & 1) sPos[s] = t;
+    sN[s]++;
+    const yk = y[t];
+    db0[yk]--;
+    for (let g = 0; g < G; g++) A0[off[t * G + g] + yk]--;
+  }
+  return { code, slots, sPos, sN, A0, db0 };
 }
 
 export function gdWork(F: Factored, K: number): GdWork {
   const tb = tablesFor(F, K);
-  return { tb, A: new Float64Array(tb.tab.length), Wt: new Float64Array(F.H * K), l: new Float64Array(K), dense: denseFor(F, tb, 0, F.T), ctx: null };
+  return {
+    tb, A: new Float64Array(tb.tab.length), Wt: new Float64Array(F.H * K), l: new Float64Array(K), P: new Float64Array(F.T * K),
+    dense: gdDense(F, tb), ctx: null,
+  };
 }
 
 // ---------------------------------------------------------------- the WebAssembly kernels' buffers
 
-type DenseFactored = NonNullable<ReturnType<typeof denseFor>>;
+type DenseGd = NonNullable<ReturnType<typeof gdDense>>;
+// the arena gdWork asks for (a function only to name its type)
+function gdDense(F: Factored, tb: Tables) {
+  return denseFor(F, tb, 0, F.T, { A0: ['f64', tb.tab.length], db0: ['f64', tb.K], sPos: ['i32', F.T], sN: ['f64', F.T] });
+}
 
 /**
  * F's distinct rows (all blocks in one buffer, block g from rOff[g], U[g] rows), the table
@@ -540,47 +584,63 @@ export function factoredGrad(
 ): number {
   const { H, w, G } = F;
   const { K, mult } = cls;
-  const { tb, A, Wt, l, dense: d } = work;
+  const { tb, A, Wt, l, P, dense: d } = work;
   const { tab, off, base } = tb;
+  let plan = work.ctx;
+  if (!plan || plan.t0 !== t0 || plan.t1 !== t1 || plan.y !== y) {
+    plan = work.ctx = { ...slotPlan(F, tb, y, t0, t1), t0, t1, y };
+    if (d) {
+      d.v.code.set(plan.code);
+      d.v.A0.set(plan.A0);
+      d.v.db0.set(plan.db0);
+      d.v.sPos.set(plan.sPos);
+      d.v.sN.set(plan.sN);
+    }
+  }
   if (d) {
-    // the same three steps in WebAssembly: tables of W, the positions, dWᵀ = Σ_g A_gᵀ R_g
+    // the same steps in WebAssembly: tables of W, the positions and slots, dWᵀ = Σ_g A_gᵀ R_g
     transposeInto(d.v.Wt, W, K, H);
     d.x.fillTables(d.p.tab, tab.length, d.p.R, d.p.rOff, d.p.U, d.p.base, G, w, K, d.p.Wt);
     d.v.b.set(b.subarray(0, K));
     d.v.mult.set(mult);
     d.v.y.set(y.subarray(0, d.v.y.length));
-    if (!work.ctx || work.ctx.t0 !== t0 || work.ctx.t1 !== t1) {
-      d.v.code.set(contextCodes(F, t0, t1).code);
-      work.ctx = { t0, t1 };
-    }
-    const loss = d.x.gradRows(d.p.A, d.p.db, tab.length, d.p.l, d.p.tab, d.p.off, G, K, d.p.b, d.p.mult, d.p.y, t0, t1, eps, d.p.code, d.p.P);
+    const loss = d.x.gradRowsSlots(d.p.A, d.p.db, tab.length, d.p.l, d.p.tab, d.p.off, G, K, d.p.b, d.p.mult, d.p.y, t0, t1, eps, d.p.code, d.p.P,
+      d.p.A0, d.p.db0, d.p.sPos, d.p.sN, plan.slots);
     d.x.gradWeights(d.p.Wt, H, d.p.A, d.p.R, d.p.rOff, d.p.U, d.p.base, G, w, K);
     for (let k = 0; k < K; k++) for (let i = 0; i < H; i++) dW[k * H + i] = d.v.Wt[i * K + k];
     db.set(d.v.db);
     return loss;
   }
   fillTables(tb, F, W, Wt);
-  A.fill(0);
-  db.fill(0);
+  // d = softmax - onehot summed per slot: A and db start at minus the onehots' scatter
+  A.set(plan.A0);
+  db.set(plan.db0);
+  const { code, sPos, sN } = plan;
   let loss = 0;
   for (let t = t0; t < t1; t++) {
-    gatherRow(l, tab, off, t, G, K, b);
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) if (l[k] > max) max = l[k];
-    let sum = 0;
-    for (let k = 0; k < K; k++) {
-      const e = Math.exp(l[k] - max);
-      l[k] = e;
-      sum += mult[k] * e;
+    const po = (code[t] >> 1) * K;
+    if (code[t] & 1) {
+      // the first position of its slot: p into P
+      gatherRow(l, tab, off, t, G, K, b);
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) if (l[k] > max) max = l[k];
+      let sum = 0;
+      for (let k = 0; k < K; k++) {
+        const e = Math.exp(l[k] - max);
+        l[k] = e;
+        sum += mult[k] * e;
+      }
+      const inv = 1 / sum;
+      for (let k = 0; k < K; k++) P[po + k] = l[k] * inv;
     }
-    // l becomes d = softmax - onehot (per member)
-    const inv = 1 / sum;
-    for (let k = 0; k < K; k++) l[k] *= inv;
-    const yk = y[t];
-    loss -= Math.log(l[yk] + eps);
-    l[yk] -= 1;
+    loss -= Math.log(P[po + y[t]] + eps);
+  }
+  for (let s = 0; s < plan.slots; s++) {
+    const n = sN[s];
+    const po = s * K;
+    for (let k = 0; k < K; k++) l[k] = n !== 1 ? P[po + k] * n : P[po + k];
     for (let k = 0; k < K; k++) db[k] += l[k];
-    scatterRow(A, l, off, t, G, K);
+    scatterRow(A, l, off, sPos[s], G, K);
   }
   // dW_g = A_gᵀ · R_g, accumulated as dWᵀ (H, K) in Wt, inner loop along k
   Wt.fill(0);
