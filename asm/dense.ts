@@ -861,13 +861,13 @@ export function gradRowsSlots(
       const mv = f64x2.splat(max);
       let k = 0;
       for (; k + 2 <= K; k += 2) {
-        const e = exp2v(f64x2.sub(v128.load(at(p, k)), mv));
+        const e = exp2vAll(f64x2.sub(v128.load(at(p, k)), mv));
         v128.store(at(p, k), e);
         sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
         sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
       }
       if (k < K) {
-        const e = expScalar(load<f64>(at(p, k)) - max);
+        const e = f64x2.extract_lane(exp2vAll(f64x2.splat(load<f64>(at(p, k)) - max)), 0);
         store<f64>(at(p, k), e);
         sum += load<f64>(at(mult, k)) * e;
       }
@@ -901,4 +901,56 @@ export function gradRowsSlots(
     }
   }
   return loss;
+}
+
+// ---------------------------------------------------------------------------------------
+// exp, two lanes at a time, bit for bit JavaScript's Math.exp, with fdlibm's small-argument
+// branches in the lanes too
+
+const EXP_HALF = reinterpret<f64>(0x3FD62E4300000000); // the smallest |x| whose high word is above 0.5·ln2's
+const EXP_TINY = reinterpret<f64>(0x3E30000000000000); // 2^-28
+
+/**
+ * (exp x0, exp x1), each equal to Math.exp's, as exp2v but without handing the softmax's
+ * usual arguments (|x| < 1.5·ln2) to expScalar one lane at a time: __ieee754_exp's k = ±1
+ * branch is the general one with t = ±1 (x - t·ln2HI and t·ln2LO are its hi and lo, the same
+ * bits); its k = 0 branch is the general one with t = 0 (hi = x, lo = 0, and
+ * 1 - ((0 - x·c/(2 - c)) - x) is its 1 - (x·c/(c - 2) - x): c - 2 = -(2 - c) exactly, so the
+ * quotients differ only in sign); |x| < 2^-28 gives 1 + x. Only x = 1 (fdlibm's exact e),
+ * |x| ≥ 700 and NaN still go to expScalar.
+ */
+// @ts-ignore: decorator
+@inline function exp2vAll(x: v128): v128 {
+  const ax = f64x2.abs(x);
+  const neg = f64x2.lt(x, f64x2.splat(0));
+  const half = v128.bitselect(f64x2.splat(-0.5), f64x2.splat(0.5), neg);
+  const tg = f64x2.convert_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(f64x2.splat(invln2), x), half)));
+  const tmid = v128.bitselect(f64x2.splat(-1), f64x2.splat(1), neg);
+  let t = v128.bitselect(tg, tmid, f64x2.ge(ax, f64x2.splat(EXP_LO)));
+  t = v128.bitselect(t, f64x2.splat(0), f64x2.ge(ax, f64x2.splat(EXP_HALF)));
+  const ki = i32x4.trunc_sat_f64x2_s_zero(t);
+  const hi = f64x2.sub(x, f64x2.mul(t, f64x2.splat(ln2HI)));
+  const lo = f64x2.mul(t, f64x2.splat(ln2LO));
+  const r = f64x2.sub(hi, lo);
+  const tt = f64x2.mul(r, r);
+  let p = f64x2.add(f64x2.splat(P4), f64x2.mul(tt, f64x2.splat(P5)));
+  p = f64x2.add(f64x2.splat(P3), f64x2.mul(tt, p));
+  p = f64x2.add(f64x2.splat(P2), f64x2.mul(tt, p));
+  p = f64x2.add(f64x2.splat(P1), f64x2.mul(tt, p));
+  const c = f64x2.sub(r, f64x2.mul(tt, p));
+  const y = f64x2.sub(f64x2.splat(1), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(f64x2.splat(2), c))), hi));
+  const twopk = i64x2.add(i64x2.shl(i64x2.extend_low_i32x4_s(ki), 52), i64x2.splat(0x3FF0000000000000));
+  let e = f64x2.mul(y, twopk);
+  e = v128.bitselect(e, f64x2.add(f64x2.splat(1), x), f64x2.ge(ax, f64x2.splat(EXP_TINY)));
+  const fast = v128.and(f64x2.lt(ax, f64x2.splat(700)), f64x2.ne(x, f64x2.splat(1)));
+  if (!i64x2.all_true(fast)) {
+    if (i64x2.extract_lane(fast, 0) == 0) e = f64x2.replace_lane(e, 0, expScalar(f64x2.extract_lane(x, 0)));
+    if (i64x2.extract_lane(fast, 1) == 0) e = f64x2.replace_lane(e, 1, expScalar(f64x2.extract_lane(x, 1)));
+  }
+  return e;
+}
+
+/** OUT[i] = exp(IN[i]) for i < n (n even), by exp2vAll: for the tests. */
+export function expTestAll(IN: usize, OUT: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) v128.store(at(OUT, i), exp2vAll(v128.load(at(IN, i))));
 }

@@ -41,8 +41,17 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
     }
     x.set([0, -0, 1, -1, 709.78, 709.79, -745.1, -745.2, -708, -707, 700, -700, NaN, Infinity, -Infinity, 1.5 * Math.LN2, -1.5 * Math.LN2, 0.5 * Math.LN2,
       -0.5 * Math.LN2, 2 ** -28, -(2 ** -28), 2 ** -29, -(2 ** -29), 5e-324, -5e-324, 1e-300, -708.5, -709, -709.7, 708.5, 709.7, 0.34657359027997264, 1.0397207708399179]);
-    d.x.expTest(d.p.x, d.p.e, n);
+    // the small arguments' branches (|x| < 1.5·ln2, < 0.5·ln2, < 2^-28) around their bounds, for exp2vAll
+    for (let i = 0; i < 4096; i++) {
+      const b = [0.34657359027997264, 1.0397207708399179, 2 ** -28, 0.5 * Math.LN2, 1.5 * Math.LN2][i % 5];
+      const v = b * (1 + (rnd() - 0.5) * 2 ** -(10 + (i % 40)));
+      x[100 + i] = i % 2 ? -v : v;
+    }
     const bad: number[] = [];
+    d.x.expTestAll(d.p.x, d.p.e, n);
+    for (let i = 0; i < n; i++) if (!Object.is(d.v.e[i], Math.exp(x[i]))) bad.push(i);
+    expect(bad.length, `exp2vAll, first: ${bad.slice(0, 3).map((i) => `exp(${x[i]}) = ${d.v.e[i]}, Math.exp ${Math.exp(x[i])}`).join('; ')}`).toBe(0);
+    d.x.expTest(d.p.x, d.p.e, n);
     for (let i = 0; i < n; i++) if (!Object.is(d.v.e[i], Math.exp(x[i]))) bad.push(i);
     expect(bad.length, `first: ${bad.slice(0, 3).map((i) => `exp(${x[i]}) = ${d.v.e[i]}, Math.exp ${Math.exp(x[i])}`).join('; ')}`).toBe(0);
   });
