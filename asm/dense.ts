@@ -1011,3 +1011,11 @@ export function scaledLogpAll(out: usize, L: usize, b: usize, mult: usize, y: us
     }
   }
 }
+
+/** x[i] = x[i] - s·y[i] for i < n: a gradient step, rounded as the JavaScript loop rounds it (no fused multiply-add). */
+export function subScaled(x: usize, y: usize, n: i32, s: f64): void {
+  const sv = f64x2.splat(s);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) v128.store(at(x, i), f64x2.sub(v128.load(at(x, i)), f64x2.mul(sv, v128.load(at(y, i)))));
+  if (i < n) store<f64>(at(x, i), load<f64>(at(x, i)) - s * load<f64>(at(y, i)));
+}

@@ -537,7 +537,7 @@ export function gdWork(F: Factored, K: number): GdWork {
 type DenseGd = NonNullable<ReturnType<typeof gdDense>>;
 // the arena gdWork asks for (a function only to name its type)
 function gdDense(F: Factored, tb: Tables) {
-  return denseFor(F, tb, 0, F.T, { A0: ['f64', tb.tab.length], db0: ['f64', tb.K], sPos: ['i32', F.T], sN: ['f64', F.T] });
+  return denseFor(F, tb, 0, F.T, { A0: ['f64', tb.tab.length], db0: ['f64', tb.K], sPos: ['i32', F.T], sN: ['f64', F.T], dWt: ['f64', F.H * tb.K] });
 }
 
 /**
@@ -572,6 +572,23 @@ function transposeInto(Wt: Float64Array, W: Float64Array, K: number, H: number):
   for (let k = 0; k < K; k++) for (let i = 0; i < H; i++) Wt[i * K + k] = W[k * H + i];
 }
 
+/** work.ctx for positions t0..t1-1 and targets y (made when they change, and copied to the dense buffers). */
+function planFor(work: GdWork, F: Factored, y: Int32Array, t0: number, t1: number): NonNullable<GdWork['ctx']> {
+  let plan = work.ctx;
+  if (!plan || plan.t0 !== t0 || plan.t1 !== t1 || plan.y !== y) {
+    plan = work.ctx = { ...slotPlan(F, work.tb, y, t0, t1), t0, t1, y };
+    const d = work.dense;
+    if (d) {
+      d.v.code.set(plan.code);
+      d.v.A0.set(plan.A0);
+      d.v.db0.set(plan.db0);
+      d.v.sPos.set(plan.sPos);
+      d.v.sN.set(plan.sN);
+    }
+  }
+  return plan;
+}
+
 /**
  * Gradient of Σ_t -ln p_t(y_t) over positions t0..t1-1 for the class readout (W, b):
  *   dW[k*H + i] = Σ_t (p_t(k) - [k = y_t]) · h_t[i],   db[k] = Σ_t (p_t(k) - [k = y_t])
@@ -586,17 +603,7 @@ export function factoredGrad(
   const { K, mult } = cls;
   const { tb, A, Wt, l, P, dense: d } = work;
   const { tab, off, base } = tb;
-  let plan = work.ctx;
-  if (!plan || plan.t0 !== t0 || plan.t1 !== t1 || plan.y !== y) {
-    plan = work.ctx = { ...slotPlan(F, tb, y, t0, t1), t0, t1, y };
-    if (d) {
-      d.v.code.set(plan.code);
-      d.v.A0.set(plan.A0);
-      d.v.db0.set(plan.db0);
-      d.v.sPos.set(plan.sPos);
-      d.v.sN.set(plan.sN);
-    }
-  }
+  const plan = planFor(work, F, y, t0, t1);
   if (d) {
     // the same steps in WebAssembly: tables of W, the positions and slots, dWᵀ = Σ_g A_gᵀ R_g
     transposeInto(d.v.Wt, W, K, H);
@@ -701,6 +708,32 @@ export function factoredGd(
   const dW = new Float64Array(W.length);
   const db = new Float64Array(b.length);
   const losses = new Float64Array(sched.steps);
+  const d = work.dense;
+  if (d) {
+    // every step in WebAssembly: Wᵀ (H, K) and b stay there, each step as factoredGrad and the update below
+    const { H, w, G } = F;
+    const { K, mult } = cls;
+    const plan = planFor(work, F, y, t0, t1);
+    const nTab = work.tb.tab.length;
+    transposeInto(d.v.Wt, W, K, H);
+    d.v.b.set(b.subarray(0, K));
+    d.v.mult.set(mult);
+    d.v.y.set(y.subarray(0, d.v.y.length));
+    for (let k = 0; k < sched.steps; k++) {
+      d.x.fillTables(d.p.tab, nTab, d.p.R, d.p.rOff, d.p.U, d.p.base, G, w, K, d.p.Wt);
+      const loss = d.x.gradRowsSlots(d.p.A, d.p.db, nTab, d.p.l, d.p.tab, d.p.off, G, K, d.p.b, d.p.mult, d.p.y, t0, t1, eps, d.p.code, d.p.P,
+        d.p.A0, d.p.db0, d.p.sPos, d.p.sN, plan.slots);
+      d.x.gradWeights(d.p.dWt, H, d.p.A, d.p.R, d.p.rOff, d.p.U, d.p.base, G, w, K);
+      losses[k] = loss / n;
+      const step = lrAt(sched, k) / n;
+      d.x.subScaled(d.p.Wt, d.p.dWt, H * K, step);
+      d.x.subScaled(d.p.b, d.p.db, K, step);
+      if (progress && (k + 1) % 50 === 0) progress(k + 1, sched.steps);
+    }
+    for (let k = 0; k < K; k++) for (let i = 0; i < H; i++) W[k * H + i] = d.v.Wt[i * K + k];
+    b.set(d.v.b.subarray(0, K));
+    return losses;
+  }
   for (let k = 0; k < sched.steps; k++) {
     losses[k] = factoredGrad(dW, db, F, W, b, cls, y, t0, t1, eps, work) / n;
     const step = lrAt(sched, k) / n;

@@ -19,6 +19,7 @@ export interface DenseExports {
   gradWeights(Wt: number, H: number, A: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number): void;
   expTest(IN: number, OUT: number, n: number): void;
   expTestAll(IN: number, OUT: number, n: number): void;
+  subScaled(x: number, y: number, n: number, s: number): void;
   scaledLogpAll(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number, code: number, norm: number): void;
   expScalar(x: number): number;
   tanh(x: number): number;
@@ -38,7 +39,7 @@ let reason = '';
 
 /** The compiled dense module, or null (reason in denseUnavailableReason()): missing build, or TOTAL_INTERP_DENSE=js. */
 /** The kernels this file calls: a module without one of them is not used. */
-export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep', 'step4v', 'gradients4', 'readoutPick4', 'gradRowsSlots', 'scaledLogpAll'];
+export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep', 'step4v', 'gradients4', 'readoutPick4', 'gradRowsSlots', 'scaledLogpAll', 'subScaled'];
 
 export function denseModule(): WebAssembly.Module | null {
   if (process.env.TOTAL_INTERP_DENSE === 'js') {

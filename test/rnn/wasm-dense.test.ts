@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { DENSE_EXPORTS, Mv4, denseArena, denseModule, denseUnavailableReason, forwardStatesDense } from '../../lib/rnn/wasm-dense.ts';
 import {
-  byteClasses, contextCodes, factorBlocks, factoredGrad, factoredLogits, gdWork, scoreScales, targetClasses, type Factored,
+  byteClasses, contextCodes, factorBlocks, factoredGd, factoredGrad, factoredLogits, gdWork, scoreScales, targetClasses, type Factored,
 } from '../../lib/analysis/factored-readout.ts';
 import { forwardStatesNaive, readoutLogits4, readoutLogp4 } from '../../lib/rnn/forward.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
@@ -168,6 +168,30 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
         const bad = bitDiffs(fast[k], js[k]);
         expect(bad, `${k} H=${H} w=${w}: ${maxDiff(fast[k], js[k]).msg}`).toEqual([]);
       }
+    }
+  });
+
+  it('factoredGd gives the JavaScript loops\' weights, biases and losses bit for bit (steps kept in WebAssembly, a decay, odd K)', () => {
+    const T = 70;
+    const H = 12;
+    const xs = randomBytes(T, 17, 'abcdef');
+    const pats = randomFill(new Float64Array(5 * H), 18, 1);
+    const Hs = new Float64Array(T * H);
+    for (let t = 0; t < T; t++) for (let i = 0; i < H; i++) Hs[t * H + i] = pats[((t + Math.floor(i / 6)) % 5) * H + i];
+    const F = factorBlocks(Hs, T, H, 6);
+    const cls = byteClasses(xs);
+    const y = targetClasses(xs, cls);
+    const run = () => {
+      const W = randomFill(new Float64Array(cls.K * H), 19, 0.5);
+      const b = randomFill(new Float64Array(cls.K), 20, 0.5);
+      const losses = factoredGd(F, W, b, cls, y, 2, T - 1, { steps: 9, lr: 0.7, decay: 0.3, decayAt: [4, 7] }, 1e-10);
+      return { W, b, losses };
+    };
+    const fast = run();
+    const js = withJs(run);
+    for (const k of ['W', 'b', 'losses'] as const) {
+      const bad = bitDiffs(fast[k], js[k]);
+      expect(bad, `${k}: ${maxDiff(fast[k], js[k]).msg}`).toEqual([]);
     }
   });
 
