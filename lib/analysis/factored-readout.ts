@@ -25,10 +25,13 @@
 //    has probability exp(l_k - lse) and gets that per-member gradient.
 //
 // Everything here is float64. Each fast kernel has a naive twin on the full (T, H)
-// trajectory and all 256 outputs (`naive*`), compared in test/analysis. The table fill,
-// the per-position softmax and scatter and the dW product run in WebAssembly SIMD
-// (asm/dense.ts) when build/dense.wasm is there: the same operations in the same order,
-// so the same bits as the loops here, which are the fallback.
+// trajectory and all 256 outputs (`naive*`), compared in test/analysis. The gradient
+// scatters once per context (positions reading the same rows in every block share p): each
+// context adds n·p to A, which starts at minus the onehots' scatter (exact counts); the
+// naive twins sum position by position, so the two agree to rounding (tested to 1e-12).
+// The table fill, the softmax and scatter, the dW product and factoredGd's steps run in
+// WebAssembly SIMD (asm/dense.ts) when build/dense.wasm is there: the same operations in
+// the same order, so the same bits as the loops here, which are the fallback.
 
 import { V } from '../rnn/weights.ts';
 import { bitsOf } from '../rnn/forward.ts';
