@@ -824,3 +824,198 @@ export function readoutPick4(out: usize, h: usize, v: usize, L: usize, Wy: usize
   store<f64>(out, load<f64>(at(L, o2 * 4 + 2)), 16);
   store<f64>(out, load<f64>(at(L, o3 * 4 + 3)), 24);
 }
+
+// ---------------------------------------------------------------------------------------
+// the factored readout's gradient, one scatter per context
+
+/**
+ * factoredGrad's per-position part (as gradRows) with the scatter done once per context:
+ * positions that read the same table rows in every block have the same p, so their
+ * p - onehot(y) summed is n·p - Σ onehot(y). A starts at A0 (nTab: minus the scatter of the
+ * onehots, exact counts) and db at db0 (K: minus the targets' counts); then slot s (p kept
+ * in P + s·K·8, first seen at position sPos[s], n = sN[s] positions) adds n·p to db and to
+ * A at that position's rows, slots in order. The loss Σ_t -ln(p_t(y_t) + eps) is summed
+ * over positions in order, as gradRows sums it. code as gradRows' (first position of a
+ * slot odd). factoredGrad's loops (lib/analysis/factored-readout.ts) do the same in the same
+ * order: the same bits.
+ */
+export function gradRowsSlots(
+  A: usize, db: usize, nTab: i32, l: usize, tab: usize, off: usize, G: i32, K: i32,
+  b: usize, mult: usize, y: usize, t0: i32, t1: i32, eps: f64, code: usize, P: usize,
+  A0: usize, db0: usize, sPos: usize, sN: usize, nSlots: i32,
+): f64 {
+  memory.copy(A, A0, <usize>nTab << 3);
+  memory.copy(db, db0, <usize>K << 3);
+  let loss: f64 = 0;
+  for (let t = t0; t < t1; t++) {
+    const c = load<i32>(ati(code, t));
+    const p = at(P, (c >> 1) * K);
+    if ((c & 1) != 0) {
+      gatherRow(p, tab, off, t, G, K, b);
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) {
+        const v = load<f64>(at(p, k));
+        if (v > max) max = v;
+      }
+      let sum: f64 = 0;
+      const mv = f64x2.splat(max);
+      let k = 0;
+      for (; k + 2 <= K; k += 2) {
+        const e = exp2vAll(f64x2.sub(v128.load(at(p, k)), mv));
+        v128.store(at(p, k), e);
+        sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
+        sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
+      }
+      if (k < K) {
+        const e = f64x2.extract_lane(exp2vAll(f64x2.splat(load<f64>(at(p, k)) - max)), 0);
+        store<f64>(at(p, k), e);
+        sum += load<f64>(at(mult, k)) * e;
+      }
+      const inv = 1 / sum;
+      const iv = f64x2.splat(inv);
+      k = 0;
+      for (; k + 2 <= K; k += 2) v128.store(at(p, k), f64x2.mul(v128.load(at(p, k)), iv));
+      if (k < K) store<f64>(at(p, k), load<f64>(at(p, k)) * inv);
+    }
+    loss -= jsLog(load<f64>(at(p, load<i32>(ati(y, t)))) + eps);
+  }
+  for (let s = 0; s < nSlots; s++) {
+    let d = at(P, s * K);
+    const n = load<f64>(at(sN, s));
+    if (n != 1) {
+      const nv = f64x2.splat(n);
+      let k = 0;
+      for (; k + 2 <= K; k += 2) v128.store(at(l, k), f64x2.mul(v128.load(at(d, k)), nv));
+      if (k < K) store<f64>(at(l, k), load<f64>(at(d, k)) * n);
+      d = l;
+    }
+    let k = 0;
+    for (; k + 2 <= K; k += 2) v128.store(at(db, k), f64x2.add(v128.load(at(db, k)), v128.load(at(d, k))));
+    if (k < K) store<f64>(at(db, k), load<f64>(at(db, k)) + load<f64>(at(d, k)));
+    const o = ati(off, load<i32>(ati(sPos, s)) * G);
+    for (let g = 0; g < G; g++) {
+      const a = at(A, load<i32>(ati(o, g)));
+      k = 0;
+      for (; k + 2 <= K; k += 2) v128.store(at(a, k), f64x2.add(v128.load(at(a, k)), v128.load(at(d, k))));
+      if (k < K) store<f64>(at(a, k), load<f64>(at(a, k)) + load<f64>(at(d, k)));
+    }
+  }
+  return loss;
+}
+
+// ---------------------------------------------------------------------------------------
+// exp, two lanes at a time, bit for bit JavaScript's Math.exp, with fdlibm's small-argument
+// branches in the lanes too
+
+const EXP_HALF = reinterpret<f64>(0x3FD62E4300000000); // the smallest |x| whose high word is above 0.5·ln2's
+const EXP_TINY = reinterpret<f64>(0x3E30000000000000); // 2^-28
+
+/**
+ * (exp x0, exp x1), each equal to Math.exp's, as exp2v but without handing the softmax's
+ * usual arguments (|x| < 1.5·ln2) to expScalar one lane at a time: __ieee754_exp's k = ±1
+ * branch is the general one with t = ±1 (x - t·ln2HI and t·ln2LO are its hi and lo, the same
+ * bits); its k = 0 branch is the general one with t = 0 (hi = x, lo = 0, and
+ * 1 - ((0 - x·c/(2 - c)) - x) is its 1 - (x·c/(c - 2) - x): c - 2 = -(2 - c) exactly, so the
+ * quotients differ only in sign); |x| < 2^-28 gives 1 + x. Only x = 1 (fdlibm's exact e),
+ * |x| ≥ 700 and NaN still go to expScalar.
+ */
+// @ts-ignore: decorator
+@inline function exp2vAll(x: v128): v128 {
+  const ax = f64x2.abs(x);
+  const neg = f64x2.lt(x, f64x2.splat(0));
+  const half = v128.bitselect(f64x2.splat(-0.5), f64x2.splat(0.5), neg);
+  const tg = f64x2.convert_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(f64x2.splat(invln2), x), half)));
+  const tmid = v128.bitselect(f64x2.splat(-1), f64x2.splat(1), neg);
+  let t = v128.bitselect(tg, tmid, f64x2.ge(ax, f64x2.splat(EXP_LO)));
+  t = v128.bitselect(t, f64x2.splat(0), f64x2.ge(ax, f64x2.splat(EXP_HALF)));
+  const ki = i32x4.trunc_sat_f64x2_s_zero(t);
+  const hi = f64x2.sub(x, f64x2.mul(t, f64x2.splat(ln2HI)));
+  const lo = f64x2.mul(t, f64x2.splat(ln2LO));
+  const r = f64x2.sub(hi, lo);
+  const tt = f64x2.mul(r, r);
+  let p = f64x2.add(f64x2.splat(P4), f64x2.mul(tt, f64x2.splat(P5)));
+  p = f64x2.add(f64x2.splat(P3), f64x2.mul(tt, p));
+  p = f64x2.add(f64x2.splat(P2), f64x2.mul(tt, p));
+  p = f64x2.add(f64x2.splat(P1), f64x2.mul(tt, p));
+  const c = f64x2.sub(r, f64x2.mul(tt, p));
+  const y = f64x2.sub(f64x2.splat(1), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(f64x2.splat(2), c))), hi));
+  const twopk = i64x2.add(i64x2.shl(i64x2.extend_low_i32x4_s(ki), 52), i64x2.splat(0x3FF0000000000000));
+  let e = f64x2.mul(y, twopk);
+  e = v128.bitselect(e, f64x2.add(f64x2.splat(1), x), f64x2.ge(ax, f64x2.splat(EXP_TINY)));
+  const fast = v128.and(f64x2.lt(ax, f64x2.splat(700)), f64x2.ne(x, f64x2.splat(1)));
+  if (!i64x2.all_true(fast)) {
+    if (i64x2.extract_lane(fast, 0) == 0) e = f64x2.replace_lane(e, 0, expScalar(f64x2.extract_lane(x, 0)));
+    if (i64x2.extract_lane(fast, 1) == 0) e = f64x2.replace_lane(e, 1, expScalar(f64x2.extract_lane(x, 1)));
+  }
+  return e;
+}
+
+/** OUT[i] = exp(IN[i]) for i < n (n even), by exp2vAll: for the tests. */
+export function expTestAll(IN: usize, OUT: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) v128.store(at(OUT, i), exp2vAll(v128.load(at(IN, i))));
+}
+
+/**
+ * scaledLogp (same arguments, same bits) with its exponentials by exp2vAll.
+ * scaledLogp's comment: the per-(t, s) part of scoreScales: for t = t0..t1-1 and each scale s = scales[si] (nS),
+ *   out[(t - t0)*nS + si] = (s·L[y] + b[y] - max) - ln Σ_k mult[k]·exp(s·L[k] + b[k] - max)
+ * with max = max_k (s·L[k] + b[k]), L = (t1 - t0, K) class logits, y[t] (i32) the target
+ * class: the log-probability of the target, as scoreScales computes it before bitsOf.
+ * l (K) is scratch. Rows of L that are equal share max and ln Σ: code[t] as in gradRows,
+ * with (max, ln Σ) per scale kept in norm + (slot·nS + si)·16.
+ */
+export function scaledLogpAll(out: usize, L: usize, b: usize, mult: usize, y: usize, K: i32, t0: i32, t1: i32, scales: usize, nS: i32, l: usize, code: usize, norm: usize): void {
+  for (let t = t0; t < t1; t++) {
+    const lo = at(L, (t - t0) * K);
+    const yk = load<i32>(ati(y, t));
+    const c = load<i32>(ati(code, t));
+    const kept = norm + (<usize>((c >> 1) * nS) << 4);
+    if ((c & 1) == 0) {
+      for (let si = 0; si < nS; si++) {
+        const s = load<f64>(at(scales, si));
+        const ly = s * load<f64>(at(lo, yk)) + load<f64>(at(b, yk));
+        const nk = kept + (<usize>si << 4);
+        store<f64>(at(out, (t - t0) * nS + si), ly - load<f64>(nk) - load<f64>(nk, 8));
+      }
+      continue;
+    }
+    for (let si = 0; si < nS; si++) {
+      const s = load<f64>(at(scales, si));
+      const sv = f64x2.splat(s);
+      let mv = f64x2.splat(-Infinity);
+      let k = 0;
+      for (; k + 2 <= K; k += 2) {
+        const v = f64x2.add(f64x2.mul(sv, v128.load(at(lo, k))), v128.load(at(b, k)));
+        v128.store(at(l, k), v);
+        mv = f64x2.max(mv, v);
+      }
+      let max = Math.max(f64x2.extract_lane(mv, 0), f64x2.extract_lane(mv, 1));
+      if (k < K) {
+        const v = s * load<f64>(at(lo, k)) + load<f64>(at(b, k));
+        store<f64>(at(l, k), v);
+        if (v > max) max = v;
+      }
+      let sum: f64 = 0;
+      const mx = f64x2.splat(max);
+      for (k = 0; k + 2 <= K; k += 2) {
+        const e = exp2vAll(f64x2.sub(v128.load(at(l, k)), mx));
+        sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
+        sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
+      }
+      if (k < K) sum += load<f64>(at(mult, k)) * f64x2.extract_lane(exp2vAll(f64x2.splat(load<f64>(at(l, k)) - max)), 0);
+      const ls = jsLog(sum);
+      const nk = kept + (<usize>si << 4);
+      store<f64>(nk, max);
+      store<f64>(nk, ls, 8);
+      store<f64>(at(out, (t - t0) * nS + si), load<f64>(at(l, yk)) - max - ls);
+    }
+  }
+}
+
+/** x[i] = x[i] - s·y[i] for i < n: a gradient step, rounded as the JavaScript loop rounds it (no fused multiply-add). */
+export function subScaled(x: usize, y: usize, n: i32, s: f64): void {
+  const sv = f64x2.splat(s);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) v128.store(at(x, i), f64x2.sub(v128.load(at(x, i)), f64x2.mul(sv, v128.load(at(y, i)))));
+  if (i < n) store<f64>(at(x, i), load<f64>(at(x, i)) - s * load<f64>(at(y, i)));
+}

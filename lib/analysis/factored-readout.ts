@@ -25,10 +25,13 @@
 //    has probability exp(l_k - lse) and gets that per-member gradient.
 //
 // Everything here is float64. Each fast kernel has a naive twin on the full (T, H)
-// trajectory and all 256 outputs (`naive*`), compared in test/analysis. The table fill,
-// the per-position softmax and scatter and the dW product run in WebAssembly SIMD
-// (asm/dense.ts) when build/dense.wasm is there: the same operations in the same order,
-// so the same bits as the loops here, which are the fallback.
+// trajectory and all 256 outputs (`naive*`), compared in test/analysis. The gradient
+// scatters once per context (positions reading the same rows in every block share p): each
+// context adds n·p to A, which starts at minus the onehots' scatter (exact counts); the
+// naive twins sum position by position, so the two agree to rounding (tested to 1e-12).
+// The table fill, the softmax and scatter, the dW product and factoredGd's steps run in
+// WebAssembly SIMD (asm/dense.ts) when build/dense.wasm is there: the same operations in
+// the same order, so the same bits as the loops here, which are the fallback.
 
 import { V } from '../rnn/weights.ts';
 import { bitsOf } from '../rnn/forward.ts';
@@ -362,7 +365,7 @@ export function scoreScales(
     d.v.scales.set(scales);
     if (ctx) d.v.code.set(ctx.code.subarray(0, t1));
     else for (let t = t0; t < t1; t++) d.v.code[t] = 2 * (t - t0) + 1;
-    d.x.scaledLogp(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, t0, t1, d.p.scales, nS, d.p.l, d.p.code, d.p.norm);
+    d.x.scaledLogpAll(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, t0, t1, d.p.scales, nS, d.p.l, d.p.code, d.p.norm);
     const lp = d.v.lp;
     for (let i = 0; i < nT; i++) for (let si = 0; si < nS; si++) out[si] += bitsOf(lp[i * nS + si], floor);
     for (let si = 0; si < nS; si++) out[si] /= nT;
@@ -426,7 +429,7 @@ export function factoredBitsBlocked(
       const c = Math.min(t1, a + B);
       for (let t = a; t < c; t++) d.v.code[t] = 2 * (t - a) + 1;
       d.x.gatherRows(d.p.L, d.p.tab, d.p.off, F.G, K, a, c);
-      d.x.scaledLogp(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, a, c, d.p.scales, nS, d.p.l, d.p.code, d.p.norm);
+      d.x.scaledLogpAll(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, a, c, d.p.scales, nS, d.p.l, d.p.code, d.p.norm);
       for (let i = 0; i < c - a; i++) for (let si = 0; si < nS; si++) out[si] += bitsOf(lp[i * nS + si], floor);
     }
     for (let si = 0; si < nS; si++) out[si] /= nT;
@@ -481,20 +484,64 @@ export interface GdWork {
   /** (H, K) scratch: Wᵀ, then dWᵀ */
   Wt: Float64Array;
   l: Float64Array;
+  /** (T, K): each slot's probabilities */
+  P: Float64Array;
   /** the same buffers in the WebAssembly kernels' memory, or null (the loops here run) */
-  dense: DenseFactored | null;
-  /** contextCodes of the positions last asked for, in dense.v.code */
-  ctx: { t0: number; t1: number } | null;
+  dense: DenseGd | null;
+  /** the contexts of the positions and targets last asked for (in dense's buffers too) */
+  ctx: (SlotPlan & { t0: number; t1: number; y: Int32Array }) | null;
+}
+
+/**
+ * The positions t0..t1-1 grouped by context (contextCodes): slot s is first seen at
+ * position sPos[s] and holds sN[s] positions. A0 is minus the scatter of every position's
+ * onehot target (A0[off[t*G + g] + y[t]] -= 1 for each position and block), db0 minus the
+ * targets' counts: exact integers, so factoredGrad can start from them and scatter each
+ * slot's summed probabilities once.
+ */
+export interface SlotPlan {
+  code: Int32Array;
+  slots: number;
+  sPos: Int32Array;
+  sN: Float64Array;
+  A0: Float64Array;
+  db0: Float64Array;
+}
+
+export function slotPlan(F: Factored, tb: Tables, y: Int32Array, t0: number, t1: number): SlotPlan {
+  const { G } = F;
+  const { K, off } = tb;
+  const { code, slots } = contextCodes(F, t0, t1);
+  const sPos = new Int32Array(slots);
+  const sN = new Float64Array(slots);
+  const A0 = new Float64Array(tb.tab.length);
+  const db0 = new Float64Array(K);
+  for (let t = t0; t < t1; t++) {
+    const s = code[t] >> 1;
+    if (code[t] & 1) sPos[s] = t;
+    sN[s]++;
+    const yk = y[t];
+    db0[yk]--;
+    for (let g = 0; g < G; g++) A0[off[t * G + g] + yk]--;
+  }
+  return { code, slots, sPos, sN, A0, db0 };
 }
 
 export function gdWork(F: Factored, K: number): GdWork {
   const tb = tablesFor(F, K);
-  return { tb, A: new Float64Array(tb.tab.length), Wt: new Float64Array(F.H * K), l: new Float64Array(K), dense: denseFor(F, tb, 0, F.T), ctx: null };
+  return {
+    tb, A: new Float64Array(tb.tab.length), Wt: new Float64Array(F.H * K), l: new Float64Array(K), P: new Float64Array(F.T * K),
+    dense: gdDense(F, tb), ctx: null,
+  };
 }
 
 // ---------------------------------------------------------------- the WebAssembly kernels' buffers
 
-type DenseFactored = NonNullable<ReturnType<typeof denseFor>>;
+type DenseGd = NonNullable<ReturnType<typeof gdDense>>;
+// the arena gdWork asks for (a function only to name its type)
+function gdDense(F: Factored, tb: Tables) {
+  return denseFor(F, tb, 0, F.T, { A0: ['f64', tb.tab.length], db0: ['f64', tb.K], sPos: ['i32', F.T], sN: ['f64', F.T], dWt: ['f64', F.H * tb.K] });
+}
 
 /**
  * F's distinct rows (all blocks in one buffer, block g from rOff[g], U[g] rows), the table
@@ -528,6 +575,23 @@ function transposeInto(Wt: Float64Array, W: Float64Array, K: number, H: number):
   for (let k = 0; k < K; k++) for (let i = 0; i < H; i++) Wt[i * K + k] = W[k * H + i];
 }
 
+/** work.ctx for positions t0..t1-1 and targets y (made when they change, and copied to the dense buffers). */
+function planFor(work: GdWork, F: Factored, y: Int32Array, t0: number, t1: number): NonNullable<GdWork['ctx']> {
+  let plan = work.ctx;
+  if (!plan || plan.t0 !== t0 || plan.t1 !== t1 || plan.y !== y) {
+    plan = work.ctx = { ...slotPlan(F, work.tb, y, t0, t1), t0, t1, y };
+    const d = work.dense;
+    if (d) {
+      d.v.code.set(plan.code);
+      d.v.A0.set(plan.A0);
+      d.v.db0.set(plan.db0);
+      d.v.sPos.set(plan.sPos);
+      d.v.sN.set(plan.sN);
+    }
+  }
+  return plan;
+}
+
 /**
  * Gradient of Σ_t -ln p_t(y_t) over positions t0..t1-1 for the class readout (W, b):
  *   dW[k*H + i] = Σ_t (p_t(k) - [k = y_t]) · h_t[i],   db[k] = Σ_t (p_t(k) - [k = y_t])
@@ -540,47 +604,53 @@ export function factoredGrad(
 ): number {
   const { H, w, G } = F;
   const { K, mult } = cls;
-  const { tb, A, Wt, l, dense: d } = work;
+  const { tb, A, Wt, l, P, dense: d } = work;
   const { tab, off, base } = tb;
+  const plan = planFor(work, F, y, t0, t1);
   if (d) {
-    // the same three steps in WebAssembly: tables of W, the positions, dWᵀ = Σ_g A_gᵀ R_g
+    // the same steps in WebAssembly: tables of W, the positions and slots, dWᵀ = Σ_g A_gᵀ R_g
     transposeInto(d.v.Wt, W, K, H);
     d.x.fillTables(d.p.tab, tab.length, d.p.R, d.p.rOff, d.p.U, d.p.base, G, w, K, d.p.Wt);
     d.v.b.set(b.subarray(0, K));
     d.v.mult.set(mult);
     d.v.y.set(y.subarray(0, d.v.y.length));
-    if (!work.ctx || work.ctx.t0 !== t0 || work.ctx.t1 !== t1) {
-      d.v.code.set(contextCodes(F, t0, t1).code);
-      work.ctx = { t0, t1 };
-    }
-    const loss = d.x.gradRows(d.p.A, d.p.db, tab.length, d.p.l, d.p.tab, d.p.off, G, K, d.p.b, d.p.mult, d.p.y, t0, t1, eps, d.p.code, d.p.P);
+    const loss = d.x.gradRowsSlots(d.p.A, d.p.db, tab.length, d.p.l, d.p.tab, d.p.off, G, K, d.p.b, d.p.mult, d.p.y, t0, t1, eps, d.p.code, d.p.P,
+      d.p.A0, d.p.db0, d.p.sPos, d.p.sN, plan.slots);
     d.x.gradWeights(d.p.Wt, H, d.p.A, d.p.R, d.p.rOff, d.p.U, d.p.base, G, w, K);
     for (let k = 0; k < K; k++) for (let i = 0; i < H; i++) dW[k * H + i] = d.v.Wt[i * K + k];
     db.set(d.v.db);
     return loss;
   }
   fillTables(tb, F, W, Wt);
-  A.fill(0);
-  db.fill(0);
+  // d = softmax - onehot summed per slot: A and db start at minus the onehots' scatter
+  A.set(plan.A0);
+  db.set(plan.db0);
+  const { code, sPos, sN } = plan;
   let loss = 0;
   for (let t = t0; t < t1; t++) {
-    gatherRow(l, tab, off, t, G, K, b);
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) if (l[k] > max) max = l[k];
-    let sum = 0;
-    for (let k = 0; k < K; k++) {
-      const e = Math.exp(l[k] - max);
-      l[k] = e;
-      sum += mult[k] * e;
+    const po = (code[t] >> 1) * K;
+    if (code[t] & 1) {
+      // the first position of its slot: p into P
+      gatherRow(l, tab, off, t, G, K, b);
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) if (l[k] > max) max = l[k];
+      let sum = 0;
+      for (let k = 0; k < K; k++) {
+        const e = Math.exp(l[k] - max);
+        l[k] = e;
+        sum += mult[k] * e;
+      }
+      const inv = 1 / sum;
+      for (let k = 0; k < K; k++) P[po + k] = l[k] * inv;
     }
-    // l becomes d = softmax - onehot (per member)
-    const inv = 1 / sum;
-    for (let k = 0; k < K; k++) l[k] *= inv;
-    const yk = y[t];
-    loss -= Math.log(l[yk] + eps);
-    l[yk] -= 1;
+    loss -= Math.log(P[po + y[t]] + eps);
+  }
+  for (let s = 0; s < plan.slots; s++) {
+    const n = sN[s];
+    const po = s * K;
+    for (let k = 0; k < K; k++) l[k] = n !== 1 ? P[po + k] * n : P[po + k];
     for (let k = 0; k < K; k++) db[k] += l[k];
-    scatterRow(A, l, off, t, G, K);
+    scatterRow(A, l, off, sPos[s], G, K);
   }
   // dW_g = A_gᵀ · R_g, accumulated as dWᵀ (H, K) in Wt, inner loop along k
   Wt.fill(0);
@@ -641,6 +711,32 @@ export function factoredGd(
   const dW = new Float64Array(W.length);
   const db = new Float64Array(b.length);
   const losses = new Float64Array(sched.steps);
+  const d = work.dense;
+  if (d) {
+    // every step in WebAssembly: Wᵀ (H, K) and b stay there, each step as factoredGrad and the update below
+    const { H, w, G } = F;
+    const { K, mult } = cls;
+    const plan = planFor(work, F, y, t0, t1);
+    const nTab = work.tb.tab.length;
+    transposeInto(d.v.Wt, W, K, H);
+    d.v.b.set(b.subarray(0, K));
+    d.v.mult.set(mult);
+    d.v.y.set(y.subarray(0, d.v.y.length));
+    for (let k = 0; k < sched.steps; k++) {
+      d.x.fillTables(d.p.tab, nTab, d.p.R, d.p.rOff, d.p.U, d.p.base, G, w, K, d.p.Wt);
+      const loss = d.x.gradRowsSlots(d.p.A, d.p.db, nTab, d.p.l, d.p.tab, d.p.off, G, K, d.p.b, d.p.mult, d.p.y, t0, t1, eps, d.p.code, d.p.P,
+        d.p.A0, d.p.db0, d.p.sPos, d.p.sN, plan.slots);
+      d.x.gradWeights(d.p.dWt, H, d.p.A, d.p.R, d.p.rOff, d.p.U, d.p.base, G, w, K);
+      losses[k] = loss / n;
+      const step = lrAt(sched, k) / n;
+      d.x.subScaled(d.p.Wt, d.p.dWt, H * K, step);
+      d.x.subScaled(d.p.b, d.p.db, K, step);
+      if (progress && (k + 1) % 50 === 0) progress(k + 1, sched.steps);
+    }
+    for (let k = 0; k < K; k++) for (let i = 0; i < H; i++) W[k * H + i] = d.v.Wt[i * K + k];
+    b.set(d.v.b.subarray(0, K));
+    return losses;
+  }
   for (let k = 0; k < sched.steps; k++) {
     losses[k] = factoredGrad(dW, db, F, W, b, cls, y, t0, t1, eps, work) / n;
     const step = lrAt(sched, k) / n;

@@ -13,9 +13,9 @@
 // counts and ranked bytes of the training text, t ≥ max d_g of the scored text.
 
 import { V, type Weights } from '../rnn/weights.ts';
-import { bitsOf, logSoftmax, readoutLogpRows, type StoredTrace } from '../rnn/forward.ts';
+import { bitsOf, logSoftmax, readoutLogp, readoutLogpRows, type StoredTrace } from '../rnn/forward.ts';
 import { forwardStatesFast } from './forward-fast.ts';
-import { Mv4 } from '../rnn/wasm-dense.ts';
+import { denseArena, Mv4 } from '../rnn/wasm-dense.ts';
 import { reverseStates, reverseTables, type ReverseSpec } from './reverse-iso.ts';
 
 /** Mean KL(p_T ‖ p_R) in bits over positions t0..t1-1 of two (T, V) log-probability arrays. */
@@ -108,15 +108,95 @@ export interface RowSource {
  * the rows forwardTrace gives, bit for bit.
  */
 export function rnnRows(w: Weights, text: Uint8Array): RowSource {
-  const Wy64 = Float64Array.from(w.Wy);
+  const ro = distinctReadout(w);
   let h0: Float32Array | undefined;
   return {
     rows(a, b, out) {
       const { S } = forwardStatesFast(w, text.subarray(a, b), h0);
       h0 = S.slice((b - a - 1) * w.H, (b - a) * w.H);
-      readoutLogpRows(w, S, b - a, out, Wy64);
+      ro(S, b - a, out);
       return S;
     },
+  };
+}
+
+/**
+ * readoutLogpRows of w as a function of (S, T, logp), the same bits, with each distinct
+ * (Wy row, by) pair's logit computed once: rows that are equal give equal sums (each logit
+ * is by[o] + Σ_j Wy[o][j]·h[j] over j in order), so they are computed for one byte of each
+ * group and copied to the others, and then every row's log softmax over all 256 as before.
+ * A rebuilt model's bytes never seen share one row, so its readout is some 53 rows, not 256.
+ * Made once per Weights object (w must not change afterwards: its rows are copied).
+ */
+export function distinctReadout(w: Weights): (S: ArrayLike<number>, T: number, logp: Float64Array) => void {
+  let ro = readouts.get(w);
+  if (!ro) readouts.set(w, (ro = makeDistinctReadout(w)));
+  return ro;
+}
+
+type Readout = (S: ArrayLike<number>, T: number, logp: Float64Array) => void;
+const readouts = new WeakMap<Weights, Readout>();
+
+function makeDistinctReadout(w: Weights): Readout {
+  const { H } = w;
+  const of = new Int32Array(V);
+  const firstOf: number[] = [];
+  // rows grouped by a sum of their values, then compared value by value (equal as numbers: 0 and -0 are one)
+  const byHash = new Map<number, number[]>();
+  for (let o = 0; o < V; o++) {
+    let h = w.by[o];
+    for (let j = 0; j < H; j++) h = h * 1.000001 + w.Wy[o * H + j];
+    const list = byHash.get(h) ?? [];
+    if (!list.length) byHash.set(h, list);
+    let d = -1;
+    for (let c = 0; c < list.length && d < 0; c++) {
+      const q = firstOf[list[c]];
+      let same = w.by[q] === w.by[o];
+      for (let j = 0; j < H && same; j++) same = w.Wy[q * H + j] === w.Wy[o * H + j];
+      if (same) d = list[c];
+    }
+    if (d < 0) {
+      d = firstOf.length;
+      firstOf.push(o);
+      list.push(d);
+    }
+    of[o] = d;
+  }
+  const D = firstOf.length;
+  const Wd = new Float64Array(D * H);
+  const bd = new Float64Array(D);
+  firstOf.forEach((o, d) => {
+    for (let j = 0; j < H; j++) Wd[d * H + j] = w.Wy[o * H + j];
+    bd[d] = w.by[o];
+  });
+  const k = denseArena({ M: ['f64', D * H], v: ['f64', 4 * H], init: ['f64', D], out: ['f64', 4 * D], full: ['f64', 4 * V] });
+  if (!k) {
+    const Wy64 = Float64Array.from(w.Wy);
+    return (S, T, logp) => readoutLogpRows(w, S, T, logp, Wy64);
+  }
+  k.v.M.set(Wd);
+  k.v.init.set(bd);
+  const { v, out, full } = k.v;
+  return (S, T, logp) => {
+    let t = 0;
+    for (; t + 3 < T; t += 4) {
+      // four rows as Mv4.run lays them out (v: (H, 4)), logits (D, 4), spread to (V, 4), log softmax in place
+      for (let c = 0; c < 4; c++) for (let j = 0; j < H; j++) v[j * 4 + c] = S[(t + c) * H + j];
+      k.x.mv4(k.p.out, k.p.M, D, H, k.p.v, k.p.init);
+      for (let o = 0; o < V; o++) {
+        const q = of[o] * 4;
+        full[o * 4] = out[q];
+        full[o * 4 + 1] = out[q + 1];
+        full[o * 4 + 2] = out[q + 2];
+        full[o * 4 + 3] = out[q + 3];
+      }
+      k.x.logSoftmax4(k.p.full, V);
+      for (let c = 0; c < 4; c++) {
+        const base = (t + c) * V;
+        for (let o = 0; o < V; o++) logp[base + o] = full[o * 4 + c];
+      }
+    }
+    for (; t < T; t++) readoutLogp(w, S, t * H, logp, t * V);
   };
 }
 
@@ -235,7 +315,7 @@ export interface CarriedRowSource extends RowSource {
 
 /** rnnRows that can also skip: the forward pass alone over positions it does not score. Calls come in position order. */
 export function rnnRowsCarried(w: Weights, text: Uint8Array): CarriedRowSource {
-  const Wy64 = Float64Array.from(w.Wy);
+  const ro = distinctReadout(w);
   let h0: Float32Array | undefined;
   const forward = (a: number, b: number) => {
     const { S } = forwardStatesFast(w, text.subarray(a, b), h0);
@@ -248,7 +328,7 @@ export function rnnRowsCarried(w: Weights, text: Uint8Array): CarriedRowSource {
     },
     rows(a, b, out) {
       const S = forward(a, b);
-      readoutLogpRows(w, S, b - a, out, Wy64);
+      ro(S, b - a, out);
       return S;
     },
   };

@@ -25,8 +25,7 @@
 // gradient kernels, lib/analysis/factored-readout.ts).
 
 import { V, zeroWeights, type Weights } from '../rnn/weights.ts';
-import { mean } from '../rnn/forward.ts';
-import { forwardStatesFast, forwardTraceFast } from './forward-fast.ts';
+import { forwardStatesFast } from './forward-fast.ts';
 import { byteClasses, factorBlocks, factoredBpc, factoredGrad, fromClasses, gdWork, sampleTargets, targetClasses, toClasses } from './factored-readout.ts';
 import { blockPositions, positionBlocks } from './position-blocks.ts';
 import { marginalBias } from './construction.ts';
@@ -356,7 +355,7 @@ export function lbfgsDirectionNaive(q: Float64Array, g: Float64Array, Ss: readon
  * Returns the mean loss (bits) after each iteration (non-increasing), and the bpc of the
  * rebuilt RNN with the fitted readout as stored (float32), over t = 0..N-2 with `floor`:
  * the factored readout of its states (bytes that never occur share one logit row, exactly
- * as the full 256-way softmax of `evalBpc` computes it, which the tests check).
+ * as the full 256-way softmax of a forward pass computes it, which the tests check).
  */
 export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e-8, memory = 10, sample?: FitSample): { losses: Float64Array; bpc: number } {
   const { H } = w;
@@ -559,11 +558,6 @@ function rebuildLinearStates(d: Description): { w: Weights; layout: FeatureLayou
     seen.forEach((v, i) => (w.Wx[u * V + v] = units[r].wx[i]));
   }
   return { w, layout: L, units: units.slice(0, R).map((u) => u.unit) };
-}
-
-/** bpc of a rebuilt RNN over all positions t = 0..N-2 (its own float32 forward pass). */
-export function evalBpc(w: Weights, xs: Uint8Array, floor: number): number {
-  return mean(forwardTraceFast(w, xs, floor).bits);
 }
 
 /**

@@ -390,11 +390,11 @@ export async function gc(p: Pipeline, io: Io, o: Common & { seeds?: number[]; dr
   const { gc } = await import('../engine/keep/gc.ts');
   const would = gc(p.project, p.store, { ...opts, dryRun: true });
   const summary = (r: typeof would, verb: string) =>
-    `${verb} ${humanBytes(r.bytes)} (${r.entries} entries, ${r.objects} objects); kept ${r.keptForReports} entries that reports under ${rel(p.reportsDir)}/ were built from`;
+    `${verb} ${humanBytes(r.bytes)} (${r.entries} entries, ${r.objects} objects${r.memos ? `, ${r.memos} stale no-op memos` : ''}); kept ${r.keptForReports} entries that reports under ${rel(p.reportsDir)}/ were built from`;
   const list = () => {
     if (!o.quiet) for (const r of would.removed) io.err.write(`  ${r.stage.padEnd(16)} ${r.key.slice(0, 12)}  ${r.builtAt ?? '(damaged)'}\n`);
   };
-  if (o.dryRun || would.entries + would.objects === 0) {
+  if (o.dryRun || would.entries + would.objects + would.memos === 0) {
     if (o.json) io.out.write(JSON.stringify({ ...would, dryRun: true }) + '\n');
     else {
       list();

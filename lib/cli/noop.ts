@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { SETTLED_MS, statKey } from '../engine/keep/hash.ts';
 
 // The fs calls this module makes itself, kept before any are watched.
-const { statSync, writeFileSync, renameSync, mkdirSync, readdirSync, existsSync } = fs;
+const { statSync, writeFileSync, renameSync, mkdirSync, readdirSync, existsSync, rmSync } = fs;
 
 /** Code read by tsx's loader thread, which the fs trace does not see: statted whole. */
 const CODE_DIRS = ['lib', 'stages', 'schemas', 'build', 'data'];
@@ -217,10 +217,26 @@ export function record(at: { key: string; file: string }, c: { root: string; env
         const tmp = `${file}.tmp-${process.pid}`;
         writeFileSync(tmp, JSON.stringify(memo));
         renameSync(tmp, file);
+        prune(path.dirname(file), file);
       } catch (e) {
         // A memo is only a shortcut: a run that cannot write one is not an error.
         skip(String(e));
       }
     },
   };
+}
+
+/** How many memos a cache keeps: the newest, one per command line (gc also removes stale ones). */
+export const MEMOS_KEPT = 8;
+
+/** Keep the folder to the MEMOS_KEPT newest memos (`mine` always among them); best effort. */
+export function prune(dir: string, mine: string): void {
+  const all: { p: string; t: number }[] = [];
+  for (const f of readdirSync(dir)) {
+    const p = path.join(dir, f);
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (st?.isFile()) all.push({ p, t: p === mine ? Infinity : st.mtimeMs });
+  }
+  all.sort((a, b) => b.t - a.t);
+  for (const { p } of all.slice(MEMOS_KEPT)) rmSync(p, { force: true });
 }

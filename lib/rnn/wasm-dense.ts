@@ -18,6 +18,9 @@ export interface DenseExports {
   gradRows(A: number, db: number, nTab: number, l: number, tab: number, off: number, G: number, K: number, b: number, mult: number, y: number, t0: number, t1: number, eps: number, code: number, P: number): number;
   gradWeights(Wt: number, H: number, A: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number): void;
   expTest(IN: number, OUT: number, n: number): void;
+  expTestAll(IN: number, OUT: number, n: number): void;
+  subScaled(x: number, y: number, n: number, s: number): void;
+  scaledLogpAll(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number, code: number, norm: number): void;
   expScalar(x: number): number;
   tanh(x: number): number;
   umStep(u: number, Ep: number, Em: number, Pp: number, Pm: number, C: number, H: number, Hp: number): void;
@@ -28,6 +31,7 @@ export interface DenseExports {
   gradients4(G: number, Sb: number, lo: number, WhT: number, H: number, D: number, T0: number, T1: number, T2: number, T3: number, v: number, out: number): void;
   scaledLogp(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number, code: number, norm: number): void;
   forwardSteps(z: number, S: number, xs: number, t0: number, t1: number, H: number, Wp: number, Wx: number, bh: number, prev: number, acc: number, sign: number): void;
+  gradRowsSlots(A: number, db: number, nTab: number, l: number, tab: number, off: number, G: number, K: number, b: number, mult: number, y: number, t0: number, t1: number, eps: number, code: number, P: number, A0: number, db0: number, sPos: number, sN: number, nSlots: number): number;
 }
 
 let mod: WebAssembly.Module | null | undefined;
@@ -35,7 +39,7 @@ let reason = '';
 
 /** The compiled dense module, or null (reason in denseUnavailableReason()): missing build, or TOTAL_INTERP_DENSE=js. */
 /** The kernels this file calls: a module without one of them is not used. */
-export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep', 'step4v', 'gradients4', 'readoutPick4'];
+export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep', 'step4v', 'gradients4', 'readoutPick4', 'gradRowsSlots', 'scaledLogpAll', 'subScaled'];
 
 export function denseModule(): WebAssembly.Module | null {
   if (process.env.TOTAL_INTERP_DENSE === 'js') {

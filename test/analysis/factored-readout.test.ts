@@ -64,6 +64,34 @@ describe('the factored readout kernels (§4)', () => {
     expect(d2.max, d2.msg).toBeLessThan(1e-12);
   });
 
+  it('matches the naive gradient where contexts repeat (each context scattered once, n·p minus the onehots)', () => {
+    // rows drawn from four patterns: positions share their context, so slots hold several positions
+    const T3 = 90;
+    const xs3 = randomBytes(T3, 13, 'abcdefg');
+    const pats = randomFill(new Float64Array(4 * H), 14, 1);
+    const Hs3 = new Float64Array(T3 * H);
+    for (let t = 0; t < T3; t++) for (let i = 0; i < H; i++) Hs3[t * H + i] = pats[(t % 4) * H + i];
+    const F3 = factorBlocks(Hs3, T3, H, 2);
+    const cls3 = byteClasses(xs3);
+    const y3 = targetClasses(xs3, cls3);
+    const W3 = randomFill(new Float64Array(cls3.K * H), 15, 0.5);
+    const b3 = randomFill(new Float64Array(cls3.K), 16, 0.5);
+    const work = gdWork(F3, cls3.K);
+    const dW = new Float64Array(W3.length);
+    const db = new Float64Array(cls3.K);
+    const loss = factoredGrad(dW, db, F3, W3, b3, cls3, y3, 1, T3 - 1, 1e-10, work);
+    expect(work.ctx!.slots).toBe(4);
+    const nW = new Float64Array(V * H);
+    const nb = new Float64Array(V);
+    const nloss = naiveGrad(nW, nb, Hs3, H, fromClasses(W3, H, cls3), fromClasses(b3, 1, cls3), xs3, 1, T3 - 1, 1e-10);
+    // the sums run in another order: agreement to a few units in the last place of their size
+    expect(Math.abs(loss - nloss), `loss ${loss} vs ${nloss}`).toBeLessThan(1e-12 * Math.abs(nloss));
+    const d = maxDiff(fromClasses(dW, H, cls3), nW);
+    expect(d.max, d.msg).toBeLessThan(1e-12);
+    const d2 = maxDiff(fromClasses(db, 1, cls3), nb);
+    expect(d2.max, d2.msg).toBeLessThan(1e-12);
+  });
+
   it('has the gradient of the summed -ln p, by central finite differences', () => {
     const Wy = fromClasses(W, H, cls);
     const by = fromClasses(b, 1, cls);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  klBits, meanBits, readoutLogpAll, readoutLogpAllNaive, reverseRows, reverseStatesOn, rnnRows, rnnRowsCarried, scoreOnBlocks, scoreOnText, signAgreement, traceRows, worthBits,
+  distinctReadout, klBits, meanBits, readoutLogpAll, readoutLogpAllNaive, reverseRows, reverseStatesOn, rnnRows, rnnRowsCarried, scoreOnBlocks, scoreOnText, signAgreement, traceRows, worthBits,
 } from '../../lib/analysis/rebuild-score.ts';
-import { forwardTrace } from '../../lib/rnn/forward.ts';
+import { forwardTrace, readoutLogpRows } from '../../lib/rnn/forward.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
 import { reverseHidden } from '../../lib/analysis/reverse-iso.ts';
 import { naiveBits } from '../../lib/analysis/factored-readout.ts';
@@ -62,6 +62,26 @@ describe('rebuild scores (docs/definitions.md §6.3)', () => {
     expect(worthBits({ bits: 99, bpc: 5 }, refs)).toBe(1);
     expect(worthBits({ bits: 1e6, bpc: 0.5 }, refs)).toBe(1);
     expect(worthBits({ bits: 60, bpc: 9 }, [{ bits: 50, bpc: null }])).toBe(1); // a reference without an in-sample bpc does not count
+  });
+
+  it('reads out with each distinct Wy row and by once, with readoutLogpRows\' bits (rows shared by the unseen bytes, T not a multiple of 4)', () => {
+    const H = 10;
+    const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 41, 0.6), H);
+    // bytes 60..255 share one row and bias, as a rebuilt model's unseen bytes do; 7 and 9 another
+    for (let o = 60; o < V; o++) {
+      w.Wy.set(w.Wy.subarray(59 * H, 60 * H), o * H);
+      w.by[o] = w.by[59];
+    }
+    w.Wy.set(w.Wy.subarray(7 * H, 8 * H), 9 * H);
+    w.by[9] = w.by[7];
+    const T = 23;
+    const S = randomFill(new Float32Array(T * H), 42, 1);
+    const want = new Float64Array(T * V);
+    readoutLogpRows(w, S, T, want);
+    const got = new Float64Array(T * V);
+    distinctReadout(w)(S, T, got);
+    const bad = [...got.keys()].filter((i) => !Object.is(got[i], want[i]));
+    expect(bad.length, `first differing value ${bad[0]}: ${got[bad[0]]} vs ${want[bad[0]]}`).toBe(0);
   });
 
   it('scores in blocks as the whole-text arrays do, bit for bit: bits, kl_train, sign_train', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, canonicalJsonNaive, countNumbers, gzipBitsAsync, sizeOfAsync, describeFull, describeMarginal, describeRules, f32, gzipBits, parseDescription, sizeOf, wxBins, type RuleOpts } from '../../lib/analysis/describe.ts';
 import {
-  binValue, evalBpc, featureLayout, featuresOfKey, fitReadout, idealFeatures, lbfgsDirection, lbfgsDirectionNaive, linearForm, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
+  binValue, featureLayout, featuresOfKey, fitReadout, idealFeatures, lbfgsDirection, lbfgsDirectionNaive, linearForm, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
 } from '../../lib/analysis/rebuild.ts';
 import { cellKey } from '../../lib/analysis/describe.ts';
 import { carrier } from '../../lib/analysis/carrier.ts';
@@ -10,6 +10,10 @@ import { cellMeans, cellsOf, prefixFeatures, seenBytes } from '../../lib/analysi
 import { forwardStates, forwardTrace, mean } from '../../lib/rnn/forward.ts';
 import { V, paramCount, weightsFrom, zeroWeights } from '../../lib/rnn/weights.ts';
 import { randomBytes, randomFill } from '../rnn/helpers.ts';
+import { evalBpc as evalParams } from '../../lib/rnn/train.ts';
+
+/** A rebuilt model's bpc over t = 0..N-2: the one evalBpc, on its weights. */
+const evalBpc = (w: { params: Float32Array; H: number }, xs: Uint8Array, floor: number) => evalParams(w.params, w.H, xs, floor);
 
 const OPTS: RuleOpts = { wordLenCap: 15, classes: 4, digits: 2, readoutDigits: 1, rebuild: { gain: 20, margin: 1, ridge: 0.001 } };
 

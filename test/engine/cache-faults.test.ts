@@ -193,12 +193,13 @@ describe('damage found when decoding, and oversized files', () => {
     const r = await p2.build(['c']);
     expect(statuses(r.runs)).toEqual({ a: 'ran', b: 'ran', c: 'ran' });
     expect((await p2.output(r.entries.c)).json).toEqual({ out: 7 });
-    expect(p2.lines.some((l) => /^warning: stage a: tensor v: not a valid msgpack tensor.*; recomputing a$/.test(l))).toBe(true);
+    // The entry's outputHash is no longer its refs' (checked when its JSON is read, before any tensor is).
+    expect(p2.lines.some((l) => /^warning: stage a: cache entry \w+ has an outputHash that is not its outputs' \(forged\); recomputing a$/.test(l))).toBe(true);
     // and the damaged entry is gone: the next run is all hits
     expect(statuses((await (await loadToy(dir)).build(['c'])).runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached' });
   });
 
-  it('the same with --jobs 2 (inputs read before the child starts)', async () => {
+  it('the same with --jobs 2 (a worker reads its inputs itself)', async () => {
     const dir = makeToy();
     const p = await loadToy(dir);
     const built = await p.build(['b']);
@@ -209,8 +210,84 @@ describe('damage found when decoding, and oversized files', () => {
     const p2 = await loadToy(dir);
     const r = await p2.build(['c'], { jobs: 2 });
     expect((await p2.output(r.entries.c)).json).toEqual({ out: 7 });
-    expect(p2.lines.some((l) => /stage a: tensor v: decodes as float64 \[2\], its entry says float64 \[4\]; recomputing a/.test(l))).toBe(true);
+    expect(p2.lines.some((l) => /stage a: cache entry \w+ has an outputHash that is not its outputs' \(forged\); recomputing a/.test(l))).toBe(true);
   }, 30_000);
+
+  /** Flip one byte of an entry's tensor object in place: its bytes no longer match its name. */
+  function flipTensor(store: Store, entry: Entry, name: string): void {
+    const f = store.objectPath(entry.outputs.tensors[name].hash);
+    const b = fs.readFileSync(f);
+    b[b.length - 3] ^= 0xff;
+    fs.writeFileSync(f, b);
+  }
+
+  /**
+   * Damage `entry`'s tensor `name` once `stage` starts: after the build has planned (a hit's
+   * objects are checked then) and read its inputs' JSON, before the stage reads the tensor.
+   */
+  function damageWhenStarting(p: Awaited<ReturnType<typeof loadToy>>, stage: string, entry: Entry, name: string): void {
+    const start = p.reporter.stage;
+    let done = false;
+    p.reporter = {
+      ...p.reporter,
+      stage: (n: string) => {
+        if (n === stage && !done) {
+          done = true;
+          flipTensor(p.store, entry, name);
+        }
+        return start(n);
+      },
+    };
+  }
+
+  for (const jobs of [1, 2]) {
+    it(`a tensor damaged on disk is found when the stage reads it (on first access), then rebuilt and the stage run again (jobs ${jobs})`, async () => {
+      const dir = makeToy();
+      const p = await loadToy(dir);
+      const built = await p.build(['b']);
+      fs.rmSync(p.store.entryPath('b', built.entries.b.key)); // so b has to read a's tensor
+      const p2 = await loadToy(dir);
+      damageWhenStarting(p2, 'b', built.entries.a, 'v');
+      const r = await p2.build(['c', 'd'], { jobs });
+      expect(statuses(r.runs)).toMatchObject({ a: 'ran', b: 'ran', c: 'ran' });
+      expect((await p2.output(r.entries.c)).json).toEqual({ out: 7 });
+      expect(p2.lines.filter((l) => /^warning: stage a: tensor v: object \w+ fails its hash check \(damaged\); recomputing a$/.test(l))).toHaveLength(1);
+      expect(objectsMatchTheirNames(p2.store.root)).toBe(true);
+      // b was stored under its own key: the next run is all hits
+      expect(statuses((await (await loadToy(dir)).build(['c', 'd'])).runs)).toEqual({ a: 'cached', b: 'cached', c: 'cached', d: 'cached' });
+    }, 30_000);
+  }
+
+  it('a stage that catches the error of a damaged input tensor still fails with it: nothing computed from it is stored', async () => {
+    const dir = makeToy({
+      ...TOY_FILES,
+      'stages/b.ts': `export default { name: 'b', description: 'swallows', inputs: ['a'],
+  run({ inputs }) { let s = -1; try { s = inputs.a.tensors.v.data[0]; } catch {} return { json: { sum: s } }; } };\n`,
+    });
+    const p = await loadToy(dir);
+    const built = await p.build(['b']);
+    expect((await p.output(built.entries.b)).json).toEqual({ sum: 0 });
+    fs.rmSync(p.store.entryPath('b', built.entries.b.key));
+    const p2 = await loadToy(dir);
+    damageWhenStarting(p2, 'b', built.entries.a, 'v');
+    const r = await p2.build(['b']);
+    expect((await p2.output(r.entries.b)).json).toEqual({ sum: 0 });
+    expect(p2.lines.some((l) => /tensor v: object \w+ fails its hash check \(damaged\); recomputing a$/.test(l))).toBe(true);
+  });
+
+  it('a tensor the stage never reads is never read', async () => {
+    const dir = makeToy();
+    const p = await loadToy(dir);
+    const built = await p.build(['a']);
+    const p2 = await loadToy(dir);
+    damageWhenStarting(p2, 'd', built.entries.a, 'v');
+    const r = await p2.build(['d']); // d reads a's JSON only
+    expect((await p2.output(r.entries.d)).json).toEqual({ bucket: 0 });
+    expect(p2.lines.filter((l) => l.startsWith('warning'))).toEqual([]);
+    const a = await p2.output(built.entries.a); // its JSON is intact; the tensor is not, and is never served
+    expect(a.json).toEqual({ n: 4, bucket: 0 });
+    expect(() => a.tensors.v).toThrow(CorruptError);
+  });
 
   it('a damaged object of a volatile output is removed with its entry, not left behind', async () => {
     const files = {

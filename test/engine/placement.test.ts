@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHILD_ABOVE_S, HERE_BELOW_S, expectedSeconds, placement } from '../../lib/engine/run/placement.ts';
+import { CHILD_ABOVE_S, HERE_BELOW_S, Slots, expectedSeconds, oneHere, placement } from '../../lib/engine/run/placement.ts';
 import { TOY_FILES, TOY_STAGES, loadToy, makeToy } from './toy.ts';
 
 // spin: a second wall-clock spinner beside the toy's `slow`, reading b like it, so both become
@@ -69,4 +69,27 @@ describe('placement', () => {
     expect(spin.seconds).toBeLessThan(2 * alone.seconds);
     expect(both.runs.find((r) => r.name === 'slow')!.seconds).toBeGreaterThanOrEqual(2.5);
   }, 60_000);
+});
+
+describe('free slots (build.ts starts a stage only when one is free)', () => {
+  it('busy while this process runs a stage and no worker is free; freed() resolves once it is done', async () => {
+    const slots = new Slots(2);
+    try {
+      expect(slots.busy()).toBe(false);
+      let during: boolean | null = null;
+      let freed = false;
+      const f = slots.freed().then(() => (freed = true));
+      const here = await slots.slot('pool'); // no pool: this process
+      expect(here).toBe('here');
+      await oneHere(async () => {
+        during = slots.busy();
+      }, true);
+      expect(during).toBe(true);
+      await f;
+      expect(freed).toBe(true);
+      expect(slots.busy()).toBe(false);
+    } finally {
+      slots.close();
+    }
+  });
 });

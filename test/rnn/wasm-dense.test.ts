@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { DENSE_EXPORTS, Mv4, denseArena, denseModule, denseUnavailableReason, forwardStatesDense } from '../../lib/rnn/wasm-dense.ts';
 import {
-  byteClasses, contextCodes, factorBlocks, factoredGrad, factoredLogits, gdWork, scoreScales, targetClasses, type Factored,
+  byteClasses, contextCodes, factorBlocks, factoredGd, factoredGrad, factoredLogits, gdWork, scoreScales, targetClasses, type Factored,
 } from '../../lib/analysis/factored-readout.ts';
 import { forwardStatesNaive, readoutLogits4, readoutLogp4 } from '../../lib/rnn/forward.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
@@ -41,8 +41,17 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
     }
     x.set([0, -0, 1, -1, 709.78, 709.79, -745.1, -745.2, -708, -707, 700, -700, NaN, Infinity, -Infinity, 1.5 * Math.LN2, -1.5 * Math.LN2, 0.5 * Math.LN2,
       -0.5 * Math.LN2, 2 ** -28, -(2 ** -28), 2 ** -29, -(2 ** -29), 5e-324, -5e-324, 1e-300, -708.5, -709, -709.7, 708.5, 709.7, 0.34657359027997264, 1.0397207708399179]);
-    d.x.expTest(d.p.x, d.p.e, n);
+    // the small arguments' branches (|x| < 1.5·ln2, < 0.5·ln2, < 2^-28) around their bounds, for exp2vAll
+    for (let i = 0; i < 4096; i++) {
+      const b = [0.34657359027997264, 1.0397207708399179, 2 ** -28, 0.5 * Math.LN2, 1.5 * Math.LN2][i % 5];
+      const v = b * (1 + (rnd() - 0.5) * 2 ** -(10 + (i % 40)));
+      x[100 + i] = i % 2 ? -v : v;
+    }
     const bad: number[] = [];
+    d.x.expTestAll(d.p.x, d.p.e, n);
+    for (let i = 0; i < n; i++) if (!Object.is(d.v.e[i], Math.exp(x[i]))) bad.push(i);
+    expect(bad.length, `exp2vAll, first: ${bad.slice(0, 3).map((i) => `exp(${x[i]}) = ${d.v.e[i]}, Math.exp ${Math.exp(x[i])}`).join('; ')}`).toBe(0);
+    d.x.expTest(d.p.x, d.p.e, n);
     for (let i = 0; i < n; i++) if (!Object.is(d.v.e[i], Math.exp(x[i]))) bad.push(i);
     expect(bad.length, `first: ${bad.slice(0, 3).map((i) => `exp(${x[i]}) = ${d.v.e[i]}, Math.exp ${Math.exp(x[i])}`).join('; ')}`).toBe(0);
   });
@@ -159,6 +168,30 @@ describe.skipIf(!denseModule())('the analyses\' dense WebAssembly kernels (build
         const bad = bitDiffs(fast[k], js[k]);
         expect(bad, `${k} H=${H} w=${w}: ${maxDiff(fast[k], js[k]).msg}`).toEqual([]);
       }
+    }
+  });
+
+  it('factoredGd gives the JavaScript loops\' weights, biases and losses bit for bit (steps kept in WebAssembly, a decay, odd K)', () => {
+    const T = 70;
+    const H = 12;
+    const xs = randomBytes(T, 17, 'abcdef');
+    const pats = randomFill(new Float64Array(5 * H), 18, 1);
+    const Hs = new Float64Array(T * H);
+    for (let t = 0; t < T; t++) for (let i = 0; i < H; i++) Hs[t * H + i] = pats[((t + Math.floor(i / 6)) % 5) * H + i];
+    const F = factorBlocks(Hs, T, H, 6);
+    const cls = byteClasses(xs);
+    const y = targetClasses(xs, cls);
+    const run = () => {
+      const W = randomFill(new Float64Array(cls.K * H), 19, 0.5);
+      const b = randomFill(new Float64Array(cls.K), 20, 0.5);
+      const losses = factoredGd(F, W, b, cls, y, 2, T - 1, { steps: 9, lr: 0.7, decay: 0.3, decayAt: [4, 7] }, 1e-10);
+      return { W, b, losses };
+    };
+    const fast = run();
+    const js = withJs(run);
+    for (const k of ['W', 'b', 'losses'] as const) {
+      const bad = bitDiffs(fast[k], js[k]);
+      expect(bad, `${k}: ${maxDiff(fast[k], js[k]).msg}`).toEqual([]);
     }
   });
 

@@ -153,3 +153,16 @@ export function contentFingerprint(f: ExternalFile, stage: string, memo?: Finger
   if (id) memo.set(id, fp);
   return fp;
 }
+
+/**
+ * When a cached entry was built from the same bytes under other names than this build
+ * gives them (ENWIK9 vs the embedded copy, "paper" vs a renamed copy of the weights): the
+ * words for it, else null. The entry's outputs, and so its provenance, are the other run's.
+ */
+export function otherNames(entry: { provenance?: { files: Record<string, string> } }, keyed: Keyed): string | null {
+  const was = entry.provenance?.files ?? {};
+  const diff = Object.entries(keyed.externals)
+    .map(([n, f]) => [n, externalLabel(f), was[n]] as const)
+    .filter(([, now, then]) => then !== undefined && then !== now);
+  return diff.length ? `built from identical bytes named ${diff.map(([n, now, then]) => `${then}; here ${n} is ${now}`).join(', ')}` : null;
+}

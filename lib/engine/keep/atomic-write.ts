@@ -36,9 +36,9 @@ export const realIo: WriteIo = {
  * error the tmp file is removed; disk and permission errors become a CacheWriteError
  * naming `cacheRoot`.
  */
-export function writeAtomic(io: WriteIo, cacheRoot: string, dest: string, bytes: string | Uint8Array): void {
+export function writeAtomic(io: WriteIo, cacheRoot: string, dest: string, bytes: string | Uint8Array, durable = true): void {
   try {
-    writeThrough(io, path.join(cacheRoot, 'tmp'), `${process.pid}-${randomBytes(6).toString('hex')}`, dest, bytes);
+    writeThrough(io, path.join(cacheRoot, 'tmp'), `${process.pid}-${randomBytes(6).toString('hex')}`, dest, bytes, durable);
   } catch (e) {
     throw cacheWriteError(e, cacheRoot);
   }
@@ -49,7 +49,8 @@ export function writeFileAtomic(dest: string, bytes: string | Uint8Array, io: Wr
   writeThrough(io, path.dirname(dest), `.${path.basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`, dest, bytes);
 }
 
-function writeThrough(io: WriteIo, tmpDir: string, tmpName: string, dest: string, bytes: string | Uint8Array): void {
+/** `durable` false: no fsync, for a hint a crash may lose or leave empty (still renamed whole into place). */
+function writeThrough(io: WriteIo, tmpDir: string, tmpName: string, dest: string, bytes: string | Uint8Array, durable = true): void {
   const buf = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
   let tmp: string | null = null;
   let fd = -1;
@@ -63,7 +64,7 @@ function writeThrough(io: WriteIo, tmpDir: string, tmpName: string, dest: string
       if (!(n > 0)) throw Object.assign(new Error(`short write to ${tmp}: ${off} of ${buf.byteLength} bytes`), { code: 'ENOSPC' });
       off += n;
     }
-    io.fsyncSync(fd);
+    if (durable) io.fsyncSync(fd);
     const f = fd;
     fd = -1;
     io.closeSync(f);

@@ -7,6 +7,8 @@
 //     from: its points built only some stages, so no file of theirs is in the reports folder),
 //     with their upstream closure;
 //   - files younger than `graceMs` (a run in another process may have just written them).
+// No-op memos (noop/) that can no longer be replayed go too, whatever their age (store-list.ts
+// staleMemos): checked after the deletions, which make the memos that named what went stale.
 // gc holds gc-lock.ts's exclusive lock throughout: it refuses while a build or a sweep
 // holds the cache, and a build that starts meanwhile waits for it.
 // The result lists what goes; `dryRun` deletes nothing.
@@ -15,7 +17,7 @@ import fs from 'node:fs';
 import { plan } from '../decide/plan.ts';
 import { linkedEntries } from './artifacts.ts';
 import { entryObjects, type Entry } from './entry.ts';
-import { listEntries, listObjects, listTmp, removeLegacy } from './store-list.ts';
+import { listEntries, listObjects, listTmp, removeLegacy, staleMemos } from './store-list.ts';
 import { lockForGc } from '../guard/gc-lock.ts';
 import type { Overrides, Project } from '../project.ts';
 import type { Store } from './store.ts';
@@ -36,6 +38,8 @@ export interface GcOptions {
 export interface GcResult {
   entries: number;
   objects: number;
+  /** No-op memos removed: those that can never be replayed again (store-list.ts staleMemos). */
+  memos: number;
   bytes: number;
   /** The entries deleted (or, on a dry run, that would be). */
   removed: { stage: string; key: string; builtAt: string | null; bytes: number }[];
@@ -99,5 +103,11 @@ function collect(project: Project, store: Store, opts: GcOptions): GcResult {
     bytes += t.bytes;
     if (!opts.dryRun) fs.rmSync(t.path, { force: true });
   }
-  return { entries: removed.length, objects, bytes, removed, keptForReports };
+  // Memos only spare work: one that goes costs the next identical command one full no-op run.
+  const memos = staleMemos(store.root);
+  for (const m of memos) {
+    bytes += m.bytes;
+    if (!opts.dryRun) fs.rmSync(m.path, { force: true });
+  }
+  return { entries: removed.length, objects, memos: memos.length, bytes, removed, keptForReports };
 }

@@ -1,8 +1,9 @@
 // Listing what a cache folder holds, for gc and `status`: entries, objects, partial writes
-// in tmp/, and the legacy `validators/` folder older engines left behind.
+// in tmp/, the no-op memos in noop/, and the legacy `validators/` folder older engines left behind.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { statKey } from './hash.ts';
 
 /** Every entry under `<root>/entries` as (stage, key) pairs. */
 export function listEntries(root: string): { stage: string; key: string; path: string }[] {
@@ -55,4 +56,37 @@ export function removeLegacy(root: string, dryRun = false): number {
   for (const f of fs.readdirSync(dir)) bytes += fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.size ?? 0;
   if (!dryRun) fs.rmSync(dir, { recursive: true, force: true });
   return bytes;
+}
+
+/**
+ * The no-op memos under `<root>/noop` (lib/cli/noop.ts writes them) that can never be replayed
+ * again: unreadable, a partial write, or naming a file whose stat is no longer the one recorded
+ * (code edited, an entry or object removed or rewritten: a stat never comes back). A memo still
+ * in force is kept, so the next identical command stays instant.
+ */
+export function staleMemos(root: string): { path: string; bytes: number }[] {
+  const base = path.join(root, 'noop');
+  if (!fs.existsSync(base)) return [];
+  const out: { path: string; bytes: number }[] = [];
+  for (const f of fs.readdirSync(base)) {
+    const p = path.join(base, f);
+    let text: string;
+    try {
+      text = fs.readFileSync(p, 'utf8');
+    } catch {
+      continue; // removed meanwhile, or a folder: not ours
+    }
+    let inForce = false;
+    try {
+      const files: Record<string, string> = JSON.parse(text).files;
+      inForce = f.endsWith('.json') && Object.entries(files).every(([file, k]) => {
+        const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+        return (st ? statKey(st) : 'absent') === k;
+      });
+    } catch {
+      inForce = false;
+    }
+    if (!inForce) out.push({ path: p, bytes: Buffer.byteLength(text) });
+  }
+  return out;
 }

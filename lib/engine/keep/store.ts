@@ -50,8 +50,8 @@ export class LocalStore implements Store {
   }
 
   /** Write bytes atomically to `dest` (see atomic-write.ts); errors name the cache directory. */
-  writeAtomic(dest: string, bytes: string | Uint8Array): void {
-    writeAtomic(this.io, this.root, dest, bytes);
+  writeAtomic(dest: string, bytes: string | Uint8Array, durable = true): void {
+    writeAtomic(this.io, this.root, dest, bytes, durable);
   }
 
   /** Store a blob; returns its ref. Idempotent: an intact existing object is kept. */
@@ -193,7 +193,7 @@ export class LocalStore implements Store {
       if (fs.readFileSync(file, 'utf8') === key) return; // nothing to record
     } catch {}
     try {
-      this.writeAtomic(file, key);
+      this.writeAtomic(file, key, false); // a hint for `status`: a crash that empties it loses only the hint, so no fsync
     } catch (e) {
       if ((e as { reason?: string }).reason !== 'cache-write') throw e;
       if (!this.toldReadOnly) {

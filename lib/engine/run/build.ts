@@ -12,24 +12,10 @@ import type { Store } from '../keep/store.ts';
 import { emit, type Reporter } from './progress.ts';
 import type { LockOptions } from '../guard/lock.ts';
 import { CorruptError, type Entry } from '../keep/entry.ts';
-import { externalLabel } from '../decide/key.ts';
-import type { Keyed } from '../decide/key.ts';
+import { otherNames, type Keyed } from '../decide/key.ts';
 import type { Staleness } from '../decide/explain.ts';
 import type { StageOutput } from '../types.ts';
 import type { Site, Slots } from './placement.ts';
-
-/**
- * When a cached entry was built from the same bytes under other names than this build
- * gives them (ENWIK9 vs the embedded copy, "paper" vs a renamed copy of the weights): the
- * words for it, else null. The entry's outputs, and so its provenance, are the other run's.
- */
-export function otherNames(entry: Entry, keyed: Keyed): string | null {
-  const was = entry.provenance?.files ?? {};
-  const diff = Object.entries(keyed.externals)
-    .map(([n, f]) => [n, externalLabel(f), was[n]] as const)
-    .filter(([, now, then]) => then !== undefined && then !== now);
-  return diff.length ? `built from identical bytes named ${diff.map(([n, now, then]) => `${then}; here ${n} is ${now}`).join(', ')}` : null;
-}
 
 export interface StageRun {
   name: string;
@@ -191,16 +177,30 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
         if (again.entry) return cached(name, again.entry, keyed, true);
       }
       const want = placement(expectedSeconds(store, name, keyed.key), { jobs, alone, long: project.stage(name).def.long });
-      const slot = want === 'child' || want === 'here' ? want : await slots.slot(want === 'here-first' ? 'here' : 'pool');
-      // A worker reads its inputs itself: here only those from the cache are read first (a damaged one is rebuilt).
-      const loaded = await loadInputs(slot === 'here' ? sp.inputs : sp.inputs.filter((u) => !checked(u)));
-      const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
-      const where: Site = typeof slot === 'string' ? slot : 'pool';
-      const run = () => runStage({ project, store, reporter, debug: settings.debug, checked }, name, keyed, params, upstream, loaded, slot);
-      entries[name] = await (slot === 'here' ? oneHere(run, want !== 'here') : run()).catch((e) => {
-        emit(reporter, { kind: 'failed', stage: name, message: (e as Error).message });
-        throw e;
-      });
+      let where: Site = 'here';
+      for (let attempt = 0; ; attempt++) {
+        const slot = want === 'child' || want === 'here' ? want : await slots.slot(want === 'here-first' ? 'here' : 'pool');
+        // A worker reads its inputs itself (a damaged one comes back as a CorruptError, rebuilt below).
+        const loaded = await loadInputs(slot === 'here' ? sp.inputs : []);
+        const upstream = Object.fromEntries(sp.inputs.map((u) => [u, entries[u]]));
+        where = typeof slot === 'string' ? slot : 'pool';
+        const run = () => runStage({ project, store, reporter, debug: settings.debug, checked }, name, keyed, params, upstream, loaded, slot);
+        try {
+          entries[name] = await (slot === 'here' ? oneHere(run, want !== 'here') : run());
+          break;
+        } catch (e) {
+          // An input tensor found damaged when the stage read it (on first access): drop that input, rebuild it, run this stage again.
+          const u = e instanceof CorruptError ? e.stage : undefined;
+          if (u === undefined || !sp.inputs.includes(u) || attempt >= 2) {
+            emit(reporter, { kind: 'failed', stage: name, message: (e as Error).message });
+            throw e;
+          }
+          reporter.line(`warning: ${(e as Error).message}; recomputing ${u}`);
+          store.dropEntry(u, entries[u].key);
+          delete entries[u];
+          await buildOne(u);
+        }
+      }
       // The stage's own time (its run() in the process that ran it), not this scheduler's wall
       // clock, which also counts a child's start-up and any time this process was busy elsewhere.
       const seconds = entries[name].seconds;
@@ -229,7 +229,7 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
       const ready = (name: string) => project.inputsOf(name, params).every((u) => name !== u && u in entries);
       while ((pending.size || running.size) && !failure) {
         for (const name of [...pending]) {
-          if (running.size >= jobs) break;
+          if (running.size >= jobs || (running.size && (slots as Slots | null)?.busy())) break; // chosen when a slot frees, by the order then
           if (ready(name)) {
             pending.delete(name);
             const alone = running.size === 0 && ![...pending].some(ready);
@@ -237,7 +237,7 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
           }
         }
         if (running.size === 0 && pending.size) throw new EngineError('internal', `cannot schedule: ${[...pending].join(', ')}`);
-        await Promise.race(running.values());
+        await Promise.race([...running.values(), (slots as Slots | null)?.freed()].filter((w) => w !== undefined)); // a stage done, or a slot free
       }
       await Promise.all(running.values());
       if (failure) throw failure;

@@ -9,15 +9,18 @@ import { canonicalJson } from '../keep/hash.ts';
 import { checkOutput, useStandaloneValidators } from '../validate.ts';
 import { decodeTensor, encodeTensor, checkTensor } from '../keep/tensor.ts';
 import { LocalStore, type Store, type StoredResult } from '../keep/store.ts';
-import { CorruptError, artifactNameProblem, outputHashOf, type Entry } from '../keep/entry.ts';
+import { CorruptError, artifactNameProblem, outputHashOf, type Entry, type TensorRef } from '../keep/entry.ts';
 import type { KeyRecord } from '../decide/key.ts';
-import type { ExternalFile, Progress, StageDef, StageOutput, Tensor } from '../types.ts';
+import type { ExternalFile, Progress, StageDef, StageOutput, StageResult, Tensor } from '../types.ts';
 
 
 /**
- * Load a built stage's output (json + tensors), verifying every object. Any failure to
- * read, decode or validate it is corruption: a CorruptError naming the entry, which the
- * caller drops and recomputes.
+ * Load a built stage's output. Its JSON is read, re-hashed, parsed and schema-checked here; each
+ * tensor is read, re-hashed, decoded and checked against its ref on first access (a getter on
+ * `tensors`), so a stage pays only for the tensors it reads. Any failure to read, decode or
+ * validate is corruption: a CorruptError naming the entry, which the caller drops and
+ * recomputes. A tensor found damaged during a stage's run is remembered on the output
+ * (damageOf), so the run fails with that CorruptError even if the stage caught it.
  */
 /** `outputSchema` null: the JSON was validated when this build wrote it (build.ts); its bytes are still hash-checked. */
 export function loadOutput(store: Store, entry: Entry, outputSchema: any): StageOutput {
@@ -37,28 +40,60 @@ export function loadOutput(store: Store, entry: Entry, outputSchema: any): Stage
     err = (e as Error).message;
   }
   if (err) throw new CorruptError(err, at);
-  const tensors: Record<string, Tensor> = {};
-  for (const [name, ref] of Object.entries(entry.outputs.tensors)) {
-    const what = `stage ${stage}: tensor ${name}`;
-    const bytes = store.getObject(ref, what, at);
-    let t: Tensor;
-    try {
-      t = decodeTensor(bytes, what, { owned: true }); // a fresh read, used for nothing else
-    } catch (e) {
-      throw new CorruptError((e as Error).message, at);
-    }
-    if (t.dtype !== ref.dtype || JSON.stringify(t.shape) !== JSON.stringify(ref.shape)) {
-      throw new CorruptError(`${what}: decodes as ${t.dtype} ${JSON.stringify(t.shape)}, its entry says ${ref.dtype} ${JSON.stringify(ref.shape)}`, at);
-    }
-    tensors[name] = t;
-  }
-  // The JSON and every tensor were just read and re-hashed: the entry's outputHash (what
-  // downstream keys use) must be theirs, so a re-sealed entry cannot pass other outputs off.
+  // The entry's outputHash (what downstream keys use) must be that of the JSON just read and of
+  // the tensor refs, each of which is checked against its bytes when read: a re-sealed entry
+  // cannot pass other outputs off.
   const declared = store.declared?.(stage);
   if (declared && outputHashOf(json, declared.volatile ?? [], entry.outputs.tensors, entry.outputs.artifacts) !== entry.outputHash) {
     throw new CorruptError(`stage ${stage}: cache entry ${entry.key.slice(0, 12)} has an outputHash that is not its outputs' (forged)`, at);
   }
-  return { json, tensors, key: entry.key.slice(0, 12), outputHash: entry.outputHash, provenance: entry.provenance?.stage ?? {} };
+  const out: StageOutput = { json, tensors: {}, key: entry.key.slice(0, 12), outputHash: entry.outputHash, provenance: entry.provenance?.stage ?? {} };
+  const damage: { error: CorruptError | null } = { error: null };
+  Object.defineProperty(out, DAMAGE, { value: damage, enumerable: false });
+  for (const [name, ref] of Object.entries(entry.outputs.tensors)) {
+    let t: Tensor | null = null;
+    Object.defineProperty(out.tensors, name, {
+      enumerable: true,
+      get(): Tensor {
+        if (t) return t;
+        if (damage.error) throw damage.error;
+        try {
+          t = readTensor(store, ref, `stage ${stage}: tensor ${name}`, at);
+        } catch (e) {
+          damage.error = e instanceof CorruptError ? e : new CorruptError((e as Error).message, at);
+          throw damage.error;
+        }
+        return t;
+      },
+    });
+  }
+  return out;
+}
+
+const DAMAGE = Symbol('damage');
+
+/** The CorruptError of an input tensor found damaged when read (loadOutput), or null. */
+export function damageOf(inputs: Record<string, StageOutput>): CorruptError | null {
+  for (const o of Object.values(inputs)) {
+    const d = (o as { [DAMAGE]?: { error: CorruptError | null } })[DAMAGE];
+    if (d?.error) return d.error;
+  }
+  return null;
+}
+
+/** One tensor object read, re-hashed (getObject), decoded and checked against its ref. */
+function readTensor(store: Store, ref: TensorRef, what: string, at: { stage: string; key: string }): Tensor {
+  const bytes = store.getObject(ref, what, at);
+  let t: Tensor;
+  try {
+    t = decodeTensor(bytes, what, { owned: true }); // a fresh read, used for nothing else
+  } catch (e) {
+    throw new CorruptError((e as Error).message, at);
+  }
+  if (t.dtype !== ref.dtype || JSON.stringify(t.shape) !== JSON.stringify(ref.shape)) {
+    throw new CorruptError(`${what}: decodes as ${t.dtype} ${JSON.stringify(t.shape)}, its entry says ${ref.dtype} ${JSON.stringify(ref.shape)}`, at);
+  }
+  return t;
 }
 
 export interface ExecuteArgs {
@@ -85,15 +120,24 @@ export { outputHashOf };
 export async function executeStage(a: ExecuteArgs): Promise<Entry> {
   const { store, def } = a;
   const t0 = performance.now();
-  const result = await def.run({
-    params: a.params,
-    inputs: a.inputs,
-    externals: a.externals,
-    progress: a.progress,
-    warn: a.warn,
-    env: a.env,
-    overrides: a.overrides,
-  });
+  let result: StageResult;
+  try {
+    result = await def.run({
+      params: a.params,
+      inputs: a.inputs,
+      externals: a.externals,
+      progress: a.progress,
+      warn: a.warn,
+      env: a.env,
+      overrides: a.overrides,
+    });
+  } catch (e) {
+    // A damaged input tensor is the input's fault, whatever the stage made of it: the caller rebuilds that input.
+    throw damageOf(a.inputs) ?? e;
+  }
+  // Nothing computed from a damaged read is stored, even if the stage caught the error.
+  const damaged = damageOf(a.inputs);
+  if (damaged) throw damaged;
   const seconds = (performance.now() - t0) / 1000;
   if (!result || typeof result !== 'object' || typeof result.json !== 'object' || result.json === null) {
     throw new Error(`stage ${def.name}: run() must return { json, tensors?, artifacts? }`);
@@ -195,5 +239,7 @@ if (process.send && process.argv[1] && path.resolve(process.argv[1]) === fileURL
   process.on('message', (m: any) => {
     if (m?.type === 'job') tail = tail.then(() => work(m.id, m.job));
   });
-  process.send({ type: 'ready' });
+  // A build that finished while this worker started has closed the channel already: the
+  // callback takes that error (else an unhandled 'error' event), and 'disconnect' ends the process.
+  if (process.connected) process.send({ type: 'ready' }, undefined, {}, () => {});
 }

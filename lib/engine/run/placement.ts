@@ -88,10 +88,17 @@ let hereTail: Promise<unknown> = Promise.resolve();
 let hereQueued = 0;
 const hereFree = new Set<() => void>();
 
+/**
+ * Two turns of the event loop: what the workers sent while this process ran a stage (one
+ * done, one started) is read, and the stages it lets start have asked for their slot, before
+ * this process starts a stage that holds it (and so every dispatch) for its whole run.
+ */
+const turns = () => new Promise<void>((r) => setImmediate(() => setImmediate(r)));
+
 /** Run `f` in this process after what runs here; `reserved`: Slots has counted it already. */
 export function oneHere<T>(f: () => Promise<T>, reserved = false): Promise<T> {
   if (!reserved) hereQueued++;
-  const r = hereTail.then(f).finally(() => {
+  const r = hereTail.then(turns).then(f).finally(() => {
     // Heard after one turn of the event loop has read what the workers sent while this
     // process ran the stage (a worker now started, or done): a stage waiting for a worker is
     // then given it, not this process because that message was still unread.
@@ -140,7 +147,26 @@ export class Slots {
     return null;
   }
 
+  private freeListeners: (() => void)[] = [];
+
+  /**
+   * Every slot taken or asked for, none about to free: a stage started now would wait, committed to
+   * the first slot that frees, ahead of stages that become ready meanwhile (build.ts starts it later).
+   */
+  busy(): boolean {
+    if (this.waiting.length) return true;
+    return hereQueued > 0 && !(this.pool?.workers.some((w) => !w.gone && w.ready && !w.busy) ?? false);
+  }
+
+  /** Resolves when a slot may have freed (a worker started or done, this process done). */
+  freed(): Promise<void> {
+    return new Promise((r) => this.freeListeners.push(r));
+  }
+
   private readonly wake = (): void => {
+    const l = this.freeListeners;
+    this.freeListeners = [];
+    l.forEach((f) => f());
     while (this.waiting.length) {
       const s = this.take(this.waiting[0].prefer);
       if (!s) return;
@@ -148,8 +174,9 @@ export class Slots {
     }
   };
 
-  /** A free slot, the preferred kind when both are free; waits for one. */
-  slot(prefer: 'here' | 'pool'): Promise<Slot> {
+  /** A free slot, the preferred kind when both are free; waits for one (after turns(): a worker just freed is seen). */
+  async slot(prefer: 'here' | 'pool'): Promise<Slot> {
+    await turns();
     const s = this.waiting.length ? null : this.take(prefer);
     return s ? Promise.resolve(s) : new Promise((give) => this.waiting.push({ prefer, give }));
   }

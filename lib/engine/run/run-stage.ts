@@ -72,6 +72,8 @@ export async function runStage(
     const err = e as Error & { reason?: string; hint?: string };
     // A full or read-only cache is not the stage's failure: its error names the cache.
     if (err.reason === 'cache-write') throw err;
+    // A damaged input (found when the stage read it) is the input's: the caller drops and rebuilds it, then runs this stage again.
+    if (err instanceof CorruptError && err.stage !== undefined && err.stage !== name && Object.hasOwn(upstream, err.stage)) throw err;
     // A message is enough for a deliberate error; a TypeError or the like is a bug, so show
     // where it happened (debug prints every frame).
     const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;
