@@ -273,30 +273,9 @@ export function scoreOnText(
     }
     sources.forEach((src, k) => {
       const S = src.rows(a, b, out);
-      const bk = bits[k];
-      for (let t = a; t < top; t++) bk[t] = bitsOf(out[(t - a) * V + text[t + 1]], floor);
-      if (ref) {
-        let s = kl[k];
-        for (let t = a; t < top; t++) {
-          const o = (t - a) * V;
-          let d = 0;
-          for (let y = 0; y < V; y++) {
-            const p = pRef[o + y];
-            if (p > 0) d += p * (refOut[o + y] - out[o + y]);
-          }
-          s += d;
-        }
-        kl[k] = s;
-        const us = units[k];
-        const map = maps[k]!;
-        if (us.length && S && refS) {
-          const HR = Hs[k];
-          const HT = ref.H;
-          let c = 0;
-          for (let t = a; t < top; t++) for (const u of us) if ((S[(t - a) * HR + u] >= 0) === (refS[(t - a) * HT + map[u]] >= 0)) c++;
-          agree[k] += c;
-        }
-      }
+      const r = scoreRows(out, S, a, top, text, floor, bits[k], a, ref && { out: refOut, p: pRef, S: refS, H: ref.H }, kl[k], units[k], maps[k], Hs[k]);
+      kl[k] = r.kl;
+      agree[k] += r.agree;
     });
   }
   return sources.map((_, k) => ({
@@ -335,6 +314,37 @@ export function rnnRowsCarried(w: Weights, text: Uint8Array): CarriedRowSource {
 }
 
 /**
+ * One source's rows for positions a..top-1 (row t - a of `out`, log-probabilities; `S` its
+ * states or null): each position's bits into bk[at + t - a]; beside the reference's rows
+ * (log-probabilities `ref.out`, probabilities `ref.p`, states `ref.S`), the KL summed on from
+ * `kl` position by position (so a text scored in blocks sums in the same order as in one), and
+ * how many of the units that stand one to one (units, map: model unit of each) share the
+ * reference's sign.
+ */
+function scoreRows(
+  out: Float64Array, S: Float32Array | null, a: number, top: number, text: Uint8Array, floor: number, bk: Float64Array, at: number,
+  ref: { out: Float64Array; p: Float64Array; S: Float32Array | null; H: number } | null, kl: number, units: readonly number[], map: readonly number[] | null, HR: number,
+): { kl: number; agree: number } {
+  for (let t = a; t < top; t++) bk[at + t - a] = bitsOf(out[(t - a) * V + text[t + 1]], floor);
+  if (!ref) return { kl, agree: 0 };
+  let s = kl;
+  for (let t = a; t < top; t++) {
+    const o = (t - a) * V;
+    let d = 0;
+    for (let y = 0; y < V; y++) {
+      const p = ref.p[o + y];
+      if (p > 0) d += p * (ref.out[o + y] - out[o + y]);
+    }
+    s += d;
+  }
+  let c = 0;
+  if (units.length && S && ref.S) {
+    for (let t = a; t < top; t++) for (const u of units) if ((S[(t - a) * HR + u] >= 0) === (ref.S[(t - a) * ref.H + map![u]] >= 0)) c++;
+  }
+  return { kl: s, agree: c };
+}
+
+/**
  * scoreOnText on the positions of `blocks` alone (inclusive [first, last] ranges of t in
  * 0..len-2, increasing, not overlapping): bits of each visited position in order, and the
  * mean KL and sign agreement over them. A source with skip (an RNN) is carried over the
@@ -369,30 +379,9 @@ export function scoreOnBlocks(
     sources.forEach((src, k) => {
       if ('skip' in src) src.skip(done, a);
       const S = src.rows(a, b, out);
-      const bk = bits[k];
-      for (let t = a; t < b; t++) bk[i0 + t - a] = bitsOf(out[(t - a) * V + text[t + 1]], floor);
-      if (ref) {
-        let s = kl[k];
-        for (let t = a; t < b; t++) {
-          const o = (t - a) * V;
-          let d = 0;
-          for (let y = 0; y < V; y++) {
-            const p = pRef[o + y];
-            if (p > 0) d += p * (refOut[o + y] - out[o + y]);
-          }
-          s += d;
-        }
-        kl[k] = s;
-        const us = units[k];
-        const map = maps[k]!;
-        if (us.length && S && refS) {
-          const HR = Hs[k];
-          const HT = ref.H;
-          let c = 0;
-          for (let t = a; t < b; t++) for (const u of us) if ((S[(t - a) * HR + u] >= 0) === (refS[(t - a) * HT + map[u]] >= 0)) c++;
-          agree[k] += c;
-        }
-      }
+      const r = scoreRows(out, S, a, b, text, floor, bits[k], i0, ref && { out: refOut, p: pRef, S: refS, H: ref.H }, kl[k], units[k], maps[k], Hs[k]);
+      kl[k] = r.kl;
+      agree[k] += r.agree;
     });
     done = b;
     i0 += b - a;
