@@ -75,7 +75,7 @@ describe('report --sweep (tiny models)', () => {
     expect(new Set(out.stages.map((s: any) => s.name))).toEqual(new Set(['data', 'train', 'model', 'trace', 'carrier-pattern']));
     expect(out.points.every((p: any) => p.report === null)).toBe(true);
     const agg = JSON.parse(fs.readFileSync(out.reportJson, 'utf8'));
-    expect(agg.metrics.map((m: any) => m.id)).toEqual(['trained_bpc', 'heldout_bpc', 'ps_per_position', 'carrier_only_bpc', 'pattern_gain_bpc', 'byte_identity_fraction']);
+    expect(agg.metrics.map((m: any) => m.id)).toEqual(['trained_bpc', 'heldout_bpc', 'heldout_best_bpc', 'ps_per_position', 'carrier_only_bpc', 'pattern_gain_bpc', 'byte_identity_fraction']);
     expect(agg.rows).toHaveLength(2);
     expect(agg.rows[0].seeds).toEqual([null]);
     // --sweep train.seed=… is the same as --seeds: the seeds are each point's spread, and built already
