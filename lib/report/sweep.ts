@@ -60,14 +60,17 @@ const heldoutBestBpc = (r: ReportJson) => {
 };
 
 /**
- * The §6.3 level worth its bits with the lowest bpc (levels whose rebuild.<level>.worth_bits
- * is 1, references apart); null when the point has no Q4 figures or no level is worth them.
+ * The §6.3 description level worth its bits with the lowest bpc (levels whose
+ * rebuild.<level>.worth_bits is 1), not `full` and not a reference: `full` writes every weight
+ * out, so its bpc is the trained model's by construction and it is worth its bits whenever no
+ * reference reaches the trained bpc; taking it would make the gap 0 and the bits the weights'
+ * at every size. Null when the point has no Q4 figures or no description level is worth them.
  */
 export function bestWorthLevel(r: ReportJson): { level: string; bpc: number; bits: number } | null {
   let best: { level: string; bpc: number; bits: number } | null = null;
   for (const [id, m] of Object.entries(r.metrics)) {
     const hit = /^rebuild\.([^.]+)\.worth_bits$/.exec(id);
-    if (!hit || hit[1].startsWith('ref_') || m.value !== 1) continue;
+    if (!hit || hit[1] === 'full' || hit[1].startsWith('ref_') || m.value !== 1) continue;
     const bpc = metric(`rebuild.${hit[1]}.bpc`)(r);
     const bits = metric(`rebuild.${hit[1]}.bits`)(r);
     if (bpc === null || bits === null) continue;

@@ -24,7 +24,7 @@ function doc(bytes: number, seed: number, p: P): ReportJson {
       'rebuild.rules.worth_bits': m('rebuild.rules.worth_bits', p.noneWorth ? 0 : 1),
       'rebuild.rules.bpc': m('rebuild.rules.bpc', p.trained + 0.4),
       'rebuild.rules.bits': m('rebuild.rules.bits', p.worthBits),
-      'rebuild.full.worth_bits': m('rebuild.full.worth_bits', 0),
+      'rebuild.full.worth_bits': m('rebuild.full.worth_bits', 1), // as in real runs: no reference reaches the trained bpc
       'rebuild.full.bpc': m('rebuild.full.bpc', p.trained),
       'rebuild.full.bits': m('rebuild.full.bits', 1e9),
       'rebuild.ref_reverse_iso.worth_bits': m('rebuild.ref_reverse_iso.worth_bits', 1),
