@@ -27,18 +27,10 @@ export default defineStage<Params>({
     const { ablationFast } = await import('../lib/analysis/ablation.ts');
     const { decisiveDepth, reachFractions } = await import('../lib/analysis/decisive-chains.ts');
     const { columnMeans } = await import('../lib/analysis/offset-table.ts');
-    const { traceInputs } = await import('../lib/analysis/trace-inputs.ts');
+    const { offsetPositions, traceInputs } = await import('../lib/analysis/trace-inputs.ts');
     const { blockPositions, positionBlocks } = await import('../lib/analysis/position-blocks.ts');
     const { w, xs, tr, N, H } = traceInputs('baselines', inputs);
-    const D = params.maxOffset;
-    const firstT = params.firstT;
-    const lastT = N - 3;
-    if (firstT < D - 1 || lastT < firstT) {
-      throw new Error(
-        `stage baselines: need maxOffset - 1 ≤ firstT ≤ N - 3, got maxOffset=${D}, firstT=${firstT}, N=${N}` +
-          `\nhint: set baselines.firstT ≥ baselines.maxOffset - 1, or use more data (data.bytes)`,
-      );
-    }
+    const { D, firstT, lastT } = offsetPositions('baselines', params.maxOffset, params.firstT, N);
     const nT = lastT - firstT + 1;
     const pb = positionBlocks(firstT, lastT, params.maxPositions, params.blockLength);
     const count = pb.count;

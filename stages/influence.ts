@@ -33,18 +33,10 @@ export default defineStage<Params>({
   async run({ params, inputs, progress }) {
     const { carrier, deviation, patternSensitive } = await import('../lib/analysis/carrier.ts');
     const { bandMean, influenceTable, summarizeByOffset } = await import('../lib/analysis/influence.ts');
-    const { traceInputs } = await import('../lib/analysis/trace-inputs.ts');
+    const { offsetPositions, traceInputs } = await import('../lib/analysis/trace-inputs.ts');
     const { blockPositions, positionBlocks } = await import('../lib/analysis/position-blocks.ts');
     const { w, xs, tr, N, H } = traceInputs('influence', inputs);
-    const D = params.maxOffset;
-    const firstT = params.firstT;
-    const lastT = N - 3;
-    if (firstT < D - 1 || lastT < firstT) {
-      throw new Error(
-        `stage influence: need maxOffset - 1 ≤ firstT ≤ N - 3, got maxOffset=${D}, firstT=${firstT}, N=${N}` +
-          `\nhint: set influence.firstT ≥ influence.maxOffset - 1, or use more data (data.bytes)`,
-      );
-    }
+    const { D, firstT, lastT } = offsetPositions('influence', params.maxOffset, params.firstT, N);
     const c = carrier(w, tr.S, N);
     const delta = deviation(tr.S, c, patternSensitive(w, c));
     const pb = positionBlocks(firstT, lastT, params.maxPositions, params.blockLength);

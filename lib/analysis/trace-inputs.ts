@@ -30,3 +30,18 @@ export function traceInputs(stage: string, inputs: Record<string, StageOutput>):
   }
   return { w, xs, tr, N: xs.length, H: w.H };
 }
+
+/**
+ * The output positions an offset analysis reads, T = firstT..N-3, each with maxOffset bytes
+ * before it (baselines, influence): lastT, or a usage error naming the stage's params.
+ */
+export function offsetPositions(stage: string, maxOffset: number, firstT: number, N: number): { D: number; firstT: number; lastT: number } {
+  const lastT = N - 3;
+  if (firstT < maxOffset - 1 || lastT < firstT) {
+    throw new Error(
+      `stage ${stage}: need maxOffset - 1 ≤ firstT ≤ N - 3, got maxOffset=${maxOffset}, firstT=${firstT}, N=${N}` +
+        `\nhint: set ${stage}.firstT ≥ ${stage}.maxOffset - 1, or use more data (data.bytes)`,
+    );
+  }
+  return { D: maxOffset, firstT, lastT };
+}
