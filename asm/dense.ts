@@ -392,7 +392,8 @@ export function gradWeights(Wt: usize, H: i32, A: usize, R: usize, rOff: usize, 
  * with max = max_k (s·L[k] + b[k]), L = (t1 - t0, K) class logits, y[t] (i32) the target
  * class: the log-probability of the target, as scoreScales computes it before bitsOf.
  * l (K) is scratch. Rows of L that are equal share max and ln Σ: code[t] as in gradRows,
- * with (max, ln Σ) per scale kept in norm + (slot·nS + si)·16.
+ * with (max, ln Σ) per scale kept in norm + (slot·nS + si)·16. Its exponentials are exp2vAll's
+ * (Math.exp's bits in both lanes).
  */
 export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize, K: i32, t0: i32, t1: i32, scales: usize, nS: i32, l: usize, code: usize, norm: usize): void {
   for (let t = t0; t < t1; t++) {
@@ -428,7 +429,7 @@ export function scaledLogp(out: usize, L: usize, b: usize, mult: usize, y: usize
       let sum: f64 = 0;
       const mx = f64x2.splat(max);
       for (k = 0; k + 2 <= K; k += 2) {
-        const e = exp2v(f64x2.sub(v128.load(at(l, k)), mx));
+        const e = exp2vAll(f64x2.sub(v128.load(at(l, k)), mx));
         sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
         sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
       }
@@ -953,63 +954,6 @@ const EXP_TINY = reinterpret<f64>(0x3E30000000000000); // 2^-28
 /** OUT[i] = exp(IN[i]) for i < n (n even), by exp2vAll: for the tests. */
 export function expTestAll(IN: usize, OUT: usize, n: i32): void {
   for (let i = 0; i < n; i += 2) v128.store(at(OUT, i), exp2vAll(v128.load(at(IN, i))));
-}
-
-/**
- * scaledLogp (same arguments, same bits) with its exponentials by exp2vAll.
- * scaledLogp's comment: the per-(t, s) part of scoreScales: for t = t0..t1-1 and each scale s = scales[si] (nS),
- *   out[(t - t0)*nS + si] = (s·L[y] + b[y] - max) - ln Σ_k mult[k]·exp(s·L[k] + b[k] - max)
- * with max = max_k (s·L[k] + b[k]), L = (t1 - t0, K) class logits, y[t] (i32) the target
- * class: the log-probability of the target, as scoreScales computes it before bitsOf.
- * l (K) is scratch. Rows of L that are equal share max and ln Σ: code[t] as in gradRows,
- * with (max, ln Σ) per scale kept in norm + (slot·nS + si)·16.
- */
-export function scaledLogpAll(out: usize, L: usize, b: usize, mult: usize, y: usize, K: i32, t0: i32, t1: i32, scales: usize, nS: i32, l: usize, code: usize, norm: usize): void {
-  for (let t = t0; t < t1; t++) {
-    const lo = at(L, (t - t0) * K);
-    const yk = load<i32>(ati(y, t));
-    const c = load<i32>(ati(code, t));
-    const kept = norm + (<usize>((c >> 1) * nS) << 4);
-    if ((c & 1) == 0) {
-      for (let si = 0; si < nS; si++) {
-        const s = load<f64>(at(scales, si));
-        const ly = s * load<f64>(at(lo, yk)) + load<f64>(at(b, yk));
-        const nk = kept + (<usize>si << 4);
-        store<f64>(at(out, (t - t0) * nS + si), ly - load<f64>(nk) - load<f64>(nk, 8));
-      }
-      continue;
-    }
-    for (let si = 0; si < nS; si++) {
-      const s = load<f64>(at(scales, si));
-      const sv = f64x2.splat(s);
-      let mv = f64x2.splat(-Infinity);
-      let k = 0;
-      for (; k + 2 <= K; k += 2) {
-        const v = f64x2.add(f64x2.mul(sv, v128.load(at(lo, k))), v128.load(at(b, k)));
-        v128.store(at(l, k), v);
-        mv = f64x2.max(mv, v);
-      }
-      let max = Math.max(f64x2.extract_lane(mv, 0), f64x2.extract_lane(mv, 1));
-      if (k < K) {
-        const v = s * load<f64>(at(lo, k)) + load<f64>(at(b, k));
-        store<f64>(at(l, k), v);
-        if (v > max) max = v;
-      }
-      let sum: f64 = 0;
-      const mx = f64x2.splat(max);
-      for (k = 0; k + 2 <= K; k += 2) {
-        const e = exp2vAll(f64x2.sub(v128.load(at(l, k)), mx));
-        sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
-        sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
-      }
-      if (k < K) sum += load<f64>(at(mult, k)) * f64x2.extract_lane(exp2vAll(f64x2.splat(load<f64>(at(l, k)) - max)), 0);
-      const ls = jsLog(sum);
-      const nk = kept + (<usize>si << 4);
-      store<f64>(nk, max);
-      store<f64>(nk, ls, 8);
-      store<f64>(at(out, (t - t0) * nS + si), load<f64>(at(l, yk)) - max - ls);
-    }
-  }
 }
 
 /** x[i] = x[i] - s·y[i] for i < n: a gradient step, rounded as the JavaScript loop rounds it (no fused multiply-add). */

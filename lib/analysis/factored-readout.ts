@@ -365,7 +365,7 @@ export function scoreScales(
     d.v.scales.set(scales);
     if (ctx) d.v.code.set(ctx.code.subarray(0, t1));
     else for (let t = t0; t < t1; t++) d.v.code[t] = 2 * (t - t0) + 1;
-    d.x.scaledLogpAll(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, t0, t1, d.p.scales, nS, d.p.l, d.p.code, d.p.norm);
+    d.x.scaledLogp(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, t0, t1, d.p.scales, nS, d.p.l, d.p.code, d.p.norm);
     const lp = d.v.lp;
     for (let i = 0; i < nT; i++) for (let si = 0; si < nS; si++) out[si] += bitsOf(lp[i * nS + si], floor);
     for (let si = 0; si < nS; si++) out[si] /= nT;
@@ -429,7 +429,7 @@ export function factoredBitsBlocked(
       const c = Math.min(t1, a + B);
       for (let t = a; t < c; t++) d.v.code[t] = 2 * (t - a) + 1;
       d.x.gatherRows(d.p.L, d.p.tab, d.p.off, F.G, K, a, c);
-      d.x.scaledLogpAll(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, a, c, d.p.scales, nS, d.p.l, d.p.code, d.p.norm);
+      d.x.scaledLogp(d.p.lp, d.p.L, d.p.b, d.p.mult, d.p.y, K, a, c, d.p.scales, nS, d.p.l, d.p.code, d.p.norm);
       for (let i = 0; i < c - a; i++) for (let si = 0; si < nS; si++) out[si] += bitsOf(lp[i * nS + si], floor);
     }
     for (let si = 0; si < nS; si++) out[si] /= nT;

@@ -20,7 +20,6 @@ export interface DenseExports {
   expTest(IN: number, OUT: number, n: number): void;
   expTestAll(IN: number, OUT: number, n: number): void;
   subScaled(x: number, y: number, n: number, s: number): void;
-  scaledLogpAll(out: number, L: number, b: number, mult: number, y: number, K: number, t0: number, t1: number, scales: number, nS: number, l: number, code: number, norm: number): void;
   expScalar(x: number): number;
   tanh(x: number): number;
   umStep(u: number, Ep: number, Em: number, Pp: number, Pm: number, C: number, H: number, Hp: number): void;
@@ -39,7 +38,7 @@ let reason = '';
 
 /** The compiled dense module, or null (reason in denseUnavailableReason()): missing build, or TOTAL_INTERP_DENSE=js. */
 /** The kernels this file calls: a module without one of them is not used. */
-export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep', 'step4v', 'gradients4', 'readoutPick4', 'gradRowsSlots', 'scaledLogpAll', 'subScaled'];
+export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep', 'step4v', 'gradients4', 'readoutPick4', 'gradRowsSlots', 'subScaled'];
 
 export function denseModule(): WebAssembly.Module | null {
   if (process.env.TOTAL_INTERP_DENSE === 'js') {
