@@ -279,74 +279,6 @@ export function gatherRows(L: usize, tab: usize, off: usize, G: i32, K: i32, t0:
   for (let t = t0; t < t1; t++) gatherRow(at(L, (t - t0) * K), tab, off, t, G, K, 0);
 }
 
-/**
- * The per-position part of factoredGrad over t = t0..t1-1: logits l = b + gathered tables,
- * p = softmax over classes with multiplicities mult (K), d = p - onehot(y[t]) (y is i32);
- * db[k] += d[k] (db zeroed first), A[off[t*G + g] + k] += d[k] for every block (A zeroed
- * first, nTab elements), and returns Σ_t -ln(p_t(y_t) + eps). l (K) is scratch.
- *
- * Positions that read the same table rows in every block have the same logits, so the same
- * p: code[t] (i32) = 2·slot + 1 at the first position of a slot (p is computed and kept in
- * P + slot·K·8) and 2·slot at the others (p is copied from there). The same bits as
- * computing it again, without the gather, the max and the K exponentials.
- */
-export function gradRows(
-  A: usize, db: usize, nTab: i32, l: usize, tab: usize, off: usize, G: i32, K: i32,
-  b: usize, mult: usize, y: usize, t0: i32, t1: i32, eps: f64, code: usize, P: usize,
-): f64 {
-  memory.fill(A, 0, <usize>nTab << 3);
-  memory.fill(db, 0, <usize>K << 3);
-  let loss: f64 = 0;
-  for (let t = t0; t < t1; t++) {
-    const c = load<i32>(ati(code, t));
-    const keep = at(P, (c >> 1) * K);
-    if ((c & 1) == 0) memory.copy(l, keep, <usize>K << 3);
-    else {
-      gatherRow(l, tab, off, t, G, K, b);
-      let max = -Infinity;
-      for (let k = 0; k < K; k++) {
-        const v = load<f64>(at(l, k));
-        if (v > max) max = v;
-      }
-      let sum: f64 = 0;
-      const mv = f64x2.splat(max);
-      let k = 0;
-      for (; k + 2 <= K; k += 2) {
-        const e = exp2v(f64x2.sub(v128.load(at(l, k)), mv));
-        v128.store(at(l, k), e);
-        sum += load<f64>(at(mult, k)) * f64x2.extract_lane(e, 0);
-        sum += load<f64>(at(mult, k + 1)) * f64x2.extract_lane(e, 1);
-      }
-      if (k < K) {
-        const e = expScalar(load<f64>(at(l, k)) - max);
-        store<f64>(at(l, k), e);
-        sum += load<f64>(at(mult, k)) * e;
-      }
-      const inv = 1 / sum;
-      const iv = f64x2.splat(inv);
-      k = 0;
-      for (; k + 2 <= K; k += 2) v128.store(at(l, k), f64x2.mul(v128.load(at(l, k)), iv));
-      if (k < K) store<f64>(at(l, k), load<f64>(at(l, k)) * inv);
-      memory.copy(keep, l, <usize>K << 3);
-    }
-    const ly = at(l, load<i32>(ati(y, t)));
-    loss -= jsLog(load<f64>(ly) + eps);
-    store<f64>(ly, load<f64>(ly) - 1);
-    let k = 0;
-    for (; k + 2 <= K; k += 2) v128.store(at(db, k), f64x2.add(v128.load(at(db, k)), v128.load(at(l, k))));
-    if (k < K) store<f64>(at(db, k), load<f64>(at(db, k)) + load<f64>(at(l, k)));
-    // scatter: A[off + k] += d[k] per block, blocks in order
-    const o = ati(off, t * G);
-    for (let g = 0; g < G; g++) {
-      const a = at(A, load<i32>(ati(o, g)));
-      k = 0;
-      for (; k + 2 <= K; k += 2) v128.store(at(a, k), f64x2.add(v128.load(at(a, k)), v128.load(at(l, k))));
-      if (k < K) store<f64>(at(a, k), load<f64>(at(a, k)) + load<f64>(at(l, k)));
-    }
-  }
-  return loss;
-}
-
 /** dWᵀ (H, K) into Wt: Wt[(g*w + j)*K + k] = Σ_u R_g[u*w + j] · A[base[g] + u*K + k], u in fours as factoredGrad sums them. */
 export function gradWeights(Wt: usize, H: i32, A: usize, R: usize, rOff: usize, U: usize, base: usize, G: i32, w: i32, K: i32): void {
   memory.fill(Wt, 0, <usize>(H * K) << 3);
@@ -391,7 +323,7 @@ export function gradWeights(Wt: usize, H: i32, A: usize, R: usize, rOff: usize, 
  *   out[(t - t0)*nS + si] = (s·L[y] + b[y] - max) - ln Σ_k mult[k]·exp(s·L[k] + b[k] - max)
  * with max = max_k (s·L[k] + b[k]), L = (t1 - t0, K) class logits, y[t] (i32) the target
  * class: the log-probability of the target, as scoreScales computes it before bitsOf.
- * l (K) is scratch. Rows of L that are equal share max and ln Σ: code[t] as in gradRows,
+ * l (K) is scratch. Rows of L that are equal share max and ln Σ: code[t] as in gradRowsSlots,
  * with (max, ln Σ) per scale kept in norm + (slot·nS + si)·16. Its exponentials are exp2vAll's
  * (Math.exp's bits in both lanes).
  */
@@ -830,14 +762,18 @@ export function readoutPick4(out: usize, h: usize, v: usize, L: usize, Wy: usize
 // the factored readout's gradient, one scatter per context
 
 /**
- * factoredGrad's per-position part (as gradRows) with the scatter done once per context:
- * positions that read the same table rows in every block have the same p, so their
- * p - onehot(y) summed is n·p - Σ onehot(y). A starts at A0 (nTab: minus the scatter of the
- * onehots, exact counts) and db at db0 (K: minus the targets' counts); then slot s (p kept
- * in P + s·K·8, first seen at position sPos[s], n = sN[s] positions) adds n·p to db and to
- * A at that position's rows, slots in order. The loss Σ_t -ln(p_t(y_t) + eps) is summed
- * over positions in order, as gradRows sums it. code as gradRows' (first position of a
- * slot odd). factoredGrad's loops (lib/analysis/factored-readout.ts) do the same in the same
+ * The per-position part of factoredGrad over t = t0..t1-1, with the scatter done once per
+ * context: logits l = b + gathered tables, p = softmax over classes with multiplicities mult
+ * (K), and the gradient of Σ_t -ln(p_t(y_t) + eps) (y is i32; the loss is returned, summed
+ * over positions in order). l (K) is scratch.
+ *
+ * Positions that read the same table rows in every block have the same logits, so the same
+ * p: code[t] (i32) = 2·slot + 1 at the first position of a slot (p is computed and kept in
+ * P + slot·K·8) and 2·slot at the others (p is read from there). Their p - onehot(y) summed
+ * is n·p - Σ onehot(y): A (nTab) starts at A0 (minus the scatter of the onehots, exact
+ * counts) and db at db0 (K: minus the targets' counts); then slot s (first seen at position
+ * sPos[s], n = sN[s] positions) adds n·p to db and to A at that position's rows, slots in
+ * order. factoredGrad's loops (lib/analysis/factored-readout.ts) do the same in the same
  * order: the same bits.
  */
 export function gradRowsSlots(

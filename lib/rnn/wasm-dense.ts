@@ -15,7 +15,6 @@ export interface DenseExports {
   logSoftmax4(out: number, rows: number): void;
   fillTables(tab: number, nTab: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number, Wt: number): void;
   gatherRows(L: number, tab: number, off: number, G: number, K: number, t0: number, t1: number): void;
-  gradRows(A: number, db: number, nTab: number, l: number, tab: number, off: number, G: number, K: number, b: number, mult: number, y: number, t0: number, t1: number, eps: number, code: number, P: number): number;
   gradWeights(Wt: number, H: number, A: number, R: number, rOff: number, U: number, base: number, G: number, w: number, K: number): void;
   expTest(IN: number, OUT: number, n: number): void;
   expTestAll(IN: number, OUT: number, n: number): void;
@@ -38,7 +37,7 @@ let reason = '';
 
 /** The compiled dense module, or null (reason in denseUnavailableReason()): missing build, or TOTAL_INTERP_DENSE=js. */
 /** The kernels this file calls: a module without one of them is not used. */
-export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep', 'step4v', 'gradients4', 'readoutPick4', 'gradRowsSlots', 'subScaled'];
+export const DENSE_EXPORTS = ['mv4', 'logSoftmax4', 'fillTables', 'gatherRows', 'gradWeights', 'scaledLogp', 'forwardSteps', 'step4', 'umStep', 'step4v', 'gradients4', 'readoutPick4', 'gradRowsSlots', 'subScaled'];
 
 export function denseModule(): WebAssembly.Module | null {
   if (process.env.TOTAL_INTERP_DENSE === 'js') {
