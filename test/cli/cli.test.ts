@@ -112,23 +112,9 @@ describe('CLI: help, version, quiet', () => {
     const d = makeToy({ ...TOY_FILES, 'stages/slow.ts': `export default { name: 'slow', description: 'waits', inputs: ['b'],
   async run({ params }) { await new Promise((r) => setTimeout(r, params.ms)); return { json: { out: 1 } }; } };\n` });
     const t0 = Date.now();
-    let sentAt = 0;
-    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', tsxLoader, path.join(d, 'pipeline.ts'), 'run', 'slow', '--set', 'slow.ms=20000'], { cwd: d, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'TOTAL_INTERP_CACHE')) });
-      let stderr = '';
-      const poll = setInterval(() => {
-        const locks = path.join(d, 'cache', 'locks');
-        if (!sentAt && fs.existsSync(locks) && fs.readdirSync(locks).some((f) => f.startsWith('slow-'))) {
-          sentAt = Date.now();
-          child.kill('SIGINT');
-        }
-      }, 50);
-      child.stderr.on('data', (x) => (stderr += x));
-      child.on('close', (code) => {
-        clearInterval(poll);
-        resolve({ code, stderr });
-      });
-    });
+    const locks = path.join(d, 'cache', 'locks');
+    const r = await interruptWhen(d, ['run', 'slow', '--set', 'slow.ms=20000'], () => fs.existsSync(locks) && fs.readdirSync(locks).some((f) => f.startsWith('slow-')));
+    const sentAt = r.sentAt;
     expect(r.code).toBe(130);
     expect(Date.now() - sentAt).toBeLessThan(5000); // not after the 20 s wait
     expect(r.stderr, r.stderr).toMatch(/^interrupted \(Ctrl-C\): stopped, released \d+ locks?; stages already built stay cached$/m);
