@@ -93,13 +93,13 @@ export function expScalar(x: f64): f64 {
   return y * reinterpret<f64>(<u64>(0x3FF00000 + ((k + 1000) << 20)) << 32) * twom1000;
 }
 
-/** (exp x0, exp x1), each equal to Math.exp's. */
+/**
+ * fdlibm's exp after its argument reduction, in both lanes: x = k·ln2 + r with t = k (f64)
+ * and ki = k (i32 lanes 0, 1); returns 2^k · (1 - ((lo - r·c/(2 - c)) - hi)), the
+ * polynomial c of r² and the hi/lo split of k·ln2 as fdlibm rounds them.
+ */
 // @ts-ignore: decorator
-@inline function exp2v(x: v128): v128 {
-  // k = (int)(invln2·x + (x < 0 ? -0.5 : 0.5)), truncated toward zero
-  const half = v128.bitselect(f64x2.splat(-0.5), f64x2.splat(0.5), f64x2.lt(x, f64x2.splat(0)));
-  const ki = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(f64x2.splat(invln2), x), half));
-  const t = f64x2.convert_low_i32x4_s(ki);
+@inline function expReduced(x: v128, t: v128, ki: v128): v128 {
   const hi = f64x2.sub(x, f64x2.mul(t, f64x2.splat(ln2HI)));
   const lo = f64x2.mul(t, f64x2.splat(ln2LO));
   const r = f64x2.sub(hi, lo);
@@ -112,7 +112,17 @@ export function expScalar(x: f64): f64 {
   const y = f64x2.sub(f64x2.splat(1), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(f64x2.splat(2), c))), hi));
   // 2^k: high word 0x3FF00000 + (k << 20), low word 0
   const twopk = i64x2.add(i64x2.shl(i64x2.extend_low_i32x4_s(ki), 52), i64x2.splat(0x3FF0000000000000));
-  let e = f64x2.mul(y, twopk);
+  return f64x2.mul(y, twopk);
+}
+
+/** (exp x0, exp x1), each equal to Math.exp's. */
+// @ts-ignore: decorator
+@inline function exp2v(x: v128): v128 {
+  // k = (int)(invln2·x + (x < 0 ? -0.5 : 0.5)), truncated toward zero
+  const half = v128.bitselect(f64x2.splat(-0.5), f64x2.splat(0.5), f64x2.lt(x, f64x2.splat(0)));
+  const ki = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(f64x2.splat(invln2), x), half));
+  const t = f64x2.convert_low_i32x4_s(ki);
+  let e = expReduced(x, t, ki);
   const ax = f64x2.abs(x);
   const fast = v128.and(f64x2.ge(ax, f64x2.splat(EXP_LO)), f64x2.lt(ax, f64x2.splat(700)));
   if (!i64x2.all_true(fast)) {
@@ -866,18 +876,7 @@ const EXP_TINY = reinterpret<f64>(0x3E30000000000000); // 2^-28
   let t = v128.bitselect(tg, tmid, f64x2.ge(ax, f64x2.splat(EXP_LO)));
   t = v128.bitselect(t, f64x2.splat(0), f64x2.ge(ax, f64x2.splat(EXP_HALF)));
   const ki = i32x4.trunc_sat_f64x2_s_zero(t);
-  const hi = f64x2.sub(x, f64x2.mul(t, f64x2.splat(ln2HI)));
-  const lo = f64x2.mul(t, f64x2.splat(ln2LO));
-  const r = f64x2.sub(hi, lo);
-  const tt = f64x2.mul(r, r);
-  let p = f64x2.add(f64x2.splat(P4), f64x2.mul(tt, f64x2.splat(P5)));
-  p = f64x2.add(f64x2.splat(P3), f64x2.mul(tt, p));
-  p = f64x2.add(f64x2.splat(P2), f64x2.mul(tt, p));
-  p = f64x2.add(f64x2.splat(P1), f64x2.mul(tt, p));
-  const c = f64x2.sub(r, f64x2.mul(tt, p));
-  const y = f64x2.sub(f64x2.splat(1), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(f64x2.splat(2), c))), hi));
-  const twopk = i64x2.add(i64x2.shl(i64x2.extend_low_i32x4_s(ki), 52), i64x2.splat(0x3FF0000000000000));
-  let e = f64x2.mul(y, twopk);
+  let e = expReduced(x, t, ki);
   e = v128.bitselect(e, f64x2.add(f64x2.splat(1), x), f64x2.ge(ax, f64x2.splat(EXP_TINY)));
   const fast = v128.and(f64x2.lt(ax, f64x2.splat(700)), f64x2.ne(x, f64x2.splat(1)));
   if (!i64x2.all_true(fast)) {
