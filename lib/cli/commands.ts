@@ -291,12 +291,9 @@ export async function build(p: Pipeline, io: Io, targets: string[], flags: Build
 }
 
 /**
- * `report --sweep/--seeds … --queue URL`: one job per point on the workers, and wait
- * (lib/queue/submit.ts); the caller's own build then finds every stage in the remote cache.
- */
-/**
- * On a queue's workers: every point is submitted at start and built there; then each is
- * built here in turn, which pulls what the workers built from the remote cache.
+ * `report --sweep/--seeds … --queue URL`: every point is submitted at start as one job on
+ * the workers, and waited for (lib/queue/submit.ts); then each is built here in turn, which
+ * finds every stage in the remote cache.
  */
 function queueRunner(p: Pipeline, queue: string, force: Force, inProcessRunner: (p: Pipeline, force: Force) => PointRunner): PointRunner {
   const here = inProcessRunner(p, force);

@@ -115,6 +115,29 @@ export function gridPoints(axes: Axis[], seeds: number[] | null, base: Overrides
   );
 }
 
+/**
+ * The order the points are built in, as indices into `points`. A point's cost grows with
+ * its data.bytes (training and every analysis are linear in it or worse), so the largest
+ * go first: the last points to finish are then small ones, and no core sits idle beside
+ * one long point at the end of a sweep. And the seeds of one size alternate with those of
+ * the next size down: two points built side by side then rarely need the same
+ * seed-independent stage (construction, reverse-iso) at once, where one would wait on the
+ * other's lock. Points without a numeric data.bytes, or all of one size, keep their order.
+ */
+export function buildOrder(points: readonly Point[]): number[] {
+  const bytes = points.map((pt) => pt.overrides.data?.bytes);
+  const idx = points.map((_, i) => i);
+  if (!bytes.every((b): b is number => typeof b === 'number') || new Set(bytes).size < 2) return idx;
+  const sizes = [...new Set(bytes)].sort((a, b) => b - a);
+  const groups = sizes.map((n) => idx.filter((i) => bytes[i] === n));
+  const order: number[] = [];
+  for (let g = 0; g < groups.length; g += 2) {
+    const [a, b = []] = [groups[g], groups[g + 1]];
+    for (let k = 0; k < Math.max(a.length, b.length); k++) order.push(...(k < a.length ? [a[k]] : []), ...(k < b.length ? [b[k]] : []));
+  }
+  return order;
+}
+
 /** What builds the points: one interface for in-process, child-process and queue runs. */
 export interface PointRunner {
   /** Once, with every point checked, before any is built (a queue submits them all here). */
@@ -245,10 +268,11 @@ async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
   const points = gridPoints(o.axes, o.seeds, o.overrides);
   for (const pt of points) p.resolveAll(pt.overrides); // every point's params are valid before anything runs
   const runner = o.runner ?? (o.jobs > 1 ? childRunner(o.force, o.quiet) : inProcessRunner(p, o.force));
-  await runner.start?.(points, o.targets);
+  const order = buildOrder(points);
+  await runner.start?.(order.map((i) => points[i]), o.targets);
 
   const runs: (PointRun & { entries: Record<string, Entry> })[] = new Array(points.length);
-  const queue = points.map((pt, i) => ({ pt, i }));
+  const queue = order.map((i) => ({ pt: points[i], i }));
   const worker = async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
       const stages = await runner.run(job.pt, o.targets);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
 import { silentReporter } from '../../lib/engine/run/progress.ts';
-import { inProcessRunner, gridPoints, parseSweep, runSweep, type PointRunner } from '../../lib/cli/sweep.ts';
+import { buildOrder, inProcessRunner, gridPoints, parseSweep, runSweep, type PointRunner } from '../../lib/cli/sweep.ts';
 import { STAGES } from '../../pipeline.ts';
 import { root } from '../helpers/reference.ts';
 
@@ -40,6 +40,21 @@ describe('sweep grid', () => {
     expect(gridPoints(axes, null, {}).map((x) => x.seed)).toEqual([null, null, null, null]);
   });
 
+  it('builds the largest data first, the seeds of one size alternating with the next size down', async () => {
+    const p = await load();
+    const pts = gridPoints(parseSweep(p, ['data.bytes=256,512,1024,2048,4096']), [1, 2], {});
+    expect(buildOrder(pts).map((i) => pts[i].name)).toEqual([
+      'data.bytes=4096 seed=1', 'data.bytes=2048 seed=1', 'data.bytes=4096 seed=2', 'data.bytes=2048 seed=2',
+      'data.bytes=1024 seed=1', 'data.bytes=512 seed=1', 'data.bytes=1024 seed=2', 'data.bytes=512 seed=2',
+      'data.bytes=256 seed=1', 'data.bytes=256 seed=2',
+    ]);
+    // every point once
+    expect([...buildOrder(pts)].sort((a, b) => a - b)).toEqual(pts.map((_, i) => i));
+    // no data.bytes axis: as given
+    const opt = gridPoints(parseSweep(p, ['train.optimizer=sgd,adam']), [1, 2], {});
+    expect(buildOrder(opt)).toEqual([0, 1, 2, 3]);
+  });
+
   it('two spellings of one typed value are an error, not two points called n = 2', async () => {
     const p = await load();
     expect(() => parseSweep(p, ['train.seed=01,1'])).toThrow(/^--sweep train\.seed=01,1: 01 and 1 are the same value \(1\) of train\.seed$/);
@@ -68,10 +83,11 @@ describe('sweep grid', () => {
       force: false,
       runner,
     });
-    expect(started).toEqual(['data.bytes=64', 'data.bytes=128']);
+    // built largest first (buildOrder); the aggregate's rows stay in the grid's order
+    expect(started).toEqual(['data.bytes=128', 'data.bytes=64']);
     expect(calls).toEqual([
-      { overrides: { train: { hidden: 4, epochs: 2 }, data: { bytes: 64 } }, targets: ['carrier-pattern'] },
       { overrides: { train: { hidden: 4, epochs: 2 }, data: { bytes: 128 } }, targets: ['carrier-pattern'] },
+      { overrides: { train: { hidden: 4, epochs: 2 }, data: { bytes: 64 } }, targets: ['carrier-pattern'] },
     ]);
     expect(r.kind).toBe('sweep');
     const agg = JSON.parse(fs.readFileSync(r.reportJson, 'utf8'));
