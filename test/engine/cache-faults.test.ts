@@ -173,6 +173,37 @@ describe('a read-only cache', () => {
   });
 });
 
+describe('what is made durable', () => {
+  it('entries are fsynced before their rename; objects, re-hashed whenever read for use, are not', async () => {
+    const p = await loadToy(makeToy());
+    const opened = new Map<number, string>();
+    const synced: string[] = [];
+    p.store.io.openSync = ((file: fs.PathLike, ...a: any[]) => {
+      const fd = (fs.openSync as any)(file, ...a);
+      opened.set(fd, String(file));
+      return fd;
+    }) as typeof fs.openSync;
+    p.store.io.fsyncSync = (fd: number) => {
+      synced.push(opened.get(fd)!);
+      fs.fsyncSync(fd);
+    };
+    const renamed: [string, string][] = [];
+    p.store.io.renameSync = (a: fs.PathLike, b: fs.PathLike) => {
+      renamed.push([String(a), String(b)]);
+      fs.renameSync(a, b);
+    };
+    await p.build(['c']);
+    const dest = (tmp: string) => renamed.find(([a]) => a === tmp)![1];
+    const into = (sub: string) => renamed.filter(([, b]) => b.includes(`${path.sep}${sub}${path.sep}`)).map(([a]) => a);
+    expect(into('entries').filter((t) => dest(t).endsWith('.json')).length).toBeGreaterThan(0);
+    expect(into('objects').length).toBeGreaterThan(0);
+    // entries/<stage>/<key>.json (beside them, the `latest` hint is written without fsync too)
+    for (const tmp of into('entries').filter((t) => dest(t).endsWith('.json'))) expect(synced).toContain(tmp);
+    for (const tmp of into('objects')) expect(synced).not.toContain(tmp);
+    expect(synced.map(dest).every((d) => !d.includes(`${path.sep}objects${path.sep}`))).toBe(true);
+  });
+});
+
 describe('damage found when decoding, and oversized files', () => {
   /** Point an entry's tensor at new bytes that hash right but are not a tensor (as a buggy or older writer would). */
   function replaceTensor(store: Store, entry: Entry, name: string, bytes: Uint8Array): void {

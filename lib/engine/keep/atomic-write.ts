@@ -1,4 +1,5 @@
-// The one atomic writer: a tmp file, every write's count checked, fsync, rename into place;
+// The one atomic writer: a tmp file, every write's count checked, fsync (unless the caller
+// says the file is checked when read, see Store.putObject), rename into place;
 // on any error the tmp file is removed. Into the cache (writeAtomic) the tmp file is staged
 // in <cache>/tmp/ and disk or permission errors become one error naming the cache
 // (errors.ts); elsewhere (writeFileAtomic: reports/, a sweep's aggregate) it sits beside the
@@ -49,7 +50,7 @@ export function writeFileAtomic(dest: string, bytes: string | Uint8Array, io: Wr
   writeThrough(io, path.dirname(dest), `.${path.basename(dest)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`, dest, bytes);
 }
 
-/** `durable` false: no fsync, for a hint a crash may lose or leave empty (still renamed whole into place). */
+/** `durable` false: no fsync, for a file a crash may lose or leave empty and whose reader finds that out (still renamed whole into place). */
 function writeThrough(io: WriteIo, tmpDir: string, tmpName: string, dest: string, bytes: string | Uint8Array, durable = true): void {
   const buf = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
   let tmp: string | null = null;
