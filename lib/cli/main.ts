@@ -7,6 +7,7 @@
 // (TOTAL_INTERP_CACHE, TOTAL_INTERP_DEBUG).
 
 import fs from 'node:fs';
+import os from 'node:os';
 import { Pipeline } from '../engine/pipeline.ts';
 import { makeReporter, silentReporter } from '../engine/run/progress.ts';
 import { describe, exitCodeOf } from './errors.ts';
@@ -233,6 +234,13 @@ export async function main(o: MainOptions): Promise<number> {
   if (parsed.kind === 'help' && parsed.command) {
     out.write(commandHelp(PROG, COMMANDS.find((c) => c.name === parsed.command)!));
     return 0;
+  }
+  // A cold report runs stages on two lanes: its pool worker starts now, while the project
+  // loads and plans (run-stage.ts prestartWorker; stopped at exit if every stage was cached).
+  if (parsed.kind === 'run' && parsed.command === 'report') {
+    const f = parsed.opts as { dryRun?: boolean; seeds?: unknown; sweep?: unknown; q3?: boolean; queue?: string; jobs?: number };
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    if (!f.dryRun && !f.seeds && !f.sweep && !f.q3 && !f.queue && (f.jobs ?? cores) > 1) (await import('../engine/run/run-stage.ts')).prestartWorker();
   }
   let p: Pipeline;
   try {
