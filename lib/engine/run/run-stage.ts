@@ -8,9 +8,10 @@
 // outputs and the entry itself, and sends back the entry; progress and warnings come back
 // over IPC. It runs the stages sent to it one after another:
 //   - the pool (StagePool): workers started once per build, as soon as the build finds a
-//     stage to run and other stages that could run beside it, while this process plans
-//     and runs the first stages. A worker's tsx start-up (~1-1.5 s of CPU) is paid once,
-//     not per stage, and the modules and kernels it has loaded serve the stages after;
+//     stage to run and other stages that could run beside it (or before the build: a
+//     report's first worker starts while the project loads, prestartWorker). A worker's tsx
+//     start-up (~0.7-1.5 s of CPU) is paid once, not per stage, and the modules and kernels
+//     it has loaded serve the stages after;
 //   - runInChild: a worker of its own for one stage, stopped after it (a `long` stage such
 //     as training, which would hold a pool worker for minutes).
 
@@ -174,8 +175,7 @@ export class ChildWorker {
 
   /** Taken by a pool (StagePool.grow): it reports to `onFree` from now on, at once if it is ready. */
   adopt(onFree: () => void): void {
-    this.child.ref();
-    (this.child.channel as { ref?: () => void } | undefined)?.ref?.();
+    [this.child, this.child.channel as { ref?: () => void } | undefined].forEach((x) => x?.ref?.());
     this.onFree = onFree;
     if (this.ready) onFree();
   }
@@ -183,10 +183,6 @@ export class ChildWorker {
   /** Done with it: the worker exits when it sees its channel closed (execute.ts). */
   close(): void {
     if (this.child.connected) this.child.disconnect();
-  }
-
-  kill(): void {
-    this.child.kill();
   }
 }
 
@@ -200,22 +196,17 @@ export async function runInChild(run: ChildRun): Promise<Entry> {
   }
 }
 
-/** A worker started before any build asked for one (prestartWorker), until a pool takes it. */
 let spare: ChildWorker | null = null;
 
 /**
- * Start a pool worker now, before the caller has loaded its project and planned: the worker's
- * start-up (a tsx start, ~0.7 s of CPU) then overlaps them on the other core, and a cold
- * build's second lane is ready when its first stages are. The first pool to grow takes it.
- * Returns the worker's pid.
+ * Start a pool worker (returns its pid) before the caller loads its project and plans: its
+ * start-up then overlaps them on the other core. The first pool to grow takes it. Until
+ * then it does not keep this process alive, and it is stopped at exit with the others.
  */
 export function prestartWorker(): number | undefined {
   if (spare) return spare.child.pid;
   spare = new ChildWorker();
-  // Until a pool takes it, it does not keep this process alive: one never taken is stopped
-  // at exit with the other children.
-  spare.child.unref();
-  (spare.child.channel as { unref?: () => void } | undefined)?.unref?.();
+  [spare.child, spare.child.channel as { unref?: () => void } | undefined].forEach((x) => x?.unref?.());
   return spare.child.pid;
 }
 
@@ -238,10 +229,10 @@ export class StagePool {
   grow(): void {
     const alive = this.alive;
     if (alive.length >= this.size || alive.some((w) => !w.ready)) return;
-    const w = spare && !spare.gone ? spare : null;
+    const w = spare?.gone === null ? spare : new ChildWorker(this.onFree);
+    if (w === spare) w.adopt(this.onFree);
     spare = null;
-    if (w) w.adopt(this.onFree);
-    this.workers.push(w ?? new ChildWorker(this.onFree));
+    this.workers.push(w);
   }
 
   /** Reserve a started worker that runs nothing, or null. */
