@@ -6,9 +6,9 @@
 //   cache/tmp/                          partial writes; renamed into place when complete
 //   cache/verified.json, imports.json    objects found intact, sources' imports and hashes (memos)
 //
-// Every write goes through atomic-write.ts. Every read re-hashes what it read after checking its
-// size (an object only checked may be known intact by its stat: objects.ts): a damaged object
-// or entry is reported as corrupt (never served) and recomputed.
+// Every write goes through atomic-write.ts; objects without fsync, which a crash may empty or cut. Every
+// read re-hashes what it read after checking its size (an object only checked may be known intact by its
+// stat: objects.ts): a damaged object or entry is reported as corrupt (never served) and recomputed.
 // A read-only cache still serves hits; that `latest` cannot be recorded is said once.
 
 import fs from 'node:fs';
@@ -54,13 +54,7 @@ export class LocalStore implements Store {
     writeAtomic(this.io, this.root, dest, bytes, durable);
   }
 
-  /**
-   * Store a blob; returns its ref. Idempotent: an intact existing object is kept. Written
-   * without fsync: an object is named by its sha256 and re-hashed whenever it is read for use
-   * (objects.ts), so one a crash truncated or emptied is found damaged and rebuilt, never
-   * served. The entry that names it is the durable record (putEntry). A cold report writes
-   * about a hundred objects, at about 4 ms an fsync here.
-   */
+  /** Store a blob; returns its ref. Idempotent: an intact existing object is kept. No fsync (see above). */
   putObject(bytes: Uint8Array): ObjectRef {
     const hash = sha256(bytes);
     const p = this.objectPath(hash);
