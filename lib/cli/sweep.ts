@@ -161,14 +161,25 @@ const forceArgs = (force: Force) => (force === true ? ['--force'] : Array.isArra
 /** The environment variable a child pipeline reads its point from: the point's overrides as JSON. */
 export const POINT_ENV = 'TOTAL_INTERP_POINT';
 
+/**
+ * The environment of a point built beside others: training on one thread. Two threads pay off
+ * only with a core to spare, and 'auto' decides that from the load average, which lags: points
+ * that start together each took two spinning threads, and a 512 KiB model trained at 47 µs a
+ * prediction instead of 16. The user's own TOTAL_INTERP_TRAIN_THREADS wins. The threads never
+ * change a result (lib/rnn/wasm-kernel.ts).
+ */
+export function sideBySideEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env.TOTAL_INTERP_TRAIN_THREADS ? env : { ...env, TOTAL_INTERP_TRAIN_THREADS: '1' };
+}
+
 /** In a child pipeline process (`run TARGETS --json`, the point in POINT_ENV); its stderr lines are prefixed with the point. */
-export function childRunner(force: Force, quiet = false): PointRunner {
+export function childRunner(force: Force, quiet = false, sideBySide = true): PointRunner {
   return {
     run: (pt, targets) =>
     new Promise((resolve, reject) => {
       const argv = ['run', ...targets, '--json', '--jobs', '1', // points already run side by side
          ...forceArgs(force), ...(quiet ? ['--quiet'] : [])];
-      const env = { ...process.env, [POINT_ENV]: JSON.stringify(pt.overrides) };
+      const env = { ...(sideBySide ? sideBySideEnv(process.env) : process.env), [POINT_ENV]: JSON.stringify(pt.overrides) };
       const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
       let out = '';
       let err = '';
@@ -267,7 +278,7 @@ async function sweepHeld(p: Pipeline, o: SweepOptions): Promise<SweepResult> {
   for (const t of o.targets) p.stage(t, '--targets');
   const points = gridPoints(o.axes, o.seeds, o.overrides);
   for (const pt of points) p.resolveAll(pt.overrides); // every point's params are valid before anything runs
-  const runner = o.runner ?? (o.jobs > 1 ? childRunner(o.force, o.quiet) : inProcessRunner(p, o.force));
+  const runner = o.runner ?? (o.jobs > 1 ? childRunner(o.force, o.quiet, Math.min(o.jobs, points.length) > 1) : inProcessRunner(p, o.force));
   const order = buildOrder(points);
   await runner.start?.(order.map((i) => points[i]), o.targets);
 

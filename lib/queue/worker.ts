@@ -44,7 +44,8 @@ export async function startWorker(o: WorkerOptions): Promise<{ worker: Worker; c
     maxStalledCount: 2,
     // The sandboxed children get the config through their environment (credentials
     // included: they never go into the queue, the caches or a log).
-    workerForkOptions: { env: { ...process.env, TOTAL_INTERP_WORKER: JSON.stringify(cfg) } },
+    // Jobs that run side by side train on one thread each, as a sweep's points do (lib/cli/sweep.ts sideBySideEnv).
+    workerForkOptions: { env: { ...(concurrency > 1 && !process.env.TOTAL_INTERP_TRAIN_THREADS ? { TOTAL_INTERP_TRAIN_THREADS: '1' } : {}), ...process.env, TOTAL_INTERP_WORKER: JSON.stringify(cfg) } },
   });
   guardChildPool(worker);
   worker.on('active', (job) => log(`worker: ${job.data?.label ?? job.name} started (job ${job.id}, attempt ${job.attemptsMade + 1})`));

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../lib/engine/pipeline.ts';
 import { silentReporter } from '../../lib/engine/run/progress.ts';
-import { buildOrder, inProcessRunner, gridPoints, parseSweep, runSweep, type PointRunner } from '../../lib/cli/sweep.ts';
+import { buildOrder, sideBySideEnv, inProcessRunner, gridPoints, parseSweep, runSweep, type PointRunner } from '../../lib/cli/sweep.ts';
 import { STAGES } from '../../pipeline.ts';
 import { root } from '../helpers/reference.ts';
 
@@ -53,6 +53,12 @@ describe('sweep grid', () => {
     // no data.bytes axis: as given
     const opt = gridPoints(parseSweep(p, ['train.optimizer=sgd,adam']), [1, 2], {});
     expect(buildOrder(opt)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('points built side by side train on one thread each, unless the user chose', () => {
+    expect(sideBySideEnv({ PATH: '/bin' })).toEqual({ PATH: '/bin', TOTAL_INTERP_TRAIN_THREADS: '1' });
+    expect(sideBySideEnv({ TOTAL_INTERP_TRAIN_THREADS: '2' }).TOTAL_INTERP_TRAIN_THREADS).toBe('2');
+    expect(sideBySideEnv({ TOTAL_INTERP_TRAIN_THREADS: 'auto' }).TOTAL_INTERP_TRAIN_THREADS).toBe('auto');
   });
 
   it('two spellings of one typed value are an error, not two points called n = 2', async () => {
