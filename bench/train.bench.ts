@@ -184,7 +184,8 @@ export function benchTrain(opts: { rounds?: number; epochs?: number; bigEpochs?:
   for (const cfg of [{ ...auto, threads: 1, label: `${auto.kernel} 1 thread` }, auto]) {
     const perK: number[] = [];
     for (const N of [1024, 65536]) {
-      const E = N <= 1024 ? epochs : (opts.bigEpochs ?? 3);
+      // at least three epochs: the first is warm-up and the last is left out (it ends the run)
+      const E = Math.max(3, N <= 1024 ? epochs : (opts.bigEpochs ?? 3));
       const runs: number[] = [];
       for (let r = 0; r < (N <= 1024 ? 3 : 1); r++) {
         const times: number[] = [];
