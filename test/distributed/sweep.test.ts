@@ -13,8 +13,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pipeline, type Overrides } from '../../lib/engine/pipeline.ts';
@@ -24,6 +22,7 @@ import { seedPoints } from '../../lib/queue/cli.ts';
 import type { PointEvent, PointResult } from '../../lib/queue/types.ts';
 import { copyProject, pipelineCli } from '../helpers/project.ts';
 import { missing, startNginx, startRedis, type Server } from '../helpers/servers.ts';
+import { startWorker as startPipelineWorker, stopWorkers, type WorkerProc } from '../helpers/workers.ts';
 
 const why = missing();
 if (why) console.log(`skipping the distributed sweep test: ${why}`);
@@ -32,14 +31,6 @@ if (why) console.log(`skipping the distributed sweep test: ${why}`);
 // independent, the slowest stages at their defaults) with short searches.
 const TINY: Overrides = { train: { hidden: 8, epochs: 20 }, construction: { steps: 20, scaleCount: 6, alphaCount: 2 }, 'reverse-iso': { steps: 20 } };
 const TINY_ARGS = Object.entries(TINY).flatMap(([stage, ps]) => Object.entries(ps).flatMap(([k, v]) => ['--set', `${stage}.${k}=${v}`]));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
-interface WorkerProc {
-  name: string;
-  proc: ChildProcess;
-  cache: string;
-  log: () => string;
-}
 
 describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote cache', () => {
   let redis: Server;
@@ -56,25 +47,8 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
   const events: PointEvent[] = [];
 
   async function startWorker(name: string): Promise<WorkerProc> {
-    const cache = path.join(tmp, `cache-${name}`);
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TOTAL_INTERP_') && k !== 'ENWIK9'));
-    const proc = spawn(process.execPath, ['--import', tsxLoader, path.join(dir, 'pipeline.ts'), 'worker', '--queue', redis.url, '--remote-cache', remoteUrl], {
-      cwd: dir,
-      detached: true, // its own process group: a SIGKILL takes its sandboxed children too, as a machine failure would
-      env: { ...base, ...env, TOTAL_INTERP_CACHE: cache, TOTAL_INTERP_QUEUE_LOCK_MS: '2000', TOTAL_INTERP_WORKER_CONCURRENCY: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    proc.stdout!.on('data', (d) => (out += d));
-    proc.stderr!.on('data', (d) => (out += d));
-    const w = { name, proc, cache, log: () => out };
+    const w = await startPipelineWorker({ dir, name, cache: path.join(tmp, `cache-${name}`), queue: redis.url, remote: remoteUrl, env });
     workers.push(w);
-    const t0 = Date.now();
-    while (!/waiting for jobs/.test(out)) {
-      if (proc.exitCode !== null) throw new Error(`worker ${name} exited:\n${out}`);
-      if (Date.now() - t0 > 20_000) throw new Error(`worker ${name} did not start:\n${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
     return w;
   }
 
@@ -114,20 +88,7 @@ describe.skipIf(!!why)('sweep across two BullMQ workers sharing an nginx remote 
   }, 120_000);
 
   afterAll(async () => {
-    for (const w of workers) {
-      if (w.proc.exitCode !== null || w.proc.signalCode !== null) continue;
-      const exited = new Promise((r) => w.proc.once('exit', r));
-      w.proc.kill('SIGTERM');
-      const t = setTimeout(() => {
-        try {
-          process.kill(-w.proc.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }, 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopWorkers(workers);
     await Promise.all([redis?.stop(), nginx?.stop()]);
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.rmSync(dir, { recursive: true, force: true });
