@@ -898,3 +898,141 @@ export function subScaled(x: usize, y: usize, n: i32, s: f64): void {
   for (; i + 2 <= n; i += 2) v128.store(at(x, i), f64x2.sub(v128.load(at(x, i)), f64x2.mul(sv, v128.load(at(y, i)))));
   if (i < n) store<f64>(at(x, i), load<f64>(at(x, i)) - s * load<f64>(at(y, i)));
 }
+
+// ---------------------------------------------------------------------------------------
+// L-BFGS vector steps (lib/analysis/rebuild.ts fitReadout): the two-loop recursion, the
+// trial point, the new pair and the gradient's scaling, over θ of length n. Each dot
+// product is summed over j in order from 0, as the JavaScript loops sum it (f64x2 lanes
+// hold the element-wise products and differences; their two lanes are added to the sum
+// one after the other), so the same bits.
+
+/** Σ_j a[j]·b[j], j = 0..n-1 in order. */
+export function dotInOrder(a: usize, b: usize, n: i32): f64 {
+  let s: f64 = 0;
+  let j = 0;
+  for (; j + 2 <= n; j += 2) {
+    const p = f64x2.mul(v128.load(at(a, j)), v128.load(at(b, j)));
+    s += f64x2.extract_lane(p, 0);
+    s += f64x2.extract_lane(p, 1);
+  }
+  if (j < n) s += load<f64>(at(a, j)) * load<f64>(at(b, j));
+  return s;
+}
+
+/**
+ * lib/analysis/rebuild.ts lbfgsDirection: q = H_k·g from m pairs (byte addresses Sp[i],
+ * Yp[i] (i32), oldest first; rho, sy, yy (f64) per pair), H_0 = sy/yy of the newest pair
+ * (without pairs 1 / max(1, |g|)); alpha is scratch of m. Returns the slope -g·q.
+ */
+export function lbfgsDir(q: usize, g: usize, Sp: usize, Yp: usize, rho: usize, sy: usize, yy: usize, m: i32, alpha: usize, n: i32): f64 {
+  memory.copy(q, g, <usize>n << 3);
+  let acc: f64 = m > 0 ? dotInOrder(<usize>load<i32>(ati(Sp, m - 1)), q, n) : 0;
+  for (let i = m - 1; i >= 0; i--) {
+    const a = load<f64>(at(rho, i)) * acc;
+    store<f64>(at(alpha, i), a);
+    const yi = <usize>load<i32>(ati(Yp, i));
+    const av = f64x2.splat(a);
+    let j = 0;
+    if (i > 0) {
+      const sn = <usize>load<i32>(ati(Sp, i - 1));
+      let sum: f64 = 0;
+      for (; j + 2 <= n; j += 2) {
+        const v = f64x2.sub(v128.load(at(q, j)), f64x2.mul(av, v128.load(at(yi, j))));
+        v128.store(at(q, j), v);
+        const p = f64x2.mul(v128.load(at(sn, j)), v);
+        sum += f64x2.extract_lane(p, 0);
+        sum += f64x2.extract_lane(p, 1);
+      }
+      if (j < n) {
+        const v = load<f64>(at(q, j)) - a * load<f64>(at(yi, j));
+        store<f64>(at(q, j), v);
+        sum += load<f64>(at(sn, j)) * v;
+      }
+      acc = sum;
+    } else {
+      for (; j + 2 <= n; j += 2) v128.store(at(q, j), f64x2.sub(v128.load(at(q, j)), f64x2.mul(av, v128.load(at(yi, j)))));
+      if (j < n) store<f64>(at(q, j), load<f64>(at(q, j)) - a * load<f64>(at(yi, j)));
+    }
+  }
+  const gamma: f64 = m > 0 ? load<f64>(at(sy, m - 1)) / load<f64>(at(yy, m - 1)) : 1 / Math.max(1, Math.sqrt(dotInOrder(g, g, n)));
+  {
+    const next = m > 0 ? <usize>load<i32>(ati(Yp, 0)) : g;
+    const gv = f64x2.splat(gamma);
+    let sum: f64 = 0;
+    let j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const v = f64x2.mul(v128.load(at(q, j)), gv);
+      v128.store(at(q, j), v);
+      const p = f64x2.mul(v128.load(at(next, j)), v);
+      sum += f64x2.extract_lane(p, 0);
+      sum += f64x2.extract_lane(p, 1);
+    }
+    if (j < n) {
+      const v = load<f64>(at(q, j)) * gamma;
+      store<f64>(at(q, j), v);
+      sum += load<f64>(at(next, j)) * v;
+    }
+    acc = sum;
+  }
+  for (let i = 0; i < m; i++) {
+    const c = load<f64>(at(alpha, i)) - load<f64>(at(rho, i)) * acc;
+    const si = <usize>load<i32>(ati(Sp, i));
+    const next = i + 1 < m ? <usize>load<i32>(ati(Yp, i + 1)) : g;
+    const cv = f64x2.splat(c);
+    let sum: f64 = 0;
+    let j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const v = f64x2.add(v128.load(at(q, j)), f64x2.mul(v128.load(at(si, j)), cv));
+      v128.store(at(q, j), v);
+      const p = f64x2.mul(v128.load(at(next, j)), v);
+      sum += f64x2.extract_lane(p, 0);
+      sum += f64x2.extract_lane(p, 1);
+    }
+    if (j < n) {
+      const v = load<f64>(at(q, j)) + load<f64>(at(si, j)) * c;
+      store<f64>(at(q, j), v);
+      sum += load<f64>(at(next, j)) * v;
+    }
+    acc = sum;
+  }
+  return -acc;
+}
+
+/** out[j] = x[j] - s·y[j] for j < n (the line search's trial point). */
+export function subScaledTo(out: usize, x: usize, y: usize, n: i32, s: f64): void {
+  const sv = f64x2.splat(s);
+  let j = 0;
+  for (; j + 2 <= n; j += 2) v128.store(at(out, j), f64x2.sub(v128.load(at(x, j)), f64x2.mul(sv, v128.load(at(y, j)))));
+  if (j < n) store<f64>(at(out, j), load<f64>(at(x, j)) - s * load<f64>(at(y, j)));
+}
+
+/** s = xn - x, y = gn - g (j < n); returns Σ_j s[j]·y[j] in order (an L-BFGS pair and its s·y). */
+export function lbfgsPair(s: usize, y: usize, xn: usize, x: usize, gn: usize, g: usize, n: i32): f64 {
+  let sum: f64 = 0;
+  let j = 0;
+  for (; j + 2 <= n; j += 2) {
+    const a = f64x2.sub(v128.load(at(xn, j)), v128.load(at(x, j)));
+    const b = f64x2.sub(v128.load(at(gn, j)), v128.load(at(g, j)));
+    v128.store(at(s, j), a);
+    v128.store(at(y, j), b);
+    const p = f64x2.mul(a, b);
+    sum += f64x2.extract_lane(p, 0);
+    sum += f64x2.extract_lane(p, 1);
+  }
+  if (j < n) {
+    const a = load<f64>(at(xn, j)) - load<f64>(at(x, j));
+    const b = load<f64>(at(gn, j)) - load<f64>(at(g, j));
+    store<f64>(at(s, j), a);
+    store<f64>(at(y, j), b);
+    sum += a * b;
+  }
+  return sum;
+}
+
+/** x[j] = x[j] / d for j < n (a division, as the JavaScript loop divides). */
+export function divBy(x: usize, n: i32, d: f64): void {
+  const dv = f64x2.splat(d);
+  let j = 0;
+  for (; j + 2 <= n; j += 2) v128.store(at(x, j), f64x2.div(v128.load(at(x, j)), dv));
+  if (j < n) store<f64>(at(x, j), load<f64>(at(x, j)) / d);
+}

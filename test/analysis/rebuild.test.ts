@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, canonicalJsonNaive, countNumbers, gzipBitsAsync, sizeOfAsync, describeFull, describeMarginal, describeRules, f32, gzipBits, parseDescription, sizeOf, wxBins, type RuleOpts } from '../../lib/analysis/describe.ts';
 import {
-  binValue, featureLayout, featuresOfKey, fitReadout, idealFeatures, lbfgsDirection, lbfgsDirectionNaive, linearForm, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
+  binValue, featureLayout, featuresOfKey, fitReadout, idealFeatures, lbfgsDirection, lbfgsDirectionNaive, lbfgsState, linearForm, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
 } from '../../lib/analysis/rebuild.ts';
 import { cellKey } from '../../lib/analysis/describe.ts';
 import { carrier } from '../../lib/analysis/carrier.ts';
@@ -155,6 +155,45 @@ describe('readout fit of a rebuilt RNN', () => {
       q.forEach((v, j) => expect(Object.is(v, qn[j]), `m = ${m}, q[${j}]`).toBe(true));
       expect(q.some((v, j) => v !== g[j])).toBe(true); // it did something
     }
+  });
+
+  it('the L-BFGS vector steps in WebAssembly give the JavaScript loops\' bits (odd length, 0 to 4 pairs, pairs dropped and rejected)', () => {
+    const D = 37;
+    const memory = 3;
+    const dense = lbfgsState(D, memory);
+    const js = lbfgsState(D, memory, true);
+    expect(dense.x.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(dense.x.buffer).not.toBe(js.x.buffer); // the kernels are built (npm run build:wasm)
+    const same = (a: Float64Array, b: Float64Array, what: string) => {
+      let worst = 0;
+      a.forEach((v, j) => (worst = Object.is(v, b[j]) ? worst : Math.max(worst, Math.abs(v - b[j]) || Infinity)));
+      expect(worst, `${what}: max difference ${worst}`).toBe(0);
+    };
+    for (const s of [dense, js]) {
+      randomFill(s.x, 5, 1);
+      randomFill(s.g, 6, 2);
+    }
+    for (let it = 0; it < 9; it++) {
+      const slopes = [dense, js].map((s) => s.direction());
+      expect(Object.is(slopes[0], slopes[1]), `step ${it}: slope ${slopes[0]} vs ${slopes[1]}`).toBe(true);
+      same(dense.q, js.q, `step ${it}: q`);
+      for (const s of [dense, js]) {
+        s.trial(0.5);
+        // a new gradient; at step 4 one that makes s·y negative, so the pair is not kept
+        randomFill(s.gn, 50 + it, 3);
+        if (it === 4) for (let j = 0; j < D; j++) s.gn[j] = s.g[j] - (s.xn[j] - s.x[j]);
+        s.divide(s.gn, 7);
+      }
+      same(dense.xn, js.xn, `step ${it}: xn`);
+      same(dense.gn, js.gn, `step ${it}: gn`);
+      for (const s of [dense, js]) {
+        s.pair();
+        s.x.set(s.xn);
+        s.g.set(s.gn);
+      }
+      expect(dense.pairs()).toBe(js.pairs());
+    }
+    expect(js.pairs()).toBe(memory);
   });
 
   it('L-BFGS never increases the loss, beats the marginal, and its last loss is the rebuilt RNN\'s bpc', () => {
