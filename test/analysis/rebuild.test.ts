@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, canonicalJsonNaive, countNumbers, gzipBitsAsync, sizeOfAsync, describeFull, describeMarginal, describeRules, f32, gzipBits, parseDescription, sizeOf, wxBins, type RuleOpts } from '../../lib/analysis/describe.ts';
+import { canonicalJson, canonicalJsonNaive, countNumbers, gzipBitsAsync, sizeOfAsync, describeFull, describeMarginal, describeRules, f32, f32Naive, gzipBits, parseDescription, sizeOf, wxBins, type RuleOpts } from '../../lib/analysis/describe.ts';
 import {
   binValue, featureLayout, featuresOfKey, fitReadout, idealFeatures, lbfgsDirection, lbfgsDirectionNaive, lbfgsState, linearForm, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
 } from '../../lib/analysis/rebuild.ts';
@@ -80,6 +80,15 @@ describe('rebuild kernels', () => {
       const p = String(y).replace(/^-|e.*$|\./g, '').replace(/^0+/, '').length;
       if (p > 1) expect(Math.fround(Number(Math.fround(x).toPrecision(p - 1)))).not.toBe(Math.fround(x));
     }
+  });
+
+  it('f32 finds the digits its naive twin (p = 1, 2, … in turn) finds, for every kind of float32', () => {
+    const a = randomFill(new Float32Array(20000), 19, 1);
+    const b = Float32Array.from(a, (x, i) => x * 10 ** ((i % 60) - 30));
+    const odd = [0, -0, NaN, Infinity, -Infinity, 1, 0.5, 3.4028234663852886e38, 1.401298464324817e-45, 1.1754943508222875e-38, 0.1, 16777216, 123456.7];
+    let bad = 0;
+    for (const x of [...a, ...b, ...odd.map(Math.fround)]) if (!Object.is(f32(x), f32Naive(x))) bad++;
+    expect(bad, `${bad} values differ`).toBe(0);
   });
 
   it('Wx written from the pattern bins switches each byte on in exactly the cells the model does', () => {
