@@ -1036,3 +1036,181 @@ export function divBy(x: usize, n: i32, d: f64): void {
   for (; j + 2 <= n; j += 2) v128.store(at(x, j), f64x2.div(v128.load(at(x, j)), dv));
   if (j < n) store<f64>(at(x, j), load<f64>(at(x, j)) / d);
 }
+
+// ---------------------------------------------------------------------------------------
+// fillTables and gradWeights two rows at a time: each load of Wᵀ (fillTables2) or of A
+// (gradWeights2) serves two outputs. Every output is summed as in the one-row kernels
+// (the same groups of four, in the same order), so the same bits.
+
+/** fillTables with two table rows u, u+1 per pass over Wᵀ (a last odd row alone): the same sums, the same bits. */
+export function fillTables2(tab: usize, nTab: i32, R: usize, rOff: usize, U: usize, base: usize, G: i32, w: i32, K: i32, Wt: usize): void {
+  memory.fill(tab, 0, <usize>nTab << 3);
+  for (let g = 0; g < G; g++) {
+    const Rg = at(R, load<i32>(ati(rOff, g)));
+    const Ug = load<i32>(ati(U, g));
+    const tg = at(tab, load<i32>(ati(base, g)));
+    let u = 0;
+    for (; u + 2 <= Ug; u += 2) {
+      const to = at(tg, u * K);
+      const tp = at(to, K);
+      const ro = at(Rg, u * w);
+      const rp = at(ro, w);
+      let j = 0;
+      for (; j + 4 <= w; j += 4) {
+        const r0 = v128.load64_splat(at(ro, j)), r1 = v128.load64_splat(at(ro, j + 1));
+        const r2 = v128.load64_splat(at(ro, j + 2)), r3 = v128.load64_splat(at(ro, j + 3));
+        const q0 = v128.load64_splat(at(rp, j)), q1 = v128.load64_splat(at(rp, j + 1));
+        const q2 = v128.load64_splat(at(rp, j + 2)), q3 = v128.load64_splat(at(rp, j + 3));
+        const w0 = at(Wt, (g * w + j) * K), w1 = at(w0, K), w2 = at(w1, K), w3 = at(w2, K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const x0 = v128.load(at(w0, k)), x1 = v128.load(at(w1, k)), x2 = v128.load(at(w2, k)), x3 = v128.load(at(w3, k));
+          const s = f64x2.add(f64x2.add(f64x2.add(f64x2.mul(r0, x0), f64x2.mul(r1, x1)), f64x2.mul(r2, x2)), f64x2.mul(r3, x3));
+          const t = f64x2.add(f64x2.add(f64x2.add(f64x2.mul(q0, x0), f64x2.mul(q1, x1)), f64x2.mul(q2, x2)), f64x2.mul(q3, x3));
+          v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), s));
+          v128.store(at(tp, k), f64x2.add(v128.load(at(tp, k)), t));
+        }
+        if (k < K) {
+          const x0 = load<f64>(at(w0, k)), x1 = load<f64>(at(w1, k)), x2 = load<f64>(at(w2, k)), x3 = load<f64>(at(w3, k));
+          const s = f64x2.extract_lane(r0, 0) * x0 + f64x2.extract_lane(r1, 0) * x1 + f64x2.extract_lane(r2, 0) * x2 + f64x2.extract_lane(r3, 0) * x3;
+          const t = f64x2.extract_lane(q0, 0) * x0 + f64x2.extract_lane(q1, 0) * x1 + f64x2.extract_lane(q2, 0) * x2 + f64x2.extract_lane(q3, 0) * x3;
+          store<f64>(at(to, k), load<f64>(at(to, k)) + s);
+          store<f64>(at(tp, k), load<f64>(at(tp, k)) + t);
+        }
+      }
+      for (; j < w; j++) {
+        const r = load<f64>(at(ro, j));
+        const q = load<f64>(at(rp, j));
+        const rv = f64x2.splat(r);
+        const qv = f64x2.splat(q);
+        const wo = at(Wt, (g * w + j) * K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const x = v128.load(at(wo, k));
+          v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), f64x2.mul(rv, x)));
+          v128.store(at(tp, k), f64x2.add(v128.load(at(tp, k)), f64x2.mul(qv, x)));
+        }
+        if (k < K) {
+          const x = load<f64>(at(wo, k));
+          store<f64>(at(to, k), load<f64>(at(to, k)) + r * x);
+          store<f64>(at(tp, k), load<f64>(at(tp, k)) + q * x);
+        }
+      }
+    }
+    if (u < Ug) {
+      const to = at(tg, u * K);
+      const ro = at(Rg, u * w);
+      let j = 0;
+      for (; j + 4 <= w; j += 4) {
+        const r0 = v128.load64_splat(at(ro, j)), r1 = v128.load64_splat(at(ro, j + 1));
+        const r2 = v128.load64_splat(at(ro, j + 2)), r3 = v128.load64_splat(at(ro, j + 3));
+        const w0 = at(Wt, (g * w + j) * K), w1 = at(w0, K), w2 = at(w1, K), w3 = at(w2, K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const s = f64x2.add(f64x2.add(f64x2.add(
+            f64x2.mul(r0, v128.load(at(w0, k))), f64x2.mul(r1, v128.load(at(w1, k)))),
+            f64x2.mul(r2, v128.load(at(w2, k)))), f64x2.mul(r3, v128.load(at(w3, k))));
+          v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), s));
+        }
+        if (k < K) {
+          const s = f64x2.extract_lane(r0, 0) * load<f64>(at(w0, k)) + f64x2.extract_lane(r1, 0) * load<f64>(at(w1, k))
+            + f64x2.extract_lane(r2, 0) * load<f64>(at(w2, k)) + f64x2.extract_lane(r3, 0) * load<f64>(at(w3, k));
+          store<f64>(at(to, k), load<f64>(at(to, k)) + s);
+        }
+      }
+      for (; j < w; j++) {
+        const r = load<f64>(at(ro, j));
+        const rv = f64x2.splat(r);
+        const wo = at(Wt, (g * w + j) * K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), f64x2.mul(rv, v128.load(at(wo, k)))));
+        if (k < K) store<f64>(at(to, k), load<f64>(at(to, k)) + r * load<f64>(at(wo, k)));
+      }
+    }
+  }
+}
+
+/** gradWeights with two columns j, j+1 of dWᵀ per pass over A (a last odd column alone): the same sums, the same bits. */
+export function gradWeights2(Wt: usize, H: i32, A: usize, R: usize, rOff: usize, U: usize, base: usize, G: i32, w: i32, K: i32): void {
+  memory.fill(Wt, 0, <usize>(H * K) << 3);
+  for (let g = 0; g < G; g++) {
+    const Rg = at(R, load<i32>(ati(rOff, g)));
+    const Ug = load<i32>(ati(U, g));
+    const ag = at(A, load<i32>(ati(base, g)));
+    let j = 0;
+    for (; j + 2 <= w; j += 2) {
+      const wo = at(Wt, (g * w + j) * K);
+      const wp = at(wo, K);
+      let u = 0;
+      for (; u + 4 <= Ug; u += 4) {
+        const r0 = v128.load64_splat(at(Rg, u * w + j)), r1 = v128.load64_splat(at(Rg, (u + 1) * w + j));
+        const r2 = v128.load64_splat(at(Rg, (u + 2) * w + j)), r3 = v128.load64_splat(at(Rg, (u + 3) * w + j));
+        const q0 = v128.load64_splat(at(Rg, u * w + j + 1)), q1 = v128.load64_splat(at(Rg, (u + 1) * w + j + 1));
+        const q2 = v128.load64_splat(at(Rg, (u + 2) * w + j + 1)), q3 = v128.load64_splat(at(Rg, (u + 3) * w + j + 1));
+        const a0 = at(ag, u * K), a1 = at(a0, K), a2 = at(a1, K), a3 = at(a2, K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const x0 = v128.load(at(a0, k)), x1 = v128.load(at(a1, k)), x2 = v128.load(at(a2, k)), x3 = v128.load(at(a3, k));
+          const s = f64x2.add(f64x2.add(f64x2.add(f64x2.mul(r0, x0), f64x2.mul(r1, x1)), f64x2.mul(r2, x2)), f64x2.mul(r3, x3));
+          const t = f64x2.add(f64x2.add(f64x2.add(f64x2.mul(q0, x0), f64x2.mul(q1, x1)), f64x2.mul(q2, x2)), f64x2.mul(q3, x3));
+          v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), s));
+          v128.store(at(wp, k), f64x2.add(v128.load(at(wp, k)), t));
+        }
+        if (k < K) {
+          const x0 = load<f64>(at(a0, k)), x1 = load<f64>(at(a1, k)), x2 = load<f64>(at(a2, k)), x3 = load<f64>(at(a3, k));
+          const s = f64x2.extract_lane(r0, 0) * x0 + f64x2.extract_lane(r1, 0) * x1 + f64x2.extract_lane(r2, 0) * x2 + f64x2.extract_lane(r3, 0) * x3;
+          const t = f64x2.extract_lane(q0, 0) * x0 + f64x2.extract_lane(q1, 0) * x1 + f64x2.extract_lane(q2, 0) * x2 + f64x2.extract_lane(q3, 0) * x3;
+          store<f64>(at(wo, k), load<f64>(at(wo, k)) + s);
+          store<f64>(at(wp, k), load<f64>(at(wp, k)) + t);
+        }
+      }
+      for (; u < Ug; u++) {
+        const r = load<f64>(at(Rg, u * w + j));
+        const q = load<f64>(at(Rg, u * w + j + 1));
+        const rv = f64x2.splat(r);
+        const qv = f64x2.splat(q);
+        const ao = at(ag, u * K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const x = v128.load(at(ao, k));
+          v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), f64x2.mul(rv, x)));
+          v128.store(at(wp, k), f64x2.add(v128.load(at(wp, k)), f64x2.mul(qv, x)));
+        }
+        if (k < K) {
+          const x = load<f64>(at(ao, k));
+          store<f64>(at(wo, k), load<f64>(at(wo, k)) + r * x);
+          store<f64>(at(wp, k), load<f64>(at(wp, k)) + q * x);
+        }
+      }
+    }
+    if (j < w) {
+      const wo = at(Wt, (g * w + j) * K);
+      let u = 0;
+      for (; u + 4 <= Ug; u += 4) {
+        const r0 = v128.load64_splat(at(Rg, u * w + j)), r1 = v128.load64_splat(at(Rg, (u + 1) * w + j));
+        const r2 = v128.load64_splat(at(Rg, (u + 2) * w + j)), r3 = v128.load64_splat(at(Rg, (u + 3) * w + j));
+        const a0 = at(ag, u * K), a1 = at(a0, K), a2 = at(a1, K), a3 = at(a2, K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const s = f64x2.add(f64x2.add(f64x2.add(
+            f64x2.mul(r0, v128.load(at(a0, k))), f64x2.mul(r1, v128.load(at(a1, k)))),
+            f64x2.mul(r2, v128.load(at(a2, k)))), f64x2.mul(r3, v128.load(at(a3, k))));
+          v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), s));
+        }
+        if (k < K) {
+          const s = f64x2.extract_lane(r0, 0) * load<f64>(at(a0, k)) + f64x2.extract_lane(r1, 0) * load<f64>(at(a1, k))
+            + f64x2.extract_lane(r2, 0) * load<f64>(at(a2, k)) + f64x2.extract_lane(r3, 0) * load<f64>(at(a3, k));
+          store<f64>(at(wo, k), load<f64>(at(wo, k)) + s);
+        }
+      }
+      for (; u < Ug; u++) {
+        const r = load<f64>(at(Rg, u * w + j));
+        const rv = f64x2.splat(r);
+        const ao = at(ag, u * K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), f64x2.mul(rv, v128.load(at(ao, k)))));
+        if (k < K) store<f64>(at(wo, k), load<f64>(at(wo, k)) + r * load<f64>(at(ao, k)));
+      }
+    }
+  }
+}

@@ -35,7 +35,7 @@
 
 import { V } from '../rnn/weights.ts';
 import { bitsOf } from '../rnn/forward.ts';
-import { denseArena } from '../rnn/wasm-dense.ts';
+import { denseArena, type DenseExports } from '../rnn/wasm-dense.ts';
 
 // ---------------------------------------------------------------- block factorisation
 
@@ -587,6 +587,9 @@ function denseFor<E extends Record<string, readonly ['f64' | 'i32', number]> = {
     code: ['i32', T], P: ['f64', nP * K], ...(extra ?? ({} as E)),
   });
   if (!d) return null;
+  // fillTables2 and gradWeights2 (two rows per pass, the same sums: the same bits) when the build has them
+  const k = d.x as DenseExports & Partial<{ fillTables2: DenseExports['fillTables']; gradWeights2: DenseExports['gradWeights'] }>;
+  const x: DenseExports = { ...d.x, fillTables: k.fillTables2 ?? k.fillTables, gradWeights: k.gradWeights2 ?? k.gradWeights };
   let r = 0;
   for (let g = 0; g < G; g++) {
     d.v.R.set(F.rows[g], r);
@@ -596,7 +599,7 @@ function denseFor<E extends Record<string, readonly ['f64' | 'i32', number]> = {
   }
   d.v.base.set(tb.base);
   d.v.off.set(tb.off);
-  return d;
+  return { ...d, x };
 }
 
 /** Wt (H, K) = Wᵀ for W (K, H). */

@@ -1,0 +1,45 @@
+// The two-row table and gradient kernels of asm/dense.ts (fillTables2, gradWeights2) against
+// their one-row twins (fillTables, gradWeights, themselves tested against the JavaScript
+// loops in test/rnn/wasm-dense.test.ts): the same sums in the same order, so the same bits,
+// on shapes with odd row counts, odd block widths and odd K.
+import { describe, expect, it } from 'vitest';
+import { denseArena } from '../../lib/rnn/wasm-dense.ts';
+
+describe('two-row table kernels (asm/dense.ts fillTables2, gradWeights2)', () => {
+  it('give the one-row kernels\' bits (odd U, w and K; blocks of different sizes)', () => {
+    for (const [w, K, Us] of [[1, 5, [3]], [3, 7, [5, 2, 1]], [8, 53, [51, 50, 49]], [13, 4, [9, 10]], [128, 53, [301]], [6, 1, [7, 8]]] as const) {
+      const G = Us.length;
+      const H = G * w;
+      const nR = Us.reduce((s, u) => s + u * w, 0);
+      const nTab = Us.reduce((s, u) => s + u * K, 0);
+      const d = denseArena({ tab: ['f64', nTab], tab2: ['f64', nTab], R: ['f64', nR], rOff: ['i32', G], U: ['i32', G], base: ['i32', G], W: ['f64', H * K], dW: ['f64', H * K], dW2: ['f64', H * K], A: ['f64', nTab] });
+      expect(d).not.toBeNull();
+      const x = d!.x as typeof d.x & { fillTables2?: typeof d.x.fillTables; gradWeights2?: typeof d.x.gradWeights };
+      expect(typeof x.fillTables2, 'build/dense.wasm has fillTables2 (npm run build:wasm)').toBe('function');
+      expect(typeof x.gradWeights2).toBe('function');
+      const { v, p } = d!;
+      let s = 7 + w;
+      const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 3;
+      for (let i = 0; i < nR; i++) v.R[i] = i % 11 === 0 ? 0 : rnd();
+      for (let i = 0; i < H * K; i++) v.W[i] = rnd();
+      for (let i = 0; i < nTab; i++) v.A[i] = rnd();
+      let r = 0;
+      let b = 0;
+      Us.forEach((u, g) => {
+        v.rOff[g] = r;
+        v.U[g] = u;
+        v.base[g] = b;
+        r += u * w;
+        b += u * K;
+      });
+      x.fillTables(p.tab, nTab, p.R, p.rOff, p.U, p.base, G, w, K, p.W);
+      x.fillTables2!(p.tab2, nTab, p.R, p.rOff, p.U, p.base, G, w, K, p.W);
+      x.gradWeights(p.dW, H, p.A, p.R, p.rOff, p.U, p.base, G, w, K);
+      x.gradWeights2!(p.dW2, H, p.A, p.R, p.rOff, p.U, p.base, G, w, K);
+      const worst = (a: Float64Array, c: Float64Array) => a.reduce((m, y, i) => (Object.is(y, c[i]) ? m : Math.max(m, Math.abs(y - c[i]) || Infinity)), 0);
+      expect(worst(v.tab, v.tab2), `w = ${w}, K = ${K}, U = ${Us}: tables, max difference`).toBe(0);
+      expect(worst(v.dW, v.dW2), `w = ${w}, K = ${K}, U = ${Us}: dWᵀ, max difference`).toBe(0);
+      expect(v.tab.some((y) => y !== 0) && v.dW.some((y) => y !== 0)).toBe(true);
+    }
+  });
+});
