@@ -533,7 +533,8 @@ export function forwardSteps(z: usize, S: usize, xs: usize, t0: i32, t1: i32, H:
     const st = S + (<usize>(t * H) << 2);
     for (let i = 0; i < H; i++) {
       const zi = <f32>((<f64>load<f32>(ati(Wx, (i << 8) + x)) + load<f64>(at(acc, i))) + <f64>load<f32>(ati(bh, i)));
-      const si = sign ? (zi >= 0 ? <f32>1 : <f32>-1) : <f32>tanh(<f64>zi);
+      // |z| ≥ 9.25: fround(tanh z) is ±1 (every float32 from 9.0109131 on rounds to 1; checked one by one up to 22, where tanh is ±1 itself)
+      const si = sign ? (zi >= 0 ? <f32>1 : <f32>-1) : Math.abs(zi) >= <f32>9.25 ? (zi > 0 ? <f32>1 : <f32>-1) : <f32>tanh(<f64>zi);
       store<f32>(ati(zt, i), zi);
       store<f32>(ati(st, i), si);
       store<f64>(at(prev, i), <f64>si);

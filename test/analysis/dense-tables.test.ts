@@ -1,9 +1,14 @@
 // The two-row table and gradient kernels of asm/dense.ts (fillTables2, gradWeights2) against
 // their one-row twins (fillTables, gradWeights, themselves tested against the JavaScript
 // loops in test/rnn/wasm-dense.test.ts): the same sums in the same order, so the same bits,
-// on shapes with odd row counts, odd block widths and odd K.
+// on shapes with odd row counts, odd block widths and odd K; and the forward pass's states
+// where units saturate.
 import { describe, expect, it } from 'vitest';
 import { denseArena } from '../../lib/rnn/wasm-dense.ts';
+import { forwardStatesFast } from '../../lib/analysis/forward-fast.ts';
+import { forwardStates } from '../../lib/rnn/forward.ts';
+import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
+import { randomBytes, randomFill } from '../rnn/helpers.ts';
 
 describe('two-row table kernels (asm/dense.ts fillTables2, gradWeights2)', () => {
   it('give the one-row kernels\' bits (odd U, w and K; blocks of different sizes)', () => {
@@ -41,5 +46,27 @@ describe('two-row table kernels (asm/dense.ts fillTables2, gradWeights2)', () =>
       expect(worst(v.dW, v.dW2), `w = ${w}, K = ${K}, U = ${Us}: dWᵀ, max difference`).toBe(0);
       expect(v.tab.some((y) => y !== 0) && v.dW.some((y) => y !== 0)).toBe(true);
     }
+  });
+});
+
+describe('the forward pass in WebAssembly where units saturate (asm/dense.ts forwardSteps)', () => {
+  it('gives forwardStates\' z and S bit for bit when |z| spans 0 to 40 (±1 taken without tanh from |z| ≥ 9.25)', () => {
+    const H = 20;
+    const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 77, 1), H);
+    // inputs and biases from 0 to 40 in size, so that z falls on both sides of 9.25 and of 22
+    for (let i = 0; i < w.Wx.length; i++) w.Wx[i] *= 1 + (i % 40);
+    for (let i = 0; i < H; i++) w.bh[i] = (i % 2 ? -1 : 1) * (i % 11);
+    const xs = randomBytes(400, 78, 'abcdefgh xyz');
+    const a = forwardStatesFast(w, xs);
+    const b = forwardStates(w, xs);
+    let bad = 0;
+    let big = 0;
+    for (let i = 0; i < b.S.length; i++) {
+      if (!Object.is(a.S[i], b.S[i]) || !Object.is(a.z[i], b.z[i])) bad++;
+      if (Math.abs(b.z[i]) >= 9.25 && Math.abs(b.z[i]) < 22) big++;
+    }
+    expect(bad, `${bad} of ${b.S.length} states differ`).toBe(0);
+    expect(big).toBeGreaterThan(100);
+    expect(b.S.some((s) => Math.abs(s) < 0.9)).toBe(true);
   });
 });
