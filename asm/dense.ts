@@ -1215,3 +1215,35 @@ export function gradWeights2(Wt: usize, H: i32, A: usize, R: usize, rOff: usize,
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// a readout with repeated rows, four states at a time (lib/analysis/rebuild-score.ts
+// distinctReadout): the logits of the D distinct (Wy row, by) pairs by mv4, spread to all V
+// outputs, logSoftmax4, and written out row by row: the same operations as the JavaScript
+// driver's loops around mv4 and logSoftmax4, so the same bits.
+
+/**
+ * For t = 0..T-1 in fours (T a multiple of 4): logp[t*V + o] = log softmax over o of
+ * (init[ofs[o]] + Σ_j M[ofs[o]*H + j] · S[t*H + j]), S (T, H) f32, M (D, H), init (D),
+ * ofs (V, i32). v (H, 4), out (D, 4) and full (V, 4) are scratch.
+ */
+export function distinctLogp4(logp: usize, S: usize, T: i32, H: i32, M: usize, D: i32, init: usize, ofs: usize, V: i32, v: usize, out: usize, full: usize): void {
+  for (let t = 0; t + 4 <= T; t += 4) {
+    for (let c = 0; c < 4; c++) {
+      const s = S + (<usize>((t + c) * H) << 2);
+      for (let j = 0; j < H; j++) store<f64>(at(v, j * 4 + c), <f64>load<f32>(ati(s, j)));
+    }
+    mv4(out, M, D, H, v, init);
+    for (let o = 0; o < V; o++) {
+      const q = at(out, load<i32>(ati(ofs, o)) * 4);
+      const f = at(full, o * 4);
+      v128.store(f, v128.load(q));
+      v128.store(f, v128.load(q, 16), 16);
+    }
+    logSoftmax4(full, V);
+    for (let c = 0; c < 4; c++) {
+      const l = at(logp, (t + c) * V);
+      for (let o = 0; o < V; o++) store<f64>(at(l, o), load<f64>(at(full, o * 4 + c)));
+    }
+  }
+}

@@ -19,7 +19,8 @@ describe('two-row table kernels (asm/dense.ts fillTables2, gradWeights2)', () =>
       const nTab = Us.reduce((s, u) => s + u * K, 0);
       const d = denseArena({ tab: ['f64', nTab], tab2: ['f64', nTab], R: ['f64', nR], rOff: ['i32', G], U: ['i32', G], base: ['i32', G], W: ['f64', H * K], dW: ['f64', H * K], dW2: ['f64', H * K], A: ['f64', nTab] });
       expect(d).not.toBeNull();
-      const x = d!.x as typeof d.x & { fillTables2?: typeof d.x.fillTables; gradWeights2?: typeof d.x.gradWeights };
+      type X = NonNullable<typeof d>['x'];
+      const x = d!.x as X & { fillTables2?: X['fillTables']; gradWeights2?: X['gradWeights'] };
       expect(typeof x.fillTables2, 'build/dense.wasm has fillTables2 (npm run build:wasm)').toBe('function');
       expect(typeof x.gradWeights2).toBe('function');
       const { v, p } = d!;
