@@ -531,9 +531,33 @@ export function forwardSteps(z: usize, S: usize, xs: usize, t0: i32, t1: i32, H:
     const x = <i32>load<u8>(xs + <usize>t);
     const zt = z + (<usize>(t * H) << 2);
     const st = S + (<usize>(t * H) << 2);
-    for (let i = 0; i < H; i++) {
+    let i = 0;
+    if (!sign) {
+      // two units at a time: tanh2v, Math.tanh's bits in both lanes; when both have |z| ≥ 9.25,
+      // fround(tanh z) is ±1 (every float32 from 9.0109131 on rounds to 1; checked one by one
+      // up to 22, where tanh is ±1 itself), taken without tanh
+      for (; i + 2 <= H; i += 2) {
+        const z0 = <f32>((<f64>load<f32>(ati(Wx, (i << 8) + x)) + load<f64>(at(acc, i))) + <f64>load<f32>(ati(bh, i)));
+        const z1 = <f32>((<f64>load<f32>(ati(Wx, ((i + 1) << 8) + x)) + load<f64>(at(acc, i + 1))) + <f64>load<f32>(ati(bh, i + 1)));
+        let s0: f32, s1: f32;
+        if (Math.min(Math.abs(z0), Math.abs(z1)) >= <f32>9.25) {
+          s0 = z0 > 0 ? <f32>1 : <f32>-1;
+          s1 = z1 > 0 ? <f32>1 : <f32>-1;
+        } else {
+          const sv = f32x4.demote_f64x2_zero(tanh2v(f64x2(<f64>z0, <f64>z1)));
+          s0 = f32x4.extract_lane(sv, 0);
+          s1 = f32x4.extract_lane(sv, 1);
+        }
+        store<f32>(ati(zt, i), z0);
+        store<f32>(ati(zt, i + 1), z1);
+        store<f32>(ati(st, i), s0);
+        store<f32>(ati(st, i + 1), s1);
+        store<f64>(at(prev, i), <f64>s0);
+        store<f64>(at(prev, i + 1), <f64>s1);
+      }
+    }
+    for (; i < H; i++) {
       const zi = <f32>((<f64>load<f32>(ati(Wx, (i << 8) + x)) + load<f64>(at(acc, i))) + <f64>load<f32>(ati(bh, i)));
-      // |z| ≥ 9.25: fround(tanh z) is ±1 (every float32 from 9.0109131 on rounds to 1; checked one by one up to 22, where tanh is ±1 itself)
       const si = sign ? (zi >= 0 ? <f32>1 : <f32>-1) : Math.abs(zi) >= <f32>9.25 ? (zi > 0 ? <f32>1 : <f32>-1) : <f32>tanh(<f64>zi);
       store<f32>(ati(zt, i), zi);
       store<f32>(ati(st, i), si);

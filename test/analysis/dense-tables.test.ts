@@ -50,9 +50,8 @@ describe('two-row table kernels (asm/dense.ts fillTables2, gradWeights2)', () =>
   });
 });
 
-describe('the forward pass in WebAssembly where units saturate (asm/dense.ts forwardSteps)', () => {
-  it('gives forwardStates\' z and S bit for bit when |z| spans 0 to 40 (±1 taken without tanh from |z| ≥ 9.25)', () => {
-    const H = 20;
+describe('the forward pass in WebAssembly, two units at a time, where units saturate (asm/dense.ts forwardSteps)', () => {
+  it.each([20, 21])('gives forwardStates\' z and S bit for bit when |z| spans 0 to 40 (±1 taken without tanh from |z| ≥ 9.25, units in pairs, H = %i)', (H) => {
     const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 77, 1), H);
     // inputs and biases from 0 to 40 in size, so that z falls on both sides of 9.25 and of 22
     for (let i = 0; i < w.Wx.length; i++) w.Wx[i] *= 1 + (i % 40);
