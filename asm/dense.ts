@@ -3,7 +3,11 @@
 // built by `npm run build:wasm` into build/dense.wasm beside the training kernel, driven by
 // lib/rnn/wasm-dense.ts. Their JavaScript twins are the loops they replace (lib/analysis/
 // factored-readout.ts, lib/rnn/forward.ts readoutLogits4, lib/analysis/ablation.ts step4,
-// lib/analysis/influence.ts gradientsAt4) and the naive kernels beside those.
+// lib/analysis/influence.ts gradientsAt4, lib/analysis/rebuild.ts lbfgsDirection and the
+// L-BFGS steps beside it, lib/analysis/rebuild-score.ts distinctReadout) and the naive
+// kernels beside those. dotInOrder, lbfgsDir, subScaledTo, lbfgsPair, divBy, fillTables2,
+// gradWeights2 and distinctLogp4 are not in the loader's list of required exports: their
+// callers check that the build has them and otherwise run their JavaScript twins.
 //
 // Bit for bit. Every kernel vectorises across independent outputs (f64x2 lanes are two
 // classes k, or two of four chains c) and keeps, for each output, the JavaScript twin's
