@@ -4,13 +4,13 @@
 // on shapes with odd row counts, odd block widths and odd K; and the forward pass's states
 // where units saturate.
 import { describe, expect, it } from 'vitest';
-import { denseArena } from '../../lib/rnn/wasm-dense.ts';
+import { denseArena, denseModule } from '../../lib/rnn/wasm-dense.ts';
 import { forwardStatesFast } from '../../lib/analysis/forward-fast.ts';
 import { forwardStates } from '../../lib/rnn/forward.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
 import { randomBytes, randomFill } from '../rnn/helpers.ts';
 
-describe('two-row table kernels (asm/dense.ts fillTables2, gradWeights2)', () => {
+describe.skipIf(!denseModule())('two-row table kernels (asm/dense.ts fillTables2, gradWeights2)', () => {
   it('give the one-row kernels\' bits (odd U, w and K; blocks of different sizes)', () => {
     for (const [w, K, Us] of [[1, 5, [3]], [3, 7, [5, 2, 1]], [8, 53, [51, 50, 49]], [13, 4, [9, 10]], [128, 53, [301]], [6, 1, [7, 8]]] as const) {
       const G = Us.length;
