@@ -3,7 +3,11 @@
 // built by `npm run build:wasm` into build/dense.wasm beside the training kernel, driven by
 // lib/rnn/wasm-dense.ts. Their JavaScript twins are the loops they replace (lib/analysis/
 // factored-readout.ts, lib/rnn/forward.ts readoutLogits4, lib/analysis/ablation.ts step4,
-// lib/analysis/influence.ts gradientsAt4) and the naive kernels beside those.
+// lib/analysis/influence.ts gradientsAt4, lib/analysis/rebuild.ts lbfgsDirection and the
+// L-BFGS steps beside it, lib/analysis/rebuild-score.ts distinctReadout) and the naive
+// kernels beside those. dotInOrder, lbfgsDir, subScaledTo, lbfgsPair, divBy, fillTables2,
+// gradWeights2 and distinctLogp4 are not in the loader's list of required exports: their
+// callers check that the build has them and otherwise run their JavaScript twins.
 //
 // Bit for bit. Every kernel vectorises across independent outputs (f64x2 lanes are two
 // classes k, or two of four chains c) and keeps, for each output, the JavaScript twin's
@@ -531,9 +535,34 @@ export function forwardSteps(z: usize, S: usize, xs: usize, t0: i32, t1: i32, H:
     const x = <i32>load<u8>(xs + <usize>t);
     const zt = z + (<usize>(t * H) << 2);
     const st = S + (<usize>(t * H) << 2);
-    for (let i = 0; i < H; i++) {
+    let i = 0;
+    if (!sign) {
+      // two units at a time: tanh2v, Math.tanh's bits in both lanes; when both have |z| ≥ 9.25,
+      // fround(tanh z) is ±1 (every float32 from 9.0109131 on rounds to 1; checked one by one
+      // up to 22, where tanh is ±1 itself), taken without tanh
+      for (; i + 2 <= H; i += 2) {
+        const z0 = <f32>((<f64>load<f32>(ati(Wx, (i << 8) + x)) + load<f64>(at(acc, i))) + <f64>load<f32>(ati(bh, i)));
+        const z1 = <f32>((<f64>load<f32>(ati(Wx, ((i + 1) << 8) + x)) + load<f64>(at(acc, i + 1))) + <f64>load<f32>(ati(bh, i + 1)));
+        let s0: f32, s1: f32;
+        if (Math.min(Math.abs(z0), Math.abs(z1)) >= <f32>9.25) {
+          s0 = z0 > 0 ? <f32>1 : <f32>-1;
+          s1 = z1 > 0 ? <f32>1 : <f32>-1;
+        } else {
+          const sv = f32x4.demote_f64x2_zero(tanh2v(f64x2(<f64>z0, <f64>z1)));
+          s0 = f32x4.extract_lane(sv, 0);
+          s1 = f32x4.extract_lane(sv, 1);
+        }
+        store<f32>(ati(zt, i), z0);
+        store<f32>(ati(zt, i + 1), z1);
+        store<f32>(ati(st, i), s0);
+        store<f32>(ati(st, i + 1), s1);
+        store<f64>(at(prev, i), <f64>s0);
+        store<f64>(at(prev, i + 1), <f64>s1);
+      }
+    }
+    for (; i < H; i++) {
       const zi = <f32>((<f64>load<f32>(ati(Wx, (i << 8) + x)) + load<f64>(at(acc, i))) + <f64>load<f32>(ati(bh, i)));
-      const si = sign ? (zi >= 0 ? <f32>1 : <f32>-1) : <f32>tanh(<f64>zi);
+      const si = sign ? (zi >= 0 ? <f32>1 : <f32>-1) : Math.abs(zi) >= <f32>9.25 ? (zi > 0 ? <f32>1 : <f32>-1) : <f32>tanh(<f64>zi);
       store<f32>(ati(zt, i), zi);
       store<f32>(ati(st, i), si);
       store<f64>(at(prev, i), <f64>si);
@@ -897,4 +926,352 @@ export function subScaled(x: usize, y: usize, n: i32, s: f64): void {
   let i = 0;
   for (; i + 2 <= n; i += 2) v128.store(at(x, i), f64x2.sub(v128.load(at(x, i)), f64x2.mul(sv, v128.load(at(y, i)))));
   if (i < n) store<f64>(at(x, i), load<f64>(at(x, i)) - s * load<f64>(at(y, i)));
+}
+
+// ---------------------------------------------------------------------------------------
+// L-BFGS vector steps (lib/analysis/rebuild.ts fitReadout): the two-loop recursion, the
+// trial point, the new pair and the gradient's scaling, over θ of length n. Each dot
+// product is summed over j in order from 0, as the JavaScript loops sum it (f64x2 lanes
+// hold the element-wise products and differences; their two lanes are added to the sum
+// one after the other), so the same bits.
+
+/** Σ_j a[j]·b[j], j = 0..n-1 in order. */
+export function dotInOrder(a: usize, b: usize, n: i32): f64 {
+  let s: f64 = 0;
+  let j = 0;
+  for (; j + 2 <= n; j += 2) {
+    const p = f64x2.mul(v128.load(at(a, j)), v128.load(at(b, j)));
+    s += f64x2.extract_lane(p, 0);
+    s += f64x2.extract_lane(p, 1);
+  }
+  if (j < n) s += load<f64>(at(a, j)) * load<f64>(at(b, j));
+  return s;
+}
+
+/**
+ * lib/analysis/rebuild.ts lbfgsDirection: q = H_k·g from m pairs (byte addresses Sp[i],
+ * Yp[i] (i32), oldest first; rho, sy, yy (f64) per pair), H_0 = sy/yy of the newest pair
+ * (without pairs 1 / max(1, |g|)); alpha is scratch of m. Returns the slope -g·q.
+ */
+export function lbfgsDir(q: usize, g: usize, Sp: usize, Yp: usize, rho: usize, sy: usize, yy: usize, m: i32, alpha: usize, n: i32): f64 {
+  memory.copy(q, g, <usize>n << 3);
+  let acc: f64 = m > 0 ? dotInOrder(<usize>load<i32>(ati(Sp, m - 1)), q, n) : 0;
+  for (let i = m - 1; i >= 0; i--) {
+    const a = load<f64>(at(rho, i)) * acc;
+    store<f64>(at(alpha, i), a);
+    const yi = <usize>load<i32>(ati(Yp, i));
+    const av = f64x2.splat(a);
+    let j = 0;
+    if (i > 0) {
+      const sn = <usize>load<i32>(ati(Sp, i - 1));
+      let sum: f64 = 0;
+      for (; j + 2 <= n; j += 2) {
+        const v = f64x2.sub(v128.load(at(q, j)), f64x2.mul(av, v128.load(at(yi, j))));
+        v128.store(at(q, j), v);
+        const p = f64x2.mul(v128.load(at(sn, j)), v);
+        sum += f64x2.extract_lane(p, 0);
+        sum += f64x2.extract_lane(p, 1);
+      }
+      if (j < n) {
+        const v = load<f64>(at(q, j)) - a * load<f64>(at(yi, j));
+        store<f64>(at(q, j), v);
+        sum += load<f64>(at(sn, j)) * v;
+      }
+      acc = sum;
+    } else {
+      for (; j + 2 <= n; j += 2) v128.store(at(q, j), f64x2.sub(v128.load(at(q, j)), f64x2.mul(av, v128.load(at(yi, j)))));
+      if (j < n) store<f64>(at(q, j), load<f64>(at(q, j)) - a * load<f64>(at(yi, j)));
+    }
+  }
+  const gamma: f64 = m > 0 ? load<f64>(at(sy, m - 1)) / load<f64>(at(yy, m - 1)) : 1 / Math.max(1, Math.sqrt(dotInOrder(g, g, n)));
+  {
+    const next = m > 0 ? <usize>load<i32>(ati(Yp, 0)) : g;
+    const gv = f64x2.splat(gamma);
+    let sum: f64 = 0;
+    let j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const v = f64x2.mul(v128.load(at(q, j)), gv);
+      v128.store(at(q, j), v);
+      const p = f64x2.mul(v128.load(at(next, j)), v);
+      sum += f64x2.extract_lane(p, 0);
+      sum += f64x2.extract_lane(p, 1);
+    }
+    if (j < n) {
+      const v = load<f64>(at(q, j)) * gamma;
+      store<f64>(at(q, j), v);
+      sum += load<f64>(at(next, j)) * v;
+    }
+    acc = sum;
+  }
+  for (let i = 0; i < m; i++) {
+    const c = load<f64>(at(alpha, i)) - load<f64>(at(rho, i)) * acc;
+    const si = <usize>load<i32>(ati(Sp, i));
+    const next = i + 1 < m ? <usize>load<i32>(ati(Yp, i + 1)) : g;
+    const cv = f64x2.splat(c);
+    let sum: f64 = 0;
+    let j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const v = f64x2.add(v128.load(at(q, j)), f64x2.mul(v128.load(at(si, j)), cv));
+      v128.store(at(q, j), v);
+      const p = f64x2.mul(v128.load(at(next, j)), v);
+      sum += f64x2.extract_lane(p, 0);
+      sum += f64x2.extract_lane(p, 1);
+    }
+    if (j < n) {
+      const v = load<f64>(at(q, j)) + load<f64>(at(si, j)) * c;
+      store<f64>(at(q, j), v);
+      sum += load<f64>(at(next, j)) * v;
+    }
+    acc = sum;
+  }
+  return -acc;
+}
+
+/** out[j] = x[j] - s·y[j] for j < n (the line search's trial point). */
+export function subScaledTo(out: usize, x: usize, y: usize, n: i32, s: f64): void {
+  const sv = f64x2.splat(s);
+  let j = 0;
+  for (; j + 2 <= n; j += 2) v128.store(at(out, j), f64x2.sub(v128.load(at(x, j)), f64x2.mul(sv, v128.load(at(y, j)))));
+  if (j < n) store<f64>(at(out, j), load<f64>(at(x, j)) - s * load<f64>(at(y, j)));
+}
+
+/** s = xn - x, y = gn - g (j < n); returns Σ_j s[j]·y[j] in order (an L-BFGS pair and its s·y). */
+export function lbfgsPair(s: usize, y: usize, xn: usize, x: usize, gn: usize, g: usize, n: i32): f64 {
+  let sum: f64 = 0;
+  let j = 0;
+  for (; j + 2 <= n; j += 2) {
+    const a = f64x2.sub(v128.load(at(xn, j)), v128.load(at(x, j)));
+    const b = f64x2.sub(v128.load(at(gn, j)), v128.load(at(g, j)));
+    v128.store(at(s, j), a);
+    v128.store(at(y, j), b);
+    const p = f64x2.mul(a, b);
+    sum += f64x2.extract_lane(p, 0);
+    sum += f64x2.extract_lane(p, 1);
+  }
+  if (j < n) {
+    const a = load<f64>(at(xn, j)) - load<f64>(at(x, j));
+    const b = load<f64>(at(gn, j)) - load<f64>(at(g, j));
+    store<f64>(at(s, j), a);
+    store<f64>(at(y, j), b);
+    sum += a * b;
+  }
+  return sum;
+}
+
+/** x[j] = x[j] / d for j < n (a division, as the JavaScript loop divides). */
+export function divBy(x: usize, n: i32, d: f64): void {
+  const dv = f64x2.splat(d);
+  let j = 0;
+  for (; j + 2 <= n; j += 2) v128.store(at(x, j), f64x2.div(v128.load(at(x, j)), dv));
+  if (j < n) store<f64>(at(x, j), load<f64>(at(x, j)) / d);
+}
+
+// ---------------------------------------------------------------------------------------
+// fillTables and gradWeights two rows at a time: each load of Wᵀ (fillTables2) or of A
+// (gradWeights2) serves two outputs. Every output is summed as in the one-row kernels
+// (the same groups of four, in the same order), so the same bits.
+
+/** fillTables with two table rows u, u+1 per pass over Wᵀ (a last odd row alone): the same sums, the same bits. */
+export function fillTables2(tab: usize, nTab: i32, R: usize, rOff: usize, U: usize, base: usize, G: i32, w: i32, K: i32, Wt: usize): void {
+  memory.fill(tab, 0, <usize>nTab << 3);
+  for (let g = 0; g < G; g++) {
+    const Rg = at(R, load<i32>(ati(rOff, g)));
+    const Ug = load<i32>(ati(U, g));
+    const tg = at(tab, load<i32>(ati(base, g)));
+    let u = 0;
+    for (; u + 2 <= Ug; u += 2) {
+      const to = at(tg, u * K);
+      const tp = at(to, K);
+      const ro = at(Rg, u * w);
+      const rp = at(ro, w);
+      let j = 0;
+      for (; j + 4 <= w; j += 4) {
+        const r0 = v128.load64_splat(at(ro, j)), r1 = v128.load64_splat(at(ro, j + 1));
+        const r2 = v128.load64_splat(at(ro, j + 2)), r3 = v128.load64_splat(at(ro, j + 3));
+        const q0 = v128.load64_splat(at(rp, j)), q1 = v128.load64_splat(at(rp, j + 1));
+        const q2 = v128.load64_splat(at(rp, j + 2)), q3 = v128.load64_splat(at(rp, j + 3));
+        const w0 = at(Wt, (g * w + j) * K), w1 = at(w0, K), w2 = at(w1, K), w3 = at(w2, K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const x0 = v128.load(at(w0, k)), x1 = v128.load(at(w1, k)), x2 = v128.load(at(w2, k)), x3 = v128.load(at(w3, k));
+          const s = f64x2.add(f64x2.add(f64x2.add(f64x2.mul(r0, x0), f64x2.mul(r1, x1)), f64x2.mul(r2, x2)), f64x2.mul(r3, x3));
+          const t = f64x2.add(f64x2.add(f64x2.add(f64x2.mul(q0, x0), f64x2.mul(q1, x1)), f64x2.mul(q2, x2)), f64x2.mul(q3, x3));
+          v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), s));
+          v128.store(at(tp, k), f64x2.add(v128.load(at(tp, k)), t));
+        }
+        if (k < K) {
+          const x0 = load<f64>(at(w0, k)), x1 = load<f64>(at(w1, k)), x2 = load<f64>(at(w2, k)), x3 = load<f64>(at(w3, k));
+          const s = f64x2.extract_lane(r0, 0) * x0 + f64x2.extract_lane(r1, 0) * x1 + f64x2.extract_lane(r2, 0) * x2 + f64x2.extract_lane(r3, 0) * x3;
+          const t = f64x2.extract_lane(q0, 0) * x0 + f64x2.extract_lane(q1, 0) * x1 + f64x2.extract_lane(q2, 0) * x2 + f64x2.extract_lane(q3, 0) * x3;
+          store<f64>(at(to, k), load<f64>(at(to, k)) + s);
+          store<f64>(at(tp, k), load<f64>(at(tp, k)) + t);
+        }
+      }
+      for (; j < w; j++) {
+        const r = load<f64>(at(ro, j));
+        const q = load<f64>(at(rp, j));
+        const rv = f64x2.splat(r);
+        const qv = f64x2.splat(q);
+        const wo = at(Wt, (g * w + j) * K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const x = v128.load(at(wo, k));
+          v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), f64x2.mul(rv, x)));
+          v128.store(at(tp, k), f64x2.add(v128.load(at(tp, k)), f64x2.mul(qv, x)));
+        }
+        if (k < K) {
+          const x = load<f64>(at(wo, k));
+          store<f64>(at(to, k), load<f64>(at(to, k)) + r * x);
+          store<f64>(at(tp, k), load<f64>(at(tp, k)) + q * x);
+        }
+      }
+    }
+    if (u < Ug) {
+      const to = at(tg, u * K);
+      const ro = at(Rg, u * w);
+      let j = 0;
+      for (; j + 4 <= w; j += 4) {
+        const r0 = v128.load64_splat(at(ro, j)), r1 = v128.load64_splat(at(ro, j + 1));
+        const r2 = v128.load64_splat(at(ro, j + 2)), r3 = v128.load64_splat(at(ro, j + 3));
+        const w0 = at(Wt, (g * w + j) * K), w1 = at(w0, K), w2 = at(w1, K), w3 = at(w2, K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const s = f64x2.add(f64x2.add(f64x2.add(
+            f64x2.mul(r0, v128.load(at(w0, k))), f64x2.mul(r1, v128.load(at(w1, k)))),
+            f64x2.mul(r2, v128.load(at(w2, k)))), f64x2.mul(r3, v128.load(at(w3, k))));
+          v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), s));
+        }
+        if (k < K) {
+          const s = f64x2.extract_lane(r0, 0) * load<f64>(at(w0, k)) + f64x2.extract_lane(r1, 0) * load<f64>(at(w1, k))
+            + f64x2.extract_lane(r2, 0) * load<f64>(at(w2, k)) + f64x2.extract_lane(r3, 0) * load<f64>(at(w3, k));
+          store<f64>(at(to, k), load<f64>(at(to, k)) + s);
+        }
+      }
+      for (; j < w; j++) {
+        const r = load<f64>(at(ro, j));
+        const rv = f64x2.splat(r);
+        const wo = at(Wt, (g * w + j) * K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), f64x2.mul(rv, v128.load(at(wo, k)))));
+        if (k < K) store<f64>(at(to, k), load<f64>(at(to, k)) + r * load<f64>(at(wo, k)));
+      }
+    }
+  }
+}
+
+/** gradWeights with two columns j, j+1 of dWᵀ per pass over A (a last odd column alone): the same sums, the same bits. */
+export function gradWeights2(Wt: usize, H: i32, A: usize, R: usize, rOff: usize, U: usize, base: usize, G: i32, w: i32, K: i32): void {
+  memory.fill(Wt, 0, <usize>(H * K) << 3);
+  for (let g = 0; g < G; g++) {
+    const Rg = at(R, load<i32>(ati(rOff, g)));
+    const Ug = load<i32>(ati(U, g));
+    const ag = at(A, load<i32>(ati(base, g)));
+    let j = 0;
+    for (; j + 2 <= w; j += 2) {
+      const wo = at(Wt, (g * w + j) * K);
+      const wp = at(wo, K);
+      let u = 0;
+      for (; u + 4 <= Ug; u += 4) {
+        const r0 = v128.load64_splat(at(Rg, u * w + j)), r1 = v128.load64_splat(at(Rg, (u + 1) * w + j));
+        const r2 = v128.load64_splat(at(Rg, (u + 2) * w + j)), r3 = v128.load64_splat(at(Rg, (u + 3) * w + j));
+        const q0 = v128.load64_splat(at(Rg, u * w + j + 1)), q1 = v128.load64_splat(at(Rg, (u + 1) * w + j + 1));
+        const q2 = v128.load64_splat(at(Rg, (u + 2) * w + j + 1)), q3 = v128.load64_splat(at(Rg, (u + 3) * w + j + 1));
+        const a0 = at(ag, u * K), a1 = at(a0, K), a2 = at(a1, K), a3 = at(a2, K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const x0 = v128.load(at(a0, k)), x1 = v128.load(at(a1, k)), x2 = v128.load(at(a2, k)), x3 = v128.load(at(a3, k));
+          const s = f64x2.add(f64x2.add(f64x2.add(f64x2.mul(r0, x0), f64x2.mul(r1, x1)), f64x2.mul(r2, x2)), f64x2.mul(r3, x3));
+          const t = f64x2.add(f64x2.add(f64x2.add(f64x2.mul(q0, x0), f64x2.mul(q1, x1)), f64x2.mul(q2, x2)), f64x2.mul(q3, x3));
+          v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), s));
+          v128.store(at(wp, k), f64x2.add(v128.load(at(wp, k)), t));
+        }
+        if (k < K) {
+          const x0 = load<f64>(at(a0, k)), x1 = load<f64>(at(a1, k)), x2 = load<f64>(at(a2, k)), x3 = load<f64>(at(a3, k));
+          const s = f64x2.extract_lane(r0, 0) * x0 + f64x2.extract_lane(r1, 0) * x1 + f64x2.extract_lane(r2, 0) * x2 + f64x2.extract_lane(r3, 0) * x3;
+          const t = f64x2.extract_lane(q0, 0) * x0 + f64x2.extract_lane(q1, 0) * x1 + f64x2.extract_lane(q2, 0) * x2 + f64x2.extract_lane(q3, 0) * x3;
+          store<f64>(at(wo, k), load<f64>(at(wo, k)) + s);
+          store<f64>(at(wp, k), load<f64>(at(wp, k)) + t);
+        }
+      }
+      for (; u < Ug; u++) {
+        const r = load<f64>(at(Rg, u * w + j));
+        const q = load<f64>(at(Rg, u * w + j + 1));
+        const rv = f64x2.splat(r);
+        const qv = f64x2.splat(q);
+        const ao = at(ag, u * K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const x = v128.load(at(ao, k));
+          v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), f64x2.mul(rv, x)));
+          v128.store(at(wp, k), f64x2.add(v128.load(at(wp, k)), f64x2.mul(qv, x)));
+        }
+        if (k < K) {
+          const x = load<f64>(at(ao, k));
+          store<f64>(at(wo, k), load<f64>(at(wo, k)) + r * x);
+          store<f64>(at(wp, k), load<f64>(at(wp, k)) + q * x);
+        }
+      }
+    }
+    if (j < w) {
+      const wo = at(Wt, (g * w + j) * K);
+      let u = 0;
+      for (; u + 4 <= Ug; u += 4) {
+        const r0 = v128.load64_splat(at(Rg, u * w + j)), r1 = v128.load64_splat(at(Rg, (u + 1) * w + j));
+        const r2 = v128.load64_splat(at(Rg, (u + 2) * w + j)), r3 = v128.load64_splat(at(Rg, (u + 3) * w + j));
+        const a0 = at(ag, u * K), a1 = at(a0, K), a2 = at(a1, K), a3 = at(a2, K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const s = f64x2.add(f64x2.add(f64x2.add(
+            f64x2.mul(r0, v128.load(at(a0, k))), f64x2.mul(r1, v128.load(at(a1, k)))),
+            f64x2.mul(r2, v128.load(at(a2, k)))), f64x2.mul(r3, v128.load(at(a3, k))));
+          v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), s));
+        }
+        if (k < K) {
+          const s = f64x2.extract_lane(r0, 0) * load<f64>(at(a0, k)) + f64x2.extract_lane(r1, 0) * load<f64>(at(a1, k))
+            + f64x2.extract_lane(r2, 0) * load<f64>(at(a2, k)) + f64x2.extract_lane(r3, 0) * load<f64>(at(a3, k));
+          store<f64>(at(wo, k), load<f64>(at(wo, k)) + s);
+        }
+      }
+      for (; u < Ug; u++) {
+        const r = load<f64>(at(Rg, u * w + j));
+        const rv = f64x2.splat(r);
+        const ao = at(ag, u * K);
+        let k = 0;
+        for (; k + 2 <= K; k += 2) v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), f64x2.mul(rv, v128.load(at(ao, k)))));
+        if (k < K) store<f64>(at(wo, k), load<f64>(at(wo, k)) + r * load<f64>(at(ao, k)));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// a readout with repeated rows, four states at a time (lib/analysis/rebuild-score.ts
+// distinctReadout): the logits of the D distinct (Wy row, by) pairs by mv4, spread to all V
+// outputs, logSoftmax4, and written out row by row: the same operations as the JavaScript
+// driver's loops around mv4 and logSoftmax4, so the same bits.
+
+/**
+ * For t = 0..T-1 in fours (T a multiple of 4): logp[t*V + o] = log softmax over o of
+ * (init[ofs[o]] + Σ_j M[ofs[o]*H + j] · S[t*H + j]), S (T, H) f32, M (D, H), init (D),
+ * ofs (V, i32). v (H, 4), out (D, 4) and full (V, 4) are scratch.
+ */
+export function distinctLogp4(logp: usize, S: usize, T: i32, H: i32, M: usize, D: i32, init: usize, ofs: usize, V: i32, v: usize, out: usize, full: usize): void {
+  for (let t = 0; t + 4 <= T; t += 4) {
+    for (let c = 0; c < 4; c++) {
+      const s = S + (<usize>((t + c) * H) << 2);
+      for (let j = 0; j < H; j++) store<f64>(at(v, j * 4 + c), <f64>load<f32>(ati(s, j)));
+    }
+    mv4(out, M, D, H, v, init);
+    for (let o = 0; o < V; o++) {
+      const q = at(out, load<i32>(ati(ofs, o)) * 4);
+      const f = at(full, o * 4);
+      v128.store(f, v128.load(q));
+      v128.store(f, v128.load(q, 16), 16);
+    }
+    logSoftmax4(full, V);
+    for (let c = 0; c < 4; c++) {
+      const l = at(logp, (t + c) * V);
+      for (let o = 0; o < V; o++) store<f64>(at(l, o), load<f64>(at(full, o * 4 + c)));
+    }
+  }
 }

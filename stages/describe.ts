@@ -70,7 +70,15 @@ export default defineStage<Params>({
     // levels' readouts are fitted below
     const full = ds.describeFull(w);
     const fullSize = ds.sizeOfAsync(full);
-    const docs = [ds.describeMarginal(w.H, xs)];
+    // every other level's gzip starts as soon as the level is written, on the thread pool
+    // beside the next set's readout fit (a level a hand-edited description replaces is not sized)
+    const sizing = new Map<object, ReturnType<typeof ds.sizeOfAsync>>();
+    const push = (d: ReturnType<typeof ds.describeMarginal>) => {
+      docs.push(d);
+      if (d.header.level !== edited?.header.level) sizing.set(d, ds.sizeOfAsync(d));
+    };
+    const docs: ReturnType<typeof ds.describeMarginal>[] = [];
+    push(ds.describeMarginal(w.H, xs));
     const opts = { wordLenCap: tcj.wordLenCap, classes: params.classes, digits: params.digits, readoutDigits: params.readoutDigits, rebuild: { gain: params.gain, margin: params.margin, ridge: params.ridge } };
     // above maxPositions positions the readout fits use evenly spread blocks of them
     const sample = { maxPositions: params.maxPositions, blockLength: params.blockLength };
@@ -86,10 +94,10 @@ export default defineStage<Params>({
       const first = new Int32Array(nCells).fill(-1);
       for (let t = 0; t < P; t++) if (first[ids[t]] < 0) first[ids[t]] = t;
       const d = ds.describeRules(w, xs, f, set, { ids, nCells, first }, chat, order, seen, opts);
-      docs.push(d);
+      push(d);
       if (params.fitSteps > 0) {
-        if (params.cellsFit) docs.push(rb.withFittedReadout(d, xs, params.fitSteps, params.fitDigits, sample));
-        docs.push(rb.linearForm(d, xs, params.fitSteps, params.rowDigits, params.wxDigits, params.fitDigits, sample));
+        if (params.cellsFit) push(rb.withFittedReadout(d, xs, params.fitSteps, params.fitDigits, sample));
+        push(rb.linearForm(d, xs, params.fitSteps, params.rowDigits, params.wxDigits, params.fitDigits, sample));
       }
     });
     docs.push(full);
@@ -99,7 +107,7 @@ export default defineStage<Params>({
       if (edited.header.H !== w.H) throw new Error(`stage describe: ${path.basename(file!)} has H = ${edited.header.H}, the model ${w.H}\nhint: edit a description written for this model`);
       docs[at] = edited;
     }
-    const sizes = await Promise.all(docs.map((d) => (d === full ? fullSize : ds.sizeOfAsync(d))));
+    const sizes = await Promise.all(docs.map((d) => (d === full ? fullSize : sizing.get(d) ?? ds.sizeOfAsync(d))));
     if (!docs.includes(full)) await fullSize; // replaced by an edited description: let it finish
     const tensors: Record<string, any> = {};
     const levels = docs.map((d, i) => {

@@ -122,17 +122,38 @@ export async function sizeOfAsync(d: Description): Promise<Size> {
 
 /**
  * A short decimal that reads back as the same float32: the fewest significant digits p
- * (binary search over 1..9; 9 always reads back) with fround(x.toPrecision(p)) = x.
+ * (1..9; 9 always reads back) with fround(x.toPrecision(p)) = x. Reading back holds for
+ * every p from the least on (a (p+1)-digit decimal nearest x is no farther than a p-digit
+ * one), so the search may probe in any order: 7 first, then 6 or 8 (most float32 weights
+ * need 7 or 8 digits: two probes, the last one's decimal kept), then halving what is left.
  */
 export function f32(x: number): number {
   let lo = 1;
   let hi = 9;
-  while (lo < hi) {
-    const p = (lo + hi) >> 1;
-    if (Math.fround(Number(x.toPrecision(p))) === x) hi = p;
-    else lo = p + 1;
-  }
-  return Number(x.toPrecision(lo));
+  let val = NaN;
+  let valP = 0;
+  const probe = (p: number): boolean => {
+    const y = Number(x.toPrecision(p));
+    if (Math.fround(y) === x) {
+      hi = p;
+      val = y;
+      valP = p;
+      return true;
+    }
+    lo = p + 1;
+    return false;
+  };
+  if (probe(7)) probe(6);
+  else probe(8);
+  while (lo < hi) probe((lo + hi) >> 1);
+  return valP === lo ? val : Number(x.toPrecision(lo));
+}
+
+/** Naive twin of f32: p = 1, 2, … until the decimal reads back. */
+export function f32Naive(x: number): number {
+  let p = 1;
+  while (p < 9 && Math.fround(Number(x.toPrecision(p))) !== x) p++;
+  return Number(x.toPrecision(p));
 }
 
 const round = (x: number, digits: number) => {

@@ -35,7 +35,7 @@
 
 import { V } from '../rnn/weights.ts';
 import { bitsOf } from '../rnn/forward.ts';
-import { denseArena } from '../rnn/wasm-dense.ts';
+import { denseArena, type DenseExports } from '../rnn/wasm-dense.ts';
 
 // ---------------------------------------------------------------- block factorisation
 
@@ -55,8 +55,10 @@ export interface Factored {
  * Factor a (T, H) trajectory Hs[t*H + i] into G = H / w blocks of distinct rows (exact).
  * Rows are equal when their values are, element by element, as their decimal text would
  * say (0 and -0 are one value, NaN equals NaN): factorBlocksNaive keys rows by that text.
- * Here a row is hashed from its values (-0 as 0) and compared with the rows of the same
- * hash, which finds the same ids in the same order without building a string per row.
+ * Here a row is hashed from the bits of its values (-0 as 0, every NaN as one) into an
+ * open-addressed table of row ids and compared value by value with the rows already in its
+ * probe sequence, which finds the same ids in the same order (ids go to rows in order of
+ * first appearance, whatever the hash) without building a string per row.
  */
 export function factorBlocks(Hs: Float32Array | Float64Array, T: number, H: number, w: number): Factored {
   if (H % w !== 0) throw new Error(`factorBlocks: H = ${H} is not a multiple of the block width ${w}`);
@@ -64,43 +66,38 @@ export function factorBlocks(Hs: Float32Array | Float64Array, T: number, H: numb
   const G = H / w;
   const idx = new Int32Array(G * T);
   const rows: Float64Array[] = [];
-  // the bits of each value as float64 (every float32 is one exactly), -0 read as 0
-  const one = new Float64Array(1);
-  const bits = new Int32Array(one.buffer);
   const first = new Int32Array(T); // position where distinct row u was first seen
+  let size = 16;
+  while (size < 2 * T) size *= 2;
+  const table = new Int32Array(size); // 1 + the id of the row hashed there, 0: empty
+  const hash = Hs instanceof Float64Array ? rowHash64(Hs) : rowHash32(Hs);
   for (let g = 0; g < G; g++) {
-    const buckets = new Map<number, number[]>();
+    table.fill(0);
     let U = 0;
     for (let t = 0; t < T; t++) {
       const o = t * H + g * w;
-      let h = 0x811c9dc5 | 0;
-      for (let j = 0; j < w; j++) {
-        const v = Hs[o + j];
-        one[0] = v === 0 ? 0 : v !== v ? NaN : v;
-        h = Math.imul(h ^ bits[0], 0x01000193);
-        h = Math.imul(h ^ bits[1], 0x01000193);
-      }
-      let list = buckets.get(h);
+      let s = hash(o, w) & (size - 1);
       let u = -1;
-      if (list === undefined) {
-        list = [];
-        buckets.set(h, list);
-      } else {
-        for (let c = 0; c < list.length && u < 0; c++) {
-          const p = first[list[c]] * H + g * w;
-          let same = true;
-          for (let j = 0; j < w && same; j++) {
-            const a = Hs[o + j];
-            const b = Hs[p + j];
-            same = a === b || (a !== a && b !== b);
-          }
-          if (same) u = list[c];
+      for (;;) {
+        const e = table[s];
+        if (e === 0) {
+          u = U++;
+          first[u] = t;
+          table[s] = u + 1;
+          break;
         }
-      }
-      if (u < 0) {
-        u = U++;
-        first[u] = t;
-        list.push(u);
+        const p = first[e - 1] * H + g * w;
+        let same = true;
+        for (let j = 0; j < w && same; j++) {
+          const a = Hs[o + j];
+          const b = Hs[p + j];
+          same = a === b || (a !== a && b !== b);
+        }
+        if (same) {
+          u = e - 1;
+          break;
+        }
+        s = (s + 1) & (size - 1);
       }
       idx[g * T + t] = u;
     }
@@ -109,6 +106,38 @@ export function factorBlocks(Hs: Float32Array | Float64Array, T: number, H: numb
     rows.push(R);
   }
   return { T, H, w, G, idx, rows };
+}
+
+/** FNV-1a over the bits of Hs[o..o+w-1] (-0 as 0, NaN as one value), finished so that the low bits mix. */
+function rowHash32(Hs: Float32Array): (o: number, w: number) => number {
+  const bits = new Int32Array(Hs.buffer, Hs.byteOffset, Hs.length);
+  return (o, w) => {
+    let h = 0x811c9dc5 | 0;
+    for (let j = 0; j < w; j++) {
+      const v = Hs[o + j];
+      h = Math.imul(h ^ (v === 0 ? 0 : v !== v ? 0x7fc00000 : bits[o + j]), 0x01000193);
+    }
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    return h ^ (h >>> 12);
+  };
+}
+
+/** rowHash32 for float64 values: both words of each value. */
+function rowHash64(Hs: Float64Array): (o: number, w: number) => number {
+  const bits = new Int32Array(Hs.buffer, Hs.byteOffset, 2 * Hs.length);
+  return (o, w) => {
+    let h = 0x811c9dc5 | 0;
+    for (let j = 0; j < w; j++) {
+      const v = Hs[o + j];
+      const z = v === 0 || v !== v;
+      h = Math.imul(h ^ (z ? 0 : bits[2 * (o + j)]), 0x01000193);
+      h = Math.imul(h ^ (v === 0 ? 0 : v !== v ? 0x7ff80000 : bits[2 * (o + j) + 1]), 0x01000193);
+    }
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    return h ^ (h >>> 12);
+  };
 }
 
 /** Naive twin of factorBlocks: rows keyed by their text. */
@@ -558,6 +587,9 @@ function denseFor<E extends Record<string, readonly ['f64' | 'i32', number]> = {
     code: ['i32', T], P: ['f64', nP * K], ...(extra ?? ({} as E)),
   });
   if (!d) return null;
+  // fillTables2 and gradWeights2 (two rows per pass, the same sums: the same bits) when the build has them
+  const k = d.x as DenseExports & Partial<{ fillTables2: DenseExports['fillTables']; gradWeights2: DenseExports['gradWeights'] }>;
+  const x: DenseExports = { ...d.x, fillTables: k.fillTables2 ?? k.fillTables, gradWeights: k.gradWeights2 ?? k.gradWeights };
   let r = 0;
   for (let g = 0; g < G; g++) {
     d.v.R.set(F.rows[g], r);
@@ -567,7 +599,7 @@ function denseFor<E extends Record<string, readonly ['f64' | 'i32', number]> = {
   }
   d.v.base.set(tb.base);
   d.v.off.set(tb.off);
-  return d;
+  return { ...d, x };
 }
 
 /** Wt (H, K) = Wᵀ for W (K, H). */

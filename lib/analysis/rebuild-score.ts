@@ -135,6 +135,9 @@ export function distinctReadout(w: Weights): (S: ArrayLike<number>, T: number, l
 }
 
 type Readout = (S: ArrayLike<number>, T: number, logp: Float64Array) => void;
+
+/** Rows per call of asm/dense.ts distinctLogp4 (a multiple of 4): its buffers hold this many states and log-probability rows. */
+const DISTINCT_ROWS = 128;
 const readouts = new WeakMap<Weights, Readout>();
 
 function makeDistinctReadout(w: Weights): Readout {
@@ -169,16 +172,31 @@ function makeDistinctReadout(w: Weights): Readout {
     for (let j = 0; j < H; j++) Wd[d * H + j] = w.Wy[o * H + j];
     bd[d] = w.by[o];
   });
-  const k = denseArena({ M: ['f64', D * H], v: ['f64', 4 * H], init: ['f64', D], out: ['f64', 4 * D], full: ['f64', 4 * V] });
+  const k = denseArena({
+    M: ['f64', D * H], v: ['f64', 4 * H], init: ['f64', D], out: ['f64', 4 * D], full: ['f64', 4 * V],
+    of: ['i32', V], S: ['f32', DISTINCT_ROWS * H], logp: ['f64', DISTINCT_ROWS * V],
+  });
   if (!k) {
     const Wy64 = Float64Array.from(w.Wy);
     return (S, T, logp) => readoutLogpRows(w, S, T, logp, Wy64);
   }
   k.v.M.set(Wd);
   k.v.init.set(bd);
+  k.v.of.set(of);
   const { v, out, full } = k.v;
+  // the loops below in WebAssembly, DISTINCT_ROWS rows of float32 states at a time, when the build has the kernel
+  const x = k.x as typeof k.x & { distinctLogp4?: (logp: number, S: number, T: number, H: number, M: number, D: number, init: number, ofs: number, V: number, v: number, out: number, full: number) => void };
   return (S, T, logp) => {
     let t = 0;
+    if (x.distinctLogp4 && S instanceof Float32Array) {
+      for (; t + 4 <= T; ) {
+        const n = Math.min(DISTINCT_ROWS, (T - t) & ~3);
+        k.v.S.set(S.subarray(t * H, (t + n) * H));
+        x.distinctLogp4(k.p.logp, k.p.S, n, H, k.p.M, D, k.p.init, k.p.of, V, k.p.v, k.p.out, k.p.full);
+        logp.set(k.v.logp.subarray(0, n * V), t * V);
+        t += n;
+      }
+    }
     for (; t + 3 < T; t += 4) {
       // four rows as Mv4.run lays them out (v: (H, 4)), logits (D, 4), spread to (V, 4), log softmax in place
       for (let c = 0; c < 4; c++) for (let j = 0; j < H; j++) v[j * 4 + c] = S[(t + c) * H + j];

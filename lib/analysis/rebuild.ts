@@ -28,6 +28,7 @@ import { V, zeroWeights, type Weights } from '../rnn/weights.ts';
 import { forwardStatesFast } from './forward-fast.ts';
 import { byteClasses, factorBlocks, factoredBpc, factoredGrad, fromClasses, gdWork, sampleTargets, targetClasses, toClasses } from './factored-readout.ts';
 import { blockPositions, positionBlocks } from './position-blocks.ts';
+import { denseArena } from '../rnn/wasm-dense.ts';
 import { marginalBias } from './construction.ts';
 import { featuresOf, prefixFeatures, type FeatureSet } from './timing-carrier.ts';
 import { packReadout, type Description, type Readout } from './describe.ts';
@@ -349,6 +350,151 @@ export function lbfgsDirectionNaive(q: Float64Array, g: Float64Array, Ss: readon
 }
 
 /**
+ * The vectors of an L-BFGS run over θ of length D and its last `memory` pairs (s, y), with
+ * the steps fitReadout takes on them: direction() (lbfgsDirection: q = H_k·g, returns the
+ * slope), trial(step) (xn = x - step·q), pair() (s = xn - x, y = gn - g, kept when
+ * s·y > 1e-12, the oldest dropped beyond `memory`), divide(v, n) (v /= n). In the dense
+ * module's memory when it has these kernels (the same operations in the same order, so the
+ * same bits), else the JavaScript loops.
+ */
+export interface LbfgsState {
+  x: Float64Array;
+  g: Float64Array;
+  q: Float64Array;
+  xn: Float64Array;
+  gn: Float64Array;
+  /** pairs kept, oldest first */
+  pairs(): number;
+  direction(): number;
+  trial(step: number): void;
+  pair(): void;
+  divide(v: Float64Array, n: number): void;
+}
+
+interface LbfgsKernels {
+  lbfgsDir(q: number, g: number, Sp: number, Yp: number, rho: number, sy: number, yy: number, m: number, alpha: number, n: number): number;
+  subScaledTo(out: number, x: number, y: number, n: number, s: number): void;
+  lbfgsPair(s: number, y: number, xn: number, x: number, gn: number, g: number, n: number): number;
+  dotInOrder(a: number, b: number, n: number): number;
+  divBy(x: number, n: number, d: number): void;
+}
+
+export function lbfgsState(D: number, memory: number, js = false): LbfgsState {
+  return (!js && lbfgsDense(D, memory)) || lbfgsJs(D, memory);
+}
+
+function lbfgsJs(D: number, memory: number): LbfgsState {
+  const x = new Float64Array(D);
+  const g = new Float64Array(D);
+  const q = new Float64Array(D);
+  const xn = new Float64Array(D);
+  const gn = new Float64Array(D);
+  const Ss: Float64Array[] = [];
+  const Ys: Float64Array[] = [];
+  const rho: number[] = [];
+  // per pair, s·y and y·y (the scale of the initial inverse Hessian)
+  const sy: number[] = [];
+  const yy: number[] = [];
+  const alpha = new Float64Array(memory + 1);
+  return {
+    x, g, q, xn, gn,
+    pairs: () => Ss.length,
+    direction: () => lbfgsDirection(q, g, Ss, Ys, rho, sy, yy, alpha),
+    trial(step) {
+      for (let j = 0; j < D; j++) xn[j] = x[j] - step * q[j];
+    },
+    pair() {
+      const s = new Float64Array(D);
+      const yv = new Float64Array(D);
+      for (let j = 0; j < D; j++) {
+        s[j] = xn[j] - x[j];
+        yv[j] = gn[j] - g[j];
+      }
+      const sY = dotOf(s, yv);
+      if (sY > 1e-12) {
+        Ss.push(s);
+        Ys.push(yv);
+        rho.push(1 / sY);
+        sy.push(sY);
+        yy.push(dotOf(yv, yv));
+        if (Ss.length > memory) {
+          Ss.shift();
+          Ys.shift();
+          rho.shift();
+          sy.shift();
+          yy.shift();
+        }
+      }
+    },
+    divide(v, n) {
+      for (let i = 0; i < v.length; i++) v[i] /= n;
+    },
+  };
+}
+
+function lbfgsDense(D: number, memory: number): LbfgsState | null {
+  const slots = memory + 1;
+  const d = denseArena({
+    x: ['f64', D], g: ['f64', D], q: ['f64', D], xn: ['f64', D], gn: ['f64', D],
+    S: ['f64', slots * D], Y: ['f64', slots * D],
+    Sp: ['i32', memory], Yp: ['i32', memory], rho: ['f64', memory], sy: ['f64', memory], yy: ['f64', memory], alpha: ['f64', memory + 1],
+  });
+  const k = d?.x as unknown as Partial<LbfgsKernels> | undefined;
+  if (!d || !k || typeof k.lbfgsDir !== 'function' || typeof k.subScaledTo !== 'function' || typeof k.lbfgsPair !== 'function' || typeof k.dotInOrder !== 'function' || typeof k.divBy !== 'function') return null;
+  const x = k as LbfgsKernels;
+  const { v, p } = d;
+  // slot i of the pair store: s at S + 8·i·D, y at Y + 8·i·D; `order` lists the kept slots, oldest first
+  const sAt = (i: number) => p.S + 8 * i * D;
+  const yAt = (i: number) => p.Y + 8 * i * D;
+  const order: number[] = [];
+  const rho: number[] = [];
+  const sy: number[] = [];
+  const yy: number[] = [];
+  const base = (a: Float64Array) => (a.buffer === v.x.buffer ? a.byteOffset : -1);
+  return {
+    x: v.x, g: v.g, q: v.q, xn: v.xn, gn: v.gn,
+    pairs: () => order.length,
+    direction() {
+      const m = order.length;
+      for (let i = 0; i < m; i++) {
+        v.Sp[i] = sAt(order[i]);
+        v.Yp[i] = yAt(order[i]);
+        v.rho[i] = rho[i];
+        v.sy[i] = sy[i];
+        v.yy[i] = yy[i];
+      }
+      return x.lbfgsDir(p.q, p.g, p.Sp, p.Yp, p.rho, p.sy, p.yy, m, p.alpha, D);
+    },
+    trial(step) {
+      x.subScaledTo(p.xn, p.x, p.q, D, step);
+    },
+    pair() {
+      // a free slot: one not in order (there are memory + 1)
+      let free = 0;
+      while (order.includes(free)) free++;
+      const sY = x.lbfgsPair(sAt(free), yAt(free), p.xn, p.x, p.gn, p.g, D);
+      if (sY > 1e-12) {
+        order.push(free);
+        rho.push(1 / sY);
+        sy.push(sY);
+        yy.push(x.dotInOrder(yAt(free), yAt(free), D));
+        if (order.length > memory) {
+          order.shift();
+          rho.shift();
+          sy.shift();
+          yy.shift();
+        }
+      }
+    },
+    divide(a, n) {
+      const at = base(a);
+      if (at >= 0) x.divBy(at, a.length, n);
+      else for (let i = 0; i < a.length; i++) a[i] /= n;
+    },
+  };
+}
+
+/**
  * Fit Wy, by of w in place on its own states over t = 0..N-2: L-BFGS (memory 10, Armijo
  * backtracking from step 1) on the mean cross-entropy, from Wy = 0 and the marginal by.
  * The loss and gradient are factored-readout's factoredGrad (tested against its naive twin).
@@ -379,39 +525,24 @@ export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e
   const KH = cls.K * H;
   const D = KH + cls.K;
   // θ = [W (K, H), b (K)]
-  const x = new Float64Array(D);
+  const L = lbfgsState(D, memory);
+  const { x, g, xn, gn } = L;
   x.set(toClasses(marginalBias(xs), 1, cls), KH);
   const work = gdWork(Fb, cls.K);
-  const lossGrad = (th: Float64Array, g: Float64Array): number => {
-    const l = factoredGrad(g.subarray(0, KH), g.subarray(KH), Fb, th.subarray(0, KH), th.subarray(KH), cls, y, 0, n, 1e-30, work);
-    for (let i = 0; i < D; i++) g[i] /= n;
+  const lossGrad = (th: Float64Array, gr: Float64Array): number => {
+    const l = factoredGrad(gr.subarray(0, KH), gr.subarray(KH), Fb, th.subarray(0, KH), th.subarray(KH), cls, y, 0, n, 1e-30, work);
+    L.divide(gr, n);
     return l / n;
   };
-  const dot = (a: Float64Array, b: Float64Array) => {
-    let s = 0;
-    for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-    return s;
-  };
-  const g = new Float64Array(D);
   let f = lossGrad(x, g);
-  const Ss: Float64Array[] = [];
-  const Ys: Float64Array[] = [];
-  const rho: number[] = [];
-  // per pair, s·y and y·y (the scale of the initial inverse Hessian)
-  const sy: number[] = [];
-  const yy: number[] = [];
-  const q = new Float64Array(D);
-  const xn = new Float64Array(D);
-  const gn = new Float64Array(D);
   const losses = new Float64Array(iters);
-  const alpha = new Float64Array(memory + 1);
   for (let it = 0; it < iters; it++) {
     // two-loop recursion: q = H_k · g, and the slope -g·q
-    const slope = lbfgsDirection(q, g, Ss, Ys, rho, sy, yy, alpha);
+    const slope = L.direction();
     let step = 1;
     let fn: number;
     for (;;) {
-      for (let j = 0; j < D; j++) xn[j] = x[j] - step * q[j];
+      L.trial(step);
       fn = lossGrad(xn, gn);
       if (fn <= f + 1e-4 * step * slope || step < 1e-8) break;
       step /= 2;
@@ -420,27 +551,7 @@ export function fitReadout(w: Weights, xs: Uint8Array, iters: number, floor = 1e
       losses.fill(f / Math.LN2, it);
       break; // no descent left (converged to float precision)
     }
-    const s = new Float64Array(D);
-    const yv = new Float64Array(D);
-    for (let j = 0; j < D; j++) {
-      s[j] = xn[j] - x[j];
-      yv[j] = gn[j] - g[j];
-    }
-    const sY = dot(s, yv);
-    if (sY > 1e-12) {
-      Ss.push(s);
-      Ys.push(yv);
-      rho.push(1 / sY);
-      sy.push(sY);
-      yy.push(dot(yv, yv));
-      if (Ss.length > memory) {
-        Ss.shift();
-        Ys.shift();
-        rho.shift();
-        sy.shift();
-        yy.shift();
-      }
-    }
+    L.pair();
     x.set(xn);
     g.set(gn);
     f = fn;

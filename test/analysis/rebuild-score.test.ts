@@ -64,7 +64,7 @@ describe('rebuild scores (docs/definitions.md §6.3)', () => {
     expect(worthBits({ bits: 60, bpc: 9 }, [{ bits: 50, bpc: null }])).toBe(1); // a reference without an in-sample bpc does not count
   });
 
-  it('reads out with each distinct Wy row and by once, with readoutLogpRows\' bits (rows shared by the unseen bytes, T not a multiple of 4)', () => {
+  it('reads out with each distinct Wy row and by once, with readoutLogpRows\' bits (rows shared by the unseen bytes, T not a multiple of 4, float32 and float64 states, more rows than one call of the kernel takes)', () => {
     const H = 10;
     const w = weightsFrom(randomFill(new Float32Array(paramCount(H)), 41, 0.6), H);
     // bytes 60..255 share one row and bias, as a rebuilt model's unseen bytes do; 7 and 9 another
@@ -74,14 +74,15 @@ describe('rebuild scores (docs/definitions.md §6.3)', () => {
     }
     w.Wy.set(w.Wy.subarray(7 * H, 8 * H), 9 * H);
     w.by[9] = w.by[7];
-    const T = 23;
-    const S = randomFill(new Float32Array(T * H), 42, 1);
-    const want = new Float64Array(T * V);
-    readoutLogpRows(w, S, T, want);
-    const got = new Float64Array(T * V);
-    distinctReadout(w)(S, T, got);
-    const bad = [...got.keys()].filter((i) => !Object.is(got[i], want[i]));
-    expect(bad.length, `first differing value ${bad[0]}: ${got[bad[0]]} vs ${want[bad[0]]}`).toBe(0);
+    for (const [T, Arr] of [[23, Float32Array], [301, Float32Array], [23, Float64Array]] as const) {
+      const S = Arr.from(randomFill(new Float32Array(T * H), 42, 1));
+      const want = new Float64Array(T * V);
+      readoutLogpRows(w, S, T, want);
+      const got = new Float64Array(T * V);
+      distinctReadout(w)(S, T, got);
+      const bad = [...got.keys()].filter((i) => !Object.is(got[i], want[i]));
+      expect(bad.length, `T = ${T}: first differing value ${bad[0]}: ${got[bad[0]]} vs ${want[bad[0]]}`).toBe(0);
+    }
   });
 
   it('scores in blocks as the whole-text arrays do, bit for bit: bits, kl_train, sign_train', () => {

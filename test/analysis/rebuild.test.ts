@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, canonicalJsonNaive, countNumbers, gzipBitsAsync, sizeOfAsync, describeFull, describeMarginal, describeRules, f32, gzipBits, parseDescription, sizeOf, wxBins, type RuleOpts } from '../../lib/analysis/describe.ts';
+import { canonicalJson, canonicalJsonNaive, countNumbers, gzipBitsAsync, sizeOfAsync, describeFull, describeMarginal, describeRules, f32, f32Naive, gzipBits, parseDescription, sizeOf, wxBins, type RuleOpts } from '../../lib/analysis/describe.ts';
 import {
-  binValue, featureLayout, featuresOfKey, fitReadout, idealFeatures, lbfgsDirection, lbfgsDirectionNaive, linearForm, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
+  binValue, featureLayout, featuresOfKey, fitReadout, idealFeatures, lbfgsDirection, lbfgsDirectionNaive, lbfgsState, linearForm, rebuildFrom, rebuildFull, rebuildMarginal, rebuildRules, ridgeLS, withFittedReadout, writeFeatureUnits,
 } from '../../lib/analysis/rebuild.ts';
 import { cellKey } from '../../lib/analysis/describe.ts';
 import { carrier } from '../../lib/analysis/carrier.ts';
@@ -11,6 +11,7 @@ import { forwardStates, forwardTrace, mean } from '../../lib/rnn/forward.ts';
 import { V, paramCount, weightsFrom, zeroWeights } from '../../lib/rnn/weights.ts';
 import { randomBytes, randomFill } from '../rnn/helpers.ts';
 import { evalBpc as evalParams } from '../../lib/rnn/train.ts';
+import { denseModule } from '../../lib/rnn/wasm-dense.ts';
 
 /** A rebuilt model's bpc over t = 0..N-2: the one evalBpc, on its weights. */
 const evalBpc = (w: { params: Float32Array; H: number }, xs: Uint8Array, floor: number) => evalParams(w.params, w.H, xs, floor);
@@ -80,6 +81,15 @@ describe('rebuild kernels', () => {
       const p = String(y).replace(/^-|e.*$|\./g, '').replace(/^0+/, '').length;
       if (p > 1) expect(Math.fround(Number(Math.fround(x).toPrecision(p - 1)))).not.toBe(Math.fround(x));
     }
+  });
+
+  it('f32 finds the digits its naive twin (p = 1, 2, … in turn) finds, for every kind of float32', () => {
+    const a = randomFill(new Float32Array(20000), 19, 1);
+    const b = Float32Array.from(a, (x, i) => x * 10 ** ((i % 60) - 30));
+    const odd = [0, -0, NaN, Infinity, -Infinity, 1, 0.5, 3.4028234663852886e38, 1.401298464324817e-45, 1.1754943508222875e-38, 0.1, 16777216, 123456.7];
+    let bad = 0;
+    for (const x of [...a, ...b, ...odd.map(Math.fround)]) if (!Object.is(f32(x), f32Naive(x))) bad++;
+    expect(bad, `${bad} values differ`).toBe(0);
   });
 
   it('Wx written from the pattern bins switches each byte on in exactly the cells the model does', () => {
@@ -155,6 +165,45 @@ describe('readout fit of a rebuilt RNN', () => {
       q.forEach((v, j) => expect(Object.is(v, qn[j]), `m = ${m}, q[${j}]`).toBe(true));
       expect(q.some((v, j) => v !== g[j])).toBe(true); // it did something
     }
+  });
+
+  it('the L-BFGS vector steps in WebAssembly give the JavaScript loops\' bits (odd length, 0 to 4 pairs, pairs dropped and rejected)', () => {
+    const D = 37;
+    const memory = 3;
+    const dense = lbfgsState(D, memory);
+    const js = lbfgsState(D, memory, true);
+    // with the dense module, the vectors live in its memory (the arena starts past its data)
+    if (denseModule()) expect(dense.x.byteOffset, 'build/dense.wasm has the L-BFGS kernels (npm run build:wasm)').toBeGreaterThan(0);
+    const same = (a: Float64Array, b: Float64Array, what: string) => {
+      let worst = 0;
+      a.forEach((v, j) => (worst = Object.is(v, b[j]) ? worst : Math.max(worst, Math.abs(v - b[j]) || Infinity)));
+      expect(worst, `${what}: max difference ${worst}`).toBe(0);
+    };
+    for (const s of [dense, js]) {
+      randomFill(s.x, 5, 1);
+      randomFill(s.g, 6, 2);
+    }
+    for (let it = 0; it < 9; it++) {
+      const slopes = [dense, js].map((s) => s.direction());
+      expect(Object.is(slopes[0], slopes[1]), `step ${it}: slope ${slopes[0]} vs ${slopes[1]}`).toBe(true);
+      same(dense.q, js.q, `step ${it}: q`);
+      for (const s of [dense, js]) {
+        s.trial(0.5);
+        // a new gradient; at step 4 one that makes s·y negative, so the pair is not kept
+        randomFill(s.gn, 50 + it, 3);
+        if (it === 4) for (let j = 0; j < D; j++) s.gn[j] = s.g[j] - (s.xn[j] - s.x[j]);
+        s.divide(s.gn, 7);
+      }
+      same(dense.xn, js.xn, `step ${it}: xn`);
+      same(dense.gn, js.gn, `step ${it}: gn`);
+      for (const s of [dense, js]) {
+        s.pair();
+        s.x.set(s.xn);
+        s.g.set(s.gn);
+      }
+      expect(dense.pairs()).toBe(js.pairs());
+    }
+    expect(js.pairs()).toBe(memory);
   });
 
   it('L-BFGS never increases the loss, beats the marginal, and its last loss is the rebuilt RNN\'s bpc', () => {
