@@ -235,12 +235,13 @@ export async function main(o: MainOptions): Promise<number> {
     out.write(commandHelp(PROG, COMMANDS.find((c) => c.name === parsed.command)!));
     return 0;
   }
-  // A cold report runs stages on two lanes: its pool worker starts now, while the project
-  // loads and plans (run-stage.ts prestartWorker; stopped at exit if every stage was cached).
+  // A cold report runs stages on every core: its pool's workers start now, while the project
+  // loads and plans (run-stage.ts prestartWorkers; stopped at exit if every stage was cached).
   if (parsed.kind === 'run' && parsed.command === 'report') {
     const f = parsed.opts as { dryRun?: boolean; seeds?: unknown; sweep?: unknown; q3?: boolean; queue?: string; jobs?: number };
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-    if (!f.dryRun && !f.seeds && !f.sweep && !f.q3 && !f.queue && (f.jobs ?? cores) > 1) (await import('../engine/run/run-stage.ts')).prestartWorker();
+    const jobs = f.jobs ?? cores;
+    if (!f.dryRun && !f.seeds && !f.sweep && !f.q3 && !f.queue && jobs > 1) (await import('../engine/run/run-stage.ts')).prestartWorkers(jobs);
   }
   let p: Pipeline;
   try {

@@ -35,7 +35,7 @@ export interface BuildOptions {
   /** true: every stage; a list: those stages. */
   force?: Force;
   dryRun?: boolean;
-  /** Stages run at once; when > 1, beside this process a pool of up to jobs - 1 worker processes (placement.ts). */
+  /** Stages run at once; when > 1, a pool of `jobs` worker processes beside this one, which then mostly schedules (placement.ts). */
   jobs?: number;
 }
 

@@ -1,22 +1,22 @@
 // Where a stage runs: in this process, in a worker of the build's pool, or in a child
 // process of its own (run-stage.ts). This process runs one stage at a time (its
-// seconds are its own wall clock, build.ts); so does each pool worker. A worker costs a
-// tsx start-up (~0.7 s to start, more under load) once per build, not per stage, and keeps this process
-// free to schedule and to show the others' progress. The decision:
+// seconds are its own wall clock, build.ts); so does each pool worker. With --jobs N the
+// pool has N workers, so that once they have started this process only schedules: a stage
+// it ran would hold every dispatch for its whole run (its run() is synchronous), and a
+// worker done meanwhile would sit idle until it returned. A worker costs a tsx start-up
+// (~0.5-0.7 s of CPU, more under load) once per build, not per stage. The decision:
 //   - a stage that declares itself `long` (training), never timed or timed over
 //     CHILD_ABOVE_S: a child of its own, even alone or with --jobs 1, so that Ctrl-C is
 //     answered at once (a signal is handled between tasks), and minutes of it never hold
 //     a pool worker;
 //   - --jobs 1, or nothing else running or ready: here (no other stage can start until it
 //     is done, so a worker would only add its IPC and its reading of the inputs);
-//   - otherwise the first slot free, here or a started pool worker (build.ts waits for one),
-//     so a never-timed stage too runs beside the others: a cold cache has no stage timed,
-//     and run here one at a time a cold report used one core. A stage timed at most
-//     HERE_BELOW_S (1 s, from its entries' seconds in the cache) prefers this process (a
-//     worker's IPC and its reading of the inputs are a large part of a short stage); every
-//     other stage prefers a free worker, leaving this process free.
-// A worker still starting takes nothing: the stages go here meanwhile, and the first
-// stages of a cold build (data, model, trace: a chain) never wait for a start-up.
+//   - a stage timed at most HERE_BELOW_S (1 s, from its entries' seconds in the cache):
+//     here when this process is free (a worker's IPC and its reading of the inputs are a
+//     large part of a short stage), else the first worker free;
+//   - any other stage: the first worker free; this process only while a worker is still
+//     starting, so the first stages of a cold build (data, model, trace: a chain) never
+//     wait for a start-up.
 
 import type { Entry } from '../keep/entry.ts';
 import type { Store } from '../keep/store.ts';
@@ -123,27 +123,31 @@ export class Slots {
   }
 
   /**
-   * At a miss (`from`): start the pool (up to jobs - 1 workers, one now), once, when another
-   * miss is running or two stages below this one could run at once (parallelBelow).
+   * At a miss (`from`): start the pool (jobs workers, all now), once, when another miss is
+   * running or two stages below this one could run at once (parallelBelow).
    */
   async startPool(others: boolean, order: readonly string[], inputsOf: (name: string) => readonly string[], from: string): Promise<void> {
     if (this.jobs <= 1 || this.pool || !(others || parallelBelow(order, inputsOf, from))) return;
     const { StagePool } = await import('./run-stage.ts');
     if (this.pool) return;
-    this.pool = new StagePool(this.jobs - 1, this.wake);
+    this.pool = new StagePool(this.jobs, this.wake);
     this.pool.grow();
   }
 
+  /** This process can take a stage: free, and `prefer` here, or no pool, or a worker still starting. */
+  private hereOpen(prefer: 'here' | 'pool'): boolean {
+    return hereQueued === 0 && (prefer === 'here' || !this.pool || this.pool.workers.some((w) => !w.gone && !w.ready));
+  }
+
   private take(prefer: 'here' | 'pool'): Slot | null {
-    const w = prefer === 'pool' ? this.pool?.take() : null;
+    const here = this.hereOpen(prefer);
+    const w = prefer === 'pool' || !here ? this.pool?.take() : null;
     if (w) return w;
-    if (hereQueued === 0) {
+    if (here) {
       hereQueued++;
       return 'here';
     }
-    const other = this.pool?.take();
-    if (other) return other;
-    this.pool?.grow(); // every slot is busy: one more worker, when jobs allows
+    this.pool?.grow(); // a worker gone: another, up to jobs
     return null;
   }
 
@@ -155,7 +159,7 @@ export class Slots {
    */
   busy(): boolean {
     if (this.waiting.length) return true;
-    return hereQueued > 0 && !(this.pool?.workers.some((w) => !w.gone && w.ready && !w.busy) ?? false);
+    return !this.hereOpen('pool') && !(this.pool?.workers.some((w) => !w.gone && w.ready && !w.busy) ?? false);
   }
 
   /** Resolves when a slot may have freed (a worker started or done, this process done). */

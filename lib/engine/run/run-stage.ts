@@ -9,7 +9,7 @@
 // over IPC. It runs the stages sent to it one after another:
 //   - the pool (StagePool): workers started once per build, as soon as the build finds a
 //     stage to run and other stages that could run beside it (or before the build: a
-//     report's first worker starts while the project loads, prestartWorker). A worker's tsx
+//     report's workers start while the project loads, prestartWorkers). A worker's tsx
 //     start-up (~0.7-1.5 s of CPU) is paid once, not per stage, and the modules and kernels
 //     it has loaded serve the stages after;
 //   - runInChild: a worker of its own for one stage, stopped after it (a `long` stage such
@@ -196,18 +196,20 @@ export async function runInChild(run: ChildRun): Promise<Entry> {
   }
 }
 
-let spare: ChildWorker | null = null;
+const spares: ChildWorker[] = [];
 
 /**
- * Start a pool worker (returns its pid) before the caller loads its project and plans: its
- * start-up then overlaps them on the other core. The first pool to grow takes it. Until
- * then it does not keep this process alive, and it is stopped at exit with the others.
+ * Start `n` pool workers (returns their pids) before the caller loads its project and plans:
+ * their start-up then overlaps them. The first pool takes them. Until then they do not keep
+ * this process alive, and they are stopped at exit with the others.
  */
-export function prestartWorker(): number | undefined {
-  if (spare) return spare.child.pid;
-  spare = new ChildWorker();
-  [spare.child, spare.child.channel as { unref?: () => void } | undefined].forEach((x) => x?.unref?.());
-  return spare.child.pid;
+export function prestartWorkers(n: number): number[] {
+  while (spares.length < n) {
+    const w = new ChildWorker();
+    [w.child, w.child.channel as { unref?: () => void } | undefined].forEach((x) => x?.unref?.());
+    spares.push(w);
+  }
+  return spares.map((w) => w.child.pid!);
 }
 
 /**
@@ -225,14 +227,14 @@ export class StagePool {
     return this.workers.filter((w) => !w.gone);
   }
 
-  /** Start one more worker, when under size and none is starting already. */
+  /** Start workers (prestarted ones first) up to size. */
   grow(): void {
-    const alive = this.alive;
-    if (alive.length >= this.size || alive.some((w) => !w.ready)) return;
-    const w = spare?.gone === null ? spare : new ChildWorker(this.onFree);
-    if (w === spare) w.adopt(this.onFree);
-    spare = null;
-    this.workers.push(w);
+    while (this.alive.length < this.size) {
+      const w = spares.shift() ?? new ChildWorker(this.onFree);
+      if (w.gone) continue;
+      w.adopt(this.onFree);
+      this.workers.push(w);
+    }
   }
 
   /** Reserve a started worker that runs nothing, or null. */
