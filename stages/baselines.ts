@@ -21,6 +21,7 @@ export default defineStage<Params>({
   description: '§5.1: gradient attribution, ablation and decisive chains by offset',
   section: '§5.1',
   inputs: ['model', 'data', 'trace'],
+  expectSeconds: 1.0,
   tensors: ['positions', 'gradRaw', 'ablation', 'depth'],
   async run({ params, inputs, progress }) {
     const { gradientAttribution, normalizeRows } = await import('../lib/analysis/gradient-attribution.ts');

@@ -30,6 +30,8 @@ export default defineStage<Params>({
   description: '§4.1: shift-register RNN built from byte statistics; analytic (α, s grid) and GD-optimized Wy',
   section: '§4.1',
   inputs: ['data'],
+  // seconds a run takes on the default 1 KiB, to order a build whose cache never timed it
+  expectSeconds: 1.8,
   tensors: ['paramsAnalytic', 'paramsOptimized', 'gridBpc', 'gdBits'],
   async run({ params: p, inputs, progress }) {
     const { bytesOf } = await import('../lib/rnn/io.ts');

@@ -30,6 +30,7 @@ export default defineStage<Params>({
   description: 'Q4: descriptions of the model from marginal to full, as JSON documents sized in bits',
   section: '§6.2',
   inputs: ['model', 'data', 'timing-carrier', 'pattern-tables'],
+  expectSeconds: 1.3,
   keyParams: (p) => (p.file ? { ...p, file: `file:${path.basename(p.file)}` } : p),
   // A hand-edited description is checked when the build is planned: a bad one is a usage
   // error before anything runs (a missing file is the engine's to report).

@@ -16,6 +16,7 @@ export default defineStage<Params>({
   description: '§3.3: Table 1 (best 2-offset pair per neuron) and the explanation ladder',
   section: '§3.3',
   inputs: ['data', 'model', 'trace', 'skipgrams'],
+  expectSeconds: 0.2,
   tensors: ['r2', 'bestPair', 'bestR2', 'r2Single', 'd2'],
   async run({ params, inputs }) {
     const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');

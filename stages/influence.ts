@@ -29,6 +29,7 @@ export default defineStage<Params>({
   description: 'Table 3: byte-to-output influence G·δ by state offset (eq. 7)',
   section: '§5.3',
   inputs: ['model', 'data', 'trace'],
+  expectSeconds: 0.2,
   tensors: ['positions', 'influence', 'gradNorm'],
   async run({ params, inputs, progress }) {
     const { carrier, deviation, patternSensitive } = await import('../lib/analysis/carrier.ts');

@@ -17,6 +17,7 @@ export default defineStage<Params>({
   description: 'Q4: each rebuilt RNN scored beside the trained one (bpc, KL, signs, held-out) and against the data as its own description',
   section: '§6.2',
   inputs: ['rebuild', 'model', 'data', 'trace', 'construction', 'reverse-iso', 'kn'],
+  expectSeconds: 0.8,
   async run({ params, inputs, progress }) {
     const { bytesOf, traceOf, weightsOf } = await import('../lib/rnn/io.ts');
     const { mean } = await import('../lib/rnn/forward.ts');

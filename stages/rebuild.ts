@@ -13,6 +13,7 @@ export default defineStage<Params>({
   description: 'Q4: every weight written back from each description alone (tensors params_<level>)',
   section: '§6.2',
   inputs: ['describe'],
+  expectSeconds: 0.2,
   async run({ inputs, progress }) {
     const ds = await import('../lib/analysis/describe.ts');
     const rb = await import('../lib/analysis/rebuild.ts');

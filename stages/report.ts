@@ -43,6 +43,7 @@ export default defineStage<Params>({
   name: 'report',
   description: 'writes reports/<label>/report.md and report.json: every table, ours beside the paper',
   inputs: INPUTS,
+  expectSeconds: 0.5,
   // The label and the report name the params that differ from their defaults.
   overrides: true,
   // vega, vega-lite and vega-embed, inlined into plots/interactive.html; and the reference

@@ -16,6 +16,7 @@ export default defineStage<Params>({
   description: '§4.2: skip-bigram log-ratio hidden states (no trained weights), readout trained by GD',
   section: '§4.2',
   inputs: ['data', 'skipgrams'],
+  expectSeconds: 0.5,
   tensors: ['Wy', 'by', 'bits'],
   async run({ params: p, inputs, progress }) {
     const { bytesOf } = await import('../lib/rnn/io.ts');

@@ -13,6 +13,7 @@ export default defineStage<Params>({
   description: 'Q1: the carrier rebuilt from timing features (word length, in-tag, previous bytes)',
   section: '§6.2',
   inputs: ['model', 'data', 'trace'],
+  expectSeconds: 0.3,
   async run({ params, inputs, progress }) {
     const { traceInputs } = await import('../lib/analysis/trace-inputs.ts');
     const { carrier } = await import('../lib/analysis/carrier.ts');

@@ -12,6 +12,7 @@ export default defineStage<Params>({
   description: 'float32 forward pass: z, S (T×H), log p of the next byte and bits (T-1), log p (T×256) up to a size',
   section: '§2',
   inputs: ['model', 'data'],
+  expectSeconds: 0.2,
   tensors: ['z', 'S', 'lpNext', 'bits'],
   async run({ params, inputs }) {
     const { bytesOf, weightsOf, V } = await import('../lib/rnn/io.ts');

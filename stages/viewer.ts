@@ -27,6 +27,7 @@ export default defineStage<Params>({
   description: 'writes reports/<label>/viewer.html: the text, position by position, with the §5 decomposition',
   section: '§5',
   inputs: ['data', 'model', 'trace', 'factor-map', 'carrier-pattern', 'influence', 'decomposition', PATTERN_TABLES],
+  expectSeconds: 0.2,
   overrides: true,
   externals: () => vegaBundleFiles(),
   async run({ params, inputs, externals, overrides = {} }) {

@@ -142,6 +142,13 @@ export interface StageDef<P = any> {
    * stages' progress on its first run. Once timed, its recorded seconds decide.
    */
   long?: boolean;
+  /**
+   * Roughly how many seconds a run takes on the default data, for ordering a parallel build
+   * whose cache has never timed this stage (an empty cache): the stages with the most
+   * seconds below them start first. Once the cache has timed it, its recorded seconds
+   * decide. Never part of a key or a result; without it a stage counts as 0.1 s.
+   */
+  expectSeconds?: number;
   /** External files read by the stage; their content fingerprints (never their names) enter the key. */
   externals?: (params: P, env: Record<string, string | undefined>) => ExternalFile[];
   /**

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHILD_ABOVE_S, HERE_BELOW_S, Slots, expectedSeconds, oneHere, placement } from '../../lib/engine/run/placement.ts';
+import { CHILD_ABOVE_S, HERE_BELOW_S, Slots, byChainSeconds, expectedSeconds, oneHere, placement } from '../../lib/engine/run/placement.ts';
 import { TOY_FILES, TOY_STAGES, loadToy, makeToy } from './toy.ts';
 
 // spin: a second wall-clock spinner beside the toy's `slow`, reading b like it, so both become
@@ -18,6 +18,16 @@ const FILES = {
 const STAGES = [...TOY_STAGES, 'stages/spin.ts'];
 
 describe('placement', () => {
+  it('orders ready stages by the seconds on their longest chain below, not by how many stages it has', () => {
+    // a -> b -> c -> end (three quick stages) against a -> slow -> end
+    const inputs: Record<string, string[]> = { a: [], b: ['a'], c: ['b'], slow: ['a'], end: ['c', 'slow'] };
+    const secs: Record<string, number> = { a: 0.1, b: 0.1, c: 0.1, slow: 2, end: 0.5 };
+    const order = Object.keys(inputs);
+    expect(byChainSeconds(order, (n) => inputs[n], (n) => secs[n])).toEqual(['a', 'slow', 'b', 'c', 'end']);
+    // with every stage equal it is the count of stages again
+    expect(byChainSeconds(order, (n) => inputs[n], () => 1).slice(0, 2)).toEqual(['a', 'b']);
+  });
+
   it('runs a stage here when it is alone or jobs is 1, a long one in a child of its own (even then), else in the first free slot', () => {
     expect(placement(60, { jobs: 1, alone: false })).toBe('here');
     expect(placement(60, { jobs: 2, alone: true })).toBe('here');

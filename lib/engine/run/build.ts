@@ -219,11 +219,11 @@ async function buildTargets(lk: Lookup, targets: string[], opts: BuildOptions, s
       for (const name of order) await buildOne(name);
     } else {
       // Parallel: a stage starts when all its inputs are done; at most `jobs` at a time, those
-      // with the longest chain of stages below them first (on a cold report: the chain through
-      // describe, rebuild and rebuild-score before the stages only the report reads).
-      const depth = new Map(order.map((n) => [n, 0])); // stages on the longest chain below each
-      for (const n of [...order].reverse()) for (const u of project.inputsOf(n, params)) depth.set(u, Math.max(depth.get(u) ?? 0, depth.get(n)! + 1));
-      const pending = new Set([...order].sort((a, b) => depth.get(b)! - depth.get(a)!));
+      // with the most seconds on the chain below them first (placement.ts byChainSeconds):
+      // seconds from the cache, else the stage's expectSeconds.
+      const { byChainSeconds, expectedSeconds } = await import('./placement.ts');
+      const seconds = (n: string) => expectedSeconds(store, n) ?? project.stage(n).def.expectSeconds ?? 0.1;
+      const pending = new Set(byChainSeconds(order, (n) => project.inputsOf(n, params), seconds));
       const running = new Map<string, Promise<void>>();
       let failure: unknown = null;
       const ready = (name: string) => project.inputsOf(name, params).every((u) => name !== u && u in entries);

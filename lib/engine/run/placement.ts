@@ -42,11 +42,22 @@ export function placement(expected: number | null, o: { jobs: number; alone: boo
 }
 
 /**
+ * The order a parallel build prefers among the stages ready to start: the most seconds on the
+ * longest chain through and below each first (its own expected seconds, `secondsOf`, plus the
+ * longest of what reads it), so the stages that hold up the end start as early as they can.
+ */
+export function byChainSeconds(order: readonly string[], inputsOf: (name: string) => readonly string[], secondsOf: (name: string) => number): string[] {
+  const chain = new Map(order.map((n) => [n, secondsOf(n)]));
+  for (const n of [...order].reverse()) for (const u of inputsOf(n)) if (u !== n && chain.has(u)) chain.set(u, Math.max(chain.get(u)!, secondsOf(u) + chain.get(n)!));
+  return [...order].sort((a, b) => chain.get(b)! - chain.get(a)!);
+}
+
+/**
  * A stage's expected seconds: those of the entry for this very key when there is one (a
  * forced or corrupt re-run), else of its latest build with any key, else null. Entry.seconds
  * is the stage's own run time in the process that ran it.
  */
-export function expectedSeconds(store: Store, stage: string, key: string): number | null {
+export function expectedSeconds(store: Store, stage: string, key?: string): number | null {
   const read = (f: () => Entry | null) => {
     try {
       const e = f();
@@ -55,8 +66,9 @@ export function expectedSeconds(store: Store, stage: string, key: string): numbe
       return null; // a damaged entry says nothing about time
     }
   };
-  return read(() => store.getEntry(stage, key)) ?? read(() => store.latestEntry(stage));
+  return (key === undefined ? null : read(() => store.getEntry(stage, key))) ?? read(() => store.latestEntry(stage));
 }
+
 /**
  * Whether two stages of `order` that cannot be cached yet could run at once: `from` (a
  * miss) and everything downstream of it hold two stages neither of which is upstream of
