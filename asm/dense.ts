@@ -223,6 +223,37 @@ export function logSoftmax4(out: usize, rows: i32): void {
 // Its table tab + base[g]·8 is (U[g], K); off[t*G + g] (i32) is the element index in tab
 // where position t reads block g. Wt is (H, K) = Wᵀ.
 
+/** One row of a group's table: to[k] += Σ_j ro[j] · Wt[(g*w + j)*K + k], j in fours (fillTables' order). */
+// @ts-ignore: decorator
+@inline function fillRow(to: usize, ro: usize, g: i32, w: i32, K: i32, Wt: usize): void {
+  let j = 0;
+  for (; j + 4 <= w; j += 4) {
+    const r0 = v128.load64_splat(at(ro, j)), r1 = v128.load64_splat(at(ro, j + 1));
+    const r2 = v128.load64_splat(at(ro, j + 2)), r3 = v128.load64_splat(at(ro, j + 3));
+    const w0 = at(Wt, (g * w + j) * K), w1 = at(w0, K), w2 = at(w1, K), w3 = at(w2, K);
+    let k = 0;
+    for (; k + 2 <= K; k += 2) {
+      const s = f64x2.add(f64x2.add(f64x2.add(
+        f64x2.mul(r0, v128.load(at(w0, k))), f64x2.mul(r1, v128.load(at(w1, k)))),
+        f64x2.mul(r2, v128.load(at(w2, k)))), f64x2.mul(r3, v128.load(at(w3, k))));
+      v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), s));
+    }
+    if (k < K) {
+      const s = f64x2.extract_lane(r0, 0) * load<f64>(at(w0, k)) + f64x2.extract_lane(r1, 0) * load<f64>(at(w1, k))
+        + f64x2.extract_lane(r2, 0) * load<f64>(at(w2, k)) + f64x2.extract_lane(r3, 0) * load<f64>(at(w3, k));
+      store<f64>(at(to, k), load<f64>(at(to, k)) + s);
+    }
+  }
+  for (; j < w; j++) {
+    const r = load<f64>(at(ro, j));
+    const rv = f64x2.splat(r);
+    const wo = at(Wt, (g * w + j) * K);
+    let k = 0;
+    for (; k + 2 <= K; k += 2) v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), f64x2.mul(rv, v128.load(at(wo, k)))));
+    if (k < K) store<f64>(at(to, k), load<f64>(at(to, k)) + r * load<f64>(at(wo, k)));
+  }
+}
+
 /** tab[base[g] + u*K + k] = Σ_j R_g[u*w + j] · Wt[(g*w + j)*K + k], j in fours as fillTables sums them. */
 export function fillTables(tab: usize, nTab: i32, R: usize, rOff: usize, U: usize, base: usize, G: i32, w: i32, K: i32, Wt: usize): void {
   memory.fill(tab, 0, <usize>nTab << 3);
@@ -230,36 +261,7 @@ export function fillTables(tab: usize, nTab: i32, R: usize, rOff: usize, U: usiz
     const Rg = at(R, load<i32>(ati(rOff, g)));
     const Ug = load<i32>(ati(U, g));
     const tg = at(tab, load<i32>(ati(base, g)));
-    for (let u = 0; u < Ug; u++) {
-      const to = at(tg, u * K);
-      const ro = at(Rg, u * w);
-      let j = 0;
-      for (; j + 4 <= w; j += 4) {
-        const r0 = v128.load64_splat(at(ro, j)), r1 = v128.load64_splat(at(ro, j + 1));
-        const r2 = v128.load64_splat(at(ro, j + 2)), r3 = v128.load64_splat(at(ro, j + 3));
-        const w0 = at(Wt, (g * w + j) * K), w1 = at(w0, K), w2 = at(w1, K), w3 = at(w2, K);
-        let k = 0;
-        for (; k + 2 <= K; k += 2) {
-          const s = f64x2.add(f64x2.add(f64x2.add(
-            f64x2.mul(r0, v128.load(at(w0, k))), f64x2.mul(r1, v128.load(at(w1, k)))),
-            f64x2.mul(r2, v128.load(at(w2, k)))), f64x2.mul(r3, v128.load(at(w3, k))));
-          v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), s));
-        }
-        if (k < K) {
-          const s = f64x2.extract_lane(r0, 0) * load<f64>(at(w0, k)) + f64x2.extract_lane(r1, 0) * load<f64>(at(w1, k))
-            + f64x2.extract_lane(r2, 0) * load<f64>(at(w2, k)) + f64x2.extract_lane(r3, 0) * load<f64>(at(w3, k));
-          store<f64>(at(to, k), load<f64>(at(to, k)) + s);
-        }
-      }
-      for (; j < w; j++) {
-        const r = load<f64>(at(ro, j));
-        const rv = f64x2.splat(r);
-        const wo = at(Wt, (g * w + j) * K);
-        let k = 0;
-        for (; k + 2 <= K; k += 2) v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), f64x2.mul(rv, v128.load(at(wo, k)))));
-        if (k < K) store<f64>(at(to, k), load<f64>(at(to, k)) + r * load<f64>(at(wo, k)));
-      }
-    }
+    for (let u = 0; u < Ug; u++) fillRow(at(tg, u * K), at(Rg, u * w), g, w, K, Wt);
   }
 }
 
@@ -1126,36 +1128,7 @@ export function fillTables2(tab: usize, nTab: i32, R: usize, rOff: usize, U: usi
         }
       }
     }
-    if (u < Ug) {
-      const to = at(tg, u * K);
-      const ro = at(Rg, u * w);
-      let j = 0;
-      for (; j + 4 <= w; j += 4) {
-        const r0 = v128.load64_splat(at(ro, j)), r1 = v128.load64_splat(at(ro, j + 1));
-        const r2 = v128.load64_splat(at(ro, j + 2)), r3 = v128.load64_splat(at(ro, j + 3));
-        const w0 = at(Wt, (g * w + j) * K), w1 = at(w0, K), w2 = at(w1, K), w3 = at(w2, K);
-        let k = 0;
-        for (; k + 2 <= K; k += 2) {
-          const s = f64x2.add(f64x2.add(f64x2.add(
-            f64x2.mul(r0, v128.load(at(w0, k))), f64x2.mul(r1, v128.load(at(w1, k)))),
-            f64x2.mul(r2, v128.load(at(w2, k)))), f64x2.mul(r3, v128.load(at(w3, k))));
-          v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), s));
-        }
-        if (k < K) {
-          const s = f64x2.extract_lane(r0, 0) * load<f64>(at(w0, k)) + f64x2.extract_lane(r1, 0) * load<f64>(at(w1, k))
-            + f64x2.extract_lane(r2, 0) * load<f64>(at(w2, k)) + f64x2.extract_lane(r3, 0) * load<f64>(at(w3, k));
-          store<f64>(at(to, k), load<f64>(at(to, k)) + s);
-        }
-      }
-      for (; j < w; j++) {
-        const r = load<f64>(at(ro, j));
-        const rv = f64x2.splat(r);
-        const wo = at(Wt, (g * w + j) * K);
-        let k = 0;
-        for (; k + 2 <= K; k += 2) v128.store(at(to, k), f64x2.add(v128.load(at(to, k)), f64x2.mul(rv, v128.load(at(wo, k)))));
-        if (k < K) store<f64>(at(to, k), load<f64>(at(to, k)) + r * load<f64>(at(wo, k)));
-      }
-    }
+    if (u < Ug) fillRow(at(tg, u * K), at(Rg, u * w), g, w, K, Wt);
   }
 }
 
