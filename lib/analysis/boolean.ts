@@ -42,15 +42,24 @@ export function marginStats(z: Float32Array, H: number, steps: number, threshold
 
 /**
  * bits of predicting x_{t+1} from state rows hs (T, H): hs[t*H + j], for t = 0..T-2. The
- * log-probabilities of all rows four at a time (readoutLogpRows: readoutLogp's bits, in
- * WebAssembly when it is there).
+ * log-probabilities of `block` rows at a time, four rows at a time within a block
+ * (readoutLogpRows: readoutLogp's bits, in WebAssembly when it is there), so the memory is
+ * block × 256 float64 (8 MiB) whatever T is: all rows at once took (T − 1) × 256 × 8 bytes,
+ * 1 GiB at 512 KiB.
  */
-export function readoutBits(w: Weights, hs: ArrayLike<number>, xs: Uint8Array, floor: number): Float64Array {
+export function readoutBits(w: Weights, hs: Float64Array | Float32Array | Int8Array, xs: Uint8Array, floor: number, block = 4096): Float64Array {
   const T = xs.length;
-  const bits = new Float64Array(Math.max(0, T - 1));
-  const logp = new Float64Array(bits.length * V);
-  readoutLogpRows(w, hs, bits.length, logp);
-  for (let t = 0; t + 1 < T; t++) bits[t] = bitsOf(logp[t * V + xs[t + 1]], floor);
+  const H = w.H;
+  const n = Math.max(0, T - 1);
+  const bits = new Float64Array(n);
+  const rows = Math.max(4, block - (block % 4));
+  const logp = new Float64Array(Math.min(n, rows) * V);
+  const Wy64 = Float64Array.from(w.Wy);
+  for (let start = 0; start < n; start += rows) {
+    const m = Math.min(rows, n - start);
+    readoutLogpRows(w, hs.subarray(start * H, (start + m) * H), m, logp, Wy64);
+    for (let t = 0; t < m; t++) bits[start + t] = bitsOf(logp[t * V + xs[start + t + 1]], floor);
+  }
   return bits;
 }
 

@@ -32,6 +32,15 @@ describe('boolean automaton (§3.2)', () => {
       const hs = randomFill(new Float64Array(xs.length * H), 5, 1);
       const [b, bn] = [readoutBits(w, hs, xs, 1e-8), readoutBitsNaive(w, hs, xs, 1e-8)];
       expect([...b.keys()].filter((i) => !Object.is(b[i], bn[i]))).toEqual([]);
+      // in blocks of 8 rows and of 13 (rounded down to 12; 89 rows: a short last block, a tail
+      // of one row), and from int8 states as the stage gives them: the same bits
+      for (const block of [8, 13]) {
+        const bb = readoutBits(w, hs, xs, 1e-8, block);
+        expect([...bb.keys()].filter((i) => !Object.is(bb[i], bn[i]))).toEqual([]);
+      }
+      const s8 = signOf(Float32Array.from(hs));
+      const [c, cn] = [readoutBits(w, s8, xs, 1e-8, 8), readoutBitsNaive(w, s8, xs, 1e-8)];
+      expect([...c.keys()].filter((i) => !Object.is(c[i], cn[i]))).toEqual([]);
     }
   });
 
