@@ -10,6 +10,9 @@ import { asOutput, checkSection, output, runStage, upstream } from '../helpers/s
 import { evalBpc } from '../../lib/rnn/train.ts';
 import { paramCount, weightsFrom } from '../../lib/rnn/weights.ts';
 import { randomFill } from '../rnn/helpers.ts';
+import trainStage from '../../stages/train.ts';
+import modelStage from '../../stages/model.ts';
+import { ctx } from '../rnn/stage-ctx.ts';
 
 describe('kn stage', async () => {
   const data = asOutput(await runStage(dataStage, {}), 'kdata');
@@ -63,5 +66,22 @@ describe('kn stage', async () => {
     const words = knSection.build({ kn, model, data }).tables[0].notes![0];
     expect(words).toContain(`The trained RNN gets ${bpc!.toFixed(3)} bpc on the same held-out bytes`);
     expect(knSection.modelHeldoutBpc({ model, data: output({ bytes: 1024 }, { bytes: data.tensors.bytes }) })).toBeNull();
+  });
+
+  it('reads a trained model\'s held-out bpc from its training, the same bits as its own pass; another block is scored anew', async () => {
+    const train = asOutput(await trainStage.run(ctx({ hidden: 8, epochs: 4, predictions: null, optimizer: 'adam', init: 'glibc', seed: 42, bptt: 10, evalEvery: 2, heldoutEvery: 2, minEpochs: 1, maxDoublings: 0, predictionsGrowth: 0 }, { data })), 'ktrain');
+    const model = asOutput(await modelStage.run(ctx({ source: 'train' } as any, { train })), 'kmodel');
+    const fromTraining = (model.json.train as any).heldout.checkpointBpc;
+    expect(typeof fromTraining).toBe('number');
+    // the section's own pass over the block, on the model without its training record
+    const bare = output({ ...model.json, train: undefined }, model.tensors);
+    const own = knSection.modelHeldoutBpc({ model: bare, data });
+    expect(Object.is(knSection.modelHeldoutBpc({ model, data }), own)).toBe(true);
+    expect(own).toBe(fromTraining);
+    // a held-out block other than the one training scored: computed, not read
+    const other = output({ ...data.json, heldout: { offset: 4096, bytes: 1000 } }, { ...data.tensors, heldout: { ...data.tensors.heldout, shape: [1000], data: (data.tensors.heldout.data as Uint8Array).slice(0, 1000) } });
+    const planted = output({ ...model.json, train: { ...(model.json.train as any), heldout: { ...(model.json.train as any).heldout, offset: 4096, bytes: 1000, checkpointBpc: 99 } } }, model.tensors);
+    expect(knSection.modelHeldoutBpc({ model: planted, data: other })).toBe(99);
+    expect(knSection.modelHeldoutBpc({ model, data: other })).toBe(knSection.modelHeldoutBpc({ model: bare, data: other }));
   });
 });

@@ -25,12 +25,17 @@ interface KnJson {
 /**
  * The model's bpc on the held-out text: float32 forward from S[-1] = 0 over the held-out
  * bytes alone, mean over t = 0..M−2 of −log2 max(p(h_{t+1}), 1e-8); null without a model
- * or held-out text.
+ * or held-out text. Training's own figure for its checkpoint when it scored the same block.
  */
 export function modelHeldoutBpc(inputs: Record<string, StageOutput>): number | null {
   if (!inputs.model || !inputs.data?.tensors.heldout || inputs.data.tensors.heldout.data.length < 2) return null;
+  const { bytes: hs, offset } = heldoutOf(inputs.data);
+  // A model trained here scored its best checkpoint (the weights read here) on this block
+  // with the same forward and readout (evalBpc): its figure, not a second pass over up to
+  // 64 KiB, which a Q3 aggregate would pay for each of its 30 points at every rerun.
+  const h = (inputs.model.json.train as { heldout?: { offset?: number; bytes?: number; checkpointBpc?: number } | null } | undefined)?.heldout;
+  if (h && h.offset === offset && h.bytes === hs.length && typeof h.checkpointBpc === 'number') return h.checkpointBpc;
   const w = weightsOf(inputs.model);
-  const hs = heldoutOf(inputs.data).bytes;
   // the states from the WebAssembly kernel when it is there (the same bits), every row's
   // log softmax four rows at a time (readoutLogpRows: readoutLogp's bits)
   const { S } = forwardStatesDense(w, hs) ?? forwardStates(w, hs);

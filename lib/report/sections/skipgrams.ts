@@ -34,8 +34,11 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
     );
   }
   if (inputs.trace) {
-    const bits = traceOf(inputs.trace).bits;
-    rows.push({ model: 'Trained RNN', offsets: '—', positions: span(0, bits.length - 1), bpc: { ours: mean(bits), ref: 'skipgram.trained.bpc' }, patterns: null, contexts: null });
+    // the trace stage's own mean of its bits (its json), not its tensors: at 512 KiB those
+    // are a quarter of a GiB of states read back and re-hashed for one number
+    const j = inputs.trace.json as { bpc?: number; positions?: number };
+    const [bpc, n] = typeof j.bpc === 'number' && typeof j.positions === 'number' ? [j.bpc, j.positions] : ((b) => [mean(b), b.length])(traceOf(inputs.trace).bits);
+    rows.push({ model: 'Trained RNN', offsets: '—', positions: span(0, n - 1), bpc: { ours: bpc, ref: 'skipgram.trained.bpc' }, patterns: null, contexts: null });
   }
   const path = greedy.map((s, i) => ({
     k: s.k ?? i + 1,
