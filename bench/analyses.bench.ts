@@ -8,7 +8,8 @@
 // bytes and weights, the held-out text from the shipped 2048 bytes), so every analysis
 // stage of §3–§6 is timed, the §6.2 ones too; a stage the base does not have prints "—"
 // (at 226bf55 `rebuild` also scored, which `rebuild-score` does now). A stage's outputs are
-// hashed: "same bits" says both trees gave the same outputs. Then the cold `report` on the
+// hashed: "same bits" says both trees gave the same outputs, and where they did not, the
+// last repetition's numbers say how many differ and by how much at most. Then the cold `report` on the
 // paper's weights from an empty cache, default --jobs, both trees, with the load average
 // beside it (the report stage itself is timed only there: it needs the vega bundles).
 // Target: the cold report in ≤ 6 s wall on two cores.
@@ -75,7 +76,51 @@ async function child(tree: string, name: string): Promise<void> {
     h.update(k);
     h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
   }
+  // every number of the outputs (JSON leaves by path, then each tensor's elements), for the
+  // parent to say by how much two trees' outputs differ when their bits do
+  if (process.env.TI_BENCH_NUMBERS) {
+    const nums: number[] = [];
+    const paths: string[] = [];
+    const walk = (v: unknown, at: string): void => {
+      if (typeof v === 'number') (nums.push(v), paths.push(at));
+      else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${at}[${i}]`));
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) walk(x, `${at}.${k}`);
+    };
+    walk(res.json, 'json');
+    for (const [k, t] of Object.entries(res.tensors ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const d = (t as { data: ArrayLike<number> }).data;
+      for (let i = 0; i < d.length; i++) (nums.push(Number(d[i])), paths.push(`${k}[${i}]`));
+    }
+    fs.writeFileSync(process.env.TI_BENCH_NUMBERS, JSON.stringify({ paths, nums }));
+  }
   console.log(JSON.stringify({ ms, cpuMs: (c.user + c.system) / 1000, hash: h.digest('hex').slice(0, 16) }));
+}
+
+/**
+ * How two trees' outputs of one stage differ: of the numbers at the paths both have, how many
+ * differ and the largest relative difference |a − b| / max(|a|, |b|) among them (at which
+ * path), and how many paths only one tree wrote (a field added or dropped).
+ */
+function numbersDiff(a: { paths: string[]; nums: number[] }, b: { paths: string[]; nums: number[] }): string {
+  const bAt = new Map(b.paths.map((p, i) => [p, b.nums[i]]));
+  let n = 0;
+  let common = 0;
+  let worst = 0;
+  let at = '';
+  a.paths.forEach((p, i) => {
+    if (!bAt.has(p)) return;
+    common++;
+    const [x, y] = [a.nums[i], bAt.get(p)!];
+    if (Object.is(x, y)) return;
+    n++;
+    const r = Number.isFinite(x) && Number.isFinite(y) ? Math.abs(x - y) / Math.max(Math.abs(x), Math.abs(y)) : Infinity;
+    if (r >= worst) [worst, at] = [r, p];
+  });
+  const aSet = new Set(a.paths);
+  const onlyA = a.paths.length - common;
+  const onlyB = b.paths.filter((p) => !aSet.has(p)).length;
+  const moved = onlyA || onlyB ? `; ${onlyA} numbers only before, ${onlyB} only after` : '';
+  return n ? `${n} of ${common} shared numbers differ, at most ${worst.toExponential(1)} relative (${at})${moved}` : `the ${common} shared numbers are the same${moved}`;
 }
 
 /** The base commit's tree in a temp folder, with node_modules linked and its wasm built. */
@@ -95,8 +140,9 @@ function baseTree(ref: string): string {
   return dir;
 }
 
-function runChild(tree: string, stage: string): { ms: number; cpuMs: number; hash: string; missing?: boolean } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', tree, stage], { cwd: root, encoding: 'utf8' });
+function runChild(tree: string, stage: string, numbers?: string): { ms: number; cpuMs: number; hash: string; missing?: boolean } {
+  const env = numbers ? { ...process.env, TI_BENCH_NUMBERS: numbers } : process.env;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', tree, stage], { cwd: root, encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`${stage} in ${tree} failed (${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
@@ -104,6 +150,7 @@ function runChild(tree: string, stage: string): { ms: number; cpuMs: number; has
 /** Wall ms, and CPU ms of the whole process tree (user + system, from /usr/bin/time when there is one, else NaN). */
 function coldReport(tree: string, weights: string): { ms: number; cpuMs: number; load: string; seconds: Map<string, number> } {
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-bench-cold-'));
+  // the 1-minute load average includes this benchmark's own runs just before
   const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
   const cmd = ['npx', 'tsx', 'pipeline.ts', 'report', '--set', `model.source=${weights}`];
@@ -165,6 +212,7 @@ async function main(): Promise<void> {
   const reps = Number(process.argv[2] ?? 3);
   const ref = process.env.TOTAL_INTERP_BENCH_BASE ?? '226bf55';
   const base = baseTree(ref);
+  console.log(`load average at the start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
   console.log(`stage              wall ms before / after     CPU ms before / after   CPU after/before  outputs   (medians of ${reps}, interleaved; base ${ref})`);
   const sum = { b: 0, a: 0, cb: 0, ca: 0 };
   const per = new Map<string, { b: number; a: number; cb: number; ca: number }>();
@@ -176,9 +224,13 @@ async function main(): Promise<void> {
     const ca: number[] = [];
     let hb = '';
     let ha = '';
+    const numbers = [path.join(os.tmpdir(), `ti-bench-${process.pid}-before.json`), path.join(os.tmpdir(), `ti-bench-${process.pid}-after.json`)];
     for (let i = 0; i < reps; i++) {
-      const rb = runChild(base, stage);
-      const ra = runChild(root, stage);
+      // the last repetition also writes every number of its outputs (not timed differently:
+      // after the stage returned)
+      const last = i === reps - 1;
+      const rb = runChild(base, stage, last ? numbers[0] : undefined);
+      const ra = runChild(root, stage, last ? numbers[1] : undefined);
       if (rb.missing) Object.assign(rb, { ms: NaN, cpuMs: NaN, hash: '' });
       b.push(rb.ms);
       a.push(ra.ms);
@@ -191,7 +243,13 @@ async function main(): Promise<void> {
     const m = { b: median(b), a: median(a), cb: median(cb), ca: median(ca) };
     per.set(stage, m);
     if (!missing) for (const k of ['b', 'a', 'cb', 'ca'] as const) sum[k] += m[k];
-    row(stage, m, missing ? `after only (not a stage at ${ref})` : hb === ha ? 'same bits' : six.includes(stage) ? 'differ (its work changed, see below)' : 'DIFFER');
+    let note = missing ? `after only (not a stage at ${ref})` : hb === ha ? 'same bits' : six.includes(stage) ? 'differ (its work changed, see below)' : '';
+    if (!note) {
+      const [nb, na] = numbers.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
+      note = `not the same bits: ${numbersDiff(nb, na)}`;
+    }
+    for (const f of numbers) fs.rmSync(f, { force: true });
+    row(stage, m, note);
   }
   row('all', sum, 'the stages both trees have');
   // the §6.2 work moved between stages: at the base, describe wrote the descriptions and
@@ -212,8 +270,9 @@ async function main(): Promise<void> {
   console.log(`cold report, default --jobs, best of ${reps} by wall time:`);
   console.log(`  before ${(bb.ms / 1000).toFixed(1)} s wall, ${(bb.cpuMs / 1000).toFixed(1)} s CPU (load average ${bb.load})`);
   console.log(`  after  ${(ba.ms / 1000).toFixed(1)} s wall, ${(ba.cpuMs / 1000).toFixed(1)} s CPU (load average ${ba.load}); target ≤ 6 s wall: ${ba.ms <= 6000 ? 'met' : 'NOT met'}`);
-  // A cold cache has no stage timed, so the engine runs every stage in its own process, one
-  // at a time: the wall time is the stages' sum. What two lanes would give, from the same run:
+  // What the stage times of the best cold run would allow: one after another, the critical
+  // path, and two lanes that cost nothing to start (the engine's own schedule pays start-ups
+  // and runs short stages in its own process):
   for (const [label, run, tree] of [['before', bb, base], ['after ', ba, root]] as const) {
     const s = await scheduleOf(tree, run.seconds, 2);
     console.log(`  ${label} its stages: ${s.sum.toFixed(1)} s one after another; critical path ${s.critical.toFixed(1)} s; on two lanes ${s.makespan.toFixed(1)} s (without start-ups)`);
