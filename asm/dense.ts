@@ -295,6 +295,38 @@ export function gatherRows(L: usize, tab: usize, off: usize, G: i32, K: i32, t0:
   for (let t = t0; t < t1; t++) gatherRow(at(L, (t - t0) * K), tab, off, t, G, K, 0);
 }
 
+/** One row j of group g's dWᵀ: Wt[(g*w + j)*K + k] += Σ_u R_g[u*w + j] · A_g[u*K + k], u in fours (gradWeights' order). */
+// @ts-ignore: decorator
+@inline function gradRow(Wt: usize, Rg: usize, ag: usize, Ug: i32, g: i32, w: i32, j: i32, K: i32): void {
+  const wo = at(Wt, (g * w + j) * K);
+  let u = 0;
+  for (; u + 4 <= Ug; u += 4) {
+    const r0 = v128.load64_splat(at(Rg, u * w + j)), r1 = v128.load64_splat(at(Rg, (u + 1) * w + j));
+    const r2 = v128.load64_splat(at(Rg, (u + 2) * w + j)), r3 = v128.load64_splat(at(Rg, (u + 3) * w + j));
+    const a0 = at(ag, u * K), a1 = at(a0, K), a2 = at(a1, K), a3 = at(a2, K);
+    let k = 0;
+    for (; k + 2 <= K; k += 2) {
+      const s = f64x2.add(f64x2.add(f64x2.add(
+        f64x2.mul(r0, v128.load(at(a0, k))), f64x2.mul(r1, v128.load(at(a1, k)))),
+        f64x2.mul(r2, v128.load(at(a2, k)))), f64x2.mul(r3, v128.load(at(a3, k))));
+      v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), s));
+    }
+    if (k < K) {
+      const s = f64x2.extract_lane(r0, 0) * load<f64>(at(a0, k)) + f64x2.extract_lane(r1, 0) * load<f64>(at(a1, k))
+        + f64x2.extract_lane(r2, 0) * load<f64>(at(a2, k)) + f64x2.extract_lane(r3, 0) * load<f64>(at(a3, k));
+      store<f64>(at(wo, k), load<f64>(at(wo, k)) + s);
+    }
+  }
+  for (; u < Ug; u++) {
+    const r = load<f64>(at(Rg, u * w + j));
+    const rv = f64x2.splat(r);
+    const ao = at(ag, u * K);
+    let k = 0;
+    for (; k + 2 <= K; k += 2) v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), f64x2.mul(rv, v128.load(at(ao, k)))));
+    if (k < K) store<f64>(at(wo, k), load<f64>(at(wo, k)) + r * load<f64>(at(ao, k)));
+  }
+}
+
 /** dWᵀ (H, K) into Wt: Wt[(g*w + j)*K + k] = Σ_u R_g[u*w + j] · A[base[g] + u*K + k], u in fours as factoredGrad sums them. */
 export function gradWeights(Wt: usize, H: i32, A: usize, R: usize, rOff: usize, U: usize, base: usize, G: i32, w: i32, K: i32): void {
   memory.fill(Wt, 0, <usize>(H * K) << 3);
@@ -302,35 +334,7 @@ export function gradWeights(Wt: usize, H: i32, A: usize, R: usize, rOff: usize, 
     const Rg = at(R, load<i32>(ati(rOff, g)));
     const Ug = load<i32>(ati(U, g));
     const ag = at(A, load<i32>(ati(base, g)));
-    for (let j = 0; j < w; j++) {
-      const wo = at(Wt, (g * w + j) * K);
-      let u = 0;
-      for (; u + 4 <= Ug; u += 4) {
-        const r0 = v128.load64_splat(at(Rg, u * w + j)), r1 = v128.load64_splat(at(Rg, (u + 1) * w + j));
-        const r2 = v128.load64_splat(at(Rg, (u + 2) * w + j)), r3 = v128.load64_splat(at(Rg, (u + 3) * w + j));
-        const a0 = at(ag, u * K), a1 = at(a0, K), a2 = at(a1, K), a3 = at(a2, K);
-        let k = 0;
-        for (; k + 2 <= K; k += 2) {
-          const s = f64x2.add(f64x2.add(f64x2.add(
-            f64x2.mul(r0, v128.load(at(a0, k))), f64x2.mul(r1, v128.load(at(a1, k)))),
-            f64x2.mul(r2, v128.load(at(a2, k)))), f64x2.mul(r3, v128.load(at(a3, k))));
-          v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), s));
-        }
-        if (k < K) {
-          const s = f64x2.extract_lane(r0, 0) * load<f64>(at(a0, k)) + f64x2.extract_lane(r1, 0) * load<f64>(at(a1, k))
-            + f64x2.extract_lane(r2, 0) * load<f64>(at(a2, k)) + f64x2.extract_lane(r3, 0) * load<f64>(at(a3, k));
-          store<f64>(at(wo, k), load<f64>(at(wo, k)) + s);
-        }
-      }
-      for (; u < Ug; u++) {
-        const r = load<f64>(at(Rg, u * w + j));
-        const rv = f64x2.splat(r);
-        const ao = at(ag, u * K);
-        let k = 0;
-        for (; k + 2 <= K; k += 2) v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), f64x2.mul(rv, v128.load(at(ao, k)))));
-        if (k < K) store<f64>(at(wo, k), load<f64>(at(wo, k)) + r * load<f64>(at(ao, k)));
-      }
-    }
+    for (let j = 0; j < w; j++) gradRow(Wt, Rg, ag, Ug, g, w, j, K);
   }
 }
 
@@ -1185,35 +1189,7 @@ export function gradWeights2(Wt: usize, H: i32, A: usize, R: usize, rOff: usize,
         }
       }
     }
-    if (j < w) {
-      const wo = at(Wt, (g * w + j) * K);
-      let u = 0;
-      for (; u + 4 <= Ug; u += 4) {
-        const r0 = v128.load64_splat(at(Rg, u * w + j)), r1 = v128.load64_splat(at(Rg, (u + 1) * w + j));
-        const r2 = v128.load64_splat(at(Rg, (u + 2) * w + j)), r3 = v128.load64_splat(at(Rg, (u + 3) * w + j));
-        const a0 = at(ag, u * K), a1 = at(a0, K), a2 = at(a1, K), a3 = at(a2, K);
-        let k = 0;
-        for (; k + 2 <= K; k += 2) {
-          const s = f64x2.add(f64x2.add(f64x2.add(
-            f64x2.mul(r0, v128.load(at(a0, k))), f64x2.mul(r1, v128.load(at(a1, k)))),
-            f64x2.mul(r2, v128.load(at(a2, k)))), f64x2.mul(r3, v128.load(at(a3, k))));
-          v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), s));
-        }
-        if (k < K) {
-          const s = f64x2.extract_lane(r0, 0) * load<f64>(at(a0, k)) + f64x2.extract_lane(r1, 0) * load<f64>(at(a1, k))
-            + f64x2.extract_lane(r2, 0) * load<f64>(at(a2, k)) + f64x2.extract_lane(r3, 0) * load<f64>(at(a3, k));
-          store<f64>(at(wo, k), load<f64>(at(wo, k)) + s);
-        }
-      }
-      for (; u < Ug; u++) {
-        const r = load<f64>(at(Rg, u * w + j));
-        const rv = f64x2.splat(r);
-        const ao = at(ag, u * K);
-        let k = 0;
-        for (; k + 2 <= K; k += 2) v128.store(at(wo, k), f64x2.add(v128.load(at(wo, k)), f64x2.mul(rv, v128.load(at(ao, k)))));
-        if (k < K) store<f64>(at(wo, k), load<f64>(at(wo, k)) + r * load<f64>(at(ao, k)));
-      }
-    }
+    if (j < w) gradRow(Wt, Rg, ag, Ug, g, w, j, K);
   }
 }
 
