@@ -10,7 +10,8 @@
 // Runs by a prediction budget (docs/definitions.md §6.4): `predictions` sets the total number of
 // predictions instead of `epochs`, grown with the data by `predictionsGrowth` (0: compute-matched);
 // epochs = max(minEpochs, round(budget / (N - 1))), and the cosine schedule spans the epochs
-// actually run.
+// actually run. With `stopOnHeldout` (adam only) those epochs are a cap: the run stops as
+// soon as its held-out curve counts as converged (docs/q3.md, Q3's length rule).
 import { defineStage } from '../lib/engine/types.ts';
 import type { InitName } from '../lib/rnn/train.ts';
 import { WASM_FILES, preferredWasm } from '../lib/rnn/wasm-files.ts';
@@ -43,14 +44,20 @@ export function epochsFor(p: Pick<Params, 'epochs' | 'predictions'> & Partial<Pi
 }
 
 /** The recipe in words, for the JSON and the report. */
-export function recipeOf(p: Pick<Params, 'optimizer' | 'init'>, E: number) {
+export function recipeOf(p: Pick<Params, 'optimizer' | 'init'>, E: number, stopCap: number | null = null) {
+  const stopping =
+    stopCap === null
+      ? ''
+      : E < stopCap
+        ? `; stopped on the held-out curve after ${E} of at most ${stopCap} epochs (its best held-out bpc improved by less than 0.01 over the last quarter)`
+        : `; to stop on the held-out curve, which had not converged at the cap of ${stopCap} epochs`;
   return {
     optimizer: p.optimizer,
     init: p.init,
     lrSchedule:
-      p.optimizer === 'sgd'
+      (p.optimizer === 'sgd'
         ? `cosine: lr_e = max(1e-4, 0.01·½(1 + cos(π e/${E}))), e = 1..${E}`
-        : 'constant 0.001 (adam β1 0.9, β2 0.999, ε 1e-8)',
+        : 'constant 0.001 (adam β1 0.9, β2 0.999, ε 1e-8)') + stopping,
     name: p.optimizer === 'sgd' && p.init === 'glibc' ? "the authors' released trainer (sgd + glibc init)" : `${p.optimizer} + ${p.init} init`,
   };
 }
@@ -79,13 +86,20 @@ export default defineStage<Params>({
     // kernels load inside run, so that a no-op pipeline run does not pay for them
     const { bytesOf } = await import('../lib/rnn/io.ts');
     const { paramCount } = await import('../lib/rnn/weights.ts');
-    const { train, convergedOf, heldoutEveryFor, CONVERGED_TOL } = await import('../lib/rnn/train.ts');
+    const { train, convergedOf, heldoutEveryFor, heldoutEveryStop, CONVERGED_TOL } = await import('../lib/rnn/train.ts');
     const xs = bytesOf(inputs.data);
     const H = params.hidden;
     const E0 = epochsFor(params, xs.length);
     // The data stage's held-out text (docs/definitions.md §6.4): scored along the way, read-only.
     const ho = inputs.data.tensors.heldout?.data as Uint8Array | undefined;
     const heldout = ho && ho.length >= 2 ? ho : null;
+    const stop = params.stopOnHeldout;
+    if (stop && (!heldout || params.optimizer !== 'adam' || params.maxDoublings > 0)) {
+      throw new Error(
+        `train.stopOnHeldout needs held-out text (data.heldoutBytes ≥ 2), train.optimizer=adam (sgd's cosine schedule spans the planned epochs, not the epochs run) and train.maxDoublings=0; got ${heldout ? `${heldout.length} held-out bytes` : 'no held-out text'}, ${params.optimizer}, maxDoublings ${params.maxDoublings}`,
+      );
+    }
+    const everyFor = (Ei: number) => (stop ? heldoutEveryStop(params.heldoutEvery, xs.length) : heldoutEveryFor(params.heldoutEvery, Ei));
     // Q3's length rule (docs/q3.md): a model that did not converge trains again from its
     // init with twice the epochs (the cosine schedule spanning them), at most maxDoublings
     // times; the last run is the model, the earlier ones are listed in `attempts`.
@@ -95,15 +109,18 @@ export default defineStage<Params>({
     let conv: ReturnType<typeof convergedOf> | null;
     for (;;) {
       const Ei = E;
-      r = train(xs, { ...params, epochs: Ei, heldout, heldoutEvery: heldoutEveryFor(params.heldoutEvery, Ei) }, {
+      r = train(xs, { ...params, epochs: Ei, heldout, heldoutEvery: everyFor(Ei), stopOnHeldout: stop }, {
         onEpoch: (e, _E, bpc) => progress(e, Ei, `${attempts.length ? `run ${attempts.length + 1}: ` : ''}epoch ${e} bpc ${bpc.toFixed(4)}`),
       });
-      conv = heldout ? convergedOf(r.heldoutEpochs, r.heldoutBpc, Ei) : null;
-      attempts.push({ epochs: Ei, converged: conv?.converged ?? null, improvementLastQuarter: conv?.improvement ?? null, bestHeldoutBpc: heldout ? Math.min(...r.heldoutBpc) : null });
+      conv = heldout ? convergedOf(r.heldoutEpochs, r.heldoutBpc, r.epochs) : null;
+      attempts.push({ epochs: r.epochs, converged: conv?.converged ?? null, improvementLastQuarter: conv?.improvement ?? null, bestHeldoutBpc: heldout ? Math.min(...r.heldoutBpc) : null });
       if (conv?.converged !== false || attempts.length > params.maxDoublings) break;
       E = 2 * Ei;
     }
-    const heldoutEvery = heldoutEveryFor(params.heldoutEvery, E);
+    const heldoutEvery = everyFor(E);
+    // the epochs planned, and those run (fewer when the run stopped on the held-out curve)
+    const cap = E;
+    E = r.epochs;
     const fromBudget = Math.round((budgetFor(params, xs.length) ?? 0) / Math.max(1, xs.length - 1));
     const n = paramCount(H);
     const hj = inputs.data.json.heldout as { offset?: number; bytes?: number } | undefined;
@@ -111,12 +128,13 @@ export default defineStage<Params>({
       json: {
         hidden: H,
         epochs: E,
-        epochsFrom: E !== E0 ? 'doubled' : params.predictions === null ? 'epochs' : E === params.minEpochs && E > fromBudget ? 'minEpochs' : 'predictions',
+        epochsCap: cap,
+        epochsFrom: E < cap ? 'heldout' : E !== E0 ? 'doubled' : params.predictions === null ? 'epochs' : E === params.minEpochs && E > fromBudget ? 'minEpochs' : 'predictions',
         attempts,
         predictions: E * (xs.length - 1),
         optimizer: params.optimizer,
         init: params.init,
-        recipe: recipeOf(params, E),
+        recipe: recipeOf(params, E, stop ? cap : null),
         seed: params.seed,
         bptt: params.bptt,
         evalEvery: params.evalEvery,

@@ -144,14 +144,22 @@ export const Q3_HELDOUT = { offset: 983040, bytes: 65536 };
 
 /**
  * `report --q3`: docs/definitions.md §6.4, the decomposition against data size, on models
- * trained by the length rule of docs/q3.md (one run per model on a prediction budget that
- * grows with N: the paper's 4000 × 1023 predictions × ((N − 1)/1023)^0.25, which keeps the
- * whole protocol within an hour on two cores) and scored on one held-out block.
+ * trained by the length rule of docs/q3.md (one adam run per model, stopped on its held-out
+ * curve once converged, capped by a prediction budget that grows with N: the paper's
+ * 4000 × 1023 predictions × ((N − 1)/1023)^0.25) and scored on one held-out block.
  */
 export const Q3_PRESET = {
   sweep: [`data.bytes=${Q3_SIZES.join(',')}`],
   seeds: [42, 43, 44],
-  sets: [`data.heldoutOffset=${Q3_HELDOUT.offset}`, `data.heldoutBytes=${Q3_HELDOUT.bytes}`, 'train.predictions=4092000', 'train.predictionsGrowth=0.25', 'train.maxDoublings=0'],
+  sets: [
+    `data.heldoutOffset=${Q3_HELDOUT.offset}`,
+    `data.heldoutBytes=${Q3_HELDOUT.bytes}`,
+    'train.optimizer=adam',
+    'train.stopOnHeldout=true',
+    'train.predictions=4092000',
+    'train.predictionsGrowth=0.25',
+    'train.maxDoublings=0',
+  ],
   targets: ['trace', 'carrier-pattern', 'influence', 'timing-carrier', 'kn', 'rebuild-score'],
 };
 
@@ -176,6 +184,13 @@ function q3Rule(o: Overrides): string {
   const g = (o.train?.predictionsGrowth as number | undefined) ?? 0;
   const budget = g === 0 ? `${P}` : `${P} × ((N − 1) / 1023)^${g}`;
   const start = P === null || P === undefined ? `${(o.train?.epochs as number | undefined) ?? 4000} epochs (train.epochs)` : `epochs = max(${K}, round(${budget} / (N − 1)))`;
+  if (o.train?.stopOnHeldout === true) {
+    const every = o.train?.heldoutEvery as number | null | undefined;
+    return (
+      `at most ${start}; ${o.train?.optimizer === 'adam' ? 'adam at a constant rate of 0.001' : String(o.train?.optimizer)}, one run per model, stopped on the held-out curve as soon as its best held-out bpc improved by less than 0.01 over the last quarter of the epochs run ` +
+      `(checked at every held-out point from the 4th on, every ${every ?? 'round(32768 / (N − 1))'} epoch${every === 1 ? '' : 's'}; docs/q3.md)`
+    );
+  }
   return (
     `${start}; ` +
     (D > 0

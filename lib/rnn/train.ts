@@ -61,6 +61,14 @@ export type TrainOptions = Pick<TrainParams, 'hidden' | 'epochs' | 'optimizer' |
     heldout?: Uint8Array | null;
     /** Held-out eval interval in epochs (default: heldoutEveryFor(null, E), eight points along the run). */
     heldoutEvery?: number | null;
+    /**
+     * Stop on the held-out curve (docs/definitions.md §6.4): after each held-out point from
+     * the STOP_MIN_POINTS-th on, stop when the run so far counts as converged, i.e. its best
+     * held-out bpc improved by less than CONVERGED_TOL over the last quarter of the epochs
+     * run. `epochs` is then the cap. Adam only: its rate is constant, so a run that stops at
+     * epoch e had the schedule of a run planned for e epochs; sgd's cosine spans the cap.
+     */
+    stopOnHeldout?: boolean;
   };
 
 /**
@@ -72,6 +80,17 @@ export type TrainOptions = Pick<TrainParams, 'hidden' | 'epochs' | 'optimizer' |
  */
 export function heldoutEveryFor(every: number | null | undefined, E: number): number {
   return every ?? Math.max(1, Math.floor(E / 8));
+}
+
+/** Predictions between two held-out points when a run stops on the held-out curve (heldoutEvery null): every epoch from 32 KiB, every 32 at 1 KiB, so that the small sizes, which stop improving on held-out text within a few dozen epochs, show where. */
+export const STOP_HELDOUT_PREDICTIONS = 32768;
+
+/** Held-out points after the init before a run may stop on them (so that the last quarter holds at least one). */
+export const STOP_MIN_POINTS = 4;
+
+/** The held-out eval interval of a run that stops on the held-out curve: `every`, or when null about STOP_HELDOUT_PREDICTIONS predictions (at least one epoch). */
+export function heldoutEveryStop(every: number | null | undefined, N: number): number {
+  return every ?? Math.max(1, Math.round(STOP_HELDOUT_PREDICTIONS / Math.max(1, N - 1)));
 }
 
 /** What a model counts as converged (docs/definitions.md §6.4): its best held-out bpc improved by less than this over the last quarter of its training. */
@@ -101,6 +120,8 @@ export function convergedOf(epochs: readonly number[], bpc: readonly number[], E
 
 export interface TrainResult {
   kernel: KernelName;
+  /** Epochs run: `epochs`, or fewer when the run stopped on the held-out curve. */
+  epochs: number;
   /** Best checkpoint (float32, authors' layout). */
   params: Float32Array;
   finalParams: Float32Array;
@@ -108,7 +129,7 @@ export interface TrainResult {
   bestTrainBpc: number;
   bestEvalBpc: number;
   finalEvalBpc: number;
-  /** (epochs) training bpc of epoch e at index e-1. */
+  /** (epochs run) training bpc of epoch e at index e-1. */
   curveTrainBpc: Float64Array;
   /** Eval points: epochs and their eval bpc. */
   evalEpochs: number[];
@@ -232,6 +253,10 @@ export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {})
     throw new Error(`train: hidden, epochs, bptt, evalEvery and heldoutEvery must be ≥ 1, got ${JSON.stringify({ ...opt, heldout: opt.heldout?.length })}`);
   }
   const heldout = opt.heldout && opt.heldout.length >= 2 ? opt.heldout : null;
+  const stopOnHeldout = opt.stopOnHeldout === true;
+  if (stopOnHeldout && (!heldout || optimizer !== 'adam')) {
+    throw new Error(`train: stopOnHeldout needs held-out text and optimizer adam (sgd's cosine spans the planned epochs), got ${heldout ? optimizer : 'no held-out text'}`);
+  }
   const now = hooks.now ?? (() => performance.now());
   const be = makeBackend(hooks.backend ?? 'auto', initParams(H, seed, opt.init ?? 'glibc'), H, xs, Math.min(bptt, N - 1), hooks.threads);
   const P = N - 1; // predictions per epoch
@@ -252,6 +277,7 @@ export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {})
   scoreHeldout(0);
   let step = 0;
   let ms = 0;
+  let run = E;
   const t0 = now();
 
   for (let e = 1; e <= E; e++) {
@@ -273,31 +299,40 @@ export function train(xs: Uint8Array, opt: TrainOptions, hooks: TrainHooks = {})
       best.set(be.params);
     }
     ms += now() - te;
-    if (e % evalEvery === 0 || e === E) {
+    let stop = false;
+    if (e % heldoutEvery === 0 || e === E) {
+      scoreHeldout(e);
+      stop = stopOnHeldout && e < E && heldoutEpochs.length > STOP_MIN_POINTS && convergedOf(heldoutEpochs, heldoutBpcs, e).converged === true;
+    }
+    if (e % evalEvery === 0 || e === E || stop) {
       evalEpochs.push(e);
       evalBpcs.push(evalBpc(be.params, H, xs));
     }
-    if (e % heldoutEvery === 0 || e === E) scoreHeldout(e);
     hooks.onEpoch?.(e, E, bpc);
+    if (stop) {
+      run = e;
+      break;
+    }
   }
 
   const finalParams = Float32Array.from(be.params);
   be.dispose();
   return {
     kernel: be.kernel,
+    epochs: run,
     params: best,
     finalParams,
     bestEpoch,
     bestTrainBpc: bestBpc,
     bestEvalBpc: evalBpc(best, H, xs),
     finalEvalBpc: evalBpcs[evalBpcs.length - 1],
-    curveTrainBpc: curve,
+    curveTrainBpc: run === E ? curve : curve.slice(0, run),
     evalEpochs,
     evalBpc: evalBpcs,
     heldoutEpochs,
     heldoutBpc: heldoutBpcs,
     bestCheckpointHeldoutBpc: heldout ? evalBpc(best, H, heldout) : null,
-    msPerEpoch: ms / E,
+    msPerEpoch: ms / run,
     msTotal: now() - t0,
   };
 }

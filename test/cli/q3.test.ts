@@ -60,7 +60,7 @@ describe('report --q3', () => {
     const j = JSON.parse(r.stdout);
     expect(j.points.map((p: any) => [p.values['data.bytes'], p.seed])).toEqual([[1024, 42], [2048, 42]]);
     const agg = JSON.parse(fs.readFileSync(j.reportJson, 'utf8'));
-    expect(agg.q3.rule).toMatch(/^epochs = max\(4, round\(8000 × \(\(N − 1\) \/ 1023\)\^0\.25 \/ \(N − 1\)\)\); one run per model/);
+    expect(agg.q3.rule).toMatch(/^at most epochs = max\(4, round\(8000 × \(\(N − 1\) \/ 1023\)\^0\.25 \/ \(N − 1\)\)\); adam at a constant rate of 0\.001, one run per model, stopped on the held-out curve/);
     // 8000/1023 → 8 and 8000 × (2047/1023)^0.25 / 2047 = 4.65 → 5: the budget grows with N, one run each
     expect(agg.rows.map((x: any) => x.epochs[0])).toEqual([8, 5]);
     for (const row of agg.rows) {
@@ -77,7 +77,7 @@ describe('report --q3', () => {
     const stages = j.stages.filter((s: any) => s.name === 'data');
     expect(stages).toHaveLength(2);
     const md = fs.readFileSync(j.report, 'utf8');
-    expect(md).toMatch(/Training length: epochs = max\(4, round\(8000 × /);
+    expect(md).toMatch(/Training length: at most epochs = max\(4, round\(8000 × /);
     expect(md).toMatch(/RNN (beats|does not beat) counting/);
     expect(fs.existsSync(path.join(path.dirname(j.report), 'plots', 'bpc.svg'))).toBe(true);
   }, 600_000);

@@ -69,7 +69,7 @@ describe('kn stage', async () => {
   });
 
   it('reads a trained model\'s held-out bpc from its training, the same bits as its own pass; another block is scored anew', async () => {
-    const train = asOutput(await trainStage.run(ctx({ hidden: 8, epochs: 4, predictions: null, optimizer: 'adam', init: 'glibc', seed: 42, bptt: 10, evalEvery: 2, heldoutEvery: 2, minEpochs: 1, maxDoublings: 0, predictionsGrowth: 0 }, { data })), 'ktrain');
+    const train = asOutput(await trainStage.run(ctx({ hidden: 8, epochs: 4, predictions: null, optimizer: 'adam', init: 'glibc', seed: 42, bptt: 10, evalEvery: 2, heldoutEvery: 2, minEpochs: 1, maxDoublings: 0, predictionsGrowth: 0, stopOnHeldout: false }, { data })), 'ktrain');
     const model = asOutput(await modelStage.run(ctx({ source: 'train' } as any, { train })), 'kmodel');
     const fromTraining = (model.json.train as any).heldout.checkpointBpc;
     expect(typeof fromTraining).toBe('number');

@@ -5,11 +5,11 @@ import trainStage, { budgetFor, epochsFor } from '../../stages/train.ts';
 import { paramCount } from '../../lib/rnn/weights.ts';
 import { randomBytes } from '../rnn/helpers.ts';
 import { ctx, dataOutput, output } from '../rnn/stage-ctx.ts';
-import { heldoutEveryFor } from '../../lib/rnn/train.ts';
+import { convergedOf, heldoutEveryFor, heldoutEveryStop, STOP_MIN_POINTS } from '../../lib/rnn/train.ts';
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 const schema = (name: string) => JSON.parse(readFileSync(`schemas/${name}.json`, 'utf8'));
-const params = { hidden: 8, epochs: 4, predictions: null, optimizer: 'adam' as const, init: 'glibc' as const, seed: 42, bptt: 10, evalEvery: 2, heldoutEvery: null, minEpochs: 1, maxDoublings: 0, predictionsGrowth: 0 };
+const params = { hidden: 8, epochs: 4, predictions: null, optimizer: 'adam' as const, init: 'glibc' as const, seed: 42, bptt: 10, evalEvery: 2, heldoutEvery: null, minEpochs: 1, maxDoublings: 0, predictionsGrowth: 0, stopOnHeldout: false };
 
 describe('train stage', () => {
   it('trains from the data bytes and returns schema-valid json, the best checkpoint and the curve', async () => {
@@ -112,10 +112,57 @@ describe('train stage', () => {
     expect(runs.length).toBeGreaterThan(1); // this setting does need a second run
   }, 60_000);
 
+  it('with stopOnHeldout (adam), stops at the first held-out point where the run so far has converged, and is then the run planned for that many epochs', async () => {
+    const xs = randomBytes(64, 3);
+    const hs = randomBytes(40, 4);
+    const data = output({ bytes: 64, heldout: { offset: 500, bytes: 40 } }, { bytes: { dtype: 'uint8', shape: [64], data: xs }, heldout: { dtype: 'uint8', shape: [40], data: hs } });
+    const p = { ...params, epochs: 400, heldoutEvery: 3, stopOnHeldout: true };
+    const out = await trainStage.run(ctx(p, { data }));
+    const j = out.json as any;
+    const ajv = new Ajv({ allErrors: true });
+    ajv.validate(schema('train.output'), j);
+    expect(ajv.errorsText()).toBe('No errors');
+    // random held-out text: the model stops improving on it early, long before the cap
+    expect(j.epochs).toBeLessThan(400);
+    expect(j).toMatchObject({ epochsCap: 400, epochsFrom: 'heldout', converged: true, predictions: j.epochs * 63, heldoutEvery: 3 });
+    expect(j.recipe.lrSchedule).toContain(`after ${j.epochs} of at most 400 epochs`);
+    const eps = j.heldout.curve.map((c: any) => c.epoch);
+    const bpc = j.heldout.curve.map((c: any) => c.heldoutBpc);
+    expect(eps.at(-1)).toBe(j.epochs);
+    expect(j.curve.at(-1).epoch).toBe(j.epochs); // the in-sample eval at the stop, too
+    expect(out.tensors!.curveTrainBpc.shape).toEqual([j.epochs]);
+    // it stopped at the first point allowed (the 4th after the init on) where the rule holds
+    expect(eps.length).toBeGreaterThan(STOP_MIN_POINTS);
+    expect(convergedOf(eps, bpc, j.epochs).converged).toBe(true);
+    for (let k = STOP_MIN_POINTS + 1; k < eps.length; k++) expect(convergedOf(eps.slice(0, k), bpc.slice(0, k), eps[k - 1]).converged).toBe(false);
+    // adam's rate is constant: the stopped run is bit for bit the run of that many epochs
+    const plain = await trainStage.run(ctx({ ...p, epochs: j.epochs, stopOnHeldout: false }, { data }));
+    expect(Array.from(out.tensors!.finalParams.data)).toEqual(Array.from(plain.tensors!.finalParams.data));
+    expect(Array.from(out.tensors!.params.data)).toEqual(Array.from(plain.tensors!.params.data));
+    expect(Array.from(out.tensors!.curveTrainBpc.data)).toEqual(Array.from(plain.tensors!.curveTrainBpc.data));
+    expect((plain.json as any).heldout.curve).toEqual(j.heldout.curve);
+    // the interval by predictions when heldoutEvery is null: about 32768 between points
+    expect(heldoutEveryStop(null, 1024)).toBe(32);
+    expect(heldoutEveryStop(null, 8192)).toBe(4);
+    expect(heldoutEveryStop(null, 65536)).toBe(1);
+    expect(heldoutEveryStop(null, 524288)).toBe(1);
+    expect(heldoutEveryStop(7, 524288)).toBe(7);
+  }, 60_000);
+
+  it('rejects stopOnHeldout with sgd (its cosine spans the planned epochs), without held-out text, or with maxDoublings', async () => {
+    const xs = randomBytes(64, 3);
+    const hs = randomBytes(40, 4);
+    const data = output({ bytes: 64, heldout: { offset: 500, bytes: 40 } }, { bytes: { dtype: 'uint8', shape: [64], data: xs }, heldout: { dtype: 'uint8', shape: [40], data: hs } });
+    const p = { ...params, epochs: 20, stopOnHeldout: true };
+    await expect(trainStage.run(ctx({ ...p, optimizer: 'sgd' as const }, { data }))).rejects.toThrow(/stopOnHeldout needs .*got 40 held-out bytes, sgd/);
+    await expect(trainStage.run(ctx(p, { data: dataOutput(xs) }))).rejects.toThrow(/stopOnHeldout needs .*no held-out text/);
+    await expect(trainStage.run(ctx({ ...p, maxDoublings: 1 }, { data }))).rejects.toThrow(/maxDoublings 1/);
+  });
+
   it("has defaults matching the authors' released recipe (H 128, 4000 epochs, sgd, glibc init, seed 42, BPTT-50) and rejects nothing silently", () => {
     const s = schema('train.params');
     const d = Object.fromEntries(Object.entries(s.properties).map(([k, v]: [string, any]) => [k, v.default]));
-    expect(d).toEqual({ hidden: 128, epochs: 4000, predictions: null, optimizer: 'sgd', init: 'glibc', seed: 42, bptt: 50, evalEvery: 50, heldoutEvery: null, minEpochs: 1, maxDoublings: 0, predictionsGrowth: 0 });
+    expect(d).toEqual({ hidden: 128, epochs: 4000, predictions: null, optimizer: 'sgd', init: 'glibc', seed: 42, bptt: 50, evalEvery: 50, heldoutEvery: null, minEpochs: 1, maxDoublings: 0, predictionsGrowth: 0, stopOnHeldout: false });
     expect(s.additionalProperties).toBe(false);
     expect(trainStage.volatile).toEqual(['msPerEpoch', 'msTotal']);
   });

@@ -54,7 +54,7 @@ export function build(inputs: Record<string, StageOutput>): SectionPart {
         { quantity: 'Recipe', value: tr.recipe?.name ?? tr.optimizer },
         { quantity: 'Optimizer', value: tr.optimizer },
         ...(tr.init ? [{ quantity: 'Init PRNG', value: tr.init }] : []),
-        { quantity: 'Epochs', value: tr.epochsFrom === 'predictions' ? `${tr.epochs} (from train.predictions)` : tr.epochsFrom === 'minEpochs' ? `${tr.epochs} (train.minEpochs: more than train.predictions gives)` : tr.epochs },
+        { quantity: 'Epochs', value: tr.epochsFrom === 'predictions' ? `${tr.epochs} (from train.predictions)` : tr.epochsFrom === 'minEpochs' ? `${tr.epochs} (train.minEpochs: more than train.predictions gives)` : tr.epochsFrom === 'heldout' ? `${tr.epochs} (stopped on the held-out curve, train.stopOnHeldout)` : tr.epochs },
         ...(tr.predictions ? [{ quantity: 'Predictions', value: tr.predictions }] : []),
         { quantity: 'Best epoch', value: tr.bestEpoch },
         { quantity: 'Best-checkpoint eval bpc', value: { ours: tr.bestEvalBpc, ref: 'trained_bpc' } },
