@@ -53,7 +53,7 @@ export const schema = {
     "stopOnHeldout": {
       "type": "boolean",
       "default": false,
-      "description": "stop on the held-out curve (docs/definitions.md §6.4; Q3's length rule, docs/q3.md): from the 4th held-out point after the init on, stop when the run so far has converged (its best held-out bpc improved by less than 0.01 over the last quarter of the epochs run); epochs (or predictions) is then the cap. Needs held-out text and optimizer adam, whose constant rate makes a run stopped at epoch e the run planned for e epochs. heldoutEvery null: every round(32768 / (N − 1)) epochs, at least 1"
+      "description": "stop on the held-out curve (docs/definitions.md §6.4; Q3's length rule, docs/q3.md): from the 8th held-out point after the init on, stop when the run so far has converged (its best held-out bpc improved by less than 0.01 over the last quarter of the epochs run); epochs (or predictions) is then the cap. Needs held-out text and optimizer adam, whose constant rate makes a run stopped at epoch e the run planned for e epochs. heldoutEvery null: every round(32768 / (N − 1)) epochs, at least 1"
     },
     "optimizer": {
       "enum": [

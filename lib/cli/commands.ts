@@ -188,7 +188,7 @@ function q3Rule(o: Overrides): string {
     const every = o.train?.heldoutEvery as number | null | undefined;
     return (
       `at most ${start}; ${o.train?.optimizer === 'adam' ? 'adam at a constant rate of 0.001' : String(o.train?.optimizer)}, one run per model, stopped on the held-out curve as soon as its best held-out bpc improved by less than 0.01 over the last quarter of the epochs run ` +
-      `(checked at every held-out point from the 4th on, every ${every ?? 'round(32768 / (N − 1))'} epoch${every === 1 ? '' : 's'}; docs/q3.md)`
+      `(checked at every held-out point from the 8th on, every ${every ?? 'round(32768 / (N − 1))'} epoch${every === 1 ? '' : 's'}; docs/q3.md)`
     );
   }
   return (

@@ -85,8 +85,8 @@ export function heldoutEveryFor(every: number | null | undefined, E: number): nu
 /** Predictions between two held-out points when a run stops on the held-out curve (heldoutEvery null): every epoch from 32 KiB, every 32 at 1 KiB, so that the small sizes, which stop improving on held-out text within a few dozen epochs, show where. */
 export const STOP_HELDOUT_PREDICTIONS = 32768;
 
-/** Held-out points after the init before a run may stop on them (so that the last quarter holds at least one). */
-export const STOP_MIN_POINTS = 4;
+/** Held-out points after the init before a run may stop on them: the last quarter then holds at least two, and a run that scores every epoch (from 32 KiB) trains at least 8, whose last quarter is not a single epoch. */
+export const STOP_MIN_POINTS = 8;
 
 /** The held-out eval interval of a run that stops on the held-out curve: `every`, or when null about STOP_HELDOUT_PREDICTIONS predictions (at least one epoch). */
 export function heldoutEveryStop(every: number | null | undefined, N: number): number {

@@ -131,7 +131,7 @@ describe('train stage', () => {
     expect(eps.at(-1)).toBe(j.epochs);
     expect(j.curve.at(-1).epoch).toBe(j.epochs); // the in-sample eval at the stop, too
     expect(out.tensors!.curveTrainBpc.shape).toEqual([j.epochs]);
-    // it stopped at the first point allowed (the 4th after the init on) where the rule holds
+    // it stopped at the first point allowed (the 8th after the init on) where the rule holds
     expect(eps.length).toBeGreaterThan(STOP_MIN_POINTS);
     expect(convergedOf(eps, bpc, j.epochs).converged).toBe(true);
     for (let k = STOP_MIN_POINTS + 1; k < eps.length; k++) expect(convergedOf(eps.slice(0, k), bpc.slice(0, k), eps[k - 1]).converged).toBe(false);
