@@ -112,11 +112,16 @@ export function sweepLinesSpec(s: SweepJson, lines: { id: string; label: string 
         mark: { type: 'point', size: 18, opacity: 0.6, filled: true },
         encoding: { x: xEnc, y: { field: 'value', type: 'quantitative' }, color, tooltip: [{ field: 'line' }, { field: 'seed' }, { field: 'value', type: 'quantitative' }] },
       },
-      {
-        data: { values: dots.filter((d) => d.status === NOT).length ? dots.filter((d) => d.status === NOT) : [] },
-        mark: { type: 'point', size: 30, opacity: 0.9, filled: false, color: '#999' },
-        encoding: { x: xEnc, y: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'line' }, { field: 'seed' }, { field: 'value', type: 'quantitative' }, { field: 'status' }] },
-      },
+      // the not-converged seeds, when there are any (an empty layer has no extent: vega warns)
+      ...(notConverged
+        ? [
+            {
+              data: { values: dots.filter((d) => d.status === NOT) },
+              mark: { type: 'point', size: 30, opacity: 0.9, filled: false, color: '#999' },
+              encoding: { x: xEnc, y: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'line' }, { field: 'seed' }, { field: 'value', type: 'quantitative' }, { field: 'status' }] },
+            },
+          ]
+        : []),
     ],
   };
 }

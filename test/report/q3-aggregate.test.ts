@@ -87,6 +87,10 @@ describe('Q3 aggregate', () => {
     // both of that model's lines are grey; Kneser–Ney has no training to converge
     expect(lines.layer[3].data.values).toEqual([expect.objectContaining({ line: 'in', value: 2, seed: '43' }), expect.objectContaining({ line: 'held', value: 5, seed: '43' })]);
     expect(lines.title.subtitle).toMatch(/not converged/);
+    // every model converged: no grey layer at all (an empty one has no extent, and vega warns)
+    const allConv = sweepLinesSpec(aggregateOf((b, sd) => ({ ...base(b, sd), conv: true })), [{ id: 'trained_bpc', label: 'in' }], 't') as any;
+    expect(allConv.layer).toHaveLength(3);
+    expect(allConv.title.subtitle).not.toMatch(/not converged/);
     // the curves: one line per model, x the fraction of its epochs, dashed where not converged
     const curves = (heldoutCurvesSpec(s, 't') as any).data.values;
     expect(curves).toHaveLength(3 * 6);
