@@ -205,6 +205,14 @@ function q3Rule(o: Overrides): string {
  * local source (data.path, ENWIK9) too short for a size or for the block.
  */
 function checkQ3(sizes: number[], overrides: Overrides, env: Record<string, string | undefined>): void {
+  const t = overrides.train ?? {};
+  if (t.stopOnHeldout === true && (t.optimizer !== 'adam' || ((t.maxDoublings as number | undefined) ?? 0) > 0)) {
+    throw new CliError(
+      'usage',
+      `--q3 stops each run on its held-out curve, which needs train.optimizer=adam and train.maxDoublings=0; got ${String(t.optimizer)}, maxDoublings ${String(t.maxDoublings ?? 0)}`,
+      "to train the released trainer's cosine sgd on the budget alone, add --set train.stopOnHeldout=false (docs/q3.md)",
+    );
+  }
   const off = (overrides.data?.heldoutOffset as number | null | undefined) ?? Q3_HELDOUT.offset;
   const len = (overrides.data?.heldoutBytes as number | null | undefined) ?? Q3_HELDOUT.bytes;
   const over = sizes.filter((n) => n > off);

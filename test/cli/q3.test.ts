@@ -35,7 +35,7 @@ describe('report --q3', () => {
   });
 
   it('refuses, before anything trains, a size above the source, a short source, an overlap and another sweep', async () => {
-    const [above, shortSource, overlap, over960, other, targets] = await Promise.all([
+    const [above, shortSource, overlap, over960, other, targets, sgd] = await Promise.all([
       pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=1024,8192', ...TINY], { ENWIK9: short }),
       pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=1024,2048', ...TINY], { ENWIK9: short }),
       pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=1024,1048576', ...TINY]),
@@ -43,6 +43,7 @@ describe('report --q3', () => {
       pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=2048,990000', ...TINY], enwik1MiB() ? { ENWIK9: enwik1MiB()! } : {}),
       pipelineCli(dir, ['report', '--q3', '--sweep', 'train.hidden=8,16']),
       pipelineCli(dir, ['report', '--q3', '--targets', 'trace']),
+      pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=1024', '--set', 'train.optimizer=sgd']),
     ]);
     expectUsageError(above, /--q3: data\.bytes = 8192 is more than the 4096 bytes of the data source enwik9-head/);
     expectUsageError(shortSource, /--q3: the data source enwik9-head has 4096 bytes, fewer than the held-out block \[983040, 1048576\) needs/);
@@ -51,6 +52,8 @@ describe('report --q3', () => {
     expectUsageError(over960, /--q3: data\.bytes = 990000 overlaps the held-out block \[983040, 1048576\)/);
     expectUsageError(other, /--q3 takes one --sweep, of data\.bytes/);
     expectUsageError(targets, /cannot be combined with --targets/);
+    expectUsageError(sgd, /--q3 stops each run on its held-out curve, which needs train\.optimizer=adam and train\.maxDoublings=0; got sgd, maxDoublings 0/);
+    expect(sgd.stderr).toMatch(/hint: .*--set train\.stopOnHeldout=false/);
     expect(fs.existsSync(path.join(dir, 'reports'))).toBe(false);
   }, 120_000);
 
