@@ -98,18 +98,20 @@ describe('stage lock leases', () => {
     const f = tmpLock();
     const lockTs = fileURLToPath(new URL('../../lib/engine/guard/lock.ts', import.meta.url));
     // The holder, in a fresh process (no renewal thread yet): takes the lock lazily, lets its
-    // timer fire (100 ms), then blocks its main thread well past the 300 ms lease.
+    // timer fire (a third of the lease, 400 ms), then blocks its main thread well past the
+    // 1200 ms lease. The lease is long enough that a loaded machine (two test runs on two
+    // cores) does not starve the renewal thread past it; with 300 ms it sometimes did.
     const holder = spawn(process.execPath, ['--import', tsxLoader, '-e', `
       const { tryLock } = await import(${JSON.stringify(pathToFileURL(lockTs).href)});
-      const rel = tryLock(${JSON.stringify(f)}, 300, true);
-      await new Promise((s) => setTimeout(s, 200));
+      const rel = tryLock(${JSON.stringify(f)}, 1200, true);
+      await new Promise((s) => setTimeout(s, 600));
       console.log('held');
-      const end = Date.now() + 1500; while (Date.now() < end) {}
+      const end = Date.now() + 4000; while (Date.now() < end) {}
       rel();`], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((r) => holder.stdout.on('data', (d) => String(d).includes('held') && r()));
     let got = false;
-    for (const end = Date.now() + 1000; Date.now() < end && !got; await new Promise((s) => setTimeout(s, 20))) {
-      const r = tryLock(f, 300);
+    for (const end = Date.now() + 3000; Date.now() < end && !got; await new Promise((s) => setTimeout(s, 20))) {
+      const r = tryLock(f, 1200);
       if (typeof r === 'function') {
         got = true;
         r();
