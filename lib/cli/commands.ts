@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Overrides, Pipeline, StageRun } from '../engine/pipeline.ts';
-import { parseValue, paramNames, ParamError } from '../engine/params.ts';
+import { defaultsOf, parseValue, paramNames, ParamError } from '../engine/params.ts';
 import { plan, type Force } from '../engine/decide/plan.ts';
 import type { Entry } from '../engine/keep/entry.ts';
 import type { Staleness } from '../engine/decide/explain.ts';
@@ -45,7 +45,25 @@ export function parseSets(p: Pipeline, sets: string[] = []): Overrides {
     }
     (out[stage] ??= {})[param] = parseValue(stage, param, raw, prop);
   }
+  checkStopOnHeldout(p, out);
   return out;
+}
+
+/**
+ * train.stopOnHeldout needs adam (sgd's cosine spans the planned epochs), no doublings and
+ * held-out text: refused here, before anything runs, rather than by the train stage.
+ */
+function checkStopOnHeldout(p: Pipeline, o: Overrides): void {
+  const train = p.byName.get('train');
+  const data = p.byName.get('data');
+  if (!train || o.train?.stopOnHeldout !== true) return;
+  const t = { ...defaultsOf(train.schemas.params), ...o.train };
+  const heldoutBytes = o.data?.heldoutBytes ?? (data ? defaultsOf(data.schemas.params).heldoutBytes : null);
+  if (t.optimizer === 'adam' && t.maxDoublings === 0 && heldoutBytes !== 0) return;
+  throw new ParamError(
+    `train.stopOnHeldout stops each run on its held-out curve, which needs train.optimizer=adam, train.maxDoublings=0 and held-out text; got ${String(t.optimizer)}, maxDoublings ${String(t.maxDoublings)}${heldoutBytes === 0 ? ', data.heldoutBytes=0' : ''}`,
+    "--set train.optimizer=adam (sgd's cosine schedule is fixed in advance), or --set train.stopOnHeldout=false to train the planned length (docs/q3.md)",
+  );
 }
 
 // The words for the engine's staleness reasons (lib/engine/decide/explain.ts), as `status`,
@@ -205,14 +223,6 @@ function q3Rule(o: Overrides): string {
  * local source (data.path, ENWIK9) too short for a size or for the block.
  */
 function checkQ3(sizes: number[], overrides: Overrides, env: Record<string, string | undefined>): void {
-  const t = overrides.train ?? {};
-  if (t.stopOnHeldout === true && (t.optimizer !== 'adam' || ((t.maxDoublings as number | undefined) ?? 0) > 0)) {
-    throw new CliError(
-      'usage',
-      `--q3 stops each run on its held-out curve, which needs train.optimizer=adam and train.maxDoublings=0; got ${String(t.optimizer)}, maxDoublings ${String(t.maxDoublings ?? 0)}`,
-      "to train the released trainer's cosine sgd on the budget alone, add --set train.stopOnHeldout=false (docs/q3.md)",
-    );
-  }
   const off = (overrides.data?.heldoutOffset as number | null | undefined) ?? Q3_HELDOUT.offset;
   const len = (overrides.data?.heldoutBytes as number | null | undefined) ?? Q3_HELDOUT.bytes;
   const over = sizes.filter((n) => n > off);

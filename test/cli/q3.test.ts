@@ -35,7 +35,7 @@ describe('report --q3', () => {
   });
 
   it('refuses, before anything trains, a size above the source, a short source, an overlap and another sweep', async () => {
-    const [above, shortSource, overlap, over960, other, targets, sgd] = await Promise.all([
+    const [above, shortSource, overlap, over960, other, targets, sgd, runSgd, noHeldout] = await Promise.all([
       pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=1024,8192', ...TINY], { ENWIK9: short }),
       pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=1024,2048', ...TINY], { ENWIK9: short }),
       pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=1024,1048576', ...TINY]),
@@ -44,6 +44,9 @@ describe('report --q3', () => {
       pipelineCli(dir, ['report', '--q3', '--sweep', 'train.hidden=8,16']),
       pipelineCli(dir, ['report', '--q3', '--targets', 'trace']),
       pipelineCli(dir, ['report', '--q3', '--sweep', 'data.bytes=1024', '--set', 'train.optimizer=sgd']),
+      // outside --q3 too: the default optimizer is sgd; and a stop needs held-out text
+      pipelineCli(dir, ['run', 'train', '--set', 'train.stopOnHeldout=true']),
+      pipelineCli(dir, ['run', 'train', '--set', 'train.stopOnHeldout=true', '--set', 'train.optimizer=adam', '--set', 'data.heldoutBytes=0']),
     ]);
     expectUsageError(above, /--q3: data\.bytes = 8192 is more than the 4096 bytes of the data source enwik9-head/);
     expectUsageError(shortSource, /--q3: the data source enwik9-head has 4096 bytes, fewer than the held-out block \[983040, 1048576\) needs/);
@@ -52,8 +55,10 @@ describe('report --q3', () => {
     expectUsageError(over960, /--q3: data\.bytes = 990000 overlaps the held-out block \[983040, 1048576\)/);
     expectUsageError(other, /--q3 takes one --sweep, of data\.bytes/);
     expectUsageError(targets, /cannot be combined with --targets/);
-    expectUsageError(sgd, /--q3 stops each run on its held-out curve, which needs train\.optimizer=adam and train\.maxDoublings=0; got sgd, maxDoublings 0/);
+    expectUsageError(sgd, /train\.stopOnHeldout stops each run on its held-out curve, which needs train\.optimizer=adam, train\.maxDoublings=0 and held-out text; got sgd, maxDoublings 0/);
     expect(sgd.stderr).toMatch(/hint: .*--set train\.stopOnHeldout=false/);
+    expectUsageError(runSgd, /train\.stopOnHeldout .*; got sgd, maxDoublings 0$/m);
+    expectUsageError(noHeldout, /train\.stopOnHeldout .*; got adam, maxDoublings 0, data\.heldoutBytes=0$/m);
     expect(fs.existsSync(path.join(dir, 'reports'))).toBe(false);
   }, 120_000);
 
