@@ -67,10 +67,14 @@ describe('placement', () => {
     const overrides = { slow: { ms: 2500 }, spin: { ms: 300 } };
     const alone = (await (await loadToy(dir, STAGES)).build(['spin'], { overrides, force: ['spin'] })).runs.find((r) => r.name === 'spin')!;
     expect(alone.status).toBe('ran');
-    // Both never timed: `slow` takes this process while the pool's worker starts, `spin`
-    // waits for the worker (or, on a machine so loaded that the worker starts after 2.5 s, for
-    // this process). Each reports its own seconds: not the scheduler's wall clock, which counts
-    // the wait and the worker's start-up, and not `slow`'s 2.5 s beside it.
+    // `slow` timed too, so that it has the most seconds below it and asks for its slot first
+    // (untimed, it counted 0 s against spin's 0.3 s, and where each ran depended on whether the
+    // pool's worker started within spin's 0.3 s). `slow` (over a second: pool first) then takes
+    // this process while the pool's worker starts, and `spin` waits for the worker (or, on a
+    // machine so loaded that the worker starts after 2.5 s, for this process). Each reports its
+    // own seconds: not the scheduler's wall clock, which counts the wait and the worker's
+    // start-up, and not `slow`'s 2.5 s beside it.
+    await (await loadToy(dir, STAGES)).build(['slow'], { overrides, force: ['slow'] });
     const both = await (await loadToy(dir, STAGES)).build(['slow', 'spin'], { overrides, force: ['slow', 'spin'], jobs: 2 });
     const spin = both.runs.find((r) => r.name === 'spin')!;
     expect(both.runs.find((r) => r.name === 'slow')!.where).toBe('here');
