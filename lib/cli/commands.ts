@@ -205,7 +205,8 @@ function q3Rule(o: Overrides): string {
   if (o.train?.stopOnHeldout === true) {
     const every = o.train?.heldoutEvery as number | null | undefined;
     return (
-      `at most ${start}; ${o.train?.optimizer === 'adam' ? 'adam at a constant rate of 0.001' : String(o.train?.optimizer)}, one run per model, stopped on the held-out curve as soon as its best held-out bpc improved by less than 0.01 over the last quarter of the epochs run ` +
+      // parseSets has refused stopOnHeldout with any optimizer but adam
+      `at most ${start}; adam at a constant rate of 0.001, one run per model, stopped on the held-out curve as soon as its best held-out bpc improved by less than 0.01 over the last quarter of the epochs run ` +
       `(checked at every held-out point from the 8th on, every ${every ?? 'round(32768 / (N − 1))'} epoch${every === 1 ? '' : 's'}; docs/q3.md)`
     );
   }
